@@ -1,0 +1,115 @@
+# bpfvm - build, test, benchmark, install.
+#
+#   make            build/bpfvm, build/libbpfvm.a, build/libbpfvm.so
+#   make demo       build, then run the bundled example programs
+#   make test       every test, then again under AddressSanitizer + UBSan
+#   make bench      the benchmark suite (ratios against native C and the kernel)
+#   make fuzz       build the libFuzzer targets (tests/fuzz/)
+#   make install    PREFIX=/usr/local: command, libraries, headers, pkg-config
+#
+# Missing Debian packages are installed by scripts/deps.sh before the first build.
+
+CC       ?= cc
+BUILD    ?= build
+PREFIX   ?= /usr/local
+SHARED   ?= $(abspath ../shared)
+VERSION  := 0.1.0
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -Iinclude -fPIC -fvisibility=hidden -D_GNU_SOURCE
+LDLIBS   := -lelf -lz -lpthread -lm
+
+# The library: every layer under src/.  The command line: tools/.
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+KERNEL_SRC := $(sort $(wildcard tests/kernel/test_*.c))
+KERNEL_BIN := $(KERNEL_SRC:tests/kernel/%.c=$(BUILD)/tests/%)
+
+DEPS_STAMP := $(BUILD)/.deps-installed
+
+.PHONY: all deps demo test test-plain test-sanitize bench fuzz install clean
+
+all: $(BUILD)/bpfvm $(BUILD)/libbpfvm.a $(BUILD)/libbpfvm.so
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@sh scripts/deps.sh
+	@touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libbpfvm.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libbpfvm.so: $(LIB_OBJ) src/libbpfvm.map
+	$(CC) -shared -Wl,--version-script=src/libbpfvm.map -Wl,-soname,libbpfvm.so.0 \
+		$(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
+
+$(BUILD)/bpfvm: $(TOOL_OBJ) $(BUILD)/libbpfvm.a
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libbpfvm.a $(LDLIBS)
+
+# Unit tests see the library's internals (they link the archive).
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
+
+# The README's first command: build, then run the bundled examples.
+demo: all
+	@sh examples/run.sh $(BUILD)/bpfvm
+
+# make test: the plain build, then the same suite under ASan + UBSan.
+test: test-plain test-sanitize
+
+test-plain: all $(UNIT_BIN) $(KERNEL_BIN)
+	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run.sh
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test-sanitize:
+	@$(MAKE) -s BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		all $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(UNIT_BIN) $(KERNEL_BIN))
+	@BUILD=$(BUILD)/san SHARED=$(SHARED) SANITIZED=1 \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		sh tests/run.sh
+
+bench: all
+	@$(MAKE) -s -C bench BUILD=$(abspath $(BUILD))/bench BPFVM=$(abspath $(BUILD))/bpfvm
+	@$(abspath $(BUILD))/bench/bench_runner $(abspath $(BUILD))/bench
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+fuzz: | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/fuzz
+	@for f in $(FUZZ_SRC); do \
+		n=$$(basename $$f .c); \
+		clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -D_GNU_SOURCE \
+			-o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/bpfvm \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILD)/bpfvm $(DESTDIR)$(PREFIX)/bin/bpfvm
+	install -m 644 $(BUILD)/libbpfvm.a $(DESTDIR)$(PREFIX)/lib/libbpfvm.a
+	install -m 755 $(BUILD)/libbpfvm.so $(DESTDIR)$(PREFIX)/lib/libbpfvm.so.$(VERSION)
+	ln -sf libbpfvm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libbpfvm.so.0
+	ln -sf libbpfvm.so.0 $(DESTDIR)$(PREFIX)/lib/libbpfvm.so
+	install -m 644 include/bpfvm/*.h $(DESTDIR)$(PREFIX)/include/bpfvm/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' libbpfvm.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libbpfvm.pc
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)

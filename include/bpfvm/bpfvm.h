@@ -1,0 +1,205 @@
+/*
+ * bpfvm/bpfvm.h - the public C API of bpfvm, a user-space eBPF runtime.
+ *
+ * Shaped like libbpf's: opaque objects with type__verb names, options
+ * structs whose first field is their size (made with BPFVM_OPTS), 0 or a
+ * negative errno from functions returning int, NULL with errno set from
+ * functions returning pointers.  The library never prints: messages go into
+ * a struct bpfvm_log the caller supplies.
+ *
+ * Ownership: a struct bpfvm owns the programs created in it;
+ * bpfvm__destroy() frees them all, bpfvm_prog__destroy() frees one early.
+ */
+#ifndef BPFVM_BPFVM_H
+#define BPFVM_BPFVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <bpfvm/isa.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(BPFVM_NO_VISIBILITY)
+#define BPFVM_API __attribute__((visibility("default")))
+#else
+#define BPFVM_API
+#endif
+
+/*
+ * Declare an options struct NAME of type TYPE, zeroed, with its size set
+ * and the given fields: BPFVM_OPTS(bpfvm_run_opts, o, .mode = ...).
+ */
+#define BPFVM_OPTS(TYPE, NAME, ...)                                    \
+	struct TYPE NAME = ({                                          \
+		memset(&NAME, 0, sizeof(struct TYPE));                 \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ }; \
+	})
+
+/*
+ * A message sink the caller owns.  Messages are appended to buf (always
+ * NUL-terminated, truncated when full); len counts what was appended,
+ * including what did not fit.  A NULL log or NULL buf discards messages.
+ */
+struct bpfvm_log {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+BPFVM_API void bpfvm_log__reset(struct bpfvm_log *log);
+
+/* ---- Assembly and disassembly ------------------------------------------ */
+
+/*
+ * Assemble eBPF assembly text: llvm-objdump's syntax ("r0 = *(u32 *)(r1 +
+ * 0x4)", "if r1 > 0x5 goto +3") or the conformance suite's ("ldxw %r0,
+ * [%r1+4]"), one instruction a line, with labels ("name:") and comments
+ * ("#", "//", ";").  filename names the text in messages.  On success
+ * returns 0 and a malloc'd array in *insns (the caller frees it) holding
+ * *cnt slots.  On error returns -EINVAL and logs "FILE:LINE:COL: message".
+ */
+BPFVM_API int bpfvm_asm(const char *text, size_t len, const char *filename,
+			struct bpfvm_insn **insns, size_t *cnt, struct bpfvm_log *log);
+
+enum bpfvm_syntax {
+	BPFVM_SYNTAX_LLVM = 0, /* llvm-objdump: r0 = *(u32 *)(r1 + 0x4) */
+	BPFVM_SYNTAX_CONFORMANCE = 1, /* ldxw %r0, [%r1+4] */
+};
+
+/*
+ * Write instruction idx of insns[0..cnt) as text into buf (NUL-terminated,
+ * truncated to size).  Returns the number of slots the instruction takes
+ * (2 for lddw, else 1), or -EINVAL if it does not decode; then buf holds
+ * what is wrong with it.
+ */
+BPFVM_API int bpfvm_disasm_insn(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
+				enum bpfvm_syntax syntax, char *buf, size_t size);
+
+/* ---- Instances ---------------------------------------------------------- */
+
+struct bpfvm;
+
+/* Where bpf_trace_printk and friends write; NULL means discard. */
+typedef void (*bpfvm_trace_fn)(void *ctx, const char *text, size_t len);
+
+struct bpfvm_opts {
+	size_t sz;
+	bpfvm_trace_fn trace;
+	void *trace_ctx;
+};
+
+/* Returns a new instance, or NULL with errno set. */
+BPFVM_API struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts);
+/* Frees the instance and every program in it.  NULL is allowed. */
+BPFVM_API void bpfvm__destroy(struct bpfvm *vm);
+
+/*
+ * A helper function an embedder adds, or overrides, under an id.  It gets
+ * r1-r5 and returns r0.  ctx is the run's context (see bpfvm_helper_ctx).
+ */
+struct bpfvm_run_ctx;
+typedef uint64_t (*bpfvm_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				    uint64_t r5, struct bpfvm_run_ctx *ctx);
+/* Returns 0, or -EINVAL for an id out of range (0..BPFVM_MAX_HELPER_ID). */
+#define BPFVM_MAX_HELPER_ID 511
+BPFVM_API int bpfvm__set_helper(struct bpfvm *vm, uint32_t id, const char *name,
+				bpfvm_helper_fn fn);
+
+/* ---- Programs ----------------------------------------------------------- */
+
+struct bpfvm_prog;
+
+enum bpfvm_prog_flags {
+	/*
+	 * The caller vouches that the program is safe: it may run unchecked
+	 * (BPFVM_EXEC_UNCHECKED).  Until a program is verified, this is the
+	 * only way to run it without run-time memory checks.
+	 */
+	BPFVM_PROG_TRUSTED = 1u << 0,
+};
+
+struct bpfvm_map;
+
+struct bpfvm_prog_opts {
+	size_t sz;
+	const char *name;   /* for messages; copied */
+	uint32_t flags;     /* enum bpfvm_prog_flags */
+	struct bpfvm_log *log;
+	/*
+	 * The maps the program refers to.  An lddw with src 1 (map fd) or 5
+	 * (map index) names maps[imm]; with src 2 or 6 (map value), the value
+	 * at offset (second slot's imm) of maps[imm].  The program holds a
+	 * reference: destroying a map a program uses is deferred until the
+	 * program goes.
+	 */
+	struct bpfvm_map *const *maps;
+	size_t nmaps;
+	uint32_t prog_type;            /* BPF_PROG_TYPE_*; 0 is socket filter, as in the kernel */
+	uint32_t expected_attach_type; /* BPF_* attach type */
+	const char *license;           /* "GPL", ...; NULL is not GPL-compatible */
+};
+
+/*
+ * Create a program from cnt instruction slots (copied).  The program is
+ * decoded and checked for structure: every opcode known and its unused
+ * fields zero, registers valid, jumps inside their function and not into
+ * the second slot of an lddw, every function ending in exit or a jump.
+ * Returns NULL with errno = EINVAL and a message naming the instruction
+ * index on failure.
+ */
+BPFVM_API struct bpfvm_prog *bpfvm_prog__new(struct bpfvm *vm, const struct bpfvm_insn *insns,
+					    size_t cnt, const struct bpfvm_prog_opts *opts);
+BPFVM_API void bpfvm_prog__destroy(struct bpfvm_prog *prog);
+BPFVM_API size_t bpfvm_prog__insn_cnt(const struct bpfvm_prog *prog);
+BPFVM_API const struct bpfvm_insn *bpfvm_prog__insns(const struct bpfvm_prog *prog);
+BPFVM_API const char *bpfvm_prog__name(const struct bpfvm_prog *prog);
+
+enum bpfvm_exec {
+	/*
+	 * Every memory access is checked against the regions the program may
+	 * touch (its stack, its input, memory helpers hand out), every register
+	 * read against registers written, and the instruction count against a
+	 * limit.  A violation stops the run with an error naming the
+	 * instruction and the address.
+	 */
+	BPFVM_EXEC_CHECKED = 0,
+	/* No run-time checks: only for trusted (or verified) programs. */
+	BPFVM_EXEC_UNCHECKED = 1,
+	/* Native code; see bpfvm_prog__run for when it is available. */
+	BPFVM_EXEC_JIT = 2,
+};
+
+struct bpfvm_run_opts {
+	size_t sz;
+	enum bpfvm_exec mode;
+	/* Checked mode: stop after this many instructions; 0 means the default. */
+	uint64_t insn_limit;
+	struct bpfvm_log *log;
+	/* Out: r0 at exit, and the instructions executed (checked mode only). */
+	uint64_t retval;
+	uint64_t insns_executed;
+};
+
+#define BPFVM_DEFAULT_INSN_LIMIT 100000000ull
+
+/*
+ * Run the program with r1 = mem and r2 = len (as the conformance suite and
+ * `bpfvm run` do).  mem may be NULL when len is 0.  Returns 0 and sets
+ * opts->retval, or a negative errno with the reason in opts->log:
+ * -EFAULT for a memory fault, -E2BIG for the instruction limit, -EPERM
+ * when an unchecked mode is asked of an untrusted program, -ENOTSUP for the
+ * JIT until it is built, -EINVAL for a run-time error such as reading an
+ * uninitialized register or calling an unknown helper.
+ */
+BPFVM_API int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len,
+			      struct bpfvm_run_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

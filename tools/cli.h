@@ -1,0 +1,52 @@
+/*
+ * cli.h - what the `bpfvm` subcommands share: the command table entry
+ * type and small utilities for files and hex.  Subcommands use only the
+ * public API (include/bpfvm/).
+ */
+#ifndef BPFVM_TOOLS_CLI_H
+#define BPFVM_TOOLS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bpfvm/bpfvm.h>
+
+/* Exit statuses: 1 for an error in the input or the run, 2 for a usage error. */
+#define EXIT_USAGE 2
+
+struct cli_command {
+	const char *name;
+	const char *usage;   /* one line: arguments and options */
+	const char *summary;
+	int (*main)(int argc, char **argv);
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_asm(int argc, char **argv);
+int cmd_disasm(int argc, char **argv);
+int cmd_conformance(int argc, char **argv);
+int cmd_conformance_plugin(int argc, char **argv);
+
+/* Print "bpfvm NAME: usage: ..." for a subcommand and return EXIT_USAGE. */
+int cli_usage(const char *name);
+
+/* Read a whole file ("-" is standard input); NULL with a message on stderr. */
+uint8_t *cli_read_file(const char *path, size_t *len);
+/* Write len bytes to path; 0, or -1 with a message on stderr. */
+int cli_write_file(const char *path, const void *data, size_t len);
+
+/*
+ * Parse hex bytes separated by blanks ("aa bb ff"), or runs of hex digits
+ * ("aabbff"), with optional 0x prefixes per byte run.  Returns a malloc'd
+ * buffer (NULL on a bad digit, with *bad set to its offset).
+ */
+uint8_t *cli_parse_hex(const char *text, size_t *len, size_t *bad);
+
+/*
+ * Load a program from a file: raw bytecode (a ".bin" name, or raw set) or
+ * assembly text.  Returns 0 with a malloc'd array, or -1 with a message on
+ * stderr naming the file (and line and column for assembly).
+ */
+int cli_load_program(const char *path, int raw, struct bpfvm_insn **insns, size_t *cnt);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * cli_util.c - what the subcommands share: reading and writing whole
+ * files, parsing hex bytes, and loading a program from raw bytecode or
+ * assembly.  Messages go to stderr prefixed "bpfvm: ", as the command line
+ * is the one place that prints.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Read the rest of an open stream into a malloc'd buffer. */
+static uint8_t *read_stream(FILE *f, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	uint8_t *buf = malloc(cap);
+
+	if (!buf)
+		return NULL;
+	for (;;) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n < cap) {
+			if (ferror(f)) {
+				free(buf);
+				return NULL;
+			}
+			break;
+		}
+		uint8_t *bigger = realloc(buf, cap * 2);
+		if (!bigger) {
+			free(buf);
+			return NULL;
+		}
+		buf = bigger;
+		cap *= 2;
+	}
+	*len = n;
+	return buf;
+}
+
+uint8_t *cli_read_file(const char *path, size_t *len)
+{
+	int is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	uint8_t *buf;
+
+	if (!f) {
+		fprintf(stderr, "bpfvm: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	errno = 0;
+	buf = read_stream(f, len);
+	if (!buf)
+		fprintf(stderr, "bpfvm: %s: %s\n", path,
+			errno ? strerror(errno) : "read error");
+	if (!is_stdin)
+		fclose(f);
+	return buf;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len)
+{
+	int is_stdout = !strcmp(path, "-");
+	FILE *f = is_stdout ? stdout : fopen(path, "wb");
+	int ok;
+
+	if (!f) {
+		fprintf(stderr, "bpfvm: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	ok = fwrite(data, 1, len, f) == len;
+	/* fclose flushes: a full disk shows up here, not in fwrite. */
+	ok = (is_stdout ? fflush(f) : fclose(f)) == 0 && ok;
+	if (!ok) {
+		fprintf(stderr, "bpfvm: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+uint8_t *cli_parse_hex(const char *text, size_t *len, size_t *bad)
+{
+	size_t tlen = strlen(text), n = 0, i = 0;
+	/* Never more bytes than half the digits; +1 keeps malloc(0) away. */
+	uint8_t *out = malloc(tlen / 2 + 1);
+
+	if (!out) {
+		*bad = 0;
+		return NULL;
+	}
+	while (i < tlen) {
+		size_t start;
+
+		if (isspace((unsigned char)text[i])) {
+			i++;
+			continue;
+		}
+		if (text[i] == '0' && (text[i + 1] == 'x' || text[i + 1] == 'X'))
+			i += 2;
+		start = i;
+		while (i < tlen && hex_value((unsigned char)text[i]) >= 0)
+			i++;
+		/* A run must be whole bytes and end at a blank or the end. */
+		if (i == start || (i - start) % 2 || (i < tlen && !isspace((unsigned char)text[i]))) {
+			*bad = (i == start || i < tlen) ? i : i - 1;
+			free(out);
+			return NULL;
+		}
+		for (size_t j = start; j < i; j += 2)
+			out[n++] = (uint8_t)(hex_value((unsigned char)text[j]) << 4 |
+					     hex_value((unsigned char)text[j + 1]));
+	}
+	*len = n;
+	return out;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+static int load_raw(const char *path, const uint8_t *data, size_t len,
+		    struct bpfvm_insn **insns, size_t *cnt)
+{
+	if (len % sizeof(struct bpfvm_insn)) {
+		fprintf(stderr, "bpfvm: %s: %zu bytes is not a whole number of 8-byte instructions\n",
+			path, len);
+		return -1;
+	}
+	/* +1 so that an empty program is still a valid allocation. */
+	*insns = malloc(len + 1);
+	if (!*insns) {
+		fprintf(stderr, "bpfvm: %s: out of memory\n", path);
+		return -1;
+	}
+	memcpy(*insns, data, len);
+	*cnt = len / sizeof(struct bpfvm_insn);
+	return 0;
+}
+
+/* Print each line of the assembler's log with the command's prefix. */
+static void print_log(const char *text)
+{
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		int n = nl ? (int)(nl - text) : (int)strlen(text);
+
+		fprintf(stderr, "bpfvm: %.*s\n", n, text);
+		text += n + (nl ? 1 : 0);
+	}
+}
+
+int cli_load_program(const char *path, int raw, struct bpfvm_insn **insns, size_t *cnt)
+{
+	char msg[4096];
+	struct bpfvm_log log = { .buf = msg, .size = sizeof(msg) };
+	size_t len;
+	uint8_t *data = cli_read_file(path, &len);
+	int err;
+
+	if (!data)
+		return -1;
+	if (raw || ends_with(path, ".bin")) {
+		err = load_raw(path, data, len, insns, cnt);
+		free(data);
+		return err;
+	}
+	msg[0] = '\0';
+	err = bpfvm_asm((const char *)data, len, path, insns, cnt, &log);
+	free(data);
+	if (err) {
+		if (msg[0])
+			print_log(msg);
+		else
+			fprintf(stderr, "bpfvm: %s: %s\n", path, strerror(-err));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * main.c - the `bpfvm` command: one table of subcommands, each in a file
+ * of its own (cmd_*.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+	{ "run", "[--interp|--jit] [--trusted] [--raw] [--mem FILE] [--mem-out FILE] "
+		 "[--repeat N] [--insn-limit N] PROGRAM",
+	  "run a program: r1 points to FILE's bytes, r2 holds their length; prints r0", cmd_run },
+	{ "asm", "[-o OUT] FILE", "assemble FILE into raw bytecode (OUT, or hex on stdout)", cmd_asm },
+	{ "disasm", "[--syntax llvm|conformance] [--raw] FILE",
+	  "disassemble an ELF object or raw bytecode, as llvm-objdump -d does", cmd_disasm },
+	{ "conformance", "[--plugin CMD] FILE.data...",
+	  "run conformance cases: a line per case and a summary", cmd_conformance },
+	{ "conformance-plugin", "[--jit] [MEMORY_HEX]",
+	  "the public conformance runner's plugin: program as hex on stdin, r0 in hex on stdout",
+	  cmd_conformance_plugin },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bpfvm COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-19s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'bpfvm COMMAND --help' shows a command's options.\n");
+}
+
+int cli_usage(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			fprintf(stderr, "usage: bpfvm %s %s\n", name, commands[i].usage);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(commands[i].name, argv[1]))
+			continue;
+		if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+			printf("usage: bpfvm %s %s\n  %s\n", commands[i].name, commands[i].usage,
+			       commands[i].summary);
+			return 0;
+		}
+		return commands[i].main(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "bpfvm: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
