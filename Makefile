@@ -17,7 +17,7 @@ VERSION  := 0.1.0
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) -Iinclude -fPIC -fvisibility=hidden -D_GNU_SOURCE
+override CFLAGS += -std=gnu11 $(WARN) -Iinclude -fPIC -fvisibility=hidden -D_GNU_SOURCE
 LDLIBS   := -lelf -lz -lpthread -lm
 
 # The library: every layer under src/.  The command line: tools/.
