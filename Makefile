@@ -54,17 +54,32 @@ $(BUILD)/libbpfvm.so: $(LIB_OBJ) src/libbpfvm.map
 	$(CC) -shared -Wl,--version-script=src/libbpfvm.map -Wl,-soname,libbpfvm.so.0 \
 		$(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
 
+# Only the command links Zydis (bpfvm jit --dump); the library does not.
 $(BUILD)/bpfvm: $(TOOL_OBJ) $(BUILD)/libbpfvm.a
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libbpfvm.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libbpfvm.a $(LDLIBS) -lpcap -lZydis
 
 # Unit tests see the library's internals (they link the archive).
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
 
+# libbpf's ring buffer consumer reading bpfvm's ring buffers: libbpf linked
+# statically, the calls that expect a kernel map fd wrapped (see the test).
+LIBBPF_A := $(firstword $(wildcard /usr/lib/*/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a))
+LIBBPF_WRAP := -Wl,--wrap=bpf_obj_get_info_by_fd,--wrap=mmap64,--wrap=munmap,--wrap=epoll_ctl
+$(BUILD)/tests/test_ringbuf_libbpf: tests/unit/test_ringbuf_libbpf.c tests/unit/test.h $(BUILD)/libbpfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc $(if $(LIBBPF_A),,-DNO_LIBBPF) -o $@ $< $(BUILD)/libbpfvm.a \
+		$(if $(LIBBPF_A),$(LIBBPF_A) $(LIBBPF_WRAP)) $(LDLIBS)
+
+$(BUILD)/tests/test_verifier_cases: tests/unit/verifier_cases.h
+
 $(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
+
+# The kernel side of the object test loads with libbpf (in tests only, never the library).
+$(BUILD)/tests/test_kernel_objects: LDLIBS += -lbpf
 
 # The README's first command: build, then run the bundled examples.
 demo: all
@@ -84,9 +99,16 @@ test-sanitize:
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		sh tests/run.sh
 
-bench: all
+bench: all $(BUILD)/bench/bench_maps
 	@$(MAKE) -s -C bench BUILD=$(abspath $(BUILD))/bench BPFVM=$(abspath $(BUILD))/bpfvm
 	@$(abspath $(BUILD))/bench/bench_runner $(abspath $(BUILD))/bench
+	@$(abspath $(BUILD))/bench/bench_verify $(abspath $(BUILD))/bench
+	@$(BUILD)/bench/bench_maps
+
+# Map operations against the kernel's (bench/bench_maps.c).
+$(BUILD)/bench/bench_maps: bench/bench_maps.c $(BUILD)/libbpfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 fuzz: | $(DEPS_STAMP)

@@ -9,11 +9,34 @@ show() {
 	printf '%-58s ' "$what"
 	"$BPFVM" run "$@" || status=1
 }
-echo "bpfvm examples (interpreter, checked mode)"
+echo "bpfvm examples (each verified, then run by the interpreter)"
 show "sum of the bytes of 'hello, eBPF!'  (expect 0x3be)" --mem "$dir/hello.bin.mem" "$dir/sum_bytes.s"
 show "fib(50)                           (expect 0x2ee333961)" "$dir/fib.s"
 show "IPv4 header checksum, valid header (expect 0x0)" --mem "$dir/ipv4_header.mem" "$dir/ipv4_csum.s"
 show "bpf-to-bpf call: 1+2+3+4+5 + 100  (expect 0x73)" "$dir/call_sum.s"
 echo "fib(50), 100000 runs, unchecked (trusted) mode:"
 "$BPFVM" run --trusted --repeat 100000 "$dir/fib.s" || status=1
+
+# BPF objects built with clang from examples/*.bpf.c, run on their program
+# type's context (a tracepoint record, packets of a pcap file).
+ex=$(dirname "$0")
+objs=$(mktemp -d)
+trap 'rm -rf "$objs"' EXIT
+if sh "$ex/build.sh" "$objs"; then
+	echo
+	echo "== tracepoint sched_process_fork, child pid 13 (expect 'fork detected'):"
+	"$BPFVM" run --ctx "$ex/data/fork_pid13.ctx" "$objs/fork_detect.bpf.o" || status=1
+	echo "== clone() counted per uid, 5 calls (expect value 5):"
+	"$BPFVM" run --repeat 5 --dump-maps "$objs/clone_count.bpf.o" || status=1
+	echo "== XDP: drop TCP to port 8080, count per protocol (expect PASS, DROP, PASS):"
+	"$BPFVM" run --pcap "$ex/data/three.pcap" --dump-maps "$objs/xdp_filter.bpf.o" || status=1
+	echo "== ring buffer producer, 3 events:"
+	"$BPFVM" run --repeat 3 --dump-maps "$objs/ringbuf_events.bpf.o" || status=1
+	echo "== tail calls entry -> stage1 -> stage2 (expect XDP_TX):"
+	"$BPFVM" run --prog entry --data "$ex/data/tcp80.bin" "$objs/tail_calls.bpf.o" || status=1
+	echo "== .rodata configuration: min_len=32 set before load (expect XDP_DROP):"
+	"$BPFVM" run --set min_len=32 --data "$ex/data/tcp80.bin" "$objs/rodata_config.bpf.o" || status=1
+else
+	echo "(the BPF object examples need clang-19 and libbpf-dev)"
+fi
 exit $status

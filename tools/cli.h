@@ -6,6 +6,7 @@
 #ifndef BPFVM_TOOLS_CLI_H
 #define BPFVM_TOOLS_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +26,29 @@ int cmd_run(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_conformance(int argc, char **argv);
+int cmd_jit(int argc, char **argv);
+int cmd_prog(int argc, char **argv);
+/* `bpfvm run` on an ELF object (cmd_run_obj.c); -1 when PROGRAM is not one. */
+int cmd_run_object(int argc, char **argv);
+/* --dump-maps (map_dump.c). */
+struct bpfvm_object;
+int obj_dump_maps(const struct bpfvm_object *obj, bool json);
 int cmd_conformance_plugin(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/*
+ * Verify prog (verify_util.c), with program's BTF line info when it comes
+ * from an object (else NULL): bpfvm_prog__verify's result, the log in log.
+ */
+struct bpfvm_program;
+int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uint32_t flags,
+	       uint64_t mem_size, uint32_t log_level, struct bpfvm_log *log,
+	       struct bpfvm_verify_stats *stats);
+/* For `bpfvm run`: 0 when the program may run unchecked, else 1 with the reason on stderr. */
+int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *program,
+		       const char *what, uint32_t flags, uint64_t mem_size);
+/* The same for every loaded program of an object, as the kernel loads them all. */
+int cli_verify_object_for_run(struct bpfvm_object *obj, const char *what);
 
 /* Print "bpfvm NAME: usage: ..." for a subcommand and return EXIT_USAGE. */
 int cli_usage(const char *name);

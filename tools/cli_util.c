@@ -12,7 +12,10 @@
 
 #include "cli.h"
 
-/* Read the rest of an open stream into a malloc'd buffer. */
+/*
+ * Read the rest of an open stream into a malloc'd buffer, NUL-terminated
+ * one byte past *len so that callers may treat text files as strings.
+ */
 static uint8_t *read_stream(FILE *f, size_t *len)
 {
 	size_t cap = 4096, n = 0;
@@ -21,9 +24,8 @@ static uint8_t *read_stream(FILE *f, size_t *len)
 	if (!buf)
 		return NULL;
 	for (;;) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (n < cap) {
+		n += fread(buf + n, 1, cap - 1 - n, f);
+		if (n < cap - 1) {
 			if (ferror(f)) {
 				free(buf);
 				return NULL;
@@ -38,6 +40,7 @@ static uint8_t *read_stream(FILE *f, size_t *len)
 		buf = bigger;
 		cap *= 2;
 	}
+	buf[n] = '\0';
 	*len = n;
 	return buf;
 }

@@ -68,12 +68,20 @@ static bool name_target(void *ctx, size_t from, int64_t target, char *buf, size_
 {
 	const struct listing *l = ctx;
 	uint64_t t = l->base + l->at + ((uint64_t)target - from) * 8;
-	const struct sym *best = NULL;
+	size_t lo = 0, hi = l->nsyms;
+	const struct sym *best;
 
-	for (size_t i = 0; i < l->nsyms && l->base + l->syms[i].addr <= t; i++)
-		best = &l->syms[i];
-	if (!best)
+	/* The first symbol past the target; the one before it is the name. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->base + l->syms[mid].addr <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
 		return false;
+	best = &l->syms[lo - 1];
 	if (t == l->base + best->addr)
 		snprintf(buf, size, "%s", best->name);
 	else

@@ -16,6 +16,7 @@
 struct run_args {
 	enum bpfvm_exec mode;
 	int trusted;
+	int checked;     /* --checked: no verification, the checked interpreter */
 	int raw;
 	const char *mem_path;
 	const char *mem_out;
@@ -38,6 +39,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	static const struct option opts[] = {
 		{ "interp", no_argument, NULL, 'i' },   { "jit", no_argument, NULL, 'j' },
 		{ "trusted", no_argument, NULL, 't' },  { "raw", no_argument, NULL, 'r' },
+		{ "checked", no_argument, NULL, 'c' },
 		{ "mem", required_argument, NULL, 'm' }, { "mem-out", required_argument, NULL, 'o' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "insn-limit", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 },
@@ -51,6 +53,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'i': a->mode = BPFVM_EXEC_CHECKED; break;
 		case 'j': a->mode = BPFVM_EXEC_JIT; break;
 		case 't': a->trusted = 1; break;
+		case 'c': a->checked = 1; break;
 		case 'r': a->raw = 1; break;
 		case 'm': a->mem_path = optarg; break;
 		case 'o': a->mem_out = optarg; break;
@@ -125,6 +128,10 @@ int cmd_run(int argc, char **argv)
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
 	int status = 1;
 
+	status = cmd_run_object(argc, argv); /* an ELF object: its own runner */
+	if (status >= 0)
+		return status;
+	status = 1;
 	if (parse_args(argc, argv, &a))
 		return cli_usage("run");
 	if (a.mem_path && !(mem = cli_read_file(a.mem_path, &len)))
@@ -142,6 +149,13 @@ int cmd_run(int argc, char **argv)
 	if (!prog) {
 		fprintf(stderr, "bpfvm: %s: %s", a.program, logbuf);
 		goto out;
+	}
+	/* Unless trusted or asked to run checked: verified first, then run unchecked. */
+	if (!a.trusted && !a.checked) {
+		if (cli_verify_for_run(prog, NULL, a.program, BPFVM_VERIFY_MEM, len))
+			goto out;
+		if (a.mode == BPFVM_EXEC_CHECKED)
+			a.mode = BPFVM_EXEC_UNCHECKED;
 	}
 	status = run_program(prog, &a, len ? mem : NULL, len);
 out:

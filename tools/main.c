@@ -8,12 +8,23 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
-	{ "run", "[--interp|--jit] [--trusted] [--raw] [--mem FILE] [--mem-out FILE] "
+	{ "run", "[--interp|--jit] [--trusted|--checked] [--raw] [--mem FILE] [--mem-out FILE] "
 		 "[--repeat N] [--insn-limit N] PROGRAM",
-	  "run a program: r1 points to FILE's bytes, r2 holds their length; prints r0", cmd_run },
+	  "run a program, verified first (--checked: unverified, every access checked; "
+	  "--trusted: unverified, unchecked): r1 points to FILE's bytes, r2 holds their length; "
+	  "prints r0", cmd_run },
 	{ "asm", "[-o OUT] FILE", "assemble FILE into raw bytecode (OUT, or hex on stdout)", cmd_asm },
 	{ "disasm", "[--syntax llvm|conformance] [--raw] FILE",
 	  "disassemble an ELF object or raw bytecode, as llvm-objdump -d does", cmd_disasm },
+	{ "prog", "show|load [--json] [--relocs] [--insns] OBJECT",
+	  "list a BPF object's programs, maps, license and the helpers each program calls; "
+	  "load: create them, or say why not",
+	  cmd_prog },
+	{ "jit", "--dump [--raw] [--blind] PROGRAM|OBJECT",
+	  "show the x86-64 code the JIT emits for each instruction", cmd_jit },
+	{ "verify", "[--prog NAME] [-v|-vv] [--json] [--type TYPE] [--mem FILE|--mem-size N] "
+		    "[--raw] [--strict-align] [--walk-loops] OBJECT|PROGRAM",
+	  "prove programs safe as the Linux kernel's verifier does, or say why not", cmd_verify },
 	{ "conformance", "[--plugin CMD] FILE.data...",
 	  "run conformance cases: a line per case and a summary", cmd_conformance },
 	{ "conformance-plugin", "[--jit] [MEMORY_HEX]",

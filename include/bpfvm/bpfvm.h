@@ -120,6 +120,14 @@ enum bpfvm_prog_flags {
 	 * only way to run it without run-time memory checks.
 	 */
 	BPFVM_PROG_TRUSTED = 1u << 0,
+	/*
+	 * Constant blinding: the JIT never writes an immediate of the program
+	 * into executable memory as is, but XORed with a random key, undone by
+	 * one more instruction at run time (the kernel's bpf_jit_harden), so
+	 * that chosen constants cannot plant instruction bytes.  Slower, and
+	 * division by a constant is no longer a multiplication.
+	 */
+	BPFVM_PROG_JIT_BLIND = 1u << 1,
 };
 
 struct bpfvm_map;
@@ -169,7 +177,10 @@ enum bpfvm_exec {
 	BPFVM_EXEC_CHECKED = 0,
 	/* No run-time checks: only for trusted (or verified) programs. */
 	BPFVM_EXEC_UNCHECKED = 1,
-	/* Native code; see bpfvm_prog__run for when it is available. */
+	/*
+	 * Native code (x86-64), compiled on first use: no run-time checks, so
+	 * only for trusted (or verified) programs, like BPFVM_EXEC_UNCHECKED.
+	 */
 	BPFVM_EXEC_JIT = 2,
 };
 
@@ -191,12 +202,114 @@ struct bpfvm_run_opts {
  * `bpfvm run` do).  mem may be NULL when len is 0.  Returns 0 and sets
  * opts->retval, or a negative errno with the reason in opts->log:
  * -EFAULT for a memory fault, -E2BIG for the instruction limit, -EPERM
- * when an unchecked mode is asked of an untrusted program, -ENOTSUP for the
- * JIT until it is built, -EINVAL for a run-time error such as reading an
- * uninitialized register or calling an unknown helper.
+ * when an unchecked mode or the JIT is asked of an untrusted program,
+ * -ENOTSUP for the JIT on a CPU it has no back-end for, -EINVAL for a
+ * run-time error such as reading an uninitialized register, calling an
+ * unknown helper or a call stack deeper than 8 frames, or what
+ * bpfvm_prog__jit returns when the JIT cannot compile the program.
  */
 BPFVM_API int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len,
 			      struct bpfvm_run_opts *opts);
+
+/* ---- Verification ------------------------------------------------------- */
+
+/* What a verification cost, as the kernel's log counts it. */
+struct bpfvm_verify_stats {
+	uint64_t insns_processed;      /* "processed N insns (limit 1000000)" */
+	uint32_t max_states_per_insn;
+	uint32_t total_states;
+	uint32_t peak_states;
+	uint32_t stack_depth;          /* of the main function, bytes */
+	uint64_t time_ns;
+};
+
+enum bpfvm_verify_flags {
+	/* Alignment as BPF_F_STRICT_ALIGNMENT asks (the kernel's strict mode). */
+	BPFVM_VERIFY_STRICT_ALIGNMENT = 1u << 0,
+	/* A checkpoint at every prune point (BPF_F_TEST_STATE_FREQ). */
+	BPFVM_VERIFY_STATE_FREQ = 1u << 1,
+	/*
+	 * Verify for bpfvm_prog__run's calling convention instead of the
+	 * program type's: r1 points to mem_size bytes of input (read and
+	 * write), r2 holds mem_size.  Only base helpers (maps, time, random,
+	 * ring buffers, bpf_loop, ...) are available.
+	 */
+	BPFVM_VERIFY_MEM = 1u << 2,
+	/* The program may sleep (BPF_F_SLEEPABLE). */
+	BPFVM_VERIFY_SLEEPABLE = 1u << 3,
+	/*
+	 * Walk every iteration of every loop, as the kernel does.  Without
+	 * it, iterations that only count with constants are summarized
+	 * (same verdict and instruction count, a fraction of the time).
+	 */
+	BPFVM_VERIFY_WALK_LOOPS = 1u << 4,
+};
+
+/* Where instruction insn came from: 0 and the file, line, column and text. */
+typedef int (*bpfvm_source_line_fn)(void *ctx, uint32_t insn, const char **file, uint32_t *line,
+				    uint32_t *col, const char **text);
+
+struct bpfvm_verify_opts {
+	size_t sz;
+	/*
+	 * 0: the error only (with its context: source line, path, registers,
+	 * hint); 1: also every instruction of the path to it, as the kernel's
+	 * log level 1; 2: also the state after every instruction, as level 2;
+	 * 3: also precision backtracking ("mark_precise: ..."), which the
+	 * kernel's level 2 includes.  Every log ends with the statistics line.
+	 */
+	uint32_t log_level;
+	struct bpfvm_log *log;
+	struct bpfvm_verify_stats *stats;  /* out; may be NULL */
+	uint32_t flags;                    /* enum bpfvm_verify_flags */
+	uint64_t mem_size;                 /* BPFVM_VERIFY_MEM's input size */
+	bpfvm_source_line_fn source_line;  /* for error messages; may be NULL */
+	void *source_ctx;
+};
+
+/*
+ * Prove the program safe as the Linux kernel's verifier does, for its
+ * program type (bpfvm_prog_opts.prog_type; 0 is a socket filter) or, with
+ * BPFVM_VERIFY_MEM, for bpfvm_prog__run's convention.  Returns 0 and marks
+ * the program verified (with BPFVM_VERIFY_MEM it may then run unchecked on
+ * inputs of mem_size bytes), -EACCES or -EINVAL for a program the kernel
+ * would refuse (the reason, in the kernel's words, in opts->log), -E2BIG
+ * when it is too complex (1,000,000 instructions processed, 8,192 pending
+ * branches), -ENOTSUP for a program type bpfvm cannot verify (needs kernel
+ * BTF), -ENOMEM.
+ */
+BPFVM_API int bpfvm_prog__verify(struct bpfvm_prog *prog, const struct bpfvm_verify_opts *opts);
+/* Has the program been verified (by the last bpfvm_prog__verify)? */
+BPFVM_API int bpfvm_prog__verified(const struct bpfvm_prog *prog);
+/* Why a program type cannot be verified, or NULL when it can. */
+BPFVM_API const char *bpfvm_verify_unsupported(uint32_t prog_type);
+
+/*
+ * Compile the program to native code now, rather than on its first
+ * BPFVM_EXEC_JIT run; compiling twice does nothing.  Compiling needs no
+ * trust (running does).  Returns 0, or a negative errno with the reason in
+ * log: -EINVAL naming the instruction the JIT cannot translate ("instruction
+ * N: ..."), -ENOMEM when no code memory can be had, -ENOTSUP without a
+ * back-end for this CPU.  The code is never writable and executable at once.
+ */
+BPFVM_API int bpfvm_prog__jit(struct bpfvm_prog *prog, struct bpfvm_log *log);
+
+/*
+ * The compiled code, for disassembly: its address and length in bytes.
+ * Returns 0, -ENOENT when the program is not compiled, -EINVAL for NULLs.
+ */
+BPFVM_API int bpfvm_prog__jit_code(const struct bpfvm_prog *prog, const void **code,
+				   size_t *size);
+
+/*
+ * Where the code of instruction slot idx begins, as an offset into the code
+ * bpfvm_prog__jit_code gives; the first slot of a function includes its
+ * prologue, and idx == bpfvm_prog__insn_cnt gives where the out-of-line
+ * code after the last function begins.  Code before slot 0's is the entry
+ * sequence.  Returns the offset, -ENOENT when the program is not compiled,
+ * -EINVAL for an index out of range.
+ */
+BPFVM_API long bpfvm_prog__jit_insn_offset(const struct bpfvm_prog *prog, size_t idx);
 
 #ifdef __cplusplus
 }

@@ -74,6 +74,7 @@ static const char *family_name(const struct isa_opinfo *info)
 	case F_CALL:
 	case F_CALLX: return "BPF_CALL";
 	case F_EXIT: return "BPF_EXIT";
+	case F_LDDW: return "BPF_LD_IMM64";
 	default: return "BPF_JCOND";
 	}
 }
@@ -130,7 +131,8 @@ static enum isa_op check_lddw(const struct bpfvm_insn *insns, size_t cnt, size_t
 	const struct bpfvm_insn *next = &insns[idx + 1];
 
 	if (idx + 1 >= cnt || next->code || next->dst_reg || next->src_reg || next->off) {
-		snprintf(err, errlen, "invalid BPF_LD_IMM insn");
+		/* the kernel's wording for a missing or malformed second slot */
+		snprintf(err, errlen, "invalid bpf_ld_imm64 insn");
 		return ISA_OP_INVALID;
 	}
 	if (insns[idx].src_reg > BPFVM_PSEUDO_MAP_IDX_VALUE) {
@@ -149,7 +151,11 @@ enum isa_op isa_decode(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 	const struct isa_opinfo *info;
 
 	if (first >= ISA_OP_COUNT || isa_ops[first].code != insn->code) {
-		snprintf(err, errlen, "unknown opcode %02x", insn->code);
+		/* the kernel checks a load's mode before the opcode as a whole */
+		if (BPFVM_CLASS(insn->code) == BPFVM_LDX)
+			snprintf(err, errlen, "BPF_LDX uses reserved fields");
+		else
+			snprintf(err, errlen, "unknown opcode %02x", insn->code);
 		return ISA_OP_INVALID;
 	}
 	if (op == ISA_OP_INVALID) {
@@ -157,13 +163,16 @@ enum isa_op isa_decode(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 		return ISA_OP_INVALID;
 	}
 	info = &isa_ops[op];
+	/* the kernel looks at lddw's second slot before its fields */
+	if (info->form == F_LDDW && check_lddw(insns, cnt, idx, err, errlen) == ISA_OP_INVALID)
+		return ISA_OP_INVALID;
 	if (has_nonzero_unused(insn, unused_fields(info))) {
 		snprintf(err, errlen, "%s uses reserved fields", family_name(info));
 		return ISA_OP_INVALID;
 	}
-	if (info->form == F_LDDW)
-		return check_lddw(insns, cnt, idx, err, errlen);
-	if (insn->dst_reg >= BPFVM_NREGS || (info->form != F_CALL && insn->src_reg >= BPFVM_NREGS)) {
+	/* lddw's and call's src field is a kind, not a register */
+	if (insn->dst_reg >= BPFVM_NREGS ||
+	    (info->form != F_CALL && info->form != F_LDDW && insn->src_reg >= BPFVM_NREGS)) {
 		snprintf(err, errlen, "R%d is invalid",
 			 insn->dst_reg >= BPFVM_NREGS ? insn->dst_reg : insn->src_reg);
 		return ISA_OP_INVALID;

@@ -73,7 +73,7 @@ extern const struct isa_opinfo isa_ops[ISA_OP_COUNT];
  * are valid.  Returns the op and fills nothing on success; on failure
  * returns ISA_OP_INVALID and writes the kernel's wording for the problem
  * ("unknown opcode 8e", "BPF_ALU uses reserved fields", "invalid
- * BPF_LD_IMM insn", "R12 is invalid") into err.
+ * bpf_ld_imm64 insn", "R12 is invalid") into err.
  */
 enum isa_op isa_decode(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 		       char *err, size_t errlen);

@@ -58,7 +58,9 @@ static int function_starts(struct bpfvm_prog *prog, uint8_t *is_start, struct bp
 
 		if (!is_ref)
 			continue;
-		if (target < 0 || target >= prog->cnt || is_lddw_tail(prog, target))
+		/* a call into an lddw's second slot is left to the function checks: the
+		 * function before it then ends in the lddw, as the kernel reports it */
+		if (target < 0 || target >= prog->cnt)
 			return ERR(log, i, "call to invalid destination %lld", (long long)target);
 		is_start[target] = 1;
 	}
@@ -241,12 +243,18 @@ static int check_stack(struct bpfvm_prog *prog, struct bpfvm_log *log)
 
 int prog_check_structure(struct bpfvm_prog *prog, struct bpfvm_log *log)
 {
+	uint8_t last;
 	int err;
 
 	if (prog->cnt == 0) {
 		log_printf(log, "the program is empty: it has no instructions\n");
 		return -EINVAL;
 	}
+	/* The kernel checks the last instruction before decoding any. */
+	last = prog->insns[prog->cnt - 1].code;
+	if (last != (BPFVM_JMP | BPFVM_EXIT) && last != (BPFVM_JMP | BPFVM_JA) &&
+	    last != (BPFVM_JMP32 | BPFVM_JA))
+		return ERR(log, prog->cnt - 1, "last insn is not an exit or jmp");
 	err = decode_all(prog, log);
 	if (!err)
 		err = build_functions(prog, log);
@@ -291,6 +299,8 @@ struct bpfvm_prog *bpfvm_prog__new(struct bpfvm *vm, const struct bpfvm_insn *in
 	if (cnt)
 		memcpy(prog->insns, insns, cnt * sizeof(*insns));
 	err = prog_check_structure(prog, log);
+	if (!err)
+		err = prog_attach_refs(prog, opts, log);
 	if (err)
 		goto fail;
 	vm_add_prog(vm, prog);
@@ -308,7 +318,10 @@ void bpfvm_prog__destroy(struct bpfvm_prog *prog)
 		return;
 	if (prog->vm)
 		vm_remove_prog(prog->vm, prog);
+	prog_release_refs(prog);
 	vm_code_free(prog->code);
+	vm_jit_free(prog->jit);
+	free(prog->facts);
 	free(prog->funcs);
 	free(prog->ops);
 	free(prog->insns);

@@ -22,6 +22,8 @@ struct prog_func {
 };
 
 struct vm_code;   /* the interpreter's pre-decoded form (vm/interp.c) */
+struct vm_jit;    /* the JIT's native code (vm/jit.c) */
+struct bpfvm_map;
 
 struct bpfvm_prog {
 	struct bpfvm *vm;
@@ -34,6 +36,15 @@ struct bpfvm_prog {
 	struct prog_func *funcs;      /* sorted by start; funcs[0] is the entry */
 	uint32_t nfuncs;
 	struct vm_code *code;         /* built on first run */
+	struct vm_jit *jit;           /* compiled on first JIT run, or by bpfvm_prog__jit */
+	/* What the program refers to (prog_refs.c): its maps, held. */
+	struct bpfvm_map **maps;
+	size_t nmaps;
+	uint32_t prog_type;           /* BPF_PROG_TYPE_* */
+	bool gpl_compatible;          /* its license allows GPL-only helpers */
+	uint32_t expected_attach_type; /* BPF_* attach type, from the options */
+	/* Set by bpfvm_prog__verify (verifier/facts.h): the program is verified. */
+	struct verifier_facts *facts;
 };
 
 /* The function containing slot idx. */
@@ -44,5 +55,20 @@ const struct prog_func *prog_func_at(const struct bpfvm_prog *prog, uint32_t idx
  * -EINVAL with "instruction N: <what is wrong>" in log.
  */
 int prog_check_structure(struct bpfvm_prog *prog, struct bpfvm_log *log);
+
+/*
+ * After the structure: take references on opts->maps, check every lddw
+ * that names a map (src 1, 2, 5, 6) and every helper call (bpfvm provides
+ * it; GPL-only helpers only for GPL-compatible licenses).  Returns 0, or
+ * -EINVAL with the kernel's wording in log.  prog_release_refs undoes it.
+ */
+int prog_attach_refs(struct bpfvm_prog *prog, const struct bpfvm_prog_opts *opts,
+		     struct bpfvm_log *log);
+void prog_release_refs(struct bpfvm_prog *prog);
+
+/* Does this lddw load a map or a map value's address (src 1, 2, 5, 6)? */
+bool prog_lddw_is_map(const struct bpfvm_insn *insn);
+/* The 64-bit value such an lddw at slot idx loads (checked at creation). */
+uint64_t prog_lddw_map_value(const struct bpfvm_prog *prog, uint32_t idx);
 
 #endif

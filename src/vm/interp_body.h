@@ -19,6 +19,19 @@ static int INTERP_NAME(struct interp_state *s)
 #include "../isa/opcodes.def"
 #undef OP
 		[VM_OP_TAIL_CALL] = &&L_TAIL_CALL,
+#if !INTERP_CHECKED /* fused instructions run unchecked only */
+#define E(ID, E64, E32) [VM_OP_MOVX_##ID##64_K] = &&L_MOVX_##ID##64_K, [VM_OP_MOVX_##ID##64_X] = &&L_MOVX_##ID##64_X, \
+	[VM_OP_MOVX_##ID##32_K] = &&L_MOVX_##ID##32_K, [VM_OP_MOVX_##ID##32_X] = &&L_MOVX_##ID##32_X,
+	FUSE_ALU_OPS(E)
+#undef E
+#define E(ID, OP, T64, T32) [VM_OP_ADDK_##ID##64_K] = &&L_ADDK_##ID##64_K, [VM_OP_ADDK_##ID##32_K] = &&L_ADDK_##ID##32_K,
+	FUSE_JCC_OPS(E)
+#undef E
+#define E(ID, T) [VM_OP_ADDX_##ID] = &&L_ADDX_##ID, [VM_OP_MOVADDX_##ID] = &&L_MOVADDX_##ID,
+	FUSE_LDX_OPS(E)
+#undef E
+		[VM_OP_ZEXT] = &&L_ZEXT, [VM_OP_MOV_ZEXT] = &&L_MOV_ZEXT,
+#endif
 	};
 	struct interp_frame frames[BPFVM_MAX_CALL_FRAMES];
 	uint8_t stack[BPFVM_MAX_CALL_FRAMES * BPFVM_STACK_SIZE] __attribute__((aligned(16)));
@@ -28,7 +41,7 @@ static int INTERP_NAME(struct interp_state *s)
 	const XINSN *pc, *callee;
 #if INTERP_CHECKED
 	uint64_t budget = s->insn_limit;
-	uint16_t init = REGBIT(1) | REGBIT(2) | REGBIT(10);
+	uint16_t init = REGBIT(1) | REGBIT(2) | REGBIT(10) | s->init_args;
 #endif
 
 	if (!s->code) {
@@ -39,6 +52,9 @@ static int INTERP_NAME(struct interp_state *s)
 	memset(reg, 0, sizeof(reg));
 	reg[1] = s->r1;
 	reg[2] = s->r2;
+	reg[3] = s->r3;   /* callbacks get r3-r5 too (vm_call_function) */
+	reg[4] = s->r4;
+	reg[5] = s->r5;
 	/* Frame i's 512 bytes lie below frame i-1's: the main frame is the top. */
 	reg[10] = (uintptr_t)stack + sizeof(stack);
 #if INTERP_CHECKED
@@ -218,6 +234,50 @@ static int INTERP_NAME(struct interp_state *s)
 #undef ACQ_REL
 #undef ATOMIC_PTR
 
+#if !INTERP_CHECKED
+	/*
+	 * Super-instructions: a fused handler reads the later slots' fields
+	 * from pc[1], pc[2].  Only the unchecked pre-decoder fuses; a checked
+	 * run checks each instruction on its own.
+	 */
+#define E(ID, EXPR64, EXPR32)                                                                     \
+	vmcase(MOVX_##ID##64_K) { uint64_t a = SRC, b = (uint64_t)(int64_t)pc[1].imm; DST = (EXPR64); pc++; vmbreak; } \
+	vmcase(MOVX_##ID##64_X) { uint64_t a = SRC, b = reg[pc[1].src]; DST = (EXPR64); pc++; vmbreak; } \
+	vmcase(MOVX_##ID##32_K) { uint32_t a = (uint32_t)SRC, b = (uint32_t)pc[1].imm; DST = (uint32_t)(EXPR32); pc++; vmbreak; } \
+	vmcase(MOVX_##ID##32_X) { uint32_t a = (uint32_t)SRC, b = (uint32_t)reg[pc[1].src]; DST = (uint32_t)(EXPR32); pc++; vmbreak; }
+	FUSE_ALU_OPS(E)
+#undef E
+#define E(ID, OP, T64, T32)                                                                         \
+	vmcase(ADDK_##ID##64_K) { uint64_t v = DST + (uint64_t)(int64_t)IMM; DST = v; pc++; if ((T64)v OP (T64)(int64_t)IMM) pc += OFF; vmbreak; } \
+	vmcase(ADDK_##ID##32_K) { uint32_t v = (uint32_t)DST + (uint32_t)IMM; DST = v; pc++; if ((T32)v OP (T32)IMM) pc += OFF; vmbreak; }
+	FUSE_JCC_OPS(E)
+#undef E
+#define E(ID, T)                                                                                    \
+	vmcase(ADDX_##ID) {                                                                         \
+		uint64_t a = DST + SRC;                                                             \
+		T v;                                                                                \
+		DST = a;                                                                            \
+		pc++;                                                                               \
+		memcpy(&v, (const void *)(uintptr_t)(a + (uint64_t)(int64_t)OFF), sizeof(T));       \
+		DST = (uint64_t)v;                                                                  \
+		vmbreak;                                                                            \
+	}                                                                                           \
+	vmcase(MOVADDX_##ID) {                                                                      \
+		uint64_t a = SRC + reg[pc[1].src];                                                  \
+		T v;                                                                                \
+		DST = a;                                                                            \
+		pc += 2;                                                                            \
+		memcpy(&v, (const void *)(uintptr_t)(a + (uint64_t)(int64_t)OFF), sizeof(T));       \
+		DST = (uint64_t)v;                                                                  \
+		vmbreak;                                                                            \
+	}
+	FUSE_LDX_OPS(E)
+#undef E
+
+	vmcase(ZEXT) { DST = (uint32_t)DST; pc++; vmbreak; }
+	vmcase(MOV_ZEXT) { DST = (uint32_t)SRC; pc += 2; vmbreak; }
+#endif
+
 	vmcase(LDDW) {
 		DST = (uint32_t)pc[0].imm | (uint64_t)(uint32_t)pc[1].imm << 32;
 		pc++;
@@ -255,8 +315,12 @@ static int INTERP_NAME(struct interp_state *s)
 
 	/* Calls. */
 	vmcase(CALL_HELPER) {
+#if INTERP_CHECKED
+		s->run->budget = budget;   /* callbacks a helper runs spend from it */
+#endif
 		reg[0] = s->helpers[IMM].fn(reg[1], reg[2], reg[3], reg[4], reg[5], s->run);
 #if INTERP_CHECKED
+		budget = s->run->budget;
 		if (s->run->fault)
 			return fault_helper(s, pc->idx);
 #endif
@@ -275,8 +339,12 @@ static int INTERP_NAME(struct interp_state *s)
 			goto call_local;
 		if (target > BPFVM_MAX_HELPER_ID || !s->helpers[target].fn)
 			return fault_callx(s, INSN_IDX, target);
+#if INTERP_CHECKED
+		s->run->budget = budget;
+#endif
 		reg[0] = s->helpers[target].fn(reg[1], reg[2], reg[3], reg[4], reg[5], s->run);
 #if INTERP_CHECKED
+		budget = s->run->budget;
 		if (s->run->fault)
 			return fault_helper(s, pc->idx);
 #endif
@@ -318,6 +386,10 @@ static int INTERP_NAME(struct interp_state *s)
 		const XINSN *next = (const XINSN *)tail_call_target(s, reg[2], reg[3]);
 
 
+#if INTERP_CHECKED
+		if (s->run->fault)   /* r2 was not a program array */
+			return fault_helper(s, pc->idx);
+#endif
 		if (!next) {
 			/* As in the kernel, a tail call that fails falls through. */
 			CLOBBER_ARGS();

@@ -6,10 +6,17 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../maps/map.h"
 #include "../util/log.h"
+#include "../verifier/facts.h"
+#include "jit.h"
 
 struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
 {
@@ -26,7 +33,10 @@ struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	vm->prandom_state = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uintptr_t)vm;
+	vm->probe_pipe[0] = vm->probe_pipe[1] = -1;
+	pthread_mutex_init(&vm->probe_lock, NULL);
 	helpers_register_builtin(vm);
+	maps_init_vm(vm);
 	return vm;
 }
 
@@ -36,6 +46,12 @@ void bpfvm__destroy(struct bpfvm *vm)
 		return;
 	while (vm->progs)
 		bpfvm_prog__destroy(vm->progs);
+	maps_destroy_all(vm);
+	if (vm->probe_pipe[0] >= 0) {
+		close(vm->probe_pipe[0]);
+		close(vm->probe_pipe[1]);
+	}
+	pthread_mutex_destroy(&vm->probe_lock);
 	free(vm);
 }
 
@@ -75,15 +91,128 @@ bool vm_run_add_region(struct bpfvm_run_ctx *run, const void *start, uint64_t le
 	return true;
 }
 
+static bool in_regions(const struct vm_region *regions, unsigned n, uint64_t addr, uint64_t size,
+		       bool write, bool *found)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct vm_region *r = &regions[i];
+
+		if (addr >= r->start && addr <= r->end && size <= r->end - addr) {
+			*found = true;
+			return !write || r->writable;
+		}
+	}
+	*found = false;
+	return false;
+}
+
 bool vm_run_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t size, bool write)
 {
-	for (unsigned i = 0; i < run->nregions; i++) {
-		const struct vm_region *r = &run->regions[i];
+	bool found, ok;
 
-		if (addr >= r->start && addr <= r->end && size <= r->end - addr)
-			return !write || r->writable;
+	ok = in_regions(run->regions, run->nregions, addr, size, write, &found);
+	if (found)
+		return ok;
+	/* Memory helpers handed out: ring buffer records, then map values. */
+	ok = in_regions(run->records, run->nrecords, addr, size, write, &found);
+	if (found)
+		return ok;
+	return maps_access_ok(run, addr, size, write);
+}
+
+void vm_run_fault(struct bpfvm_run_ctx *run, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (run->fault)   /* the first reason is the one to report */
+		return;
+	run->fault = err;
+	va_start(ap, fmt);
+	vsnprintf(run->fault_msg, sizeof(run->fault_msg), fmt, ap);
+	va_end(ap);
+}
+
+void vm_run_note_map(struct bpfvm_run_ctx *run, struct bpfvm_map *map)
+{
+	for (unsigned i = 0; i < run->nvalue_maps; i++)
+		if (run->value_maps[i] == map)
+			return;
+	/* A full table only costs speed: maps_access_ok also scans the instance. */
+	if (run->nvalue_maps < VM_MAX_VALUE_MAPS)
+		run->value_maps[run->nvalue_maps++] = map;
+}
+
+/*
+ * A checked run that ends holding ring buffer records it reserved: the
+ * kernel's verifier refuses such a program ("Unreleased reference"); the
+ * records are discarded so the consumer is not blocked behind them.
+ */
+static int release_records(struct bpfvm_run_ctx *run, int err)
+{
+	if (!err)
+		log_printf(run->log, "%s: the program exited holding %u ring buffer record(s) it "
+				     "reserved and did not submit or discard (Unreleased reference); "
+				     "discarded\n",
+			   run->prog->name, run->nrecords);
+	for (unsigned i = 0; i < run->nrecords; i++)
+		ringbuf_commit((void *)run->records[i].start, 0, true);
+	run->nrecords = 0;
+	return err ? err : -EINVAL;
+}
+
+/* The CPU this run's per-CPU map slots belong to. */
+static int run_cpu(const struct bpfvm *vm)
+{
+	int cpu = sched_getcpu();
+
+	return cpu < 0 ? 0 : cpu % vm->ncpus;
+}
+
+int vm_run_prepared(struct bpfvm_run_ctx *run, enum bpfvm_exec mode, uint64_t r1, uint64_t r2,
+		    uint64_t insn_limit, uint64_t *retval, uint64_t *executed)
+{
+	int err;
+
+	run->checked = mode == BPFVM_EXEC_CHECKED;
+	run->cpu = run_cpu(run->vm);
+	if (mode == BPFVM_EXEC_JIT)
+		err = vm_jit_run(run, r1, r2, retval);
+	else
+		err = vm_interp_run(run, run->checked, r1, r2, insn_limit, retval, executed);
+	if (run->nrecords)   /* after a fault too: the consumer must not wait for them */
+		err = release_records(run, err);
+	if (run->held_lock) { /* checked runs only: release it, so no one waits forever */
+		__atomic_store_n((uint32_t *)(uintptr_t)run->held_lock, 0, __ATOMIC_RELEASE);
+		run->held_lock = 0;
+		if (!err) {
+			log_printf(run->log, "%s: bpf_spin_unlock is missing\n", run->prog->name);
+			err = -EINVAL;
+		}
 	}
-	return false;
+	return err;
+}
+
+/*
+ * May prog run without run-time checks on len bytes of input?  When the
+ * caller vouches for it (trusted), or when the verifier proved it safe for
+ * this calling convention: r1 pointing to exactly the input size it was
+ * verified with (verifier/facts.h).
+ */
+bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len)
+{
+	if (prog->flags & BPFVM_PROG_TRUSTED)
+		return true;
+	return prog->facts && prog->facts->mem_mode && prog->facts->mem_size == len;
+}
+
+/* ...and for a run with its program type's context (hooks' test runs, tail calls). */
+bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog)
+{
+	uint32_t type = prog->prog_type ? prog->prog_type : 1 /* socket filter */;
+
+	if (prog->flags & BPFVM_PROG_TRUSTED)
+		return true;
+	return prog->facts && !prog->facts->mem_mode && prog->facts->prog_type == type;
 }
 
 int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len, struct bpfvm_run_opts *opts)
@@ -96,26 +225,26 @@ int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len, struct bpfvm
 
 	if (!prog || (!mem && len))
 		return -EINVAL;
-	if (mode == BPFVM_EXEC_JIT) {
-		log_printf(log, "the JIT is not built yet: run with the interpreter\n");
-		return -ENOTSUP;
+	if (mode == BPFVM_EXEC_JIT && !vm_unchecked_ok(prog, len)) {
+		log_printf(log, "program '%s' is neither verified nor trusted: "
+				"the JIT runs only verified or trusted programs\n", prog->name);
+		return -EPERM;
 	}
-	if (mode == BPFVM_EXEC_UNCHECKED && !(prog->flags & BPFVM_PROG_TRUSTED)) {
+	if (mode == BPFVM_EXEC_UNCHECKED && !vm_unchecked_ok(prog, len)) {
 		log_printf(log, "program '%s' is neither verified nor trusted: "
 				"it may only run checked\n", prog->name);
 		return -EPERM;
 	}
 	run.vm = prog->vm;
 	run.prog = prog;
-	run.checked = mode == BPFVM_EXEC_CHECKED;
 	run.log = log;
 	run.pkt = mem;
 	run.pkt_len = len;
 	if (len)
 		vm_run_add_region(&run, mem, len, true, "input");
-	err = vm_interp_run(&run, run.checked, (uintptr_t)mem, len,
-			    opts && opts->insn_limit ? opts->insn_limit : BPFVM_DEFAULT_INSN_LIMIT,
-			    &retval, &executed);
+	err = vm_run_prepared(&run, mode, (uintptr_t)mem, len,
+			      opts && opts->insn_limit ? opts->insn_limit : BPFVM_DEFAULT_INSN_LIMIT,
+			      &retval, &executed);
 	if (opts) {
 		opts->retval = retval;
 		opts->insns_executed = executed;

@@ -6,6 +6,7 @@
 #ifndef BPFVM_VM_VM_H
 #define BPFVM_VM_VM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,6 +30,14 @@ struct bpfvm {
 	 * the slot is empty.  Set by the maps layer, which owns program arrays.
 	 */
 	struct bpfvm_prog *(*tail_call_lookup)(struct bpfvm *vm, uint64_t map, uint64_t index);
+	/* The maps of the instance (maps/map.c), and what guards the list. */
+	struct bpfvm_map *maps;
+	pthread_mutex_t maps_lock;
+	uint32_t last_map_id;
+	int ncpus;                   /* possible CPUs: per-CPU map slots */
+	/* probe_read's fallback where process_vm_readv is refused: a pipe. */
+	int probe_pipe[2];
+	pthread_mutex_t probe_lock;
 };
 
 void vm_add_prog(struct bpfvm *vm, struct bpfvm_prog *prog);
@@ -43,6 +52,8 @@ struct vm_region {
 };
 
 #define VM_MAX_REGIONS 16
+#define VM_MAX_VALUE_MAPS 8
+#define VM_MAX_RECORDS 32
 
 /* One run of a program; helpers receive it as their context. */
 struct bpfvm_run_ctx {
@@ -54,11 +65,56 @@ struct bpfvm_run_ctx {
 	const uint8_t *pkt;          /* what LD_ABS / LD_IND read */
 	uint64_t pkt_len;
 	uint32_t tail_calls;
-	/* A helper that finds its arguments bad in a checked run sets this
-	 * (a negative errno) and writes the reason to log; the run stops. */
+	/* A helper that finds its arguments bad in a checked run calls
+	 * vm_run_fault(): fault (a negative errno) and fault_msg say why,
+	 * and the interpreter stops the run naming the instruction. */
 	int fault;
 	struct bpfvm_log *log;
+	int cpu;                     /* the CPU the run started on: its per-CPU map slots */
+	uint64_t budget;             /* checked runs: instructions left, across helper calls */
+	uint32_t cb_depth;           /* callbacks (bpf_loop, for_each_map_elem) running now */
+	/* Checked runs: memory helpers handed out (map values, ring buffer records). */
+	struct bpfvm_map *value_maps[VM_MAX_VALUE_MAPS];
+	unsigned nvalue_maps;
+	struct vm_region records[VM_MAX_RECORDS];
+	unsigned nrecords;
+	char fault_msg[256];
+	/* Checked runs: the bpf_spin_lock this run holds (0: none), so that a
+	 * second lock, a foreign unlock or an exit while locked is an error
+	 * and not a hang, as the kernel's verifier refuses them. */
+	uint64_t held_lock;
+	/* Set by an execution engine whose functions are not the interpreter's
+	 * (the JIT): how vm_call_function calls one.  NULL: the interpreter. */
+	int (*call_function)(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
+			     uint64_t *ret);
+	/* The JIT's (jit.c): the native stack pointer its entry unwinds to on
+	 * a fault, and the lowest r10 from which a call may still add a frame. */
+	uint64_t jit_rsp;
+	uint64_t jit_stack_limit;
+	/* The program type's context of a test run (hooks/), for its helpers. */
+	void *hook;
 };
+
+/* Stop a checked run from a helper: err (negative errno) and the reason. */
+__attribute__((format(printf, 3, 4))) void vm_run_fault(struct bpfvm_run_ctx *run, int err,
+							const char *fmt, ...);
+/* Remember that the run got values of map (checked runs). */
+void vm_run_note_map(struct bpfvm_run_ctx *run, struct bpfvm_map *map);
+
+/*
+ * Call the bpf function at fn (an address from lddw src 4, as the program
+ * holds it) with r1-r5, in the run's mode, on a fresh frame: the callback
+ * of bpf_loop and for_each_map_elem.  Returns 0 with r0 in *ret, or a
+ * negative errno when fn is not a function of the running program or the
+ * callee faults (then the run stops too).
+ */
+int vm_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
+		     uint64_t *ret);
+
+/* May prog run unchecked on len bytes: trusted, or verified for that input (vm.c). */
+bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len);
+/* ...with its program type's context: trusted, or verified for that type. */
+bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog);
 
 /* Add a region to a checked run; returns false when the table is full. */
 bool vm_run_add_region(struct bpfvm_run_ctx *run, const void *start, uint64_t len,
@@ -68,6 +124,17 @@ bool vm_run_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t s
 
 /* The interpreter's pre-decoded program (interp.c). */
 void vm_code_free(struct vm_code *code);
+/* The JIT's compiled program (jit.c). */
+void vm_jit_free(struct vm_jit *jit);
+
+/*
+ * Run run->prog in a mode (checked or not, interpreter or JIT) with r1 and
+ * r2, on a run context its caller has filled (vm, prog, log, regions,
+ * packet): bpfvm_prog__run's core, which program-type test runs
+ * (hooks/) share.  r0 in *retval.
+ */
+int vm_run_prepared(struct bpfvm_run_ctx *run, enum bpfvm_exec mode, uint64_t r1, uint64_t r2,
+		    uint64_t insn_limit, uint64_t *retval, uint64_t *executed);
 
 /* Run prog's interpreter in the given mode; r0 in *retval. */
 int vm_interp_run(struct bpfvm_run_ctx *run, bool checked, uint64_t r1, uint64_t r2,

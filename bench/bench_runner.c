@@ -1,0 +1,515 @@
+/*
+ * bench_runner.c - `make bench`: how much slower than native C the
+ * interpreter and the JIT run the programs in bench/progs/.
+ *
+ *   bench_runner DIR [PROGRAM...]
+ *
+ * DIR holds NAME.bin (the program's .text, built by clang -target bpf and
+ * extract_text) and NAME.so (the same C built by gcc -O2).  Every NAME.bin
+ * is measured, or only the PROGRAMs named.  Each program is first run once
+ * per mode and its result compared with the native one: a mismatch is a
+ * bug in bpfvm (or in the program) and stops the benchmark with status 1.
+ * Then each mode is timed and the table printed.  Nothing here asserts on
+ * speed: the numbers are for people.
+ *
+ * Environment:
+ *   BENCH_TIME   seconds one measurement should take (default 0.3); each
+ *                figure is the median of 5 measurements.
+ *   BENCH_MODES  comma-separated subset of native,interp,checked,jit to
+ *                time (default all); e.g. BENCH_MODES=interp under `perf record`.
+ *                With jit on, the last line is the JIT's compile time for a
+ *                10,000-instruction program.
+ *
+ * The native code sits in a shared object the runner dlopens, and the
+ * input is built at run time, so gcc cannot fold the work away; every
+ * run's result is checked, so none can be skipped either.
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpfvm/bpfvm.h>
+
+#define MEM_LEN 1500 /* must match progs/bench_prog.h's BENCH_MEM_LEN */
+#define REPS 5
+#define MAX_PROGS 64
+
+typedef uint64_t (*native_fn)(uint8_t *mem, uint64_t len);
+
+enum mode { M_NATIVE, M_INTERP, M_CHECKED, M_JIT, M_COUNT };
+static const char *const mode_names[M_COUNT] = { "native", "interp", "checked", "jit" };
+
+struct bench {
+	char name[64];
+	struct bpfvm_prog *prog;
+	native_fn native;
+	uint64_t expect;    /* the native result */
+	uint64_t insns;     /* instructions one run executes (from a checked run) */
+	double ns[M_COUNT]; /* per run; 0 when not measured */
+};
+
+static uint8_t mem[MEM_LEN];
+static uint8_t mem_copy[MEM_LEN];
+static double target_sec = 0.3;
+static bool mode_on[M_COUNT] = { true, true, true, true };
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("bench_runner: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+/* ---- the input: one Ethernet frame carrying an HTTP request ---------------- */
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint32_t rng(void)
+{
+	/* xorshift64*: any deterministic generator will do, the point is run-time data */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static size_t append(size_t at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* snprintf at mem + at, stopping short of the end; returns the new end. */
+static size_t append(size_t at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf((char *)mem + at, MEM_LEN - at, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= MEM_LEN - at)
+		die("the generated request does not fit the frame");
+	return at + (size_t)n;
+}
+
+static void build_frame(void)
+{
+	static const char *const names[] = {
+		"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language",
+		"Cookie", "X-Request-Id", "Cache-Control", "Content-Length", "Referer",
+	};
+	static const char *const words[] = {
+		"alpha", "bravo", "gzip", "deflate", "keep-alive", "text/html", "en-US",
+		"max-age", "session", "token", "charlie", "delta",
+	};
+	uint8_t *ip = mem + 14, *tcp = mem + 34;
+	uint32_t sum = 0;
+	size_t at;
+
+	memset(mem, 0, sizeof(mem));
+	/* Ethernet: locally administered addresses, IPv4. */
+	memcpy(mem, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00", 14);
+	/* IPv4: no options, DF, TTL 64, TCP, 10.0.0.1 -> 10.0.0.2, checksum below. */
+	ip[0] = 0x45;
+	put16(ip + 2, MEM_LEN - 14);
+	put16(ip + 4, rng() & 0xffff);
+	put16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(ip + 10, ~sum & 0xffff);
+	/* TCP: an ephemeral port to 80, PSH|ACK, no options; checksum left 0. */
+	put16(tcp, 40000 + (rng() & 0x3ff));
+	put16(tcp + 2, 80);
+	put16(tcp + 4, rng() >> 16);
+	put16(tcp + 6, rng() & 0xffff);
+	put16(tcp + 8, rng() >> 16);
+	put16(tcp + 10, rng() & 0xffff);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18;
+	put16(tcp + 14, 0xffff);
+
+	/* The payload: request line, headers up to ~1250 bytes, empty line, body. */
+	at = append(54, "GET /bench/items/%u/view?id=%u&page=%u HTTP/1.1\r\n", rng() % 1000,
+		    rng() % 100000, rng() % 50);
+	while (at < 1250) {
+		const char *n = names[rng() % (sizeof(names) / sizeof(names[0]))];
+		const char *w = words[rng() % (sizeof(words) / sizeof(words[0]))];
+
+		at = append(at, "%s: %s %u; %s=%u\r\n", n, w, rng() % 100000, w, rng() % 1000);
+	}
+	at = append(at, "\r\n");
+	while (at < MEM_LEN) {
+		const char *w = words[rng() % (sizeof(words) / sizeof(words[0]))];
+		size_t n = strlen(w);
+
+		if (n + 1 > MEM_LEN - at)
+			n = MEM_LEN - at - 1;
+		memcpy(mem + at, w, n);
+		at += n;
+		if (at < MEM_LEN)
+			mem[at++] = ' ';
+	}
+	memcpy(mem_copy, mem, sizeof(mem));
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static void *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		die("%s: %s", path, strerror(errno));
+	buf = malloc(n ? (size_t)n : 1);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		die("%s: cannot read", path);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void load(struct bpfvm *vm, const char *dir, struct bench *b)
+{
+	char path[4096], logbuf[4096] = "";
+	struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
+	struct bpfvm_insn *insns;
+	size_t len;
+	void *so;
+
+	snprintf(path, sizeof(path), "%s/%s.bin", dir, b->name);
+	insns = read_file(path, &len);
+	if (!len || len % sizeof(struct bpfvm_insn))
+		die("%s: %zu bytes is not whole instructions", path, len);
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = b->name, .flags = BPFVM_PROG_TRUSTED,
+		   .log = &log);
+	b->prog = bpfvm_prog__new(vm, insns, len / sizeof(struct bpfvm_insn), &popts);
+	if (!b->prog)
+		die("%s: bpfvm_prog__new: %s\n%s", path, strerror(errno), logbuf);
+	free(insns);
+
+	snprintf(path, sizeof(path), "%s/%s.so", dir, b->name);
+	so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!so)
+		die("%s", dlerror());
+	b->native = (native_fn)dlsym(so, "bench_main");
+	if (!b->native)
+		die("%s: no bench_main: %s", path, dlerror());
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+/* One run in a bpfvm mode; dies on an error or a result other than the native one. */
+static inline void run_vm(struct bench *b, enum bpfvm_exec exec, struct bpfvm_run_opts *o)
+{
+	int err;
+
+	o->mode = exec;
+	err = bpfvm_prog__run(b->prog, mem, MEM_LEN, o);
+	if (err || o->retval != b->expect)
+		die("%s (%s): %s: returned 0x%" PRIx64 ", native returned 0x%" PRIx64 "\n%s",
+		    b->name, exec == BPFVM_EXEC_CHECKED ? "checked" : exec == BPFVM_EXEC_JIT ? "jit" : "unchecked",
+		    err ? strerror(-err) : "wrong result", o->retval, b->expect,
+		    o->log && o->log->buf ? o->log->buf : "");
+}
+
+static void verify(struct bench *b)
+{
+	char logbuf[4096] = "";
+	struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
+	BPFVM_OPTS(bpfvm_run_opts, o, .log = &log);
+
+	b->expect = b->native(mem, MEM_LEN);
+	run_vm(b, BPFVM_EXEC_UNCHECKED, &o);
+	run_vm(b, BPFVM_EXEC_JIT, &o);
+	run_vm(b, BPFVM_EXEC_CHECKED, &o);
+	b->insns = o.insns_executed;
+	if (memcmp(mem, mem_copy, sizeof(mem)))
+		die("%s: the program changed its input, which the benchmark shares", b->name);
+}
+
+/*
+ * The thread's CPU time, not the wall clock: the machine is shared (builds,
+ * tests, other benchmarks), and time spent descheduled is not the
+ * program's.  Read twice per measurement, so its cost does not matter.
+ */
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Seconds n runs in mode m take. */
+static double time_runs(struct bench *b, enum mode m, uint64_t n)
+{
+	BPFVM_OPTS(bpfvm_run_opts, o, .log = NULL);
+	double t0 = now();
+
+	switch (m) {
+	case M_NATIVE:
+		for (uint64_t i = 0; i < n; i++)
+			if (b->native(mem, MEM_LEN) != b->expect)
+				die("%s: the native result changed between runs", b->name);
+		break;
+	case M_INTERP:
+		for (uint64_t i = 0; i < n; i++)
+			run_vm(b, BPFVM_EXEC_UNCHECKED, &o);
+		break;
+	case M_JIT:
+		for (uint64_t i = 0; i < n; i++)
+			run_vm(b, BPFVM_EXEC_JIT, &o);
+		break;
+	default:
+		for (uint64_t i = 0; i < n; i++)
+			run_vm(b, BPFVM_EXEC_CHECKED, &o);
+		break;
+	}
+	return now() - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median ns per run of REPS measurements of about target_sec each. */
+static double measure(struct bench *b, enum mode m)
+{
+	double t, samples[REPS];
+	uint64_t n = 1;
+
+	/* Calibrate on batches of at least 1/10 of a measurement (and warm up). */
+	while ((t = time_runs(b, m, n)) < target_sec / 10)
+		n *= t > 0 && target_sec / 10 / t < 8 ? 2 : 8;
+	n = (uint64_t)((double)n * target_sec / t) + 1;
+	for (int r = 0; r < REPS; r++)
+		samples[r] = time_runs(b, m, n) * 1e9 / (double)n;
+	qsort(samples, REPS, sizeof(samples[0]), cmp_double);
+	return samples[REPS / 2];
+}
+
+/*
+ * How long the JIT takes to compile a 10,000-instruction program (ALU
+ * operations, loads, stores and forward branches, as compilers emit them):
+ * the median of 21 compilations, each of a fresh program.
+ */
+static void jit_compile_time(struct bpfvm *vm)
+{
+	enum { N = 10000, TIMES = 21 };
+	static struct bpfvm_insn insns[N];
+	double t[TIMES];
+
+	for (int i = 0; i < N - 1; i++) {
+		int r = 1 + i % 8, k = i % 6;
+
+		insns[i] = k == 0 ? BPFVM_ALU64_IMM(BPFVM_ADD, r, i)
+			 : k == 1 ? BPFVM_ALU64_REG(BPFVM_XOR, r, 1 + (i + 3) % 8)
+			 : k == 2 ? BPFVM_STX_MEM(BPFVM_DW, 10, r, (int16_t)(-8 - 8 * (i % 32)))
+			 : k == 3 ? BPFVM_LDX_MEM(BPFVM_DW, r, 10, (int16_t)(-8 - 8 * (i % 32)))
+			 : k == 4 && i < N - 16 ? BPFVM_JMP_IMM(BPFVM_JGT, r, i, (int16_t)(i % 7 + 1))
+				  : BPFVM_ALU32_IMM(BPFVM_MUL, r, 7);
+	}
+	insns[0] = BPFVM_MOV64_IMM(0, 0);
+	for (int r = 1; r <= 8; r++)
+		insns[r] = BPFVM_MOV64_IMM(r, r);
+	insns[N - 1] = BPFVM_EXIT_INSN();
+	for (int k = 0; k < TIMES; k++) {
+		char logbuf[512] = "";
+		struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
+		BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "compile", .flags = BPFVM_PROG_TRUSTED,
+			   .log = &log);
+		struct bpfvm_prog *p = bpfvm_prog__new(vm, insns, N, &popts);
+		double t0;
+
+		if (!p)
+			die("jit compile time: bpfvm_prog__new: %s: %s", strerror(errno), logbuf);
+		t0 = now();
+		if (bpfvm_prog__jit(p, &log))
+			die("jit compile time: %s", logbuf);
+		t[k] = now() - t0;
+		bpfvm_prog__destroy(p);
+	}
+	qsort(t, TIMES, sizeof(t[0]), cmp_double);
+	printf("jit compile: %d instructions in %.0f us (median of %d)\n", N, t[TIMES / 2] * 1e6,
+	       TIMES);
+}
+
+/* ---- reporting ------------------------------------------------------------ */
+
+static void put_ns(double ns)
+{
+	if (ns > 0)
+		printf(" %11.1f", ns);
+	else
+		printf(" %11s", "-");
+}
+
+static void put_ratio(double ns, double native)
+{
+	if (ns > 0 && native > 0)
+		printf(" %7.1fx", ns / native);
+	else
+		printf(" %8s", "-");
+}
+
+static void print_means(const char *label, const struct bench *bs, size_t n, enum mode m)
+{
+	double logsum = 0, sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double r = bs[i].ns[m] / bs[i].ns[M_NATIVE];
+
+		logsum += log(r);
+		sum += r;
+	}
+	printf("%-8s ratio to native: geometric mean %.1fx, arithmetic mean %.1fx\n", label,
+	       exp(logsum / (double)n), sum / (double)n);
+}
+
+static int cmp_bench(const void *a, const void *b)
+{
+	return strcmp(((const struct bench *)a)->name, ((const struct bench *)b)->name);
+}
+
+static void parse_env(void)
+{
+	const char *t = getenv("BENCH_TIME"), *modes = getenv("BENCH_MODES");
+
+	if (t && (target_sec = atof(t)) <= 0)
+		die("BENCH_TIME=%s: not a positive number of seconds", t);
+	if (modes) {
+		for (int m = 0; m < M_COUNT; m++)
+			mode_on[m] = false;
+		for (const char *p = modes; *p;) {
+			size_t len = strcspn(p, ",");
+			int m;
+
+			for (m = 0; m < M_COUNT; m++)
+				if (strlen(mode_names[m]) == len && !strncmp(p, mode_names[m], len))
+					break;
+			if (m == M_COUNT)
+				die("BENCH_MODES=%s: modes are native, interp, checked, jit", modes);
+			mode_on[m] = true;
+			p += len + (p[len] == ',');
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench bs[MAX_PROGS];
+	size_t n = 0;
+	struct bpfvm *vm;
+	cpu_set_t one;
+	DIR *d;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_runner DIR [PROGRAM...]\n");
+		return 2;
+	}
+	parse_env();
+
+	/* Stay on one CPU: a migration in the middle of a measurement is noise. */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	if (!(d = opendir(argv[1])))
+		die("%s: %s", argv[1], strerror(errno));
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		bool wanted = argc == 2;
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".bin") || len - 4 >= sizeof(bs[0].name))
+			continue;
+		for (int i = 2; i < argc; i++)
+			if (strlen(argv[i]) == len - 4 && !strncmp(argv[i], e->d_name, len - 4))
+				wanted = true;
+		if (!wanted)
+			continue;
+		if (n == MAX_PROGS)
+			die("more than %d programs", MAX_PROGS);
+		memcpy(bs[n].name, e->d_name, len - 4);
+		bs[n++].name[len - 4] = '\0';
+	}
+	closedir(d);
+	if (!n)
+		die("%s: no programs (NAME.bin)", argv[1]);
+	qsort(bs, n, sizeof(bs[0]), cmp_bench);
+
+	if (!(vm = bpfvm__new(NULL)))
+		die("bpfvm__new: %s", strerror(errno));
+	build_frame();
+	for (size_t i = 0; i < n; i++) {
+		load(vm, argv[1], &bs[i]);
+		verify(&bs[i]);
+	}
+	printf("bpfvm benchmark: %zu programs, %d-byte input; ns per run in thread CPU time, "
+	       "median of %d measurements of ~%.2g s; every result checked against native\n\n",
+	       n, MEM_LEN, REPS, target_sec);
+	printf("%-12s %8s %11s %11s %8s %7s %11s %8s %11s %11s %8s\n", "program", "insns",
+	       "native ns", "interp ns", "ratio", "ns/insn", "checked ns", "ratio", "kernel ns",
+	       "jit ns", "ratio");
+	for (size_t i = 0; i < n; i++) {
+		struct bench *b = &bs[i];
+
+		for (int m = 0; m < M_COUNT; m++)
+			b->ns[m] = mode_on[m] ? measure(b, (enum mode)m) : 0;
+		printf("%-12s %8" PRIu64, b->name, b->insns);
+		put_ns(b->ns[M_NATIVE]);
+		put_ns(b->ns[M_INTERP]);
+		put_ratio(b->ns[M_INTERP], b->ns[M_NATIVE]);
+		if (b->ns[M_INTERP] > 0)
+			printf(" %7.2f", b->ns[M_INTERP] / (double)b->insns);
+		else
+			printf(" %7s", "-");
+		put_ns(b->ns[M_CHECKED]);
+		put_ratio(b->ns[M_CHECKED], b->ns[M_NATIVE]);
+		/* The kernel's column waits for its measurement: nothing to make up. */
+		printf(" %11s", "-");
+		put_ns(b->ns[M_JIT]);
+		put_ratio(b->ns[M_JIT], b->ns[M_NATIVE]);
+		printf("\n");
+		fflush(stdout);
+	}
+	printf("\n");
+	if (mode_on[M_NATIVE] && mode_on[M_INTERP])
+		print_means("interp", bs, n, M_INTERP);
+	if (mode_on[M_NATIVE] && mode_on[M_CHECKED])
+		print_means("checked", bs, n, M_CHECKED);
+	if (mode_on[M_NATIVE] && mode_on[M_JIT])
+		print_means("jit", bs, n, M_JIT);
+	if (mode_on[M_JIT])
+		jit_compile_time(vm);
+	bpfvm__destroy(vm);
+	return 0;
+}

@@ -1,0 +1,202 @@
+/*
+ * bpfvm/object.h - BPF objects: the relocatable ELF files clang writes for
+ * `-target bpf` (with or without -g), opened and loaded as libbpf does.
+ *
+ *   struct bpfvm_object *obj = bpfvm_object__open_file("prog.bpf.o", &opts);
+ *   bpfvm_object__set_global(obj, "target_port", &port, sizeof(port));
+ *   bpfvm_object__load(obj);          -- maps created, programs relocated
+ *   struct bpfvm_program *p = bpfvm_object__find_program_by_name(obj, "xdp_main");
+ *   bpfvm_prog__test_run(bpfvm_program__prog(p), &run_opts);   (bpfvm/hooks.h)
+ *   bpfvm_object__destroy(obj);
+ *
+ * Opening reads everything the file says: programs (every function of an
+ * executable section; .text functions are sub-programs, appended to each
+ * program that calls them), their types from the section names (libbpf's
+ * SEC() conventions), maps (BTF-defined in .maps, legacy in "maps"),
+ * global data (.data, .rodata, .bss and their .* variants, as one-entry
+ * array maps), externs (.kconfig), the license and version sections, BTF
+ * and .BTF.ext (function and line info, CO-RE relocations).  Loading
+ * creates the maps in the object's instance, resolves CO-RE relocations
+ * against the target BTF (/sys/kernel/btf/vmlinux unless the options name
+ * another file) and creates each program with bpfvm_prog__new().
+ *
+ * Errors name the section, symbol or field at fault; like the rest of the
+ * API, functions return NULL + errno or a negative errno, and messages go
+ * to the log given in the open options.
+ */
+#ifndef BPFVM_OBJECT_H
+#define BPFVM_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bpfvm/bpfvm.h>
+#include <bpfvm/maps.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bpfvm_object;
+struct bpfvm_program;
+
+struct bpfvm_object_open_opts {
+	size_t sz;
+	/*
+	 * The object's name, for messages and the names of its global data
+	 * maps ("name.rodata").  Default: the file's base name up to its first
+	 * '.', as libbpf names it; for open_mem, "obj".
+	 */
+	const char *object_name;
+	/* Target BTF for CO-RE relocations; default /sys/kernel/btf/vmlinux. */
+	const char *btf_custom_path;
+	/* Where messages go, from open to destroy: it must outlive the object. */
+	struct bpfvm_log *log;
+	/*
+	 * The instance the maps and programs are created in at load.  NULL:
+	 * the object makes one of its own, freed with it (bpfvm_object__vm).
+	 * With an instance given, destroy the object before the instance.
+	 */
+	struct bpfvm *vm;
+	uint32_t prog_flags;     /* enum bpfvm_prog_flags, for every program */
+	/* Extra "CONFIG_X=y" lines for .kconfig externs, taking precedence. */
+	const char *kconfig;
+};
+
+/* Returns the object, or NULL with errno (EINVAL for malformed input) and a message in opts->log. */
+BPFVM_API struct bpfvm_object *bpfvm_object__open_file(const char *path,
+						     const struct bpfvm_object_open_opts *opts);
+/* The same from memory (copied). */
+BPFVM_API struct bpfvm_object *bpfvm_object__open_mem(const void *buf, size_t size,
+						    const struct bpfvm_object_open_opts *opts);
+/*
+ * Create the maps and the programs (those whose autoload is on).  Returns
+ * 0, or a negative errno with the reason in the open options' log: the
+ * map the kernel would refuse, the CO-RE relocation the target lacks, the
+ * kernel function or symbol user space cannot provide.  Loading twice
+ * returns -EBUSY.
+ */
+BPFVM_API int bpfvm_object__load(struct bpfvm_object *obj);
+/* Frees the object, its programs and its maps.  NULL is allowed. */
+BPFVM_API void bpfvm_object__destroy(struct bpfvm_object *obj);
+
+BPFVM_API const char *bpfvm_object__name(const struct bpfvm_object *obj);
+/* The "license" section's text ("" without one). */
+BPFVM_API const char *bpfvm_object__license(const struct bpfvm_object *obj);
+/* The "version" section's value (0 without one). */
+BPFVM_API uint32_t bpfvm_object__kversion(const struct bpfvm_object *obj);
+BPFVM_API struct bpfvm *bpfvm_object__vm(const struct bpfvm_object *obj);
+
+/* ---- programs ----------------------------------------------------------- */
+
+/* The program after prev (the first when prev is NULL), or NULL. */
+BPFVM_API struct bpfvm_program *bpfvm_object__next_program(const struct bpfvm_object *obj,
+							 const struct bpfvm_program *prev);
+#define bpfvm_object__for_each_program(pos, obj)                       \
+	for ((pos) = bpfvm_object__next_program((obj), NULL); (pos);   \
+	     (pos) = bpfvm_object__next_program((obj), (pos)))
+/* NULL with errno = ENOENT when there is none. */
+BPFVM_API struct bpfvm_program *bpfvm_object__find_program_by_name(const struct bpfvm_object *obj,
+								  const char *name);
+
+BPFVM_API const char *bpfvm_program__name(const struct bpfvm_program *prog);
+BPFVM_API const char *bpfvm_program__section_name(const struct bpfvm_program *prog);
+/* BPF_PROG_TYPE_* (0, unspec, for a section name no convention covers). */
+BPFVM_API uint32_t bpfvm_program__type(const struct bpfvm_program *prog);
+BPFVM_API uint32_t bpfvm_program__expected_attach_type(const struct bpfvm_program *prog);
+/* What the section name says to attach to ("sched/sched_process_fork"), or "". */
+BPFVM_API const char *bpfvm_program__attach_target(const struct bpfvm_program *prog);
+/* Override the type the section name gave, before load. */
+BPFVM_API int bpfvm_program__set_type(struct bpfvm_program *prog, uint32_t type);
+/* Whether load creates this program (default true); before load. */
+BPFVM_API int bpfvm_program__set_autoload(struct bpfvm_program *prog, bool autoload);
+BPFVM_API bool bpfvm_program__autoload(const struct bpfvm_program *prog);
+/*
+ * The program's instructions with its sub-programs appended and calls
+ * linked; map references hold the map's index in the object (lddw src 1,
+ * or src 2 with the offset in the second slot).  After load they also
+ * carry the CO-RE relocations.
+ */
+BPFVM_API const struct bpfvm_insn *bpfvm_program__insns(const struct bpfvm_program *prog);
+BPFVM_API size_t bpfvm_program__insn_cnt(const struct bpfvm_program *prog);
+/* The loaded program, NULL before load or when autoload is off. */
+BPFVM_API struct bpfvm_prog *bpfvm_program__prog(const struct bpfvm_program *prog);
+/*
+ * The source line instruction insn came from, from BTF line info: 0 with
+ * the file, line, column and the line's text (any pointer may be NULL), or
+ * -ENOENT without line info.
+ */
+BPFVM_API int bpfvm_program__source_line(const struct bpfvm_program *prog, size_t insn,
+					 const char **file, uint32_t *line, uint32_t *col,
+					 const char **text);
+
+/* ---- maps ---------------------------------------------------------------- */
+
+/* A map as the object defines it: known from open on. */
+struct bpfvm_map_desc {
+	const char *name;         /* "counts"; global data: "obj.rodata" as libbpf names it */
+	const char *section;      /* ".maps", "maps", ".rodata", ".kconfig", ... */
+	uint32_t type;            /* BPF_MAP_TYPE_* */
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t map_flags;
+	uint64_t map_extra;
+	uint32_t numa_node;
+	uint32_t pinning;         /* LIBBPF_PIN_*: accepted, and ignored */
+	uint32_t btf_key_type_id;
+	uint32_t btf_value_type_id;
+	/* map-in-map: the inner map's definition; NULL otherwise */
+	const struct bpfvm_map_desc *inner;
+	bool global_data;         /* .data/.rodata/.bss/.kconfig */
+};
+
+BPFVM_API size_t bpfvm_object__map_cnt(const struct bpfvm_object *obj);
+/* Map i's definition, NULL past the end. */
+BPFVM_API const struct bpfvm_map_desc *bpfvm_object__map_desc(const struct bpfvm_object *obj,
+							    size_t i);
+/* Map i as created by load; NULL before. */
+BPFVM_API struct bpfvm_map *bpfvm_object__map(const struct bpfvm_object *obj, size_t i);
+/* Created maps in order: the one after prev (the first for NULL), or NULL. */
+BPFVM_API struct bpfvm_map *bpfvm_object__next_map(const struct bpfvm_object *obj,
+						 const struct bpfvm_map *prev);
+#define bpfvm_object__for_each_map(pos, obj)                       \
+	for ((pos) = bpfvm_object__next_map((obj), NULL); (pos);   \
+	     (pos) = bpfvm_object__next_map((obj), (pos)))
+/* After load; NULL with errno = ENOENT when there is none. */
+BPFVM_API struct bpfvm_map *bpfvm_object__find_map_by_name(const struct bpfvm_object *obj,
+							  const char *name);
+/* Change a map's size before load (ring buffers are sized this way). */
+BPFVM_API int bpfvm_object__set_max_entries(struct bpfvm_object *obj, const char *map_name,
+					    uint32_t max_entries);
+
+/* ---- global variables ----------------------------------------------------- */
+
+/*
+ * Set a global variable's initial value before load, as a skeleton's
+ * `skel->rodata->name = value` does: name is the variable of .rodata,
+ * .data, .bss (or one of their .* variants); size must be its size.
+ * Returns 0, -ENOENT (no such variable), -EINVAL (size differs; the
+ * message gives the variable's size), -EBUSY (already loaded).
+ */
+BPFVM_API int bpfvm_object__set_global(struct bpfvm_object *obj, const char *name,
+				       const void *data, size_t size);
+/* Read a global variable: its initial value before load, the map's after. */
+BPFVM_API int bpfvm_object__get_global(const struct bpfvm_object *obj, const char *name,
+				       void *data, size_t size);
+
+/* ---- names ------------------------------------------------------------------ */
+
+/* "xdp", "sched_cls", "kprobe", ... as bpftool prints them; "unknown" otherwise. */
+BPFVM_API const char *bpfvm_prog_type_name(uint32_t prog_type);
+/* "xdp", "cgroup_inet_ingress", ... as bpftool prints them; "unknown" otherwise. */
+BPFVM_API const char *bpfvm_attach_type_name(uint32_t attach_type);
+/* "hash", "array", "ringbuf", ... as bpftool prints them; "unknown" otherwise. */
+BPFVM_API const char *bpfvm_map_type_name(uint32_t map_type);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

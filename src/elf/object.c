@@ -1,0 +1,497 @@
+/*
+ * object.c - the public face of BPF objects (bpfvm/object.h): opening
+ * runs the readers of this folder in order (ELF, externs, programs, maps,
+ * map slots, linking); loading creates the maps, applies CO-RE, and
+ * creates the programs; the rest are accessors and global variables.
+ */
+#include <errno.h>
+#include <gelf.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpfvm/hooks.h>
+
+#include "../util/log.h"
+#include "../vm/vm.h"
+#include "obj.h"
+
+#define POISON_HELPER BPFVM_MAX_HELPER_ID
+
+#define OPT(opts, field) \
+	((opts) && (opts)->sz >= offsetof(struct bpfvm_object_open_opts, field) + sizeof((opts)->field) \
+		 ? (opts)->field : 0)
+
+static void free_obj(struct bpfvm_object *obj)
+{
+	for (size_t i = 0; i < obj->nsecs; i++) {
+		free(obj->secs[i].name);
+		free(obj->secs[i].data);
+		free(obj->secs[i].relos);
+	}
+	for (size_t i = 0; i < obj->nsyms; i++)
+		free(obj->syms[i].name);
+	for (size_t i = 0; i < obj->nprogs; i++) {
+		struct bpfvm_program *p = &obj->progs[i];
+
+		free(p->name);
+		free(p->sec_name);
+		free(p->insns);
+		free(p->chunks);
+		free(p->lines);
+		free(p->load_err);
+	}
+	for (size_t i = 0; i < obj->nmaps; i++)
+		obj_free_map(&obj->maps[i]);
+	for (size_t i = 0; i < obj->nexterns; i++)
+		free(obj->externs[i].name);
+	btf_ext_free(obj->ext);
+	btf_free(obj->btf);
+	free(obj->secs);
+	free(obj->syms);
+	free(obj->funcs);
+	free(obj->progs);
+	free(obj->maps);
+	free(obj->externs);
+	free(obj->btf_custom_path);
+	free(obj->kconfig);
+	free(obj->name);
+	free(obj);
+}
+
+static struct bpfvm_object *open_common(const void *buf, size_t size, const char *name,
+					const struct bpfvm_object_open_opts *opts)
+{
+	struct bpfvm_object *obj = calloc(1, sizeof(*obj));
+	const char *custom = OPT(opts, btf_custom_path), *kconfig = OPT(opts, kconfig);
+	const char *given = OPT(opts, object_name);
+	void *copy = NULL;
+	int err = -ENOMEM;
+
+	if (!obj)
+		goto fail;
+	obj->log = OPT(opts, log);
+	obj->vm = OPT(opts, vm);
+	obj->prog_flags = OPT(opts, prog_flags);
+	obj->kconfig_map = -1;
+	obj->name = strdup(given ? given : name);
+	if (!obj->name || (custom && !(obj->btf_custom_path = strdup(custom))) ||
+	    (kconfig && !(obj->kconfig = strdup(kconfig))))
+		goto fail;
+	/* libelf wants a writable image; the caller's stays untouched */
+	if (!(copy = malloc(size ? size : 1)))
+		goto fail;
+	memcpy(copy, buf, size);
+	err = obj_read_elf(obj, copy, size);
+	free(copy);
+	if (!err)
+		err = obj_collect_externs(obj);
+	if (!err)
+		err = obj_collect_progs(obj);
+	if (!err)
+		err = obj_collect_maps(obj);
+	if (!err)
+		err = obj_collect_map_slots(obj);
+	if (!err)
+		err = obj_link_progs(obj);
+	if (!err)
+		return obj;
+fail:
+	if (obj)
+		free_obj(obj);
+	errno = err == -ENOTSUP || err == -ENOMEM || err == -E2BIG ? -err : EINVAL;
+	return NULL;
+}
+
+struct bpfvm_object *bpfvm_object__open_mem(const void *buf, size_t size,
+					    const struct bpfvm_object_open_opts *opts)
+{
+	if (!buf && size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return open_common(buf, size, "obj", opts);
+}
+
+struct bpfvm_object *bpfvm_object__open_file(const char *path,
+					     const struct bpfvm_object_open_opts *opts)
+{
+	FILE *f = path ? fopen(path, "rb") : NULL;
+	const char *base = path ? strrchr(path, '/') : NULL;
+	struct bpfvm_object *obj = NULL;
+	char name[256];
+	uint8_t *buf = NULL;
+	long len;
+
+	if (!f) {
+		log_printf(OPT(opts, log), "%s: %s\n", path ? path : "(null)", strerror(errno));
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
+	name[strcspn(name, ".")] = '\0';
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc(len ? (size_t)len : 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len) {
+		obj = open_common(buf, (size_t)len, name, opts);
+	} else {
+		log_printf(OPT(opts, log), "%s: cannot read: %s\n", path, strerror(errno));
+		errno = EIO;
+	}
+	free(buf);
+	fclose(f);
+	return obj;
+}
+
+/* ---- load ---------------------------------------------------------------------- */
+
+static uint64_t unresolved_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+				  struct bpfvm_run_ctx *run)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+	log_printf(run->log, "%s: reached an instruction the loader could not resolve: a CO-RE "
+			     "relocation the target BTF lacks, or an absent weak kernel function\n",
+		   run->prog ? bpfvm_prog__name(run->prog) : "program");
+	run->fault = -EINVAL;
+	return 0;
+}
+
+/*
+ * What libbpf fills in when it creates a map: a perf event array's 4-byte
+ * key and value and one slot per CPU, a ring buffer's size rounded up to
+ * a power-of-two number of pages.
+ */
+static void adjust_def(const struct bpfvm_object *obj, struct bpfvm_map_desc *d)
+{
+	if (d->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+		if (!d->key_size)
+			d->key_size = 4;
+		if (!d->value_size)
+			d->value_size = 4;
+		if (!d->max_entries)
+			d->max_entries = (uint32_t)bpfvm__num_possible_cpus(obj->vm);
+	}
+	if (d->type == BPF_MAP_TYPE_RINGBUF || d->type == BPF_MAP_TYPE_USER_RINGBUF) {
+		uint32_t sz = 4096;
+
+		while (sz < d->max_entries && sz < (1u << 31))
+			sz <<= 1;
+		d->max_entries = sz;
+	}
+}
+
+static int create_map(struct bpfvm_object *obj, struct omap *m, struct bpfvm_map **out)
+{
+	struct bpfvm_map_desc def = m->desc;
+	struct bpfvm_map *inner = NULL;
+	BPFVM_OPTS(bpfvm_map_opts, mo, .name = m->name, .map_flags = m->desc.map_flags,
+		   .map_extra = m->desc.map_extra, .log = obj->log);
+
+	if (m->inner) {
+		int err = create_map(obj, m->inner, &inner);
+		if (err)
+			return err;
+		m->inner->map = inner;
+		mo.inner_map = inner;
+	}
+	adjust_def(obj, &def);
+	*out = bpfvm_map__new(obj->vm, def.type, def.key_size, def.value_size, def.max_entries, &mo);
+	if (!*out) {
+		int err = -errno;
+		obj_err(obj, "map '%s' (section %s): cannot be created: %s\n", m->name, m->section,
+			strerror(errno));
+		return err ? err : -EINVAL;
+	}
+	return 0;
+}
+
+static int init_map(struct bpfvm_object *obj, struct omap *m)
+{
+	uint32_t zero = 0;
+	uint8_t *buf;
+	int err;
+
+	if (m->kind == OMAP_USER)
+		return 0;
+	if (m->kind != OMAP_KCONFIG)
+		return bpfvm_map__update_elem(m->map, &zero, m->init, 0);
+	if (!(buf = calloc(1, m->desc.value_size)))
+		return -ENOMEM;
+	err = obj_kconfig_fill(obj, buf, m->desc.value_size);
+	if (!err)
+		err = bpfvm_map__update_elem(m->map, &zero, buf, 0);
+	free(buf);
+	return err;
+}
+
+static int create_maps(struct bpfvm_object *obj)
+{
+	for (size_t i = 0; i < obj->nmaps; i++) {
+		int err = create_map(obj, &obj->maps[i], &obj->maps[i].map);
+
+		if (!err)
+			err = init_map(obj, &obj->maps[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct bpfvm_map **maps)
+{
+	BPFVM_OPTS(bpfvm_prog_opts, po, .name = p->name, .flags = obj->prog_flags, .log = obj->log,
+		   .maps = maps, .nmaps = obj->nmaps, .prog_type = p->type,
+		   .expected_attach_type = p->attach_type,
+		   .license = obj->license[0] ? obj->license : NULL);
+
+	if (p->load_err) {
+		obj_err(obj, "program %s: %s\n", p->name, p->load_err);
+		return -ENOTSUP;
+	}
+	if (!p->def && !p->type) {
+		obj_err(obj, "program %s: section name '%s' follows no known convention, so its "
+			     "program type is unknown (set it with bpfvm_program__set_type)\n",
+			p->name, p->sec_name);
+		return -EINVAL;
+	}
+	p->prog = bpfvm_prog__new(obj->vm, p->insns, p->cnt, &po);
+	if (!p->prog) {
+		int err = -errno;
+		obj_err(obj, "program %s: cannot be loaded\n", p->name);
+		return err ? err : -EINVAL;
+	}
+	return 0;
+}
+
+/* Program arrays and map-in-maps get their `.values` once everything exists. */
+static int fill_slots(struct bpfvm_object *obj)
+{
+	for (size_t i = 0; i < obj->nmaps; i++) {
+		struct omap *m = &obj->maps[i];
+
+		for (uint32_t s = 0; s < m->nslots; s++) {
+			const struct oslot *sl = &m->slots[s];
+			int err = 0;
+
+			if (sl->prog >= 0 && obj->progs[sl->prog].prog)
+				err = bpfvm_map__set_prog(m->map, sl->index, obj->progs[sl->prog].prog);
+			else if (sl->map >= 0)
+				err = bpfvm_map__set_inner(m->map, &sl->index, obj->maps[sl->map].map);
+			if (err) {
+				obj_err(obj, "map '%s': cannot set slot %u: %s\n", m->name, sl->index,
+					strerror(-err));
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+static void unload(struct bpfvm_object *obj)
+{
+	for (size_t i = 0; i < obj->nprogs; i++) {
+		bpfvm_prog__destroy(obj->progs[i].prog);
+		obj->progs[i].prog = NULL;
+	}
+	for (size_t i = 0; i < obj->nmaps; i++) {
+		struct omap *m = &obj->maps[i];
+
+		bpfvm_map__destroy(m->map);
+		m->map = NULL;
+		if (m->inner) {
+			bpfvm_map__destroy(m->inner->map);
+			m->inner->map = NULL;
+		}
+	}
+}
+
+static int load_progs(struct bpfvm_object *obj)
+{
+	struct bpfvm_map **maps = calloc(obj->nmaps ? obj->nmaps : 1, sizeof(*maps));
+	int err = maps ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < obj->nmaps && maps; i++)
+		maps[i] = obj->maps[i].map;
+	for (size_t i = 0; !err && i < obj->nprogs; i++)
+		if (obj->progs[i].autoload)
+			err = create_prog(obj, &obj->progs[i], maps);
+	free(maps);
+	return err;
+}
+
+int bpfvm_object__load(struct bpfvm_object *obj)
+{
+	int err;
+
+	if (!obj)
+		return -EINVAL;
+	if (obj->loaded)
+		return -EBUSY;
+	if (!obj->vm) {
+		if (!(obj->vm = bpfvm__new(NULL)))
+			return -errno;
+		obj->own_vm = true;
+	}
+	if (!obj->vm->helpers[POISON_HELPER].fn)
+		bpfvm__set_helper(obj->vm, POISON_HELPER, "bpfvm_unresolved", unresolved_helper);
+	bpfvm__add_context_helpers(obj->vm);
+	err = obj_core_relocate(obj);
+	if (!err)
+		err = create_maps(obj);
+	if (!err)
+		err = load_progs(obj);
+	if (!err)
+		err = fill_slots(obj);
+	if (err) {
+		unload(obj);
+		return err;
+	}
+	obj->loaded = true;
+	return 0;
+}
+
+void bpfvm_object__destroy(struct bpfvm_object *obj)
+{
+	if (!obj)
+		return;
+	unload(obj);
+	if (obj->own_vm)
+		bpfvm__destroy(obj->vm);
+	free_obj(obj);
+}
+
+/* ---- accessors --------------------------------------------------------------------- */
+
+const char *bpfvm_object__name(const struct bpfvm_object *obj) { return obj ? obj->name : NULL; }
+const char *bpfvm_object__license(const struct bpfvm_object *obj) { return obj ? obj->license : NULL; }
+uint32_t bpfvm_object__kversion(const struct bpfvm_object *obj) { return obj ? obj->kversion : 0; }
+struct bpfvm *bpfvm_object__vm(const struct bpfvm_object *obj) { return obj ? obj->vm : NULL; }
+
+struct bpfvm_program *bpfvm_object__next_program(const struct bpfvm_object *obj,
+						  const struct bpfvm_program *prev)
+{
+	size_t next = prev ? (size_t)(prev - obj->progs) + 1 : 0;
+
+	return obj && next < obj->nprogs ? &obj->progs[next] : NULL;
+}
+
+struct bpfvm_program *bpfvm_object__find_program_by_name(const struct bpfvm_object *obj,
+							 const char *name)
+{
+	for (size_t i = 0; obj && name && i < obj->nprogs; i++)
+		if (!strcmp(obj->progs[i].name, name))
+			return &obj->progs[i];
+	errno = ENOENT;
+	return NULL;
+}
+
+const char *bpfvm_program__name(const struct bpfvm_program *p) { return p ? p->name : NULL; }
+const char *bpfvm_program__section_name(const struct bpfvm_program *p) { return p ? p->sec_name : NULL; }
+uint32_t bpfvm_program__type(const struct bpfvm_program *p) { return p ? p->type : 0; }
+uint32_t bpfvm_program__expected_attach_type(const struct bpfvm_program *p) { return p ? p->attach_type : 0; }
+const struct bpfvm_insn *bpfvm_program__insns(const struct bpfvm_program *p) { return p ? p->insns : NULL; }
+size_t bpfvm_program__insn_cnt(const struct bpfvm_program *p) { return p ? p->cnt : 0; }
+struct bpfvm_prog *bpfvm_program__prog(const struct bpfvm_program *p) { return p ? p->prog : NULL; }
+bool bpfvm_program__autoload(const struct bpfvm_program *p) { return p && p->autoload; }
+
+const char *bpfvm_program__attach_target(const struct bpfvm_program *p)
+{
+	return p ? sec_def_target(p->def, p->sec_name) : NULL;
+}
+
+int bpfvm_program__set_type(struct bpfvm_program *p, uint32_t type)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->obj->loaded)
+		return -EBUSY;
+	p->type = type;
+	return 0;
+}
+
+int bpfvm_program__set_autoload(struct bpfvm_program *p, bool autoload)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->obj->loaded)
+		return -EBUSY;
+	p->autoload = autoload;
+	return 0;
+}
+
+int bpfvm_program__source_line(const struct bpfvm_program *p, size_t insn, const char **file,
+			       uint32_t *line, uint32_t *col, const char **text)
+{
+	const struct oline *best = NULL;
+
+	for (uint32_t i = 0; p && i < p->nlines && p->lines[i].insn <= insn; i++)
+		best = &p->lines[i];
+	if (!best)
+		return -ENOENT;
+	if (file)
+		*file = best->file;
+	if (line)
+		*line = best->line;
+	if (col)
+		*col = best->col;
+	if (text)
+		*text = best->text;
+	return 0;
+}
+
+size_t bpfvm_object__map_cnt(const struct bpfvm_object *obj) { return obj ? obj->nmaps : 0; }
+
+const struct bpfvm_map_desc *bpfvm_object__map_desc(const struct bpfvm_object *obj, size_t i)
+{
+	if (!obj || i >= obj->nmaps)
+		return NULL;
+	obj->maps[i].desc.name = obj->maps[i].name;
+	obj->maps[i].desc.section = obj->maps[i].section;
+	return &obj->maps[i].desc;
+}
+
+struct bpfvm_map *bpfvm_object__map(const struct bpfvm_object *obj, size_t i)
+{
+	return obj && i < obj->nmaps ? obj->maps[i].map : NULL;
+}
+
+struct bpfvm_map *bpfvm_object__next_map(const struct bpfvm_object *obj,
+					 const struct bpfvm_map *prev)
+{
+	size_t i = 0;
+
+	if (!obj || !obj->loaded)
+		return NULL;
+	if (prev) {
+		while (i < obj->nmaps && obj->maps[i].map != prev)
+			i++;
+		i++;
+	}
+	return i < obj->nmaps ? obj->maps[i].map : NULL;
+}
+
+struct bpfvm_map *bpfvm_object__find_map_by_name(const struct bpfvm_object *obj, const char *name)
+{
+	for (size_t i = 0; obj && name && i < obj->nmaps; i++) {
+		const struct omap *m = &obj->maps[i];
+
+		if ((!strcmp(m->name, name) || (name[0] == '.' && !strcmp(m->section, name))) && m->map)
+			return m->map;
+	}
+	errno = ENOENT;
+	return NULL;
+}
+
+int bpfvm_object__set_max_entries(struct bpfvm_object *obj, const char *name, uint32_t n)
+{
+	for (size_t i = 0; obj && name && i < obj->nmaps; i++) {
+		if (strcmp(obj->maps[i].name, name))
+			continue;
+		if (obj->loaded)
+			return -EBUSY;
+		if (obj->maps[i].kind != OMAP_USER)
+			return -EINVAL;
+		obj->maps[i].desc.max_entries = n;
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,48 @@
+/*
+ * task.c - helpers about "the current task", which for bpfvm is the
+ * thread running the program: pid_tgid (tgid << 32 | thread id), uid_gid
+ * (gid << 32 | uid), comm (the thread's name, as prctl(PR_GET_NAME)
+ * gives it, NUL-padded as strscpy_pad does).
+ *
+ * bpf_get_current_task returns 0: there is no task_struct in user space.
+ * Programs that call it still load, and the usual next step, a
+ * bpf_probe_read of one of its fields, fails cleanly with -EFAULT instead
+ * of reading something that is not a task.  (bpf_get_current_task_btf,
+ * whose result the kernel guarantees non-NULL and programs dereference
+ * directly, is not provided: such a program is refused at creation.)
+ */
+#include <errno.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "../vm/vm.h"
+#include "helpers.h"
+
+BPF_HELPER(get_current_pid_tgid)
+{
+	return (uint64_t)(uint32_t)getpid() << 32 | (uint32_t)gettid();
+}
+
+BPF_HELPER(get_current_uid_gid)
+{
+	return (uint64_t)(uint32_t)getgid() << 32 | (uint32_t)getuid();
+}
+
+BPF_HELPER(get_current_comm)
+{
+	char comm[17] = { 0 };
+	char *buf = (char *)(uintptr_t)r1;
+	uint32_t size = (uint32_t)r2;
+
+	prctl(PR_GET_NAME, comm);
+	if (!size)
+		return 0;
+	memset(buf, 0, size);
+	strncpy(buf, comm, size - 1);
+	return 0;
+}
+
+BPF_HELPER(get_current_task)
+{
+	return 0;
+}

@@ -1,0 +1,293 @@
+/*
+ * test_run.c - bpfvm_prog__test_run: a program run on its program type's
+ * context, as BPF_PROG_TEST_RUN builds it.  The context and the packet
+ * share one mapping below 4 GiB so that the 32-bit pointer fields of
+ * struct xdp_md and struct __sk_buff hold real addresses (see
+ * bpfvm/hooks.h).  XDP: the packet after 256 bytes of headroom, xdp_md
+ * over it.  tc: __sk_buff with data at the Ethernet header; socket filter
+ * and other skb types: data after it (the kernel's is_l2).  Tracepoints,
+ * raw tracepoints and the rest: the given bytes.  kprobes: pt_regs.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "../util/log.h"
+#include "../vm/vm.h"
+#include "hooks.h"
+
+#define PT_REGS_SIZE 168
+#define MAX_RAW_CTX (64 * 1024)
+#define GROW_ROOM 512     /* an XDP packet may grow its tail this much */
+
+static size_t ctx_size_of(enum hook_ctx kind, size_t given)
+{
+	switch (kind) {
+	case HOOK_CTX_SKB: return sizeof(struct __sk_buff);
+	case HOOK_CTX_XDP: return sizeof(struct xdp_md);
+	case HOOK_CTX_PT_REGS: return PT_REGS_SIZE;
+	default: return given;
+	}
+}
+
+static bool has_packet(enum hook_ctx kind)
+{
+	return kind == HOOK_CTX_SKB || kind == HOOK_CTX_XDP;
+}
+
+/* Is the skb program's packet seen from its Ethernet header (tc) or after it? */
+static bool is_l2(uint32_t type)
+{
+	return type == BPF_PROG_TYPE_SCHED_CLS || type == BPF_PROG_TYPE_SCHED_ACT;
+}
+
+static int check_input(const struct bpfvm_prog *prog, enum hook_ctx kind,
+		       const struct bpfvm_test_run_opts *o)
+{
+	struct bpfvm_log *log = o->log;
+	const char *type = bpfvm_prog_type_name(prog->prog_type);
+
+	if (kind == HOOK_CTX_NONE) {
+		log_printf(log, "%s: program type %s has no context to run with\n", prog->name, type);
+		return -EINVAL;
+	}
+	if (has_packet(kind) && o->data_size_in < HOOK_ETH_HLEN) {
+		log_printf(log, "%s: a %s program needs a packet of at least %d bytes (an Ethernet "
+				"header), got %zu\n", prog->name, type, HOOK_ETH_HLEN, o->data_size_in);
+		return -EINVAL;
+	}
+	if (!has_packet(kind) && o->data_size_in) {
+		log_printf(log, "%s: a %s program takes no packet, only a context\n", prog->name, type);
+		return -EINVAL;
+	}
+	if (o->ctx_size_in > (kind == HOOK_CTX_RAW ? MAX_RAW_CTX : ctx_size_of(kind, 0))) {
+		log_printf(log, "%s: context of %zu bytes is larger than a %s program's (%zu)\n",
+			   prog->name, o->ctx_size_in, type,
+			   kind == HOOK_CTX_RAW ? (size_t)MAX_RAW_CTX : ctx_size_of(kind, 0));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The mapping: the context (rounded to 64 bytes), then headroom, packet, grow room. */
+static int map_area(struct hook_run *h, const struct bpfvm_test_run_opts *o, struct bpfvm_log *log)
+{
+	size_t ctx_room = (h->ctx_size + 63) & ~(size_t)63;
+
+	h->area_size = ctx_room + HOOK_XDP_HEADROOM + o->data_size_in + GROW_ROOM;
+	h->area = mmap(NULL, h->area_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (h->area == MAP_FAILED || (uintptr_t)h->area + h->area_size > UINT32_MAX) {
+		if (h->area != MAP_FAILED)
+			munmap(h->area, h->area_size);
+		h->area = NULL;
+		log_printf(log, "no memory below 4 GiB for the context and packet\n");
+		return -ENOMEM;
+	}
+	h->ctx = h->area;
+	h->hard_start = h->area + ctx_room;
+	h->buf_end = h->area + h->area_size;
+	h->data = h->hard_start + HOOK_XDP_HEADROOM;
+	if (o->data_size_in)
+		memcpy(h->data, o->data_in, o->data_size_in);
+	h->data_end = h->data + o->data_size_in;
+	h->data_meta = h->data;
+	h->mac = h->data;
+	return 0;
+}
+
+static void put32(uint8_t *ctx, size_t off, uint32_t v)
+{
+	memcpy(ctx + off, &v, 4);
+}
+
+static void setup_xdp(struct hook_run *h, const struct bpfvm_test_run_opts *o)
+{
+	struct xdp_md md = { .ingress_ifindex = 1 };
+
+	if (o->ctx_size_in) {
+		memcpy(&md, o->ctx_in, o->ctx_size_in);
+		/* as the kernel's test run: the input's first md.data bytes are meta data */
+		if (md.data && md.data <= HOOK_MAX_META && md.data + HOOK_ETH_HLEN <= o->data_size_in) {
+			h->data_meta = h->data;
+			h->data += md.data;
+		}
+	}
+	memcpy(h->ctx, &md, sizeof(md));
+}
+
+static void setup_skb(struct hook_run *h, uint32_t type, const struct bpfvm_test_run_opts *o)
+{
+	struct __sk_buff given = { 0 };
+	uint16_t proto;
+
+	if (o->ctx_size_in)
+		memcpy(&given, o->ctx_in, o->ctx_size_in);
+	memcpy(&proto, h->mac + 12, 2);
+	if (!is_l2(type)) {
+		/* the kernel hands such programs the packet from its network header,
+		 * and gives the Ethernet header back zeroed */
+		h->data = h->mac + HOOK_ETH_HLEN;
+		memset(h->mac, 0, HOOK_ETH_HLEN);
+	}
+	h->data_meta = h->data;
+	put32(h->ctx, offsetof(struct __sk_buff, mark), given.mark);
+	put32(h->ctx, offsetof(struct __sk_buff, priority), given.priority);
+	memcpy(h->ctx + offsetof(struct __sk_buff, cb), given.cb, sizeof(given.cb));
+	put32(h->ctx, offsetof(struct __sk_buff, protocol), proto);
+	put32(h->ctx, offsetof(struct __sk_buff, ifindex), given.ifindex ? given.ifindex : 1);
+	put32(h->ctx, offsetof(struct __sk_buff, ingress_ifindex), given.ingress_ifindex);
+	put32(h->ctx, offsetof(struct __sk_buff, wire_len),
+	      given.wire_len ? given.wire_len : (uint32_t)o->data_size_in);
+	put32(h->ctx, offsetof(struct __sk_buff, gso_segs), given.gso_segs);
+	put32(h->ctx, offsetof(struct __sk_buff, gso_size), given.gso_size);
+	memcpy(h->ctx + offsetof(struct __sk_buff, tstamp), &given.tstamp, 8);
+}
+
+/* The fields of __sk_buff a program may write (the kernel's bpf_skb_is_valid_access). */
+static void skb_regions(struct bpfvm_run_ctx *run, uint8_t *ctx)
+{
+	vm_run_add_region(run, ctx + offsetof(struct __sk_buff, mark), 8, true, "__sk_buff");
+	vm_run_add_region(run, ctx + offsetof(struct __sk_buff, priority), 4, true, "__sk_buff");
+	vm_run_add_region(run, ctx + offsetof(struct __sk_buff, tc_index), 4 + 20, true, "__sk_buff");
+	vm_run_add_region(run, ctx + offsetof(struct __sk_buff, tc_classid), 4, true, "__sk_buff");
+	vm_run_add_region(run, ctx + offsetof(struct __sk_buff, tstamp), 8, true, "__sk_buff");
+}
+
+void hook_update(struct hook_run *h, struct bpfvm_run_ctx *run)
+{
+	if (h->kind == HOOK_CTX_XDP) {
+		put32(h->ctx, offsetof(struct xdp_md, data), (uint32_t)(uintptr_t)h->data);
+		put32(h->ctx, offsetof(struct xdp_md, data_end), (uint32_t)(uintptr_t)h->data_end);
+		put32(h->ctx, offsetof(struct xdp_md, data_meta), (uint32_t)(uintptr_t)h->data_meta);
+	} else if (h->kind == HOOK_CTX_SKB) {
+		put32(h->ctx, offsetof(struct __sk_buff, len), (uint32_t)(h->data_end - h->data));
+		put32(h->ctx, offsetof(struct __sk_buff, data), (uint32_t)(uintptr_t)h->data);
+		put32(h->ctx, offsetof(struct __sk_buff, data_end), (uint32_t)(uintptr_t)h->data_end);
+		put32(h->ctx, offsetof(struct __sk_buff, data_meta), (uint32_t)(uintptr_t)h->data_meta);
+	}
+	if (!run)
+		return;
+	run->pkt = h->data;
+	run->pkt_len = (uint64_t)(h->data_end - h->data);
+	if (h->pkt_region >= 0) {
+		run->regions[h->pkt_region].start = (uintptr_t)h->data_meta;
+		run->regions[h->pkt_region].end = (uintptr_t)h->data_end;
+	}
+}
+
+static int setup(struct hook_run *h, struct bpfvm_run_ctx *run, const struct bpfvm_prog *prog,
+		 const struct bpfvm_test_run_opts *o)
+{
+	int err = map_area(h, o, o->log);
+
+	if (err)
+		return err;
+	if (h->kind == HOOK_CTX_XDP)
+		setup_xdp(h, o);
+	else if (h->kind == HOOK_CTX_SKB)
+		setup_skb(h, prog->prog_type, o);
+	else if (o->ctx_size_in)
+		memcpy(h->ctx, o->ctx_in, o->ctx_size_in);
+	if (h->kind == HOOK_CTX_SKB)
+		skb_regions(run, h->ctx);
+	vm_run_add_region(run, h->ctx, h->ctx_size, false, "context");
+	h->pkt_region = -1;
+	if (has_packet(h->kind)) {
+		h->pkt_region = (int)run->nregions;
+		vm_run_add_region(run, h->data_meta, (uint64_t)(h->data_end - h->data_meta), true,
+				  "packet");
+	}
+	hook_update(h, run);
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void copy_out(const struct hook_run *h, struct bpfvm_test_run_opts *o)
+{
+	/* as the kernel does: an skb's packet from its Ethernet header, XDP's with its meta data */
+	const uint8_t *from = h->kind == HOOK_CTX_SKB && h->mac < h->data ? h->mac
+			      : h->kind == HOOK_CTX_XDP ? h->data_meta : h->data;
+	size_t len = has_packet(h->kind) ? (size_t)(h->data_end - from) : 0;
+
+	if (o->data_out)
+		memcpy(o->data_out, from, len < o->data_size_out ? len : o->data_size_out);
+	o->data_size_out = len;
+	if (o->ctx_out)
+		memcpy(o->ctx_out, h->ctx, h->ctx_size < o->ctx_size_out ? h->ctx_size : o->ctx_size_out);
+	o->ctx_size_out = h->ctx_size;
+}
+
+int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *o)
+{
+	const struct hook_prog_type *t = prog ? hook_prog_type(prog->prog_type) : NULL;
+	struct hook_run h = { .kind = t ? t->ctx : HOOK_CTX_NONE };
+	struct bpfvm_run_ctx run = { 0 };
+	uint64_t start, retval = 0, executed = 0;
+	uint32_t repeat;
+	int err;
+
+	if (!prog || !o || (!o->data_in && o->data_size_in) || (!o->ctx_in && o->ctx_size_in))
+		return -EINVAL;
+	if (o->mode != BPFVM_EXEC_CHECKED && !vm_unchecked_ctx_ok(prog)) {
+		log_printf(o->log, "program '%s' is neither verified nor trusted: "
+				   "it may only run checked\n", prog->name);
+		return -EPERM;
+	}
+	err = check_input(prog, h.kind, o);
+	if (err)
+		return err;
+	h.ctx_size = ctx_size_of(h.kind, o->ctx_size_in);
+	run.vm = prog->vm;
+	run.prog = prog;
+	run.log = o->log;
+	run.hook = &h;
+	err = setup(&h, &run, prog, o);
+	repeat = o->repeat ? o->repeat : 1;
+	start = now_ns();
+	for (uint32_t i = 0; !err && i < repeat; i++) {
+		run.prog = prog;
+		run.tail_calls = 0;
+		run.fault = 0;
+		err = vm_run_prepared(&run, o->mode, (uintptr_t)h.ctx, 0,
+				      o->insn_limit ? o->insn_limit : BPFVM_DEFAULT_INSN_LIMIT,
+				      &retval, &executed);
+	}
+	o->duration_ns = (now_ns() - start) / repeat;
+	o->retval = retval;
+	o->insns_executed = executed;
+	if (!err)
+		copy_out(&h, o);
+	if (h.area)
+		munmap(h.area, h.area_size);
+	return err;
+}
+
+const char *bpfvm_retval_name(uint32_t type, uint64_t r)
+{
+	static const char *const xdp[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
+					   "XDP_REDIRECT" };
+	static const char *const tc[] = { "TC_ACT_OK", "TC_ACT_RECLASSIFY", "TC_ACT_SHOT",
+					  "TC_ACT_PIPE", "TC_ACT_STOLEN", "TC_ACT_QUEUED",
+					  "TC_ACT_REPEAT", "TC_ACT_REDIRECT", "TC_ACT_TRAP" };
+
+	if (type == BPF_PROG_TYPE_XDP && r < sizeof(xdp) / sizeof(xdp[0]))
+		return xdp[r];
+	if (type == BPF_PROG_TYPE_SCHED_CLS || type == BPF_PROG_TYPE_SCHED_ACT) {
+		if ((int32_t)r == -1)
+			return "TC_ACT_UNSPEC";
+		if (r < sizeof(tc) / sizeof(tc[0]))
+			return tc[r];
+	}
+	return NULL;
+}

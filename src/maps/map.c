@@ -1,0 +1,329 @@
+/*
+ * map.c - the map object every type shares: creation with the kernel's
+ * generic checks (map_create() in kernel/bpf/syscall.c) before the type's
+ * own, references (the embedder's handle, each program using the map,
+ * each outer map holding it), the instance's list of maps, and the
+ * syscall-side operations with their flag and permission checks
+ * (map_lookup_elem() and friends), which dispatch to the type.
+ */
+#include "map.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../vm/vm.h"
+
+#define MAP_TYPE_COUNT 34   /* __MAX_BPF_MAP_TYPE of the kernel bpfvm follows */
+
+static const struct map_ops *const map_types[MAP_TYPE_COUNT] = {
+	[BPFVM_MAP_TYPE_HASH] = &htab_map_ops,
+	[BPFVM_MAP_TYPE_ARRAY] = &array_map_ops,
+	[BPFVM_MAP_TYPE_PROG_ARRAY] = &prog_array_map_ops,
+	[BPFVM_MAP_TYPE_PERF_EVENT_ARRAY] = &perf_event_array_map_ops,
+	[BPFVM_MAP_TYPE_PERCPU_HASH] = &htab_map_ops,
+	[BPFVM_MAP_TYPE_PERCPU_ARRAY] = &percpu_array_map_ops,
+	[BPFVM_MAP_TYPE_LRU_HASH] = &htab_map_ops,
+	[BPFVM_MAP_TYPE_LRU_PERCPU_HASH] = &htab_map_ops,
+	[BPFVM_MAP_TYPE_LPM_TRIE] = &lpm_trie_map_ops,
+	[BPFVM_MAP_TYPE_ARRAY_OF_MAPS] = &array_of_maps_map_ops,
+	[BPFVM_MAP_TYPE_HASH_OF_MAPS] = &hash_of_maps_map_ops,
+	[BPFVM_MAP_TYPE_QUEUE] = &queue_map_ops,
+	[BPFVM_MAP_TYPE_STACK] = &stack_map_ops,
+	[BPFVM_MAP_TYPE_RINGBUF] = &ringbuf_map_ops,
+	[BPFVM_MAP_TYPE_BLOOM_FILTER] = &bloom_filter_map_ops,
+};
+
+/* ---- the instance's list --------------------------------------------------- */
+
+static struct bpfvm_prog *tail_call_lookup(struct bpfvm *vm, uint64_t map, uint64_t index)
+{
+	struct bpfvm_map *m = (struct bpfvm_map *)(uintptr_t)map;
+
+	(void)vm;
+	if (!m || m->type != BPFVM_MAP_TYPE_PROG_ARRAY)
+		return NULL;
+	return prog_array_get(m, index);
+}
+
+void maps_init_vm(struct bpfvm *vm)
+{
+	pthread_mutex_init(&vm->maps_lock, NULL);
+	vm->ncpus = maps_possible_cpus();
+	vm->tail_call_lookup = tail_call_lookup;
+}
+
+static void map_link(struct bpfvm *vm, struct bpfvm_map *map)
+{
+	pthread_mutex_lock(&vm->maps_lock);
+	map->id = ++vm->last_map_id;
+	map->next = vm->maps;
+	if (vm->maps)
+		vm->maps->prev = map;
+	vm->maps = map;
+	pthread_mutex_unlock(&vm->maps_lock);
+}
+
+static void map_unlink(struct bpfvm *vm, struct bpfvm_map *map)
+{
+	pthread_mutex_lock(&vm->maps_lock);
+	if (map->prev)
+		map->prev->next = map->next;
+	else
+		vm->maps = map->next;
+	if (map->next)
+		map->next->prev = map->prev;
+	pthread_mutex_unlock(&vm->maps_lock);
+}
+
+static void map_free(struct bpfvm_map *map)
+{
+	if (map->ops->free)
+		map->ops->free(map);
+	free(map->name);
+	free(map);
+}
+
+void map_get(struct bpfvm_map *map)
+{
+	__atomic_add_fetch(&map->refcnt, 1, __ATOMIC_RELAXED);
+}
+
+void map_put(struct bpfvm_map *map)
+{
+	if (__atomic_sub_fetch(&map->refcnt, 1, __ATOMIC_ACQ_REL))
+		return;
+	map_unlink(map->vm, map);
+	if (map->ops->release_inner)
+		map->ops->release_inner(map);
+	map_free(map);
+}
+
+void maps_destroy_all(struct bpfvm *vm)
+{
+	/* Maps may hold each other (maps of maps): no reference counting now. */
+	for (struct bpfvm_map *m = vm->maps; m; m = m->next)
+		m->vm_dying = true;
+	while (vm->maps) {
+		struct bpfvm_map *m = vm->maps;
+
+		vm->maps = m->next;
+		map_free(m);
+	}
+	pthread_mutex_destroy(&vm->maps_lock);
+}
+
+void maps_forget_prog(struct bpfvm *vm, struct bpfvm_prog *prog)
+{
+	pthread_mutex_lock(&vm->maps_lock);
+	for (struct bpfvm_map *m = vm->maps; m; m = m->next)
+		if (m->ops->forget_prog)
+			m->ops->forget_prog(m, prog);
+	pthread_mutex_unlock(&vm->maps_lock);
+}
+
+bool map_is_live(struct bpfvm *vm, uint64_t ptr)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&vm->maps_lock);
+	for (struct bpfvm_map *m = vm->maps; m && !found; m = m->next)
+		found = (uintptr_t)m == ptr;
+	pthread_mutex_unlock(&vm->maps_lock);
+	return found;
+}
+
+/* Access a program has to map memory: BPF_F_RDONLY_PROG / WRONLY_PROG. */
+static bool map_access_allowed(const struct bpfvm_map *map, bool write)
+{
+	return write ? !(map->map_flags & BPFVM_F_RDONLY_PROG)
+		     : !(map->map_flags & BPFVM_F_WRONLY_PROG);
+}
+
+static int map_owns(const struct bpfvm_map *map, uint64_t addr, uint64_t size, bool write)
+{
+	if (!map->ops->owns || !map->ops->owns(map, (uintptr_t)addr, size))
+		return -1;
+	return map_access_allowed(map, write);
+}
+
+bool maps_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t size, bool write)
+{
+	const struct bpfvm_prog *prog = run->prog;
+	int ok = -1;
+
+	/* Fast: the maps this run got values from, then those the program names. */
+	for (unsigned i = 0; i < run->nvalue_maps && ok < 0; i++)
+		ok = map_owns(run->value_maps[i], addr, size, write);
+	for (size_t i = 0; i < prog->nmaps && ok < 0; i++)
+		ok = map_owns(prog->maps[i], addr, size, write);
+	if (ok >= 0)
+		return ok;
+	/* Slow: any map of the instance (inner maps, pointers kept in maps). */
+	pthread_mutex_lock(&run->vm->maps_lock);
+	for (struct bpfvm_map *m = run->vm->maps; m && ok < 0; m = m->next)
+		ok = map_owns(m, addr, size, write);
+	pthread_mutex_unlock(&run->vm->maps_lock);
+	return ok > 0;
+}
+
+/* ---- creation ------------------------------------------------------------ */
+
+static int check_generic(uint32_t type, uint64_t map_extra, uint32_t flags, struct bpfvm_log *log)
+{
+	if (type != BPFVM_MAP_TYPE_BLOOM_FILTER && type != BPFVM_MAP_TYPE_ARENA && map_extra) {
+		log_printf(log, "map_extra is only for bloom filters (and arenas)\n");
+		return -EINVAL;
+	}
+	if ((flags & BPFVM_F_RDONLY) && (flags & BPFVM_F_WRONLY)) {
+		log_printf(log, "BPF_F_RDONLY and BPF_F_WRONLY together\n");
+		return -EINVAL;
+	}
+	if (type >= MAP_TYPE_COUNT || type == BPFVM_MAP_TYPE_UNSPEC) {
+		log_printf(log, "unknown map type %u\n", type);
+		return -EINVAL;
+	}
+	if (!map_types[type]) {
+		log_printf(log, "map type %u is a kernel map type bpfvm does not provide\n", type);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static void map_init_from_opts(struct bpfvm_map *map, const struct bpfvm_map_opts *opts)
+{
+	if (!opts)
+		return;
+	map->map_flags = opts->map_flags;
+	map->map_extra = opts->map_extra;
+	if (opts->sz >= offsetof(struct bpfvm_map_opts, spin_lock_off) + sizeof(uint32_t)) {
+		map->has_spin_lock = opts->has_spin_lock != 0;
+		map->spin_lock_off = opts->spin_lock_off;
+	}
+	if (opts->inner_map) {
+		const struct bpfvm_map *in = opts->inner_map;
+
+		map->inner = (struct map_meta){ in->type, in->key_size, in->value_size,
+						in->max_entries, in->map_flags, in->has_spin_lock,
+						in->spin_lock_off };
+	}
+}
+
+static int check_spin_lock(const struct bpfvm_map *map, struct bpfvm_log *log)
+{
+	if (!map->has_spin_lock)
+		return 0;
+	if (map->spin_lock_off % 4 || map->spin_lock_off > map->value_size ||
+	    map->value_size - map->spin_lock_off < 4) {
+		log_printf(log, "bpf_spin_lock at offset %u does not fit a %u-byte value\n",
+			   map->spin_lock_off, map->value_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_size,
+				 uint32_t value_size, uint32_t max_entries,
+				 const struct bpfvm_map_opts *opts)
+{
+	struct bpfvm_log *log = opts ? opts->log : NULL;
+	struct bpfvm_map *map;
+	int err;
+
+	if (!vm) {
+		errno = EINVAL;
+		return NULL;
+	}
+	err = check_generic(type, opts ? opts->map_extra : 0, opts ? opts->map_flags : 0, log);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	map = calloc(1, map_types[type]->obj_size);
+	if (!map || !(map->name = strdup(opts && opts->name ? opts->name : ""))) {
+		free(map);
+		errno = ENOMEM;
+		return NULL;
+	}
+	map->ops = map_types[type];
+	map->vm = vm;
+	map->type = type;
+	map->key_size = key_size;
+	map->value_size = value_size;
+	map->max_entries = max_entries;
+	map->ncpus = vm->ncpus;
+	map->value_stride = (uint32_t)(((uint64_t)value_size + 7) & ~7ull);
+	map->refcnt = 1;
+	map_init_from_opts(map, opts);
+	err = check_spin_lock(map, log);
+	if (!err && type != BPFVM_MAP_TYPE_ARRAY_OF_MAPS && type != BPFVM_MAP_TYPE_HASH_OF_MAPS &&
+	    opts && opts->inner_map) {
+		log_printf(log, "inner_map is only for maps of maps\n");
+		err = -EINVAL;
+	}
+	if (!err)
+		err = map->ops->alloc(map, log);
+	if (err) {
+		free(map->name);
+		free(map);
+		errno = -err;
+		return NULL;
+	}
+	map_link(vm, map);
+	return map;
+}
+
+void bpfvm_map__destroy(struct bpfvm_map *map)
+{
+	if (!map || __atomic_exchange_n(&map->user_released, true, __ATOMIC_ACQ_REL))
+		return;
+	map_put(map);
+}
+
+const char *bpfvm_map__name(const struct bpfvm_map *map)
+{
+	return map ? map->name : NULL;
+}
+
+uint32_t bpfvm_map__type(const struct bpfvm_map *map)
+{
+	return map ? map->type : 0;
+}
+
+uint32_t bpfvm_map__key_size(const struct bpfvm_map *map)
+{
+	return map ? map->key_size : 0;
+}
+
+uint32_t bpfvm_map__value_size(const struct bpfvm_map *map)
+{
+	return map ? map->value_size : 0;
+}
+
+uint32_t bpfvm_map__max_entries(const struct bpfvm_map *map)
+{
+	return map ? map->max_entries : 0;
+}
+
+uint32_t bpfvm_map__flags(const struct bpfvm_map *map)
+{
+	return map ? map->map_flags : 0;
+}
+
+int bpfvm__num_possible_cpus(const struct bpfvm *vm)
+{
+	return vm ? vm->ncpus : maps_possible_cpus();
+}
+
+bool map_meta_matches(const struct map_meta *meta, const struct bpfvm_map *inner)
+{
+	if (meta->type != inner->type || meta->key_size != inner->key_size ||
+	    meta->value_size != inner->value_size || meta->map_flags != inner->map_flags ||
+	    meta->has_spin_lock != inner->has_spin_lock ||
+	    (meta->has_spin_lock && meta->spin_lock_off != inner->spin_lock_off))
+		return false;
+	/* Arrays also compare sizes, unless the template says BPF_F_INNER_MAP. */
+	if (meta->type == BPFVM_MAP_TYPE_ARRAY && !(meta->map_flags & BPFVM_F_INNER_MAP))
+		return meta->max_entries == inner->max_entries;
+	return true;
+}

@@ -1,0 +1,134 @@
+/*
+ * libbpf_list.c - what libbpf sees in a BPF object, printed in the form of
+ * `bpfvm prog show --relocs`, for tests/scripts/test_libbpf_objects.sh to
+ * compare: programs (type, name, section, expected attach type), maps
+ * (type, name, flags, sizes, entries), and, with --load, each program's
+ * instruction count and map references after libbpf has relocated it for
+ * the kernel.  libbpf appears only here, in the tests.
+ *
+ *   libbpf_list [--load|--load-insns] OBJECT
+ *
+ * --load-insns prints every relocated instruction instead of the
+ * references, as `bpfvm prog load --insns` does.
+ *
+ * Exits 0; 1 when libbpf cannot open the object; 3 when --load was asked
+ * and the kernel refused the object (the open-time part is printed).
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <string.h>
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+static void print_prog(const struct bpf_program *p, int idx)
+{
+	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
+
+	printf("prog %d: %s  name %s  section %s", idx,
+	       libbpf_bpf_prog_type_str(bpf_program__type(p)) ?: "unknown",
+	       bpf_program__name(p), bpf_program__section_name(p));
+	if (at)
+		printf("  attach_type %s", libbpf_bpf_attach_type_str(at) ?: "unknown");
+	printf("\n");
+}
+
+static void print_map(const struct bpf_map *m, int idx)
+{
+	printf("map %d: %s  name %s  flags 0x%x\n", idx,
+	       libbpf_bpf_map_type_str(bpf_map__type(m)) ?: "unknown", bpf_map__name(m),
+	       bpf_map__map_flags(m));
+	printf("\tkey %uB  value %uB  max_entries %u\n", bpf_map__key_size(m),
+	       bpf_map__value_size(m), bpf_map__max_entries(m));
+}
+
+/* After load: the instructions libbpf handed the kernel, map fds named back. */
+static void print_relocs(struct bpf_object *obj, const struct bpf_program *p)
+{
+	const struct bpf_insn *in = bpf_program__insns(p);
+	size_t cnt = bpf_program__insn_cnt(p);
+
+	printf("\tinsns %zu\n", cnt);
+	for (size_t i = 0; in && i < cnt; i++) {
+		struct bpf_map *m;
+		const char *name = NULL;
+
+		if (in[i].code == (BPF_LD | BPF_DW | BPF_IMM) &&
+		    (in[i].src_reg == BPF_PSEUDO_MAP_FD || in[i].src_reg == BPF_PSEUDO_MAP_VALUE)) {
+			bpf_object__for_each_map(m, obj)
+				if (bpf_map__fd(m) == in[i].imm)
+					name = bpf_map__name(m);
+			printf("\treloc insn %zu map %s", i, name ? name : "?");
+			if (in[i].src_reg == BPF_PSEUDO_MAP_VALUE)
+				printf(" off %d", in[i + 1].imm);
+			printf("\n");
+		} else if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == BPF_PSEUDO_CALL) {
+			printf("\treloc insn %zu call %lld\n", i, (long long)i + 1 + in[i].imm);
+		}
+		if (in[i].code == (BPF_LD | BPF_DW | BPF_IMM))
+			i++;
+	}
+}
+
+/* After load: every instruction, map references by name (`bpfvm prog load --insns`'s form). */
+static void print_insns(struct bpf_object *obj, const struct bpf_program *p)
+{
+	const struct bpf_insn *in = bpf_program__insns(p);
+
+	for (size_t i = 0; in && i < bpf_program__insn_cnt(p); i++) {
+		const char *name = NULL;
+		struct bpf_map *m;
+
+		if (in[i].code == (BPF_LD | BPF_DW | BPF_IMM) &&
+		    (in[i].src_reg == BPF_PSEUDO_MAP_FD || in[i].src_reg == BPF_PSEUDO_MAP_VALUE))
+			bpf_object__for_each_map(m, obj)
+				if (bpf_map__fd(m) == in[i].imm)
+					name = bpf_map__name(m);
+		printf("\t%zu: %02x %u %u %d ", i, in[i].code, in[i].dst_reg, in[i].src_reg, in[i].off);
+		if (name)
+			printf("map %s\n", name);
+		else
+			printf("%d\n", in[i].imm);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int load = argc > 2 && !strncmp(argv[1], "--load", 6);
+	int insns = load && !strcmp(argv[1], "--load-insns");
+	const char *path = argv[argc - 1];
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	struct bpf_map *m;
+	int i = 0, err = 0;
+
+	if (argc < 2)
+		return 2;
+	libbpf_set_print(quiet);
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		fprintf(stderr, "libbpf cannot open %s\n", path);
+		return 1;
+	}
+	bpf_object__for_each_program(p, obj)
+		print_prog(p, i++);
+	i = 0;
+	bpf_object__for_each_map(m, obj)
+		print_map(m, i++);
+	if (load && (err = bpf_object__load(obj)) == 0) {
+		i = 0;
+		bpf_object__for_each_program(p, obj) {
+			printf("loaded prog %d\n", i++);
+			if (insns)
+				print_insns(obj, p);
+			else
+				print_relocs(obj, p);
+		}
+	}
+	bpf_object__close(obj);
+	return load && err ? 3 : 0;
+}

@@ -1,0 +1,1147 @@
+/*
+ * test_jit.c - the JIT against the unchecked interpreter: every row of the
+ * opcode table on edge-case operands and on register pairs that stress the
+ * x86 mapping (rax/rdx for division, rcx for shifts, sil/dil for bytes,
+ * rbp/r13 as bases), with and without BMI2 and with constant blinding;
+ * calls, callx, tail calls, may_goto, packet loads; the division magic
+ * numbers on their own; what the JIT refuses and how; code memory that is
+ * never writable and executable; and a few thousand random programs from
+ * tests/fuzz/fuzz_jit.c.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include <bpfvm/bpfvm.h>
+#include <bpfvm/maps.h>
+
+#include "isa/opcode.h"
+#include "vm/jit.h"
+#include "vm/vm.h"
+
+#include "test.h"
+
+#define FUZZ_JIT_NO_ENTRY
+#include "../fuzz/fuzz_jit.c"
+
+#define MEM 32768
+#define OUT 1024          /* results start here; below is input */
+#define MAX_SLOTS 3900    /* 8-byte result slots that a 16-bit offset reaches */
+#define HELPER 150
+
+/* ---- building programs ------------------------------------------------------ */
+
+struct pb {
+	struct bpfvm_insn v[24000];
+	size_t n;
+	unsigned slot; /* next result slot */
+	int base;      /* the register holding the buffer's address */
+};
+
+static struct pb pb;
+
+static void emit(struct bpfvm_insn in)
+{
+	if (pb.n < sizeof(pb.v) / sizeof(pb.v[0]))
+		pb.v[pb.n++] = in;
+}
+
+static void ld64(int reg, uint64_t v)
+{
+	emit(BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, reg, 0, 0, (int32_t)(uint32_t)v));
+	emit(BPFVM_RAW_INSN(0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32)));
+}
+
+static int16_t slot_off(void)
+{
+	return (int16_t)(OUT + 8 * pb.slot++);
+}
+
+static void save(int reg)
+{
+	emit(BPFVM_STX_MEM(BPFVM_DW, pb.base, reg, slot_off()));
+}
+
+static bool full(void)
+{
+	return pb.slot + 24 > MAX_SLOTS || pb.n + 200 > sizeof(pb.v) / sizeof(pb.v[0]);
+}
+
+/* The buffer's address in base; every other register a known value. */
+static void begin(int avoid1, int avoid2)
+{
+	static const int bases[] = { 6, 7, 8, 9, 2 };
+
+	pb.n = 0;
+	pb.slot = 0;
+	for (unsigned i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		if (bases[i] != avoid1 && bases[i] != avoid2) {
+			pb.base = bases[i];
+			break;
+		}
+	}
+	emit(BPFVM_MOV64_REG(pb.base, 1));
+	for (int r = 0; r <= 9; r++)
+		if (r != pb.base)
+			ld64(r, 0x1111111111111111ull * (uint64_t)(r + 1) + 0x0102030405060708ull);
+}
+
+/* Every register into the results, then exit. */
+static void finish(void)
+{
+	for (int r = 0; r <= 9; r++)
+		save(r);
+	emit(BPFVM_EXIT_INSN());
+}
+
+/* ---- running and comparing ------------------------------------------------------- */
+
+struct variant {
+	const char *name;
+	uint32_t flags;        /* prog flags beyond trusted */
+	uint32_t features_off;
+};
+
+static const struct variant variants[] = {
+	{ "jit", 0, 0 },
+	{ "jit without BMI2", 0, VM_JIT_BMI2 },
+	{ "jit, blinded", BPFVM_PROG_JIT_BLIND, 0 },
+};
+
+struct outcome {
+	int err;
+	uint64_t r0;
+	uint8_t mem[MEM];
+	char log[1024];
+};
+
+static uint8_t input[MEM];
+static uint8_t buf[MEM] __attribute__((aligned(64)));
+static struct outcome want, got;
+
+static uint64_t test_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			    struct bpfvm_run_ctx *ctx)
+{
+	return (r1 * 3) ^ (r2 << 7) ^ (r3 * 0x9e37) ^ (r4 >> 3) ^ (r5 + 11) ^ (ctx ? 0 : 1);
+}
+
+static struct bpfvm *new_vm(void)
+{
+	struct bpfvm *vm = bpfvm__new(NULL);
+
+	bpfvm__set_helper(vm, HELPER, "test_helper", test_helper);
+	return vm;
+}
+
+/* Run insns in the interpreter (v NULL) or a JIT variant, on buf. */
+static void run_on(const struct bpfvm_insn *insns, size_t cnt, size_t len,
+		   const struct variant *v, struct outcome *o)
+{
+	struct bpfvm *vm = new_vm();
+	struct bpfvm_log log = { o->log, sizeof(o->log), 0 };
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED | (v ? v->flags : 0),
+		   .log = &log, .name = "t");
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = v ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED,
+		   .log = &log);
+	struct vm_jit_opts jopts = { .features_off = v ? v->features_off : 0 };
+	struct bpfvm_prog *prog;
+
+	o->log[0] = '\0';
+	memcpy(buf, input, len);
+	prog = bpfvm_prog__new(vm, insns, cnt, &popts);
+	o->err = prog ? 0 : -1000 - errno;
+	if (prog && v)
+		o->err = vm_jit_compile(prog, &jopts, &log);
+	if (!o->err)
+		o->err = bpfvm_prog__run(prog, buf, len, &ropts);
+	o->r0 = ropts.retval;
+	memcpy(o->mem, buf, len);
+	bpfvm__destroy(vm);
+}
+
+static void fill_input(uint64_t seed)
+{
+	for (size_t i = 0; i < MEM; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		input[i] = (uint8_t)(seed >> 56);
+	}
+}
+
+/* The program in pb through the interpreter and every JIT variant: all agree. */
+static bool compare_all(const char *what)
+{
+	size_t len = OUT + 8 * (size_t)pb.slot + 64;
+
+	if (len > MEM)
+		len = MEM;
+	run_on(pb.v, pb.n, len, NULL, &want);
+	if (want.err) {
+		TEST_FAIL("%s: the interpreter fails (%d): %s", what, want.err, want.log);
+		return false;
+	}
+	for (size_t k = 0; k < sizeof(variants) / sizeof(variants[0]); k++) {
+		run_on(pb.v, pb.n, len, &variants[k], &got);
+		if (got.err != want.err || got.r0 != want.r0) {
+			TEST_FAIL("%s, %s: err %d r0 0x%" PRIx64 " (%s), interpreter err 0 r0 0x%" PRIx64,
+				  what, variants[k].name, got.err, got.r0, got.log, want.r0);
+			return false;
+		}
+		for (size_t i = 0; i < len; i++) {
+			if (got.mem[i] != want.mem[i]) {
+				uint64_t a, b;
+				size_t at = i & ~(size_t)7;
+
+				memcpy(&a, got.mem + at, 8);
+				memcpy(&b, want.mem + at, 8);
+				TEST_FAIL("%s, %s: result slot %ld: 0x%016" PRIx64 ", interpreter 0x%016" PRIx64,
+					  what, variants[k].name, ((long)at - OUT) / 8, a, b);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* ---- operands ------------------------------------------------------------------ */
+
+static const uint64_t values[] = {
+	0, 1, 2, 3, 7, 10, 31, 32, 63, 64, 100, 1000, 0x7fffffff, 0x80000000, 0xffffffff,
+	0x100000000ull, 0x123456789ull, 0x7fffffff00000000ull, 0xffffffff00000007ull,
+	0x8000000000000000ull, 0x8000000000000001ull, 0x7fffffffffffffffull,
+	0xdeadbeefcafebabeull, (uint64_t)-1, (uint64_t)-2, (uint64_t)-7, (uint64_t)-1000,
+	0xffffffff80000000ull, 0xffffffff7fffffffull,
+};
+#define NVALUES (sizeof(values) / sizeof(values[0]))
+
+static const int32_t imms[] = {
+	0, 1, -1, 2, -2, 3, -3, 5, 6, 7, -7, 10, -10, 12, 16, 25, 31, 32, 33, 63, 64, 100, 125,
+	641, 1000, 1024, 65535, 65536, 65537, 6700417, 0x12345678, 0x40000000, 0x55555555,
+	-0x55555555, 0x7fffffff, INT32_MIN, INT32_MIN + 1, -1000, -1024, 0x3fffffff, 2147483629,
+};
+#define NIMMS (sizeof(imms) / sizeof(imms[0]))
+
+/* Register pairs (dst, src) that meet every special case of the x86 mapping. */
+static const int8_t pairs[][2] = {
+	{ 0, 3 }, { 3, 0 }, { 4, 1 }, { 1, 4 }, { 5, 7 }, { 7, 2 }, { 2, 2 }, { 0, 0 },
+	{ 9, 8 }, { 6, 4 }, { 4, 4 }, { 3, 3 }, { 8, 0 }, { 2, 1 },
+};
+#define NPAIRS (sizeof(pairs) / sizeof(pairs[0]))
+
+/* ---- one generator per form ------------------------------------------------------ */
+
+static struct bpfvm_insn row_insn(enum isa_op op, int dst, int src, int16_t off, int32_t imm)
+{
+	const struct isa_opinfo *info = &isa_ops[op];
+	struct bpfvm_insn in = BPFVM_RAW_INSN(info->code, dst, src, off, imm);
+
+	if (info->vfield == V_OFF)
+		in.off = (int16_t)info->vvalue;
+	else if (info->vfield == V_IMM)
+		in.imm = info->vvalue;
+	else if (info->vfield == V_SRC)
+		in.src_reg = (uint8_t)info->vvalue;
+	return in;
+}
+
+static void test_alu(enum isa_op op, int dst, int src)
+{
+	uint8_t form = isa_ops[op].form;
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s r%d, r%d", isa_ops[op].id, dst, src);
+	begin(dst, src);
+	for (size_t a = 0; a < NVALUES && !full(); a++) {
+		size_t nb = form == F_ALU_K ? NIMMS : form == F_ALU_X && dst != src ? NVALUES : 1;
+
+		for (size_t b = 0; b < nb && !full(); b++) {
+			ld64(dst, values[a]);
+			if (form == F_ALU_X && dst != src)
+				ld64(src, values[b]);
+			emit(row_insn(op, dst, form == F_ALU_X ? src : 0, 0,
+				      form == F_ALU_K ? imms[b] : 0));
+			save(dst);
+			if (form == F_ALU_X)
+				save(src);
+		}
+	}
+	finish();
+	compare_all(what);
+}
+
+static void test_jcond(enum isa_op op, int dst, int src)
+{
+	bool x = isa_ops[op].form == F_JCOND_X;
+	char what[96];
+	unsigned i = 0;
+
+	snprintf(what, sizeof(what), "%s r%d, r%d", isa_ops[op].id, dst, src);
+	begin(dst, src);
+	for (size_t a = 0; a < NVALUES && !full(); a++) {
+		for (size_t b = 0; b < (x ? (dst == src ? 1 : NVALUES) : NIMMS) && !full(); b++, i++) {
+			/* every 7th jump skips enough code to need a 32-bit displacement */
+			int filler = i % 7 == 0 ? 40 : 1;
+			int16_t off = slot_off();
+
+			ld64(dst, values[a]);
+			if (x && dst != src)
+				ld64(src, values[b]);
+			emit(BPFVM_ST_MEM(BPFVM_DW, pb.base, off, 0));
+			emit(row_insn(op, dst, x ? src : 0, (int16_t)filler, x ? 0 : imms[b]));
+			for (int f = 0; f < filler; f++)
+				emit(BPFVM_ST_MEM(BPFVM_DW, pb.base, off, f + 1));
+		}
+	}
+	finish();
+	compare_all(what);
+}
+
+/* Loads and load-acquire: dst = *(src + off), src the input's address plus a bias. */
+static void test_load(enum isa_op op, int dst, int src)
+{
+	bool acq = isa_ops[op].form == F_ATOMIC;
+	unsigned size = isa_access_size(isa_ops[op].code);
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s r%d, r%d", isa_ops[op].id, dst, src);
+	begin(dst, src);
+	for (int bias = 0; bias <= 512; bias += 512) {
+		for (int off = -40; off < 300 && !full(); off += acq ? (int)size : 1) {
+			if (bias + off < 0 || bias + off + (int)size > OUT)
+				continue;
+			emit(BPFVM_MOV64_REG(src, pb.base));
+			emit(BPFVM_ALU64_IMM(BPFVM_ADD, src, bias));
+			emit(row_insn(op, dst, src, (int16_t)off, 0));
+			save(dst);
+		}
+	}
+	finish();
+	compare_all(what);
+}
+
+/* Stores, plain, immediate and store-release, into the result slots. */
+static void test_store(enum isa_op op, int dst, int src)
+{
+	uint8_t form = isa_ops[op].form;
+	unsigned size = isa_access_size(isa_ops[op].code);
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s r%d, r%d", isa_ops[op].id, dst, src);
+	begin(dst, src);
+	for (size_t a = 0; a < NVALUES && !full(); a++) {
+		for (unsigned j = 0; j <= 8 - size && !full(); j += form == F_ATOMIC ? size : 1) {
+			int16_t off = (int16_t)(slot_off() + j);
+
+			emit(BPFVM_MOV64_REG(dst, pb.base));
+			if (form == F_ST) {
+				emit(row_insn(op, dst, 0, off, imms[(a + j) % NIMMS]));
+			} else {
+				if (src != dst)
+					ld64(src, values[a]);
+				emit(row_insn(op, dst, src, off, 0));
+			}
+		}
+	}
+	finish();
+	compare_all(what);
+}
+
+/* Read-modify-write atomics: memory, the fetched value and r0 afterwards. */
+static void test_atomic(enum isa_op op, int dst, int src)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s r%d, r%d", isa_ops[op].id, dst, src);
+	begin(dst, src);
+	if (pb.base == 0)
+		return;
+	for (size_t a = 0; a < NVALUES && !full(); a++) {
+		int16_t off = slot_off();
+
+		if (a % 2 && dst != 0 && src != 0) {
+			/* cmpxchg: half of them succeed; 32-bit, with garbage above r0's low half */
+			bool dw = isa_access_size(isa_ops[op].code) == 8;
+
+			emit(BPFVM_ST_MEM(dw ? BPFVM_DW : BPFVM_W, pb.base, off, 0x12345678 + (int)a));
+			ld64(0, (dw ? 0 : 0xabcdef0000000000ull) + 0x12345678 + a);
+		} else if (dst != 0 && src != 0) {
+			ld64(0, values[NVALUES - 1 - a]);
+		}
+		emit(BPFVM_MOV64_REG(dst, pb.base));
+		if (src != dst)
+			ld64(src, values[a]);
+		emit(row_insn(op, dst, src, off, 0));
+		save(src);
+		save(0);
+		save(dst);
+	}
+	finish();
+	compare_all(what);
+}
+
+/* r0 = the big-endian packet bytes at an offset; the last one out of bounds. */
+static void test_ldpkt(enum isa_op op, int src)
+{
+	bool ind = isa_ops[op].form == F_LDIND;
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s r%d", isa_ops[op].id, src);
+	for (int oob = 0; oob < 3; oob++) {
+		begin(src, 0);
+		for (int k = 0; k < 200 && !full(); k++) {
+			if (ind)
+				emit(BPFVM_MOV64_IMM(src, k * 3 - 100));
+			emit(row_insn(op, 0, ind ? src : 0, 0, ind ? 100 : k * 3));
+			save(0);
+		}
+		/* out of bounds three ways: past the end, straddling it, negative */
+		if (ind)
+			emit(BPFVM_MOV64_IMM(src, oob == 2 ? -5 : (int32_t)(OUT + 8 * pb.slot + 64)));
+		emit(row_insn(op, 0, ind ? src : 0, 0,
+			      oob == 0 ? 100000 : oob == 1 ? (int32_t)(OUT + 8 * pb.slot + 64 - 1) : -1));
+		save(0);
+		finish();
+		compare_all(what);
+	}
+}
+
+static void test_lddw(void)
+{
+	begin(-1, -1);
+	for (size_t a = 0; a < NVALUES; a++) {
+		ld64((int)(a % 10 == (size_t)pb.base ? 0 : a % 10), values[a]);
+		save((int)(a % 10 == (size_t)pb.base ? 0 : a % 10));
+	}
+	finish();
+	compare_all("LDDW");
+}
+
+static void test_unary(enum isa_op op, int dst, int src)
+{
+	uint8_t form = isa_ops[op].form;
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s r%d, r%d", isa_ops[op].id, dst, src);
+	begin(dst, src);
+	for (size_t a = 0; a < NVALUES; a++) {
+		if (form == F_ALU_X) /* movsx: dst = (signed) src */
+			ld64(src, values[a]);
+		else
+			ld64(dst, values[a]);
+		emit(row_insn(op, dst, form == F_ALU_X ? src : 0, 0, 0));
+		save(dst);
+		save(src);
+	}
+	finish();
+	compare_all(what);
+}
+
+/* Jumps forward and back, short and long: a loop counting down. */
+static void test_ja(enum isa_op op)
+{
+	begin(-1, -1);
+	emit(BPFVM_MOV64_IMM(0, 0));
+	emit(BPFVM_MOV64_IMM(3, 5));
+	emit(row_insn(op, 0, 0, op == ISA_OP_JA ? 2 : 0, op == ISA_OP_JA ? 0 : 2)); /* over two */
+	emit(BPFVM_MOV64_IMM(0, 111));
+	emit(BPFVM_MOV64_IMM(0, 222));
+	/* loop: r0 += r3; r3 -= 1; if r3 == 0 goto out; 50 fillers; goto loop */
+	emit(BPFVM_ALU64_REG(BPFVM_ADD, 0, 3));
+	emit(BPFVM_ALU64_IMM(BPFVM_SUB, 3, 1));
+	emit(BPFVM_JMP_IMM(BPFVM_JEQ, 3, 0, 51));
+	for (int f = 0; f < 50; f++)
+		emit(BPFVM_ALU64_IMM(BPFVM_ADD, 4, 1));
+	emit(row_insn(op, 0, 0, op == ISA_OP_JA ? -54 : 0, op == ISA_OP_JA ? 0 : -54));
+	finish();
+	compare_all(isa_ops[op].id);
+}
+
+/* Every row of the opcode table has a generator, and the JIT agrees on it. */
+static bool test_row(enum isa_op op)
+{
+	uint8_t form = isa_ops[op].form;
+	bool acq_rel = form == F_ATOMIC && isa_ops[op].vvalue >= BPFVM_LOAD_ACQ;
+
+	for (size_t p = 0; p < NPAIRS; p++) {
+		int dst = pairs[p][0], src = pairs[p][1];
+
+		if (form == F_ALU_K || form == F_ALU_X) {
+			if (op >= ISA_OP_MOVSX8_32 && op <= ISA_OP_MOVSX16_32)
+				test_unary(op, dst, src);
+			else if (op >= ISA_OP_MOVSX8_64 && op <= ISA_OP_MOVSX32_64)
+				test_unary(op, dst, src);
+			else
+				test_alu(op, dst, src);
+		} else if (form == F_NEG || form == F_END) {
+			test_unary(op, dst, src);
+		} else if (form == F_JCOND_K || form == F_JCOND_X) {
+			test_jcond(op, dst, src);
+		} else if (form == F_LDX || (acq_rel && isa_ops[op].vvalue == BPFVM_LOAD_ACQ)) {
+			test_load(op, dst, src);
+		} else if (form == F_ST || form == F_STX || acq_rel) {
+			test_store(op, dst, src);
+		} else if (form == F_ATOMIC) {
+			test_atomic(op, dst, src);
+		} else if (form == F_LDABS || form == F_LDIND) {
+			test_ldpkt(op, src == 0 ? 7 : src);
+			return true;
+		} else {
+			return false;
+		}
+		if (test_failed_now)
+			return true;
+	}
+	return true;
+}
+
+static void every_row(void)
+{
+	fill_input(0x5eed);
+	for (enum isa_op op = 0; op < ISA_OP_COUNT && !test_failed_now; op++) {
+		uint8_t form = isa_ops[op].form;
+
+		if (test_row(op))
+			continue;
+		switch (form) {
+		case F_LDDW: test_lddw(); break;
+		case F_JA:
+		case F_JA32: test_ja(op); break;
+		/* calls, exit and may_goto have tests of their own below */
+		case F_CALL:
+		case F_CALLX:
+		case F_EXIT:
+		case F_MAY_GOTO: break;
+		default: TEST_FAIL("no test for row %s", isa_ops[op].id);
+		}
+	}
+}
+
+TEST(every_row_against_the_interpreter)
+{
+	every_row();
+}
+
+/*
+ * The sequences the JIT fuses (shift pairs, mov + add as lea), on every
+ * register pair, r10 as a base among them; and the same with a jump
+ * landing in the middle, where nothing may fuse.
+ */
+TEST(fused_sequences)
+{
+	static const int32_t ks[] = { 0, 1, -1, 127, 128, -128, -129, 0x7fffffff, INT32_MIN, -512 };
+
+	fill_input(5);
+	for (size_t p = 0; p < NPAIRS && !test_failed_now; p++) {
+		int d = pairs[p][0], s = pairs[p][1], x = pairs[(p + 5) % NPAIRS][1];
+
+		if (x == d) /* the index must survive the move */
+			x = d == 3 ? 4 : 3;
+
+		begin(d, s == x ? -1 : x);
+		for (size_t a = 0; a < NVALUES; a++) {
+			int32_t k = ks[a % (sizeof(ks) / sizeof(ks[0]))];
+			bool from_fp = a % 4 == 3;
+
+			ld64(d, values[a]);
+			emit(BPFVM_ALU64_IMM(BPFVM_LSH, d, 32));
+			emit(BPFVM_ALU64_IMM(a % 2 ? BPFVM_RSH : BPFVM_ARSH, d, 32));
+			save(d);
+			ld64(s, values[NVALUES - 1 - a]);
+			ld64(x, values[(a * 7) % NVALUES]);
+			emit(BPFVM_MOV64_REG(d, from_fp ? 10 : s));
+			emit(BPFVM_ALU64_IMM(BPFVM_ADD, d, k));
+			if (a % 3)
+				emit(BPFVM_ALU64_REG(BPFVM_ADD, d, x));
+			if (from_fp) /* an address on the stack: compare what is not */
+				emit(BPFVM_ALU64_REG(BPFVM_SUB, d, 10));
+			save(d);
+			emit(BPFVM_MOV64_REG(d, s));
+			emit(BPFVM_ALU64_REG(BPFVM_ADD, d, x));
+			save(d);
+			/* a jump into the middle: r = s; [L:] r += k */
+			emit(BPFVM_JMP_IMM(BPFVM_JGT, x, (int32_t)values[a], 1));
+			emit(BPFVM_MOV64_REG(d, s));
+			emit(BPFVM_ALU64_IMM(BPFVM_ADD, d, k));
+			save(d);
+		}
+		finish();
+		compare_all("fused sequences");
+	}
+}
+
+/* ---- calls ---------------------------------------------------------------------- */
+
+#define CALL_LOCAL(OFF) BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL, 0, BPFVM_PSEUDO_CALL, 0, OFF)
+#define CALLX(REG) BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL | BPFVM_X, REG, 0, 0, 0)
+#define LD_FUNC(REG, OFF)                                                                  \
+	BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, REG, BPFVM_PSEUDO_FUNC, 0, OFF), \
+		BPFVM_RAW_INSN(0, 0, 0, 0, 0)
+
+static void set_prog(const struct bpfvm_insn *insns, size_t n)
+{
+	memcpy(pb.v, insns, n * sizeof(*insns));
+	pb.n = n;
+	pb.slot = 16;
+}
+
+#define PROG(...)                                                        \
+	set_prog((struct bpfvm_insn[]){ __VA_ARGS__ },                   \
+		 sizeof((struct bpfvm_insn[]){ __VA_ARGS__ }) / sizeof(struct bpfvm_insn))
+
+TEST(helper_calls)
+{
+	fill_input(1);
+	PROG(BPFVM_MOV64_REG(6, 1), BPFVM_MOV64_IMM(1, 5), BPFVM_MOV64_IMM(2, -6),
+	     BPFVM_LD_IMM64_RAW(3, 0, 0x123456789abcdefull), BPFVM_MOV64_IMM(4, 77),
+	     BPFVM_MOV64_IMM(5, 1 << 20), BPFVM_MOV64_IMM(7, 70), BPFVM_MOV64_IMM(8, 80),
+	     BPFVM_MOV64_IMM(9, 90), BPFVM_CALL_HELPER(HELPER),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 0, OUT), BPFVM_STX_MEM(BPFVM_DW, 6, 7, OUT + 8),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 8, OUT + 16), BPFVM_STX_MEM(BPFVM_DW, 6, 9, OUT + 24),
+	     BPFVM_EXIT_INSN());
+	compare_all("helper call");
+}
+
+/*
+ * Three levels of functions: each writes r6-r9 and its own stack, which
+ * must not disturb its caller's; the innermost divides (rax, rdx).
+ */
+TEST(bpf_to_bpf_calls)
+{
+	fill_input(2);
+	PROG(BPFVM_MOV64_REG(6, 1), BPFVM_MOV64_IMM(7, 7), BPFVM_MOV64_IMM(8, 8),
+	     BPFVM_MOV64_IMM(9, 9), BPFVM_ST_MEM(BPFVM_DW, 10, -8, 1234),
+	     BPFVM_MOV64_IMM(1, 1000), CALL_LOCAL(9),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 0, OUT), BPFVM_STX_MEM(BPFVM_DW, 6, 7, OUT + 8),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 8, OUT + 16), BPFVM_STX_MEM(BPFVM_DW, 6, 9, OUT + 24),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -8), BPFVM_STX_MEM(BPFVM_DW, 6, 1, OUT + 32),
+	     BPFVM_MOV64_REG(0, 10), BPFVM_ALU64_REG(BPFVM_SUB, 0, 10), BPFVM_EXIT_INSN(),
+	     /* f(r1): its own r6-r9 and stack, calls g(r1 + 1) */
+	     BPFVM_MOV64_IMM(6, 66), BPFVM_MOV64_IMM(7, 77), BPFVM_MOV64_IMM(8, 88),
+	     BPFVM_MOV64_IMM(9, 99), BPFVM_ST_MEM(BPFVM_DW, 10, -8, 5678),
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 1, 1), CALL_LOCAL(3),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -8), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_EXIT_INSN(),
+	     /* g(r1) = r1 / 7 + r1 % 10, with r6 written */
+	     BPFVM_MOV64_REG(0, 1), BPFVM_ALU64_IMM(BPFVM_DIV, 0, 7), BPFVM_MOV64_REG(6, 1),
+	     BPFVM_ALU64_IMM(BPFVM_MOD, 6, 10), BPFVM_ALU64_REG(BPFVM_ADD, 0, 6),
+	     BPFVM_EXIT_INSN());
+	compare_all("bpf-to-bpf calls");
+	CHECK_EQ_U64(want.r0, 0);
+}
+
+TEST(callx_helper_and_function)
+{
+	fill_input(3);
+	PROG(BPFVM_MOV64_REG(6, 1), BPFVM_MOV64_IMM(1, 3), BPFVM_MOV64_IMM(2, 4),
+	     BPFVM_MOV64_IMM(3, 5), BPFVM_MOV64_IMM(4, 6), BPFVM_MOV64_IMM(5, 7),
+	     BPFVM_MOV64_IMM(8, HELPER), CALLX(8), BPFVM_STX_MEM(BPFVM_DW, 6, 0, OUT),
+	     LD_FUNC(8, 5), BPFVM_MOV64_IMM(1, 40), CALLX(8),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 0, OUT + 8), BPFVM_EXIT_INSN(),
+	     BPFVM_MOV64_REG(0, 1), BPFVM_ALU64_IMM(BPFVM_MUL, 0, 3), BPFVM_EXIT_INSN());
+	compare_all("callx");
+	CHECK_EQ_U64(want.r0, 120);
+}
+
+static int jit_run(const struct bpfvm_insn *insns, size_t n, uint64_t *r0, char *log,
+		   size_t loglen)
+{
+	struct bpfvm *vm = new_vm();
+	struct bpfvm_log l = { log, loglen, 0 };
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .log = &l, .name = "t");
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = BPFVM_EXEC_JIT, .log = &l);
+	struct bpfvm_prog *prog;
+	int err;
+
+	log[0] = '\0';
+	prog = bpfvm_prog__new(vm, insns, n, &popts);
+	err = prog ? bpfvm_prog__run(prog, buf, 64, &ropts) : -1000;
+	*r0 = ropts.retval;
+	bpfvm__destroy(vm);
+	return err;
+}
+
+TEST(callx_to_a_bad_target_faults)
+{
+	struct bpfvm_insn insns[] = {
+		BPFVM_MOV64_IMM(0, 9), BPFVM_LD_IMM64_RAW(7, 0, 0x1234567ull), BPFVM_MOV64_IMM(3, 1),
+		CALLX(7), BPFVM_EXIT_INSN(),
+	};
+	char log[512];
+	uint64_t r0;
+
+	CHECK_EQ_INT(jit_run(insns, 6, &r0, log, sizeof(log)), -EINVAL);
+	CHECK_CONTAINS(log, "instruction 4");
+	CHECK_CONTAINS(log, "callx to 0x1234567: neither a helper id nor the address of a function");
+	insns[1] = BPFVM_MOV64_IMM(7, 12345); /* an id past the helpers */
+	insns[2] = BPFVM_MOV64_IMM(7, 12345);
+	CHECK_EQ_INT(jit_run(insns, 6, &r0, log, sizeof(log)), -EINVAL);
+	CHECK_CONTAINS(log, "callx to 0x3039");
+}
+
+/* A function that calls itself through callx: the 9th frame faults. */
+TEST(call_depth_limit)
+{
+	struct bpfvm_insn insns[] = {
+		BPFVM_MOV64_IMM(0, 0), LD_FUNC(6, 3), CALL_LOCAL(1), BPFVM_EXIT_INSN(),
+		/* f: r0 += 1; if r0 < limit: callx r6 */
+		BPFVM_ALU64_IMM(BPFVM_ADD, 0, 1), BPFVM_JMP_IMM(BPFVM_JGE, 0, 7, 1), CALLX(6),
+		BPFVM_EXIT_INSN(),
+	};
+	char log[512];
+	uint64_t r0;
+
+	/* main + 7 frames of f: the 8 frames allowed */
+	CHECK_EQ_INT(jit_run(insns, 9, &r0, log, sizeof(log)), 0);
+	CHECK_EQ_U64(r0, 7);
+	insns[6].imm = 8;
+	CHECK_EQ_INT(jit_run(insns, 9, &r0, log, sizeof(log)), -EINVAL);
+	CHECK_CONTAINS(log, "instruction 7");
+	CHECK_CONTAINS(log, "the call stack of 9 frames is too deep");
+}
+
+/* may_goto: the budget per frame, then the jump; a callee gets its own. */
+TEST(may_goto)
+{
+	PROG(BPFVM_MOV64_IMM(0, 0), BPFVM_MOV64_REG(6, 1),
+	     BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_JCOND, 0, 0, 2, 0),
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 0, 1), BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_JA, 0, 0, -3, 0),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 0, OUT), CALL_LOCAL(2),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 0, OUT + 8), BPFVM_EXIT_INSN(),
+	     BPFVM_MOV64_IMM(0, 5), BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_JCOND, 0, 0, 2, 0),
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 0, 2), BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_JA, 0, 0, -3, 0),
+	     BPFVM_EXIT_INSN());
+	compare_all("may_goto");
+	CHECK_EQ_U64(want.r0, 5 + 2ull * BPFVM_MAX_LOOPS);
+}
+
+/* ---- tail calls ------------------------------------------------------------------- */
+
+static struct bpfvm_prog *tail_targets[4];
+
+static struct bpfvm_prog *tail_lookup(struct bpfvm *vm, uint64_t map, uint64_t index)
+{
+	(void)vm, (void)map;
+	return index < 4 ? tail_targets[index] : NULL;
+}
+
+/*
+ * Program 0 counts its runs in the buffer and tail-calls itself: the
+ * kernel's limit of 33 ends the chain.  Program 1 tail-calls 2 from a
+ * subprogram: 2's exit returns to 1's main function.
+ */
+static void tail_calls_in(const struct variant *v, uint64_t *r0, uint64_t *count)
+{
+	struct bpfvm_insn p0[] = {
+		BPFVM_LDX_MEM(BPFVM_DW, 0, 1, 0), BPFVM_ALU64_IMM(BPFVM_ADD, 0, 1),
+		BPFVM_STX_MEM(BPFVM_DW, 1, 0, 0), BPFVM_MOV64_IMM(3, 0), BPFVM_CALL_HELPER(12),
+		BPFVM_MOV64_IMM(0, 1000), BPFVM_EXIT_INSN(),
+	};
+	struct bpfvm_insn p1[] = {
+		BPFVM_MOV64_IMM(6, 600), CALL_LOCAL(2), BPFVM_ALU64_REG(BPFVM_ADD, 0, 6),
+		BPFVM_EXIT_INSN(),
+		BPFVM_MOV64_IMM(6, 1), BPFVM_MOV64_IMM(3, 2), BPFVM_CALL_HELPER(12), BPFVM_EXIT_INSN(),
+	};
+	struct bpfvm_insn p2[] = {
+		BPFVM_MOV64_IMM(7, 3), BPFVM_LDX_MEM(BPFVM_DW, 0, 1, 0), BPFVM_ALU64_REG(BPFVM_ADD, 0, 7),
+		BPFVM_EXIT_INSN(),
+	};
+	struct bpfvm *vm = new_vm();
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED | (v ? v->flags : 0));
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = v ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED);
+	uint64_t mem[2] = { 0, 0 };
+
+	vm->tail_call_lookup = tail_lookup;
+	tail_targets[0] = bpfvm_prog__new(vm, p0, 7, &popts);
+	tail_targets[1] = bpfvm_prog__new(vm, p1, 8, &popts);
+	tail_targets[2] = bpfvm_prog__new(vm, p2, 4, &popts);
+	CHECK_EQ_INT(bpfvm_prog__run(tail_targets[0], mem, sizeof(mem), &ropts), 0);
+	r0[0] = ropts.retval;
+	count[0] = mem[0];
+	mem[0] = 40;
+	CHECK_EQ_INT(bpfvm_prog__run(tail_targets[1], mem, sizeof(mem), &ropts), 0);
+	r0[1] = ropts.retval;
+	bpfvm__destroy(vm);
+}
+
+TEST(tail_calls)
+{
+	uint64_t r0[2], count[1], jr0[2], jcount[1];
+
+	tail_calls_in(NULL, r0, count);
+	CHECK_EQ_U64(count[0], 1 + BPFVM_MAX_TAIL_CALLS);
+	CHECK_EQ_U64(r0[0], 1000);
+	CHECK_EQ_U64(r0[1], 643);
+	for (size_t k = 0; k < sizeof(variants) / sizeof(variants[0]); k++) {
+		tail_calls_in(&variants[k], jr0, jcount);
+		CHECK_EQ_U64(jcount[0], count[0]);
+		CHECK_EQ_U64(jr0[0], r0[0]);
+		CHECK_EQ_U64(jr0[1], r0[1]);
+	}
+}
+
+/* A packet load out of bounds in a subprogram ends the whole program. */
+TEST(packet_load_out_of_bounds_unwinds)
+{
+	fill_input(4);
+	PROG(BPFVM_MOV64_REG(6, 1), BPFVM_MOV64_IMM(0, 7), CALL_LOCAL(2),
+	     BPFVM_MOV64_IMM(0, 99), BPFVM_EXIT_INSN(),
+	     BPFVM_MOV64_IMM(7, 1), CALL_LOCAL(1), BPFVM_EXIT_INSN(),
+	     BPFVM_RAW_INSN(BPFVM_LD | BPFVM_ABS | BPFVM_W, 0, 0, 0, 1 << 20), BPFVM_EXIT_INSN());
+	compare_all("packet load out of bounds");
+	CHECK_EQ_U64(want.r0, 0);
+}
+
+static uint64_t fake_lookup_value = 0x5151;
+
+static uint64_t fake_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			    struct bpfvm_run_ctx *ctx)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
+	return (uintptr_t)&fake_lookup_value;
+}
+
+/* r0 = the u64 at the lookup of each key in the map, or 0xdead for none. */
+static uint64_t lookups(uint32_t type, bool fake, bool jit, uint64_t *out)
+{
+	static const int32_t keys[] = { 0, 3, 7, 8, 100, -1 };
+	struct bpfvm *vm = new_vm();
+	struct bpfvm_map *map = bpfvm_map__new(vm, type, 4, 8, 8, NULL);
+	struct bpfvm_insn insns[200];
+	size_t n = 0;
+	uint64_t sum = 0;
+
+	for (uint32_t k = 0; map && k < 8; k++) {
+		static uint64_t v[1024]; /* per-CPU maps take a value per possible CPU */
+
+		for (int cpu = 0; cpu < 1024; cpu++)
+			v[cpu] = 1000 + k;
+		bpfvm_map__update_elem(map, &k, v, 0);
+	}
+	if (fake)
+		bpfvm__set_helper(vm, 1, "fake_lookup", fake_lookup);
+	insns[n++] = BPFVM_MOV64_REG(6, 1);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		insns[n++] = BPFVM_ST_MEM(BPFVM_W, 10, -4, keys[k]);
+		insns[n++] = BPFVM_MOV64_REG(2, 10);
+		insns[n++] = BPFVM_ALU64_IMM(BPFVM_ADD, 2, -4);
+		insns[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, BPFVM_PSEUDO_MAP_FD, 0, 0);
+		insns[n++] = BPFVM_RAW_INSN(0, 0, 0, 0, 0);
+		/* every other one with a jump landing on the call: no inlining there */
+		insns[n++] = k % 2 ? BPFVM_JMP_IMM(BPFVM_JEQ, 6, 0, 0) : BPFVM_MOV64_IMM(4, 0);
+		insns[n++] = BPFVM_CALL_HELPER(1);
+		insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
+		insns[n++] = BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0, 1);
+		insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
+		insns[n++] = BPFVM_STX_MEM(BPFVM_DW, 6, 3, (int16_t)(8 * k));
+	}
+	insns[n++] = BPFVM_MOV64_IMM(0, 0);
+	insns[n++] = BPFVM_EXIT_INSN();
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .maps = &map, .nmaps = 1);
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED);
+	struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, n, &popts);
+
+	memset(out, 0, 6 * sizeof(*out));
+	if (!prog || bpfvm_prog__run(prog, out, 6 * sizeof(*out), &ropts))
+		sum = ~0ull;
+	bpfvm_map__destroy(map);
+	bpfvm__destroy(vm);
+	for (int k = 0; k < 6; k++)
+		sum += out[k];
+	return sum;
+}
+
+/* Map lookups: arrays inline, other maps called directly; a replaced helper stays a call. */
+TEST(map_lookups)
+{
+	static const uint32_t types[] = { BPFVM_MAP_TYPE_ARRAY, BPFVM_MAP_TYPE_HASH,
+					  BPFVM_MAP_TYPE_PERCPU_ARRAY };
+
+	for (size_t t = 0; t < 3; t++) {
+		for (int fake = 0; fake <= 1; fake++) {
+			uint64_t a[6], b[6];
+
+			CHECK(lookups(types[t], fake, false, a) != ~0ull);
+			CHECK(lookups(types[t], fake, true, b) != ~0ull);
+			for (int k = 0; k < 6; k++)
+				CHECK_EQ_U64(b[k], a[k]);
+			CHECK_EQ_U64(a[0], fake ? 0x5151 : 1000);
+			CHECK_EQ_U64(a[3], fake ? 0x5151 : 0xdead);
+		}
+	}
+}
+
+/* ---- refusals and errors ----------------------------------------------------------- */
+
+static int compile_only(const struct bpfvm_insn *insns, size_t n, uint32_t flags,
+			const struct vm_jit_opts *opts, char *log, size_t loglen,
+			bool *has_jit)
+{
+	struct bpfvm *vm = new_vm();
+	struct bpfvm_log l = { log, loglen, 0 };
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = flags, .log = &l, .name = "t");
+	struct bpfvm_prog *prog;
+	int err;
+
+	log[0] = '\0';
+	prog = bpfvm_prog__new(vm, insns, n, &popts);
+	bpfvm__set_helper(vm, HELPER, NULL, NULL); /* gone after the program was made */
+	err = prog ? vm_jit_compile(prog, opts, &l) : -1000;
+	*has_jit = prog && prog->jit;
+	bpfvm__destroy(vm);
+	return err;
+}
+
+TEST(refuses_what_it_cannot_translate)
+{
+	struct bpfvm_insn kfunc[] = {
+		BPFVM_MOV64_IMM(0, 0), BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL, 0, 2, 0, 1234),
+		BPFVM_EXIT_INSN(),
+	};
+	struct bpfvm_insn helper[] = { BPFVM_MOV64_IMM(0, 0), BPFVM_CALL_HELPER(HELPER), BPFVM_EXIT_INSN() };
+	struct bpfvm_insn map[] = { BPFVM_LD_IMM64_RAW(1, BPFVM_PSEUDO_MAP_FD, 3), BPFVM_EXIT_INSN() };
+	char log[512];
+	bool has;
+	int err;
+
+	CHECK_EQ_INT(compile_only(kfunc, 3, 0, NULL, log, sizeof(log), &has), -EINVAL);
+	CHECK_CONTAINS(log, "instruction 1: calls kernel function (kfunc) with BTF id 1234");
+	CHECK(!has);
+	CHECK_EQ_INT(compile_only(helper, 3, 0, NULL, log, sizeof(log), &has), -EINVAL);
+	CHECK_CONTAINS(log, "instruction 1: invalid func unknown#150");
+	/* a map reference with no map: refused, when the program is made or compiled */
+	err = compile_only(map, 3, 0, NULL, log, sizeof(log), &has);
+	CHECK(err == -EINVAL || err == -1000);
+	CHECK_CONTAINS(log, "instruction 0: ");
+}
+
+TEST(runs_only_trusted_programs)
+{
+	struct bpfvm_insn insns[] = { BPFVM_MOV64_IMM(0, 1), BPFVM_EXIT_INSN() };
+	struct bpfvm *vm = new_vm();
+	char msg[256] = "";
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "untrusted");
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = BPFVM_EXEC_JIT, .log = &log);
+	struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, 2, &popts);
+
+	CHECK_EQ_INT(bpfvm_prog__run(prog, NULL, 0, &ropts), -EPERM);
+	CHECK_CONTAINS(msg, "program 'untrusted' is neither verified nor trusted");
+	/* compiling is allowed: it runs nothing */
+	CHECK_EQ_INT(bpfvm_prog__jit(prog, &log), 0);
+	bpfvm__destroy(vm);
+}
+
+static void *failing_map(size_t size)
+{
+	(void)size;
+	errno = ENOMEM;
+	return MAP_FAILED;
+}
+
+TEST(failed_code_allocation_is_an_error)
+{
+	struct bpfvm_insn insns[] = { BPFVM_MOV64_IMM(0, 1), BPFVM_EXIT_INSN() };
+	struct vm_jit_opts opts = { .map = failing_map };
+	char log[512];
+	bool has;
+
+	CHECK_EQ_INT(compile_only(insns, 2, BPFVM_PROG_TRUSTED, &opts, log, sizeof(log), &has),
+		     -ENOMEM);
+	CHECK_CONTAINS(log, "cannot map");
+	CHECK(!has);
+}
+
+/* The permissions of the mapping that holds addr, from /proc/self/maps. */
+static bool mapping_perms(uintptr_t addr, char perms[5])
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && addr >= lo && addr < hi)
+			found = true;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+TEST(code_is_never_writable)
+{
+	struct bpfvm_insn insns[] = { BPFVM_MOV64_IMM(0, 1), BPFVM_EXIT_INSN() };
+	struct bpfvm *vm = new_vm();
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED);
+	struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, 2, &popts);
+	const void *code;
+	size_t size;
+	char perms[5] = "";
+
+	CHECK_EQ_INT(bpfvm_prog__jit(prog, NULL), 0);
+	CHECK_EQ_INT(bpfvm_prog__jit_code(prog, &code, &size), 0);
+	CHECK(mapping_perms((uintptr_t)code, perms));
+	CHECK_STR(perms, "r-xp");
+	CHECK(bpfvm_prog__jit_insn_offset(prog, 0) > 0);
+	CHECK(bpfvm_prog__jit_insn_offset(prog, 2) <= (long)size);
+	CHECK_EQ_INT(bpfvm_prog__jit_insn_offset(prog, 3), -EINVAL);
+	bpfvm__destroy(vm);
+}
+
+/* Blinded, no immediate of the program appears in the code as it is. */
+TEST(blinding_hides_immediates)
+{
+	struct bpfvm_insn insns[] = {
+		BPFVM_MOV64_IMM(0, 0x3c3c3c3c), BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0x1e1e1e1e, 1),
+		BPFVM_ALU64_IMM(BPFVM_ADD, 0, 0x5a5a5a5a), BPFVM_LD_IMM64_RAW(1, 0, 0x6b6b6b6b6b6b6b6bull),
+		BPFVM_ST_MEM(BPFVM_W, 10, -8, 0x7d7d7d7d), BPFVM_EXIT_INSN(),
+	};
+	static const uint32_t pats[] = { 0x3c3c3c3c, 0x5a5a5a5a, 0x1e1e1e1e, 0x6b6b6b6b, 0x7d7d7d7d };
+
+	for (int blind = 0; blind <= 1; blind++) {
+		struct bpfvm *vm = new_vm();
+		BPFVM_OPTS(bpfvm_prog_opts, popts,
+			   .flags = BPFVM_PROG_TRUSTED | (blind ? BPFVM_PROG_JIT_BLIND : 0));
+		struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, 7, &popts);
+		const void *code;
+		size_t size;
+		unsigned found = 0;
+
+		CHECK_EQ_INT(bpfvm_prog__jit(prog, NULL), 0);
+		bpfvm_prog__jit_code(prog, &code, &size);
+		for (size_t p = 0; p < sizeof(pats) / sizeof(pats[0]); p++)
+			found += memmem(code, size, &pats[p], 4) != NULL;
+		CHECK_EQ_INT(found, blind ? 0 : 5);
+		bpfvm__destroy(vm);
+	}
+}
+
+/*
+ * A verified program (not trusted) runs on what the verifier proved: a
+ * result it knows is a move of the constant, code no path runs is left
+ * out.  The same program trusted gets no such help, and more code.
+ */
+TEST(uses_what_the_verifier_proved)
+{
+	struct bpfvm_insn insns[] = {
+		BPFVM_MOV64_IMM(0, 0), BPFVM_MOV64_IMM(2, 7), BPFVM_MOV64_REG(3, 2),
+		BPFVM_ALU64_IMM(BPFVM_MUL, 3, 6), BPFVM_MOV64_REG(4, 3),
+		BPFVM_ALU64_REG(BPFVM_DIV, 4, 2), BPFVM_JMP_IMM(BPFVM_JGT, 2, 10, 2),
+		BPFVM_ALU64_REG(BPFVM_ADD, 0, 4), BPFVM_EXIT_INSN(),
+		BPFVM_MOV64_IMM(0, 99), BPFVM_ALU64_REG(BPFVM_MOD, 0, 3), BPFVM_EXIT_INSN(),
+	};
+	size_t sizes[2] = { 0, 0 };
+	uint8_t mem[16] = { 0 };
+
+	for (int verified = 0; verified <= 1; verified++) {
+		struct bpfvm *vm = new_vm();
+		char msg[2048] = "";
+		struct bpfvm_log log = { msg, sizeof(msg), 0 };
+		BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = verified ? 0 : BPFVM_PROG_TRUSTED,
+			   .log = &log);
+		BPFVM_OPTS(bpfvm_verify_opts, vopts, .flags = BPFVM_VERIFY_MEM,
+			   .mem_size = sizeof(mem), .log = &log);
+		BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = BPFVM_EXEC_JIT, .log = &log);
+		struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, 12, &popts);
+		const void *code;
+
+		CHECK(prog != NULL);
+		if (verified)
+			CHECK_EQ_INT(bpfvm_prog__verify(prog, &vopts), 0);
+		CHECK_EQ_INT(bpfvm_prog__run(prog, mem, sizeof(mem), &ropts), 0);
+		CHECK_EQ_U64(ropts.retval, 6);
+		CHECK_EQ_INT(bpfvm_prog__jit_code(prog, &code, &sizes[verified]), 0);
+		if (verified) /* the unreachable tail is one ud2 */
+			CHECK(bpfvm_prog__jit_insn_offset(prog, 11) - bpfvm_prog__jit_insn_offset(prog, 9) == 2);
+		if (test_failed_now)
+			printf("     ... %s\n", msg);
+		bpfvm__destroy(vm);
+	}
+	CHECK(sizes[1] < sizes[0]);
+}
+
+/* ---- division by a constant: the magic numbers, exhaustively over divisors ------------ */
+
+static uint64_t mulhi(uint64_t a, uint64_t b, unsigned bits)
+{
+	if (bits == 32)
+		return (a * b) >> 32;
+	return (uint64_t)(((unsigned __int128)a * b) >> 64);
+}
+
+static int64_t mulhs(int64_t a, int64_t b, unsigned bits)
+{
+	if (bits == 32)
+		return (int64_t)(int32_t)((a * b) >> 32);
+	return (int64_t)(((__int128)a * b) >> 64);
+}
+
+static bool udiv_ok(uint64_t d, unsigned bits, uint64_t x)
+{
+	struct jit_udiv_magic mg;
+	uint64_t t, q;
+
+	jit_udiv_magic(d, bits, &mg);
+	t = mulhi(x, mg.m, bits);
+	q = mg.add ? ((((x - t) & (bits == 32 ? 0xffffffffu : ~0ull)) >> 1) + t) >> mg.shift
+		   : t >> mg.shift;
+	return q == x / d;
+}
+
+static bool sdiv_ok(int64_t d, unsigned bits, int64_t x)
+{
+	struct jit_sdiv_magic mg;
+	int64_t t;
+
+	jit_sdiv_magic(d, bits, &mg);
+	t = mulhs(x, mg.m, bits);
+	if (d > 0 && mg.m < 0)
+		t += x;
+	if (d < 0 && mg.m > 0)
+		t -= x;
+	if (bits == 32)
+		t = (int32_t)t;
+	t >>= mg.shift;
+	t += (uint64_t)t >> 63;
+	return t == x / d;
+}
+
+TEST(division_magic_numbers)
+{
+	uint64_t s = 99;
+	unsigned bad = 0;
+
+	for (unsigned bits = 32; bits <= 64; bits += 32) {
+		for (uint64_t i = 0; i < 20000 && bad < 5; i++) {
+			uint64_t d = i < 10000 ? 3 + i : 3 + (s >> (i % 40));
+			int64_t sd;
+			uint64_t x;
+
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			d &= bits == 32 ? 0x7fffffff : 0x7fffffffffffffffull; /* larger: a compare */
+			if (d < 3 || !(d & (d - 1)))
+				continue;
+			sd = i % 2 ? -(int64_t)d : (int64_t)d;
+			for (int k = 0; k < 64; k++) {
+				x = k < 8 ? (uint64_t)-(int64_t)k : s * (uint64_t)(k + 1) >> (k % 33);
+				if (bits == 32)
+					x &= 0xffffffff;
+				if (!udiv_ok(d, bits, x) && bad++ < 5)
+					TEST_FAIL("u%u: %" PRIu64 " / %" PRIu64, bits, x, d);
+				x = bits == 32 ? (uint64_t)(int64_t)(int32_t)x : x;
+				if (!sdiv_ok(sd, bits, (int64_t)x) && bad++ < 5)
+					TEST_FAIL("s%u: %" PRId64 " / %" PRId64, bits, (int64_t)x, sd);
+			}
+		}
+	}
+}
+
+/* ---- random programs ---------------------------------------------------------------- */
+
+TEST(random_programs_agree)
+{
+	uint64_t bad = fuzz_jit_run(0x7e57, 3000);
+
+	CHECK_EQ_U64(bad, 0);
+}
+
+TEST_MAIN()

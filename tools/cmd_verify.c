@@ -1,0 +1,269 @@
+/*
+ * cmd_verify.c - `bpfvm verify`: prove programs safe, as the kernel's
+ * verifier would, or say why not.  An ELF object's programs are verified
+ * as their section names' program types, with the object's maps; bytecode
+ * and assembly for `bpfvm run`'s convention (r1 points to the --mem input,
+ * r2 holds its size) unless --type names a program type.
+ *
+ * Output: per program, "accepted" or the verifier's refusal (the kernel's
+ * message, then the source line, the path, the registers and a hint), and
+ * the statistics line.  -v prints every instruction of the walk with the
+ * state after it, as the kernel's log level 2; -vv adds precision
+ * backtracking (all of the kernel's level 2); --walk-loops walks every
+ * iteration of every loop, as the kernel does, instead of summarizing the
+ * ones that only count; --json prints one record a program.  Exit status 0 when
+ * every program is accepted, 1 otherwise, 2 for a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpfvm/object.h>
+
+#include "cli.h"
+
+#define LOG_SIZE (64u << 20)
+
+struct verify_args {
+	const char *prog_name;
+	const char *type;
+	const char *mem_path;
+	uint64_t mem_size;
+	uint32_t log_level;
+	uint32_t flags;
+	bool json, raw;
+	const char *file;
+};
+
+struct verdict {
+	const char *name, *section;
+	uint32_t type;
+	int err;
+	struct bpfvm_verify_stats stats;
+	const char *log;
+};
+
+static int parse_args(int argc, char **argv, struct verify_args *a)
+{
+	static const struct option opts[] = {
+		{ "prog", required_argument, NULL, 'p' }, { "type", required_argument, NULL, 'T' },
+		{ "mem", required_argument, NULL, 'm' }, { "mem-size", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' }, { "raw", no_argument, NULL, 'r' },
+		{ "strict-align", no_argument, NULL, 'a' }, { "walk-loops", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	*a = (struct verify_args){ 0 };
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': a->prog_name = optarg; break;
+		case 'T': a->type = optarg; break;
+		case 'm': a->mem_path = optarg; break;
+		case 's':
+			a->mem_size = strtoull(optarg, &end, 0);
+			if (*end || !*optarg)
+				return -1;
+			break;
+		case 'j': a->json = true; break;
+		case 'r': a->raw = true; break;
+		case 'a': a->flags |= BPFVM_VERIFY_STRICT_ALIGNMENT; break;
+		case 'w': a->flags |= BPFVM_VERIFY_WALK_LOOPS; break;
+		case 'v': a->log_level = a->log_level ? 3 : 2; break; /* -v: states, -vv: more */
+		default: return -1;
+		}
+	}
+	if (optind != argc - 1)
+		return -1;
+	a->file = argv[optind];
+	return 0;
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			printf("\\n");
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* The log's first line: the kernel's message for a refusal. */
+static void first_line(const char *log, char *buf, size_t size)
+{
+	size_t n = strcspn(log, "\n");
+
+	snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), log);
+}
+
+static void print_verdict(const struct verify_args *a, const struct verdict *v, bool first)
+{
+	char msg[512];
+
+	if (!a->json) {
+		printf("%s%s%s%s: %s\n", v->name, v->section ? " (" : "", v->section ? v->section : "",
+		       v->section ? ")" : "", v->err ? "refused" : "accepted");
+		if (v->err || a->log_level)
+			fputs(v->log, stdout);
+		else
+			printf("%s", strstr(v->log, "processed ") ? strstr(v->log, "processed ") : "");
+		return;
+	}
+	first_line(v->log, msg, sizeof(msg));
+	printf("%s{\"program\": ", first ? "" : ",\n ");
+	json_string(v->name);
+	printf(", \"section\": ");
+	json_string(v->section ? v->section : "");
+	printf(", \"type\": ");
+	json_string(bpfvm_prog_type_name(v->type));
+	printf(", \"verdict\": \"%s\", \"error\": ", v->err ? "reject" : "accept");
+	if (v->err)
+		json_string(msg);
+	else
+		printf("null");
+	printf(", \"insns_processed\": %" PRIu64 ", \"max_states_per_insn\": %u, "
+	       "\"total_states\": %u, \"peak_states\": %u, \"time_us\": %" PRIu64 ", \"log\": ",
+	       v->stats.insns_processed, v->stats.max_states_per_insn, v->stats.total_states,
+	       v->stats.peak_states, v->stats.time_ns / 1000);
+	json_string(v->log);
+	printf("}");
+}
+
+static int verify_one(const struct verify_args *a, struct bpfvm_prog *prog,
+		      const struct bpfvm_program *program, struct verdict *v, char *buf)
+{
+	struct bpfvm_log log = { buf, LOG_SIZE, 0 };
+
+	buf[0] = '\0';
+	v->err = cli_verify(prog, program, a->flags, a->mem_size, a->log_level, &log, &v->stats);
+	v->log = buf;
+	return v->err ? 1 : 0;
+}
+
+static int verify_object(const struct verify_args *a, char *buf)
+{
+	struct bpfvm_log log = { buf, LOG_SIZE, 0 };
+	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log);
+	struct bpfvm_object *obj = bpfvm_object__open_file(a->file, &oo);
+	struct bpfvm_program *p;
+	int status = 0, n = 0;
+
+	if (!obj || bpfvm_object__load(obj)) {
+		fprintf(stderr, "bpfvm: %s: %s", a->file, buf[0] ? buf : "cannot load the object\n");
+		bpfvm_object__destroy(obj);
+		return 1;
+	}
+	if (a->json)
+		printf("[");
+	bpfvm_object__for_each_program(p, obj) {
+		struct verdict v = { bpfvm_program__name(p), bpfvm_program__section_name(p),
+				     bpfvm_program__type(p), 0, { 0 }, NULL };
+
+		if (!bpfvm_program__prog(p) || (a->prog_name && strcmp(a->prog_name, v.name)))
+			continue;
+		status |= verify_one(a, bpfvm_program__prog(p), p, &v, buf);
+		print_verdict(a, &v, !n++);
+	}
+	if (a->json)
+		printf("]\n");
+	if (!n) {
+		fprintf(stderr, "bpfvm: %s: no program%s%s\n", a->file, a->prog_name ? " named " : "",
+			a->prog_name ? a->prog_name : "");
+		status = 1;
+	}
+	bpfvm_object__destroy(obj);
+	return status;
+}
+
+/* A program type by bpftool's name ("xdp", "sched_cls", ...); UINT32_MAX if unknown. */
+static uint32_t type_by_name(const char *name)
+{
+	for (uint32_t t = 0; t < 64; t++)
+		if (!strcmp(bpfvm_prog_type_name(t), name))
+			return t;
+	return UINT32_MAX;
+}
+
+static int verify_bytecode(const struct verify_args *a, char *buf)
+{
+	struct bpfvm_log log = { buf, LOG_SIZE, 0 };
+	struct bpfvm_insn *insns = NULL;
+	struct verify_args va = *a;
+	struct verdict v = { a->file, NULL, 0, 0, { 0 }, NULL };
+	struct bpfvm *vm = NULL;
+	struct bpfvm_prog *prog;
+	uint8_t *mem;
+	size_t cnt, len;
+	int status = 1;
+
+	if (a->type && (v.type = type_by_name(a->type)) == UINT32_MAX) {
+		fprintf(stderr, "bpfvm verify: unknown program type '%s'\n", a->type);
+		return EXIT_USAGE;
+	}
+	if (!a->type)
+		va.flags |= BPFVM_VERIFY_MEM;
+	if (a->mem_path) {
+		if (!(mem = cli_read_file(a->mem_path, &len)))
+			return 1;
+		free(mem);
+		va.mem_size = len;
+	}
+	if (cli_load_program(a->file, a->raw, &insns, &cnt) || !(vm = bpfvm__new(NULL)))
+		goto out;
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = a->file, .log = &log, .prog_type = v.type,
+		   .license = "GPL");
+	if (!(prog = bpfvm_prog__new(vm, insns, cnt, &popts))) {
+		fprintf(stderr, "bpfvm: %s: %s", a->file, buf);
+		goto out;
+	}
+	status = verify_one(&va, prog, NULL, &v, buf);
+	if (a->json)
+		printf("[");
+	print_verdict(a, &v, true);
+	if (a->json)
+		printf("]\n");
+out:
+	bpfvm__destroy(vm);
+	free(insns);
+	return status;
+}
+
+static bool is_elf(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+	bool elf = f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\x7f" "ELF", 4);
+
+	if (f)
+		fclose(f);
+	return elf;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct verify_args a;
+	char *buf;
+	int status;
+
+	if (parse_args(argc, argv, &a))
+		return cli_usage("verify");
+	if (!(buf = malloc(LOG_SIZE))) {
+		fprintf(stderr, "bpfvm: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	status = is_elf(a.file) ? verify_object(&a, buf) : verify_bytecode(&a, buf);
+	free(buf);
+	return status;
+}

@@ -1,0 +1,193 @@
+/*
+ * map_dump.c - `bpfvm run --dump-maps`: every map of a loaded object, as
+ * bpftool map dump shows one: each key and value in hex (and as a number
+ * when it is 1, 2, 4 or 8 bytes), per-CPU values per CPU with their sum,
+ * a ring buffer's records (consumed), a global data section as one value.
+ */
+#include <inttypes.h>
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpfvm/object.h>
+
+#define MAX_ENTRIES_SHOWN 4096
+
+struct dump {
+	bool json;
+	bool first;
+	size_t n;
+};
+
+static void hex(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+}
+
+static bool as_number(const uint8_t *p, size_t n, uint64_t *v)
+{
+	*v = 0;
+	if (n != 1 && n != 2 && n != 4 && n != 8)
+		return false;
+	memcpy(v, p, n); /* little-endian host, as bpfvm requires */
+	return true;
+}
+
+static void field(const char *what, const uint8_t *p, size_t n, bool json)
+{
+	uint64_t v;
+
+	if (json) {
+		printf("\"%s\":\"", what);
+		hex(p, n);
+		printf("\"");
+		return;
+	}
+	printf("%s ", what);
+	hex(p, n);
+	if (as_number(p, n, &v))
+		printf(" (%" PRIu64 ")", v);
+}
+
+static bool is_percpu(uint32_t type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+static bool is_array(uint32_t type)
+{
+	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+static bool is_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void percpu_value(const uint8_t *v, uint32_t size, int ncpus, bool json)
+{
+	size_t slot = (size + 7) & ~7u;
+	uint64_t sum = 0, x;
+	bool numeric = as_number(v, size, &x), first = true;
+
+	if (json)
+		printf("\"values\":[");
+	for (int c = 0; c < ncpus; c++) {
+		const uint8_t *p = v + slot * (size_t)c;
+		bool zero = true;
+
+		for (uint32_t i = 0; i < size; i++)
+			zero &= !p[i];
+		if (as_number(p, size, &x))
+			sum += x;
+		if (json) {
+			printf("%s\"", c ? "," : "");
+			hex(p, size);
+			printf("\"");
+		} else if (!zero) {
+			printf("%scpu%d ", first ? "" : "  ", c);
+			hex(p, size);
+			first = false;
+		}
+	}
+	if (json)
+		printf("]");
+	if (numeric && json)
+		printf(",\"sum\":%" PRIu64, sum);
+	else if (numeric)
+		printf("%ssum %" PRIu64, first ? "" : "  ", sum);
+}
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct dump *d = ctx;
+
+	if (d->json) {
+		printf("%s{", d->first ? "" : ",");
+		field("record", data, size, true);
+		printf("}");
+	} else {
+		printf("\trecord %zu: ", d->n);
+		hex(data, size);
+		printf("\n");
+	}
+	d->first = false;
+	d->n++;
+	return 0;
+}
+
+static void dump_entries(struct bpfvm_map *map, const struct bpfvm_map_desc *m, int ncpus,
+			 bool json)
+{
+	size_t vsize = is_percpu(m->type) ? ((m->value_size + 7) & ~7u) * (size_t)ncpus : m->value_size;
+	uint8_t *key = calloc(1, m->key_size + 1), *next = calloc(1, m->key_size + 1);
+	uint8_t *val = calloc(1, vsize + 1);
+	bool have = false;
+	size_t n = 0, zeros = 0;
+
+	while (key && next && val && n < MAX_ENTRIES_SHOWN &&
+	       bpfvm_map__get_next_key(map, have ? key : NULL, next) == 0) {
+		memcpy(key, next, m->key_size);
+		have = true;
+		if (bpfvm_map__lookup_elem(map, key, val, 0))
+			continue;
+		if (is_array(m->type) && is_zero(val, vsize)) {
+			zeros++; /* an array's untouched slots: counted, not listed */
+			continue;
+		}
+		printf(json ? "%s{" : "\t", json && n ? "," : "");
+		field("key", key, m->key_size, json);
+		printf(json ? "," : "  ");
+		if (is_percpu(m->type))
+			percpu_value(val, m->value_size, ncpus, json);
+		else
+			field("value", val, m->value_size, json);
+		printf(json ? "}" : "\n");
+		n++;
+	}
+	if (zeros && !json)
+		printf("\t(%zu zero-valued slots not shown)\n", zeros);
+	free(key);
+	free(next);
+	free(val);
+}
+
+int obj_dump_maps(const struct bpfvm_object *obj, bool json)
+{
+	int ncpus = bpfvm__num_possible_cpus(bpfvm_object__vm(obj));
+
+	if (json)
+		printf(",\"maps\":[");
+	for (size_t i = 0; i < bpfvm_object__map_cnt(obj); i++) {
+		const struct bpfvm_map_desc *m = bpfvm_object__map_desc(obj, i);
+		struct bpfvm_map *map = bpfvm_object__map(obj, i);
+		struct dump d = { .json = json, .first = true };
+
+		if (!map)
+			continue;
+		if (json)
+			printf("%s{\"name\":\"%s\",\"type\":\"%s\",\"entries\":[", i ? "," : "", m->name,
+			       bpfvm_map_type_name(m->type));
+		else
+			printf("map %s (%s, key %uB, value %uB):\n", m->name,
+			       bpfvm_map_type_name(m->type), m->key_size, m->value_size);
+		if (m->type == BPF_MAP_TYPE_RINGBUF)
+			bpfvm_map__ringbuf_consume(map, on_record, &d);
+		else if (m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && m->type != BPF_MAP_TYPE_PROG_ARRAY &&
+			 m->type != BPF_MAP_TYPE_ARRAY_OF_MAPS && m->type != BPF_MAP_TYPE_HASH_OF_MAPS &&
+			 m->key_size)
+			dump_entries(map, m, ncpus, json);
+		if (json)
+			printf("]}");
+	}
+	if (json)
+		printf("]");
+	return 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * verify_util.c - verifying a program the way `bpfvm run` and `bpfvm
+ * verify` both do: the verifier's log (its message in the kernel's words,
+ * the error's context, the statistics line) on a refusal, source lines
+ * from the object's BTF line info when there is an object.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpfvm/object.h>
+
+#include "cli.h"
+
+static int source_line(void *ctx, uint32_t insn, const char **file, uint32_t *line, uint32_t *col,
+		       const char **text)
+{
+	return bpfvm_program__source_line(ctx, insn, file, line, col, text);
+}
+
+int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uint32_t flags,
+	       uint64_t mem_size, uint32_t log_level, struct bpfvm_log *log,
+	       struct bpfvm_verify_stats *stats)
+{
+	BPFVM_OPTS(bpfvm_verify_opts, o, .log_level = log_level, .log = log, .stats = stats,
+		   .flags = flags, .mem_size = mem_size,
+		   .source_line = program ? source_line : NULL, .source_ctx = (void *)program);
+
+	return bpfvm_prog__verify(prog, &o);
+}
+
+/* For `bpfvm run`: 0 when the program may run unchecked, else 1 with the reason on stderr. */
+int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *program,
+		       const char *what, uint32_t flags, uint64_t mem_size)
+{
+	size_t size = 1 << 20;
+	char *buf = malloc(size);
+	struct bpfvm_log log = { buf, buf ? size : 0, 0 };
+	int err;
+
+	if (buf)
+		buf[0] = '\0';
+	err = cli_verify(prog, program, flags, mem_size, 0, &log, NULL);
+	if (err)
+		fprintf(stderr, "bpfvm: %s: the verifier refuses the program (run it with --checked "
+				"to run it anyway, every access checked):\n%s", what,
+			buf && buf[0] ? buf : strerror(-err));
+	free(buf);
+	return err ? 1 : 0;
+}
+
+int cli_verify_object_for_run(struct bpfvm_object *obj, const char *what)
+{
+	struct bpfvm_program *p;
+	char name[512];
+
+	bpfvm_object__for_each_program(p, obj) {
+		if (!bpfvm_program__prog(p))
+			continue;
+		snprintf(name, sizeof(name), "%s: %s", what, bpfvm_program__name(p));
+		if (cli_verify_for_run(bpfvm_program__prog(p), p, name, 0, 0))
+			return 1;
+	}
+	return 0;
+}
