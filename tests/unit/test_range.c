@@ -125,7 +125,7 @@ static struct vrange random_range(void)
 		r.b32.umax = x < y ? y : x;
 	}
 	if (views & 8) {
-		int64_t x = ((int64_t)(next() & 0xf) << 60) >> 60, y = ((int64_t)(next() & 0xf) << 60) >> 60;
+		int64_t x = (int64_t)((next() & 0xf) << 60) >> 60, y = (int64_t)((next() & 0xf) << 60) >> 60;
 		r.b32.smin = x < y ? x : y;
 		r.b32.smax = x < y ? y : x;
 	}
@@ -183,11 +183,11 @@ static void a_trunc2(struct vrange *r) { range_trunc_w(r, 2, W); }
 static uint64_t c_trunc2(uint64_t v) { return v & 3; }
 static void a_trunc4(struct vrange *r) { range_trunc_w(r, 4, W); }
 static void a_sext2(struct vrange *r) { range_sext_w(r, 2, W); }
-static uint64_t c_sext2(uint64_t v) { return (uint64_t)(((int64_t)v << 62) >> 62) & 0xff; }
+static uint64_t c_sext2(uint64_t v) { return (uint64_t)((int64_t)(v << 62) >> 62) & 0xff; }
 static void a_sext4(struct vrange *r) { range_sext_w(r, 4, W); }
-static uint64_t c_sext4(uint64_t v) { return (uint64_t)(((int64_t)v << 60) >> 60) & 0xff; }
+static uint64_t c_sext4(uint64_t v) { return (uint64_t)((int64_t)(v << 60) >> 60) & 0xff; }
 static void a_sext32_2(struct vrange *r) { range_sext32_w(r, 2, W); }
-static uint64_t c_sext32_2(uint64_t v) { return (uint64_t)(((int64_t)v << 62) >> 62) & 0xf; }
+static uint64_t c_sext32_2(uint64_t v) { return (uint64_t)((int64_t)(v << 62) >> 62) & 0xf; }
 
 TEST(zext) { check_unary("zext", a_zext, c_zext); }
 TEST(trunc) { if (!check_unary("trunc2", a_trunc2, c_trunc2)) check_unary("trunc4", a_trunc4, c_zext); }
