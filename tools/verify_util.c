@@ -19,10 +19,21 @@ static int source_line(void *ctx, uint32_t insn, const char **file, uint32_t *li
 	return bpfvm_program__source_line(ctx, insn, file, line, col, text);
 }
 
+/* BTF line info tells of a clang -g object, whose .BTF.ext has function info too. */
+static bool has_func_info(const struct bpfvm_program *program)
+{
+	const char *file, *text;
+	uint32_t line, col;
+
+	return program && !bpfvm_program__source_line(program, 0, &file, &line, &col, &text);
+}
+
 int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uint32_t flags,
 	       uint64_t mem_size, uint32_t log_level, struct bpfvm_log *log,
 	       struct bpfvm_verify_stats *stats)
 {
+	if (has_func_info(program))
+		flags |= BPFVM_VERIFY_FUNC_INFO;
 	BPFVM_OPTS(bpfvm_verify_opts, o, .log_level = log_level, .log = log, .stats = stats,
 		   .flags = flags, .mem_size = mem_size,
 		   .source_line = program ? source_line : NULL, .source_ctx = (void *)program);

@@ -243,6 +243,13 @@ enum bpfvm_verify_flags {
 	 * (same verdict and instruction count, a fraction of the time).
 	 */
 	BPFVM_VERIFY_WALK_LOOPS = 1u << 4,
+	/*
+	 * The program came with BTF function information, as a clang -g
+	 * object's .BTF.ext gives it.  The kernel takes callbacks (ld_imm64
+	 * BPF_PSEUDO_FUNC, for bpf_loop, ...) only from such programs:
+	 * without it they are refused with "missing btf func_info".
+	 */
+	BPFVM_VERIFY_FUNC_INFO = 1u << 5,
 };
 
 /* Where instruction insn came from: 0 and the file, line, column and text. */

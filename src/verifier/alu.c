@@ -269,6 +269,9 @@ static int adjust_ptr(struct venv *env, const struct bpfvm_insn *insn, const str
 	}
 	if ((err = ptr_kind_allows_math(env, &p, off, op, d)))
 		return err;
+	/* the offsets' sanity first, then what the operation may do: the kernel's order */
+	if (!check_reg_sane_offset(env, off, &p) || !check_reg_sane_offset(env, &p, &p))
+		return -EINVAL;
 	if (op != BPFVM_ADD && op != BPFVM_SUB)
 		return verr_regs(env, -EACCES, (uint16_t)(1u << d),
 				 op == BPFVM_AND || op == BPFVM_OR || op == BPFVM_XOR
@@ -279,8 +282,6 @@ static int adjust_ptr(struct venv *env, const struct bpfvm_insn *insn, const str
 		return verr(env, -EACCES, "R%u tried to subtract pointer from scalar\n", d);
 	if (op == BPFVM_SUB && p.type == VT_STACK)
 		return verr(env, -EACCES, "R%u subtraction from stack pointer prohibited\n", d);
-	if (!check_reg_sane_offset(env, off, &p) || !check_reg_sane_offset(env, &p, &p))
-		return -EINVAL;
 	reg_copy(dst, &p);
 	dst->r.b32 = range_unknown().b32;
 	if (known) {

@@ -172,8 +172,10 @@ static int check_reg_type(struct venv *env, uint32_t regno, uint16_t arg)
 	for (uint8_t i = 0; i < acc.n; i++) {
 		struct vreg fake = { .type = acc.t[i].type, .flags = acc.t[i].flags };
 
-		vlog(env, "%s%s", vtype_str(&fake, tb, sizeof(tb)), i + 1 < acc.n ? ", " : "\n");
+		vlog(env, "%s%s", vtype_str(&fake, tb, sizeof(tb)), i + 1 < acc.n ? ", " : "");
 	}
+	/* the kernel also takes trusted BTF pointers as memory; bpfvm has none to give */
+	vlog(env, "%s\n", acc.n == 8 && acc.t[0].type == VT_STACK ? ", trusted_ptr_" : "");
 	return -EACCES;
 }
 

@@ -282,20 +282,33 @@ static int may_goto(struct venv *env, const struct bpfvm_insn *insn, uint32_t *i
 	return 0;
 }
 
-/* Narrow both edges' scalars; a contradiction leaves them unknown, as the kernel does. */
+/*
+ * A contradiction (an edge no value takes) leaves the bounds unbounded and
+ * the known bits as they came out, as the kernel's reg_bounds_sanity_check
+ * does (it also logs "REG INVARIANTS VIOLATION").
+ */
+static void unbound_if_invalid(struct vreg *reg)
+{
+	struct tnum var = reg->r.var;
+
+	if (range_valid_w(&reg->r, RANGE_BITS))
+		return;
+	reg->r = range_unknown();
+	reg->r.var = var;
+}
+
+/* Narrow both edges' scalars. */
 static int refine_edges(struct venv *env, struct vreg *t1, struct vreg *t2, struct vreg *f1,
 			struct vreg *f2, unsigned op, bool jmp32)
 {
 	if (f1->type != VT_SCALAR || f2->type != VT_SCALAR)
 		return 0;
-	if (!branch_refine(&f1->r, &f2->r, branch_negate(op), jmp32)) {
-		f1->r = range_unknown();
-		f2->r = range_unknown();
-	}
-	if (!branch_refine(&t1->r, &t2->r, op, jmp32)) {
-		t1->r = range_unknown();
-		t2->r = range_unknown();
-	}
+	branch_refine(&f1->r, &f2->r, branch_negate(op), jmp32);
+	unbound_if_invalid(f1);
+	unbound_if_invalid(f2);
+	branch_refine(&t1->r, &t2->r, op, jmp32);
+	unbound_if_invalid(t1);
+	unbound_if_invalid(t2);
 	(void)env;
 	return 0;
 }

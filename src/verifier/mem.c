@@ -321,6 +321,9 @@ static int access_by_type(struct venv *env, uint32_t insn_idx, uint32_t regno, i
 			   "pointers the verifier knows (stack, context, map values, packet)", regno);
 	else if (reg->flags & VF_NULL)
 		vhint(env, "R%u may be NULL: compare it with 0 and use it on the non-NULL branch", regno);
+	else if (reg->type == VT_MAP_PTR)
+		vhint(env, "the kernel lets a program read struct bpf_map's fields through a map "
+			   "pointer, as kernel BTF lays them out; bpfvm's maps are not kernel objects");
 	return verr_regs(env, -EACCES, (uint16_t)(1u << regno), "R%u invalid mem access '%s'\n",
 			 regno, vtype_str(reg, tb, sizeof(tb)));
 }
@@ -497,6 +500,11 @@ int check_ld_imm(struct venv *env, const struct bpfvm_insn *insn)
 		facts_note_result(env, idx);
 		return 0;
 	case BPFVM_PSEUDO_FUNC:
+		if (!env->func_info) {
+			vhint(env, "the kernel takes callbacks only from programs with BTF function "
+				   "info (clang -g objects); `bpfvm run --checked` runs this one unverified");
+			return verr(env, -EINVAL, "missing btf func_info\n");
+		}
 		reg_ptr(dst, VT_FUNC);
 		dst->subprog = (uint32_t)(prog_func_at(env->prog, idx + 1 + (uint32_t)insn->imm) -
 					  env->prog->funcs);

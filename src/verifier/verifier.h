@@ -105,8 +105,8 @@ enum vlive {
 };
 
 /* Packet pointer range markers, for comparisons with packet end. */
-#define BEYOND_PKT_END (-1)
-#define AT_PKT_END (-2)
+#define AT_PKT_END (-1)
+#define BEYOND_PKT_END (-2)  /* the kernel's values: state comparisons order them */
 
 struct vreg {
 	struct vrange r;     /* a scalar's value; a pointer's variable offset */
@@ -322,6 +322,7 @@ struct venv {
 	bool test_state_freq;
 	bool sleepable;
 	bool walk_loops;             /* no loop summaries (BPFVM_VERIFY_WALK_LOOPS) */
+	bool func_info;              /* BTF function info came with it (BPFVM_VERIFY_FUNC_INFO) */
 	uint64_t mem_size;           /* the memory model's input size (verify opts) */
 	const struct vctx_desc *ctx;
 	struct vmap *maps;

@@ -77,6 +77,7 @@ static int env_init(struct venv *env, struct bpfvm_prog *prog, const struct bpfv
 	env->test_state_freq = o->flags & BPFVM_VERIFY_STATE_FREQ;
 	env->sleepable = o->flags & BPFVM_VERIFY_SLEEPABLE;
 	env->walk_loops = o->flags & BPFVM_VERIFY_WALK_LOOPS;
+	env->func_info = o->flags & BPFVM_VERIFY_FUNC_INFO;
 	env->mem_size = o->mem_size;
 	env->source_line = o->source_line;
 	env->source_ctx = o->source_ctx;

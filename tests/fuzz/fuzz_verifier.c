@@ -351,6 +351,12 @@ static void make_maps(struct bpfvm *vm, struct maps *ms)
 	bpfvm_map__update_elem(ms->m[0], key, val, 0);
 }
 
+/* Callbacks are allowed as for a clang -g object, which has BTF function info. */
+static uint32_t verify_flags(enum conv conv)
+{
+	return BPFVM_VERIFY_FUNC_INFO | (conv == CONV_MEM ? BPFVM_VERIFY_MEM : 0);
+}
+
 /* Report with the verifier's state at every instruction, which shows the bug. */
 static _Noreturn void unsound(struct bpfvm_prog *prog, enum conv conv, const char *what,
 			      const char *rlog)
@@ -358,7 +364,7 @@ static _Noreturn void unsound(struct bpfvm_prog *prog, enum conv conv, const cha
 	static char vbuf[1 << 20];
 	struct bpfvm_log vlog = { vbuf, sizeof(vbuf), 0 };
 	BPFVM_OPTS(bpfvm_verify_opts, vo, .log = &vlog, .log_level = 2,
-		   .flags = conv == CONV_MEM ? BPFVM_VERIFY_MEM : 0, .mem_size = MEM_SIZE);
+		   .flags = verify_flags(conv), .mem_size = MEM_SIZE);
 
 	bpfvm_prog__verify(prog, &vo);
 	fprintf(stderr, "UNSOUND: verifier accepted a program that %s\n--- verifier log\n%s\n"
@@ -411,7 +417,7 @@ static void print_log(struct bpfvm_prog *prog, enum conv conv)
 	static char buf[1 << 22];
 	struct bpfvm_log log = { buf, sizeof(buf), 0 };
 	BPFVM_OPTS(bpfvm_verify_opts, vo, .log = &log, .log_level = 2,
-		   .flags = conv == CONV_MEM ? BPFVM_VERIFY_MEM : 0, .mem_size = MEM_SIZE);
+		   .flags = verify_flags(conv), .mem_size = MEM_SIZE);
 
 	bpfvm_prog__verify(prog, &vo);
 	fprintf(stderr, "%s", buf);
@@ -461,7 +467,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stats.built += prog != NULL;
 	if (prog) {
 		BPFVM_OPTS(bpfvm_verify_opts, vo, .log = &vlog,
-			   .flags = conv == CONV_MEM ? BPFVM_VERIFY_MEM : 0, .mem_size = MEM_SIZE);
+			   .flags = verify_flags(conv), .mem_size = MEM_SIZE);
 
 		bpfvm_log__reset(&vlog);
 		if (getenv("FUZZ_VERIFIER_LOG"))
