@@ -36,6 +36,14 @@ int obj_dump_maps(const struct bpfvm_object *obj, bool json);
 int cmd_conformance_plugin(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
+struct bpfvm_program;
+/*
+ * The CO-RE relocation behind a refusal that the loader's poison caused
+ * (the log starts "invalid CO-RE relocation at instruction N:"), in the
+ * loader's words, or NULL.
+ */
+const char *cli_core_failure(const struct bpfvm_program *program, const char *log);
+
 /*
  * Verify prog (verify_util.c), with program's BTF line info when it comes
  * from an object (else NULL): bpfvm_prog__verify's result, the log in log.

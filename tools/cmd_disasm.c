@@ -1,5 +1,5 @@
 /*
- * cmd_disasm.c - `bpfvm disasm [--syntax llvm|conformance] [--raw] FILE`.
+ * cmd_disasm.c - `bpfvm disasm [--syntax llvm|conformance|kernel] [--raw] FILE`.
  *
  * An ELF object is listed exactly as `llvm-objdump-19 -d` lists it, so
  * that the two can be compared with diff: the same headers, one chunk per
@@ -7,7 +7,8 @@
  * same symbol names after jumps ("<LBB0_2>", "<prog+0x18>"), runs of zero
  * bytes shown as "...", data symbols in code dumped as bytes.  Raw
  * bytecode is listed one instruction a line; in the conformance syntax
- * without the index and bytes, so the output assembles again.
+ * without the index and bytes, so the output assembles again.  The kernel
+ * syntax is its verifier log's ("12: (85) call bpf_map_lookup_elem#1").
  *
  * The llvm-objdump rules followed here (from its source and from running
  * it): symbols sorted by address, then name, then type; at an address
@@ -102,7 +103,8 @@ static size_t zero_run(const uint8_t *p, size_t max)
 /* Decode at l->at; returns the bytes taken and fills text. */
 static size_t decode_at(struct listing *l, enum disasm_mode mode, char *text, size_t size)
 {
-	struct disasm_cbs cbs = { .jump_target = name_target, .ctx = l };
+	struct disasm_cbs cbs = { .jump_target = name_target,
+				  .helper_name = disasm_helper_names.helper_name, .ctx = l };
 	struct bpfvm_insn insn[2];
 	size_t rest = l->size - l->at;
 	int r;
@@ -113,7 +115,7 @@ static size_t decode_at(struct listing *l, enum disasm_mode mode, char *text, si
 	}
 	memcpy(insn, l->bytes + l->at, rest >= sizeof(insn) ? sizeof(insn) : sizeof(insn[0]));
 	r = disasm_insn(insn, rest >= sizeof(insn) ? 2 : 1, 0, l->syntax, mode,
-			l->nsyms ? &cbs : NULL, text, size);
+			l->nsyms || l->syntax == BPFVM_SYNTAX_KERNEL ? &cbs : NULL, text, size);
 	if (r == -ENODATA)
 		return 1;
 	if (r < 0) {
@@ -126,6 +128,10 @@ static size_t decode_at(struct listing *l, enum disasm_mode mode, char *text, si
 
 static void print_insn_line(const struct listing *l, size_t n, const char *text)
 {
+	if (l->syntax == BPFVM_SYNTAX_KERNEL) {
+		printf("%" PRIu64 ": (%02x) %s\n", (l->base + l->at) / 8, l->bytes[l->at], text);
+		return;
+	}
 	printf("%8" PRIu64 ":\t", (l->base + l->at) / 8);
 	for (size_t i = 0; i < n; i++)
 		printf(i ? " %02x" : "%02x", l->bytes[l->at + i]);
@@ -251,7 +257,7 @@ static int list_raw(const uint8_t *data, size_t len, enum bpfvm_syntax syntax)
 	struct listing l = { syntax, 0, data, len, NULL, 0, 0 };
 	char text[512];
 
-	if (syntax == BPFVM_SYNTAX_LLVM) {
+	if (syntax != BPFVM_SYNTAX_CONFORMANCE) {
 		list_code(&l, 0, len, false);
 		return 0;
 	}
@@ -284,8 +290,11 @@ static int parse_syntax(const char *name, enum bpfvm_syntax *syntax)
 		*syntax = BPFVM_SYNTAX_LLVM;
 	else if (!strcmp(name, "conformance"))
 		*syntax = BPFVM_SYNTAX_CONFORMANCE;
+	else if (!strcmp(name, "kernel"))
+		*syntax = BPFVM_SYNTAX_KERNEL;
 	else {
-		fprintf(stderr, "bpfvm disasm: unknown syntax '%s' (llvm or conformance)\n", name);
+		fprintf(stderr, "bpfvm disasm: unknown syntax '%s' (llvm, conformance or kernel)\n",
+			name);
 		return -1;
 	}
 	return 0;

@@ -7,7 +7,10 @@
  *
  * Output: per program, "accepted" or the verifier's refusal (the kernel's
  * message, then the source line, the path, the registers and a hint), and
- * the statistics line.  -v prints every instruction of the walk with the
+ * the statistics line.  Maps and helpers only the kernel has are verified
+ * against as the kernel would; such a program is "verified; cannot run in
+ * bpfvm: " and what it needs.  A refusal at a CO-RE relocation the target
+ * BTF lacks names that relocation first.  -v prints every instruction of the walk with the
  * state after it, as the kernel's log level 2; -vv adds precision
  * backtracking (all of the kernel's level 2); --walk-loops walks every
  * iteration of every loop, as the kernel does, instead of summarizing the
@@ -44,6 +47,10 @@ struct verdict {
 	int err;
 	struct bpfvm_verify_stats stats;
 	const char *log;
+	/* Accepted, but needs the kernel to run: what ("calls bpf_get_stackid (...)"). */
+	char cannot_run[512];
+	/* Refused at a failed CO-RE relocation: which one, as the loader says. */
+	const char *core_failure;
 };
 
 static int parse_args(int argc, char **argv, struct verify_args *a)
@@ -113,15 +120,19 @@ static void print_verdict(const struct verify_args *a, const struct verdict *v, 
 	char msg[512];
 
 	if (!a->json) {
-		printf("%s%s%s%s: %s\n", v->name, v->section ? " (" : "", v->section ? v->section : "",
-		       v->section ? ")" : "", v->err ? "refused" : "accepted");
+		printf("%s%s%s%s: %s%s\n", v->name, v->section ? " (" : "", v->section ? v->section : "",
+		       v->section ? ")" : "",
+		       v->err ? "refused" : v->cannot_run[0] ? "verified; cannot run in bpfvm: " : "accepted",
+		       v->err ? "" : v->cannot_run);
+		if (v->core_failure)
+			printf("%s\n", v->core_failure);
 		if (v->err || a->log_level)
 			fputs(v->log, stdout);
 		else
 			printf("%s", strstr(v->log, "processed ") ? strstr(v->log, "processed ") : "");
 		return;
 	}
-	first_line(v->log, msg, sizeof(msg));
+	first_line(v->core_failure ? v->core_failure : v->log, msg, sizeof(msg));
 	printf("%s{\"program\": ", first ? "" : ",\n ");
 	json_string(v->name);
 	printf(", \"section\": ");
@@ -131,6 +142,11 @@ static void print_verdict(const struct verify_args *a, const struct verdict *v, 
 	printf(", \"verdict\": \"%s\", \"error\": ", v->err ? "reject" : "accept");
 	if (v->err)
 		json_string(msg);
+	else
+		printf("null");
+	printf(", \"cannot_run\": ");
+	if (!v->err && v->cannot_run[0])
+		json_string(v->cannot_run);
 	else
 		printf("null");
 	printf(", \"insns_processed\": %" PRIu64 ", \"max_states_per_insn\": %u, "
@@ -149,13 +165,18 @@ static int verify_one(const struct verify_args *a, struct bpfvm_prog *prog,
 	buf[0] = '\0';
 	v->err = cli_verify(prog, program, a->flags, a->mem_size, a->log_level, &log, &v->stats);
 	v->log = buf;
+	v->cannot_run[0] = '\0';
+	v->core_failure = v->err ? cli_core_failure(program, buf) : NULL;
+	if (!v->err && program)
+		bpfvm_program__kernel_only(program, v->cannot_run, sizeof(v->cannot_run));
 	return v->err ? 1 : 0;
 }
 
 static int verify_object(const struct verify_args *a, char *buf)
 {
 	struct bpfvm_log log = { buf, LOG_SIZE, 0 };
-	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log);
+	/* Kernel-only maps and helpers load as descriptors: verified, never run. */
+	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .kernel_only = true);
 	struct bpfvm_object *obj = bpfvm_object__open_file(a->file, &oo);
 	struct bpfvm_program *p;
 	int status = 0, n = 0;
@@ -169,7 +190,7 @@ static int verify_object(const struct verify_args *a, char *buf)
 		printf("[");
 	bpfvm_object__for_each_program(p, obj) {
 		struct verdict v = { bpfvm_program__name(p), bpfvm_program__section_name(p),
-				     bpfvm_program__type(p), 0, { 0 }, NULL };
+				     bpfvm_program__type(p), 0, { 0 }, NULL, "", NULL };
 
 		if (!bpfvm_program__prog(p) || (a->prog_name && strcmp(a->prog_name, v.name)))
 			continue;
@@ -201,7 +222,7 @@ static int verify_bytecode(const struct verify_args *a, char *buf)
 	struct bpfvm_log log = { buf, LOG_SIZE, 0 };
 	struct bpfvm_insn *insns = NULL;
 	struct verify_args va = *a;
-	struct verdict v = { a->file, NULL, 0, 0, { 0 }, NULL };
+	struct verdict v = { a->file, NULL, 0, 0, { 0 }, NULL, "", NULL };
 	struct bpfvm *vm = NULL;
 	struct bpfvm_prog *prog;
 	uint8_t *mem;

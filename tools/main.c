@@ -14,7 +14,7 @@ static const struct cli_command commands[] = {
 	  "--trusted: unverified, unchecked): r1 points to FILE's bytes, r2 holds their length; "
 	  "prints r0", cmd_run },
 	{ "asm", "[-o OUT] FILE", "assemble FILE into raw bytecode (OUT, or hex on stdout)", cmd_asm },
-	{ "disasm", "[--syntax llvm|conformance] [--raw] FILE",
+	{ "disasm", "[--syntax llvm|conformance|kernel] [--raw] FILE",
 	  "disassemble an ELF object or raw bytecode, as llvm-objdump -d does", cmd_disasm },
 	{ "prog", "show|load [--json] [--relocs] [--insns] OBJECT",
 	  "list a BPF object's programs, maps, license and the helpers each program calls; "

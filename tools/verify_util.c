@@ -42,6 +42,18 @@ int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uin
 }
 
 /* For `bpfvm run`: 0 when the program may run unchecked, else 1 with the reason on stderr. */
+const char *cli_core_failure(const struct bpfvm_program *program, const char *log)
+{
+	static const char prefix[] = "invalid CO-RE relocation at instruction ";
+	unsigned long insn;
+	char *end;
+
+	if (!program || !log || strncmp(log, prefix, sizeof(prefix) - 1))
+		return NULL;
+	insn = strtoul(log + sizeof(prefix) - 1, &end, 10);
+	return *end == ':' ? bpfvm_program__core_failure(program, insn) : NULL;
+}
+
 int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *program,
 		       const char *what, uint32_t flags, uint64_t mem_size)
 {
@@ -53,10 +65,13 @@ int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *prog
 	if (buf)
 		buf[0] = '\0';
 	err = cli_verify(prog, program, flags, mem_size, 0, &log, NULL);
-	if (err)
+	if (err) {
+		const char *core = cli_core_failure(program, buf);
+
 		fprintf(stderr, "bpfvm: %s: the verifier refuses the program (run it with --checked "
-				"to run it anyway, every access checked):\n%s", what,
-			buf && buf[0] ? buf : strerror(-err));
+				"to run it anyway, every access checked):\n%s%s%s", what,
+			core ? core : "", core ? "\n" : "", buf && buf[0] ? buf : strerror(-err));
+	}
 	free(buf);
 	return err ? 1 : 0;
 }

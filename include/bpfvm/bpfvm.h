@@ -68,6 +68,7 @@ BPFVM_API int bpfvm_asm(const char *text, size_t len, const char *filename,
 enum bpfvm_syntax {
 	BPFVM_SYNTAX_LLVM = 0, /* llvm-objdump: r0 = *(u32 *)(r1 + 0x4) */
 	BPFVM_SYNTAX_CONFORMANCE = 1, /* ldxw %r0, [%r1+4] */
+	BPFVM_SYNTAX_KERNEL = 2, /* the kernel's verifier log: r0 = *(u32 *)(r1 +4); output only */
 };
 
 /*

@@ -10,6 +10,7 @@
 #ifndef BPFVM_MAPS_H
 #define BPFVM_MAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,6 +108,15 @@ struct bpfvm_map_opts {
 	 */
 	int has_spin_lock;
 	uint32_t spin_lock_off;
+	/*
+	 * A map type bpfvm does not provide (BPF_MAP_TYPE_STACK_TRACE,
+	 * BPF_MAP_TYPE_CGROUP_ARRAY, ...) is still created, as a descriptor:
+	 * it carries its definition, checked as the kernel checks it, so the
+	 * verifier can check programs against it, and refuses every
+	 * operation (-EOPNOTSUPP; a program reaching it stops).  Without it,
+	 * such a type fails with ENOTSUP.  bpfvm_map__kernel_only tells.
+	 */
+	int kernel_only;
 };
 
 /*
@@ -127,6 +137,14 @@ BPFVM_API struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint
  * map holds it (bpfvm__destroy frees it in any case).  NULL is allowed.
  */
 BPFVM_API void bpfvm_map__destroy(struct bpfvm_map *map);
+
+/* Is map a descriptor of a type bpfvm does not provide (bpfvm_map_opts.kernel_only)? */
+BPFVM_API bool bpfvm_map__kernel_only(const struct bpfvm_map *map);
+/*
+ * The kernel's enum name of a map type ("BPF_MAP_TYPE_STACK_TRACE"), NULL
+ * if unknown; bpfvm_map_type_name (object.h) gives bpftool's "stack_trace".
+ */
+BPFVM_API const char *bpfvm_map_type_kernel_name(uint32_t type);
 
 BPFVM_API const char *bpfvm_map__name(const struct bpfvm_map *map);
 BPFVM_API uint32_t bpfvm_map__type(const struct bpfvm_map *map);

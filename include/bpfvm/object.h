@@ -62,6 +62,16 @@ struct bpfvm_object_open_opts {
 	uint32_t prog_flags;     /* enum bpfvm_prog_flags, for every program */
 	/* Extra "CONFIG_X=y" lines for .kconfig externs, taking precedence. */
 	const char *kconfig;
+	/*
+	 * Load for verification what only the kernel can run: maps of types
+	 * bpfvm does not provide become descriptors (bpfvm_map_opts.
+	 * kernel_only), and each kernel helper bpfvm lacks gets, in the
+	 * instance, a stand-in that stops a run reaching it.  Such programs
+	 * verify as in the kernel; bpfvm_program__kernel_only says what they
+	 * need and why they cannot run.  Default: such an object fails to
+	 * load, naming the map type or helper.
+	 */
+	bool kernel_only;
 };
 
 /* Returns the object, or NULL with errno (EINVAL for malformed input) and a message in opts->log. */
@@ -170,6 +180,24 @@ BPFVM_API struct bpfvm_map *bpfvm_object__find_map_by_name(const struct bpfvm_ob
 /* Change a map's size before load (ring buffers are sized this way). */
 BPFVM_API int bpfvm_object__set_max_entries(struct bpfvm_object *obj, const char *map_name,
 					    uint32_t max_entries);
+
+/* ---- what only the kernel can do ------------------------------------------- */
+
+/*
+ * After a load with kernel_only: why program p cannot run in bpfvm, into
+ * buf ("calls bpf_get_stackid (kernel stacks); map 'stack_map' is
+ * BPF_MAP_TYPE_STACK_TRACE: kernel-only"): the kernel-only helpers it
+ * calls and the kernel-only maps it uses.  Returns how many such needs
+ * there are (0: it can run; buf is then "").
+ */
+BPFVM_API int bpfvm_program__kernel_only(const struct bpfvm_program *p, char *buf, size_t size);
+/*
+ * The CO-RE relocation that failed at instruction insn of p, as load
+ * left it (the poison call, unknown#511, in its place): "CO-RE
+ * relocation byte_off failed: struct task_struct.se.cfs_rq (access
+ * 0:55:1) not found in /sys/kernel/btf/vmlinux"; NULL if none there.
+ */
+BPFVM_API const char *bpfvm_program__core_failure(const struct bpfvm_program *p, size_t insn);
 
 /* ---- global variables ----------------------------------------------------- */
 

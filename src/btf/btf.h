@@ -182,7 +182,7 @@ struct btf_core_res {
 	 * the compiler may pick another load size and offset than ours.
 	 */
 	bool validate;
-	char why[160];
+	char why[256];   /* "struct task_struct.se.cfs_rq (access 0:55:1)" */
 };
 
 /*

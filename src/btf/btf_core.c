@@ -400,16 +400,60 @@ static int local_value(const struct core_ctx *c, uint64_t *val, uint32_t *size, 
 	return 0;
 }
 
-static void missing(struct btf_core_res *res, const struct core_ctx *c, const char *spec)
+/*
+ * What the relocation names, in C's words: "struct task_struct.se.cfs_rq"
+ * for a field (members by name, array elements by index), "enum e::V"
+ * for an enumerator, "struct s" for a type.
+ */
+static void describe(const struct core_ctx *c, char *out, size_t size)
 {
 	const struct btf_type *lt = btf_type(c->local, c->root);
+	size_t len = (size_t)snprintf(out, size, "%s %s", btf_kind_name(btf_kind(lt)),
+				      btf_name(c->local, lt));
+	uint32_t id = c->root;
+
+#define APPEND(...) 	(len < size ? len += (size_t)snprintf(out + len, size - len, __VA_ARGS__) : len)
+	if (is_enum_kind(c->kind)) {
+		uint64_t v;
+		const char *name = NULL;
+
+		if (is_enum(lt) && enum_value(c->local, lt, c->idx[0], NULL, &v, &name))
+			APPEND("::%s", name);
+		return;
+	}
+	if (!is_field_kind(c->kind))
+		return;
+	if (c->idx[0])
+		APPEND("[%u]", c->idx[0]);
+	for (int i = 1; i < c->n; i++) {
+		const struct btf_type *t = btf_type(c->local, btf_skip_mods(c->local, id));
+
+		if (is_composite(t) && c->idx[i] < btf_vlen(t)) {
+			const struct btf_member *m = &btf_members(t)[c->idx[i]];
+			const char *name = btf_str(c->local, m->name_off);
+
+			APPEND(".%s", name[0] ? name : "<anon>");
+			id = m->type;
+		} else if (t && btf_kind(t) == BTF_KIND_ARRAY) {
+			APPEND("[%u]", c->idx[i]);
+			id = btf_array(t)->type;
+		} else {
+			return;
+		}
+	}
+#undef APPEND
+}
+
+static void missing(struct btf_core_res *res, const struct core_ctx *c, const char *spec)
+{
 	bool exists_kind = c->kind == BTF_CORE_FIELD_EXISTS || c->kind == BTF_CORE_TYPE_EXISTS ||
 			   c->kind == BTF_CORE_ENUMVAL_EXISTS || c->kind == BTF_CORE_TYPE_MATCHES;
+	char what[sizeof(res->why) - 32];
 
 	res->value = 0;
 	res->poison = !exists_kind;
-	snprintf(res->why, sizeof(res->why), "%s '%s' (access %s) has no match in the target BTF",
-		 btf_kind_name(btf_kind(lt)), btf_name(c->local, lt), spec);
+	describe(c, what, sizeof(what));
+	snprintf(res->why, sizeof(res->why), "%s (access %s)", what, spec);
 }
 
 /* Try every target type of the root's essential name; all matches must agree. */

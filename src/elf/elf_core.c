@@ -131,9 +131,50 @@ static int patch(struct bpfvm_object *obj, struct bpfvm_program *p, uint32_t idx
 	return PATCH_ERR("instruction (opcode 0x%02x) takes no relocated value\n", insn->code);
 }
 
+/*
+ * Remember why instruction idx was poisoned, for the verifier's refusal
+ * to name the relocation rather than the poison (as libbpf rewrites the
+ * kernel's log).
+ */
+static int note_failure(struct bpfvm_object *obj, struct bpfvm_program *p, uint32_t idx,
+			enum btf_core_kind kind, const struct btf_core_res *res)
+{
+	const char *target = obj->btf_custom_path ? obj->btf_custom_path : DEFAULT_TARGET_BTF;
+	struct ocore_fail *grown = realloc(p->core_fails, (p->ncore_fails + 1) * sizeof(*grown));
+	char why[512];
+
+	if (!grown)
+		return -ENOMEM;
+	p->core_fails = grown;
+	snprintf(why, sizeof(why), "CO-RE relocation %s failed at instruction %u: %s not found in %s",
+		 btf_core_kind_name(kind), idx, res->why, target);
+	if (!(grown[p->ncore_fails].why = strdup(why)))
+		return -ENOMEM;
+	grown[p->ncore_fails++].insn = idx;
+	return 0;
+}
+
+void obj_core_forget_failures(struct bpfvm_program *p)
+{
+	for (uint32_t i = 0; i < p->ncore_fails; i++)
+		free(p->core_fails[i].why);
+	free(p->core_fails);
+	p->core_fails = NULL;
+	p->ncore_fails = 0;
+}
+
+const char *bpfvm_program__core_failure(const struct bpfvm_program *p, size_t insn)
+{
+	for (uint32_t i = 0; p && i < p->ncore_fails; i++)
+		if (p->core_fails[i].insn == insn)
+			return p->core_fails[i].why;
+	return NULL;
+}
+
 static int relocate_prog(struct bpfvm_object *obj, struct bpfvm_program *p,
 			 const struct btf *target)
 {
+	obj_core_forget_failures(p);
 	for (uint32_t c = 0; c < p->nchunks; c++) {
 		const struct ofunc *f = &obj->funcs[p->chunks[c].func];
 		const struct btf_ext_sec *es = btf_ext_sec(obj->ext, obj->secs[f->sec].name);
@@ -152,6 +193,8 @@ static int relocate_prog(struct bpfvm_object *obj, struct bpfvm_program *p,
 					       obj->log);
 			if (!err)
 				err = patch(obj, p, idx, r->kind, &res);
+			if (!err && res.poison)
+				err = note_failure(obj, p, idx, r->kind, &res);
 			if (err) {
 				obj_err(obj, "program %s: CO-RE relocation at instruction %u failed\n",
 					p->name, idx);

@@ -82,6 +82,12 @@ struct oline {
 	uint32_t col;
 };
 
+/* A CO-RE relocation the target BTF could not satisfy: its instruction was poisoned. */
+struct ocore_fail {
+	uint32_t insn;
+	char *why;
+};
+
 struct bpfvm_program {
 	struct bpfvm_object *obj;
 	char *name;
@@ -97,6 +103,8 @@ struct bpfvm_program {
 	struct oline *lines;           /* sorted by insn */
 	uint32_t nlines;
 	char *load_err;                /* why it cannot be loaded, found when linking */
+	struct ocore_fail *core_fails; /* the CO-RE relocations load poisoned */
+	uint32_t ncore_fails;
 	bool autoload;
 	struct bpfvm_prog *prog;
 };
@@ -146,6 +154,7 @@ struct bpfvm_object {
 	char *btf_custom_path;
 	char *kconfig;
 	uint32_t prog_flags;
+	bool kernel_only;        /* open option: kernel-only maps and helpers load */
 	char license[128];
 	uint32_t kversion;
 	struct btf *btf;
@@ -190,6 +199,8 @@ int obj_func_at(const struct bpfvm_object *obj, uint32_t sec, uint32_t insn);
 
 /* elf_core.c: CO-RE relocations of the loaded programs. */
 int obj_core_relocate(struct bpfvm_object *obj);
+/* Free what obj_core_relocate noted of p's poisoned relocations. */
+void obj_core_forget_failures(struct bpfvm_program *p);
 
 /* kconfig.c: the .kconfig map's contents. */
 int obj_kconfig_fill(struct bpfvm_object *obj, uint8_t *data, size_t size);

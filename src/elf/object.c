@@ -13,6 +13,7 @@
 
 #include <bpfvm/hooks.h>
 
+#include "../helpers/helpers.h"
 #include "../util/log.h"
 #include "../vm/vm.h"
 #include "obj.h"
@@ -41,6 +42,7 @@ static void free_obj(struct bpfvm_object *obj)
 		free(p->chunks);
 		free(p->lines);
 		free(p->load_err);
+		obj_core_forget_failures(p);
 	}
 	for (size_t i = 0; i < obj->nmaps; i++)
 		obj_free_map(&obj->maps[i]);
@@ -74,6 +76,7 @@ static struct bpfvm_object *open_common(const void *buf, size_t size, const char
 	obj->log = OPT(opts, log);
 	obj->vm = OPT(opts, vm);
 	obj->prog_flags = OPT(opts, prog_flags);
+	obj->kernel_only = OPT(opts, kernel_only);
 	obj->kconfig_map = -1;
 	obj->name = strdup(given ? given : name);
 	if (!obj->name || (custom && !(obj->btf_custom_path = strdup(custom))) ||
@@ -184,7 +187,8 @@ static int create_map(struct bpfvm_object *obj, struct omap *m, struct bpfvm_map
 	struct bpfvm_map_desc def = m->desc;
 	struct bpfvm_map *inner = NULL;
 	BPFVM_OPTS(bpfvm_map_opts, mo, .name = m->name, .map_flags = m->desc.map_flags,
-		   .map_extra = m->desc.map_extra, .log = obj->log);
+		   .map_extra = m->desc.map_extra, .log = obj->log,
+		   .kernel_only = obj->kernel_only);
 
 	if (m->inner) {
 		int err = create_map(obj, m->inner, &inner);
@@ -197,8 +201,13 @@ static int create_map(struct bpfvm_object *obj, struct omap *m, struct bpfvm_map
 	*out = bpfvm_map__new(obj->vm, def.type, def.key_size, def.value_size, def.max_entries, &mo);
 	if (!*out) {
 		int err = -errno;
-		obj_err(obj, "map '%s' (section %s): cannot be created: %s\n", m->name, m->section,
-			strerror(errno));
+
+		if (err == -ENOTSUP && bpfvm_map_type_kernel_name(def.type))
+			obj_err(obj, "map '%s' (section %s) is %s: kernel-only, bpfvm cannot create "
+				     "it\n", m->name, m->section, bpfvm_map_type_kernel_name(def.type));
+		else
+			obj_err(obj, "map '%s' (section %s): cannot be created: %s\n", m->name,
+				m->section, strerror(errno));
 		return err ? err : -EINVAL;
 	}
 	return 0;
@@ -236,8 +245,31 @@ static int create_maps(struct bpfvm_object *obj)
 	return 0;
 }
 
+/*
+ * A helper only the kernel carries out, with no stand-in (the object was
+ * not opened kernel_only): the program cannot be created; say what the
+ * helper needs.
+ */
+static int check_kernel_helpers(struct bpfvm_object *obj, const struct bpfvm_program *p)
+{
+	for (uint32_t i = 0; i < p->cnt; i++) {
+		const struct bpfvm_insn *in = &p->insns[i];
+
+		if (in->code != (BPFVM_JMP | BPFVM_CALL) || in->src_reg ||
+		    !helper_is_kernel_only(obj->vm, in->imm) || obj->vm->helpers[in->imm].fn)
+			continue;
+		obj_err(obj, "program %s: instruction %u: calls %s#%d, which needs %s: kernel-only, "
+			     "bpfvm does not provide it\n", p->name, i, helper_info(in->imm)->name,
+			in->imm, helper_kernel_need(in->imm));
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct bpfvm_map **maps)
 {
+	int err;
+
 	BPFVM_OPTS(bpfvm_prog_opts, po, .name = p->name, .flags = obj->prog_flags, .log = obj->log,
 		   .maps = maps, .nmaps = obj->nmaps, .prog_type = p->type,
 		   .expected_attach_type = p->attach_type,
@@ -253,9 +285,12 @@ static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct
 			p->name, p->sec_name);
 		return -EINVAL;
 	}
+	err = check_kernel_helpers(obj, p);
+	if (err)
+		return err;
 	p->prog = bpfvm_prog__new(obj->vm, p->insns, p->cnt, &po);
 	if (!p->prog) {
-		int err = -errno;
+		err = -errno;
 		obj_err(obj, "program %s: cannot be loaded\n", p->name);
 		return err ? err : -EINVAL;
 	}
@@ -334,6 +369,8 @@ int bpfvm_object__load(struct bpfvm_object *obj)
 	if (!obj->vm->helpers[POISON_HELPER].fn)
 		bpfvm__set_helper(obj->vm, POISON_HELPER, "bpfvm_unresolved", unresolved_helper);
 	bpfvm__add_context_helpers(obj->vm);
+	if (obj->kernel_only)   /* after the context's helpers: stand-ins only where none */
+		helpers_register_kernel_only(obj->vm);
 	err = obj_core_relocate(obj);
 	if (!err)
 		err = create_maps(obj);

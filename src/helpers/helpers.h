@@ -167,6 +167,17 @@ bool helper_args_ok(struct bpfvm_run_ctx *run, uint32_t id, const uint64_t r[5])
 /* A negative errno as a helper's r0. */
 #define HELPER_ERR(e) ((uint64_t)(int64_t)(e))
 
+/*
+ * kernel_only.c: the helpers only the kernel carries out.  Register, in
+ * each id of vm that has none, a stand-in that stops the run (so that a
+ * program calling them can be created and verified, never run); is id
+ * such a helper in vm (no implementation, or the stand-in); and what it
+ * needs ("kernel stacks"), for messages.
+ */
+void helpers_register_kernel_only(struct bpfvm *vm);
+bool helper_is_kernel_only(const struct bpfvm *vm, int64_t id);
+const char *helper_kernel_need(int64_t id);
+
 /* probe_read.c: copy from this process's memory without faulting; -EFAULT if unreadable. */
 int helper_copy_nofault(struct bpfvm *vm, void *dst, uint64_t src, uint64_t size);
 /*

@@ -1,8 +1,9 @@
 /*
- * disasm.c - instructions to text, in llvm-objdump's syntax or the
- * conformance suite's.  The shape of each operation comes from syntax.c;
- * this file decodes (strictly, or as llvm-objdump 19 does) and fills the
- * shape in with the instruction's fields.
+ * disasm.c - instructions to text, in llvm-objdump's syntax, the
+ * conformance suite's or the kernel verifier log's.  The shape of each
+ * operation comes from syntax.c; this file decodes (strictly, or as
+ * llvm-objdump 19 does) and fills the shape in with the instruction's
+ * fields.
  */
 #include "disasm.h"
 
@@ -14,6 +15,8 @@
 
 #include "opcode.h"
 #include "syntax.h"
+/* helper names for the kernel syntax: the one table of the kernel's helpers */
+#include "../verifier/helper_protos.h"
 
 /* An output buffer that truncates instead of overflowing. */
 struct out {
@@ -129,6 +132,60 @@ static void print_llvm(struct out *o, const struct insn_ctx *c)
 			out_printf(o, "%c", *t);
 	}
 }
+
+/* ---- The kernel's verifier log ---------------------------------------- */
+
+static void kernel_call(struct out *o, const struct insn_ctx *c)
+{
+	const struct bpfvm_insn *in = c->insn;
+	const char *name = NULL;
+
+	if (c->op == ISA_OP_CALL_LOCAL) {
+		out_printf(o, "pc%+" PRId32, in->imm);
+		return;
+	}
+	if (c->op == ISA_OP_CALL_KFUNC)
+		name = "kernel-function";
+	else if (c->cbs && c->cbs->helper_name)
+		name = c->cbs->helper_name(c->cbs->ctx, in->imm);
+	out_printf(o, "%s#%" PRId32, name ? name : "unknown", in->imm);
+}
+
+static void kernel_placeholder(struct out *o, const struct insn_ctx *c, char ph)
+{
+	const struct bpfvm_insn *in = c->insn;
+	char prefix = syntax_kernel_prefix(c->op);
+
+	switch (ph) {
+	case 'd':
+	case 'e': out_printf(o, "%c%u", prefix, in->dst_reg); break;
+	case 's':
+	case 't': out_printf(o, "%c%u", prefix, in->src_reg); break;
+	case 'i': out_printf(o, "%" PRId32, in->imm); break;
+	case 'h': out_printf(o, "0x%" PRIx32, (uint32_t)in->imm); break;
+	case 'q': out_printf(o, "0x%" PRIx64, (uint64_t)lddw_value(c)); break;
+	case 'o': out_printf(o, "%+d", in->off); break;
+	case 'j': out_printf(o, "pc%+d", in->off); break;
+	case 'J': out_printf(o, "pc%+" PRId32, in->imm); break;
+	case 'k': kernel_call(o, c); break;
+	case 'W': out_printf(o, "%s", BPFVM_SIZE(in->code) == BPFVM_DW ? "64" : ""); break;
+	case 'z': out_printf(o, "%s", syntax_llvm_size(c->op)); break;
+	case 'p': out_printf(o, "%s", syntax_llvm_optext(c->op)); break;
+	default: out_printf(o, "%%%c", ph); break;
+	}
+}
+
+static void print_kernel(struct out *o, const struct insn_ctx *c)
+{
+	for (const char *t = syntax_kernel_template(c->op); *t; t++) {
+		if (*t == '%' && t[1])
+			kernel_placeholder(o, c, *++t);
+		else
+			out_printf(o, "%c", *t);
+	}
+}
+
+/* ---- The conformance suite's syntax ------------------------------------ */
 
 /* [%r1+4], [%r10-8] */
 static void out_mem(struct out *o, unsigned reg, int16_t off)
@@ -324,13 +381,24 @@ int disasm_insn(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 		c.next = &insns[idx + 1];
 	if (syntax == BPFVM_SYNTAX_CONFORMANCE)
 		print_conformance(&o, &c);
+	else if (syntax == BPFVM_SYNTAX_KERNEL)
+		print_kernel(&o, &c);
 	else
 		print_llvm(&o, &c);
 	return (int)isa_op_slots(c.op);
 }
 
+static const char *kernel_helper_name(void *ctx, int32_t id)
+{
+	(void)ctx;
+	return helper_name(id);
+}
+
+const struct disasm_cbs disasm_helper_names = { .helper_name = kernel_helper_name };
+
 int bpfvm_disasm_insn(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 		      enum bpfvm_syntax syntax, char *buf, size_t size)
 {
-	return disasm_insn(insns, cnt, idx, syntax, DISASM_STRICT, NULL, buf, size);
+	return disasm_insn(insns, cnt, idx, syntax, DISASM_STRICT, &disasm_helper_names, buf,
+			   size);
 }

@@ -1,7 +1,7 @@
 /*
  * disasm.h - the disassembler with callbacks, for callers that know more
  * than the instructions: an ELF disassembler names jump targets after its
- * symbols ("goto +0x3 <LBB0_2>"), a verifier log may name call targets.
+ * symbols ("goto +0x3 <LBB0_2>"), a verifier log names helpers.
  * bpfvm_disasm_insn() is this with no callbacks, in strict mode.
  */
 #ifndef BPFVM_ISA_DISASM_H
@@ -24,6 +24,8 @@ struct disasm_cbs {
 	bool (*jump_target)(void *ctx, size_t from, int64_t target, char *buf, size_t size);
 	/* The same for the callee of a bpf-to-bpf call (target = from + 1 + imm). */
 	bool (*call_target)(void *ctx, size_t from, int64_t target, char *buf, size_t size);
+	/* The kernel syntax's name of helper id ("bpf_map_lookup_elem"), or NULL: "unknown". */
+	const char *(*helper_name)(void *ctx, int32_t id);
 	void *ctx;
 };
 
@@ -46,6 +48,9 @@ enum disasm_mode {
  * in objdump mode, -ENODATA for an lddw whose second slot is missing
  * (llvm-objdump then skips one byte, not eight).
  */
+/* Callbacks that name helpers after the kernel's table, and nothing else. */
+extern const struct disasm_cbs disasm_helper_names;
+
 int disasm_insn(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 		enum bpfvm_syntax syntax, enum disasm_mode mode,
 		const struct disasm_cbs *cbs, char *buf, size_t size);

@@ -4,6 +4,8 @@
  * leaves to the row (operator, access size, register width).  The strings
  * are llvm-objdump 19's, except for load-acquire and store-release, which
  * LLVM 19 does not know; for those we use the syntax LLVM 20 introduced.
+ * The kernel's verifier log has shapes of its own (syntax_kernel_template);
+ * its operators and sizes are llvm's.
  */
 #include "syntax.h"
 
@@ -39,7 +41,8 @@ static bool is_store_rel(enum isa_op op)
 	return isa_ops[op].form == F_ATOMIC && isa_ops[op].vvalue == BPFVM_STORE_REL;
 }
 
-static const char *atomic_template(enum isa_op op)
+/* An atomic's text: llvm's or, with kernel, the kernel log's (the same for acquire/release). */
+static const char *atomic_template(enum isa_op op, bool kernel)
 {
 	bool w32 = BPFVM_SIZE(isa_ops[op].code) == BPFVM_W;
 	int32_t imm = isa_ops[op].vvalue;
@@ -49,11 +52,16 @@ static const char *atomic_template(enum isa_op op)
 	if (is_store_rel(op))
 		return "store_release((%z *)(%d %o), %s)";
 	if (imm == BPFVM_XCHG)
-		return w32 ? "%s = xchg32_32(%d %o, %t)" : "%s = xchg_64(%d %o, %t)";
+		return kernel ? "%s = atomic%W_xchg((%z *)(%d %o), %t)"
+		       : w32  ? "%s = xchg32_32(%d %o, %t)"
+			      : "%s = xchg_64(%d %o, %t)";
 	if (imm == BPFVM_CMPXCHG)
-		return w32 ? "w0 = cmpxchg32_32(%d %o, w0, %s)" : "r0 = cmpxchg_64(%d %o, r0, %s)";
+		return kernel ? "r0 = atomic%W_cmpxchg((%z *)(%d %o), r0, %s)"
+		       : w32  ? "w0 = cmpxchg32_32(%d %o, w0, %s)"
+			      : "r0 = cmpxchg_64(%d %o, r0, %s)";
 	if (imm & BPFVM_FETCH)
-		return "%s = atomic_fetch_%p((%z *)(%d %o), %t)";
+		return kernel ? "%s = atomic%W_fetch_%p((%z *)(%d %o), %t)"
+			      : "%s = atomic_fetch_%p((%z *)(%d %o), %t)";
 	return "lock *(%z *)(%d %o) %p %s";
 }
 
@@ -91,7 +99,7 @@ const char *syntax_llvm_template(enum isa_op op, unsigned variant)
 	if (variant)
 		return NULL;
 	if (form == F_ATOMIC)
-		return atomic_template(op);
+		return atomic_template(op, false);
 	if (is_movsx(op))
 		return "%d = %p%s";
 	if (op == ISA_OP_CALL_LOCAL)
@@ -228,6 +236,41 @@ bool syntax_llvm_prefix_matters(enum isa_op op)
 	case F_ATOMIC: return false;
 	default: return true;
 	}
+}
+
+const char *syntax_kernel_template(enum isa_op op)
+{
+	static const char *const by_form[] = {
+		[F_ALU_K] = "%d %p %i",
+		[F_ALU_X] = "%d %p %s",
+		[F_NEG] = "%d = -%e",
+		[F_END] = "%d = %p %e",
+		[F_LDDW] = "%d = %q",
+		[F_LDABS] = "r0 = *(%z *)skb[%i]",
+		[F_LDIND] = "r0 = *(%z *)skb[%s + %i]",
+		[F_LDX] = "%d = *(%z *)(%s %o)",
+		[F_ST] = "*(%z *)(%d %o) = %i",
+		[F_STX] = "*(%z *)(%d %o) = %s",
+		[F_JA] = "goto %j",
+		[F_JA32] = "gotol %J",
+		[F_JCOND_K] = "if %d %p %h goto %j",
+		[F_JCOND_X] = "if %d %p %s goto %j",
+		[F_CALL] = "call %k",
+		[F_CALLX] = "callx %d", /* bpfvm's: the kernel takes callx from no loader */
+		[F_EXIT] = "exit",
+		[F_MAY_GOTO] = "may_goto %j",
+	};
+
+	if (isa_ops[op].form == F_ATOMIC)
+		return atomic_template(op, true);
+	if (is_movsx(op))
+		return "%d = %p%s";
+	return by_form[isa_ops[op].form];
+}
+
+char syntax_kernel_prefix(enum isa_op op)
+{
+	return narrow_alu(op) ? 'w' : 'r';
 }
 
 const char *syntax_conf_operands(enum isa_op op, unsigned variant)

@@ -63,6 +63,23 @@ char syntax_llvm_src_prefix(enum isa_op op);
 bool syntax_llvm_prefix_matters(enum isa_op op);
 
 /*
+ * The Linux kernel's text of an operation, as its verifier log prints
+ * instructions (kernel/bpf/disasm.c's shapes, Linux 6.18): output only,
+ * nothing parses it.  Placeholders as llvm's, with these meanings:
+ *   %d %s %e %t  registers, w for 32-bit ALU and JMP32 only
+ *   %i           imm in signed decimal ("-4")
+ *   %h           imm as unsigned 32-bit hex ("0xffffffff"): a jump's
+ *   %q           lddw's 64-bit constant in unsigned hex
+ *   %o           memory offset: "+4", "-8", "+0"
+ *   %j %J        jump offset in off / imm: "pc+3", "pc-1"
+ *   %k           a call's target: "bpf_map_lookup_elem#1", "pc+5"
+ *   %W           "64" for a 64-bit atomic, else ""
+ *   %z %p        as llvm's
+ */
+const char *syntax_kernel_template(enum isa_op op);
+char syntax_kernel_prefix(enum isa_op op);
+
+/*
  * The conformance syntax's operands of an operation, one letter each:
  *   d s   register (dst, src)              i  imm (32-bit)
  *   q     lddw's 64-bit constant            x  lddw's src (pseudo kind)

@@ -77,6 +77,8 @@ static int array_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	}
 	if (map->type == BPFVM_MAP_TYPE_ARRAY)
 		map->array_values = a->values;
+	else
+		map->percpu_array_values = a->values;
 	return 0;
 }
 

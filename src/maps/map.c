@@ -169,7 +169,14 @@ bool maps_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t siz
 
 /* ---- creation ------------------------------------------------------------ */
 
-static int check_generic(uint32_t type, uint64_t map_extra, uint32_t flags, struct bpfvm_log *log)
+/* The type's operations: bpfvm's, or a descriptor's when the caller asks for one. */
+static const struct map_ops *type_ops(uint32_t type, bool kernel_only)
+{
+	return map_types[type] ? map_types[type] : kernel_only ? &kernel_only_map_ops : NULL;
+}
+
+static int check_generic(uint32_t type, uint64_t map_extra, uint32_t flags, bool kernel_only,
+			 struct bpfvm_log *log)
 {
 	if (type != BPFVM_MAP_TYPE_BLOOM_FILTER && type != BPFVM_MAP_TYPE_ARENA && map_extra) {
 		log_printf(log, "map_extra is only for bloom filters (and arenas)\n");
@@ -183,8 +190,9 @@ static int check_generic(uint32_t type, uint64_t map_extra, uint32_t flags, stru
 		log_printf(log, "unknown map type %u\n", type);
 		return -EINVAL;
 	}
-	if (!map_types[type]) {
-		log_printf(log, "map type %u is a kernel map type bpfvm does not provide\n", type);
+	if (!type_ops(type, kernel_only)) {
+		log_printf(log, "map type %u (%s) is kernel-only: bpfvm does not provide it\n", type,
+			   bpfvm_map_type_kernel_name(type));
 		return -ENOTSUP;
 	}
 	return 0;
@@ -227,6 +235,9 @@ struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_s
 				 const struct bpfvm_map_opts *opts)
 {
 	struct bpfvm_log *log = opts ? opts->log : NULL;
+	bool kernel_only = opts && opts->sz >= offsetof(struct bpfvm_map_opts, kernel_only) +
+						  sizeof(opts->kernel_only) && opts->kernel_only;
+	const struct map_ops *ops;
 	struct bpfvm_map *map;
 	int err;
 
@@ -234,18 +245,20 @@ struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_s
 		errno = EINVAL;
 		return NULL;
 	}
-	err = check_generic(type, opts ? opts->map_extra : 0, opts ? opts->map_flags : 0, log);
+	err = check_generic(type, opts ? opts->map_extra : 0, opts ? opts->map_flags : 0,
+			    kernel_only, log);
 	if (err) {
 		errno = -err;
 		return NULL;
 	}
-	map = calloc(1, map_types[type]->obj_size);
+	ops = type_ops(type, kernel_only);
+	map = calloc(1, ops->obj_size);
 	if (!map || !(map->name = strdup(opts && opts->name ? opts->name : ""))) {
 		free(map);
 		errno = ENOMEM;
 		return NULL;
 	}
-	map->ops = map_types[type];
+	map->ops = ops;
 	map->vm = vm;
 	map->type = type;
 	map->key_size = key_size;

@@ -108,6 +108,12 @@ struct bpfvm_map {
 	 * NULL for every other type.
 	 */
 	char *array_values;
+	/*
+	 * Per-CPU arrays (BPF_MAP_TYPE_PERCPU_ARRAY): the same for CPU c at
+	 * percpu_array_values + c * max_entries * value_stride, which the
+	 * kernel's verifier inlines too.  NULL for every other type.
+	 */
+	char *percpu_array_values;
 	int refcnt;                     /* atomic: the embedder's handle, programs, outer maps */
 	bool user_released;
 	bool vm_dying;                  /* bpfvm__destroy frees everything: no cross-references */
@@ -142,6 +148,15 @@ static inline void *map_lookup_fast(struct bpfvm_map *map, const void *key, int 
 		memcpy(&index, key, 4);
 		return index < map->max_entries
 			       ? map->array_values + (uint64_t)index * map->value_stride
+			       : NULL;
+	}
+	if (map->percpu_array_values) {
+		uint32_t index;
+
+		memcpy(&index, key, 4);
+		return index < map->max_entries
+			       ? map->percpu_array_values +
+					 ((uint64_t)cpu * map->max_entries + index) * map->value_stride
 			       : NULL;
 	}
 	return map->ops->lookup ? map->ops->lookup(map, key, cpu) : NULL;
@@ -218,6 +233,8 @@ extern const struct map_ops perf_event_array_map_ops;
 extern const struct map_ops prog_array_map_ops;
 extern const struct map_ops array_of_maps_map_ops;
 extern const struct map_ops hash_of_maps_map_ops;
+/* Descriptors of the types only the kernel provides (kernel_only.c). */
+extern const struct map_ops kernel_only_map_ops;
 
 /* Program arrays: the program in slot index, or NULL (tail calls). */
 struct bpfvm_prog *prog_array_get(struct bpfvm_map *map, uint64_t index);

@@ -43,6 +43,12 @@ struct bpfvm_prog {
 	uint32_t prog_type;           /* BPF_PROG_TYPE_* */
 	bool gpl_compatible;          /* its license allows GPL-only helpers */
 	uint32_t expected_attach_type; /* BPF_* attach type, from the options */
+	/*
+	 * 1 + the first slot that needs what only the kernel has (a kernel-only
+	 * helper's stand-in, a kernel-only map), or 0: such a program may be
+	 * verified, never run (prog_refs.c, vm.c).
+	 */
+	uint32_t needs_kernel_at;
 	/* Set by bpfvm_prog__verify (verifier/facts.h): the program is verified. */
 	struct verifier_facts *facts;
 };
@@ -65,6 +71,9 @@ int prog_check_structure(struct bpfvm_prog *prog, struct bpfvm_log *log);
 int prog_attach_refs(struct bpfvm_prog *prog, const struct bpfvm_prog_opts *opts,
 		     struct bpfvm_log *log);
 void prog_release_refs(struct bpfvm_prog *prog);
+
+/* Why the program cannot run (needs_kernel_at set), as a sentence for a log. */
+void prog_needs_kernel_reason(const struct bpfvm_prog *prog, char *buf, size_t size);
 
 /* Does this lddw load a map or a map value's address (src 1, 2, 5, 6)? */
 bool prog_lddw_is_map(const struct bpfvm_insn *insn);

@@ -14,6 +14,7 @@
 #include "prog.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,17 @@ static int check_helper(const struct bpfvm_prog *prog, uint32_t i, struct bpfvm_
 	return 0;
 }
 
+/* Does slot i (its references checked) call a kernel-only stand-in or name a kernel-only map? */
+static bool needs_kernel(const struct bpfvm_prog *prog, uint32_t i)
+{
+	const struct bpfvm_insn *in = &prog->insns[i];
+
+	if (prog->ops[i] == ISA_OP_CALL_HELPER)
+		return helper_is_kernel_only(prog->vm, in->imm);
+	return prog->ops[i] == ISA_OP_LDDW && prog_lddw_is_map(in) &&
+	       bpfvm_map__kernel_only(prog->maps[in->imm]);
+}
+
 int prog_attach_refs(struct bpfvm_prog *prog, const struct bpfvm_prog_opts *opts,
 		     struct bpfvm_log *log)
 {
@@ -151,8 +163,24 @@ int prog_attach_refs(struct bpfvm_prog *prog, const struct bpfvm_prog_opts *opts
 			err = check_map_ref(prog, i, log);
 		else if (prog->ops[i] == ISA_OP_CALL_HELPER)
 			err = check_helper(prog, i, log);
+		if (!err && !prog->needs_kernel_at && needs_kernel(prog, i))
+			prog->needs_kernel_at = i + 1;
 	}
 	return err;
+}
+
+void prog_needs_kernel_reason(const struct bpfvm_prog *prog, char *buf, size_t size)
+{
+	uint32_t i = prog->needs_kernel_at - 1;
+	const struct bpfvm_insn *in = &prog->insns[i];
+
+	if (prog->ops[i] == ISA_OP_CALL_HELPER)
+		snprintf(buf, size, "instruction %u calls %s#%d, which needs %s", i,
+			 helper_info(in->imm)->name, in->imm, helper_kernel_need(in->imm));
+	else
+		snprintf(buf, size, "instruction %u refers to map '%s', a %s: only the kernel has "
+			 "its content", i, prog->maps[in->imm]->name ? prog->maps[in->imm]->name : "",
+			 bpfvm_map_type_kernel_name(prog->maps[in->imm]->type));
 }
 
 void prog_release_refs(struct bpfvm_prog *prog)

@@ -520,6 +520,17 @@ static int lookup_helper(struct venv *env, int32_t id, struct vhelper *fn)
 	if (!helper_proto(id, fn) || id == 0) {
 		if (id == 0)
 			return verr(env, -EINVAL, "invalid func unspec#0\n");
+		/*
+		 * The object loader's poison, where a CO-RE relocation could not
+		 * be resolved: say so (libbpf rewrites the kernel's "invalid func
+		 * unknown#195896080" the same way); the loader knows which one
+		 * (bpfvm_program__core_failure at this instruction).
+		 */
+		if (id == BPFVM_MAX_HELPER_ID)
+			return verr(env, -EINVAL, "invalid CO-RE relocation at instruction %u: the "
+						  "loader could not resolve it against the target BTF "
+						  "(call unknown#%d is its poison)\n",
+				    env->insn_idx, id);
 		return verr(env, -EINVAL, "invalid func unknown#%d\n", id);
 	}
 	if (!helper_allowed(id, env->prog_type, env->attach_type))

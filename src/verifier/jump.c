@@ -293,6 +293,12 @@ static void unbound_if_invalid(struct vreg *reg)
 
 	if (range_valid_w(&reg->r, RANGE_BITS))
 		return;
+	/* known bits that leave one value: the kernel's next sync makes it that constant
+	 * (any state is sound here: no value takes this edge) */
+	if (tnum_is_const(var)) {
+		reg->r = range_const(var.value);
+		return;
+	}
 	reg->r = range_unknown();
 	reg->r.var = var;
 }

@@ -271,33 +271,16 @@ void vlog_frame(struct venv *env, const struct vframe *f, bool all)
 
 /* ---- instructions ------------------------------------------------------------ */
 
-static bool call_name(void *ctx, size_t from, int64_t target, char *buf, size_t size)
-{
-	(void)ctx, (void)from;
-	snprintf(buf, size, "pc%+" PRId64, target - (int64_t)from - 1);
-	return true;
-}
-
 /* "12: (85) call bpf_map_lookup_elem#1" - the text the log shows for insn idx. */
 static void insn_text(struct venv *env, uint32_t idx, char *buf, size_t size)
 {
 	const struct bpfvm_insn *insn = &env->insns[idx];
-	struct disasm_cbs cbs = { .call_target = call_name };
 	char text[160];
-	int n;
 
-	if (env->ops[idx] == ISA_OP_CALL_HELPER) {
-		const char *name = helper_name(insn->imm);
-		if (name)
-			snprintf(text, sizeof(text), "call %s#%d", name, insn->imm);
-		else
-			snprintf(text, sizeof(text), "call unknown#%d", insn->imm);
-	} else if (disasm_insn(env->insns, env->cnt, idx, BPFVM_SYNTAX_LLVM, DISASM_STRICT, &cbs,
-			       text, sizeof(text)) < 0) {
+	if (disasm_insn(env->insns, env->cnt, idx, BPFVM_SYNTAX_KERNEL, DISASM_STRICT,
+			&disasm_helper_names, text, sizeof(text)) < 0)
 		snprintf(text, sizeof(text), "?");
-	}
-	n = snprintf(buf, size, "%u: (%02x) %s", idx, insn->code, text);
-	(void)n;
+	snprintf(buf, size, "%u: (%02x) %s", idx, insn->code, text);
 }
 
 static uint32_t log_insn(struct venv *env, uint32_t idx)

@@ -27,10 +27,18 @@ static int INTERP_NAME(struct interp_state *s)
 #define E(ID, OP, T64, T32) [VM_OP_ADDK_##ID##64_K] = &&L_ADDK_##ID##64_K, [VM_OP_ADDK_##ID##32_K] = &&L_ADDK_##ID##32_K,
 	FUSE_JCC_OPS(E)
 #undef E
-#define E(ID, T) [VM_OP_ADDX_##ID] = &&L_ADDX_##ID, [VM_OP_MOVADDX_##ID] = &&L_MOVADDX_##ID,
+#define E(ID, T) [VM_OP_ADDX_##ID] = &&L_ADDX_##ID,
 	FUSE_LDX_OPS(E)
 #undef E
+#define E(ID, T) [VM_OP_MOVADDX_##ID] = &&L_MOVADDX_##ID, [VM_OP_MOVKADDX_##ID] = &&L_MOVKADDX_##ID,
+	FUSE_LDX_OPS(E)
+	FUSE_STX_OPS(E)
+#undef E
+#define E(ID, LD, ADD, ST, T, EXPR) [VM_OP_INC_##ID] = &&L_INC_##ID,
+	FUSE_INC_OPS(E)
+#undef E
 		[VM_OP_ZEXT] = &&L_ZEXT, [VM_OP_MOV_ZEXT] = &&L_MOV_ZEXT,
+		[VM_OP_MOVK64_JA] = &&L_MOVK64_JA, [VM_OP_MOVK32_JA] = &&L_MOVK32_JA,
 #endif
 	};
 	struct interp_frame frames[BPFVM_MAX_CALL_FRAMES];
@@ -255,24 +263,63 @@ static int INTERP_NAME(struct interp_state *s)
 #define E(ID, T)                                                                                    \
 	vmcase(ADDX_##ID) {                                                                         \
 		uint64_t a = DST + SRC;                                                             \
-		T v;                                                                                \
 		DST = a;                                                                            \
 		pc++;                                                                               \
-		memcpy(&v, (const void *)(uintptr_t)(a + (uint64_t)(int64_t)OFF), sizeof(T));       \
-		DST = (uint64_t)v;                                                                  \
-		vmbreak;                                                                            \
-	}                                                                                           \
-	vmcase(MOVADDX_##ID) {                                                                      \
-		uint64_t a = SRC + reg[pc[1].src];                                                  \
-		T v;                                                                                \
-		DST = a;                                                                            \
-		pc += 2;                                                                            \
-		memcpy(&v, (const void *)(uintptr_t)(a + (uint64_t)(int64_t)OFF), sizeof(T));       \
-		DST = (uint64_t)v;                                                                  \
+		ACCESS_AT(T, a);                                                                    \
 		vmbreak;                                                                            \
 	}
+	/* indexed accesses: the address register is set first, the loaded or stored one after */
+#define INDEXED(ID, T)                                                                              \
+	vmcase(MOVADDX_##ID) {                                                                      \
+		uint64_t a = SRC + reg[pc[1].src];                                                  \
+		DST = a;                                                                            \
+		pc += 2;                                                                            \
+		ACCESS_AT(T, a);                                                                    \
+		vmbreak;                                                                            \
+	}                                                                                           \
+	vmcase(MOVKADDX_##ID) {                                                                     \
+		uint64_t a = SRC + (uint64_t)(int64_t)pc[1].imm + reg[pc[2].src];                   \
+		DST = a;                                                                            \
+		pc += 3;                                                                            \
+		ACCESS_AT(T, a);                                                                    \
+		vmbreak;                                                                            \
+	}
+#define ACCESS_AT(T, a)                                                                             \
+	do {                                                                                        \
+		T v;                                                                                \
+		memcpy(&v, (const void *)(uintptr_t)((a) + (uint64_t)(int64_t)OFF), sizeof(T));     \
+		DST = (uint64_t)v;                                                                  \
+	} while (0)
 	FUSE_LDX_OPS(E)
+	FUSE_LDX_OPS(INDEXED)
+#undef ACCESS_AT
+#define ACCESS_AT(T, a)                                                                             \
+	do {                                                                                        \
+		T v = (T)SRC;                                                                       \
+		memcpy((void *)(uintptr_t)((a) + (uint64_t)(int64_t)OFF), &v, sizeof(T));           \
+	} while (0)
+	FUSE_STX_OPS(INDEXED)
+#undef ACCESS_AT
+#undef INDEXED
 #undef E
+	/* v: the loaded value, k: the constant; the register keeps what is stored */
+#define E(ID, LD, ADD, ST, T, EXPR)                                                                 \
+	vmcase(INC_##ID) {                                                                          \
+		T mem;                                                                              \
+		uint64_t v, k = (uint64_t)(int64_t)pc[1].imm;                                       \
+		void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)OFF);                        \
+		memcpy(&mem, p, sizeof(T));                                                         \
+		v = mem;                                                                            \
+		DST = v = (EXPR);                                                                   \
+		mem = (T)v;                                                                         \
+		memcpy(p, &mem, sizeof(T));                                                         \
+		pc += 2;                                                                            \
+		vmbreak;                                                                            \
+	}
+	FUSE_INC_OPS(E)
+#undef E
+	vmcase(MOVK64_JA) { DST = (uint64_t)(int64_t)IMM; pc++; pc += OFF; vmbreak; }
+	vmcase(MOVK32_JA) { DST = (uint32_t)IMM; pc++; pc += OFF; vmbreak; }
 
 	vmcase(ZEXT) { DST = (uint32_t)DST; pc++; vmbreak; }
 	vmcase(MOV_ZEXT) { DST = (uint32_t)SRC; pc += 2; vmbreak; }

@@ -26,8 +26,8 @@
  * Beyond a translation one instruction at a time: division and modulo by
  * a constant are multiplications (jit.c finds the magic numbers); shift
  * pairs that extend a half and moves plus additions that compute an
- * address fuse into one instruction; loop heads are aligned; an array map
- * lookup is inline and another map's a direct call; and what a verifier
+ * address fuse into one instruction; loop heads are aligned; an array map's
+ * lookup (per-CPU too) is inline and another map's a direct call; and what a verifier
  * proved (dead code, constant results) shortens the code further.
  */
 #include "jit.h"
@@ -873,21 +873,48 @@ static struct bpfvm_map *map_in_r1(const struct jit_ctx *c, uint32_t call)
 	return NULL;
 }
 
+/* dst += src * k, src a register it may clobber: one lea where k allows. */
+static void scaled_add(struct jit_ctx *c, int dst, int src, uint64_t k)
+{
+	unsigned log2k = (unsigned)__builtin_ctzll(k);
+
+	if ((k & (k - 1)) == 0 && log2k <= 3) {
+		op_rm_scaled(c, X_W, 0x8d, dst, dst, src, log2k, 0);
+		return;
+	}
+	if ((k & (k - 1)) == 0) {
+		op_rr(c, X_W, 0xc1, 4, src); /* shl src, log2k */
+		b1(c, (uint8_t)log2k);
+	} else {
+		op_rr(c, X_W, 0x69, src, src);
+		b4(c, (uint32_t)k);
+	}
+	alu_rr(c, true, G1_ADD, dst, src);
+}
+
 /*
  * bpf_map_lookup_elem(map known when compiling, key = r2), while that
- * helper is bpfvm's own: an array's lookup inline (the kernel's verifier
- * rewrites it the same way), another type's a direct call to its lookup,
- * skipping the helper's dispatch.  r1-r5 survive the inline form.
+ * helper is bpfvm's own: an array's lookup inline, per-CPU or not (the
+ * kernel's verifier rewrites both the same way), another type's a direct
+ * call to its lookup, skipping the helper's dispatch.  r1-r5 survive the
+ * inline forms.
  */
 static bool emit_map_lookup(struct jit_ctx *c, uint32_t i)
 {
 	struct bpfvm_map *map;
+	char *values;
+	uint64_t cpu_block = 0; /* bytes of one CPU's values; 0: not per-CPU */
 	size_t null, done;
 
 	if (c->prog->vm->helpers[HELPER_ID_map_lookup_elem].fn != helper_map_lookup_elem ||
 	    !(map = map_in_r1(c, i)) || !map->ops->lookup)
 		return false;
-	if (!map->array_values || map->value_stride > INT32_MAX) {
+	values = map->array_values;
+	if (!values && map->percpu_array_values) {
+		values = map->percpu_array_values;
+		cpu_block = (uint64_t)map->max_entries * map->value_stride;
+	}
+	if (!values || map->value_stride > INT32_MAX || cpu_block > INT32_MAX) {
 		op_rm(c, 0, 0x8b, RDX, RUN, RUN_OFF(cpu)); /* lookup(map = r1, key = r2, cpu) */
 		call_abs(c, (uintptr_t)map->ops->lookup);
 		return true;
@@ -895,12 +922,13 @@ static bool emit_map_lookup(struct jit_ctx *c, uint32_t i)
 	op_rm(c, 0, 0x8b, RAX, RSI, 0);                 /* the index: *(u32 *)key */
 	alu_ri(c, false, G1_CMP, RAX, (int32_t)map->max_entries);
 	null = jcc8(c, CC_AE);
-	op_rr(c, X_W, 0x69, RAX, RAX);
-	b4(c, map->value_stride);
-	prefixes(c, X_W, 0, R11);
-	b1(c, 0xb8 + (R11 & 7));
-	b8(c, (uintptr_t)map->array_values);
-	alu_rr(c, true, G1_ADD, RAX, R11);
+	mov_imm(c, true, R11, (uintptr_t)values);
+	scaled_add(c, R11, RAX, map->value_stride); /* values + index * stride */
+	if (cpu_block) {
+		op_rm(c, 0, 0x8b, RAX, RUN, RUN_OFF(cpu)); /* + cpu * cpu_block */
+		scaled_add(c, R11, RAX, cpu_block);
+	}
+	mov_rr(c, true, RAX, R11);
 	done = jcc8(c, CC_JMP);
 	land8(c, null);
 	zero(c, RAX);

@@ -282,9 +282,9 @@ static inline void jump_stub(struct jit_ctx *c, int cc, uint8_t kind, uint8_t re
 	b4(c, 0);
 }
 
-/* lea-style operand: op reg, [base + index + disp] (index never rsp). */
-static inline void op_rm_index(struct jit_ctx *c, unsigned fl, uint32_t opc, int reg, int base, int index,
-			int32_t disp)
+/* lea-style operand: op reg, [base + (index << scale) + disp] (index never rsp, scale 0-3). */
+static inline void op_rm_scaled(struct jit_ctx *c, unsigned fl, uint32_t opc, int reg, int base,
+				int index, unsigned scale, int32_t disp)
 {
 	bool need_disp = disp != 0 || (base & 7) == RBP, short_disp = disp == (int8_t)disp;
 	uint8_t rex = (uint8_t)(0x40 | (fl & X_W ? 8 : 0) | (reg & 8 ? 4 : 0) | (index & 8 ? 2 : 0) |
@@ -294,11 +294,17 @@ static inline void op_rm_index(struct jit_ctx *c, unsigned fl, uint32_t opc, int
 		b1(c, rex);
 	opcode(c, opc);
 	b1(c, (uint8_t)((!need_disp ? 0x00 : short_disp ? 0x40 : 0x80) | (reg & 7) << 3 | 4));
-	b1(c, (uint8_t)((index & 7) << 3 | (base & 7)));
+	b1(c, (uint8_t)(scale << 6 | (index & 7) << 3 | (base & 7)));
 	if (need_disp && short_disp)
 		b1(c, (uint8_t)disp);
 	else if (need_disp)
 		b4(c, (uint32_t)disp);
+}
+
+static inline void op_rm_index(struct jit_ctx *c, unsigned fl, uint32_t opc, int reg, int base, int index,
+			       int32_t disp)
+{
+	op_rm_scaled(c, fl, opc, reg, base, index, 0, disp);
 }
 
 #endif

@@ -1139,6 +1139,80 @@ TEST(kernel_fetch_precision)
 			 "and prunes wrongly");
 }
 
+/*
+ * bpfvm's kernel syntax against the kernel's own log: every instruction
+ * line the verifier prints at log level 2 ("12: (07) r3 += 10  ; R3=...")
+ * must read as bpfvm_disasm_insn prints that instruction.
+ */
+TEST(kernel_log_text)
+{
+	enum { PROGRAMS = 300, LOG_SIZE = 4 << 20 };
+	struct pair *p = calloc(1, sizeof(*p));
+	char *log = malloc(LOG_SIZE);
+	bool seen[ISA_OP_COUNT] = { false };
+	uint64_t lines = 0, mismatches = 0;
+	unsigned ops = 0;
+
+	for (uint64_t i = 0; p && log && i < PROGRAMS; i++) {
+		union bpf_attr a;
+		int fd;
+
+		build_pair(p, 0x6c6f67ull, i);
+		memset(&a, 0, sizeof(a));
+		a.prog_type = BPF_PROG_TYPE_XDP;
+		a.insns = (uintptr_t)p->kern.v;
+		a.insn_cnt = (uint32_t)p->kern.n;
+		a.license = (uintptr_t)"GPL";
+		a.log_buf = (uintptr_t)log;
+		a.log_size = LOG_SIZE;
+		a.log_level = 2;
+		log[0] = '\0';
+		fd = sys_bpf(BPF_PROG_LOAD, &a);
+		if (fd >= 0)
+			close(fd);
+		for (char *line = log, *end; *line; line = end) {
+			char mine[256], *text, *cut;
+			unsigned idx, code;
+			int at = 0, r;
+
+			end = line + strcspn(line, "\n");
+			if (*end)
+				*end++ = '\0';
+			if (sscanf(line, "%u: (%2x) %n", &idx, &code, &at) != 2 || !at ||
+			    idx >= p->kern.n)
+				continue;
+			text = line + at;
+			/* the state the kernel appends: "  ; R1=..." */
+			if ((cut = strstr(text, " ;")))
+				*cut = '\0';
+			for (cut = text + strlen(text); cut > text && cut[-1] == ' ';)
+				*--cut = '\0';
+			r = bpfvm_disasm_insn(p->kern.v, p->kern.n, idx, BPFVM_SYNTAX_KERNEL, mine,
+					      sizeof(mine));
+			lines++;
+			if (r < 0 || strcmp(mine, text) || code != p->kern.v[idx].code) {
+				if (mismatches++ < 10)
+					printf("# program %" PRIu64 ", insn %u: the kernel prints "
+					       "\"(%02x) %s\", bpfvm \"(%02x) %s\"\n", i, idx, code, text,
+					       p->kern.v[idx].code, mine);
+			} else {
+				enum isa_op op = isa_op_of(&p->kern.v[idx]);
+
+				if (op != ISA_OP_INVALID && !seen[op]) {
+					seen[op] = true;
+					ops++;
+				}
+			}
+		}
+	}
+	printf("# kernel_log_text: %" PRIu64 " instruction lines of %d programs, %u operations, "
+	       "%" PRIu64 " differ\n", lines, PROGRAMS, ops, mismatches);
+	CHECK(lines > 10000);
+	CHECK_EQ_U64(mismatches, 0);
+	free(log);
+	free(p);
+}
+
 TEST(kernel_diff)
 {
 	struct diff *d = calloc(1, sizeof(*d));

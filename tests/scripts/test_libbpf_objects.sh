@@ -7,7 +7,8 @@
 # linked instruction counts and the same map and sub-program references at
 # the same instructions.  Then each object is loaded into bpfvm: it loads,
 # or the message says what user space cannot give (kernel functions,
-# kernel symbols, attach points).
+# kernel symbols, attach points, kernel-only map types and helpers).
+# Then, per program, the kernel's verdict against `bpfvm verify`'s (below).
 # Prints a PASS/FAIL line per object and a summary line.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
@@ -84,9 +85,9 @@ for obj in "$tmp"/objs/*.o; do
 			core=$((core + 1))
 			what="$what, CO-RE agrees"
 		fi
-	elif grep -qE 'exist only inside the kernel|do not exist in user space|kernel map type bpfvm does not provide|which bpfvm does not provide' "$tmp/load"; then
+	elif grep -qE 'exist only inside the kernel|do not exist in user space|is kernel-only: bpfvm does not provide it|kernel-only, bpfvm does not provide it' "$tmp/load"; then
 		needs_kernel=$((needs_kernel + 1))
-		what="$what, needs the kernel: $(grep -oE "(kernel function|kernel symbol) '[^']*'|map type [0-9]+|calls [a-z_]+#[0-9]+" "$tmp/load" | head -1)"
+		what="$what, needs the kernel: $(grep -oE "(kernel function|kernel symbol) '[^']*'|BPF_MAP_TYPE_[A-Z_]+|calls [a-z_]+#[0-9]+" "$tmp/load" | head -1)"
 	else
 		echo "FAIL $name: $what, but does not load: $(grep -v '^$' "$tmp/load" | head -1)"
 		status=1
@@ -97,4 +98,76 @@ done
 echo "# libbpf-tools objects: $total, opened $opened, agree with libbpf $compared," \
      "relocations compared $relocated, loaded $loaded (instructions equal to libbpf's" \
      "after CO-RE: $core), need the kernel $needs_kernel"
+# Per program: the kernel's verdict (libbpf loads it alone, the others'
+# autoload off, as a tool picks the programs it attaches) against `bpfvm
+# verify`'s.  A program the kernel accepts must verify in bpfvm (and run,
+# or say what only the kernel has: a kernel-only helper or map type), or
+# be refused for a reason only the kernel can meet (a program type whose
+# context and attach points are kernel BTF: fentry, tp_btf, ...).  A
+# program the kernel refuses must not verify in bpfvm.  `bpfvm verify`
+# exits non-zero exactly when it refuses a program or cannot load the object.
+progs=0 k_accept=0 b_runs=0 b_cannot_run=0 b_kernel_only=0 k_reject=0 both_refuse=0
+for obj in "$tmp"/objs/*.o; do
+	name=$(basename "$obj" .o)
+	if ! "$tmp/libbpf_list" --verdicts "$obj" > "$tmp/kv" 2> /dev/null; then
+		echo "FAIL $name: libbpf cannot open it for per-program verdicts"
+		status=1
+		continue
+	fi
+	"$BPFVM" verify "$obj" > "$tmp/bv" 2> "$tmp/bv.err"
+	bstatus=$?
+	want=0
+	if [ -s "$tmp/bv.err" ] || grep -qE '^[A-Za-z0-9_]+ \(.*\): refused$' "$tmp/bv"; then
+		want=1
+	fi
+	if { [ "$want" -eq 1 ] && [ "$bstatus" -eq 0 ]; } || { [ "$want" -eq 0 ] && [ "$bstatus" -ne 0 ]; }; then
+		echo "FAIL $name: bpfvm verify exited with $bstatus, but $([ "$want" -eq 1 ] &&
+			echo "refused a program or the object" || echo "accepted every program")"
+		status=1
+	fi
+	object_err=$(grep -v '^$' "$tmp/bv.err" | tail -1)
+	while read -r _ prog kverdict kreason; do
+		progs=$((progs + 1))
+		# "prog (section): verdict" and, after it, the reason or the statistics
+		bline=$(grep -E -A1 "^$prog \(.*\): (accepted|refused|verified)" "$tmp/bv" | head -2)
+		bverdict=$(printf '%s\n' "$bline" | head -1 | sed -E 's/^[^:]*\): //')
+		breason=$(printf '%s\n' "$bline" | sed -n 2p)
+		if [ "$kverdict" = "accept" ]; then
+			k_accept=$((k_accept + 1))
+			case "$bverdict" in
+			accepted)
+				b_runs=$((b_runs + 1))
+				echo "PASS $name/$prog: kernel accepts; bpfvm verifies it and can run it" ;;
+			"verified; cannot run in bpfvm: "?*)
+				b_cannot_run=$((b_cannot_run + 1))
+				echo "PASS $name/$prog: kernel accepts; bpfvm $bverdict" ;;
+			refused)
+				if printf '%s\n' "$breason" | grep -qE '^cannot verify programs of type [0-9]+: .*kernel BTF'; then
+					b_kernel_only=$((b_kernel_only + 1))
+					echo "PASS $name/$prog: kernel accepts; bpfvm refuses, kernel-only: $breason"
+				else
+					echo "FAIL $name/$prog: kernel accepts, bpfvm refuses: $breason"
+					status=1
+				fi ;;
+			*)
+				echo "FAIL $name/$prog: kernel accepts, bpfvm gives no verdict: ${object_err:-no output}"
+				status=1 ;;
+			esac
+		else
+			k_reject=$((k_reject + 1))
+			case "$bverdict" in
+			refused|"")
+				both_refuse=$((both_refuse + 1))
+				echo "PASS $name/$prog: kernel refuses ($kreason); bpfvm refuses (${breason:-$object_err})" ;;
+			*)
+				echo "FAIL $name/$prog: kernel refuses ($kreason), bpfvm: $bverdict"
+				status=1 ;;
+			esac
+		fi
+	done < "$tmp/kv"
+done
+echo "# libbpf-tools programs: $progs; the kernel accepts $k_accept: bpfvm verifies" \
+     "$((b_runs + b_cannot_run)) ($b_runs can run, $b_cannot_run need kernel-only helpers or maps)," \
+     "refuses $b_kernel_only for kernel BTF program types; the kernel refuses $k_reject," \
+     "bpfvm refuses $both_refuse of them"
 exit $status

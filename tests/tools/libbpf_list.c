@@ -11,6 +11,13 @@
  * --load-insns prints every relocated instruction instead of the
  * references, as `bpfvm prog load --insns` does.
  *
+ *   libbpf_list --verdicts OBJECT
+ *
+ * loads each program alone (the others' autoload off, as a tool picks
+ * the programs it attaches) and prints the kernel's verdict on it:
+ * "verdict NAME accept" or "verdict NAME reject: " and the first line of
+ * libbpf's or the kernel verifier's reason.
+ *
  * Exits 0; 1 when libbpf cannot open the object; 3 when --load was asked
  * and the kernel refused the object (the open-time part is printed).
  */
@@ -22,6 +29,82 @@
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+/* --verdicts: libbpf's warnings of one load, to find the first reason in. */
+static char reasons[1 << 16];
+static size_t reasons_len;
+
+static int keep_warnings(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && reasons_len < sizeof(reasons) - 1) {
+		int n = vsnprintf(reasons + reasons_len, sizeof(reasons) - reasons_len, fmt, ap);
+
+		if (n > 0)
+			reasons_len += (size_t)n;
+		if (reasons_len > sizeof(reasons) - 1)
+			reasons_len = sizeof(reasons) - 1;
+	}
+	return 0;
+}
+
+/*
+ * The line that says why: the verifier's own message (the line before
+ * "processed N insns" in the log libbpf prints) or, without a verifier
+ * log, libbpf's first warning.
+ */
+static void print_reason(void)
+{
+	char *processed = strstr(reasons, "\nprocessed "), *start, *end;
+
+	if (processed) {
+		for (end = processed; end > reasons && end[-1] == '\n'; end--)
+			;
+		*end = '\0';
+		start = strrchr(reasons, '\n');
+		printf("%s\n", start ? start + 1 : reasons);
+		return;
+	}
+	end = strchr(reasons, '\n');
+	if (end)
+		*end = '\0';
+	printf("%s\n", reasons[0] ? reasons : "(no reason given)");
+}
+
+static int verdicts(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+	int n = 0;
+
+	if (!obj)
+		return 1;
+	bpf_object__for_each_program(p, obj)
+		n++;
+	bpf_object__close(obj);
+	for (int want = 0; want < n; want++) {
+		struct bpf_program *chosen = NULL;
+		int i = 0, err;
+
+		if (!(obj = bpf_object__open_file(path, NULL)))
+			return 1;
+		bpf_object__for_each_program(p, obj) {
+			if (i++ == want)
+				chosen = p;
+			else
+				bpf_program__set_autoload(p, false);
+		}
+		reasons_len = 0;
+		reasons[0] = '\0';
+		libbpf_set_print(keep_warnings);
+		err = bpf_object__load(obj);
+		libbpf_set_print(quiet);
+		printf("verdict %s %s", bpf_program__name(chosen), err ? "reject: " : "accept\n");
+		if (err)
+			print_reason();
+		bpf_object__close(obj);
+	}
 	return 0;
 }
 
@@ -109,6 +192,8 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	libbpf_set_print(quiet);
+	if (!strcmp(argv[1], "--verdicts"))
+		return argc == 3 ? verdicts(path) : 2;
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj) {
 		fprintf(stderr, "libbpf cannot open %s\n", path);

@@ -220,7 +220,56 @@ TEST(output_is_truncated_not_overrun)
 	}
 }
 
-TEST(every_row_has_text_in_both_syntaxes)
+#define KERN(A, WANT) check_text(A, NONE, BPFVM_SYNTAX_KERNEL, DISASM_STRICT, WANT, 1, __LINE__)
+
+/*
+ * The kernel verifier log's text (kernel/bpf/disasm.c) for what the
+ * differential test against the kernel's log (tests/kernel) does not
+ * generate: packet loads, calls, sign extensions, the newer atomics.
+ */
+TEST(kernel_text)
+{
+	int ret;
+
+	KERN(I(0x30, 0, 0, 0, 12), "r0 = *(u8 *)skb[12]");
+	KERN(I(0x28, 0, 0, 0, -2), "r0 = *(u16 *)skb[-2]");
+	KERN(I(0x40, 0, 3, 0, 4), "r0 = *(u32 *)skb[r3 + 4]");
+	KERN(I(0x85, 0, 0, 0, 1), "call unknown#1"); /* no names without the callback */
+	KERN(I(0x85, 0, 1, 0, 5), "call pc+5");
+	KERN(I(0x85, 0, 2, 0, 1234), "call kernel-function#1234");
+	KERN(I(0x8d, 3, 0, 0, 0), "callx r3");
+	KERN(I(0xbf, 1, 2, 8, 0), "r1 = (s8)r2");
+	KERN(I(0xbc, 1, 2, 16, 0), "w1 = (s16)w2");
+	KERN(I(0x3f, 1, 2, 1, 0), "r1 s/= r2");
+	KERN(I(0x94, 1, 0, 1, -3), "w1 s%= -3");
+	KERN(I(0xd7, 1, 0, 0, 16), "r1 = bswap16 r1");
+	KERN(I(0xd4, 1, 0, 0, 32), "r1 = le32 r1");
+	KERN(I(0xdc, 1, 0, 0, 64), "r1 = be64 r1");
+	KERN(I(0x84, 4, 0, 0, 0), "w4 = -w4");
+	KERN(I(0xc3, 10, 1, -8, 0xf1), "r0 = atomic_cmpxchg((u32 *)(r10 -8), r0, r1)");
+	KERN(I(0xdb, 10, 1, -8, 0xe1), "r1 = atomic64_xchg((u64 *)(r10 -8), r1)");
+	KERN(I(0xc3, 10, 2, 4, 0x51), "r2 = atomic_fetch_and((u32 *)(r10 +4), r2)");
+	KERN(I(0xdb, 10, 1, -8, 0xa0), "lock *(u64 *)(r10 -8) ^= r1");
+	KERN(I(0xd3, 2, 1, 0, 0x100), "r2 = load_acquire((u8 *)(r1 +0))");
+	KERN(I(0xdb, 1, 2, -8, 0x110), "store_release((u64 *)(r1 -8), r2)");
+	KERN(I(0x91, 0, 1, -2, 0), "r0 = *(s8 *)(r1 -2)");
+	KERN(I(0x16, 1, 0, -1, -1), "if w1 == 0xffffffff goto pc-1");
+	KERN(I(0x06, 0, 0, 0, -7), "gotol pc-7");
+	KERN(I(0xe5, 0, 0, 3, 0), "may_goto pc+3");
+	check_text(I(0x18, 1, 0, 0, -1), I(0, 0, 0, 0, 0x7f), BPFVM_SYNTAX_KERNEL, DISASM_STRICT,
+		   "r1 = 0x7fffffffff", 2, __LINE__);
+	/* the public entry names helpers after the kernel's table */
+	{
+		struct bpfvm_insn call = I(0x85, 0, 0, 0, 1);
+		char buf[64];
+
+		ret = bpfvm_disasm_insn(&call, 1, 0, BPFVM_SYNTAX_KERNEL, buf, sizeof(buf));
+		CHECK_EQ_INT(ret, 1);
+		CHECK_STR(buf, "call bpf_map_lookup_elem#1");
+	}
+}
+
+TEST(every_row_has_text_in_every_syntax)
 {
 	for (int op = 0; op < ISA_OP_COUNT; op++) {
 		const struct isa_opinfo *info = &isa_ops[op];
@@ -233,7 +282,7 @@ TEST(every_row_has_text_in_both_syntaxes)
 			insns[0].imm = info->vvalue;
 		else if (info->vfield == V_SRC)
 			insns[0].src_reg = (uint8_t)info->vvalue;
-		for (int syntax = 0; syntax < 2; syntax++) {
+		for (int syntax = 0; syntax <= BPFVM_SYNTAX_KERNEL; syntax++) {
 			int r = bpfvm_disasm_insn(insns, 2, 0, (enum bpfvm_syntax)syntax, buf, sizeof(buf));
 			if (r != (int)isa_op_slots((enum isa_op)op) || !buf[0] || strchr(buf, '%') == buf)
 				TEST_FAIL("row %s: %d \"%s\"", info->id, r, buf);

@@ -244,6 +244,76 @@ TEST(programs_calling_missing_or_gpl_helpers_are_refused)
 	bpfvm__destroy(vm);
 }
 
+/*
+ * What only the kernel can do: a kernel-only map (a descriptor) and the
+ * stand-in of a kernel-only helper let a program be created and verified;
+ * every operation on the map fails, and the program never runs, in any mode.
+ */
+TEST(kernel_only_maps_and_helpers_verify_but_never_run)
+{
+	struct bpfvm *vm = bpfvm__new(NULL);
+	BPFVM_OPTS(bpfvm_map_opts, mopts, .name = "stack_map", .kernel_only = 1);
+	struct bpfvm_map *stack = bpfvm_map__new(vm, BPFVM_MAP_TYPE_STACK_TRACE, 4,
+						 127 * 8, 64, &mopts);
+	struct bpfvm_insn insns[] = {
+		BPFVM_LD_IMM64_RAW(2, BPFVM_PSEUDO_MAP_FD, 0),
+		MOV64(3, 0),
+		CALL(HELPER_ID_get_stackid), /* r1 = ctx */
+		MOV64(0, 0),
+		EXIT,
+	};
+	static const enum bpfvm_exec modes[] = { BPFVM_EXEC_CHECKED, BPFVM_EXEC_UNCHECKED,
+						 BPFVM_EXEC_JIT };
+	char msg[512] = "", value[127 * 8] = { 0 };
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "stacks", .maps = &stack, .nmaps = 1,
+		   .prog_type = 2 /* kprobe */, .license = "GPL", .log = &log);
+	BPFVM_OPTS(bpfvm_verify_opts, vopts, .log = &log);
+	struct bpfvm_prog *prog;
+	uint32_t key = 0;
+
+	CHECK(stack != NULL);
+	CHECK(bpfvm_map__kernel_only(stack));
+	CHECK_STR(bpfvm_map_type_kernel_name(BPFVM_MAP_TYPE_STACK_TRACE), "BPF_MAP_TYPE_STACK_TRACE");
+	CHECK_EQ_INT(bpfvm_map__lookup_elem(stack, &key, value, 0), -EOPNOTSUPP);
+	CHECK_EQ_INT(bpfvm_map__update_elem(stack, &key, value, 0), -EOPNOTSUPP);
+	/* without a stand-in the helper is missing */
+	CHECK(!bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts));
+	CHECK_CONTAINS(msg, "bpf_get_stackid#27");
+	helpers_register_kernel_only(vm);
+	msg[0] = '\0';
+	prog = bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts);
+	CHECK(prog != NULL);
+	CHECK_EQ_INT(bpfvm_prog__verify(prog, &vopts), 0);
+	for (size_t m = 0; prog && m < sizeof(modes) / sizeof(modes[0]); m++) {
+		uint8_t ctx[168] = { 0 };
+		BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = modes[m], .log = &log);
+
+		msg[0] = '\0';
+		log.len = 0;
+		CHECK_EQ_INT(bpfvm_prog__run(prog, ctx, sizeof(ctx), &ropts), -EOPNOTSUPP);
+		CHECK_CONTAINS(msg, "program 'stacks' cannot run in bpfvm: instruction 0 refers to "
+				    "map 'stack_map', a BPF_MAP_TYPE_STACK_TRACE: only the kernel has "
+				    "its content");
+	}
+	/* a kernel-only helper alone */
+	{
+		struct bpfvm_insn cg[] = { CALL(HELPER_ID_get_current_cgroup_id), EXIT };
+		BPFVM_OPTS(bpfvm_prog_opts, o, .name = "cgroup", .prog_type = 2, .license = "GPL");
+		BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = BPFVM_EXEC_CHECKED, .log = &log);
+		struct bpfvm_prog *p = bpfvm_prog__new(vm, cg, 2, &o);
+		uint8_t ctx[168] = { 0 };
+
+		CHECK(p != NULL);
+		msg[0] = '\0';
+		log.len = 0;
+		CHECK_EQ_INT(bpfvm_prog__run(p, ctx, sizeof(ctx), &ropts), -EOPNOTSUPP);
+		CHECK_CONTAINS(msg, "program 'cgroup' cannot run in bpfvm: instruction 0 calls "
+				    "bpf_get_current_cgroup_id#80, which needs cgroups");
+	}
+	bpfvm__destroy(vm);
+}
+
 /* ---- tail calls ----------------------------------------------------------------------------- */
 
 TEST(tail_calls_chain_at_most_33)

@@ -147,6 +147,67 @@ TEST(atomics)
 		     0x509);
 }
 
+/*
+ * The groups the unchecked pre-decoder fuses into one dispatch, each in
+ * the shape that fuses and in near misses that must not (a jump landing
+ * inside, other registers), against the checked run, which fuses nothing.
+ */
+#define STX(SZ, d, s, off) BPFVM_STX_MEM(BPFVM_##SZ, d, s, off)
+#define GOTO(off) BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_JA, 0, 0, off, 0)
+#define LDX(SZ, d, s, off) BPFVM_LDX_MEM(BPFVM_##SZ, d, s, off)
+TEST(superinstructions)
+{
+	/* a stack array, indexed as clang indexes it: mov, add K, add X, then ldx or stx */
+	CHECK_EQ_U64(RUN(LD64(1, 0x1122334455667788ull), STX(DW, 10, 1, -16), MOV64(2, 3),
+			 BPFVM_MOV64_REG(3, 10), ALU64K(ADD, 3, -20), ALU64(ADD, 3, 2),
+			 LDX(H, 0, 3, 3), EXIT),
+		     0x5566);
+	CHECK_EQ_U64(RUN(MOV64(0, 0), STX(DW, 10, 0, -8), MOV64(2, 4), MOV64(4, 0x77),
+			 BPFVM_MOV64_REG(3, 10), ALU64K(ADD, 3, -16), ALU64(ADD, 3, 2),
+			 STX(B, 3, 4, 5), LDX(DW, 0, 10, -8), EXIT),
+		     0x77ull << 8);
+	/* the address register stored through itself: the value read after it is set */
+	CHECK_EQ_U64(RUN(MOV64(2, 8), BPFVM_MOV64_REG(3, 10), ALU64K(ADD, 3, -24),
+			 ALU64(ADD, 3, 2), STX(DW, 3, 3, 0), LDX(DW, 0, 10, -16),
+			 BPFVM_ALU64_REG(BPFVM_SUB, 0, 10), EXIT),
+		     (uint64_t)-16);
+	CHECK_EQ_U64(RUN(MOV64(2, 8), MOV64(4, 0x55), STX(DW, 10, 4, -8),
+			 BPFVM_MOV64_REG(3, 10), ALU64(ADD, 3, 2), LDX(B, 0, 3, -16), EXIT),
+		     0x55);
+	/* counters in memory: u32 and u64, 32- and 64-bit adds (zero-extension, wrap) */
+	CHECK_EQ_U64(RUN(MOV64(1, -1), STX(DW, 10, 1, -8), LDX(W, 2, 10, -8), ALU32K(ADD, 2, 1),
+			 STX(W, 10, 2, -8), LDX(DW, 0, 10, -8), ALU64(ADD, 0, 2), EXIT),
+		     0xffffffff00000000ull);
+	CHECK_EQ_U64(RUN(LD64(1, 0x1ffffffffull), STX(DW, 10, 1, -8), LDX(DW, 2, 10, -8),
+			 ALU32K(ADD, 2, 2), STX(DW, 10, 2, -8), LDX(DW, 0, 10, -8),
+			 BPFVM_ALU64_IMM(BPFVM_LSH, 0, 8), ALU64(ADD, 0, 2), EXIT),
+		     0x101);
+	CHECK_EQ_U64(RUN(MOV64(1, 5), STX(DW, 10, 1, -8), LDX(W, 2, 10, -8), ALU64K(ADD, 2, -6),
+			 STX(W, 10, 2, -8), LDX(DW, 0, 10, -8), EXIT),
+		     0xffffffffull);
+	CHECK_EQ_U64(RUN(MOV64(1, 5), STX(DW, 10, 1, -8), LDX(DW, 2, 10, -8), ALU64K(ADD, 2, -6),
+			 STX(DW, 10, 2, -8), LDX(DW, 0, 10, -8), ALU64(ADD, 0, 2), EXIT),
+		     (uint64_t)-2);
+	/* a near miss: the store goes elsewhere */
+	CHECK_EQ_U64(RUN(MOV64(1, 5), STX(DW, 10, 1, -8), STX(DW, 10, 1, -16), LDX(DW, 2, 10, -8),
+			 ALU64K(ADD, 2, 1), STX(DW, 10, 2, -16), LDX(DW, 0, 10, -8), EXIT),
+		     5);
+	/* state = K; goto: 32-bit (zero-extended) and 64-bit (sign-extended) */
+	CHECK_EQ_U64(RUN(ALU32K(MOV, 0, -1), GOTO(1), MOV64(0, 0), EXIT), 0xffffffffull);
+	CHECK_EQ_U64(RUN(MOV64(0, -1), GOTO(1), MOV64(0, 0), EXIT), (uint64_t)-1);
+	/* a jump landing between the mov and the goto: each runs on its own */
+	CHECK_EQ_U64(RUN(MOV64(0, 1), BPFVM_JMP_IMM(BPFVM_JEQ, 0, 1, 1), MOV64(0, 7),
+			 GOTO(1), MOV64(0, 9), EXIT),
+		     1);
+	/* ... and landing inside an indexed access (at its add X) or a counter (at its store) */
+	CHECK_EQ_U64(RUN(MOV64(0, 0), STX(DW, 10, 0, -8), MOV64(2, 0), MOV64(4, 6),
+			 BPFVM_MOV64_REG(3, 10), ALU64K(ADD, 3, -8), BPFVM_JMP_IMM(BPFVM_JEQ, 2, 0, 2),
+			 BPFVM_MOV64_REG(3, 10), ALU64K(ADD, 3, -16), ALU64(ADD, 3, 2), LDX(DW, 0, 3, 0),
+			 BPFVM_JMP_IMM(BPFVM_JEQ, 2, 0, 2), LDX(DW, 4, 10, -8), ALU64K(ADD, 4, 3),
+			 STX(DW, 10, 4, -8), LDX(DW, 0, 10, -8), EXIT),
+		     6);
+}
+
 TEST(bpf_to_bpf_call_preserves_callee_saved)
 {
 	CHECK_EQ_U64(RUN(MOV64(6, 6), MOV64(1, 40),

@@ -9,6 +9,7 @@
  * tests/fuzz/fuzz_jit.c.
  */
 #include <errno.h>
+#include <sched.h>
 #include <sys/mman.h>
 
 #include <bpfvm/bpfvm.h>
@@ -866,6 +867,71 @@ TEST(map_lookups)
 			CHECK_EQ_U64(a[3], fake ? 0x5151 : 0xdead);
 		}
 	}
+}
+
+/* A per-CPU array's inline lookup reads the slot of the CPU the run is on. */
+static uint64_t percpu_slot(enum bpfvm_exec mode, uint32_t value_size, uint32_t entries)
+{
+	struct bpfvm *vm = new_vm();
+	struct bpfvm_map *map =
+		bpfvm_map__new(vm, BPFVM_MAP_TYPE_PERCPU_ARRAY, 4, value_size, entries, NULL);
+	static uint64_t v[1024 * 3]; /* per possible CPU, value_size rounded up to 8 */
+	struct bpfvm_insn insns[] = {
+		BPFVM_ST_MEM(BPFVM_W, 10, -4, 5),
+		BPFVM_MOV64_REG(2, 10),
+		BPFVM_ALU64_IMM(BPFVM_ADD, 2, -4),
+		BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, BPFVM_PSEUDO_MAP_FD, 0, 0),
+		BPFVM_RAW_INSN(0, 0, 0, 0, 0),
+		BPFVM_CALL_HELPER(1),
+		BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0, 6),
+		BPFVM_LDX_MEM(BPFVM_DW, 7, 0, 0),
+		BPFVM_CALL_HELPER(8), /* bpf_get_smp_processor_id */
+		BPFVM_ALU64_IMM(BPFVM_MUL, 0, 1000),
+		BPFVM_ALU64_REG(BPFVM_SUB, 7, 0),
+		BPFVM_MOV64_REG(0, 7),
+		BPFVM_EXIT_INSN(),
+		BPFVM_MOV64_IMM(0, -1),
+		BPFVM_EXIT_INSN(),
+	};
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .maps = &map, .nmaps = 1);
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = mode);
+	struct bpfvm_prog *prog;
+	uint32_t key = 5;
+	uint64_t r = ~0ull;
+
+	for (int cpu = 0; cpu < 1024; cpu++)
+		v[cpu * (value_size / 8)] = 1000 * (uint64_t)cpu + 5;
+	if (map && !bpfvm_map__update_elem(map, &key, v, 0) &&
+	    (prog = bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts)) &&
+	    !bpfvm_prog__run(prog, NULL, 0, &ropts))
+		r = ropts.retval;
+	bpfvm_map__destroy(map);
+	bpfvm__destroy(vm);
+	return r;
+}
+
+TEST(percpu_array_lookup_reads_this_cpu)
+{
+	/* strides and per-CPU blocks that take an lea, a shift and a multiplication */
+	static const uint32_t shapes[][2] = { { 8, 8 }, { 16, 8 }, { 24, 7 }, { 8, 6 } };
+	cpu_set_t was, one;
+
+	/* on every CPU this process may use (on CPU 0 the per-CPU block is not tested) */
+	CHECK(!sched_getaffinity(0, sizeof(was), &was));
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &was))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+			CHECK_EQ_U64(percpu_slot(BPFVM_EXEC_UNCHECKED, shapes[k][0], shapes[k][1]), 5);
+			CHECK_EQ_U64(percpu_slot(BPFVM_EXEC_CHECKED, shapes[k][0], shapes[k][1]), 5);
+			CHECK_EQ_U64(percpu_slot(BPFVM_EXEC_JIT, shapes[k][0], shapes[k][1]), 5);
+		}
+	}
+	CHECK(!sched_setaffinity(0, sizeof(was), &was));
 }
 
 /* ---- refusals and errors ----------------------------------------------------------- */

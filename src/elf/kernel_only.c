@@ -1,0 +1,68 @@
+/*
+ * kernel_only.c - what keeps a loaded program from running in bpfvm
+ * though it verifies: the helpers only the kernel carries out (their
+ * stand-ins, registered by a kernel_only load) and the maps of types
+ * only the kernel provides (descriptors).  Said in one line for `bpfvm
+ * verify`'s verdict and `bpfvm run`'s refusal.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../helpers/helpers.h"
+#include "../vm/vm.h"
+#include "obj.h"
+
+struct needs {
+	char *buf;
+	size_t size, len;
+	int count;
+};
+
+/* Append one need, unless the line already holds it. */
+static void add_need(struct needs *n, const char *text)
+{
+	if (n->len && strstr(n->buf, text))
+		return;
+	n->count++;
+	if (n->len < n->size)
+		n->len += (size_t)snprintf(n->buf + n->len, n->size - n->len, "%s%s",
+					   n->count > 1 ? "; " : "", text);
+}
+
+static bool lddw_names_map(const struct bpfvm_insn *in)
+{
+	return in->code == (BPFVM_LD | BPFVM_DW | BPFVM_IMM) &&
+	       (in->src_reg == BPFVM_PSEUDO_MAP_FD || in->src_reg == BPFVM_PSEUDO_MAP_VALUE ||
+		in->src_reg == BPFVM_PSEUDO_MAP_IDX || in->src_reg == BPFVM_PSEUDO_MAP_IDX_VALUE);
+}
+
+int bpfvm_program__kernel_only(const struct bpfvm_program *p, char *buf, size_t size)
+{
+	struct needs n = { buf, buf ? size : 0, 0, 0 };
+	char text[256];
+
+	if (n.size)
+		buf[0] = '\0';
+	if (!p || !p->prog)
+		return 0;
+	for (uint32_t i = 0; i < p->cnt; i++) {
+		const struct bpfvm_insn *in = &p->insns[i];
+
+		if (in->code == (BPFVM_JMP | BPFVM_CALL) && !in->src_reg &&
+		    helper_is_kernel_only(p->obj->vm, in->imm)) {
+			snprintf(text, sizeof(text), "calls %s (%s)", helper_info(in->imm)->name,
+				 helper_kernel_need(in->imm));
+			add_need(&n, text);
+		} else if (lddw_names_map(in) && in->imm >= 0 && (size_t)in->imm < p->obj->nmaps &&
+			   bpfvm_map__kernel_only(p->obj->maps[in->imm].map)) {
+			const struct bpfvm_map *m = p->obj->maps[in->imm].map;
+
+			snprintf(text, sizeof(text), "map '%s' is %s: kernel-only", bpfvm_map__name(m),
+				 bpfvm_map_type_kernel_name(bpfvm_map__type(m)));
+			add_need(&n, text);
+		}
+		if (in->code == (BPFVM_LD | BPFVM_DW | BPFVM_IMM))
+			i++;   /* the second half of lddw */
+	}
+	return n.count;
+}
