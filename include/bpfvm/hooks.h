@@ -51,7 +51,11 @@ struct bpfvm_test_run_opts {
 	enum bpfvm_exec mode;
 	uint64_t insn_limit;       /* checked runs; 0: the default */
 	struct bpfvm_log *log;
-	/* Out: the last run's r0, the mean time of a run, and instructions run (checked). */
+	/*
+	 * Out: the last run's r0, the mean time of a run (the thread's CPU
+	 * time: time scheduled out does not count, as in the kernel's test
+	 * runs), and instructions run (checked).
+	 */
 	uint64_t retval;
 	uint64_t duration_ns;
 	uint64_t insns_executed;

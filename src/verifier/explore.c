@@ -233,6 +233,7 @@ int explore(struct venv *env)
 		if (!err)
 			err = loop_before_insn(env, idx);
 		if (err == 1) {
+			env->aux[idx].pruned = 1;
 			err = path_covered(env, idx, &print_state);
 			if (err)
 				return err == -ENOENT ? 0 : err;

@@ -4,8 +4,10 @@
  */
 #include "facts.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
+#include "../isa/opcode.h"
 #include "../prog/prog.h"
 #include "ctx.h"
 #include "verifier.h"
@@ -43,12 +45,90 @@ void facts_note_result(struct venv *env, uint32_t insn_idx)
 	aux->const_val = dst->r.var.value;
 }
 
+/*
+ * Where a path stopped because an explored state covers it (pruning, a
+ * loop summary), what follows was walked with the covering state only,
+ * and that state may differ from the stopped one in registers that were
+ * not precise: safety holds for both, but a constant seen after the point
+ * may not be the stopped path's.  So no instruction reachable from such a
+ * point keeps its constant: const_state becomes "varies".  A stop inside a
+ * sub-program, or a walk reaching a call, a callback or an exit of one
+ * (its callers, its callees), gives up constants everywhere.
+ */
+static bool drop_constants_after_pruning(struct venv *env)
+{
+	uint32_t *todo = malloc(env->cnt * sizeof(*todo)), n = 0;
+	uint8_t *reached = calloc(env->cnt, 1);
+	uint32_t main_end = env->prog->nfuncs > 1 ? env->prog->funcs[1].start : env->cnt;
+	bool all = false;
+
+	if (!todo || !reached) {
+		free(todo);
+		free(reached);
+		return false;
+	}
+	for (uint32_t i = 0; i < env->cnt && !all; i++) {
+		if (!env->aux[i].pruned)
+			continue;
+		if (i >= main_end)
+			all = true;
+		else if (!reached[i])
+			reached[i] = 1, todo[n++] = i;
+	}
+	while (n && !all) {
+		uint32_t i = todo[--n], next[2], k = 0;
+		const struct bpfvm_insn *in = &env->insns[i];
+		uint8_t form = isa_ops[env->ops[i]].form;
+
+		switch (form) {
+		case F_EXIT: break;
+		case F_JA: next[k++] = (uint32_t)((int64_t)i + 1 + in->off); break;
+		case F_JA32: next[k++] = (uint32_t)((int64_t)i + 1 + in->imm); break;
+		case F_JCOND_K:
+		case F_JCOND_X:
+		case F_MAY_GOTO:
+			next[k++] = i + 1;
+			next[k++] = (uint32_t)((int64_t)i + 1 + in->off);
+			break;
+		case F_CALL:
+			if (env->ops[i] == ISA_OP_CALL_LOCAL) {
+				all = true;
+				break;
+			}
+			next[k++] = i + 1;
+			break;
+		case F_CALLX: all = true; break;
+		default:
+			if (form == F_LDDW && in->src_reg == BPFVM_PSEUDO_FUNC)
+				all = true;   /* a callback a helper may run */
+			next[k++] = i + isa_op_slots(env->ops[i]);
+			break;
+		}
+		for (uint32_t j = 0; j < k; j++) {
+			if (next[j] >= main_end) {
+				all = true;
+			} else if (!reached[next[j]]) {
+				reached[next[j]] = 1;
+				todo[n++] = next[j];
+			}
+		}
+	}
+	for (uint32_t i = 0; i < env->cnt; i++)
+		if (all || reached[i])
+			env->aux[i].const_state = 2;
+	free(todo);
+	free(reached);
+	return true;
+}
+
 int facts_finish(struct venv *env)
 {
 	struct verifier_facts *facts = calloc(1, sizeof(*facts) + env->cnt * sizeof(facts->f[0]));
 
-	if (!facts)
+	if (!facts || !drop_constants_after_pruning(env)) {
+		free(facts);
 		return -ENOMEM;
+	}
 	facts->prog_type = env->prog_type;
 	facts->mem_mode = env->ctx->prog_type == UINT32_MAX;
 	facts->mem_size = env->mem_size;

@@ -211,10 +211,15 @@ static bool run_iteration(struct venv *env, uint64_t *v)
 
 /* ---- when a summary applies ----------------------------------------------------- */
 
-/* Registers as on the previous arrival, but for constants' values?  Which one steps? */
-static int find_step(struct venv *env, const struct vframe *f, uint64_t *step)
+/*
+ * Registers as on the previous arrival, but for constants' values?  Which
+ * of those changed, and by how much (step[r])?  The set of them, or -1.
+ * Every changed constant is a candidate: the first one need not be the
+ * counter (r0 += r1 changes r0 by a different amount every iteration).
+ */
+static int64_t find_steps(struct venv *env, const struct vframe *f, uint64_t *step)
 {
-	int stepper = -1;
+	int64_t steppers = 0;
 
 	for (uint32_t r = 0; r < V_NREGS; r++) {
 		const struct vreg *a = &env->lw.snap[r], *b = &f->regs[r];
@@ -227,16 +232,16 @@ static int find_step(struct venv *env, const struct vframe *f, uint64_t *step)
 
 			if (x.precise != y.precise)
 				return -1;
-			if (d && stepper < 0 && (d < MAX_STEP || -d < MAX_STEP)) {
-				stepper = (int)r;
-				*step = d;
+			if (d && (d < MAX_STEP || -d < MAX_STEP)) {
+				steppers |= 1ll << r;
+				step[r] = d;
 			}
 			continue;
 		}
 		if (memcmp(&x, &y, sizeof(x)))
 			return -1;
 	}
-	return stepper;
+	return steppers;
 }
 
 static bool in_trace(const struct venv *env, uint32_t idx)
@@ -267,16 +272,31 @@ static bool checkpoints_allow(struct venv *env)
 	return true;
 }
 
-/* How many iterations go as the last one did; v ends as the state after them. */
-static uint64_t count_iterations(struct venv *env, uint64_t *v, int stepper, uint64_t step)
+/*
+ * How many iterations go as the last one did; v ends as the state after
+ * them.  Each counted iteration keeps at least one of the steppers on the
+ * same step as on every iteration before it: that register runs through
+ * an arithmetic progression, so no arrival repeats an earlier one.
+ * *steppers ends as the registers that kept their step throughout.
+ */
+static uint64_t count_iterations(struct venv *env, uint64_t *v, int64_t *steppers,
+				 const uint64_t *step)
 {
 	uint64_t budget = V_INSN_LIMIT - env->insn_processed, n = 0, w[V_NREGS];
 
 	/* stop short of the limit: the walk then fails at the very instruction the kernel does */
 	while ((n + 1) * env->lw.ntrace <= budget) {
+		int64_t still = 0;
+
 		memcpy(w, v, sizeof(w));
-		if (!run_iteration(env, w) || w[stepper] - v[stepper] != step)
+		if (!run_iteration(env, w))
 			break;
+		for (uint32_t r = 0; r < V_NREGS; r++)
+			if ((*steppers >> r & 1) && w[r] - v[r] == step[r])
+				still |= 1ll << r;
+		if (!still)
+			break;
+		*steppers = still;
 		memcpy(v, w, sizeof(w));
 		n++;
 	}
@@ -569,21 +589,23 @@ static int summarize(struct venv *env)
 {
 	struct vframe *f = cur_frame(env->cur);
 	struct cadence c = { 0 };
-	uint64_t v[V_NREGS], step = 0, n;
+	uint64_t v[V_NREGS], step[V_NREGS] = { 0 }, n;
 	uint32_t back_edge, first_virt = env->nvirt;
+	int64_t steppers;
 	int stepper, err;
 
 	if (env->walk_loops || !env->lw.pure || !env->lw.ntrace ||
 	    env->cur->curframe != env->lw.frame)
 		return 0;
-	stepper = find_step(env, f, &step);
-	if (stepper < 0 || !checkpoints_allow(env))
+	steppers = find_steps(env, f, step);
+	if (steppers <= 0 || !checkpoints_allow(env))
 		return 0;
 	for (uint32_t r = 0; r < V_NREGS; r++)
 		v[r] = exact_const(&f->regs[r]) ? f->regs[r].r.var.value : 0;
-	n = count_iterations(env, v, stepper, step);
+	n = count_iterations(env, v, &steppers, step);
 	if (n < 2)
 		return 0;
+	stepper = __builtin_ctzll((unsigned long long)steppers);
 	back_edge = env->lw.trace[env->lw.ntrace - 1];
 	if ((err = record(env, n)) || (err = emulate_liveness(env)) ||
 	    (err = push_marker(env, env->nloops - 1, back_edge)) ||
@@ -598,7 +620,8 @@ static int summarize(struct venv *env)
 	apply(env, v, n, c.taken);
 	if (env->log_level >= 1)
 		vlog(env, "%u: loop of %u insns: %llu iterations summarized (r%d steps by %lld)\n",
-		     env->lw.head, env->lw.ntrace, (unsigned long long)n, stepper, (long long)step);
+		     env->lw.head, env->lw.ntrace, (unsigned long long)n, stepper,
+		     (long long)step[stepper]);
 	return arrive_again(env, &c, first_virt);
 }
 
@@ -615,6 +638,11 @@ int loop_before_insn(struct venv *env, uint32_t idx)
 			watch(env, idx);
 		} else if (env->lw.head == UINT32_MAX || !env->lw.pure) {
 			watch(env, idx); /* a loop inside the watched one, or the first */
+		} else if (in_trace(env, idx)) {
+			/* A loop inside the watched one, come round a second time: its
+			 * iterations may be alike where the outer ones are not (an inner
+			 * bound that is the outer counter), so it is the one watched. */
+			watch(env, idx);
 		}
 	}
 	if (env->lw.head == UINT32_MAX || !env->lw.pure)

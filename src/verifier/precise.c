@@ -269,8 +269,9 @@ static void mark_in_parent(struct venv *env, struct vstate *st, struct vbacktrac
 		for (uint32_t s = 0; s < 64; s++) {
 			if (!(bt->slots[fr] & (1ull << s)))
 				continue;
-			if (s >= f->nslots || !slot_is_spilled_scalar64(&f->stack[s]) ||
-			    f->stack[s].spilled.precise)
+			/* a spill narrower than 8 bytes too: its value decides fills of it */
+			if (s >= f->nslots || !slot_is_spilled_reg(&f->stack[s]) ||
+			    f->stack[s].spilled.type != VT_SCALAR || f->stack[s].spilled.precise)
 				bt->slots[fr] &= ~(1ull << s);
 			else
 				f->stack[s].spilled.precise = 1;

@@ -306,7 +306,7 @@ static int stack_read_fixed(struct venv *env, struct vframe *f, int32_t off, uin
 		if ((err = mark_reg_read(env, &s->spilled, s->spilled.parent)))
 			return err;
 		if (dst_regno >= 0)
-			mark_reg_stack_read(env, f, off, off + size, dst_regno);
+			mark_reg_stack_read(env, f, off, (int64_t)off + size, dst_regno);
 		hist = 0;
 	}
 	return hist ? push_hist(env, env->cur, hist) : 0;

@@ -229,6 +229,7 @@ struct vaux {
 	uint8_t loop_head;       /* the target of a back edge */
 	uint8_t ptr_type;        /* loads/stores: the pointer kind every path used */
 	uint8_t mem_kinds;       /* loads/stores: bit per vtype class accessed (facts.c) */
+	uint8_t pruned;          /* a path stopped here, covered by another (facts.c) */
 	uint8_t const_state;     /* result register: 0 unseen, 1 one constant, 2 varies */
 	uint64_t const_val;
 	uint32_t map_state;      /* tail calls: the map used (+1), or MAP_POISON */

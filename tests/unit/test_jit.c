@@ -1125,6 +1125,53 @@ TEST(uses_what_the_verifier_proved)
 	CHECK(sizes[1] < sizes[0]);
 }
 
+/*
+ * A constant seen after a pruning point is not a fact: the path pruned
+ * there may hold another value in a register that was not precise (r3 is
+ * 7 on the path walked first, 5 on the one pruned at the join), and code
+ * built on "r4 is 8" would return 8 where the program returns 6.
+ */
+TEST(constants_after_pruning_are_not_facts)
+{
+	struct bpfvm_insn insns[] = {
+		BPFVM_LDX_MEM(BPFVM_B, 2, 1, 0),
+		BPFVM_MOV64_IMM(3, 5),
+		BPFVM_JMP_IMM(BPFVM_JEQ, 2, 0, 1),
+		BPFVM_MOV64_IMM(3, 7),
+		BPFVM_MOV64_REG(4, 3), /* the join: a prune point */
+		BPFVM_ALU64_IMM(BPFVM_ADD, 4, 1),
+		BPFVM_MOV64_REG(0, 4),
+		BPFVM_EXIT_INSN(),
+	};
+
+	for (uint8_t first = 0; first <= 1; first++) {
+		struct bpfvm *vm = new_vm();
+		char msg[2048] = "";
+		struct bpfvm_log log = { msg, sizeof(msg), 0 };
+		BPFVM_OPTS(bpfvm_prog_opts, popts, .log = &log);
+		uint8_t mem[16] = { first };
+		BPFVM_OPTS(bpfvm_verify_opts, vopts,
+			   .flags = BPFVM_VERIFY_MEM | BPFVM_VERIFY_STATE_FREQ, /* a checkpoint at the join */
+			   .mem_size = sizeof(mem), .log = &log);
+		struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]),
+							  &popts);
+
+		CHECK(prog != NULL);
+		CHECK_EQ_INT(bpfvm_prog__verify(prog, &vopts), 0);
+		for (int m = 0; m < 3; m++) {
+			BPFVM_OPTS(bpfvm_run_opts, ropts, .log = &log,
+				   .mode = m == 0 ? BPFVM_EXEC_CHECKED
+					   : m == 1 ? BPFVM_EXEC_UNCHECKED : BPFVM_EXEC_JIT);
+
+			CHECK_EQ_INT(bpfvm_prog__run(prog, mem, sizeof(mem), &ropts), 0);
+			CHECK_EQ_U64(ropts.retval, first ? 8 : 6);
+		}
+		if (test_failed_now)
+			printf("     ... %s\n", msg);
+		bpfvm__destroy(vm);
+	}
+}
+
 /* ---- division by a constant: the magic numbers, exhaustively over divisors ------------ */
 
 static uint64_t mulhi(uint64_t a, uint64_t b, unsigned bits)

@@ -131,6 +131,158 @@ TEST(endless_loop_still_detected)
 	CHECK_EQ_U64(a.stats.insns_processed, b.stats.insns_processed);
 }
 
+/* ---- where a summary must not change the verdict --------------------------------- */
+
+/*
+ * Socket filters checked by hand against the kernel 6.18: each was loaded
+ * with bpf(BPF_PROG_LOAD, log_level 1|4); the verdict, the error line and
+ * the figures of its statistics line are the ones asserted.  Each is also
+ * verified with every iteration walked (BPFVM_VERIFY_WALK_LOOPS), which must
+ * give the same outcome: a summary is only a shortcut of the walk.
+ */
+/* 1: the bound is unknown (skb->len & 0xff): no summary, walk 255 */
+static const struct bpfvm_insn p_unknown_bound[] = {
+	I(0x61, 2, 1, 0, 0), I(0x57, 2, 0, 0, 0xff), /* r2 = skb->len & 0xff */
+	I(0xb7, 0, 0, 0, 0), I(0xb7, 1, 0, 0, 0),
+	I(0x07, 1, 0, 0, 1), I(0x0f, 0, 1, 0, 0),   /* loop: r1++; r0 += r1 */
+	I(0x2d, 2, 1, -3, 0),                        /* if r2 > r1 goto loop */
+	I(0x95, 0, 0, 0, 0),
+};
+/* 2: the bound flips between 40 and 10 (r2 = 50 - r2) while r1 counts up: exits at r1 == 10 */
+static const struct bpfvm_insn p_flipping_bound[] = {
+	I(0xb7, 0, 0, 0, 0), I(0xb7, 1, 0, 0, 0), I(0xb7, 2, 0, 0, 40),
+	I(0x87, 2, 0, 0, 0), I(0x07, 2, 0, 0, 50),   /* loop: r2 = -r2 + 50 */
+	I(0x07, 1, 0, 0, 1), I(0x0f, 0, 2, 0, 0),    /* r1++; r0 += r2 */
+	I(0xad, 1, 2, -5, 0),                         /* if r1 < r2 goto loop */
+	I(0x95, 0, 0, 0, 0),
+};
+/* 3: a store at fp-64 + r1, r1 += 8 up to 72: the last iteration writes fp+0 */
+static const struct bpfvm_insn p_store_overrun[] = {
+	I(0xb7, 0, 0, 0, 0), I(0xb7, 1, 0, 0, 0),
+	I(0xbf, 2, 10, 0, 0), I(0x07, 2, 0, 0, -64), I(0x0f, 2, 1, 0, 0), /* loop: r2 = fp-64+r1 */
+	I(0x7a, 2, 0, 0, 7),                           /* *(u64 *)(r2 + 0) = 7 */
+	I(0x07, 1, 0, 0, 8), I(0xa5, 1, 0, -6, 72),   /* r1 += 8; if r1 < 72 goto loop */
+	I(0x95, 0, 0, 0, 0),
+};
+/* 4: the same loop to 64 only: all stores inside the frame */
+static const struct bpfvm_insn p_store_inside[] = {
+	I(0xb7, 0, 0, 0, 0), I(0xb7, 1, 0, 0, 0),
+	I(0xbf, 2, 10, 0, 0), I(0x07, 2, 0, 0, -64), I(0x0f, 2, 1, 0, 0),
+	I(0x7a, 2, 0, 0, 7),
+	I(0x07, 1, 0, 0, 8), I(0xa5, 1, 0, -6, 64),
+	I(0x95, 0, 0, 0, 0),
+};
+/* 5: a summarized pure loop (r1 += 8 up to 512, r3 counts its 64 iterations) whose results index
+ * the stack after it: fp-512 + r1 - 8 is fp-8 (fine), fp-504 + r3 * 8 is fp+8 (refused) */
+static const struct bpfvm_insn p_summary_then_overrun[] = {
+	I(0xb7, 0, 0, 0, 0), I(0xb7, 1, 0, 0, 0), I(0xb7, 3, 0, 0, 0),
+	I(0x07, 1, 0, 0, 8), I(0x07, 3, 0, 0, 1),    /* loop: r1 += 8; r3++ */
+	I(0xa5, 1, 0, -3, 512),                      /* if r1 < 512 goto loop: r1 = 512, r3 = 64 */
+	I(0xbf, 2, 10, 0, 0), I(0x07, 2, 0, 0, -512), I(0x0f, 2, 1, 0, 0), /* r2 = fp-512+512 */
+	I(0x7a, 2, 0, -8, 1),                         /* *(u64 *)(r2 - 8) = 1: fp-8, fine */
+	I(0x67, 3, 0, 0, 3), I(0xbf, 4, 10, 0, 0), I(0x07, 4, 0, 0, -504), I(0x0f, 4, 3, 0, 0),
+	I(0x7a, 4, 0, 0, 1),                          /* *(u64 *)(fp-504 + 64*8) = fp+8: refused */
+	I(0x95, 0, 0, 0, 0),
+};
+/* 6: triangular nested loops: the inner bound is the outer counter */
+static const struct bpfvm_insn p_nested_triangle[] = {
+	I(0xb7, 0, 0, 0, 0), I(0xb7, 2, 0, 0, 1),     /* r0 = 0; r2 = 1 */
+	I(0xb7, 1, 0, 0, 0),                          /* outer: r1 = 0 */
+	I(0x0f, 0, 1, 0, 0), I(0x07, 1, 0, 0, 1),    /* inner: r0 += r1; r1++ */
+	I(0xad, 1, 2, -3, 0),                         /* if r1 < r2 goto inner */
+	I(0x07, 2, 0, 0, 1), I(0xa5, 2, 0, -6, 300),  /* r2++; if r2 < 300 goto outer */
+	I(0x95, 0, 0, 0, 0),
+};
+/* 7: a loop with a break: r1 == 777 leaves before the bound of 1000 */
+static const struct bpfvm_insn p_break[] = {
+	I(0xb7, 0, 0, 0, 0), I(0xb7, 1, 0, 0, 0),
+	I(0x07, 1, 0, 0, 1), I(0x15, 1, 0, 2, 777),   /* loop: r1++; if r1 == 777 goto out */
+	I(0x0f, 0, 1, 0, 0), I(0xa5, 1, 0, -4, 1000), /* r0 += r1; if r1 < 1000 goto loop */
+	I(0x95, 0, 0, 0, 0),                          /* out: */
+};
+/* 8: the value at the break indexes the stack: r3 = (1000 - r1) * 8 is 1784 there
+ * (fp+1776: refused); a walk that missed the break would reach r1 = 1000, r3 = 0 (fp-8: fine) */
+static const struct bpfvm_insn p_break_then_overrun[] = {
+	I(0xb7, 0, 0, 0, 0), I(0xb7, 1, 0, 0, 0),
+	I(0x07, 1, 0, 0, 1), I(0x15, 1, 0, 2, 777),
+	I(0x0f, 0, 1, 0, 0), I(0xa5, 1, 0, -4, 1000),
+	/* out: r3 = (1000 - r1) * 8 */
+	I(0xbf, 3, 1, 0, 0), I(0x87, 3, 0, 0, 0), I(0x07, 3, 0, 0, 1000), I(0x67, 3, 0, 0, 3),
+	I(0xbf, 2, 10, 0, 0), I(0x07, 2, 0, 0, -8), I(0x0f, 2, 3, 0, 0),  /* r2 = fp-8 + r3 */
+	I(0x7a, 2, 0, 0, 1),                          /* *(u64 *)(r2 + 0) = 1 */
+	I(0x95, 0, 0, 0, 0),
+};
+
+struct kernel_outcome {
+	int err;             /* 0 or the errno the kernel returned */
+	const char *msg;     /* the kernel's error line, NULL when accepted */
+	uint64_t insns;      /* processed */
+	uint32_t states;     /* total_states */
+	uint32_t max_states; /* max_states_per_insn */
+};
+
+#define CHECK_AS_KERNEL(P, ...) check_as_kernel(#P, P, sizeof(P) / sizeof(P[0]), \
+						(struct kernel_outcome){ __VA_ARGS__ })
+
+static void check_as_kernel(const char *name, const struct bpfvm_insn *p, size_t n,
+			    struct kernel_outcome k)
+{
+	struct outcome sum = verify(p, n, 0), walk = verify(p, n, BPFVM_VERIFY_WALK_LOOPS);
+	const struct outcome *o[2] = { &sum, &walk };
+
+	for (int i = 0; i < 2; i++) {
+		const char *how = i ? "walked" : "summarized";
+
+		if (o[i]->err != k.err || (k.msg && strcmp(o[i]->msg, k.msg)) ||
+		    o[i]->stats.insns_processed != k.insns || o[i]->stats.total_states != k.states ||
+		    o[i]->stats.max_states_per_insn != k.max_states)
+			TEST_FAIL("%s %s: %d \"%s\" %" PRIu64 " insns %u states %u per insn; the kernel: "
+				  "%d \"%s\" %" PRIu64 " insns %u states %u per insn", name, how,
+				  o[i]->err, o[i]->msg, o[i]->stats.insns_processed,
+				  o[i]->stats.total_states, o[i]->stats.max_states_per_insn, k.err,
+				  k.msg ? k.msg : "", k.insns, k.states, k.max_states);
+	}
+}
+
+TEST(unknown_bound_is_walked_as_the_kernel)
+{
+	/* the kernel: processed 1024 insns ... max_states_per_insn 4 total_states 27 */
+	CHECK_AS_KERNEL(p_unknown_bound, 0, NULL, 1024, 27, 4);
+}
+
+TEST(flipping_bound_as_the_kernel)
+{
+	/* the kernel: processed 59 insns ... max_states_per_insn 1 total_states 2 */
+	CHECK_AS_KERNEL(p_flipping_bound, 0, NULL, 59, 2, 1);
+}
+
+TEST(store_overrunning_at_the_last_iteration_refused)
+{
+	CHECK_AS_KERNEL(p_store_overrun, -EACCES, "invalid write to stack R2 off=0 size=8", 54, 2, 1);
+	/* the same loop stopping one iteration earlier is fine */
+	CHECK_AS_KERNEL(p_store_inside, 0, NULL, 51, 2, 1);
+}
+
+TEST(summarized_counter_then_overrun_refused)
+{
+	CHECK_AS_KERNEL(p_summary_then_overrun, -EACCES, "invalid write to stack R4 off=8 size=8",
+			204, 4, 3);
+}
+
+TEST(nested_loops_inner_bound_from_outer_as_the_kernel)
+{
+	/* the kernel: processed 135450 insns ... max_states_per_insn 4 total_states 2260 */
+	CHECK_AS_KERNEL(p_nested_triangle, 0, NULL, 135450, 2260, 4);
+}
+
+TEST(loop_with_break_as_the_kernel)
+{
+	/* the kernel: processed 3109 insns ... max_states_per_insn 4 total_states 80 */
+	CHECK_AS_KERNEL(p_break, 0, NULL, 3109, 80, 4);
+	CHECK_AS_KERNEL(p_break_then_overrun, -EACCES, "invalid write to stack R2 off=1776 size=8",
+			3116, 80, 4);
+}
+
 /* ---- random loops: summarized and walked agree ---------------------------------- */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -199,13 +351,14 @@ static size_t gen_loop(struct bpfvm_insn *p)
 	return n;
 }
 
-TEST(random_loops_summarized_as_walked)
+/* count programs from gen, each verified summarized and walked: the same verdict and figures. */
+static void summarized_as_walked(size_t (*gen)(struct bpfvm_insn *), int count, const char *what)
 {
 	struct bpfvm_insn p[MAX_INSNS];
 	uint64_t t_sum = 0, t_walk = 0;
 
-	for (int i = 0; i < 60; i++) {
-		size_t n = gen_loop(p);
+	for (int i = 0; i < count; i++) {
+		size_t n = gen(p);
 		struct outcome a = verify(p, n, 0);
 		struct outcome b = verify(p, n, BPFVM_VERIFY_WALK_LOOPS);
 
@@ -216,14 +369,65 @@ TEST(random_loops_summarized_as_walked)
 		    a.stats.total_states != b.stats.total_states ||
 		    a.stats.max_states_per_insn != b.stats.max_states_per_insn ||
 		    a.stats.peak_states != b.stats.peak_states) {
-			TEST_FAIL("program %d: summarized %d \"%s\" %" PRIu64 " insns %u states, walked "
-				  "%d \"%s\" %" PRIu64 " insns %u states", i, a.err, a.msg,
+			TEST_FAIL("%s %d: summarized %d \"%s\" %" PRIu64 " insns %u states, walked "
+				  "%d \"%s\" %" PRIu64 " insns %u states", what, i, a.err, a.msg,
 				  a.stats.insns_processed, a.stats.total_states, b.err, b.msg,
 				  b.stats.insns_processed, b.stats.total_states);
 		}
 	}
-	printf("     60 random loops: %" PRIu64 " us summarized, %" PRIu64 " us walked\n", t_sum,
+	printf("     %d %s: %" PRIu64 " us summarized, %" PRIu64 " us walked\n", count, what, t_sum,
 	       t_walk);
+}
+
+TEST(random_loops_summarized_as_walked)
+{
+	summarized_as_walked(gen_loop, 60, "random loops");
+}
+
+/*
+ * Two loops, one inside the other: r6 counts the outer one, r7 the inner
+ * one, whose bound is a constant or the outer counter (then each outer
+ * iteration has another trip count, and only the inner loop's iterations
+ * are alike).  The bodies are random as above.
+ */
+static size_t gen_nested(struct bpfvm_insn *p)
+{
+	static const int32_t outer_iters[] = { 3, 10, 40 }, inner_iters[] = { 10, 100, 1000 };
+	size_t n = 0, outer, inner, body;
+
+	if (rnd(4) == 0)
+		p[n++] = I(0x61, 3 + (uint8_t)rnd(2), 1, 0, 0);
+	for (uint8_t r = 0; r < 6; r++)
+		if (n == 0 || p[0].dst_reg != r || p[0].code != 0x61)
+			p[n++] = I(0xb7, r, 0, 0, (int32_t)rnd(200) - 100);
+	p[n++] = I(0xb7, 6, 0, 0, 0);
+	outer = n;
+	for (body = rnd(3); body--;)
+		gen_body_insn(p, &n, -1);
+	p[n++] = I(0xb7, 7, 0, 0, 0);
+	inner = n;
+	for (body = rnd(5); body--;)
+		gen_body_insn(p, &n, -1);
+	p[n++] = I(0x07, 7, 0, 0, 1);
+	if (rnd(2))
+		p[n] = I(0xad, 7, 6, (int16_t)(inner - n - 1), 0); /* if r7 < r6 */
+	else
+		p[n] = I(0xa5, 7, 0, (int16_t)(inner - n - 1), inner_iters[rnd(3)]);
+	n++;
+	for (body = rnd(3); body--;)
+		gen_body_insn(p, &n, -1);
+	p[n++] = I(0x07, 6, 0, 0, 1);
+	p[n] = I(0xa5, 6, 0, (int16_t)(outer - n - 1), outer_iters[rnd(3)]);
+	n++;
+	p[n++] = I(0xbf, 0, (uint8_t)rnd(6), 0, 0);
+	p[n++] = I(0x57, 0, 0, 0, 1);
+	p[n++] = I(0x95, 0, 0, 0, 0);
+	return n;
+}
+
+TEST(random_nested_loops_summarized_as_walked)
+{
+	summarized_as_walked(gen_nested, 40, "random nested loops");
 }
 
 TEST_MAIN()
