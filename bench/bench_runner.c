@@ -12,6 +12,12 @@
  * Then each mode is timed and the table printed.  Nothing here asserts on
  * speed: the numbers are for people.
  *
+ * The kernel is not in that first table: NAME.bin follows bpfvm_prog__run's
+ * convention, which no kernel program type has.  Its figures are in the
+ * second table, where DIR/xdp/NAME.o (the same C as an XDP program) runs
+ * through the kernel's BPF_PROG_TEST_RUN and bpfvm_prog__test_run (JIT),
+ * with the kernel verifier's instruction count and verdict; see xdp_table.
+ *
  * Environment:
  *   BENCH_TIME   seconds one measurement should take (default 0.3); each
  *                figure is the median of 5 measurements.
@@ -38,6 +44,10 @@
 #include <time.h>
 
 #include <bpfvm/bpfvm.h>
+#include <bpfvm/hooks.h>
+#include <bpfvm/object.h>
+
+#include "kernel_xdp.h"
 
 #define MEM_LEN 1500 /* must match progs/bench_prog.h's BENCH_MEM_LEN */
 #define REPS 5
@@ -60,6 +70,7 @@ struct bench {
 static uint8_t mem[MEM_LEN];
 static uint8_t mem_copy[MEM_LEN];
 static double target_sec = 0.3;
+static struct bpfvm *bench_vm; /* for programs made outside an object */
 static bool mode_on[M_COUNT] = { true, true, true, true };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -395,6 +406,321 @@ static void print_means(const char *label, const struct bench *bs, size_t n, enu
 	       exp(logsum / (double)n), sum / (double)n);
 }
 
+/* ---- the same XDP bytecode in the kernel and in bpfvm -------------------------- */
+
+/*
+ * DIR/xdp/NAME.o (xdp_entry.c around progs/NAME.c) run by BPF_PROG_TEST_RUN
+ * in the kernel and by bpfvm_prog__test_run (JIT) in bpfvm: one bytecode,
+ * one kind of loop around it (repeat runs, the loop's own figure of ns per
+ * run).  The XDP program returns the 64-bit result folded into 32 bits.
+ */
+struct xdp_bench {
+	struct kernel_xdp kernel;
+	bool kernel_ok;           /* loaded and its result checked */
+	struct bpfvm_object *obj; /* bpfvm's copy */
+	struct bpfvm_prog *prog;
+	bool trusted;             /* bpfvm's verifier refused it: run unverified */
+	char refused[256];        /* then its first line of reason */
+	double kernel_ns, bpfvm_ns;
+};
+
+static uint32_t fold(uint64_t r)
+{
+	return (uint32_t)(r ^ r >> 32);
+}
+
+/* The first line of text, for one-line messages. */
+static void first_line(char *out, size_t size, const char *text)
+{
+	snprintf(out, size, "%.*s", (int)strcspn(text, "\n"), text);
+}
+
+/* The object's only program, loaded in bpfvm; NULL with the reason in logbuf. */
+static struct bpfvm_prog *bpfvm_xdp_open(const char *path, uint32_t flags, struct bpfvm_object **obj,
+					 struct bpfvm_log *log)
+{
+	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = log, .prog_flags = flags);
+	struct bpfvm_program *p;
+
+	*obj = bpfvm_object__open_file(path, &oo);
+	if (!*obj)
+		return NULL;
+	if (bpfvm_object__load(*obj) || !(p = bpfvm_object__next_program(*obj, NULL)) ||
+	    !bpfvm_program__prog(p)) {
+		bpfvm_object__destroy(*obj);
+		*obj = NULL;
+		return NULL;
+	}
+	return bpfvm_program__prog(p);
+}
+
+/* bpfvm's copy of DIR/xdp/NAME.o, verified by bpfvm if its verifier takes it, else trusted. */
+static void bpfvm_xdp_load(const char *path, struct xdp_bench *x)
+{
+	char logbuf[8192] = "";
+	struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
+	BPFVM_OPTS(bpfvm_verify_opts, vo, .log = &log);
+	int err;
+
+	x->prog = bpfvm_xdp_open(path, 0, &x->obj, &log);
+	if (!x->prog)
+		die("%s: bpfvm cannot load it: %s", path, logbuf);
+	logbuf[0] = '\0';
+	err = bpfvm_prog__verify(x->prog, &vo);
+	if (!err)
+		return;
+	first_line(x->refused, sizeof(x->refused), logbuf[0] ? logbuf : strerror(-err));
+	bpfvm_object__destroy(x->obj);
+	x->trusted = true;
+	logbuf[0] = '\0';
+	x->prog = bpfvm_xdp_open(path, BPFVM_PROG_TRUSTED, &x->obj, &log);
+	if (!x->prog)
+		die("%s: bpfvm cannot load it trusted: %s", path, logbuf);
+}
+
+/* One test run in mode: 0 with *retval, or the error with the reason in why. */
+static int bpfvm_xdp_try(struct bpfvm_prog *prog, enum bpfvm_exec mode, uint64_t *retval,
+			 char *why, size_t size)
+{
+	char logbuf[4096] = "";
+	struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
+	BPFVM_OPTS(bpfvm_test_run_opts, o, .data_in = mem, .data_size_in = MEM_LEN, .mode = mode,
+		   .log = &log);
+	int err = bpfvm_prog__test_run(prog, &o);
+
+	*retval = o.retval;
+	if (err)
+		first_line(why, size, logbuf[0] ? logbuf : strerror(-err));
+	return err;
+}
+
+/*
+ * Does bpfvm's copy return the native result in each mode?  NULL, or what
+ * is wrong, in why: a bug to fix in bpfvm, printed on the program's line.
+ */
+static const char *bpfvm_xdp_check(struct bpfvm_prog *prog, uint32_t expect, char *why,
+				   size_t size)
+{
+	static const struct {
+		enum bpfvm_exec mode;
+		const char *name;
+	} modes[] = { { BPFVM_EXEC_CHECKED, "checked" },
+		      { BPFVM_EXEC_UNCHECKED, "interp" },
+		      { BPFVM_EXEC_JIT, "jit" } };
+	size_t used = 0;
+
+	why[0] = '\0';
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		char err_text[256];
+		uint64_t retval;
+		int err = bpfvm_xdp_try(prog, modes[m].mode, &retval, err_text, sizeof(err_text));
+
+		if (!err && retval == expect)
+			continue;
+		if (err)
+			used += (size_t)snprintf(why + used, used < size ? size - used : 0, "%s%s: %s",
+						 used ? "; " : "", modes[m].name, err_text);
+		else
+			used += (size_t)snprintf(why + used, used < size ? size - used : 0,
+						 "%s%s returns 0x%" PRIx64 ", native (folded) 0x%" PRIx32,
+						 used ? "; " : "", modes[m].name, retval, expect);
+	}
+	return why[0] ? why : NULL;
+}
+
+/* One test run of repeat runs in bpfvm's JIT: its ns per run; dies on a wrong result. */
+static double bpfvm_xdp_run(const char *name, struct bpfvm_prog *prog, uint32_t repeat,
+			    uint32_t expect)
+{
+	char logbuf[4096] = "";
+	struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
+	BPFVM_OPTS(bpfvm_test_run_opts, o, .data_in = mem, .data_size_in = MEM_LEN,
+		   .repeat = repeat, .mode = BPFVM_EXEC_JIT, .log = &log);
+	int err = bpfvm_prog__test_run(prog, &o);
+
+	if (err || o.retval != expect)
+		die("%s (bpfvm XDP, jit): %s: returned 0x%" PRIx64 ", native (folded) 0x%" PRIx32 "\n%s",
+		    name, err ? strerror(-err) : "wrong result", o.retval, expect, logbuf);
+	return (double)o.duration_ns;
+}
+
+/* One BPF_PROG_TEST_RUN of repeat runs: the kernel's ns per run; dies on a wrong result. */
+static double kernel_xdp_run(const char *name, const struct kernel_xdp *k, uint32_t repeat,
+			     uint32_t expect)
+{
+	uint32_t retval, ns;
+	int err = kernel_xdp_test_run(k, mem, MEM_LEN, repeat, &retval, &ns);
+
+	if (err)
+		die("%s (kernel): BPF_PROG_TEST_RUN: %s", name, strerror(-err));
+	if (retval != expect)
+		die("%s (kernel): returned 0x%" PRIx32 ", native (folded) 0x%" PRIx32, name, retval,
+		    expect);
+	return (double)ns;
+}
+
+/* One test run of repeat runs, bpfvm's (prog) or the kernel's (k): ns per run. */
+static double xdp_run(const char *name, struct bpfvm_prog *prog, const struct kernel_xdp *k,
+		      uint32_t repeat, uint32_t expect)
+{
+	return prog ? bpfvm_xdp_run(name, prog, repeat, expect)
+		    : kernel_xdp_run(name, k, repeat, expect);
+}
+
+/* The repeat count that makes one test run take about target_sec (thread CPU time, syscall included). */
+static uint32_t calibrate_xdp(const char *name, struct bpfvm_prog *prog, const struct kernel_xdp *k,
+			      uint32_t expect)
+{
+	uint64_t n = 1;
+	double t;
+
+	for (;;) {
+		double t0 = now();
+
+		xdp_run(name, prog, k, (uint32_t)n, expect);
+		t = now() - t0;
+		if (t >= target_sec / 10 || n >= UINT32_MAX / 8)
+			break;
+		n *= t > 0 && target_sec / 10 / t < 8 ? 2 : 8;
+	}
+	n = (uint64_t)((double)n * target_sec / t) + 1;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/*
+ * Median ns per run of bpfvm's prog and, with k, the kernel's, each figure
+ * the loop's own (bpfvm's duration_ns, the kernel's "duration").  The two
+ * are measured in turn, REPS times, so that a change in the machine's load
+ * during the measurement weighs on both alike.
+ */
+static void measure_xdp(const char *name, struct bpfvm_prog *prog, const struct kernel_xdp *k,
+			uint32_t expect, double *bpfvm_ns, double *kernel_ns)
+{
+	double vs[REPS], ks[REPS];
+	uint32_t vn = prog ? calibrate_xdp(name, prog, NULL, expect) : 0;
+	uint32_t kn = k ? calibrate_xdp(name, NULL, k, expect) : 0;
+
+	for (int r = 0; r < REPS; r++) {
+		if (prog)
+			vs[r] = xdp_run(name, prog, NULL, vn, expect);
+		if (k)
+			ks[r] = xdp_run(name, NULL, k, kn, expect);
+	}
+	qsort(vs, REPS, sizeof(vs[0]), cmp_double);
+	qsort(ks, REPS, sizeof(ks[0]), cmp_double);
+	*bpfvm_ns = prog ? vs[REPS / 2] : 0;
+	*kernel_ns = k ? ks[REPS / 2] : 0;
+}
+
+/*
+ * What a test run costs around the program: each loop timing the XDP
+ * program that returns XDP_PASS at once.  Printed, not subtracted.
+ */
+static void xdp_overhead(bool have_kernel)
+{
+	static const struct bpfvm_insn pass[] = { BPFVM_MOV64_IMM(0, 2), BPFVM_EXIT_INSN() };
+	char logbuf[4096] = "";
+	struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "pass", .prog_type = 6 /* BPF_PROG_TYPE_XDP */,
+		   .license = "GPL", .log = &log);
+	BPFVM_OPTS(bpfvm_verify_opts, vo, .log = &log);
+	struct bpfvm_prog *prog = bpfvm_prog__new(bench_vm, pass, 2, &popts);
+	struct kernel_xdp k;
+	double kernel_ns = 0, bpfvm_ns = 0;
+
+	if (!prog || bpfvm_prog__verify(prog, &vo))
+		die("the XDP_PASS program: %s", logbuf);
+	if (have_kernel) {
+		kernel_xdp_load_pass(&k);
+		if (k.err)
+			die("the XDP_PASS program: the kernel refuses it: %s", k.reason);
+	}
+	measure_xdp("pass", prog, have_kernel ? &k : NULL, 2, &bpfvm_ns, &kernel_ns);
+	bpfvm_prog__destroy(prog);
+	if (have_kernel)
+		kernel_xdp_unload(&k);
+	printf("test-run overhead (an XDP program returning XDP_PASS, not subtracted above): "
+	       "kernel ");
+	if (have_kernel)
+		printf("%.1f ns", kernel_ns);
+	else
+		printf("-");
+	printf(", bpfvm JIT %.1f ns per run\n", bpfvm_ns);
+}
+
+/* Returns 1 when bpfvm got a program's result wrong (a bug), else 0. */
+static int xdp_table(const char *dir, struct bench *bs, size_t n)
+{
+	int status = 0;
+	char why[256] = "", path[4096];
+	bool have_kernel = !kernel_xdp_available(why, sizeof(why));
+	double log_ratio = 0;
+	size_t ratios = 0;
+
+	printf("\nthe same XDP bytecode (%s/xdp/NAME.o): kernel BPF_PROG_TEST_RUN against "
+	       "bpfvm_prog__test_run (JIT), ns per run as each loop reports it, median of %d\n",
+	       dir, REPS);
+	if (!have_kernel)
+		printf("kernel: skipped (%s)\n", why);
+	printf("%-12s %9s %11s %11s %8s  %s\n", "program", "k insns", "kernel ns", "bpfvm ns",
+	       "jit/kern", "bpfvm verifier");
+	for (size_t i = 0; i < n; i++) {
+		struct bench *b = &bs[i];
+		struct xdp_bench x;
+		uint32_t expect = fold(b->expect);
+		char wrong_buf[512];
+		const char *wrong;
+
+		memset(&x, 0, sizeof(x));
+		if (snprintf(path, sizeof(path), "%s/xdp/%s.o", dir, b->name) >= (int)sizeof(path))
+			die("%s: path too long", dir);
+		bpfvm_xdp_load(path, &x);
+		wrong = bpfvm_xdp_check(x.prog, expect, wrong_buf, sizeof(wrong_buf));
+		if (have_kernel) {
+			kernel_xdp_load(path, &x.kernel);
+			x.kernel_ok = !x.kernel.err;
+			if (x.kernel_ok)
+				kernel_xdp_run(b->name, &x.kernel, 1, expect);
+		}
+		if (wrong)
+			status = 1;
+		measure_xdp(b->name, wrong ? NULL : x.prog, x.kernel_ok ? &x.kernel : NULL, expect,
+			    &x.bpfvm_ns, &x.kernel_ns);
+		printf("%-12s", b->name);
+		if (have_kernel && x.kernel.insns)
+			printf(" %9" PRIu64, x.kernel.insns);
+		else
+			printf(" %9s", "-");
+		put_ns(x.kernel_ns);
+		put_ns(x.bpfvm_ns);
+		if (x.kernel_ns > 0 && x.bpfvm_ns > 0) {
+			printf(" %8.2f", x.bpfvm_ns / x.kernel_ns);
+			log_ratio += log(x.bpfvm_ns / x.kernel_ns);
+			ratios++;
+		} else {
+			printf(" %8s", "-");
+		}
+		printf("  %s", x.trusted ? "refuses, run trusted" : "verified");
+		if (have_kernel && !x.kernel_ok)
+			printf("; the kernel refuses it (%s): %s", strerror(-x.kernel.err),
+			       x.kernel.reason);
+		if (x.trusted)
+			printf("; bpfvm's verifier refuses: %s", x.refused);
+		if (wrong)
+			printf("; WRONG RESULT, not timed: %s", wrong);
+		printf("\n");
+		fflush(stdout);
+		if (have_kernel)
+			kernel_xdp_unload(&x.kernel);
+		bpfvm_object__destroy(x.obj);
+	}
+	xdp_overhead(have_kernel);
+	if (ratios)
+		printf("jit/kernel: geometric mean %.2f over %zu programs (<= 1.0: bpfvm's JIT no slower)\n",
+		       exp(log_ratio / (double)ratios), ratios);
+	return status;
+}
+
 static int cmp_bench(const void *a, const void *b)
 {
 	return strcmp(((const struct bench *)a)->name, ((const struct bench *)b)->name);
@@ -428,6 +754,7 @@ int main(int argc, char **argv)
 {
 	static struct bench bs[MAX_PROGS];
 	size_t n = 0;
+	int status;
 	struct bpfvm *vm;
 	cpu_set_t one;
 	DIR *d;
@@ -476,9 +803,8 @@ int main(int argc, char **argv)
 	printf("bpfvm benchmark: %zu programs, %d-byte input; ns per run in thread CPU time, "
 	       "median of %d measurements of ~%.2g s; every result checked against native\n\n",
 	       n, MEM_LEN, REPS, target_sec);
-	printf("%-12s %8s %11s %11s %8s %7s %11s %8s %11s %11s %8s\n", "program", "insns",
-	       "native ns", "interp ns", "ratio", "ns/insn", "checked ns", "ratio", "kernel ns",
-	       "jit ns", "ratio");
+	printf("%-12s %8s %11s %11s %8s %7s %11s %8s %11s %8s\n", "program", "insns",
+	       "native ns", "interp ns", "ratio", "ns/insn", "checked ns", "ratio", "jit ns", "ratio");
 	for (size_t i = 0; i < n; i++) {
 		struct bench *b = &bs[i];
 
@@ -494,8 +820,6 @@ int main(int argc, char **argv)
 			printf(" %7s", "-");
 		put_ns(b->ns[M_CHECKED]);
 		put_ratio(b->ns[M_CHECKED], b->ns[M_NATIVE]);
-		/* The kernel's column waits for its measurement: nothing to make up. */
-		printf(" %11s", "-");
 		put_ns(b->ns[M_JIT]);
 		put_ratio(b->ns[M_JIT], b->ns[M_NATIVE]);
 		printf("\n");
@@ -510,6 +834,8 @@ int main(int argc, char **argv)
 		print_means("jit", bs, n, M_JIT);
 	if (mode_on[M_JIT])
 		jit_compile_time(vm);
+	bench_vm = vm;
+	status = xdp_table(argv[1], bs, n);
 	bpfvm__destroy(vm);
-	return 0;
+	return status;
 }

@@ -8,9 +8,10 @@
  * ($SHARED/verifier-cases/kernel-selftests.jsonl, default ../shared), each
  * with the maps its fixups name; bounded loops (a counter to 100,000, the
  * same beyond the kernel's 1,000,000-instruction limit, nested loops); and
- * bpfvm's own benchmark programs in BENCH_DIR (NAME.bin, verified for
- * bpfvm_prog__run's convention, which the kernel has no program type for:
- * bpfvm's figures only).
+ * bpfvm's own benchmark programs as XDP programs (BENCH_DIR/xdp/NAME.o,
+ * bench/xdp_entry.c around bench/progs/NAME.c): bpfvm opens and loads the
+ * object as `bpfvm verify` does, the kernel through libbpf (kernel_xdp.c);
+ * their lines name both verdicts and instructions processed.
  *
  * bpfvm's time is the thread's CPU time around bpfvm_prog__verify; the
  * kernel's is the "verification time" its own log reports (log level
@@ -33,6 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpfvm/object.h>
+
+#include "kernel_xdp.h"
 #include "verifier_cases.h"
 
 #define REPS 5
@@ -322,35 +326,126 @@ static void loops(void)
 	one_program("nested loops, 100 x 1,000", nested, sizeof(nested) / sizeof(nested[0]), 0, NULL);
 }
 
-/* bpfvm's benchmark programs, for bpfvm_prog__run's convention: bpfvm only. */
+/*
+ * One benchmark program's XDP build (BENCH_DIR/xdp/NAME.o) in bpfvm, as
+ * `bpfvm verify` does it: the object opened and loaded (kernel_only, its
+ * programs as their sections' types), then its program verified REPS times.
+ */
+static void bpfvm_measure_object(const char *path, struct measure *m, char *why, size_t size)
+{
+	static char logbuf[1 << 16];
+	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
+	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .kernel_only = true);
+	struct bpfvm_object *obj;
+	struct bpfvm_program *p = NULL;
+	struct bpfvm_prog *prog = NULL;
+
+	logbuf[0] = '\0';
+	m->err = -EINVAL;
+	m->insns = 0;
+	m->us = 0;
+	obj = bpfvm_object__open_file(path, &oo);
+	if (!obj || bpfvm_object__load(obj) || !(p = bpfvm_object__next_program(obj, NULL)) ||
+	    !(prog = bpfvm_program__prog(p))) {
+		snprintf(why, size, "bpfvm cannot load it: %.*s", (int)strcspn(logbuf, "\n"),
+			 logbuf[0] ? logbuf : strerror(errno));
+		bpfvm_object__destroy(obj);
+		return;
+	}
+	m->us = 1e18;
+	for (int r = 0; r < REPS; r++) {
+		struct bpfvm_verify_stats st = { 0 };
+		const char *file, *text;
+		uint32_t line, col;
+		/* clang -g: BTF function info, as verify_util.c's cli_verify tells it */
+		uint32_t flags = bpfvm_program__source_line(p, 0, &file, &line, &col, &text)
+					 ? 0 : BPFVM_VERIFY_FUNC_INFO;
+		BPFVM_OPTS(bpfvm_verify_opts, vo, .stats = &st, .flags = flags, .log = &log);
+		double t;
+
+		logbuf[0] = '\0';
+		log.len = 0;
+		t = thread_us();
+		m->err = bpfvm_prog__verify(prog, &vo);
+		t = thread_us() - t;
+		m->insns = st.insns_processed;
+		if (t < m->us)
+			m->us = t;
+	}
+	if (m->err)
+		snprintf(why, size, "%.*s", (int)strcspn(logbuf, "\n"), logbuf[0] ? logbuf : strerror(-m->err));
+	bpfvm_object__destroy(obj);
+}
+
+/* The same object in the kernel (kernel_xdp.c): -1 when the kernel cannot be asked. */
+static int kernel_measure_object(const char *path, struct measure *m, char *why, size_t size)
+{
+	struct kernel_xdp k;
+	double best = 1e18;
+
+	for (int r = 0; r < REPS; r++) {
+		kernel_xdp_load(path, &k);
+		kernel_xdp_unload(&k);
+		if (k.err == -EPERM || !k.verify_us)
+			return -1;
+		if ((double)k.verify_us < best)
+			best = (double)k.verify_us;
+	}
+	m->err = k.err;
+	m->insns = k.insns;
+	m->us = best;
+	if (k.err)
+		snprintf(why, size, "%s", k.reason);
+	return 0;
+}
+
+/*
+ * bpfvm's benchmark programs (bench/progs), each as the XDP program
+ * BENCH_DIR/xdp/NAME.o: the same object verified by bpfvm and the kernel.
+ */
 static void bench_progs(const char *dir)
 {
-	static struct bpfvm_insn insns[MAX_INSNS];
-	struct dirent *de;
-	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent **names = NULL;
+	char xdp[4096];
+	int n;
 
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name), cnt;
-		char path[4096], name[80];
-		struct measure b;
-		struct row r = { name, 0, 0, 0, 0, 0, 0, 0 };
-		FILE *f;
-
-		if (len < 5 || strcmp(de->d_name + len - 4, ".bin"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!(f = fopen(path, "rb")))
-			continue;
-		cnt = fread(insns, sizeof(*insns), MAX_INSNS, f);
-		fclose(f);
-		bpfvm_measure(NULL, insns, cnt, BPFVM_VERIFY_MEM, 1500, &b);
-		snprintf(name, sizeof(name), "progs/%.*s: %s, %" PRIu64 " insns", (int)(len - 4),
-			 de->d_name, b.err ? "refused" : "accepted", b.insns);
-		add(&r, &b, NULL, false);
-		print_row(&r, NULL);
+	if (!dir)
+		return;
+	snprintf(xdp, sizeof(xdp), "%s/xdp", dir);
+	if ((n = scandir(xdp, &names, NULL, alphasort)) < 0) {
+		printf("  (no benchmark programs: %s: %s)\n", xdp, strerror(errno));
+		return;
 	}
-	if (d)
-		closedir(d);
+	for (int i = 0; i < n; i++) {
+		const char *f = names[i]->d_name;
+		size_t len = strlen(f);
+		char path[4096 + 256], name[128], note[128], bwhy[256] = "", kwhy[256] = "";
+		struct measure b, k;
+		struct row r = { name, 0, 0, 0, 0, 0, 0, 0 };
+		bool have_k;
+
+		if (len < 3 || strcmp(f + len - 2, ".o"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", xdp, f);
+		bpfvm_measure_object(path, &b, bwhy, sizeof(bwhy));
+		have_k = !kernel_measure_object(path, &k, kwhy, sizeof(kwhy));
+		snprintf(name, sizeof(name), "progs/%.*s", (int)(len - 2), f);
+		if (have_k)
+			snprintf(note, sizeof(note), "   bpfvm %s %" PRIu64 " insns, kernel %s %" PRIu64,
+				 b.err ? "refuses" : "accepts", b.insns, k.err ? "refuses" : "accepts", k.insns);
+		else
+			snprintf(note, sizeof(note), "   bpfvm %s %" PRIu64 " insns", b.err ? "refuses" : "accepts",
+				 b.insns);
+		add(&r, &b, &k, have_k);
+		print_row(&r, note);
+		if (bwhy[0])
+			printf("  %-44s bpfvm: %s\n", "", bwhy);
+		if (have_k && kwhy[0])
+			printf("  %-44s kernel: %s\n", "", kwhy);
+	}
+	while (n--)
+		free(names[n]);
+	free(names);
 }
 
 int main(int argc, char **argv)

@@ -5,7 +5,7 @@
  */
 #include "bench_prog.h"
 
-uint64_t bench_main(uint8_t *mem, uint64_t len)
+BENCH_MAIN uint64_t bench_main(uint8_t *mem, uint64_t len)
 {
 	uint64_t seed = len, acc = 0;
 	uint32_t h32 = 0x811c9dc5;

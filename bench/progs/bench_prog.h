@@ -36,6 +36,38 @@ static inline __attribute__((always_inline)) uint32_t load32(const uint8_t *p)
 	return *(const bench_u32a *)p;
 }
 
-uint64_t bench_main(uint8_t *mem, uint64_t len);
+/*
+ * bench_main's linkage.  Built alone (NAME.bin, NAME.so) it is the exported
+ * entry point; built into bench/xdp_entry.c (BENCH_XDP defined) it is
+ * inlined into the XDP program's entry, so that the kernel and bpfvm run
+ * one function over the packet, with no call in between.
+ */
+#ifdef BENCH_XDP
+#define BENCH_MAIN static inline __attribute__((always_inline))
+#else
+#define BENCH_MAIN
+BENCH_MAIN uint64_t bench_main(uint8_t *mem, uint64_t len);
+#endif
+
+/*
+ * Hide x's value from the compiler (libbpf's barrier_var): it must assume
+ * the empty asm changed it, so it cannot rewrite the code around x into a
+ * pattern the kernel's verifier explores badly.  No instruction emitted.
+ */
+#define bench_opaque(x) __asm__ volatile("" : "+r"(x))
+
+/*
+ * 1 when two bytes are equal, else 0, without a branch: the kernel's
+ * verifier follows both sides of every branch it cannot decide, and in a
+ * loop of hundreds of iterations that is more paths than it takes.  (A
+ * comparison in C is a branch in BPF, which has no set-on-condition.)
+ */
+static inline __attribute__((always_inline)) uint32_t bench_eq8(uint8_t a, uint8_t b)
+{
+	uint32_t diff = (uint32_t)(a ^ b); /* 0..255 */
+
+	bench_opaque(diff); /* else clang makes it a comparison again */
+	return (diff - 1) >> 31;
+}
 
 #endif

@@ -35,7 +35,7 @@ static NOINLINE uint64_t block(const uint8_t *p, uint64_t acc)
 	return spread(p, acc) ^ acc >> 3;
 }
 
-uint64_t bench_main(uint8_t *mem, uint64_t len)
+BENCH_MAIN uint64_t bench_main(uint8_t *mem, uint64_t len)
 {
 	uint64_t acc = len;
 

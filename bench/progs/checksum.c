@@ -15,7 +15,7 @@ static inline __attribute__((always_inline)) uint32_t fold16(uint64_t sum)
 	return (uint32_t)sum;
 }
 
-uint64_t bench_main(uint8_t *mem, uint64_t len)
+BENCH_MAIN uint64_t bench_main(uint8_t *mem, uint64_t len)
 {
 	uint64_t sum = 0, words = 0;
 	uint32_t ip = 0, a = 1, b = 0;

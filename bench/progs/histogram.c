@@ -4,7 +4,7 @@
  */
 #include "bench_prog.h"
 
-uint64_t bench_main(uint8_t *mem, uint64_t len)
+BENCH_MAIN uint64_t bench_main(uint8_t *mem, uint64_t len)
 {
 	uint32_t bins[64];
 	uint64_t acc = 0;

@@ -7,7 +7,7 @@
 
 enum { S_METHOD, S_TARGET, S_VERSION, S_NAME, S_VALUE, S_BODY };
 
-uint64_t bench_main(uint8_t *mem, uint64_t len)
+BENCH_MAIN uint64_t bench_main(uint8_t *mem, uint64_t len)
 {
 	uint32_t state = S_METHOD, lines = 0, headers = 0, upper = 0, spaces = 0;
 	uint32_t segments = 0, params = 0, bad = 0, words = 0, vowels = 0;

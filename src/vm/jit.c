@@ -286,6 +286,42 @@ const struct verifier_facts *vm_jit_facts(const struct bpfvm_prog *prog)
 	return prog->facts;
 }
 
+/*
+ * The loop heads worth aligning (JIT_ALIGN): padding before a head runs
+ * whenever the code before it falls into it.  That is once per entry for
+ * a loop's preheader, but every iteration of an enclosing loop when the
+ * head lies inside one (the continue targets of a state machine, an inner
+ * loop's head): those heads stay where they fall, unless nothing falls in.
+ */
+static void mark_aligned_heads(const struct bpfvm_prog *prog, uint8_t *t)
+{
+	for (uint32_t h = 0; h < prog->cnt; h++) {
+		bool falls = false, enclosed = false;
+		uint32_t prev = h ? h - 1 : 0;
+
+		if (!(t[h] & JIT_LOOP_HEAD))
+			continue;
+		if (h && prog->ops[prev] == ISA_OP_INVALID && prev)
+			prev--; /* lddw's second slot */
+		if (h && !(t[h] & JIT_FUNC_START)) {
+			uint8_t form = isa_ops[prog->ops[prev]].form;
+
+			falls = form != F_JA && form != F_JA32 && form != F_EXIT;
+		}
+		/* a back edge j -> h2 around h - 1 and h */
+		for (uint32_t j = h; falls && !enclosed && j < prog->cnt; j++) {
+			int64_t to;
+
+			if (prog->ops[j] == ISA_OP_INVALID || !isa_op_is_jump(prog->ops[j]))
+				continue;
+			to = isa_jump_target(&prog->insns[j], j);
+			enclosed = to < h && to <= j;
+		}
+		if (!enclosed)
+			t[h] |= JIT_ALIGN;
+	}
+}
+
 /* Slots a jump lands on (JIT_TARGET), and the heads of loops (JIT_LOOP_HEAD). */
 static uint8_t *jump_targets(const struct bpfvm_prog *prog)
 {
@@ -300,7 +336,9 @@ static uint8_t *jump_targets(const struct bpfvm_prog *prog)
 		t[to] |= JIT_TARGET | (to <= i ? JIT_LOOP_HEAD : 0);
 	}
 	for (uint32_t f = 0; t && f < prog->nfuncs; f++)
-		t[prog->funcs[f].start] |= JIT_TARGET;
+		t[prog->funcs[f].start] |= JIT_TARGET | JIT_FUNC_START;
+	if (t)
+		mark_aligned_heads(prog, t);
 	return t;
 }
 

@@ -123,7 +123,7 @@ struct jit_ctx {
 	size_t nstubs, capstubs;
 	uint32_t cur;        /* the slot being emitted */
 	bool in_insn;        /* cur is meaningful */
-	const uint8_t *is_target; /* per slot: JIT_TARGET, JIT_LOOP_HEAD */
+	const uint8_t *is_target; /* per slot: JIT_TARGET, JIT_LOOP_HEAD, JIT_ALIGN, ... */
 	uint32_t features;   /* enum vm_jit_feature */
 	bool blind;          /* BPFVM_PROG_JIT_BLIND */
 	const struct verifier_facts *facts; /* see vm_jit_facts; NULL: none to use */
@@ -132,7 +132,9 @@ struct jit_ctx {
 
 enum {
 	JIT_TARGET = 1,     /* a jump lands here: nothing fuses into it */
-	JIT_LOOP_HEAD = 2,  /* a jump back lands here: worth aligning */
+	JIT_LOOP_HEAD = 2,  /* a jump back lands here */
+	JIT_ALIGN = 4,      /* a loop head worth aligning (jit.c) */
+	JIT_FUNC_START = 8, /* a function starts here */
 };
 
 static inline uint32_t jit_lbl_func(const struct jit_ctx *c, uint32_t f)

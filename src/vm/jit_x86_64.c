@@ -1076,16 +1076,40 @@ static bool fusable(const struct jit_ctx *c, uint32_t i, uint32_t end)
 }
 
 /*
+ * An ALU operation with a constant, then == 0 or != 0 of its result at
+ * the same width: x86's operation sets the flags the test needs (a loop
+ * counting down, a mask tested).  Its group-1 code, or -1.
+ */
+static int flags_for_zero_test(enum isa_op alu, enum isa_op jmp, int32_t jmp_imm)
+{
+	static const struct { enum isa_op op64, op32; int g1; } ops[] = {
+		{ ISA_OP_ADD64_K, ISA_OP_ADD32_K, G1_ADD }, { ISA_OP_SUB64_K, ISA_OP_SUB32_K, G1_SUB },
+		{ ISA_OP_AND64_K, ISA_OP_AND32_K, G1_AND }, { ISA_OP_OR64_K, ISA_OP_OR32_K, G1_OR },
+		{ ISA_OP_XOR64_K, ISA_OP_XOR32_K, G1_XOR },
+	};
+
+	if (jmp_imm != 0)
+		return -1;
+	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		if (alu == ops[k].op64 && (jmp == ISA_OP_JEQ64_K || jmp == ISA_OP_JNE64_K))
+			return ops[k].g1;
+		if (alu == ops[k].op32 && (jmp == ISA_OP_JEQ32_K || jmp == ISA_OP_JNE32_K))
+			return ops[k].g1;
+	}
+	return -1;
+}
+
+/*
  * Sequences clang emits where x86 needs one instruction: zero- and
- * sign-extension as a pair of shifts, and address arithmetic as a move
- * and additions.  Returns the slots the code covers, 0 when none applies.
+ * sign-extension as a pair of shifts, address arithmetic as a move and
+ * additions, an operation and a test of its result.  Returns the slots the code covers, 0 when none applies.
  * Blinded programs keep their immediates out of lea displacements.
  */
 static uint32_t emit_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
 {
 	const struct bpfvm_insn *in = &c->prog->insns[i];
 	const uint16_t *ops = c->prog->ops;
-	int dst = regmap[in->dst_reg], src = regmap[in->src_reg];
+	int dst = regmap[in->dst_reg], src = regmap[in->src_reg], g1;
 
 	if (c->blind || !fusable(c, i + 1, end) || in[1].dst_reg != in->dst_reg)
 		return 0;
@@ -1095,6 +1119,14 @@ static uint32_t emit_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
 			mov_rr(c, false, dst, dst);
 		else
 			op_rr(c, X_W, 0x63, dst, dst); /* movsxd */
+		return 2;
+	}
+	if ((g1 = flags_for_zero_test(ops[i], ops[i + 1], in[1].imm)) >= 0) {
+		uint32_t target = (uint32_t)((int64_t)i + 2 + in[1].off);
+
+		alu_ri(c, BPFVM_CLASS(in->code) == BPFVM_ALU64, g1, dst, in->imm);
+		if (target != i + 2)
+			jump(c, jcc_of[BPFVM_OP(in[1].code) >> 4], target);
 		return 2;
 	}
 	if (ops[i] != ISA_OP_MOV64_X)
@@ -1274,7 +1306,7 @@ int jit_arch_emit(struct jit_ctx *c)
 				return c->err;
 			c->cur = i;
 			c->in_insn = true;
-			if (c->is_target[i] & JIT_LOOP_HEAD)
+			if (c->is_target[i] & JIT_ALIGN)
 				align_loop_head(c);
 			jit_place(c, i);
 			if (prog->ops[i] == ISA_OP_INVALID || emit_from_facts(c, i, &dead))

@@ -6,7 +6,10 @@
  * a helper call with bad arguments: an accepted program that stops with
  * an error is a verifier bug, and the target aborts with both logs.  An
  * accepted program then also runs unchecked, as bpfvm runs verified
- * programs, under AddressSanitizer.
+ * programs, under AddressSanitizer, and, when it touches no map or helper
+ * (so that every run gives the same answer), in the JIT, which builds on
+ * the verifier's facts (constants, dead code): its r0 and memory must be
+ * the checked run's.
  *
  * Random bytes seldom make a program that gets past the first instruction,
  * so most inputs are read as a recipe instead: each few bytes choose one
@@ -43,14 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* With FUZZ_VERIFIER_STATS set, how many inputs got how far (printed at exit). */
 static struct {
-	unsigned long inputs, built, accepted, ran, long_loops;
+	unsigned long inputs, built, accepted, ran, long_loops, jit_compared;
 } stats;
 
 static void print_stats(void)
 {
 	fprintf(stderr, "fuzz_verifier: %lu inputs, %lu built, %lu accepted, %lu ran clean, "
-			"%lu stopped at the run's instruction limit\n",
-		stats.inputs, stats.built, stats.accepted, stats.ran, stats.long_loops);
+			"%lu stopped at the run's instruction limit, %lu pure ones the same in the "
+			"JIT\n",
+		stats.inputs, stats.built, stats.accepted, stats.ran, stats.long_loops,
+		stats.jit_compared);
 }
 
 enum conv { CONV_MEM, CONV_SOCKET, CONV_XDP, CONV_TC, CONV_COUNT };
@@ -301,14 +306,25 @@ static void link_function(struct bpfvm_insn *out, size_t main_end, size_t func)
  * second function follows, which main may call or pass to bpf_loop; it
  * ends with r0 = 0 or 1 (a valid callback result) and exit.
  */
-static size_t generate(const uint8_t *data, size_t size, enum conv conv, struct bpfvm_insn *out)
+/*
+ * The program an input's recipe makes; *stack_written tells that it begins
+ * by zeroing its whole stack (and calls no function, whose frame it could
+ * not), so that no run of it reads what an earlier one left there.
+ */
+static size_t generate(const uint8_t *data, size_t size, enum conv conv, struct bpfvm_insn *out,
+		       bool *stack_written)
 {
 	struct gen g = { data, data + size, out, 0, MAX_SLOTS - 2, false };
 	size_t main_end, func;
+	uint8_t first;
 
-	g.calls = take(&g) & 1;
+	first = take(&g);
+	g.calls = first & 1;
 	if (g.calls)
 		g.cap = MAX_SLOTS / 2;
+	*stack_written = !g.calls && (first & 2);
+	for (int off = -8; *stack_written && off >= -512; off -= 8) /* nothing reads garbage */
+		emit(&g, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)off, 0);
 	while (g.p < g.end && g.n < g.cap)
 		gen_one(&g, conv);
 	emit(&g, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
@@ -372,31 +388,72 @@ static _Noreturn void unsound(struct bpfvm_prog *prog, enum conv conv, const cha
 	abort();
 }
 
-/* Run an accepted program; any error but the instruction limit is a verifier bug. */
-static void run_accepted(struct bpfvm_prog *prog, enum conv conv, const uint8_t *data, size_t size)
+/*
+ * Does every run of the program give the same answer?  It touches nothing
+ * that outlives a run (maps, helpers), reads no stack it did not write (a
+ * privileged program may, and gets what is there), and lets no stack
+ * address out (each engine has its own stack): r10 is only the base of
+ * loads and stores.  Then the JIT, building on the verifier's facts
+ * (constants, dead code), must give the checked run's answer.
+ * stack_written: the program zeroes its stack first.
+ */
+static bool is_pure(const struct bpfvm_insn *insns, size_t cnt, bool stack_written)
+{
+	if (!stack_written)
+		return false;
+	for (size_t i = 0; i < cnt; i++) {
+		uint8_t code = insns[i].code, cls = BPF_CLASS(code);
+		bool base_only = (cls == BPF_LDX && insns[i].dst_reg != BPF_REG_10) ||
+				 ((cls == BPF_ST || cls == BPF_STX) && insns[i].src_reg != BPF_REG_10);
+
+		if (code == (BPF_JMP | BPF_CALL))
+			return false;
+		if (code == (BPF_LD | BPF_DW | BPF_IMM) && insns[i].src_reg)
+			return false;
+		if (!base_only && (insns[i].dst_reg == BPF_REG_10 || insns[i].src_reg == BPF_REG_10))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Run an accepted program checked, unchecked and (pure programs) in the
+ * JIT; any error but the instruction limit is a verifier bug, and so is a
+ * JIT answer other than the checked run's.
+ */
+static void run_accepted(struct bpfvm_prog *prog, enum conv conv, const uint8_t *data, size_t size,
+			 bool pure)
 {
 	static char rbuf[4096];
 	struct bpfvm_log rlog = { rbuf, sizeof(rbuf), 0 };
-	uint8_t *mem = calloc(1, MEM_SIZE), pkt[PKT_SIZE];
+	uint8_t *mem = calloc(1, MEM_SIZE), *first = calloc(1, MEM_SIZE), pkt[PKT_SIZE];
+	uint64_t r0 = 0, first_r0 = 0;
 	int err;
 
-	if (!mem)
+	if (!mem || !first)
 		abort();
-	memcpy(mem, data, size < MEM_SIZE ? size : MEM_SIZE);
-	memset(pkt, 0, sizeof(pkt));
-	memcpy(pkt, data, size < PKT_SIZE ? size : PKT_SIZE);
-	for (int pass = 0; pass < 2; pass++) {
-		enum bpfvm_exec mode = pass ? BPFVM_EXEC_UNCHECKED : BPFVM_EXEC_CHECKED;
+	for (int pass = 0; pass < (pure ? 3 : 2); pass++) {
+		enum bpfvm_exec mode = pass == 2 ? BPFVM_EXEC_JIT
+				       : pass  ? BPFVM_EXEC_UNCHECKED : BPFVM_EXEC_CHECKED;
+		uint8_t *out = conv == CONV_MEM ? mem : pkt;
+		size_t out_size = conv == CONV_MEM ? MEM_SIZE : PKT_SIZE;
 
+		memset(mem, 0, MEM_SIZE);
+		memcpy(mem, data, size < MEM_SIZE ? size : MEM_SIZE);
+		memset(pkt, 0, sizeof(pkt));
+		memcpy(pkt, data, size < PKT_SIZE ? size : PKT_SIZE);
 		bpfvm_log__reset(&rlog);
 		if (conv == CONV_MEM) {
 			BPFVM_OPTS(bpfvm_run_opts, ro, .mode = mode, .insn_limit = INSN_LIMIT,
 				   .log = &rlog);
 			err = bpfvm_prog__run(prog, mem, MEM_SIZE, &ro);
+			r0 = ro.retval;
 		} else {
 			BPFVM_OPTS(bpfvm_test_run_opts, to, .data_in = pkt, .data_size_in = PKT_SIZE,
-				   .mode = mode, .insn_limit = INSN_LIMIT, .log = &rlog);
+				   .data_out = pkt, .data_size_out = PKT_SIZE, .mode = mode,
+				   .insn_limit = INSN_LIMIT, .log = &rlog);
 			err = bpfvm_prog__test_run(prog, &to);
+			r0 = to.retval;
 		}
 		if (err == -E2BIG && !pass) {
 			stats.long_loops++;
@@ -404,11 +461,22 @@ static void run_accepted(struct bpfvm_prog *prog, enum conv conv, const uint8_t 
 		}
 		if (err)
 			unsound(prog, conv,
-				pass ? "the unchecked run refused" : "faults in the checked interpreter",
+				pass == 2 ? "the JIT refused" : pass ? "the unchecked run refused"
+								     : "faults in the checked interpreter",
 				rbuf);
-		stats.ran += pass;
+		if (pass == 0) {
+			first_r0 = r0;
+			memcpy(first, out, out_size);
+		} else if (pass == 2) {
+			if (r0 != first_r0 || memcmp(first, out, out_size))
+				unsound(prog, conv, "the JIT, on the verifier's facts, runs "
+						    "differently from the checked interpreter", rbuf);
+			stats.jit_compared++;
+		}
+		stats.ran += pass == 1;
 	}
 	free(mem);
+	free(first);
 }
 
 /* With FUZZ_VERIFIER_LOG set (replaying one input), the verifier's full log. */
@@ -441,6 +509,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bpfvm *vm;
 	struct bpfvm_prog *prog;
 	size_t cnt;
+	bool stack_written = false;
 
 	if (!stats.inputs++ && getenv("FUZZ_VERIFIER_STATS"))
 		atexit(print_stats);
@@ -453,7 +522,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		memcpy(insns, data + 1, cnt * sizeof(struct bpfvm_insn));
 	} else {
-		cnt = generate(data + 1, size - 1, conv, insns);
+		cnt = generate(data + 1, size - 1, conv, insns, &stack_written);
 	}
 	vm = bpfvm__new(NULL);
 	if (!vm)
@@ -474,7 +543,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			print_log(prog, conv);
 		if (bpfvm_prog__verify(prog, &vo) == 0) {
 			stats.accepted++;
-			run_accepted(prog, conv, data, size);
+			run_accepted(prog, conv, data, size,
+				     conv == CONV_MEM && is_pure(insns, cnt, stack_written));
 		}
 	}
 	bpfvm__destroy(vm);

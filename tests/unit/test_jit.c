@@ -869,6 +869,43 @@ TEST(map_lookups)
 	}
 }
 
+/*
+ * An ALU operation with a constant, then == 0 / != 0 of its result: the
+ * JIT leaves the flags of the operation to the jump.  Results that are
+ * zero, zero in the low half only (64-bit: not zero), and wrap-arounds;
+ * both widths, every operation that fuses, and a jump landing between.
+ */
+TEST(operation_then_zero_test)
+{
+	static const uint8_t alus[] = { BPFVM_ADD, BPFVM_SUB, BPFVM_AND, BPFVM_OR, BPFVM_XOR };
+	static const int32_t ks[] = { 0, 1, -1, 0x7fffffff, INT32_MIN, 0x100, -0x100 };
+	static const uint64_t starts[] = { 0, 1, (uint64_t)-1, 0xffffffffull, 0x100000000ull,
+					   0xffffffff00000001ull, 0x80000000ull, 0xff00ull };
+
+	fill_input(9);
+	begin(3, 4);
+	for (size_t a = 0; a < sizeof(alus); a++) {
+		for (size_t k = 0; k < sizeof(ks) / sizeof(ks[0]); k++) {
+			for (size_t v = 0; v < sizeof(starts) / sizeof(starts[0]); v++) {
+				bool w64 = (a + k + v) % 2, jne = (k + v) % 3 == 0;
+
+				ld64(3, starts[v]);
+				if ((a + v) % 4 == 1) /* a jump landing on the test: no fusion there */
+					emit(BPFVM_JMP_IMM(BPFVM_JEQ, 4, 12345, 1));
+				emit(w64 ? BPFVM_ALU64_IMM(alus[a], 3, ks[k])
+					 : BPFVM_ALU32_IMM(alus[a], 3, ks[k]));
+				emit(BPFVM_RAW_INSN((w64 ? BPFVM_JMP : BPFVM_JMP32) |
+							    (jne ? BPFVM_JNE : BPFVM_JEQ) | BPFVM_K,
+						    3, 0, 1, 0));
+				emit(BPFVM_ALU64_IMM(BPFVM_ADD, 3, 1000));
+				save(3);
+			}
+		}
+	}
+	finish();
+	compare_all("operation then zero test");
+}
+
 /* A per-CPU array's inline lookup reads the slot of the CPU the run is on. */
 static uint64_t percpu_slot(enum bpfvm_exec mode, uint32_t value_size, uint32_t entries)
 {
