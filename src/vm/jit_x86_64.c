@@ -1076,6 +1076,36 @@ static bool fusable(const struct jit_ctx *c, uint32_t i, uint32_t end)
 }
 
 /*
+ * Does register reg hold a zero-extended 32-bit value when slot i starts,
+ * because the instruction before it, which every path to i runs last,
+ * wrote it so (a 32-bit operation, a load narrower than 64 bits)?  Then
+ * clang's <<32 >>32 has nothing to clear.
+ */
+static bool upper_half_zero(const struct jit_ctx *c, uint32_t i, uint8_t reg)
+{
+	const struct bpfvm_prog *prog = c->prog;
+	const struct bpfvm_insn *prev;
+	enum isa_op op;
+
+	if (i == 0 || c->is_target[i] || prog->ops[i - 1] == ISA_OP_INVALID)
+		return false;
+	prev = &prog->insns[i - 1];
+	op = (enum isa_op)prog->ops[i - 1];
+	if (prev->dst_reg != reg)
+		return false;
+	switch (isa_ops[op].form) {
+	case F_ALU_K: case F_ALU_X: case F_NEG:
+		return BPFVM_CLASS(prev->code) == BPFVM_ALU;
+	case F_END: /* le/be 16 and 32 clear the rest; bswap (ALU64) and 64-bit ones do not */
+		return BPFVM_CLASS(prev->code) == BPFVM_ALU && prev->imm < 64;
+	case F_LDX:
+		return BPFVM_MODE(prev->code) == BPFVM_MEM && BPFVM_SIZE(prev->code) != BPFVM_DW;
+	default:
+		return false;
+	}
+}
+
+/*
  * An ALU operation with a constant, then == 0 or != 0 of its result at
  * the same width: x86's operation sets the flags the test needs (a loop
  * counting down, a mask tested).  Its group-1 code, or -1.
@@ -1115,11 +1145,18 @@ static uint32_t emit_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
 		return 0;
 	if (ops[i] == ISA_OP_LSH64_K && in->imm == 32 && in[1].imm == 32 &&
 	    (ops[i + 1] == ISA_OP_RSH64_K || ops[i + 1] == ISA_OP_ARSH64_K)) {
-		if (ops[i + 1] == ISA_OP_RSH64_K)
-			mov_rr(c, false, dst, dst);
-		else
+		if (ops[i + 1] == ISA_OP_ARSH64_K)
 			op_rr(c, X_W, 0x63, dst, dst); /* movsxd */
+		else if (!upper_half_zero(c, i, in->dst_reg))
+			mov_rr(c, false, dst, dst);
 		return 2;
+	}
+	/* r = s; r <<= 32; r >>= 32: one 32-bit move */
+	if (ops[i] == ISA_OP_MOV64_X && ops[i + 1] == ISA_OP_LSH64_K && in[1].imm == 32 &&
+	    fusable(c, i + 2, end) && ops[i + 2] == ISA_OP_RSH64_K && in[2].imm == 32 &&
+	    in[2].dst_reg == in->dst_reg) {
+		mov_rr(c, false, dst, src);
+		return 3;
 	}
 	if ((g1 = flags_for_zero_test(ops[i], ops[i + 1], in[1].imm)) >= 0) {
 		uint32_t target = (uint32_t)((int64_t)i + 2 + in[1].off);

@@ -40,6 +40,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <linux/bpf.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -950,12 +951,53 @@ static bool compare_bpfvm(struct diff *d, const struct pair *p, uint64_t idx, ui
 	return compare_verified(d, p, idx, kret, kout, report) && same;
 }
 
+/* The program being compared, for a crash report (the handler below). */
+static volatile sig_atomic_t crash_seed_hi, crash_seed_lo, crash_idx_hi, crash_idx_lo;
+
+static struct sigaction crash_prev[NSIG];
+
+/*
+ * A crash (a verifier or JIT bug taken for a fact, say) names the program,
+ * so that BPFVM_DIFF_SEED and BPFVM_DIFF_FIRST reproduce it; then the
+ * handler before this one (AddressSanitizer's, or the default) takes the
+ * fault again when the instruction re-executes.
+ */
+static void report_crash(int sig)
+{
+	char msg[160];
+	int n = snprintf(msg, sizeof(msg),
+			 "FAIL kernel_diff: signal %d on program %" PRIu64 " of BPFVM_DIFF_SEED=0x%016"
+			 PRIx64 "\n", sig,
+			 (uint64_t)(uint32_t)crash_idx_hi << 32 | (uint32_t)crash_idx_lo,
+			 (uint64_t)(uint32_t)crash_seed_hi << 32 | (uint32_t)crash_seed_lo);
+
+	if (n > 0 && write(STDOUT_FILENO, msg, (size_t)n) < 0)
+		_exit(128 + sig);
+	sigaction(sig, &crash_prev[sig], NULL);
+}
+
+static void catch_crashes(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGILL, SIGBUS, SIGFPE };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = report_crash;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, &crash_prev[sigs[i]]);
+}
+
 static void diff_one(struct diff *d, struct pair *p, uint64_t idx)
 {
 	uint8_t kout[PKT_LEN];
 	uint32_t kret = 0;
 	int fd, err;
 
+	crash_seed_hi = (sig_atomic_t)(uint32_t)(d->seed >> 32);
+	crash_seed_lo = (sig_atomic_t)(uint32_t)d->seed;
+	crash_idx_hi = (sig_atomic_t)(uint32_t)(idx >> 32);
+	crash_idx_lo = (sig_atomic_t)(uint32_t)idx;
 	build_pair(p, d->seed, idx);
 	d->st.programs++;
 	d->st.ptr_uses[p->g.ptr]++;
@@ -1275,6 +1317,7 @@ TEST(kernel_diff)
 	       d->seed, first, first + count - 1);
 	fflush(stdout);
 	t0 = now_s();
+	catch_crashes();
 	/* A kernel that cannot run programs at all fails once, not 200000 times. */
 	for (uint64_t i = first; i < first + count && d->st.errors < 10; i++)
 		diff_one(d, p, i);

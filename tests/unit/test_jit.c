@@ -906,6 +906,50 @@ TEST(operation_then_zero_test)
 	compare_all("operation then zero test");
 }
 
+/*
+ * clang's zero-extension (<<32 >>32) after what already left the upper
+ * half zero (32-bit operations, narrow loads: the JIT emits nothing) and
+ * after what did not (64-bit operations, sign-extending loads, 64-bit byte
+ * swaps, a jump landing in between), and a move fused into it.
+ */
+TEST(zero_extension_after_32_bit_results)
+{
+	const struct bpfvm_insn producers[] = {
+		BPFVM_ALU32_IMM(BPFVM_ADD, 3, -5), BPFVM_ALU32_IMM(BPFVM_LSH, 3, 0),
+		BPFVM_ALU32_IMM(BPFVM_MOV, 3, -1), BPFVM_ALU32_REG(BPFVM_MUL, 3, 4),
+		BPFVM_RAW_INSN(BPFVM_ALU | BPFVM_NEG, 3, 0, 0, 0),
+		BPFVM_RAW_INSN(BPFVM_ALU | BPFVM_END | BPFVM_TO_BE, 3, 0, 0, 32),
+		BPFVM_RAW_INSN(BPFVM_ALU | BPFVM_END | BPFVM_TO_BE, 3, 0, 0, 64),
+		BPFVM_RAW_INSN(BPFVM_ALU64 | BPFVM_END, 3, 0, 0, 32),
+		BPFVM_LDX_MEM(BPFVM_W, 3, 1, 8), BPFVM_LDX_MEM(BPFVM_B, 3, 1, 9),
+		BPFVM_RAW_INSN(BPFVM_LDX | BPFVM_MEMSX | BPFVM_W, 3, 1, 12, 0),
+		BPFVM_ALU64_IMM(BPFVM_ADD, 3, -5), BPFVM_ALU64_REG(BPFVM_MOV, 3, 4),
+	};
+
+	fill_input(11);
+	begin(3, 4);
+	emit(BPFVM_MOV64_REG(1, pb.base));
+	for (size_t p = 0; p < sizeof(producers) / sizeof(producers[0]); p++) {
+		for (int landing = 0; landing <= 1; landing++) {
+			ld64(3, 0xfedcba9876543210ull);
+			ld64(4, 0x8000000180000003ull);
+			if (landing) /* taken: r3 arrives 64 bits wide, the producer skipped */
+				emit(BPFVM_JMP_IMM(BPFVM_JNE, 4, 0, 1));
+			emit(producers[p]);
+			emit(BPFVM_ALU64_IMM(BPFVM_LSH, 3, 32));
+			emit(BPFVM_ALU64_IMM(BPFVM_RSH, 3, 32));
+			save(3);
+		}
+		/* r3 = r4; r3 <<= 32; r3 >>= 32 */
+		emit(BPFVM_MOV64_REG(3, 4));
+		emit(BPFVM_ALU64_IMM(BPFVM_LSH, 3, 32));
+		emit(BPFVM_ALU64_IMM(BPFVM_RSH, 3, 32));
+		save(3);
+	}
+	finish();
+	compare_all("zero-extension after 32-bit results");
+}
+
 /* A per-CPU array's inline lookup reads the slot of the CPU the run is on. */
 static uint64_t percpu_slot(enum bpfvm_exec mode, uint32_t value_size, uint32_t entries)
 {
