@@ -577,6 +577,13 @@ void vm_jit_fault(struct bpfvm_run_ctx *run, uint32_t kind, uint32_t idx, uint64
 		run->fault_msg[0] = '\0';
 		return;
 	}
+	if (kind == VM_JIT_FAULT_DEAD) {
+		/* a wrong fact must end the run, never the process that embeds bpfvm */
+		log_printf(run->log, "reached code the verifier found unreachable: a bug of "
+				     "bpfvm's verifier; the run is stopped\n");
+		run->fault = -EFAULT;
+		return;
+	}
 	if (kind == VM_JIT_FAULT_DEPTH)
 		log_printf(run->log, "the call stack of %u frames is too deep !\n",
 			   BPFVM_MAX_CALL_FRAMES + 1);

@@ -214,6 +214,7 @@ enum vm_jit_fault_kind {
 	VM_JIT_FAULT_DEPTH = 1,  /* a call past the 8th frame */
 	VM_JIT_FAULT_CALLX = 2,  /* callx to neither a helper nor a function */
 	VM_JIT_FAULT_HELPER = 3, /* a helper set run->fault (a callback of it faulted) */
+	VM_JIT_FAULT_DEAD = 4,   /* code the verifier found unreachable was reached */
 };
 
 /* Where a tail call goes (the target's entry), or NULL to fall through. */

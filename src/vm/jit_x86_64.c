@@ -1006,7 +1006,8 @@ static int emit_lddw(struct jit_ctx *c, const struct bpfvm_insn *in, uint32_t i)
 
 /*
  * What the verifier proved (jit_fact): code no path runs is left out (one
- * ud2 stands for a run of it, should the proof ever be wrong), and an
+ * jump to a fault stands for a run of it: should the proof ever be wrong,
+ * the run stops with an error, the process goes on), and an
  * operation whose result is always the same constant becomes a move of it
  * (a division by a register, say).  Returns true when that replaces the
  * instruction's code.
@@ -1022,10 +1023,8 @@ static bool emit_from_facts(struct jit_ctx *c, uint32_t i, bool *dead_before)
 	if (!f)
 		return false;
 	if (!(f->flags & FACT_SEEN)) {
-		if (!was_dead) {
-			b1(c, 0x0f);
-			b1(c, 0x0b);
-		}
+		if (!was_dead) /* a run that gets here stops with an error, as a fault */
+			jump_stub(c, CC_JMP, VM_JIT_FAULT_DEAD, NO_REG);
 		*dead_before = true;
 		return true;
 	}

@@ -273,11 +273,15 @@ static inline void call_abs(struct jit_ctx *c, uintptr_t fn)
 	op_rr(c, 0, 0xff, 2, RAX);
 }
 
-/* A jcc to a stub that reports a fault of this instruction. */
+/* A jcc (or jmp, cc = CC_JMP) to a stub that reports a fault of this instruction. */
 static inline void jump_stub(struct jit_ctx *c, int cc, uint8_t kind, uint8_t reg)
 {
-	b1(c, 0x0f);
-	b1(c, (uint8_t)(0x80 | cc));
+	if (cc == CC_JMP) {
+		b1(c, 0xe9);
+	} else {
+		b1(c, 0x0f);
+		b1(c, (uint8_t)(0x80 | cc));
+	}
 	jit_stub(c, (uint32_t)c->len, kind, reg);
 	b4(c, 0);
 }

@@ -17,6 +17,7 @@
 
 #include "isa/opcode.h"
 #include "vm/jit.h"
+#include "verifier/facts.h"
 #include "vm/vm.h"
 
 #include "test.h"
@@ -1197,8 +1198,8 @@ TEST(uses_what_the_verifier_proved)
 		CHECK_EQ_INT(bpfvm_prog__run(prog, mem, sizeof(mem), &ropts), 0);
 		CHECK_EQ_U64(ropts.retval, 6);
 		CHECK_EQ_INT(bpfvm_prog__jit_code(prog, &code, &sizes[verified]), 0);
-		if (verified) /* the unreachable tail is one ud2 */
-			CHECK(bpfvm_prog__jit_insn_offset(prog, 11) - bpfvm_prog__jit_insn_offset(prog, 9) == 2);
+		if (verified) /* the unreachable tail is one jump to a fault stub */
+			CHECK(bpfvm_prog__jit_insn_offset(prog, 11) - bpfvm_prog__jit_insn_offset(prog, 9) == 5);
 		if (test_failed_now)
 			printf("     ... %s\n", msg);
 		bpfvm__destroy(vm);
@@ -1251,6 +1252,45 @@ TEST(constants_after_pruning_are_not_facts)
 			printf("     ... %s\n", msg);
 		bpfvm__destroy(vm);
 	}
+}
+
+/*
+ * Should a fact ever be wrong (code the verifier found unreachable runs
+ * after all), the JIT's run stops with an error naming the instruction;
+ * the process that embeds bpfvm goes on.  The fact is made wrong here by
+ * hand, as only a verifier bug could make it.
+ */
+TEST(reaching_dead_code_is_an_error_not_a_crash)
+{
+	struct bpfvm_insn insns[] = {
+		BPFVM_LDX_MEM(BPFVM_B, 2, 1, 0),
+		BPFVM_MOV64_IMM(0, 1),
+		BPFVM_JMP_IMM(BPFVM_JEQ, 2, 0, 1),
+		BPFVM_MOV64_IMM(0, 2),
+		BPFVM_EXIT_INSN(),
+	};
+	struct bpfvm *vm = new_vm();
+	char msg[2048] = "";
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "deadcode", .log = &log);
+	BPFVM_OPTS(bpfvm_verify_opts, vopts, .flags = BPFVM_VERIFY_MEM, .mem_size = 16, .log = &log);
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = BPFVM_EXEC_JIT, .log = &log);
+	struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, 5, &popts);
+	uint8_t mem[16] = { 1 };
+
+	CHECK(prog != NULL);
+	CHECK_EQ_INT(bpfvm_prog__verify(prog, &vopts), 0);
+	CHECK(prog->facts && (prog->facts->f[3].flags & FACT_SEEN));
+	prog->facts->f[3].flags &= (uint8_t)~FACT_SEEN; /* a wrong proof */
+	msg[0] = '\0';
+	log.len = 0;
+	CHECK_EQ_INT(bpfvm_prog__run(prog, mem, sizeof(mem), &ropts), -EFAULT);
+	CHECK_CONTAINS(msg, "deadcode: instruction 3 (r0 = 0x2): reached code the verifier found "
+			    "unreachable");
+	mem[0] = 0; /* the path that skips it still runs */
+	CHECK_EQ_INT(bpfvm_prog__run(prog, mem, sizeof(mem), &ropts), 0);
+	CHECK_EQ_U64(ropts.retval, 1);
+	bpfvm__destroy(vm);
 }
 
 /* ---- division by a constant: the magic numbers, exhaustively over divisors ------------ */
