@@ -22,6 +22,7 @@ struct run_args {
 	const char *mem_out;
 	uint64_t repeat;
 	uint64_t insn_limit;
+	const char *license;  /* --license: as an object's "license" section (GPL-only helpers) */
 	const char *program;
 };
 
@@ -42,7 +43,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "checked", no_argument, NULL, 'c' },
 		{ "mem", required_argument, NULL, 'm' }, { "mem-out", required_argument, NULL, 'o' },
 		{ "repeat", required_argument, NULL, 'n' },
-		{ "insn-limit", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 },
+		{ "insn-limit", required_argument, NULL, 'l' },
+		{ "license", required_argument, NULL, 'L' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -57,6 +59,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'r': a->raw = 1; break;
 		case 'm': a->mem_path = optarg; break;
 		case 'o': a->mem_out = optarg; break;
+		case 'L': a->license = optarg; break;
 		case 'n':
 			if (parse_u64(optarg, &a->repeat) || !a->repeat) {
 				fprintf(stderr, "bpfvm run: --repeat takes a positive number, not '%s'\n", optarg);
@@ -144,7 +147,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = a.program, .log = &log,
-		   .flags = a.trusted ? BPFVM_PROG_TRUSTED : 0);
+		   .flags = a.trusted ? BPFVM_PROG_TRUSTED : 0, .license = a.license);
 	prog = bpfvm_prog__new(vm, insns, cnt, &popts);
 	if (!prog) {
 		fprintf(stderr, "bpfvm: %s: %s", a.program, logbuf);

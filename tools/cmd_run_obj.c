@@ -107,7 +107,8 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		{ "data", required_argument, NULL, O_DATA }, { "pcap", required_argument, NULL, O_PCAP },
 		{ "ctx", required_argument, NULL, O_CTX }, { "data-out", required_argument, NULL, O_DATA_OUT },
 		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
-		{ "set", required_argument, NULL, O_SET }, { NULL, 0, NULL, 0 },
+		{ "set", required_argument, NULL, O_SET },
+		{ "license", required_argument, NULL, 'L' }, { NULL, 0, NULL, 0 },
 	};
 	bool raw_only = false;
 	int c;
@@ -121,7 +122,7 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		case 'j': a->mode = BPFVM_EXEC_JIT; break;
 		case 't': a->trusted = true; break;
 		case 'c': a->checked = true; break;
-		case 'r': case 'm': case 'o': raw_only = true; break;
+		case 'r': case 'm': case 'o': case 'L': raw_only = true; break;
 		case 'n': if (parse_num(optarg, &a->repeat) || !a->repeat || a->repeat > UINT32_MAX) a->repeat = 0; break;
 		case 'l': if (parse_num(optarg, &a->insn_limit)) a->insn_limit = 0; break;
 		case O_PROG: a->prog_name = optarg; break;
@@ -141,8 +142,9 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		return 1;
 	a->object = argv[optind];
 	if (raw_only || !a->repeat || (a->data && a->pcap)) {
-		fprintf(stderr, "bpfvm run: %s\n", raw_only ? "--raw, --mem and --mem-out are for "
-				"bytecode and assembly, not objects" : !a->repeat
+		fprintf(stderr, "bpfvm run: %s\n", raw_only ? "--raw, --mem, --mem-out and --license "
+				"are for bytecode and assembly, not objects (an object has its "
+				"license section)" : !a->repeat
 				? "--repeat takes a positive number" : "give --data or --pcap, not both");
 		return -1;
 	}

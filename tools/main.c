@@ -9,7 +9,7 @@
 
 static const struct cli_command commands[] = {
 	{ "run", "[--interp|--jit] [--trusted|--checked] [--raw] [--mem FILE] [--mem-out FILE] "
-		 "[--repeat N] [--insn-limit N] PROGRAM",
+		 "[--repeat N] [--insn-limit N] [--license NAME] PROGRAM",
 	  "run a program, verified first (--checked: unverified, every access checked; "
 	  "--trusted: unverified, unchecked): r1 points to FILE's bytes, r2 holds their length; "
 	  "prints r0", cmd_run },

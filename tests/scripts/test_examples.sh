@@ -95,6 +95,15 @@ refuse xdp_without_packet "needs a packet" -- "$objs/xdp_filter.bpf.o"
 refuse pcap_not_pcap "not a pcap file" -- --pcap $data/tcp80.bin "$objs/xdp_filter.bpf.o"
 refuse no_such_program "no program named nosuch" -- --prog nosuch --data $data/tcp80.bin \
 	"$objs/tail_calls.bpf.o"
+# assembly has no license section: --license gives it one, as GPL-only helpers need
+printf 'r1 = 0xa6968 ll\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 8\ncall 6\nr0 = 7\nexit\n' \
+	> "$objs/gpl.s"
+refuse gpl_helper_without_license "instruction 6: cannot call GPL-restricted function from non-GPL" -- \
+	"$objs/gpl.s"
+expect gpl_helper_with_license '^0x7$' -- --license GPL "$objs/gpl.s"
+expect gpl_helper_dual_license '^0x7$' -- --license "Dual MIT/GPL" --jit "$objs/gpl.s"
+refuse license_not_for_objects "license are for bytecode and assembly, not objects" -- \
+	--license GPL --data $data/tcp80.bin "$objs/xdp_filter.bpf.o"
 # a checked run that faults names the instruction and, from BTF line info, the source line
 if "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/kernel/oob.bpf.c -o "$objs/oob.bpf.o"; then
