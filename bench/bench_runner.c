@@ -18,6 +18,13 @@
  * through the kernel's BPF_PROG_TEST_RUN and bpfvm_prog__test_run (JIT),
  * with the kernel verifier's instruction count and verdict; see xdp_table.
  *
+ * The third table is programs with maps (bench/maps_progs/): DIR/maps/NAME.o,
+ * an XDP object with its maps, run by bpfvm's interpreter and JIT and by the
+ * kernel, each runtime with maps of its own, against DIR/maps/NAME_native.so
+ * (its entry NAME_native, a C table kept across calls); results are checked
+ * after one warm-up run, the maps' state then being the same in all; see
+ * maps_table.  PROGRAMs name these too.
+ *
  * Environment:
  *   BENCH_TIME   seconds one measurement should take (default 0.3); each
  *                figure is the median of 5 measurements.
@@ -422,6 +429,9 @@ struct xdp_bench {
 	bool trusted;             /* bpfvm's verifier refused it: run unverified */
 	char refused[256];        /* then its first line of reason */
 	double kernel_ns, bpfvm_ns;
+	/* The object's log (its open options): it must live as long as the object. */
+	char logbuf[8192];
+	struct bpfvm_log log;
 };
 
 static uint32_t fold(uint64_t r)
@@ -457,15 +467,18 @@ static struct bpfvm_prog *bpfvm_xdp_open(const char *path, uint32_t flags, struc
 /* bpfvm's copy of DIR/xdp/NAME.o, verified by bpfvm if its verifier takes it, else trusted. */
 static void bpfvm_xdp_load(const char *path, struct xdp_bench *x)
 {
-	char logbuf[8192] = "";
-	struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
-	BPFVM_OPTS(bpfvm_verify_opts, vo, .log = &log);
+	char *logbuf = x->logbuf;
+	struct bpfvm_log *log = &x->log;
+	BPFVM_OPTS(bpfvm_verify_opts, vo, .log = log);
 	int err;
 
-	x->prog = bpfvm_xdp_open(path, 0, &x->obj, &log);
+	logbuf[0] = '\0';
+	*log = (struct bpfvm_log){ .buf = logbuf, .size = sizeof(x->logbuf) };
+	x->prog = bpfvm_xdp_open(path, 0, &x->obj, log);
 	if (!x->prog)
 		die("%s: bpfvm cannot load it: %s", path, logbuf);
 	logbuf[0] = '\0';
+	log->len = 0;
 	err = bpfvm_prog__verify(x->prog, &vo);
 	if (!err)
 		return;
@@ -473,7 +486,8 @@ static void bpfvm_xdp_load(const char *path, struct xdp_bench *x)
 	bpfvm_object__destroy(x->obj);
 	x->trusted = true;
 	logbuf[0] = '\0';
-	x->prog = bpfvm_xdp_open(path, BPFVM_PROG_TRUSTED, &x->obj, &log);
+	log->len = 0;
+	x->prog = bpfvm_xdp_open(path, BPFVM_PROG_TRUSTED, &x->obj, log);
 	if (!x->prog)
 		die("%s: bpfvm cannot load it trusted: %s", path, logbuf);
 }
@@ -528,19 +542,20 @@ static const char *bpfvm_xdp_check(struct bpfvm_prog *prog, uint32_t expect, cha
 	return why[0] ? why : NULL;
 }
 
-/* One test run of repeat runs in bpfvm's JIT: its ns per run; dies on a wrong result. */
-static double bpfvm_xdp_run(const char *name, struct bpfvm_prog *prog, uint32_t repeat,
-			    uint32_t expect)
+/* One test run of repeat runs in bpfvm's mode: its ns per run; dies on a wrong result. */
+static double bpfvm_xdp_run(const char *name, struct bpfvm_prog *prog, enum bpfvm_exec mode,
+			    uint32_t repeat, uint32_t expect)
 {
 	char logbuf[4096] = "";
 	struct bpfvm_log log = { .buf = logbuf, .size = sizeof(logbuf) };
 	BPFVM_OPTS(bpfvm_test_run_opts, o, .data_in = mem, .data_size_in = MEM_LEN,
-		   .repeat = repeat, .mode = BPFVM_EXEC_JIT, .log = &log);
+		   .repeat = repeat, .mode = mode, .log = &log);
 	int err = bpfvm_prog__test_run(prog, &o);
 
 	if (err || o.retval != expect)
-		die("%s (bpfvm XDP, jit): %s: returned 0x%" PRIx64 ", native (folded) 0x%" PRIx32 "\n%s",
-		    name, err ? strerror(-err) : "wrong result", o.retval, expect, logbuf);
+		die("%s (bpfvm XDP, %s): %s: returned 0x%" PRIx64 ", native (folded) 0x%" PRIx32 "\n%s",
+		    name, mode == BPFVM_EXEC_JIT ? "jit" : mode == BPFVM_EXEC_CHECKED ? "checked" : "interp",
+		    err ? strerror(-err) : "wrong result", o.retval, expect, logbuf);
 	return (double)o.duration_ns;
 }
 
@@ -559,17 +574,17 @@ static double kernel_xdp_run(const char *name, const struct kernel_xdp *k, uint3
 	return (double)ns;
 }
 
-/* One test run of repeat runs, bpfvm's (prog) or the kernel's (k): ns per run. */
-static double xdp_run(const char *name, struct bpfvm_prog *prog, const struct kernel_xdp *k,
-		      uint32_t repeat, uint32_t expect)
+/* One test run of repeat runs, bpfvm's (prog, in mode) or the kernel's (k): ns per run. */
+static double xdp_run(const char *name, struct bpfvm_prog *prog, enum bpfvm_exec mode,
+		      const struct kernel_xdp *k, uint32_t repeat, uint32_t expect)
 {
-	return prog ? bpfvm_xdp_run(name, prog, repeat, expect)
+	return prog ? bpfvm_xdp_run(name, prog, mode, repeat, expect)
 		    : kernel_xdp_run(name, k, repeat, expect);
 }
 
 /* The repeat count that makes one test run take about target_sec (thread CPU time, syscall included). */
-static uint32_t calibrate_xdp(const char *name, struct bpfvm_prog *prog, const struct kernel_xdp *k,
-			      uint32_t expect)
+static uint32_t calibrate_xdp(const char *name, struct bpfvm_prog *prog, enum bpfvm_exec mode,
+			      const struct kernel_xdp *k, uint32_t expect)
 {
 	uint64_t n = 1;
 	double t;
@@ -577,7 +592,7 @@ static uint32_t calibrate_xdp(const char *name, struct bpfvm_prog *prog, const s
 	for (;;) {
 		double t0 = now();
 
-		xdp_run(name, prog, k, (uint32_t)n, expect);
+		xdp_run(name, prog, mode, k, (uint32_t)n, expect);
 		t = now() - t0;
 		if (t >= target_sec / 10 || n >= UINT32_MAX / 8)
 			break;
@@ -588,23 +603,23 @@ static uint32_t calibrate_xdp(const char *name, struct bpfvm_prog *prog, const s
 }
 
 /*
- * Median ns per run of bpfvm's prog and, with k, the kernel's, each figure
+ * Median ns per run of bpfvm's prog (in mode) and, with k, the kernel's, each figure
  * the loop's own (bpfvm's duration_ns, the kernel's "duration").  The two
  * are measured in turn, REPS times, so that a change in the machine's load
  * during the measurement weighs on both alike.
  */
-static void measure_xdp(const char *name, struct bpfvm_prog *prog, const struct kernel_xdp *k,
-			uint32_t expect, double *bpfvm_ns, double *kernel_ns)
+static void measure_xdp(const char *name, struct bpfvm_prog *prog, enum bpfvm_exec mode,
+			const struct kernel_xdp *k, uint32_t expect, double *bpfvm_ns, double *kernel_ns)
 {
 	double vs[REPS], ks[REPS];
-	uint32_t vn = prog ? calibrate_xdp(name, prog, NULL, expect) : 0;
-	uint32_t kn = k ? calibrate_xdp(name, NULL, k, expect) : 0;
+	uint32_t vn = prog ? calibrate_xdp(name, prog, mode, NULL, expect) : 0;
+	uint32_t kn = k ? calibrate_xdp(name, NULL, mode, k, expect) : 0;
 
 	for (int r = 0; r < REPS; r++) {
 		if (prog)
-			vs[r] = xdp_run(name, prog, NULL, vn, expect);
+			vs[r] = xdp_run(name, prog, mode, NULL, vn, expect);
 		if (k)
-			ks[r] = xdp_run(name, NULL, k, kn, expect);
+			ks[r] = xdp_run(name, NULL, mode, k, kn, expect);
 	}
 	qsort(vs, REPS, sizeof(vs[0]), cmp_double);
 	qsort(ks, REPS, sizeof(ks[0]), cmp_double);
@@ -635,7 +650,8 @@ static void xdp_overhead(bool have_kernel)
 		if (k.err)
 			die("the XDP_PASS program: the kernel refuses it: %s", k.reason);
 	}
-	measure_xdp("pass", prog, have_kernel ? &k : NULL, 2, &bpfvm_ns, &kernel_ns);
+	measure_xdp("pass", prog, BPFVM_EXEC_JIT, have_kernel ? &k : NULL, 2, &bpfvm_ns,
+		    &kernel_ns);
 	bpfvm_prog__destroy(prog);
 	if (have_kernel)
 		kernel_xdp_unload(&k);
@@ -684,8 +700,8 @@ static int xdp_table(const char *dir, struct bench *bs, size_t n)
 		}
 		if (wrong)
 			status = 1;
-		measure_xdp(b->name, wrong ? NULL : x.prog, x.kernel_ok ? &x.kernel : NULL, expect,
-			    &x.bpfvm_ns, &x.kernel_ns);
+		measure_xdp(b->name, wrong ? NULL : x.prog, BPFVM_EXEC_JIT,
+			    x.kernel_ok ? &x.kernel : NULL, expect, &x.bpfvm_ns, &x.kernel_ns);
 		printf("%-12s", b->name);
 		if (have_kernel && x.kernel.insns)
 			printf(" %9" PRIu64, x.kernel.insns);
@@ -719,6 +735,157 @@ static int xdp_table(const char *dir, struct bench *bs, size_t n)
 		printf("jit/kernel: geometric mean %.2f over %zu programs (<= 1.0: bpfvm's JIT no slower)\n",
 		       exp(log_ratio / (double)ratios), ratios);
 	return status;
+}
+
+/* ---- programs with maps: DIR/maps/NAME.o against DIR/maps/NAME_native.so ------------- */
+
+/*
+ * The programs of maps_progs/: XDP programs whose state is in maps, so a
+ * run's result depends on the runs before it.  Each runtime creates its own
+ * maps (bpfvm's object one map shared by its modes, the kernel's object
+ * another, the native .so a static table): each is run once, the first
+ * run's result checked against the native first run, and from then on
+ * every result is checked against the native steady one.
+ */
+static const char *const maps_progs[] = { "flowcount" };
+
+struct maps_bench {
+	const char *name;
+	void *so;
+	native_fn native;
+	uint32_t first, expect;  /* native results: the first run, every later one */
+	struct xdp_bench x;      /* bpfvm's object and the kernel's */
+	double native_ns, interp_ns;
+};
+
+/* The first run of each bpfvm mode sharing one map: the first must return first, the others expect. */
+static void maps_bpfvm_check(struct maps_bench *m)
+{
+	char why[512];
+	uint64_t retval;
+	const char *wrong;
+
+	if (bpfvm_xdp_try(m->x.prog, BPFVM_EXEC_UNCHECKED, &retval, why, sizeof(why)))
+		die("%s (bpfvm, interp, first run): %s", m->name, why);
+	if (retval != m->first)
+		die("%s (bpfvm, interp, first run): returned 0x%" PRIx64 ", native 0x%" PRIx32,
+		    m->name, retval, m->first);
+	wrong = bpfvm_xdp_check(m->x.prog, m->expect, why, sizeof(why));
+	if (wrong)
+		die("%s (bpfvm, after warm-up): %s", m->name, wrong);
+}
+
+/* The kernel's copy: loaded, first run and the next checked; false (with the reason printed) if refused. */
+static bool maps_kernel_load(const char *path, struct maps_bench *m)
+{
+	uint32_t retval, ns;
+	int err;
+
+	kernel_xdp_load(path, &m->x.kernel);
+	if (m->x.kernel.err) {
+		printf("%s: kernel skipped, the kernel refuses it (%s): %s\n", m->name,
+		       strerror(-m->x.kernel.err), m->x.kernel.reason);
+		return false;
+	}
+	err = kernel_xdp_test_run(&m->x.kernel, mem, MEM_LEN, 1, &retval, &ns);
+	if (err)
+		die("%s (kernel, first run): BPF_PROG_TEST_RUN: %s", m->name, strerror(-err));
+	if (retval != m->first)
+		die("%s (kernel, first run): returned 0x%" PRIx32 ", native 0x%" PRIx32, m->name,
+		    retval, m->first);
+	kernel_xdp_run(m->name, &m->x.kernel, 1, m->expect);
+	return true;
+}
+
+static void maps_bench_one(const char *dir, const char *name, bool have_kernel)
+{
+	char path[4096], sym[128];
+	struct maps_bench m;
+	struct bench nb;
+	uint64_t r;
+
+	memset(&m, 0, sizeof(m));
+	memset(&nb, 0, sizeof(nb));
+	m.name = name;
+	if (snprintf(path, sizeof(path), "%s/maps/%s_native.so", dir, name) >= (int)sizeof(path))
+		die("%s: path too long", dir);
+	if (!(m.so = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+		die("%s", dlerror());
+	snprintf(sym, sizeof(sym), "%s_native", name);
+	if (!(m.native = (native_fn)dlsym(m.so, sym)))
+		die("%s: no %s: %s", path, sym, dlerror());
+	r = m.native(mem, MEM_LEN);
+	m.first = fold(r);
+	r = m.native(mem, MEM_LEN);
+	m.expect = fold(r);
+	if (r != m.expect)
+		die("%s: the native result 0x%" PRIx64 " does not fit 32 bits", name, r);
+
+	if (snprintf(path, sizeof(path), "%s/maps/%s.o", dir, name) >= (int)sizeof(path))
+		die("%s: path too long", dir);
+	bpfvm_xdp_load(path, &m.x);
+	maps_bpfvm_check(&m);
+	m.x.kernel_ok = have_kernel && maps_kernel_load(path, &m);
+
+	/* native: measure()'s loop, every result checked against the steady one */
+	snprintf(nb.name, sizeof(nb.name), "%s (native)", name);
+	nb.native = m.native;
+	nb.expect = m.expect;
+	m.native_ns = measure(&nb, M_NATIVE);
+	measure_xdp(name, m.x.prog, BPFVM_EXEC_UNCHECKED, NULL, m.expect, &m.interp_ns,
+		    &m.x.kernel_ns);
+	measure_xdp(name, m.x.prog, BPFVM_EXEC_JIT, m.x.kernel_ok ? &m.x.kernel : NULL, m.expect,
+		    &m.x.bpfvm_ns, &m.x.kernel_ns);
+	if (memcmp(mem, mem_copy, sizeof(mem)))
+		die("%s: a run changed the input, which the benchmark shares", name);
+
+	printf("%-12s", name);
+	put_ns(m.native_ns);
+	put_ns(m.interp_ns);
+	put_ns(m.x.bpfvm_ns);
+	put_ns(m.x.kernel_ns);
+	put_ratio(m.x.bpfvm_ns, m.native_ns);
+	if (m.x.kernel_ns > 0)
+		printf(" %8.2f", m.x.bpfvm_ns / m.x.kernel_ns);
+	else
+		printf(" %8s", "-");
+	printf("  %s", m.x.trusted ? "refuses, run trusted" : "verified");
+	if (m.x.trusted)
+		printf(": %s", m.x.refused);
+	printf("; result 0x%" PRIx32 " (first run 0x%" PRIx32 ")\n", m.expect, m.first);
+	fflush(stdout);
+
+	if (m.x.kernel_ok)
+		kernel_xdp_unload(&m.x.kernel);
+	bpfvm_object__destroy(m.x.obj);
+	dlclose(m.so);
+}
+
+/* The third table: the maps_progs named on the command line (all without names). */
+static void maps_table(const char *dir, int nnames, char **names)
+{
+	char why[256] = "";
+	bool have_kernel = !kernel_xdp_available(why, sizeof(why)), header = false;
+
+	for (size_t i = 0; i < sizeof(maps_progs) / sizeof(maps_progs[0]); i++) {
+		bool wanted = nnames == 0;
+
+		for (int j = 0; j < nnames; j++)
+			wanted |= !strcmp(names[j], maps_progs[i]);
+		if (!wanted)
+			continue;
+		if (!header) {
+			printf("\nprograms with maps (XDP objects %s/maps/NAME.o, maps created by each "
+			       "runtime), ns per run, median of %d; results checked after one warm-up run\n",
+			       dir, REPS);
+			if (!have_kernel)
+				printf("kernel: skipped (%s)\n", why);
+			printf("%-12s %11s %11s %11s %11s %8s %8s  %s\n", "program", "native ns",
+			       "interp ns", "jit ns", "kernel ns", "jit/nat", "jit/kern", "bpfvm verifier");
+			header = true;
+		}
+		maps_bench_one(dir, maps_progs[i], have_kernel);
+	}
 }
 
 static int cmp_bench(const void *a, const void *b)
@@ -836,6 +1003,7 @@ int main(int argc, char **argv)
 		jit_compile_time(vm);
 	bench_vm = vm;
 	status = xdp_table(argv[1], bs, n);
+	maps_table(argv[1], argc - 2, argv + 2);
 	bpfvm__destroy(vm);
 	return status;
 }
