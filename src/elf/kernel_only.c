@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../helpers/helpers.h"
+#include "../isa/opcode.h"
 #include "../vm/vm.h"
 #include "obj.h"
 
@@ -29,13 +30,6 @@ static void add_need(struct needs *n, const char *text)
 					   n->count > 1 ? "; " : "", text);
 }
 
-static bool lddw_names_map(const struct bpfvm_insn *in)
-{
-	return in->code == (BPFVM_LD | BPFVM_DW | BPFVM_IMM) &&
-	       (in->src_reg == BPFVM_PSEUDO_MAP_FD || in->src_reg == BPFVM_PSEUDO_MAP_VALUE ||
-		in->src_reg == BPFVM_PSEUDO_MAP_IDX || in->src_reg == BPFVM_PSEUDO_MAP_IDX_VALUE);
-}
-
 int bpfvm_program__kernel_only(const struct bpfvm_program *p, char *buf, size_t size)
 {
 	struct needs n = { buf, buf ? size : 0, 0, 0 };
@@ -45,24 +39,22 @@ int bpfvm_program__kernel_only(const struct bpfvm_program *p, char *buf, size_t 
 		buf[0] = '\0';
 	if (!p || !p->prog)
 		return 0;
-	for (uint32_t i = 0; i < p->cnt; i++) {
-		const struct bpfvm_insn *in = &p->insns[i];
+	for (uint32_t i = 0; i < p->prog->cnt; i++) {
+		const struct bpfvm_prog *prog = p->prog;
+		const struct bpfvm_insn *in = &prog->insns[i];
 
-		if (in->code == (BPFVM_JMP | BPFVM_CALL) && !in->src_reg &&
-		    helper_is_kernel_only(p->obj->vm, in->imm)) {
+		if (!prog_slot_needs_kernel(prog, i))
+			continue;
+		if (prog->ops[i] == ISA_OP_CALL_HELPER) {
 			snprintf(text, sizeof(text), "calls %s (%s)", helper_info(in->imm)->name,
 				 helper_kernel_need(in->imm));
-			add_need(&n, text);
-		} else if (lddw_names_map(in) && in->imm >= 0 && (size_t)in->imm < p->obj->nmaps &&
-			   bpfvm_map__kernel_only(p->obj->maps[in->imm].map)) {
-			const struct bpfvm_map *m = p->obj->maps[in->imm].map;
+		} else {
+			const struct bpfvm_map *m = prog->maps[in->imm];
 
 			snprintf(text, sizeof(text), "map '%s' is %s: kernel-only", bpfvm_map__name(m),
 				 bpfvm_map_type_kernel_name(bpfvm_map__type(m)));
-			add_need(&n, text);
 		}
-		if (in->code == (BPFVM_LD | BPFVM_DW | BPFVM_IMM))
-			i++;   /* the second half of lddw */
+		add_need(&n, text);
 	}
 	return n.count;
 }

@@ -72,6 +72,8 @@ int prog_attach_refs(struct bpfvm_prog *prog, const struct bpfvm_prog_opts *opts
 		     struct bpfvm_log *log);
 void prog_release_refs(struct bpfvm_prog *prog);
 
+/* Does slot i (its references checked) call a kernel-only stand-in or name a kernel-only map? */
+bool prog_slot_needs_kernel(const struct bpfvm_prog *prog, uint32_t i);
 /* Why the program cannot run (needs_kernel_at set), as a sentence for a log. */
 void prog_needs_kernel_reason(const struct bpfvm_prog *prog, char *buf, size_t size);
 

@@ -118,8 +118,7 @@ static int check_helper(const struct bpfvm_prog *prog, uint32_t i, struct bpfvm_
 	return 0;
 }
 
-/* Does slot i (its references checked) call a kernel-only stand-in or name a kernel-only map? */
-static bool needs_kernel(const struct bpfvm_prog *prog, uint32_t i)
+bool prog_slot_needs_kernel(const struct bpfvm_prog *prog, uint32_t i)
 {
 	const struct bpfvm_insn *in = &prog->insns[i];
 
@@ -163,7 +162,7 @@ int prog_attach_refs(struct bpfvm_prog *prog, const struct bpfvm_prog_opts *opts
 			err = check_map_ref(prog, i, log);
 		else if (prog->ops[i] == ISA_OP_CALL_HELPER)
 			err = check_helper(prog, i, log);
-		if (!err && !prog->needs_kernel_at && needs_kernel(prog, i))
+		if (!err && !prog->needs_kernel_at && prog_slot_needs_kernel(prog, i))
 			prog->needs_kernel_at = i + 1;
 	}
 	return err;

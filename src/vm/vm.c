@@ -168,8 +168,7 @@ static int run_cpu(const struct bpfvm *vm)
 	return cpu < 0 ? 0 : cpu % vm->ncpus;
 }
 
-/* A program that needs the kernel (a kernel-only helper or map) never runs, in any mode. */
-static int refuse_kernel_only(const struct bpfvm_prog *prog, struct bpfvm_log *log)
+int vm_refuse_kernel_only(const struct bpfvm_prog *prog, struct bpfvm_log *log)
 {
 	char why[256];
 
@@ -185,8 +184,6 @@ int vm_run_prepared(struct bpfvm_run_ctx *run, enum bpfvm_exec mode, uint64_t r1
 {
 	int err;
 
-	if ((err = refuse_kernel_only(run->prog, run->log)))
-		return err;
 	run->checked = mode == BPFVM_EXEC_CHECKED;
 	run->cpu = run_cpu(run->vm);
 	if (mode == BPFVM_EXEC_JIT)
@@ -239,7 +236,7 @@ int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len, struct bpfvm
 
 	if (!prog || (!mem && len))
 		return -EINVAL;
-	if ((err = refuse_kernel_only(prog, log)))
+	if ((err = vm_refuse_kernel_only(prog, log)))
 		return err;
 	if (mode == BPFVM_EXEC_JIT && !vm_unchecked_ok(prog, len)) {
 		log_printf(log, "program '%s' is neither verified nor trusted: "

@@ -111,6 +111,14 @@ void vm_run_note_map(struct bpfvm_run_ctx *run, struct bpfvm_map *map);
 int vm_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
 		     uint64_t *ret);
 
+/*
+ * A program that needs the kernel (a kernel-only helper or map) never runs,
+ * in any mode: -EOPNOTSUPP with the reason in log, else 0.  Each way in
+ * (bpfvm_prog__run, a test run) asks once, before anything runs; tail
+ * calls skip such programs.
+ */
+int vm_refuse_kernel_only(const struct bpfvm_prog *prog, struct bpfvm_log *log);
+
 /* May prog run unchecked on len bytes: trusted, or verified for that input (vm.c). */
 bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len);
 /* ...with its program type's context: trusted, or verified for that type. */

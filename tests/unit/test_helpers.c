@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <bpfvm/hooks.h>
+
 #include "helpers/helpers.h"
 #include "maps/map.h"
 #include "prog_util.h"
@@ -295,6 +297,18 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 		CHECK_CONTAINS(msg, "program 'stacks' cannot run in bpfvm: instruction 0 refers to "
 				    "map 'stack_map', a BPF_MAP_TYPE_STACK_TRACE: only the kernel has "
 				    "its content");
+	}
+	/* nor as its program type's test run */
+	if (prog) {
+		uint8_t regs[168] = { 0 };
+		BPFVM_OPTS(bpfvm_test_run_opts, to, .ctx_in = regs, .ctx_size_in = sizeof(regs),
+			   .mode = BPFVM_EXEC_UNCHECKED, .log = &log);
+
+		msg[0] = '\0';
+		log.len = 0;
+		CHECK_EQ_INT(bpfvm_prog__test_run(prog, &to), -EOPNOTSUPP);
+		CHECK_CONTAINS(msg, "program 'stacks' cannot run in bpfvm: instruction 0 refers to "
+				    "map 'stack_map'");
 	}
 	/* a kernel-only helper alone */
 	{
