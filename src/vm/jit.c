@@ -292,34 +292,43 @@ const struct verifier_facts *vm_jit_facts(const struct bpfvm_prog *prog)
  * a loop's preheader, but every iteration of an enclosing loop when the
  * head lies inside one (the continue targets of a state machine, an inner
  * loop's head): those heads stay where they fall, unless nothing falls in.
+ * One pass marks the slots inside a loop (the back edge j -> h covers
+ * h + 1 .. j), through a running count of the loops open at each slot.
  */
-static void mark_aligned_heads(const struct bpfvm_prog *prog, uint8_t *t)
+static int mark_aligned_heads(const struct bpfvm_prog *prog, uint8_t *t)
 {
-	for (uint32_t h = 0; h < prog->cnt; h++) {
-		bool falls = false, enclosed = false;
-		uint32_t prev = h ? h - 1 : 0;
+	int32_t *opened = calloc(prog->cnt + 2, sizeof(*opened)), open = 0;
 
+	if (!opened)
+		return -ENOMEM;
+	for (uint32_t j = 0; j < prog->cnt; j++) {
+		int64_t to;
+
+		if (prog->ops[j] == ISA_OP_INVALID || !isa_op_is_jump(prog->ops[j]))
+			continue;
+		to = isa_jump_target(&prog->insns[j], j);
+		if (to <= j) {
+			opened[to + 1]++;
+			opened[j + 1]--;
+		}
+	}
+	for (uint32_t h = 0; h < prog->cnt; h++) {
+		uint32_t prev = h && prog->ops[h - 1] == ISA_OP_INVALID && h > 1 ? h - 2 : h - 1;
+		bool falls = false;
+
+		open += opened[h];
 		if (!(t[h] & JIT_LOOP_HEAD))
 			continue;
-		if (h && prog->ops[prev] == ISA_OP_INVALID && prev)
-			prev--; /* lddw's second slot */
 		if (h && !(t[h] & JIT_FUNC_START)) {
 			uint8_t form = isa_ops[prog->ops[prev]].form;
 
 			falls = form != F_JA && form != F_JA32 && form != F_EXIT;
 		}
-		/* a back edge j -> h2 around h - 1 and h */
-		for (uint32_t j = h; falls && !enclosed && j < prog->cnt; j++) {
-			int64_t to;
-
-			if (prog->ops[j] == ISA_OP_INVALID || !isa_op_is_jump(prog->ops[j]))
-				continue;
-			to = isa_jump_target(&prog->insns[j], j);
-			enclosed = to < h && to <= j;
-		}
-		if (!enclosed)
+		if (!falls || !open) /* no enclosing loop: h - 1 and h inside one back edge */
 			t[h] |= JIT_ALIGN;
 	}
+	free(opened);
+	return 0;
 }
 
 /* Slots a jump lands on (JIT_TARGET), and the heads of loops (JIT_LOOP_HEAD). */
@@ -337,8 +346,10 @@ static uint8_t *jump_targets(const struct bpfvm_prog *prog)
 	}
 	for (uint32_t f = 0; t && f < prog->nfuncs; f++)
 		t[prog->funcs[f].start] |= JIT_TARGET | JIT_FUNC_START;
-	if (t)
-		mark_aligned_heads(prog, t);
+	if (t && mark_aligned_heads(prog, t)) {
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
