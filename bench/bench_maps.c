@@ -30,6 +30,8 @@
 #include <bpfvm/bpfvm.h>
 #include <bpfvm/maps.h>
 
+#include "../tests/kernel/kernel_bpf.h"
+
 #define N_OPS 1000      /* operations a run */
 #define ENTRIES 1024    /* keys 0..1023, all present */
 #define RB_SIZE (1u << 26)
@@ -138,23 +140,12 @@ static double median(double *v)
 
 /* ---- the kernel ------------------------------------------------------------------------ */
 
-static long sys_bpf(int cmd, union bpf_attr *a)
-{
-	return syscall(__NR_bpf, cmd, a, sizeof(*a));
-}
-
 static int kmap(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max)
 {
 	union bpf_attr a;
 	uint8_t value[8 * 512] = { 1 };
-	long fd;
+	int fd = kernel_map_create(type, ks, vs, max, 0, 0);
 
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = ks;
-	a.value_size = vs;
-	a.max_entries = max;
-	fd = sys_bpf(BPF_MAP_CREATE, &a);
 	if (fd < 0 || type == BPF_MAP_TYPE_RINGBUF)
 		return (int)fd;
 	for (uint32_t k = 0; k < ENTRIES; k++) {

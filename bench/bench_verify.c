@@ -36,6 +36,7 @@
 
 #include <bpfvm/object.h>
 
+#include "../tests/kernel/kernel_bpf.h"
 #include "kernel_xdp.h"
 #include "verifier_cases.h"
 
@@ -103,11 +104,6 @@ static int bpfvm_measure(const char *line, const struct bpfvm_insn *in, size_t c
 }
 
 /* ---- the kernel --------------------------------------------------------------------- */
-
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
 
 static int kernel_map(const struct map_kind *k)
 {

@@ -1,7 +1,7 @@
 /*
  * fuzz_decode.c - libFuzzer target for the decoder, the disassembler and
  * the structural validator.  The input, read as 8-byte slots, is decoded
- * at every slot (isa_decode), disassembled in both syntaxes and both
+ * at every slot (isa_decode), disassembled in every syntax and both
  * modes, and every slot that decodes must assemble back to the same bytes
  * from its text; then bpfvm_prog__new checks it as a program.
  *
@@ -14,39 +14,17 @@
 
 #include <bpfvm/bpfvm.h>
 
-#include "isa/disasm.h"
+#include "disasm_slot.h"
 #include "isa/opcode.h"
 
 #define MAX_SLOTS 4096
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_round_trip(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
-			     enum bpfvm_syntax syntax)
-{
-	char text[256];
-	struct bpfvm_insn *again = NULL;
-	size_t n = 0;
-	int slots = bpfvm_disasm_insn(insns, cnt, idx, syntax, text, sizeof(text));
-	enum isa_op op = isa_op_of(&insns[idx]);
-
-	if (slots <= 0)
-		return;
-	/* llvm-objdump's text does not say which kind of call it is. */
-	if (syntax == BPFVM_SYNTAX_LLVM && (op == ISA_OP_CALL_LOCAL || op == ISA_OP_CALL_KFUNC))
-		return;
-	if (bpfvm_asm(text, strlen(text), "round-trip", &again, &n, NULL) ||
-	    n != (size_t)slots || memcmp(again, &insns[idx], n * sizeof(*again))) {
-		fprintf(stderr, "round trip of slot %zu failed: '%s'\n", idx, text);
-		abort();
-	}
-	free(again);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t cnt = size / sizeof(struct bpfvm_insn);
-	char logbuf[512], buf[256], why[128];
+	char logbuf[512], why[128];
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
 	BPFVM_OPTS(bpfvm_prog_opts, opts, .name = "fuzz", .log = &log);
 	struct bpfvm_insn *insns;
@@ -62,11 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(insns, data, cnt * sizeof(*insns));
 	for (size_t i = 0; i < cnt; i++) {
 		isa_decode(insns, cnt, i, why, sizeof(why));
-		for (int syntax = 0; syntax < 2; syntax++) {
-			disasm_insn(insns, cnt, i, (enum bpfvm_syntax)syntax, DISASM_OBJDUMP19, NULL, buf,
-				    sizeof(buf));
-			check_round_trip(insns, cnt, i, (enum bpfvm_syntax)syntax);
-		}
+		disasm_slot(insns, cnt, i);
 	}
 	vm = bpfvm__new(NULL);
 	if (vm) {

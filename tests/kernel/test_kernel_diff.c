@@ -53,6 +53,7 @@
 
 #include <bpfvm/bpfvm.h>
 
+#include "kernel_bpf.h"
 #include "isa/opcode.h"
 #include "test.h"
 
@@ -542,10 +543,6 @@ static void append(struct code *dst, const struct code *src)
 
 /* ---- the kernel side ----------------------------------------------------- */
 
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
 
 /* Load an XDP program: a file descriptor, or -errno with the verifier's words in vlog. */
 static int kern_load(const struct code *c, char *vlog, size_t vlog_size)

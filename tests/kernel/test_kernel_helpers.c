@@ -32,6 +32,7 @@
 
 #include <bpfvm/bpfvm.h>
 
+#include "kernel_bpf.h"
 #include "test.h"
 
 #define PKT_LEN 64
@@ -69,10 +70,6 @@ static void emit_bytes(struct code *c, int off, const void *data, size_t len)
 	}
 }
 
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
 
 /* r6 = 64 bytes of output: the packet, once the verifier knows it is long enough. */
 static void kernel_prologue(struct code *c)

@@ -33,6 +33,7 @@
 
 #include <bpfvm/maps.h>
 
+#include "kernel_bpf.h"
 #include "test.h"
 
 #define MAX_BUF 65536
@@ -57,28 +58,6 @@ static uint32_t below(uint64_t *s, uint32_t n)
 	return (uint32_t)(rnd(s) % n);
 }
 
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
-}
-
-static int kmap_create(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags,
-		       uint64_t extra)
-{
-	union bpf_attr a;
-	long fd;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = ks;
-	a.value_size = vs;
-	a.max_entries = max;
-	a.map_flags = flags;
-	a.map_extra = extra;
-	fd = sys_bpf(BPF_MAP_CREATE, &a);
-	return fd < 0 ? -errno : (int)fd;
-}
-
 static int kmap_op(int cmd, int fd, const void *key, void *value, uint64_t flags)
 {
 	union bpf_attr a;
@@ -96,7 +75,7 @@ static int kmap_op(int cmd, int fd, const void *key, void *value, uint64_t flags
 
 static const char *kernel_unusable(void)
 {
-	int fd = kmap_create(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, 0);
+	int fd = kernel_map_create(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, 0);
 
 	if (fd < 0)
 		return "bpf(BPF_MAP_CREATE) is not available here (not root, or no CAP_BPF)";
@@ -286,7 +265,7 @@ static void run_pair_keys(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max,
 	struct pair p = { type, ks, vs, max, flags, -1, NULL, NULL, 0, pseed, 0, 0, 0, false };
 	uint8_t *kb = calloc(1, MAX_BUF), *vb = calloc(1, MAX_BUF);
 
-	p.fd = kmap_create(type, ks, vs, max, flags, extra);
+	p.fd = kernel_map_create(type, ks, vs, max, flags, extra);
 	p.vm = bpfvm__new(NULL);
 	p.m = bpfvm_map__new(p.vm, type, ks, vs, max, &o);
 	p.key_space = key_space ? key_space : max + max / 2 + 2;
@@ -368,7 +347,7 @@ static void create_both(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, u
 	BPFVM_OPTS(bpfvm_map_opts, o, .map_flags = flags, .map_extra = extra);
 	struct bpfvm *vm = bpfvm__new(NULL);
 	struct bpfvm_map *m = bpfvm_map__new(vm, type, ks, vs, max, &o);
-	int verr = m ? 0 : -errno, kerr = kmap_create(type, ks, vs, max, flags, extra);
+	int verr = m ? 0 : -errno, kerr = kernel_map_create(type, ks, vs, max, flags, extra);
 
 	if (kerr >= 0) {
 		close(kerr);
