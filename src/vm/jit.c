@@ -448,7 +448,9 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	c.cap = 256 + (size_t)prog->cnt * 12;
 	c.buf = malloc(c.cap);
 	c.can_grow = true;
-	err = c.lbl && spare && c.buf && c.is_target ? run_pass(&c) : -ENOMEM;
+	err = c.lbl && spare && c.buf && c.is_target ? jit_promote_plan(prog, &c.promo) : -ENOMEM;
+	if (!err)
+		err = run_pass(&c);
 	if (!err)
 		err = final_pass(&c, spare, opts);
 	else
@@ -461,6 +463,7 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	free(c.fix);
 	free(c.stubs);
 	free((void *)c.is_target);
+	jit_promote_free(&c.promo);
 	return err;
 }
 

@@ -106,6 +106,31 @@ enum jit_named_label {
 	JIT_L_NAMED_COUNT,
 };
 
+/*
+ * Stack slots a back-end may keep in registers (jit_promote.c): per
+ * function, the candidates best first (a back-end takes as many as it has
+ * registers for); per slot of the program, the candidate an access reads
+ * or writes (1-based, 0 for none), and whether a 4-byte store must keep
+ * the upper half a later 8-byte load reads.
+ */
+#define JIT_PROMO_MAX 8
+#define JIT_PROMO_SLOT 0x0f
+#define JIT_PROMO_MERGE 0x80
+
+struct jit_promo_func {
+	uint8_t n;
+	int16_t off[JIT_PROMO_MAX]; /* from r10 */
+	uint16_t regs_used;         /* the BPF registers the function names */
+};
+
+struct jit_promo {
+	uint8_t *at;
+	struct jit_promo_func *funcs;
+};
+
+int jit_promote_plan(const struct bpfvm_prog *prog, struct jit_promo *out);
+void jit_promote_free(struct jit_promo *p);
+
 struct jit_ctx {
 	struct bpfvm_prog *prog;
 	struct bpfvm_log *log;
@@ -127,6 +152,7 @@ struct jit_ctx {
 	uint32_t features;   /* enum vm_jit_feature */
 	bool blind;          /* BPFVM_PROG_JIT_BLIND */
 	const struct verifier_facts *facts; /* see vm_jit_facts; NULL: none to use */
+	struct jit_promo promo;
 	uint64_t blind_seed, blind_state;
 };
 

@@ -9,7 +9,10 @@
  *   r6 rbx   r7 r13   r8 r14   r9 r15   r10 rbp
  * r12 holds the run context (a helper's sixth argument, moved to r9 at
  * each call); r9, r10 and r11 are scratch, r11 also the register a blinded
- * constant is rebuilt in.
+ * constant is rebuilt in.  In a function that makes no calls, r9, r10 and
+ * the registers of BPF registers it never names hold its busiest stack
+ * slots instead (jit_promote.c says which): a load or store of such a slot
+ * is a move.
  *
  * Frames.  The entry sequence saves C's callee-saved registers, records
  * its stack pointer in the run context (a fault or an out-of-bounds packet
@@ -53,12 +56,15 @@ static const uint8_t jcc_of[16] = {
 	[BPFVM_JSLT >> 4] = CC_L,  [BPFVM_JSLE >> 4] = CC_LE,
 };
 
-/* The function being emitted: what its epilogue undoes. */
+/* The function being emitted: what its epilogue undoes, the slots it keeps in registers. */
 struct x86 {
 	struct jit_ctx *c;
 	uint8_t saved[4];  /* those of r6-r9's registers it pushed */
 	unsigned nsaved;
 	int32_t frame;     /* bytes below them: the may_goto slot, alignment */
+	uint8_t promo_reg[JIT_PROMO_MAX]; /* the register of each stack slot it keeps in one */
+	unsigned npromo;
+	bool promo_scratch; /* r9 or r10 among them: division and fetch loops keep them aside */
 };
 
 /* ---- entry, prologues, epilogues ---------------------------------------------- */
@@ -119,12 +125,67 @@ static void emit_entry(struct jit_ctx *c)
 	jump(c, CC_JMP, exit);
 }
 
-static void emit_prologue(struct x86 *x, const struct prog_func *fn)
+/* Does the code of op use r9 and r10 as scratch (division, fetching or/and/xor)? */
+static bool uses_r9_r10(const struct bpfvm_insn *in, enum isa_op op)
+{
+	uint8_t aop = BPFVM_OP(in->code);
+
+	switch (isa_ops[op].form) {
+	case F_ALU_K: case F_ALU_X:
+		return aop == BPFVM_DIV || aop == BPFVM_MOD;
+	case F_ATOMIC:
+		return in->imm == (BPFVM_OR | BPFVM_FETCH) || in->imm == (BPFVM_AND | BPFVM_FETCH) ||
+		       in->imm == (BPFVM_XOR | BPFVM_FETCH);
+	default:
+		return false;
+	}
+}
+
+/*
+ * The registers fn's promoted stack slots live in (jit_promote.c): r9 and
+ * r10, which are scratch, and those of the BPF registers fn never names;
+ * r1-r5's are free to take, r6-r9's are pushed with the rest.  Where r9
+ * and r10 serve as division's scratch they come last.  Returns the BPF
+ * registers whose native ones it takes.
+ */
+static uint16_t assign_promoted(struct x86 *x, uint32_t f, bool r9_r10_busy)
+{
+	const struct jit_promo_func *pf = &x->c->promo.funcs[f];
+	uint8_t order[2 + 9];
+	uint16_t taken = 0, bpf_of[16] = { 0 };
+	unsigned n = 0;
+
+	if (!r9_r10_busy) {
+		order[n++] = R9;
+		order[n++] = R10;
+	}
+	for (int r = 1; r <= 9; r++) {
+		if (!(pf->regs_used & (1u << r))) {
+			bpf_of[regmap[r]] = (uint16_t)(1u << r);
+			order[n++] = regmap[r];
+		}
+	}
+	if (r9_r10_busy) {
+		order[n++] = R9;
+		order[n++] = R10;
+	}
+	x->npromo = pf->n < n ? pf->n : n;
+	x->promo_scratch = false;
+	for (unsigned k = 0; k < x->npromo; k++) {
+		x->promo_reg[k] = order[k];
+		taken |= bpf_of[order[k]];
+		x->promo_scratch |= order[k] == R9 || order[k] == R10;
+	}
+	return taken;
+}
+
+static void emit_prologue(struct x86 *x, uint32_t f)
 {
 	struct jit_ctx *c = x->c;
 	const struct bpfvm_prog *prog = c->prog;
+	const struct prog_func *fn = &prog->funcs[f];
 	uint16_t written = 0;
-	bool calls = false, may_goto = false;
+	bool calls = false, may_goto = false, scratch = false;
 
 	for (uint32_t i = fn->start; i < fn->end; i++) {
 		enum isa_op op = (enum isa_op)prog->ops[i];
@@ -134,7 +195,9 @@ static void emit_prologue(struct x86 *x, const struct prog_func *fn)
 		written |= isa_regs_written(&prog->insns[i], op);
 		calls |= op == ISA_OP_CALL_HELPER || op == ISA_OP_CALL_LOCAL || op == ISA_OP_CALLX;
 		may_goto |= op == ISA_OP_MAY_GOTO;
+		scratch |= uses_r9_r10(&prog->insns[i], op);
 	}
+	written |= assign_promoted(x, f, scratch);
 	x->nsaved = 0;
 	for (int r = 6; r <= 9; r++) {
 		if (written & (1u << r)) {
@@ -151,6 +214,8 @@ static void emit_prologue(struct x86 *x, const struct prog_func *fn)
 		op_rm(c, 0, 0xc7, 0, RSP, 0);
 		b4(c, BPFVM_MAX_LOOPS);
 	}
+	for (unsigned k = 0; k < x->npromo; k++) /* as deterministic as a zeroed stack */
+		zero(c, x->promo_reg[k]);
 }
 
 /* Undo the prologue, short of returning. */
@@ -636,6 +701,45 @@ static void emit_store_imm(struct jit_ctx *c, unsigned size, int dst, int16_t of
 	default: /* 8 bytes: the imm32 sign-extended, as the kernel's (s64)imm */
 		op_rm(c, size == 8 ? X_W : 0, 0xc7, 0, dst, off);
 		b4(c, (uint32_t)imm);
+		break;
+	}
+}
+
+/*
+ * A 4-byte store into a slot kept in register p whose upper half a later
+ * 8-byte load reads: the low half replaced, the upper kept.
+ */
+static void merge_low_half(struct jit_ctx *c, int p, int src)
+{
+	shift_ri(c, true, SH_SHR, p, 32);
+	shift_ri(c, true, SH_SHL, p, 32);
+	mov_rr(c, false, R11, src);
+	alu_rr(c, true, G1_OR, p, R11);
+}
+
+/* A load or store of a stack slot kept in register p (jit_promote.c). */
+static void emit_promoted(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op op, int p,
+			  bool merge)
+{
+	bool w = isa_access_size(in->code) == 8;
+
+	switch (isa_ops[op].form) {
+	case F_LDX:
+		mov_rr(c, w, regmap[in->dst_reg], p);
+		break;
+	case F_STX:
+		if (w || !merge)
+			mov_rr(c, w, p, regmap[in->src_reg]);
+		else
+			merge_low_half(c, p, regmap[in->src_reg]);
+		break;
+	default: /* F_ST: an 8-byte store sign-extends the imm32 */
+		if (w || !merge) {
+			mov_imm(c, w, p, w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
+		} else {
+			mov_imm(c, false, R11, (uint32_t)in->imm);
+			merge_low_half(c, p, R11);
+		}
 		break;
 	}
 }
@@ -1193,16 +1297,14 @@ static uint32_t emit_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
 	case ISA_OP_ATOMIC_##S##_FETCH_AND: case ISA_OP_ATOMIC_##S##_FETCH_XOR: \
 	case ISA_OP_ATOMIC_##S##_XCHG: case ISA_OP_ATOMIC_##S##_CMPXCHG
 
-static int emit_insn(struct x86 *x, uint32_t i)
+/* The code of one instruction, as blinding left it (inp). */
+static int emit_op(struct x86 *x, const struct bpfvm_insn *inp, enum isa_op op, uint32_t i,
+		   uint32_t target)
 {
 	struct jit_ctx *c = x->c;
+	struct bpfvm_insn in = *inp;
 	const struct bpfvm_insn *orig = &c->prog->insns[i];
-	struct bpfvm_insn in = *orig;
-	enum isa_op op = (enum isa_op)c->prog->ops[i];
-	uint32_t target = (uint32_t)isa_jump_target(orig, i);
 
-	if (c->blind)
-		blind_imm(c, &in, &op);
 	switch (op) {
 	KX3264(ADD): KX3264(SUB): KX3264(AND): KX3264(OR): KX3264(XOR): KX3264(MOV):
 	KX3264(MUL): KX3264(DIV): KX3264(SDIV): KX3264(MOD): KX3264(SMOD):
@@ -1266,6 +1368,35 @@ static int emit_insn(struct x86 *x, uint32_t i)
 		break;
 	}
 	return jit_refuse(c, i, "the JIT has no translation for this instruction");
+}
+
+/* One slot's code: a promoted slot's access, or the operation, with r9 and r10 kept aside if need be. */
+static int emit_insn(struct x86 *x, uint32_t i)
+{
+	struct jit_ctx *c = x->c;
+	const struct bpfvm_insn *orig = &c->prog->insns[i];
+	struct bpfvm_insn in = *orig;
+	enum isa_op op = (enum isa_op)c->prog->ops[i];
+	uint32_t target = (uint32_t)isa_jump_target(orig, i);
+	uint8_t promo = c->promo.at[i];
+	int err;
+
+	if (c->blind)
+		blind_imm(c, &in, &op);
+	if ((promo & JIT_PROMO_SLOT) && (promo & JIT_PROMO_SLOT) <= x->npromo) {
+		emit_promoted(c, &in, op, x->promo_reg[(promo & JIT_PROMO_SLOT) - 1],
+			      promo & JIT_PROMO_MERGE);
+		return 0;
+	}
+	if (x->promo_scratch && uses_r9_r10(&in, op)) {
+		push(c, R9);
+		push(c, R10);
+		err = emit_op(x, &in, op, i, target);
+		pop(c, R10);
+		pop(c, R9);
+		return err;
+	}
+	return emit_op(x, &in, op, i, target);
 }
 
 #undef KX3264
@@ -1336,7 +1467,7 @@ int jit_arch_emit(struct jit_ctx *c)
 		if (!jit_reserve(c, 64))
 			return c->err;
 		jit_place(c, jit_lbl_func(c, f));
-		emit_prologue(&x, fn);
+		emit_prologue(&x, f);
 		for (uint32_t i = fn->start, n; i < fn->end && !err; i++) {
 			if (!jit_reserve(c, 256))
 				return c->err;

@@ -4,7 +4,11 @@
  * every register, loads, stores and atomics within a data buffer or the
  * top 64 bytes of the stack, forward jumps, loops bounded by a counter,
  * helper calls, bpf-to-bpf calls and callx.  Both must agree on the
- * outcome, r0 and every byte of memory.
+ * outcome, r0 and every byte of memory, the stack's top 64 bytes included.
+ * Half the programs keep to the stack slots the JIT may hold in registers
+ * (src/vm/jit_promote.c): 4- and 8-byte accesses at 8 offsets, now and then
+ * a narrower one or one at a slot's upper half, and no calls or packet
+ * loads, which would keep them in memory.
  *
  *   make fuzz                    libFuzzer: the input bytes drive the generator
  *   cc -DFUZZ_JIT_MAIN ...       standalone: ./fuzz_jit [COUNT [SEED]] runs COUNT
@@ -29,9 +33,10 @@
 
 #include <bpfvm/bpfvm.h>
 
-#define FJ_MEM 512    /* the buffer r1 points to */
+#define FJ_MEM 576    /* the buffer r1 points to */
 #define FJ_DATA 256   /* its part loads, stores and atomics use */
 #define FJ_DUMP 384   /* where the registers go at the end */
+#define FJ_STACK_DUMP 512 /* and the stack's top FJ_STACK bytes */
 #define FJ_STACK 64   /* bytes below r10 a function uses */
 #define FJ_HELPER 150 /* the id of the deterministic test helper */
 #define FJ_MAX_INSNS 4096
@@ -43,6 +48,7 @@ struct fj_gen {
 	size_t size, pos;
 	uint64_t rng;
 	bool in_loop, in_sub;
+	bool slots; /* the stack in 8-byte slots, no calls: see the top */
 	size_t call_fixups[64]; /* calls to patch to the subprogram */
 	size_t ncalls;
 };
@@ -181,6 +187,10 @@ static void fj_place(struct fj_gen *g, unsigned size, bool aligned, int *base, i
 	if (fj_rand(g, 2)) {
 		*base = 6;
 		*off = (int16_t)fj_rand(g, FJ_DATA - size + 1);
+	} else if (g->slots && size >= 4) { /* a slot, or now and then its upper half */
+		*base = 10;
+		*off = (int16_t)(-8 * (int)(1 + fj_rand(g, FJ_STACK / 8)) +
+				 (size == 4 && !fj_rand(g, 8) ? 4 : 0));
 	} else {
 		*base = 10;
 		*off = (int16_t)-(int)(size + fj_rand(g, FJ_STACK - size + 1));
@@ -191,7 +201,8 @@ static void fj_place(struct fj_gen *g, unsigned size, bool aligned, int *base, i
 
 static void fj_mem(struct fj_gen *g)
 {
-	unsigned s = fj_rand(g, 4), size = 1u << (s == 3 ? 3 : s == 2 ? 2 : s);
+	unsigned s = g->slots && fj_rand(g, 8) ? 2 + fj_rand(g, 2) : fj_rand(g, 4);
+	unsigned size = 1u << (s == 3 ? 3 : s == 2 ? 2 : s);
 	uint8_t sz = fj_sizes[s];
 	int base;
 	int16_t off;
@@ -324,6 +335,8 @@ static void fj_items(struct fj_gen *g, unsigned count)
 			fj_forward_jump(g);
 		else if (k < 93 && !g->in_loop)
 			fj_loop(g);
+		else if (g->slots)
+			fj_mem(g);
 		else if (k < 97)
 			fj_call(g);
 		else if (k < 99)
@@ -354,10 +367,15 @@ static size_t fj_generate(struct fj_gen *g)
 	g->n = 0;
 	g->ncalls = 0;
 	g->in_loop = g->in_sub = false;
+	g->slots = fj_rand(g, 2);
 	fj_prologue(g);
 	fj_items(g, 5 + fj_rand(g, 60));
 	for (int r = 0; r <= 9; r++)
 		fj_emit(g, BPFVM_STX_MEM(BPFVM_DW, 6, r, (int16_t)(FJ_DUMP + 8 * r)));
+	for (int off = -FJ_STACK; off < 0; off += 8) {
+		fj_emit(g, BPFVM_LDX_MEM(BPFVM_DW, 0, 10, (int16_t)off));
+		fj_emit(g, BPFVM_STX_MEM(BPFVM_DW, 6, 0, (int16_t)(FJ_STACK_DUMP + FJ_STACK + off)));
+	}
 	fj_emit(g, BPFVM_EXIT_INSN());
 	if (!g->ncalls)
 		return g->n;

@@ -1371,6 +1371,195 @@ TEST(division_magic_numbers)
 
 /* ---- random programs ---------------------------------------------------------------- */
 
+/* ---- stack slots in registers (jit_promote.c) ------------------------------------ */
+
+/* The plan for the program in pb: function f's candidate offsets and each slot's mark. */
+static struct jit_promo promo_plan_of(uint32_t f, int16_t *offs, unsigned *n)
+{
+	struct bpfvm *vm = new_vm();
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .name = "t");
+	struct bpfvm_prog *prog = bpfvm_prog__new(vm, pb.v, pb.n, &popts);
+	struct jit_promo plan = { 0 };
+
+	*n = 0;
+	CHECK(prog != NULL);
+	if (prog && !jit_promote_plan(prog, &plan)) {
+		*n = plan.funcs[f].n;
+		memcpy(offs, plan.funcs[f].off, sizeof(plan.funcs[f].off));
+	}
+	bpfvm__destroy(vm);
+	return plan;
+}
+
+/*
+ * Which slots may live in registers: plain 4- and 8-byte accesses at one
+ * offset, in a function that neither calls nor lets r10 out; the
+ * innermost loop's first.
+ */
+TEST(which_stack_slots_registers_hold)
+{
+	int16_t offs[JIT_PROMO_MAX];
+	unsigned n;
+	struct jit_promo plan;
+
+	/* -8 once, -16 in a loop, -24 in a loop inside it: -24, -16, -8 */
+	PROG(BPFVM_ST_MEM(BPFVM_DW, 10, -8, 1), BPFVM_ST_MEM(BPFVM_DW, 10, -16, 2),
+	     BPFVM_ST_MEM(BPFVM_W, 10, -24, 3), BPFVM_MOV64_IMM(0, 3),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -16), BPFVM_MOV64_IMM(2, 3),
+	     BPFVM_LDX_MEM(BPFVM_W, 3, 10, -24), BPFVM_STX_MEM(BPFVM_W, 10, 3, -24),
+	     BPFVM_ALU64_IMM(BPFVM_SUB, 2, 1), BPFVM_JMP_IMM(BPFVM_JNE, 2, 0, -4),
+	     BPFVM_STX_MEM(BPFVM_DW, 10, 1, -16), BPFVM_ALU64_IMM(BPFVM_SUB, 0, 1),
+	     BPFVM_JMP_IMM(BPFVM_JNE, 0, 0, -9), BPFVM_LDX_MEM(BPFVM_DW, 0, 10, -8),
+	     BPFVM_EXIT_INSN());
+	plan = promo_plan_of(0, offs, &n);
+	CHECK_EQ_INT((int)n, 3);
+	CHECK_EQ_INT(offs[0], -24);
+	CHECK_EQ_INT(offs[1], -16);
+	CHECK_EQ_INT(offs[2], -8);
+	CHECK_EQ_INT(plan.at[0] & JIT_PROMO_SLOT, 3);
+	CHECK_EQ_INT(plan.at[7] & JIT_PROMO_SLOT, 1);
+	CHECK_EQ_INT(plan.at[7] & JIT_PROMO_MERGE, 0); /* -24 is only ever 4 bytes wide */
+	jit_promote_free(&plan);
+
+	/* A 4-byte store whose slot's upper half a later 8-byte load reads merges; one whose
+	 * upper half an 8-byte store replaces first, or no load reads, does not. */
+	PROG(BPFVM_ST_MEM(BPFVM_DW, 10, -8, -1), BPFVM_ST_MEM(BPFVM_W, 10, -8, 5),
+	     BPFVM_LDX_MEM(BPFVM_DW, 0, 10, -8), BPFVM_ST_MEM(BPFVM_W, 10, -8, 6),
+	     BPFVM_ST_MEM(BPFVM_DW, 10, -8, 7), BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -8),
+	     BPFVM_ST_MEM(BPFVM_W, 10, -8, 8), BPFVM_EXIT_INSN());
+	plan = promo_plan_of(0, offs, &n);
+	CHECK_EQ_INT((int)n, 1);
+	CHECK(plan.at[1] & JIT_PROMO_MERGE);
+	CHECK_EQ_INT(plan.at[3] & JIT_PROMO_MERGE, 0);
+	CHECK_EQ_INT(plan.at[6] & JIT_PROMO_MERGE, 0);
+	jit_promote_free(&plan);
+
+	/* Around a loop: the load at the top reads the 4-byte store at the bottom. */
+	PROG(BPFVM_ST_MEM(BPFVM_DW, 10, -8, -1), BPFVM_MOV64_IMM(2, 3),
+	     BPFVM_LDX_MEM(BPFVM_DW, 0, 10, -8), BPFVM_ST_MEM(BPFVM_W, 10, -8, 9),
+	     BPFVM_ALU64_IMM(BPFVM_SUB, 2, 1), BPFVM_JMP_IMM(BPFVM_JNE, 2, 0, -4),
+	     BPFVM_EXIT_INSN());
+	plan = promo_plan_of(0, offs, &n);
+	CHECK_EQ_INT((int)n, 1);
+	CHECK(plan.at[3] & JIT_PROMO_MERGE);
+	jit_promote_free(&plan);
+
+	/* What keeps slots in memory: an overlapping access at another offset, a narrower
+	 * one, an atomic, a sign-extending load, a slot half outside the frame. */
+	PROG(BPFVM_ST_MEM(BPFVM_DW, 10, -8, 1), BPFVM_ST_MEM(BPFVM_W, 10, -4, 2),
+	     BPFVM_ST_MEM(BPFVM_DW, 10, -16, 1), BPFVM_ST_MEM(BPFVM_B, 10, -16, 2),
+	     BPFVM_ST_MEM(BPFVM_DW, 10, -24, 1), BPFVM_MOV64_IMM(1, 1),
+	     BPFVM_RAW_INSN(BPFVM_STX | BPFVM_ATOMIC | BPFVM_DW, 10, 1, -24, BPFVM_ADD),
+	     BPFVM_ST_MEM(BPFVM_W, 10, -32, 1),
+	     BPFVM_RAW_INSN(BPFVM_LDX | BPFVM_MEMSX | BPFVM_W, 0, 10, -32, 0),
+	     BPFVM_ST_MEM(BPFVM_DW, 10, -40, 1), BPFVM_LDX_MEM(BPFVM_DW, 0, 10, -40),
+	     BPFVM_EXIT_INSN());
+	plan = promo_plan_of(0, offs, &n);
+	CHECK_EQ_INT((int)n, 1);
+	CHECK_EQ_INT(offs[0], -40);
+	jit_promote_free(&plan);
+
+	/* r10 copied: the slots can be reached through the copy. */
+	PROG(BPFVM_ST_MEM(BPFVM_DW, 10, -8, 1), BPFVM_MOV64_REG(1, 10),
+	     BPFVM_LDX_MEM(BPFVM_DW, 0, 1, -8), BPFVM_EXIT_INSN());
+	plan = promo_plan_of(0, offs, &n);
+	CHECK_EQ_INT((int)n, 0);
+	jit_promote_free(&plan);
+
+	/* A call: not in the caller, but in the callee that makes none. */
+	PROG(BPFVM_ST_MEM(BPFVM_DW, 10, -8, 1), CALL_LOCAL(2), BPFVM_LDX_MEM(BPFVM_DW, 0, 10, -8),
+	     BPFVM_EXIT_INSN(), BPFVM_ST_MEM(BPFVM_DW, 10, -8, 2),
+	     BPFVM_LDX_MEM(BPFVM_DW, 0, 10, -8), BPFVM_EXIT_INSN());
+	plan = promo_plan_of(0, offs, &n);
+	CHECK_EQ_INT((int)n, 0);
+	jit_promote_free(&plan);
+	plan = promo_plan_of(1, offs, &n);
+	CHECK_EQ_INT((int)n, 1);
+	jit_promote_free(&plan);
+}
+
+/*
+ * Slots in registers give the interpreter's results: a function naming
+ * few registers (its slots take those of the others, r6-r9's saved for
+ * the caller), one naming them all (r9 and r10 only, kept aside around a
+ * division and a fetching atomic), 4-byte stores that merge and ones that
+ * need not, a slot left uninitialized (zero, as the interpreter's stack).
+ */
+TEST(stack_slots_in_registers_agree)
+{
+	fill_input(21);
+	/* main: r6-r9 set, calls f, which names r0-r2 only and keeps 8 slots */
+	PROG(BPFVM_MOV64_REG(6, 1), BPFVM_MOV64_IMM(7, 77), BPFVM_MOV64_IMM(8, 88),
+	     BPFVM_MOV64_IMM(9, 99), BPFVM_MOV64_IMM(1, 5), CALL_LOCAL(7),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 0, OUT), BPFVM_STX_MEM(BPFVM_DW, 6, 7, OUT + 8),
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 8, OUT + 16), BPFVM_STX_MEM(BPFVM_DW, 6, 9, OUT + 24),
+	     BPFVM_MOV64_IMM(0, 0), BPFVM_EXIT_INSN(), BPFVM_EXIT_INSN(),
+	     /* f(r1): slots -8..-64 updated in a loop of r1 rounds */
+	     BPFVM_ST_MEM(BPFVM_DW, 10, -8, -3), BPFVM_ST_MEM(BPFVM_DW, 10, -16, 0x7fffffff),
+	     BPFVM_ST_MEM(BPFVM_W, 10, -24, -1), BPFVM_ST_MEM(BPFVM_DW, 10, -32, 1),
+	     BPFVM_ST_MEM(BPFVM_DW, 10, -40, -100), BPFVM_ST_MEM(BPFVM_DW, 10, -48, 7),
+	     BPFVM_ST_MEM(BPFVM_DW, 10, -56, 9),
+	     /* loop: */
+	     BPFVM_LDX_MEM(BPFVM_DW, 0, 10, -8), BPFVM_ALU64_IMM(BPFVM_MUL, 0, 31),
+	     BPFVM_STX_MEM(BPFVM_DW, 10, 0, -8), BPFVM_LDX_MEM(BPFVM_DW, 2, 10, -16),
+	     BPFVM_ALU64_REG(BPFVM_ADD, 2, 0), BPFVM_STX_MEM(BPFVM_W, 10, 2, -16),
+	     BPFVM_LDX_MEM(BPFVM_W, 2, 10, -24), BPFVM_ALU32_IMM(BPFVM_ADD, 2, 3),
+	     BPFVM_STX_MEM(BPFVM_W, 10, 2, -24), BPFVM_LDX_MEM(BPFVM_DW, 2, 10, -32),
+	     BPFVM_ALU64_IMM(BPFVM_LSH, 2, 3), BPFVM_STX_MEM(BPFVM_DW, 10, 2, -32),
+	     BPFVM_ST_MEM(BPFVM_W, 10, -40, -5), BPFVM_LDX_MEM(BPFVM_DW, 2, 10, -48),
+	     BPFVM_ALU64_REG(BPFVM_XOR, 2, 1), BPFVM_STX_MEM(BPFVM_DW, 10, 2, -48),
+	     BPFVM_ST_MEM(BPFVM_W, 10, -56, 4),
+	     BPFVM_ALU64_IMM(BPFVM_SUB, 1, 1), BPFVM_JMP_IMM(BPFVM_JNE, 1, 0, -19),
+	     /* r0 = the sum of the slots, each read 8 bytes wide; -64 never written */
+	     BPFVM_MOV64_IMM(0, 0), BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -8), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -16), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_LDX_MEM(BPFVM_W, 1, 10, -24), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -32), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -40), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -48), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -56), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -64), BPFVM_ALU64_REG(BPFVM_ADD, 0, 1),
+	     BPFVM_EXIT_INSN());
+	compare_all("slots in the registers of unnamed BPF registers");
+	{
+		int16_t offs[JIT_PROMO_MAX];
+		unsigned n;
+		struct jit_promo plan = promo_plan_of(1, offs, &n);
+
+		CHECK_EQ_INT((int)n, 8);
+		if (plan.funcs)
+			CHECK_EQ_INT(plan.funcs[1].regs_used, 1 << 0 | 1 << 1 | 1 << 2 | 1 << 10);
+		jit_promote_free(&plan);
+	}
+
+	/* Every register named: r9 and r10 hold the two busiest slots, kept aside around
+	 * divisions and a fetching or. */
+	begin(-1, -1);
+	emit(BPFVM_ST_MEM(BPFVM_DW, 10, -16, 1000003));
+	emit(BPFVM_ST_MEM(BPFVM_DW, 10, -24, 17));
+	emit(BPFVM_MOV64_IMM(2, 4));
+	emit(BPFVM_LDX_MEM(BPFVM_DW, 0, 10, -16));
+	emit(BPFVM_ALU64_IMM(BPFVM_MUL, 0, 7));
+	emit(BPFVM_STX_MEM(BPFVM_DW, 10, 0, -16));
+	emit(BPFVM_LDX_MEM(BPFVM_DW, 3, 10, -24));
+	emit(BPFVM_ALU64_REG(BPFVM_DIV, 0, 3));
+	emit(BPFVM_ALU32_IMM(BPFVM_MOD, 3, 11));
+	emit(BPFVM_RAW_INSN(BPFVM_ALU64 | BPFVM_DIV | BPFVM_K, 4, 0, 1, -13)); /* sdiv */
+	emit(BPFVM_ALU64_IMM(BPFVM_DIV, 5, 1000));
+	emit(BPFVM_RAW_INSN(BPFVM_STX | BPFVM_ATOMIC | BPFVM_DW, pb.base, 3, 8,
+			    BPFVM_OR | BPFVM_FETCH));
+	emit(BPFVM_ALU64_IMM(BPFVM_ADD, 3, 5));
+	emit(BPFVM_STX_MEM(BPFVM_DW, 10, 3, -24));
+	emit(BPFVM_ALU64_IMM(BPFVM_SUB, 2, 1));
+	emit(BPFVM_JMP_IMM(BPFVM_JNE, 2, 0, -13));
+	emit(BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -16));
+	save(1);
+	emit(BPFVM_LDX_MEM(BPFVM_DW, 1, 10, -24));
+	save(1);
+	finish();
+	compare_all("slots in r9 and r10 across divisions and a fetching or");
+}
+
 TEST(random_programs_agree)
 {
 	uint64_t bad = fuzz_jit_run(0x7e57, 3000);

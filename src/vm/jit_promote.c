@@ -1,0 +1,307 @@
+/*
+ * jit_promote.c - which stack slots a JIT may keep in registers.
+ *
+ * BPF has ten registers, so clang keeps what does not fit in them on the
+ * stack, and a loop that carries a value there pays a store and a load
+ * (a store-to-load forwarding delay of 4-5 cycles) per iteration where a
+ * register would cost nothing.  The kernel's JIT keeps every slot in
+ * memory; a back-end with spare registers can do better, for the slots no
+ * one can see in memory:
+ *
+ *   - the function makes no calls (a helper or a callee could be handed a
+ *     pointer to the slot, and would clobber the back-end's spare
+ *     registers) and no legacy packet loads (they use scratch registers);
+ *   - r10 is used only as the base of a load or store with a constant
+ *     offset: a function that copies r10 anywhere could reach any slot
+ *     through the copy, and one that writes r10 moves its frame;
+ *   - every access to the slot's bytes is a plain 4- or 8-byte load or
+ *     store at the slot's own offset (atomics, sign-extending or narrower
+ *     accesses, and accesses that overlap it at another offset leave the
+ *     slot in memory).
+ *
+ * A 4-byte store keeps the slot's upper half in memory; a register written
+ * with a 32-bit move loses it.  That matters only where a later 8-byte load
+ * can read that upper half, which a backward data-flow pass (a 64-bit load
+ * uses it, a 64-bit store ends it) finds: there the back-end merges the
+ * low half instead (JIT_PROMO_MERGE).
+ *
+ * Candidates are ranked by their accesses, each weighted by the depth of
+ * loops around it, so that the few spare registers hold the slots of the
+ * innermost loops.  Pure analysis: the back-end decides how many it takes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../isa/opcode.h"
+#include "jit.h"
+
+#define R(n) (1u << (n))
+#define FRAME BPFVM_STACK_SIZE
+#define NO_OWNER INT16_MIN
+
+/* Scratch for one function, indexed by byte offset + FRAME. */
+struct frame_map {
+	int16_t owner[FRAME];  /* the offset of the slot whose access covers the byte */
+	bool bad[FRAME];       /* some access no register can stand for covers it */
+	uint8_t width[FRAME];  /* at a slot's offset: its widest access */
+	uint64_t weight[FRAME];
+};
+
+/* A plain load or store through r10 that a register can stand for: its width, else 0. */
+static unsigned promotable_access(const struct bpfvm_insn *in, enum isa_op op)
+{
+	switch (op) {
+	case ISA_OP_LDX_W: case ISA_OP_LDX_DW:
+		return in->src_reg == 10 ? isa_access_size(in->code) : 0;
+	case ISA_OP_STX_W: case ISA_OP_STX_DW: case ISA_OP_ST_W: case ISA_OP_ST_DW:
+		return in->dst_reg == 10 ? isa_access_size(in->code) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Any other access through r10: the bytes it covers stay in memory. */
+static bool other_stack_access(const struct bpfvm_insn *in, enum isa_op op)
+{
+	switch (isa_ops[op].form) {
+	case F_LDX: return in->src_reg == 10;
+	case F_ST: case F_STX: return in->dst_reg == 10;
+	case F_ATOMIC: return (in->imm == BPFVM_LOAD_ACQ ? in->src_reg : in->dst_reg) == 10;
+	default: return false;
+	}
+}
+
+/* Does the instruction use r10 as anything but the base of an access, or call out? */
+static bool defeats_promotion(const struct bpfvm_insn *in, enum isa_op op)
+{
+	uint8_t form = isa_ops[op].form;
+	uint16_t uses = isa_regs_read(in, op) | isa_regs_written(in, op);
+
+	if (form == F_CALL || form == F_CALLX || form == F_LDABS || form == F_LDIND)
+		return true;
+	if (!(uses & R(10)))
+		return false;
+	switch (form) {
+	case F_LDX: return in->dst_reg == 10;
+	case F_ST: return false;
+	case F_STX: return in->src_reg == 10;
+	case F_ATOMIC: return (in->imm == BPFVM_LOAD_ACQ ? in->dst_reg : in->src_reg) == 10;
+	default: return true;
+	}
+}
+
+static void cover(struct frame_map *m, int off, unsigned size, bool promotable)
+{
+	for (int b = off; b < off + (int)size; b++) {
+		if (!promotable || (m->owner[b + FRAME] != NO_OWNER && m->owner[b + FRAME] != off))
+			m->bad[b + FRAME] = true;
+		else
+			m->owner[b + FRAME] = (int16_t)off;
+	}
+}
+
+/*
+ * Loop depth of each slot of [start, end): a loop is a head with the
+ * furthest jump back to it (a state machine's many `continue`s make one
+ * loop), and covers the slots from the head to that jump.  reach: scratch
+ * of end - start entries.
+ */
+static void loop_depths(const struct bpfvm_prog *prog, uint32_t start, uint32_t end,
+			int32_t *depth, uint32_t *reach)
+{
+	uint32_t n = end - start;
+
+	memset(reach, 0, n * sizeof(*reach));
+	memset(depth, 0, (n + 1) * sizeof(*depth));
+	for (uint32_t j = start; j < end; j++) {
+		int64_t to;
+
+		if (prog->ops[j] == ISA_OP_INVALID || !isa_op_is_jump(prog->ops[j]))
+			continue;
+		to = isa_jump_target(&prog->insns[j], j);
+		if (to <= j && to >= start && j + 1 - start > reach[to - start])
+			reach[to - start] = j + 1 - start;
+	}
+	for (uint32_t h = 0; h < n; h++) {
+		if (reach[h]) {
+			depth[h]++;
+			depth[reach[h]]--;
+		}
+	}
+	for (uint32_t i = 1; i < n; i++)
+		depth[i] += depth[i - 1];
+}
+
+/*
+ * The 8-byte loads that can read what a 4-byte store leaves above it: per
+ * slot, live from such a load back to the 8-byte store before it.  Marks
+ * the 4-byte stores where it is live with JIT_PROMO_MERGE.
+ */
+static int mark_merges(const struct bpfvm_prog *prog, const struct prog_func *fn, uint8_t *at,
+		       uint8_t mixed)
+{
+	uint32_t n = fn->end - fn->start;
+	uint8_t *live = calloc(n + 1, 1); /* live on entry to each slot */
+	bool changed = true;
+
+	if (!live)
+		return -ENOMEM;
+	while (changed) {
+		changed = false;
+		for (uint32_t i = fn->end; i-- > fn->start;) {
+			const struct bpfvm_insn *in = &prog->insns[i];
+			enum isa_op op = (enum isa_op)prog->ops[i];
+			uint8_t form, out = 0, v, slot = at[i] & JIT_PROMO_SLOT;
+			uint32_t next = i + (op == ISA_OP_LDDW ? 2 : 1);
+
+			if (op == ISA_OP_INVALID)
+				continue; /* the second half of an lddw: nothing lands there */
+			form = isa_ops[op].form;
+			if (form != F_EXIT && form != F_JA && form != F_JA32)
+				out |= next < fn->end ? live[next - fn->start] : mixed;
+			if (isa_op_is_jump(op) && form != F_EXIT) {
+				int64_t to = isa_jump_target(in, i);
+
+				out |= to >= fn->start && to < fn->end ? live[to - fn->start] : mixed;
+			}
+			v = out;
+			if (slot && isa_access_size(in->code) == 8) {
+				if (form == F_LDX)
+					v |= (uint8_t)(1u << (slot - 1));
+				else
+					v &= (uint8_t)~(1u << (slot - 1));
+			} else if (slot && form != F_LDX && (out >> (slot - 1) & 1)) {
+				at[i] |= JIT_PROMO_MERGE;
+			}
+			if (v != live[i - fn->start]) {
+				live[i - fn->start] = v;
+				changed = true;
+			}
+		}
+	}
+	free(live);
+	return 0;
+}
+
+/* Rank fn's candidate slots, mark their accesses in at[]. */
+static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *fn,
+			 struct frame_map *m, int32_t *depth, uint32_t *reach, uint8_t *at,
+			 struct jit_promo_func *pf)
+{
+	bool has8[JIT_PROMO_MAX] = { false }, has4st[JIT_PROMO_MAX] = { false };
+	uint8_t mixed = 0;
+
+	memset(pf, 0, sizeof(*pf));
+	for (uint32_t i = fn->start; i < fn->end; i++) {
+		enum isa_op op = (enum isa_op)prog->ops[i];
+
+		if (op == ISA_OP_INVALID)
+			continue;
+		pf->regs_used |= isa_regs_read(&prog->insns[i], op) |
+				 isa_regs_written(&prog->insns[i], op);
+		if (defeats_promotion(&prog->insns[i], op))
+			return 0;
+	}
+	if (!(pf->regs_used & R(10)))
+		return 0; /* no stack */
+	for (int b = 0; b < FRAME; b++) {
+		m->owner[b] = NO_OWNER;
+		m->bad[b] = false;
+		m->width[b] = 0;
+		m->weight[b] = 0;
+	}
+	loop_depths(prog, fn->start, fn->end, depth, reach);
+	for (uint32_t i = fn->start; i < fn->end; i++) {
+		const struct bpfvm_insn *in = &prog->insns[i];
+		enum isa_op op = (enum isa_op)prog->ops[i];
+		unsigned size;
+		int off = in->off, d;
+		bool plain;
+
+		if (op == ISA_OP_INVALID)
+			continue;
+		plain = promotable_access(in, op) != 0;
+		if (!plain && !other_stack_access(in, op))
+			continue;
+		size = isa_access_size(in->code);
+		if (off < -FRAME || off + (int)size > 0)
+			return 0; /* outside the frame: leave all of it alone */
+		cover(m, off, size, plain);
+		if (!plain)
+			continue;
+		d = depth[i - fn->start] > 6 ? 6 : depth[i - fn->start];
+		m->weight[off + FRAME] += 1ull << (3 * d);
+		if (size > m->width[off + FRAME])
+			m->width[off + FRAME] = (uint8_t)size;
+	}
+	/* The heaviest eligible slots, best first. */
+	for (int off = -FRAME; off < 0; off++) {
+		unsigned w = m->width[off + FRAME], k;
+		bool ok = w != 0;
+
+		for (unsigned b = 0; ok && b < w; b++)
+			ok = !m->bad[off + b + FRAME] && m->owner[off + b + FRAME] == off;
+		if (!ok)
+			continue;
+		for (k = pf->n; k > 0 && m->weight[pf->off[k - 1] + FRAME] < m->weight[off + FRAME]; k--)
+			;
+		if (k == JIT_PROMO_MAX)
+			continue;
+		if (pf->n < JIT_PROMO_MAX)
+			pf->n++;
+		memmove(&pf->off[k + 1], &pf->off[k], (pf->n - 1 - k) * sizeof(pf->off[0]));
+		pf->off[k] = (int16_t)off;
+	}
+	for (uint32_t i = fn->start; i < fn->end; i++) {
+		const struct bpfvm_insn *in = &prog->insns[i];
+		enum isa_op op = (enum isa_op)prog->ops[i];
+		unsigned size;
+
+		if (op == ISA_OP_INVALID || !(size = promotable_access(in, op)))
+			continue;
+		for (unsigned k = 0; k < pf->n; k++) {
+			if (pf->off[k] != in->off)
+				continue;
+			at[i] = (uint8_t)(k + 1);
+			if (size == 8 && isa_ops[op].form == F_LDX)
+				has8[k] = true;
+			else if (size == 4 && isa_ops[op].form != F_LDX)
+				has4st[k] = true;
+		}
+	}
+	for (unsigned k = 0; k < pf->n; k++)
+		if (has8[k] && has4st[k])
+			mixed |= (uint8_t)(1u << k);
+	return mixed ? mark_merges(prog, fn, at, mixed) : 0;
+}
+
+int jit_promote_plan(const struct bpfvm_prog *prog, struct jit_promo *out)
+{
+	struct frame_map *m = malloc(sizeof(*m));
+	int32_t *depth = malloc((prog->cnt + 1) * sizeof(*depth));
+	uint32_t *reach = malloc((prog->cnt + 1) * sizeof(*reach));
+	int err = 0;
+
+	out->at = calloc(prog->cnt + 1, 1);
+	out->funcs = calloc(prog->nfuncs ? prog->nfuncs : 1, sizeof(*out->funcs));
+	if (!m || !depth || !reach || !out->at || !out->funcs)
+		err = -ENOMEM;
+	for (uint32_t f = 0; f < prog->nfuncs && !err; f++)
+		err = plan_function(prog, &prog->funcs[f], m, depth, reach, out->at,
+				    &out->funcs[f]);
+	free(m);
+	free(depth);
+	free(reach);
+	if (err)
+		jit_promote_free(out);
+	return err;
+}
+
+void jit_promote_free(struct jit_promo *p)
+{
+	free(p->at);
+	free(p->funcs);
+	p->at = NULL;
+	p->funcs = NULL;
+}
