@@ -448,7 +448,11 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	c.cap = 256 + (size_t)prog->cnt * 12;
 	c.buf = malloc(c.cap);
 	c.can_grow = true;
-	err = c.lbl && spare && c.buf && c.is_target ? jit_promote_plan(prog, &c.promo) : -ENOMEM;
+	c.live_out = jit_liveness(prog);
+	c.known_bool = jit_known_bool(prog);
+	err = c.lbl && spare && c.buf && c.is_target && c.live_out && c.known_bool
+		      ? jit_promote_plan(prog, &c.promo)
+		      : -ENOMEM;
 	if (!err)
 		err = run_pass(&c);
 	if (!err)
@@ -464,6 +468,8 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	free(c.stubs);
 	free((void *)c.is_target);
 	jit_promote_free(&c.promo);
+	free(c.live_out);
+	free(c.known_bool);
 	return err;
 }
 

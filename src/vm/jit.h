@@ -53,6 +53,7 @@ struct vm_jit {
 /* CPU features a back-end may use; tests turn them off to cover the fallbacks. */
 enum vm_jit_feature {
 	VM_JIT_BMI2 = 1u << 0,  /* x86-64: shlx/shrx/sarx, shifts without cl */
+	VM_JIT_BMI1 = 1u << 1,  /* x86-64: andn */
 };
 
 struct vm_jit_opts {
@@ -131,6 +132,18 @@ struct jit_promo {
 int jit_promote_plan(const struct bpfvm_prog *prog, struct jit_promo *out);
 void jit_promote_free(struct jit_promo *p);
 
+/*
+ * Per slot, the BPF registers whose value some path reads after it
+ * (jit_live.c; bit n for rn); NULL when out of memory.
+ */
+uint16_t *jit_liveness(const struct bpfvm_prog *prog);
+
+/*
+ * Per slot, the BPF registers known to hold 0 or 1 when it starts, on
+ * every path to it (jit_known.c); NULL when out of memory.
+ */
+uint16_t *jit_known_bool(const struct bpfvm_prog *prog);
+
 struct jit_ctx {
 	struct bpfvm_prog *prog;
 	struct bpfvm_log *log;
@@ -153,6 +166,8 @@ struct jit_ctx {
 	bool blind;          /* BPFVM_PROG_JIT_BLIND */
 	const struct verifier_facts *facts; /* see vm_jit_facts; NULL: none to use */
 	struct jit_promo promo;
+	uint16_t *live_out;  /* jit_liveness */
+	uint16_t *known_bool; /* jit_known_bool */
 	uint64_t blind_seed, blind_state;
 };
 
@@ -205,6 +220,12 @@ const struct verifier_facts *vm_jit_facts(const struct bpfvm_prog *prog);
 static inline const struct verifier_fact *jit_fact(const struct jit_ctx *c, uint32_t idx)
 {
 	return c->facts ? &c->facts->f[idx] : NULL;
+}
+
+/* Does BPF register reg hold a value some path reads after slot i? */
+static inline bool jit_live_after(const struct jit_ctx *c, uint32_t i, unsigned reg)
+{
+	return c->live_out[i] >> reg & 1;
 }
 
 /*

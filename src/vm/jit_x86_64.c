@@ -29,7 +29,10 @@
  * Beyond a translation one instruction at a time: division and modulo by
  * a constant are multiplications (jit.c finds the magic numbers); shift
  * pairs that extend a half and moves plus additions that compute an
- * address fuse into one instruction; loop heads are aligned; an array map's
+ * address fuse into one instruction; a result no path reads needs no code
+ * and a register that dies into an address folds into the access
+ * (jit_live.c); a truth value times a constant is a mask (jit_known.c);
+ * loop heads are aligned; an array map's
  * lookup (per-CPU too) is inline and another map's a direct call; and what a verifier
  * proved (dead code, constant results) shortens the code further.
  */
@@ -627,7 +630,19 @@ static void emit_alu(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op
 	case BPFVM_OR: alu_simple(c, w, k, G1_OR, dst, src, in->imm); break;
 	case BPFVM_AND: alu_simple(c, w, k, G1_AND, dst, src, in->imm); break;
 	case BPFVM_XOR: alu_simple(c, w, k, G1_XOR, dst, src, in->imm); break;
-	case BPFVM_MUL: emit_mul(c, w, k, dst, src, in->imm); break;
+	case BPFVM_MUL:
+		/*
+		 * A truth value t times k is k & -t: two cycles on a dependency
+		 * chain where imul takes three.  Not by a register: there the
+		 * extra instructions cost more than they save (the sort loop).
+		 */
+		if (k && (c->known_bool[c->cur] >> in->dst_reg & 1)) {
+			op_rr(c, w ? X_W : 0, 0xf7, 3, dst); /* neg */
+			alu_ri(c, w, G1_AND, dst, in->imm);
+		} else {
+			emit_mul(c, w, k, dst, src, in->imm);
+		}
+		break;
 	case BPFVM_LSH: emit_shift(c, w, k, SH_SHL, dst, src, in->imm); break;
 	case BPFVM_RSH: emit_shift(c, w, k, SH_SHR, dst, src, in->imm); break;
 	case BPFVM_ARSH: emit_shift(c, w, k, SH_SAR, dst, src, in->imm); break;
@@ -663,44 +678,61 @@ static void emit_movsx(struct jit_ctx *c, enum isa_op op, int dst, int src)
 /* ---- memory -------------------------------------------------------------------- */
 
 /* Loads, plain and acquiring (on x86 every load acquires). */
-static void emit_load(struct jit_ctx *c, enum isa_op op, int dst, int src, int16_t off)
+static void emit_load(struct jit_ctx *c, enum isa_op op, int dst, struct x86_mem m)
 {
 	switch (op) {
 	case ISA_OP_LDX_B:
-	case ISA_OP_LOAD_ACQ_B: op_rm(c, 0, 0x0fb6, dst, src, off); break;
+	case ISA_OP_LOAD_ACQ_B: op_mem(c, 0, 0x0fb6, dst, m); break;
 	case ISA_OP_LDX_H:
-	case ISA_OP_LOAD_ACQ_H: op_rm(c, 0, 0x0fb7, dst, src, off); break;
+	case ISA_OP_LOAD_ACQ_H: op_mem(c, 0, 0x0fb7, dst, m); break;
 	case ISA_OP_LDX_W:
-	case ISA_OP_LOAD_ACQ_W: op_rm(c, 0, 0x8b, dst, src, off); break;
-	case ISA_OP_LDXS_B: op_rm(c, X_W, 0x0fbe, dst, src, off); break;
-	case ISA_OP_LDXS_H: op_rm(c, X_W, 0x0fbf, dst, src, off); break;
-	case ISA_OP_LDXS_W: op_rm(c, X_W, 0x63, dst, src, off); break;
-	default: op_rm(c, X_W, 0x8b, dst, src, off); break; /* LDX_DW, LOAD_ACQ_DW */
+	case ISA_OP_LOAD_ACQ_W: op_mem(c, 0, 0x8b, dst, m); break;
+	case ISA_OP_LDXS_B: op_mem(c, X_W, 0x0fbe, dst, m); break;
+	case ISA_OP_LDXS_H: op_mem(c, X_W, 0x0fbf, dst, m); break;
+	case ISA_OP_LDXS_W: op_mem(c, X_W, 0x63, dst, m); break;
+	default: op_mem(c, X_W, 0x8b, dst, m); break; /* LDX_DW, LOAD_ACQ_DW */
 	}
 }
 
 /* Stores, plain and releasing (on x86 every store releases). */
-static void emit_store(struct jit_ctx *c, unsigned size, int dst, int src, int16_t off)
+static void emit_store(struct jit_ctx *c, unsigned size, struct x86_mem m, int src)
 {
 	static const unsigned fl[9] = { [1] = X_BREG, [2] = X_66, [4] = 0, [8] = X_W };
 
-	op_rm(c, fl[size], size == 1 ? 0x88 : 0x89, src, dst, off);
+	op_mem(c, fl[size], size == 1 ? 0x88 : 0x89, src, m);
 }
 
-static void emit_store_imm(struct jit_ctx *c, unsigned size, int dst, int16_t off, int32_t imm)
+static void emit_store_imm(struct jit_ctx *c, unsigned size, struct x86_mem m, int32_t imm)
 {
 	switch (size) {
 	case 1:
-		op_rm(c, 0, 0xc6, 0, dst, off);
+		op_mem(c, 0, 0xc6, 0, m);
 		b1(c, (uint8_t)imm);
 		break;
 	case 2:
-		op_rm(c, X_66, 0xc7, 0, dst, off);
+		op_mem(c, X_66, 0xc7, 0, m);
 		b2(c, (uint16_t)imm);
 		break;
 	default: /* 8 bytes: the imm32 sign-extended, as the kernel's (s64)imm */
-		op_rm(c, size == 8 ? X_W : 0, 0xc7, 0, dst, off);
+		op_mem(c, size == 8 ? X_W : 0, 0xc7, 0, m);
 		b4(c, (uint32_t)imm);
+		break;
+	}
+}
+
+/* A load or store of slot i (LDX, ST or STX) with its address in m. */
+static void emit_access(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op op,
+			struct x86_mem m)
+{
+	switch (isa_ops[op].form) {
+	case F_LDX:
+		emit_load(c, op, regmap[in->dst_reg], m);
+		break;
+	case F_ST:
+		emit_store_imm(c, isa_access_size(in->code), m, in->imm);
+		break;
+	default:
+		emit_store(c, isa_access_size(in->code), m, regmap[in->src_reg]);
 		break;
 	}
 }
@@ -1234,8 +1266,9 @@ static int flags_for_zero_test(enum isa_op alu, enum isa_op jmp, int32_t jmp_imm
 
 /*
  * Sequences clang emits where x86 needs one instruction: zero- and
- * sign-extension as a pair of shifts, address arithmetic as a move and
- * additions, an operation and a test of its result.  Returns the slots the code covers, 0 when none applies.
+ * sign-extension as a pair of shifts or a move and a mask, address (and
+ * 32-bit) arithmetic as a move and additions, an operation and a test of
+ * its result.  Returns the slots the code covers, 0 when none applies.
  * Blinded programs keep their immediates out of lea displacements.
  */
 static uint32_t emit_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
@@ -1269,6 +1302,25 @@ static uint32_t emit_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
 			jump(c, jcc_of[BPFVM_OP(in[1].code) >> 4], target);
 		return 2;
 	}
+	/* w = s; w += k or w += x: a 32-bit lea, whose sum wraps at 2^32 and zero-extends as BPF's */
+	if (ops[i] == ISA_OP_MOV32_X && ops[i + 1] == ISA_OP_ADD32_K) {
+		op_rm(c, 0, 0x8d, dst, src, in[1].imm);
+		return 2;
+	}
+	if (ops[i] == ISA_OP_MOV32_X && ops[i + 1] == ISA_OP_ADD32_X && in[1].src_reg != in->dst_reg) {
+		op_rm_index(c, 0, 0x8d, dst, src, regmap[in[1].src_reg], 0);
+		return 2;
+	}
+	/* r = s; r &= 0xff or 0xffff, at either width: one zero-extending move */
+	if ((ops[i] == ISA_OP_MOV32_X || ops[i] == ISA_OP_MOV64_X) &&
+	    (ops[i + 1] == ISA_OP_AND32_K || ops[i + 1] == ISA_OP_AND64_K) &&
+	    (in[1].imm == 0xff || in[1].imm == 0xffff)) {
+		if (in[1].imm == 0xff)
+			op_rr(c, X_BRM, 0x0fb6, dst, src);
+		else
+			op_rr(c, 0, 0x0fb7, dst, src);
+		return 2;
+	}
 	if (ops[i] != ISA_OP_MOV64_X)
 		return 0;
 	if (ops[i + 1] == ISA_OP_ADD64_K) {
@@ -1283,6 +1335,107 @@ static uint32_t emit_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
 	if (ops[i + 1] == ISA_OP_ADD64_X && in[1].src_reg != in->dst_reg) {
 		op_rm_index(c, X_W, 0x8d, dst, src, regmap[in[1].src_reg], 0);
 		return 2;
+	}
+	return 0;
+}
+
+/* ---- what dies: sequences around a register no path reads again (jit_live.c) ------- */
+
+/* An operation whose result no path reads: it needs no code. */
+static bool result_unread(const struct jit_ctx *c, uint32_t i)
+{
+	const struct bpfvm_insn *in = &c->prog->insns[i];
+
+	switch (isa_ops[c->prog->ops[i]].form) {
+	case F_ALU_K: case F_ALU_X: case F_NEG: case F_END: case F_LDDW:
+		return in->dst_reg != 10 && !jit_live_after(c, i, in->dst_reg);
+	default:
+		return false;
+	}
+}
+
+/* dst = ~src1 & rm, 64 bits (BMI1). */
+static void andn(struct jit_ctx *c, int dst, int src1, int rm)
+{
+	b1(c, 0xc4);
+	b1(c, (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (rm & 8 ? 0 : 0x20) | 0x02));
+	b1(c, (uint8_t)(0x80 | (~src1 & 15) << 3));
+	b1(c, 0xf2);
+	b1(c, (uint8_t)(0xc0 | (dst & 7) << 3 | (rm & 7)));
+}
+
+/* A plain load or store (not atomic, not acquiring or releasing): its base register, else -1. */
+static int access_base(const struct bpfvm_insn *in, enum isa_op op)
+{
+	switch (op) {
+	case ISA_OP_LDX_B: case ISA_OP_LDX_H: case ISA_OP_LDX_W: case ISA_OP_LDX_DW:
+	case ISA_OP_LDXS_B: case ISA_OP_LDXS_H: case ISA_OP_LDXS_W:
+		return in->src_reg;
+	case ISA_OP_ST_B: case ISA_OP_ST_H: case ISA_OP_ST_W: case ISA_OP_ST_DW:
+	case ISA_OP_STX_B: case ISA_OP_STX_H: case ISA_OP_STX_W: case ISA_OP_STX_DW:
+		return in->dst_reg;
+	default:
+		return -1;
+	}
+}
+
+static int emit_insn(struct x86 *x, uint32_t i);
+
+/*
+ * Sequences whose intermediate register dies: an address computed into a
+ * register only to load or store through it is the access's own address
+ * mode; the mask below the lowest set bit, ~s & (s - 1), is an andn; and
+ * the store of a value just loaded from the same stack slot changes
+ * nothing.  Returns the slots the code covers, 0 when none applies.
+ */
+static uint32_t emit_fused_live(struct x86 *x, uint32_t i, uint32_t end)
+{
+	struct jit_ctx *c = x->c;
+	const struct bpfvm_insn *in = &c->prog->insns[i];
+	const uint16_t *ops = c->prog->ops;
+	unsigned a = in->dst_reg, b = in->src_reg;
+
+	if (c->blind || !fusable(c, i + 1, end))
+		return 0;
+	if ((ops[i] == ISA_OP_LDX_B || ops[i] == ISA_OP_LDX_H || ops[i] == ISA_OP_LDX_W ||
+	     ops[i] == ISA_OP_LDX_DW) && b == 10 && a != 10 &&
+	    (ops[i + 1] == ISA_OP_STX_B || ops[i + 1] == ISA_OP_STX_H || ops[i + 1] == ISA_OP_STX_W ||
+	     ops[i + 1] == ISA_OP_STX_DW) && BPFVM_SIZE(in[1].code) == BPFVM_SIZE(in->code) &&
+	    in[1].dst_reg == 10 && in[1].src_reg == a && in[1].off == in->off) {
+		emit_insn(x, i); /* a load cannot be refused */
+		return 2;
+	}
+	if (ops[i] != ISA_OP_MOV64_X || in[1].dst_reg != a || !fusable(c, i + 2, end))
+		return 0;
+	if (ops[i + 1] == ISA_OP_XOR64_K && in[1].imm == -1 && a != b && fusable(c, i + 3, end) &&
+	    ops[i + 2] == ISA_OP_ADD64_K && in[2].dst_reg == b && in[2].imm == -1 &&
+	    ops[i + 3] == ISA_OP_AND64_X && in[3].dst_reg == b && in[3].src_reg == a &&
+	    !jit_live_after(c, i + 3, a)) {
+		op_rm(c, X_W, 0x8d, R11, regmap[b], -1);
+		if (c->features & VM_JIT_BMI1) {
+			andn(c, regmap[b], regmap[b], R11);
+		} else {
+			op_rr(c, X_W, 0xf7, 2, regmap[b]); /* not */
+			alu_rr(c, true, G1_AND, regmap[b], R11);
+		}
+		return 4;
+	}
+	if ((ops[i + 1] == ISA_OP_ADD64_K || (ops[i + 1] == ISA_OP_ADD64_X && in[1].src_reg != a)) &&
+	    access_base(&in[2], (enum isa_op)ops[i + 2]) == (int)a) {
+		uint8_t form = isa_ops[ops[i + 2]].form;
+		int64_t disp = in[2].off + (ops[i + 1] == ISA_OP_ADD64_K ? (int64_t)in[1].imm : 0);
+		bool dies = form == F_LDX ? in[2].dst_reg == a || !jit_live_after(c, i + 2, a)
+					  : !jit_live_after(c, i + 2, a) &&
+						    (form == F_ST || in[2].src_reg != a);
+
+		if (dies && disp == (int32_t)disp) {
+			struct x86_mem m = { regmap[b],
+					     ops[i + 1] == ISA_OP_ADD64_X ? regmap[in[1].src_reg] : NO_REG,
+					     (int32_t)disp };
+
+			emit_access(c, &in[2], (enum isa_op)ops[i + 2], m);
+			return 3;
+		}
 	}
 	return 0;
 }
@@ -1324,15 +1477,16 @@ static int emit_op(struct x86 *x, const struct bpfvm_insn *inp, enum isa_op op, 
 	case ISA_OP_LDXS_B: case ISA_OP_LDXS_H: case ISA_OP_LDXS_W:
 	case ISA_OP_LOAD_ACQ_B: case ISA_OP_LOAD_ACQ_H: case ISA_OP_LOAD_ACQ_W:
 	case ISA_OP_LOAD_ACQ_DW:
-		emit_load(c, op, regmap[in.dst_reg], regmap[in.src_reg], in.off);
+		emit_load(c, op, regmap[in.dst_reg], mem_at(regmap[in.src_reg], in.off));
 		return 0;
 	case ISA_OP_ST_B: case ISA_OP_ST_H: case ISA_OP_ST_W: case ISA_OP_ST_DW:
-		emit_store_imm(c, isa_access_size(in.code), regmap[in.dst_reg], in.off, in.imm);
+		emit_store_imm(c, isa_access_size(in.code), mem_at(regmap[in.dst_reg], in.off), in.imm);
 		return 0;
 	case ISA_OP_STX_B: case ISA_OP_STX_H: case ISA_OP_STX_W: case ISA_OP_STX_DW:
 	case ISA_OP_STORE_REL_B: case ISA_OP_STORE_REL_H: case ISA_OP_STORE_REL_W:
 	case ISA_OP_STORE_REL_DW:
-		emit_store(c, isa_access_size(in.code), regmap[in.dst_reg], regmap[in.src_reg], in.off);
+		emit_store(c, isa_access_size(in.code), mem_at(regmap[in.dst_reg], in.off),
+			   regmap[in.src_reg]);
 		return 0;
 	ATOMICS(W): ATOMICS(DW):
 		emit_atomic(c, &in, regmap[in.dst_reg], regmap[in.src_reg]);
@@ -1476,9 +1630,10 @@ int jit_arch_emit(struct jit_ctx *c)
 			if (c->is_target[i] & JIT_ALIGN)
 				align_loop_head(c);
 			jit_place(c, i);
-			if (prog->ops[i] == ISA_OP_INVALID || emit_from_facts(c, i, &dead))
+			if (prog->ops[i] == ISA_OP_INVALID || emit_from_facts(c, i, &dead) ||
+			    result_unread(c, i))
 				continue;
-			if (!(n = emit_fused(c, i, fn->end))) {
+			if (!(n = emit_fused_live(&x, i, fn->end)) && !(n = emit_fused(c, i, fn->end))) {
 				err = emit_insn(&x, i);
 				continue;
 			}
@@ -1495,9 +1650,9 @@ uint32_t jit_arch_features(void)
 {
 	unsigned a, b, c, d;
 
-	if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 8)))
-		return VM_JIT_BMI2;
-	return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b & (1u << 8) ? VM_JIT_BMI2 : 0) | (b & (1u << 3) ? VM_JIT_BMI1 : 0);
 }
 
 #endif /* VM_JIT_HAVE_ARCH */

@@ -294,7 +294,11 @@ static inline void op_rm_scaled(struct jit_ctx *c, unsigned fl, uint32_t opc, in
 	uint8_t rex = (uint8_t)(0x40 | (fl & X_W ? 8 : 0) | (reg & 8 ? 4 : 0) | (index & 8 ? 2 : 0) |
 				(base & 8 ? 1 : 0));
 
-	if (rex != 0x40)
+	if (fl & X_LOCK)
+		b1(c, 0xf0);
+	if (fl & X_66)
+		b1(c, 0x66);
+	if (rex != 0x40 || ((fl & X_BREG) && byte_needs_rex(reg)))
 		b1(c, rex);
 	opcode(c, opc);
 	b1(c, (uint8_t)((!need_disp ? 0x00 : short_disp ? 0x40 : 0x80) | (reg & 7) << 3 | 4));
@@ -309,6 +313,25 @@ static inline void op_rm_index(struct jit_ctx *c, unsigned fl, uint32_t opc, int
 			       int32_t disp)
 {
 	op_rm_scaled(c, fl, opc, reg, base, index, 0, disp);
+}
+
+/* A memory operand: [base + index + disp], index NO_REG for none. */
+struct x86_mem {
+	int base, index;
+	int32_t disp;
+};
+
+static inline struct x86_mem mem_at(int base, int32_t disp)
+{
+	return (struct x86_mem){ base, NO_REG, disp };
+}
+
+static inline void op_mem(struct jit_ctx *c, unsigned fl, uint32_t opc, int reg, struct x86_mem m)
+{
+	if (m.index == NO_REG)
+		op_rm(c, fl, opc, reg, m.base, m.disp);
+	else
+		op_rm_index(c, fl, opc, reg, m.base, m.index, m.disp);
 }
 
 #endif

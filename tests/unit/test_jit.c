@@ -105,7 +105,7 @@ struct variant {
 
 static const struct variant variants[] = {
 	{ "jit", 0, 0 },
-	{ "jit without BMI2", 0, VM_JIT_BMI2 },
+	{ "jit without BMI1 and BMI2", 0, VM_JIT_BMI1 | VM_JIT_BMI2 },
 	{ "jit, blinded", BPFVM_PROG_JIT_BLIND, 0 },
 };
 
@@ -563,9 +563,166 @@ TEST(fused_sequences)
 			emit(BPFVM_MOV64_REG(d, s));
 			emit(BPFVM_ALU64_IMM(BPFVM_ADD, d, k));
 			save(d);
+			/* w = s; w += k or w += x: a 32-bit lea */
+			emit(BPFVM_ALU32_REG(BPFVM_MOV, d, s));
+			emit(BPFVM_ALU32_IMM(BPFVM_ADD, d, k));
+			save(d);
+			emit(BPFVM_ALU32_REG(BPFVM_MOV, d, s));
+			emit(BPFVM_ALU32_REG(BPFVM_ADD, d, x));
+			save(d);
+			/* r = s; r &= 0xff or 0xffff, either width: a movzx */
+			emit(a % 2 ? BPFVM_MOV64_REG(d, s) : BPFVM_ALU32_REG(BPFVM_MOV, d, s));
+			emit(a % 3 ? BPFVM_ALU64_IMM(BPFVM_AND, d, a % 4 < 2 ? 0xff : 0xffff)
+				   : BPFVM_ALU32_IMM(BPFVM_AND, d, a % 4 < 2 ? 0xff : 0xffff));
+			save(d);
 		}
 		finish();
 		compare_all("fused sequences");
+	}
+}
+
+/*
+ * Sequences around a register that dies (jit_live.c), each once with the
+ * register dead after it and once with it read again: an address computed
+ * into a register for one load or store, ~s & (s - 1), a stack slot stored
+ * back as it was loaded, and results no one reads.
+ */
+TEST(fusions_around_dying_registers)
+{
+	fill_input(6);
+	for (size_t p = 0; p < NPAIRS && !test_failed_now; p++) {
+		int d = pairs[p][0], s = pairs[p][1], x = 0;
+
+		begin(d, s);
+		while (x == d || x == s || x == pb.base)
+			x++;
+		for (size_t a = 0; a < NVALUES; a++) {
+			bool keep = a % 2;            /* the register read again after */
+			int16_t off = (int16_t)(8 * (a % 7)) - 16;
+			int32_t k = (int32_t)(64 + 8 * (a % 5));
+
+			/* d = base; d += k (or += x); load or store through d */
+			ld64(x, 24 + 8 * (a % 3));
+			emit(BPFVM_MOV64_REG(d, pb.base));
+			emit(a % 3 ? BPFVM_ALU64_IMM(BPFVM_ADD, d, k) : BPFVM_ALU64_REG(BPFVM_ADD, d, x));
+			switch (a % 4) {
+			case 0:
+				emit(BPFVM_LDX_MEM(BPFVM_DW, s, d, off));
+				break;
+			case 1:
+				emit(BPFVM_RAW_INSN(BPFVM_LDX | BPFVM_MEMSX | BPFVM_B, d, d, off, 0));
+				break;
+			case 2:
+				emit(BPFVM_STX_MEM(a % 8 < 4 ? BPFVM_B : BPFVM_H, d, s, off));
+				break;
+			default:
+				emit(BPFVM_ST_MEM(BPFVM_W, d, off, (int32_t)values[a]));
+				break;
+			}
+			if (keep)
+				save(d);
+			save(s);
+			ld64(d, values[a]);
+
+			/* d = s; d ^= -1; s += -1; s &= d */
+			ld64(s, values[(a * 5) % NVALUES]);
+			emit(BPFVM_MOV64_REG(d, s));
+			emit(BPFVM_ALU64_IMM(BPFVM_XOR, d, -1));
+			emit(BPFVM_ALU64_IMM(BPFVM_ADD, s, -1));
+			emit(BPFVM_ALU64_REG(BPFVM_AND, s, d));
+			save(s);
+			if (keep)
+				save(d);
+			ld64(d, values[(a * 3) % NVALUES]);
+
+			/* a slot loaded and stored back, then read at another width */
+			ld64(s, values[a]);
+			emit(BPFVM_STX_MEM(BPFVM_DW, 10, s, -16));
+			emit(BPFVM_LDX_MEM(a % 2 ? BPFVM_W : BPFVM_DW, d, 10, -16));
+			emit(BPFVM_STX_MEM(a % 2 ? BPFVM_W : BPFVM_DW, 10, d, -16));
+			emit(BPFVM_LDX_MEM(BPFVM_DW, s, 10, -16));
+			save(s);
+			save(d);
+
+			/* results no one reads: overwritten before any read */
+			emit(BPFVM_ALU64_IMM(BPFVM_MUL, d, 7));
+			emit(BPFVM_ALU32_IMM(BPFVM_MOV, d, (int32_t)a));
+			save(d);
+		}
+		finish();
+		compare_all("fusions around dying registers");
+	}
+}
+
+/*
+ * A register known to hold 0 or 1 (jit_known.c: after & 1, >> 63 or a
+ * 32-bit >> 31, a move of 0 or 1 on every path, through moves), times a
+ * constant: neg and and; times a register, as ever.  Also where the
+ * knowledge must end: another write, a path that brings something else.
+ */
+TEST(truth_value_times_a_constant)
+{
+	fill_input(8);
+	for (size_t p = 0; p < NPAIRS && !test_failed_now; p++) {
+		int d = pairs[p][0], s = pairs[p][1];
+
+		if (s == d)
+			s = d == 3 ? 4 : 3;
+		begin(d, s);
+		for (size_t a = 0; a < NVALUES; a++) {
+			int32_t k = imms[(a * 7) % NIMMS];
+			bool w = a % 2;
+
+			ld64(s, values[a]);
+			switch (a % 4) {
+			case 0:
+				emit(BPFVM_MOV64_REG(d, s));
+				emit(w ? BPFVM_ALU64_IMM(BPFVM_AND, d, 1) : BPFVM_ALU32_IMM(BPFVM_AND, d, 1));
+				break;
+			case 1:
+				emit(BPFVM_MOV64_REG(d, s));
+				emit(BPFVM_ALU64_IMM(BPFVM_RSH, d, 63));
+				break;
+			case 2:
+				emit(BPFVM_ALU32_IMM(BPFVM_RSH, s, 31));
+				emit(BPFVM_ALU32_REG(BPFVM_MOV, d, s));
+				break;
+			default:
+				emit(BPFVM_MOV64_REG(d, s));
+				emit(BPFVM_ALU64_IMM(BPFVM_AND, d, 1));
+				emit(BPFVM_ALU64_IMM(BPFVM_ADD, s, 5)); /* another register: d stays known */
+				break;
+			}
+			emit(w ? BPFVM_ALU64_IMM(BPFVM_MUL, d, k) : BPFVM_ALU32_IMM(BPFVM_MUL, d, k));
+			save(d);
+			/* s = 1; if d > v goto L; s = 0; L: s *= k, or d *= s, s *= d, s *= s */
+			ld64(d, values[(a * 5) % NVALUES]);
+			emit(BPFVM_ALU64_IMM(BPFVM_MOV, s, 1));
+			emit(BPFVM_JMP_IMM(BPFVM_JGT, d, (int32_t)values[a], 1));
+			emit(BPFVM_ALU32_IMM(BPFVM_MOV, s, 0));
+			switch (a % 4) {
+			case 0: emit(w ? BPFVM_ALU64_IMM(BPFVM_MUL, s, k) : BPFVM_ALU32_IMM(BPFVM_MUL, s, k)); break;
+			case 1: emit(w ? BPFVM_ALU64_REG(BPFVM_MUL, d, s) : BPFVM_ALU32_REG(BPFVM_MUL, d, s)); break;
+			case 2: emit(w ? BPFVM_ALU64_REG(BPFVM_MUL, s, d) : BPFVM_ALU32_REG(BPFVM_MUL, s, d)); break;
+			default: emit(w ? BPFVM_ALU64_REG(BPFVM_MUL, s, s) : BPFVM_ALU32_REG(BPFVM_MUL, s, s)); break;
+			}
+			save(d);
+			save(s);
+			/* not known: written since, or a path brings another value */
+			ld64(s, values[(a * 3) % NVALUES]);
+			emit(BPFVM_MOV64_REG(d, s));
+			emit(BPFVM_ALU64_IMM(BPFVM_AND, d, 1));
+			if (a % 2) {
+				emit(BPFVM_ALU64_IMM(BPFVM_ADD, d, 2));
+			} else {
+				emit(BPFVM_JMP_IMM(BPFVM_JGT, s, (int32_t)values[a], 1));
+				emit(BPFVM_ALU64_IMM(BPFVM_MOV, d, 2));
+			}
+			emit(w ? BPFVM_ALU64_IMM(BPFVM_MUL, d, k) : BPFVM_ALU32_IMM(BPFVM_MUL, d, k));
+			save(d);
+		}
+		finish();
+		compare_all("a truth value times a constant");
 	}
 }
 
@@ -1141,7 +1298,8 @@ TEST(blinding_hides_immediates)
 	struct bpfvm_insn insns[] = {
 		BPFVM_MOV64_IMM(0, 0x3c3c3c3c), BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0x1e1e1e1e, 1),
 		BPFVM_ALU64_IMM(BPFVM_ADD, 0, 0x5a5a5a5a), BPFVM_LD_IMM64_RAW(1, 0, 0x6b6b6b6b6b6b6b6bull),
-		BPFVM_ST_MEM(BPFVM_W, 10, -8, 0x7d7d7d7d), BPFVM_EXIT_INSN(),
+		BPFVM_ST_MEM(BPFVM_W, 10, -8, 0x7d7d7d7d), BPFVM_ALU64_REG(BPFVM_XOR, 0, 1),
+		BPFVM_EXIT_INSN(),
 	};
 	static const uint32_t pats[] = { 0x3c3c3c3c, 0x5a5a5a5a, 0x1e1e1e1e, 0x6b6b6b6b, 0x7d7d7d7d };
 
@@ -1149,7 +1307,7 @@ TEST(blinding_hides_immediates)
 		struct bpfvm *vm = new_vm();
 		BPFVM_OPTS(bpfvm_prog_opts, popts,
 			   .flags = BPFVM_PROG_TRUSTED | (blind ? BPFVM_PROG_JIT_BLIND : 0));
-		struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, 7, &popts);
+		struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, 8, &popts);
 		const void *code;
 		size_t size;
 		unsigned found = 0;

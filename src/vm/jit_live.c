@@ -1,0 +1,97 @@
+/*
+ * jit_live.c - which BPF registers hold a value that some path still
+ * reads, after each instruction: the classic backward data-flow over each
+ * function's instructions, iterated to its fixed point.
+ *
+ * A back-end uses it to emit nothing for a result no one reads, and to
+ * fuse sequences whose intermediate register dies (an address computed
+ * into a register only to load through it).  What counts as a read is
+ * what the JIT's code reads: a helper call reads r1-r5, a call of a
+ * function everything (a trusted program's callee may read what its
+ * caller left in any register, as it does in the interpreter), and both
+ * leave r0-r5 changed (native calls clobber them); an exit reads r0 only
+ * (a function's r6-r9 are its caller's again once its epilogue pops them,
+ * and the kernel's verifier lets no caller read r1-r5 after a call); a
+ * jump out of the function or a fall off its end keeps everything.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "../isa/opcode.h"
+#include "jit.h"
+
+#define R(n) (1u << (n))
+#define ARGS (R(1) | R(2) | R(3) | R(4) | R(5))
+#define ALL_REGS ((uint16_t)0x7ff)
+
+
+static void uses_defs(const struct bpfvm_insn *in, enum isa_op op, uint16_t *use, uint16_t *def)
+{
+	uint8_t form = isa_ops[op].form;
+
+	*use = isa_regs_read(in, op);
+	*def = isa_regs_written(in, op);
+	if (form == F_CALL || form == F_CALLX) {
+		*use |= op == ISA_OP_CALL_HELPER ? ARGS : ALL_REGS;
+		*def |= R(0) | ARGS;
+	}
+}
+
+/* The union of what the instruction's successors need. */
+static uint16_t live_after(const struct bpfvm_prog *prog, const struct prog_func *fn, uint32_t i,
+			   const uint16_t *live_in)
+{
+	enum isa_op op = (enum isa_op)prog->ops[i];
+	uint8_t form = isa_ops[op].form;
+	uint32_t next = i + (op == ISA_OP_LDDW ? 2 : 1);
+	uint16_t out = 0;
+
+	if (form == F_EXIT)
+		return 0;
+	if (form != F_JA && form != F_JA32)
+		out |= next < fn->end ? live_in[next] : ALL_REGS;
+	if (isa_op_is_jump(op)) {
+		int64_t to = isa_jump_target(&prog->insns[i], i);
+
+		out |= to >= fn->start && to < fn->end ? live_in[to] : ALL_REGS;
+	}
+	return out;
+}
+
+uint16_t *jit_liveness(const struct bpfvm_prog *prog)
+{
+	uint16_t *live_in = calloc(prog->cnt + 1, sizeof(*live_in));
+	uint16_t *live_out = calloc(prog->cnt + 1, sizeof(*live_out));
+
+	if (!live_in || !live_out) {
+		free(live_in);
+		free(live_out);
+		return NULL;
+	}
+	for (uint32_t f = 0; f < prog->nfuncs; f++) {
+		const struct prog_func *fn = &prog->funcs[f];
+		bool changed = true;
+
+		while (changed) {
+			changed = false;
+			for (uint32_t i = fn->end; i-- > fn->start;) {
+				enum isa_op op = (enum isa_op)prog->ops[i];
+				uint16_t use, def, in;
+
+				if (op == ISA_OP_INVALID)
+					continue; /* an lddw's second half: nothing lands there */
+				uses_defs(&prog->insns[i], op, &use, &def);
+				in = (uint16_t)(use | (live_after(prog, fn, i, live_in) & ~def));
+				if (in != live_in[i]) {
+					live_in[i] = in;
+					changed = true;
+				}
+			}
+		}
+		for (uint32_t i = fn->start; i < fn->end; i++)
+			if (prog->ops[i] != ISA_OP_INVALID)
+				live_out[i] = live_after(prog, fn, i, live_in);
+	}
+	free(live_in);
+	return live_out;
+}
