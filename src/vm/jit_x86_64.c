@@ -65,6 +65,8 @@ struct x86 {
 	uint8_t saved[4];  /* those of r6-r9's registers it pushed */
 	unsigned nsaved;
 	int32_t frame;     /* bytes below them: the may_goto slot, alignment */
+	const struct prog_func *fn;
+	bool copying;      /* emitting a copy of a join (emit_join_copy) */
 	uint8_t promo_reg[JIT_PROMO_MAX]; /* the register of each stack slot it keeps in one */
 	unsigned npromo;
 	bool promo_scratch; /* r9 or r10 among them: division and fetch loops keep them aside */
@@ -617,7 +619,8 @@ static void divmod_k(struct jit_ctx *c, bool w, bool sign, bool mod, int dst, in
 		udivmod_k(c, w, mod, dst, w ? (uint64_t)(int64_t)imm : (uint32_t)imm);
 }
 
-static void emit_alu(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op op)
+/* in, slot i's operation (as blinding left it). */
+static void emit_alu(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op op, uint32_t i)
 {
 	uint8_t code = isa_ops[op].code;
 	bool w = BPFVM_CLASS(code) == BPFVM_ALU64, k = BPFVM_SRC(code) == BPFVM_K;
@@ -636,7 +639,7 @@ static void emit_alu(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op
 		 * chain where imul takes three.  Not by a register: there the
 		 * extra instructions cost more than they save (the sort loop).
 		 */
-		if (k && (c->known_bool[c->cur] >> in->dst_reg & 1)) {
+		if (k && (c->known_bool[i] >> in->dst_reg & 1)) {
 			op_rr(c, w ? X_W : 0, 0xf7, 3, dst); /* neg */
 			alu_ri(c, w, G1_AND, dst, in->imm);
 		} else {
@@ -866,7 +869,8 @@ static void emit_ldpkt(struct jit_ctx *c, enum isa_op op, const struct bpfvm_ins
 
 /* ---- jumps and calls ----------------------------------------------------------- */
 
-static void emit_jcond(struct jit_ctx *c, const struct bpfvm_insn *in, uint32_t target)
+/* The flags a conditional jump tests; returns the condition on which it jumps. */
+static int emit_test(struct jit_ctx *c, const struct bpfvm_insn *in)
 {
 	uint8_t code = in->code;
 	bool w = BPFVM_CLASS(code) == BPFVM_JMP, jset = BPFVM_OP(code) == BPFVM_JSET;
@@ -882,7 +886,7 @@ static void emit_jcond(struct jit_ctx *c, const struct bpfvm_insn *in, uint32_t 
 	} else {
 		alu_ri(c, w, G1_CMP, dst, in->imm);
 	}
-	jump(c, jcc_of[BPFVM_OP(code) >> 4], target);
+	return jcc_of[BPFVM_OP(code) >> 4];
 }
 
 /* The counter at [rsp]: jump once it is spent, else count down. */
@@ -1440,6 +1444,93 @@ static uint32_t emit_fused_live(struct x86 *x, uint32_t i, uint32_t end)
 	return 0;
 }
 
+/* ---- jumps to a small join: its code copied (tail duplication) ----------------------- */
+
+#define JOIN_MAX 4 /* slots of a join worth copying, its last a jump or exit */
+
+/*
+ * The slots of the block at t, when it is short enough to copy to the
+ * jumps that reach it: simple ALU operations, then a jump or an exit.
+ * A loop's latch (i++; if i != n goto head) is the block this is for: the
+ * `continue`s of a loop body jump to it, and then it jumps to the head;
+ * with the latch copied, each takes one taken branch instead of two.
+ */
+static uint32_t small_join(const struct jit_ctx *c, uint32_t t, uint32_t start, uint32_t end)
+{
+	const uint16_t *ops = c->prog->ops;
+
+	if (c->blind || t < start)
+		return 0;
+	for (uint32_t k = 0; k < JOIN_MAX && t + k < end; k++) {
+		const struct bpfvm_insn *in = &c->prog->insns[t + k];
+		uint8_t form = isa_ops[ops[t + k]].form, aop = BPFVM_OP(in->code);
+
+		if (ops[t + k] == ISA_OP_INVALID || c->promo.at[t + k])
+			return 0;
+		if (form == F_JA || form == F_JA32 || form == F_JCOND_K || form == F_JCOND_X ||
+		    form == F_EXIT)
+			return k + 1;
+		if ((form != F_ALU_K && form != F_ALU_X) || aop == BPFVM_DIV || aop == BPFVM_MOD)
+			return 0;
+	}
+	return 0;
+}
+
+/* The n slots of the join at t, here: then on to where falling off its end goes. */
+static void emit_join_copy(struct x86 *x, uint32_t t, uint32_t n)
+{
+	struct jit_ctx *c = x->c;
+	uint32_t last = t + n - 1;
+	uint8_t form = isa_ops[c->prog->ops[last]].form;
+
+	x->copying = true; /* its own jumps are not copies: a loop would copy itself */
+	for (uint32_t k = t; k <= last; k++)
+		if (!result_unread(c, k))
+			emit_insn(x, k); /* ALU operations and jumps: never refused */
+	x->copying = false;
+	/* falling off the copy's end is going where the original falls: after it */
+	if (form != F_EXIT && ((form != F_JA && form != F_JA32) ||
+			       isa_jump_target(&c->prog->insns[last], last) == last + 1))
+		jump(c, CC_JMP, last + 1);
+}
+
+/*
+ * A jump to target: its join's code copied here when it is small
+ * (small_join).  For a conditional jump the copy turns the jump's
+ * fall-through into a taken branch, which pays only when the jump is
+ * mostly taken: of the conditions, "not equal" is the one that usually
+ * holds (an equality with one value is the rarer case, as compilers'
+ * static branch predictions take it).
+ */
+static void emit_jump_to(struct x86 *x, const struct bpfvm_insn *in, uint32_t i, uint32_t target)
+{
+	struct jit_ctx *c = x->c;
+	const struct prog_func *fn = x->fn;
+	uint8_t form = isa_ops[c->prog->ops[i]].form;
+	bool uncond = form == F_JA || form == F_JA32, likely = uncond || BPFVM_OP(in->code) == BPFVM_JNE;
+	uint32_t n = target != i + 1 && likely && !x->copying
+			     ? small_join(c, target, fn->start, fn->end)
+			     : 0;
+	size_t skip;
+
+	if (uncond) {
+		if (n)
+			emit_join_copy(x, target, n);
+		else if (target != i + 1)
+			jump(c, CC_JMP, target);
+		return;
+	}
+	if (target == i + 1)
+		return;
+	if (!n) {
+		jump(c, emit_test(c, in), target);
+		return;
+	}
+	skip = jcc8(c, emit_test(c, in) ^ 1); /* not taken: past the copy */
+	emit_join_copy(x, target, n);
+	land8(c, skip);
+}
+
 /* ---- dispatch: a case for every row of opcodes.def (-Wswitch checks) ------------- */
 
 #define KX3264(N) case ISA_OP_##N##64_K: case ISA_OP_##N##64_X: case ISA_OP_##N##32_K: \
@@ -1463,7 +1554,7 @@ static int emit_op(struct x86 *x, const struct bpfvm_insn *inp, enum isa_op op, 
 	KX3264(MUL): KX3264(DIV): KX3264(SDIV): KX3264(MOD): KX3264(SMOD):
 	KX3264(LSH): KX3264(RSH): KX3264(ARSH):
 	case ISA_OP_NEG64: case ISA_OP_NEG32:
-		emit_alu(c, &in, op);
+		emit_alu(c, &in, op, i);
 		return 0;
 	case ISA_OP_MOVSX8_32: case ISA_OP_MOVSX16_32: case ISA_OP_MOVSX8_64:
 	case ISA_OP_MOVSX16_64: case ISA_OP_MOVSX32_64:
@@ -1498,13 +1589,9 @@ static int emit_op(struct x86 *x, const struct bpfvm_insn *inp, enum isa_op op, 
 	case ISA_OP_LDDW:
 		return emit_lddw(c, orig, i);
 	case ISA_OP_JA: case ISA_OP_JA32:
-		if (target != i + 1)
-			jump(c, CC_JMP, target);
-		return 0;
 	KX3264(JEQ): KX3264(JNE): KX3264(JGT): KX3264(JGE): KX3264(JLT): KX3264(JLE):
 	KX3264(JSGT): KX3264(JSGE): KX3264(JSLT): KX3264(JSLE): KX3264(JSET):
-		if (target != i + 1)
-			emit_jcond(c, &in, target);
+		emit_jump_to(x, &in, i, target);
 		return 0;
 	case ISA_OP_MAY_GOTO:
 		emit_may_goto(c, target);
@@ -1621,6 +1708,7 @@ int jit_arch_emit(struct jit_ctx *c)
 		if (!jit_reserve(c, 64))
 			return c->err;
 		jit_place(c, jit_lbl_func(c, f));
+		x.fn = fn;
 		emit_prologue(&x, f);
 		for (uint32_t i = fn->start, n; i < fn->end && !err; i++) {
 			if (!jit_reserve(c, 256))

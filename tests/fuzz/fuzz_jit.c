@@ -297,6 +297,8 @@ static void fj_forward_jump(struct fj_gen *g)
 	else
 		fj_jcond(g, 0);
 	fj_items(g, 1 + fj_rand(g, 4));
+	if (!fj_rand(g, 4)) /* a goto to the next slot: where a join ends, one the JIT copies */
+		fj_emit(g, BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_JA, 0, 0, 0, 0));
 	after = g->n;
 	g->insns[at].off = (int16_t)(after - at - 1);
 }

@@ -745,6 +745,50 @@ static void set_prog(const struct bpfvm_insn *insns, size_t n)
 	set_prog((struct bpfvm_insn[]){ __VA_ARGS__ },                   \
 		 sizeof((struct bpfvm_insn[]){ __VA_ARGS__ }) / sizeof(struct bpfvm_insn))
 
+/*
+ * Jumps to a small join, whose code the JIT copies to the jump (a goto,
+ * or a != that usually holds): a loop's latch reached by `continue`s, a
+ * join that exits, one that ends in a goto, one that jumps to itself, a
+ * gotol; and joins that are not copied (a load, a division) or are
+ * reached by == (not copied either).
+ */
+TEST(jumps_to_small_joins)
+{
+	fill_input(10);
+	PROG(BPFVM_MOV64_REG(6, 1), BPFVM_MOV64_IMM(0, 0), BPFVM_MOV64_IMM(2, 0),
+	     BPFVM_MOV64_IMM(7, 0),
+	     /* 4: loop head: a state machine over r2 = 0..99 */
+	     BPFVM_MOV64_REG(3, 2), BPFVM_ALU64_IMM(BPFVM_AND, 3, 3),
+	     BPFVM_JMP_IMM(BPFVM_JNE, 3, 0, 2),          /* != to the latch below: copied */
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 0, 1), BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 5),
+	     BPFVM_JMP_IMM(BPFVM_JEQ, 3, 1, 2),          /* == : a plain jump */
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 7, 3), BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 2),
+	     BPFVM_ALU64_IMM(BPFVM_MUL, 7, 3), BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 0),
+	     /* 14: the latch: r2++; if r2 != 100 goto head */
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 2, 1), BPFVM_JMP_IMM(BPFVM_JNE, 2, 100, -12),
+	     /* 16: a join that ends in a goto, reached by goto */
+	     BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 3),
+	     BPFVM_ALU64_IMM(BPFVM_XOR, 0, 0x55), BPFVM_ALU32_IMM(BPFVM_LSH, 0, 3),
+	     BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 3),
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 7, 9), BPFVM_JMP_IMM(BPFVM_JA, 0, 0, -4),
+	     BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 0),
+	     /* 23: a join that jumps to itself, reached by goto: r4 counts to 5 */
+	     BPFVM_MOV64_IMM(4, 0), BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 0),
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 4, 1), BPFVM_JMP_IMM(BPFVM_JNE, 4, 5, -2),
+	     /* 27: gotol to a join that is a load: not copied */
+	     BPFVM_RAW_INSN(BPFVM_JMP32 | BPFVM_JA, 0, 0, 0, 1), BPFVM_ALU64_IMM(BPFVM_ADD, 0, 1000),
+	     BPFVM_LDX_MEM(BPFVM_DW, 5, 6, 0), BPFVM_ALU64_REG(BPFVM_ADD, 7, 4),
+	     /* 31: goto to a join with a division: not copied */
+	     BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 1), BPFVM_ALU64_IMM(BPFVM_ADD, 7, 1),
+	     BPFVM_ALU64_IMM(BPFVM_DIV, 7, 3), BPFVM_JMP_IMM(BPFVM_JNE, 5, 0, 0),
+	     /* 35: != to a join that exits */
+	     BPFVM_STX_MEM(BPFVM_DW, 6, 7, OUT), BPFVM_STX_MEM(BPFVM_DW, 6, 5, OUT + 8),
+	     BPFVM_JMP_IMM(BPFVM_JNE, 0, 12345, 1), BPFVM_MOV64_IMM(0, -1),
+	     BPFVM_ALU64_IMM(BPFVM_ADD, 0, 7), BPFVM_EXIT_INSN());
+	compare_all("jumps to small joins");
+	CHECK(want.r0 != (uint64_t)-1 + 7);
+}
+
 TEST(helper_calls)
 {
 	fill_input(1);
