@@ -346,10 +346,21 @@ int check_mem_access(struct venv *env, uint32_t insn_idx, uint32_t regno, int32_
 		struct vreg *v = &regs_of(env)[value_regno];
 
 		/* a narrow load zero-extends (or sign-extends) what it read */
-		if (is_ldsx)
+		if (is_ldsx) {
+			/*
+			 * A fill keeps the spilled register's id when it is no
+			 * wider than the load; sign-extended, it is the same
+			 * value only if its sign bit is clear.  Linux 6.18 keeps
+			 * the id regardless, and a branch on the loaded value
+			 * then narrows the slot's wrongly (test_kernel_diff's
+			 * kernel_ldsx_fill_id); here the link breaks.
+			 */
+			if ((v->r.var.value | v->r.var.mask) >> (size * 8 - 1) & 1)
+				v->id = 0, v->off = 0, v->flags &= (uint8_t)~VF_ADD_CONST;
 			range_sext_w(&v->r, size * 8, RANGE_BITS);
-		else
+		} else {
 			range_trunc_w(&v->r, size * 8, RANGE_BITS);
+		}
 	}
 	return 0;
 }

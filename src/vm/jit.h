@@ -13,6 +13,13 @@
  * takes its short form when the first pass's distance fits, which stays
  * true because no instruction grows between passes.  Each pass patches
  * its own forward jumps, so the second pass's code is exact.
+ *
+ * Before them, three analyses that any back-end may use, each one data-flow
+ * pass over the bytecode in a file of its own: which registers a later
+ * instruction still reads (jit_live.c), which hold 0 or 1 (jit_known.c),
+ * and which stack slots no pointer can reach, ranked for registers
+ * (jit_promote.c); with the verifier's facts (dead code, constants) when
+ * the program was verified.
  */
 #ifndef BPFVM_VM_JIT_H
 #define BPFVM_VM_JIT_H

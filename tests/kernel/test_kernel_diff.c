@@ -256,13 +256,21 @@ static int16_t stack_off(struct gen *g, unsigned bytes)
 	return (int16_t)(-STACK_BYTES + (int)(bytes * rng_below(&g->r, STACK_BYTES / bytes)));
 }
 
+/*
+ * A sign-extending load never reads a slot's first bytes: there it can be
+ * the fill of a spilled register, which Linux 6.18 links to the register
+ * (kernel_ldsx_fill_id below), unsoundly.
+ */
 static struct bpfvm_insn gen_load(struct gen *g)
 {
 	unsigned s = rng_below(&g->r, 4);
 	bool sx = s < 3 && rng_pct(&g->r, 40); /* there is no sign-extending 64-bit load */
+	int16_t off = stack_off(g, 1u << s);
 
+	if (sx && off % 8 == 0)
+		off = (int16_t)(off + (1 << s));
 	return INSN(BPFVM_LDX | (sx ? BPFVM_MEMSX : BPFVM_MEM) | size_code[s], body_reg(g),
-		    BPFVM_REG_FP, stack_off(g, 1u << s), 0);
+		    BPFVM_REG_FP, off, 0);
 }
 
 static struct bpfvm_insn gen_store(struct gen *g)
@@ -1125,6 +1133,10 @@ out:
  * not know and a test run sets to 0; for bpfvm it is bytes 16..19 of the
  * zeroed memory.
  */
+/* A probe's end: return 1, and 2 from where a jump over these two lands. */
+#define RETURN_1_ELSE_2 \
+	BPFVM_MOV64_IMM(0, 1), BPFVM_EXIT_INSN(), BPFVM_MOV64_IMM(0, 2), BPFVM_EXIT_INSN()
+
 static void probe_kernel_bug(const char *name, const struct bpfvm_insn *insns, size_t cnt,
 			     uint64_t want, const char *bug)
 {
@@ -1208,15 +1220,36 @@ TEST(kernel_fetch_precision)
 		BPFVM_MOV64_IMM(2, 0),
 		INSN(BPFVM_STX | BPFVM_ATOMIC | BPFVM_DW, BPFVM_REG_FP, 2, -8, BPFVM_ADD | BPFVM_FETCH),
 		BPFVM_JMP_IMM(BPFVM_JEQ, 2, 7, 2),
-		BPFVM_MOV64_IMM(0, 1),
-		BPFVM_EXIT_INSN(),
-		BPFVM_MOV64_IMM(0, 2),
-		BPFVM_EXIT_INSN(),
+		RETURN_1_ELSE_2,
 	};
 
 	probe_kernel_bug("kernel_fetch_precision", insns, sizeof(insns) / sizeof(insns[0]), 1,
 			 "the verifier does not mark the stack slot an atomic fetch reads precise "
 			 "and prunes wrongly");
+}
+
+/*
+ * A sign-extending fill of a spilled u32 with its top bit set keeps the
+ * spill's id, so the branch on the (negative) loaded value narrows the
+ * slot to negative values; the slot's 8 bytes are positive, but the
+ * verifier decides the branch on them.  Returns 1; the kernel returns 2.
+ */
+TEST(kernel_ldsx_fill_id)
+{
+	const struct bpfvm_insn insns[] = {
+		BPFVM_LDX_MEM(BPFVM_W, 6, 1, 16),
+		BPFVM_ALU32_IMM(BPFVM_OR, 6, (int32_t)0x80000000),
+		BPFVM_STX_MEM(BPFVM_DW, BPFVM_REG_FP, 6, -8),
+		INSN(BPFVM_LDX | BPFVM_MEMSX | BPFVM_W, 7, BPFVM_REG_FP, -8, 0),
+		BPFVM_JMP_IMM(BPFVM_JSGT, 7, -5, 4),
+		BPFVM_LDX_MEM(BPFVM_DW, 8, BPFVM_REG_FP, -8),
+		BPFVM_JMP_IMM(BPFVM_JSLT, 8, 0, 2), /* the slot's 8 bytes negative: not so */
+		RETURN_1_ELSE_2,
+	};
+
+	probe_kernel_bug("kernel_ldsx_fill_id", insns, sizeof(insns) / sizeof(insns[0]), 1,
+			 "a sign-extending fill keeps the spilled register's id, and a branch on "
+			 "it narrows the slot wrongly");
 }
 
 /*

@@ -97,4 +97,35 @@ TEST(precision_through_a_narrow_spill)
 	}
 }
 
+/*
+ * A sign-extending fill of a spilled register no wider than the load kept
+ * the register's id, though the loaded value (sign-extended) is not the
+ * slot's (zero-extended): a branch on the load then narrowed the slot to
+ * negative values, the branch on the slot's 8 bytes was decided, and the
+ * JIT's code for the other side was left out.  Linux 6.18 does the same
+ * (test_kernel_diff's kernel_ldsx_fill_id); the ISA answer is 1.
+ */
+TEST(sign_extending_fill_is_not_the_slot)
+{
+	const struct bpfvm_insn insns[] = {
+		BPFVM_LDX_MEM(BPFVM_W, 6, 1, 0),
+		BPFVM_ALU32_IMM(BPFVM_OR, 6, (int32_t)0x80000000),
+		BPFVM_STX_MEM(BPFVM_DW, 10, 6, -8),
+		BPFVM_RAW_INSN(BPFVM_LDX | BPFVM_MEMSX | BPFVM_W, 7, 10, -8, 0),
+		BPFVM_JMP_IMM(BPFVM_JSGT, 7, -5, 4),
+		BPFVM_LDX_MEM(BPFVM_DW, 8, 10, -8),
+		BPFVM_JMP_IMM(BPFVM_JSLT, 8, 0, 2),
+		BPFVM_MOV64_IMM(0, 1),
+		BPFVM_EXIT_INSN(),
+		BPFVM_MOV64_IMM(0, 2),
+		BPFVM_EXIT_INSN(),
+	};
+	uint8_t mem[16] = { 1 };
+	uint64_t r0[3];
+
+	CHECK_EQ_INT(verify_and_run(insns, N(insns), 0, mem, r0), 0);
+	for (int m = 0; m < 3; m++)
+		CHECK_EQ_U64(r0[m], 1);
+}
+
 TEST_MAIN()
