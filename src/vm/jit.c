@@ -436,7 +436,7 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 		log_printf(log, "%s: the JIT has no back-end for this CPU\n", prog->name);
 		return -ENOTSUP;
 	}
-	c.features = jit_arch_features() & ~(opts ? opts->features_off : 0);
+	c.features = prog->vm->jit_features & ~(opts ? opts->features_off : 0);
 	c.blind = prog->flags & BPFVM_PROG_JIT_BLIND;
 	c.facts = vm_jit_facts(prog);
 	if (c.blind)
@@ -448,10 +448,12 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	c.cap = 256 + (size_t)prog->cnt * 12;
 	c.buf = malloc(c.cap);
 	c.can_grow = true;
-	c.live_out = jit_liveness(prog);
-	c.known_bool = jit_known_bool(prog);
+	if (!jit_reg_masks(prog, &c.reads, &c.writes)) {
+		c.live_out = jit_liveness(prog, c.reads, c.writes);
+		c.known_bool = jit_known_bool(prog, c.writes);
+	}
 	err = c.lbl && spare && c.buf && c.is_target && c.live_out && c.known_bool
-		      ? jit_promote_plan(prog, &c.promo)
+		      ? jit_promote_plan(prog, c.reads, c.writes, &c.promo)
 		      : -ENOMEM;
 	if (!err)
 		err = run_pass(&c);
@@ -468,6 +470,8 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	free(c.stubs);
 	free((void *)c.is_target);
 	jit_promote_free(&c.promo);
+	free(c.reads);
+	free(c.writes);
 	free(c.live_out);
 	free(c.known_bool);
 	return err;

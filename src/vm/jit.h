@@ -136,20 +136,25 @@ struct jit_promo {
 	struct jit_promo_func *funcs;
 };
 
-int jit_promote_plan(const struct bpfvm_prog *prog, struct jit_promo *out);
+int jit_promote_plan(const struct bpfvm_prog *prog, const uint16_t *reads,
+		     const uint16_t *writes, struct jit_promo *out);
 void jit_promote_free(struct jit_promo *p);
+
+/* Per slot, the BPF registers it reads and writes (bit n for rn); -ENOMEM or 0. */
+int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes);
 
 /*
  * Per slot, the BPF registers whose value some path reads after it
- * (jit_live.c; bit n for rn); NULL when out of memory.
+ * (jit_live.c); NULL when out of memory.
  */
-uint16_t *jit_liveness(const struct bpfvm_prog *prog);
+uint16_t *jit_liveness(const struct bpfvm_prog *prog, const uint16_t *reads,
+		       const uint16_t *writes);
 
 /*
  * Per slot, the BPF registers known to hold 0 or 1 when it starts, on
  * every path to it (jit_known.c); NULL when out of memory.
  */
-uint16_t *jit_known_bool(const struct bpfvm_prog *prog);
+uint16_t *jit_known_bool(const struct bpfvm_prog *prog, const uint16_t *writes);
 
 struct jit_ctx {
 	struct bpfvm_prog *prog;
@@ -173,6 +178,7 @@ struct jit_ctx {
 	bool blind;          /* BPFVM_PROG_JIT_BLIND */
 	const struct verifier_facts *facts; /* see vm_jit_facts; NULL: none to use */
 	struct jit_promo promo;
+	uint16_t *reads, *writes; /* jit_reg_masks */
 	uint16_t *live_out;  /* jit_liveness */
 	uint16_t *known_bool; /* jit_known_bool */
 	uint64_t blind_seed, blind_state;

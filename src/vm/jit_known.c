@@ -19,9 +19,10 @@
 #define ALL 0xffffu
 
 /* What instruction in leaves known to be 0 or 1, from what was before. */
-static uint16_t after(const struct bpfvm_insn *in, enum isa_op op, uint16_t known)
+static uint16_t after(const struct bpfvm_insn *in, enum isa_op op, uint16_t written,
+		      uint16_t known)
 {
-	uint16_t written = isa_regs_written(in, op), dst = (uint16_t)R(in->dst_reg);
+	uint16_t dst = (uint16_t)R(in->dst_reg);
 	uint8_t form = isa_ops[op].form;
 
 	if (form == F_CALL || form == F_CALLX)
@@ -56,10 +57,10 @@ static bool meet(uint16_t *known_in, int64_t to, uint32_t cnt, uint16_t out)
 	return true;
 }
 
-uint16_t *jit_known_bool(const struct bpfvm_prog *prog)
+uint16_t *jit_known_bool(const struct bpfvm_prog *prog, const uint16_t *writes)
 {
 	uint16_t *known = malloc((prog->cnt + 1) * sizeof(*known));
-	bool changed = true;
+	bool changed = true, back = false;
 
 	if (!known)
 		return NULL;
@@ -67,6 +68,7 @@ uint16_t *jit_known_bool(const struct bpfvm_prog *prog)
 		known[i] = ALL; /* not reached yet: the meet's identity */
 	for (uint32_t f = 0; f < prog->nfuncs; f++)
 		known[prog->funcs[f].start] = 0;
+	/* Without a jump back, one pass from the start is the fixed point. */
 	while (changed) {
 		changed = false;
 		for (uint32_t i = 0; i < prog->cnt; i++) {
@@ -77,12 +79,17 @@ uint16_t *jit_known_bool(const struct bpfvm_prog *prog)
 			if (op == ISA_OP_INVALID)
 				continue;
 			form = isa_ops[op].form;
-			out = after(&prog->insns[i], op, known[i]);
+			out = after(&prog->insns[i], op, writes[i], known[i]);
 			if (form != F_EXIT && form != F_JA && form != F_JA32)
 				changed |= meet(known, i + isa_op_slots(op), prog->cnt, out);
-			if (isa_op_is_jump(op) && form != F_EXIT)
-				changed |= meet(known, isa_jump_target(&prog->insns[i], i), prog->cnt, out);
+			if (isa_op_is_jump(op) && form != F_EXIT) {
+				int64_t to = isa_jump_target(&prog->insns[i], i);
+
+				back |= to <= i;
+				changed |= meet(known, to, prog->cnt, out);
+			}
 		}
+		changed &= back;
 	}
 	return known;
 }

@@ -25,12 +25,32 @@
 #define ALL_REGS ((uint16_t)0x7ff)
 
 
-static void uses_defs(const struct bpfvm_insn *in, enum isa_op op, uint16_t *use, uint16_t *def)
+int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes)
 {
+	*reads = calloc(prog->cnt + 1, sizeof(**reads));
+	*writes = calloc(prog->cnt + 1, sizeof(**writes));
+	if (!*reads || !*writes)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < prog->cnt; i++) {
+		enum isa_op op = (enum isa_op)prog->ops[i];
+
+		if (op == ISA_OP_INVALID)
+			continue;
+		(*reads)[i] = isa_regs_read(&prog->insns[i], op);
+		(*writes)[i] = isa_regs_written(&prog->insns[i], op);
+	}
+	return 0;
+}
+
+/* What slot i reads and leaves changed, as the JIT's code does (see the top). */
+static void uses_defs(const struct bpfvm_prog *prog, uint32_t i, const uint16_t *reads,
+		      const uint16_t *writes, uint16_t *use, uint16_t *def)
+{
+	enum isa_op op = (enum isa_op)prog->ops[i];
 	uint8_t form = isa_ops[op].form;
 
-	*use = isa_regs_read(in, op);
-	*def = isa_regs_written(in, op);
+	*use = reads[i];
+	*def = writes[i];
 	if (form == F_CALL || form == F_CALLX) {
 		*use |= op == ISA_OP_CALL_HELPER ? ARGS : ALL_REGS;
 		*def |= R(0) | ARGS;
@@ -58,7 +78,7 @@ static uint16_t live_after(const struct bpfvm_prog *prog, const struct prog_func
 	return out;
 }
 
-uint16_t *jit_liveness(const struct bpfvm_prog *prog)
+uint16_t *jit_liveness(const struct bpfvm_prog *prog, const uint16_t *reads, const uint16_t *writes)
 {
 	uint16_t *live_in = calloc(prog->cnt + 1, sizeof(*live_in));
 	uint16_t *live_out = calloc(prog->cnt + 1, sizeof(*live_out));
@@ -70,8 +90,9 @@ uint16_t *jit_liveness(const struct bpfvm_prog *prog)
 	}
 	for (uint32_t f = 0; f < prog->nfuncs; f++) {
 		const struct prog_func *fn = &prog->funcs[f];
-		bool changed = true;
+		bool changed = true, back = false;
 
+		/* Without a jump back, one pass from the end is the fixed point. */
 		while (changed) {
 			changed = false;
 			for (uint32_t i = fn->end; i-- > fn->start;) {
@@ -80,17 +101,17 @@ uint16_t *jit_liveness(const struct bpfvm_prog *prog)
 
 				if (op == ISA_OP_INVALID)
 					continue; /* an lddw's second half: nothing lands there */
-				uses_defs(&prog->insns[i], op, &use, &def);
-				in = (uint16_t)(use | (live_after(prog, fn, i, live_in) & ~def));
+				back |= isa_op_is_jump(op) && isa_jump_target(&prog->insns[i], i) <= i;
+				uses_defs(prog, i, reads, writes, &use, &def);
+				live_out[i] = live_after(prog, fn, i, live_in);
+				in = (uint16_t)(use | (live_out[i] & ~def));
 				if (in != live_in[i]) {
 					live_in[i] = in;
 					changed = true;
 				}
 			}
+			changed &= back; /* the last pass changed nothing: its live_out stands */
 		}
-		for (uint32_t i = fn->start; i < fn->end; i++)
-			if (prog->ops[i] != ISA_OP_INVALID)
-				live_out[i] = live_after(prog, fn, i, live_in);
 	}
 	free(live_in);
 	return live_out;

@@ -46,6 +46,7 @@ struct frame_map {
 	bool bad[FRAME];       /* some access no register can stand for covers it */
 	uint8_t width[FRAME];  /* at a slot's offset: its widest access */
 	uint64_t weight[FRAME];
+	uint8_t slot[FRAME];   /* at a chosen slot's offset: its candidate number + 1 */
 };
 
 /* A plain load or store through r10 that a register can stand for: its width, else 0. */
@@ -73,10 +74,9 @@ static bool other_stack_access(const struct bpfvm_insn *in, enum isa_op op)
 }
 
 /* Does the instruction use r10 as anything but the base of an access, or call out? */
-static bool defeats_promotion(const struct bpfvm_insn *in, enum isa_op op)
+static bool defeats_promotion(const struct bpfvm_insn *in, enum isa_op op, uint16_t uses)
 {
 	uint8_t form = isa_ops[op].form;
-	uint16_t uses = isa_regs_read(in, op) | isa_regs_written(in, op);
 
 	if (form == F_CALL || form == F_CALLX || form == F_LDABS || form == F_LDIND)
 		return true;
@@ -186,8 +186,8 @@ static int mark_merges(const struct bpfvm_prog *prog, const struct prog_func *fn
 
 /* Rank fn's candidate slots, mark their accesses in at[]. */
 static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *fn,
-			 struct frame_map *m, int32_t *depth, uint32_t *reach, uint8_t *at,
-			 struct jit_promo_func *pf)
+			 const uint16_t *reads, const uint16_t *writes, struct frame_map *m,
+			 int32_t *depth, uint32_t *reach, uint8_t *at, struct jit_promo_func *pf)
 {
 	bool has8[JIT_PROMO_MAX] = { false }, has4st[JIT_PROMO_MAX] = { false };
 	uint8_t mixed = 0;
@@ -198,9 +198,8 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 
 		if (op == ISA_OP_INVALID)
 			continue;
-		pf->regs_used |= isa_regs_read(&prog->insns[i], op) |
-				 isa_regs_written(&prog->insns[i], op);
-		if (defeats_promotion(&prog->insns[i], op))
+		pf->regs_used |= reads[i] | writes[i];
+		if (defeats_promotion(&prog->insns[i], op, reads[i] | writes[i]))
 			return 0;
 	}
 	if (!(pf->regs_used & R(10)))
@@ -210,6 +209,7 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 		m->bad[b] = false;
 		m->width[b] = 0;
 		m->weight[b] = 0;
+		m->slot[b] = 0;
 	}
 	loop_depths(prog, fn->start, fn->end, depth, reach);
 	for (uint32_t i = fn->start; i < fn->end; i++) {
@@ -253,22 +253,22 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 		memmove(&pf->off[k + 1], &pf->off[k], (pf->n - 1 - k) * sizeof(pf->off[0]));
 		pf->off[k] = (int16_t)off;
 	}
+	for (unsigned k = 0; k < pf->n; k++)
+		m->slot[pf->off[k] + FRAME] = (uint8_t)(k + 1);
 	for (uint32_t i = fn->start; i < fn->end; i++) {
 		const struct bpfvm_insn *in = &prog->insns[i];
 		enum isa_op op = (enum isa_op)prog->ops[i];
-		unsigned size;
+		unsigned size, k;
 
-		if (op == ISA_OP_INVALID || !(size = promotable_access(in, op)))
+		/* every such access is inside the frame: the loop above saw to it */
+		if (op == ISA_OP_INVALID || !(size = promotable_access(in, op)) ||
+		    !(k = m->slot[in->off + FRAME]))
 			continue;
-		for (unsigned k = 0; k < pf->n; k++) {
-			if (pf->off[k] != in->off)
-				continue;
-			at[i] = (uint8_t)(k + 1);
-			if (size == 8 && isa_ops[op].form == F_LDX)
-				has8[k] = true;
-			else if (size == 4 && isa_ops[op].form != F_LDX)
-				has4st[k] = true;
-		}
+		at[i] = (uint8_t)k;
+		if (size == 8 && isa_ops[op].form == F_LDX)
+			has8[k - 1] = true;
+		else if (size == 4 && isa_ops[op].form != F_LDX)
+			has4st[k - 1] = true;
 	}
 	for (unsigned k = 0; k < pf->n; k++)
 		if (has8[k] && has4st[k])
@@ -276,7 +276,8 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 	return mixed ? mark_merges(prog, fn, at, mixed) : 0;
 }
 
-int jit_promote_plan(const struct bpfvm_prog *prog, struct jit_promo *out)
+int jit_promote_plan(const struct bpfvm_prog *prog, const uint16_t *reads,
+		     const uint16_t *writes, struct jit_promo *out)
 {
 	struct frame_map *m = malloc(sizeof(*m));
 	int32_t *depth = malloc((prog->cnt + 1) * sizeof(*depth));
@@ -288,7 +289,7 @@ int jit_promote_plan(const struct bpfvm_prog *prog, struct jit_promo *out)
 	if (!m || !depth || !reach || !out->at || !out->funcs)
 		err = -ENOMEM;
 	for (uint32_t f = 0; f < prog->nfuncs && !err; f++)
-		err = plan_function(prog, &prog->funcs[f], m, depth, reach, out->at,
+		err = plan_function(prog, &prog->funcs[f], reads, writes, m, depth, reach, out->at,
 				    &out->funcs[f]);
 	free(m);
 	free(depth);

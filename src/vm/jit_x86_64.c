@@ -197,7 +197,7 @@ static void emit_prologue(struct x86 *x, uint32_t f)
 
 		if (op == ISA_OP_INVALID)
 			continue;
-		written |= isa_regs_written(&prog->insns[i], op);
+		written |= c->writes[i];
 		calls |= op == ISA_OP_CALL_HELPER || op == ISA_OP_CALL_LOCAL || op == ISA_OP_CALLX;
 		may_goto |= op == ISA_OP_MAY_GOTO;
 		scratch |= uses_r9_r10(&prog->insns[i], op);

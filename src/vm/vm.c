@@ -35,6 +35,7 @@ struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
 	vm->prandom_state = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uintptr_t)vm;
 	vm->probe_pipe[0] = vm->probe_pipe[1] = -1;
 	pthread_mutex_init(&vm->probe_lock, NULL);
+	vm->jit_features = VM_JIT_HAVE_ARCH ? jit_arch_features() : 0;
 	helpers_register_builtin(vm);
 	maps_init_vm(vm);
 	return vm;

@@ -35,6 +35,9 @@ struct bpfvm {
 	pthread_mutex_t maps_lock;
 	uint32_t last_map_id;
 	int ncpus;                   /* possible CPUs: per-CPU map slots */
+	/* The JIT back-end's CPU features, read once: cpuid leaves a virtual
+	 * machine (some 10 us a call), too slow to ask at every compilation. */
+	uint32_t jit_features;
 	/* probe_read's fallback where process_vm_readv is refused: a pipe. */
 	int probe_pipe[2];
 	pthread_mutex_t probe_lock;

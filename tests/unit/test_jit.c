@@ -1582,13 +1582,17 @@ static struct jit_promo promo_plan_of(uint32_t f, int16_t *offs, unsigned *n)
 	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .name = "t");
 	struct bpfvm_prog *prog = bpfvm_prog__new(vm, pb.v, pb.n, &popts);
 	struct jit_promo plan = { 0 };
+	uint16_t *reads = NULL, *writes = NULL;
 
 	*n = 0;
 	CHECK(prog != NULL);
-	if (prog && !jit_promote_plan(prog, &plan)) {
+	if (prog && !jit_reg_masks(prog, &reads, &writes) &&
+	    !jit_promote_plan(prog, reads, writes, &plan)) {
 		*n = plan.funcs[f].n;
 		memcpy(offs, plan.funcs[f].off, sizeof(plan.funcs[f].off));
 	}
+	free(reads);
+	free(writes);
 	bpfvm__destroy(vm);
 	return plan;
 }
