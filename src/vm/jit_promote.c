@@ -102,38 +102,6 @@ static void cover(struct frame_map *m, int off, unsigned size, bool promotable)
 }
 
 /*
- * Loop depth of each slot of [start, end): a loop is a head with the
- * furthest jump back to it (a state machine's many `continue`s make one
- * loop), and covers the slots from the head to that jump.  reach: scratch
- * of end - start entries.
- */
-static void loop_depths(const struct bpfvm_prog *prog, uint32_t start, uint32_t end,
-			int32_t *depth, uint32_t *reach)
-{
-	uint32_t n = end - start;
-
-	memset(reach, 0, n * sizeof(*reach));
-	memset(depth, 0, (n + 1) * sizeof(*depth));
-	for (uint32_t j = start; j < end; j++) {
-		int64_t to;
-
-		if (prog->ops[j] == ISA_OP_INVALID || !isa_op_is_jump(prog->ops[j]))
-			continue;
-		to = isa_jump_target(&prog->insns[j], j);
-		if (to <= j && to >= start && j + 1 - start > reach[to - start])
-			reach[to - start] = j + 1 - start;
-	}
-	for (uint32_t h = 0; h < n; h++) {
-		if (reach[h]) {
-			depth[h]++;
-			depth[reach[h]]--;
-		}
-	}
-	for (uint32_t i = 1; i < n; i++)
-		depth[i] += depth[i - 1];
-}
-
-/*
  * The 8-byte loads that can read what a 4-byte store leaves above it: per
  * slot, live from such a load back to the 8-byte store before it.  Marks
  * the 4-byte stores where it is live with JIT_PROMO_MERGE.
@@ -187,23 +155,14 @@ static int mark_merges(const struct bpfvm_prog *prog, const struct prog_func *fn
 /* Rank fn's candidate slots, mark their accesses in at[]. */
 static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *fn,
 			 const uint16_t *reads, const uint16_t *writes, struct frame_map *m,
-			 int32_t *depth, uint32_t *reach, uint8_t *at, struct jit_promo_func *pf)
+			 uint8_t *opened, uint8_t *at, struct jit_promo_func *pf)
 {
 	bool has8[JIT_PROMO_MAX] = { false }, has4st[JIT_PROMO_MAX] = { false };
 	uint8_t mixed = 0;
+	unsigned depth = 0;
 
 	memset(pf, 0, sizeof(*pf));
-	for (uint32_t i = fn->start; i < fn->end; i++) {
-		enum isa_op op = (enum isa_op)prog->ops[i];
-
-		if (op == ISA_OP_INVALID)
-			continue;
-		pf->regs_used |= reads[i] | writes[i];
-		if (defeats_promotion(&prog->insns[i], op, reads[i] | writes[i]))
-			return 0;
-	}
-	if (!(pf->regs_used & R(10)))
-		return 0; /* no stack */
+	memset(opened, 0, fn->end - fn->start);
 	for (int b = 0; b < FRAME; b++) {
 		m->owner[b] = NO_OWNER;
 		m->bad[b] = false;
@@ -211,30 +170,49 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 		m->weight[b] = 0;
 		m->slot[b] = 0;
 	}
-	loop_depths(prog, fn->start, fn->end, depth, reach);
-	for (uint32_t i = fn->start; i < fn->end; i++) {
+	/*
+	 * One pass from the end: what the function names, what defeats
+	 * promotion, and each access weighed by the loops around it.  A loop
+	 * is a head with the furthest jump back to it (a state machine's many
+	 * `continue`s make one loop): going backwards, it opens at that jump,
+	 * the first met, and closes past its head.
+	 */
+	for (uint32_t i = fn->end; i-- > fn->start;) {
 		const struct bpfvm_insn *in = &prog->insns[i];
 		enum isa_op op = (enum isa_op)prog->ops[i];
 		unsigned size;
-		int off = in->off, d;
+		int off = in->off;
 		bool plain;
 
 		if (op == ISA_OP_INVALID)
 			continue;
+		pf->regs_used |= reads[i] | writes[i];
+		if (defeats_promotion(in, op, reads[i] | writes[i]))
+			return 0;
+		if (isa_op_is_jump(op)) {
+			int64_t to = isa_jump_target(in, i);
+
+			if (to <= i && to >= fn->start && !opened[to - fn->start]) {
+				opened[to - fn->start] = 1;
+				depth++;
+			}
+		}
 		plain = promotable_access(in, op) != 0;
-		if (!plain && !other_stack_access(in, op))
-			continue;
-		size = isa_access_size(in->code);
-		if (off < -FRAME || off + (int)size > 0)
-			return 0; /* outside the frame: leave all of it alone */
-		cover(m, off, size, plain);
-		if (!plain)
-			continue;
-		d = depth[i - fn->start] > 6 ? 6 : depth[i - fn->start];
-		m->weight[off + FRAME] += 1ull << (3 * d);
-		if (size > m->width[off + FRAME])
-			m->width[off + FRAME] = (uint8_t)size;
+		if (plain || other_stack_access(in, op)) {
+			size = isa_access_size(in->code);
+			if (off < -FRAME || off + (int)size > 0)
+				return 0; /* outside the frame: leave all of it alone */
+			cover(m, off, size, plain);
+			if (plain) {
+				m->weight[off + FRAME] += 1ull << (3 * (depth > 6 ? 6 : depth));
+				if (size > m->width[off + FRAME])
+					m->width[off + FRAME] = (uint8_t)size;
+			}
+		}
+		depth -= opened[i - fn->start]; /* a loop headed here ends above it */
 	}
+	if (!(pf->regs_used & R(10)))
+		return 0; /* no stack */
 	/* The heaviest eligible slots, best first. */
 	for (int off = -FRAME; off < 0; off++) {
 		unsigned w = m->width[off + FRAME], k;
@@ -280,20 +258,18 @@ int jit_promote_plan(const struct bpfvm_prog *prog, const uint16_t *reads,
 		     const uint16_t *writes, struct jit_promo *out)
 {
 	struct frame_map *m = malloc(sizeof(*m));
-	int32_t *depth = malloc((prog->cnt + 1) * sizeof(*depth));
-	uint32_t *reach = malloc((prog->cnt + 1) * sizeof(*reach));
+	uint8_t *opened = malloc(prog->cnt + 1); /* per slot: a loop headed there is open */
 	int err = 0;
 
 	out->at = calloc(prog->cnt + 1, 1);
 	out->funcs = calloc(prog->nfuncs ? prog->nfuncs : 1, sizeof(*out->funcs));
-	if (!m || !depth || !reach || !out->at || !out->funcs)
+	if (!m || !opened || !out->at || !out->funcs)
 		err = -ENOMEM;
 	for (uint32_t f = 0; f < prog->nfuncs && !err; f++)
-		err = plan_function(prog, &prog->funcs[f], reads, writes, m, depth, reach, out->at,
+		err = plan_function(prog, &prog->funcs[f], reads, writes, m, opened, out->at,
 				    &out->funcs[f]);
 	free(m);
-	free(depth);
-	free(reach);
+	free(opened);
 	if (err)
 		jit_promote_free(out);
 	return err;
