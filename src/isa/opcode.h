@@ -102,10 +102,21 @@ static inline bool isa_op_is_jump(enum isa_op op)
 	       form == F_MAY_GOTO;
 }
 
-/* Index of the instruction a jump at idx goes to (may be out of range). */
+/* Does control go on to the next instruction (not an exit, not a goto)? */
+static inline bool isa_op_falls_through(enum isa_op op)
+{
+	uint8_t form = isa_ops[op].form;
+	return form != F_EXIT && form != F_JA && form != F_JA32;
+}
+
+/*
+ * Index of the instruction a jump at idx goes to (may be out of range).
+ * gotol (JA32) is the one jump whose offset is in imm, and the only
+ * operation of its opcode byte: no need to decode the instruction.
+ */
 static inline int64_t isa_jump_target(const struct bpfvm_insn *insn, size_t idx)
 {
-	if (isa_ops[isa_op_of(insn)].form == F_JA32)
+	if (insn->code == (BPFVM_JMP32 | BPFVM_JA))
 		return (int64_t)idx + 1 + insn->imm;
 	return (int64_t)idx + 1 + insn->off;
 }

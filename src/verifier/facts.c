@@ -78,32 +78,18 @@ static bool drop_constants_after_pruning(struct venv *env)
 	while (n && !all) {
 		uint32_t i = todo[--n], next[2], k = 0;
 		const struct bpfvm_insn *in = &env->insns[i];
-		uint8_t form = isa_ops[env->ops[i]].form;
+		enum isa_op op = (enum isa_op)env->ops[i];
 
-		switch (form) {
-		case F_EXIT: break;
-		case F_JA: next[k++] = (uint32_t)((int64_t)i + 1 + in->off); break;
-		case F_JA32: next[k++] = (uint32_t)((int64_t)i + 1 + in->imm); break;
-		case F_JCOND_K:
-		case F_JCOND_X:
-		case F_MAY_GOTO:
-			next[k++] = i + 1;
-			next[k++] = (uint32_t)((int64_t)i + 1 + in->off);
-			break;
-		case F_CALL:
-			if (env->ops[i] == ISA_OP_CALL_LOCAL) {
-				all = true;
-				break;
-			}
-			next[k++] = i + 1;
-			break;
-		case F_CALLX: all = true; break;
-		default:
-			if (form == F_LDDW && in->src_reg == BPFVM_PSEUDO_FUNC)
-				all = true;   /* a callback a helper may run */
-			next[k++] = i + isa_op_slots(env->ops[i]);
+		/* a function called, or a callback a helper may run: anything */
+		if (op == ISA_OP_CALL_LOCAL || isa_ops[op].form == F_CALLX ||
+		    (op == ISA_OP_LDDW && in->src_reg == BPFVM_PSEUDO_FUNC)) {
+			all = true;
 			break;
 		}
+		if (isa_op_falls_through(op))
+			next[k++] = i + isa_op_slots(op);
+		if (isa_op_is_jump(op))
+			next[k++] = (uint32_t)isa_jump_target(in, i);
 		for (uint32_t j = 0; j < k; j++) {
 			if (next[j] >= main_end) {
 				all = true;

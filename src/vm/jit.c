@@ -319,11 +319,8 @@ static int mark_aligned_heads(const struct bpfvm_prog *prog, uint8_t *t)
 		open += opened[h];
 		if (!(t[h] & JIT_LOOP_HEAD))
 			continue;
-		if (h && !(t[h] & JIT_FUNC_START)) {
-			uint8_t form = isa_ops[prog->ops[prev]].form;
-
-			falls = form != F_JA && form != F_JA32 && form != F_EXIT;
-		}
+		if (h && !(t[h] & JIT_FUNC_START))
+			falls = isa_op_falls_through((enum isa_op)prog->ops[prev]);
 		if (!falls || !open) /* no enclosing loop: h - 1 and h inside one back edge */
 			t[h] |= JIT_ALIGN;
 	}

@@ -140,8 +140,18 @@ int jit_promote_plan(const struct bpfvm_prog *prog, const uint16_t *reads,
 		     const uint16_t *writes, struct jit_promo *out);
 void jit_promote_free(struct jit_promo *p);
 
-/* Per slot, the BPF registers it reads and writes (bit n for rn); -ENOMEM or 0. */
+/*
+ * Per slot, the BPF registers its code reads and writes (bit n for rn), a
+ * call's arguments and clobbers included (jit_live.c); -ENOMEM or 0.
+ */
 int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes);
+
+/*
+ * For backward data-flow over function fn: the union of in[] at slot i's
+ * successors, with outside for one that leaves fn (or falls off its end).
+ */
+uint16_t jit_union_after(const struct bpfvm_prog *prog, const struct prog_func *fn, uint32_t i,
+			 const uint16_t *in, uint16_t outside);
 
 /*
  * Per slot, the BPF registers whose value some path reads after it

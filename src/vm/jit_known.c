@@ -23,10 +23,7 @@ static uint16_t after(const struct bpfvm_insn *in, enum isa_op op, uint16_t writ
 		      uint16_t known)
 {
 	uint16_t dst = (uint16_t)R(in->dst_reg);
-	uint8_t form = isa_ops[op].form;
 
-	if (form == F_CALL || form == F_CALLX)
-		written |= R(0) | R(1) | R(2) | R(3) | R(4) | R(5);
 	switch (op) {
 	case ISA_OP_MOV64_K: case ISA_OP_MOV32_K:
 		return in->imm == 0 || in->imm == 1 ? known | dst : known & ~dst;
@@ -73,16 +70,14 @@ uint16_t *jit_known_bool(const struct bpfvm_prog *prog, const uint16_t *writes)
 		changed = false;
 		for (uint32_t i = 0; i < prog->cnt; i++) {
 			enum isa_op op = (enum isa_op)prog->ops[i];
-			uint8_t form;
 			uint16_t out;
 
 			if (op == ISA_OP_INVALID)
 				continue;
-			form = isa_ops[op].form;
 			out = after(&prog->insns[i], op, writes[i], known[i]);
-			if (form != F_EXIT && form != F_JA && form != F_JA32)
+			if (isa_op_falls_through(op))
 				changed |= meet(known, i + isa_op_slots(op), prog->cnt, out);
-			if (isa_op_is_jump(op) && form != F_EXIT) {
+			if (isa_op_is_jump(op)) {
 				int64_t to = isa_jump_target(&prog->insns[i], i);
 
 				back |= to <= i;

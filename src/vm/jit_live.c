@@ -24,7 +24,6 @@
 #define ARGS (R(1) | R(2) | R(3) | R(4) | R(5))
 #define ALL_REGS ((uint16_t)0x7ff)
 
-
 int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes)
 {
 	*reads = calloc(prog->cnt + 1, sizeof(**reads));
@@ -38,42 +37,27 @@ int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **wr
 			continue;
 		(*reads)[i] = isa_regs_read(&prog->insns[i], op);
 		(*writes)[i] = isa_regs_written(&prog->insns[i], op);
+		if (isa_ops[op].form == F_CALL || isa_ops[op].form == F_CALLX) { /* see the top */
+			(*reads)[i] |= op == ISA_OP_CALL_HELPER ? ARGS : ALL_REGS;
+			(*writes)[i] |= R(0) | ARGS;
+		}
 	}
 	return 0;
 }
 
-/* What slot i reads and leaves changed, as the JIT's code does (see the top). */
-static void uses_defs(const struct bpfvm_prog *prog, uint32_t i, const uint16_t *reads,
-		      const uint16_t *writes, uint16_t *use, uint16_t *def)
+uint16_t jit_union_after(const struct bpfvm_prog *prog, const struct prog_func *fn, uint32_t i,
+			 const uint16_t *in, uint16_t outside)
 {
 	enum isa_op op = (enum isa_op)prog->ops[i];
-	uint8_t form = isa_ops[op].form;
-
-	*use = reads[i];
-	*def = writes[i];
-	if (form == F_CALL || form == F_CALLX) {
-		*use |= op == ISA_OP_CALL_HELPER ? ARGS : ALL_REGS;
-		*def |= R(0) | ARGS;
-	}
-}
-
-/* The union of what the instruction's successors need. */
-static uint16_t live_after(const struct bpfvm_prog *prog, const struct prog_func *fn, uint32_t i,
-			   const uint16_t *live_in)
-{
-	enum isa_op op = (enum isa_op)prog->ops[i];
-	uint8_t form = isa_ops[op].form;
-	uint32_t next = i + (op == ISA_OP_LDDW ? 2 : 1);
+	uint32_t next = i + isa_op_slots(op);
 	uint16_t out = 0;
 
-	if (form == F_EXIT)
-		return 0;
-	if (form != F_JA && form != F_JA32)
-		out |= next < fn->end ? live_in[next] : ALL_REGS;
+	if (isa_op_falls_through(op))
+		out |= next < fn->end ? in[next] : outside;
 	if (isa_op_is_jump(op)) {
 		int64_t to = isa_jump_target(&prog->insns[i], i);
 
-		out |= to >= fn->start && to < fn->end ? live_in[to] : ALL_REGS;
+		out |= to >= fn->start && to < fn->end ? in[to] : outside;
 	}
 	return out;
 }
@@ -97,14 +81,13 @@ uint16_t *jit_liveness(const struct bpfvm_prog *prog, const uint16_t *reads, con
 			changed = false;
 			for (uint32_t i = fn->end; i-- > fn->start;) {
 				enum isa_op op = (enum isa_op)prog->ops[i];
-				uint16_t use, def, in;
+				uint16_t in;
 
 				if (op == ISA_OP_INVALID)
 					continue; /* an lddw's second half: nothing lands there */
 				back |= isa_op_is_jump(op) && isa_jump_target(&prog->insns[i], i) <= i;
-				uses_defs(prog, i, reads, writes, &use, &def);
-				live_out[i] = live_after(prog, fn, i, live_in);
-				in = (uint16_t)(use | (live_out[i] & ~def));
+				live_out[i] = jit_union_after(prog, fn, i, live_in, ALL_REGS);
+				in = (uint16_t)(reads[i] | (live_out[i] & ~writes[i]));
 				if (in != live_in[i]) {
 					live_in[i] = in;
 					changed = true;

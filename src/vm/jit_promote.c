@@ -109,8 +109,7 @@ static void cover(struct frame_map *m, int off, unsigned size, bool promotable)
 static int mark_merges(const struct bpfvm_prog *prog, const struct prog_func *fn, uint8_t *at,
 		       uint8_t mixed)
 {
-	uint32_t n = fn->end - fn->start;
-	uint8_t *live = calloc(n + 1, 1); /* live on entry to each slot */
+	uint16_t *live = calloc(prog->cnt + 1, sizeof(*live)); /* live on entry to each slot */
 	bool changed = true;
 
 	if (!live)
@@ -120,30 +119,24 @@ static int mark_merges(const struct bpfvm_prog *prog, const struct prog_func *fn
 		for (uint32_t i = fn->end; i-- > fn->start;) {
 			const struct bpfvm_insn *in = &prog->insns[i];
 			enum isa_op op = (enum isa_op)prog->ops[i];
-			uint8_t form, out = 0, v, slot = at[i] & JIT_PROMO_SLOT;
-			uint32_t next = i + (op == ISA_OP_LDDW ? 2 : 1);
+			uint8_t form, slot = at[i] & JIT_PROMO_SLOT;
+			uint16_t out, v;
 
 			if (op == ISA_OP_INVALID)
 				continue; /* the second half of an lddw: nothing lands there */
 			form = isa_ops[op].form;
-			if (form != F_EXIT && form != F_JA && form != F_JA32)
-				out |= next < fn->end ? live[next - fn->start] : mixed;
-			if (isa_op_is_jump(op) && form != F_EXIT) {
-				int64_t to = isa_jump_target(in, i);
-
-				out |= to >= fn->start && to < fn->end ? live[to - fn->start] : mixed;
-			}
+			out = jit_union_after(prog, fn, i, live, mixed);
 			v = out;
 			if (slot && isa_access_size(in->code) == 8) {
 				if (form == F_LDX)
-					v |= (uint8_t)(1u << (slot - 1));
+					v |= (uint16_t)(1u << (slot - 1));
 				else
-					v &= (uint8_t)~(1u << (slot - 1));
+					v &= (uint16_t)~(1u << (slot - 1));
 			} else if (slot && form != F_LDX && (out >> (slot - 1) & 1)) {
 				at[i] |= JIT_PROMO_MERGE;
 			}
-			if (v != live[i - fn->start]) {
-				live[i - fn->start] = v;
+			if (v != live[i]) {
+				live[i] = v;
 				changed = true;
 			}
 		}

@@ -1481,7 +1481,7 @@ static void emit_join_copy(struct x86 *x, uint32_t t, uint32_t n)
 {
 	struct jit_ctx *c = x->c;
 	uint32_t last = t + n - 1;
-	uint8_t form = isa_ops[c->prog->ops[last]].form;
+	enum isa_op op = (enum isa_op)c->prog->ops[last];
 
 	x->copying = true; /* its own jumps are not copies: a loop would copy itself */
 	for (uint32_t k = t; k <= last; k++)
@@ -1489,8 +1489,8 @@ static void emit_join_copy(struct x86 *x, uint32_t t, uint32_t n)
 			emit_insn(x, k); /* ALU operations and jumps: never refused */
 	x->copying = false;
 	/* falling off the copy's end is going where the original falls: after it */
-	if (form != F_EXIT && ((form != F_JA && form != F_JA32) ||
-			       isa_jump_target(&c->prog->insns[last], last) == last + 1))
+	if (isa_op_falls_through(op) || (isa_ops[op].form != F_EXIT &&
+					 isa_jump_target(&c->prog->insns[last], last) == last + 1))
 		jump(c, CC_JMP, last + 1);
 }
 
