@@ -180,13 +180,39 @@ enum isa_op isa_decode(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 	return op;
 }
 
-static bool is_mov(enum isa_op op)
-{
-	return (isa_ops[op].code & 0xf0) == BPFVM_MOV &&
-	       (isa_ops[op].form == F_ALU_K || isa_ops[op].form == F_ALU_X);
-}
-
 #define R(n) ((uint16_t)(1u << (n)))
+
+/*
+ * Which registers each operation reads and writes, by its form, in one
+ * table derived from opcodes.def: a move does not read its destination;
+ * atomics, which depend on imm, are worked out from the instruction.
+ */
+enum { RD_DST = 1, RD_SRC = 2, RD_R0 = 4, RD_R6 = 8, WR_DST = 16, WR_R0 = 32, ATOMIC = 64 };
+
+#define FORM_REGS(FORM)                                                              \
+	((FORM) == F_ALU_K || (FORM) == F_NEG || (FORM) == F_END ? RD_DST | WR_DST      \
+	 : (FORM) == F_ALU_X ? RD_DST | RD_SRC | WR_DST                                 \
+	 : (FORM) == F_LDDW ? WR_DST                                                    \
+	 : (FORM) == F_LDABS ? RD_R6 | WR_R0                                            \
+	 : (FORM) == F_LDIND ? RD_R6 | RD_SRC | WR_R0                                   \
+	 : (FORM) == F_LDX ? RD_SRC | WR_DST                                            \
+	 : (FORM) == F_ST || (FORM) == F_JCOND_K ? RD_DST                               \
+	 : (FORM) == F_STX || (FORM) == F_JCOND_X ? RD_DST | RD_SRC                     \
+	 : (FORM) == F_ATOMIC ? ATOMIC                                                  \
+	 : (FORM) == F_CALL ? WR_R0                                                     \
+	 : (FORM) == F_CALLX ? RD_DST | WR_R0                                           \
+	 : (FORM) == F_EXIT ? RD_R0                                                     \
+			    : 0)
+#define OP_REGS(CODE, FORM)                                                          \
+	(((FORM) == F_ALU_K || (FORM) == F_ALU_X) && ((CODE) & 0xf0) == BPFVM_MOV       \
+		 ? FORM_REGS(FORM) & ~RD_DST                                            \
+		 : FORM_REGS(FORM))
+
+static const uint8_t op_regs[ISA_OP_COUNT + 1] = {
+#define OP(ID, CODE, VF, VV, FORM, GROUP, VER, MN) [ISA_OP_##ID] = OP_REGS(CODE, FORM),
+#include "opcodes.def"
+#undef OP
+};
 
 static uint16_t atomic_regs_read(const struct bpfvm_insn *insn)
 {
@@ -197,48 +223,32 @@ static uint16_t atomic_regs_read(const struct bpfvm_insn *insn)
 	return R(insn->dst_reg) | R(insn->src_reg);
 }
 
+static uint16_t atomic_regs_written(const struct bpfvm_insn *insn)
+{
+	if (insn->imm == BPFVM_LOAD_ACQ)
+		return R(insn->dst_reg);
+	if (insn->imm == BPFVM_CMPXCHG)
+		return R(0);
+	return (insn->imm & BPFVM_FETCH) ? R(insn->src_reg) : 0;
+}
+
 uint16_t isa_regs_read(const struct bpfvm_insn *insn, enum isa_op op)
 {
-	switch (isa_ops[op].form) {
-	case F_ALU_K: return is_mov(op) ? 0 : R(insn->dst_reg);
-	case F_ALU_X: return (is_mov(op) ? 0 : R(insn->dst_reg)) | R(insn->src_reg);
-	case F_NEG:
-	case F_END: return R(insn->dst_reg);
-	case F_LDABS: return R(6);
-	case F_LDIND: return R(6) | R(insn->src_reg);
-	case F_LDX: return R(insn->src_reg);
-	case F_ST: return R(insn->dst_reg);
-	case F_STX: return R(insn->dst_reg) | R(insn->src_reg);
-	case F_ATOMIC: return atomic_regs_read(insn);
-	case F_JCOND_K: return R(insn->dst_reg);
-	case F_JCOND_X: return R(insn->dst_reg) | R(insn->src_reg);
-	case F_CALLX: return R(insn->dst_reg);
-	case F_EXIT: return R(0);
-	default: return 0;
-	}
+	unsigned use = op_regs[op];
+
+	if (use & ATOMIC)
+		return atomic_regs_read(insn);
+	return (uint16_t)((use & RD_DST ? R(insn->dst_reg) : 0) | (use & RD_SRC ? R(insn->src_reg) : 0) |
+			  (use & RD_R0 ? R(0) : 0) | (use & RD_R6 ? R(6) : 0));
 }
 
 uint16_t isa_regs_written(const struct bpfvm_insn *insn, enum isa_op op)
 {
-	switch (isa_ops[op].form) {
-	case F_ALU_K:
-	case F_ALU_X:
-	case F_NEG:
-	case F_END:
-	case F_LDDW:
-	case F_LDX: return R(insn->dst_reg);
-	case F_LDABS:
-	case F_LDIND:
-	case F_CALL:
-	case F_CALLX: return R(0);
-	case F_ATOMIC:
-		if (insn->imm == BPFVM_LOAD_ACQ)
-			return R(insn->dst_reg);
-		if (insn->imm == BPFVM_CMPXCHG)
-			return R(0);
-		return (insn->imm & BPFVM_FETCH) ? R(insn->src_reg) : 0;
-	default: return 0;
-	}
+	unsigned use = op_regs[op];
+
+	if (use & ATOMIC)
+		return atomic_regs_written(insn);
+	return (uint16_t)((use & WR_DST ? R(insn->dst_reg) : 0) | (use & WR_R0 ? R(0) : 0));
 }
 
 #undef R

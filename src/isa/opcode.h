@@ -94,19 +94,29 @@ static inline unsigned isa_access_size(uint8_t code)
 	return sizes[(code >> 3) & 3];
 }
 
+/*
+ * Is op's form one of a set (ISA_FORM(F_X) | ISA_FORM(F_Y) ...)?  A mask
+ * test, not a chain of compares or a switch: the JIT's analyses ask this
+ * of every instruction.
+ */
+#define ISA_FORM(f) (1u << (f))
+
+static inline bool isa_op_form_in(enum isa_op op, uint32_t forms)
+{
+	return forms >> isa_ops[op].form & 1;
+}
+
 /* Classes of operation that consumers ask about. */
 static inline bool isa_op_is_jump(enum isa_op op)
 {
-	uint8_t form = isa_ops[op].form;
-	return form == F_JA || form == F_JA32 || form == F_JCOND_K || form == F_JCOND_X ||
-	       form == F_MAY_GOTO;
+	return isa_op_form_in(op, ISA_FORM(F_JA) | ISA_FORM(F_JA32) | ISA_FORM(F_JCOND_K) |
+					  ISA_FORM(F_JCOND_X) | ISA_FORM(F_MAY_GOTO));
 }
 
 /* Does control go on to the next instruction (not an exit, not a goto)? */
 static inline bool isa_op_falls_through(enum isa_op op)
 {
-	uint8_t form = isa_ops[op].form;
-	return form != F_EXIT && form != F_JA && form != F_JA32;
+	return !isa_op_form_in(op, ISA_FORM(F_EXIT) | ISA_FORM(F_JA) | ISA_FORM(F_JA32));
 }
 
 /*

@@ -444,12 +444,13 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	spare = malloc(c.nlbl * sizeof(*spare));
 	c.cap = 256 + (size_t)prog->cnt * 12;
 	c.buf = malloc(c.cap);
+	c.memo = calloc(prog->cnt + 1, 1);
 	c.can_grow = true;
-	if (!jit_reg_masks(prog, &c.reads, &c.writes)) {
+	if (!jit_reg_masks(prog, &c.reads, &c.writes, &c.func_use)) {
 		c.live_out = jit_liveness(prog, c.reads, c.writes);
 		c.known_bool = jit_known_bool(prog, c.writes);
 	}
-	err = c.lbl && spare && c.buf && c.is_target && c.live_out && c.known_bool
+	err = c.lbl && spare && c.buf && c.memo && c.is_target && c.live_out && c.known_bool
 		      ? jit_promote_plan(prog, c.reads, c.writes, &c.promo)
 		      : -ENOMEM;
 	if (!err)
@@ -469,8 +470,10 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	jit_promote_free(&c.promo);
 	free(c.reads);
 	free(c.writes);
+	free(c.func_use);
 	free(c.live_out);
 	free(c.known_bool);
+	free(c.memo);
 	return err;
 }
 

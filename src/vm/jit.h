@@ -140,11 +140,29 @@ int jit_promote_plan(const struct bpfvm_prog *prog, const uint16_t *reads,
 		     const uint16_t *writes, struct jit_promo *out);
 void jit_promote_free(struct jit_promo *p);
 
+/* What a function's code does that its prologue must provide for. */
+enum jit_func_does {
+	JIT_FN_CALLS = 1,       /* calls a helper, a function or a kfunc */
+	JIT_FN_MAY_GOTO = 2,    /* keeps a loop budget */
+	JIT_FN_DIVIDES = 4,     /* divides or takes a remainder */
+	JIT_FN_FETCH_LOGIC = 8, /* an atomic fetch-and-or, -and or -xor */
+};
+
+/* What op makes a function's prologue provide for (enum jit_func_does). */
+uint8_t jit_op_does(enum isa_op op);
+
+struct jit_func_use {
+	uint16_t written;       /* the BPF registers it writes */
+	uint8_t does;           /* enum jit_func_does */
+};
+
 /*
  * Per slot, the BPF registers its code reads and writes (bit n for rn), a
- * call's arguments and clobbers included (jit_live.c); -ENOMEM or 0.
+ * call's arguments and clobbers included, and per function what its code
+ * writes and does (jit_live.c); -ENOMEM or 0.
  */
-int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes);
+int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes,
+		  struct jit_func_use **funcs);
 
 /*
  * For backward data-flow over function fn: the union of in[] at slot i's
@@ -189,8 +207,10 @@ struct jit_ctx {
 	const struct verifier_facts *facts; /* see vm_jit_facts; NULL: none to use */
 	struct jit_promo promo;
 	uint16_t *reads, *writes; /* jit_reg_masks */
+	struct jit_func_use *func_use; /* jit_reg_masks */
 	uint16_t *live_out;  /* jit_liveness */
 	uint16_t *known_bool; /* jit_known_bool */
+	uint8_t *memo;       /* per slot, what the back-end's first pass found (cleared before it) */
 	uint64_t blind_seed, blind_state;
 };
 

@@ -24,6 +24,8 @@ static uint16_t after(const struct bpfvm_insn *in, enum isa_op op, uint16_t writ
 {
 	uint16_t dst = (uint16_t)R(in->dst_reg);
 
+	if (isa_ops[op].form != F_ALU_K && isa_ops[op].form != F_ALU_X)
+		return (uint16_t)(known & ~written); /* most instructions: no switch */
 	switch (op) {
 	case ISA_OP_MOV64_K: case ISA_OP_MOV32_K:
 		return in->imm == 0 || in->imm == 1 ? known | dst : known & ~dst;

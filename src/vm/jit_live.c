@@ -24,23 +24,63 @@
 #define ARGS (R(1) | R(2) | R(3) | R(4) | R(5))
 #define ALL_REGS ((uint16_t)0x7ff)
 
-int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes)
-{
-	*reads = calloc(prog->cnt + 1, sizeof(**reads));
-	*writes = calloc(prog->cnt + 1, sizeof(**writes));
-	if (!*reads || !*writes)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < prog->cnt; i++) {
-		enum isa_op op = (enum isa_op)prog->ops[i];
+#define DIVIDES(N) [ISA_OP_##N##64_K] = JIT_FN_DIVIDES, [ISA_OP_##N##64_X] = JIT_FN_DIVIDES, \
+	[ISA_OP_##N##32_K] = JIT_FN_DIVIDES, [ISA_OP_##N##32_X] = JIT_FN_DIVIDES
 
-		if (op == ISA_OP_INVALID)
-			continue;
-		(*reads)[i] = isa_regs_read(&prog->insns[i], op);
-		(*writes)[i] = isa_regs_written(&prog->insns[i], op);
-		if (isa_ops[op].form == F_CALL || isa_ops[op].form == F_CALLX) { /* see the top */
-			(*reads)[i] |= op == ISA_OP_CALL_HELPER ? ARGS : ALL_REGS;
-			(*writes)[i] |= R(0) | ARGS;
+/* A table, not a switch: this runs on every instruction. */
+static const uint8_t op_does[ISA_OP_COUNT + 1] = {
+	[ISA_OP_CALL_HELPER] = JIT_FN_CALLS, [ISA_OP_CALL_LOCAL] = JIT_FN_CALLS,
+	[ISA_OP_CALL_KFUNC] = JIT_FN_CALLS, [ISA_OP_CALLX] = JIT_FN_CALLS,
+	[ISA_OP_MAY_GOTO] = JIT_FN_MAY_GOTO,
+	DIVIDES(DIV), DIVIDES(SDIV), DIVIDES(MOD), DIVIDES(SMOD),
+	[ISA_OP_ATOMIC_W_FETCH_OR] = JIT_FN_FETCH_LOGIC, [ISA_OP_ATOMIC_W_FETCH_AND] = JIT_FN_FETCH_LOGIC,
+	[ISA_OP_ATOMIC_W_FETCH_XOR] = JIT_FN_FETCH_LOGIC, [ISA_OP_ATOMIC_DW_FETCH_OR] = JIT_FN_FETCH_LOGIC,
+	[ISA_OP_ATOMIC_DW_FETCH_AND] = JIT_FN_FETCH_LOGIC,
+	[ISA_OP_ATOMIC_DW_FETCH_XOR] = JIT_FN_FETCH_LOGIC,
+};
+
+#undef DIVIDES
+
+uint8_t jit_op_does(enum isa_op op)
+{
+	return op_does[op];
+}
+
+int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes,
+		  struct jit_func_use **funcs)
+{
+	uint16_t *rd = calloc(prog->cnt + 1, sizeof(*rd));
+	uint16_t *wr = calloc(prog->cnt + 1, sizeof(*wr));
+	struct jit_func_use *use = calloc(prog->nfuncs ? prog->nfuncs : 1, sizeof(*use));
+
+	*reads = rd;
+	*writes = wr;
+	*funcs = use;
+	if (!rd || !wr || !use)
+		return -ENOMEM;
+	for (uint32_t f = 0; f < prog->nfuncs; f++) {
+		const struct prog_func *fn = &prog->funcs[f];
+		uint16_t written = 0;
+		uint8_t does_all = 0;
+
+		for (uint32_t i = fn->start; i < fn->end; i++) {
+			enum isa_op op = (enum isa_op)prog->ops[i];
+			uint8_t does;
+
+			if (op == ISA_OP_INVALID)
+				continue;
+			rd[i] = isa_regs_read(&prog->insns[i], op);
+			wr[i] = isa_regs_written(&prog->insns[i], op);
+			does = jit_op_does(op);
+			if (does & JIT_FN_CALLS) { /* see the top */
+				rd[i] |= op == ISA_OP_CALL_HELPER ? ARGS : ALL_REGS;
+				wr[i] |= R(0) | ARGS;
+			}
+			written |= wr[i];
+			does_all |= does;
 		}
+		use[f].written = written;
+		use[f].does = does_all;
 	}
 	return 0;
 }

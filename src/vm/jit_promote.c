@@ -78,7 +78,8 @@ static bool defeats_promotion(const struct bpfvm_insn *in, enum isa_op op, uint1
 {
 	uint8_t form = isa_ops[op].form;
 
-	if (form == F_CALL || form == F_CALLX || form == F_LDABS || form == F_LDIND)
+	if (isa_op_form_in(op, ISA_FORM(F_CALL) | ISA_FORM(F_CALLX) | ISA_FORM(F_LDABS) |
+				       ISA_FORM(F_LDIND)))
 		return true;
 	if (!(uses & R(10)))
 		return false;
@@ -174,13 +175,15 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 		const struct bpfvm_insn *in = &prog->insns[i];
 		enum isa_op op = (enum isa_op)prog->ops[i];
 		unsigned size;
+		uint16_t uses;
 		int off = in->off;
 		bool plain;
 
 		if (op == ISA_OP_INVALID)
 			continue;
-		pf->regs_used |= reads[i] | writes[i];
-		if (defeats_promotion(in, op, reads[i] | writes[i]))
+		uses = reads[i] | writes[i];
+		pf->regs_used |= uses;
+		if (defeats_promotion(in, op, uses))
 			return 0;
 		if (isa_op_is_jump(op)) {
 			int64_t to = isa_jump_target(in, i);
@@ -190,8 +193,8 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 				depth++;
 			}
 		}
-		plain = promotable_access(in, op) != 0;
-		if (plain || other_stack_access(in, op)) {
+		plain = (uses & R(10)) && promotable_access(in, op) != 0;
+		if (plain || ((uses & R(10)) && other_stack_access(in, op))) {
 			size = isa_access_size(in->code);
 			if (off < -FRAME || off + (int)size > 0)
 				return 0; /* outside the frame: leave all of it alone */
@@ -232,7 +235,7 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 		unsigned size, k;
 
 		/* every such access is inside the frame: the loop above saw to it */
-		if (op == ISA_OP_INVALID || !(size = promotable_access(in, op)) ||
+		if (op == ISA_OP_INVALID || !(reads[i] & R(10)) || !(size = promotable_access(in, op)) ||
 		    !(k = m->slot[in->off + FRAME]))
 			continue;
 		at[i] = (uint8_t)k;

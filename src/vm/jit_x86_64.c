@@ -131,19 +131,9 @@ static void emit_entry(struct jit_ctx *c)
 }
 
 /* Does the code of op use r9 and r10 as scratch (division, fetching or/and/xor)? */
-static bool uses_r9_r10(const struct bpfvm_insn *in, enum isa_op op)
+static bool uses_r9_r10(enum isa_op op)
 {
-	uint8_t aop = BPFVM_OP(in->code);
-
-	switch (isa_ops[op].form) {
-	case F_ALU_K: case F_ALU_X:
-		return aop == BPFVM_DIV || aop == BPFVM_MOD;
-	case F_ATOMIC:
-		return in->imm == (BPFVM_OR | BPFVM_FETCH) || in->imm == (BPFVM_AND | BPFVM_FETCH) ||
-		       in->imm == (BPFVM_XOR | BPFVM_FETCH);
-	default:
-		return false;
-	}
+	return jit_op_does(op) & (JIT_FN_DIVIDES | JIT_FN_FETCH_LOGIC);
 }
 
 /*
@@ -187,22 +177,11 @@ static uint16_t assign_promoted(struct x86 *x, uint32_t f, bool r9_r10_busy)
 static void emit_prologue(struct x86 *x, uint32_t f)
 {
 	struct jit_ctx *c = x->c;
-	const struct bpfvm_prog *prog = c->prog;
-	const struct prog_func *fn = &prog->funcs[f];
-	uint16_t written = 0;
-	bool calls = false, may_goto = false, scratch = false;
+	const struct jit_func_use *use = &c->func_use[f];
+	uint16_t written = use->written;
+	bool calls = use->does & JIT_FN_CALLS, may_goto = use->does & JIT_FN_MAY_GOTO;
 
-	for (uint32_t i = fn->start; i < fn->end; i++) {
-		enum isa_op op = (enum isa_op)prog->ops[i];
-
-		if (op == ISA_OP_INVALID)
-			continue;
-		written |= c->writes[i];
-		calls |= op == ISA_OP_CALL_HELPER || op == ISA_OP_CALL_LOCAL || op == ISA_OP_CALLX;
-		may_goto |= op == ISA_OP_MAY_GOTO;
-		scratch |= uses_r9_r10(&prog->insns[i], op);
-	}
-	written |= assign_promoted(x, f, scratch);
+	written |= assign_promoted(x, f, use->does & (JIT_FN_DIVIDES | JIT_FN_FETCH_LOGIC));
 	x->nsaved = 0;
 	for (int r = 6; r <= 9; r++) {
 		if (written & (1u << r)) {
@@ -1350,12 +1329,9 @@ static bool result_unread(const struct jit_ctx *c, uint32_t i)
 {
 	const struct bpfvm_insn *in = &c->prog->insns[i];
 
-	switch (isa_ops[c->prog->ops[i]].form) {
-	case F_ALU_K: case F_ALU_X: case F_NEG: case F_END: case F_LDDW:
-		return in->dst_reg != 10 && !jit_live_after(c, i, in->dst_reg);
-	default:
-		return false;
-	}
+	return isa_op_form_in(c->prog->ops[i], ISA_FORM(F_ALU_K) | ISA_FORM(F_ALU_X) | ISA_FORM(F_NEG) |
+						      ISA_FORM(F_END) | ISA_FORM(F_LDDW)) &&
+	       in->dst_reg != 10 && !jit_live_after(c, i, in->dst_reg);
 }
 
 /* dst = ~src1 & rm, 64 bits (BMI1). */
@@ -1629,7 +1605,7 @@ static int emit_insn(struct x86 *x, uint32_t i)
 			      promo & JIT_PROMO_MERGE);
 		return 0;
 	}
-	if (x->promo_scratch && uses_r9_r10(&in, op)) {
+	if (x->promo_scratch && uses_r9_r10(op)) {
 		push(c, R9);
 		push(c, R10);
 		err = emit_op(x, &in, op, i, target);
@@ -1690,6 +1666,9 @@ static void align_loop_head(struct jit_ctx *c)
 	}
 }
 
+/* What the first pass leaves in c->memo. */
+enum { MEMO_UNFUSED = 1 /* no fusion starts at the slot */ };
+
 int jit_arch_emit(struct jit_ctx *c)
 {
 	const struct bpfvm_prog *prog = c->prog;
@@ -1721,7 +1700,10 @@ int jit_arch_emit(struct jit_ctx *c)
 			if (prog->ops[i] == ISA_OP_INVALID || emit_from_facts(c, i, &dead) ||
 			    result_unread(c, i))
 				continue;
-			if (!(n = emit_fused_live(&x, i, fn->end)) && !(n = emit_fused(c, i, fn->end))) {
+			/* the first pass tried the fusions: the second need not retry */
+			if ((c->memo[i] & MEMO_UNFUSED) ||
+			    (!(n = emit_fused_live(&x, i, fn->end)) && !(n = emit_fused(c, i, fn->end)))) {
+				c->memo[i] |= MEMO_UNFUSED;
 				err = emit_insn(&x, i);
 				continue;
 			}

@@ -2,7 +2,8 @@
  * test_isa.c - the opcode table's own invariants: sorted by opcode byte
  * with each byte's variants together and told apart by one field; every
  * row decodes back to itself from an instruction built from it; fields a
- * form leaves unused are refused when set.
+ * form leaves unused are refused when set; the registers each row reads
+ * and writes are what its opcode byte says.
  */
 #include "isa/opcode.h"
 #include "test.h"
@@ -106,5 +107,85 @@ TEST(opcode_bytes_are_the_kernels)
 	CHECK_EQ_INT(isa_ops[ISA_OP_LOAD_ACQ_B].code, 0xd3);
 	CHECK_EQ_INT(isa_ops[ISA_OP_LOAD_ACQ_H].code, 0xcb);
 }
+
+/*
+ * The registers each row reads and writes, worked out here from the
+ * opcode byte's class, mode and operation (not from the form table that
+ * opcode.c derives them from), for dst r1 and src r2.
+ */
+#define R(n) (1u << (n))
+
+static void expected_regs(const struct bpfvm_insn *in, unsigned *reads, unsigned *writes)
+{
+	unsigned cls = BPFVM_CLASS(in->code), aop = in->code & 0xf0, mode = in->code & 0xe0;
+	bool x = in->code & BPFVM_X;
+
+	*reads = *writes = 0;
+	switch (cls) {
+	case BPFVM_ALU: case BPFVM_ALU64:
+		*writes = R(1);
+		*reads = (aop == BPFVM_MOV ? 0 : R(1)) | (x && aop != BPFVM_NEG && aop != 0xd0 ? R(2) : 0);
+		break;
+	case BPFVM_LDX:
+		*reads = R(2);
+		*writes = R(1);
+		break;
+	case BPFVM_ST:
+		*reads = R(1);
+		break;
+	case BPFVM_STX:
+		if (mode != 0xc0) { /* BPF_MEM */
+			*reads = R(1) | R(2);
+		} else if (in->imm == BPFVM_LOAD_ACQ) {
+			*reads = R(2);
+			*writes = R(1);
+		} else if (in->imm == BPFVM_CMPXCHG) {
+			*reads = R(0) | R(1) | R(2);
+			*writes = R(0);
+		} else {
+			*reads = R(1) | R(2);
+			*writes = in->imm & BPFVM_FETCH ? R(2) : 0;
+		}
+		break;
+	case BPFVM_LD:
+		if (mode == 0x00) /* lddw */
+			*writes = R(1);
+		else {
+			*reads = R(6) | (mode == 0x40 ? R(2) : 0); /* BPF_IND adds src */
+			*writes = R(0);
+		}
+		break;
+	default: /* BPF_JMP, BPF_JMP32 */
+		if (aop == BPFVM_CALL) {
+			*reads = x ? R(1) : 0;
+			*writes = R(0);
+		} else if (aop == BPFVM_EXIT) {
+			*reads = R(0);
+		} else if (aop != BPFVM_JA && aop != 0xe0) { /* not goto, not may_goto */
+			*reads = R(1) | (x ? R(2) : 0);
+		}
+	}
+}
+
+TEST(registers_read_and_written_follow_the_opcode)
+{
+	for (int r = 0; r < ISA_OP_COUNT; r++) {
+		struct bpfvm_insn in = make_insn((enum isa_op)r);
+		unsigned reads, writes;
+
+		in.dst_reg = 1;
+		if (isa_ops[r].vfield != V_SRC)
+			in.src_reg = 2;
+		expected_regs(&in, &reads, &writes);
+		if (isa_regs_read(&in, (enum isa_op)r) != reads)
+			TEST_FAIL("%s reads 0x%x, expected 0x%x", isa_ops[r].id,
+				  isa_regs_read(&in, (enum isa_op)r), reads);
+		if (isa_regs_written(&in, (enum isa_op)r) != writes)
+			TEST_FAIL("%s writes 0x%x, expected 0x%x", isa_ops[r].id,
+				  isa_regs_written(&in, (enum isa_op)r), writes);
+	}
+}
+
+#undef R
 
 TEST_MAIN()
