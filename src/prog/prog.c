@@ -161,7 +161,7 @@ static void estimate_stack(struct bpfvm_prog *prog, struct prog_func *fn, const 
 		switch (isa_ops[op].form) {
 		case F_LDX: base = insn->src_reg; break;
 		case F_ST:
-		case F_STX:
+		case F_STX: base = insn->dst_reg; break;
 		case F_ATOMIC: base = insn->imm == BPFVM_LOAD_ACQ ? insn->src_reg : insn->dst_reg; break;
 		default: break;
 		}

@@ -286,18 +286,26 @@ TEST(structure_errors)
 	CHECK_EQ_INT(run_mode(NULL, 0, NULL, 0, 0, &r0), -1000 - EINVAL);
 }
 
+/*
+ * main uses 400 bytes and calls a function using 200: 416 + 224 > 512.
+ * The stores' immediate is data: 0x100, load-acquire's code, is still a
+ * store through dst, and its slot counts.
+ */
 TEST(stack_budget_is_shared_along_calls)
 {
-	uint64_t r0;
-	/* main uses 400 bytes and calls a function using 200: 416 + 224 > 512 */
-	struct bpfvm_insn big[] = {
-		BPFVM_ST_MEM(BPFVM_DW, 10, -400, 1),
-		BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL, 0, BPFVM_PSEUDO_CALL, 0, 1), EXIT,
-		BPFVM_ST_MEM(BPFVM_DW, 10, -200, 1), MOV64(0, 0), EXIT,
-	};
+	static const int32_t imms[] = { 1, 0x100 };
 
-	CHECK_EQ_INT(run_mode(big, N(big), NULL, 0, 0, &r0), -1000 - EINVAL);
-	CHECK_CONTAINS(logbuf, "combined stack size of 2 calls is 640. Too large");
+	for (size_t k = 0; k < sizeof(imms) / sizeof(imms[0]); k++) {
+		uint64_t r0;
+		struct bpfvm_insn big[] = {
+			BPFVM_ST_MEM(BPFVM_DW, 10, -400, imms[k]),
+			BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL, 0, BPFVM_PSEUDO_CALL, 0, 1), EXIT,
+			BPFVM_ST_MEM(BPFVM_DW, 10, -200, imms[k]), MOV64(0, 0), EXIT,
+		};
+
+		CHECK_EQ_INT(run_mode(big, N(big), NULL, 0, 0, &r0), -1000 - EINVAL);
+		CHECK_CONTAINS(logbuf, "combined stack size of 2 calls is 640. Too large");
+	}
 }
 
 TEST_MAIN()

@@ -1583,18 +1583,60 @@ static struct jit_promo promo_plan_of(uint32_t f, int16_t *offs, unsigned *n)
 	struct bpfvm_prog *prog = bpfvm_prog__new(vm, pb.v, pb.n, &popts);
 	struct jit_promo plan = { 0 };
 	uint16_t *reads = NULL, *writes = NULL;
+	struct jit_func_use *use = NULL;
 
 	*n = 0;
 	CHECK(prog != NULL);
-	if (prog && !jit_reg_masks(prog, &reads, &writes) &&
+	if (prog && !jit_reg_masks(prog, &reads, &writes, &use) &&
 	    !jit_promote_plan(prog, reads, writes, &plan)) {
 		*n = plan.funcs[f].n;
 		memcpy(offs, plan.funcs[f].off, sizeof(plan.funcs[f].off));
 	}
 	free(reads);
 	free(writes);
+	free(use);
 	bpfvm__destroy(vm);
 	return plan;
+}
+
+/*
+ * What each function's prologue provides for, worked out once for both
+ * passes: the registers it writes (a call clobbers r0-r5), whether it
+ * calls, keeps a loop budget, divides or fetches with or/and/xor.
+ */
+TEST(what_each_function_does)
+{
+	struct bpfvm_insn insns[] = {
+		BPFVM_MOV64_IMM(6, 1),
+		BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL, 0, BPFVM_PSEUDO_CALL, 0, 2),
+		BPFVM_MOV64_REG(0, 6), BPFVM_EXIT_INSN(),
+		/* f: */
+		BPFVM_MOV64_IMM(7, 9), BPFVM_ALU32_IMM(BPFVM_MOD, 7, 5),
+		BPFVM_ST_MEM(BPFVM_DW, 10, -8, 0),
+		BPFVM_RAW_INSN(BPFVM_STX | BPFVM_ATOMIC | BPFVM_DW, 10, 7, -8, BPFVM_OR | BPFVM_FETCH),
+		BPFVM_RAW_INSN(BPFVM_JMP32 | BPFVM_JA, 0, 0, 0, 0),
+		BPFVM_RAW_INSN(BPFVM_JMP | 0xe0 /* may_goto */, 0, 0, 0, 0),
+		BPFVM_MOV64_REG(0, 7), BPFVM_EXIT_INSN(),
+	};
+	struct bpfvm *vm = new_vm();
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .name = "t");
+	struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts);
+	uint16_t *reads = NULL, *writes = NULL;
+	struct jit_func_use *use = NULL;
+
+	CHECK(prog != NULL);
+	if (prog && !jit_reg_masks(prog, &reads, &writes, &use)) {
+		CHECK_EQ_INT(prog->nfuncs, 2);
+		CHECK_EQ_INT(use[0].written, 0x7f); /* r6, and r0-r5 by the call */
+		CHECK_EQ_INT(use[0].does, JIT_FN_CALLS);
+		CHECK_EQ_INT(use[1].written, 0x81); /* r7, r0 */
+		CHECK_EQ_INT(use[1].does, JIT_FN_DIVIDES | JIT_FN_FETCH_LOGIC | JIT_FN_MAY_GOTO);
+		CHECK_EQ_INT(reads[1], 0x7ff); /* a call of a function may read anything */
+	}
+	free(reads);
+	free(writes);
+	free(use);
+	bpfvm__destroy(vm);
 }
 
 /*
