@@ -432,6 +432,7 @@ struct xdp_bench {
 	bool trusted;             /* bpfvm's verifier refused it: run unverified */
 	char refused[256];        /* then its first line of reason */
 	double kernel_ns, bpfvm_ns;
+	double ratio;             /* bpfvm over the kernel: median of paired measurements */
 	/* The object's log (its open options): it must live as long as the object. */
 	char logbuf[8192];
 	struct bpfvm_log log;
@@ -610,13 +611,16 @@ static uint32_t calibrate_xdp(const char *name, struct bpfvm_prog *prog, enum bp
  * the loop's own (bpfvm's duration_ns, the kernel's "duration").  The two
  * are measured in turn, REPS times, so that a change in the machine's load
  * during the measurement weighs on both alike; the kernel's measurement r
- * runs its load k[r % nk].
+ * runs its load k[r % nk].  *ratio is the median of the REPS paired ratios
+ * (bpfvm's measurement r over the kernel's r, taken side by side): a drift
+ * of the machine's speed over the measurement cancels in each pair, where
+ * in the ratio of the two medians it need not.
  */
 static void measure_xdp(const char *name, struct bpfvm_prog *prog, enum bpfvm_exec mode,
 			const struct kernel_xdp *k, int nk, uint32_t expect, double *bpfvm_ns,
-			double *kernel_ns)
+			double *kernel_ns, double *ratio)
 {
-	double vs[REPS], ks[REPS];
+	double vs[REPS], ks[REPS], rs[REPS];
 	uint32_t vn = prog ? calibrate_xdp(name, prog, mode, NULL, expect) : 0;
 	uint32_t kn = k ? calibrate_xdp(name, NULL, mode, k, expect) : 0;
 
@@ -625,11 +629,15 @@ static void measure_xdp(const char *name, struct bpfvm_prog *prog, enum bpfvm_ex
 			vs[r] = xdp_run(name, prog, mode, NULL, vn, expect);
 		if (k)
 			ks[r] = xdp_run(name, NULL, mode, &k[r % nk], kn, expect);
+		rs[r] = prog && k && ks[r] > 0 ? vs[r] / ks[r] : 0;
 	}
 	qsort(vs, REPS, sizeof(vs[0]), cmp_double);
 	qsort(ks, REPS, sizeof(ks[0]), cmp_double);
+	qsort(rs, REPS, sizeof(rs[0]), cmp_double);
 	*bpfvm_ns = prog ? vs[REPS / 2] : 0;
 	*kernel_ns = k ? ks[REPS / 2] : 0;
+	if (ratio)
+		*ratio = rs[REPS / 2];
 }
 
 /*
@@ -656,7 +664,7 @@ static void xdp_overhead(bool have_kernel)
 			die("the XDP_PASS program: the kernel refuses it: %s", k.reason);
 	}
 	measure_xdp("pass", prog, BPFVM_EXEC_JIT, have_kernel ? &k : NULL, 1, 2, &bpfvm_ns,
-		    &kernel_ns);
+		    &kernel_ns, NULL);
 	bpfvm_prog__destroy(prog);
 	if (have_kernel)
 		kernel_xdp_unload(&k);
@@ -681,7 +689,8 @@ static int xdp_table(const char *dir, struct bench *bs, size_t n)
 	printf("\nthe same XDP bytecode (%s/xdp/NAME.o): kernel BPF_PROG_TEST_RUN against "
 	       "bpfvm_prog__test_run (JIT), ns per run as each loop reports it, median of %d;\n"
 	       "the kernel's measurements each on a load of its own (its JIT places a load's code "
-	       "at random)\n", dir, REPS);
+	       "at random); jit/kern is the median of the %d ratios of measurements taken side by side\n",
+	       dir, REPS, REPS);
 	if (!have_kernel)
 		printf("kernel: skipped (%s)\n", why);
 	printf("%-12s %9s %11s %11s %8s  %s\n", "program", "k insns", "kernel ns", "bpfvm ns",
@@ -709,7 +718,8 @@ static int xdp_table(const char *dir, struct bench *bs, size_t n)
 		if (wrong)
 			status = 1;
 		measure_xdp(b->name, wrong ? NULL : x.prog, BPFVM_EXEC_JIT,
-			    x.kernel_ok ? x.kernel : NULL, REPS, expect, &x.bpfvm_ns, &x.kernel_ns);
+			    x.kernel_ok ? x.kernel : NULL, REPS, expect, &x.bpfvm_ns, &x.kernel_ns,
+			    &x.ratio);
 		printf("%-12s", b->name);
 		if (have_kernel && x.kernel[0].insns)
 			printf(" %9" PRIu64, x.kernel[0].insns);
@@ -717,9 +727,9 @@ static int xdp_table(const char *dir, struct bench *bs, size_t n)
 			printf(" %9s", "-");
 		put_ns(x.kernel_ns);
 		put_ns(x.bpfvm_ns);
-		if (x.kernel_ns > 0 && x.bpfvm_ns > 0) {
-			printf(" %8.2f", x.bpfvm_ns / x.kernel_ns);
-			log_ratio += log(x.bpfvm_ns / x.kernel_ns);
+		if (x.ratio > 0) {
+			printf(" %8.2f", x.ratio);
+			log_ratio += log(x.ratio);
 			ratios++;
 		} else {
 			printf(" %8s", "-");
@@ -841,9 +851,9 @@ static void maps_bench_one(const char *dir, const char *name, bool have_kernel)
 	nb.expect = m.expect;
 	m.native_ns = measure(&nb, M_NATIVE);
 	measure_xdp(name, m.x.prog, BPFVM_EXEC_UNCHECKED, NULL, 1, m.expect, &m.interp_ns,
-		    &m.x.kernel_ns);
+		    &m.x.kernel_ns, NULL);
 	measure_xdp(name, m.x.prog, BPFVM_EXEC_JIT, m.x.kernel_ok ? m.x.kernel : NULL, 1, m.expect,
-		    &m.x.bpfvm_ns, &m.x.kernel_ns);
+		    &m.x.bpfvm_ns, &m.x.kernel_ns, &m.x.ratio);
 	if (memcmp(mem, mem_copy, sizeof(mem)))
 		die("%s: a run changed the input, which the benchmark shares", name);
 
@@ -853,8 +863,8 @@ static void maps_bench_one(const char *dir, const char *name, bool have_kernel)
 	put_ns(m.x.bpfvm_ns);
 	put_ns(m.x.kernel_ns);
 	put_ratio(m.x.bpfvm_ns, m.native_ns);
-	if (m.x.kernel_ns > 0)
-		printf(" %8.2f", m.x.bpfvm_ns / m.x.kernel_ns);
+	if (m.x.ratio > 0)
+		printf(" %8.2f", m.x.ratio);
 	else
 		printf(" %8s", "-");
 	printf("  %s", m.x.trusted ? "refuses, run trusted" : "verified");
@@ -884,8 +894,8 @@ static void maps_table(const char *dir, int nnames, char **names)
 			continue;
 		if (!header) {
 			printf("\nprograms with maps (XDP objects %s/maps/NAME.o, maps created by each "
-			       "runtime), ns per run, median of %d; results checked after one warm-up run\n",
-			       dir, REPS);
+			       "runtime), ns per run, median of %d (jit/kern: of the paired ratios); results "
+			       "checked after one warm-up run\n", dir, REPS);
 			if (!have_kernel)
 				printf("kernel: skipped (%s)\n", why);
 			printf("%-12s %11s %11s %11s %11s %8s %8s  %s\n", "program", "native ns",
