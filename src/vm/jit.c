@@ -49,7 +49,7 @@ bool jit_reserve(struct jit_ctx *c, size_t n)
 		return false;
 	}
 	cap = c->cap * 2 > c->len + n ? c->cap * 2 : c->len + n;
-	p = realloc(c->buf, cap);
+	p = jit_arena_grow(c->arena, c->buf, c->len, cap);
 	if (!p) {
 		c->err = -ENOMEM;
 		return false;
@@ -77,7 +77,7 @@ int64_t jit_label_distance(const struct jit_ctx *c, uint32_t label)
 	return INT64_MAX;
 }
 
-static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+static bool grow(struct jit_arena *a, void **arr, size_t *cap, size_t n, size_t elem)
 {
 	size_t ncap;
 	void *p;
@@ -85,7 +85,7 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 	if (n < *cap)
 		return true;
 	ncap = *cap ? *cap * 2 : 64;
-	p = realloc(*arr, ncap * elem);
+	p = jit_arena_grow(a, *arr, *cap * elem, ncap * elem);
 	if (!p)
 		return false;
 	*arr = p;
@@ -95,7 +95,7 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 
 void jit_fixup(struct jit_ctx *c, uint32_t pos, uint32_t label, enum jit_fix_kind kind)
 {
-	if (!grow((void **)&c->fix, &c->capfix, c->nfix, sizeof(*c->fix))) {
+	if (!grow(c->arena, (void **)&c->fix, &c->capfix, c->nfix, sizeof(*c->fix))) {
 		c->err = -ENOMEM;
 		return;
 	}
@@ -104,7 +104,7 @@ void jit_fixup(struct jit_ctx *c, uint32_t pos, uint32_t label, enum jit_fix_kin
 
 void jit_stub(struct jit_ctx *c, uint32_t pos, uint8_t kind, uint8_t reg)
 {
-	if (!grow((void **)&c->stubs, &c->capstubs, c->nstubs, sizeof(*c->stubs))) {
+	if (!grow(c->arena, (void **)&c->stubs, &c->capstubs, c->nstubs, sizeof(*c->stubs))) {
 		c->err = -ENOMEM;
 		return;
 	}
@@ -295,9 +295,9 @@ const struct verifier_facts *vm_jit_facts(const struct bpfvm_prog *prog)
  * One pass marks the slots inside a loop (the back edge j -> h covers
  * h + 1 .. j), through a running count of the loops open at each slot.
  */
-static int mark_aligned_heads(const struct bpfvm_prog *prog, uint8_t *t)
+static int mark_aligned_heads(const struct bpfvm_prog *prog, struct jit_arena *a, uint8_t *t)
 {
-	int32_t *opened = calloc(prog->cnt + 2, sizeof(*opened)), open = 0;
+	int32_t *opened = jit_arena_zalloc(a, (prog->cnt + 2) * sizeof(*opened)), open = 0;
 
 	if (!opened)
 		return -ENOMEM;
@@ -324,14 +324,13 @@ static int mark_aligned_heads(const struct bpfvm_prog *prog, uint8_t *t)
 		if (!falls || !open) /* no enclosing loop: h - 1 and h inside one back edge */
 			t[h] |= JIT_ALIGN;
 	}
-	free(opened);
 	return 0;
 }
 
 /* Slots a jump lands on (JIT_TARGET), and the heads of loops (JIT_LOOP_HEAD). */
-static uint8_t *jump_targets(const struct bpfvm_prog *prog)
+static uint8_t *jump_targets(const struct bpfvm_prog *prog, struct jit_arena *a)
 {
-	uint8_t *t = calloc(prog->cnt + 1, 1);
+	uint8_t *t = jit_arena_zalloc(a, prog->cnt + 1);
 
 	for (uint32_t i = 0; t && i < prog->cnt; i++) {
 		int64_t to;
@@ -343,11 +342,7 @@ static uint8_t *jump_targets(const struct bpfvm_prog *prog)
 	}
 	for (uint32_t f = 0; t && f < prog->nfuncs; f++)
 		t[prog->funcs[f].start] |= JIT_TARGET | JIT_FUNC_START;
-	if (t && mark_aligned_heads(prog, t)) {
-		free(t);
-		return NULL;
-	}
-	return t;
+	return t && !mark_aligned_heads(prog, a, t) ? t : NULL;
 }
 
 /* The compiled form, from the final pass's labels. */
@@ -398,8 +393,7 @@ static int final_pass(struct jit_ctx *c, uint32_t *spare, const struct vm_jit_op
 			   c->prog->name, map_size, strerror(err));
 		return -(err ? err : ENOMEM);
 	}
-	free(c->buf);
-	c->buf = mem;
+	c->buf = mem; /* the first pass's stays in the arena */
 	c->cap = map_size;
 	c->can_grow = false;
 	c->base = (uintptr_t)mem;
@@ -439,16 +433,20 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 	if (c.blind)
 		c.blind_seed = blind_seed();
 	c.nlbl = prog->cnt + 1 + prog->nfuncs + JIT_L_NAMED_COUNT;
-	c.is_target = jump_targets(prog);
-	c.lbl = malloc(c.nlbl * sizeof(*c.lbl));
-	spare = malloc(c.nlbl * sizeof(*spare));
+	if (!(c.arena = jit_arena_take(prog->vm))) {
+		log_printf(log, "%s: out of memory compiling the program\n", prog->name);
+		return -ENOMEM;
+	}
+	c.is_target = jump_targets(prog, c.arena);
+	c.lbl = jit_arena_alloc(c.arena, c.nlbl * sizeof(*c.lbl));
+	spare = jit_arena_alloc(c.arena, c.nlbl * sizeof(*spare));
 	c.cap = 256 + (size_t)prog->cnt * 12;
-	c.buf = malloc(c.cap);
-	c.memo = calloc(prog->cnt + 1, 1);
+	c.buf = jit_arena_alloc(c.arena, c.cap);
+	c.memo = jit_arena_zalloc(c.arena, prog->cnt + 1);
 	c.can_grow = true;
-	if (!jit_reg_masks(prog, &c.reads, &c.writes, &c.func_use)) {
-		c.live_out = jit_liveness(prog, c.reads, c.writes);
-		c.known_bool = jit_known_bool(prog, c.writes);
+	if (!jit_reg_masks(prog, c.arena, &c.reads, &c.writes, &c.func_use)) {
+		c.live_out = jit_liveness(prog, c.arena, c.reads, c.writes);
+		c.known_bool = jit_known_bool(prog, c.arena, c.writes);
 	}
 	err = c.lbl && spare && c.buf && c.memo && c.is_target && c.live_out && c.known_bool
 		      ? jit_promote_plan(prog, c.reads, c.writes, &c.promo)
@@ -457,23 +455,10 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
 		err = run_pass(&c);
 	if (!err)
 		err = final_pass(&c, spare, opts);
-	else
-		free(spare);
 	if (err == -ENOMEM && !(log && log->len))
 		log_printf(log, "%s: out of memory compiling the program\n", prog->name);
-	free(c.buf);
-	free(c.lbl);
-	free(c.prev);
-	free(c.fix);
-	free(c.stubs);
-	free((void *)c.is_target);
 	jit_promote_free(&c.promo);
-	free(c.reads);
-	free(c.writes);
-	free(c.func_use);
-	free(c.live_out);
-	free(c.known_bool);
-	free(c.memo);
+	jit_arena_give(prog->vm, c.arena);
 	return err;
 }
 

@@ -140,6 +140,20 @@ int jit_promote_plan(const struct bpfvm_prog *prog, const uint16_t *reads,
 		     const uint16_t *writes, struct jit_promo *out);
 void jit_promote_free(struct jit_promo *p);
 
+/*
+ * The scratch memory of one compilation (jit_arena.c): taken from the vm,
+ * carved up, given back whole.  Allocations are 16-byte aligned; NULL
+ * when memory runs out.  jit_arena_grow moves p (old bytes) to a larger
+ * allocation of n.
+ */
+struct jit_arena;
+struct jit_arena *jit_arena_take(struct bpfvm *vm);
+void jit_arena_give(struct bpfvm *vm, struct jit_arena *a);
+void jit_arena_destroy(struct jit_arena *a);
+void *jit_arena_alloc(struct jit_arena *a, size_t n);
+void *jit_arena_zalloc(struct jit_arena *a, size_t n);
+void *jit_arena_grow(struct jit_arena *a, void *p, size_t old, size_t n);
+
 /* What a function's code does that its prologue must provide for. */
 enum jit_func_does {
 	JIT_FN_CALLS = 1,       /* calls a helper, a function or a kfunc */
@@ -161,8 +175,8 @@ struct jit_func_use {
  * call's arguments and clobbers included, and per function what its code
  * writes and does (jit_live.c); -ENOMEM or 0.
  */
-int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes,
-		  struct jit_func_use **funcs);
+int jit_reg_masks(const struct bpfvm_prog *prog, struct jit_arena *a, uint16_t **reads,
+		  uint16_t **writes, struct jit_func_use **funcs);
 
 /*
  * For backward data-flow over function fn: the union of in[] at slot i's
@@ -175,18 +189,20 @@ uint16_t jit_union_after(const struct bpfvm_prog *prog, const struct prog_func *
  * Per slot, the BPF registers whose value some path reads after it
  * (jit_live.c); NULL when out of memory.
  */
-uint16_t *jit_liveness(const struct bpfvm_prog *prog, const uint16_t *reads,
+uint16_t *jit_liveness(const struct bpfvm_prog *prog, struct jit_arena *a, const uint16_t *reads,
 		       const uint16_t *writes);
 
 /*
  * Per slot, the BPF registers known to hold 0 or 1 when it starts, on
  * every path to it (jit_known.c); NULL when out of memory.
  */
-uint16_t *jit_known_bool(const struct bpfvm_prog *prog, const uint16_t *writes);
+uint16_t *jit_known_bool(const struct bpfvm_prog *prog, struct jit_arena *a,
+			 const uint16_t *writes);
 
 struct jit_ctx {
 	struct bpfvm_prog *prog;
 	struct bpfvm_log *log;
+	struct jit_arena *arena; /* every array below but the mapping's code */
 	uint8_t *buf;
 	size_t len, cap;
 	bool can_grow;       /* the first pass's scratch buffer; the mapping cannot */

@@ -10,7 +10,6 @@
  * a move of 0.  A truth value times a constant is a negation and a mask,
  * a cycle shorter than imul on a dependency chain.
  */
-#include <stdlib.h>
 
 #include "../isa/opcode.h"
 #include "jit.h"
@@ -56,9 +55,10 @@ static bool meet(uint16_t *known_in, int64_t to, uint32_t cnt, uint16_t out)
 	return true;
 }
 
-uint16_t *jit_known_bool(const struct bpfvm_prog *prog, const uint16_t *writes)
+uint16_t *jit_known_bool(const struct bpfvm_prog *prog, struct jit_arena *a,
+			 const uint16_t *writes)
 {
-	uint16_t *known = malloc((prog->cnt + 1) * sizeof(*known));
+	uint16_t *known = jit_arena_alloc(a, (prog->cnt + 1) * sizeof(*known));
 	bool changed = true, back = false;
 
 	if (!known)

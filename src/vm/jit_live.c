@@ -15,7 +15,6 @@
  * jump out of the function or a fall off its end keeps everything.
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "../isa/opcode.h"
 #include "jit.h"
@@ -46,12 +45,12 @@ uint8_t jit_op_does(enum isa_op op)
 	return op_does[op];
 }
 
-int jit_reg_masks(const struct bpfvm_prog *prog, uint16_t **reads, uint16_t **writes,
-		  struct jit_func_use **funcs)
+int jit_reg_masks(const struct bpfvm_prog *prog, struct jit_arena *a, uint16_t **reads,
+		  uint16_t **writes, struct jit_func_use **funcs)
 {
-	uint16_t *rd = calloc(prog->cnt + 1, sizeof(*rd));
-	uint16_t *wr = calloc(prog->cnt + 1, sizeof(*wr));
-	struct jit_func_use *use = calloc(prog->nfuncs ? prog->nfuncs : 1, sizeof(*use));
+	uint16_t *rd = jit_arena_zalloc(a, (prog->cnt + 1) * sizeof(*rd));
+	uint16_t *wr = jit_arena_zalloc(a, (prog->cnt + 1) * sizeof(*wr));
+	struct jit_func_use *use = jit_arena_zalloc(a, (prog->nfuncs + 1) * sizeof(*use));
 
 	*reads = rd;
 	*writes = wr;
@@ -102,16 +101,14 @@ uint16_t jit_union_after(const struct bpfvm_prog *prog, const struct prog_func *
 	return out;
 }
 
-uint16_t *jit_liveness(const struct bpfvm_prog *prog, const uint16_t *reads, const uint16_t *writes)
+uint16_t *jit_liveness(const struct bpfvm_prog *prog, struct jit_arena *a, const uint16_t *reads,
+		       const uint16_t *writes)
 {
-	uint16_t *live_in = calloc(prog->cnt + 1, sizeof(*live_in));
-	uint16_t *live_out = calloc(prog->cnt + 1, sizeof(*live_out));
+	uint16_t *live_in = jit_arena_zalloc(a, (prog->cnt + 1) * sizeof(*live_in));
+	uint16_t *live_out = jit_arena_zalloc(a, (prog->cnt + 1) * sizeof(*live_out));
 
-	if (!live_in || !live_out) {
-		free(live_in);
-		free(live_out);
+	if (!live_in || !live_out)
 		return NULL;
-	}
 	for (uint32_t f = 0; f < prog->nfuncs; f++) {
 		const struct prog_func *fn = &prog->funcs[f];
 		bool changed = true, back = false;
@@ -136,6 +133,5 @@ uint16_t *jit_liveness(const struct bpfvm_prog *prog, const uint16_t *reads, con
 			changed &= back; /* the last pass changed nothing: its live_out stands */
 		}
 	}
-	free(live_in);
 	return live_out;
 }

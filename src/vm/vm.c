@@ -53,6 +53,7 @@ void bpfvm__destroy(struct bpfvm *vm)
 		close(vm->probe_pipe[1]);
 	}
 	pthread_mutex_destroy(&vm->probe_lock);
+	jit_arena_destroy(vm->jit_arena);
 	free(vm);
 }
 

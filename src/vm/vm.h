@@ -38,6 +38,8 @@ struct bpfvm {
 	/* The JIT back-end's CPU features, read once: cpuid leaves a virtual
 	 * machine (some 10 us a call), too slow to ask at every compilation. */
 	uint32_t jit_features;
+	/* The JIT's scratch memory, kept warm between compilations (jit_arena.c). */
+	struct jit_arena *jit_arena;
 	/* probe_read's fallback where process_vm_readv is refused: a pipe. */
 	int probe_pipe[2];
 	pthread_mutex_t probe_lock;

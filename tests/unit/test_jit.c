@@ -1573,6 +1573,60 @@ TEST(division_magic_numbers)
 
 /* ---- random programs ---------------------------------------------------------------- */
 
+/* ---- scratch memory (jit_arena.c) ------------------------------------------------ */
+
+/* Under AddressSanitizer the arena keeps no block (each array its own allocation). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+/*
+ * A compilation's scratch is carved from a block the vm keeps for the
+ * next: the second compilation's arrays are the first's memory, zeroed
+ * where asked; contents survive a grow; two compilations at once each
+ * have an arena, and giving both back keeps one and frees the other.
+ */
+TEST(jit_scratch_is_kept_between_compilations)
+{
+	struct bpfvm *vm = new_vm();
+	struct jit_arena *a = jit_arena_take(vm), *b;
+	unsigned char *p, *q, *kept = NULL;
+
+	CHECK(a != NULL);
+	for (int round = 0; a && round < 3; round++) {
+		p = jit_arena_zalloc(a, 1000);
+		q = jit_arena_alloc(a, 24);
+		CHECK(p != NULL && q != NULL);
+		if (!p || !q)
+			break;
+		CHECK_EQ_INT((uintptr_t)p % 16, 0);
+		CHECK_EQ_INT((uintptr_t)q % 16, 0);
+		for (int i = 0; i < 1000; i++)
+			CHECK_EQ_INT(p[i], 0);
+		memset(p, 0xab, 1000); /* the next round's zalloc must clear it */
+		memcpy(q, "twenty-four bytes here!", 24);
+		q = jit_arena_grow(a, q, 24, 4096);
+		CHECK(q != NULL && !memcmp(q, "twenty-four bytes here!", 24));
+		if (round == 2 && !UNDER_ASAN) /* the block sized in round 0 served rounds 1 and 2 */
+			CHECK(p == kept);
+		kept = p;
+		jit_arena_give(vm, a);
+		a = jit_arena_take(vm);
+	}
+	b = jit_arena_take(vm); /* a is out: b is a new one */
+	CHECK(b != NULL && b != a);
+	jit_arena_give(vm, a);
+	jit_arena_give(vm, b); /* the vm has one: b is freed */
+	bpfvm__destroy(vm);    /* and a with it */
+}
+
 /* ---- stack slots in registers (jit_promote.c) ------------------------------------ */
 
 /* The plan for the program in pb: function f's candidate offsets and each slot's mark. */
@@ -1582,19 +1636,18 @@ static struct jit_promo promo_plan_of(uint32_t f, int16_t *offs, unsigned *n)
 	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .name = "t");
 	struct bpfvm_prog *prog = bpfvm_prog__new(vm, pb.v, pb.n, &popts);
 	struct jit_promo plan = { 0 };
+	struct jit_arena *arena = jit_arena_take(vm);
 	uint16_t *reads = NULL, *writes = NULL;
 	struct jit_func_use *use = NULL;
 
 	*n = 0;
-	CHECK(prog != NULL);
-	if (prog && !jit_reg_masks(prog, &reads, &writes, &use) &&
+	CHECK(prog != NULL && arena != NULL);
+	if (prog && arena && !jit_reg_masks(prog, arena, &reads, &writes, &use) &&
 	    !jit_promote_plan(prog, reads, writes, &plan)) {
 		*n = plan.funcs[f].n;
 		memcpy(offs, plan.funcs[f].off, sizeof(plan.funcs[f].off));
 	}
-	free(reads);
-	free(writes);
-	free(use);
+	jit_arena_give(vm, arena);
 	bpfvm__destroy(vm);
 	return plan;
 }
@@ -1621,11 +1674,12 @@ TEST(what_each_function_does)
 	struct bpfvm *vm = new_vm();
 	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .name = "t");
 	struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts);
+	struct jit_arena *arena = jit_arena_take(vm);
 	uint16_t *reads = NULL, *writes = NULL;
 	struct jit_func_use *use = NULL;
 
-	CHECK(prog != NULL);
-	if (prog && !jit_reg_masks(prog, &reads, &writes, &use)) {
+	CHECK(prog != NULL && arena != NULL);
+	if (prog && arena && !jit_reg_masks(prog, arena, &reads, &writes, &use)) {
 		CHECK_EQ_INT(prog->nfuncs, 2);
 		CHECK_EQ_INT(use[0].written, 0x7f); /* r6, and r0-r5 by the call */
 		CHECK_EQ_INT(use[0].does, JIT_FN_CALLS);
@@ -1633,9 +1687,7 @@ TEST(what_each_function_does)
 		CHECK_EQ_INT(use[1].does, JIT_FN_DIVIDES | JIT_FN_FETCH_LOGIC | JIT_FN_MAY_GOTO);
 		CHECK_EQ_INT(reads[1], 0x7ff); /* a call of a function may read anything */
 	}
-	free(reads);
-	free(writes);
-	free(use);
+	jit_arena_give(vm, arena);
 	bpfvm__destroy(vm);
 }
 
