@@ -728,7 +728,7 @@ static int xdp_table(const char *dir, struct bench *bs, size_t n)
 		put_ns(x.kernel_ns);
 		put_ns(x.bpfvm_ns);
 		if (x.ratio > 0) {
-			printf(" %8.2f", x.ratio);
+			printf(" %8.3f", x.ratio);
 			log_ratio += log(x.ratio);
 			ratios++;
 		} else {
@@ -864,7 +864,7 @@ static void maps_bench_one(const char *dir, const char *name, bool have_kernel)
 	put_ns(m.x.kernel_ns);
 	put_ratio(m.x.bpfvm_ns, m.native_ns);
 	if (m.x.ratio > 0)
-		printf(" %8.2f", m.x.ratio);
+		printf(" %8.3f", m.x.ratio);
 	else
 		printf(" %8s", "-");
 	printf("  %s", m.x.trusted ? "refuses, run trusted" : "verified");
