@@ -32,6 +32,7 @@ struct call_meta {
 	uint64_t mem_size;       /* ring buffer record size */
 	uint64_t msize_max;      /* the largest size argument */
 	bool pkt_access;
+	int64_t const_map_key;   /* the key's value where the verifier knows it, else -1 */
 };
 
 static struct vreg *regs_of(struct venv *env)
@@ -322,6 +323,53 @@ static int process_spin_lock(struct venv *env, uint32_t regno, bool lock)
 
 /* ---- one argument ---------------------------------------------------------------------- */
 
+/*
+ * An array map's lookup with a key the verifier knows, inside the array,
+ * cannot return NULL (Linux 6.14+): the program need not check.  The key
+ * is known where the stack bytes it points to are zeros tracked as such,
+ * or a spilled scalar of the key's exact size with a constant value; that
+ * value is then made precise, since the path's safety now rests on it.
+ * Returns -EOPNOTSUPP where the key is not known.
+ */
+static bool lookup_may_elide_null(uint32_t map_type)
+{
+	return map_type == BPF_MAP_TYPE_ARRAY || map_type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+static int constant_map_key(struct venv *env, const struct vreg *key, uint32_t key_size,
+			    int64_t *value)
+{
+	const struct vframe *f;
+	const struct vslot *s;
+	int64_t slot;
+	uint32_t spi, zeros = 0, spilled = 0;
+	int at;
+
+	if (key->type != VT_STACK || !tnum_is_const(key->r.var))
+		return -EOPNOTSUPP;
+	f = env->cur->frames[key->frameno];
+	slot = -((int64_t)key->off + (int64_t)key->r.var.value) - 1;
+	spi = (uint32_t)(slot / 8);
+	if (slot < 0 || spi >= f->nslots)
+		return -EOPNOTSUPP; /* the access check before refuses this */
+	s = &f->stack[spi];
+	for (at = (int)(slot % 8); at >= 0 && s->kind[at] == SLOT_ZERO; at--)
+		zeros++;
+	if (zeros >= key_size) {
+		*value = 0;
+		return 0;
+	}
+	if (!slot_is_spilled_reg(s) || s->spilled.type != VT_SCALAR)
+		return -EOPNOTSUPP;
+	for (at = (int)(slot % 8); at >= 0 && s->kind[at] == SLOT_SPILL; at--)
+		spilled++;
+	if (spilled != key_size || !tnum_is_const(s->spilled.r.var))
+		return -EOPNOTSUPP;
+	*value = (int64_t)s->spilled.r.var.value;
+	env->bt.slots[key->frameno] |= 1ull << spi;
+	return mark_chain_precision_batch(env);
+}
+
 static int arg_by_type(struct venv *env, uint32_t arg, const struct vhelper *fn,
 		       struct call_meta *meta)
 {
@@ -333,10 +381,22 @@ static int arg_by_type(struct venv *env, uint32_t arg, const struct vhelper *fn,
 	case V_ARG_CONST_MAP_PTR:
 		meta->map = (int32_t)reg->map;
 		return 0;
-	case V_ARG_PTR_TO_MAP_KEY:
+	case V_ARG_PTR_TO_MAP_KEY: {
+		uint32_t key_size;
+		int err;
+
 		if (meta->map < 0)
 			return verr(env, -EACCES, "invalid map_ptr to access map->key\n");
-		return check_helper_mem_access(env, regno, env->maps[meta->map].key_size, ACC_READ, false);
+		key_size = env->maps[meta->map].key_size;
+		if ((err = check_helper_mem_access(env, regno, key_size, ACC_READ, false)))
+			return err;
+		if (!lookup_may_elide_null(env->maps[meta->map].type))
+			return 0;
+		err = constant_map_key(env, reg, key_size, &meta->const_map_key);
+		if (err < 0)
+			meta->const_map_key = -1;
+		return err == -EOPNOTSUPP ? 0 : err;
+	}
 	case V_ARG_PTR_TO_MAP_VALUE:
 		if ((at & ARGF_NULL) && is_null_reg(reg))
 			return 0;
@@ -631,13 +691,17 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 		reg_ptr(r0, VT_MAP_VALUE);
 		r0->map = (uint32_t)meta->map;
 		r0->flags = fn->ret == V_RET_MAP_VALUE_OR_NULL ? VF_NULL : 0;
+		if (id == H_MAP_LOOKUP && lookup_may_elide_null(env->maps[meta->map].type) &&
+		    meta->const_map_key >= 0 &&
+		    meta->const_map_key < (int64_t)env->maps[meta->map].max_entries)
+			r0->flags = 0; /* see constant_map_key */
 		if (env->maps[meta->map].type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
 		    env->maps[meta->map].type == BPF_MAP_TYPE_HASH_OF_MAPS) {
 			/* an inner map, as a map pointer */
 			r0->type = VT_MAP_PTR;
 			r0->map = env->maps[meta->map].inner_type ? env->nmaps + (uint32_t)meta->map : r0->map;
 		}
-		if (fn->ret == V_RET_MAP_VALUE && env->maps[meta->map].spin_lock_off >= 0)
+		if (!(r0->flags & VF_NULL) && env->maps[meta->map].spin_lock_off >= 0)
 			r0->id = new_id(env);
 		break;
 	case V_RET_RINGBUF_MEM_OR_NULL:
@@ -675,7 +739,7 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 
 int check_helper_call(struct venv *env, const struct bpfvm_insn *insn, uint32_t *insn_idx)
 {
-	struct call_meta meta = { .map = -1 };
+	struct call_meta meta = { .map = -1, .const_map_key = -1 };
 	struct vhelper proto, *fn = &proto;
 	struct vreg *regs = regs_of(env);
 	int32_t id = insn->imm;

@@ -303,7 +303,6 @@ void update_branch_counts(struct venv *env, struct vstate *st)
 int mark_reg_read(struct venv *env, const struct vreg *state, struct vreg *parent)
 {
 	bool writes = parent == state->parent;
-	uint32_t walk = 0;
 
 	while (parent) {
 		if (writes && (state->live & LIVE_WRITTEN))
@@ -316,10 +315,7 @@ int mark_reg_read(struct venv *env, const struct vreg *state, struct vreg *paren
 		state = parent;
 		parent = state->parent;
 		writes = true;
-		walk++;
 	}
-	if (env->longest_mark_read_walk < walk)
-		env->longest_mark_read_walk = walk;
 	return 0;
 }
 

@@ -361,7 +361,6 @@ struct venv {
 	uint64_t insn_processed, prev_insn_processed;
 	uint64_t jmps_processed, prev_jmps_processed;
 	uint32_t max_states_per_insn, total_states, peak_states;
-	uint32_t longest_mark_read_walk;
 
 	/* the log */
 	uint32_t insn_text_len;      /* of the last instruction line */

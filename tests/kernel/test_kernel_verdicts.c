@@ -1,0 +1,169 @@
+/*
+ * test_kernel_verdicts.c - small programs on the edges of one verifier
+ * rule, loaded into the running kernel and into bpfvm's verifier: the
+ * verdicts, and the instructions processed, must be the same.
+ *
+ * The rule: an array map's bpf_map_lookup_elem with a key the verifier
+ * knows, inside the array, returns a value that cannot be NULL (Linux
+ * 6.14+), so the program may use it without a check.  The key is known
+ * from zeros the stack tracks as such, or from a constant spilled at the
+ * key's exact size.  Each program looks the key up in an array of 4 and
+ * writes through the result unchecked; it is accepted or refused by
+ * whether the key is known and below 4.
+ *
+ * Skips (exit 0) where bpf() is not available.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpfvm/bpfvm.h>
+#include <bpfvm/maps.h>
+
+#include "kernel_bpf.h"
+#include "test.h"
+
+#define MAX_INSNS 32
+#define LOG_SIZE 65536
+
+struct verdict {
+	int err;            /* 0: accepted */
+	uint64_t processed; /* from the statistics line */
+	char log[LOG_SIZE];
+};
+
+static uint64_t processed_of(const char *log)
+{
+	const char *p = strstr(log, "processed ");
+
+	return p ? strtoull(p + 10, NULL, 10) : UINT64_MAX;
+}
+
+/* The kernel's verdict; the lddw at map_at gets the map's fd.  -1: bpf() unusable. */
+static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at, uint32_t map_type,
+			  struct verdict *v)
+{
+	struct bpfvm_insn insns[MAX_INSNS];
+	union bpf_attr a;
+	int map = kernel_map_create(map_type, 4, 8, 4, 0, 0), fd;
+
+	if (map < 0)
+		return -1;
+	memcpy(insns, in, cnt * sizeof(*in));
+	insns[map_at].src_reg = BPF_PSEUDO_MAP_FD;
+	insns[map_at].imm = map;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_XDP;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = (uint32_t)cnt;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	a.log_level = 1 | 4;
+	a.log_buf = (uint64_t)(uintptr_t)v->log;
+	a.log_size = sizeof(v->log);
+	v->log[0] = '\0';
+	fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+	v->err = fd < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	close(map);
+	if (v->err == -EPERM)
+		return -1;
+	v->processed = processed_of(v->log);
+	return 0;
+}
+
+static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at, uint32_t map_type,
+			  struct verdict *v)
+{
+	struct bpfvm_insn insns[MAX_INSNS];
+	struct bpfvm *vm = bpfvm__new(NULL);
+	struct bpfvm_map *map = bpfvm_map__new(vm, map_type, 4, 8, 4, NULL);
+	struct bpfvm_log log = { v->log, sizeof(v->log), 0 };
+	struct bpfvm_prog *prog;
+
+	memcpy(insns, in, cnt * sizeof(*in));
+	insns[map_at].src_reg = BPF_PSEUDO_MAP_FD;
+	insns[map_at].imm = 0;
+	v->log[0] = '\0';
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "lookup", .log = &log, .maps = &map, .nmaps = 1,
+		   .prog_type = BPF_PROG_TYPE_XDP, .license = "GPL");
+	prog = map ? bpfvm_prog__new(vm, insns, cnt, &popts) : NULL;
+	if (!prog) {
+		v->err = -errno;
+	} else {
+		BPFVM_OPTS(bpfvm_verify_opts, vopts, .log = &log, .log_level = 1);
+		v->err = bpfvm_prog__verify(prog, &vopts);
+	}
+	v->processed = processed_of(v->log);
+	bpfvm__destroy(vm);
+}
+
+/* The key's stores (at most 4 instructions), then the lookup and an unchecked write. */
+static void check(const char *what, uint32_t map_type, const struct bpfvm_insn *key, size_t nkey,
+		  bool accepted)
+{
+	static struct verdict k, b;
+	struct bpfvm_insn p[MAX_INSNS];
+	size_t n = 0, map_at;
+
+	for (size_t i = 0; i < nkey; i++)
+		p[n++] = key[i];
+	map_at = n;
+	p[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, 0, 0, 0);
+	p[n++] = BPFVM_RAW_INSN(0, 0, 0, 0, 0);
+	p[n++] = BPFVM_MOV64_REG(2, BPFVM_REG_FP);
+	p[n++] = BPFVM_ALU64_IMM(BPFVM_ADD, 2, -8);
+	p[n++] = BPFVM_CALL_HELPER(1); /* bpf_map_lookup_elem */
+	p[n++] = BPFVM_ST_MEM(BPFVM_DW, 0, 0, 7);
+	p[n++] = BPFVM_MOV64_IMM(0, 2);
+	p[n++] = BPFVM_EXIT_INSN();
+	if (kernel_verdict(p, n, map_at, map_type, &k)) {
+		printf("SKIP %s: bpf(BPF_PROG_LOAD) is not available here\n", what);
+		return;
+	}
+	bpfvm_verdict(p, n, map_at, map_type, &b);
+	if (!k.err != accepted)
+		TEST_FAIL("%s: the kernel %s it, the test expects otherwise: %s", what,
+			  k.err ? "refuses" : "accepts", k.log);
+	if (!b.err != !k.err)
+		TEST_FAIL("%s: bpfvm %s it (%d), the kernel %s it:\n%s", what,
+			  b.err ? "refuses" : "accepts", b.err, k.err ? "refuses" : "accepts", b.log);
+	else if (b.processed != k.processed)
+		TEST_FAIL("%s: bpfvm processed %" PRIu64 " instructions, the kernel %" PRIu64, what,
+			  b.processed, k.processed);
+}
+
+#define KEY(...) (const struct bpfvm_insn[]){ __VA_ARGS__ }, \
+	sizeof((const struct bpfvm_insn[]){ __VA_ARGS__ }) / sizeof(struct bpfvm_insn)
+
+TEST(array_lookup_with_a_known_key_is_not_null)
+{
+	/* zeros the stack tracks: a 4-byte store of 0 at the key */
+	check("key 0 stored as an immediate", BPF_MAP_TYPE_ARRAY,
+	      KEY(BPFVM_ST_MEM(BPFVM_W, BPFVM_REG_FP, -8, 0)), true);
+	check("key 0 from a register known zero", BPF_MAP_TYPE_ARRAY,
+	      KEY(BPFVM_MOV64_IMM(3, 0), BPFVM_STX_MEM(BPFVM_W, BPFVM_REG_FP, 3, -8)), true);
+	/* a constant spilled at the key's size */
+	check("key 3 spilled as 4 bytes", BPF_MAP_TYPE_ARRAY,
+	      KEY(BPFVM_MOV64_IMM(3, 3), BPFVM_STX_MEM(BPFVM_W, BPFVM_REG_FP, 3, -8)), true);
+	check("key 3 in a per-CPU array", BPF_MAP_TYPE_PERCPU_ARRAY,
+	      KEY(BPFVM_MOV64_IMM(3, 3), BPFVM_STX_MEM(BPFVM_W, BPFVM_REG_FP, 3, -8)), true);
+}
+
+TEST(array_lookup_with_another_key_may_be_null)
+{
+	check("key 4: past the array", BPF_MAP_TYPE_ARRAY,
+	      KEY(BPFVM_MOV64_IMM(3, 4), BPFVM_STX_MEM(BPFVM_W, BPFVM_REG_FP, 3, -8)), false);
+	check("key -1: past the array", BPF_MAP_TYPE_ARRAY,
+	      KEY(BPFVM_MOV64_IMM(3, -1), BPFVM_STX_MEM(BPFVM_W, BPFVM_REG_FP, 3, -8)), false);
+	check("key spilled as 8 bytes, not the key's 4", BPF_MAP_TYPE_ARRAY,
+	      KEY(BPFVM_MOV64_IMM(3, 1), BPFVM_STX_MEM(BPFVM_DW, BPFVM_REG_FP, 3, -8)), false);
+	check("key not constant", BPF_MAP_TYPE_ARRAY,
+	      KEY(BPFVM_LDX_MEM(BPFVM_W, 3, 1, 0), BPFVM_ALU64_IMM(BPFVM_AND, 3, 3),
+		  BPFVM_STX_MEM(BPFVM_W, BPFVM_REG_FP, 3, -8)), false);
+	check("key 0 in a hash map", BPF_MAP_TYPE_HASH,
+	      KEY(BPFVM_ST_MEM(BPFVM_W, BPFVM_REG_FP, -8, 0)), false);
+}
+
+TEST_MAIN()
