@@ -142,6 +142,22 @@ static int check_abnormal_return(struct venv *env)
 	return 0;
 }
 
+/*
+ * callx is RFC 9669's, not Linux's: the kernel's opcode table refuses it
+ * while it resolves the program's lddw instructions, before any walk (so
+ * the statistics line says 0 instructions processed).
+ */
+static int check_kernel_opcodes(struct venv *env)
+{
+	for (uint32_t i = 0; i < env->cnt; i++) {
+		if (env->ops[i] == ISA_OP_CALLX) {
+			env->err_insn = (int)i;
+			return verr(env, -EINVAL, "unknown opcode %02x\n", env->insns[i].code);
+		}
+	}
+	return 0;
+}
+
 int cfg_check(struct venv *env)
 {
 	struct cfg_walk c = { calloc(env->cnt, sizeof(uint32_t)), calloc(env->cnt, sizeof(uint32_t)), 0 };
@@ -151,7 +167,7 @@ int cfg_check(struct venv *env)
 		err = -ENOMEM;
 		goto out;
 	}
-	if ((err = check_abnormal_return(env)))
+	if ((err = check_kernel_opcodes(env)) || (err = check_abnormal_return(env)))
 		goto out;
 	c.state[0] = DISCOVERED;
 	c.stack[c.sp++] = 0;

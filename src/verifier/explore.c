@@ -87,8 +87,6 @@ static int do_call(struct venv *env, const struct bpfvm_insn *insn, enum isa_op 
 {
 	int err;
 
-	if (op == ISA_OP_CALLX)
-		return verr(env, -EINVAL, "unknown opcode %02x\n", insn->code);
 	if (env->cur->lock_id &&
 	    (op != ISA_OP_CALL_HELPER || insn->imm != 94 /* spin_unlock */))
 		return verr(env, -EINVAL, "function calls are not allowed while holding a lock\n");

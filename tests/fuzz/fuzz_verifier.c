@@ -204,12 +204,25 @@ static void gen_ld_map(struct gen *g, int dst)
 	emit(g, 0, 0, 0, 0, value ? (b >> 5) % 16 : 0);
 }
 
-/* The lookup idiom: key on the stack, call, null check, then use. */
+/*
+ * The lookup idiom: key on the stack, call, null check, then use.  The
+ * key is stored 8 or 4 bytes wide, as an immediate or from a register:
+ * the verifier knows some of these keys (zeros, a constant spilled at the
+ * array's key size), and a known key inside the array needs no null
+ * check; 4 is past the array.
+ */
 static void gen_lookup(struct gen *g)
 {
-	uint8_t b = take(g);
+	uint8_t b = take(g), k = b % 5;
 
-	emit(g, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -8, b % 4);
+	if ((b & 0x60) == 0x00) {
+		emit(g, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -8, k);
+	} else if ((b & 0x60) == 0x20) {
+		emit(g, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -8, k);
+	} else {
+		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, k);
+		emit(g, BPF_STX | BPF_MEM | (b & 0x20 ? BPF_W : BPF_DW), BPF_REG_10, BPF_REG_3, -8, 0);
+	}
 	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
 	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -8);
 	gen_ld_map(g, BPF_REG_1);
