@@ -454,6 +454,7 @@ uint32_t subprog_of(const struct venv *env, uint32_t insn);
 /* ---- the walk (explore.c) -------------------------------------------------------- */
 
 int explore(struct venv *env);
+int check_placeholder_calls(struct venv *env);
 int push_hist(struct venv *env, struct vstate *st, uint32_t flags);
 int path_add_seg(struct venv *env, uint32_t start, uint32_t end);
 

@@ -156,7 +156,7 @@ static int run_passes(struct venv *env)
 	env->insn_idx = 0;
 	if ((err = explore(env)))
 		return err;
-	if ((err = cfg_check_stack_depth(env)))
+	if ((err = cfg_check_stack_depth(env)) || (err = check_placeholder_calls(env)))
 		return err;
 	return facts_finish(env);
 }

@@ -1,15 +1,18 @@
 /*
- * test_kernel_verdicts.c - small programs on the edges of one verifier
- * rule, loaded into the running kernel and into bpfvm's verifier: the
- * verdicts, and the instructions processed, must be the same.
+ * test_kernel_verdicts.c - small programs on the edges of verifier rules,
+ * loaded into the running kernel and into bpfvm's verifier as XDP
+ * programs: the verdicts, and the instructions processed, must be the
+ * same.
  *
- * The rule: an array map's bpf_map_lookup_elem with a key the verifier
- * knows, inside the array, returns a value that cannot be NULL (Linux
- * 6.14+), so the program may use it without a check.  The key is known
- * from zeros the stack tracks as such, or from a constant spilled at the
- * key's exact size.  Each program looks the key up in an array of 4 and
- * writes through the result unchecked; it is accepted or refused by
- * whether the key is known and below 4.
+ *   - An array map's bpf_map_lookup_elem with a key the verifier knows,
+ *     inside the array, returns a value that cannot be NULL (Linux 6.14+),
+ *     so the program may use it without a check.  The key is known from
+ *     zeros the stack tracks as such, or from a constant spilled at the
+ *     key's exact size.  Each program looks the key up in an array of 4
+ *     and writes through the result unchecked; it is accepted or refused
+ *     by whether the key is known and below 4.
+ *   - A kernel-function call with imm 0 is a placeholder: the walk passes
+ *     it, and it is refused after the walk if a path reached it.
  *
  * Skips (exit 0) where bpf() is not available.
  */
@@ -40,19 +43,26 @@ static uint64_t processed_of(const char *log)
 	return p ? strtoull(p + 10, NULL, 10) : UINT64_MAX;
 }
 
-/* The kernel's verdict; the lddw at map_at gets the map's fd.  -1: bpf() unusable. */
+#define NO_MAP SIZE_MAX
+
+/*
+ * The kernel's verdict; the lddw at map_at (or none: NO_MAP) gets the fd
+ * of a map of map_type, key 4 bytes, value 8, 4 entries.  -1: bpf() unusable.
+ */
 static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at, uint32_t map_type,
 			  struct verdict *v)
 {
 	struct bpfvm_insn insns[MAX_INSNS];
 	union bpf_attr a;
-	int map = kernel_map_create(map_type, 4, 8, 4, 0, 0), fd;
+	int map = map_at == NO_MAP ? 0 : kernel_map_create(map_type, 4, 8, 4, 0, 0), fd;
 
 	if (map < 0)
 		return -1;
 	memcpy(insns, in, cnt * sizeof(*in));
-	insns[map_at].src_reg = BPF_PSEUDO_MAP_FD;
-	insns[map_at].imm = map;
+	if (map_at != NO_MAP) {
+		insns[map_at].src_reg = BPF_PSEUDO_MAP_FD;
+		insns[map_at].imm = map;
+	}
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_XDP;
 	a.insns = (uint64_t)(uintptr_t)insns;
@@ -66,7 +76,8 @@ static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 	v->err = fd < 0 ? -errno : 0;
 	if (fd >= 0)
 		close(fd);
-	close(map);
+	if (map_at != NO_MAP)
+		close(map);
 	if (v->err == -EPERM)
 		return -1;
 	v->processed = processed_of(v->log);
@@ -78,17 +89,19 @@ static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 {
 	struct bpfvm_insn insns[MAX_INSNS];
 	struct bpfvm *vm = bpfvm__new(NULL);
-	struct bpfvm_map *map = bpfvm_map__new(vm, map_type, 4, 8, 4, NULL);
+	struct bpfvm_map *map = map_at == NO_MAP ? NULL : bpfvm_map__new(vm, map_type, 4, 8, 4, NULL);
 	struct bpfvm_log log = { v->log, sizeof(v->log), 0 };
 	struct bpfvm_prog *prog;
 
 	memcpy(insns, in, cnt * sizeof(*in));
-	insns[map_at].src_reg = BPF_PSEUDO_MAP_FD;
-	insns[map_at].imm = 0;
+	if (map_at != NO_MAP) {
+		insns[map_at].src_reg = BPF_PSEUDO_MAP_FD;
+		insns[map_at].imm = 0;
+	}
 	v->log[0] = '\0';
-	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "lookup", .log = &log, .maps = &map, .nmaps = 1,
-		   .prog_type = BPF_PROG_TYPE_XDP, .license = "GPL");
-	prog = map ? bpfvm_prog__new(vm, insns, cnt, &popts) : NULL;
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "edge", .log = &log, .maps = &map,
+		   .nmaps = map ? 1 : 0, .prog_type = BPF_PROG_TYPE_XDP, .license = "GPL");
+	prog = map || map_at == NO_MAP ? bpfvm_prog__new(vm, insns, cnt, &popts) : NULL;
 	if (!prog) {
 		v->err = -errno;
 	} else {
@@ -99,25 +112,12 @@ static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 	bpfvm__destroy(vm);
 }
 
-/* The key's stores (at most 4 instructions), then the lookup and an unchecked write. */
-static void check(const char *what, uint32_t map_type, const struct bpfvm_insn *key, size_t nkey,
-		  bool accepted)
+/* Both verdicts on program p, against what the test expects of the kernel. */
+static void compare(const char *what, const struct bpfvm_insn *p, size_t n, size_t map_at,
+		    uint32_t map_type, bool accepted)
 {
 	static struct verdict k, b;
-	struct bpfvm_insn p[MAX_INSNS];
-	size_t n = 0, map_at;
 
-	for (size_t i = 0; i < nkey; i++)
-		p[n++] = key[i];
-	map_at = n;
-	p[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, 0, 0, 0);
-	p[n++] = BPFVM_RAW_INSN(0, 0, 0, 0, 0);
-	p[n++] = BPFVM_MOV64_REG(2, BPFVM_REG_FP);
-	p[n++] = BPFVM_ALU64_IMM(BPFVM_ADD, 2, -8);
-	p[n++] = BPFVM_CALL_HELPER(1); /* bpf_map_lookup_elem */
-	p[n++] = BPFVM_ST_MEM(BPFVM_DW, 0, 0, 7);
-	p[n++] = BPFVM_MOV64_IMM(0, 2);
-	p[n++] = BPFVM_EXIT_INSN();
 	if (kernel_verdict(p, n, map_at, map_type, &k)) {
 		printf("SKIP %s: bpf(BPF_PROG_LOAD) is not available here\n", what);
 		return;
@@ -132,6 +132,27 @@ static void check(const char *what, uint32_t map_type, const struct bpfvm_insn *
 	else if (b.processed != k.processed)
 		TEST_FAIL("%s: bpfvm processed %" PRIu64 " instructions, the kernel %" PRIu64, what,
 			  b.processed, k.processed);
+}
+
+/* The key's stores (at most 4 instructions), then the lookup and an unchecked write. */
+static void check(const char *what, uint32_t map_type, const struct bpfvm_insn *key, size_t nkey,
+		  bool accepted)
+{
+	struct bpfvm_insn p[MAX_INSNS];
+	size_t n = 0, map_at;
+
+	for (size_t i = 0; i < nkey; i++)
+		p[n++] = key[i];
+	map_at = n;
+	p[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, 0, 0, 0);
+	p[n++] = BPFVM_RAW_INSN(0, 0, 0, 0, 0);
+	p[n++] = BPFVM_MOV64_REG(2, BPFVM_REG_FP);
+	p[n++] = BPFVM_ALU64_IMM(BPFVM_ADD, 2, -8);
+	p[n++] = BPFVM_CALL_HELPER(1); /* bpf_map_lookup_elem */
+	p[n++] = BPFVM_ST_MEM(BPFVM_DW, 0, 0, 7);
+	p[n++] = BPFVM_MOV64_IMM(0, 2);
+	p[n++] = BPFVM_EXIT_INSN();
+	compare(what, p, n, map_at, map_type, accepted);
 }
 
 #define KEY(...) (const struct bpfvm_insn[]){ __VA_ARGS__ }, \
@@ -164,6 +185,22 @@ TEST(array_lookup_with_another_key_may_be_null)
 		  BPFVM_STX_MEM(BPFVM_W, BPFVM_REG_FP, 3, -8)), false);
 	check("key 0 in a hash map", BPF_MAP_TYPE_HASH,
 	      KEY(BPFVM_ST_MEM(BPFVM_W, BPFVM_REG_FP, -8, 0)), false);
+}
+
+#define KFUNC_PLACEHOLDER BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL, 0, 2 /* kfunc */, 0, 0)
+
+TEST(placeholder_kernel_call)
+{
+	const struct bpfvm_insn reached[] = {
+		KFUNC_PLACEHOLDER, BPFVM_MOV64_IMM(0, 2), BPFVM_EXIT_INSN(),
+	};
+	const struct bpfvm_insn dead[] = {
+		BPFVM_MOV64_IMM(0, 2), BPFVM_JMP_IMM(BPFVM_JEQ, 0, 1, 1), BPFVM_EXIT_INSN(),
+		KFUNC_PLACEHOLDER, BPFVM_EXIT_INSN(),
+	};
+
+	compare("a placeholder call a path reaches", reached, 3, NO_MAP, 0, false);
+	compare("a placeholder call in dead code", dead, 5, NO_MAP, 0, true);
 }
 
 TEST_MAIN()
