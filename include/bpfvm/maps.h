@@ -179,6 +179,17 @@ BPFVM_API int bpfvm_map__update_elem(struct bpfvm_map *map, const void *key, con
 BPFVM_API int bpfvm_map__delete_elem(struct bpfvm_map *map, const void *key);
 BPFVM_API int bpfvm_map__lookup_and_delete_elem(struct bpfvm_map *map, const void *key,
 						void *value, uint64_t flags);
+/*
+ * Freeze the map, as BPF_MAP_FREEZE does: from now on the embedder's
+ * updates and deletes fail with -EPERM (programs still write it unless it
+ * is BPF_F_RDONLY_PROG).  A verifier then takes the values of a frozen,
+ * BPF_F_RDONLY_PROG array of one entry as constants, as Linux does for
+ * .rodata; objects freeze their .rodata and .kconfig maps when they load,
+ * as libbpf does.  Returns 0, -EPERM (read-only, or frozen already),
+ * -BPFVM_ENOTSUPP (a value with a bpf_spin_lock).
+ */
+BPFVM_API int bpfvm_map__freeze(struct bpfvm_map *map);
+BPFVM_API bool bpfvm_map__frozen(const struct bpfvm_map *map);
 /* The key after key, or the first key when key is NULL or missing; -ENOENT at the end. */
 BPFVM_API int bpfvm_map__get_next_key(struct bpfvm_map *map, const void *key, void *next_key);
 

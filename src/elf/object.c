@@ -221,14 +221,19 @@ static int init_map(struct bpfvm_object *obj, struct omap *m)
 
 	if (m->kind == OMAP_USER)
 		return 0;
-	if (m->kind != OMAP_KCONFIG)
-		return bpfvm_map__update_elem(m->map, &zero, m->init, 0);
-	if (!(buf = calloc(1, m->desc.value_size)))
-		return -ENOMEM;
-	err = obj_kconfig_fill(obj, buf, m->desc.value_size);
-	if (!err)
-		err = bpfvm_map__update_elem(m->map, &zero, buf, 0);
-	free(buf);
+	if (m->kind != OMAP_KCONFIG) {
+		err = bpfvm_map__update_elem(m->map, &zero, m->init, 0);
+	} else {
+		if (!(buf = calloc(1, m->desc.value_size)))
+			return -ENOMEM;
+		err = obj_kconfig_fill(obj, buf, m->desc.value_size);
+		if (!err)
+			err = bpfvm_map__update_elem(m->map, &zero, buf, 0);
+		free(buf);
+	}
+	/* as libbpf does: the verifier may then take their values as constants */
+	if (!err && (m->kind == OMAP_RODATA || m->kind == OMAP_KCONFIG))
+		err = bpfvm_map__freeze(m->map);
 	return err;
 }
 

@@ -109,6 +109,12 @@ struct bpfvm_map {
 	 */
 	char *array_values;
 	/*
+	 * Frozen (bpfvm_map__freeze): the embedder's writes are refused from
+	 * then on, so that a verifier may take a read-only map's values as
+	 * constants.  Atomic.
+	 */
+	int frozen;
+	/*
 	 * Per-CPU arrays (BPF_MAP_TYPE_PERCPU_ARRAY): the same for CPU c at
 	 * percpu_array_values + c * max_entries * value_stride, which the
 	 * kernel's verifier inlines too.  NULL for every other type.

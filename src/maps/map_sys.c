@@ -34,6 +34,12 @@ static int this_cpu(const struct bpfvm_map *map)
 	return cpu < 0 ? 0 : cpu % map->ncpus;
 }
 
+/* The kernel's map_get_sys_perms: no write through a read-only map, or a frozen one. */
+static bool sys_may_write(const struct bpfvm_map *map)
+{
+	return !(map->map_flags & BPFVM_F_RDONLY) && !__atomic_load_n(&map->frozen, __ATOMIC_ACQUIRE);
+}
+
 /* The kernel copies keys and values from user memory: NULL faults. */
 static int check_ptrs(const struct bpfvm_map *map, const void *key, const void *value)
 {
@@ -81,7 +87,7 @@ int bpfvm_map__update_elem(struct bpfvm_map *map, const void *key, const void *v
 
 	if (err)
 		return err;
-	if (map->map_flags & BPFVM_F_RDONLY)
+	if (!sys_may_write(map))
 		return -EPERM;
 	if ((flags & BPFVM_F_LOCK) && !map->has_spin_lock)
 		return -EINVAL;
@@ -102,7 +108,7 @@ int bpfvm_map__delete_elem(struct bpfvm_map *map, const void *key)
 		return -EINVAL;
 	if (map->key_size && !key)
 		return -EFAULT;
-	if (map->map_flags & BPFVM_F_RDONLY)
+	if (!sys_may_write(map))
 		return -EPERM;
 	return map->ops->delete ? (int)map->ops->delete(map, key) : -EINVAL;
 }
@@ -116,7 +122,7 @@ int bpfvm_map__lookup_and_delete_elem(struct bpfvm_map *map, const void *key, vo
 		return err;
 	if (flags & ~BPFVM_F_LOCK)
 		return -EINVAL;
-	if (map->map_flags & (BPFVM_F_RDONLY | BPFVM_F_WRONLY))
+	if (!sys_may_write(map) || (map->map_flags & BPFVM_F_WRONLY))
 		return -EPERM;
 	if (flags && (map->type == BPFVM_MAP_TYPE_QUEUE || map->type == BPFVM_MAP_TYPE_STACK))
 		return -EINVAL;
@@ -144,7 +150,7 @@ int bpfvm_map__set_prog(struct bpfvm_map *map, uint32_t index, struct bpfvm_prog
 {
 	if (!map || map->type != BPFVM_MAP_TYPE_PROG_ARRAY)
 		return -EINVAL;
-	if (map->map_flags & BPFVM_F_RDONLY)
+	if (!sys_may_write(map))
 		return -EPERM;
 	return prog_array_set(map, index, prog);
 }
@@ -154,7 +160,28 @@ int bpfvm_map__set_inner(struct bpfvm_map *map, const void *key, struct bpfvm_ma
 	if (!map || !key || (map->type != BPFVM_MAP_TYPE_ARRAY_OF_MAPS &&
 			     map->type != BPFVM_MAP_TYPE_HASH_OF_MAPS))
 		return -EINVAL;
-	if (map->map_flags & BPFVM_F_RDONLY)
+	if (!sys_may_write(map))
 		return -EPERM;
 	return map_in_map_set(map, key, inner);
+}
+
+int bpfvm_map__freeze(struct bpfvm_map *map)
+{
+	int no = 0;
+
+	if (!map)
+		return -EINVAL;
+	if (map->has_spin_lock)
+		return -BPFVM_ENOTSUPP; /* the kernel's: a value with a bpf_spin_lock */
+	if (!sys_may_write(map))
+		return -EPERM;      /* read-only, or frozen already: no write to give up */
+	if (!__atomic_compare_exchange_n(&map->frozen, &no, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return -EBUSY;      /* frozen by another thread meanwhile */
+	return 0;
+}
+
+bool bpfvm_map__frozen(const struct bpfvm_map *map)
+{
+	return map && __atomic_load_n(&map->frozen, __ATOMIC_ACQUIRE);
 }

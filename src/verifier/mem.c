@@ -11,7 +11,9 @@
 
 #include <linux/bpf.h>
 #include <stddef.h>
+#include <string.h>
 
+#include "../maps/map.h"
 #include "ctx.h"
 #include "helper_protos.h"
 
@@ -230,6 +232,37 @@ static void set_value_unknown(struct venv *env, int value_regno)
 		reg_unknown(env, &regs_of(env)[value_regno]);
 }
 
+/*
+ * A frozen map that programs cannot write (.rodata and .kconfig: objects
+ * freeze them once filled, as libbpf does) holds values that cannot
+ * change, so a read at a constant offset is a constant, and the walk
+ * follows only the branches it decides: Linux reads such values through
+ * map_direct_value_addr, which only arrays of one entry have (for more,
+ * it refuses the load with EOPNOTSUPP and no message).  The caller
+ * narrows the constant to the load's width, or sign-extends it.
+ */
+static bool reads_frozen_value(const struct vmap *m, const struct vreg *reg)
+{
+	return (m->flags & BPF_F_RDONLY_PROG) && m->type == BPF_MAP_TYPE_ARRAY && m->map &&
+	       bpfvm_map__frozen(m->map) && tnum_is_const(reg->r.var);
+}
+
+static int read_frozen_value(struct venv *env, const struct vmap *m, const struct vreg *reg,
+			     int32_t off, uint32_t size, int value_regno)
+{
+	uint64_t v = 0;
+
+	if (m->max_entries != 1)
+		return verr(env, -EOPNOTSUPP,
+			    "map '%s' is frozen and read-only: Linux reads such a map's values as "
+			    "constants only in an array of one entry, and refuses the load (EOPNOTSUPP) "
+			    "for this one of %u\n", m->name ? m->name : "", m->max_entries);
+	/* check_map_access kept off + var + size inside the value */
+	memcpy(&v, m->map->array_values + off + (int64_t)reg->r.var.value, size);
+	reg_const(&regs_of(env)[value_regno], v);
+	return 0;
+}
+
 static int map_value_access(struct venv *env, uint32_t regno, int32_t off, uint32_t size,
 			    enum vaccess t, int value_regno)
 {
@@ -245,6 +278,8 @@ static int map_value_access(struct venv *env, uint32_t regno, int32_t off, uint3
 			    m->value_size, off, size);
 	if ((err = check_map_access(env, regno, off, size, false)))
 		return err;
+	if (t == ACC_READ && value_regno >= 0 && reads_frozen_value(m, reg))
+		return read_frozen_value(env, m, reg, off, size, value_regno);
 	if (t == ACC_READ)
 		set_value_unknown(env, value_regno);
 	return 0;

@@ -13,6 +13,10 @@
  *     by whether the key is known and below 4.
  *   - A kernel-function call with imm 0 is a placeholder: the walk passes
  *     it, and it is refused after the walk if a path reached it.
+ *   - A frozen array that programs cannot write (.rodata) holds constants:
+ *     a branch on a value read from it is decided, and the other side is
+ *     dead code that may be invalid.  Only an array of one entry can be
+ *     read so; the kernel refuses a read of a larger one (EOPNOTSUPP).
  *
  * Skips (exit 0) where bpf() is not available.
  */
@@ -45,24 +49,66 @@ static uint64_t processed_of(const char *log)
 
 #define NO_MAP SIZE_MAX
 
+/* The map a program refers to: key 4 bytes, value 8, entry 0 set to value. */
+struct map_spec {
+	uint32_t type, entries, flags;
+	uint64_t value;
+	bool frozen;
+};
+
+static const struct map_spec array4 = { BPF_MAP_TYPE_ARRAY, 4, 0, 0, false };
+
+static int kernel_map(const struct map_spec *s)
+{
+	uint32_t zero = 0;
+	union bpf_attr a;
+	int fd = kernel_map_create(s->type, 4, 8, s->entries, s->flags, 0);
+
+	if (fd < 0)
+		return fd;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)fd;
+	a.key = (uint64_t)(uintptr_t)&zero;
+	a.value = (uint64_t)(uintptr_t)&s->value;
+	if (s->type == BPF_MAP_TYPE_ARRAY && sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
+		return -errno;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)fd;
+	if (s->frozen && sys_bpf(BPF_MAP_FREEZE, &a) < 0)
+		return -errno;
+	return fd;
+}
+
+static struct bpfvm_map *bpfvm_map(struct bpfvm *vm, const struct map_spec *s)
+{
+	struct bpfvm_map *m = bpfvm_map__new(vm, s->type, 4, 8, s->entries,
+					      &(struct bpfvm_map_opts){ .sz = sizeof(struct bpfvm_map_opts),
+									.map_flags = s->flags });
+	uint32_t zero = 0;
+
+	if (m && s->type == BPF_MAP_TYPE_ARRAY && bpfvm_map__update_elem(m, &zero, &s->value, 0))
+		return NULL;
+	if (m && s->frozen && bpfvm_map__freeze(m))
+		return NULL;
+	return m;
+}
+
 /*
  * The kernel's verdict; the lddw at map_at (or none: NO_MAP) gets the fd
- * of a map of map_type, key 4 bytes, value 8, 4 entries.  -1: bpf() unusable.
+ * of a map made to spec.  -1: bpf() unusable.
  */
-static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at, uint32_t map_type,
-			  struct verdict *v)
+static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at,
+			  const struct map_spec *spec, struct verdict *v)
 {
 	struct bpfvm_insn insns[MAX_INSNS];
 	union bpf_attr a;
-	int map = map_at == NO_MAP ? 0 : kernel_map_create(map_type, 4, 8, 4, 0, 0), fd;
+	int map = map_at == NO_MAP ? 0 : kernel_map(spec), fd;
 
 	if (map < 0)
 		return -1;
 	memcpy(insns, in, cnt * sizeof(*in));
-	if (map_at != NO_MAP) {
-		insns[map_at].src_reg = BPF_PSEUDO_MAP_FD;
+	if (map_at != NO_MAP)
 		insns[map_at].imm = map;
-	}
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_XDP;
 	a.insns = (uint64_t)(uintptr_t)insns;
@@ -84,45 +130,44 @@ static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 	return 0;
 }
 
-static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at, uint32_t map_type,
-			  struct verdict *v)
+static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at,
+			  const struct map_spec *spec, struct verdict *v)
 {
 	struct bpfvm_insn insns[MAX_INSNS];
 	struct bpfvm *vm = bpfvm__new(NULL);
-	struct bpfvm_map *map = map_at == NO_MAP ? NULL : bpfvm_map__new(vm, map_type, 4, 8, 4, NULL);
+	struct bpfvm_map *map = map_at == NO_MAP ? NULL : bpfvm_map(vm, spec);
 	struct bpfvm_log log = { v->log, sizeof(v->log), 0 };
 	struct bpfvm_prog *prog;
 
 	memcpy(insns, in, cnt * sizeof(*in));
-	if (map_at != NO_MAP) {
-		insns[map_at].src_reg = BPF_PSEUDO_MAP_FD;
+	if (map_at != NO_MAP)
 		insns[map_at].imm = 0;
-	}
 	v->log[0] = '\0';
 	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "edge", .log = &log, .maps = &map,
 		   .nmaps = map ? 1 : 0, .prog_type = BPF_PROG_TYPE_XDP, .license = "GPL");
 	prog = map || map_at == NO_MAP ? bpfvm_prog__new(vm, insns, cnt, &popts) : NULL;
-	if (!prog) {
+	if (!prog) { /* refused as it loads: no instruction walked */
 		v->err = -errno;
+		v->processed = 0;
 	} else {
 		BPFVM_OPTS(bpfvm_verify_opts, vopts, .log = &log, .log_level = 1);
 		v->err = bpfvm_prog__verify(prog, &vopts);
+		v->processed = processed_of(v->log);
 	}
-	v->processed = processed_of(v->log);
 	bpfvm__destroy(vm);
 }
 
 /* Both verdicts on program p, against what the test expects of the kernel. */
 static void compare(const char *what, const struct bpfvm_insn *p, size_t n, size_t map_at,
-		    uint32_t map_type, bool accepted)
+		    const struct map_spec *spec, bool accepted)
 {
 	static struct verdict k, b;
 
-	if (kernel_verdict(p, n, map_at, map_type, &k)) {
+	if (kernel_verdict(p, n, map_at, spec, &k)) {
 		printf("SKIP %s: bpf(BPF_PROG_LOAD) is not available here\n", what);
 		return;
 	}
-	bpfvm_verdict(p, n, map_at, map_type, &b);
+	bpfvm_verdict(p, n, map_at, spec, &b);
 	if (!k.err != accepted)
 		TEST_FAIL("%s: the kernel %s it, the test expects otherwise: %s", what,
 			  k.err ? "refuses" : "accepts", k.log);
@@ -144,7 +189,7 @@ static void check(const char *what, uint32_t map_type, const struct bpfvm_insn *
 	for (size_t i = 0; i < nkey; i++)
 		p[n++] = key[i];
 	map_at = n;
-	p[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, 0, 0, 0);
+	p[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, BPF_PSEUDO_MAP_FD, 0, 0);
 	p[n++] = BPFVM_RAW_INSN(0, 0, 0, 0, 0);
 	p[n++] = BPFVM_MOV64_REG(2, BPFVM_REG_FP);
 	p[n++] = BPFVM_ALU64_IMM(BPFVM_ADD, 2, -8);
@@ -152,7 +197,7 @@ static void check(const char *what, uint32_t map_type, const struct bpfvm_insn *
 	p[n++] = BPFVM_ST_MEM(BPFVM_DW, 0, 0, 7);
 	p[n++] = BPFVM_MOV64_IMM(0, 2);
 	p[n++] = BPFVM_EXIT_INSN();
-	compare(what, p, n, map_at, map_type, accepted);
+	compare(what, p, n, map_at, &(struct map_spec){ map_type, 4, 0, 0, false }, accepted);
 }
 
 #define KEY(...) (const struct bpfvm_insn[]){ __VA_ARGS__ }, \
@@ -199,8 +244,71 @@ TEST(placeholder_kernel_call)
 		KFUNC_PLACEHOLDER, BPFVM_EXIT_INSN(),
 	};
 
-	compare("a placeholder call a path reaches", reached, 3, NO_MAP, 0, false);
-	compare("a placeholder call in dead code", dead, 5, NO_MAP, 0, true);
+	compare("a placeholder call a path reaches", reached, 3, NO_MAP, &array4, false);
+	compare("a placeholder call in dead code", dead, 5, NO_MAP, &array4, true);
+}
+
+/*
+ * r1 = the map's value (a direct value address, as .rodata's are), load
+ * the 8 bytes at 0 (or the byte at 7, sign-extended), and read r5, which
+ * no one wrote, unless the value is the expected one.
+ */
+static void check_frozen(const char *what, const struct map_spec *spec, bool sx, int64_t want,
+			 bool accepted)
+{
+	const struct bpfvm_insn p[] = {
+		BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, BPF_PSEUDO_MAP_VALUE, 0, 0),
+		BPFVM_RAW_INSN(0, 0, 0, 0, 0),
+		sx ? BPFVM_RAW_INSN(BPFVM_LDX | 0x80 /* BPF_MEMSX */ | BPFVM_B, 2, 1, 7, 0)
+		   : BPFVM_LDX_MEM(BPFVM_DW, 2, 1, 0),
+		BPFVM_MOV64_IMM(0, 2),
+		BPFVM_JMP_IMM(BPFVM_JEQ, 2, (int32_t)want, 1),
+		BPFVM_MOV64_REG(0, 5),
+		BPFVM_EXIT_INSN(),
+	};
+
+	compare(what, p, sizeof(p) / sizeof(p[0]), 0, spec, accepted);
+}
+
+TEST(frozen_read_only_arrays_hold_constants)
+{
+	const uint32_t ro = BPF_F_RDONLY_PROG;
+
+	check_frozen("frozen, read-only, the value expected",
+		     &(struct map_spec){ BPF_MAP_TYPE_ARRAY, 1, ro, 42, true }, false, 42, true);
+	check_frozen("frozen, read-only, another value",
+		     &(struct map_spec){ BPF_MAP_TYPE_ARRAY, 1, ro, 41, true }, false, 42, false);
+	check_frozen("a byte 0x80 sign-extended is -128",
+		     &(struct map_spec){ BPF_MAP_TYPE_ARRAY, 1, ro, 0x8000000000000000ull, true },
+		     true, -128, true);
+	check_frozen("not frozen",
+		     &(struct map_spec){ BPF_MAP_TYPE_ARRAY, 1, ro, 42, false }, false, 42, false);
+	check_frozen("frozen but writable by programs",
+		     &(struct map_spec){ BPF_MAP_TYPE_ARRAY, 1, 0, 42, true }, false, 42, false);
+	/* a direct value address needs one entry: refused before the walk */
+	check_frozen("a direct value address into two entries",
+		     &(struct map_spec){ BPF_MAP_TYPE_ARRAY, 2, ro, 42, true }, false, 42, false);
+}
+
+/* Two entries, frozen and read-only, reached by a lookup of key 0: the read is refused. */
+TEST(frozen_read_only_array_of_two_is_refused)
+{
+	const struct bpfvm_insn p[] = {
+		BPFVM_ST_MEM(BPFVM_W, BPFVM_REG_FP, -8, 0),
+		BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, BPF_PSEUDO_MAP_FD, 0, 0),
+		BPFVM_RAW_INSN(0, 0, 0, 0, 0),
+		BPFVM_MOV64_REG(2, BPFVM_REG_FP),
+		BPFVM_ALU64_IMM(BPFVM_ADD, 2, -8),
+		BPFVM_CALL_HELPER(1), /* bpf_map_lookup_elem: not NULL, key 0 of 2 */
+		BPFVM_LDX_MEM(BPFVM_DW, 0, 0, 0),
+		BPFVM_EXIT_INSN(),
+	};
+	const struct map_spec two = { BPF_MAP_TYPE_ARRAY, 2, BPF_F_RDONLY_PROG, 42, true };
+	const struct map_spec thawed = { BPF_MAP_TYPE_ARRAY, 2, BPF_F_RDONLY_PROG, 42, false };
+
+	compare("a frozen read-only array of two entries", p, sizeof(p) / sizeof(p[0]), 1, &two,
+		false);
+	compare("the same, not frozen", p, sizeof(p) / sizeof(p[0]), 1, &thawed, true);
 }
 
 TEST_MAIN()

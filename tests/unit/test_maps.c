@@ -136,6 +136,37 @@ TEST(syscall_side_permissions)
 	bpfvm__destroy(vm);
 }
 
+/*
+ * BPF_MAP_FREEZE: the embedder's writes are refused from then on, its
+ * reads are not; freezing again, or a read-only map, is -EPERM; a value
+ * with a bpf_spin_lock cannot be frozen.
+ */
+TEST(frozen_maps_refuse_the_embedders_writes)
+{
+	struct bpfvm *vm = bpfvm__new(NULL);
+	struct bpfvm_map *a = pu_map(vm, BPFVM_MAP_TYPE_ARRAY, 4, 8, 2, BPFVM_F_RDONLY_PROG);
+	struct bpfvm_map *h = pu_map(vm, BPFVM_MAP_TYPE_HASH, 4, 4, 4, 0);
+	struct bpfvm_map *ro = pu_map(vm, BPFVM_MAP_TYPE_HASH, 4, 4, 4, BPFVM_F_RDONLY);
+	uint32_t k = 1, v4 = 2;
+	uint64_t v = 7, got = 0;
+
+	CHECK_EQ_INT(bpfvm_map__update_elem(a, &k, &v, 0), 0);
+	CHECK(!bpfvm_map__frozen(a));
+	CHECK_EQ_INT(bpfvm_map__freeze(a), 0);
+	CHECK(bpfvm_map__frozen(a));
+	CHECK_EQ_INT(bpfvm_map__update_elem(a, &k, &v, 0), -EPERM);
+	CHECK_EQ_INT(bpfvm_map__lookup_elem(a, &k, &got, 0), 0);
+	CHECK_EQ_U64(got, 7);
+	CHECK_EQ_INT(bpfvm_map__freeze(a), -EPERM);
+	CHECK_EQ_INT(bpfvm_map__update_elem(h, &k, &v4, 0), 0);
+	CHECK_EQ_INT(bpfvm_map__freeze(h), 0);
+	CHECK_EQ_INT(bpfvm_map__delete_elem(h, &k), -EPERM);
+	CHECK_EQ_INT(bpfvm_map__lookup_and_delete_elem(h, &k, &v4, 0), -EPERM);
+	CHECK_EQ_INT(bpfvm_map__freeze(ro), -EPERM);
+	CHECK_EQ_INT(bpfvm_map__freeze(NULL), -EINVAL);
+	bpfvm__destroy(vm);
+}
+
 TEST(percpu_array_has_a_slot_per_possible_cpu)
 {
 	struct bpfvm *vm = bpfvm__new(NULL);
