@@ -97,13 +97,18 @@ static bool scalar_safe(struct venv *env, const struct vreg *old, const struct v
 	return range_within(&old->r, &cur->r);
 }
 
-/* Is every continuation safe from old also safe from cur, for this register? */
+/*
+ * Is every continuation safe from old also safe from cur, for this
+ * register (a spilled one: spill)?  A spill no path from old read does
+ * not matter; a register that no path can read is NOT_INIT in a finished
+ * checkpoint already (clean_state).
+ */
 static bool regsafe(struct venv *env, const struct vreg *old, const struct vreg *cur,
-		    enum exact_level exact)
+		    enum exact_level exact, bool spill)
 {
 	if (exact == EXACT)
 		return regs_exact(env, old, cur);
-	if (!(old->live & LIVE_READ) && exact == NOT_EXACT)
+	if (spill && !(old->live & LIVE_READ) && exact == NOT_EXACT)
 		return true;
 	if (old->type == VT_NOT_INIT && (exact == NOT_EXACT || cur->type == VT_NOT_INIT))
 		return true;
@@ -178,14 +183,14 @@ static bool stacksafe(struct venv *env, const struct vframe *old, const struct v
 		oreg = scalar_reg_for_stack(os);
 		creg = scalar_reg_for_stack(cs);
 		if (oreg && creg) {
-			if (!regsafe(env, oreg, creg, exact))
+			if (!regsafe(env, oreg, creg, exact, true))
 				return false;
 			i += 7;
 			continue;
 		}
 		if (ok != cs->kind[i % 8])
 			return false;
-		if (i % 8 == 7 && ok == SLOT_SPILL && !regsafe(env, &os->spilled, &cs->spilled, exact))
+		if (i % 8 == 7 && ok == SLOT_SPILL && !regsafe(env, &os->spilled, &cs->spilled, exact, true))
 			return false;
 	}
 	return true;
@@ -207,7 +212,7 @@ static bool frames_equal(struct venv *env, const struct vframe *old, const struc
 	if (old->callback_depth > cur->callback_depth)
 		return false;
 	for (uint32_t i = 0; i < V_NREGS; i++)
-		if (!regsafe(env, &old->regs[i], &cur->regs[i], exact))
+		if (!regsafe(env, &old->regs[i], &cur->regs[i], exact, false))
 			return false;
 	return stacksafe(env, old, cur, exact);
 }
@@ -275,9 +280,8 @@ static int propagate_precision(struct venv *env, const struct vstate *old)
 	for (int fr = (int)old->curframe; fr >= 0; fr--) {
 		const struct vframe *f = old->frames[fr];
 
-		for (uint32_t r = 0; r < V_FP; r++)
-			if (f->regs[r].type == VT_SCALAR && f->regs[r].precise &&
-			    (f->regs[r].live & LIVE_READ))
+		for (uint32_t r = 0; r < V_FP; r++) /* what no path reads is NOT_INIT already */
+			if (f->regs[r].type == VT_SCALAR && f->regs[r].precise)
 				env->bt.regs[fr] |= (uint16_t)(1u << r);
 		for (uint32_t s = 0; s < f->nslots; s++)
 			if (slot_is_spilled_reg(&f->stack[s]) && f->stack[s].spilled.type == VT_SCALAR &&
@@ -287,18 +291,26 @@ static int propagate_precision(struct venv *env, const struct vstate *old)
 	return mark_chain_precision_batch(env);
 }
 
-/* A finished checkpoint: what was never read will never matter; forget it. */
-static void clean_state(struct vstate *st)
+/*
+ * A finished checkpoint: what will never be read does not matter; forget
+ * it.  For registers, as Linux 6.18 does, that is what no path of the
+ * program may read (live_regs.c) from where each frame stands: the
+ * checkpoint's instruction, or for a caller the call it made.  For stack
+ * slots, what no path from the checkpoint read.
+ */
+static void clean_state(struct venv *env, struct vstate *st)
 {
 	if (st->frames[0]->regs[0].live & LIVE_DONE)
 		return;
 	for (uint32_t fr = 0; fr <= st->curframe; fr++) {
 		struct vframe *f = st->frames[fr];
+		uint32_t ip = fr == st->curframe ? st->insn_idx : (uint32_t)st->frames[fr + 1]->callsite;
+		uint16_t live_regs = env->aux[ip].live_regs;
 
 		for (uint32_t r = 0; r < V_FP; r++) {
 			uint8_t live = f->regs[r].live;
 
-			if (!(live & LIVE_READ))
+			if (!(live_regs >> r & 1))
 				reg_not_init(&f->regs[r]);
 			f->regs[r].live = live | LIVE_DONE;
 		}
@@ -318,7 +330,7 @@ static void clean_live_states(struct venv *env, uint32_t insn, const struct vsta
 {
 	for (struct vcheckpoint *cp = env->explored[insn]; cp; cp = cp->next)
 		if (!cp->st.branches && same_callsites(&cp->st, cur))
-			clean_state(&cp->st);
+			clean_state(env, &cp->st);
 }
 
 /* ---- callbacks: widening ---------------------------------------------------------------- */

@@ -235,6 +235,7 @@ struct vaux {
 	uint32_t map_state;      /* tail calls: the map used (+1), or MAP_POISON */
 	uint64_t key_state;      /* tail calls: the constant index (+1), or KEY_POISON */
 	uint32_t cfg_state;      /* cfg.c's walk */
+	uint16_t live_regs;      /* registers some path may read from here on (live_regs.c) */
 };
 
 #define MAP_POISON 0xffffffffu
@@ -454,6 +455,9 @@ uint32_t subprog_of(const struct venv *env, uint32_t insn);
 /* ---- the walk (explore.c) -------------------------------------------------------- */
 
 int explore(struct venv *env);
+
+/* live_regs.c: aux[i].live_regs for every instruction. */
+int compute_live_regs(struct venv *env);
 int check_placeholder_calls(struct venv *env);
 int push_hist(struct venv *env, struct vstate *st, uint32_t flags);
 int path_add_seg(struct venv *env, uint32_t start, uint32_t end);

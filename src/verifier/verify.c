@@ -151,7 +151,7 @@ static int run_passes(struct venv *env)
 {
 	int err;
 
-	if ((err = cfg_check(env)) || (err = initial_state(env)))
+	if ((err = cfg_check(env)) || (err = compute_live_regs(env)) || (err = initial_state(env)))
 		return err;
 	env->insn_idx = 0;
 	if ((err = explore(env)))

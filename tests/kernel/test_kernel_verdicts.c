@@ -13,6 +13,10 @@
  *     by whether the key is known and below 4.
  *   - A kernel-function call with imm 0 is a placeholder: the walk passes
  *     it, and it is refused after the walk if a path reached it.
+ *   - Which registers of a checkpoint matter is what some path of the
+ *     program may read (static liveness, Linux 6.18), not what the paths
+ *     walked read: a read on a branch the verifier never takes counts, and
+ *     a function's exit reads r0 even where every caller overwrites it.
  *   - A frozen array that programs cannot write (.rodata) holds constants:
  *     a branch on a value read from it is decided, and the other side is
  *     dead code that may be invalid.  Only an array of one entry can be
@@ -98,7 +102,7 @@ static struct bpfvm_map *bpfvm_map(struct bpfvm *vm, const struct map_spec *s)
  * of a map made to spec.  -1: bpf() unusable.
  */
 static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at,
-			  const struct map_spec *spec, struct verdict *v)
+			  const struct map_spec *spec, bool freq, struct verdict *v)
 {
 	struct bpfvm_insn insns[MAX_INSNS];
 	union bpf_attr a;
@@ -115,6 +119,7 @@ static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 	a.insn_cnt = (uint32_t)cnt;
 	a.license = (uint64_t)(uintptr_t)"GPL";
 	a.log_level = 1 | 4;
+	a.prog_flags = freq ? BPF_F_TEST_STATE_FREQ : 0;
 	a.log_buf = (uint64_t)(uintptr_t)v->log;
 	a.log_size = sizeof(v->log);
 	v->log[0] = '\0';
@@ -131,7 +136,7 @@ static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 }
 
 static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at,
-			  const struct map_spec *spec, struct verdict *v)
+			  const struct map_spec *spec, bool freq, struct verdict *v)
 {
 	struct bpfvm_insn insns[MAX_INSNS];
 	struct bpfvm *vm = bpfvm__new(NULL);
@@ -150,24 +155,29 @@ static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 		v->err = -errno;
 		v->processed = 0;
 	} else {
-		BPFVM_OPTS(bpfvm_verify_opts, vopts, .log = &log, .log_level = 1);
+		BPFVM_OPTS(bpfvm_verify_opts, vopts, .log = &log, .log_level = 1,
+			   .flags = freq ? BPFVM_VERIFY_STATE_FREQ : 0);
 		v->err = bpfvm_prog__verify(prog, &vopts);
 		v->processed = processed_of(v->log);
 	}
 	bpfvm__destroy(vm);
 }
 
-/* Both verdicts on program p, against what the test expects of the kernel. */
-static void compare(const char *what, const struct bpfvm_insn *p, size_t n, size_t map_at,
-		    const struct map_spec *spec, bool accepted)
+/*
+ * Both verdicts on program p, against what the test expects of the kernel;
+ * freq: a checkpoint at every prune point (BPF_F_TEST_STATE_FREQ), so that
+ * small programs prune.
+ */
+static void compare_with(const char *what, const struct bpfvm_insn *p, size_t n, size_t map_at,
+			 const struct map_spec *spec, bool freq, bool accepted)
 {
 	static struct verdict k, b;
 
-	if (kernel_verdict(p, n, map_at, spec, &k)) {
+	if (kernel_verdict(p, n, map_at, spec, freq, &k)) {
 		printf("SKIP %s: bpf(BPF_PROG_LOAD) is not available here\n", what);
 		return;
 	}
-	bpfvm_verdict(p, n, map_at, spec, &b);
+	bpfvm_verdict(p, n, map_at, spec, freq, &b);
 	if (!k.err != accepted)
 		TEST_FAIL("%s: the kernel %s it, the test expects otherwise: %s", what,
 			  k.err ? "refuses" : "accepts", k.log);
@@ -177,6 +187,12 @@ static void compare(const char *what, const struct bpfvm_insn *p, size_t n, size
 	else if (b.processed != k.processed)
 		TEST_FAIL("%s: bpfvm processed %" PRIu64 " instructions, the kernel %" PRIu64, what,
 			  b.processed, k.processed);
+}
+
+static void compare(const char *what, const struct bpfvm_insn *p, size_t n, size_t map_at,
+		    const struct map_spec *spec, bool accepted)
+{
+	compare_with(what, p, n, map_at, spec, false, accepted);
 }
 
 /* The key's stores (at most 4 instructions), then the lookup and an unchecked write. */
@@ -246,6 +262,60 @@ TEST(placeholder_kernel_call)
 
 	compare("a placeholder call a path reaches", reached, 3, NO_MAP, &array4, false);
 	compare("a placeholder call in dead code", dead, 5, NO_MAP, &array4, true);
+}
+
+/*
+ * Two paths join at 6 with r6 a number on one and the frame pointer on the
+ * other; only a branch the verifier knows is never taken (r1 is 0) reads
+ * r6.  No walked path reads it, but the program may: the join's
+ * checkpoint does not cover the second path, and the kernel walks 6-8
+ * twice.
+ */
+TEST(a_read_on_a_branch_never_taken_counts)
+{
+	const struct bpfvm_insn p[] = {
+		BPFVM_CALL_HELPER(7), /* bpf_get_prandom_u32 */
+		BPFVM_MOV64_IMM(1, 0),
+		BPFVM_JMP_IMM(BPFVM_JGT, 0, 5, 2),
+		BPFVM_MOV64_IMM(6, 1),
+		BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 1),
+		BPFVM_MOV64_REG(6, BPFVM_REG_FP),
+		BPFVM_JMP_IMM(BPFVM_JNE, 1, 0, 2),
+		BPFVM_MOV64_IMM(0, 2),
+		BPFVM_EXIT_INSN(),
+		BPFVM_MOV64_REG(0, 6),
+		BPFVM_EXIT_INSN(),
+	};
+
+	compare_with("r6 read only where r1 != 0", p, sizeof(p) / sizeof(p[0]), NO_MAP, &array4, true,
+		     true);
+}
+
+/*
+ * f's two paths join at 8 with r0 a number on one and the context on the
+ * other; main ignores what f returns.  The join's checkpoint (r0 = 1)
+ * does not cover the second path (r0 = ctx), for f's exit reads r0: the
+ * kernel walks 8 and 9 twice.
+ */
+TEST(a_functions_result_is_live_at_its_exit)
+{
+	const struct bpfvm_insn p[] = {
+		BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL, 0, 1 /* function */, 0, 2),
+		BPFVM_MOV64_IMM(0, 2),
+		BPFVM_EXIT_INSN(),
+		/* f(ctx) */
+		BPFVM_MOV64_REG(6, 1),
+		BPFVM_CALL_HELPER(7), /* bpf_get_prandom_u32 */
+		BPFVM_JMP_IMM(BPFVM_JGT, 0, 5, 2),
+		BPFVM_MOV64_IMM(0, 1),
+		BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 1),
+		BPFVM_MOV64_REG(0, 6),
+		BPFVM_MOV64_IMM(2, 3),
+		BPFVM_EXIT_INSN(),
+	};
+
+	compare_with("f's result ignored by main", p, sizeof(p) / sizeof(p[0]), NO_MAP, &array4, true,
+		     true);
 }
 
 /*
