@@ -170,4 +170,31 @@ echo "# libbpf-tools programs: $progs; the kernel accepts $k_accept: bpfvm verif
      "$((b_runs + b_cannot_run)) ($b_runs can run, $b_cannot_run need kernel-only helpers or maps)," \
      "refuses $b_kernel_only for kernel BTF program types; the kernel refuses $k_reject," \
      "bpfvm refuses $both_refuse of them"
+# Per program both verify: the instructions each verifier processed, from
+# its statistics line, must be the same.  Linux 6.18 decides which stack
+# slots matter by a static analysis, bpfvm by what the paths walked read:
+# ksnoop's two programs are where that differs (README, verifier), and only
+# there may the counts differ.
+counted=0 same=0
+for obj in "$tmp"/objs/*.o; do
+	name=$(basename "$obj" .o)
+	"$tmp/libbpf_list" --processed "$obj" > "$tmp/kp" 2> /dev/null
+	"$BPFVM" verify "$obj" > "$tmp/bv" 2> /dev/null
+	while read -r _ prog kcount; do
+		bcount=$(grep -E -A1 "^$prog \(.*\): (accepted|verified)" "$tmp/bv" | sed -n 2p |
+			 sed -nE 's/^processed ([0-9]+) insns.*/\1/p')
+		[ -n "$bcount" ] || continue
+		counted=$((counted + 1))
+		if [ "$bcount" = "$kcount" ]; then
+			same=$((same + 1))
+			echo "PASS $name/$prog: $kcount instructions processed, as the kernel"
+		elif [ "$name" = ksnoop_0 ]; then
+			echo "PASS $name/$prog: $bcount instructions processed, the kernel $kcount (stack liveness)"
+		else
+			echo "FAIL $name/$prog: $bcount instructions processed, the kernel $kcount"
+			status=1
+		fi
+	done < "$tmp/kp"
+done
+echo "# instructions processed: the same as the kernel's on $same of $counted programs both verify"
 exit $status

@@ -18,12 +18,20 @@
  * "verdict NAME accept" or "verdict NAME reject: " and the first line of
  * libbpf's or the kernel verifier's reason.
  *
+ *   libbpf_list --processed OBJECT
+ *
+ * loads each program alone in the same way, its statistics asked for
+ * (log level 4), and prints "processed NAME N" for each the kernel
+ * accepts: the instructions its verifier processed.
+ *
  * Exits 0; 1 when libbpf cannot open the object; 3 when --load was asked
  * and the kernel refused the object (the open-time part is printed).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -72,7 +80,9 @@ static void print_reason(void)
 	printf("%s\n", reasons[0] ? reasons : "(no reason given)");
 }
 
-static int verdicts(const char *path)
+static char stats[1 << 16];
+
+static int verdicts(const char *path, bool processed)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *p;
@@ -85,6 +95,7 @@ static int verdicts(const char *path)
 	bpf_object__close(obj);
 	for (int want = 0; want < n; want++) {
 		struct bpf_program *chosen = NULL;
+		const char *line;
 		int i = 0, err;
 
 		if (!(obj = bpf_object__open_file(path, NULL)))
@@ -94,6 +105,17 @@ static int verdicts(const char *path)
 				chosen = p;
 			else
 				bpf_program__set_autoload(p, false);
+		}
+		if (processed) {
+			stats[0] = '\0';
+			bpf_program__set_log_buf(chosen, stats, sizeof(stats));
+			bpf_program__set_log_level(chosen, 4);
+			err = bpf_object__load(obj);
+			if (!err && (line = strstr(stats, "processed ")))
+				printf("processed %s %lu\n", bpf_program__name(chosen),
+				       strtoul(line + 10, NULL, 10));
+			bpf_object__close(obj);
+			continue;
 		}
 		reasons_len = 0;
 		reasons[0] = '\0';
@@ -192,8 +214,8 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	libbpf_set_print(quiet);
-	if (!strcmp(argv[1], "--verdicts"))
-		return argc == 3 ? verdicts(path) : 2;
+	if (!strcmp(argv[1], "--verdicts") || !strcmp(argv[1], "--processed"))
+		return argc == 3 ? verdicts(path, !strcmp(argv[1], "--processed")) : 2;
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj) {
 		fprintf(stderr, "libbpf cannot open %s\n", path);
