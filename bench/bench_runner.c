@@ -27,7 +27,7 @@
  *
  * Environment:
  *   BENCH_TIME   seconds one measurement should take (default 0.3); each
- *                figure is the median of 5 measurements.
+ *                figure is the median of 5 measurements (9 in the XDP tables).
  *   BENCH_MODES  comma-separated subset of native,interp,checked,jit to
  *                time (default all); e.g. BENCH_MODES=interp under `perf record`.
  *                With jit on, the last line is the JIT's compile time for a
@@ -58,6 +58,13 @@
 
 #define MEM_LEN 1500 /* must match progs/bench_prog.h's BENCH_MEM_LEN */
 #define REPS 5
+/*
+ * The XDP tables' measurements (and the kernel's loads): more than REPS,
+ * for where a load's code falls moves a branchy program by up to 20% in
+ * either JIT (parser), and the median of the paired ratios needs that
+ * many draws of the kernel's placement to settle.
+ */
+#define XDP_REPS 9
 #define MAX_PROGS 64
 
 typedef uint64_t (*native_fn)(uint8_t *mem, uint64_t len);
@@ -422,10 +429,10 @@ static void print_means(const char *label, const struct bench *bs, size_t n, enu
  * run).  The XDP program returns the 64-bit result folded into 32 bits.
  */
 struct xdp_bench {
-	/* REPS loads: the kernel's JIT puts each at a random offset, and where a
+	/* XDP_REPS loads: the kernel's JIT puts each at a random offset, and where a
 	 * program's code falls moves its time by as much as 20%; one load per
 	 * measurement samples that, as bpfvm's fixed placement cannot be. */
-	struct kernel_xdp kernel[REPS];
+	struct kernel_xdp kernel[XDP_REPS];
 	bool kernel_ok;           /* loaded and its result checked */
 	struct bpfvm_object *obj; /* bpfvm's copy */
 	struct bpfvm_prog *prog;
@@ -609,9 +616,9 @@ static uint32_t calibrate_xdp(const char *name, struct bpfvm_prog *prog, enum bp
 /*
  * Median ns per run of bpfvm's prog (in mode) and, with k, the kernel's, each figure
  * the loop's own (bpfvm's duration_ns, the kernel's "duration").  The two
- * are measured in turn, REPS times, so that a change in the machine's load
+ * are measured in turn, XDP_REPS times, so that a change in the machine's load
  * during the measurement weighs on both alike; the kernel's measurement r
- * runs its load k[r % nk].  *ratio is the median of the REPS paired ratios
+ * runs its load k[r % nk].  *ratio is the median of the XDP_REPS paired ratios
  * (bpfvm's measurement r over the kernel's r, taken side by side): a drift
  * of the machine's speed over the measurement cancels in each pair, where
  * in the ratio of the two medians it need not.
@@ -620,24 +627,24 @@ static void measure_xdp(const char *name, struct bpfvm_prog *prog, enum bpfvm_ex
 			const struct kernel_xdp *k, int nk, uint32_t expect, double *bpfvm_ns,
 			double *kernel_ns, double *ratio)
 {
-	double vs[REPS], ks[REPS], rs[REPS];
+	double vs[XDP_REPS], ks[XDP_REPS], rs[XDP_REPS];
 	uint32_t vn = prog ? calibrate_xdp(name, prog, mode, NULL, expect) : 0;
 	uint32_t kn = k ? calibrate_xdp(name, NULL, mode, k, expect) : 0;
 
-	for (int r = 0; r < REPS; r++) {
+	for (int r = 0; r < XDP_REPS; r++) {
 		if (prog)
 			vs[r] = xdp_run(name, prog, mode, NULL, vn, expect);
 		if (k)
 			ks[r] = xdp_run(name, NULL, mode, &k[r % nk], kn, expect);
 		rs[r] = prog && k && ks[r] > 0 ? vs[r] / ks[r] : 0;
 	}
-	qsort(vs, REPS, sizeof(vs[0]), cmp_double);
-	qsort(ks, REPS, sizeof(ks[0]), cmp_double);
-	qsort(rs, REPS, sizeof(rs[0]), cmp_double);
-	*bpfvm_ns = prog ? vs[REPS / 2] : 0;
-	*kernel_ns = k ? ks[REPS / 2] : 0;
+	qsort(vs, XDP_REPS, sizeof(vs[0]), cmp_double);
+	qsort(ks, XDP_REPS, sizeof(ks[0]), cmp_double);
+	qsort(rs, XDP_REPS, sizeof(rs[0]), cmp_double);
+	*bpfvm_ns = prog ? vs[XDP_REPS / 2] : 0;
+	*kernel_ns = k ? ks[XDP_REPS / 2] : 0;
 	if (ratio)
-		*ratio = rs[REPS / 2];
+		*ratio = rs[XDP_REPS / 2];
 }
 
 /*
@@ -690,7 +697,7 @@ static int xdp_table(const char *dir, struct bench *bs, size_t n)
 	       "bpfvm_prog__test_run (JIT), ns per run as each loop reports it, median of %d;\n"
 	       "the kernel's measurements each on a load of its own (its JIT places a load's code "
 	       "at random); jit/kern is the median of the %d ratios of measurements taken side by side\n",
-	       dir, REPS, REPS);
+	       dir, XDP_REPS, XDP_REPS);
 	if (!have_kernel)
 		printf("kernel: skipped (%s)\n", why);
 	printf("%-12s %9s %11s %11s %8s  %s\n", "program", "k insns", "kernel ns", "bpfvm ns",
@@ -708,17 +715,17 @@ static int xdp_table(const char *dir, struct bench *bs, size_t n)
 			die("%s: path too long", dir);
 		bpfvm_xdp_load(path, &x);
 		wrong = bpfvm_xdp_check(x.prog, expect, wrong_buf, sizeof(wrong_buf));
-		for (loaded = 0; have_kernel && loaded < REPS; loaded++) {
+		for (loaded = 0; have_kernel && loaded < XDP_REPS; loaded++) {
 			kernel_xdp_load(path, &x.kernel[loaded]);
 			if (x.kernel[loaded].err)
 				break;
 			kernel_xdp_run(b->name, &x.kernel[loaded], 1, expect);
 		}
-		x.kernel_ok = have_kernel && loaded == REPS;
+		x.kernel_ok = have_kernel && loaded == XDP_REPS;
 		if (wrong)
 			status = 1;
 		measure_xdp(b->name, wrong ? NULL : x.prog, BPFVM_EXEC_JIT,
-			    x.kernel_ok ? x.kernel : NULL, REPS, expect, &x.bpfvm_ns, &x.kernel_ns,
+			    x.kernel_ok ? x.kernel : NULL, XDP_REPS, expect, &x.bpfvm_ns, &x.kernel_ns,
 			    &x.ratio);
 		printf("%-12s", b->name);
 		if (have_kernel && x.kernel[0].insns)
@@ -895,7 +902,7 @@ static void maps_table(const char *dir, int nnames, char **names)
 		if (!header) {
 			printf("\nprograms with maps (XDP objects %s/maps/NAME.o, maps created by each "
 			       "runtime), ns per run, median of %d (jit/kern: of the paired ratios); results "
-			       "checked after one warm-up run\n", dir, REPS);
+			       "checked after one warm-up run\n", dir, XDP_REPS);
 			if (!have_kernel)
 				printf("kernel: skipped (%s)\n", why);
 			printf("%-12s %11s %11s %11s %11s %8s %8s  %s\n", "program", "native ns",
