@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "../isa/liveness.h"
 #include "helper_protos.h"
 #include "verifier.h"
 
@@ -62,44 +63,23 @@ static void uses_defs(const struct venv *env, uint32_t i, uint16_t *use, uint16_
 int compute_live_regs(struct venv *env)
 {
 	uint16_t *use = malloc(env->cnt * sizeof(*use)), *def = malloc(env->cnt * sizeof(*def));
-	bool changed = true;
+	uint16_t *live = calloc(env->cnt, sizeof(*live));
 
-	if (!use || !def) {
+	if (!use || !def || !live) {
 		free(use);
 		free(def);
+		free(live);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < env->cnt; i++) {
-		env->aux[i].live_regs = 0;
+	for (uint32_t i = 0; i < env->cnt; i++)
 		if (env->ops[i] != ISA_OP_INVALID)
 			uses_defs(env, i, &use[i], &def[i]);
-	}
-	/* From the end: each pass settles everything but what jumps back feed. */
-	while (changed) {
-		changed = false;
-		for (uint32_t i = env->cnt; i-- > 0;) {
-			enum isa_op op = (enum isa_op)env->ops[i];
-			uint32_t next = i + isa_op_slots(op);
-			uint16_t out = 0, in;
-
-			if (op == ISA_OP_INVALID)
-				continue;
-			if (isa_op_falls_through(op) && next < env->cnt)
-				out |= env->aux[next].live_regs;
-			if (isa_op_is_jump(op)) {
-				int64_t to = isa_jump_target(&env->insns[i], i);
-
-				if (to >= 0 && to < env->cnt)
-					out |= env->aux[to].live_regs;
-			}
-			in = (uint16_t)((out & ~def[i]) | use[i]);
-			if (in != env->aux[i].live_regs) {
-				env->aux[i].live_regs = in;
-				changed = true;
-			}
-		}
-	}
+	/* the whole program at once: a call falls through, its callee's slots are their own */
+	isa_liveness(env->insns, env->ops, 0, env->cnt, use, def, 0, live, NULL);
+	for (uint32_t i = 0; i < env->cnt; i++)
+		env->aux[i].live_regs = live[i];
 	free(use);
 	free(def);
+	free(live);
 	return 0;
 }

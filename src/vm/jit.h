@@ -179,13 +179,6 @@ int jit_reg_masks(const struct bpfvm_prog *prog, struct jit_arena *a, uint16_t *
 		  uint16_t **writes, struct jit_func_use **funcs);
 
 /*
- * For backward data-flow over function fn: the union of in[] at slot i's
- * successors, with outside for one that leaves fn (or falls off its end).
- */
-uint16_t jit_union_after(const struct bpfvm_prog *prog, const struct prog_func *fn, uint32_t i,
-			 const uint16_t *in, uint16_t outside);
-
-/*
  * Per slot, the BPF registers whose value some path reads after it
  * (jit_live.c); NULL when out of memory.
  */

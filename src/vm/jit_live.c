@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 
+#include "../isa/liveness.h"
 #include "../isa/opcode.h"
 #include "jit.h"
 
@@ -84,23 +85,6 @@ int jit_reg_masks(const struct bpfvm_prog *prog, struct jit_arena *a, uint16_t *
 	return 0;
 }
 
-uint16_t jit_union_after(const struct bpfvm_prog *prog, const struct prog_func *fn, uint32_t i,
-			 const uint16_t *in, uint16_t outside)
-{
-	enum isa_op op = (enum isa_op)prog->ops[i];
-	uint32_t next = i + isa_op_slots(op);
-	uint16_t out = 0;
-
-	if (isa_op_falls_through(op))
-		out |= next < fn->end ? in[next] : outside;
-	if (isa_op_is_jump(op)) {
-		int64_t to = isa_jump_target(&prog->insns[i], i);
-
-		out |= to >= fn->start && to < fn->end ? in[to] : outside;
-	}
-	return out;
-}
-
 uint16_t *jit_liveness(const struct bpfvm_prog *prog, struct jit_arena *a, const uint16_t *reads,
 		       const uint16_t *writes)
 {
@@ -109,29 +93,8 @@ uint16_t *jit_liveness(const struct bpfvm_prog *prog, struct jit_arena *a, const
 
 	if (!live_in || !live_out)
 		return NULL;
-	for (uint32_t f = 0; f < prog->nfuncs; f++) {
-		const struct prog_func *fn = &prog->funcs[f];
-		bool changed = true, back = false;
-
-		/* Without a jump back, one pass from the end is the fixed point. */
-		while (changed) {
-			changed = false;
-			for (uint32_t i = fn->end; i-- > fn->start;) {
-				enum isa_op op = (enum isa_op)prog->ops[i];
-				uint16_t in;
-
-				if (op == ISA_OP_INVALID)
-					continue; /* an lddw's second half: nothing lands there */
-				back |= isa_op_is_jump(op) && isa_jump_target(&prog->insns[i], i) <= i;
-				live_out[i] = jit_union_after(prog, fn, i, live_in, ALL_REGS);
-				in = (uint16_t)(reads[i] | (live_out[i] & ~writes[i]));
-				if (in != live_in[i]) {
-					live_in[i] = in;
-					changed = true;
-				}
-			}
-			changed &= back; /* the last pass changed nothing: its live_out stands */
-		}
-	}
+	for (uint32_t f = 0; f < prog->nfuncs; f++)
+		isa_liveness(prog->insns, prog->ops, prog->funcs[f].start, prog->funcs[f].end, reads,
+			     writes, ALL_REGS, live_in, live_out);
 	return live_out;
 }

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../isa/liveness.h"
 #include "../isa/opcode.h"
 #include "jit.h"
 
@@ -126,7 +127,7 @@ static int mark_merges(const struct bpfvm_prog *prog, const struct prog_func *fn
 			if (op == ISA_OP_INVALID)
 				continue; /* the second half of an lddw: nothing lands there */
 			form = isa_ops[op].form;
-			out = jit_union_after(prog, fn, i, live, mixed);
+			out = isa_union_after(prog->insns, prog->ops, fn->start, fn->end, i, live, mixed);
 			v = out;
 			if (slot && isa_access_size(in->code) == 8) {
 				if (form == F_LDX)
