@@ -555,22 +555,7 @@ static void append(struct code *dst, const struct code *src)
 /* Load an XDP program: a file descriptor, or -errno with the verifier's words in vlog. */
 static int kern_load(const struct code *c, char *vlog, size_t vlog_size)
 {
-	union bpf_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_XDP;
-	a.insns = (uintptr_t)c->v; /* struct bpfvm_insn is struct bpf_insn, bit for bit */
-	a.insn_cnt = (uint32_t)c->n;
-	a.license = (uintptr_t)"GPL";
-	if (vlog) {
-		vlog[0] = 0;
-		a.log_buf = (uintptr_t)vlog;
-		a.log_size = (uint32_t)vlog_size;
-		a.log_level = 1;
-	}
-	fd = sys_bpf(BPF_PROG_LOAD, &a);
-	return fd < 0 ? -errno : fd;
+	return kernel_prog_load(BPF_PROG_TYPE_XDP, c->v, c->n, 0, 1, vlog, vlog_size);
 }
 
 /* One run on a copy of in; the packet it leaves in out, its return value in retval. */
@@ -1267,20 +1252,10 @@ TEST(kernel_log_text)
 	unsigned ops = 0;
 
 	for (uint64_t i = 0; p && log && i < PROGRAMS; i++) {
-		union bpf_attr a;
 		int fd;
 
 		build_pair(p, 0x6c6f67ull, i);
-		memset(&a, 0, sizeof(a));
-		a.prog_type = BPF_PROG_TYPE_XDP;
-		a.insns = (uintptr_t)p->kern.v;
-		a.insn_cnt = (uint32_t)p->kern.n;
-		a.license = (uintptr_t)"GPL";
-		a.log_buf = (uintptr_t)log;
-		a.log_size = LOG_SIZE;
-		a.log_level = 2;
-		log[0] = '\0';
-		fd = sys_bpf(BPF_PROG_LOAD, &a);
+		fd = kernel_prog_load(BPF_PROG_TYPE_XDP, p->kern.v, p->kern.n, 0, 2, log, LOG_SIZE);
 		if (fd >= 0)
 			close(fd);
 		for (char *line = log, *end; *line; line = end) {

@@ -100,18 +100,9 @@ static int kernel_run(const struct code *body, struct result *r, char *vlog, siz
 	kernel_prologue(&c);
 	for (size_t i = 0; i < body->n; i++)
 		emit(&c, body->v[i]);
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_XDP;
-	a.insns = (uintptr_t)c.v;
-	a.insn_cnt = (uint32_t)c.n;
-	a.license = (uintptr_t)"GPL";
-	a.log_buf = (uintptr_t)vlog;
-	a.log_size = (uint32_t)vlog_size;
-	a.log_level = 1;
-	vlog[0] = 0;
-	fd = sys_bpf(BPF_PROG_LOAD, &a);
+	fd = kernel_prog_load(BPF_PROG_TYPE_XDP, c.v, c.n, 0, 1, vlog, vlog_size);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	memset(&a, 0, sizeof(a));
 	a.test.prog_fd = (uint32_t)fd;
 	a.test.data_in = (uintptr_t)in;
@@ -424,16 +415,9 @@ TEST(csum_diff_agrees)
 
 int main(void)
 {
-	union bpf_attr a;
 	struct bpfvm_insn insns[2] = { BPFVM_MOV64_IMM(0, 2), BPFVM_EXIT_INSN() };
-	long fd;
+	int fd = kernel_prog_load(BPF_PROG_TYPE_XDP, insns, 2, 0, 0, NULL, 0);
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_XDP;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = 2;
-	a.license = (uintptr_t)"GPL";
-	fd = sys_bpf(BPF_PROG_LOAD, &a);
 	if (fd < 0) {
 		printf("SKIP kernel_helpers: bpf(BPF_PROG_LOAD) is not available here\n");
 		return 0;

@@ -105,7 +105,6 @@ static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 			  const struct map_spec *spec, bool freq, struct verdict *v)
 {
 	struct bpfvm_insn insns[MAX_INSNS];
-	union bpf_attr a;
 	int map = map_at == NO_MAP ? 0 : kernel_map(spec), fd;
 
 	if (map < 0)
@@ -113,18 +112,9 @@ static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 	memcpy(insns, in, cnt * sizeof(*in));
 	if (map_at != NO_MAP)
 		insns[map_at].imm = map;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_XDP;
-	a.insns = (uint64_t)(uintptr_t)insns;
-	a.insn_cnt = (uint32_t)cnt;
-	a.license = (uint64_t)(uintptr_t)"GPL";
-	a.log_level = 1 | 4;
-	a.prog_flags = freq ? BPF_F_TEST_STATE_FREQ : 0;
-	a.log_buf = (uint64_t)(uintptr_t)v->log;
-	a.log_size = sizeof(v->log);
-	v->log[0] = '\0';
-	fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
-	v->err = fd < 0 ? -errno : 0;
+	fd = kernel_prog_load(BPF_PROG_TYPE_XDP, insns, cnt, freq ? BPF_F_TEST_STATE_FREQ : 0, 1 | 4,
+			      v->log, sizeof(v->log));
+	v->err = fd < 0 ? fd : 0;
 	if (fd >= 0)
 		close(fd);
 	if (map_at != NO_MAP)
