@@ -11,8 +11,12 @@
  *
  * Opening reads everything the file says: programs (every function of an
  * executable section; .text functions are sub-programs, appended to each
- * program that calls them), their types from the section names (libbpf's
- * SEC() conventions), maps (BTF-defined in .maps, legacy in "maps"),
+ * program that calls them; a section without FUNC symbols is cut at its
+ * global labels, or is one program named after it), their types from the
+ * section names (libbpf's SEC() conventions, then the older loaders':
+ * "socket1", "xdp_drop", iproute2's "classifier", "action" and its
+ * tail-call sections "ID/SLOT"), maps (BTF-defined in .maps; in "maps",
+ * libbpf's struct bpf_map_def or iproute2's struct bpf_elf_map),
  * global data (.data, .rodata, .bss and their .* variants, as one-entry
  * array maps), externs (.kconfig), the license and version sections, BTF
  * and .BTF.ext (function and line info, CO-RE relocations).  Loading
@@ -72,6 +76,16 @@ struct bpfvm_object_open_opts {
 	 * load, naming the map type or helper.
 	 */
 	bool kernel_only;
+	/*
+	 * Load what can be loaded: a program that cannot be created (a
+	 * kfunc, a kernel-only helper without stand-in, a map it uses that
+	 * could not be created, a type no section name or set_type gave) or
+	 * a map that cannot be created is left out instead of failing the
+	 * load, with the reason in bpfvm_program__left_out and
+	 * bpfvm_object__map_left_out.  Default: the whole load fails, as
+	 * libbpf's does.
+	 */
+	bool partial_load;
 };
 
 /* Returns the object, or NULL with errno (EINVAL for malformed input) and a message in opts->log. */
@@ -119,9 +133,22 @@ BPFVM_API uint32_t bpfvm_program__expected_attach_type(const struct bpfvm_progra
 BPFVM_API const char *bpfvm_program__attach_target(const struct bpfvm_program *prog);
 /* Override the type the section name gave, before load. */
 BPFVM_API int bpfvm_program__set_type(struct bpfvm_program *prog, uint32_t type);
-/* Whether load creates this program (default true); before load. */
+/*
+ * Whether load creates this program, before load: libbpf's autoload,
+ * true unless its section name starts with '?' (SEC("?xdp")).
+ */
 BPFVM_API int bpfvm_program__set_autoload(struct bpfvm_program *prog, bool autoload);
 BPFVM_API bool bpfvm_program__autoload(const struct bpfvm_program *prog);
+/*
+ * Load only what program prog needs: prog, the programs it can reach by
+ * tail calls through the program arrays the object fills (.values of a
+ * BTF-defined map, iproute2's "ID/SLOT" sections), and the maps these use
+ * or hold; every other program's autoload and map's autocreate are
+ * turned off.  Before load; 0 or a negative errno.
+ */
+BPFVM_API int bpfvm_object__load_only(struct bpfvm_object *obj, struct bpfvm_program *prog);
+/* After a partial load (open option partial_load): why prog was left out, or NULL. */
+BPFVM_API const char *bpfvm_program__left_out(const struct bpfvm_program *prog);
 /*
  * The program's instructions with its sub-programs appended and calls
  * linked; map references hold the map's index in the object (lddw src 1,
@@ -160,6 +187,7 @@ struct bpfvm_map_desc {
 	/* map-in-map: the inner map's definition; NULL otherwise */
 	const struct bpfvm_map_desc *inner;
 	bool global_data;         /* .data/.rodata/.bss/.kconfig */
+	uint32_t id;              /* iproute2's struct bpf_elf_map id (0 for other maps) */
 };
 
 BPFVM_API size_t bpfvm_object__map_cnt(const struct bpfvm_object *obj);
@@ -177,6 +205,11 @@ BPFVM_API struct bpfvm_map *bpfvm_object__next_map(const struct bpfvm_object *ob
 /* After load; NULL with errno = ENOENT when there is none. */
 BPFVM_API struct bpfvm_map *bpfvm_object__find_map_by_name(const struct bpfvm_object *obj,
 							  const char *name);
+/* Whether load creates map i (libbpf's autocreate, default true); before load. */
+BPFVM_API int bpfvm_object__set_autocreate(struct bpfvm_object *obj, size_t i, bool autocreate);
+BPFVM_API bool bpfvm_object__autocreate(const struct bpfvm_object *obj, size_t i);
+/* After a partial load: why map i was not created though asked for, or NULL. */
+BPFVM_API const char *bpfvm_object__map_left_out(const struct bpfvm_object *obj, size_t i);
 /* Change a map's size before load (ring buffers are sized this way). */
 BPFVM_API int bpfvm_object__set_max_entries(struct bpfvm_object *obj, const char *map_name,
 					    uint32_t max_entries);

@@ -35,6 +35,7 @@ void obj_free_map(struct omap *m)
 	free(m->section);
 	free(m->init);
 	free(m->slots);
+	free(m->create_err);
 }
 
 static struct omap *new_map(struct bpfvm_object *obj, const char *name, const char *section,
@@ -54,6 +55,8 @@ static struct omap *new_map(struct bpfvm_object *obj, const char *name, const ch
 		return NULL;
 	}
 	m->kind = kind;
+	m->inner_map = -1;
+	m->autocreate = true;
 	m->sec = sec;
 	m->sec_off = sec_off;
 	m->desc.global_data = kind != OMAP_USER;
@@ -63,9 +66,135 @@ static struct omap *new_map(struct bpfvm_object *obj, const char *name, const ch
 
 /* ---- legacy maps ------------------------------------------------------------ */
 
+/*
+ * The "maps" section holds one fixed-size definition per map symbol:
+ * libbpf's struct bpf_map_def (type, key_size, value_size, max_entries,
+ * map_flags: 20 bytes) or iproute2's struct bpf_elf_map, which goes on
+ * with id, pinning, inner_id and inner_idx (36 bytes).  As tc reads it, a
+ * definition shorter than 36 bytes (but holding at least the first four
+ * fields) leaves the fields it lacks zero; bytes past the 36 must be zero.
+ */
+enum { EMF_TYPE, EMF_KEY, EMF_VALUE, EMF_MAX, EMF_FLAGS, EMF_ID, EMF_PINNING, EMF_INNER_ID,
+       EMF_INNER_IDX, EMF_NFIELDS };
+
+#define EMF_MIN_SIZE 16u
+
+static int legacy_def_size(struct bpfvm_object *obj, const struct osec *s, size_t nr,
+			   size_t *def_sz)
+{
+	if (!nr || s->size % nr) {
+		obj_err(obj, "section maps: %zu bytes do not divide among %zu map definitions\n",
+			s->size, nr);
+		return -EINVAL;
+	}
+	*def_sz = s->size / nr;
+	if (*def_sz % 4 || *def_sz < EMF_MIN_SIZE) {
+		obj_err(obj, "section maps: %zu bytes per map (%zu bytes, %zu maps) is the size of "
+			     "no known definition: struct bpf_map_def is 20 bytes, iproute2's struct "
+			     "bpf_elf_map %u to %zu bytes in steps of 4\n", *def_sz, s->size, nr,
+			EMF_MIN_SIZE, EMF_NFIELDS * sizeof(uint32_t));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int legacy_map(struct bpfvm_object *obj, int sec, const struct osym *sym, size_t def_sz)
+{
+	const struct osec *s = &obj->secs[sec];
+	uint32_t def[EMF_NFIELDS] = { 0 };
+	struct omap *m;
+
+	if (sym->value > s->size - def_sz || sym->value % def_sz) {
+		obj_err(obj, "section maps: map '%s' at offset %llu is not at a definition of %zu "
+			     "bytes\n", sym->name, (unsigned long long)sym->value, def_sz);
+		return -EINVAL;
+	}
+	memcpy(def, s->data + sym->value, def_sz < sizeof(def) ? def_sz : sizeof(def));
+	for (size_t b = sizeof(def); b < def_sz; b++) {
+		if (s->data[sym->value + b]) {
+			obj_err(obj, "section maps: map '%s' has fields past struct bpf_elf_map "
+				     "that bpfvm does not know\n", sym->name);
+			return -EINVAL;
+		}
+	}
+	if (!(m = new_map(obj, sym->name, "maps", OMAP_USER, sec, sym->value)))
+		return -ENOMEM;
+	m->desc.type = def[EMF_TYPE];
+	m->desc.key_size = def[EMF_KEY];
+	m->desc.value_size = def[EMF_VALUE];
+	m->desc.max_entries = def[EMF_MAX];
+	m->desc.map_flags = def[EMF_FLAGS];
+	m->desc.id = def[EMF_ID];
+	m->desc.pinning = def[EMF_PINNING];
+	m->elf_inner_id = def[EMF_INNER_ID];
+	m->elf_inner_idx = def[EMF_INNER_IDX];
+	return 0;
+}
+
+static bool is_map_in_map(uint32_t type)
+{
+	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+static int legacy_by_id(const struct bpfvm_object *obj, uint32_t id)
+{
+	for (size_t i = 0; id && i < obj->nmaps; i++)
+		if (obj->maps[i].kind == OMAP_USER && !strcmp(obj->maps[i].section, "maps") &&
+		    obj->maps[i].desc.id == id)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * iproute2's map-in-map: the outer map's inner_id names the id of the map
+ * it takes as template; a map with an id and no inner_id goes in slot
+ * inner_idx of each outer map whose inner_id is its id (unless that is
+ * -1), once both exist.
+ */
+static int legacy_inner_maps(struct bpfvm_object *obj)
+{
+	for (size_t i = 0; i < obj->nmaps; i++) {
+		struct omap *m = &obj->maps[i];
+
+		if (!is_map_in_map(m->desc.type) || strcmp(m->section, "maps") || m->nslots)
+			continue;
+		m->inner_map = legacy_by_id(obj, m->elf_inner_id);
+		if (m->inner_map < 0 || (size_t)m->inner_map == i) {
+			obj_err(obj, "section maps: map '%s' is a map-in-map whose inner_id %u names "
+				     "no other map's id\n", m->name, m->elf_inner_id);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int add_slot_of(struct bpfvm_object *obj, struct omap *m, uint32_t index, int map, int prog);
+
+static int legacy_inner_slots(struct bpfvm_object *obj)
+{
+	for (size_t i = 0; i < obj->nmaps; i++) {
+		const struct omap *in = &obj->maps[i];
+
+		if (strcmp(in->section, "maps") || !in->desc.id || in->elf_inner_id ||
+		    in->elf_inner_idx == UINT32_MAX)
+			continue;
+		for (size_t j = 0; j < obj->nmaps; j++) {
+			struct omap *out = &obj->maps[j];
+			int err;
+
+			if (j == i || out->inner_map != (int)i)
+				continue;
+			err = add_slot_of(obj, out, in->elf_inner_idx, (int)i, -1);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 static int legacy_maps(struct bpfvm_object *obj)
 {
-	int sec = obj_sec_by_name(obj, "maps");
+	int sec = obj_sec_by_name(obj, "maps"), err = 0;
 	const struct osec *s = sec > 0 ? &obj->secs[sec] : NULL;
 	size_t nr = 0, def_sz;
 
@@ -73,40 +202,15 @@ static int legacy_maps(struct bpfvm_object *obj)
 		return 0;
 	for (size_t i = 0; i < obj->nsyms; i++)
 		nr += obj->syms[i].shndx == (uint32_t)sec && obj->syms[i].type != STT_SECTION;
-	if (!nr || s->size % nr) {
-		obj_err(obj, "section maps: %zu bytes do not divide among %zu map definitions\n",
-			s->size, nr);
-		return -EINVAL;
-	}
-	def_sz = s->size / nr;
-	for (size_t i = 0; i < obj->nsyms; i++) {
+	if ((err = legacy_def_size(obj, s, nr, &def_sz)))
+		return err;
+	for (size_t i = 0; i < obj->nsyms && !err; i++) {
 		const struct osym *sym = &obj->syms[i];
-		uint32_t def[5] = { 0 };
-		struct omap *m;
 
-		if (sym->shndx != (uint32_t)sec || sym->type == STT_SECTION)
-			continue;
-		if (sym->value > s->size - def_sz || sym->value % 4) {
-			obj_err(obj, "section maps: map '%s' lies outside the section\n", sym->name);
-			return -EINVAL;
-		}
-		memcpy(def, s->data + sym->value, def_sz < sizeof(def) ? def_sz : sizeof(def));
-		for (size_t b = sizeof(def); b < def_sz; b++) {
-			if (s->data[sym->value + b]) {
-				obj_err(obj, "section maps: map '%s' has fields past struct bpf_map_def "
-					     "that bpfvm does not know\n", sym->name);
-				return -EINVAL;
-			}
-		}
-		if (!(m = new_map(obj, sym->name, "maps", OMAP_USER, sec, sym->value)))
-			return -ENOMEM;
-		m->desc.type = def[0];
-		m->desc.key_size = def[1];
-		m->desc.value_size = def[2];
-		m->desc.max_entries = def[3];
-		m->desc.map_flags = def[4];
+		if (sym->shndx == (uint32_t)sec && sym->type != STT_SECTION)
+			err = legacy_map(obj, sec, sym, def_sz);
 	}
-	return 0;
+	return err ? err : legacy_inner_maps(obj);
 }
 
 /* ---- BTF-defined maps --------------------------------------------------------- */
@@ -196,6 +300,7 @@ static int values_field(struct bpfvm_object *obj, struct omap *m, uint32_t type,
 		if (!(m->inner->name = strdup(name)) || !(m->inner->section = strdup(m->section)))
 			return -ENOMEM;
 		m->inner->sec = -1;
+		m->inner->inner_map = -1;
 		if (parse_btf_def(obj, m->inner, inner_id, depth + 1))
 			return -EINVAL;
 		m->desc.inner = &m->inner->desc;
@@ -424,10 +529,25 @@ static int kconfig_map(struct bpfvm_object *obj)
 
 /* ---- initial values of map-in-maps and program arrays ------------------------- */
 
+static int add_slot_of(struct bpfvm_object *obj, struct omap *m, uint32_t index, int map, int prog)
+{
+	struct oslot *grown;
+
+	if (index >= m->desc.max_entries) {
+		obj_err(obj, "map '%s': initial value %u is past max_entries %u\n", m->name, index,
+			m->desc.max_entries);
+		return -EINVAL;
+	}
+	if (!(grown = realloc(m->slots, (m->nslots + 1) * sizeof(*grown))))
+		return -ENOMEM;
+	m->slots = grown;
+	grown[m->nslots++] = (struct oslot){ index, map, prog };
+	return 0;
+}
+
 static int add_slot(struct bpfvm_object *obj, struct omap *m, uint32_t index, const struct osym *sym)
 {
 	const struct osec *ts = obj_sec(obj, sym->shndx);
-	struct oslot *grown;
 	int map = -1, prog = -1;
 
 	if (ts && ts->kind == OSEC_MAPS && m->desc.inner) {
@@ -442,15 +562,39 @@ static int add_slot(struct bpfvm_object *obj, struct omap *m, uint32_t index, co
 			m->name, index, sym->name, m->desc.inner ? "map" : "program");
 		return -EINVAL;
 	}
-	if (index >= m->desc.max_entries) {
-		obj_err(obj, "map '%s': initial value %u is past max_entries %u\n", m->name, index,
-			m->desc.max_entries);
-		return -EINVAL;
+	return add_slot_of(obj, m, index, map, prog);
+}
+
+/*
+ * iproute2's tail-call sections: the program of section "ID/SLOT" goes in
+ * slot SLOT of the program array whose bpf_elf_map id is ID.
+ */
+static int tail_call_slots(struct bpfvm_object *obj)
+{
+	for (size_t p = 0; p < obj->nprogs; p++) {
+		const struct bpfvm_program *pr = &obj->progs[p];
+		uint32_t id, slot;
+		int map;
+
+		if (pr->def || !sec_def_tail_call(pr->sec_name, &id, &slot))
+			continue;
+		map = legacy_by_id(obj, id);
+		if (map < 0 || obj->maps[map].desc.type != BPF_MAP_TYPE_PROG_ARRAY) {
+			obj_err(obj, "section %s: a tail-call section for slot %u of the program array "
+				     "with id %u, but %s\n", pr->sec_name, slot, id, map < 0
+				? "no map of section maps has that id"
+				: "the map with that id is not a program array");
+			return -EINVAL;
+		}
+		if (slot >= obj->maps[map].desc.max_entries) {
+			obj_err(obj, "section %s: slot %u is past the %u slots of program array '%s' "
+				     "(id %u)\n", pr->sec_name, slot, obj->maps[map].desc.max_entries,
+				obj->maps[map].name, id);
+			return -EINVAL;
+		}
+		if (add_slot_of(obj, &obj->maps[map], slot, -1, (int)p))
+			return -ENOMEM;
 	}
-	if (!(grown = realloc(m->slots, (m->nslots + 1) * sizeof(*grown))))
-		return -ENOMEM;
-	m->slots = grown;
-	grown[m->nslots++] = (struct oslot){ index, map, prog };
 	return 0;
 }
 
@@ -490,6 +634,13 @@ static struct omap *map_covering(struct bpfvm_object *obj, int sec, uint64_t off
 	return NULL;
 }
 
+static int legacy_slots(struct bpfvm_object *obj)
+{
+	int err = legacy_inner_slots(obj);
+
+	return err ? err : tail_call_slots(obj);
+}
+
 /* Relocations in .maps: the `.values = { [i] = &x }` of a map definition. */
 int obj_collect_map_slots(struct bpfvm_object *obj)
 {
@@ -513,7 +664,7 @@ int obj_collect_map_slots(struct bpfvm_object *obj)
 		if (err)
 			return err;
 	}
-	return 0;
+	return legacy_slots(obj);
 }
 
 int obj_map_of_sym(const struct bpfvm_object *obj, const struct osym *sym)

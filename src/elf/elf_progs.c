@@ -63,39 +63,116 @@ int obj_func_at(const struct bpfvm_object *obj, uint32_t sec, uint32_t insn)
 	return -1;
 }
 
-/* Every FUNC symbol of an executable section is a function. */
+static bool has_func_syms(const struct bpfvm_object *obj, uint32_t sec)
+{
+	for (size_t i = 0; i < obj->nsyms; i++)
+		if (obj->syms[i].type == STT_FUNC && obj->syms[i].shndx == sec)
+			return true;
+	return false;
+}
+
+/*
+ * Where functions start in a section without FUNC symbols (hand-written
+ * assembly, older compilers): at its global labels (NOTYPE symbols), and
+ * at 0 when no label is there; the start is named after the section, as
+ * tc names a program by its section.
+ */
+static bool is_label(const struct osym *s, uint32_t sec)
+{
+	return s->shndx == sec && s->type == STT_NOTYPE && s->bind != STB_LOCAL && s->value % 8 == 0;
+}
+
+static int add_func(struct bpfvm_object *obj, size_t *cap, struct ofunc f)
+{
+	if (obj->nfuncs == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct ofunc *grown = realloc(obj->funcs, ncap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		obj->funcs = grown;
+		*cap = ncap;
+	}
+	obj->funcs[obj->nfuncs++] = f;
+	return 0;
+}
+
+/* The functions of section sec from its labels, each up to the next one. */
+static int label_funcs(struct bpfvm_object *obj, uint32_t sec, size_t *cap)
+{
+	const struct osec *s = &obj->secs[sec];
+	uint32_t ninsns = (uint32_t)(s->size / 8), start = 0;
+	const char *name = s->name;
+	int err = 0;
+
+	while (start < ninsns && !err) {
+		uint32_t next = ninsns;
+		const char *next_name = NULL;
+
+		for (size_t i = 0; i < obj->nsyms; i++) {
+			const struct osym *y = &obj->syms[i];
+
+			if (!is_label(y, sec) || y->value / 8 > ninsns)
+				continue;
+			if (y->value / 8 == start && name == s->name)
+				name = y->name;
+			else if (y->value / 8 > start && y->value / 8 < next) {
+				next = (uint32_t)(y->value / 8);
+				next_name = y->name;
+			}
+		}
+		err = add_func(obj, cap, (struct ofunc){ .sec = sec, .start = start,
+							 .cnt = next - start, .name = name });
+		start = next;
+		name = next_name;
+	}
+	return err;
+}
+
+static int check_func_sym(struct bpfvm_object *obj, const struct osym *s, const struct osec *sec)
+{
+	if (s->value % 8 || s->size % 8 || !s->size || s->value > sec->size ||
+	    s->size > sec->size - s->value) {
+		obj_err(obj, "section %s: function '%s' (offset %llu, size %llu) does not fit "
+			     "in the section\n", sec->name, s->name,
+			(unsigned long long)s->value, (unsigned long long)s->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Every FUNC symbol of an executable section is a function; a section
+ * without any is cut at its labels (label_funcs).
+ */
 static int collect_funcs(struct bpfvm_object *obj)
 {
-	size_t n = 0;
+	size_t cap = 0;
+	int err = 0;
 
-	for (size_t i = 0; i < obj->nsyms; i++) {
-		const struct osym *s = &obj->syms[i];
-		const struct osec *sec = obj_sec(obj, s->shndx);
-
-		if (s->type != STT_FUNC || !sec || sec->kind != OSEC_PROG)
+	for (uint32_t sec = 1; sec < obj->nsecs && !err; sec++) {
+		if (obj->secs[sec].kind != OSEC_PROG)
 			continue;
-		if (s->value % 8 || s->size % 8 || !s->size || s->value > sec->size ||
-		    s->size > sec->size - s->value) {
-			obj_err(obj, "section %s: function '%s' (offset %llu, size %llu) does not fit "
-				     "in the section\n", sec->name, s->name,
-				(unsigned long long)s->value, (unsigned long long)s->size);
-			return -EINVAL;
+		if (!has_func_syms(obj, sec)) {
+			err = label_funcs(obj, sec, &cap);
+			continue;
 		}
-		n++;
-	}
-	if (!(obj->funcs = calloc(n ? n : 1, sizeof(*obj->funcs))))
-		return -ENOMEM;
-	for (size_t i = 0; i < obj->nsyms; i++) {
-		const struct osym *s = &obj->syms[i];
-		const struct osec *sec = obj_sec(obj, s->shndx);
+		for (size_t i = 0; i < obj->nsyms && !err; i++) {
+			const struct osym *s = &obj->syms[i];
 
-		if (s->type != STT_FUNC || !sec || sec->kind != OSEC_PROG)
-			continue;
-		obj->funcs[obj->nfuncs++] = (struct ofunc){
-			.sec = s->shndx, .start = (uint32_t)(s->value / 8),
-			.cnt = (uint32_t)(s->size / 8), .name = s->name,
-		};
+			if (s->type != STT_FUNC || s->shndx != sec)
+				continue;
+			err = check_func_sym(obj, s, &obj->secs[sec]);
+			if (!err)
+				err = add_func(obj, &cap, (struct ofunc){
+					.sec = sec, .start = (uint32_t)(s->value / 8),
+					.cnt = (uint32_t)(s->size / 8), .name = s->name });
+		}
 	}
+	if (err)
+		return err;
+	if (!obj->funcs && !(obj->funcs = calloc(1, sizeof(*obj->funcs))))
+		return -ENOMEM;
 	qsort(obj->funcs, obj->nfuncs, sizeof(*obj->funcs), cmp_func);
 	for (size_t i = 1; i < obj->nfuncs; i++) {
 		const struct ofunc *a = &obj->funcs[i - 1], *b = &obj->funcs[i];
@@ -117,7 +194,6 @@ static int add_prog(struct bpfvm_object *obj, uint32_t func)
 	memset(p, 0, sizeof(*p));
 	p->obj = obj;
 	p->func = func;
-	p->autoload = true;
 	p->name = strdup(f->name);
 	p->sec_name = strdup(obj->secs[f->sec].name);
 	if (!p->name || !p->sec_name) {
@@ -125,11 +201,35 @@ static int add_prog(struct bpfvm_object *obj, uint32_t func)
 		free(p->sec_name);
 		return -ENOMEM;
 	}
+	p->autoload = p->sec_name[0] != '?'; /* libbpf: SEC("?...") loads when asked for */
 	p->def = sec_def_find(p->sec_name);
 	p->type = p->def ? p->def->prog_type : 0;
 	p->attach_type = p->def ? p->def->attach_type : 0;
 	obj->nprogs++;
 	return 0;
+}
+
+/*
+ * iproute2 loads an object's programs with the one type its command names
+ * (tc: sched_cls or sched_act, ip link: xdp), its tail-call sections
+ * ("1/0") too: they take the type the object's other programs share.
+ */
+static void type_tail_calls(struct bpfvm_object *obj)
+{
+	uint32_t type = 0, id, slot;
+
+	for (size_t i = 0; i < obj->nprogs; i++) {
+		const struct bpfvm_program *p = &obj->progs[i];
+
+		if (!p->def)
+			continue;
+		if (type && type != p->type)
+			return;
+		type = p->type;
+	}
+	for (size_t i = 0; i < obj->nprogs; i++)
+		if (!obj->progs[i].def && sec_def_tail_call(obj->progs[i].sec_name, &id, &slot))
+			obj->progs[i].type = type;
 }
 
 int obj_collect_progs(struct bpfvm_object *obj)
@@ -147,6 +247,8 @@ int obj_collect_progs(struct bpfvm_object *obj)
 			continue;
 		err = add_prog(obj, (uint32_t)i);
 	}
+	if (!err)
+		type_tail_calls(obj);
 	return err;
 }
 

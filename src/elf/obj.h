@@ -103,6 +103,7 @@ struct bpfvm_program {
 	struct oline *lines;           /* sorted by insn */
 	uint32_t nlines;
 	char *load_err;                /* why it cannot be loaded, found when linking */
+	char *left_out;                /* a partial load left it out: why */
 	struct ocore_fail *core_fails; /* the CO-RE relocations load poisoned */
 	uint32_t ncore_fails;
 	bool autoload;
@@ -127,6 +128,11 @@ struct omap {
 	uint64_t sec_off;        /* where its symbol or definition lies in it */
 	uint8_t *init;           /* global data: the initial value (value_size bytes) */
 	struct omap *inner;      /* map-in-map template; not created itself */
+	int inner_map;           /* iproute2's map-in-map: the map it takes as template, or -1 */
+	uint32_t elf_inner_id;   /* struct bpf_elf_map's inner_id and inner_idx */
+	uint32_t elf_inner_idx;
+	bool autocreate;         /* load creates it (default true) */
+	char *create_err;        /* a partial load left it out: why */
 	struct oslot *slots;
 	uint32_t nslots;
 	struct bpfvm_map *map;
@@ -155,6 +161,7 @@ struct bpfvm_object {
 	char *kconfig;
 	uint32_t prog_flags;
 	bool kernel_only;        /* open option: kernel-only maps and helpers load */
+	bool partial;            /* open option: what cannot load is left out */
 	char license[128];
 	uint32_t kversion;
 	struct btf *btf;

@@ -42,6 +42,7 @@ static void free_obj(struct bpfvm_object *obj)
 		free(p->chunks);
 		free(p->lines);
 		free(p->load_err);
+		free(p->left_out);
 		obj_core_forget_failures(p);
 	}
 	for (size_t i = 0; i < obj->nmaps; i++)
@@ -77,6 +78,7 @@ static struct bpfvm_object *open_common(const void *buf, size_t size, const char
 	obj->vm = OPT(opts, vm);
 	obj->prog_flags = OPT(opts, prog_flags);
 	obj->kernel_only = OPT(opts, kernel_only);
+	obj->partial = OPT(opts, partial_load);
 	obj->kconfig_map = -1;
 	obj->name = strdup(given ? given : name);
 	if (!obj->name || (custom && !(obj->btf_custom_path = strdup(custom))) ||
@@ -196,6 +198,8 @@ static int create_map(struct bpfvm_object *obj, struct omap *m, struct bpfvm_map
 			return err;
 		m->inner->map = inner;
 		mo.inner_map = inner;
+	} else if (m->inner_map >= 0) {
+		mo.inner_map = obj->maps[m->inner_map].map;
 	}
 	adjust_def(obj, &def);
 	*out = bpfvm_map__new(obj->vm, def.type, def.key_size, def.value_size, def.max_entries, &mo);
@@ -237,15 +241,86 @@ static int init_map(struct bpfvm_object *obj, struct omap *m)
 	return err;
 }
 
+/*
+ * A partial load keeps what would have failed the load as the reason the
+ * map or program was left out: the message's first line, without the
+ * object's name (and the program's, the caller prints it).
+ */
+struct capture {
+	struct bpfvm_log *saved;
+	struct bpfvm_log log;
+	char buf[1024];
+};
+
+static void capture_start(struct bpfvm_object *obj, struct capture *c)
+{
+	c->saved = obj->log;
+	c->buf[0] = '\0';
+	c->log = (struct bpfvm_log){ c->buf, sizeof(c->buf), 0 };
+	obj->log = &c->log;
+}
+
+/* Back to the object's log; err passed on, or 0 with *why set when left out. */
+static int capture_end(struct bpfvm_object *obj, struct capture *c, int err, const char *name,
+		       char **why)
+{
+	size_t pre = strlen(obj->name), n;
+	char *text = c->buf;
+
+	obj->log = c->saved;
+	if (!err)
+		return 0;
+	if (!obj->partial || err == -ENOMEM) {
+		log_printf(obj->log, "%s", c->buf);
+		return err;
+	}
+	if (!strncmp(text, obj->name, pre) && !strncmp(text + pre, ": ", 2))
+		text += pre + 2;
+	n = strlen(name);
+	if (!strncmp(text, "program ", 8) && !strncmp(text + 8, name, n) &&
+	    !strncmp(text + 8 + n, ": ", 2))
+		text += 8 + n + 2;
+	n = strcspn(text, "\n");
+	free(*why);
+	*why = n ? strndup(text, n) : strdup(strerror(-err));
+	return *why ? 0 : -ENOMEM;
+}
+
+static int create_one_map(struct bpfvm_object *obj, struct omap *m)
+{
+	struct capture c;
+	int err;
+
+	capture_start(obj, &c);
+	if (m->inner_map >= 0 && !obj->maps[m->inner_map].map) {
+		obj_err(obj, "map '%s' (section %s): its inner map '%s' was not created\n", m->name,
+			m->section, obj->maps[m->inner_map].name);
+		err = -EINVAL;
+	} else {
+		err = create_map(obj, m, &m->map);
+		if (!err && (err = init_map(obj, m))) {
+			obj_err(obj, "map '%s': cannot set its initial value: %s\n", m->name,
+				strerror(-err));
+			bpfvm_map__destroy(m->map);
+			m->map = NULL;
+		}
+	}
+	return capture_end(obj, &c, err, "", &m->create_err);
+}
+
+/* Maps that another takes as its template (iproute2's inner_id) first. */
 static int create_maps(struct bpfvm_object *obj)
 {
-	for (size_t i = 0; i < obj->nmaps; i++) {
-		int err = create_map(obj, &obj->maps[i], &obj->maps[i].map);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < obj->nmaps; i++) {
+			struct omap *m = &obj->maps[i];
+			int err;
 
-		if (!err)
-			err = init_map(obj, &obj->maps[i]);
-		if (err)
-			return err;
+			if (!m->autocreate || (m->inner_map >= 0) != (pass == 1))
+				continue;
+			if ((err = create_one_map(obj, m)))
+				return err;
+		}
 	}
 	return 0;
 }
@@ -271,6 +346,32 @@ static int check_kernel_helpers(struct bpfvm_object *obj, const struct bpfvm_pro
 	return 0;
 }
 
+/* Every map the program refers to was created, or why not. */
+static int check_maps(struct bpfvm_object *obj, const struct bpfvm_program *p,
+		      struct bpfvm_map **maps)
+{
+	for (uint32_t i = 0; i + 1 < p->cnt; i++) {
+		const struct bpfvm_insn *in = &p->insns[i];
+		const struct omap *m;
+
+		if (in->code != (BPFVM_LD | BPFVM_DW | BPFVM_IMM))
+			continue;
+		i++;
+		if ((in->src_reg != BPFVM_PSEUDO_MAP_FD && in->src_reg != BPFVM_PSEUDO_MAP_VALUE) ||
+		    in->imm < 0 || (size_t)in->imm >= obj->nmaps || maps[in->imm])
+			continue;
+		m = &obj->maps[in->imm];
+		if (m->create_err)
+			obj_err(obj, "program %s: uses map '%s', which could not be created: %s\n",
+				p->name, m->name, m->create_err);
+		else
+			obj_err(obj, "program %s: uses map '%s', which is not created (its autocreate "
+				     "is off)\n", p->name, m->name);
+		return m->create_err ? -ENOTSUP : -EINVAL;
+	}
+	return 0;
+}
+
 static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct bpfvm_map **maps)
 {
 	int err;
@@ -284,6 +385,8 @@ static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct
 		obj_err(obj, "program %s: %s\n", p->name, p->load_err);
 		return -ENOTSUP;
 	}
+	if ((err = check_maps(obj, p, maps)))
+		return err;
 	if (!p->def && !p->type) {
 		obj_err(obj, "program %s: section name '%s' follows no known convention, so its "
 			     "program type is unknown (set it with bpfvm_program__set_type)\n",
@@ -312,9 +415,11 @@ static int fill_slots(struct bpfvm_object *obj)
 			const struct oslot *sl = &m->slots[s];
 			int err = 0;
 
+			if (!m->map)
+				break;
 			if (sl->prog >= 0 && obj->progs[sl->prog].prog)
 				err = bpfvm_map__set_prog(m->map, sl->index, obj->progs[sl->prog].prog);
-			else if (sl->map >= 0)
+			else if (sl->map >= 0 && obj->maps[sl->map].map)
 				err = bpfvm_map__set_inner(m->map, &sl->index, obj->maps[sl->map].map);
 			if (err) {
 				obj_err(obj, "map '%s': cannot set slot %u: %s\n", m->name, sl->index,
@@ -331,12 +436,16 @@ static void unload(struct bpfvm_object *obj)
 	for (size_t i = 0; i < obj->nprogs; i++) {
 		bpfvm_prog__destroy(obj->progs[i].prog);
 		obj->progs[i].prog = NULL;
+		free(obj->progs[i].left_out);
+		obj->progs[i].left_out = NULL;
 	}
 	for (size_t i = 0; i < obj->nmaps; i++) {
 		struct omap *m = &obj->maps[i];
 
 		bpfvm_map__destroy(m->map);
 		m->map = NULL;
+		free(m->create_err);
+		m->create_err = NULL;
 		if (m->inner) {
 			bpfvm_map__destroy(m->inner->map);
 			m->inner->map = NULL;
@@ -351,9 +460,16 @@ static int load_progs(struct bpfvm_object *obj)
 
 	for (size_t i = 0; i < obj->nmaps && maps; i++)
 		maps[i] = obj->maps[i].map;
-	for (size_t i = 0; !err && i < obj->nprogs; i++)
-		if (obj->progs[i].autoload)
-			err = create_prog(obj, &obj->progs[i], maps);
+	for (size_t i = 0; !err && i < obj->nprogs; i++) {
+		struct bpfvm_program *p = &obj->progs[i];
+		struct capture c;
+
+		if (!p->autoload)
+			continue;
+		capture_start(obj, &c);
+		err = create_prog(obj, p, maps);
+		err = capture_end(obj, &c, err, p->name, &p->left_out);
+	}
 	free(maps);
 	return err;
 }
@@ -435,6 +551,8 @@ size_t bpfvm_program__insn_cnt(const struct bpfvm_program *p) { return p ? p->cn
 struct bpfvm_prog *bpfvm_program__prog(const struct bpfvm_program *p) { return p ? p->prog : NULL; }
 bool bpfvm_program__autoload(const struct bpfvm_program *p) { return p && p->autoload; }
 
+const char *bpfvm_program__left_out(const struct bpfvm_program *p) { return p ? p->left_out : NULL; }
+
 const char *bpfvm_program__attach_target(const struct bpfvm_program *p)
 {
 	return p ? sec_def_target(p->def, p->sec_name) : NULL;
@@ -488,6 +606,8 @@ const struct bpfvm_map_desc *bpfvm_object__map_desc(const struct bpfvm_object *o
 		return NULL;
 	obj->maps[i].desc.name = obj->maps[i].name;
 	obj->maps[i].desc.section = obj->maps[i].section;
+	if (obj->maps[i].inner_map >= 0)
+		obj->maps[i].desc.inner = bpfvm_object__map_desc(obj, (size_t)obj->maps[i].inner_map);
 	return &obj->maps[i].desc;
 }
 
@@ -508,6 +628,8 @@ struct bpfvm_map *bpfvm_object__next_map(const struct bpfvm_object *obj,
 			i++;
 		i++;
 	}
+	while (i < obj->nmaps && !obj->maps[i].map) /* not created: autocreate off, or left out */
+		i++;
 	return i < obj->nmaps ? obj->maps[i].map : NULL;
 }
 

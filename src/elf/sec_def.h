@@ -15,6 +15,8 @@ enum sec_def_flags {
 	SEC_PLUS = 1u << 1,      /* the prefix alone, or followed by '/' and a target */
 	SEC_SLEEPABLE = 1u << 2, /* ".s" forms: BPF_F_SLEEPABLE */
 	SEC_XDP_FRAGS = 1u << 3, /* "xdp.frags": BPF_F_XDP_HAS_FRAGS */
+	SEC_LEGACY_PFX = 1u << 4,  /* older loaders: any name starting with the prefix */
+	SEC_LEGACY_ONLY = 1u << 5, /* a name only older loaders knew (prefix match) */
 };
 
 struct sec_def {
@@ -24,8 +26,16 @@ struct sec_def {
 	uint32_t flags;          /* enum sec_def_flags */
 };
 
-/* The definition a section name matches, or NULL (libbpf: unknown type). */
+/* The definition a section name matches ('?' first is ignored), or NULL (unknown type). */
 const struct sec_def *sec_def_find(const char *sec_name);
+/* The name without libbpf's leading '?' (not autoloaded). */
+const char *sec_def_strip(const char *sec_name);
+/*
+ * iproute2's tail-call sections: "ID/SLOT" (numbers as sscanf's %i reads
+ * them) puts the section's program in slot SLOT of the program array
+ * whose struct bpf_elf_map has id ID.  True, with both, for such a name.
+ */
+bool sec_def_tail_call(const char *sec_name, uint32_t *map_id, uint32_t *slot);
 /* What follows the prefix and its '/', "" if nothing: the attach target. */
 const char *sec_def_target(const struct sec_def *def, const char *sec_name);
 
