@@ -58,6 +58,20 @@ int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *prog
 /* The same for every loaded program of an object, as the kernel loads them all. */
 int cli_verify_object_for_run(struct bpfvm_object *obj, const char *what);
 
+/* A program type by bpftool's name ("xdp", "sched_cls", ...); UINT32_MAX if unknown. */
+uint32_t cli_prog_type_by_name(const char *name);
+/* --type NAME for subcommand cmd: 0 with *type (0 when name is NULL), or -1 with a message. */
+int cli_parse_type(const char *cmd, const char *name, uint32_t *type);
+/* Before load: give type to the programs whose section name tells none (no-op for 0). */
+void cli_default_type(struct bpfvm_object *obj, uint32_t type);
+/*
+ * After a partial load: one line on stderr per program left out (with the
+ * loader's reason) or, unless only_failed, not loaded for its '?'
+ * section; except is passed over.  Returns how many.
+ */
+int cli_print_left_out(const struct bpfvm_object *obj, const char *what,
+		       const struct bpfvm_program *except, bool only_failed);
+
 /* Print "bpfvm NAME: usage: ..." for a subcommand and return EXIT_USAGE. */
 int cli_usage(const char *name);
 

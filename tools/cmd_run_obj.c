@@ -3,7 +3,7 @@
  * its program type's context (bpfvm_prog__test_run), once per packet of a
  * pcap file, or on one packet, or on a context alone:
  *
- *   bpfvm run OBJECT [--prog NAME|--section SEC] [--data FILE|--pcap FILE]
+ *   bpfvm run OBJECT [--prog NAME|--section SEC] [--type TYPE] [--data FILE|--pcap FILE]
  *             [--ctx FILE] [--set VAR=VALUE]... [--repeat N] [--data-out FILE]
  *             [--dump-maps] [--json] [--interp|--jit] [--trusted|--checked] [--insn-limit N]
  *
@@ -12,6 +12,13 @@
  * program printed with bpf_printk; with --dump-maps, every map's contents
  * (ring buffers: their records).  --set gives a global variable of
  * .rodata/.data/.bss its value before load, as a skeleton would.
+ *
+ * Only what the program run needs is loaded (bpfvm_object__load_only):
+ * its maps and the programs it can tail-call, so a program of the object
+ * that needs the kernel does not keep the others from running.  Without
+ * --prog or --section the program run is the object's first that loads
+ * (and verifies, unless --trusted or --checked); each one passed over is
+ * named on stderr with the reason, as is each tail-call target left out.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +43,8 @@ struct obj_args {
 	bool checked;    /* --checked: no verification, the checked interpreter */
 	uint64_t repeat;
 	uint64_t insn_limit;
-	const char *prog_name, *section, *data, *pcap, *ctx, *data_out;
+	const char *prog_name, *section, *data, *pcap, *ctx, *data_out, *type_name;
+	uint32_t type;   /* --type: for programs whose section name tells none */
 	bool dump_maps, json;
 	const char *sets[MAX_SETS];
 	int nsets;
@@ -92,7 +100,7 @@ static bool is_elf(const char *path)
 	return elf;
 }
 
-enum { O_PROG = 256, O_SECTION, O_DATA, O_PCAP, O_CTX, O_DATA_OUT, O_DUMP, O_JSON, O_SET };
+enum { O_PROG = 256, O_SECTION, O_DATA, O_PCAP, O_CTX, O_DATA_OUT, O_DUMP, O_JSON, O_SET, O_TYPE };
 
 /* 1: not an object (cmd_run goes on), 0: parsed, -1: a usage error. */
 static int parse_obj_args(int argc, char **argv, struct obj_args *a)
@@ -107,7 +115,7 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		{ "data", required_argument, NULL, O_DATA }, { "pcap", required_argument, NULL, O_PCAP },
 		{ "ctx", required_argument, NULL, O_CTX }, { "data-out", required_argument, NULL, O_DATA_OUT },
 		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
-		{ "set", required_argument, NULL, O_SET },
+		{ "set", required_argument, NULL, O_SET }, { "type", required_argument, NULL, O_TYPE },
 		{ "license", required_argument, NULL, 'L' }, { NULL, 0, NULL, 0 },
 	};
 	bool raw_only = false;
@@ -134,6 +142,7 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		case O_DUMP: a->dump_maps = true; break;
 		case O_JSON: a->json = true; break;
 		case O_SET: if (a->nsets < MAX_SETS) a->sets[a->nsets++] = optarg; break;
+		case O_TYPE: a->type_name = optarg; break;
 		default: break;
 		}
 	}
@@ -148,6 +157,8 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 				? "--repeat takes a positive number" : "give --data or --pcap, not both");
 		return -1;
 	}
+	if (cli_parse_type("run", a->type_name, &a->type))
+		return -1;
 	if (a->trusted && a->mode == BPFVM_EXEC_CHECKED)
 		a->mode = BPFVM_EXEC_UNCHECKED;
 	return 0;
@@ -183,18 +194,6 @@ static int apply_set(struct bpfvm_object *obj, const char *spec, struct bpfvm_lo
 		return -1;
 	}
 	return 0;
-}
-
-static struct bpfvm_program *pick_program(const struct bpfvm_object *obj, const struct obj_args *a)
-{
-	struct bpfvm_program *p;
-
-	if (a->prog_name)
-		return bpfvm_object__find_program_by_name(obj, a->prog_name);
-	bpfvm_object__for_each_program(p, obj)
-		if (!a->section || !strcmp(bpfvm_program__section_name(p), a->section))
-			return p;
-	return NULL;
 }
 
 static void print_hex(FILE *f, const uint8_t *p, size_t n)
@@ -379,15 +378,21 @@ static uint8_t *read_opt(const char *path, size_t *len)
 	return path ? cli_read_file(path, len) : NULL;
 }
 
+/*
+ * Open the object, give --set values and --type, and load it: only what
+ * program `only` needs when given, else every program that can load.
+ */
 static struct bpfvm_object *open_object(const struct obj_args *a, struct bpfvm *vm,
-					struct bpfvm_log *log)
+					struct bpfvm_log *log, const char *only)
 {
-	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = log, .vm = vm,
+	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = log, .vm = vm, .partial_load = true,
 		   .prog_flags = a->trusted ? BPFVM_PROG_TRUSTED : 0);
-	struct bpfvm_object *obj = bpfvm_object__open_file(a->object, &oo);
+	struct bpfvm_object *obj;
+	struct bpfvm_program *p;
 	int err;
 
-	if (!obj) {
+	bpfvm_log__reset(log);
+	if (!(obj = bpfvm_object__open_file(a->object, &oo))) {
 		fprintf(stderr, "bpfvm: %s", log->len ? log->buf : "cannot open the object\n");
 		return NULL;
 	}
@@ -398,8 +403,16 @@ static struct bpfvm_object *open_object(const struct obj_args *a, struct bpfvm *
 			return NULL;
 		}
 	}
+	cli_default_type(obj, a->type);
+	if (only && !(p = bpfvm_object__find_program_by_name(obj, only))) {
+		fprintf(stderr, "bpfvm: %s: no program named %s\n", a->object, only);
+		bpfvm_object__destroy(obj);
+		return NULL;
+	}
 	bpfvm_log__reset(log);
-	err = bpfvm_object__load(obj);
+	err = only ? bpfvm_object__load_only(obj, p) : 0;
+	if (!err)
+		err = bpfvm_object__load(obj);
 	if (err) {
 		fprintf(stderr, "bpfvm: %s", log->len ? log->buf : strerror(-err));
 		bpfvm_object__destroy(obj);
@@ -408,19 +421,90 @@ static struct bpfvm_object *open_object(const struct obj_args *a, struct bpfvm *
 	return obj;
 }
 
-static int run_loaded(const struct obj_args *a, struct bpfvm_object *obj, struct trace_buf *t)
+/* The reason the verifier refuses a program, in one line ("" when it accepts). */
+static bool verifies(const struct bpfvm_program *p, char *why, size_t size)
 {
-	struct bpfvm_program *p = pick_program(obj, a);
+	size_t cap = 1 << 20;
+	char *buf = malloc(cap);
+	struct bpfvm_log log = { buf, buf ? cap : 0, 0 };
+	int err;
+
+	if (buf)
+		buf[0] = '\0';
+	err = cli_verify(bpfvm_program__prog(p), p, 0, 0, 0, &log, NULL);
+	snprintf(why, size, "the verifier refuses it: %.*s", buf ? (int)strcspn(buf, "\n") : 0,
+		 buf ? buf : "");
+	free(buf);
+	return !err;
+}
+
+/*
+ * The program to run: --prog's, the first of --section, else the first
+ * that loads and verifies, after a load of all that names each program
+ * passed over.  Its name (malloc'd), or NULL with the reason on stderr.
+ */
+static char *choose_program(const struct obj_args *a, struct bpfvm_log *log)
+{
+	struct bpfvm *vm;
+	struct bpfvm_object *obj;
+	struct bpfvm_program *p, *pick = NULL;
+	char why[512], *name = NULL;
+
+	if (a->prog_name)
+		return strdup(a->prog_name);
+	vm = bpfvm__new(NULL);
+	obj = vm ? open_object(a, vm, log, NULL) : NULL;
+	bpfvm_object__for_each_program(p, obj) {
+		if (!pick && a->section && !strcmp(bpfvm_program__section_name(p), a->section))
+			pick = p;
+	}
+	if (!pick && a->section && obj)
+		fprintf(stderr, "bpfvm: %s: no program in section %s\n", a->object, a->section);
+	if (!pick && !a->section && obj) {
+		cli_print_left_out(obj, a->object, NULL, false);
+		bpfvm_object__for_each_program(p, obj) {
+			if (pick || !bpfvm_program__prog(p))
+				continue;
+			if (a->trusted || a->checked || verifies(p, why, sizeof(why)))
+				pick = p;
+			else
+				fprintf(stderr, "bpfvm: %s: left out %s (%s): %s\n", a->object,
+					bpfvm_program__name(p), bpfvm_program__section_name(p), why);
+		}
+		if (!pick)
+			fprintf(stderr, "bpfvm: %s: no program of the object can run here\n",
+				a->object);
+	}
+	if (pick)
+		name = strdup(bpfvm_program__name(pick));
+	bpfvm_object__destroy(obj);
+	bpfvm__destroy(vm);
+	return name;
+}
+
+/* After loading what `name` needs: the program, or NULL with why it could not load. */
+static struct bpfvm_program *loaded_program(const struct obj_args *a, struct bpfvm_object *obj,
+					    const char *name)
+{
+	struct bpfvm_program *p = bpfvm_object__find_program_by_name(obj, name);
+
+	if (p && bpfvm_program__prog(p)) {
+		if (a->prog_name || a->section)
+			cli_print_left_out(obj, a->object, p, true);
+		return p;
+	}
+	fprintf(stderr, "bpfvm: %s: program %s cannot be loaded: %s\n", a->object, name,
+		p && bpfvm_program__left_out(p) ? bpfvm_program__left_out(p) : "not loaded");
+	return NULL;
+}
+
+static int run_loaded(const struct obj_args *a, struct bpfvm_object *obj,
+		      struct bpfvm_program *p, struct trace_buf *t)
+{
 	struct runner rn = { .a = a };
 	uint8_t *ctx = NULL;
 	int status = 1;
 
-	if (!p || !bpfvm_program__prog(p)) {
-		fprintf(stderr, "bpfvm: %s: no program %s%s\n", a->object,
-			a->prog_name ? "named " : a->section ? "in section " : "",
-			a->prog_name ? a->prog_name : a->section ? a->section : "");
-		return 1;
-	}
 	rn.program = p;
 	rn.prog = bpfvm_program__prog(p);
 	rn.type = bpfvm_program__type(p);
@@ -452,31 +536,36 @@ int cmd_run_object(int argc, char **argv)
 	char logbuf[8192] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
 	BPFVM_OPTS(bpfvm_opts, vo, .trace = on_trace, .trace_ctx = &t);
-	struct bpfvm *vm;
-	struct bpfvm_object *obj;
-	int status, rc = parse_obj_args(argc, argv, &a);
+	struct bpfvm *vm = NULL;
+	struct bpfvm_object *obj = NULL;
+	struct bpfvm_program *p = NULL;
+	char *name = NULL;
+	int status = 1, rc = parse_obj_args(argc, argv, &a);
 
 	if (rc)
 		return rc > 0 ? -1 : cli_usage("run");
+	if (!(name = choose_program(&a, &log)))
+		return 1;
 	if (!(vm = bpfvm__new(&vo))) {
 		fprintf(stderr, "bpfvm: %s\n", strerror(errno));
+		free(name);
 		return 1;
 	}
-	obj = open_object(&a, vm, &log);
-	/* Unless trusted or asked to run checked: every program verified, then run unchecked. */
-	if (obj && !a.trusted && !a.checked) {
-		if (cli_verify_object_for_run(obj, a.object)) {
-			bpfvm_object__destroy(obj);
-			bpfvm__destroy(vm);
-			free(t.text);
-			return 1;
-		}
-		if (a.mode == BPFVM_EXEC_CHECKED)
+	obj = open_object(&a, vm, &log, name);
+	if (obj)
+		p = loaded_program(&a, obj, name);
+	/* Unless trusted or asked to run checked: what was loaded verified, then run unchecked. */
+	if (p && !a.trusted && !a.checked) {
+		if (cli_verify_object_for_run(obj, a.object))
+			p = NULL;
+		else if (a.mode == BPFVM_EXEC_CHECKED)
 			a.mode = BPFVM_EXEC_UNCHECKED;
 	}
-	status = obj ? run_loaded(&a, obj, &t) : 1;
+	if (p)
+		status = run_loaded(&a, obj, p, &t);
 	bpfvm_object__destroy(obj);
 	bpfvm__destroy(vm);
 	free(t.text);
+	free(name);
 	return status;
 }

@@ -172,49 +172,96 @@ static int verify_one(const struct verify_args *a, struct bpfvm_prog *prog,
 	return v->err ? 1 : 0;
 }
 
-static int verify_object(const struct verify_args *a, char *buf)
+/* A program a partial load left out, or did not load for its '?' section. */
+static void print_not_loaded(const struct verify_args *a, const struct bpfvm_program *p, bool first)
+{
+	const char *why = bpfvm_program__left_out(p);
+	const char *text = why ? why : "not loaded unless asked for (its section name starts with "
+				       "'?'): name it with --prog";
+
+	if (!a->json) {
+		printf("%s (%s): %s: %s\n", bpfvm_program__name(p), bpfvm_program__section_name(p),
+		       why ? "not loaded" : "skipped", text);
+		return;
+	}
+	printf("%s{\"program\": ", first ? "" : ",\n ");
+	json_string(bpfvm_program__name(p));
+	printf(", \"section\": ");
+	json_string(bpfvm_program__section_name(p));
+	printf(", \"type\": ");
+	json_string(bpfvm_prog_type_name(bpfvm_program__type(p)));
+	printf(", \"verdict\": \"%s\", \"error\": ", why ? "not_loaded" : "skipped");
+	json_string(text);
+	printf("}");
+}
+
+/*
+ * Open, select and load the object: with --prog only what that program
+ * needs, else every program that can load (the others say why not).
+ */
+static struct bpfvm_object *load_object(const struct verify_args *a, char *buf)
 {
 	struct bpfvm_log log = { buf, LOG_SIZE, 0 };
 	/* Kernel-only maps and helpers load as descriptors: verified, never run. */
-	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .kernel_only = true);
+	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .kernel_only = true,
+		   .partial_load = true);
 	struct bpfvm_object *obj = bpfvm_object__open_file(a->file, &oo);
+	struct bpfvm_program *p = NULL;
+	uint32_t type = 0;
+
+	if (obj && a->prog_name && !(p = bpfvm_object__find_program_by_name(obj, a->prog_name))) {
+		fprintf(stderr, "bpfvm: %s: no program named %s\n", a->file, a->prog_name);
+		bpfvm_object__destroy(obj);
+		return NULL;
+	}
+	if (obj && cli_parse_type("verify", a->type, &type)) {
+		bpfvm_object__destroy(obj);
+		return NULL;
+	}
+	if (obj)
+		cli_default_type(obj, type);
+	if (!obj || (p && bpfvm_object__load_only(obj, p)) || bpfvm_object__load(obj)) {
+		fprintf(stderr, "bpfvm: %s: %s", a->file, buf[0] ? buf : "cannot load the object\n");
+		bpfvm_object__destroy(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static int verify_object(const struct verify_args *a, char *buf)
+{
+	struct bpfvm_object *obj = load_object(a, buf);
 	struct bpfvm_program *p;
 	int status = 0, n = 0;
 
-	if (!obj || bpfvm_object__load(obj)) {
-		fprintf(stderr, "bpfvm: %s: %s", a->file, buf[0] ? buf : "cannot load the object\n");
-		bpfvm_object__destroy(obj);
+	if (!obj)
 		return 1;
-	}
 	if (a->json)
 		printf("[");
 	bpfvm_object__for_each_program(p, obj) {
 		struct verdict v = { bpfvm_program__name(p), bpfvm_program__section_name(p),
 				     bpfvm_program__type(p), 0, { 0 }, NULL, "", NULL };
 
-		if (!bpfvm_program__prog(p) || (a->prog_name && strcmp(a->prog_name, v.name)))
+		if (a->prog_name && strcmp(a->prog_name, v.name))
 			continue;
+		if (!bpfvm_program__prog(p)) {
+			if (bpfvm_program__left_out(p) || v.section[0] == '?') {
+				print_not_loaded(a, p, !n++);
+				status |= bpfvm_program__left_out(p) != NULL;
+			}
+			continue;
+		}
 		status |= verify_one(a, bpfvm_program__prog(p), p, &v, buf);
 		print_verdict(a, &v, !n++);
 	}
 	if (a->json)
 		printf("]\n");
 	if (!n) {
-		fprintf(stderr, "bpfvm: %s: no program%s%s\n", a->file, a->prog_name ? " named " : "",
-			a->prog_name ? a->prog_name : "");
+		fprintf(stderr, "bpfvm: %s: no program\n", a->file);
 		status = 1;
 	}
 	bpfvm_object__destroy(obj);
 	return status;
-}
-
-/* A program type by bpftool's name ("xdp", "sched_cls", ...); UINT32_MAX if unknown. */
-static uint32_t type_by_name(const char *name)
-{
-	for (uint32_t t = 0; t < 64; t++)
-		if (!strcmp(bpfvm_prog_type_name(t), name))
-			return t;
-	return UINT32_MAX;
 }
 
 static int verify_bytecode(const struct verify_args *a, char *buf)
@@ -229,10 +276,8 @@ static int verify_bytecode(const struct verify_args *a, char *buf)
 	size_t cnt, len;
 	int status = 1;
 
-	if (a->type && (v.type = type_by_name(a->type)) == UINT32_MAX) {
-		fprintf(stderr, "bpfvm verify: unknown program type '%s'\n", a->type);
+	if (cli_parse_type("verify", a->type, &v.type))
 		return EXIT_USAGE;
-	}
 	if (!a->type)
 		va.flags |= BPFVM_VERIFY_MEM;
 	if (a->mem_path) {
