@@ -73,6 +73,7 @@ $(BUILD)/tests/test_ringbuf_libbpf: tests/unit/test_ringbuf_libbpf.c tests/unit/
 		$(if $(LIBBPF_A),$(LIBBPF_A) $(LIBBPF_WRAP)) $(LDLIBS)
 
 $(BUILD)/tests/test_verifier_cases: tests/unit/verifier_cases.h
+$(BUILD)/tests/test_elf $(BUILD)/tests/test_elf_conventions: tests/unit/elf_build.h
 
 $(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
 	@mkdir -p $(dir $@)

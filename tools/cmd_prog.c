@@ -30,6 +30,7 @@ struct show_args {
 	bool dump;
 	bool json;
 	bool relocs;
+	uint32_t type;   /* --type: for programs whose section name tells none */
 	const char *path;
 };
 
@@ -228,7 +229,7 @@ static int parse_args(int argc, char **argv, struct show_args *a)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' }, { "relocs", no_argument, NULL, 'r' },
-		{ "insns", no_argument, NULL, 'i' },
+		{ "insns", no_argument, NULL, 'i' }, { "type", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -248,6 +249,8 @@ static int parse_args(int argc, char **argv, struct show_args *a)
 			a->relocs = true;
 		else if (c == 'i')
 			a->dump = true;
+		else if (c == 'T' && !cli_parse_type("prog", optarg, &a->type))
+			continue;
 		else
 			return -1;
 	}
@@ -327,6 +330,7 @@ int cmd_prog(int argc, char **argv)
 		fprintf(stderr, "bpfvm: %s", logbuf[0] ? logbuf : "cannot open the object\n");
 		return 1;
 	}
+	cli_default_type(obj, a.type);
 	if (a.load)
 		return load(obj, &log, a.dump);
 	if (a.json)

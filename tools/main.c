@@ -16,7 +16,7 @@ static const struct cli_command commands[] = {
 	{ "asm", "[-o OUT] FILE", "assemble FILE into raw bytecode (OUT, or hex on stdout)", cmd_asm },
 	{ "disasm", "[--syntax llvm|conformance|kernel] [--raw] FILE",
 	  "disassemble an ELF object or raw bytecode, as llvm-objdump -d does", cmd_disasm },
-	{ "prog", "show|load [--json] [--relocs] [--insns] OBJECT",
+	{ "prog", "show|load [--json] [--relocs] [--insns] [--type TYPE] OBJECT",
 	  "list a BPF object's programs, maps, license and the helpers each program calls; "
 	  "load: create them, or say why not",
 	  cmd_prog },

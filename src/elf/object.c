@@ -389,7 +389,7 @@ static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct
 		return err;
 	if (!p->def && !p->type) {
 		obj_err(obj, "program %s: section name '%s' follows no known convention, so its "
-			     "program type is unknown (set it with bpfvm_program__set_type)\n",
+			     "program type is unknown (set it with --type, or bpfvm_program__set_type)\n",
 			p->name, p->sec_name);
 		return -EINVAL;
 	}

@@ -21,74 +21,7 @@
 
 #include "test.h"
 
-static char tmpdir[64];
-static int have_clang = -1;
-
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-static bool clang_ok(void)
-{
-	if (have_clang < 0) {
-		have_clang = system("command -v clang-19 >/dev/null 2>&1") == 0 &&
-			     access("/usr/include/bpf/bpf_helpers.h", R_OK) == 0;
-		snprintf(tmpdir, sizeof(tmpdir), "/tmp/bpfvm_test_elf_XXXXXX");
-		if (have_clang && !mkdtemp(tmpdir))
-			have_clang = 0;
-		if (have_clang)
-			atexit(remove_tmpdir);
-	}
-	return have_clang;
-}
-
-/* Compile src into TMP/name.o; its path, or NULL. */
-static const char *build(const char *name, const char *src, const char *flags)
-{
-	static char obj[256];
-	char path[256], cmd[1024];
-	FILE *f;
-
-	if (!clang_ok())
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%s.c", tmpdir, name);
-	snprintf(obj, sizeof(obj), "%s/%s.o", tmpdir, name);
-	f = fopen(path, "w");
-	if (!f)
-		return NULL;
-	fprintf(f, "#include <linux/types.h>\n#include <linux/bpf.h>\n"
-		   "#include <bpf/bpf_helpers.h>\n%s", src);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "clang-19 -O2 -target bpf %s -I/usr/include/x86_64-linux-gnu "
-		 "-c %s -o %s", flags, path, obj);
-	return system(cmd) == 0 ? obj : NULL;
-}
-
-#define SKIP_IF_NO_CLANG()                                                      \
-	do {                                                                    \
-		if (!clang_ok()) {                                              \
-			printf("SKIP %s: clang-19 or libbpf-dev missing\n", test_current_name()); \
-			return;                                                 \
-		}                                                               \
-	} while (0)
-
-/* The object keeps its log: it must outlive the object, hence static. */
-static struct bpfvm_log obj_log;
-
-static struct bpfvm_object *open_obj(const char *path, char *msg, size_t size)
-{
-	BPFVM_OPTS(bpfvm_object_open_opts, o, .log = &obj_log);
-
-	obj_log = (struct bpfvm_log){ msg, size, 0 };
-
-	msg[0] = '\0';
-	return path ? bpfvm_object__open_file(path, &o) : NULL;
-}
+#include "elf_build.h"
 
 /* Index of the first lddw referring to map index idx, or -1. */
 static long find_map_ref(const struct bpfvm_program *p, int map, int src)
