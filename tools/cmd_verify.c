@@ -225,6 +225,15 @@ static struct bpfvm_object *load_object(const struct verify_args *a, char *buf)
 		bpfvm_object__destroy(obj);
 		return NULL;
 	}
+	/* The whole object, as libbpf creates it: a map that cannot be created fails it. */
+	for (size_t i = 0; !p && i < bpfvm_object__map_cnt(obj); i++) {
+		if (!bpfvm_object__map_left_out(obj, i))
+			continue;
+		fprintf(stderr, "bpfvm: %s: map '%s': %s\n", a->file,
+			bpfvm_object__map_desc(obj, i)->name, bpfvm_object__map_left_out(obj, i));
+		bpfvm_object__destroy(obj);
+		return NULL;
+	}
 	return obj;
 }
 

@@ -247,6 +247,7 @@ static int init_map(struct bpfvm_object *obj, struct omap *m)
  * object's name (and the program's, the caller prints it).
  */
 struct capture {
+	bool on;                 /* only a partial load captures; otherwise messages go to the log */
 	struct bpfvm_log *saved;
 	struct bpfvm_log log;
 	char buf[1024];
@@ -254,6 +255,9 @@ struct capture {
 
 static void capture_start(struct bpfvm_object *obj, struct capture *c)
 {
+	c->on = obj->partial;
+	if (!c->on)
+		return;
 	c->saved = obj->log;
 	c->buf[0] = '\0';
 	c->log = (struct bpfvm_log){ c->buf, sizeof(c->buf), 0 };
@@ -267,10 +271,12 @@ static int capture_end(struct bpfvm_object *obj, struct capture *c, int err, con
 	size_t pre = strlen(obj->name), n;
 	char *text = c->buf;
 
+	if (!c->on)
+		return err;
 	obj->log = c->saved;
 	if (!err)
 		return 0;
-	if (!obj->partial || err == -ENOMEM) {
+	if (err == -ENOMEM) {
 		log_printf(obj->log, "%s", c->buf);
 		return err;
 	}
