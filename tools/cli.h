@@ -55,6 +55,8 @@ int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uin
 /* For `bpfvm run`: 0 when the program may run unchecked, else 1 with the reason on stderr. */
 int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *program,
 		       const char *what, uint32_t flags, uint64_t mem_size);
+/* Whether a loaded program of an object verifies; if not, why in one line in why. */
+bool cli_verifies(const struct bpfvm_program *program, char *why, size_t size);
 /* The same for every loaded program of an object, as the kernel loads them all. */
 int cli_verify_object_for_run(struct bpfvm_object *obj, const char *what);
 

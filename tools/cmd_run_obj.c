@@ -421,23 +421,6 @@ static struct bpfvm_object *open_object(const struct obj_args *a, struct bpfvm *
 	return obj;
 }
 
-/* The reason the verifier refuses a program, in one line ("" when it accepts). */
-static bool verifies(const struct bpfvm_program *p, char *why, size_t size)
-{
-	size_t cap = 1 << 20;
-	char *buf = malloc(cap);
-	struct bpfvm_log log = { buf, buf ? cap : 0, 0 };
-	int err;
-
-	if (buf)
-		buf[0] = '\0';
-	err = cli_verify(bpfvm_program__prog(p), p, 0, 0, 0, &log, NULL);
-	snprintf(why, size, "the verifier refuses it: %.*s", buf ? (int)strcspn(buf, "\n") : 0,
-		 buf ? buf : "");
-	free(buf);
-	return !err;
-}
-
 /*
  * The program to run: --prog's, the first of --section, else the first
  * that loads and verifies, after a load of all that names each program
@@ -465,7 +448,7 @@ static char *choose_program(const struct obj_args *a, struct bpfvm_log *log)
 		bpfvm_object__for_each_program(p, obj) {
 			if (pick || !bpfvm_program__prog(p))
 				continue;
-			if (a->trusted || a->checked || verifies(p, why, sizeof(why)))
+			if (a->trusted || a->checked || cli_verifies(p, why, sizeof(why)))
 				pick = p;
 			else
 				fprintf(stderr, "bpfvm: %s: left out %s (%s): %s\n", a->object,

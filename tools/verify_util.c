@@ -54,17 +54,26 @@ const char *cli_core_failure(const struct bpfvm_program *program, const char *lo
 	return *end == ':' ? bpfvm_program__core_failure(program, insn) : NULL;
 }
 
-int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *program,
-		       const char *what, uint32_t flags, uint64_t mem_size)
+/* Verify with a log of its own: the error, and the log (malloc'd, NULL if none could be had). */
+static int verify_logged(struct bpfvm_prog *prog, const struct bpfvm_program *program,
+			 uint32_t flags, uint64_t mem_size, char **out)
 {
 	size_t size = 1 << 20;
 	char *buf = malloc(size);
 	struct bpfvm_log log = { buf, buf ? size : 0, 0 };
-	int err;
 
 	if (buf)
 		buf[0] = '\0';
-	err = cli_verify(prog, program, flags, mem_size, 0, &log, NULL);
+	*out = buf;
+	return cli_verify(prog, program, flags, mem_size, 0, &log, NULL);
+}
+
+int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *program,
+		       const char *what, uint32_t flags, uint64_t mem_size)
+{
+	char *buf;
+	int err = verify_logged(prog, program, flags, mem_size, &buf);
+
 	if (err) {
 		const char *core = cli_core_failure(program, buf);
 
@@ -74,6 +83,17 @@ int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *prog
 	}
 	free(buf);
 	return err ? 1 : 0;
+}
+
+bool cli_verifies(const struct bpfvm_program *program, char *why, size_t size)
+{
+	char *buf;
+	int err = verify_logged(bpfvm_program__prog(program), program, 0, 0, &buf);
+
+	snprintf(why, size, "the verifier refuses it: %.*s",
+		 buf ? (int)strcspn(buf, "\n") : 0, buf ? buf : "");
+	free(buf);
+	return !err;
 }
 
 int cli_verify_object_for_run(struct bpfvm_object *obj, const char *what)

@@ -41,27 +41,36 @@ static bool clang_ok(void)
 	return have_clang;
 }
 
-/* Compile src into TMP/name.o; its path, or NULL. */
-__attribute__((unused)) static const char *build(const char *name, const char *src,
-						 const char *flags)
+/* Write prologue and src into TMP/name.ext, then run clang with flags on it into TMP/name.o. */
+static const char *build_file(const char *name, const char *ext, const char *prologue,
+			      const char *src, const char *flags)
 {
 	static char obj[256];
-	char path[256], cmd[1024];
+	char path[256], cmd[2048];
 	FILE *f;
 
 	if (!clang_ok())
 		return NULL;
-	snprintf(path, sizeof(path), "%s/%s.c", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s.%s", tmpdir, name, ext);
 	snprintf(obj, sizeof(obj), "%s/%s.o", tmpdir, name);
 	f = fopen(path, "w");
 	if (!f)
 		return NULL;
-	fprintf(f, "#include <linux/types.h>\n#include <linux/bpf.h>\n"
-		   "#include <bpf/bpf_helpers.h>\n%s", src);
+	fprintf(f, "%s%s", prologue, src);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "clang-19 -O2 -target bpf %s -I/usr/include/x86_64-linux-gnu "
-		 "-c %s -o %s", flags, path, obj);
+	snprintf(cmd, sizeof(cmd), "clang-19 -target bpf %s -c %s -o %s", flags, path, obj);
 	return system(cmd) == 0 ? obj : NULL;
+}
+
+/* Compile src into TMP/name.o; its path, or NULL. */
+__attribute__((unused)) static const char *build(const char *name, const char *src,
+						 const char *flags)
+{
+	char all[512];
+
+	snprintf(all, sizeof(all), "-O2 %s -I/usr/include/x86_64-linux-gnu", flags);
+	return build_file(name, "c", "#include <linux/types.h>\n#include <linux/bpf.h>\n"
+				     "#include <bpf/bpf_helpers.h>\n", src, all);
 }
 
 #define SKIP_IF_NO_CLANG()                                                      \
@@ -88,20 +97,7 @@ __attribute__((unused)) static struct bpfvm_object *open_obj(const char *path, c
 /* Assemble BPF assembly (llvm-mc's syntax, clang's integrated assembler) into TMP/name.o. */
 __attribute__((unused)) static const char *build_asm(const char *name, const char *src)
 {
-	static char obj[256];
-	char path[256], cmd[1024];
-	FILE *f;
-
-	if (!clang_ok())
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%s.s", tmpdir, name);
-	snprintf(obj, sizeof(obj), "%s/%s.o", tmpdir, name);
-	if (!(f = fopen(path, "w")))
-		return NULL;
-	fputs(src, f);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "clang-19 -target bpf -c %s -o %s", path, obj);
-	return system(cmd) == 0 ? obj : NULL;
+	return build_file(name, "s", "", src, "");
 }
 
 #endif
