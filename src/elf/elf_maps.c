@@ -164,6 +164,12 @@ static int legacy_inner_maps(struct bpfvm_object *obj)
 				     "no other map's id\n", m->name, m->elf_inner_id);
 			return -EINVAL;
 		}
+		if (is_map_in_map(obj->maps[m->inner_map].desc.type)) {
+			obj_err(obj, "section maps: map '%s': inner_id %u names map '%s', itself a "
+				     "map-in-map (maps nest one level, as in the kernel)\n", m->name,
+				m->elf_inner_id, obj->maps[m->inner_map].name);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

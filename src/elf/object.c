@@ -612,7 +612,7 @@ const struct bpfvm_map_desc *bpfvm_object__map_desc(const struct bpfvm_object *o
 		return NULL;
 	obj->maps[i].desc.name = obj->maps[i].name;
 	obj->maps[i].desc.section = obj->maps[i].section;
-	if (obj->maps[i].inner_map >= 0)
+	if (obj->maps[i].inner_map >= 0) /* no deeper: the loader refuses nested map-in-maps */
 		obj->maps[i].desc.inner = bpfvm_object__map_desc(obj, (size_t)obj->maps[i].inner_map);
 	return &obj->maps[i].desc;
 }

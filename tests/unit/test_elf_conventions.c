@@ -370,6 +370,12 @@ TEST(bad_iproute2_objects_name_the_section)
 		"struct bpf_elf_map SEC(\"maps\") outer = { .type = BPF_MAP_TYPE_ARRAY_OF_MAPS,\n"
 		"  .size_key = 4, .size_value = 4, .max_elem = 2, .inner_id = 9 };\n"
 		"SEC(\"classifier\") int cls(void *c) { return bpf_map_lookup_elem(&outer, &(__u32){0}) != 0; }\n";
+	static const char nested[] = ELF_MAP_DEF
+		"struct bpf_elf_map SEC(\"maps\") a = { .type = BPF_MAP_TYPE_ARRAY_OF_MAPS,\n"
+		"  .size_key = 4, .size_value = 4, .max_elem = 2, .id = 1, .inner_id = 2 };\n"
+		"struct bpf_elf_map SEC(\"maps\") b = { .type = BPF_MAP_TYPE_ARRAY_OF_MAPS,\n"
+		"  .size_key = 4, .size_value = 4, .max_elem = 2, .id = 2, .inner_id = 1 };\n"
+		"SEC(\"classifier\") int cls(void *c) { return bpf_map_lookup_elem(&a, &(__u32){0}) != 0; }\n";
 
 	SKIP_IF_NO_CLANG();
 	check_refused("odd_size", odd_size, (const char *[]){ "section maps", "18 bytes per map",
@@ -383,6 +389,8 @@ TEST(bad_iproute2_objects_name_the_section)
 	check_refused("not_array", not_array, (const char *[]){ "section 1/0",
 							       "not a program array", NULL });
 	check_refused("no_inner", no_inner, (const char *[]){ "map 'outer'", "inner_id 9", NULL });
+	check_refused("nested", nested, (const char *[]){ "map 'a'", "inner_id 2", "map 'b'",
+							 "itself a map-in-map", NULL });
 }
 
 TEST(sections_without_func_symbols)
@@ -418,6 +426,43 @@ TEST(sections_without_func_symbols)
 		CHECK_EQ_U64(run_skb(p, 0), want[i].ret);
 	}
 out:
+	bpfvm_object__destroy(obj);
+}
+
+TEST(assembly_with_a_legacy_map)
+{
+	/* a map reference relocated against a NOTYPE symbol in "maps"; no symbol in the code */
+	static const char src[] =
+		"\t.section socket_count,\"ax\",@progbits\n"
+		"\tr1 = 0\n\t*(u32 *)(r10 - 4) = r1\n\tr2 = r10\n\tr2 += -4\n"
+		"\tr1 = counts ll\n\tcall 1\n\tr1 = r0\n\tr0 = 1\n"
+		"\tif r1 != 0 goto .Lout\n\tr0 = 0\n.Lout:\n\texit\n"
+		"\t.section maps,\"aw\",@progbits\n\t.globl counts\n\t.p2align 2\n"
+		"counts:\n\t.long 2\n\t.long 4\n\t.long 8\n\t.long 1\n\t.long 0\n"
+		"\t.section license,\"a\",@progbits\n\t.asciz \"GPL\"\n";
+	char msg[1024];
+	struct bpfvm_object *obj;
+	struct bpfvm_program *p;
+	const struct bpfvm_map_desc *m;
+
+	SKIP_IF_NO_CLANG();
+	obj = open_obj(build_asm("asm_map", src), msg, sizeof(msg));
+	if (!obj) {
+		TEST_FAIL("open: %s", msg);
+		return;
+	}
+	m = bpfvm_object__map_desc(obj, 0);
+	CHECK(m && !strcmp(m->name, "counts") && m->type == BPF_MAP_TYPE_ARRAY &&
+	      m->value_size == 8 && m->max_entries == 1);
+	p = prog_named(obj, "socket_count");
+	if (p) {
+		CHECK_EQ_INT(bpfvm_program__type(p), BPF_PROG_TYPE_SOCKET_FILTER);
+		CHECK_EQ_INT(bpfvm_program__insn_cnt(p), 12);
+	}
+	if (bpfvm_object__load(obj))
+		TEST_FAIL("load: %s", msg);
+	else if (p)
+		CHECK_EQ_U64(run_skb(p, 0), 1); /* the lookup found the array's element */
 	bpfvm_object__destroy(obj);
 }
 
