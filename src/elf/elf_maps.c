@@ -98,6 +98,30 @@ static int legacy_def_size(struct bpfvm_object *obj, const struct osec *s, size_
 	return 0;
 }
 
+/*
+ * iproute2's BPF_ANNOTATE_KV_PAIR(name, K, V): a struct ____btf_map_name
+ * { K key; V value; } whose members give the map's BTF key and value types.
+ */
+static void legacy_btf_types(struct bpfvm_object *obj, struct omap *m)
+{
+	char name[256];
+	const struct btf_type *t;
+
+	if (!obj->btf)
+		return;
+	snprintf(name, sizeof(name), "____btf_map_%s", m->name);
+	t = btf_type(obj->btf, btf_find(obj->btf, name, BTF_KIND_STRUCT));
+	for (unsigned i = 0; t && btf_kind(t) == BTF_KIND_STRUCT && i < btf_vlen(t); i++) {
+		const struct btf_member *mb = &btf_members(t)[i];
+		const char *f = btf_str(obj->btf, mb->name_off);
+
+		if (!strcmp(f, "key"))
+			m->desc.btf_key_type_id = mb->type;
+		else if (!strcmp(f, "value"))
+			m->desc.btf_value_type_id = mb->type;
+	}
+}
+
 static int legacy_map(struct bpfvm_object *obj, int sec, const struct osym *sym, size_t def_sz)
 {
 	const struct osec *s = &obj->secs[sec];
@@ -128,6 +152,7 @@ static int legacy_map(struct bpfvm_object *obj, int sec, const struct osym *sym,
 	m->desc.pinning = def[EMF_PINNING];
 	m->elf_inner_id = def[EMF_INNER_ID];
 	m->elf_inner_idx = def[EMF_INNER_IDX];
+	legacy_btf_types(obj, m);
 	return 0;
 }
 

@@ -170,6 +170,10 @@ static const char tc_src[] = ELF_MAP_DEF
 	"  .size_key = 4, .size_value = 4, .max_elem = 4, .id = 1, .pinning = 2 };\n"
 	"struct bpf_elf_map SEC(\"maps\") counts = { .type = BPF_MAP_TYPE_ARRAY,\n"
 	"  .size_key = 4, .size_value = 8, .max_elem = 1 };\n"
+	/* iproute2's BPF_ANNOTATE_KV_PAIR(counts, __u32, __u64) */
+	"struct ____btf_map_counts { __u32 key; __u64 value; };\n"
+	"struct ____btf_map_counts __attribute__((section(\".maps.counts\"), used))\n"
+	"  ____btf_map_counts = { };\n"
 	"SEC(\"1/0\") int t0(struct __sk_buff *s) { return 7; }\n"
 	"SEC(\"0x1/2\") int t2(struct __sk_buff *s) {\n"
 	"  __u32 k = 0; __u64 *v = bpf_map_lookup_elem(&counts, &k); if (v) *v += 1; return 9; }\n"
@@ -186,7 +190,7 @@ TEST(iproute2_maps_and_tail_call_sections)
 	long j, c;
 
 	SKIP_IF_NO_CLANG();
-	obj = open_obj(build("tc", tc_src, ""), msg, sizeof(msg));
+	obj = open_obj(build("tc", tc_src, "-g"), msg, sizeof(msg));
 	if (!obj) {
 		TEST_FAIL("open: %s", msg);
 		return;
@@ -207,6 +211,8 @@ TEST(iproute2_maps_and_tail_call_sections)
 	CHECK_EQ_INT(jmp->pinning, 2);
 	CHECK_EQ_INT(counts->id, 0);
 	CHECK_EQ_INT(counts->value_size, 8);
+	CHECK(counts->btf_key_type_id != 0 && counts->btf_value_type_id != 0); /* the KV pair, with -g */
+	CHECK(jmp->btf_key_type_id == 0);
 	/* the tail-call sections take the type of the object's other programs, as tc loads them */
 	CHECK_EQ_INT(bpfvm_program__type(t0), BPF_PROG_TYPE_SCHED_CLS);
 	CHECK_EQ_INT(bpfvm_program__type(t2), BPF_PROG_TYPE_SCHED_CLS);
