@@ -65,17 +65,20 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
 
 # libbpf's ring buffer consumer reading bpfvm's ring buffers: libbpf linked
 # statically, the calls that expect a kernel map fd wrapped (see the test).
-LIBBPF_A := $(firstword $(wildcard /usr/lib/*/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a))
+# libbpf.a is looked for when the recipe runs, after scripts/deps.sh has
+# installed libbpf-dev (a fresh machine has none when make reads this).
+LIBBPF_A_GLOB := /usr/lib/*/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a
 LIBBPF_WRAP := -Wl,--wrap=bpf_obj_get_info_by_fd,--wrap=mmap64,--wrap=munmap,--wrap=epoll_ctl
-$(BUILD)/tests/test_ringbuf_libbpf: tests/unit/test_ringbuf_libbpf.c tests/unit/test.h $(BUILD)/libbpfvm.a
+$(BUILD)/tests/test_ringbuf_libbpf: tests/unit/test_ringbuf_libbpf.c tests/unit/test.h $(BUILD)/libbpfvm.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc $(if $(LIBBPF_A),,-DNO_LIBBPF) -o $@ $< $(BUILD)/libbpfvm.a \
-		$(if $(LIBBPF_A),$(LIBBPF_A) $(LIBBPF_WRAP)) $(LDLIBS)
+	a=$$(ls $(LIBBPF_A_GLOB) 2>/dev/null | head -n 1); \
+	$(CC) $(CFLAGS) -Isrc $${a:--DNO_LIBBPF} -o $@ $< $(BUILD)/libbpfvm.a \
+		$${a:+$$a $(LIBBPF_WRAP)} $(LDLIBS)
 
 $(BUILD)/tests/test_verifier_cases: tests/unit/verifier_cases.h
 $(BUILD)/tests/test_elf $(BUILD)/tests/test_elf_conventions: tests/unit/elf_build.h
 
-$(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
+$(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(wildcard tests/kernel/*.h) $(BUILD)/libbpfvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
 

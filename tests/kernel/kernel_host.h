@@ -192,15 +192,21 @@ static inline bool kernel_cannot_create_map(uint32_t type, char *why, size_t siz
 static inline void kernel_skip(const char *test, const char *what, const char *why)
 {
 	static char last[1024];
+	char name[256];
+	size_t i;
 
+	/* one line each: a case's name may hold the control characters it tests */
+	for (i = 0; what[i] && i < sizeof(name) - 1; i++)
+		name[i] = (unsigned char)what[i] < ' ' ? '?' : what[i];
+	name[i] = '\0';
 	if (strncmp(last, why, sizeof(last) - 1)) {
 		size_t n = strlen(why) < sizeof(last) - 1 ? strlen(why) : sizeof(last) - 1;
 
 		memcpy(last, why, n);
 		last[n] = '\0';
-		printf("SKIP %s: %s: the host kernel cannot: %s\n", test, what, why);
+		printf("SKIP %s: %s: the host kernel cannot: %s\n", test, name, why);
 	} else {
-		printf("# %s: %s: skipped too, for the same reason\n", test, what);
+		printf("# %s: %s: skipped too, for the same reason\n", test, name);
 	}
 }
 

@@ -15,7 +15,8 @@
  * output in r6 (the packet in the kernel, the memory in bpfvm) and keeps
  * its inputs (format strings, text, addresses) on its stack, so that
  * pointers mean the same in both.  Skips (exit 0) without bpf(), and the
- * trace part without tracefs.
+ * trace part without tracefs; a case calling a helper the host kernel
+ * lacks is skipped, with the kernel's reason (kernel_host.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,7 +33,7 @@
 
 #include <bpfvm/bpfvm.h>
 
-#include "kernel_bpf.h"
+#include "kernel_host.h"
 #include "test.h"
 
 #define PKT_LEN 64
@@ -113,6 +114,30 @@ static int kernel_run(const struct code *body, struct result *r, char *vlog, siz
 	r->err = sys_bpf(BPF_PROG_TEST_RUN, &a) ? -errno : 0;
 	close((int)fd);
 	return 0;
+}
+
+/*
+ * The kernel's run of body for the case what: true when it ran; a case
+ * the host kernel cannot load (a helper it lacks) is skipped, any other
+ * failure fails.
+ */
+static bool kernel_case(const char *what, const struct code *body, struct result *k)
+{
+	static char vlog[65536];
+	char why[1024];
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	err = kernel_run(body, k, vlog, sizeof(vlog));
+	if (err && kernel_cannot_load(BPF_PROG_TYPE_XDP, 0, 0, err, vlog, why, sizeof(why))) {
+		kernel_skip(test_current_name(), what, why);
+		return false;
+	}
+	if (err || k->err) {
+		TEST_FAIL("%s: the kernel did not run it: %s", what, err ? vlog : strerror(-k->err));
+		return false;
+	}
+	return true;
 }
 
 static char bpfvm_trace[1100];
@@ -265,7 +290,7 @@ TEST(trace_printk_agrees)
 		{ "%llx%ld", { CONST(1), CONST(2), CONST(0) } },
 		{ "%12d|%-12u|", { CONST(123456), CONST(7), CONST(0) } },
 	};
-	char vlog[65536], ktext[1100];
+	char ktext[1100], what[160];
 
 	if (!tracefs_ready()) {
 		printf("SKIP trace_printk_agrees: no tracefs at " TRACE_DIR "\n");
@@ -276,13 +301,11 @@ TEST(trace_printk_agrees)
 		struct result k, v;
 		int64_t kr, vr;
 
-		memset(&k, 0, sizeof(k));
 		build_printk(&body, &cases[i]);
 		trace_clear();
-		if (kernel_run(&body, &k, vlog, sizeof(vlog)) || k.err) {
-			TEST_FAIL("\"%s\": the kernel did not run it: %s", cases[i].fmt, vlog);
+		snprintf(what, sizeof(what), "\"%s\"", cases[i].fmt);
+		if (!kernel_case(what, &body, &k))
 			continue;
-		}
 		trace_read(ktext, sizeof(ktext));
 		for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_UNCHECKED; mode++) {
 			bpfvm_run(&body, (enum bpfvm_exec)mode, &v);
@@ -323,14 +346,10 @@ static void build_strto(struct code *c, const char *text, uint64_t flags, bool i
 
 static void compare_run(const char *what, const struct code *body, size_t nbytes)
 {
-	char vlog[65536];
 	struct result k, v;
 
-	memset(&k, 0, sizeof(k));
-	if (kernel_run(body, &k, vlog, sizeof(vlog)) || k.err) {
-		TEST_FAIL("%s: the kernel did not run it: %s", what, vlog);
+	if (!kernel_case(what, body, &k))
 		return;
-	}
 	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_UNCHECKED; mode++) {
 		bpfvm_run(body, (enum bpfvm_exec)mode, &v);
 		if (memcmp(k.out, v.out, nbytes)) {
@@ -417,9 +436,11 @@ int main(void)
 {
 	struct bpfvm_insn insns[2] = { BPFVM_MOV64_IMM(0, 2), BPFVM_EXIT_INSN() };
 	int fd = kernel_prog_load(BPF_PROG_TYPE_XDP, insns, 2, 0, 0, NULL, 0);
+	char version[KERNEL_VERSION_SIZE];
 
 	if (fd < 0) {
-		printf("SKIP kernel_helpers: bpf(BPF_PROG_LOAD) is not available here\n");
+		printf("SKIP kernel_helpers: the kernel loads no XDP program: %s (%s)\n", strerror(-fd),
+		       kernel_version(version, sizeof(version)));
 		return 0;
 	}
 	close((int)fd);

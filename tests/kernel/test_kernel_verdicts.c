@@ -22,7 +22,8 @@
  *     dead code that may be invalid.  Only an array of one entry can be
  *     read so; the kernel refuses a read of a larger one (EOPNOTSUPP).
  *
- * Skips (exit 0) where bpf() is not available.
+ * A case the host kernel cannot load (a helper or map type it lacks:
+ * kernel_host.h) is skipped, with the kernel's reason.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@
 #include <bpfvm/bpfvm.h>
 #include <bpfvm/maps.h>
 
-#include "kernel_bpf.h"
+#include "kernel_host.h"
 #include "test.h"
 
 #define MAX_INSNS 32
@@ -99,16 +100,23 @@ static struct bpfvm_map *bpfvm_map(struct bpfvm *vm, const struct map_spec *s)
 
 /*
  * The kernel's verdict; the lddw at map_at (or none: NO_MAP) gets the fd
- * of a map made to spec.  -1: bpf() unusable.
+ * of a map made to spec.  0; 1 when the host kernel cannot load it (why
+ * says why: kernel_host.h); -1 when the map cannot be made (why).
  */
 static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at,
-			  const struct map_spec *spec, bool freq, struct verdict *v)
+			  const struct map_spec *spec, bool freq, struct verdict *v, char *why,
+			  size_t why_size)
 {
 	struct bpfvm_insn insns[MAX_INSNS];
 	int map = map_at == NO_MAP ? 0 : kernel_map(spec), fd;
 
-	if (map < 0)
+	if (map < 0) {
+		if (kernel_cannot_create_map(spec->type, why, why_size))
+			return 1;
+		snprintf(why, why_size, "the kernel refuses the map (type %u): %s", spec->type,
+			 strerror(-map));
 		return -1;
+	}
 	memcpy(insns, in, cnt * sizeof(*in));
 	if (map_at != NO_MAP)
 		insns[map_at].imm = map;
@@ -119,8 +127,9 @@ static int kernel_verdict(const struct bpfvm_insn *in, size_t cnt, size_t map_at
 		close(fd);
 	if (map_at != NO_MAP)
 		close(map);
-	if (v->err == -EPERM)
-		return -1;
+	if (v->err && kernel_cannot_load(BPF_PROG_TYPE_XDP, 0, freq ? BPF_F_TEST_STATE_FREQ : 0,
+					 v->err, v->log, why, why_size))
+		return 1;
 	v->processed = processed_of(v->log);
 	return 0;
 }
@@ -162,11 +171,15 @@ static void compare_with(const char *what, const struct bpfvm_insn *p, size_t n,
 			 const struct map_spec *spec, bool freq, bool accepted)
 {
 	static struct verdict k, b;
+	char why[1024];
+	int rc = kernel_verdict(p, n, map_at, spec, freq, &k, why, sizeof(why));
 
-	if (kernel_verdict(p, n, map_at, spec, freq, &k)) {
-		printf("SKIP %s: bpf(BPF_PROG_LOAD) is not available here\n", what);
+	if (rc > 0)
+		kernel_skip(test_current_name(), what, why);
+	if (rc < 0)
+		TEST_FAIL("%s: %s", what, why);
+	if (rc)
 		return;
-	}
 	bpfvm_verdict(p, n, map_at, spec, freq, &b);
 	if (!k.err != accepted)
 		TEST_FAIL("%s: the kernel %s it, the test expects otherwise: %s", what,
