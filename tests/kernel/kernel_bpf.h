@@ -7,7 +7,8 @@
  * BPFVM_TEST_KERNEL_DENY makes these wrappers behave as a host kernel
  * that lacks features, so that the tests' handling of such a kernel can
  * itself be tested (tests/scripts/test_kernel_skips.sh).  It is a list of
- * helper:ID, map:TYPE and prog:TYPE (numbers), separated by commas:
+ * helper:ID, map:TYPE, prog:TYPE and insn:OPCODE (numbers, 0x for hex),
+ * separated by commas:
  *
  *   helper:54   a program calling helper 54 is refused as a kernel refuses
  *               a helper its program type lacks (EINVAL, and the verifier's
@@ -15,6 +16,8 @@
  *   map:33      creating a map of type 33 fails as for an unknown type (EINVAL)
  *   prog:6      loading a program of type 6 fails as for an unknown type
  *               (EINVAL, nothing in the log)
+ *   insn:0xe5   a program holding an instruction of opcode 0xe5 (may_goto)
+ *               is refused as by a kernel without it ("unknown opcode e5")
  */
 #ifndef BPFVM_TESTS_KERNEL_BPF_H
 #define BPFVM_TESTS_KERNEL_BPF_H
@@ -44,7 +47,7 @@ static inline const char *kernel_helper_name(int32_t id)
 	return id >= 0 && (size_t)id < sizeof(names) / sizeof(names[0]) ? names[id] : "unknown";
 }
 
-/* Whether BPFVM_TEST_KERNEL_DENY names kind:id (kind "helper", "map" or "prog"). */
+/* Whether BPFVM_TEST_KERNEL_DENY names kind:id (kind "helper", "map", "prog" or "insn"). */
 static inline bool kernel_denied(const char *kind, uint32_t id)
 {
 	const char *p = getenv("BPFVM_TEST_KERNEL_DENY");
@@ -75,6 +78,13 @@ static inline int kernel_deny_prog(uint32_t type, const void *insns, size_t cnt,
 	if (kernel_denied("prog", type))
 		return -EINVAL;
 	for (size_t i = 0; i < cnt; i++) {
+		if (kernel_denied("insn", in[i].code)) {
+			if (log && log_size)
+				snprintf(log, log_size, "unknown opcode %02x\nprocessed %zu insns (limit "
+					 "1000000) max_states_per_insn 0 total_states 0 peak_states 0 "
+					 "mark_read 0\n", in[i].code, i + 1);
+			return -EINVAL;
+		}
 		if (in[i].code != (BPF_JMP | BPF_CALL) || in[i].src_reg != 0 ||
 		    !kernel_denied("helper", (uint32_t)in[i].imm))
 			continue;

@@ -130,10 +130,10 @@ static inline int kernel_lacks_map_type(uint32_t type)
 	case BPF_MAP_TYPE_CGROUP_STORAGE: case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
 	case BPF_MAP_TYPE_SK_STORAGE: case BPF_MAP_TYPE_INODE_STORAGE:
 	case BPF_MAP_TYPE_TASK_STORAGE: case BPF_MAP_TYPE_STRUCT_OPS:
-	case 35 /* cgroup storage */: case 36 /* arena */:
+	case 32 /* cgrp storage */: case 33 /* arena */:
 		return 0;
 	default:
-		if (type == BPF_MAP_TYPE_UNSPEC || type > 36)
+		if (type == BPF_MAP_TYPE_UNSPEC || type > 33)
 			return 0; /* no such type in Linux 6.18: a verdict, not a lack */
 	}
 	fd = kernel_map_create_inner(type, ks, vs, max, flags, 0, inner);
@@ -184,30 +184,55 @@ static inline bool kernel_cannot_create_map(uint32_t type, char *why, size_t siz
 	return true;
 }
 
+/* The line of a refusal log that says why: the last before "processed N insns", or the first. */
+static inline void kernel_log_reason(const char *log, char *line, size_t size)
+{
+	const char *processed = strstr(log, "\nprocessed "), *start = log;
+	size_t len;
+
+	if (processed) {
+		while (processed > log && processed[-1] == '\n')
+			processed--;
+		for (start = processed; start > log && start[-1] != '\n'; start--)
+			;
+		len = (size_t)(processed - start);
+	} else {
+		len = strcspn(log, "\n");
+	}
+	snprintf(line, size, "%.*s", (int)len, start);
+}
+
 /*
  * A case the host kernel cannot run: "SKIP test: what: why".  A reason
- * already given once is not repeated in full (a helper the kernel lacks
- * may stop hundreds of cases): the case is named on a comment line.
+ * the test already gave is not repeated in full (a helper the kernel lacks may
+ * stop hundreds of cases): the case is named on a comment line.
  */
 static inline void kernel_skip(const char *test, const char *what, const char *why)
 {
-	static char last[1024];
-	char name[256];
+	static char given[16][256];
+	static unsigned ngiven;
+	char name[256], key[256];
 	size_t i;
 
 	/* one line each: a case's name may hold the control characters it tests */
 	for (i = 0; what[i] && i < sizeof(name) - 1; i++)
 		name[i] = (unsigned char)what[i] < ' ' ? '?' : what[i];
 	name[i] = '\0';
-	if (strncmp(last, why, sizeof(last) - 1)) {
-		size_t n = strlen(why) < sizeof(last) - 1 ? strlen(why) : sizeof(last) - 1;
-
-		memcpy(last, why, n);
-		last[n] = '\0';
-		printf("SKIP %s: %s: the host kernel cannot: %s\n", test, name, why);
-	} else {
-		printf("# %s: %s: skipped too, for the same reason\n", test, name);
+	/* (the test's name and the reason's start: a reason is given once a test) */
+	i = strlen(test) < 64 ? strlen(test) : 64;
+	memcpy(key, test, i);
+	key[i++] = '\t';
+	for (size_t j = 0; why[j] && i < sizeof(key) - 1; )
+		key[i++] = why[j++];
+	key[i] = '\0';
+	for (i = 0; i < ngiven && i < 16; i++) {
+		if (!strcmp(given[i], key)) {
+			printf("# %s: %s: skipped too, for the same reason\n", test, name);
+			return;
+		}
 	}
+	memcpy(given[ngiven++ % 16], key, sizeof(key));
+	printf("SKIP %s: %s: the host kernel cannot: %s\n", test, name, why);
 }
 
 #endif

@@ -84,22 +84,4 @@ static inline bool kernel_libbpf_cannot(struct bpf_object *obj, struct bpf_progr
 				  bpf_program__flags(prog), err, log, why, size);
 }
 
-/* The line of a refusal log that says why: the last before "processed N insns", or the first. */
-static inline void kernel_log_reason(const char *log, char *line, size_t size)
-{
-	const char *processed = strstr(log, "\nprocessed "), *start = log;
-	size_t len;
-
-	if (processed) {
-		while (processed > log && processed[-1] == '\n')
-			processed--;
-		for (start = processed; start > log && start[-1] != '\n'; start--)
-			;
-		len = (size_t)(processed - start);
-	} else {
-		len = strcspn(log, "\n");
-	}
-	snprintf(line, size, "%.*s", (int)len, start);
-}
-
 #endif

@@ -36,7 +36,9 @@
  * registers and stack slots that differ, the shortest cut of the body on
  * which they still differ, and the program as hex and text.
  *
- * Skips (exit 0) unless running as root with a working bpf() syscall.
+ * Skips (exit 0) unless running as root with a working bpf() syscall, and
+ * where the host kernel lacks an instruction the generator emits (each is
+ * probed alone first: cpu v4's, may_goto), with the kernel's reason.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -53,7 +55,7 @@
 
 #include <bpfvm/bpfvm.h>
 
-#include "kernel_bpf.h"
+#include "kernel_host.h"
 #include "isa/opcode.h"
 #include "test.h"
 
@@ -578,27 +580,70 @@ static int kern_run(int fd, const uint8_t *in, uint8_t *out, uint32_t *retval)
 	return 0;
 }
 
+/*
+ * The instructions the generator emits that not every kernel has, each
+ * in a program of its own (r0 = 2 first, the stack slot at fp-8 zeroed):
+ * a kernel that refuses one cannot run the programs that mix them in.
+ */
+static const struct feature_probe {
+	const char *what;
+	struct bpfvm_insn insn;
+} feature_probes[] = {
+	{ "32-bit jumps (Linux 5.1)", INSN(BPFVM_JMP32 | BPFVM_JEQ | BPFVM_K, 0, 0, 0, 0) },
+	{ "atomic fetch-and-add (Linux 5.12)",
+	  INSN(BPFVM_STX | BPFVM_ATOMIC | BPFVM_DW, BPFVM_REG_FP, 0, -8, BPFVM_ADD | BPFVM_FETCH) },
+	{ "atomic compare-and-exchange (Linux 5.12)",
+	  INSN(BPFVM_STX | BPFVM_ATOMIC | BPFVM_DW, BPFVM_REG_FP, 1, -8, BPFVM_CMPXCHG) },
+	{ "sign-extending loads (cpu v4, Linux 6.6)",
+	  INSN(BPFVM_LDX | BPFVM_MEMSX | BPFVM_B, 1, BPFVM_REG_FP, -8, 0) },
+	{ "sign-extending moves (cpu v4, Linux 6.6)",
+	  INSN(BPFVM_ALU64 | BPFVM_MOV | BPFVM_X, 1, 0, 8, 0) },
+	{ "signed division (cpu v4, Linux 6.6)", INSN(BPFVM_ALU64 | BPFVM_DIV | BPFVM_K, 0, 0, 1, 1) },
+	{ "unconditional byte swaps (cpu v4, Linux 6.6)",
+	  INSN(BPFVM_ALU64 | BPFVM_END | BPFVM_K, 0, 0, 0, 16) },
+	{ "gotol (cpu v4, Linux 6.6)", INSN(BPFVM_JMP32 | BPFVM_JA, 0, 0, 0, 0) },
+	{ "may_goto (Linux 6.9)", INSN(BPFVM_JMP | BPFVM_JCOND, 0, BPFVM_MAY_GOTO, 0, 0) },
+};
+
 /* Why the kernel cannot take part, or NULL when it can. */
 static const char *kernel_unusable(char *why, size_t size)
 {
+	char version[KERNEL_VERSION_SIZE], log[4096], line[256];
 	struct code c = { .n = 0 };
 	int fd;
 
-	if (geteuid() != 0)
-		return "not root";
+	kernel_version(version, sizeof(version));
+	if (geteuid() != 0) {
+		snprintf(why, size, "not root (%s)", version);
+		return why;
+	}
 	emit(&c, BPFVM_MOV64_IMM(0, 2));
 	emit(&c, BPFVM_EXIT_INSN());
 	fd = kern_load(&c, NULL, 0);
-	if (fd == -ENOSYS || fd == -EPERM) {
-		snprintf(why, size, "bpf(BPF_PROG_LOAD) fails: %s", strerror(-fd));
-		return why;
-	}
 	if (fd < 0) {
-		snprintf(why, size, "the kernel refuses a two-instruction XDP program: %s",
-			 strerror(-fd));
+		snprintf(why, size, "the kernel refuses a two-instruction XDP program: %s (%s)",
+			 strerror(-fd), version);
 		return why;
 	}
 	close(fd);
+	for (size_t i = 0; i < sizeof(feature_probes) / sizeof(feature_probes[0]); i++) {
+		c.n = 0;
+		emit(&c, BPFVM_MOV64_IMM(0, 2));
+		emit(&c, BPFVM_MOV64_IMM(1, 0));
+		emit(&c, BPFVM_ST_MEM(BPFVM_DW, BPFVM_REG_FP, -8, 0));
+		emit(&c, feature_probes[i].insn);
+		emit(&c, BPFVM_MOV64_IMM(0, 2));
+		emit(&c, BPFVM_EXIT_INSN());
+		fd = kern_load(&c, log, sizeof(log));
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		kernel_log_reason(log, line, sizeof(line));
+		snprintf(why, size, "the host kernel cannot: %s: %s (%s)", feature_probes[i].what,
+			 line[0] ? line : strerror(-fd), version);
+		return why;
+	}
 	return NULL;
 }
 
@@ -1353,7 +1398,7 @@ out:
 
 int main(void)
 {
-	char why[160];
+	char why[1024];
 	const char *skip = kernel_unusable(why, sizeof(why));
 
 	if (skip) {
