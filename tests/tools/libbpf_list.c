@@ -16,7 +16,10 @@
  * loads each program alone (the others' autoload off, as a tool picks
  * the programs it attaches) and prints the kernel's verdict on it:
  * "verdict NAME accept" or "verdict NAME reject: " and the first line of
- * libbpf's or the kernel verifier's reason.
+ * libbpf's or the kernel verifier's reason; or "verdict NAME cannot: " and
+ * why, where the host kernel cannot load it (a helper, map type or
+ * program type it lacks, probed alone: tests/kernel/kernel_host.h).
+ * BPFVM_TEST_KERNEL_DENY simulates such a kernel (tests/kernel/kernel_bpf.h).
  *
  *   libbpf_list --processed OBJECT
  *
@@ -33,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../kernel/kernel_libbpf.h"
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -80,7 +85,7 @@ static void print_reason(void)
 	printf("%s\n", reasons[0] ? reasons : "(no reason given)");
 }
 
-static char stats[1 << 16];
+static char stats[1 << 16], klog[1 << 20];
 
 static int verdicts(const char *path, bool processed)
 {
@@ -95,6 +100,7 @@ static int verdicts(const char *path, bool processed)
 	bpf_object__close(obj);
 	for (int want = 0; want < n; want++) {
 		struct bpf_program *chosen = NULL;
+		char why[1024];
 		const char *line;
 		int i = 0, err;
 
@@ -107,10 +113,7 @@ static int verdicts(const char *path, bool processed)
 				bpf_program__set_autoload(p, false);
 		}
 		if (processed) {
-			stats[0] = '\0';
-			bpf_program__set_log_buf(chosen, stats, sizeof(stats));
-			bpf_program__set_log_level(chosen, 4);
-			err = bpf_object__load(obj);
+			err = kernel_libbpf_load_one(obj, chosen, 4, stats, sizeof(stats));
 			if (!err && (line = strstr(stats, "processed ")))
 				printf("processed %s %lu\n", bpf_program__name(chosen),
 				       strtoul(line + 10, NULL, 10));
@@ -120,11 +123,19 @@ static int verdicts(const char *path, bool processed)
 		reasons_len = 0;
 		reasons[0] = '\0';
 		libbpf_set_print(keep_warnings);
-		err = bpf_object__load(obj);
+		err = kernel_libbpf_load_one(obj, chosen, 0, klog, sizeof(klog));
 		libbpf_set_print(quiet);
-		printf("verdict %s %s", bpf_program__name(chosen), err ? "reject: " : "accept\n");
-		if (err)
+		if (!err) {
+			printf("verdict %s accept\n", bpf_program__name(chosen));
+		} else if (kernel_libbpf_cannot(obj, chosen, err, klog, why, sizeof(why))) {
+			printf("verdict %s cannot: %s\n", bpf_program__name(chosen), why);
+		} else if (klog[0]) {
+			kernel_log_reason(klog, why, sizeof(why));
+			printf("verdict %s reject: %s\n", bpf_program__name(chosen), why);
+		} else {
+			printf("verdict %s reject: ", bpf_program__name(chosen));
 			print_reason();
+		}
 		bpf_object__close(obj);
 	}
 	return 0;
@@ -226,7 +237,7 @@ int main(int argc, char **argv)
 	i = 0;
 	bpf_object__for_each_map(m, obj)
 		print_map(m, i++);
-	if (load && (err = bpf_object__load(obj)) == 0) {
+	if (load && (err = kernel_libbpf_load_one(obj, NULL, 0, klog, sizeof(klog))) == 0) {
 		i = 0;
 		bpf_object__for_each_program(p, obj) {
 			printf("loaded prog %d\n", i++);
