@@ -1,6 +1,7 @@
 /*
- * cmd_verify.c - `bpfvm verify`: prove programs safe, as the kernel's
- * verifier would, or say why not.  An ELF object's programs are verified
+ * cmd_verify.c - `bpfvm verify`: prove programs safe, as the verifier of
+ * Linux 6.18 as released would (not the host's kernel, whatever it is),
+ * or say why not.  An ELF object's programs are verified
  * as their section names' program types, with the object's maps; bytecode
  * and assembly for `bpfvm run`'s convention (r1 points to the --mem input,
  * r2 holds its size) unless --type names a program type.

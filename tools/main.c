@@ -24,7 +24,8 @@ static const struct cli_command commands[] = {
 	  "show the x86-64 code the JIT emits for each instruction", cmd_jit },
 	{ "verify", "[--prog NAME] [-v|-vv] [--json] [--type TYPE] [--mem FILE|--mem-size N] "
 		    "[--raw] [--strict-align] [--walk-loops] OBJECT|PROGRAM",
-	  "prove programs safe as the Linux kernel's verifier does, or say why not", cmd_verify },
+	  "prove programs safe as the verifier of Linux 6.18 (as released) does, or say why not; "
+	  "its verdicts, messages and statistics follow 6.18's", cmd_verify },
 	{ "conformance", "[--plugin CMD] FILE.data...",
 	  "run conformance cases: a line per case and a summary", cmd_conformance },
 	{ "conformance-plugin", "[--jit] [MEMORY_HEX]",
