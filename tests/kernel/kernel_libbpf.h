@@ -14,8 +14,10 @@
 
 /*
  * BPFVM_TEST_KERNEL_DENY for a libbpf load of obj's programs that
- * autoload: -EINVAL with the kernel's words in log where it denies one (a
- * denied map type refuses the object, for libbpf creates every map), or 0.
+ * autoload (their own instructions: the .text functions libbpf appends at
+ * load are not looked at): -EINVAL with the kernel's words in log where it
+ * denies one (a denied map type refuses the object, for libbpf creates
+ * every map), or 0.
  */
 static inline int kernel_libbpf_deny(struct bpf_object *obj, char *log, size_t size)
 {
