@@ -35,6 +35,18 @@ struct bpfvm_object;
 int obj_dump_maps(const struct bpfvm_object *obj, bool json);
 int cmd_conformance_plugin(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_seccomp(int argc, char **argv);
+/* Classic BPF (cmd_cbpf.c): run --filter/--cbpf and disasm --cbpf; -1 when not asked for. */
+int cmd_run_cbpf(int argc, char **argv);
+int cmd_disasm_cbpf(int argc, char **argv);
+struct bpfvm_sock_filter;
+/* The kernel's checks (and seccomp's with seccomp); 0, or -1 with the reason on stderr. */
+int cli_cbpf_check(struct bpfvm_sock_filter *f, size_t cnt, bool seccomp, const char *what);
+/* Read a classic program in any form and check it; 0, or -1 with the reason on stderr. */
+int cli_load_cbpf(const char *path, bool seccomp, struct bpfvm_sock_filter **f, size_t *cnt);
+/* Converted into a trusted program of vm (its kernel functions registered); NULL + message. */
+struct bpfvm_prog *cli_cbpf_prog(struct bpfvm *vm, const struct bpfvm_sock_filter *f, size_t cnt,
+				 const char *name);
 
 struct bpfvm_program;
 /*

@@ -307,8 +307,10 @@ int cmd_disasm(int argc, char **argv)
 	bool raw = false;
 	uint8_t *data;
 	size_t len;
-	int ret;
+	int ret = cmd_disasm_cbpf(argc, argv); /* --cbpf: a classic program */
 
+	if (ret >= 0)
+		return ret;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--raw"))
 			raw = true;

@@ -131,6 +131,9 @@ int cmd_run(int argc, char **argv)
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
 	int status = 1;
 
+	status = cmd_run_cbpf(argc, argv); /* a classic program: --filter or --cbpf */
+	if (status >= 0)
+		return status;
 	status = cmd_run_object(argc, argv); /* an ELF object: its own runner */
 	if (status >= 0)
 		return status;

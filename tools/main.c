@@ -9,12 +9,13 @@
 
 static const struct cli_command commands[] = {
 	{ "run", "[--interp|--jit] [--trusted|--checked] [--raw] [--mem FILE] [--mem-out FILE] "
-		 "[--repeat N] [--insn-limit N] [--license NAME] PROGRAM",
+		 "[--repeat N] [--insn-limit N] [--license NAME] PROGRAM | "
+		 "--filter EXPR|--cbpf FILE --pcap FILE [--jit]",
 	  "run a program, verified first (--checked: unverified, every access checked; "
 	  "--trusted: unverified, unchecked): r1 points to FILE's bytes, r2 holds their length; "
 	  "prints r0", cmd_run },
 	{ "asm", "[-o OUT] FILE", "assemble FILE into raw bytecode (OUT, or hex on stdout)", cmd_asm },
-	{ "disasm", "[--syntax llvm|conformance|kernel] [--raw] FILE",
+	{ "disasm", "[--syntax llvm|conformance|kernel] [--raw] FILE | --cbpf FILE [--seccomp]",
 	  "disassemble an ELF object or raw bytecode, as llvm-objdump -d does", cmd_disasm },
 	{ "prog", "show|load [--json] [--relocs] [--insns] [--type TYPE] OBJECT",
 	  "list a BPF object's programs, maps, license and the helpers each program calls; "
@@ -26,6 +27,9 @@ static const struct cli_command commands[] = {
 		    "[--raw] [--strict-align] [--walk-loops] OBJECT|PROGRAM",
 	  "prove programs safe as the verifier of Linux 6.18 (as released) does, or say why not; "
 	  "its verdicts, messages and statistics follow 6.18's", cmd_verify },
+	{ "seccomp", "check FILTER --syscall NAME[,ARG0,...] [--arch x86_64] | dump FILTER",
+	  "a seccomp filter's action for a system call, or for every one, as the kernel decides",
+	  cmd_seccomp },
 	{ "conformance", "[--plugin CMD] FILE.data...",
 	  "run conformance cases: a line per case and a summary", cmd_conformance },
 	{ "conformance-plugin", "[--jit] [MEMORY_HEX]",

@@ -166,7 +166,12 @@ struct bpfvm_cbpf_skb_info {
 	uint16_t queue_mapping;
 	uint16_t vlan_proto, vlan_tci; /* vlan_proto 0: no tag outside the packet */
 	uint16_t network_offset; /* where SKF_NET_OFF loads begin (14 on Ethernet) */
+	uint32_t wire_len;      /* skb->len when only the first len bytes are at hand; 0: len */
 };
+
+/* The facts of an Ethernet frame as the kernel's receive path sets them (no vlan offload). */
+BPFVM_API void bpfvm_cbpf_skb_info_ether(const void *pkt, size_t len,
+					 struct bpfvm_cbpf_skb_info *info);
 
 /*
  * Run a converted socket filter (bpfvm_prog__new'd from bpfvm_cbpf_convert's

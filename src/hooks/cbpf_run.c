@@ -203,9 +203,10 @@ static void put(uint8_t *img, uint16_t off, const void *v, size_t n)
 	memcpy(img + off, v, n);
 }
 
-/* The facts of an Ethernet frame as the kernel's receive path leaves them. */
-static void default_info(const uint8_t *pkt, size_t len, struct bpfvm_cbpf_skb_info *i)
+void bpfvm_cbpf_skb_info_ether(const void *frame, size_t len, struct bpfvm_cbpf_skb_info *i)
 {
+	const uint8_t *pkt = frame;
+
 	*i = (struct bpfvm_cbpf_skb_info){ .hatype = 1, .network_offset = 14 };
 	if (len >= 14) {
 		i->protocol = (uint16_t)(pkt[12] << 8 | pkt[13]);
@@ -220,14 +221,15 @@ static void fill_skb(struct cbpf_skb *s, const struct bpfvm_cbpf_skb_layout *l,
 	uint16_t be_proto = (uint16_t)(i->protocol >> 8 | i->protocol << 8);
 	uint16_t be_vproto = (uint16_t)(i->vlan_proto >> 8 | i->vlan_proto << 8);
 	uint64_t data = (uintptr_t)pkt, dev = i->ifindex || i->hatype ? (uintptr_t)s->dev : 0;
-	uint32_t zero = 0;
+	uint32_t wire = i->wire_len > len ? i->wire_len : len, nonlinear = wire - len;
 	uint8_t pt = i->pkt_type & 7;
 
 	s->pkt = pkt;
 	s->len = len;
 	s->net_off = i->network_offset;
-	put(s->img, l->len, &len, 4);
-	put(s->img, l->data_len, &zero, 4);
+	/* bytes past the capture count as the non-linear part no load can reach */
+	put(s->img, l->len, &wire, 4);
+	put(s->img, l->data_len, &nonlinear, 4);
 	put(s->img, l->data, &data, 8);
 	put(s->img, l->protocol, &be_proto, 2);
 	s->img[l->pkt_type] = (uint8_t)((s->img[l->pkt_type] & ~7) | pt);
@@ -254,7 +256,7 @@ int bpfvm_cbpf_run_skb(struct bpfvm_prog *prog, const struct bpfvm_cbpf_skb_layo
 	    l->dev_size > DEV_IMG)
 		return -EINVAL;
 	if (!info) {
-		default_info(pkt, len, &def);
+		bpfvm_cbpf_skb_info_ether(pkt, len, &def);
 		info = &def;
 	}
 	s = calloc(1, sizeof(*s));

@@ -378,6 +378,8 @@ int bpfvm_cbpf_convert(const struct bpfvm_sock_filter *f, size_t cnt,
 	len = convert_pass(&c, NULL, &stack);
 	if (len < 0)
 		goto bad;
+	if (c.seen_ld_abs)
+		len += 4; /* the prologue's packet bits, which this pass did not know it needed */
 	c.addrs = calloc(cnt, sizeof(*c.addrs));
 	prog = malloc((size_t)len * sizeof(*prog));
 	if (!c.addrs || !prog) {
@@ -385,11 +387,16 @@ int bpfvm_cbpf_convert(const struct bpfvm_sock_filter *f, size_t cnt,
 		free(prog);
 		return -ENOMEM;
 	}
-	/* as the kernel: pass 0 finds the addresses, pass 1 uses them, pass 2 confirms */
+	/*
+	 * As the kernel: pass 0 records the addresses (a forward jump there
+	 * sees 0 for its target, and fails as the kernel's does when that
+	 * does not fit), pass 1 uses them; the length never changes.  Each
+	 * pass runs dry first so that nothing is written past len.
+	 */
 	for (int pass = 0;; pass++) {
-		int n = convert_pass(&c, prog, &stack);
+		int n = convert_pass(&c, NULL, &stack);
 
-		if (n < 0 || n != len || pass > 2)
+		if (n != len || pass > 2 || convert_pass(&c, prog, &stack) != n)
 			goto bad;
 		if (flen == n)
 			break;
