@@ -415,3 +415,14 @@ bad:
 	free(prog);
 	return -EINVAL;
 }
+
+void bpfvm_cbpf_clear_reserved(struct bpfvm_insn *insns, size_t cnt)
+{
+	for (size_t i = 0; insns && i < cnt; i++) {
+		uint8_t cls = insns[i].code & 7;
+
+		if ((cls == BPFVM_ALU || cls == BPFVM_ALU64) &&
+		    ((insns[i].code & BPFVM_X) == BPFVM_K || (insns[i].code & 0xf0) == BPFVM_NEG))
+			insns[i].src_reg = 0;
+	}
+}
