@@ -31,6 +31,7 @@ struct cbpf_skb {
 	const uint8_t *pkt;
 	uint32_t len;
 	uint16_t net_off;
+	uint16_t protocol;
 };
 
 static const struct cbpf_skb *skb_of(uint64_t r1)
@@ -85,34 +86,44 @@ static uint64_t fn_load_32(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, u
 	return load_n(r1, r4, 4);
 }
 
-/* __skb_get_poff over the flow dissector's basic keys: IPv4 and IPv6 without extension headers. */
+/*
+ * skb_get_poff: where the flow dissector's basic keys put the transport
+ * header (it dispatches on skb->protocol: VLAN tags in the frame, IPv4,
+ * IPv6 without extension headers, ARP), plus the transport header.
+ */
 static uint64_t fn_pay_offset(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			      struct bpfvm_run_ctx *ctx)
 {
 	const struct cbpf_skb *s = skb_of(r1);
 	const uint8_t *p = s->pkt;
-	uint32_t nh = s->net_off, th, proto;
+	uint32_t nh = s->net_off, th, proto = s->protocol;
 
 	(void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
-	if (nh + 20 <= s->len && (p[nh] >> 4) == 4) {
+	while ((proto == 0x8100 || proto == 0x88a8) && nh + 4 <= s->len) {
+		proto = (uint32_t)(p[nh + 2] << 8 | p[nh + 3]);
+		nh += 4;
+	}
+	if (proto == 0x0806 || proto == 0x8035) /* ARP: no transport header */
+		return nh;
+	if (proto == 0x0800 && nh + 20 <= s->len && (p[nh] >> 4) == 4 && (p[nh] & 0xf) >= 5) {
 		th = nh + (p[nh] & 0xf) * 4u;
 		proto = p[nh + 9];
 		if ((p[nh + 6] << 8 | p[nh + 7]) & 0x1fff)
 			return th; /* a later fragment: no L4 header */
-	} else if (nh + 40 <= s->len && (p[nh] >> 4) == 6) {
+	} else if (proto == 0x86dd && nh + 40 <= s->len && (p[nh] >> 4) == 6) {
 		th = nh + 40;
 		proto = p[nh + 6];
 	} else {
 		return 0;
 	}
-	if (th > s->len)
-		return 0;
 	switch (proto) {
-	case 6: return th + 12 < s->len && (p[th + 12] & 0xf0) >> 2 > 20 ? th + ((p[th + 12] & 0xf0) >> 2)
-									 : th + 20;
-	case 17: case 136: return th + 8;
-	case 1: case 58: case 2: return th + 8; /* icmphdr, icmp6hdr, igmphdr */
-	case 33: case 132: return th + 12;      /* dccp_hdr, sctphdr */
+	case 6:
+		if (th + 12 >= s->len)
+			return th;
+		return th + ((p[th + 12] & 0xf0) >> 2 > 20 ? (p[th + 12] & 0xf0) >> 2 : 20u);
+	case 17: case 136: return th + 8;        /* udphdr */
+	case 1: case 58: case 2: return th + 8;  /* icmphdr, icmp6hdr, igmphdr */
+	case 33: case 132: return th + 12;       /* dccp_hdr, sctphdr */
 	}
 	return th;
 }
@@ -227,6 +238,7 @@ static void fill_skb(struct cbpf_skb *s, const struct bpfvm_cbpf_skb_layout *l,
 	s->pkt = pkt;
 	s->len = len;
 	s->net_off = i->network_offset;
+	s->protocol = i->protocol;
 	/* bytes past the capture count as the non-linear part no load can reach */
 	put(s->img, l->len, &wire, 4);
 	put(s->img, l->data_len, &nonlinear, 4);
