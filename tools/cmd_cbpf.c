@@ -67,7 +67,7 @@ struct bpfvm_prog *cli_cbpf_prog(struct bpfvm *vm, const struct bpfvm_sock_filte
 		fprintf(stderr, "bpfvm: %s: %s", name, logbuf[0] ? logbuf : "cannot convert\n");
 		return NULL;
 	}
-	bpfvm_cbpf_clear_reserved(insns, n);
+	bpfvm_cbpf_prepare(insns, n);
 	/* the kernel runs converted classic programs unverified: the classic checks are their proof */
 	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = name, .log = &log, .flags = BPFVM_PROG_TRUSTED);
 	prog = bpfvm_prog__new(vm, insns, n, &popts);

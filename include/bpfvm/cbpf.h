@@ -147,13 +147,17 @@ BPFVM_API int bpfvm_cbpf_convert(const struct bpfvm_sock_filter *f, size_t cnt,
 				 struct bpfvm_log *log);
 
 /*
- * The kernel's conversion copies classic ALU instructions with src_reg = X
- * (r7) even in their immediate forms (BPF_K, BPF_NEG), a field its
- * interpreter ignores and bpfvm's decoder refuses as reserved.  This
- * clears it, the one change between bpfvm_cbpf_convert's output (the
- * kernel's program) and what bpfvm_prog__new takes.
+ * The two changes between bpfvm_cbpf_convert's output (the kernel's
+ * program) and a program bpfvm's decoder and verifier take, neither
+ * changing what it computes: the kernel copies classic ALU instructions
+ * with src_reg = X (r7) even in their immediate forms (BPF_K, BPF_NEG), a
+ * field its interpreter ignores and bpfvm's decoder refuses as reserved;
+ * and its prologue zeroes A and X with "w0 ^= w0; w7 ^= w7", which read
+ * registers never written (the kernel never runs an eBPF verifier on a
+ * converted classic program; an eBPF verifier refuses that read), here
+ * "w0 = 0; w7 = 0".
  */
-BPFVM_API void bpfvm_cbpf_clear_reserved(struct bpfvm_insn *insns, size_t cnt);
+BPFVM_API void bpfvm_cbpf_prepare(struct bpfvm_insn *insns, size_t cnt);
 
 /*
  * Instruction idx as tcpdump -d prints it ("(002) jeq #0x800 jt 3 jf 5"),

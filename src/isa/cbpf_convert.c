@@ -416,8 +416,14 @@ bad:
 	return -EINVAL;
 }
 
-void bpfvm_cbpf_clear_reserved(struct bpfvm_insn *insns, size_t cnt)
+void bpfvm_cbpf_prepare(struct bpfvm_insn *insns, size_t cnt)
 {
+	if (cnt >= 2 && insns[0].code == (BPFVM_ALU | BPFVM_XOR | BPFVM_X) && insns[0].dst_reg == R_A &&
+	    insns[0].src_reg == R_A && insns[1].code == insns[0].code && insns[1].dst_reg == R_X &&
+	    insns[1].src_reg == R_X) {
+		insns[0] = ALU32_IMM(BPFVM_MOV, R_A, 0);
+		insns[1] = ALU32_IMM(BPFVM_MOV, R_X, 0);
+	}
 	for (size_t i = 0; insns && i < cnt; i++) {
 		uint8_t cls = insns[i].code & 7;
 

@@ -223,7 +223,7 @@ static struct bpfvm_prog *load(struct bpfvm **vm, const struct bpf_program *bp, 
 		TEST_FAIL("%s: %s", what, msg);
 		return NULL;
 	}
-	bpfvm_cbpf_clear_reserved(insns, n);
+	bpfvm_cbpf_prepare(insns, n);
 	BPFVM_OPTS(bpfvm_prog_opts, po, .log = &log, .flags = BPFVM_PROG_TRUSTED);
 	prog = bpfvm_prog__new(*vm, insns, n, &po);
 	free(insns);

@@ -371,7 +371,7 @@ static uint32_t run_skb(const struct bpfvm_sock_filter *f, size_t cnt, const uin
 		TEST_FAIL("setup: %s", msg);
 		goto out;
 	}
-	bpfvm_cbpf_clear_reserved(insns, n);
+	bpfvm_cbpf_prepare(insns, n);
 	BPFVM_OPTS(bpfvm_prog_opts, po, .log = &log, .flags = BPFVM_PROG_TRUSTED);
 	prog = bpfvm_prog__new(vm, insns, n, &po);
 	if (!prog || bpfvm_cbpf_run_skb(prog, NULL, pkt, len, info, mode, &v, &log))
