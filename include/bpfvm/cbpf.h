@@ -150,8 +150,10 @@ BPFVM_API int bpfvm_cbpf_convert(const struct bpfvm_sock_filter *f, size_t cnt,
  * The two changes between bpfvm_cbpf_convert's output (the kernel's
  * program) and a program bpfvm's decoder and verifier take, neither
  * changing what it computes: the kernel copies classic ALU instructions
- * with src_reg = X (r7) even in their immediate forms (BPF_K, BPF_NEG), a
- * field its interpreter ignores and bpfvm's decoder refuses as reserved;
+ * whole, src_reg = X (r7) and imm = k in every form, so the immediate
+ * forms (BPF_K, BPF_NEG) carry a source register and the register forms
+ * (BPF_X) an immediate: fields its interpreter ignores and bpfvm's decoder
+ * refuses as reserved, cleared here;
  * and its prologue zeroes A and X with "w0 ^= w0; w7 ^= w7", which read
  * registers never written (the kernel never runs an eBPF verifier on a
  * converted classic program; an eBPF verifier refuses that read), here

@@ -268,7 +268,8 @@ static int convert_one(struct conv *c, int i, struct bpfvm_insn *tmp, uint32_t *
 	const struct bpfvm_sock_filter *fp = &c->prog[i];
 	struct bpfvm_insn *insn = tmp;
 	bool is_ld = (fp->code & 7) == BPFVM_LD;
-	int stack_off = (int)fp->k * 4 + 4;
+	/* M[k]'s slot; k < 16 where it is used (bpf_check_classic) */
+	int stack_off = (int)(fp->k & 0xff) * 4 + 4;
 
 	switch (fp->code) {
 	case 0x04: case 0x0c: case 0x14: case 0x1c: case 0x54: case 0x5c: case 0x44: case 0x4c:
@@ -427,8 +428,12 @@ void bpfvm_cbpf_prepare(struct bpfvm_insn *insns, size_t cnt)
 	for (size_t i = 0; insns && i < cnt; i++) {
 		uint8_t cls = insns[i].code & 7;
 
-		if ((cls == BPFVM_ALU || cls == BPFVM_ALU64) &&
-		    ((insns[i].code & BPFVM_X) == BPFVM_K || (insns[i].code & 0xf0) == BPFVM_NEG))
+		/* END's source bit is its byte order and imm its width */
+		if ((cls != BPFVM_ALU && cls != BPFVM_ALU64) || (insns[i].code & 0xf0) == BPFVM_END)
+			continue;
+		if ((insns[i].code & BPFVM_X) == BPFVM_K || (insns[i].code & 0xf0) == BPFVM_NEG)
 			insns[i].src_reg = 0;
+		if ((insns[i].code & BPFVM_X) == BPFVM_X || (insns[i].code & 0xf0) == BPFVM_NEG)
+			insns[i].imm = 0;
 	}
 }

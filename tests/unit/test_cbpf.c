@@ -257,11 +257,25 @@ TEST(convert_alu)
 		ONE(name, F(k, 0, 0, 5), false, I((uint8_t)k, A, X, 0, 5));
 		snprintf(name, sizeof(name), "alu 0x%02x x", x);
 		if (ops[i] == 0x30 || ops[i] == 0x90) /* by X: zero X returns 0 */
-			ONE(name, F(x, 0, 0, 0), false, I(0xbc, X, X, 0, 0), I(0x55, X, 0, 2, 0), XOR32(A, A),
-			    EXIT(), I((uint8_t)x, A, X, 0, 0));
-		else
-			ONE(name, F(x, 0, 0, 0), false, I((uint8_t)x, A, X, 0, 0));
+			ONE(name, F(x, 0, 0, 16), false, I(0xbc, X, X, 0, 0), I(0x55, X, 0, 2, 0), XOR32(A, A),
+			    EXIT(), I((uint8_t)x, A, X, 0, 16));
+		else /* the kernel copies k into the register form's imm */
+			ONE(name, F(x, 0, 0, 16), false, I((uint8_t)x, A, X, 0, 16));
 	}
+}
+
+TEST(prepare_clears_what_the_kernel_ignores)
+{
+	struct bpfvm_insn p[] = { XOR32(A, A), XOR32(X, X), I(0x04, A, X, 0, 5), I(0x1c, A, X, 0, 16),
+				  I(0x84, A, X, 0, 9), I(0x15, A, 0, 0, 3) };
+	struct bpfvm_insn want[] = { MOV32I(A, 0), MOV32I(X, 0), I(0x04, A, 0, 0, 5), I(0x1c, A, X, 0, 0),
+				     I(0x84, A, 0, 0, 0), I(0x15, A, 0, 0, 3) };
+
+	bpfvm_cbpf_prepare(p, 6);
+	for (int i = 0; i < 6; i++)
+		if (!same_insn(p[i], want[i]))
+			TEST_FAIL("instruction %d: %02x %u %u %d %d", i, p[i].code, p[i].dst_reg, p[i].src_reg,
+				  p[i].off, p[i].imm);
 }
 
 TEST(convert_jumps)
