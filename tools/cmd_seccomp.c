@@ -189,8 +189,16 @@ static void walk_from(struct walk *w, size_t pc, struct val a, struct val x, str
 		if (t->code == 0x21) /* ld [k] of seccomp_data: nr and arch are known */
 			a = t->k == 0 ? (struct val){ true, w->nr }
 			  : t->k == 4 ? (struct val){ true, BPFVM_AUDIT_ARCH_X86_64 } : (struct val){ false, 0 };
-		else if (cls == BPFVM_ALU)
+		else if (cls == BPFVM_ALU) {
+			/* the conversion returns 0 on division by X = 0 */
+			if (t->code == (BPFVM_ALU | BPFVM_DIV | BPFVM_X) && (!x.known || !x.v)) {
+				add_ret(w, 0);
+				if (x.known)
+					return;
+				w->depends = true;
+			}
 			a = alu(t->code & 0xf0, a, src);
+		}
 		else if (t->code == 0x00 || t->code == 0x01)
 			*(t->code ? &x : &a) = k;
 		else if (t->code == 0x60 || t->code == 0x61)

@@ -220,19 +220,15 @@ out:
 	return prog;
 }
 
-static void one_policy(size_t *calls_done, size_t *kinds)
+/* ncalls random calls through the exported program bytes, in bpfvm and in the kernel. */
+static void compare_calls(const uint8_t *bytes, size_t len, int ncalls, const uint64_t *pool, size_t npool,
+			  size_t *calls_done, size_t *kinds)
 {
-	uint64_t pool[64];
-	size_t npool = 0, len = 0;
-	scmp_filter_ctx ctx = random_policy(pool, &npool);
-	uint8_t *bytes = ctx ? export_bpf(ctx, &len) : NULL;
 	struct bpfvm *vm = bpfvm__new(NULL);
-	struct bpfvm_prog *prog = bytes && vm && !bpfvm_cbpf__register_fns(vm) ? bpfvm_load(vm, bytes, len) : NULL;
-	struct sock_fprog fprog = { (unsigned short)(len / 8), (struct sock_filter *)bytes };
+	struct bpfvm_prog *prog = vm && !bpfvm_cbpf__register_fns(vm) ? bpfvm_load(vm, bytes, len) : NULL;
+	struct sock_fprog fprog = { (unsigned short)(len / 8), (struct sock_filter *)(uintptr_t)bytes };
 
-	if (!bytes && !test_failed_now)
-		TEST_FAIL("libseccomp could not build or export a policy (%s)", ctx ? "export" : "init");
-	for (int c = 0; prog && c < 12 && !test_failed_now; c++) {
+	for (int c = 0; prog && c < ncalls && !test_failed_now; c++) {
 		struct bpfvm_seccomp_data sd = { .nr = calls[rnd() % NCALLS], .arch = BPFVM_AUDIT_ARCH_X86_64 };
 		char msg[256] = "", act[64];
 		struct bpfvm_log log = { msg, sizeof(msg), 0 };
@@ -264,9 +260,60 @@ static void one_policy(size_t *calls_done, size_t *kinds)
 		(*calls_done)++;
 	}
 	bpfvm__destroy(vm);
+}
+
+static void one_policy(size_t *calls_done, size_t *kinds)
+{
+	uint64_t pool[64];
+	size_t npool = 0, len = 0;
+	scmp_filter_ctx ctx = random_policy(pool, &npool);
+	uint8_t *bytes = ctx ? export_bpf(ctx, &len) : NULL;
+
+	if (!bytes)
+		TEST_FAIL("libseccomp could not build or export a policy (%s)", ctx ? "export" : "init");
+	else
+		compare_calls(bytes, len, 12, pool, npool, calls_done, kinds);
 	free(bytes);
 	if (ctx)
 		seccomp_release(ctx);
+}
+
+static int shared_init(void)
+{
+	if (!shm)
+		shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED) {
+		shm = NULL;
+		TEST_FAIL("mmap: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Programs libseccomp does not write: errno capping, division by X, M[], len, the instruction pointer. */
+#define ALLOW_EXIT { 0x20, 0, 0, 0 }, { 0x15, 0, 1, 231 }, { 0x06, 0, 0, 0x7fff0000 }
+static const struct bpfvm_sock_filter hand[][12] = {
+	{ ALLOW_EXIT, { 0x06, 0, 0, 0x50000 | 5000 } },
+	{ ALLOW_EXIT, { 0x20, 0, 0, 16 }, { 0x07, 0, 0, 0 }, { 0x00, 0, 0, 1000 }, { 0x3c, 0, 0, 0 },
+	  { 0x04, 0, 0, 1000 }, { 0x44, 0, 0, 0x50000 }, { 0x16, 0, 0, 0 } },
+	{ ALLOW_EXIT, { 0x80, 0, 0, 0 }, { 0x02, 0, 0, 5 }, { 0x20, 0, 0, 8 }, { 0x54, 0, 0, 0 },
+	  { 0x61, 0, 0, 5 }, { 0x0c, 0, 0, 0 }, { 0x04, 0, 0, 1000 }, { 0x44, 0, 0, 0x50000 }, { 0x16, 0, 0, 0 } },
+	{ ALLOW_EXIT, { 0x20, 0, 0, 24 }, { 0x45, 0, 1, 0x80 }, { 0x06, 0, 0, 0x30000 }, { 0x25, 0, 1, 0x1000 },
+	  { 0x06, 0, 0, 0x50000 | 2000 }, { 0x06, 0, 0, 0x7fff0000 } },
+};
+static const size_t hand_len[] = { 4, 10, 12, 9 };
+
+TEST(hand_written_filters_against_kernel)
+{
+	static const uint64_t pool[] = { 0, 1, 2, 0x80, 0x81, 0x1000, 0x1001, 7, 1000, 0xffffffff00000000ull };
+	size_t done = 0, kinds[4] = { 0 };
+
+	if (shared_init())
+		return;
+	for (size_t h = 0; h < sizeof(hand_len) / sizeof(hand_len[0]) && !test_failed_now; h++)
+		compare_calls((const uint8_t *)hand[h], hand_len[h] * 8, 20, pool, 10, &done, kinds);
+	printf("# %zu calls through %zu hand-written filters: %zu allowed, %zu ERRNO, %zu TRAP, %zu killed\n",
+	       done, sizeof(hand_len) / sizeof(hand_len[0]), kinds[0], kinds[1], kinds[2], kinds[3]);
 }
 
 TEST(libseccomp_policies_against_kernel)
@@ -274,18 +321,14 @@ TEST(libseccomp_policies_against_kernel)
 	size_t done = 0, kinds[4] = { 0 };
 	int policies = 0;
 
-	shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED) {
-		TEST_FAIL("mmap");
+	if (shared_init())
 		return;
-	}
 	for (; policies < 100 && !test_failed_now; policies++)
 		one_policy(&done, kinds);
 	printf("# %d policies, %zu calls: %zu allowed, %zu ERRNO, %zu TRAP, %zu killed, each as the kernel\n",
 	       policies, done, kinds[0], kinds[1], kinds[2], kinds[3]);
 	if (!test_failed_now && (!kinds[0] || !kinds[1] || !kinds[2] || !kinds[3]))
 		TEST_FAIL("some action never came up: the random policies test too little");
-	munmap(shm, 4096);
 }
 
 TEST(seccomp_action_names)
