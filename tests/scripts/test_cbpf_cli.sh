@@ -40,6 +40,12 @@ printf '4\n40 0 0 12\n21 0 1 2048\n6 0 0 60\n6 0 0 0\n' > "$tmp/ip60"
 "$BPFVM" run --cbpf "$tmp/ip60" --pcap "$pcap" > "$tmp/out" 2>&1
 if grep -q '^packet 1 (54 bytes): 60$' "$tmp/out"; then echo "PASS verdict is the snap length"; else fail "verdict is the snap length" "no 'packet 1 (54 bytes): 60'"; fi
 
+# the same program as raw struct sock_filter records
+printf '\050\000\000\000\014\000\000\000\025\000\000\001\000\010\000\000\006\000\000\000\074\000\000\000\006\000\000\000\000\000\000\000' > "$tmp/ip60.raw"
+"$BPFVM" run --cbpf "$tmp/ip60.raw" --pcap "$pcap" > "$tmp/out.raw" 2>&1
+"$BPFVM" run --cbpf "$tmp/ip60" --pcap "$pcap" > "$tmp/out" 2>&1
+if cmp -s "$tmp/out" "$tmp/out.raw"; then echo "PASS raw records"; else fail "raw records" "differ from the -ddd form"; fi
+
 "$BPFVM" disasm --cbpf "$tmp/ip60" > "$tmp/out" 2>&1
 if grep -q '^(001) jeq      #0x800           jt 2	jf 3$' "$tmp/out" && grep -q 'r0 = be16 r0' "$tmp/out" &&
    grep -q "bpf_skb_load_helper_16" "$tmp/out"; then
