@@ -73,7 +73,7 @@ static unsigned line_of(const char *start, const char *at)
 	return line;
 }
 
-/* -dd: "{ code, jt, jf, k }," groups. */
+/* -dd: "{ code, jt, jf, k }," groups, inside a C array's braces or not. */
 static int parse_c_array(const char *s, const char *end, struct fvec *fv, struct bpfvm_log *log)
 {
 	const char *start = s;
@@ -82,6 +82,12 @@ static int parse_c_array(const char *s, const char *end, struct fvec *fv, struct
 		uint64_t f[4];
 		const char *p = s + 1;
 
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		if (p < end && *p == '{') { /* the array's own brace: "struct sock_filter f[] = {" */
+			s = p;
+			continue;
+		}
 		for (int i = 0; i < 4; i++) {
 			if (!read_num(&p, end, field_max[i], &f[i])) {
 				log_printf(log, "line %u: expected \"{ code, jt, jf, k }\" with %s fitting its field\n",

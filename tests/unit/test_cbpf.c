@@ -90,6 +90,8 @@ TEST(parse_forms)
 {
 	const char *dd = "{ 0x28, 0, 0, 0x0000000c },\n{ 0x15, 0, 1, 0x00000800 },\n"
 			 "{ 0x6, 0, 0, 0x00040000 },\n{ 0x6, 0, 0, 0x00000000 },\n";
+	const char *arr = "struct sock_filter code[] = {\n\t{ 0x28, 0, 0, 0x0000000c },\n\t{ 0x15, 0, 1, 0x00000800 },\n"
+			  "\t{ 0x6, 0, 0, 0x00040000 },\n\t{ 0x6, 0, 0, 0x00000000 },\n};\n";
 	const char *ddd = "4\n40 0 0 12\n21 0 1 2048\n6 0 0 262144\n6 0 0 0\n";
 	struct bpfvm_sock_filter raw[4] = { F(0x28, 0, 0, 12), F(0x15, 0, 1, 0x800), F(6, 0, 0, 0x40000),
 					    F(6, 0, 0, 0) };
@@ -108,6 +110,12 @@ TEST(parse_forms)
 		CHECK(!memcmp(c, raw, sizeof(raw)));
 	}
 	free(a), free(b), free(c);
+	a = NULL, na = 0;
+	CHECK_EQ_INT(bpfvm_cbpf_parse(arr, strlen(arr), &a, &na, NULL), 0);
+	CHECK_EQ_INT(na, 4);
+	if (na == 4)
+		CHECK(!memcmp(a, raw, sizeof(raw)));
+	free(a);
 }
 
 static void expect_parse_error(const char *text, size_t len, const char *msg_part)
