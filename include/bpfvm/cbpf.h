@@ -152,8 +152,8 @@ BPFVM_API int bpfvm_cbpf_convert(const struct bpfvm_sock_filter *f, size_t cnt,
  * changing what it computes: the kernel copies classic ALU instructions
  * whole, src_reg = X (r7) and imm = k in every form, so the immediate
  * forms (BPF_K, BPF_NEG) carry a source register and the register forms
- * (BPF_X) an immediate: fields its interpreter ignores and bpfvm's decoder
- * refuses as reserved, cleared here;
+ * (BPF_X) an immediate, as do its conditional jumps on X: fields its
+ * interpreter ignores and bpfvm's decoder refuses as reserved, cleared here;
  * and its prologue zeroes A and X with "w0 ^= w0; w7 ^= w7", which read
  * registers never written (the kernel never runs an eBPF verifier on a
  * converted classic program; an eBPF verifier refuses that read), here

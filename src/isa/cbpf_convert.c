@@ -426,7 +426,12 @@ void bpfvm_cbpf_prepare(struct bpfvm_insn *insns, size_t cnt)
 		insns[1] = ALU32_IMM(BPFVM_MOV, R_X, 0);
 	}
 	for (size_t i = 0; insns && i < cnt; i++) {
-		uint8_t cls = insns[i].code & 7;
+		uint8_t cls = insns[i].code & 7, op = insns[i].code & 0xf0;
+
+		/* conditional jumps on X keep k in imm too */
+		if (cls == BPFVM_JMP && (insns[i].code & BPFVM_X) && op != BPFVM_JA && op != BPFVM_CALL &&
+		    op != BPFVM_EXIT)
+			insns[i].imm = 0;
 
 		/* END's source bit is its byte order and imm its width */
 		if ((cls != BPFVM_ALU && cls != BPFVM_ALU64) || (insns[i].code & 0xf0) == BPFVM_END)

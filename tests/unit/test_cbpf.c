@@ -275,12 +275,12 @@ TEST(convert_alu)
 TEST(prepare_clears_what_the_kernel_ignores)
 {
 	struct bpfvm_insn p[] = { XOR32(A, A), XOR32(X, X), I(0x04, A, X, 0, 5), I(0x1c, A, X, 0, 16),
-				  I(0x84, A, X, 0, 9), I(0x15, A, 0, 0, 3) };
+				  I(0x84, A, X, 0, 9), I(0x15, A, 0, 0, 3), I(0x3d, A, X, 1, 7), I(0xdc, A, 0, 0, 16) };
 	struct bpfvm_insn want[] = { MOV32I(A, 0), MOV32I(X, 0), I(0x04, A, 0, 0, 5), I(0x1c, A, X, 0, 0),
-				     I(0x84, A, 0, 0, 0), I(0x15, A, 0, 0, 3) };
+				     I(0x84, A, 0, 0, 0), I(0x15, A, 0, 0, 3), I(0x3d, A, X, 1, 0), I(0xdc, A, 0, 0, 16) };
 
-	bpfvm_cbpf_prepare(p, 6);
-	for (int i = 0; i < 6; i++)
+	bpfvm_cbpf_prepare(p, 8);
+	for (int i = 0; i < 8; i++)
 		if (!same_insn(p[i], want[i]))
 			TEST_FAIL("instruction %d: %02x %u %u %d %d", i, p[i].code, p[i].dst_reg, p[i].src_reg,
 				  p[i].off, p[i].imm);
@@ -293,8 +293,9 @@ TEST(convert_jumps)
 	struct bpfvm_insn jt_b[] = { I(0x15, A, 0, 2, 9), MOV32I(A, 1), EXIT(), MOV32I(A, 2), EXIT() };
 	struct bpfvm_sock_filter jf[] = { F(0x25, 0, 1, 9), F(6, 0, 0, 1), F(6, 0, 0, 2) };
 	struct bpfvm_insn jf_b[] = { I(0xb5, A, 0, 2, 9), MOV32I(A, 1), EXIT(), MOV32I(A, 2), EXIT() };
-	struct bpfvm_sock_filter jge[] = { F(0x3d, 0, 1, 0), F(6, 0, 0, 1), F(6, 0, 0, 2) };
-	struct bpfvm_insn jge_b[] = { I(0xad, A, X, 2, 0), MOV32I(A, 1), EXIT(), MOV32I(A, 2), EXIT() };
+	/* on X, the kernel still copies k into imm */
+	struct bpfvm_sock_filter jge[] = { F(0x3d, 0, 1, 7), F(6, 0, 0, 1), F(6, 0, 0, 2) };
+	struct bpfvm_insn jge_b[] = { I(0xad, A, X, 2, 7), MOV32I(A, 1), EXIT(), MOV32I(A, 2), EXIT() };
 	struct bpfvm_sock_filter both[] = { F(0x45, 1, 2, 4), F(6, 0, 0, 1), F(6, 0, 0, 2), F(6, 0, 0, 3) };
 	struct bpfvm_insn both_b[] = { I(0x45, A, 0, 3, 4), JA(4), MOV32I(A, 1), EXIT(), MOV32I(A, 2), EXIT(),
 				       MOV32I(A, 3), EXIT() };
