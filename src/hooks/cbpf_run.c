@@ -65,26 +65,18 @@ static uint64_t load_n(uint64_t r1, uint64_t r4, int size)
 	return v;
 }
 
-static uint64_t fn_load_8(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-			  struct bpfvm_run_ctx *ctx)
-{
-	(void)r2, (void)r3, (void)r5, (void)ctx;
-	return load_n(r1, r4, 1);
-}
-
-static uint64_t fn_load_16(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-			   struct bpfvm_run_ctx *ctx)
-{
-	(void)r2, (void)r3, (void)r5, (void)ctx;
-	return load_n(r1, r4, 2);
-}
-
-static uint64_t fn_load_32(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-			   struct bpfvm_run_ctx *ctx)
-{
-	(void)r2, (void)r3, (void)r5, (void)ctx;
-	return load_n(r1, r4, 4);
-}
+/* bpf_skb_load_helper_8/16/32(skb, data, headlen, offset): r1 and r4 matter. */
+#define LOAD_FN(BITS)                                                                          \
+	static uint64_t fn_load_##BITS(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,      \
+				       uint64_t r5, struct bpfvm_run_ctx *ctx)                  \
+	{                                                                                      \
+		(void)r2, (void)r3, (void)r5, (void)ctx;                                       \
+		return load_n(r1, r4, (BITS) / 8);                                             \
+	}
+LOAD_FN(8)
+LOAD_FN(16)
+LOAD_FN(32)
+#undef LOAD_FN
 
 /*
  * skb_get_poff: where the flow dissector's basic keys put the transport

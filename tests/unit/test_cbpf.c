@@ -551,22 +551,16 @@ TEST(disasm_tcpdump_syntax)
 {
 	struct bpfvm_sock_filter f[] = { F(0x28, 0, 0, 12), F(0x15, 0, 3, 0x800), F(0xb1, 0, 0, 14),
 					 F(0x48, 0, 0, 16), F(0x05, 0, 0, 0), F(0x06, 0, 0, 262144), F(0x16, 0, 0, 0) };
+	static const char *const want[] = {
+		"(000) ldh      [12]", "(001) jeq      #0x800           jt 2\tjf 5", "(002) ldxb     4*([14]&0xf)",
+		"(003) ldh      [x + 16]", "(004) ja       5", "(005) ret      #262144", "(006) ret      ",
+	};
 	char buf[128];
 
-	bpfvm_cbpf_disasm(f, 7, 0, buf, sizeof(buf));
-	CHECK_STR(buf, "(000) ldh      [12]");
-	bpfvm_cbpf_disasm(f, 7, 1, buf, sizeof(buf));
-	CHECK_STR(buf, "(001) jeq      #0x800           jt 2\tjf 5");
-	bpfvm_cbpf_disasm(f, 7, 2, buf, sizeof(buf));
-	CHECK_STR(buf, "(002) ldxb     4*([14]&0xf)");
-	bpfvm_cbpf_disasm(f, 7, 3, buf, sizeof(buf));
-	CHECK_STR(buf, "(003) ldh      [x + 16]");
-	bpfvm_cbpf_disasm(f, 7, 4, buf, sizeof(buf));
-	CHECK_STR(buf, "(004) ja       5");
-	bpfvm_cbpf_disasm(f, 7, 5, buf, sizeof(buf));
-	CHECK_STR(buf, "(005) ret      #262144");
-	bpfvm_cbpf_disasm(f, 7, 6, buf, sizeof(buf));
-	CHECK_STR(buf, "(006) ret      ");
+	for (size_t i = 0; i < 7; i++) {
+		bpfvm_cbpf_disasm(f, 7, i, buf, sizeof(buf));
+		CHECK_STR(buf, want[i]);
+	}
 }
 
 /* A member's byte offset in a struct, through anonymous members; -1 if absent. */
