@@ -5,6 +5,13 @@
  * fault.  bpfvm has no kernel memory: the _kernel forms read the
  * process's memory like the _user ones.
  *
+ * A run about a traced task (run->task_ops, events/) reads user memory
+ * in that task: probe_read_user(_str), copy_from_user, and the legacy
+ * probe_read(_str) on an address outside the memory the run was handed
+ * (its context and the kernel objects an event lays out, which stand for
+ * kernel memory); the _kernel forms still read bpfvm's own.  The task's
+ * reader answers -EFAULT for a bad address, as the kernel does.
+ *
  * The copy is process_vm_readv() on ourselves, which the kernel answers
  * with EFAULT for an unmapped address instead of a signal.  Where that
  * call is refused (seccomp, no ptrace permission), a pipe does the same:
@@ -60,19 +67,42 @@ static int read_nofault(struct bpfvm *vm, void *dst, uint64_t src, uint64_t size
 	return -EFAULT;
 }
 
-int helper_copy_nofault(struct bpfvm *vm, void *dst, uint64_t src, uint64_t size)
+/* Where a read goes: bpfvm's memory (task NULL) or a traced task's. */
+struct reader {
+	struct bpfvm *vm;
+	const struct vm_task_ops *ops;
+	void *task;
+};
+
+static int read_from(const struct reader *r, void *dst, uint64_t src, uint64_t size)
+{
+	if (!r->ops)
+		return read_nofault(r->vm, dst, src, size);
+	if (src + size < src)
+		return -EFAULT;
+	return r->ops->read_mem(r->task, dst, src, size) ? -EFAULT : 0;
+}
+
+static int copy_from(const struct reader *r, void *dst, uint64_t src, uint64_t size)
 {
 	int err;
 
 	if (!size)
 		return 0;
-	err = read_nofault(vm, dst, src, size);
+	err = read_from(r, dst, src, size);
 	if (err)
 		memset(dst, 0, size);
 	return err;
 }
 
-long helper_copy_str_nofault(struct bpfvm *vm, char *dst, uint64_t src, uint64_t size, bool user)
+int helper_copy_nofault(struct bpfvm *vm, void *dst, uint64_t src, uint64_t size)
+{
+	struct reader self = { vm, NULL, NULL };
+
+	return copy_from(&self, dst, src, size);
+}
+
+static long copy_str_from(const struct reader *r, char *dst, uint64_t src, uint64_t size, bool user)
 {
 	uint64_t done = 0;
 
@@ -83,7 +113,7 @@ long helper_copy_str_nofault(struct bpfvm *vm, char *dst, uint64_t src, uint64_t
 		uint64_t n = size - done < page_left ? size - done : page_left;
 		const char *nul;
 
-		if (read_nofault(vm, dst + done, src + done, n)) {
+		if (read_from(r, dst + done, src + done, n)) {
 			memset(dst, 0, size);
 			return -EFAULT;
 		}
@@ -99,14 +129,43 @@ long helper_copy_str_nofault(struct bpfvm *vm, char *dst, uint64_t src, uint64_t
 	return (long)size;
 }
 
+long helper_copy_str_nofault(struct bpfvm *vm, char *dst, uint64_t src, uint64_t size, bool user)
+{
+	struct reader self = { vm, NULL, NULL };
+
+	return copy_str_from(&self, dst, src, size, user);
+}
+
+/* The run's user memory: the traced task's, else bpfvm's. */
+static struct reader user_reader(struct bpfvm_run_ctx *run)
+{
+	return (struct reader){ run->vm, run->task_ops, run->task };
+}
+
+/*
+ * The legacy probe_read: the kernel reads user memory below TASK_SIZE and
+ * kernel memory above; here what the run was handed (its context, the
+ * pt_regs an event lays out) is the "kernel" side.
+ */
+static struct reader compat_reader(struct bpfvm_run_ctx *run, uint64_t src, uint64_t size)
+{
+	if (run->task_ops && vm_run_access_ok(run, src, size ? size : 1, false))
+		return (struct reader){ run->vm, NULL, NULL };
+	return user_reader(run);
+}
+
 BPF_HELPER(probe_read)
 {
-	return HELPER_ERR(helper_copy_nofault(run->vm, (void *)(uintptr_t)r1, r3, (uint32_t)r2));
+	struct reader r = compat_reader(run, r3, (uint32_t)r2);
+
+	return HELPER_ERR(copy_from(&r, (void *)(uintptr_t)r1, r3, (uint32_t)r2));
 }
 
 BPF_HELPER(probe_read_user)
 {
-	return HELPER_ERR(helper_copy_nofault(run->vm, (void *)(uintptr_t)r1, r3, (uint32_t)r2));
+	struct reader r = user_reader(run);
+
+	return HELPER_ERR(copy_from(&r, (void *)(uintptr_t)r1, r3, (uint32_t)r2));
 }
 
 BPF_HELPER(probe_read_kernel)
@@ -116,19 +175,23 @@ BPF_HELPER(probe_read_kernel)
 
 BPF_HELPER(copy_from_user)
 {
-	return HELPER_ERR(helper_copy_nofault(run->vm, (void *)(uintptr_t)r1, r3, (uint32_t)r2));
+	struct reader r = user_reader(run);
+
+	return HELPER_ERR(copy_from(&r, (void *)(uintptr_t)r1, r3, (uint32_t)r2));
 }
 
 BPF_HELPER(probe_read_str)
 {
-	return HELPER_ERR(helper_copy_str_nofault(run->vm, (char *)(uintptr_t)r1, r3, (uint32_t)r2,
-						  true));
+	struct reader r = compat_reader(run, r3, 1);
+
+	return HELPER_ERR(copy_str_from(&r, (char *)(uintptr_t)r1, r3, (uint32_t)r2, true));
 }
 
 BPF_HELPER(probe_read_user_str)
 {
-	return HELPER_ERR(helper_copy_str_nofault(run->vm, (char *)(uintptr_t)r1, r3, (uint32_t)r2,
-						  true));
+	struct reader r = user_reader(run);
+
+	return HELPER_ERR(copy_str_from(&r, (char *)(uintptr_t)r1, r3, (uint32_t)r2, true));
 }
 
 BPF_HELPER(probe_read_kernel_str)

@@ -4,6 +4,9 @@
  * (gid << 32 | uid), comm (the thread's name, as prctl(PR_GET_NAME)
  * gives it, NUL-padded as strscpy_pad does).
  *
+ * When the run carries a task (run->task_ops: an event source's traced
+ * thread), each answers for that task instead.
+ *
  * bpf_get_current_task returns 0: there is no task_struct in user space.
  * Programs that call it still load, and the usual next step, a
  * bpf_probe_read of one of its fields, fails cleanly with -EFAULT instead
@@ -20,11 +23,15 @@
 
 BPF_HELPER(get_current_pid_tgid)
 {
+	if (run->task_ops)
+		return run->task_ops->pid_tgid(run->task);
 	return (uint64_t)(uint32_t)getpid() << 32 | (uint32_t)gettid();
 }
 
 BPF_HELPER(get_current_uid_gid)
 {
+	if (run->task_ops)
+		return run->task_ops->uid_gid(run->task);
 	return (uint64_t)(uint32_t)getgid() << 32 | (uint32_t)getuid();
 }
 
@@ -34,7 +41,10 @@ BPF_HELPER(get_current_comm)
 	char *buf = (char *)(uintptr_t)r1;
 	uint32_t size = (uint32_t)r2;
 
-	prctl(PR_GET_NAME, comm);
+	if (run->task_ops)
+		run->task_ops->comm(run->task, comm);
+	else
+		prctl(PR_GET_NAME, comm);
 	if (!size)
 		return 0;
 	memset(buf, 0, size);

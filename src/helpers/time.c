@@ -54,9 +54,14 @@ BPF_HELPER(get_prandom_u32)
 	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
 }
 
-/* The CPU the run started on: the one whose per-CPU map slots it uses. */
+/*
+ * The CPU the run started on: the one whose per-CPU map slots it uses; for
+ * a traced task's event, the CPU that task last ran on.
+ */
 BPF_HELPER(get_smp_processor_id)
 {
+	if (run->task_ops)
+		return run->task_ops->cpu(run->task);
 	return (uint64_t)run->cpu;
 }
 

@@ -339,14 +339,20 @@ static void trace_emit(struct bpfvm_run_ctx *run, const char *text)
 	struct bpfvm *vm = run->vm;
 	char comm[17] = { 0 }, line[BPRINTF_BUF + 128];
 	struct timespec ts;
-	int n;
+	int n, tid = (int)gettid(), cpu = run->cpu;
 
 	if (!vm->trace)
 		return;
-	prctl(PR_GET_NAME, comm);
+	if (run->task_ops) {   /* the traced task's comm, tid and CPU, as trace_pipe shows them */
+		run->task_ops->comm(run->task, comm);
+		tid = (int)(uint32_t)run->task_ops->pid_tgid(run->task);
+		cpu = (int)run->task_ops->cpu(run->task);
+	} else {
+		prctl(PR_GET_NAME, comm);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	n = snprintf(line, sizeof(line), "%16s-%-7d [%03d] ..... %5llu.%06llu: bpf_trace_printk: %s\n",
-		     comm, (int)gettid(), run->cpu, (unsigned long long)ts.tv_sec,
+		     comm, tid, cpu, (unsigned long long)ts.tv_sec,
 		     (unsigned long long)ts.tv_nsec / 1000, text);
 	if (n >= (int)sizeof(line))
 		n = (int)sizeof(line) - 1;

@@ -55,6 +55,28 @@ struct hook_run {
 /* After a helper moved data_meta, data or data_end: the context and the run follow. */
 void hook_update(struct hook_run *h, struct bpfvm_run_ctx *run);
 
+/* A run for a real event (event_run.c): its context, what it points to, whose it is. */
+struct vm_task_ops;
+struct hook_event_run {
+	enum bpfvm_exec mode;
+	uint64_t insn_limit;             /* checked runs; 0: the default */
+	struct bpfvm_log *log;
+	void *ctx;                       /* r1: the record or the arguments, read-only */
+	size_t ctx_size;
+	void *kobj;                      /* a kernel object ctx points to (pt_regs), or NULL */
+	size_t kobj_size;
+	const char *kobj_what;
+	const struct vm_task_ops *task_ops;  /* the current task */
+	void *task;
+};
+
+/*
+ * Run prog once for an event: 0 with r0 in *retval, -EPERM when prog may
+ * only run checked and another mode is asked, or what a failing run
+ * returns (the reason in ev->log).
+ */
+int hook_run_event(struct bpfvm_prog *prog, const struct hook_event_run *ev, uint64_t *retval);
+
 /* Register the context helpers in an instance (those not already set). */
 void hooks_register_helpers(struct bpfvm *vm);
 

@@ -56,6 +56,23 @@ struct vm_region {
 	const char *what;   /* "stack", "input", ... for messages */
 };
 
+/*
+ * The task a run is about, for the helpers that ask about "current"
+ * (get_current_pid_tgid, _uid_gid, _comm, get_smp_processor_id, bpf_printk's
+ * line) and that read user memory (probe_read_user(_str), copy_from_user,
+ * the legacy probe_read on a user address).  An event source (events/) sets
+ * one per event for the traced thread; without one, current is the thread
+ * running bpfvm.  Each operation gets the task pointer the run carries.
+ */
+struct vm_task_ops {
+	uint64_t (*pid_tgid)(void *task);       /* tgid << 32 | tid */
+	uint64_t (*uid_gid)(void *task);        /* gid << 32 | uid (real ids) */
+	void (*comm)(void *task, char comm[16]); /* NUL-padded */
+	uint32_t (*cpu)(void *task);            /* where it last ran */
+	/* Copy size bytes at addr of the task's memory: 0, or -EFAULT (dst then undefined). */
+	int (*read_mem)(void *task, void *dst, uint64_t addr, uint64_t size);
+};
+
 #define VM_MAX_REGIONS 16
 #define VM_MAX_VALUE_MAPS 8
 #define VM_MAX_RECORDS 32
@@ -98,6 +115,9 @@ struct bpfvm_run_ctx {
 	uint64_t jit_stack_limit;
 	/* The program type's context of a test run (hooks/), for its helpers. */
 	void *hook;
+	/* The current task (see struct vm_task_ops); NULL: bpfvm's own thread. */
+	const struct vm_task_ops *task_ops;
+	void *task;
 };
 
 /* Stop a checked run from a helper: err (negative errno) and the reason. */
