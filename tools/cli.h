@@ -34,6 +34,10 @@ int cmd_run_object(int argc, char **argv);
 struct bpfvm_object;
 int obj_dump_maps(const struct bpfvm_object *obj, bool json);
 int cmd_conformance_plugin(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+/* --set NAME=VALUE on obj (cmd_run_obj.c): 0, 1 (no such variable, missing_ok), -1 (printed). */
+int cli_apply_set(struct bpfvm_object *obj, const char *spec, struct bpfvm_log *log,
+		  bool missing_ok);
 int cmd_verify(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
 /* Classic BPF (cmd_cbpf.c): run --filter/--cbpf and disasm --cbpf; -1 when not asked for. */

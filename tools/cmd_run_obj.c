@@ -164,8 +164,12 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 	return 0;
 }
 
-/* --set NAME=VALUE: an integer sized as the variable, or hex bytes (0x...) for others. */
-static int apply_set(struct bpfvm_object *obj, const char *spec, struct bpfvm_log *log)
+/*
+ * --set NAME=VALUE: an integer sized as the variable, or hex bytes (0x...)
+ * for others.  0, 1 when the object has no such variable and missing_ok
+ * (`bpfvm trace` with several objects), -1 with the reason printed.
+ */
+int cli_apply_set(struct bpfvm_object *obj, const char *spec, struct bpfvm_log *log, bool missing_ok)
 {
 	const char *eq = strchr(spec, '=');
 	char name[256];
@@ -183,6 +187,8 @@ static int apply_set(struct bpfvm_object *obj, const char *spec, struct bpfvm_lo
 		for (size_t i = 0; i < 4 && err == -EINVAL; i++)
 			err = bpfvm_object__set_global(obj, name, &v, sizes[i]);
 	}
+	if (err == -ENOENT && missing_ok)
+		return 1;
 	if (err == -ENOENT) {
 		fprintf(stderr, "bpfvm run: --set %s: no such variable in .data, .rodata or .bss\n",
 			spec);
@@ -398,7 +404,7 @@ static struct bpfvm_object *open_object(const struct obj_args *a, struct bpfvm *
 	}
 	for (int i = 0; i < a->nsets; i++) {
 		bpfvm_log__reset(log);
-		if (apply_set(obj, a->sets[i], log)) {
+		if (cli_apply_set(obj, a->sets[i], log, false)) {
 			bpfvm_object__destroy(obj);
 			return NULL;
 		}

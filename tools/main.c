@@ -35,6 +35,10 @@ static const struct cli_command commands[] = {
 	{ "conformance-plugin", "[--jit] [MEMORY_HEX]",
 	  "the public conformance runner's plugin: program as hex on stdin, r0 in hex on stdout",
 	  cmd_conformance_plugin },
+	{ "trace", "[--prog NAME]... [--set VAR=VALUE]... [--dump-maps] [--json] [--interp|--jit] "
+		   "OBJECT... -- COMMAND [ARGS...]",
+	  "run the objects' tracepoint programs on the system calls and process events of "
+	  "COMMAND's whole process tree (ptrace + seccomp; no kernel eBPF)", cmd_trace },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,82 @@
+/*
+ * bpfvm/trace.h - programs of BPF objects run on the events of real
+ * processes, as `bpfvm trace` does: attach programs by their sections
+ * (libbpf's SEC() names: "tracepoint/syscalls/sys_enter_openat",
+ * "raw_tp/sys_exit", "tracepoint/sched/sched_process_exec"), start a
+ * command, and run each attached program at each event of the command's
+ * whole process tree, every thread included, with the kernel's record as
+ * its context and the traced thread as "current" (pid, uid, comm, its
+ * memory for bpf_probe_read_user).  No kernel eBPF, no root: the events
+ * come from a ptrace supervisor with a seccomp filter that stops only the
+ * system calls some program is attached to.
+ *
+ *   struct bpfvm_trace *t = bpfvm_trace__new(&opts);
+ *   bpfvm_trace__attach(t, program);          -- each program; -EOPNOTSUPP: why in log
+ *   bpfvm_trace__start(t, argv);              -- fork + exec under the supervisor
+ *   bpfvm_trace__run(t, &status);             -- until everything traced has exited
+ *   bpfvm_trace__destroy(t);
+ *
+ * bpf_printk lines go to the instance's trace callback (bpfvm_opts),
+ * with the traced thread's comm and pid; ring buffers are read by the
+ * caller (bpfvm_map__ringbuf_consume) from on_event.
+ */
+#ifndef BPFVM_TRACE_H
+#define BPFVM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bpfvm/bpfvm.h>
+#include <bpfvm/object.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bpfvm_trace;
+
+struct bpfvm_trace_opts {
+	size_t sz;
+	enum bpfvm_exec mode;     /* how programs run; checked unless verified */
+	struct bpfvm_log *log;    /* why a program cannot attach, run errors */
+	/* After each event's programs ran (consume ring buffers here); may be NULL. */
+	void (*on_event)(void *ctx);
+	/* A traced process exited: its pid and wait status; may be NULL. */
+	void (*on_exit)(void *ctx, int pid, int status);
+	void *ctx;
+};
+
+/* NULL with errno. */
+BPFVM_API struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *opts);
+/*
+ * Attach a loaded program where its section says.  Before start.  Returns
+ * 0, -EOPNOTSUPP when bpfvm has no such attach point (the reason, naming
+ * the program, in the log), -EINVAL (not loaded, already started), -E2BIG
+ * (too many), -ENOMEM.
+ */
+BPFVM_API int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_program *program);
+/* How many programs are attached. */
+BPFVM_API size_t bpfvm_trace__attached(const struct bpfvm_trace *t);
+/* Start argv[0] (searched in PATH) with argv traced.  0 or a negative errno. */
+BPFVM_API int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[]);
+/*
+ * Run programs at events until every traced process has exited, or
+ * bpfvm_trace__stop.  Returns 0 with the started command's wait status in
+ * *status (-1 when it was not seen to exit: stopped and detached), or a
+ * negative errno.  The first failing program run is logged and counted
+ * (bpfvm_trace__errors), and tracing goes on.
+ */
+BPFVM_API int bpfvm_trace__run(struct bpfvm_trace *t, int *status);
+/* Detach from everything soon (processes keep running).  Async-signal-safe. */
+BPFVM_API void bpfvm_trace__stop(struct bpfvm_trace *t);
+/* Program runs that failed so far. */
+BPFVM_API uint64_t bpfvm_trace__errors(const struct bpfvm_trace *t);
+/* Detaches (if running) and frees.  NULL is allowed. */
+BPFVM_API void bpfvm_trace__destroy(struct bpfvm_trace *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * events.h - event sources: where real events come from, behind one
+ * interface (struct ev_source_ops), so that a second back-end (an
+ * in-process agent) plugs in without changing the attach points or the
+ * command line.  A source starts a command (or takes running processes),
+ * and hands out its events one at a time: the thread an event is about is
+ * held where it is (a system call not yet run, a fork not yet returned)
+ * until the consumer asks for the next event, so programs see the
+ * arguments the call will get.  Every source leaves each process it
+ * touched running when it is destroyed.
+ *
+ * The first back-end is the ptrace supervisor (ptrace.c).
+ */
+#ifndef BPFVM_EVENTS_EVENTS_H
+#define BPFVM_EVENTS_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include <bpfvm/bpfvm.h>
+
+#define EV_MAX_SYSCALL 512
+
+/* Which system calls a source must stop at, from what programs are attached. */
+struct ev_interest {
+	uint8_t enter[EV_MAX_SYSCALL / 8];   /* run programs before the call */
+	uint8_t exit[EV_MAX_SYSCALL / 8];    /* ...and after it */
+	bool all_enter, all_exit;           /* raw_syscalls, raw_tracepoint sys_enter/exit */
+	bool exec_filename;                 /* sched_process_exec: remember execve's path */
+};
+
+static inline void ev_interest_set(uint8_t *set, long nr)
+{
+	if (nr >= 0 && nr < EV_MAX_SYSCALL)
+		set[nr / 8] |= (uint8_t)(1u << (nr % 8));
+}
+
+static inline bool ev_interest_has(const uint8_t *set, long nr)
+{
+	return nr >= 0 && nr < EV_MAX_SYSCALL && (set[nr / 8] >> (nr % 8) & 1);
+}
+
+enum ev_kind {
+	EV_SYS_ENTER,    /* a system call about to run: nr, regs */
+	EV_SYS_EXIT,     /* ...and its result: nr, ret, regs */
+	EV_FORK,         /* tid created child (a process or a thread) */
+	EV_EXEC,         /* tid (now its process's leader) ran filename; old_tid was its tid */
+	EV_EXIT,         /* tid is exiting (still there: its memory and comm can be read) */
+	EV_GONE,         /* process tgid is gone: status is its wait status (no programs) */
+};
+
+struct ev_event {
+	enum ev_kind kind;
+	int32_t tid, tgid;
+	long nr;
+	int64_t ret;
+	struct user_regs_struct regs;  /* EV_SYS_ENTER/EXIT */
+	int32_t child;                 /* EV_FORK */
+	int32_t old_tid;               /* EV_EXEC */
+	const char *filename;          /* EV_EXEC; valid until the next event */
+	int status;                    /* EV_EXIT: the exit code (wait status form); EV_GONE */
+	bool group_dead;               /* EV_EXIT: the last thread of its process */
+};
+
+struct ev_source;
+
+struct ev_source_ops {
+	const char *name;
+	/* Start argv[0] (PATH searched) under the source: 0 or a negative errno. */
+	int (*start)(struct ev_source *src, char *const argv[], struct bpfvm_log *log);
+	/*
+	 * The next event: 1 with *ev filled (its thread held until the next
+	 * call), 0 when nothing is traced any more, a negative errno.
+	 */
+	int (*next)(struct ev_source *src, struct ev_event *ev);
+	/* Make next() return 0 soon, everything detached.  Async-signal-safe. */
+	void (*stop)(struct ev_source *src);
+	/* Copy size bytes at addr of tid's memory: 0 or -EFAULT. */
+	int (*read_mem)(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size);
+	/* Detach from everything (processes keep running) and free. */
+	void (*destroy)(struct ev_source *src);
+};
+
+struct ev_source {
+	const struct ev_source_ops *ops;
+	volatile int32_t root;   /* the process start began, 0 before */
+};
+
+/* The ptrace supervisor (ptrace.c): NULL with errno. */
+struct ev_source *ev_ptrace_new(const struct ev_interest *want);
+
+/* The classic BPF seccomp filter for want (seccomp_filter.c): count instructions in *len. */
+struct sock_filter;
+struct sock_filter *ev_seccomp_filter(const struct ev_interest *want, unsigned short *len);
+
+#endif

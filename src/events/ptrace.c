@@ -1,0 +1,643 @@
+/*
+ * ptrace.c - the supervisor: an event source built on ptrace(2) and a
+ * seccomp filter.  It starts a command under PTRACE_SEIZE with
+ * PTRACE_O_TRACESECCOMP (the filter of seccomp_filter.c stops only the
+ * system calls some program is attached to), TRACEFORK/VFORK/CLONE (every
+ * process and thread of the tree is followed from its first instruction),
+ * TRACEEXEC, TRACEEXIT and EXITKILL (bpfvm dying takes the processes it
+ * started with it rather than leaving them stopped).  A call whose result
+ * a program wants is resumed with PTRACE_SYSCALL after its seccomp stop,
+ * so its exit stops too; every other stop resumes with PTRACE_CONT.
+ *
+ * Events are handed out one at a time while their thread waits (see
+ * events.h).  A new child is reported by its creator's fork event before
+ * anything of its own: if its first stop arrives first, it is held until
+ * then.  A child returning from fork/clone gets its own sys_exit (ret 0)
+ * when one is attached, as in the kernel.
+ *
+ * Detaching (stop, destroy) interrupts every thread and detaches each,
+ * bounded in time; the filter stays in the processes (seccomp filters
+ * cannot be removed), so after a detach their attached calls fail with
+ * ENOSYS, as the kernel answers SECCOMP_RET_TRACE without a tracer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../util/log.h"
+#include "events.h"
+
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#define MAX_THREADS 65536
+#define QUEUE 4
+#define DETACH_WAIT_MS 2000
+
+struct pt_thread {
+	int32_t tid, tgid;
+	bool attached;          /* its first stop has been seen */
+	bool announced;         /* its creator's fork event was handed out (or it is the root) */
+	bool want_exit;         /* resumed with PTRACE_SYSCALL: the next syscall stop is the exit */
+	bool exiting;
+	bool held;              /* stopped, waiting for us */
+	long nr;                /* the call whose exit is wanted */
+	long child_exit_nr;     /* a new child: its creator's call, for its own sys_exit */
+	char *exec_file;        /* the path of the last execve it started */
+};
+
+struct queued {
+	struct ev_event ev;
+	int32_t resume[2];      /* threads to resume once the event is handled (0: none) */
+};
+
+struct pt_source {
+	struct ev_source base;
+	struct ev_interest want;
+	struct pt_thread *th;
+	size_t nth, cap;
+	volatile sig_atomic_t stopping;
+	struct queued q[QUEUE];
+	unsigned qhead, qlen;
+	int32_t pending[2];     /* the handed-out event's threads, resumed at the next call */
+	char filename[PATH_MAX];
+	int err_pipe;           /* the child's exec errno, if exec failed */
+	char *argv0;
+	struct bpfvm_log *log;
+	int mem_fd;
+	int32_t mem_tid;
+};
+
+static struct pt_thread *find(struct pt_source *s, int32_t tid)
+{
+	for (size_t i = 0; i < s->nth; i++)
+		if (s->th[i].tid == tid)
+			return &s->th[i];
+	return NULL;
+}
+
+static struct pt_thread *add(struct pt_source *s, int32_t tid, int32_t tgid)
+{
+	if (s->nth == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct pt_thread *grown = cap > MAX_THREADS ? NULL : realloc(s->th, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		s->th = grown;
+		s->cap = cap;
+	}
+	s->th[s->nth] = (struct pt_thread){ .tid = tid, .tgid = tgid, .nr = -1, .child_exit_nr = -1 };
+	return &s->th[s->nth++];
+}
+
+static void drop(struct pt_source *s, struct pt_thread *t)
+{
+	free(t->exec_file);
+	*t = s->th[--s->nth];
+}
+
+/* A thread's process, from /proc (a new clone may be a thread or a process). */
+static int32_t read_tgid(int32_t tid)
+{
+	char path[64], line[128];
+	int32_t tgid = tid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return tid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+static void resume(struct pt_source *s, int32_t tid, int sig)
+{
+	struct pt_thread *t = find(s, tid);
+
+	if (!t)
+		return;
+	t->held = false;
+	ptrace(t->want_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0, (void *)(long)sig);
+}
+
+static struct ev_event *queue(struct pt_source *s, enum ev_kind kind, struct pt_thread *t,
+			      int32_t also)
+{
+	struct queued *q = &s->q[(s->qhead + s->qlen++) % QUEUE];
+
+	memset(q, 0, sizeof(*q));
+	q->ev.kind = kind;
+	q->ev.tid = t->tid;
+	q->ev.tgid = t->tgid;
+	q->resume[0] = t->tid;
+	q->resume[1] = also;
+	t->held = true;
+	return &q->ev;
+}
+
+static int pt_read_mem(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
+{
+	struct pt_source *s = (struct pt_source *)src;
+	struct iovec local = { dst, (size_t)size }, remote = { (void *)(uintptr_t)addr, (size_t)size };
+	ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+	char path[64];
+
+	if (n == (ssize_t)size)
+		return 0;
+	if (n >= 0 || errno == EFAULT || errno == ESRCH)
+		return -EFAULT;
+	/* process_vm_readv refused (seccomp, a kernel without it): /proc/PID/mem */
+	if (s->mem_tid != tid) {
+		if (s->mem_fd >= 0)
+			close(s->mem_fd);
+		snprintf(path, sizeof(path), "/proc/%d/mem", tid);
+		s->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		s->mem_tid = tid;
+	}
+	if (s->mem_fd < 0 || addr > (uint64_t)INT64_MAX)
+		return -EFAULT;
+	return pread(s->mem_fd, dst, size, (off_t)addr) == (ssize_t)size ? 0 : -EFAULT;
+}
+
+/* A NUL-terminated string of tid's into buf (size bytes): 0 or -EFAULT. */
+static int read_str(struct pt_source *s, int32_t tid, uint64_t addr, char *buf, size_t size)
+{
+	for (size_t done = 0; done + 1 < size;) {
+		size_t page_left = 4096 - (addr + done) % 4096;
+		size_t n = size - 1 - done < page_left ? size - 1 - done : page_left;
+
+		if (pt_read_mem(&s->base, tid, buf + done, addr + done, n))
+			return -EFAULT;
+		if (memchr(buf + done, 0, n))
+			return 0;
+		done += n;
+	}
+	buf[size - 1] = '\0';
+	return 0;
+}
+
+/* What sched_process_exec will name: bprm->filename of the execve being started. */
+static void remember_exec(struct pt_source *s, struct pt_thread *t, const struct user_regs_struct *r)
+{
+	char path[PATH_MAX], full[PATH_MAX + 32];
+	long dfd = (long)(int)r->rdi;
+
+	free(t->exec_file);
+	t->exec_file = NULL;
+	if (read_str(s, t->tid, r->orig_rax == NR_EXECVE ? r->rdi : r->rsi, path, sizeof(path)))
+		return;
+	if (r->orig_rax == NR_EXECVE || path[0] == '/' || dfd == AT_FDCWD)
+		snprintf(full, sizeof(full), "%s", path);
+	else if (!path[0])
+		snprintf(full, sizeof(full), "/dev/fd/%ld", dfd);
+	else
+		snprintf(full, sizeof(full), "/dev/fd/%ld/%s", dfd, path);
+	t->exec_file = strdup(full);
+}
+
+static void on_seccomp(struct pt_source *s, struct pt_thread *t)
+{
+	struct user_regs_struct regs;
+	long nr;
+
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs)) {
+		resume(s, t->tid, 0);
+		return;
+	}
+	nr = (long)regs.orig_rax;
+	if (s->want.exec_filename && (nr == NR_EXECVE || nr == NR_EXECVEAT))
+		remember_exec(s, t, &regs);
+	if (s->want.all_exit || ev_interest_has(s->want.exit, nr)) {
+		t->want_exit = true;
+		t->nr = nr;
+	}
+	if (s->want.all_enter || ev_interest_has(s->want.enter, nr)) {
+		struct ev_event *ev = queue(s, EV_SYS_ENTER, t, 0);
+
+		ev->nr = nr;
+		ev->regs = regs;
+		return;
+	}
+	resume(s, t->tid, 0);
+}
+
+static void on_syscall_exit(struct pt_source *s, struct pt_thread *t)
+{
+	struct user_regs_struct regs;
+	struct ev_event *ev;
+
+	if (!t->want_exit || ptrace(PTRACE_GETREGS, t->tid, 0, &regs)) {
+		t->want_exit = false;
+		resume(s, t->tid, 0);
+		return;
+	}
+	t->want_exit = false;
+	ev = queue(s, EV_SYS_EXIT, t, 0);
+	ev->nr = t->nr;
+	ev->ret = (int64_t)regs.rax;
+	ev->regs = regs;
+}
+
+/* A child's first stop, once its creator's fork event is out: its own sys_exit, or go. */
+static void first_stop(struct pt_source *s, struct pt_thread *c, struct ev_event **ev_out)
+{
+	struct user_regs_struct regs;
+
+	c->announced = true;
+	if (c->child_exit_nr >= 0 && !ptrace(PTRACE_GETREGS, c->tid, 0, &regs)) {
+		struct ev_event *ev = queue(s, EV_SYS_EXIT, c, 0);
+
+		ev->nr = c->child_exit_nr;
+		ev->ret = (int64_t)regs.rax;
+		ev->regs = regs;
+		if (ev_out)
+			*ev_out = ev;
+		return;
+	}
+	resume(s, c->tid, 0);
+}
+
+static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
+{
+	unsigned long msg = 0;
+	struct pt_thread *c;
+	struct ev_event *ev;
+	int32_t child, tid = t->tid;
+
+	ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+	child = (int32_t)msg;
+	c = find(s, child);
+	if (!c && !(c = add(s, child, event == PTRACE_EVENT_CLONE ? read_tgid(child) : child))) {
+		resume(s, tid, 0);
+		return;
+	}
+	t = find(s, tid);   /* add may have moved the table */
+	c->child_exit_nr = t->want_exit ? t->nr : -1;
+	ev = queue(s, EV_FORK, t, 0);
+	ev->child = child;
+	if (c->attached)   /* its first stop came first and is held */
+		first_stop(s, c, NULL);
+}
+
+static void on_exec(struct pt_source *s, struct pt_thread *t)
+{
+	unsigned long msg = 0;
+	struct pt_thread *old;
+	struct ev_event *ev;
+	char path[64];
+	int32_t tid = t->tid;
+	ssize_t n;
+
+	ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+	old = (int32_t)msg != t->tid ? find(s, (int32_t)msg) : NULL;
+	if (old) {   /* a thread exec'd: it took its leader's id, and its state comes along */
+		free(t->exec_file);
+		t->exec_file = old->exec_file;
+		old->exec_file = NULL;
+		t->want_exit = old->want_exit;
+		t->nr = old->nr;
+		drop(s, old);
+		t = find(s, tid);   /* drop moved the table's last entry */
+	}
+	if (t->exec_file) {
+		snprintf(s->filename, sizeof(s->filename), "%s", t->exec_file);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/exe", t->tid);
+		n = readlink(path, s->filename, sizeof(s->filename) - 1);
+		s->filename[n > 0 ? n : 0] = '\0';
+	}
+	ev = queue(s, EV_EXEC, t, 0);
+	ev->old_tid = (int32_t)msg;
+	ev->filename = s->filename;
+}
+
+static void on_exit_stop(struct pt_source *s, struct pt_thread *t)
+{
+	unsigned long msg = 0;
+	struct ev_event *ev;
+	unsigned live = 0;
+
+	ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg);
+	for (size_t i = 0; i < s->nth; i++)
+		live += s->th[i].tgid == t->tgid && !s->th[i].exiting;
+	t->exiting = true;
+	t->want_exit = false;
+	ev = queue(s, EV_EXIT, t, 0);
+	ev->status = (int)msg;
+	ev->group_dead = live <= 1;
+}
+
+/* The child's errno if its exec failed (it then exits 127). */
+static void report_exec_failure(struct pt_source *s)
+{
+	int e = 0;
+
+	if (s->err_pipe >= 0 && read(s->err_pipe, &e, sizeof(e)) == (ssize_t)sizeof(e))
+		log_printf(s->log, "%s: %s\n", s->argv0, strerror(e));
+}
+
+static void on_gone(struct pt_source *s, int32_t tid, int status)
+{
+	struct pt_thread *t = find(s, tid);
+	int32_t tgid = t ? t->tgid : tid;
+	struct ev_event *ev;
+	struct pt_thread gone = { .tid = tid, .tgid = tgid };
+
+	if (t)
+		drop(s, t);
+	if (tid != tgid)
+		return;
+	if (tid == s->base.root)
+		report_exec_failure(s);
+	ev = queue(s, EV_GONE, &gone, 0);
+	ev->status = status;
+	s->q[(s->qhead + s->qlen - 1) % QUEUE].resume[0] = 0;
+}
+
+static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
+{
+	int sig = WSTOPSIG(status), event = status >> 16;
+
+	if (sig == (SIGTRAP | 0x80))
+		on_syscall_exit(s, t);
+	else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP)
+		on_seccomp(s, t);
+	else if (sig == SIGTRAP && (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
+				    event == PTRACE_EVENT_CLONE))
+		on_fork(s, t, event);
+	else if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC)
+		on_exec(s, t);
+	else if (sig == SIGTRAP && event == PTRACE_EVENT_EXIT)
+		on_exit_stop(s, t);
+	else if (event == PTRACE_EVENT_STOP && (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+						 sig == SIGTTOU))
+		ptrace(PTRACE_LISTEN, t->tid, 0, 0);    /* group stop: stay stopped until SIGCONT */
+	else
+		resume(s, t->tid, event == PTRACE_EVENT_STOP ? 0 : sig);  /* a signal: deliver it */
+}
+
+static void handle(struct pt_source *s, int32_t pid, int status)
+{
+	struct pt_thread *t = find(s, pid);
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		on_gone(s, pid, status);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	if (!t) {   /* a new child before its creator's fork event: hold it until then */
+		t = add(s, pid, read_tgid(pid));
+		if (t) {
+			t->attached = true;
+			t->held = true;
+		}
+		return;
+	}
+	if (!t->attached) {
+		t->attached = true;
+		first_stop(s, t, NULL);
+		return;
+	}
+	on_stop(s, t, status);
+}
+
+static int elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int)((now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000);
+}
+
+/* Interrupt every thread and detach each at its next stop; give up after DETACH_WAIT_MS. */
+static void detach_all(struct pt_source *s)
+{
+	struct timespec start;
+
+	for (size_t i = 0; i < s->nth; i++) {
+		struct pt_thread *t = &s->th[i];
+
+		if (t->held && !ptrace(PTRACE_DETACH, t->tid, 0, 0))
+			t->tid = -t->tid;    /* detached */
+		else
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (elapsed_ms(&start) < DETACH_WAIT_MS) {
+		size_t left = 0;
+		int status;
+		int32_t pid;
+		struct pt_thread *t;
+
+		for (size_t i = 0; i < s->nth; i++)
+			left += s->th[i].tid > 0;
+		if (!left)
+			break;
+		pid = waitpid(-1, &status, __WALL | WNOHANG);
+		if (pid < 0 && errno == ECHILD)
+			break;
+		if (pid <= 0) {
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+			continue;
+		}
+		t = find(s, pid);
+		if (!t || !WIFSTOPPED(status)) {
+			if (t)
+				t->tid = -t->tid;
+			continue;
+		}
+		/* a signal caught on its way stays the process's; our own stops do not */
+		int sig = WSTOPSIG(status);
+		bool ours = sig == SIGTRAP || sig == (SIGTRAP | 0x80) || (status >> 16) == PTRACE_EVENT_STOP;
+
+		ptrace(PTRACE_DETACH, pid, 0, (void *)(long)(ours ? 0 : sig));
+		t->tid = -t->tid;
+	}
+	while (s->nth)
+		drop(s, &s->th[0]);
+}
+
+static int pt_next(struct ev_source *src, struct ev_event *ev)
+{
+	struct pt_source *s = (struct pt_source *)src;
+
+	for (int i = 0; i < 2; i++)
+		if (s->pending[i])
+			resume(s, s->pending[i], 0);
+	s->pending[0] = s->pending[1] = 0;
+	for (;;) {
+		int status;
+		int32_t pid;
+
+		if (s->stopping) {
+			s->qlen = 0;
+			detach_all(s);
+			return 0;
+		}
+		if (s->qlen) {
+			struct queued *q = &s->q[s->qhead];
+
+			*ev = q->ev;
+			s->pending[0] = q->resume[0];
+			s->pending[1] = q->resume[1];
+			s->qhead = (s->qhead + 1) % QUEUE;
+			s->qlen--;
+			return 1;
+		}
+		if (!s->nth)
+			return 0;
+		pid = waitpid(-1, &status, __WALL);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0) {
+			int err = errno == ECHILD ? 0 : -errno;
+
+			while (s->nth)
+				drop(s, &s->th[0]);
+			return err;
+		}
+		handle(s, pid, status);
+	}
+}
+
+static void pt_stop(struct ev_source *src)
+{
+	struct pt_source *s = (struct pt_source *)src;
+
+	s->stopping = 1;
+	if (s->base.root > 0)   /* wake a waitpid that is already blocked */
+		ptrace(PTRACE_INTERRUPT, s->base.root, 0, 0);
+}
+
+static void pt_destroy(struct ev_source *src)
+{
+	struct pt_source *s = (struct pt_source *)src;
+
+	if (!s)
+		return;
+	if (s->nth)
+		detach_all(s);
+	free(s->th);
+	free(s->argv0);
+	if (s->err_pipe >= 0)
+		close(s->err_pipe);
+	if (s->mem_fd >= 0)
+		close(s->mem_fd);
+	free(s);
+}
+
+/* In the child, before exec: wait until seized, install the filter, run argv. */
+static __attribute__((noreturn)) void child_main(int go, int err, const struct sock_fprog *prog,
+						 char *const argv[])
+{
+	char c;
+	int e;
+
+	if (read(go, &c, 1) != 1)
+		_exit(127);
+	/* without CAP_SYS_ADMIN the kernel requires no_new_privs first */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) &&
+	    (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	     syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog))) {
+		e = errno;
+	} else {
+		execvp(argv[0], argv);
+		e = errno;
+	}
+	if (write(err, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+#define PT_OPTS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+		 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |     \
+		 PTRACE_O_TRACESYSGOOD)
+
+static int pt_start(struct ev_source *src, char *const argv[], struct bpfvm_log *log)
+{
+	struct pt_source *s = (struct pt_source *)src;
+	unsigned short len;
+	struct sock_filter *f = ev_seccomp_filter(&s->want, &len);
+	struct sock_fprog prog = { len, f };
+	int go[2], err[2], e;
+	pid_t pid;
+
+	s->log = log;
+	if (!f || !argv || !argv[0] || s->base.root || pipe2(go, O_CLOEXEC)) {
+		free(f);
+		return -EINVAL;
+	}
+	if (pipe2(err, O_CLOEXEC)) {
+		e = -errno;
+		close(go[0]);
+		close(go[1]);
+		free(f);
+		return e;
+	}
+	pid = fork();
+	if (pid == 0)
+		child_main(go[0], err[1], &prog, argv);
+	e = pid < 0 ? -errno : 0;
+	free(f);
+	close(go[0]);
+	close(err[1]);
+	s->err_pipe = err[0];
+	if (!e && ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)(PT_OPTS | PTRACE_O_EXITKILL))) {
+		e = -errno;
+		log_printf(log, "cannot trace %s (pid %d): %s\n", argv[0], pid, strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (!e && !add(s, pid, pid))
+		e = -ENOMEM;
+	if (!e) {
+		s->th[0].attached = s->th[0].announced = true;
+		s->base.root = pid;
+		s->argv0 = strdup(argv[0]);
+	}
+	if (write(go[1], "g", 1) != 1 && !e)
+		e = -EIO;
+	close(go[1]);
+	return e;
+}
+
+static const struct ev_source_ops ptrace_ops = {
+	.name = "ptrace",
+	.start = pt_start,
+	.next = pt_next,
+	.stop = pt_stop,
+	.read_mem = pt_read_mem,
+	.destroy = pt_destroy,
+};
+
+struct ev_source *ev_ptrace_new(const struct ev_interest *want)
+{
+	struct pt_source *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->base.ops = &ptrace_ops;
+	s->want = *want;
+	s->err_pipe = -1;
+	s->mem_fd = -1;
+	s->mem_tid = -1;
+	return &s->base;
+}

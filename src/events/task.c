@@ -1,0 +1,124 @@
+/*
+ * task.c - "current" for a run about a traced thread (struct vm_task_ops
+ * of vm/vm.h): its ids from the event, and what else a helper asks about
+ * read from /proc when first asked, once per event (comm changes at exec
+ * and prctl, ids at setuid), and its memory through the event source.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "task.h"
+
+static uint64_t task_pid_tgid(void *p)
+{
+	struct ev_task *t = p;
+
+	return (uint64_t)(uint32_t)t->tgid << 32 | (uint32_t)t->tid;
+}
+
+/* A line "Key:\tN ..." of /proc/TID/status: N, or 0. */
+static uint32_t status_field(int32_t tid, const char *key)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	unsigned v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && sscanf(line + klen, "%u", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static uint64_t task_uid_gid(void *p)
+{
+	struct ev_task *t = p;
+
+	if (!t->have_ids) {
+		t->uid_gid = (uint64_t)status_field(t->tid, "Gid:") << 32 | status_field(t->tid, "Uid:");
+		t->have_ids = true;
+	}
+	return t->uid_gid;
+}
+
+void ev_task_comm(struct ev_task *t)
+{
+	char path[64];
+	size_t n = 0;
+	FILE *f;
+
+	if (t->have_comm)
+		return;
+	memset(t->comm, 0, sizeof(t->comm));
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", t->tgid, t->tid);
+	f = fopen(path, "re");
+	if (f) {
+		n = fread(t->comm, 1, sizeof(t->comm) - 1, f);
+		fclose(f);
+	}
+	if (n && t->comm[n - 1] == '\n')
+		t->comm[n - 1] = '\0';
+	t->have_comm = true;
+}
+
+static void task_comm(void *p, char comm[16])
+{
+	struct ev_task *t = p;
+
+	ev_task_comm(t);
+	memcpy(comm, t->comm, 16);
+}
+
+/* Field N (1-based) of /proc/TID/stat, counted after the comm's closing parenthesis. */
+long ev_task_stat(const struct ev_task *t, int field)
+{
+	char path[64], buf[1024], *p;
+	long v = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", t->tgid, t->tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	for (int i = 2; p && i < field; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%ld", &v);
+	return v;
+}
+
+static uint32_t task_cpu(void *p)
+{
+	struct ev_task *t = p;
+
+	if (!t->have_cpu) {
+		t->cpu = (uint32_t)ev_task_stat(t, 39);
+		t->have_cpu = true;
+	}
+	return t->cpu;
+}
+
+static int task_read_mem(void *p, void *dst, uint64_t addr, uint64_t size)
+{
+	struct ev_task *t = p;
+
+	return t->src->ops->read_mem(t->src, t->tid, dst, addr, size);
+}
+
+const struct vm_task_ops ev_task_ops = {
+	.pid_tgid = task_pid_tgid,
+	.uid_gid = task_uid_gid,
+	.comm = task_comm,
+	.cpu = task_cpu,
+	.read_mem = task_read_mem,
+};

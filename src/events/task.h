@@ -1,0 +1,29 @@
+/*
+ * task.h - the traced thread an event is about, as the run's current task
+ * (task.c).
+ */
+#ifndef BPFVM_EVENTS_TASK_H
+#define BPFVM_EVENTS_TASK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../vm/vm.h"
+#include "events.h"
+
+struct ev_task {
+	struct ev_source *src;
+	int32_t tid, tgid;
+	bool have_comm, have_ids, have_cpu;
+	char comm[16];
+	uint64_t uid_gid;
+	uint32_t cpu;
+};
+
+extern const struct vm_task_ops ev_task_ops;
+/* Fill t->comm (once per event). */
+void ev_task_comm(struct ev_task *t);
+/* Field N (1-based, as proc(5) numbers them) of the thread's stat line; 0 if unreadable. */
+long ev_task_stat(const struct ev_task *t, int field);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * trace.c - bpfvm_trace (bpfvm/trace.h): programs attached by their
+ * sections, an event source started on a command, and at each event the
+ * programs attached to its point run on the kernel's record with the
+ * traced thread as current.  Which calls the source stops at follows from
+ * what is attached (struct ev_interest), so unattached calls run at full
+ * speed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpfvm/trace.h>
+
+#include "../hooks/hooks.h"
+#include "../util/log.h"
+#include "attach.h"
+#include "events.h"
+#include "task.h"
+
+#define MAX_ATTACHED 64
+#define RECORD_ROOM 2048      /* the kernel's PERF_MAX_TRACE_SIZE: what a program may read */
+#define PRIO_OFFSET 100       /* /proc's priority is the kernel's prio minus MAX_RT_PRIO */
+
+struct attached {
+	struct bpfvm_prog *prog;
+	const char *name;
+	struct ev_attach at;
+};
+
+struct bpfvm_trace {
+	struct bpfvm_trace_opts o;
+	struct attached a[MAX_ATTACHED];
+	size_t n;
+	struct ev_interest want;
+	struct ev_source *src;
+	int root_status;
+	uint64_t errors;
+	uint64_t rec[RECORD_ROOM / 8];
+};
+
+struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *opts)
+{
+	struct bpfvm_trace *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	if (opts)
+		memcpy(&t->o, opts, opts->sz < sizeof(t->o) ? opts->sz : sizeof(t->o));
+	t->o.sz = sizeof(t->o);
+	t->root_status = -1;
+	return t;
+}
+
+static void want_point(struct ev_interest *w, const struct ev_attach *at)
+{
+	switch (at->point) {
+	case EV_SYS_ENTER_TP: ev_interest_set(w->enter, at->nr); break;
+	case EV_SYS_EXIT_TP: ev_interest_set(w->exit, at->nr); break;
+	case EV_RAW_SYS_ENTER:
+	case EV_RAWTP_SYS_ENTER: w->all_enter = true; break;
+	case EV_RAW_SYS_EXIT:
+	case EV_RAWTP_SYS_EXIT: w->all_exit = true; break;
+	case EV_SCHED_EXEC: w->exec_filename = true; break;
+	case EV_SCHED_FORK:
+	case EV_SCHED_EXIT: break;   /* ptrace reports these without the filter */
+	}
+}
+
+int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_program *program)
+{
+	struct bpfvm_prog *prog = program ? bpfvm_program__prog(program) : NULL;
+	const char *name = program ? bpfvm_program__name(program) : "";
+	char why[256];
+	struct ev_attach at;
+	int err;
+
+	if (!t || !prog || t->src)
+		return -EINVAL;
+	if (t->n == MAX_ATTACHED)
+		return -E2BIG;
+	err = ev_attach_parse(bpfvm_program__type(program), bpfvm_program__attach_target(program),
+			      &at, why, sizeof(why));
+	if (!err && bpfvm_program__kernel_only(program, why, sizeof(why)) > 0)
+		err = -EOPNOTSUPP;
+	if (err) {
+		log_printf(t->o.log, "%s (SEC(\"%s\")): cannot attach: %s\n", name,
+			   bpfvm_program__section_name(program), why);
+		return err;
+	}
+	t->a[t->n++] = (struct attached){ prog, name, at };
+	want_point(&t->want, &at);
+	return 0;
+}
+
+size_t bpfvm_trace__attached(const struct bpfvm_trace *t)
+{
+	return t ? t->n : 0;
+}
+
+int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[])
+{
+	int err;
+
+	if (!t || t->src || !argv || !argv[0])
+		return -EINVAL;
+	t->src = ev_ptrace_new(&t->want);
+	if (!t->src)
+		return -errno;
+	err = t->src->ops->start(t->src, argv, t->o.log);
+	if (err) {
+		t->src->ops->destroy(t->src);
+		t->src = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* Does attach point a fire at ev? */
+static bool fires(const struct ev_attach *a, const struct ev_event *ev)
+{
+	switch (ev->kind) {
+	case EV_SYS_ENTER:
+		return (a->point == EV_SYS_ENTER_TP && a->nr == ev->nr) ||
+		       a->point == EV_RAW_SYS_ENTER || a->point == EV_RAWTP_SYS_ENTER;
+	case EV_SYS_EXIT:
+		return (a->point == EV_SYS_EXIT_TP && a->nr == ev->nr) ||
+		       a->point == EV_RAW_SYS_EXIT || a->point == EV_RAWTP_SYS_EXIT;
+	case EV_FORK: return a->point == EV_SCHED_FORK;
+	case EV_EXEC: return a->point == EV_SCHED_EXEC;
+	case EV_EXIT: return a->point == EV_SCHED_EXIT;
+	case EV_GONE: return false;
+	}
+	return false;
+}
+
+static void fill_input(const struct ev_event *ev, struct ev_task *task, struct ev_record_in *in)
+{
+	const struct user_regs_struct *r = &ev->regs;
+
+	memset(in, 0, sizeof(*in));
+	in->tid = ev->tid;
+	in->nr = ev->nr;
+	in->ret = ev->ret;
+	in->regs = r;
+	in->args[0] = r->rdi;
+	in->args[1] = r->rsi;
+	in->args[2] = r->rdx;
+	in->args[3] = r->r10;
+	in->args[4] = r->r8;
+	in->args[5] = r->r9;
+	in->child = ev->child;
+	in->old_tid = ev->old_tid;
+	in->filename = ev->filename;
+	in->group_dead = ev->group_dead;
+	if (ev->kind == EV_FORK || ev->kind == EV_EXIT) {
+		ev_task_comm(task);
+		in->comm = task->comm;
+	}
+	if (ev->kind == EV_EXIT)
+		in->prio = (int32_t)ev_task_stat(task, 18) + PRIO_OFFSET;
+}
+
+static void run_one(struct bpfvm_trace *t, const struct attached *a, const struct ev_event *ev,
+		    struct ev_task *task, const struct ev_record_in *in)
+{
+	size_t size = ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
+	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
+	struct hook_event_run hev = {
+		.mode = t->o.mode, .log = t->o.log, .ctx = t->rec,
+		/* a program may read any of the kernel's record room; raw tracepoints: 12 args */
+		.ctx_size = rawtp ? 12 * 8 : sizeof(t->rec),
+		.kobj = rawtp ? (void *)&ev->regs : NULL, .kobj_size = sizeof(ev->regs),
+		.kobj_what = "pt_regs", .task_ops = &ev_task_ops, .task = task,
+	};
+	uint64_t retval;
+
+	(void)size;
+	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
+		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "
+				     "only counted)\n", a->name, ev->tid);
+}
+
+static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
+{
+	struct ev_task task = { .src = t->src, .tid = ev->tid, .tgid = ev->tgid };
+	struct ev_record_in in;
+	bool filled = false;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (!fires(&t->a[i].at, ev))
+			continue;
+		if (!filled)
+			fill_input(ev, &task, &in);
+		filled = true;
+		run_one(t, &t->a[i], ev, &task, &in);
+	}
+	if (filled && t->o.on_event)
+		t->o.on_event(t->o.ctx);
+}
+
+int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
+{
+	struct ev_event ev;
+	int err;
+
+	if (!t || !t->src)
+		return -EINVAL;
+	while ((err = t->src->ops->next(t->src, &ev)) > 0) {
+		if (ev.kind != EV_GONE) {
+			dispatch(t, &ev);
+			continue;
+		}
+		if (t->o.on_exit)
+			t->o.on_exit(t->o.ctx, ev.tgid, ev.status);
+		if (ev.tgid == t->src->root)
+			t->root_status = ev.status;
+	}
+	if (status)
+		*status = t->root_status;
+	return err;
+}
+
+void bpfvm_trace__stop(struct bpfvm_trace *t)
+{
+	if (t && t->src)
+		t->src->ops->stop(t->src);
+}
+
+uint64_t bpfvm_trace__errors(const struct bpfvm_trace *t)
+{
+	return t ? t->errors : 0;
+}
+
+void bpfvm_trace__destroy(struct bpfvm_trace *t)
+{
+	if (!t)
+		return;
+	if (t->src)
+		t->src->ops->destroy(t->src);
+	free(t);
+}

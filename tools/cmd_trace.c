@@ -1,0 +1,336 @@
+/*
+ * cmd_trace.c - `bpfvm trace`: the programs of BPF objects on the system
+ * calls and process events of a real command (bpfvm/trace.h):
+ *
+ *   bpfvm trace [--prog NAME]... [--set VAR=VALUE]... [--dump-maps] [--json]
+ *               [--interp|--jit] OBJECT... (-- COMMAND [ARGS...] | -p PID...)
+ *
+ * Loads and verifies every object (the kernel's rules: a refused program
+ * stops everything), attaches each program whose section names an attach
+ * point bpfvm has (--prog: only those named), naming the others and why,
+ * runs COMMAND and streams, until the traced processes have all exited or
+ * SIGINT/SIGTERM detaches: bpf_printk lines as trace_pipe prints them,
+ * ring buffer records (hex), with --json one object a line
+ * ({"type":"printk"|"ringbuf"|"exit",...}); --dump-maps prints every map at
+ * the end.  The exit status is the command's (128 + N for signal N).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <bpfvm/object.h>
+#include <bpfvm/trace.h>
+
+#include "cli.h"
+
+#define MAX_OBJECTS 16
+#define MAX_NAMES 64
+
+struct trace_args {
+	const char *progs[MAX_NAMES];
+	int nprogs;
+	const char *sets[MAX_NAMES];
+	int nsets;
+	bool dump_maps, json, jit, pids;
+	const char *objects[MAX_OBJECTS];
+	int nobjects;
+	char **command;
+};
+
+struct tracer {
+	const struct trace_args *a;
+	struct bpfvm_object *objs[MAX_OBJECTS];
+	int nobjs;
+};
+
+/* The one tracer a signal handler may stop. */
+static struct bpfvm_trace *volatile stoppable;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (stoppable)
+		bpfvm_trace__stop(stoppable);
+}
+
+static void json_string(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void on_printk(void *ctx, const char *text, size_t len)
+{
+	const struct trace_args *a = ctx;
+
+	if (!a->json) {
+		fwrite(text, 1, len, stdout);
+		return;
+	}
+	if (len && text[len - 1] == '\n')
+		len--;
+	printf("{\"type\":\"printk\",\"text\":");
+	json_string(stdout, text, len);
+	printf("}\n");
+}
+
+struct rb_ctx {
+	const struct trace_args *a;
+	const char *map;
+};
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	const struct rb_ctx *rb = ctx;
+
+	if (rb->a->json) {
+		printf("{\"type\":\"ringbuf\",\"map\":");
+		json_string(stdout, rb->map, strlen(rb->map));
+		printf(",\"data\":\"");
+	} else {
+		printf("ringbuf %s: ", rb->map);
+	}
+	for (size_t i = 0; i < size; i++)
+		printf("%02x", ((const uint8_t *)data)[i]);
+	printf(rb->a->json ? "\"}\n" : "\n");
+	return 0;
+}
+
+static void drain_ringbufs(void *ctx)
+{
+	const struct tracer *tr = ctx;
+
+	for (int i = 0; i < tr->nobjs; i++) {
+		struct bpfvm_map *m;
+
+		bpfvm_object__for_each_map(m, tr->objs[i]) {
+			struct rb_ctx rb = { tr->a, bpfvm_map__name(m) };
+
+			if (bpfvm_map__type(m) == 27 /* BPF_MAP_TYPE_RINGBUF */)
+				bpfvm_map__ringbuf_consume(m, on_record, &rb);
+		}
+	}
+	fflush(stdout);
+}
+
+static void on_exit_status(void *ctx, int pid, int status)
+{
+	const struct tracer *tr = ctx;
+
+	drain_ringbufs(ctx);
+	if (!tr->a->json)
+		return;
+	if (WIFSIGNALED(status))
+		printf("{\"type\":\"exit\",\"pid\":%d,\"signal\":%d}\n", pid, WTERMSIG(status));
+	else
+		printf("{\"type\":\"exit\",\"pid\":%d,\"status\":%d}\n", pid, WEXITSTATUS(status));
+	fflush(stdout);
+}
+
+enum { O_PROG = 256, O_SET, O_DUMP, O_JSON, O_INTERP, O_JIT };
+
+/* 0, or EXIT_USAGE with the reason printed. */
+static int parse_args(int argc, char **argv, struct trace_args *a)
+{
+	static const struct option opts[] = {
+		{ "prog", required_argument, NULL, O_PROG }, { "set", required_argument, NULL, O_SET },
+		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
+		{ "interp", no_argument, NULL, O_INTERP }, { "jit", no_argument, NULL, O_JIT },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, end = argc;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			end = i;
+			a->command = argv + i + 1;
+			break;
+		}
+	optind = 1;
+	while ((c = getopt_long(end, argv, "p", opts, NULL)) != -1) {
+		switch (c) {
+		case O_PROG: if (a->nprogs < MAX_NAMES) a->progs[a->nprogs++] = optarg; break;
+		case O_SET: if (a->nsets < MAX_NAMES) a->sets[a->nsets++] = optarg; break;
+		case O_DUMP: a->dump_maps = true; break;
+		case O_JSON: a->json = true; break;
+		case O_INTERP: a->jit = false; break;
+		case O_JIT: a->jit = true; break;
+		case 'p': a->pids = true; break;
+		default: return cli_usage("trace");
+		}
+	}
+	if (a->pids) {
+		fprintf(stderr, "bpfvm trace: -p: attaching to running processes is not built yet; "
+				"start the command under bpfvm trace (-- COMMAND)\n");
+		return EXIT_USAGE;
+	}
+	for (int i = optind; i < end; i++) {
+		if (a->nobjects == MAX_OBJECTS) {
+			fprintf(stderr, "bpfvm trace: at most %d objects\n", MAX_OBJECTS);
+			return EXIT_USAGE;
+		}
+		a->objects[a->nobjects++] = argv[i];
+	}
+	if (!a->nobjects || !a->command || !a->command[0])
+		return cli_usage("trace");
+	return 0;
+}
+
+/* Open, set, load and verify one object in vm: 0, or 1 with the reason printed. */
+static int load_object(struct bpfvm *vm, const struct trace_args *a, const char *path,
+		       struct bpfvm_object **out)
+{
+	static char msg[65536];
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .vm = vm);
+	struct bpfvm_object *obj = bpfvm_object__open_file(path, &oo);
+	int err;
+
+	msg[0] = '\0';
+	if (!obj) {
+		fprintf(stderr, "bpfvm trace: %s: %s", path, msg[0] ? msg : "cannot open\n");
+		return 1;
+	}
+	for (int i = 0; i < a->nsets; i++)
+		if (cli_apply_set(obj, a->sets[i], &log, a->nobjects > 1) < 0) {
+			bpfvm_object__destroy(obj);
+			return 1;
+		}
+	err = bpfvm_object__load(obj);
+	if (err) {
+		fprintf(stderr, "bpfvm trace: %s: %s", path, msg[0] ? msg : strerror(-err));
+		bpfvm_object__destroy(obj);
+		return 1;
+	}
+	if (cli_verify_object_for_run(obj, path)) {
+		bpfvm_object__destroy(obj);
+		return 1;
+	}
+	*out = obj;
+	return 0;
+}
+
+static bool wanted(const struct trace_args *a, const char *name)
+{
+	if (!a->nprogs)
+		return true;
+	for (int i = 0; i < a->nprogs; i++)
+		if (!strcmp(a->progs[i], name))
+			return true;
+	return false;
+}
+
+/* Attach what can be: the number attached; why the others cannot on stderr. */
+static size_t attach_all(struct bpfvm_trace *t, struct tracer *tr, struct bpfvm_log *log)
+{
+	for (int i = 0; i < tr->nobjs; i++) {
+		struct bpfvm_program *p;
+
+		bpfvm_object__for_each_program(p, tr->objs[i]) {
+			if (!bpfvm_program__prog(p) || !wanted(tr->a, bpfvm_program__name(p)))
+				continue;
+			log->len = 0;
+			log->buf[0] = '\0';
+			if (bpfvm_trace__attach(t, p))
+				fprintf(stderr, "bpfvm trace: %s: %s", tr->a->objects[i],
+					log->buf[0] ? log->buf : "cannot attach\n");
+		}
+	}
+	return bpfvm_trace__attached(t);
+}
+
+static int exit_code(int status)
+{
+	if (status < 0)
+		return 0;   /* detached before it ended */
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+static int trace_run(struct tracer *tr, struct bpfvm *vm)
+{
+	const struct trace_args *a = tr->a;
+	char msg[4096] = "";
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	BPFVM_OPTS(bpfvm_trace_opts, to, .mode = a->jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED,
+		   .log = &log, .on_event = drain_ringbufs, .on_exit = on_exit_status, .ctx = tr);
+	struct bpfvm_trace *t = bpfvm_trace__new(&to);
+	struct sigaction sa = { .sa_handler = on_signal };
+	int status = -1, err, rc = 1;
+
+	(void)vm;
+	if (!t)
+		return 1;
+	if (!attach_all(t, tr, &log)) {
+		fprintf(stderr, "bpfvm trace: no program could be attached\n");
+		goto out;
+	}
+	log.len = 0;
+	msg[0] = '\0';
+	err = bpfvm_trace__start(t, a->command);
+	if (err) {
+		fprintf(stderr, "bpfvm trace: %s: %s", a->command[0], msg[0] ? msg : strerror(-err));
+		if (!msg[0])
+			fputc('\n', stderr);
+		goto out;
+	}
+	stoppable = t;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = bpfvm_trace__run(t, &status);
+	stoppable = NULL;
+	drain_ringbufs(tr);
+	if (msg[0])
+		fprintf(stderr, "bpfvm trace: %s", msg);
+	if (err)
+		fprintf(stderr, "bpfvm trace: %s\n", strerror(-err));
+	rc = err ? 1 : exit_code(status);
+	if (!err && a->dump_maps)
+		for (int i = 0; i < tr->nobjs; i++)
+			obj_dump_maps(tr->objs[i], a->json);
+out:
+	bpfvm_trace__destroy(t);
+	return rc;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_args a = { 0 };
+	struct tracer tr = { .a = &a };
+	BPFVM_OPTS(bpfvm_opts, vo, .trace = on_printk, .trace_ctx = &a);
+	struct bpfvm *vm;
+	int rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	vm = bpfvm__new(&vo);
+	if (!vm) {
+		fprintf(stderr, "bpfvm trace: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = 0;
+	for (int i = 0; i < a.nobjects && !rc; i++)
+		rc = load_object(vm, &a, a.objects[i], &tr.objs[tr.nobjs++]);
+	if (rc)
+		tr.nobjs--;
+	if (!rc)
+		rc = trace_run(&tr, vm);
+	for (int i = 0; i < tr.nobjs; i++)
+		bpfvm_object__destroy(tr.objs[i]);
+	bpfvm__destroy(vm);
+	return rc;
+}
