@@ -1,0 +1,287 @@
+/*
+ * test_events.c - the events layer: the system-call table (generated from
+ * Linux 6.12's definitions) and the records bpfvm lays out, against this
+ * kernel's tracefs format files where they can be read; attach-point names
+ * and refusals; the seccomp filter's verdicts on a real process.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../src/events/attach.h"
+#include "../../src/events/events.h"
+#include "test.h"
+
+#define TRACEFS "/sys/kernel/tracing/events"
+
+struct field {
+	char decl[128];   /* "const char * filename" */
+	unsigned off, size;
+};
+
+/* The fields of a tracefs format file after the common ones; -1 if unreadable. */
+static int read_format(const char *event, struct field *f, int max)
+{
+	char path[256], line[512];
+	int n = 0, common = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s/format", event);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp) && n < max) {
+		char *p = strstr(line, "field:"), *semi;
+		unsigned off, size;
+
+		if (!p || !(semi = strchr(p, ';')))
+			continue;
+		if (sscanf(strstr(semi, "offset:"), "offset:%u;\tsize:%u;", &off, &size) != 2)
+			continue;
+		if (common++ < 4)
+			continue;
+		*semi = '\0';
+		snprintf(f[n].decl, sizeof(f[n].decl), "%s", p + 6);
+		f[n].off = off;
+		f[n].size = size;
+		n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+static bool have_tracefs(void)
+{
+	return access(TRACEFS "/syscalls", R_OK) == 0;
+}
+
+TEST(syscall_table_matches_tracefs)
+{
+	int compared = 0, absent = 0;
+
+	if (!have_tracefs()) {
+		printf("SKIP %s: %s/syscalls cannot be read (tracefs not mounted)\n",
+		       test_current_name(), TRACEFS);
+		return;
+	}
+	for (size_t i = 0; i < ev_nsyscalls; i++) {
+		const struct ev_syscall *sc = &ev_syscalls[i];
+		struct field f[8];
+		char event[128];
+		int n;
+
+		if (sc->nargs < 0)
+			continue;
+		snprintf(event, sizeof(event), "syscalls/sys_enter_%s", sc->event);
+		n = read_format(event, f, 8);
+		if (n < 0) {   /* not built into this kernel (modules, kexec, shadow stacks) */
+			absent++;
+			continue;
+		}
+		compared++;
+		if (n != sc->nargs + 1 || strcmp(f[0].decl, "int __syscall_nr") || f[0].off != 8) {
+			TEST_FAIL("%s: %d fields in tracefs, table has %d args", event, n, sc->nargs);
+			continue;
+		}
+		for (int a = 0; a < sc->nargs; a++) {
+			char want[128];
+
+			snprintf(want, sizeof(want), "%s %s", sc->args[a].type, sc->args[a].name);
+			if (strcmp(f[a + 1].decl, want) || f[a + 1].off != 16 + 8u * (unsigned)a ||
+			    f[a + 1].size != 8)
+				TEST_FAIL("%s arg %d: tracefs '%s' at %u, table '%s' at %u", event, a,
+					  f[a + 1].decl, f[a + 1].off, want, 16 + 8 * a);
+		}
+		snprintf(event, sizeof(event), "syscalls/sys_exit_%s", sc->event);
+		n = read_format(event, f, 8);
+		if (n != 2 || strcmp(f[1].decl, "long ret") || f[1].off != 16 || f[1].size != 8)
+			TEST_FAIL("%s: not ret (s64) at 16", event);
+	}
+	printf("# %d system calls compared with tracefs, %d absent from this kernel\n", compared,
+	       absent);
+	CHECK(compared > 300);
+}
+
+/* The value of a field named name in a record laid out by ev_record. */
+static const struct field *field_named(const struct field *f, int n, const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		const char *sp = strrchr(f[i].decl, ' ');
+		size_t len = sp ? strcspn(sp + 1, "[") : 0;   /* "comm[16]" is comm */
+
+		if (sp && len == strlen(name) && !strncmp(sp + 1, name, len))
+			return &f[i];
+	}
+	return NULL;
+}
+
+static uint32_t u32_at(const uint8_t *rec, unsigned off)
+{
+	uint32_t v;
+
+	memcpy(&v, rec + off, 4);
+	return v;
+}
+
+/* A __data_loc string of rec at field f. */
+static const char *loc_str(const uint8_t *rec, const struct field *f)
+{
+	uint32_t loc = u32_at(rec, f->off);
+
+	return (const char *)rec + (loc & 0xffff);
+}
+
+static void layout(enum ev_point point, const char *cat, const char *name, const char *event,
+		   const struct ev_record_in *in, uint8_t *rec, struct field *f, int *n)
+{
+	struct ev_attach a;
+	char why[256], target[128];
+
+	snprintf(target, sizeof(target), "%s/%s", cat, name);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, target, &a, why, sizeof(why)), 0);
+	CHECK_EQ_INT(a.point, point);
+	ev_record(&a, in, rec, 2048);
+	*n = read_format(event, f, 8);
+	CHECK_EQ_U64(u32_at(rec, 0) & 0xffff, ev_event_id(cat, name));
+	CHECK_EQ_U64(u32_at(rec, 4), (uint32_t)in->tid);
+}
+
+TEST(sched_records_match_tracefs)
+{
+	static uint8_t rec[2048];
+	struct ev_record_in in = { .tid = 4242, .comm = "parent-comm", .child = 4343,
+				   .filename = "/usr/bin/true", .old_tid = 4244, .prio = 120,
+				   .group_dead = true };
+	struct field f[8];
+	int n;
+
+	if (!have_tracefs()) {
+		printf("SKIP %s: tracefs not mounted\n", test_current_name());
+		return;
+	}
+	layout(EV_SCHED_FORK, "sched", "sched_process_fork", "sched/sched_process_fork", &in, rec, f, &n);
+	CHECK(n == 4 && field_named(f, n, "child_pid"));
+	if (n == 4) {
+		CHECK_STR(loc_str(rec, field_named(f, n, "parent_comm")), "parent-comm");
+		CHECK_STR(loc_str(rec, field_named(f, n, "child_comm")), "parent-comm");
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "parent_pid")->off), 4242);
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "child_pid")->off), 4343);
+	}
+	layout(EV_SCHED_EXEC, "sched", "sched_process_exec", "sched/sched_process_exec", &in, rec, f, &n);
+	CHECK(n == 3 && field_named(f, n, "old_pid"));
+	if (n == 3) {
+		CHECK_STR(loc_str(rec, field_named(f, n, "filename")), "/usr/bin/true");
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "pid")->off), 4242);
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "old_pid")->off), 4244);
+	}
+	layout(EV_SCHED_EXIT, "sched", "sched_process_exit", "sched/sched_process_exit", &in, rec, f, &n);
+	CHECK(n >= 3 && field_named(f, n, "comm") && field_named(f, n, "prio"));
+	if (n >= 3 && field_named(f, n, "comm")) {
+		CHECK_STR((const char *)rec + field_named(f, n, "comm")->off, "parent-comm");
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "pid")->off), 4242);
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "prio")->off), 120);
+		if (field_named(f, n, "group_dead"))
+			CHECK_EQ_U64(rec[field_named(f, n, "group_dead")->off], 1);
+	}
+}
+
+TEST(raw_syscalls_records_match_tracefs)
+{
+	static uint8_t rec[2048];
+	struct ev_record_in in = { .tid = 7, .nr = 257, .args = { 1, 2, 3, 4, 5, 6 }, .ret = -2 };
+	struct field f[8];
+	int n;
+	uint64_t v;
+
+	if (!have_tracefs()) {
+		printf("SKIP %s: tracefs not mounted\n", test_current_name());
+		return;
+	}
+	layout(EV_RAW_SYS_ENTER, "raw_syscalls", "sys_enter", "raw_syscalls/sys_enter", &in, rec, f, &n);
+	CHECK(n == 2 && !strcmp(f[0].decl, "long id") && f[0].off == 8 && f[1].off == 16 &&
+	      f[1].size == 48);
+	memcpy(&v, rec + 8, 8);
+	CHECK_EQ_U64(v, 257);
+	memcpy(&v, rec + 16 + 5 * 8, 8);
+	CHECK_EQ_U64(v, 6);
+	layout(EV_RAW_SYS_EXIT, "raw_syscalls", "sys_exit", "raw_syscalls/sys_exit", &in, rec, f, &n);
+	CHECK(n == 2 && !strcmp(f[1].decl, "long ret") && f[1].off == 16);
+	memcpy(&v, rec + 16, 8);
+	CHECK_EQ_U64(v, (uint64_t)-2);
+}
+
+TEST(attach_points_by_kernel_names)
+{
+	struct ev_attach a;
+	char why[256];
+
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_enter_openat", &a, why,
+				     sizeof(why)), 0);
+	CHECK(a.point == EV_SYS_ENTER_TP && a.nr == 257 && a.sc->nargs == 4);
+	/* the tracepoint is named after the definition: stat's is sys_enter_newstat */
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_exit_newstat", &a, why,
+				     sizeof(why)), 0);
+	CHECK(a.point == EV_SYS_EXIT_TP && a.nr == 4);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_RAW_TRACEPOINT, "sys_exit", &a, why, sizeof(why)), 0);
+	CHECK(a.point == EV_RAWTP_SYS_EXIT);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_enter_nosuch", &a, why,
+				     sizeof(why)), -EOPNOTSUPP);
+	CHECK_CONTAINS(why, "no such x86-64 system call");
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "sched/sched_switch", &a, why,
+				     sizeof(why)), -EOPNOTSUPP);
+	CHECK_CONTAINS(why, "sched/sched_switch");
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_RAW_TRACEPOINT, "sched_switch", &a, why,
+				     sizeof(why)), -EOPNOTSUPP);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "do_unlinkat", &a, why, sizeof(why)),
+		     -EOPNOTSUPP);
+	CHECK_CONTAINS(why, "kprobe");
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_XDP, "", &a, why, sizeof(why)), -EOPNOTSUPP);
+	CHECK_CONTAINS(why, "xdp");
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "", &a, why, sizeof(why)), -EOPNOTSUPP);
+}
+
+/*
+ * The filter in a real process, without a tracer: SECCOMP_RET_TRACE makes
+ * the kernel fail a call with ENOSYS, ALLOW runs it.  getppid is attached,
+ * getpid and getuid are not.
+ */
+TEST(seccomp_filter_traces_only_attached_calls)
+{
+	struct ev_interest want = { 0 };
+	unsigned short len;
+	struct sock_filter *f;
+	int status = -1;
+	pid_t pid;
+
+	ev_interest_set(want.exit, SYS_getppid);
+	f = ev_seccomp_filter(&want, &len);
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		struct sock_fprog prog = { len, f };
+		int code = 0;
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+			_exit(10);
+		if (syscall(SYS_getppid) != -1 || errno != ENOSYS)
+			code |= 1;
+		if (syscall(SYS_getpid) != getpid() || syscall(SYS_getuid) < 0)
+			code |= 2;
+		_exit(code);
+	}
+	free(f);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ_INT(WEXITSTATUS(status), 0);
+}
+
+TEST_MAIN()
