@@ -1,0 +1,27 @@
+/*
+ * mixed.bpf.c - for `bpfvm trace`'s tests: a program bpfvm cannot attach
+ * (a kprobe) next to ones it can; a read of a bad user address, whose
+ * result (the kernel's -EFAULT, -14) is printed with bpf_printk.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+SEC("kprobe/do_unlinkat")
+int unlink_probe(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int bad_read(void *ctx)
+{
+	char buf[16];
+	long r = bpf_probe_read_user_str(buf, sizeof(buf), (void *)8);
+	long c = bpf_copy_from_user(buf, sizeof(buf), (void *)8);
+
+	bpf_printk("bad read %ld copy %ld", r, c);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
