@@ -1,0 +1,133 @@
+#!/bin/sh
+# `bpfvm trace` on real processes: the example objects (examples/*.bpf.c)
+# and tests/data/trace/ run on the deterministic workload
+# (tests/data/trace/workload.c: opens that succeed and fail, a fork whose
+# child exits 3, a thread, an exec of /bin/true), checked on what the
+# programs report: pids, thread ids, comm, file names, results, exit codes,
+# the kernel's -EFAULT for a bad user address, the command's exit status,
+# programs that cannot attach named; and that SIGINT detaches, leaving the
+# traced process running.
+BUILD=${BUILD:-build}
+BPFVM=${BPFVM:-$BUILD/bpfvm}
+CLANG=${CLANG:-clang-19}
+status=0
+
+if ! command -v "$CLANG" >/dev/null 2>&1 || [ ! -f /usr/include/bpf/bpf_helpers.h ]; then
+	echo "SKIP trace: $CLANG or libbpf's headers (libbpf-dev) are missing"
+	exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/trace/mixed.bpf.c -o "$tmp/mixed.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -pthread -o "$tmp/workload" tests/data/trace/workload.c >> "$tmp/build.log" 2>&1; then
+	echo "FAIL trace: the test objects do not build:"
+	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
+	exit 1
+fi
+W=$tmp/workload
+
+pass() { echo "PASS trace_$1"; }
+fail() { echo "FAIL trace_$1: $2"; status=1; }
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+le32() { printf '%02x%02x%02x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)); }
+# the pid of the workload: the exit line of the process that ran /bin/true (its last exit)
+root_pid() { grep '"type":"exit"' "$1" | tail -n 1 | sed 's/.*"pid":\([0-9]*\).*/\1/'; }
+
+# opensnoop: records pid, tid, ret, flags, comm[16], filename[128] (all of the workload's opens)
+"$BPFVM" trace --json "$tmp/opensnoop.bpf.o" -- "$W" > "$tmp/open.json" 2> "$tmp/open.err"
+rc=$?
+pid=$(root_pid "$tmp/open.json")
+P=$(le32 "${pid:-0}")
+comm=$(hex workload)000000000000000000000000000000000000
+comm=$(echo "$comm" | cut -c1-32)
+ok=$(grep -c "\"data\":\"$P${P}03000000........${comm}$(hex /etc/hostname)00" "$tmp/open.json")
+bad=$(grep -c "\"data\":\"$P${P}feffffff........${comm}$(hex /nonexistent/bpfvm-trace)00" "$tmp/open.json")
+thread=$(grep "\"data\":\"$P" "$tmp/open.json" | grep -v "\"data\":\"$P$P" | grep -c "$(hex /etc/passwd)00")
+child=$(grep -v "\"data\":\"$P" "$tmp/open.json" | grep -c "03000000........${comm}$(hex /etc/hostname)00")
+if [ $rc -eq 0 ] && [ "$ok" = 1 ] && [ "$bad" = 1 ] && [ "$thread" = 1 ] && [ "$child" = 1 ]; then
+	pass opensnoop
+else
+	fail opensnoop "rc $rc, pid '$pid': /etc/hostname opened by the workload $ok (want 1), failed open $bad (1), by its thread $thread (1), by its child $child (1)"
+	head -n 3 "$tmp/open.err" | sed 's/^/     ... /'
+fi
+
+# execsnoop: the workload's own exec (by bpfvm's child) and /bin/true, pid = old_pid
+"$BPFVM" trace --json "$tmp/execsnoop.bpf.o" -- "$W" > "$tmp/exec.json" 2>&1
+pid=$(root_pid "$tmp/exec.json")
+P=$(le32 "${pid:-0}")
+if grep -q "\"data\":\"$P$P$(hex true)000000000000000000000000$(hex /bin/true)00" "$tmp/exec.json" &&
+   grep -q "\"data\":\"$P$P$(hex workload)0000000000000000$(hex "$W")00" "$tmp/exec.json"; then
+	pass execsnoop
+else
+	fail execsnoop "no record of pid $pid exec'ing /bin/true and $W"
+	head -n 4 "$tmp/exec.json" | sed 's/^/     ... /'
+fi
+
+# exit codes, with the trace_pipe line's comm-pid; the command's status is bpfvm's
+"$BPFVM" trace "$tmp/exitcodes.bpf.o" -- "$W" > "$tmp/exit.out" 2>&1
+rc=$?
+"$BPFVM" trace "$tmp/exitcodes.bpf.o" -- sh -c 'exit 7' > /dev/null 2>&1
+rc7=$?
+if [ $rc -eq 0 ] && [ $rc7 -eq 7 ] &&
+   grep -Eq '^ +workload-([0-9]+) +\[[0-9]{3}\] \.\.\.\.\. +[0-9]+\.[0-9]{6}: bpf_trace_printk: exit pid \1 code 3$' "$tmp/exit.out" &&
+   grep -Eq '^ +true-([0-9]+) +\[[0-9]{3}\] .*: bpf_trace_printk: exit pid \1 code 0$' "$tmp/exit.out"; then
+	pass exitcodes
+else
+	fail exitcodes "rc $rc (want 0), 'exit 7' gave $rc7; output:"
+	head -n 4 "$tmp/exit.out" | sed 's/^/     ... /'
+fi
+
+# clone counter per uid: the workload's fork is one clone() (its thread is clone3)
+"$BPFVM" trace --dump-maps "$tmp/clone_count.bpf.o" -- "$W" > "$tmp/clone.out" 2>&1
+if grep -q "key $(le32 "$(id -u)") ($(id -u))  value 0100000000000000 (1)" "$tmp/clone.out"; then
+	pass clone_count
+else
+	fail clone_count "clones[$(id -u)] is not 1:"
+	grep -A2 "map clones" "$tmp/clone.out" | sed 's/^/     ... /'
+fi
+
+# a program that cannot attach is named with the reason; the rest run; bad user reads give -EFAULT
+"$BPFVM" trace "$tmp/mixed.bpf.o" -- "$W" > "$tmp/mixed.out" 2> "$tmp/mixed.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'unlink_probe (SEC("kprobe/do_unlinkat")): cannot attach: kprobes' "$tmp/mixed.err" &&
+   grep -q 'bpf_trace_printk: bad read -14 copy -14$' "$tmp/mixed.out"; then
+	pass unattachable_named
+else
+	fail unattachable_named "rc $rc; stderr: $(head -c 300 "$tmp/mixed.err")"
+fi
+
+# errors: a command that does not exist; no attachable program; bad usage
+"$BPFVM" trace "$tmp/opensnoop.bpf.o" -- /nonexistent/cmd > /dev/null 2> "$tmp/err1"
+rc1=$?
+"$BPFVM" trace "$tmp/xdp_filter.bpf.o" -- true > /dev/null 2> "$tmp/err2"
+rc2=$?
+"$BPFVM" trace "$tmp/opensnoop.bpf.o" > /dev/null 2>&1
+rc3=$?
+if [ $rc1 -eq 127 ] && grep -q '/nonexistent/cmd: No such file or directory' "$tmp/err1" &&
+   [ $rc2 -eq 1 ] && grep -q 'no program could be attached' "$tmp/err2" && [ $rc3 -eq 2 ]; then
+	pass errors
+else
+	fail errors "missing command: rc $rc1 '$(cat "$tmp/err1")'; nothing attachable: rc $rc2; no command: rc $rc3"
+fi
+
+# SIGINT detaches: bpfvm ends, the traced process goes on (not stopped, not killed)
+"$BPFVM" trace "$tmp/opensnoop.bpf.o" -- sleep 3 > /dev/null 2>&1 &
+bp=$!
+sleep 0.5
+child=$(pgrep -P $bp | head -n 1)
+kill -INT $bp
+i=0
+while kill -0 $bp 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+state=$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/"$child"/status 2>/dev/null)
+tracer=$(sed -n 's/^TracerPid:\t//p' /proc/"$child"/status 2>/dev/null)
+if ! kill -0 $bp 2>/dev/null && [ -n "$child" ] && [ "$state" = S ] && [ "$tracer" = 0 ]; then
+	pass sigint_detaches
+else
+	fail sigint_detaches "bpfvm still running: $(kill -0 $bp 2>/dev/null && echo yes || echo no); child '$child' state '$state' tracer '$tracer'"
+fi
+kill $bp 2>/dev/null
+[ -n "$child" ] && kill "$child" 2>/dev/null
+wait 2>/dev/null
+exit $status
