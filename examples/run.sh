@@ -36,6 +36,18 @@ if sh "$ex/build.sh" "$objs"; then
 	"$BPFVM" run --prog entry --data "$ex/data/tcp80.bin" "$objs/tail_calls.bpf.o" || status=1
 	echo "== .rodata configuration: min_len=32 set before load (expect XDP_DROP):"
 	"$BPFVM" run --set min_len=32 --data "$ex/data/tcp80.bin" "$objs/rodata_config.bpf.o" || status=1
+	echo
+	echo "== bpfvm trace: the same kind of objects on real processes (ptrace + seccomp, no kernel eBPF)"
+	echo "== opensnoop: cat's openat() calls, pid/tid/ret/flags/comm/filename as ring buffer records:"
+	"$BPFVM" trace "$objs/opensnoop.bpf.o" -- cat /etc/hostname > "$objs/open.out" || status=1
+	grep "^ringbuf" "$objs/open.out" | tail -n 2 | cut -c1-120
+	echo "== execsnoop: sh runs true (expect records naming /bin/sh's and true's files):"
+	"$BPFVM" trace "$objs/execsnoop.bpf.o" -- sh -c '/bin/true; true' | cut -c1-120 || status=1
+	echo "== exit codes from sched_process_exit (expect code 3, then 5):"
+	"$BPFVM" trace "$objs/exitcodes.bpf.o" -- sh -c 'sh -c "exit 3"; exit 5'
+	[ $? -eq 5 ] || status=1
+	echo "== clone() per uid while sh runs two children (expect a count for uid $(id -u)):"
+	"$BPFVM" trace --dump-maps "$objs/clone_count.bpf.o" -- sh -c '/bin/true & /bin/true; wait' || status=1
 else
 	echo "(the BPF object examples need clang-19 and libbpf-dev)"
 fi
