@@ -84,6 +84,7 @@ $(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(wildcard tests/kernel/*.h
 
 # The kernel side of the object test loads with libbpf (in tests only, never the library).
 $(BUILD)/tests/test_kernel_objects: LDLIBS += -lbpf
+$(BUILD)/tests/test_kernel_trace: LDLIBS += -lbpf
 # Classic BPF against libpcap, tcpdump and the kernel; seccomp filters built with libseccomp.
 $(BUILD)/tests/test_kernel_cbpf: LDLIBS += -lpcap
 $(BUILD)/tests/test_kernel_seccomp: LDLIBS += -lseccomp

@@ -29,8 +29,11 @@ int main(int argc, char **argv)
 	char c;
 	int fd;
 
-	if (argc == 3 && !strcmp(argv[1], "wait") && read(atoi(argv[2]), &c, 1) != 1)
-		return 1;
+	if (argc == 3 && !strcmp(argv[1], "wait")) {   /* then the same descriptors as unpaused */
+		if (read(atoi(argv[2]), &c, 1) != 1)
+			return 1;
+		close(atoi(argv[2]));
+	}
 	fd = open("/etc/hostname", O_RDONLY);
 	if (fd >= 0)
 		close(fd);

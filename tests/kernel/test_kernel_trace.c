@@ -1,0 +1,263 @@
+/*
+ * test_kernel_trace.c - the same object (tests/data/trace/compare.bpf.c)
+ * loaded into the kernel with libbpf, attached to the real tracepoints
+ * (syscalls openat enter/exit, sched_process_fork/exec/exit) and filtered
+ * to the workload's processes, and run under `bpfvm trace` on the same
+ * workload (tests/data/trace/workload.c): the records are compared field
+ * by field, with pids mapped (the workload is 1, its children 2, 3, ... in
+ * the order it creates them) and file descriptors left out (their numbers
+ * depend on what each parent leaves open).  The kernel run starts the
+ * workload paused to learn its pid; the records before its first open of
+ * /etc/hostname (the program's start-up, which the kernel run does not
+ * see) are left out of both.  Skips with the reason where bpf() or a
+ * tracepoint attach is refused.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test.h"
+
+enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT };
+
+struct rec {
+	uint32_t type, pid, tid;
+	int32_t a;
+	uint32_t b, uid;
+	char comm[16];
+	char str[64];
+};
+
+#define MAX_RECS 256
+
+struct list {
+	struct rec r[MAX_RECS];
+	int n;
+};
+
+static char dir[64];
+static char skip_why[256];
+
+static int on_rec(void *ctx, void *data, size_t size)
+{
+	struct list *l = ctx;
+
+	if (size >= sizeof(struct rec) && l->n < MAX_RECS)
+		memcpy(&l->r[l->n++], data, sizeof(struct rec));
+	return 0;
+}
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+static int set_filter(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		size_t size;
+		uint32_t *v;
+
+		if (!strstr(bpf_map__name(m), ".rodata"))
+			continue;
+		v = (uint32_t *)bpf_map__initial_value(m, &size);
+		if (!v || size < 4)
+			return -1;
+		*v = 1;
+		return 0;
+	}
+	return -1;
+}
+
+/* Attach and run; 0, or 1 with skip_why set (the kernel refused), or -1. */
+static int kernel_attach_run(struct bpf_object *obj, pid_t child, int go, struct list *out)
+{
+	struct bpf_program *p;
+	struct ring_buffer *rb;
+	uint64_t one = 1;
+	uint32_t key = (uint32_t)child;
+	int err, status;
+
+	err = bpf_object__load(obj);
+	if (err) {
+		snprintf(skip_why, sizeof(skip_why), "the kernel refuses to load the object: %s",
+			 strerror(-err));
+		return 1;
+	}
+	bpf_object__for_each_program(p, obj)
+		if (!bpf_program__attach(p)) {
+			snprintf(skip_why, sizeof(skip_why), "the kernel refuses to attach %s: %s",
+				 bpf_program__name(p), strerror(errno));
+			return 1;
+		}
+	if (bpf_map__update_elem(bpf_object__find_map_by_name(obj, "pids"), &key, 4, &one, 8, 0))
+		return -1;
+	rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "recs")), on_rec, out,
+			      NULL);
+	if (!rb || write(go, "g", 1) != 1)
+		return -1;
+	if (waitpid(child, &status, 0) != child)
+		return -1;
+	for (int i = 0; i < 5; i++)
+		ring_buffer__poll(rb, 50);
+	ring_buffer__free(rb);
+	return 0;
+}
+
+static int run_kernel(const char *obj_path, const char *workload, struct list *out)
+{
+	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
+	int go[2], rc;
+	char fd[16];
+	pid_t child;
+
+	if (!obj || set_filter(obj) || pipe(go))
+		return -1;
+	child = fork();
+	if (child == 0) {
+		close(go[1]);
+		snprintf(fd, sizeof(fd), "%d", go[0]);
+		execl(workload, "workload", "wait", fd, (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	rc = kernel_attach_run(obj, child, go[1], out);
+	close(go[1]);
+	if (rc) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	bpf_object__close(obj);
+	return rc;
+}
+
+static int hexval(char c)
+{
+	return c >= 'a' ? c - 'a' + 10 : c - '0';
+}
+
+static int run_bpfvm(const char *obj_path, const char *workload, struct list *out)
+{
+	char cmd[512], line[4096];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --json %s -- %s",
+		 getenv("BUILD") ? getenv("BUILD") : "build", obj_path, workload);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *d = strstr(line, "\"data\":\"");
+		uint8_t buf[sizeof(struct rec)];
+		size_t n = 0;
+
+		if (!d)
+			continue;
+		for (d += 8; d[0] != '"' && d[1] && n < sizeof(buf); d += 2)
+			buf[n++] = (uint8_t)(hexval(d[0]) << 4 | hexval(d[1]));
+		on_rec(out, buf, n);
+	}
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+/* 1 for the workload, 2... for its children in creation order, 99 for others. */
+static uint32_t pid_index(const uint32_t *pids, int npids, uint32_t pid)
+{
+	for (int k = 0; k < npids; k++)
+		if (pids[k] == pid)
+			return (uint32_t)k + 1;
+	return 99;
+}
+
+/* Records from the workload's first open of /etc/hostname, pids mapped, as sorted text. */
+static int canonical(const struct list *l, char out[][192])
+{
+	uint32_t pids[16] = { 0 };
+	int npids = 0, n = 0, first = -1;
+
+	for (int i = 0; i < l->n && first < 0; i++)
+		if (l->r[i].type == R_OPEN && !strcmp(l->r[i].str, "/etc/hostname"))
+			first = i;
+	if (first < 0)
+		return 0;
+	pids[npids++] = l->r[first].pid;
+	for (int i = first; i < l->n; i++)
+		if (l->r[i].type == R_FORK && npids < 16)
+			pids[npids++] = (uint32_t)l->r[i].a;
+#define MAP(V) pid_index(pids, npids, (uint32_t)(V))
+	for (int i = first; i < l->n; i++) {
+		const struct rec *r = &l->r[i];
+		int32_t a = r->type == R_OPEN ? (r->a >= 0 ? 0 : r->a)      /* fds: ok or -errno */
+			  : r->type == R_EXIT ? r->a : (int32_t)MAP(r->a);
+		uint32_t b = r->type == R_OPEN ? r->b : MAP(r->b);
+
+		snprintf(out[n++], 192, "type %u pid %u tid %u a %d b %#x uid %u comm %.16s str %.64s",
+			 r->type, MAP(r->pid), MAP(r->tid), a, b, r->uid, r->comm, r->str);
+	}
+#undef MAP
+	qsort(out, (size_t)n, 192, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+TEST(kernel_and_bpfvm_trace_the_same_events)
+{
+	static struct list k, v;
+	static char ck[MAX_RECS][192], cv[MAX_RECS][192];
+	char obj[128], workload[128];
+	int rc, nk, nv;
+
+	snprintf(obj, sizeof(obj), "%s/compare.bpf.o", dir);
+	snprintf(workload, sizeof(workload), "%s/workload", dir);
+	rc = run_kernel(obj, workload, &k);
+	if (rc == 1) {
+		printf("SKIP %s: %s\n", test_current_name(), skip_why);
+		return;
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(run_bpfvm(obj, workload, &v), 0);
+	nk = canonical(&k, ck);
+	nv = canonical(&v, cv);
+	CHECK(nk >= 8);    /* opens, a fork, a thread, an exec, exits */
+	for (int i = 0; i < nk || i < nv; i++)
+		if (i >= nk || i >= nv || strcmp(ck[i], cv[i]))
+			TEST_FAIL("record %d: kernel '%s', bpfvm '%s'", i, i < nk ? ck[i] : "(none)",
+				  i < nv ? cv[i] : "(none)");
+	printf("# %d records agree\n", nk == nv ? nk : -1);
+	if (getenv("TRACE_SHOW"))
+		for (int i = 0; i < nk; i++)
+			printf("#   %s\n", ck[i]);
+}
+
+int main(void)
+{
+	char cmd[768];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "/tmp/bpfvm_ktrace_XXXXXX");
+	if (system("command -v clang-19 >/dev/null 2>&1") || !mkdtemp(dir)) {
+		printf("SKIP kernel_trace: clang-19 is missing\n");
+		return 0;
+	}
+	snprintf(cmd, sizeof(cmd), "clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 "
+		 "-I/usr/include/$(uname -m)-linux-gnu -c tests/data/trace/compare.bpf.c -o %s/compare.bpf.o"
+		 " && cc -O2 -pthread -o %s/workload tests/data/trace/workload.c", dir, dir);
+	if (system(cmd)) {
+		printf("FAIL kernel_trace: the object or the workload does not build\n");
+		return 1;
+	}
+	libbpf_set_print(quiet);
+	alarm(60);   /* bound the whole test */
+	rc = test_main();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+	return rc;
+}
