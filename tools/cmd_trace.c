@@ -3,19 +3,21 @@
  * calls and process events of a real command (bpfvm/trace.h):
  *
  *   bpfvm trace [--prog NAME]... [--set VAR=VALUE]... [--dump-maps] [--json]
- *               [--interp|--jit] OBJECT... (-- COMMAND [ARGS...] | -p PID...)
+ *               [--interp|--jit] OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)
  *
  * Loads and verifies every object (the kernel's rules: a refused program
  * stops everything), attaches each program whose section names an attach
  * point bpfvm has (--prog: only those named), naming the others and why,
  * runs COMMAND and streams, until the traced processes have all exited or
- * SIGINT/SIGTERM detaches: bpf_printk lines as trace_pipe prints them,
+ * SIGINT/SIGTERM detaches (-p: running processes, taken with PTRACE_SEIZE
+ * and left as they were): bpf_printk lines as trace_pipe prints them,
  * ring buffer records (hex), with --json one object a line
  * ({"type":"printk"|"ringbuf"|"exit",...}); --dump-maps prints every map at
  * the end.  The exit status is the command's (128 + N for signal N).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +37,9 @@ struct trace_args {
 	int nprogs;
 	const char *sets[MAX_NAMES];
 	int nsets;
-	bool dump_maps, json, jit, pids;
+	bool dump_maps, json, jit;
+	int pids[MAX_NAMES];
+	int npids;
 	const char *objects[MAX_OBJECTS];
 	int nobjects;
 	char **command;
@@ -161,7 +165,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		}
 	optind = 1;
-	while ((c = getopt_long(end, argv, "p", opts, NULL)) != -1) {
+	while ((c = getopt_long(end, argv, "p:", opts, NULL)) != -1) {
 		switch (c) {
 		case O_PROG: if (a->nprogs < MAX_NAMES) a->progs[a->nprogs++] = optarg; break;
 		case O_SET: if (a->nsets < MAX_NAMES) a->sets[a->nsets++] = optarg; break;
@@ -169,14 +173,19 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		case O_JSON: a->json = true; break;
 		case O_INTERP: a->jit = false; break;
 		case O_JIT: a->jit = true; break;
-		case 'p': a->pids = true; break;
+		case 'p': {
+			char *e;
+			long pid = strtol(optarg, &e, 10);
+
+			if (*e || pid <= 0 || pid > INT32_MAX || a->npids == MAX_NAMES) {
+				fprintf(stderr, "bpfvm trace: -p takes a process id, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			a->pids[a->npids++] = (int)pid;
+			break;
+		}
 		default: return cli_usage("trace");
 		}
-	}
-	if (a->pids) {
-		fprintf(stderr, "bpfvm trace: -p: attaching to running processes is not built yet; "
-				"start the command under bpfvm trace (-- COMMAND)\n");
-		return EXIT_USAGE;
 	}
 	for (int i = optind; i < end; i++) {
 		if (a->nobjects == MAX_OBJECTS) {
@@ -185,7 +194,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		}
 		a->objects[a->nobjects++] = argv[i];
 	}
-	if (!a->nobjects || !a->command || !a->command[0])
+	if (!a->nobjects || (a->npids ? !!a->command : !a->command || !a->command[0]))
 		return cli_usage("trace");
 	return 0;
 }
@@ -280,9 +289,12 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 	}
 	log.len = 0;
 	msg[0] = '\0';
-	err = bpfvm_trace__start(t, a->command);
+	err = a->npids ? 0 : bpfvm_trace__start(t, a->command);
+	for (int i = 0; i < a->npids && !err; i++)
+		err = bpfvm_trace__attach_pid(t, a->pids[i]);
 	if (err) {
-		fprintf(stderr, "bpfvm trace: %s: %s", a->command[0], msg[0] ? msg : strerror(-err));
+		fprintf(stderr, "bpfvm trace: %s%s%s", a->npids ? "" : a->command[0],
+			a->npids ? "" : ": ", msg[0] ? msg : strerror(-err));
 		if (!msg[0])
 			fputc('\n', stderr);
 		goto out;

@@ -61,6 +61,16 @@ BPFVM_API size_t bpfvm_trace__attached(const struct bpfvm_trace *t);
 /* Start argv[0] (searched in PATH) with argv traced.  0 or a negative errno. */
 BPFVM_API int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[]);
 /*
+ * Trace running process pid instead (every thread, and what it starts
+ * from now on); may be called for several pids, not with start.  No
+ * filter can be put into a running process, so when programs need system
+ * calls, every call of these processes stops (PTRACE_SYSCALL): slower
+ * than a started command.  Detaching leaves them as they were.  Returns
+ * 0, or -ESRCH (no such process), -EPERM (traced already, Yama's
+ * ptrace_scope, another user's), with a message naming pid in the log.
+ */
+BPFVM_API int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid);
+/*
  * Run programs at events until every traced process has exited, or
  * bpfvm_trace__stop.  Returns 0 with the started command's wait status in
  * *status (-1 when it was not seen to exit: stopped and detached), or a

@@ -70,6 +70,12 @@ struct ev_source_ops {
 	/* Start argv[0] (PATH searched) under the source: 0 or a negative errno. */
 	int (*start)(struct ev_source *src, char *const argv[], struct bpfvm_log *log);
 	/*
+	 * Take running process pid (every thread) under the source; may be
+	 * called for several.  Not with start.  0, or -ESRCH / -EPERM / ...
+	 * with a message naming pid.
+	 */
+	int (*seize)(struct ev_source *src, int32_t pid, struct bpfvm_log *log);
+	/*
 	 * The next event: 1 with *ev filled (its thread held until the next
 	 * call), 0 when nothing is traced any more, a negative errno.
 	 */

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -43,6 +44,9 @@
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
 #define MAX_THREADS 65536
+#define PT_OPTS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+		 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |     \
+		 PTRACE_O_TRACESYSGOOD)
 #define QUEUE 4
 #define DETACH_WAIT_MS 2000
 
@@ -53,6 +57,7 @@ struct pt_thread {
 	bool want_exit;         /* resumed with PTRACE_SYSCALL: the next syscall stop is the exit */
 	bool exiting;
 	bool held;              /* stopped, waiting for us */
+	bool in_sys;            /* seized processes: between a syscall's enter and exit stops */
 	long nr;                /* the call whose exit is wanted */
 	long child_exit_nr;     /* a new child: its creator's call, for its own sys_exit */
 	char *exec_file;        /* the path of the last execve it started */
@@ -76,6 +81,12 @@ struct pt_source {
 	int err_pipe;           /* the child's exec errno, if exec failed */
 	char *argv0;
 	struct bpfvm_log *log;
+	/*
+	 * Processes taken with seize have no filter of ours: every system
+	 * call stops (PTRACE_SYSCALL) when some program needs one.
+	 */
+	bool nofilter;
+	bool nofilter_syscalls;  /* ...and some program needs system calls */
 	int mem_fd;
 	int32_t mem_tid;
 };
@@ -134,7 +145,8 @@ static void resume(struct pt_source *s, int32_t tid, int sig)
 	if (!t)
 		return;
 	t->held = false;
-	ptrace(t->want_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0, (void *)(long)sig);
+	ptrace(t->want_exit || s->nofilter_syscalls ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0,
+	       (void *)(long)sig);
 }
 
 static struct ev_event *queue(struct pt_source *s, enum ev_kind kind, struct pt_thread *t,
@@ -375,8 +387,13 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 {
 	int sig = WSTOPSIG(status), event = status >> 16;
 
-	if (sig == (SIGTRAP | 0x80))
+	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys) {
+		t->in_sys = true;    /* a syscall-enter-stop stands for the filter's stop */
+		on_seccomp(s, t);
+	} else if (sig == (SIGTRAP | 0x80)) {
+		t->in_sys = false;
 		on_syscall_exit(s, t);
+	}
 	else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP)
 		on_seccomp(s, t);
 	else if (sig == SIGTRAP && (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
@@ -567,10 +584,6 @@ static __attribute__((noreturn)) void child_main(int go, int err, const struct s
 	_exit(127);
 }
 
-#define PT_OPTS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
-		 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |     \
-		 PTRACE_O_TRACESYSGOOD)
-
 static int pt_start(struct ev_source *src, char *const argv[], struct bpfvm_log *log)
 {
 	struct pt_source *s = (struct pt_source *)src;
@@ -619,9 +632,79 @@ static int pt_start(struct ev_source *src, char *const argv[], struct bpfvm_log 
 	return e;
 }
 
+/* Seize every thread of pid (the task list read until it stops growing). */
+static int seize_threads(struct pt_source *s, int32_t pid)
+{
+	for (int round = 0; round < 3; round++) {
+		char path[64];
+		struct dirent *d;
+		bool added = false;
+		DIR *dir;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		dir = opendir(path);
+		if (!dir)
+			return round ? 0 : -ESRCH;
+		while ((d = readdir(dir))) {
+			int32_t tid = (int32_t)atoi(d->d_name);
+			struct pt_thread *t;
+
+			if (tid <= 0 || find(s, tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PT_OPTS)) {
+				int e = -errno;
+
+				if (e == -ESRCH && tid != pid)
+					continue;    /* a thread that ended meanwhile */
+				closedir(dir);
+				return e;
+			}
+			t = add(s, tid, pid);
+			if (!t) {
+				closedir(dir);
+				return -ENOMEM;
+			}
+			t->attached = t->announced = true;
+			ptrace(PTRACE_INTERRUPT, tid, 0, 0);  /* stop once, to resume in our mode */
+			added = true;
+		}
+		closedir(dir);
+		if (!added)
+			break;
+	}
+	return 0;
+}
+
+static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
+{
+	struct pt_source *s = (struct pt_source *)src;
+	int e;
+
+	s->log = log;
+	if (pid <= 0 || (s->base.root && !s->nofilter))
+		return -EINVAL;
+	s->nofilter = true;
+	s->nofilter_syscalls = s->want.all_enter || s->want.all_exit || s->want.exec_filename;
+	for (long nr = 0; nr < EV_MAX_SYSCALL; nr++)
+		s->nofilter_syscalls |= ev_interest_has(s->want.enter, nr) ||
+					ev_interest_has(s->want.exit, nr);
+	e = seize_threads(s, pid);
+	if (e == -ESRCH)
+		log_printf(log, "pid %d: no such process\n", pid);
+	else if (e == -EPERM)
+		log_printf(log, "pid %d: cannot be traced (another tracer has it, Yama's "
+				"ptrace_scope forbids it, or it is not ours): %s\n", pid, strerror(-e));
+	else if (e)
+		log_printf(log, "pid %d: cannot be traced: %s\n", pid, strerror(-e));
+	if (!e && !s->base.root)
+		s->base.root = pid;
+	return e;
+}
+
 static const struct ev_source_ops ptrace_ops = {
 	.name = "ptrace",
 	.start = pt_start,
+	.seize = pt_seize,
 	.next = pt_next,
 	.stop = pt_stop,
 	.read_mem = pt_read_mem,

@@ -117,6 +117,18 @@ int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[])
 	return 0;
 }
 
+int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid)
+{
+	if (!t || pid <= 0)
+		return -EINVAL;
+	if (!t->src) {
+		t->src = ev_ptrace_new(&t->want);
+		if (!t->src)
+			return -errno;
+	}
+	return t->src->ops->seize(t->src, pid, t->o.log);
+}
+
 /* Does attach point a fire at ev? */
 static bool fires(const struct ev_attach *a, const struct ev_event *ev)
 {

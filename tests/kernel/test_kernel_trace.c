@@ -3,7 +3,8 @@
  * loaded into the kernel with libbpf, attached to the real tracepoints
  * (syscalls openat enter/exit, sched_process_fork/exec/exit) and filtered
  * to the workload's processes, and run under `bpfvm trace` on the same
- * workload (tests/data/trace/workload.c): the records are compared field
+ * workload (tests/data/trace/workload.c), started by bpfvm and taken
+ * running with -p: the records are compared field
  * by field, with pids mapped (the workload is 1, its children 2, 3, ... in
  * the order it creates them) and file descriptors left out (their numbers
  * depend on what each parent leaves open).  The kernel run starts the
@@ -14,6 +15,7 @@
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,14 +146,64 @@ static int hexval(char c)
 	return c >= 'a' ? c - 'a' + 10 : c - '0';
 }
 
-static int run_bpfvm(const char *obj_path, const char *workload, struct list *out)
+/* Is pid traced yet?  (TracerPid in its status) */
+static bool traced(pid_t pid)
 {
-	char cmd[512], line[4096];
+	char path[64], line[128];
+	bool yes = false;
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --json %s -- %s",
-		 getenv("BUILD") ? getenv("BUILD") : "build", obj_path, workload);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TracerPid:", 10))
+			yes = atoi(line + 10) != 0;
+	if (f)
+		fclose(f);
+	return yes;
+}
+
+/* The workload started paused (as for the kernel), then taken with bpfvm trace -p. */
+static FILE *start_seized(const char *cmd_base, const char *workload, pid_t *child)
+{
+	char cmd[600], fd[16];
+	int go[2];
+	FILE *f;
+
+	if (pipe(go))
+		return NULL;
+	*child = fork();
+	if (*child == 0) {
+		close(go[1]);
+		snprintf(fd, sizeof(fd), "%d", go[0]);
+		execl(workload, "workload", "wait", fd, (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	snprintf(cmd, sizeof(cmd), "%s -p %d", cmd_base, (int)*child);
 	f = popen(cmd, "r");
+	for (int i = 0; f && i < 500 && !traced(*child); i++)
+		usleep(10000);
+	if (!f || write(go[1], "g", 1) != 1) {
+		kill(*child, SIGKILL);
+		if (f)
+			pclose(f);
+		f = NULL;
+	}
+	close(go[1]);
+	return f;
+}
+
+static int run_bpfvm(const char *obj_path, const char *workload, bool seize, struct list *out)
+{
+	char cmd[512], line[4096];
+	pid_t child = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --json %s%s%s",
+		 getenv("BUILD") ? getenv("BUILD") : "build", obj_path, seize ? "" : " -- ",
+		 seize ? "" : workload);
+	f = seize ? start_seized(cmd, workload, &child) : popen(cmd, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
@@ -165,6 +217,8 @@ static int run_bpfvm(const char *obj_path, const char *workload, struct list *ou
 			buf[n++] = (uint8_t)(hexval(d[0]) << 4 | hexval(d[1]));
 		on_rec(out, buf, n);
 	}
+	if (child > 0)
+		waitpid(child, NULL, 0);
 	return pclose(f) == 0 ? 0 : -1;
 }
 
@@ -207,12 +261,15 @@ static int canonical(const struct list *l, char out[][192])
 	return n;
 }
 
-TEST(kernel_and_bpfvm_trace_the_same_events)
+static void compare(bool seize)
 {
 	static struct list k, v;
 	static char ck[MAX_RECS][192], cv[MAX_RECS][192];
 	char obj[128], workload[128];
 	int rc, nk, nv;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
 
 	snprintf(obj, sizeof(obj), "%s/compare.bpf.o", dir);
 	snprintf(workload, sizeof(workload), "%s/workload", dir);
@@ -222,7 +279,7 @@ TEST(kernel_and_bpfvm_trace_the_same_events)
 		return;
 	}
 	CHECK_EQ_INT(rc, 0);
-	CHECK_EQ_INT(run_bpfvm(obj, workload, &v), 0);
+	CHECK_EQ_INT(run_bpfvm(obj, workload, seize, &v), 0);
 	nk = canonical(&k, ck);
 	nv = canonical(&v, cv);
 	CHECK(nk >= 8);    /* opens, a fork, a thread, an exec, exits */
@@ -234,6 +291,18 @@ TEST(kernel_and_bpfvm_trace_the_same_events)
 	if (getenv("TRACE_SHOW"))
 		for (int i = 0; i < nk; i++)
 			printf("#   %s\n", ck[i]);
+}
+
+/* bpfvm starts the workload (seccomp filter + ptrace) */
+TEST(kernel_and_bpfvm_trace_the_same_events)
+{
+	compare(false);
+}
+
+/* bpfvm takes the running workload with -p (PTRACE_SEIZE, every call stopped) */
+TEST(kernel_and_bpfvm_trace_p_the_same_events)
+{
+	compare(true);
 }
 
 int main(void)

@@ -130,4 +130,31 @@ fi
 kill $bp 2>/dev/null
 [ -n "$child" ] && kill "$child" 2>/dev/null
 wait 2>/dev/null
+
+# -p: a running process taken, its opens seen, SIGINT leaves it running untraced;
+# a pid that does not exist is named
+sh -c 'while :; do cat /etc/hostname > /dev/null; sleep 0.1; done' &
+sp=$!
+"$BPFVM" trace --json "$tmp/opensnoop.bpf.o" -p $sp > "$tmp/p.json" 2> "$tmp/p.err" &
+bp=$!
+sleep 1
+kill -INT $bp
+i=0
+while kill -0 $bp 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait $bp
+rc=$?
+sleep 0.3
+state=$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$sp/status 2>/dev/null)
+tracer=$(sed -n 's/^TracerPid:\t//p' /proc/$sp/status 2>/dev/null)
+kill $sp 2>/dev/null
+wait $sp 2>/dev/null
+"$BPFVM" trace "$tmp/opensnoop.bpf.o" -p 2147483646 > /dev/null 2> "$tmp/p2.err"
+rc2=$?
+if [ $rc -eq 0 ] && grep -q "$(hex /etc/hostname)00" "$tmp/p.json" && [ "$tracer" = 0 ] &&
+   [ -n "$state" ] && [ "$state" != t ] && [ $rc2 -eq 1 ] &&
+   grep -q 'pid 2147483646: no such process' "$tmp/p2.err"; then
+	pass seize_pid
+else
+	fail seize_pid "rc $rc, records $(grep -c ringbuf "$tmp/p.json"), after: state '$state' tracer '$tracer'; bad pid: rc $rc2 '$(cat "$tmp/p2.err")'"
+fi
 exit $status
