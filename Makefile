@@ -112,6 +112,7 @@ bench: all $(BUILD)/bench/bench_maps
 	@$(abspath $(BUILD))/bench/bench_runner $(abspath $(BUILD))/bench
 	@$(abspath $(BUILD))/bench/bench_verify $(abspath $(BUILD))/bench
 	@$(BUILD)/bench/bench_maps
+	@BPFVM=$(abspath $(BUILD))/bpfvm $(abspath $(BUILD))/bench/bench_trace $(abspath $(BUILD))/bench/trace
 
 # Map operations against the kernel's (bench/bench_maps.c).
 $(BUILD)/bench/bench_maps: bench/bench_maps.c $(BUILD)/libbpfvm.a

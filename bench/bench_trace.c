@@ -1,0 +1,130 @@
+/*
+ * bench_trace.c - what tracing a real process costs (`make bench`): the
+ * time per attached system call that `bpfvm trace` adds (a program on
+ * sys_enter_getppid), against `strace -f --seccomp-bpf -e trace=getppid`
+ * (which stops the same calls and runs no program) and against the
+ * kernel's own tracepoint program (the same object through libbpf); and
+ * the slowdown of calls that are not attached (the seccomp filter alone),
+ * on a bare getuid() loop and on one with some work between calls.  The
+ * workload times its own loop, so starting a tracer is not counted.  Each
+ * figure is the median of 5 runs.
+ *
+ *   bench_trace DIR     (DIR: workload, count.bpf.o; bpfvm beside DIR/..)
+ */
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUNS 5
+#define N_TRACED 3000L
+#define N_BARE 200000L
+#define N_WORK 20000L
+
+static const char *dir, *bpfvm;
+
+/* The workload's loop time in ns under prefix (a tracer command, or ""), -1 on failure. */
+static double loop_ns(const char *prefix, const char *mode, long n)
+{
+	double t[RUNS];
+
+	for (int r = 0; r < RUNS; r++) {
+		char cmd[1024], line[256];
+		FILE *f;
+
+		snprintf(cmd, sizeof(cmd), "%s %s/workload %s %ld", prefix, dir, mode, n);
+		f = popen(cmd, "r");
+		t[r] = -1;
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "ns ", 3))
+				t[r] = atof(line + 3);
+		if (!f || pclose(f) || t[r] < 0)
+			return -1;
+	}
+	for (int i = 0; i < RUNS; i++)      /* the median */
+		for (int j = i + 1; j < RUNS; j++)
+			if (t[j] < t[i]) {
+				double x = t[i];
+
+				t[i] = t[j];
+				t[j] = x;
+			}
+	return t[RUNS / 2];
+}
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+/* The loop with the object attached in the kernel; -1 where the kernel refuses. */
+static double kernel_ns(const char *mode, long n, char *why, size_t size)
+{
+	char path[512];
+	struct bpf_object *obj;
+	struct bpf_link *link = NULL;
+	double ns = -1;
+
+	snprintf(path, sizeof(path), "%s/count.bpf.o", dir);
+	libbpf_set_print(quiet);
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj || bpf_object__load(obj)) {
+		snprintf(why, size, "the kernel refuses to load it (bpf() unavailable?)");
+	} else if (!(link = bpf_program__attach(bpf_object__next_program(obj, NULL)))) {
+		snprintf(why, size, "the kernel refuses to attach it");
+	} else {
+		ns = loop_ns("", mode, n);
+	}
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+	return ns;
+}
+
+int main(int argc, char **argv)
+{
+	char tr[1024], st[256], why[128] = "";
+	double base, vm, sc, k, bare, bare_vm, work, work_vm;
+
+	if (argc != 2)
+		return 2;
+	dir = argv[1];
+	bpfvm = getenv("BPFVM") ? getenv("BPFVM") : "build/bpfvm";
+	snprintf(tr, sizeof(tr), "%s trace %s/count.bpf.o --", bpfvm, dir);
+	snprintf(st, sizeof(st), "strace -f --seccomp-bpf -e trace=getppid -o /dev/null");
+	base = loop_ns("", "getppid", N_TRACED);
+	vm = loop_ns(tr, "getppid", N_TRACED);
+	sc = loop_ns(st, "getppid", N_TRACED);
+	k = kernel_ns("getppid", N_TRACED, why, sizeof(why));
+	bare = loop_ns("", "getuid", N_BARE);
+	bare_vm = loop_ns(tr, "getuid", N_BARE);
+	work = loop_ns("", "work", N_WORK);
+	work_vm = loop_ns(tr, "work", N_WORK);
+	printf("\n== tracing a real process: a program on sys_enter_getppid (bpfvm trace: ptrace + seccomp)\n");
+	if (base < 0 || vm < 0 || bare < 0 || bare_vm < 0 || work < 0 || work_vm < 0) {
+		printf("FAIL: a workload run failed (bpfvm trace, or the workload)\n");
+		return 1;
+	}
+	printf("%-44s %10s %10s\n", "per attached getppid()", "ns/call", "added");
+	printf("%-44s %10.1f %10s\n", "untraced", base / N_TRACED, "");
+	printf("%-44s %10.1f %10.1f\n", "bpfvm trace (program runs)", vm / N_TRACED,
+	       (vm - base) / N_TRACED);
+	if (sc >= 0)
+		printf("%-44s %10.1f %10.1f   bpfvm/strace %.2f\n", "strace -f --seccomp-bpf (no program)",
+		       sc / N_TRACED, (sc - base) / N_TRACED, (vm - base) / (sc - base));
+	else
+		printf("%-44s %10s   (strace missing or failed)\n", "strace -f --seccomp-bpf", "-");
+	if (k >= 0 && k > base)
+		printf("%-44s %10.1f %10.1f   bpfvm/kernel %.0f\n", "kernel tracepoint program",
+		       k / N_TRACED, (k - base) / N_TRACED, (vm - base) / (k - base));
+	else if (k >= 0)
+		printf("%-44s %10.1f %10s   (the kernel's cost is below this run's noise)\n",
+		       "kernel tracepoint program", k / N_TRACED, "~0");
+	else
+		printf("%-44s %10s   (%s)\n", "kernel tracepoint program", "-", why);
+	printf("%-44s %10.1f %10.1f   slowdown %.1f%%\n", "unattached getuid(), bare loop",
+	       bare_vm / N_BARE, (bare_vm - bare) / N_BARE, 100 * (bare_vm / bare - 1));
+	printf("%-44s %10.1f %10.1f   slowdown %.1f%%\n", "unattached getuid(), ~2 us work between",
+	       work_vm / N_WORK, (work_vm - work) / N_WORK, 100 * (work_vm / work - 1));
+	return 0;
+}
