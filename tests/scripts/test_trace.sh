@@ -21,7 +21,8 @@ trap 'rm -rf "$tmp"' EXIT
 if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/mixed.bpf.c -o "$tmp/mixed.bpf.o" >> "$tmp/build.log" 2>&1 ||
-   ! cc -O2 -pthread -o "$tmp/workload" tests/data/trace/workload.c >> "$tmp/build.log" 2>&1; then
+   ! cc -O2 -pthread -o "$tmp/workload" tests/data/trace/workload.c >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
 	exit 1
@@ -96,6 +97,36 @@ if [ $rc -eq 0 ] && grep -q 'unlink_probe (SEC("kprobe/do_unlinkat")): cannot at
 	pass unattachable_named
 else
 	fail unattachable_named "rc $rc; stderr: $(head -c 300 "$tmp/mixed.err")"
+fi
+
+# the corners: signal handler, posix_spawn (vfork), a group stop, exec from a non-leader thread
+# (execsnoop: pid is the leader's, old_pid the thread's); under the JIT
+timeout 20 "$BPFVM" trace --jit --json "$tmp/execsnoop.bpf.o" "$tmp/exitcodes.bpf.o" -- "$tmp/corners" \
+	> "$tmp/corners.json" 2>&1
+rc=$?
+pid=$(grep '"type":"exit"' "$tmp/corners.json" | tail -n 1 | sed 's/.*"pid":\([0-9]*\).*/\1/')
+P=$(le32 "${pid:-0}")
+if [ $rc -eq 0 ] && [ "$(grep -c '"type":"exit"' "$tmp/corners.json")" = 3 ] &&
+   grep "\"data\":\"$P" "$tmp/corners.json" | grep -v "\"data\":\"$P$P" | grep -q "$(hex /bin/true)00" &&
+   grep -q "bpf_trace_printk: exit pid $pid code 0" "$tmp/corners.json"; then
+	pass corners
+else
+	fail corners "rc $rc; $(grep -c '"type":"exit"' "$tmp/corners.json") exits (want 3), no exec of /bin/true from a thread of $pid:"
+	head -n 5 "$tmp/corners.json" | cut -c1-150 | sed 's/^/     ... /'
+fi
+
+# a statically linked program (no dynamic loader, its own syscall stubs)
+if cc -O2 -static -pthread -o "$tmp/workload.static" tests/data/trace/workload.c 2> /dev/null; then
+	"$BPFVM" trace --json "$tmp/opensnoop.bpf.o" -- "$tmp/workload.static" > "$tmp/static.json" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "feffffff.*$(hex /nonexistent/bpfvm-trace)00" "$tmp/static.json" &&
+	   [ "$(grep -cE "\"data\":\"[0-9a-f]{64}$(hex /etc/hostname)00" "$tmp/static.json")" = 2 ]; then
+		pass static
+	else
+		fail static "rc $rc; records: $(grep -c ringbuf "$tmp/static.json")"
+	fi
+else
+	echo "SKIP trace_static: no static C library (libc.a) to link the workload with"
 fi
 
 # errors: a command that does not exist; no attachable program; bad usage
