@@ -11,8 +11,8 @@
  * runs COMMAND and streams, until the traced processes have all exited or
  * SIGINT/SIGTERM detaches (-p: running processes, taken with PTRACE_SEIZE
  * and left as they were): bpf_printk lines as trace_pipe prints them,
- * ring buffer records (hex), with --json one object a line
- * ({"type":"printk"|"ringbuf"|"exit",...}); --dump-maps prints every map at
+ * ring buffer and perf buffer records (hex), with --json one object a
+ * line ({"type":"printk"|"ringbuf"|"perf"|"exit",...}); --dump-maps prints every map at
  * the end.  The exit status is the command's (128 + N for signal N).
  */
 #include <errno.h>
@@ -45,10 +45,19 @@ struct trace_args {
 	char **command;
 };
 
+struct rb_ctx {
+	const struct trace_args *a;
+	const char *map;
+};
+
+#define MAX_PERF_MAPS 64
+
 struct tracer {
 	const struct trace_args *a;
 	struct bpfvm_object *objs[MAX_OBJECTS];
 	int nobjs;
+	struct rb_ctx perf[MAX_PERF_MAPS];   /* the perf event arrays' output contexts */
+	int nperf;
 };
 
 /* The one tracer a signal handler may stop. */
@@ -92,10 +101,11 @@ static void on_printk(void *ctx, const char *text, size_t len)
 	printf("}\n");
 }
 
-struct rb_ctx {
-	const struct trace_args *a;
-	const char *map;
-};
+static void print_hex(const void *data, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		printf("%02x", ((const uint8_t *)data)[i]);
+}
 
 static int on_record(void *ctx, const void *data, size_t size)
 {
@@ -108,10 +118,40 @@ static int on_record(void *ctx, const void *data, size_t size)
 	} else {
 		printf("ringbuf %s: ", rb->map);
 	}
-	for (size_t i = 0; i < size; i++)
-		printf("%02x", ((const uint8_t *)data)[i]);
+	print_hex(data, size);
 	printf(rb->a->json ? "\"}\n" : "\n");
 	return 0;
+}
+
+/* bpf_perf_event_output's records, as they are written. */
+static void on_perf(void *ctx, int cpu, const void *data, size_t size)
+{
+	const struct rb_ctx *rb = ctx;
+
+	if (rb->a->json) {
+		printf("{\"type\":\"perf\",\"map\":");
+		json_string(stdout, rb->map, strlen(rb->map));
+		printf(",\"cpu\":%d,\"data\":\"", cpu);
+	} else {
+		printf("perf %s cpu %d: ", rb->map, cpu);
+	}
+	print_hex(data, size);
+	printf(rb->a->json ? "\"}\n" : "\n");
+}
+
+static void set_perf_outputs(struct tracer *tr)
+{
+	for (int i = 0; i < tr->nobjs; i++) {
+		struct bpfvm_map *m;
+
+		bpfvm_object__for_each_map(m, tr->objs[i]) {
+			if (bpfvm_map__type(m) != 4 /* BPF_MAP_TYPE_PERF_EVENT_ARRAY */ ||
+			    tr->nperf == MAX_PERF_MAPS)
+				continue;
+			tr->perf[tr->nperf] = (struct rb_ctx){ tr->a, bpfvm_map__name(m) };
+			bpfvm_map__set_perf_output(m, on_perf, &tr->perf[tr->nperf++]);
+		}
+	}
 }
 
 static void drain_ringbufs(void *ctx)
@@ -287,6 +327,7 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 		fprintf(stderr, "bpfvm trace: no program could be attached\n");
 		goto out;
 	}
+	set_perf_outputs(tr);
 	log.len = 0;
 	msg[0] = '\0';
 	err = a->npids ? 0 : bpfvm_trace__start(t, a->command);

@@ -92,8 +92,12 @@ fi
 # a program that cannot attach is named with the reason; the rest run; bad user reads give -EFAULT
 "$BPFVM" trace "$tmp/mixed.bpf.o" -- "$W" > "$tmp/mixed.out" 2> "$tmp/mixed.err"
 rc=$?
+"$BPFVM" trace --json "$tmp/mixed.bpf.o" -- "$W" > "$tmp/mixed.json" 2> /dev/null
+pid=$(root_pid "$tmp/mixed.json")
 if [ $rc -eq 0 ] && grep -q 'unlink_probe (SEC("kprobe/do_unlinkat")): cannot attach: kprobes' "$tmp/mixed.err" &&
-   grep -q 'bpf_trace_printk: bad read -14 copy -14$' "$tmp/mixed.out"; then
+   grep -q 'bpf_trace_printk: bad read -14 copy -14$' "$tmp/mixed.out" &&
+   grep -Eq "^perf opens cpu [0-9]+: [0-9a-f]{8}$" "$tmp/mixed.out" &&
+   grep -Eq "\{\"type\":\"perf\",\"map\":\"opens\",\"cpu\":[0-9]+,\"data\":\"$(le32 "${pid:-0}")\"\}" "$tmp/mixed.json"; then
 	pass unattachable_named
 else
 	fail unattachable_named "rc $rc; stderr: $(head -c 300 "$tmp/mixed.err")"

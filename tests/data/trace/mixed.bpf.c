@@ -1,11 +1,18 @@
 /*
  * mixed.bpf.c - for `bpfvm trace`'s tests: a program bpfvm cannot attach
  * (a kprobe) next to ones it can; a read of a bad user address, whose
- * result (the kernel's -EFAULT, -14) is printed with bpf_printk.
+ * result (the kernel's -EFAULT, -14) is printed with bpf_printk; the
+ * opening process's pid through a perf event array.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, 4);
+	__uint(value_size, 4);
+} opens SEC(".maps");
 
 SEC("kprobe/do_unlinkat")
 int unlink_probe(void *ctx)
@@ -20,7 +27,10 @@ int bad_read(void *ctx)
 	long r = bpf_probe_read_user_str(buf, sizeof(buf), (void *)8);
 	long c = bpf_copy_from_user(buf, sizeof(buf), (void *)8);
 
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
 	bpf_printk("bad read %ld copy %ld", r, c);
+	bpf_perf_event_output(ctx, &opens, BPF_F_CURRENT_CPU, &pid, sizeof(pid));
 	return 0;
 }
 
