@@ -172,6 +172,15 @@ static void put64(uint8_t *rec, size_t off, uint64_t v)
 	memcpy(rec + off, &v, 8);
 }
 
+/* The call's number at 8: __syscall_nr (s32) for syscalls, id (s64) for raw_syscalls. */
+static void put_nr(uint8_t *rec, enum ev_point point, long nr)
+{
+	if (point == EV_SYS_ENTER_TP || point == EV_SYS_EXIT_TP)
+		put32(rec, 8, (uint32_t)nr);
+	else
+		put64(rec, 8, (uint64_t)nr);
+}
+
 /* A __data_loc string at *end: offset in the low 16 bits, length (with the NUL) in the high. */
 static void put_str(uint8_t *rec, size_t loc_off, size_t *end, const char *str, size_t room)
 {
@@ -194,19 +203,13 @@ size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8
 	switch (a->point) {
 	case EV_SYS_ENTER_TP:
 	case EV_RAW_SYS_ENTER:
-		if (a->point == EV_SYS_ENTER_TP)
-			put32(rec, 8, (uint32_t)in->nr);
-		else
-			put64(rec, 8, (uint64_t)in->nr);
+		put_nr(rec, a->point, in->nr);
 		for (int i = 0; i < nargs; i++)
 			put64(rec, 16 + 8 * (size_t)i, in->args[i]);
 		return 16 + 8 * (size_t)nargs;
 	case EV_SYS_EXIT_TP:
 	case EV_RAW_SYS_EXIT:
-		if (a->point == EV_SYS_EXIT_TP)
-			put32(rec, 8, (uint32_t)in->nr);
-		else
-			put64(rec, 8, (uint64_t)in->nr);
+		put_nr(rec, a->point, in->nr);
 		put64(rec, 16, (uint64_t)in->ret);
 		return 24;
 	case EV_RAWTP_SYS_ENTER:

@@ -177,7 +177,6 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
 static void run_one(struct bpfvm_trace *t, const struct attached *a, const struct ev_event *ev,
 		    struct ev_task *task, const struct ev_record_in *in)
 {
-	size_t size = ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
 	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
 	struct hook_event_run hev = {
 		.mode = t->o.mode, .log = t->o.log, .ctx = t->rec,
@@ -188,7 +187,7 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 	};
 	uint64_t retval;
 
-	(void)size;
+	ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "
 				     "only counted)\n", a->name, ev->tid);
