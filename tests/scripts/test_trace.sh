@@ -54,6 +54,19 @@ else
 	head -n 3 "$tmp/open.err" | sed 's/^/     ... /'
 fi
 
+# --set: opensnoop's target_tgid filter (no process has pid 1 here); --prog: only the
+# enter program, so no record is ever sent
+"$BPFVM" trace --json --set target_tgid=1 "$tmp/opensnoop.bpf.o" -- "$W" > "$tmp/set.json" 2>&1
+rc1=$?
+"$BPFVM" trace --json --prog openat_enter "$tmp/opensnoop.bpf.o" -- "$W" > "$tmp/prog.json" 2>&1
+rc2=$?
+if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && ! grep -q ringbuf "$tmp/set.json" "$tmp/prog.json" &&
+   grep -q '"type":"exit"' "$tmp/set.json"; then
+	pass set_and_prog
+else
+	fail set_and_prog "rc $rc1/$rc2, records: $(grep -c ringbuf "$tmp/set.json") with --set, $(grep -c ringbuf "$tmp/prog.json") with --prog"
+fi
+
 # execsnoop: the workload's own exec (by bpfvm's child) and /bin/true, pid = old_pid
 "$BPFVM" trace --json "$tmp/execsnoop.bpf.o" -- "$W" > "$tmp/exec.json" 2>&1
 pid=$(root_pid "$tmp/exec.json")

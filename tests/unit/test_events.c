@@ -2,7 +2,8 @@
  * test_events.c - the events layer: the system-call table (generated from
  * Linux 6.12's definitions) and the records bpfvm lays out, against this
  * kernel's tracefs format files where they can be read; attach-point names
- * and refusals; the seccomp filter's verdicts on a real process.
+ * and refusals; the seccomp filter's verdicts on a real process; the
+ * helpers that ask about "current" answering for the run's task.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -14,8 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bpfvm/bpfvm.h>
+
 #include "../../src/events/attach.h"
 #include "../../src/events/events.h"
+#include "../../src/hooks/hooks.h"
+#include "../../src/vm/vm.h"
 #include "test.h"
 
 #define TRACEFS "/sys/kernel/tracing/events"
@@ -282,6 +287,78 @@ TEST(seccomp_filter_traces_only_attached_calls)
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status));
 	CHECK_EQ_INT(WEXITSTATUS(status), 0);
+}
+
+
+/* ---- the current-task hook (vm/vm.h): helpers answer for the run's task ---- */
+
+struct fake_task {
+	int reads;
+};
+
+static uint64_t fake_pid_tgid(void *t) { (void)t; return 0x1234ull << 32 | 0x5678; }
+static uint64_t fake_uid_gid(void *t) { (void)t; return 7ull << 32 | 9; }
+static void fake_comm(void *t, char comm[16]) { (void)t; memset(comm, 0, 16); strcpy(comm, "traced"); }
+static uint32_t fake_cpu(void *t) { (void)t; return 3; }
+static int fake_read(void *t, void *dst, uint64_t addr, uint64_t size)
+{
+	((struct fake_task *)t)->reads++;
+	if (addr != 0x10000)
+		return -EFAULT;
+	memset(dst, 'x', size);
+	return 0;
+}
+
+static const struct vm_task_ops fake_ops = { fake_pid_tgid, fake_uid_gid, fake_comm, fake_cpu,
+					     fake_read };
+
+/* Run asm as a tracepoint program (checked) on a zeroed 64-byte record, about task. */
+static uint64_t run_about(const char *asm_text, struct fake_task *task)
+{
+	static uint8_t rec[64];
+	struct bpfvm *vm = bpfvm__new(NULL);
+	struct bpfvm_insn *insns = NULL;
+	size_t cnt = 0;
+	char msg[512] = "";
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	BPFVM_OPTS(bpfvm_prog_opts, po, .prog_type = BPF_PROG_TYPE_TRACEPOINT, .license = "GPL",
+		   .log = &log);
+	struct hook_event_run ev = { .mode = BPFVM_EXEC_CHECKED, .log = &log, .ctx = rec,
+				     .ctx_size = sizeof(rec), .task_ops = &fake_ops, .task = task };
+	struct bpfvm_prog *prog;
+	uint64_t r0 = ~0ull;
+
+	CHECK_EQ_INT(bpfvm_asm(asm_text, strlen(asm_text), "t.s", &insns, &cnt, &log), 0);
+	prog = insns ? bpfvm_prog__new(vm, insns, cnt, &po) : NULL;
+	CHECK(prog != NULL);
+	if (prog && hook_run_event(prog, &ev, &r0))
+		TEST_FAIL("run failed: %s", msg);
+	free(insns);
+	bpfvm__destroy(vm);
+	return r0;
+}
+
+TEST(current_task_hook_answers_for_the_task)
+{
+	struct fake_task task = { 0 };
+
+	CHECK_EQ_U64(run_about("call 14\nexit\n", &task), 0x123400005678ull);   /* pid_tgid */
+	CHECK_EQ_U64(run_about("call 15\nexit\n", &task), 0x700000009ull);      /* uid_gid */
+	CHECK_EQ_U64(run_about("call 8\nexit\n", &task), 3);                   /* smp_processor_id */
+	/* get_current_comm into the stack, then its first 8 bytes */
+	CHECK_EQ_U64(run_about("r1 = r10\nr1 += -16\nr2 = 16\ncall 16\nr0 = *(u64 *)(r10 - 16)\nexit\n",
+			       &task), 0x646563617274ull);   /* "traced" */
+	/* probe_read_user and copy_from_user read the task: a bad address is -EFAULT */
+	CHECK_EQ_U64(run_about("r1 = r10\nr1 += -8\nr2 = 8\nr3 = 0x20000\ncall 112\nexit\n", &task),
+		     (uint64_t)-EFAULT);
+	CHECK_EQ_U64(run_about("r1 = r10\nr1 += -8\nr2 = 8\nr3 = 0x10000\ncall 112\n"
+			       "r0 = *(u64 *)(r10 - 8)\nexit\n", &task), 0x7878787878787878ull);
+	CHECK_EQ_U64(run_about("r1 = r10\nr1 += -8\nr2 = 8\nr3 = 8\ncall 148\nexit\n", &task),
+		     (uint64_t)-EFAULT);
+	CHECK_EQ_INT(task.reads, 3);
+	/* the legacy probe_read of the record itself (the run's own memory) does not ask the task */
+	CHECK_EQ_U64(run_about("r3 = r1\nr1 = r10\nr1 += -8\nr2 = 8\ncall 4\nexit\n", &task), 0);
+	CHECK_EQ_INT(task.reads, 3);
 }
 
 TEST_MAIN()
