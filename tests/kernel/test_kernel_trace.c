@@ -80,13 +80,16 @@ static int set_filter(struct bpf_object *obj)
 }
 
 /* Attach and run; 0, or 1 with skip_why set (the kernel refused), or -1. */
-static int kernel_attach_run(struct bpf_object *obj, pid_t child, int go, struct list *out)
+#define MAX_LINKS 8
+
+static int kernel_attach_run(struct bpf_object *obj, pid_t child, int go, struct list *out,
+			     struct bpf_link **links)
 {
 	struct bpf_program *p;
 	struct ring_buffer *rb;
 	uint64_t one = 1;
 	uint32_t key = (uint32_t)child;
-	int err, status;
+	int err, status, n = 0;
 
 	err = bpf_object__load(obj);
 	if (err) {
@@ -95,7 +98,7 @@ static int kernel_attach_run(struct bpf_object *obj, pid_t child, int go, struct
 		return 1;
 	}
 	bpf_object__for_each_program(p, obj)
-		if (!bpf_program__attach(p)) {
+		if (n == MAX_LINKS || !(links[n++] = bpf_program__attach(p))) {
 			snprintf(skip_why, sizeof(skip_why), "the kernel refuses to attach %s: %s",
 				 bpf_program__name(p), strerror(errno));
 			return 1;
@@ -117,6 +120,7 @@ static int kernel_attach_run(struct bpf_object *obj, pid_t child, int go, struct
 static int run_kernel(const char *obj_path, const char *workload, struct list *out)
 {
 	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
+	struct bpf_link *links[MAX_LINKS] = { 0 };
 	int go[2], rc;
 	char fd[16];
 	pid_t child;
@@ -131,12 +135,14 @@ static int run_kernel(const char *obj_path, const char *workload, struct list *o
 		_exit(127);
 	}
 	close(go[0]);
-	rc = kernel_attach_run(obj, child, go[1], out);
+	rc = kernel_attach_run(obj, child, go[1], out, links);
 	close(go[1]);
 	if (rc) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}
+	for (int i = 0; i < MAX_LINKS; i++)
+		bpf_link__destroy(links[i]);
 	bpf_object__close(obj);
 	return rc;
 }
