@@ -7,7 +7,7 @@
  * the slowdown of calls that are not attached (the seccomp filter alone),
  * on a bare getuid() loop and on one with some work between calls.  The
  * workload times its own loop, so starting a tracer is not counted.  Each
- * figure is the median of 5 runs.
+ * figure is the median of 5 runs, the runs of the compared set interleaved.
  *
  *   bench_trace DIR     (DIR: workload, count.bpf.o; bpfvm beside DIR/..)
  */
@@ -23,33 +23,54 @@
 
 static const char *dir, *bpfvm;
 
-/* The workload's loop time in ns under prefix (a tracer command, or ""), -1 on failure. */
-static double loop_ns(const char *prefix, const char *mode, long n)
+/* One run of the workload's loop under prefix (a tracer command, or ""): ns, or -1. */
+static double one_run(const char *prefix, const char *mode, long n)
 {
-	double t[RUNS];
+	char cmd[1024], line[256];
+	double t = -1;
+	FILE *f;
 
-	for (int r = 0; r < RUNS; r++) {
-		char cmd[1024], line[256];
-		FILE *f;
+	snprintf(cmd, sizeof(cmd), "%s %s/workload %s %ld", prefix, dir, mode, n);
+	f = popen(cmd, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "ns ", 3))
+			t = atof(line + 3);
+	if (!f || pclose(f))
+		return -1;
+	return t;
+}
 
-		snprintf(cmd, sizeof(cmd), "%s %s/workload %s %ld", prefix, dir, mode, n);
-		f = popen(cmd, "r");
-		t[r] = -1;
-		while (f && fgets(line, sizeof(line), f))
-			if (!strncmp(line, "ns ", 3))
-				t[r] = atof(line + 3);
-		if (!f || pclose(f) || t[r] < 0)
-			return -1;
-	}
-	for (int i = 0; i < RUNS; i++)      /* the median */
-		for (int j = i + 1; j < RUNS; j++)
+static double median(double *t, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
 			if (t[j] < t[i]) {
 				double x = t[i];
 
 				t[i] = t[j];
 				t[j] = x;
 			}
-	return t[RUNS / 2];
+	return t[n / 2];
+}
+
+/*
+ * The loop under each of k prefixes, their runs interleaved (a, b, c, a,
+ * b, c, ...) so that a change in the machine's load falls on all of them:
+ * the median of each into out[], -1 where a run failed.
+ */
+static void loop_ns(const char *const *prefix, int k, const char *mode, long n, double *out)
+{
+	double t[4][RUNS];
+
+	for (int r = 0; r < RUNS; r++)
+		for (int i = 0; i < k; i++)
+			t[i][r] = prefix[i] ? one_run(prefix[i], mode, n) : -1;
+	for (int i = 0; i < k; i++) {
+		out[i] = median(t[i], RUNS);
+		for (int r = 0; r < RUNS; r++)
+			if (t[i][r] < 0)
+				out[i] = -1;
+	}
 }
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -74,7 +95,9 @@ static double kernel_ns(const char *mode, long n, char *why, size_t size)
 	} else if (!(link = bpf_program__attach(bpf_object__next_program(obj, NULL)))) {
 		snprintf(why, size, "the kernel refuses to attach it");
 	} else {
-		ns = loop_ns("", mode, n);
+		const char *none = "";
+
+		loop_ns(&none, 1, mode, n, &ns);
 	}
 	bpf_link__destroy(link);
 	bpf_object__close(obj);
@@ -84,7 +107,7 @@ static double kernel_ns(const char *mode, long n, char *why, size_t size)
 int main(int argc, char **argv)
 {
 	char tr[1024], st[256], why[128] = "";
-	double base, vm, sc, k, bare, bare_vm, work, work_vm;
+	double t[3], base, vm, sc, k, bare, bare_vm, work, work_vm;
 
 	if (argc != 2)
 		return 2;
@@ -92,14 +115,15 @@ int main(int argc, char **argv)
 	bpfvm = getenv("BPFVM") ? getenv("BPFVM") : "build/bpfvm";
 	snprintf(tr, sizeof(tr), "%s trace %s/count.bpf.o --", bpfvm, dir);
 	snprintf(st, sizeof(st), "strace -f --seccomp-bpf -e trace=getppid -o /dev/null");
-	base = loop_ns("", "getppid", N_TRACED);
-	vm = loop_ns(tr, "getppid", N_TRACED);
-	sc = loop_ns(st, "getppid", N_TRACED);
+	const char *const traced[] = { "", tr, st }, *const pair[] = { "", tr };
+
+	loop_ns(traced, 3, "getppid", N_TRACED, t);
+	base = t[0], vm = t[1], sc = t[2];
 	k = kernel_ns("getppid", N_TRACED, why, sizeof(why));
-	bare = loop_ns("", "getuid", N_BARE);
-	bare_vm = loop_ns(tr, "getuid", N_BARE);
-	work = loop_ns("", "work", N_WORK);
-	work_vm = loop_ns(tr, "work", N_WORK);
+	loop_ns(pair, 2, "getuid", N_BARE, t);
+	bare = t[0], bare_vm = t[1];
+	loop_ns(pair, 2, "work", N_WORK, t);
+	work = t[0], work_vm = t[1];
 	printf("\n== tracing a real process: a program on sys_enter_getppid (bpfvm trace: ptrace + seccomp)\n");
 	if (base < 0 || vm < 0 || bare < 0 || bare_vm < 0 || work < 0 || work_vm < 0) {
 		printf("FAIL: a workload run failed (bpfvm trace, or the workload)\n");
