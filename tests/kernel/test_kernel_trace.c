@@ -1,17 +1,17 @@
 /*
  * test_kernel_trace.c - the same object (tests/data/trace/compare.bpf.c)
  * loaded into the kernel with libbpf, attached to the real tracepoints
- * (syscalls openat enter/exit, sched_process_fork/exec/exit) and filtered
- * to the workload's processes, and run under `bpfvm trace` on the same
- * workload (tests/data/trace/workload.c), started by bpfvm and taken
- * running with -p: the records are compared field
- * by field, with pids mapped (the workload is 1, its children 2, 3, ... in
- * the order it creates them) and file descriptors left out (their numbers
- * depend on what each parent leaves open).  The kernel run starts the
- * workload paused to learn its pid; the records before its first open of
- * /etc/hostname (the program's start-up, which the kernel run does not
- * see) are left out of both.  Skips with the reason where bpf() or a
- * tracepoint attach is refused.
+ * (openat's enter and exit, clone's and clone3's exits in parent and
+ * child, sched_process_fork/exec/exit) and filtered to the workload's
+ * processes, and run under `bpfvm trace` on the same workload
+ * (tests/data/trace/workload.c), started by bpfvm and taken running with
+ * -p: the records are compared field by field, with pids mapped (the
+ * workload is 1, its children 2, 3, ... in the order it creates them) and
+ * file descriptors left out (their numbers depend on what each parent
+ * leaves open).  The kernel run starts the workload paused to learn its
+ * pid; the records before its first open of /etc/hostname (the program's
+ * start-up, which the kernel run does not see) are left out of both.
+ * Skips with the reason where bpf() or a tracepoint attach is refused.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
 
 #include "test.h"
 
-enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT };
+enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT, R_CLONE_RET };
 
 struct rec {
 	uint32_t type, pid, tid;
@@ -80,7 +80,7 @@ static int set_filter(struct bpf_object *obj)
 }
 
 /* Attach and run; 0, or 1 with skip_why set (the kernel refused), or -1. */
-#define MAX_LINKS 8
+#define MAX_LINKS 10
 
 static int kernel_attach_run(struct bpf_object *obj, pid_t child, int go, struct list *out,
 			     struct bpf_link **links)
@@ -256,8 +256,9 @@ static int canonical(const struct list *l, char out[][192])
 	for (int i = first; i < l->n; i++) {
 		const struct rec *r = &l->r[i];
 		int32_t a = r->type == R_OPEN ? (r->a >= 0 ? 0 : r->a)      /* fds: ok or -errno */
-			  : r->type == R_EXIT ? r->a : (int32_t)MAP(r->a);
-		uint32_t b = r->type == R_OPEN ? r->b : MAP(r->b);
+			  : r->type == R_EXIT || (r->type == R_CLONE_RET && r->a <= 0) ? r->a
+			  : (int32_t)MAP(r->a);
+		uint32_t b = r->type == R_OPEN || r->type == R_CLONE_RET ? r->b : MAP(r->b);
 
 		snprintf(out[n++], 192, "type %u pid %u tid %u a %d b %#x uid %u comm %.16s str %.64s",
 			 r->type, MAP(r->pid), MAP(r->tid), a, b, r->uid, r->comm, r->str);

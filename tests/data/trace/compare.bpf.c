@@ -9,13 +9,13 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT };
+enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT, R_CLONE_RET };
 
 struct rec {
 	__u32 type;
 	__u32 pid;     /* tgid */
 	__u32 tid;
-	__s32 a;       /* open: ret; fork: child pid; exec: old_pid; exit: group_dead */
+	__s32 a;       /* open, clone: ret; fork: child pid; exec: old_pid; exit: group_dead */
 	__u32 b;       /* open: flags; fork: parent pid; exec: pid; exit: pid */
 	__u32 uid;
 	char comm[16];
@@ -157,6 +157,31 @@ int on_exit(struct sched_exit *ctx)
 	r->b = ctx->pid;
 	bpf_ringbuf_submit(r, 0);
 	return 0;
+}
+
+/* clone() and clone3() return twice: the child's id in the parent, 0 in the child */
+static __always_inline int clone_ret(struct exit_openat *ctx)
+{
+	struct rec *r;
+
+	if (!traced() || !(r = start(R_CLONE_RET)))
+		return 0;
+	r->a = (__s32)ctx->ret;
+	r->b = ctx->nr;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone")
+int clone_exit(struct exit_openat *ctx)
+{
+	return clone_ret(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone3")
+int clone3_exit(struct exit_openat *ctx)
+{
+	return clone_ret(ctx);
 }
 
 char LICENSE[] SEC("license") = "GPL";
