@@ -15,6 +15,10 @@
  * then.  A child returning from fork/clone gets its own sys_exit (ret 0)
  * when one is attached, as in the kernel.
  *
+ * Reading a traced thread's memory behaves as the kernel's non-faulting
+ * probe_read_user: a page not in its page tables is -EFAULT (pagemap),
+ * and nothing is faulted in; then process_vm_readv, or /proc/PID/mem.
+ *
  * Detaching (stop, destroy) interrupts every thread and detaches each,
  * bounded in time; the filter stays in the processes (seccomp filters
  * cannot be removed), so after a detach their attached calls fail with
@@ -89,6 +93,8 @@ struct pt_source {
 	bool nofilter_syscalls;  /* ...and some program needs system calls */
 	int mem_fd;
 	int32_t mem_tid;
+	int pagemap_fd;
+	int32_t pagemap_tid;
 };
 
 static struct pt_thread *find(struct pt_source *s, int32_t tid)
@@ -164,28 +170,71 @@ static struct ev_event *queue(struct pt_source *s, enum ev_kind kind, struct pt_
 	return &q->ev;
 }
 
+/* An fd of /proc/TID/NAME, kept for the last tid asked about. */
+static int proc_fd(int *fd, int32_t *fd_tid, int32_t tid, const char *name)
+{
+	char path[64];
+
+	if (*fd_tid != tid) {
+		if (*fd >= 0)
+			close(*fd);
+		snprintf(path, sizeof(path), "/proc/%d/%s", tid, name);
+		*fd = open(path, O_RDONLY | O_CLOEXEC);
+		*fd_tid = tid;
+	}
+	return *fd;
+}
+
+/*
+ * Are the pages of [addr, addr + size) in tid's page tables?  The kernel's
+ * probe_read_user does not fault: a page not present (a file page a new
+ * child has not touched yet, a string the call has not read yet) makes it
+ * fail with -EFAULT, where process_vm_readv would fault the page in.
+ * /proc/PID/pagemap's present bit tells; where it cannot be read, yes.
+ */
+static bool pages_present(struct pt_source *s, int32_t tid, uint64_t addr, uint64_t size)
+{
+	int fd = proc_fd(&s->pagemap_fd, &s->pagemap_tid, tid, "pagemap");
+	uint64_t first = addr / 4096, last = (addr + size - 1) / 4096;
+	uint64_t e[64];
+
+	if (fd < 0)
+		return true;
+	for (uint64_t page = first; page <= last;) {
+		size_t n = last - page + 1 < 64 ? (size_t)(last - page + 1) : 64;
+
+		if (page > (uint64_t)INT64_MAX / 8 ||
+		    pread(fd, e, n * 8, (off_t)(page * 8)) != (ssize_t)(n * 8))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (!(e[i] >> 63))
+				return false;
+		page += n;
+	}
+	return true;
+}
+
 static int pt_read_mem(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
 {
 	struct pt_source *s = (struct pt_source *)src;
 	struct iovec local = { dst, (size_t)size }, remote = { (void *)(uintptr_t)addr, (size_t)size };
-	ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
-	char path[64];
+	ssize_t n;
+	int fd;
 
+	if (!size)
+		return 0;
+	if (addr + size < addr || !pages_present(s, tid, addr, size))
+		return -EFAULT;
+	n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)size)
 		return 0;
 	if (n >= 0 || errno == EFAULT || errno == ESRCH)
 		return -EFAULT;
 	/* process_vm_readv refused (seccomp, a kernel without it): /proc/PID/mem */
-	if (s->mem_tid != tid) {
-		if (s->mem_fd >= 0)
-			close(s->mem_fd);
-		snprintf(path, sizeof(path), "/proc/%d/mem", tid);
-		s->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-		s->mem_tid = tid;
-	}
-	if (s->mem_fd < 0 || addr > (uint64_t)INT64_MAX)
+	fd = proc_fd(&s->mem_fd, &s->mem_tid, tid, "mem");
+	if (fd < 0 || addr > (uint64_t)INT64_MAX)
 		return -EFAULT;
-	return pread(s->mem_fd, dst, size, (off_t)addr) == (ssize_t)size ? 0 : -EFAULT;
+	return pread(fd, dst, size, (off_t)addr) == (ssize_t)size ? 0 : -EFAULT;
 }
 
 /* A NUL-terminated string of tid's into buf (size bytes): 0 or -EFAULT. */
@@ -308,6 +357,17 @@ static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 		first_stop(s, c, NULL);
 }
 
+/* Forget the /proc files kept open: after an exec or an exit they are another mm's. */
+static void forget_proc_fds(struct pt_source *s)
+{
+	if (s->mem_fd >= 0)
+		close(s->mem_fd);
+	if (s->pagemap_fd >= 0)
+		close(s->pagemap_fd);
+	s->mem_fd = s->pagemap_fd = -1;
+	s->mem_tid = s->pagemap_tid = -1;
+}
+
 static void on_exec(struct pt_source *s, struct pt_thread *t)
 {
 	unsigned long msg = 0;
@@ -318,6 +378,7 @@ static void on_exec(struct pt_source *s, struct pt_thread *t)
 	ssize_t n;
 
 	ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+	forget_proc_fds(s);
 	old = (int32_t)msg != t->tid ? find(s, (int32_t)msg) : NULL;
 	if (old) {   /* a thread exec'd: it took its leader's id, and its state comes along */
 		free(t->exec_file);
@@ -374,6 +435,7 @@ static void on_gone(struct pt_source *s, int32_t tid, int status)
 
 	if (t)
 		drop(s, t);
+	forget_proc_fds(s);
 	if (tid != tgid)
 		return;
 	if (tid == s->base.root)
@@ -556,8 +618,7 @@ static void pt_destroy(struct ev_source *src)
 	free(s->argv0);
 	if (s->err_pipe >= 0)
 		close(s->err_pipe);
-	if (s->mem_fd >= 0)
-		close(s->mem_fd);
+	forget_proc_fds(s);
 	free(s);
 }
 
@@ -720,7 +781,7 @@ struct ev_source *ev_ptrace_new(const struct ev_interest *want)
 	s->base.ops = &ptrace_ops;
 	s->want = *want;
 	s->err_pipe = -1;
-	s->mem_fd = -1;
-	s->mem_tid = -1;
+	s->mem_fd = s->pagemap_fd = -1;
+	s->mem_tid = s->pagemap_tid = -1;
 	return &s->base;
 }

@@ -2,7 +2,8 @@
  * test_kernel_trace.c - the same object (tests/data/trace/compare.bpf.c)
  * loaded into the kernel with libbpf, attached to the real tracepoints
  * (openat's enter and exit, clone's and clone3's exits in parent and
- * child, sched_process_fork/exec/exit) and filtered to the workload's
+ * child, sched_process_fork/exec/exit, raw_tp/sys_enter reading the user's
+ * pt_regs, raw_syscalls/sys_exit) and filtered to the workload's
  * processes, and run under `bpfvm trace` on the same workload
  * (tests/data/trace/workload.c), started by bpfvm and taken running with
  * -p: the records are compared field by field, with pids mapped (the
@@ -25,7 +26,7 @@
 
 #include "test.h"
 
-enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT, R_CLONE_RET };
+enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT, R_CLONE_RET, R_RAW_ENTER, R_RAW_EXIT };
 
 struct rec {
 	uint32_t type, pid, tid;
@@ -80,7 +81,7 @@ static int set_filter(struct bpf_object *obj)
 }
 
 /* Attach and run; 0, or 1 with skip_why set (the kernel refused), or -1. */
-#define MAX_LINKS 10
+#define MAX_LINKS 12
 
 static int kernel_attach_run(struct bpf_object *obj, pid_t child, int go, struct list *out,
 			     struct bpf_link **links)
@@ -255,10 +256,11 @@ static int canonical(const struct list *l, char out[][192])
 #define MAP(V) pid_index(pids, npids, (uint32_t)(V))
 	for (int i = first; i < l->n; i++) {
 		const struct rec *r = &l->r[i];
-		int32_t a = r->type == R_OPEN ? (r->a >= 0 ? 0 : r->a)      /* fds: ok or -errno */
-			  : r->type == R_EXIT || (r->type == R_CLONE_RET && r->a <= 0) ? r->a
+		int32_t a = r->type == R_OPEN || r->type == R_RAW_EXIT ? (r->a >= 0 ? 0 : r->a)  /* fds */
+			  : r->type == R_EXIT || r->type == R_RAW_ENTER ||
+			    (r->type == R_CLONE_RET && r->a <= 0) ? r->a
 			  : (int32_t)MAP(r->a);
-		uint32_t b = r->type == R_OPEN || r->type == R_CLONE_RET ? r->b : MAP(r->b);
+		uint32_t b = r->type == R_OPEN || r->type >= R_CLONE_RET ? r->b : MAP(r->b);
 
 		snprintf(out[n++], 192, "type %u pid %u tid %u a %d b %#x uid %u comm %.16s str %.64s",
 			 r->type, MAP(r->pid), MAP(r->tid), a, b, r->uid, r->comm, r->str);
@@ -289,7 +291,7 @@ static void compare(bool seize)
 	CHECK_EQ_INT(run_bpfvm(obj, workload, seize, &v), 0);
 	nk = canonical(&k, ck);
 	nv = canonical(&v, cv);
-	CHECK(nk >= 8);    /* opens, a fork, a thread, an exec, exits */
+	CHECK(nk >= 20);    /* opens, a fork, a thread, an exec, exits */
 	for (int i = 0; i < nk || i < nv; i++)
 		if (i >= nk || i >= nv || strcmp(ck[i], cv[i]))
 			TEST_FAIL("record %d: kernel '%s', bpfvm '%s'", i, i < nk ? ck[i] : "(none)",

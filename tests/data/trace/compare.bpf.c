@@ -7,9 +7,10 @@
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
+#include <asm/ptrace.h>
 #include <bpf/bpf_helpers.h>
 
-enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT, R_CLONE_RET };
+enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT, R_CLONE_RET, R_RAW_ENTER, R_RAW_EXIT };
 
 struct rec {
 	__u32 type;
@@ -182,6 +183,41 @@ SEC("tracepoint/syscalls/sys_exit_clone3")
 int clone3_exit(struct exit_openat *ctx)
 {
 	return clone_ret(ctx);
+}
+
+#define NR_OPENAT 257
+
+/* raw_tp/sys_enter: args[0] is the user's pt_regs, args[1] the call; openat's file name via regs->rsi (the uapi pt_regs) */
+SEC("raw_tp/sys_enter")
+int raw_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	unsigned long fname = 0;
+	struct rec *r;
+
+	if (ctx->args[1] != NR_OPENAT || !traced() || !(r = start(R_RAW_ENTER)))
+		return 0;
+	r->b = (__u32)ctx->args[1];
+	bpf_probe_read_kernel(&fname, sizeof(fname), &regs->rsi);
+	bpf_probe_read_user_str(r->str, sizeof(r->str), (void *)fname);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* raw_syscalls/sys_exit: id at 8, ret at 16 */
+struct raw_exit { __u64 common; __s64 id; __s64 ret; };
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int raw_exit(struct raw_exit *ctx)
+{
+	struct rec *r;
+
+	if (ctx->id != NR_OPENAT || !traced() || !(r = start(R_RAW_EXIT)))
+		return 0;
+	r->a = (__s32)ctx->ret;
+	r->b = (__u32)ctx->id;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";
