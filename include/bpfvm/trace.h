@@ -78,7 +78,15 @@ BPFVM_API int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid);
  * (bpfvm_trace__errors), and tracing goes on.
  */
 BPFVM_API int bpfvm_trace__run(struct bpfvm_trace *t, int *status);
-/* Detach from everything soon (processes keep running).  Async-signal-safe. */
+/* The started command's pid (or the first -p pid), 0 before. */
+BPFVM_API int bpfvm_trace__pid(const struct bpfvm_trace *t);
+/*
+ * Detach from everything (processes keep running): bpfvm_trace__run
+ * returns.  Async-signal-safe.  Called from a signal handler on the thread
+ * in bpfvm_trace__run (installed without SA_RESTART, as bpfvm trace's
+ * SIGINT handler is), it takes effect at once; from another thread, at the
+ * traced processes' next event.
+ */
 BPFVM_API void bpfvm_trace__stop(struct bpfvm_trace *t);
 /* Program runs that failed so far. */
 BPFVM_API uint64_t bpfvm_trace__errors(const struct bpfvm_trace *t);

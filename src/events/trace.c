@@ -239,6 +239,11 @@ void bpfvm_trace__stop(struct bpfvm_trace *t)
 		t->src->ops->stop(t->src);
 }
 
+int bpfvm_trace__pid(const struct bpfvm_trace *t)
+{
+	return t && t->src ? t->src->root : 0;
+}
+
 uint64_t bpfvm_trace__errors(const struct bpfvm_trace *t)
 {
 	return t ? t->errors : 0;
