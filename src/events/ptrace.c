@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <limits.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -445,13 +446,30 @@ static void on_gone(struct pt_source *s, int32_t tid, int status)
 	s->q[(s->qhead + s->qlen - 1) % QUEUE].resume[0] = 0;
 }
 
+/*
+ * Without our filter, which checks it, is a syscall-enter-stop an x86-64
+ * call?  A 32-bit one (int 0x80, a 32-bit program) numbers its calls
+ * differently, x32 ones have bit 30 set: neither is an x86-64 tracepoint.
+ */
+static bool x86_64_call(int32_t tid)
+{
+	struct __ptrace_syscall_info info;
+
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0)
+		return true;    /* a kernel before 5.3: trust the registers */
+	return info.arch == AUDIT_ARCH_X86_64 && !(info.entry.nr & 0x40000000u);
+}
+
 static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 {
 	int sig = WSTOPSIG(status), event = status >> 16;
 
 	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys) {
 		t->in_sys = true;    /* a syscall-enter-stop stands for the filter's stop */
-		on_seccomp(s, t);
+		if (x86_64_call(t->tid))
+			on_seccomp(s, t);
+		else
+			resume(s, t->tid, 0);
 	} else if (sig == (SIGTRAP | 0x80)) {
 		t->in_sys = false;
 		on_syscall_exit(s, t);
