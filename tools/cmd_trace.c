@@ -6,8 +6,10 @@
  *               [--interp|--jit] OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)
  *
  * Loads and verifies every object (the kernel's rules: a refused program
- * stops everything), attaches each program whose section names an attach
- * point bpfvm has (--prog: only those named), naming the others and why,
+ * stops everything; what only the kernel has, kernel-only maps and
+ * helpers, loads as descriptors for the verifier), attaches each program
+ * whose section names an attach point bpfvm has and that needs nothing
+ * kernel-only (--prog: only those named), naming the others and why,
  * runs COMMAND and streams, until the traced processes have all exited or
  * SIGINT/SIGTERM detaches (-p: running processes, taken with PTRACE_SEIZE
  * and left as they were): bpf_printk lines as trace_pipe prints them,
@@ -245,7 +247,7 @@ static int load_object(struct bpfvm *vm, const struct trace_args *a, const char 
 {
 	static char msg[65536];
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
-	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .vm = vm);
+	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .vm = vm, .kernel_only = true);
 	struct bpfvm_object *obj = bpfvm_object__open_file(path, &oo);
 	int err;
 

@@ -108,6 +108,7 @@ rc=$?
 "$BPFVM" trace --json "$tmp/mixed.bpf.o" -- "$W" > "$tmp/mixed.json" 2> /dev/null
 pid=$(root_pid "$tmp/mixed.json")
 if [ $rc -eq 0 ] && grep -q 'unlink_probe (SEC("kprobe/do_unlinkat")): cannot attach: kprobes' "$tmp/mixed.err" &&
+   grep -q 'stack_of_close (SEC("tracepoint/syscalls/sys_enter_close")): cannot attach: .*kernel' "$tmp/mixed.err" &&
    grep -q 'bpf_trace_printk: bad read -14 copy -14$' "$tmp/mixed.out" &&
    grep -Eq "^perf opens cpu [0-9]+: [0-9a-f]{8}$" "$tmp/mixed.out" &&
    grep -Eq "\{\"type\":\"perf\",\"map\":\"opens\",\"cpu\":[0-9]+,\"data\":\"$(le32 "${pid:-0}")\"\}" "$tmp/mixed.json"; then

@@ -1,6 +1,6 @@
 /*
- * mixed.bpf.c - for `bpfvm trace`'s tests: a program bpfvm cannot attach
- * (a kprobe) next to ones it can; a read of a bad user address, whose
+ * mixed.bpf.c - for `bpfvm trace`'s tests: programs bpfvm cannot attach
+ * (a kprobe; a tracepoint that needs kernel stacks) next to ones it can; a read of a bad user address, whose
  * result (the kernel's -EFAULT, -14) is printed with bpf_printk; the
  * opening process's pid through a perf event array.
  */
@@ -13,6 +13,20 @@ struct {
 	__uint(key_size, 4);
 	__uint(value_size, 4);
 } opens SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16);
+	__uint(key_size, 4);
+	__uint(value_size, 127 * 8);
+} stacks SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int stack_of_close(void *ctx)
+{
+	bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	return 0;
+}
 
 SEC("kprobe/do_unlinkat")
 int unlink_probe(void *ctx)
