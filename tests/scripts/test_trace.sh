@@ -147,6 +147,24 @@ else
 	echo "SKIP trace_static: no static C library (libc.a) to link the workload with"
 fi
 
+# an object built for the kernel and shipped in Debian's libbpf-tools, run unchanged:
+# statsnoop's records (ts, pid, ret, comm, pathname) of `stat /etc/hostname`
+if dpkg -L libbpf-tools > /dev/null 2>&1 && [ -x /usr/sbin/statsnoop ] &&
+   cc -O1 -o "$tmp/extract" tests/tools/extract_bpf_objs.c 2> /dev/null && mkdir "$tmp/lt" &&
+   "$tmp/extract" "$tmp/lt" /usr/sbin/statsnoop > /dev/null 2>&1 && [ -f "$tmp/lt/statsnoop_0.o" ]; then
+	"$BPFVM" trace --json "$tmp/lt/statsnoop_0.o" -- stat /etc/hostname > "$tmp/stat.json" 2>&1
+	rc=$?
+	pid=$(root_pid "$tmp/stat.json")
+	if [ $rc -eq 0 ] && grep -Eq "\"type\":\"perf\",\"map\":\"events\",\"cpu\":[0-9]+,\"data\":\"[0-9a-f]{16}$(le32 "${pid:-0}")00000000$(hex stat)0{24}$(hex /etc/hostname)00" "$tmp/stat.json"; then
+		pass libbpf_tools_statsnoop
+	else
+		fail libbpf_tools_statsnoop "rc $rc; no record of pid $pid's stat of /etc/hostname:"
+		head -n 3 "$tmp/stat.json" | cut -c1-150 | sed 's/^/     ... /'
+	fi
+else
+	echo "SKIP trace_libbpf_tools_statsnoop: Debian's libbpf-tools (statsnoop) is not installed"
+fi
+
 # errors: a command that does not exist; no attachable program; bad usage
 "$BPFVM" trace "$tmp/opensnoop.bpf.o" -- /nonexistent/cmd > /dev/null 2> "$tmp/err1"
 rc1=$?
