@@ -114,6 +114,20 @@ static void session_close(struct session *s)
 	bpfvm__destroy(s->vm);
 }
 
+/* The object built and a session open, or false (SKIP printed, or the failure). */
+static bool session_begin(struct session *s)
+{
+	if (!build_object()) {
+		printf("SKIP %s: clang-19 or libbpf-dev missing\n", test_current_name());
+		return false;
+	}
+	if (!session_open(s)) {
+		session_close(s);
+		return false;
+	}
+	return true;
+}
+
 TEST(embedder_traces_a_command)
 {
 	char *const argv[] = { "/bin/sh", "-c", "/bin/sh -c 'exit 3'; exit 4", NULL };
@@ -121,14 +135,8 @@ TEST(embedder_traces_a_command)
 	char want[64];
 	int status = 0;
 
-	if (!build_object()) {
-		printf("SKIP %s: clang-19 or libbpf-dev missing\n", test_current_name());
+	if (!session_begin(&s))
 		return;
-	}
-	if (!session_open(&s)) {
-		session_close(&s);
-		return;
-	}
 	CHECK_EQ_INT(bpfvm_trace__start(s.t, argv), 0);
 	/* attaching after the start is refused: the filter is already in the process */
 	CHECK_EQ_INT(bpfvm_trace__attach(s.t, bpfvm_object__next_program(s.obj, NULL)), -EINVAL);
@@ -204,14 +212,8 @@ TEST(stop_detaches_and_leaves_the_command_running)
 	int status = 0;
 	pid_t pid;
 
-	if (!build_object()) {
-		printf("SKIP %s: clang-19 or libbpf-dev missing\n", test_current_name());
+	if (!session_begin(&s))
 		return;
-	}
-	if (!session_open(&s)) {
-		session_close(&s);
-		return;
-	}
 	struct sigaction sa = { .sa_handler = on_usr1 };   /* no SA_RESTART: waitpid returns */
 	pthread_t self = pthread_self();
 
