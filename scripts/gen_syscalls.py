@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen_syscalls.py - the x86-64 system-call table of src/events/syscalls_x86_64.h.
+"""gen_syscalls.py - the x86-64 system-call table, src/util/syscalls_x86_64.def.
 
 Reads a Linux source tree (default /usr/src/linux): the numbers and names of
 arch/x86/entry/syscalls/syscall_64.tbl (the "common" and "64" rows) and the
@@ -9,7 +9,7 @@ kernel's metadata strings them: macros such as __user expanded away, blanks
 collapsed).  A call without a SYSCALL_DEFINE (sys_ni_syscall) has no
 tracepoint: its row says nargs -1.
 
-  python3 scripts/gen_syscalls.py [/usr/src/linux] > src/events/syscalls_x86_64.h
+  python3 scripts/gen_syscalls.py [/usr/src/linux] > src/util/syscalls_x86_64.def
 """
 import os
 import re

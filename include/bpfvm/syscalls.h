@@ -1,7 +1,7 @@
 /*
  * bpfvm/syscalls.h - system call names and numbers of x86-64, from the one
  * table src/util/syscalls_x86_64.def (generated from the kernel's
- * syscall_64.tbl by scripts/gen_syscalls.sh).
+ * syscall_64.tbl and SYSCALL_DEFINEs by scripts/gen_syscalls.py).
  */
 #ifndef BPFVM_SYSCALLS_H
 #define BPFVM_SYSCALLS_H

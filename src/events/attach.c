@@ -6,7 +6,7 @@
  *
  *   syscalls/sys_enter_NAME   8 common bytes, __syscall_nr (s32) at 8, the
  *                             arguments as u64 from 16 (the table generated
- *                             from Linux's SYSCALL_DEFINEs, syscalls_x86_64.h)
+ *                             from Linux's SYSCALL_DEFINEs, util/syscalls_x86_64.def)
  *   syscalls/sys_exit_NAME    ..., ret (s64) at 16
  *   raw_syscalls/sys_enter    id (s64) at 8, args[6] at 16;  sys_exit: ret at 16
  *   raw_tracepoint sys_enter  u64 args[2]: struct pt_regs *, id;  sys_exit: pt_regs *, ret
@@ -28,7 +28,7 @@
 
 const struct ev_syscall ev_syscalls[] = {
 #define SYSCALL(NR, NAME, EVENT, NARGS, ...) { NR, #NAME, #EVENT, NARGS, { __VA_ARGS__ } },
-#include "syscalls_x86_64.h"
+#include "../util/syscalls_x86_64.def"
 #undef SYSCALL
 };
 const size_t ev_nsyscalls = sizeof(ev_syscalls) / sizeof(ev_syscalls[0]);

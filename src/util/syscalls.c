@@ -12,7 +12,7 @@ struct syscall_row {
 };
 
 static const struct syscall_row rows[] = {
-#define SYSCALL(NR, NAME) { NR, #NAME },
+#define SYSCALL(NR, NAME, ...) { NR, #NAME },
 #include "syscalls_x86_64.def"
 #undef SYSCALL
 };
