@@ -111,15 +111,17 @@ static long copy_str_from(const struct reader *r, char *dst, uint64_t src, uint6
 	while (done < size) {
 		uint64_t page_left = PROBE_PAGE - (src + done) % PROBE_PAGE;
 		uint64_t n = size - done < page_left ? size - done : page_left;
+		char chunk[PROBE_PAGE];   /* nothing past the NUL reaches dst, as in the kernel */
 		const char *nul;
 
-		if (read_from(r, dst + done, src + done, n)) {
+		if (read_from(r, chunk, src + done, n)) {
 			memset(dst, 0, size);
 			return -EFAULT;
 		}
-		nul = memchr(dst + done, 0, n);
+		nul = memchr(chunk, 0, n);
+		memcpy(dst + done, chunk, nul ? (size_t)(nul - chunk) + 1 : n);
 		if (nul) {
-			long len = (long)(nul - dst) + 1;
+			long len = (long)(done + (uint64_t)(nul - chunk)) + 1;
 
 			return user && len == 1 ? 0 : len;
 		}

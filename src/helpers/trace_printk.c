@@ -11,13 +11,14 @@
  *   ASCII control characters other than whitespace.  %s must be followed
  *   by a space, punctuation or the end.  Strings and addresses are read
  *   as probe_read does (a bad pointer prints an empty string or zeros),
- *   into the kernel's 512 bytes of argument space (-ENOSPC beyond).
+ *   into the kernel's 512 bytes of argument space (-ENOSPC beyond), laid
+ *   out as the kernel lays it out and read back in the same order.
  *
  * The text is at most 1023 bytes; the return value is the length the
- * whole text would have (snprintf: plus the NUL).  bpfvm prints %p as the
- * pointer's value (%px): the kernel hashes it to hide its own addresses;
- * %ps/%pS/%pB print "0x" and the address, as the kernel does for an
- * address without a symbol.
+ * whole text would have (snprintf: plus the NUL).  bpfvm prints %p and
+ * %pK as the pointer's value (%px): the kernel hashes them, except NULL
+ * and error values; %ps/%pS/%pB print "0x" and the address, as the kernel
+ * does for an address without a symbol.
  *
  * Trace output goes to the instance's trace function as one line, the way
  * /sys/kernel/tracing/trace_pipe shows it (a newline always ends it):
@@ -41,26 +42,35 @@
 #define TRACE_PRINTK_ARGS 3
 #define FIELD_WIDTH_MAX ((1 << 23) - 1)
 
-/* One conversion, as prepared: where it is in the format and what it prints. */
+/*
+ * One conversion, as prepared: where it is in the format and how it
+ * prints.  Its value is in the argument buffer, where the kernel puts it.
+ */
 struct conv {
 	size_t start, end;   /* fmt[start] is its '%'; end is past it */
 	char flags[8];       /* the 0 + - space flags as written */
 	int width;           /* -1: none */
-	char type;           /* d u x X c, s (text in str), P (an address), Y (a symbol) */
+	char type;           /* d u x X c, s (a string), T (text formatted when prepared:
+				%pI4 %pks %pB ...), P (an address), Y (a symbol) */
 	int bytes;           /* integers: 4 or 8 */
 	bool is_ptr;         /* a %p form: the output skips letters and digits after it */
-	uint64_t value;
-	const char *str;
 };
 
+/*
+ * The kernel's binary argument buffer (bin_args): integers and addresses
+ * 4-byte aligned, characters as one byte, strings and preformatted text
+ * inline with their NUL.  The output reads it back in order, as
+ * bstr_printf does, so that how much room each argument took decides what
+ * the next one reads (an empty %pus string takes none).
+ */
 struct prepared {
 	struct bpfvm *vm;
 	const uint64_t *args;
 	uint32_t nargs;
 	struct conv conv[BPRINTF_MAX_ARGS];
 	unsigned n;
-	char space[BPRINTF_BIN_ARGS + 1];
-	size_t used;         /* the kernel's bookkeeping of its 512 bytes */
+	char space[BPRINTF_BIN_ARGS + 16];   /* zeros past the end: reads stay inside */
+	size_t used;
 };
 
 static bool is_end_of_word(char c)
@@ -68,86 +78,113 @@ static bool is_end_of_word(char c)
 	return !c || isspace((unsigned char)c) || ispunct((unsigned char)c);
 }
 
-/* An integer's room: 4-byte aligned, 4 or 8 bytes. */
-static int take_int_space(struct prepared *p, int bytes)
+/* An integer's or an address's room: 4-byte aligned, 4 or 8 bytes. */
+static int put_int(struct prepared *p, uint64_t value, int bytes)
 {
+	uint32_t lo = (uint32_t)value, hi = (uint32_t)(value >> 32);
+
 	p->used = (p->used + 3) & ~(size_t)3;
-	if (BPRINTF_BIN_ARGS - p->used < (size_t)bytes)
+	if (p->used > BPRINTF_BIN_ARGS || BPRINTF_BIN_ARGS - p->used < (size_t)bytes)
 		return -ENOSPC;
+	memcpy(p->space + p->used, &lo, 4);
+	if (bytes == 8)
+		memcpy(p->space + p->used + 4, &hi, 4);
 	p->used += (size_t)bytes;
 	return 0;
 }
 
-/* %s, %pks, %pus: the string is copied now, as the kernel copies it. */
-static int prepare_string(struct prepared *p, struct conv *c, char ptype)
+/*
+ * %s, %pks, %pus: the string is copied now, as the kernel copies it.  A
+ * BPF program's pointers (stack, map values, context, packet) are kernel
+ * addresses in the kernel, so %s copies as from kernel memory: an empty
+ * string takes its NUL.  %pus copies as from user memory, where the
+ * kernel counts an empty string as 0 bytes.
+ */
+static int prepare_string(struct prepared *p, struct conv *c, uint64_t ptr, char ptype)
 {
 	char *dst = p->space + p->used;
 	long n;
 
-	if (p->used == BPRINTF_BIN_ARGS)
+	if (p->used >= BPRINTF_BIN_ARGS)
 		return -ENOSPC;
-	n = helper_copy_str_nofault(p->vm, dst, c->value, BPRINTF_BIN_ARGS - p->used, ptype != 'k');
+	n = helper_copy_str_nofault(p->vm, dst, ptr, BPRINTF_BIN_ARGS - p->used, ptype == 'u');
 	if (n < 0) {
 		dst[0] = '\0';
 		n = 1;
 	}
 	c->type = 's';
-	c->str = dst;
 	p->used += (size_t)n;
-	if (p->used >= BPRINTF_BIN_ARGS)   /* a truncated string keeps its NUL */
-		p->space[BPRINTF_BIN_ARGS - 1] = '\0';
 	return 0;
 }
 
+/* Text formatted now (%pI4 ..., %pB): the kernel's snprintf into the buffer, its NUL after. */
+static void put_text(struct prepared *p, struct conv *c, const char *text)
+{
+	size_t room = p->used < BPRINTF_BIN_ARGS ? BPRINTF_BIN_ARGS - p->used : 0;
+	size_t len = strlen(text);
+
+	if (room)
+		snprintf(p->space + p->used, room, "%s", text);
+	c->type = 'T';
+	p->used += len + 1;   /* as the kernel: the length it would have had */
+	if (p->used > BPRINTF_BIN_ARGS)
+		p->used = BPRINTF_BIN_ARGS;
+}
+
 /* %pI4 %pi4 %pI6 %pi6: the address bytes, read now, formatted as text. */
-static int prepare_ip(struct prepared *p, struct conv *c, char kind, char ver)
+static int prepare_ip(struct prepared *p, struct conv *c, uint64_t ptr, char kind, char ver)
 {
 	uint8_t ip[16];
 	size_t len = ver == '4' ? 4 : 16, n = 0;
-	char *dst = p->space + p->used;
-	size_t room = BPRINTF_BIN_ARGS - p->used;
+	char text[48];
 
-	if (room < len)
+	if (p->used > BPRINTF_BIN_ARGS || BPRINTF_BIN_ARGS - p->used < len)
 		return -ENOSPC;
-	if (helper_copy_nofault(p->vm, ip, c->value, len))
+	if (helper_copy_nofault(p->vm, ip, ptr, len))
 		memset(ip, 0, sizeof(ip));
 	if (ver == '4')
-		n = (size_t)snprintf(dst, room, kind == 'I' ? "%u.%u.%u.%u" : "%03u.%03u.%03u.%03u",
-				     ip[0], ip[1], ip[2], ip[3]);
+		snprintf(text, sizeof(text), kind == 'I' ? "%u.%u.%u.%u" : "%03u.%03u.%03u.%03u",
+			 ip[0], ip[1], ip[2], ip[3]);
 	for (size_t i = 0; ver == '6' && i < 16; i += 2)
-		n += (size_t)snprintf(dst + (n < room ? n : room), n < room ? room - n : 0, "%s%02x%02x",
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%02x%02x",
 				      kind == 'I' && i ? ":" : "", ip[i], ip[i + 1]);
-	c->type = 's';
-	c->str = dst;
-	p->used += (n + 1 < room ? n + 1 : room);
+	put_text(p, c, text);
 	return 0;
 }
 
 /* The forms of %p; *i is at the 'p' and moves to the last character of the form. */
-static int prepare_pointer(struct prepared *p, struct conv *c, const char *fmt, size_t *i)
+static int prepare_pointer(struct prepared *p, struct conv *c, const char *fmt, size_t *i,
+			   uint64_t value)
 {
 	const char *f = fmt + *i;
+	char text[24];
 
-	if (is_end_of_word(f[1]) || f[1] == 'K' || f[1] == 'x' || f[1] == 's' || f[1] == 'S' ||
-	    f[1] == 'B') {
-		c->type = (f[1] == 's' || f[1] == 'S' || f[1] == 'B') ? 'Y' : 'P';
+	if (is_end_of_word(f[1]) || f[1] == 'K' || f[1] == 'x' || f[1] == 's' || f[1] == 'S') {
+		c->type = (f[1] == 's' || f[1] == 'S') ? 'Y' : 'P';
 		*i += !is_end_of_word(f[1]);
-		return f[1] == 'B' ? 0 : take_int_space(p, 8);
+		return put_int(p, value, 8);
+	}
+	if (f[1] == 'B') {   /* no symbols here: the address, as the kernel prints one without */
+		snprintf(text, sizeof(text), "0x%llx", (unsigned long long)value);
+		put_text(p, c, text);
+		*i += 1;
+		return 0;
 	}
 	if ((f[1] == 'k' || f[1] == 'u') && f[2] == 's') {
 		*i += 2;
 		if (!is_end_of_word(f[3]))
 			return -EINVAL;
-		return prepare_string(p, c, f[1]);
+		return prepare_string(p, c, value, f[1]);
 	}
 	if ((f[1] != 'i' && f[1] != 'I') || (f[2] != '4' && f[2] != '6'))
 		return -EINVAL;
 	*i += 2;
-	return prepare_ip(p, c, f[1], f[2]);
+	return prepare_ip(p, c, value, f[1], f[2]);
 }
 
 /* One conversion; *i is past its '%' and moves to its last character. */
-static int prepare_conv(struct prepared *p, struct conv *c, const char *fmt, size_t *i)
+static int prepare_conv(struct prepared *p, struct conv *c, const char *fmt, size_t *i,
+			uint64_t value)
 {
 	size_t nflags = 0;
 
@@ -165,13 +202,16 @@ static int prepare_conv(struct prepared *p, struct conv *c, const char *fmt, siz
 								    : c->width * 10 + (fmt[*i] - '0');
 	if (fmt[*i] == 'p') {
 		c->is_ptr = true;
-		return prepare_pointer(p, c, fmt, i);
+		return prepare_pointer(p, c, fmt, i, value);
 	}
 	if (fmt[*i] == 's')
-		return is_end_of_word(fmt[*i + 1]) ? prepare_string(p, c, 's') : -EINVAL;
+		return is_end_of_word(fmt[*i + 1]) ? prepare_string(p, c, value, 's') : -EINVAL;
 	if (fmt[*i] == 'c') {
 		c->type = 'c';
-		return p->used == BPRINTF_BIN_ARGS ? -ENOSPC : (p->used++, 0);
+		if (p->used >= BPRINTF_BIN_ARGS)
+			return -ENOSPC;
+		p->space[p->used++] = (char)value;
+		return 0;
 	}
 	c->bytes = 4;
 	for (int l = 0; l < 2 && fmt[*i] == 'l'; l++, (*i)++)
@@ -179,7 +219,7 @@ static int prepare_conv(struct prepared *p, struct conv *c, const char *fmt, siz
 	if (!fmt[*i] || !strchr("iduxX", fmt[*i]))
 		return -EINVAL;
 	c->type = fmt[*i] == 'i' ? 'd' : fmt[*i];
-	return take_int_space(p, c->bytes);
+	return put_int(p, value, c->bytes);
 }
 
 /* bpf_bprintf_prepare: check the format, take the arguments. */
@@ -203,8 +243,7 @@ static int prepare(struct prepared *p, const char *fmt, size_t len)
 		c = &p->conv[p->n];
 		memset(c, 0, sizeof(*c));
 		c->start = i++;
-		c->value = p->args[p->n];
-		err = prepare_conv(p, c, fmt, &i);
+		err = prepare_conv(p, c, fmt, &i, p->args[p->n]);
 		if (err)
 			return err;
 		c->end = i + 1;
@@ -261,46 +300,94 @@ static void render_text(struct sink *o, const char *fmt, size_t from, size_t to)
 	}
 }
 
-static void render_conv(struct sink *o, const struct conv *c)
-{
-	const char *left = strchr(c->flags, '-') ? "-" : "";
-	char spec[32], text[24];
+/* The argument buffer read back in order, as bstr_printf's get_arg reads it. */
+struct reader {
+	const char *space;
+	size_t at;
+};
 
-	switch (c->type) {
-	case 'c':
-		sink_printf(o, left[0] ? "%-*c" : "%*c", c->width < 0 ? 0 : c->width,
-			    (unsigned char)c->value);
+static uint64_t get_int(struct reader *r, int bytes)
+{
+	uint32_t lo = 0, hi = 0;
+
+	r->at = (r->at + 3) & ~(size_t)3;
+	if (r->at + (size_t)bytes <= BPRINTF_BIN_ARGS) {
+		memcpy(&lo, r->space + r->at, 4);
+		if (bytes == 8)
+			memcpy(&hi, r->space + r->at + 4, 4);
+	}
+	r->at += (size_t)bytes;
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The string at the reader (the space ends in zeros: never past it). */
+static const char *get_str(struct reader *r, size_t *len)
+{
+	size_t at = r->at < BPRINTF_BIN_ARGS ? r->at : BPRINTF_BIN_ARGS;
+
+	*len = strnlen(r->space + at, BPRINTF_BIN_ARGS - at);
+	return r->space + at;
+}
+
+static void render_number(struct sink *o, const struct conv *c, uint64_t value)
+{
+	char spec[32];
+
+	if (c->type == 'P' && c->width < 0) {   /* pointer_string: 16 digits */
+		sink_printf(o, "%016llx", (unsigned long long)value);
 		return;
-	case 'Y':
-		snprintf(text, sizeof(text), "0x%016llx", (unsigned long long)c->value);
-		sink_printf(o, left[0] ? "%-*s" : "%*s", c->width < 0 ? 0 : c->width, text);
-		return;
-	case 's':
-		sink_printf(o, left[0] ? "%-*s" : "%*s", c->width < 0 ? 0 : c->width, c->str);
-		return;
-	case 'P':
-		if (c->width < 0) {
-			sink_printf(o, "%016llx", (unsigned long long)c->value);
-			return;
-		}
+	}
+	if (c->type == 'P')
 		snprintf(spec, sizeof(spec), "%%%s%dllx", c->flags, c->width);
-		break;
-	default:
+	else
 		snprintf(spec, sizeof(spec), "%%%s%.0d%s%c", c->flags, c->width < 0 ? 0 : c->width,
 			 c->bytes == 8 ? "ll" : "", c->type);
-		break;
-	}
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	if (c->type == 'd' && c->bytes == 4)
-		sink_printf(o, spec, (int)(int32_t)c->value);
+		sink_printf(o, spec, (int)(int32_t)value);
 	else if (c->type == 'd')
-		sink_printf(o, spec, (long long)c->value);
-	else if (c->bytes == 4)
-		sink_printf(o, spec, (unsigned)c->value);
+		sink_printf(o, spec, (long long)value);
+	else if (c->bytes == 4 && c->type != 'P')
+		sink_printf(o, spec, (unsigned)value);
 	else
-		sink_printf(o, spec, (unsigned long long)c->value);
+		sink_printf(o, spec, (unsigned long long)value);
 #pragma GCC diagnostic pop
+}
+
+static void render_conv(struct sink *o, const struct conv *c, struct reader *r)
+{
+	int width = c->width < 0 ? 0 : c->width;
+	bool left = strchr(c->flags, '-');
+	char text[24];
+	const char *str;
+	size_t len;
+
+	switch (c->type) {
+	case 'c':
+		sink_printf(o, left ? "%-*c" : "%*c", width,
+			    (unsigned char)(r->at < BPRINTF_BIN_ARGS ? r->space[r->at] : 0));
+		r->at++;
+		return;
+	case 'Y':   /* no symbols here: the address, as the kernel prints one without */
+		snprintf(text, sizeof(text), "0x%llx", (unsigned long long)get_int(r, 8));
+		sink_printf(o, left ? "%-*s" : "%*s", width, text);
+		return;
+	case 's':
+		str = get_str(r, &len);
+		r->at += len + 1;
+		sink_printf(o, left ? "%-*s" : "%*s", width, str);
+		return;
+	case 'T':   /* preformatted: no width; and where the output is full, not even read */
+		if (o->len >= o->size)
+			return;
+		str = get_str(r, &len);
+		r->at += len + 1;
+		sink_printf(o, "%s", str);
+		return;
+	default:
+		render_number(o, c, get_int(r, c->type == 'P' || c->type == 'Y' ? 8 : c->bytes));
+	}
 }
 
 long helper_bprintf(struct bpfvm *vm, char *out, size_t out_size, const char *fmt,
@@ -308,6 +395,7 @@ long helper_bprintf(struct bpfvm *vm, char *out, size_t out_size, const char *fm
 {
 	struct prepared *p;
 	struct sink o = { out, out_size, 0 };
+	struct reader r;
 	size_t len = strnlen(fmt, fmt_size < SIZE_MAX ? (size_t)fmt_size : SIZE_MAX), pos = 0;
 	int err;
 
@@ -319,10 +407,12 @@ long helper_bprintf(struct bpfvm *vm, char *out, size_t out_size, const char *fm
 	p->vm = vm;
 	p->args = args;
 	p->nargs = nargs;
+	r.space = p->space;
+	r.at = 0;
 	err = prepare(p, fmt, len);
 	for (unsigned k = 0; !err && k < p->n; k++) {
 		render_text(&o, fmt, pos, p->conv[k].start);
-		render_conv(&o, &p->conv[k]);
+		render_conv(&o, &p->conv[k], &r);
 		pos = p->conv[k].end;
 	}
 	if (!err)

@@ -636,7 +636,11 @@ TEST(bprintf_follows_the_kernels_rules)
 	CHECK_FMT("%s.", 16, 0, 0, ".");   /* a bad pointer prints nothing */
 	CHECK_FMT("%px", 0xff, 0, 0, "00000000000000ff");
 	CHECK_FMT("%p %pK", 0x10, 0x20, 0, "0000000000000010 0000000000000020");
-	CHECK_FMT("%pS", 0x10, 0, 0, "0x0000000000000010");
+	CHECK_FMT("%pS", 0x10, 0, 0, "0x10");
+	CHECK_FMT("a=[%s] b=[%s]", (uintptr_t)"", (uintptr_t)"xyz", 0, "a=[] b=[xyz]");
+	/* An empty user string takes no room: the next string overwrites it (the
+	 * kernel then reads on into what its buffer held before: zeros here). */
+	CHECK_FMT("[%pus][%s]", (uintptr_t)"", (uintptr_t)"xyz", 0, "[xyz][]");
 	CHECK_FMT("%pI4 %pi4", (uintptr_t)ip4, (uintptr_t)ip4, 0, "10.1.20.255 010.001.020.255");
 	CHECK_FMT("%pI6", (uintptr_t)ip6, 0, 0, "fe80:0000:0000:0000:0000:0000:0000:0001");
 	CHECK_FMT("%pi6", (uintptr_t)ip6, 0, 0, "fe800000000000000000000000000001");
