@@ -8,14 +8,18 @@
  * and other skb types: data after it (the kernel's is_l2).  Tracepoints,
  * raw tracepoints and the rest: the given bytes.  kprobes: pt_regs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/bpf.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
 #include "../util/log.h"
+#include "../verifier/facts.h"
 #include "../vm/vm.h"
 #include "hooks.h"
 
@@ -44,11 +48,124 @@ static bool is_l2(uint32_t type)
 	return type == BPF_PROG_TYPE_SCHED_CLS || type == BPF_PROG_TYPE_SCHED_ACT;
 }
 
+/*
+ * bpf_ctx_init: a context shorter than the type's is zero-filled, a longer
+ * one only if the bytes past it are zeros (E2BIG otherwise).
+ */
+static int check_ctx_tail(const struct bpfvm_prog *prog, const struct bpfvm_test_run_opts *o,
+			  size_t size, const char *what)
+{
+	const uint8_t *in = o->ctx_in;
+
+	for (size_t i = size; i < o->ctx_size_in; i++) {
+		if (in[i]) {
+			log_printf(o->log, "%s: context of %zu bytes is larger than %s (%zu bytes), and "
+					   "byte %zu past it is not zero\n", prog->name,
+				   o->ctx_size_in, what, size, i);
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
+/* The receive queues of a host interface, as sysfs lists them; 0 if unknown. */
+static unsigned rx_queues(const char *ifname)
+{
+	char path[64 + IF_NAMESIZE];
+	struct dirent *e;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	if (!(d = opendir(path)))
+		return 0;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, "rx-", 3);
+	closedir(d);
+	return n;
+}
+
+#define XDP_REFUSE(...) (log_printf(o->log, "%s: xdp_md: ", prog->name), \
+			 log_printf(o->log, __VA_ARGS__), -EINVAL)
+
+/* What the kernel's XDP test run refuses in a given xdp_md (bpf_prog_test_run_xdp). */
+static int check_xdp_md(const struct bpfvm_prog *prog, const struct bpfvm_test_run_opts *o)
+{
+	struct xdp_md md = { 0 };
+	char ifname[IF_NAMESIZE];
+	unsigned nq;
+
+	memcpy(&md, o->ctx_in, o->ctx_size_in < sizeof(md) ? o->ctx_size_in : sizeof(md));
+	if (md.data_meta)
+		return XDP_REFUSE("data_meta is %u, must be 0 (meta data is the packet's first "
+				  "'data' bytes)\n", md.data_meta);
+	if (md.data_end > o->data_size_in)
+		return XDP_REFUSE("data_end %u is past the packet's %zu bytes\n", md.data_end,
+				  o->data_size_in);
+	if (md.data > md.data_end)
+		return XDP_REFUSE("data %u is past data_end %u\n", md.data, md.data_end);
+	if (md.data % 4 || md.data > HOOK_XDP_HEADROOM - HOOK_XDP_FRAME_SIZE)
+		return XDP_REFUSE("data %u (the meta data's length) must be a multiple of 4 up to "
+				  "%d\n", md.data, HOOK_XDP_HEADROOM - HOOK_XDP_FRAME_SIZE);
+	if (o->data_size_in - md.data < HOOK_ETH_HLEN)
+		return XDP_REFUSE("%zu bytes of packet after %u of meta data: fewer than an "
+				  "Ethernet header (%d)\n", o->data_size_in - md.data, md.data,
+				  HOOK_ETH_HLEN);
+	if (md.egress_ifindex)
+		return XDP_REFUSE("egress_ifindex is %u, must be 0\n", md.egress_ifindex);
+	if (!md.ingress_ifindex && md.rx_queue_index)
+		return XDP_REFUSE("rx_queue_index %u without an ingress_ifindex\n",
+				  md.rx_queue_index);
+	if (md.ingress_ifindex && !if_indextoname(md.ingress_ifindex, ifname)) {
+		log_printf(o->log, "%s: xdp_md: ingress_ifindex %u: no such interface here\n",
+			   prog->name, md.ingress_ifindex);
+		return -ENODEV;
+	}
+	if (md.ingress_ifindex && (nq = rx_queues(ifname)) && md.rx_queue_index >= nq)
+		return XDP_REFUSE("rx_queue_index %u: %s has %u receive queue%s\n",
+				  md.rx_queue_index, ifname, nq, nq == 1 ? "" : "s");
+	if (md.data_end < o->data_size_in) {
+		log_printf(o->log, "%s: xdp_md: data_end %u is short of the packet's %zu bytes: the "
+				   "kernel would put the rest in fragments, which bpfvm does not "
+				   "model (set data_end to the packet's length)\n", prog->name,
+			   md.data_end, o->data_size_in);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * A verified program's context must hold every byte it reads (the
+ * verifier's max_ctx_offset): as the kernel's raw tracepoint test run
+ * and tracepoint attachment refuse a shorter one.  Unverified programs:
+ * a checked run stops at the context's end instead.
+ */
+static int check_raw_ctx(const struct bpfvm_prog *prog, const struct bpfvm_test_run_opts *o,
+			 const char *type)
+{
+	size_t max = prog->prog_type == BPF_PROG_TYPE_RAW_TRACEPOINT ? 12 * 8 : MAX_RAW_CTX;
+	uint32_t reads = prog->facts ? prog->facts->max_ctx_offset : 0;
+
+	if (o->ctx_size_in > max) {
+		log_printf(o->log, "%s: context of %zu bytes is larger than a %s program's (%zu)\n",
+			   prog->name, o->ctx_size_in, type, max);
+		return -EINVAL;
+	}
+	if (o->ctx_size_in < reads) {
+		log_printf(o->log, "%s: context of %zu bytes is shorter than the %u bytes the %s "
+				   "program reads (give at least %u bytes)\n", prog->name,
+			   o->ctx_size_in, reads, type, reads);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_input(const struct bpfvm_prog *prog, enum hook_ctx kind,
 		       const struct bpfvm_test_run_opts *o)
 {
 	struct bpfvm_log *log = o->log;
 	const char *type = bpfvm_prog_type_name(prog->prog_type);
+	int err;
 
 	if (kind == HOOK_CTX_NONE) {
 		log_printf(log, "%s: program type %s has no context to run with\n", prog->name, type);
@@ -63,10 +180,17 @@ static int check_input(const struct bpfvm_prog *prog, enum hook_ctx kind,
 		log_printf(log, "%s: a %s program takes no packet, only a context\n", prog->name, type);
 		return -EINVAL;
 	}
-	if (o->ctx_size_in > (kind == HOOK_CTX_RAW ? MAX_RAW_CTX : ctx_size_of(kind, 0))) {
+	if (kind == HOOK_CTX_RAW)
+		return check_raw_ctx(prog, o, type);
+	if (has_packet(kind) && (err = check_ctx_tail(prog, o, ctx_size_of(kind, 0),
+						       kind == HOOK_CTX_XDP ? "struct xdp_md"
+									    : "struct __sk_buff")))
+		return err;
+	if (kind == HOOK_CTX_XDP && o->ctx_in)
+		return check_xdp_md(prog, o);
+	if (o->ctx_size_in > ctx_size_of(kind, 0)) {
 		log_printf(log, "%s: context of %zu bytes is larger than a %s program's (%zu)\n",
-			   prog->name, o->ctx_size_in, type,
-			   kind == HOOK_CTX_RAW ? (size_t)MAX_RAW_CTX : ctx_size_of(kind, 0));
+			   prog->name, o->ctx_size_in, type, ctx_size_of(kind, 0));
 		return -EINVAL;
 	}
 	return 0;
@@ -106,16 +230,17 @@ static void put32(uint8_t *ctx, size_t off, uint32_t v)
 
 static void setup_xdp(struct hook_run *h, const struct bpfvm_test_run_opts *o)
 {
-	struct xdp_md md = { .ingress_ifindex = 1 };
+	struct xdp_md md = { 0 };
 
 	if (o->ctx_size_in) {
-		memcpy(&md, o->ctx_in, o->ctx_size_in);
-		/* as the kernel's test run: the input's first md.data bytes are meta data */
-		if (md.data && md.data <= HOOK_MAX_META && md.data + HOOK_ETH_HLEN <= o->data_size_in) {
-			h->data_meta = h->data;
-			h->data += md.data;
-		}
+		memcpy(&md, o->ctx_in, o->ctx_size_in < sizeof(md) ? o->ctx_size_in : sizeof(md));
+		/* as the kernel's test run (check_xdp_md allowed it): the input's
+		 * first md.data bytes are meta data */
+		h->data_meta = h->data;
+		h->data += md.data;
 	}
+	if (!md.ingress_ifindex)   /* the kernel's default receive queue: loopback's first */
+		md.ingress_ifindex = 1, md.rx_queue_index = 0;
 	memcpy(h->ctx, &md, sizeof(md));
 }
 
@@ -125,7 +250,7 @@ static void setup_skb(struct hook_run *h, uint32_t type, const struct bpfvm_test
 	uint16_t proto;
 
 	if (o->ctx_size_in)
-		memcpy(&given, o->ctx_in, o->ctx_size_in);
+		memcpy(&given, o->ctx_in, o->ctx_size_in < sizeof(given) ? o->ctx_size_in : sizeof(given));
 	memcpy(&proto, h->mac + 12, 2);
 	if (!is_l2(type)) {
 		/* the kernel hands such programs the packet from its network header,
@@ -191,7 +316,7 @@ static int setup(struct hook_run *h, struct bpfvm_run_ctx *run, const struct bpf
 	else if (h->kind == HOOK_CTX_SKB)
 		setup_skb(h, prog->prog_type, o);
 	else if (o->ctx_size_in)
-		memcpy(h->ctx, o->ctx_in, o->ctx_size_in);
+		memcpy(h->ctx, o->ctx_in, o->ctx_size_in < h->ctx_size ? o->ctx_size_in : h->ctx_size);
 	if (h->kind == HOOK_CTX_SKB)
 		skb_regions(run, h->ctx);
 	vm_run_add_region(run, h->ctx, h->ctx_size, false, "context");
@@ -250,6 +375,11 @@ int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *o)
 		log_printf(o->log, "program '%s' is neither verified nor trusted: "
 				   "it may only run checked\n", prog->name);
 		return -EPERM;
+	}
+	if (o->ctx_in && !o->ctx_size_in) {   /* as bpf(BPF_PROG_TEST_RUN) */
+		log_printf(o->log, "%s: the context is empty (0 bytes): give one, or none\n",
+			   prog->name);
+		return -EINVAL;
 	}
 	err = check_input(prog, h.kind, o);
 	if (err)

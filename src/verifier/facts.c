@@ -119,6 +119,7 @@ int facts_finish(struct venv *env)
 	facts->mem_mode = env->ctx->prog_type == UINT32_MAX;
 	facts->mem_size = env->mem_size;
 	facts->insn_processed = env->insn_processed;
+	facts->max_ctx_offset = env->max_ctx_offset;
 	facts->cnt = env->cnt;
 	for (uint32_t i = 0; i < env->cnt; i++) {
 		const struct vaux *a = &env->aux[i];

@@ -38,6 +38,7 @@ struct verifier_facts {
 	bool mem_mode;          /* verified for bpfvm_prog__run's convention */
 	uint64_t mem_size;      /* ... with r1 -> mem_size bytes and r2 == mem_size */
 	uint64_t insn_processed;
+	uint32_t max_ctx_offset;  /* the context bytes a run must give: past the furthest accessed */
 	uint32_t cnt;
 	struct verifier_fact f[];
 };

@@ -196,6 +196,9 @@ int check_ctx_access(struct venv *env, uint32_t insn_idx, uint32_t regno, int32_
 		return verr_regs(env, -EACCES, (uint16_t)(1u << regno),
 				 "invalid bpf_context access off=%d size=%u\n", off, size);
 	}
+	/* what a test run's context must hold (the kernel's max_ctx_offset) */
+	if ((uint32_t)off + size > env->max_ctx_offset)
+		env->max_ctx_offset = (uint32_t)off + size;
 	if (dst) {
 		if (res.reg_type == VT_SCALAR) {
 			reg_unknown(env, dst);

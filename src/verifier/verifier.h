@@ -326,6 +326,7 @@ struct venv {
 	bool walk_loops;             /* no loop summaries (BPFVM_VERIFY_WALK_LOOPS) */
 	bool func_info;              /* BTF function info came with it (BPFVM_VERIFY_FUNC_INFO) */
 	uint64_t mem_size;           /* the memory model's input size (verify opts) */
+	uint32_t max_ctx_offset;     /* past the furthest context byte a load or store reaches */
 	const struct vctx_desc *ctx;
 	struct vmap *maps;
 	uint32_t nmaps;
