@@ -112,4 +112,19 @@ uint8_t *cli_parse_hex(const char *text, size_t *len, size_t *bad);
  */
 int cli_load_program(const char *path, int raw, struct bpfvm_insn **insns, size_t *cnt);
 
+/* A trace function (bpfvm_opts.trace) that prints each bpf_printk line on stdout. */
+void cli_trace_to_stdout(void *ctx, const char *text, size_t len);
+
+/* Does a file that is not a BPF program look like C source?  Then say so (one line). */
+bool cli_looks_like_c(const char *path, const uint8_t *data, size_t len);
+void cli_c_source_hint(const char *path);
+
+/*
+ * A count option (--repeat N): 0, or -1 with "bpfvm CMD: OPT ..." on
+ * stderr saying whether s is no positive number or above max (and
+ * why_max, if given, says where that limit comes from).
+ */
+int cli_parse_count(const char *cmd, const char *opt, const char *s, uint64_t max,
+		    const char *why_max, uint64_t *out);
+
 #endif

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,57 @@ static void print_log(const char *text)
 	}
 }
 
+/*
+ * Does a file the assembler refused look like C (a BPF program's source
+ * passed where its object belongs)?  A .c/.h name, or a preprocessor line
+ * or SEC("...") that no assembly has.
+ */
+bool cli_looks_like_c(const char *path, const uint8_t *data, size_t len)
+{
+	static const char *const marks[] = { "#include", "#define", "SEC(\"", "#pragma" };
+	const char *text = (const char *)data;
+
+	if (ends_with(path, ".c") || ends_with(path, ".h"))
+		return true;
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		size_t n = strlen(marks[i]);
+
+		for (size_t at = 0; at + n <= len; at++)
+			if (!memcmp(text + at, marks[i], n) && (at == 0 || text[at - 1] == '\n' ||
+								  marks[i][0] == 'S'))
+				return true;
+	}
+	return false;
+}
+
+void cli_c_source_hint(const char *path)
+{
+	fprintf(stderr, "bpfvm: %s looks like C source: compile it with clang -target bpf -O2 -c\n",
+		path);
+}
+
+int cli_parse_count(const char *cmd, const char *opt, const char *s, uint64_t max,
+		    const char *why_max, uint64_t *out)
+{
+	const char *d = s;
+	char *end;
+
+	while (*d == ' ')
+		d++;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	if (!*s || *end || *d == '-' || *d == '+' || (!errno && !*out)) {
+		fprintf(stderr, "bpfvm %s: %s takes a positive number, not '%s'\n", cmd, opt, s);
+		return -1;
+	}
+	if (errno == ERANGE || *out > max) {
+		fprintf(stderr, "bpfvm %s: %s %s is too large: at most %" PRIu64 "%s%s\n", cmd, opt, s,
+			max, why_max ? " " : "", why_max ? why_max : "");
+		return -1;
+	}
+	return 0;
+}
+
 int cli_load_program(const char *path, int raw, struct bpfvm_insn **insns, size_t *cnt)
 {
 	char msg[4096];
@@ -185,6 +237,11 @@ int cli_load_program(const char *path, int raw, struct bpfvm_insn **insns, size_
 	}
 	msg[0] = '\0';
 	err = bpfvm_asm((const char *)data, len, path, insns, cnt, &log);
+	if (err && cli_looks_like_c(path, data, len)) {
+		free(data);
+		cli_c_source_hint(path);
+		return -1;
+	}
 	free(data);
 	if (err) {
 		if (msg[0])
@@ -194,4 +251,10 @@ int cli_load_program(const char *path, int raw, struct bpfvm_insn **insns, size_
 		return -1;
 	}
 	return 0;
+}
+
+void cli_trace_to_stdout(void *ctx, const char *text, size_t len)
+{
+	(void)ctx;
+	fwrite(text, 1, len, stdout);
 }

@@ -339,7 +339,11 @@ int cmd_disasm(int argc, char **argv)
 	else if (elf_is_elf(data, len))
 		ret = list_elf(path, data, len, syntax);
 	else {
-		fprintf(stderr, "bpfvm: %s: not an ELF object (use --raw for raw bytecode)\n", path);
+		if (cli_looks_like_c(path, data, len))
+			cli_c_source_hint(path);
+		else
+			fprintf(stderr, "bpfvm: %s: not an ELF object (use --raw for raw bytecode)\n",
+				path);
 		ret = 1;
 	}
 	free(data);

@@ -26,14 +26,8 @@ struct run_args {
 	const char *program;
 };
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || !*s || *end || s[0] == '-' ? -1 : 0;
-}
+/* Options of `run OBJECT` (cmd_run_obj.c): given with bytecode or assembly, they say why not. */
+#define OBJECT_ONLY 'O'
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
@@ -44,13 +38,23 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "mem", required_argument, NULL, 'm' }, { "mem-out", required_argument, NULL, 'o' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "insn-limit", required_argument, NULL, 'l' },
-		{ "license", required_argument, NULL, 'L' }, { NULL, 0, NULL, 0 },
+		{ "license", required_argument, NULL, 'L' },
+		{ "prog", required_argument, NULL, OBJECT_ONLY },
+		{ "section", required_argument, NULL, OBJECT_ONLY },
+		{ "data", required_argument, NULL, OBJECT_ONLY },
+		{ "pcap", required_argument, NULL, OBJECT_ONLY },
+		{ "ctx", required_argument, NULL, OBJECT_ONLY },
+		{ "data-out", required_argument, NULL, OBJECT_ONLY },
+		{ "set", required_argument, NULL, OBJECT_ONLY },
+		{ "dump-maps", no_argument, NULL, OBJECT_ONLY },
+		{ "json", no_argument, NULL, OBJECT_ONLY }, { NULL, 0, NULL, 0 },
 	};
-	int c;
+	const char *object_only = NULL;
+	int c, idx;
 
 	*a = (struct run_args){ .mode = BPFVM_EXEC_CHECKED, .repeat = 1 };
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (c) {
 		case 'i': a->mode = BPFVM_EXEC_CHECKED; break;
 		case 'j': a->mode = BPFVM_EXEC_JIT; break;
@@ -60,17 +64,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'm': a->mem_path = optarg; break;
 		case 'o': a->mem_out = optarg; break;
 		case 'L': a->license = optarg; break;
+		case OBJECT_ONLY: object_only = object_only ? object_only : opts[idx].name; break;
 		case 'n':
-			if (parse_u64(optarg, &a->repeat) || !a->repeat) {
-				fprintf(stderr, "bpfvm run: --repeat takes a positive number, not '%s'\n", optarg);
+			if (cli_parse_count("run", "--repeat", optarg, UINT64_MAX, NULL, &a->repeat))
 				return -1;
-			}
 			break;
 		case 'l':
-			if (parse_u64(optarg, &a->insn_limit) || !a->insn_limit) {
-				fprintf(stderr, "bpfvm run: --insn-limit takes a positive number, not '%s'\n", optarg);
+			if (cli_parse_count("run", "--insn-limit", optarg, UINT64_MAX, NULL,
+					    &a->insn_limit))
 				return -1;
-			}
 			break;
 		default: return -1;
 		}
@@ -80,6 +82,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		return -1;
 	}
 	a->program = argv[optind];
+	if (object_only) {
+		fprintf(stderr, "bpfvm run: --%s needs an ELF object; %s is bytecode/assembly (not an "
+				"ELF file)\n", object_only, a->program);
+		return -1;
+	}
 	if (a->trusted && a->mode == BPFVM_EXEC_CHECKED)
 		a->mode = BPFVM_EXEC_UNCHECKED;
 	return 0;
@@ -129,6 +136,7 @@ int cmd_run(int argc, char **argv)
 	size_t cnt = 0, len = 0;
 	char logbuf[4096] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
+	BPFVM_OPTS(bpfvm_opts, vo, .trace = cli_trace_to_stdout);   /* bpf_printk, as it comes */
 	int status = 1;
 
 	status = cmd_run_cbpf(argc, argv); /* a classic program: --filter or --cbpf */
@@ -144,7 +152,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	if (cli_load_program(a.program, a.raw, &insns, &cnt))
 		goto out;
-	vm = bpfvm__new(NULL);
+	vm = bpfvm__new(&vo);
 	if (!vm) {
 		fprintf(stderr, "bpfvm: %s\n", strerror(errno));
 		goto out;

@@ -43,6 +43,7 @@ struct obj_args {
 	bool checked;    /* --checked: no verification, the checked interpreter */
 	uint64_t repeat;
 	uint64_t insn_limit;
+	const char *repeat_arg, *insn_limit_arg;
 	const char *prog_name, *section, *data, *pcap, *ctx, *data_out, *type_name;
 	uint32_t type;   /* --type: for programs whose section name tells none */
 	bool dump_maps, json;
@@ -60,18 +61,34 @@ struct run_result {
 	bool changed;
 };
 
+/*
+ * bpf_printk's lines: printed as they come (a million runs need no
+ * memory for them); with --json, where they go after the runs, the first
+ * TRACE_KEEP bytes are kept and the rest counted as dropped.
+ */
+#define TRACE_KEEP (4u << 20)
+
 struct trace_buf {
 	char *text;
 	size_t len;
+	bool keep;
+	uint64_t dropped;    /* lines */
 };
 
 static void on_trace(void *ctx, const char *text, size_t len)
 {
 	struct trace_buf *t = ctx;
-	char *grown = realloc(t->text, t->len + len + 1);
+	char *grown;
 
-	if (!grown)
+	if (!t->keep) {
+		cli_trace_to_stdout(NULL, text, len);
 		return;
+	}
+	grown = t->len + len <= TRACE_KEEP ? realloc(t->text, t->len + len + 1) : NULL;
+	if (!grown) {
+		t->dropped++;
+		return;
+	}
 	memcpy(grown + t->len, text, len);
 	t->len += len;
 	grown[t->len] = '\0';
@@ -131,8 +148,8 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		case 't': a->trusted = true; break;
 		case 'c': a->checked = true; break;
 		case 'r': case 'm': case 'o': case 'L': raw_only = true; break;
-		case 'n': if (parse_num(optarg, &a->repeat) || !a->repeat || a->repeat > UINT32_MAX) a->repeat = 0; break;
-		case 'l': if (parse_num(optarg, &a->insn_limit)) a->insn_limit = 0; break;
+		case 'n': a->repeat_arg = optarg; break;
+		case 'l': a->insn_limit_arg = optarg; break;
 		case O_PROG: a->prog_name = optarg; break;
 		case O_SECTION: a->section = optarg; break;
 		case O_DATA: a->data = optarg; break;
@@ -150,13 +167,19 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 	if (optind != argc - 1 || !is_elf(argv[optind]))
 		return 1;
 	a->object = argv[optind];
-	if (raw_only || !a->repeat || (a->data && a->pcap)) {
+	if (raw_only || (a->data && a->pcap)) {
 		fprintf(stderr, "bpfvm run: %s\n", raw_only ? "--raw, --mem, --mem-out and --license "
 				"are for bytecode and assembly, not objects (an object has its "
-				"license section)" : !a->repeat
-				? "--repeat takes a positive number" : "give --data or --pcap, not both");
+				"license section)" : "give --data or --pcap, not both");
 		return -1;
 	}
+	if (a->repeat_arg && cli_parse_count("run", "--repeat", a->repeat_arg, UINT32_MAX,
+					     "(a test run's count is 32 bits, as in the kernel)",
+					     &a->repeat))
+		return -1;
+	if (a->insn_limit_arg && cli_parse_count("run", "--insn-limit", a->insn_limit_arg,
+						 UINT64_MAX, NULL, &a->insn_limit))
+		return -1;
 	if (cli_parse_type("run", a->type_name, &a->type))
 		return -1;
 	if (a->trusted && a->mode == BPFVM_EXEC_CHECKED)
@@ -372,6 +395,8 @@ static void print_trace(const struct obj_args *a, const struct trace_buf *t)
 			s += n + (nl ? 1 : 0);
 		}
 		printf("]");
+		if (t->dropped)
+			printf(",\"trace_dropped\":%" PRIu64, t->dropped);
 		return;
 	}
 	if (s)
@@ -533,6 +558,7 @@ int cmd_run_object(int argc, char **argv)
 
 	if (rc)
 		return rc > 0 ? -1 : cli_usage("run");
+	t.keep = a.json;
 	if (!(name = choose_program(&a, &log)))
 		return 1;
 	if (!(vm = bpfvm__new(&vo))) {

@@ -19,7 +19,11 @@ int elf_is_elf(const uint8_t *data, size_t len)
 
 static int check_header(Elf *elf, GElf_Ehdr *eh, char *err, size_t errlen)
 {
-	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, eh)) {
+	if (elf_kind(elf) != ELF_K_ELF) {   /* libelf has no error to tell here */
+		snprintf(err, errlen, "not an ELF object: it does not start with \\177ELF");
+		return -1;
+	}
+	if (!gelf_getehdr(elf, eh)) {
 		snprintf(err, errlen, "not an ELF object: %s", elf_errmsg(-1));
 		return -1;
 	}
@@ -168,7 +172,7 @@ int elf_sections_read(const uint8_t *data, size_t len, struct elf_sections *out,
 
 	memset(out, 0, sizeof(*out));
 	if (elf_version(EV_CURRENT) == EV_NONE) {
-		snprintf(err, errlen, "libelf: %s", elf_errmsg(-1));
+		snprintf(err, errlen, "libelf is too old");
 		return -1;
 	}
 	elf = elf_memory((char *)data, len);

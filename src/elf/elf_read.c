@@ -73,7 +73,11 @@ static int check_header(struct bpfvm_object *obj, Elf *elf)
 {
 	GElf_Ehdr eh;
 
-	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+	if (elf_kind(elf) != ELF_K_ELF) {   /* libelf has no error to tell here */
+		obj_err(obj, "not an ELF file (it does not start with \\177ELF)\n");
+		return -EINVAL;
+	}
+	if (!gelf_getehdr(elf, &eh)) {
 		obj_err(obj, "not an ELF file (%s)\n", elf_errmsg(-1));
 		return -EINVAL;
 	}
