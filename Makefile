@@ -5,7 +5,8 @@
 #   make test       every test, then again under AddressSanitizer + UBSan
 #   make bench      the benchmark suite (ratios against native C and the kernel)
 #   make fuzz       build the libFuzzer targets (tests/fuzz/)
-#   make install    PREFIX=/usr/local: command, libraries, headers, pkg-config
+#   make install    PREFIX=/usr/local: command, libraries, headers, pkg-config, man page,
+#                   bash completion
 #
 # Missing Debian packages are installed by scripts/deps.sh before the first build.
 
@@ -139,6 +140,10 @@ install: all
 	install -m 644 include/bpfvm/*.h $(DESTDIR)$(PREFIX)/include/bpfvm/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' libbpfvm.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libbpfvm.pc
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 doc/bpfvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/bpfvm.1
+	install -m 644 completions/bpfvm $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bpfvm
 
 clean:
 	rm -rf $(BUILD)

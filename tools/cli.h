@@ -89,6 +89,9 @@ void cli_default_type(struct bpfvm_object *obj, uint32_t type);
  */
 int cli_print_left_out(const struct bpfvm_object *obj, const char *what,
 		       const struct bpfvm_program *except, bool only_failed);
+/* help.c: a command's other usage forms and its options, one a line (NULL if none). */
+const char *cli_help_forms(const char *name);
+const char *cli_help_options(const char *name);
 
 /* Print "bpfvm NAME: usage: ..." for a subcommand and return EXIT_USAGE. */
 int cli_usage(const char *name);

@@ -51,11 +51,20 @@ static void usage(FILE *out)
 	fprintf(out, "\n'bpfvm COMMAND --help' shows a command's options.\n");
 }
 
+/* The usage lines of a command: its table row's, and other forms (help.c). */
+static void print_usage(FILE *out, const struct cli_command *c)
+{
+	fprintf(out, "usage: bpfvm %s %s\n", c->name, c->usage);
+	if (cli_help_forms(c->name))
+		fprintf(out, "       %s\n", cli_help_forms(c->name));
+}
+
 int cli_usage(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(commands[i].name, name))
-			fprintf(stderr, "usage: bpfvm %s %s\n", name, commands[i].usage);
+			print_usage(stderr, &commands[i]);
+	fprintf(stderr, "'bpfvm %s --help' lists every option.\n", name);
 	return EXIT_USAGE;
 }
 
@@ -73,8 +82,10 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i].name, argv[1]))
 			continue;
 		if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-			printf("usage: bpfvm %s %s\n  %s\n", commands[i].name, commands[i].usage,
-			       commands[i].summary);
+			print_usage(stdout, &commands[i]);
+			printf("  %s\n", commands[i].summary);
+			if (cli_help_options(commands[i].name))
+				printf("\n%s", cli_help_options(commands[i].name));
 			return 0;
 		}
 		return commands[i].main(argc - 1, argv + 1);
