@@ -134,24 +134,39 @@ static int check_xdp_md(const struct bpfvm_prog *prog, const struct bpfvm_test_r
 	return 0;
 }
 
+/* The context bytes a verified program reads (the verifier's max_ctx_offset); 0 if unknown. */
+static uint32_t ctx_reads(const struct bpfvm_prog *prog)
+{
+	return prog->facts ? prog->facts->max_ctx_offset : 0;
+}
+
+/* Tracepoints: the record or the arguments differ by attach point, their size with them. */
+static bool ctx_is_record(uint32_t type)
+{
+	return type == BPF_PROG_TYPE_TRACEPOINT || type == BPF_PROG_TYPE_RAW_TRACEPOINT ||
+	       type == BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE;
+}
+
 /*
- * A verified program's context must hold every byte it reads (the
- * verifier's max_ctx_offset): as the kernel's raw tracepoint test run
- * and tracepoint attachment refuse a shorter one.  Unverified programs:
+ * A tracepoint program's context must hold every byte it reads, as the
+ * kernel's raw tracepoint test run (ctx_size_in < max_ctx_offset) and a
+ * tracepoint's attachment (a record shorter than that) refuse less.  The
+ * other contexts of fixed layout are zero-filled to what the program
+ * reads, as the kernel's test runs zero-fill theirs.  Unverified programs:
  * a checked run stops at the context's end instead.
  */
 static int check_raw_ctx(const struct bpfvm_prog *prog, const struct bpfvm_test_run_opts *o,
 			 const char *type)
 {
 	size_t max = prog->prog_type == BPF_PROG_TYPE_RAW_TRACEPOINT ? 12 * 8 : MAX_RAW_CTX;
-	uint32_t reads = prog->facts ? prog->facts->max_ctx_offset : 0;
+	uint32_t reads = ctx_reads(prog);
 
 	if (o->ctx_size_in > max) {
 		log_printf(o->log, "%s: context of %zu bytes is larger than a %s program's (%zu)\n",
 			   prog->name, o->ctx_size_in, type, max);
 		return -EINVAL;
 	}
-	if (o->ctx_size_in < reads) {
+	if (ctx_is_record(prog->prog_type) && o->ctx_size_in < reads) {
 		log_printf(o->log, "%s: context of %zu bytes is shorter than the %u bytes the %s "
 				   "program reads (give at least %u bytes)\n", prog->name,
 			   o->ctx_size_in, reads, type, reads);
@@ -385,6 +400,8 @@ int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *o)
 	if (err)
 		return err;
 	h.ctx_size = ctx_size_of(h.kind, o->ctx_size_in);
+	if (h.kind == HOOK_CTX_RAW && h.ctx_size < ctx_reads(prog))
+		h.ctx_size = ctx_reads(prog);   /* zero-filled (check_raw_ctx) */
 	run.vm = prog->vm;
 	run.prog = prog;
 	run.log = o->log;

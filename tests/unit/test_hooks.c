@@ -215,6 +215,53 @@ TEST(raw_and_pt_regs_contexts)
 	bpfvm__destroy(vm);
 }
 
+/* A verified program's context: a tracepoint's must hold what it reads, a fixed struct is zero-filled. */
+TEST(verified_contexts_hold_what_the_program_reads)
+{
+	/* r0 = *(u32 *)(r1 + 16): the tracepoint reads 20 bytes, sock_ops its remote_ip4 */
+	const struct bpfvm_insn prog[] = {
+		I(BPFVM_LDX | BPFVM_MEM | BPFVM_W, 0, 1, 16, 0),
+		BPFVM_EXIT_INSN(),
+	};
+	const struct bpfvm_insn so_prog[] = {   /* the same, within sock_ops' return values */
+		I(BPFVM_LDX | BPFVM_MEM | BPFVM_W, 0, 1, 16, 0),
+		BPFVM_ALU64_IMM(BPFVM_AND, 0, 1),
+		BPFVM_EXIT_INSN(),
+	};
+	struct bpfvm *vm = bpfvm__new(NULL);
+	struct bpfvm_prog *tp = make(vm, BPF_PROG_TYPE_TRACEPOINT, prog, 2);
+	struct bpfvm_prog *so = make(vm, BPF_PROG_TYPE_SOCK_OPS, so_prog, 3);
+	BPFVM_OPTS(bpfvm_verify_opts, vo);
+	uint32_t rec[5] = { 1, 2, 3, 4, 5 };
+	char msg[512];
+
+	if (tp && so && !bpfvm_prog__verify(tp, &vo) && !bpfvm_prog__verify(so, &vo)) {
+		for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_UNCHECKED; mode++) {
+			struct bpfvm_log log = { msg, sizeof(msg), 0 };
+			BPFVM_OPTS(bpfvm_test_run_opts, o, .ctx_in = rec, .ctx_size_in = 16,
+				   .mode = (enum bpfvm_exec)mode, .log = &log);
+
+			CHECK_EQ_INT(bpfvm_prog__test_run(tp, &o), -EINVAL);
+			CHECK_CONTAINS(msg, "context of 16 bytes is shorter than the 20 bytes");
+			bpfvm_log__reset(&log);
+			o.ctx_in = NULL, o.ctx_size_in = 0;
+			CHECK_EQ_INT(bpfvm_prog__test_run(tp, &o), -EINVAL);
+			CHECK_CONTAINS(msg, "context of 0 bytes");
+			o.ctx_in = rec, o.ctx_size_in = 20;
+			CHECK_EQ_INT(bpfvm_prog__test_run(tp, &o), 0);
+			CHECK_EQ_U64(o.retval, 5);
+			CHECK_EQ_INT(bpfvm_prog__test_run(so, &o), 0);
+			CHECK_EQ_U64(o.retval, 1);
+			o.ctx_size_in = 16;   /* zero-filled past the 16 bytes given */
+			CHECK_EQ_INT(bpfvm_prog__test_run(so, &o), 0);
+			CHECK_EQ_U64(o.retval, 0);
+		}
+	} else {
+		TEST_FAIL("the programs do not verify");
+	}
+	bpfvm__destroy(vm);
+}
+
 TEST(packet_types_need_a_packet)
 {
 	const struct bpfvm_insn prog[] = { BPFVM_MOV64_IMM(0, 2), BPFVM_EXIT_INSN() };
