@@ -137,7 +137,9 @@ static int check_xdp_md(const struct bpfvm_prog *prog, const struct bpfvm_test_r
 /* The context bytes a verified program reads (the verifier's max_ctx_offset); 0 if unknown. */
 static uint32_t ctx_reads(const struct bpfvm_prog *prog)
 {
-	return prog->facts ? prog->facts->max_ctx_offset : 0;
+	const struct verifier_facts *f = prog->facts;
+
+	return f && !f->mem_mode && f->prog_type == prog->prog_type ? f->max_ctx_offset : 0;
 }
 
 /* Tracepoints: the record or the arguments differ by attach point, their size with them. */

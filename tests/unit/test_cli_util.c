@@ -103,4 +103,36 @@ TEST(load_program)
 	unlink(asm_path);
 }
 
+TEST(count_options)
+{
+	uint64_t v = 7;
+
+	CHECK(cli_parse_count("run", "--repeat", "10", UINT32_MAX, NULL, &v) == 0 && v == 10);
+	CHECK(cli_parse_count("run", "--repeat", "0x10", UINT32_MAX, NULL, &v) == 0 && v == 16);
+	CHECK(cli_parse_count("run", "--repeat", "4294967295", UINT32_MAX, NULL, &v) == 0 &&
+	      v == UINT32_MAX);
+	/* each refusal prints its reason (checked by tests/scripts/test_cli.sh) */
+	CHECK(cli_parse_count("run", "--repeat", "4294967296", UINT32_MAX, NULL, &v) == -1);
+	CHECK(cli_parse_count("run", "--repeat", "18446744073709551616", UINT64_MAX, NULL, &v) == -1);
+	CHECK(cli_parse_count("run", "--repeat", "0", UINT32_MAX, NULL, &v) == -1);
+	CHECK(cli_parse_count("run", "--repeat", "-1", UINT64_MAX, NULL, &v) == -1);
+	CHECK(cli_parse_count("run", "--repeat", " -1", UINT64_MAX, NULL, &v) == -1);
+	CHECK(cli_parse_count("run", "--repeat", "", UINT64_MAX, NULL, &v) == -1);
+	CHECK(cli_parse_count("run", "--repeat", "5x", UINT64_MAX, NULL, &v) == -1);
+}
+
+TEST(c_source_is_told)
+{
+	static const char c_text[] = "/* x */\n#include <linux/bpf.h>\nint x;\n";
+	static const char sec_text[] = "int f(void *ctx) SEC(\"xdp\");\n";
+	static const char asm_text[] = "r0 = 0 # include\nexit\n";
+
+	CHECK(cli_looks_like_c("prog.bpf.c", (const uint8_t *)"", 0));
+	CHECK(cli_looks_like_c("prog.h", (const uint8_t *)"", 0));
+	CHECK(cli_looks_like_c("prog.txt", (const uint8_t *)c_text, sizeof(c_text) - 1));
+	CHECK(cli_looks_like_c("prog.txt", (const uint8_t *)sec_text, sizeof(sec_text) - 1));
+	CHECK(!cli_looks_like_c("prog.s", (const uint8_t *)asm_text, sizeof(asm_text) - 1));
+	CHECK(!cli_looks_like_c("prog.s", (const uint8_t *)"#include", 7));   /* cut short */
+}
+
 TEST_MAIN()
