@@ -78,21 +78,21 @@ struct trace_buf {
 static void on_trace(void *ctx, const char *text, size_t len)
 {
 	struct trace_buf *t = ctx;
-	char *grown;
 
 	if (!t->keep) {
 		cli_trace_to_stdout(NULL, text, len);
 		return;
 	}
-	grown = t->len + len <= TRACE_KEEP ? realloc(t->text, t->len + len + 1) : NULL;
-	if (!grown) {
+	/* all the room at once (its pages come as they are written): no copy per line */
+	if (!t->text)
+		t->text = malloc(TRACE_KEEP + 1);
+	if (!t->text || t->len + len > TRACE_KEEP) {
 		t->dropped++;
 		return;
 	}
-	memcpy(grown + t->len, text, len);
+	memcpy(t->text + t->len, text, len);
 	t->len += len;
-	grown[t->len] = '\0';
-	t->text = grown;
+	t->text[t->len] = '\0';
 }
 
 static int parse_num(const char *s, uint64_t *out)
