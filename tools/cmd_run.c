@@ -41,6 +41,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "license", required_argument, NULL, 'L' },
 		{ "prog", required_argument, NULL, OBJECT_ONLY },
 		{ "section", required_argument, NULL, OBJECT_ONLY },
+		{ "type", required_argument, NULL, OBJECT_ONLY },
 		{ "data", required_argument, NULL, OBJECT_ONLY },
 		{ "pcap", required_argument, NULL, OBJECT_ONLY },
 		{ "ctx", required_argument, NULL, OBJECT_ONLY },

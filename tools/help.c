@@ -17,7 +17,7 @@ struct cli_help {
 
 static const struct cli_help helps[] = {
 	{ "run",
-	  "bpfvm run [--prog NAME|--section SEC] [--data FILE|--pcap FILE] [--ctx FILE] "
+	  "bpfvm run [--prog NAME|--section SEC] [--type TYPE] [--data FILE|--pcap FILE] [--ctx FILE] "
 	  "[--set VAR=VALUE]... [--repeat N] [--data-out FILE] [--dump-maps] [--json] "
 	  "[--interp|--jit] [--trusted|--checked] [--insn-limit N] OBJECT",
 	  "both forms:\n"
@@ -35,6 +35,7 @@ static const struct cli_help helps[] = {
 	  "OBJECT (an ELF file) only:\n"
 	  "  --prog NAME        run the program of that name\n"
 	  "  --section SEC      run the first program of that section\n"
+	  "  --type TYPE        the program type of programs whose section name tells none\n"
 	  "  --data FILE        run on one packet, FILE's bytes\n"
 	  "  --pcap FILE        run once per packet of a pcap file\n"
 	  "  --ctx FILE         the context's bytes (a tracepoint's record, pt_regs, xdp_md, ...)\n"
@@ -52,7 +53,8 @@ static const struct cli_help helps[] = {
 	  "  load               create everything, or say why not\n"
 	  "  --json             one JSON record\n"
 	  "  --relocs           each program's map and call references\n"
-	  "  --insns            (load) print the relocated instructions\n" },
+	  "  --insns            (load) print the relocated instructions\n"
+	  "  --type TYPE        the program type of programs whose section name tells none\n" },
 	{ "jit", NULL,
 	  "  --dump             print each instruction and the x86-64 code it became\n"
 	  "  --raw              PROGRAM is raw bytecode whatever its name\n"
