@@ -42,12 +42,22 @@ static const struct cli_help helps[] = {
 	  "  --set VAR=VALUE    give a .rodata/.data/.bss variable its value before load\n"
 	  "  --data-out FILE    write the output packet (a pcap file for --pcap)\n"
 	  "  --dump-maps        print every map after the runs\n"
-	  "  --json             print the runs, trace lines and maps as JSON\n" },
+	  "  --json             print the runs, trace lines and maps as JSON\n"
+	  "a classic (socket filter) program, on each packet of --pcap FILE:\n"
+	  "  --filter EXPR      a tcpdump expression, compiled by libpcap\n"
+	  "  --cbpf FILE        a classic program in tcpdump's -dd/-ddd form, or raw\n" },
 	{ "asm", NULL,
 	  "  -o OUT             write the bytecode to OUT (default: hex on stdout)\n" },
 	{ "disasm", NULL,
 	  "  --syntax SYNTAX    llvm (llvm-objdump's, the default), conformance or kernel\n"
-	  "  --raw              FILE is raw bytecode whatever its name\n" },
+	  "  --raw              FILE is raw bytecode whatever its name\n"
+	  "  --cbpf FILE        a classic program: as tcpdump -d prints it, then converted\n"
+	  "  --seccomp          (--cbpf) the program is a seccomp filter\n" },
+	{ "seccomp", NULL,
+	  "  check              the action the kernel takes for a system call under FILTER\n"
+	  "  dump               the action for every x86-64 system call\n"
+	  "  --syscall NAME[,ARG0,...]  the system call (name or number) and its arguments\n"
+	  "  --arch ARCH        the architecture (x86_64)\n" },
 	{ "prog", NULL,
 	  "  show               list the object's programs, maps and license\n"
 	  "  load               create everything, or say why not\n"

@@ -42,8 +42,9 @@ else
 fi
 for c in $commands; do
 	"$BPFVM" "$c" --help > "$tmp/help" 2>&1 || fail "help_$c" "'bpfvm $c --help' failed"
-	# options in the usage lines and the option lines (not the summary's prose)
-	opts=$(grep -E '^(usage: |       bpfvm |  -)' "$tmp/help" |
+	# options in the usage lines, and the first word of each option line (not the prose)
+	opts=$( (grep -E '^(usage: |       bpfvm )' "$tmp/help"; grep -E '^  -' "$tmp/help" |
+		 awk '{ print $1 }') |
 	       grep -oE -- '(^|[[ |])--?[a-z][a-z0-9-]*' | sed 's/^[[ |]//' | sort -u)
 	missing_man="" missing_comp=""
 	for o in $opts; do
