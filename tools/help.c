@@ -58,6 +58,15 @@ static const struct cli_help helps[] = {
 	  "  dump               the action for every x86-64 system call\n"
 	  "  --syscall NAME[,ARG0,...]  the system call (name or number) and its arguments\n"
 	  "  --arch ARCH        the architecture (x86_64)\n" },
+	{ "trace", NULL,
+	  "  --prog NAME        only the programs of that name (again for more)\n"
+	  "  --set VAR=VALUE    give a .rodata/.data/.bss variable its value before load\n"
+	  "  --dump-maps        print every map at the end\n"
+	  "  --json             print the events and maps as JSON\n"
+	  "  --interp           run in the interpreter (the default)\n"
+	  "  --jit              run the x86-64 JIT's code\n"
+	  "  -p PID             trace a running process (again for more)\n"
+	  "  -- COMMAND ARGS    run COMMAND and trace its whole process tree\n" },
 	{ "prog", NULL,
 	  "  show               list the object's programs, maps and license\n"
 	  "  load               create everything, or say why not\n"
