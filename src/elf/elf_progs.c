@@ -482,6 +482,12 @@ static int link_chunk(struct linker *l, uint32_t ci)
 		else if (insn.code == CODE_LDDW && insn.src_reg == BPFVM_PSEUDO_FUNC)
 			err = link_target(l, f.sec, (int64_t)f.start + i + insn.imm + 1, base + i,
 					  "function reference");
+		else if (insn.code == CODE_LDDW && (insn.src_reg == BPFVM_PSEUDO_MAP_FD ||
+						    insn.src_reg == BPFVM_PSEUDO_MAP_VALUE))
+			/* libbpf leaves it as is, and the kernel looks the fd up in the
+			 * loader's fd table: in bpfvm no map has that fd */
+			err = defer(l, "fd %d is not pointing to valid bpf_map: instruction %u loads "
+				       "a literal map fd that no relocation names", insn.imm, base + i);
 		if (err)
 			return err;
 		if (insn.code == CODE_LDDW)

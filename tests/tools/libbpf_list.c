@@ -27,6 +27,17 @@
  * (log level 4), and prints "processed NAME N" for each the kernel
  * accepts: the instructions its verifier processed.
  *
+ *   libbpf_list --kernel-verdicts OBJECT
+ *
+ * the same as --verdicts, for the kernel's verifier selftests
+ * (tests/scripts/test_verifier_selftests.sh): section names newer than
+ * this libbpf (tc/ingress, cgroup/connect_unix, ...) get their program
+ * type set by hand; a program whose prog_array initial values name
+ * programs not loaded is loaded with the whole object; and a program the
+ * kernel never saw (libbpf or a map refused first) is "verdict NAME host: "
+ * and libbpf's reason, not a verdict of the kernel's.  An accepted
+ * program's line ends in the instructions the kernel processed.
+ *
  * Exits 0; 1 when libbpf cannot open the object; 3 when --load was asked
  * and the kernel refused the object (the open-time part is printed).
  */
@@ -86,6 +97,202 @@ static void print_reason(void)
 }
 
 static char stats[1 << 16], klog[1 << 20];
+
+/* Section names libbpf 1.1 does not know: their type and attach type. */
+static const struct {
+	const char *sec;
+	enum bpf_prog_type type;
+	int attach;
+} newer_sections[] = {
+	{ "tc/ingress", BPF_PROG_TYPE_SCHED_CLS, 46 },
+	{ "tc/egress", BPF_PROG_TYPE_SCHED_CLS, 47 },
+	{ "tcx/ingress", BPF_PROG_TYPE_SCHED_CLS, 46 },
+	{ "tcx/egress", BPF_PROG_TYPE_SCHED_CLS, 47 },
+	{ "cgroup/connect_unix", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 49 },
+	{ "cgroup/sendmsg_unix", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 50 },
+	{ "cgroup/recvmsg_unix", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 51 },
+	{ "cgroup/getpeername_unix", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 52 },
+	{ "cgroup/getsockname_unix", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 53 },
+};
+
+static void set_newer_type(struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	for (size_t i = 0; i < sizeof(newer_sections) / sizeof(newer_sections[0]); i++)
+		if (!strcmp(sec, newer_sections[i].sec)) {
+			bpf_program__set_type(p, newer_sections[i].type);
+			bpf_program__set_expected_attach_type(p, newer_sections[i].attach);
+		}
+}
+
+/*
+ * One program of the object loaded alone (or, with all, every program),
+ * its log asked for; prints its verdict line.  Returns 1 when libbpf
+ * refused before the kernel saw it because a prog_array names a program
+ * left out.
+ */
+static char full_log[1 << 22];
+
+/* Opens the object with only program WANT (or, with ALL, every program) to load. */
+static struct bpf_object *open_for(const char *path, int want, const bool *all,
+				   struct bpf_program **chosen)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+	int i = 0;
+
+	if (!obj)
+		return NULL;
+	bpf_object__for_each_program(p, obj) {
+		set_newer_type(p);
+		if (i++ == want)
+			*chosen = p;
+		else if (!all || all[i - 1])
+			bpf_program__set_autoload(p, false);
+	}
+	return obj;
+}
+
+/* The verifier's reason: the last line of its log before "processed N insns". */
+static void print_log_reason(const char *name)
+{
+	char *end = full_log + strlen(full_log), *start;
+	char *processed = strstr(full_log, "\nprocessed ");
+
+	if (processed)
+		end = processed;
+	while (end > full_log && end[-1] == '\n')
+		end--;
+	*end = '\0';
+	start = strrchr(full_log, '\n');
+	printf("verdict %s reject: %s\n", name,
+	       start ? start + 1 : full_log[0] ? full_log : "(no log)");
+}
+
+/*
+ * One program of the object loaded alone (or, with ALL, every program),
+ * its statistics asked for; prints its verdict line.  A refused one is
+ * loaded again with the whole log (its tail kept) for the reason.
+ * Returns 1 when libbpf refused before the kernel saw it because a
+ * prog_array names a program left out.
+ */
+static int kernel_verdict(const char *path, int want, const bool *all)
+{
+	struct bpf_program *chosen = NULL;
+	struct bpf_object *obj = open_for(path, want, all, &chosen);
+	char failed[256];
+	const char *line;
+	int err;
+
+	if (!obj)
+		return -1;
+	stats[0] = '\0';
+	bpf_program__set_log_buf(chosen, stats, sizeof(stats));
+	bpf_program__set_log_level(chosen, 4);
+	reasons_len = 0;
+	reasons[0] = '\0';
+	libbpf_set_print(keep_warnings);
+	err = bpf_object__load(obj);
+	libbpf_set_print(quiet);
+	if (err && !all && strstr(reasons, "failed to initialize slot")) {
+		bpf_object__close(obj);
+		return 1;
+	}
+	snprintf(failed, sizeof(failed), "prog '%s': BPF program load failed",
+		 bpf_program__name(chosen));
+	line = strstr(stats, "processed ");
+	/* with all, another program's refusal fails the load after this one loaded */
+	if (!err || (all && line && !strstr(reasons, failed))) {
+		printf("verdict %s accept %lu\n", bpf_program__name(chosen),
+		       line ? strtoul(line + 10, NULL, 10) : 0);
+	} else if (strstr(reasons, failed)) {
+		bpf_object__close(obj);
+		if (!(obj = open_for(path, want, all, &chosen)))
+			return -1;
+		full_log[0] = '\0';
+		bpf_program__set_log_buf(chosen, full_log, sizeof(full_log));
+		bpf_program__set_log_level(chosen, 1);
+		bpf_object__load(obj);
+		print_log_reason(bpf_program__name(chosen));
+	} else {
+		printf("verdict %s host: ", bpf_program__name(chosen));
+		print_reason();
+	}
+	bpf_object__close(obj);
+	return 0;
+}
+
+/*
+ * Which other program's refusal failed a load of the whole object: its
+ * index, or -1 when it was CHOSEN or none.
+ */
+static int other_refused(struct bpf_object *obj, const struct bpf_program *chosen)
+{
+	struct bpf_program *p;
+	char failed[256];
+	int i = 0;
+
+	bpf_object__for_each_program(p, obj) {
+		snprintf(failed, sizeof(failed), "prog '%s': BPF program load failed",
+			 bpf_program__name(p));
+		if (strstr(reasons, failed))
+			return p == chosen ? -1 : i;
+		i++;
+	}
+	return -1;
+}
+
+/*
+ * WANT with every program but those the kernel refused, one more left
+ * out on each try, until WANT's verdict is known (prog_array slots name
+ * programs, so those must load too).
+ */
+static int kernel_verdict_with_others(const char *path, int want, int n)
+{
+	bool out[256] = { false };
+
+	for (int tries = 0; tries < n && n <= 256; tries++) {
+		struct bpf_program *chosen = NULL;
+		struct bpf_object *obj = open_for(path, want, out, &chosen);
+		int other;
+
+		if (!obj)
+			return -1;
+		libbpf_set_print(keep_warnings);
+		reasons_len = 0;
+		reasons[0] = '\0';
+		other = bpf_object__load(obj) ? other_refused(obj, chosen) : -1;
+		libbpf_set_print(quiet);
+		bpf_object__close(obj);
+		if (other < 0 || other == want)
+			break;
+		out[other] = true;
+	}
+	return kernel_verdict(path, want, out);
+}
+
+static int kernel_verdicts(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+	int n = 0;
+
+	if (!obj)
+		return 1;
+	bpf_object__for_each_program(p, obj)
+		n++;
+	bpf_object__close(obj);
+	for (int want = 0; want < n; want++) {
+		int r = kernel_verdict(path, want, NULL);
+
+		if (r == 1)
+			r = kernel_verdict_with_others(path, want, n);
+		if (r < 0)
+			return 1;
+	}
+	return 0;
+}
 
 static int verdicts(const char *path, bool processed)
 {
@@ -225,6 +432,8 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	libbpf_set_print(quiet);
+	if (!strcmp(argv[1], "--kernel-verdicts"))
+		return argc == 3 ? kernel_verdicts(path) : 2;
 	if (!strcmp(argv[1], "--verdicts") || !strcmp(argv[1], "--processed"))
 		return argc == 3 ? verdicts(path, !strcmp(argv[1], "--processed")) : 2;
 	obj = bpf_object__open_file(path, NULL);
