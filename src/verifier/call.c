@@ -331,6 +331,15 @@ static int process_spin_lock(struct venv *env, uint32_t regno, bool lock)
  * value is then made precise, since the path's safety now rests on it.
  * Returns -EOPNOTSUPP where the key is not known.
  */
+uint8_t map_lookup_sock_type(uint32_t map_type)
+{
+	switch (map_type) {
+	case BPF_MAP_TYPE_SOCKMAP: case BPF_MAP_TYPE_SOCKHASH: return VT_SOCKET;
+	case BPF_MAP_TYPE_XSKMAP: return VT_XDP_SOCK;
+	default: return 0;
+	}
+}
+
 static bool lookup_may_elide_null(uint32_t map_type)
 {
 	return map_type == BPF_MAP_TYPE_ARRAY || map_type == BPF_MAP_TYPE_PERCPU_ARRAY;
@@ -402,6 +411,8 @@ static int arg_by_type(struct venv *env, uint32_t arg, const struct vhelper *fn,
 			return 0;
 		if (meta->map < 0)
 			return verr(env, -EACCES, "invalid map_ptr to access map->value\n");
+		if (map_lookup_sock_type(env->maps[meta->map].type) == VT_SOCKET)
+			return 0; /* checked as a socket (check_func_arg) */
 		return mem_arg(env, regno, env->maps[meta->map].value_size, !!(at & ARGF_UNINIT),
 			       !!(at & ARGF_UNINIT), false, meta);
 	case V_ARG_PTR_TO_SPIN_LOCK:
@@ -459,6 +470,13 @@ static int check_func_arg(struct venv *env, uint32_t arg, const struct vhelper *
 	reg = &regs_of(env)[regno];
 	if (reg_is_pkt(reg) && !(meta->pkt_access && ctx_may_access_direct_pkt(env, false)))
 		return verr(env, -EACCES, "helper access to the packet is not allowed\n");
+	if (ARG_BASE(at) == V_ARG_PTR_TO_MAP_VALUE && meta->map >= 0 &&
+	    map_lookup_sock_type(env->maps[meta->map].type) == VT_SOCKET) {
+		/* a sockmap's values are sockets (the kernel's resolve_map_arg_type) */
+		if (at != V_ARG_PTR_TO_MAP_VALUE)
+			return verr(env, -EINVAL, "invalid arg_type for sockmap/sockhash\n");
+		at = V_ARG_PTR_TO_BTF_SOCK;
+	}
 	if (is_null_reg(reg) && (at & ARGF_NULL)) {
 		if ((err = mark_chain_precision(env, regno)))
 			return err;
@@ -499,10 +517,9 @@ static bool map_allows(uint32_t type, int32_t id)
 	case BPF_MAP_TYPE_ARRAY_OF_MAPS: case BPF_MAP_TYPE_HASH_OF_MAPS: return id == H_MAP_LOOKUP;
 	case BPF_MAP_TYPE_SOCKMAP:
 		return id == H_SK_REDIRECT_MAP || id == H_SOCK_MAP_UPDATE || id == 60 || id == 82 ||
-		       id == H_MAP_LOOKUP || id == H_MAP_UPDATE || id == H_MAP_DELETE;
+		       id == H_MAP_LOOKUP;
 	case BPF_MAP_TYPE_SOCKHASH:
-		return id == 72 || id == 70 || id == 71 || id == 82 || id == H_MAP_LOOKUP ||
-		       id == H_MAP_UPDATE || id == H_MAP_DELETE;
+		return id == 72 || id == 70 || id == 71 || id == 82 || id == H_MAP_LOOKUP;
 	case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY: return id == 82;
 	case BPF_MAP_TYPE_QUEUE: case BPF_MAP_TYPE_STACK:
 		return id == H_MAP_PEEK || id == H_MAP_POP || id == H_MAP_PUSH;
@@ -545,6 +562,35 @@ static bool helper_allows(int32_t id, uint32_t type)
 	}
 }
 
+/*
+ * The kernel's may_update_sockmap: the program types where no locked
+ * socket can be reached may update or delete sockmap and sockhash entries.
+ */
+static bool may_update_sockmap(struct venv *env, int32_t id)
+{
+	if (id != H_MAP_UPDATE && id != H_MAP_DELETE)
+		return false;
+	switch (env->prog_type) {
+	case BPF_PROG_TYPE_TRACING:
+		if (env->attach_type == BPF_TRACE_ITER)
+			return true;
+		break;
+	case BPF_PROG_TYPE_SOCK_OPS:
+		/* updates only through bpf_sock_map_update, which checks the event */
+		if (id == H_MAP_DELETE)
+			return true;
+		break;
+	case BPF_PROG_TYPE_SOCKET_FILTER: case BPF_PROG_TYPE_SCHED_CLS:
+	case BPF_PROG_TYPE_SCHED_ACT: case BPF_PROG_TYPE_XDP: case BPF_PROG_TYPE_SK_REUSEPORT:
+	case BPF_PROG_TYPE_FLOW_DISSECTOR: case BPF_PROG_TYPE_SK_LOOKUP:
+		return true;
+	default:
+		break;
+	}
+	vlog(env, "cannot update sockmap in this context\n");
+	return false;
+}
+
 static int check_map_func_compatibility(struct venv *env, int32_t map, int32_t id,
 					const struct vhelper *fn)
 {
@@ -554,6 +600,9 @@ static int check_map_func_compatibility(struct venv *env, int32_t map, int32_t i
 		return 0;
 	type = env->maps[map].type;
 	if (map_allows(type, id) && helper_allows(id, type))
+		return 0;
+	if ((type == BPF_MAP_TYPE_SOCKMAP || type == BPF_MAP_TYPE_SOCKHASH) &&
+	    may_update_sockmap(env, id))
 		return 0;
 	return verr(env, -EINVAL, "cannot pass map_type %u into func %s#%d\n", type, fn->name, id);
 }
@@ -729,7 +778,9 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 		r0->id = new_id(env);
 	if (fn->ret == V_RET_SOCK_OR_NULL_NOREF || fn->ret == V_RET_TCP_SOCK_OR_NULL) {
 		r0->ref_obj_id = meta->ref_obj_id; /* a cast keeps the reference */
-	} else if (fn->acquires_ref) {
+	} else if (fn->acquires_ref ||
+		   (id == H_MAP_LOOKUP && map_lookup_sock_type(env->maps[meta->map].type) == VT_SOCKET)) {
+		/* a socket from a sockmap or sockhash is held until bpf_sk_release */
 		if ((ref = acquire_ref(env, env->insn_idx, REF_PTR)) < 0)
 			return ref;
 		r0->id = r0->ref_obj_id = (uint32_t)ref;

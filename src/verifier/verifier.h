@@ -531,6 +531,8 @@ bool ctx_may_access_direct_pkt(const struct venv *env, bool write);
 bool ctx_sock_access_ok(uint8_t type, int off, int size);
 
 /* call.c */
+/* What a lookup's pointer becomes when not NULL: sockets from sockmap, sockhash and xskmap. */
+uint8_t map_lookup_sock_type(uint32_t map_type);
 int check_helper_call(struct venv *env, const struct bpfvm_insn *insn, uint32_t *insn_idx);
 int check_reference_leak(struct venv *env, bool exception_exit);
 int acquire_ref(struct venv *env, uint32_t insn, uint8_t kind);
