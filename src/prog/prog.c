@@ -141,7 +141,8 @@ static int check_jumps(const struct bpfvm_prog *prog, const struct prog_func *fn
  * depth; this estimate serves programs run before verification, where it
  * only feeds the call-chain budget check (each frame gets 512 bytes).
  */
-static void estimate_stack(struct bpfvm_prog *prog, struct prog_func *fn, const uint8_t *is_target)
+static void estimate_stack(struct bpfvm_prog *prog, struct prog_func *fn, const uint8_t *is_target,
+			   const uint8_t *fastcall)
 {
 	int64_t fp_off[BPFVM_NREGS];
 	bool known[BPFVM_NREGS];
@@ -165,7 +166,7 @@ static void estimate_stack(struct bpfvm_prog *prog, struct prog_func *fn, const 
 		case F_ATOMIC: base = insn->imm == BPFVM_LOAD_ACQ ? insn->src_reg : insn->dst_reg; break;
 		default: break;
 		}
-		if (base >= 0 && known[base] && fp_off[base] + insn->off < -depth)
+		if (base >= 0 && known[base] && fp_off[base] + insn->off < -depth && !fastcall[i])
 			depth = -(fp_off[base] + insn->off);
 		written = isa_regs_written(insn, op);
 		if (op == ISA_OP_MOV64_X && known[insn->src_reg]) {
@@ -189,11 +190,10 @@ static void estimate_stack(struct bpfvm_prog *prog, struct prog_func *fn, const 
 	fn->stack_depth = (uint32_t)((depth + 7) & ~7);
 }
 
-/* The kernel's rounding of a frame for the combined stack check. */
+/* The kernel's rounding of a frame for the combined stack check (JIT on: verifier/cfg.c). */
 static uint32_t frame_size(const struct prog_func *fn)
 {
-	uint32_t d = fn->stack_depth ? fn->stack_depth : 1;
-	return (d + 31) & ~31u;
+	return (fn->stack_depth + 15) & ~15u;
 }
 
 /* Walk the call graph depth-first: the deepest chain's frames and stack. */
@@ -222,12 +222,40 @@ static int check_call_chain(const struct bpfvm_prog *prog, const struct prog_fun
 	return 0;
 }
 
+/*
+ * The slots of bpf_fastcall spill/fill pairs: not counted in the estimate
+ * (prog_fastcall.c), which errs low; the verifier counts them where the
+ * kernel does (a call it does not inline, another access to the slots).
+ */
+static void mark_fastcall(const struct bpfvm_prog *prog, uint8_t *targets, uint8_t *fastcall)
+{
+	prog_jump_targets(prog, targets);
+	for (uint32_t f = 0; f < prog->nfuncs; f++) {
+		const struct prog_func *fn = &prog->funcs[f];
+		int16_t lowest = prog_fastcall_lowest_off(prog, fn), above;
+
+		for (uint32_t i = fn->start; i < fn->end; i++) {
+			uint32_t n;
+
+			if (prog->ops[i] != ISA_OP_CALL_HELPER)
+				continue;
+			n = prog_fastcall_pairs(prog, fn, i, lowest, targets, &above);
+			for (uint32_t k = 1; k <= n; k++)
+				fastcall[i - k] = fastcall[i + k] = 1;
+		}
+	}
+}
+
 static int check_stack(struct bpfvm_prog *prog, struct bpfvm_log *log)
 {
-	uint8_t *is_target = calloc(prog->cnt, 1);
+	uint8_t *is_target = calloc(prog->cnt, 1), *fastcall = calloc(prog->cnt, 2);
 
-	if (!is_target)
+	if (!is_target || !fastcall) {
+		free(is_target);
+		free(fastcall);
 		return -ENOMEM;
+	}
+	mark_fastcall(prog, fastcall + prog->cnt, fastcall);
 	for (uint32_t i = 0; i < prog->cnt; i++) {
 		if (prog->ops[i] == ISA_OP_INVALID || !isa_op_is_jump(prog->ops[i]))
 			continue;
@@ -236,8 +264,9 @@ static int check_stack(struct bpfvm_prog *prog, struct bpfvm_log *log)
 			is_target[i + 1] = 1;
 	}
 	for (uint32_t f = 0; f < prog->nfuncs; f++)
-		estimate_stack(prog, &prog->funcs[f], is_target);
+		estimate_stack(prog, &prog->funcs[f], is_target, fastcall);
 	free(is_target);
+	free(fastcall);
 	return check_call_chain(prog, &prog->funcs[0], 1, 0, log);
 }
 

@@ -53,6 +53,14 @@ struct bpfvm_prog {
 	struct verifier_facts *facts;
 };
 
+/* bpf_fastcall spill/fill patterns (prog_fastcall.c). */
+bool prog_fastcall_inlined(int32_t id);
+int16_t prog_fastcall_lowest_off(const struct bpfvm_prog *prog, const struct prog_func *fn);
+void prog_jump_targets(const struct bpfvm_prog *prog, uint8_t *is_target);
+uint32_t prog_fastcall_pairs(const struct bpfvm_prog *prog, const struct prog_func *fn,
+			     uint32_t call, int16_t lowest_off, const uint8_t *is_target,
+			     int16_t *stack_off);
+
 /* The function containing slot idx. */
 const struct prog_func *prog_func_at(const struct bpfvm_prog *prog, uint32_t idx);
 

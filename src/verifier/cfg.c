@@ -205,11 +205,15 @@ uint32_t subprog_of(const struct venv *env, uint32_t insn)
 
 /* ---- stack depth along call chains --------------------------------------------------- */
 
+/*
+ * The kernel's round_up_stack_depth with its JIT on (x86-64 kernels
+ * always JIT: bpf_jit_enable 1 or CONFIG_BPF_JIT_ALWAYS_ON): each frame
+ * rounded up to 16 bytes, an empty one 0 (the interpreter's 32 applies
+ * only without the JIT).
+ */
 static uint32_t frame_bytes(const struct venv *env, uint32_t f)
 {
-	uint32_t d = env->stack_depth[f] ? env->stack_depth[f] : 1;
-
-	return (d + 31) & ~31u; /* the kernel rounds each frame to 32 bytes */
+	return (env->stack_depth[f] + 15) & ~15u;
 }
 
 static bool has_tail_call(const struct venv *env, uint32_t f)

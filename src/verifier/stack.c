@@ -135,6 +135,7 @@ static int stack_write_fixed(struct venv *env, struct vframe *f, int32_t off, ui
 	int err;
 
 	mark_slot_scratched(env, f, spi);
+	fastcall_check_access(env, f->subprog, env->insn_idx, off);
 	if (reg && !(off % 8) && reg->type == VT_SCALAR) {
 		bool fits = reg_width(reg) <= 8 * size;
 
@@ -182,6 +183,7 @@ static int stack_write_var(struct venv *env, struct vframe *f, const struct vreg
 		    (!val && BPFVM_CLASS(insn->code) == BPFVM_ST && insn->imm == 0);
 	bool zero_used = false;
 
+	fastcall_check_access(env, f->subprog, env->insn_idx, min_off);
 	for (int64_t i = min_off; i < max_off; i++) {
 		uint32_t slot = (uint32_t)(-i - 1), spi = slot / 8;
 		struct vslot *s = &f->stack[spi];
@@ -283,6 +285,7 @@ static int stack_read_fixed(struct venv *env, struct vframe *f, int32_t off, uin
 	int err;
 
 	mark_slot_scratched(env, f, spi);
+	fastcall_check_access(env, f->subprog, env->insn_idx, off);
 	if (slot_is_spilled_reg(s)) {
 		uint32_t spill_size = 1;
 
@@ -331,6 +334,7 @@ int check_stack_read(struct venv *env, uint32_t ptr_regno, int32_t off, uint32_t
 	if ((err = check_stack_range_initialized(env, ptr_regno, off, size, false, STACK_DIRECT)))
 		return err;
 	mark_reg_stack_read(env, f, reg->r.b64.smin + off, reg->r.b64.smax + off + size, dst_regno);
+	fastcall_check_access(env, f->subprog, env->insn_idx, reg->r.b64.smin + off);
 	return 0;
 }
 

@@ -236,6 +236,8 @@ struct vaux {
 	uint64_t key_state;      /* tail calls: the constant index (+1), or KEY_POISON */
 	uint32_t cfg_state;      /* cfg.c's walk */
 	uint16_t live_regs;      /* registers some path may read from here on (live_regs.c) */
+	uint8_t fastcall_pattern; /* a spill or fill of a bpf_fastcall pattern (fastcall.c) */
+	uint8_t fastcall_spills;  /* at a call: the pairs around it that leave the stack */
 };
 
 #define MAP_POISON 0xffffffffu
@@ -332,6 +334,8 @@ struct venv {
 	uint32_t nmaps;
 	struct vaux *aux;
 	uint32_t *stack_depth;       /* per function (prog->funcs), exact */
+	int16_t *fastcall_off;       /* per function: the top of its bpf_fastcall slots */
+	uint8_t *fastcall_keep;      /* per function: a pattern whose call is not inlined */
 
 	/* the walk */
 	struct vstate *cur;
@@ -531,6 +535,11 @@ bool ctx_may_access_direct_pkt(const struct venv *env, bool write);
 bool ctx_sock_access_ok(uint8_t type, int off, int size);
 
 /* call.c */
+/* bpf_fastcall patterns (fastcall.c). */
+int fastcall_mark(struct venv *env);
+void fastcall_check_access(struct venv *env, uint32_t f, uint32_t insn, int64_t off);
+void fastcall_apply(struct venv *env);
+
 /* What a lookup's pointer becomes when not NULL: sockets from sockmap, sockhash and xskmap. */
 uint8_t map_lookup_sock_type(uint32_t map_type);
 int check_helper_call(struct venv *env, const struct bpfvm_insn *insn, uint32_t *insn_idx);

@@ -85,7 +85,10 @@ static int env_init(struct venv *env, struct bpfvm_prog *prog, const struct bpfv
 	env->aux = calloc(env->cnt, sizeof(*env->aux));
 	env->explored = calloc(env->cnt, sizeof(*env->explored));
 	env->stack_depth = calloc(prog->nfuncs, sizeof(*env->stack_depth));
-	if (!env->aux || !env->explored || !env->stack_depth)
+	env->fastcall_off = calloc(prog->nfuncs, sizeof(*env->fastcall_off));
+	env->fastcall_keep = calloc(prog->nfuncs, sizeof(*env->fastcall_keep));
+	if (!env->aux || !env->explored || !env->stack_depth || !env->fastcall_off ||
+	    !env->fastcall_keep)
 		return -ENOMEM;
 	return load_maps(env);
 }
@@ -102,6 +105,8 @@ static void env_free(struct venv *env)
 	free(env->aux);
 	free(env->explored);
 	free(env->stack_depth);
+	free(env->fastcall_off);
+	free(env->fastcall_keep);
 	free(env->maps);
 	loop_free(env);
 }
@@ -151,11 +156,13 @@ static int run_passes(struct venv *env)
 {
 	int err;
 
-	if ((err = cfg_check(env)) || (err = compute_live_regs(env)) || (err = initial_state(env)))
+	if ((err = cfg_check(env)) || (err = fastcall_mark(env)) || (err = compute_live_regs(env)) ||
+	    (err = initial_state(env)))
 		return err;
 	env->insn_idx = 0;
 	if ((err = explore(env)))
 		return err;
+	fastcall_apply(env);
 	if ((err = cfg_check_stack_depth(env)) || (err = check_placeholder_calls(env)))
 		return err;
 	return facts_finish(env);

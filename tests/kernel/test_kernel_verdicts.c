@@ -22,6 +22,13 @@
  *     dead code that may be invalid.  Only an array of one entry can be
  *     read so; the kernel refuses a read of a larger one (EOPNOTSUPP).
  *
+ *   - bpf_fastcall (Linux 6.12+): the spill/fill pairs around a call the
+ *     kernel inlines (bpf_get_smp_processor_id on x86-64) leave the
+ *     stack a function counts, when nothing else touches their slots; a
+ *     function that keeps them (another access, a call not inlined)
+ *     counts them.  A main program of 512 bytes calls one whose only
+ *     stack is such a pair: accepted (512+0), else "combined stack size".
+ *
  * A case the host kernel cannot load (a helper or map type it lacks:
  * kernel_host.h) is skipped, with the kernel's reason.
  */
@@ -382,6 +389,45 @@ TEST(frozen_read_only_array_of_two_is_refused)
 	compare("a frozen read-only array of two entries", p, sizeof(p) / sizeof(p[0]), 1, &two,
 		false);
 	compare("the same, not frozen", p, sizeof(p) / sizeof(p[0]), 1, &thawed, true);
+}
+
+/*
+ * main: 512 bytes of stack, then a call of sub; sub: r1 spilled and
+ * filled around a call of helper, then extra (n instructions).
+ */
+static void fastcall_case(const char *what, int32_t helper, const struct bpfvm_insn *extra,
+			  size_t n, bool accepted)
+{
+	struct bpfvm_insn p[MAX_INSNS] = {
+		BPFVM_MOV64_IMM(1, 42),
+		BPFVM_STX_MEM(BPFVM_DW, BPFVM_REG_FP, 1, -512),
+		BPFVM_RAW_INSN(BPFVM_JMP | BPFVM_CALL, 0, BPF_PSEUDO_CALL, 0, 2),
+		BPFVM_MOV64_IMM(0, 2),
+		BPFVM_EXIT_INSN(),
+		BPFVM_STX_MEM(BPFVM_DW, BPFVM_REG_FP, 1, -8),
+		BPFVM_CALL_HELPER(helper),
+		BPFVM_LDX_MEM(BPFVM_DW, 1, BPFVM_REG_FP, -8),
+	};
+	size_t cnt = 8;
+
+	for (size_t i = 0; i < n; i++)
+		p[cnt++] = extra[i];
+	p[cnt++] = BPFVM_MOV64_IMM(0, 0);
+	p[cnt++] = BPFVM_EXIT_INSN();
+	compare(what, p, cnt, NO_MAP, &array4, accepted);
+}
+
+TEST(bpf_fastcall_spills_leave_the_stack)
+{
+	fastcall_case("a fastcall pair around bpf_get_smp_processor_id", 8,
+		      KEY(BPFVM_MOV64_REG(2, 1)), true);
+	/* read again through r2 after a branch, where only the walk sees it */
+	fastcall_case("a fastcall pair whose slot is read again", 8,
+		      KEY(BPFVM_MOV64_REG(2, BPFVM_REG_FP), BPFVM_JMP_IMM(BPFVM_JGT, 1, 0, 0),
+			  BPFVM_ALU64_IMM(BPFVM_ADD, 2, -8), BPFVM_LDX_MEM(BPFVM_DW, 3, 2, 0)),
+		      false);
+	fastcall_case("a fastcall pair around bpf_ktime_get_ns (not inlined)", 5,
+		      KEY(BPFVM_MOV64_REG(2, 1)), false);
 }
 
 TEST_MAIN()
