@@ -19,6 +19,11 @@ static int source_line(void *ctx, uint32_t insn, const char **file, uint32_t *li
 	return bpfvm_program__source_line(ctx, insn, file, line, col, text);
 }
 
+static int func_returns_scalar(void *ctx, uint32_t insn)
+{
+	return bpfvm_program__func_returns_scalar(ctx, insn);
+}
+
 /* BTF line info tells of a clang -g object, whose .BTF.ext has function info too. */
 static bool has_func_info(const struct bpfvm_program *program)
 {
@@ -36,7 +41,8 @@ int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uin
 		flags |= BPFVM_VERIFY_FUNC_INFO;
 	BPFVM_OPTS(bpfvm_verify_opts, o, .log_level = log_level, .log = log, .stats = stats,
 		   .flags = flags, .mem_size = mem_size,
-		   .source_line = program ? source_line : NULL, .source_ctx = (void *)program);
+		   .source_line = program ? source_line : NULL, .source_ctx = (void *)program,
+		   .func_returns_scalar = program ? func_returns_scalar : NULL);
 
 	return bpfvm_prog__verify(prog, &o);
 }

@@ -273,6 +273,13 @@ struct bpfvm_verify_opts {
 	uint64_t mem_size;                 /* BPFVM_VERIFY_MEM's input size */
 	bpfvm_source_line_fn source_line;  /* for error messages; may be NULL */
 	void *source_ctx;
+	/*
+	 * With BPFVM_VERIFY_FUNC_INFO: does the function starting at insn
+	 * return an int or an enum, by its BTF (1), another type (0), or is
+	 * it not known (< 0)?  A sub-program with LD_ABS or a tail call must
+	 * return an int.  May be NULL; called with source_ctx.
+	 */
+	int (*func_returns_scalar)(void *ctx, uint32_t insn);
 };
 
 /*

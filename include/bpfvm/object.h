@@ -167,6 +167,12 @@ BPFVM_API struct bpfvm_prog *bpfvm_program__prog(const struct bpfvm_program *pro
 BPFVM_API int bpfvm_program__source_line(const struct bpfvm_program *prog, size_t insn,
 					 const char **file, uint32_t *line, uint32_t *col,
 					 const char **text);
+/*
+ * Does the function that starts at instruction insn of the loaded program
+ * return an int or an enum, by the BTF FUNC of its name: 1, 0 for another
+ * type (void, a pointer, a struct), -ENOENT without BTF for it.
+ */
+BPFVM_API int bpfvm_program__func_returns_scalar(const struct bpfvm_program *prog, size_t insn);
 
 /* ---- maps ---------------------------------------------------------------- */
 

@@ -604,6 +604,30 @@ int bpfvm_program__source_line(const struct bpfvm_program *p, size_t insn, const
 	return 0;
 }
 
+int bpfvm_program__func_returns_scalar(const struct bpfvm_program *p, size_t insn)
+{
+	const struct btf *btf = p ? p->obj->btf : NULL;
+	const struct btf_type *fn, *proto, *ret;
+	uint32_t id;
+
+	for (uint32_t c = 0; btf && c < p->nchunks; c++) {
+		if (p->chunks[c].dst != insn)
+			continue;
+		id = btf_find(btf, p->obj->funcs[p->chunks[c].func].name, BTF_KIND_FUNC);
+		if (!id || !(fn = btf_type(btf, id)) || !(proto = btf_type(btf, fn->type)))
+			return -ENOENT;
+		if (!proto->type)
+			return 0; /* void */
+		ret = btf_type(btf, btf_skip_mods(btf, proto->type));
+		if (!ret)
+			return -ENOENT;
+		/* the kernel's btf_type_is_small_int or btf_is_any_enum */
+		return (btf_kind(ret) == BTF_KIND_INT && ret->size <= 8) ||
+		       btf_kind(ret) == BTF_KIND_ENUM || btf_kind(ret) == BTF_KIND_ENUM64;
+	}
+	return -ENOENT;
+}
+
 size_t bpfvm_object__map_cnt(const struct bpfvm_object *obj) { return obj ? obj->nmaps : 0; }
 
 const struct bpfvm_map_desc *bpfvm_object__map_desc(const struct bpfvm_object *obj, size_t i)

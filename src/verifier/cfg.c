@@ -122,19 +122,34 @@ static int visit_insn(struct venv *env, struct cfg_walk *c, uint32_t t)
 	}
 }
 
-/* What the kernel refuses in functions without BTF function info. */
+/*
+ * LD_ABS and tail calls leave a sub-program with an int: the kernel
+ * refuses them in sub-programs without BTF function info, and in those
+ * whose BTF says they return something else.
+ */
 static int check_abnormal_return(struct venv *env)
 {
 	for (uint32_t f = 1; f < env->prog->nfuncs; f++) {
 		const struct prog_func *fn = &env->prog->funcs[f];
+		bool btf = env->func_info;
+
+		if (btf && (!env->func_returns_scalar ||
+			    env->func_returns_scalar(env->source_ctx, fn->start) != 0))
+			continue;
 
 		for (uint32_t i = fn->start; i < fn->end; i++) {
 			enum isa_op op = env->ops[i];
 
 			if (op == ISA_OP_INVALID)
 				continue;
+			if ((isa_ops[op].form == F_LDABS || isa_ops[op].form == F_LDIND) && btf)
+				return verr(env, -EINVAL, "LD_ABS is only allowed in functions that return "
+							  "'int'.\n");
 			if (isa_ops[op].form == F_LDABS || isa_ops[op].form == F_LDIND)
 				return verr(env, -EINVAL, "LD_ABS is not allowed in subprogs without BTF\n");
+			if (op == ISA_OP_CALL_HELPER && env->insns[i].imm == H_TAIL_CALL && btf)
+				return verr(env, -EINVAL, "tail_call is only allowed in functions that "
+							  "return 'int'.\n");
 			if (op == ISA_OP_CALL_HELPER && env->insns[i].imm == H_TAIL_CALL)
 				return verr(env, -EINVAL, "tail_call is not allowed in subprogs without BTF\n");
 		}

@@ -373,6 +373,7 @@ struct venv {
 	size_t insn_log_end;         /* where that line ended */
 	vsource_fn source_line;
 	void *source_ctx;
+	int (*func_returns_scalar)(void *ctx, uint32_t insn);
 	struct vseg *path;           /* the path being explored */
 	uint32_t npath, path_cap;
 

@@ -81,6 +81,7 @@ static int env_init(struct venv *env, struct bpfvm_prog *prog, const struct bpfv
 	env->mem_size = o->mem_size;
 	env->source_line = o->source_line;
 	env->source_ctx = o->source_ctx;
+	env->func_returns_scalar = o->func_returns_scalar;
 	env->ctx = (o->flags & BPFVM_VERIFY_MEM) ? &mem_desc : ctx_desc_for(env->prog_type);
 	env->aux = calloc(env->cnt, sizeof(*env->aux));
 	env->explored = calloc(env->cnt, sizeof(*env->explored));
