@@ -39,6 +39,8 @@ int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uin
 {
 	if (has_func_info(program))
 		flags |= BPFVM_VERIFY_FUNC_INFO;
+	if (bpfvm_program__sleepable(program))
+		flags |= BPFVM_VERIFY_SLEEPABLE;
 	BPFVM_OPTS(bpfvm_verify_opts, o, .log_level = log_level, .log = log, .stats = stats,
 		   .flags = flags, .mem_size = mem_size,
 		   .source_line = program ? source_line : NULL, .source_ctx = (void *)program,

@@ -139,6 +139,8 @@ BPFVM_API int bpfvm_program__set_type(struct bpfvm_program *prog, uint32_t type)
  */
 BPFVM_API int bpfvm_program__set_autoload(struct bpfvm_program *prog, bool autoload);
 BPFVM_API bool bpfvm_program__autoload(const struct bpfvm_program *prog);
+/* Is it sleepable, as libbpf loads it (BPF_F_SLEEPABLE: "lsm.s/", "syscall", ...)? */
+BPFVM_API bool bpfvm_program__sleepable(const struct bpfvm_program *prog);
 /*
  * Load only what program prog needs: prog, the programs it can reach by
  * tail calls through the program arrays the object fills (.values of a

@@ -556,6 +556,10 @@ const struct bpfvm_insn *bpfvm_program__insns(const struct bpfvm_program *p) { r
 size_t bpfvm_program__insn_cnt(const struct bpfvm_program *p) { return p ? p->cnt : 0; }
 struct bpfvm_prog *bpfvm_program__prog(const struct bpfvm_program *p) { return p ? p->prog : NULL; }
 bool bpfvm_program__autoload(const struct bpfvm_program *p) { return p && p->autoload; }
+bool bpfvm_program__sleepable(const struct bpfvm_program *p)
+{
+	return p && p->def && (p->def->flags & SEC_SLEEPABLE);
+}
 
 const char *bpfvm_program__left_out(const struct bpfvm_program *p) { return p ? p->left_out : NULL; }
 

@@ -752,6 +752,11 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 		}
 		if (!(r0->flags & VF_NULL) && env->maps[meta->map].spin_lock_off >= 0)
 			r0->id = new_id(env);
+		if (id == H_MAP_LOOKUP && map_lookup_sock_type(env->maps[meta->map].type)) {
+			/* sockmap, sockhash, xskmap: a socket or NULL (as Linux 6.18 types it) */
+			reg_ptr(r0, map_lookup_sock_type(env->maps[meta->map].type));
+			r0->flags = VF_NULL;
+		}
 		break;
 	case V_RET_RINGBUF_MEM_OR_NULL:
 		reg_ptr(r0, VT_MEM);

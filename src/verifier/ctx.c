@@ -415,6 +415,19 @@ static bool raw_tp_access(const struct venv *env, int off, int size, bool write,
 	return off >= 0 && off < 12 * 8 && !write && size == 8 && !(off % 8);
 }
 
+/*
+ * BPF_PROG_TYPE_SYSCALL: the context is the caller's buffer (a test run's
+ * ctx_in), read and written at any offset below 64 KiB aligned to the
+ * access (the kernel's syscall_prog_is_valid_access); its real size is
+ * checked when the program runs.
+ */
+static bool syscall_access(const struct venv *env, int off, int size, bool write, bool ldsx,
+			   struct vctx_result *res)
+{
+	(void)env, (void)write, (void)ldsx, (void)res;
+	return off >= 0 && off < 0xffff && !(off % size);
+}
+
 /* ---- cgroup hooks ------------------------------------------------------------------- */
 
 static bool cgroup_dev_access(const struct venv *env, int off, int size, bool write, bool ldsx,
@@ -533,6 +546,7 @@ static const struct vctx_desc descs[] = {
 	{ BPF_PROG_TYPE_CGROUP_DEVICE, "cgroup_device", sizeof(struct bpf_cgroup_dev_ctx), cgroup_dev_access, PKT_NONE, false, ret_zero_one },
 	{ BPF_PROG_TYPE_CGROUP_SYSCTL, "cgroup_sysctl", sizeof(struct bpf_sysctl), sysctl_access, PKT_NONE, false, ret_zero_one },
 	{ BPF_PROG_TYPE_CGROUP_SOCKOPT, "cgroup_sockopt", sizeof(struct bpf_sockopt), sockopt_access, PKT_READ_WRITE, false, ret_zero_one },
+	{ BPF_PROG_TYPE_SYSCALL, "syscall", 0xffff, syscall_access, PKT_NONE, false, NULL },
 };
 
 const struct vctx_desc *ctx_desc_for(uint32_t prog_type)
@@ -552,7 +566,6 @@ const char *ctx_unsupported_reason(uint32_t prog_type)
 	case BPF_PROG_TYPE_LSM:
 	case BPF_PROG_TYPE_EXT:
 	case BPF_PROG_TYPE_STRUCT_OPS:
-	case BPF_PROG_TYPE_SYSCALL:
 	case 32: /* BPF_PROG_TYPE_NETFILTER */
 		return "its context and attach points are described by kernel BTF, which user space lacks";
 	default:

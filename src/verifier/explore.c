@@ -77,8 +77,8 @@ static int check_main_exit(struct venv *env)
 	if (env->cur->lock_id)
 		return verr(env, -EINVAL, "bpf_spin_unlock is missing\n");
 	err = check_reference_leak(env, false);
-	if (err)
-		return err;
+	if (err) /* Linux 6.13+'s check_resource_leak says where */
+		return verr(env, err, "BPF_EXIT instruction in main prog would lead to reference leak\n");
 	return check_return_code(env, 0, "R0");
 }
 

@@ -159,6 +159,8 @@ static const uint16_t tp_ids[] = { 25, 27, 67, 174, 0xffff };
 static const uint16_t pe_ids[] = { 25, 27, 67, 56, 119, 174, 0xffff };
 static const uint16_t cgroup_ids[] = { 81, 186, 187, 15, 16, 17, 37, 25, 0xffff };
 static const uint16_t sysctl_ids[] = { 101, 102, 103, 104, 160, 25, 81, 186, 187, 15, 16, 17, 37, 0xffff };
+/* syscall_prog_func_proto: bpf_sys_bpf, btf_find_by_name_kind, sys_close, kallsyms_lookup_name. */
+static const uint16_t syscall_ids[] = { 166, 167, 168, 179, 0xffff };
 static const uint16_t sockopt_ids[] = { 122, 107, 108, 49, 57, 96, 25, 81, 186, 187, 15, 16, 17, 37, 0xffff };
 
 static bool in_list(const uint16_t *ids, int32_t id)
@@ -200,6 +202,7 @@ static const struct type_helpers types[] = {
 	{ BPF_PROG_TYPE_CGROUP_DEVICE, cgroup_ids, false, false },
 	{ BPF_PROG_TYPE_CGROUP_SYSCTL, sysctl_ids, false, false },
 	{ BPF_PROG_TYPE_CGROUP_SOCKOPT, sockopt_ids, false, false },
+	{ BPF_PROG_TYPE_SYSCALL, syscall_ids, false, true },
 };
 
 bool helper_allowed(int32_t id, uint32_t prog_type, uint32_t attach_type)

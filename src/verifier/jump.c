@@ -107,8 +107,7 @@ static void mark_not_null(struct vreg *reg)
 	reg->flags &= (uint8_t)~VF_NULL;
 }
 
-static void mark_ptr_or_null_reg(struct vreg *reg, uint32_t id, bool is_null, bool keep_id,
-				 uint8_t sock_type)
+static void mark_ptr_or_null_reg(struct vreg *reg, uint32_t id, bool is_null, bool keep_id)
 {
 	if (!(reg->flags & VF_NULL) || reg->id != id)
 		return;
@@ -118,8 +117,6 @@ static void mark_ptr_or_null_reg(struct vreg *reg, uint32_t id, bool is_null, bo
 		return;
 	}
 	mark_not_null(reg);
-	if (sock_type && reg->type == VT_MAP_VALUE)
-		reg->type = sock_type;
 	if (!keep_id)
 		reg->id = 0;
 }
@@ -131,7 +128,6 @@ void mark_ptr_or_null_regs(struct venv *env, struct vstate *st, uint32_t regno, 
 	uint32_t id = r->id, ref = r->ref_obj_id;
 	/* a pointer that may hold a bpf_spin_lock keeps its id: the lock is named by it */
 	bool keep = r->type == VT_MAP_VALUE && env->maps[r->map].spin_lock_off >= 0;
-	uint8_t sock_type = r->type == VT_MAP_VALUE ? map_lookup_sock_type(env->maps[r->map].type) : 0;
 
 	if (ref && ref == id && is_null) {
 		/* the NULL branch holds no reference to release */
@@ -141,7 +137,7 @@ void mark_ptr_or_null_regs(struct venv *env, struct vstate *st, uint32_t regno, 
 				break;
 			}
 	}
-	for_each_reg_in_state(st, fr, reg, { mark_ptr_or_null_reg(reg, id, is_null, keep, sock_type); });
+	for_each_reg_in_state(st, fr, reg, { mark_ptr_or_null_reg(reg, id, is_null, keep); });
 }
 
 /* ---- packet ranges -------------------------------------------------------------- */

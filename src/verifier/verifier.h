@@ -541,7 +541,7 @@ int fastcall_mark(struct venv *env);
 void fastcall_check_access(struct venv *env, uint32_t f, uint32_t insn, int64_t off);
 void fastcall_apply(struct venv *env);
 
-/* What a lookup's pointer becomes when not NULL: sockets from sockmap, sockhash and xskmap. */
+/* What a lookup returns (or NULL) from sockmap, sockhash and xskmap: a socket; else 0. */
 uint8_t map_lookup_sock_type(uint32_t map_type);
 int check_helper_call(struct venv *env, const struct bpfvm_insn *insn, uint32_t *insn_idx);
 int check_reference_leak(struct venv *env, bool exception_exit);

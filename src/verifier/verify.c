@@ -157,8 +157,12 @@ static int run_passes(struct venv *env)
 {
 	int err;
 
-	if ((err = cfg_check(env)) || (err = fastcall_mark(env)) || (err = compute_live_regs(env)) ||
-	    (err = initial_state(env)))
+	if ((err = cfg_check(env)))
+		return err;
+	/* the kernel's check_attach_btf_id: a syscall program runs where it may sleep */
+	if (env->prog_type == BPF_PROG_TYPE_SYSCALL && !env->sleepable)
+		return verr(env, -EINVAL, "Syscall programs can only be sleepable\n");
+	if ((err = fastcall_mark(env)) || (err = compute_live_regs(env)) || (err = initial_state(env)))
 		return err;
 	env->insn_idx = 0;
 	if ((err = explore(env)))
