@@ -184,6 +184,28 @@ static void adjust_def(const struct bpfvm_object *obj, struct bpfvm_map_desc *d)
 	}
 }
 
+/*
+ * Where the value's BTF struct has a member of type struct bpf_spin_lock
+ * (the kernel's btf_parse_fields looks at the top level): its byte
+ * offset, or -1.
+ */
+static int64_t spin_lock_off(const struct btf *btf, uint32_t value_type)
+{
+	const struct btf_type *t = btf && value_type ? btf_type(btf, btf_skip_mods(btf, value_type)) : NULL;
+
+	if (!t || btf_kind(t) != BTF_KIND_STRUCT)
+		return -1;
+	for (unsigned i = 0; i < btf_vlen(t); i++) {
+		const struct btf_member *m = &btf_members(t)[i];
+		const struct btf_type *mt = btf_type(btf, btf_skip_mods(btf, m->type));
+		const char *name = mt ? btf_name(btf, mt) : NULL;
+
+		if (mt && btf_kind(mt) == BTF_KIND_STRUCT && name && !strcmp(name, "bpf_spin_lock"))
+			return btf_member_bit_offset(t, m) / 8;
+	}
+	return -1;
+}
+
 static int create_map(struct bpfvm_object *obj, struct omap *m, struct bpfvm_map **out)
 {
 	struct bpfvm_map_desc def = m->desc;
@@ -202,6 +224,10 @@ static int create_map(struct bpfvm_object *obj, struct omap *m, struct bpfvm_map
 		mo.inner_map = obj->maps[m->inner_map].map;
 	}
 	adjust_def(obj, &def);
+	if (spin_lock_off(obj->btf, def.btf_value_type_id) >= 0) {
+		mo.has_spin_lock = 1;
+		mo.spin_lock_off = (uint32_t)spin_lock_off(obj->btf, def.btf_value_type_id);
+	}
 	*out = bpfvm_map__new(obj->vm, def.type, def.key_size, def.value_size, def.max_entries, &mo);
 	if (!*out) {
 		int err = -errno;

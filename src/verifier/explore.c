@@ -74,8 +74,9 @@ static int check_main_exit(struct venv *env)
 {
 	int err;
 
-	if (env->cur->lock_id)
-		return verr(env, -EINVAL, "bpf_spin_unlock is missing\n");
+	if (env->cur->lock_id) /* Linux 6.13+'s check_resource_leak wording */
+		return verr(env, -EINVAL, "BPF_EXIT instruction in main prog cannot be used inside "
+					  "bpf_spin_lock-ed region\n");
 	err = check_reference_leak(env, false);
 	if (err) /* Linux 6.13+'s check_resource_leak says where */
 		return verr(env, err, "BPF_EXIT instruction in main prog would lead to reference leak\n");

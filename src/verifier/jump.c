@@ -92,10 +92,13 @@ static bool reg_not_null(const struct vreg *reg)
 {
 	if (reg->flags & VF_NULL)
 		return false;
+	/* a non-NULL base plus an unbounded offset may wrap to zero */
+	if (reg->r.b64.smin <= -V_MAX_VAR_OFF || reg->r.b64.smax >= V_MAX_VAR_OFF)
+		return false;
 	/* the kernel vouches only for these (its reg_not_null) */
 	switch (reg->type) {
-	case VT_SOCKET: case VT_TCP_SOCK: case VT_MAP_VALUE: case VT_MAP_KEY: case VT_SOCK_COMMON:
-	case VT_MEM:
+	case VT_SOCKET: case VT_TCP_SOCK: case VT_XDP_SOCK: case VT_BUF: case VT_MAP_VALUE:
+	case VT_MAP_KEY: case VT_SOCK_COMMON: case VT_MEM: case VT_MAP_PTR:
 		return true;
 	default:
 		return false;

@@ -590,9 +590,9 @@ int check_ld_abs(struct venv *env, const struct bpfvm_insn *insn, enum isa_op op
 			return verr(env, -EINVAL, "cannot use BPF_LD_[ABS|IND] within callback\n");
 	if ((err = check_reg_arg(env, 6, SRC_OP)))
 		return err;
-	if (st->nrefs) {
+	if (st->nrefs) { /* Linux 6.13+'s check_resource_leak wording */
 		check_reference_leak(env, false);
-		return verr(env, -EINVAL, "BPF_LD_[ABS|IND] cannot be mixed with socket references\n");
+		return verr(env, -EINVAL, "BPF_LD_[ABS|IND] would lead to reference leak\n");
 	}
 	if (st->lock_id)
 		return verr(env, -EINVAL, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region\n");
