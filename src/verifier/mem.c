@@ -359,9 +359,11 @@ static int access_by_type(struct venv *env, uint32_t insn_idx, uint32_t regno, i
 			   "pointers the verifier knows (stack, context, map values, packet)", regno);
 	else if (reg->flags & VF_NULL)
 		vhint(env, "R%u may be NULL: compare it with 0 and use it on the non-NULL branch", regno);
-	else if (reg->type == VT_MAP_PTR)
-		vhint(env, "the kernel lets a program read struct bpf_map's fields through a map "
-			   "pointer, as kernel BTF lays them out; bpfvm's maps are not kernel objects");
+	else if (reg->type == VT_MAP_PTR && t == ACC_READ)
+		/* a privileged program may: check_ptr_to_map_access, by the kernel's BTF */
+		return verr_regs(env, -EACCES, (uint16_t)(1u << regno),
+				 "R%u reads struct bpf_map at off=%d size=%u: its fields exist only "
+				 "inside the kernel (as kernel BTF lays them out)\n", regno, off, size);
 	return verr_regs(env, -EACCES, (uint16_t)(1u << regno), "R%u invalid mem access '%s'\n",
 			 regno, vtype_str(reg, tb, sizeof(tb)));
 }
