@@ -227,35 +227,24 @@ static int check_call_chain(const struct bpfvm_prog *prog, const struct prog_fun
  * (prog_fastcall.c), which errs low; the verifier counts them where the
  * kernel does (a call it does not inline, another access to the slots).
  */
-static void mark_fastcall(const struct bpfvm_prog *prog, uint8_t *targets, uint8_t *fastcall)
+static void mark_fastcall(void *ctx, uint32_t func, uint32_t call, uint32_t pairs, int16_t above)
 {
-	prog_jump_targets(prog, targets);
-	for (uint32_t f = 0; f < prog->nfuncs; f++) {
-		const struct prog_func *fn = &prog->funcs[f];
-		int16_t lowest = prog_fastcall_lowest_off(prog, fn), above;
+	uint8_t *fastcall = ctx;
 
-		for (uint32_t i = fn->start; i < fn->end; i++) {
-			uint32_t n;
-
-			if (prog->ops[i] != ISA_OP_CALL_HELPER)
-				continue;
-			n = prog_fastcall_pairs(prog, fn, i, lowest, targets, &above);
-			for (uint32_t k = 1; k <= n; k++)
-				fastcall[i - k] = fastcall[i + k] = 1;
-		}
-	}
+	(void)func, (void)above;
+	for (uint32_t k = 1; k <= pairs; k++)
+		fastcall[call - k] = fastcall[call + k] = 1;
 }
 
 static int check_stack(struct bpfvm_prog *prog, struct bpfvm_log *log)
 {
-	uint8_t *is_target = calloc(prog->cnt, 1), *fastcall = calloc(prog->cnt, 2);
+	uint8_t *is_target = calloc(prog->cnt, 1), *fastcall = calloc(prog->cnt, 1);
 
-	if (!is_target || !fastcall) {
+	if (!is_target || !fastcall || prog_fastcall_each(prog, mark_fastcall, fastcall)) {
 		free(is_target);
 		free(fastcall);
 		return -ENOMEM;
 	}
-	mark_fastcall(prog, fastcall + prog->cnt, fastcall);
 	for (uint32_t i = 0; i < prog->cnt; i++) {
 		if (prog->ops[i] == ISA_OP_INVALID || !isa_op_is_jump(prog->ops[i]))
 			continue;

@@ -55,11 +55,14 @@ struct bpfvm_prog {
 
 /* bpf_fastcall spill/fill patterns (prog_fastcall.c). */
 bool prog_fastcall_inlined(int32_t id);
-int16_t prog_fastcall_lowest_off(const struct bpfvm_prog *prog, const struct prog_func *fn);
-void prog_jump_targets(const struct bpfvm_prog *prog, uint8_t *is_target);
-uint32_t prog_fastcall_pairs(const struct bpfvm_prog *prog, const struct prog_func *fn,
-			     uint32_t call, int16_t lowest_off, const uint8_t *is_target,
-			     int16_t *stack_off);
+/*
+ * fn(ctx, function, call, pairs, above) for every helper call with
+ * spill/fill pairs around it: slots call - pairs .. call + pairs; above
+ * is the stack offset above their slots.
+ */
+typedef void (*prog_fastcall_fn)(void *ctx, uint32_t func, uint32_t call, uint32_t pairs,
+				 int16_t above);
+int prog_fastcall_each(const struct bpfvm_prog *prog, prog_fastcall_fn fn, void *ctx);
 
 /* The function containing slot idx. */
 const struct prog_func *prog_func_at(const struct bpfvm_prog *prog, uint32_t idx);

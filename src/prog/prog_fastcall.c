@@ -14,7 +14,9 @@
  */
 #include "prog.h"
 
+#include <errno.h>
 #include <linux/bpf.h>
+#include <stdlib.h>
 
 #include "../helpers/helpers.h"
 
@@ -44,7 +46,7 @@ static uint32_t clobber_mask(int32_t id)
 }
 
 /* The lowest offset an 8-byte store to r10 uses in fn (the kernel's lowest_off). */
-int16_t prog_fastcall_lowest_off(const struct bpfvm_prog *prog, const struct prog_func *fn)
+static int16_t lowest_off(const struct bpfvm_prog *prog, const struct prog_func *fn)
 {
 	int16_t lowest = 0;
 
@@ -56,7 +58,7 @@ int16_t prog_fastcall_lowest_off(const struct bpfvm_prog *prog, const struct pro
 }
 
 /* The kernel's jump targets (bpf_is_jump_target): where jumps and calls land. */
-void prog_jump_targets(const struct bpfvm_prog *prog, uint8_t *is_target)
+static void jump_targets(const struct bpfvm_prog *prog, uint8_t *is_target)
 {
 	for (uint32_t i = 0; i < prog->cnt; i++) {
 		enum isa_op op = prog->ops[i];
@@ -77,12 +79,11 @@ void prog_jump_targets(const struct bpfvm_prog *prog, uint8_t *is_target)
  * the call keeps, no slot but the first spill a jump target.  Returns the
  * number of pairs; *stack_off is the offset above them.
  */
-uint32_t prog_fastcall_pairs(const struct bpfvm_prog *prog, const struct prog_func *fn,
-			     uint32_t call, int16_t lowest_off, const uint8_t *is_target,
-			     int16_t *stack_off)
+static uint32_t pairs(const struct bpfvm_prog *prog, const struct prog_func *fn, uint32_t call,
+		      int16_t lowest, const uint8_t *is_target, int16_t *stack_off)
 {
 	uint32_t expected = ~clobber_mask(prog->insns[call].imm) & 0x3f, i;
-	int16_t off = lowest_off;
+	int16_t off = lowest;
 
 	if (expected == 0)
 		return 0;
@@ -105,4 +106,27 @@ uint32_t prog_fastcall_pairs(const struct bpfvm_prog *prog, const struct prog_fu
 	}
 	*stack_off = off;
 	return i - 1;
+}
+
+int prog_fastcall_each(const struct bpfvm_prog *prog, prog_fastcall_fn fn, void *ctx)
+{
+	uint8_t *targets = calloc(prog->cnt + 1, 1);
+
+	if (!targets)
+		return -ENOMEM;
+	jump_targets(prog, targets);
+	for (uint32_t f = 0; f < prog->nfuncs; f++) {
+		const struct prog_func *func = &prog->funcs[f];
+		int16_t lowest = lowest_off(prog, func), above;
+
+		for (uint32_t i = func->start; i < func->end; i++) {
+			uint32_t n;
+
+			if (prog->ops[i] == ISA_OP_CALL_HELPER &&
+			    (n = pairs(prog, func, i, lowest, targets, &above)))
+				fn(ctx, f, i, n, above);
+		}
+	}
+	free(targets);
+	return 0;
 }

@@ -9,41 +9,24 @@
  */
 #include "verifier.h"
 
-#include <stdlib.h>
+static void mark_pattern(void *ctx, uint32_t f, uint32_t call, uint32_t pairs, int16_t above)
+{
+	struct venv *env = ctx;
+
+	for (uint32_t k = 1; k <= pairs; k++)
+		env->aux[call - k].fastcall_pattern = env->aux[call + k].fastcall_pattern = 1;
+	/* a call the kernel does not inline keeps its pairs, and the stack */
+	if (prog_fastcall_inlined(env->insns[call].imm))
+		env->aux[call].fastcall_spills = (uint8_t)pairs;
+	else
+		env->fastcall_keep[f] = 1;
+	if (above < env->fastcall_off[f])
+		env->fastcall_off[f] = above;
+}
 
 int fastcall_mark(struct venv *env)
 {
-	const struct bpfvm_prog *prog = env->prog;
-	uint8_t *targets = calloc(prog->cnt + 1, 1);
-
-	if (!targets)
-		return -ENOMEM;
-	prog_jump_targets(prog, targets);
-	for (uint32_t f = 0; f < prog->nfuncs; f++) {
-		const struct prog_func *fn = &prog->funcs[f];
-		int16_t lowest = prog_fastcall_lowest_off(prog, fn), above;
-
-		for (uint32_t i = fn->start; i < fn->end; i++) {
-			uint32_t n;
-
-			if (env->ops[i] != ISA_OP_CALL_HELPER)
-				continue;
-			n = prog_fastcall_pairs(prog, fn, i, lowest, targets, &above);
-			if (!n)
-				continue;
-			for (uint32_t k = 1; k <= n; k++)
-				env->aux[i - k].fastcall_pattern = env->aux[i + k].fastcall_pattern = 1;
-			/* a call the kernel does not inline keeps its pairs, and the stack */
-			if (prog_fastcall_inlined(env->insns[i].imm))
-				env->aux[i].fastcall_spills = (uint8_t)n;
-			else
-				env->fastcall_keep[f] = 1;
-			if (above < env->fastcall_off[f])
-				env->fastcall_off[f] = above;
-		}
-	}
-	free(targets);
-	return 0;
+	return prog_fastcall_each(env->prog, mark_pattern, env);
 }
 
 /*
