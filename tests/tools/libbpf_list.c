@@ -272,17 +272,27 @@ static int kernel_verdict_with_others(const char *path, int want, int n)
 	return kernel_verdict(path, want, out);
 }
 
-static int kernel_verdicts(const char *path)
+/* How many programs the object has, or -1 when libbpf cannot open it. */
+static int program_count(const char *path)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *p;
 	int n = 0;
 
 	if (!obj)
-		return 1;
+		return -1;
 	bpf_object__for_each_program(p, obj)
 		n++;
 	bpf_object__close(obj);
+	return n;
+}
+
+static int kernel_verdicts(const char *path)
+{
+	int n = program_count(path);
+
+	if (n < 0)
+		return 1;
 	for (int want = 0; want < n; want++) {
 		int r = kernel_verdict(path, want, NULL);
 
@@ -296,15 +306,12 @@ static int kernel_verdicts(const char *path)
 
 static int verdicts(const char *path, bool processed)
 {
-	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_object *obj;
 	struct bpf_program *p;
-	int n = 0;
+	int n = program_count(path);
 
-	if (!obj)
+	if (n < 0)
 		return 1;
-	bpf_object__for_each_program(p, obj)
-		n++;
-	bpf_object__close(obj);
 	for (int want = 0; want < n; want++) {
 		struct bpf_program *chosen = NULL;
 		char why[1024];
