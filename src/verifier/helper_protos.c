@@ -19,10 +19,10 @@ static bool in_list(const uint16_t *ids, int32_t id);
 static const uint16_t pkt_access_ids[] = {
 	1, 2, 3, 87, 28, 204, 205, 206, 207, 0xffff
 };
-/* bpf_helper_changes_pkt_data(). */
+/* bpf_helper_changes_pkt_data(); a tail call too (Linux 6.13+): the program it runs may. */
 static const uint16_t changes_pkt_ids[] = {
 	9, 10, 11, 18, 19, 31, 32, 38, 39, 44, 54, 50, 43, 65, 63, 90, 91, 73, 74, 75, 76, 13, 143,
-	124, 0xffff
+	124, 12, 0xffff
 };
 /* is_acquire_function(): helpers returning a pointer the program must release. */
 static const uint16_t acquire_ids[] = { 131, 84, 85, 99, 0xffff };
