@@ -84,7 +84,12 @@ for n in $files; do
 	"$BPFVM" verify "$obj" > "$tmp/bv" 2> "$tmp/bv.err"
 	# bpfvm's verdicts: "NAME VERDICT REASON", the reason the line after
 	verdicts() {
-		awk '/^[A-Za-z0-9_]+ \(.*\): / {
+		awk '/^[A-Za-z0-9_]+ \(.*\): skipped: / { next }
+		     /^[A-Za-z0-9_]+ \(.*\): not loaded: / {
+			if (p) print p, v, "-"
+			r = $0; sub(/^[^:]*\): not loaded: /, "", r); print $1, "none", r; p = ""; next
+		     }
+		     /^[A-Za-z0-9_]+ \(.*\): / {
 			if (p) print p, v, "-"
 			p = $1; v = "none"
 			if ($0 ~ /\): refused$/) v = "reject"
@@ -105,8 +110,9 @@ for n in $files; do
 		fi
 		bline=$(grep -m1 "^$prog " "$tmp/bmap")
 		if [ -z "$bline" ] && [ -z "$objerr_alone" ]; then
-			# the object as a whole failed: the program alone, once per object
-			# while that fails with the object's error
+			# the object as a whole failed, or the program is not loaded
+			# unless asked for ('?' sections): the program alone; once per
+			# object while that fails with the object's error
 			"$BPFVM" verify --prog "$prog" "$obj" > "$tmp/bp" 2> "$tmp/bp.err"
 			verdicts "$tmp/bp" > "$tmp/bpmap"
 			bline=$(grep -m1 "^$prog " "$tmp/bpmap")
