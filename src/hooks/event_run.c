@@ -16,7 +16,10 @@ int hook_run_event(struct bpfvm_prog *prog, const struct hook_event_run *ev, uin
 {
 	struct bpfvm_run_ctx run = { 0 };
 	uint64_t executed = 0;
+	int err;
 
+	if ((err = vm_refuse_unrunnable(prog, ev->log)))
+		return err;
 	if (ev->mode != BPFVM_EXEC_CHECKED && !vm_unchecked_ctx_ok(prog)) {
 		log_printf(ev->log, "program '%s' is neither verified nor trusted: "
 				    "it may only run checked\n", prog->name);

@@ -386,7 +386,7 @@ int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *o)
 
 	if (!prog || !o || (!o->data_in && o->data_size_in) || (!o->ctx_in && o->ctx_size_in))
 		return -EINVAL;
-	if ((err = vm_refuse_kernel_only(prog, o->log)))
+	if ((err = vm_refuse_unrunnable(prog, o->log)))
 		return err;
 	if (o->mode != BPFVM_EXEC_CHECKED && !vm_unchecked_ctx_ok(prog)) {
 		log_printf(o->log, "program '%s' is neither verified nor trusted: "

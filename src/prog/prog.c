@@ -3,8 +3,11 @@
  * before anything runs it: each slot decodes, functions are found from the
  * bpf-to-bpf calls and function references, jumps stay inside their
  * function and never land on the second slot of an lddw, each function
- * ends in exit or a jump, r10 is never written, and no call chain needs
- * more than the kernel's 512 bytes of stack or 8 frames.
+ * ends in exit or a jump, and no call chain needs more than the kernel's
+ * 512 bytes of stack or 8 frames.  A write to r10 is refused here only in
+ * a trusted program: the kernel's verifier refuses it on the paths it
+ * walks and accepts it in dead code, so for any other program the first
+ * such slot is noted and the program runs only once verified.
  *
  * Messages follow the kernel verifier's wording, prefixed with the
  * instruction index.
@@ -33,8 +36,12 @@ static int decode_all(struct bpfvm_prog *prog, struct bpfvm_log *log)
 		if (op == ISA_OP_INVALID)
 			return ERR(log, i, "%s", why);
 		prog->ops[i] = (uint16_t)op;
-		if (isa_regs_written(&prog->insns[i], op) & (1u << BPFVM_REG_FP))
-			return ERR(log, i, "frame pointer is read only");
+		if ((isa_regs_written(&prog->insns[i], op) & (1u << BPFVM_REG_FP)) &&
+		    !prog->writes_fp_at) {
+			if (prog->flags & BPFVM_PROG_TRUSTED)
+				return ERR(log, i, "frame pointer is read only");
+			prog->writes_fp_at = i + 1;
+		}
 		if (op == ISA_OP_LDDW)
 			prog->ops[++i] = ISA_OP_INVALID;
 	}

@@ -49,6 +49,12 @@ struct bpfvm_prog {
 	 * verified, never run (prog_refs.c, vm.c).
 	 */
 	uint32_t needs_kernel_at;
+	/*
+	 * 1 + the first slot that writes r10, or 0: such a program runs only
+	 * verified (the verifier proved no path reaches it), never checked or
+	 * trusted (prog.c, vm.c).
+	 */
+	uint32_t writes_fp_at;
 	/* Set by bpfvm_prog__verify (verifier/facts.h): the program is verified. */
 	struct verifier_facts *facts;
 };

@@ -542,7 +542,7 @@ static const void *tail_call_target(struct interp_state *s, uint64_t map, uint64
 		return NULL;
 	next = run->vm->tail_call_lookup(run->vm, map, index);
 	/* an unchecked run goes on only into programs proven (or vouched) safe */
-	if (!next || next->needs_kernel_at || (!run->checked && !vm_unchecked_ctx_ok(next)) ||
+	if (!next || !vm_prog_runnable(next) || (!run->checked && !vm_unchecked_ctx_ok(next)) ||
 	    !(code = code_for(next, run->checked, run->log, &err)))
 		return NULL;
 	run->tail_calls++;

@@ -552,7 +552,7 @@ const void *vm_jit_tail_call(struct bpfvm_run_ctx *run, uint64_t map, uint64_t i
 		return NULL;
 	next = vm->tail_call_lookup(vm, map, index);
 	/* The JIT runs only trusted or verified programs, the target of a tail call too. */
-	if (!next || next->needs_kernel_at || !vm_unchecked_ctx_ok(next))
+	if (!next || !vm_prog_runnable(next) || !vm_unchecked_ctx_ok(next))
 		return NULL;
 	if (ensure_compiled(next, run->log))
 		return NULL;

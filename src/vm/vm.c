@@ -170,15 +170,26 @@ static int run_cpu(const struct bpfvm *vm)
 	return cpu < 0 ? 0 : cpu % vm->ncpus;
 }
 
-int vm_refuse_kernel_only(const struct bpfvm_prog *prog, struct bpfvm_log *log)
+bool vm_prog_runnable(const struct bpfvm_prog *prog)
+{
+	return !prog->needs_kernel_at && (!prog->writes_fp_at || prog->facts);
+}
+
+int vm_refuse_unrunnable(const struct bpfvm_prog *prog, struct bpfvm_log *log)
 {
 	char why[256];
 
-	if (!prog->needs_kernel_at)
+	if (vm_prog_runnable(prog))
 		return 0;
-	prog_needs_kernel_reason(prog, why, sizeof(why));
-	log_printf(log, "program '%s' cannot run in bpfvm: %s\n", prog->name, why);
-	return -EOPNOTSUPP;
+	if (prog->needs_kernel_at) {
+		prog_needs_kernel_reason(prog, why, sizeof(why));
+		log_printf(log, "program '%s' cannot run in bpfvm: %s\n", prog->name, why);
+		return -EOPNOTSUPP;
+	}
+	log_printf(log, "program '%s' writes the frame pointer (r10) at instruction %u: it may run "
+			"only verified, where the verifier proves no path reaches that write\n",
+		   prog->name, prog->writes_fp_at - 1);
+	return -EACCES;
 }
 
 int vm_run_prepared(struct bpfvm_run_ctx *run, enum bpfvm_exec mode, uint64_t r1, uint64_t r2,
@@ -238,7 +249,7 @@ int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len, struct bpfvm
 
 	if (!prog || (!mem && len))
 		return -EINVAL;
-	if ((err = vm_refuse_kernel_only(prog, log)))
+	if ((err = vm_refuse_unrunnable(prog, log)))
 		return err;
 	if (mode == BPFVM_EXEC_JIT && !vm_unchecked_ok(prog, len)) {
 		log_printf(log, "program '%s' is neither verified nor trusted: "

@@ -138,11 +138,13 @@ int vm_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args
 
 /*
  * A program that needs the kernel (a kernel-only helper or map) never runs,
- * in any mode: -EOPNOTSUPP with the reason in log, else 0.  Each way in
- * (bpfvm_prog__run, a test run) asks once, before anything runs; tail
- * calls skip such programs.
+ * in any mode (-EOPNOTSUPP); one that writes r10 somewhere runs only once
+ * verified (-EACCES): the reason in log, else 0.  Each way in
+ * (bpfvm_prog__run, a test run, an event) asks once, before anything runs;
+ * tail calls skip programs that may not run (vm_prog_runnable).
  */
-int vm_refuse_kernel_only(const struct bpfvm_prog *prog, struct bpfvm_log *log);
+bool vm_prog_runnable(const struct bpfvm_prog *prog);
+int vm_refuse_unrunnable(const struct bpfvm_prog *prog, struct bpfvm_log *log);
 
 /* May prog run unchecked on len bytes: trusted, or verified for that input (vm.c). */
 bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len);

@@ -274,6 +274,21 @@ TEST(placeholder_kernel_call)
 	compare("a placeholder call in dead code", dead, 5, NO_MAP, &array4, true);
 }
 
+/* A write to r10 is refused on a path the verifier walks, and accepted in dead code. */
+TEST(frame_pointer_writes_count_where_reached)
+{
+	const struct bpfvm_insn reached[] = {
+		BPFVM_MOV64_IMM(0, 2), BPFVM_MOV64_IMM(BPFVM_REG_FP, 0), BPFVM_EXIT_INSN(),
+	};
+	const struct bpfvm_insn dead[] = {
+		BPFVM_MOV64_IMM(0, 2), BPFVM_JMP_IMM(BPFVM_JEQ, 0, 2, 1),
+		BPFVM_MOV64_IMM(BPFVM_REG_FP, 0), BPFVM_EXIT_INSN(),
+	};
+
+	compare("r10 written on the path", reached, 3, NO_MAP, &array4, false);
+	compare("r10 written in dead code", dead, 4, NO_MAP, &array4, true);
+}
+
 /*
  * Two paths join at 6 with r6 a number on one and the frame pointer on the
  * other; only a branch the verifier knows is never taken (r1 is 0) reads
