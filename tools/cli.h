@@ -73,6 +73,13 @@ void cli_default_type(struct bpfvm_object *obj, uint32_t type);
  */
 int cli_print_left_out(const struct bpfvm_object *obj, const char *what,
 		       const struct bpfvm_program *except, bool only_failed);
+/*
+ * --object N: the index of one of the BPF objects a program embeds (a
+ * libbpf skeleton's binary); -1 with a message on stderr for a bad one.
+ */
+int cli_object_index(const char *arg);
+/* After an open failed with errno err: how to choose among several objects. */
+void cli_object_hint(int err);
 
 /* Print "bpfvm NAME: usage: ..." for a subcommand and return EXIT_USAGE. */
 int cli_usage(const char *name);

@@ -195,3 +195,24 @@ int cli_load_program(const char *path, int raw, struct bpfvm_insn **insns, size_
 	}
 	return 0;
 }
+
+int cli_object_index(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || !*arg || *end || v < 0 || v > INT32_MAX) {
+		fprintf(stderr, "bpfvm: --object takes the index of an embedded object (0, 1, ...), "
+				"not '%s'\n", arg);
+		return -1;
+	}
+	return (int)v;
+}
+
+void cli_object_hint(int err)
+{
+	if (err == ENOTUNIQ || err == ERANGE)
+		fprintf(stderr, "bpfvm: choose the object with --object N\n");
+}

@@ -1,5 +1,6 @@
 /*
- * cmd_prog.c - `bpfvm prog show OBJECT`: what a BPF object holds, as
+ * cmd_prog.c - `bpfvm prog show OBJECT|BINARY`: what a BPF object (or the
+ * one a libbpf skeleton's BINARY embeds, --object N of several) holds, as
  * bpftool's prog show and map show print loaded ones: each program (name,
  * type, section, attach type and target, instruction count, the helpers
  * it calls), each map (type, key and value sizes, entries, flags), the
@@ -7,6 +8,7 @@
  * (lddw of maps and global data, bpf-to-bpf calls); --json prints it all
  * as one JSON object.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
@@ -31,6 +33,7 @@ struct show_args {
 	bool json;
 	bool relocs;
 	uint32_t type;   /* --type: for programs whose section name tells none */
+	int object;      /* --object N; -1: the only one */
 	const char *path;
 };
 
@@ -230,11 +233,12 @@ static int parse_args(int argc, char **argv, struct show_args *a)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' }, { "relocs", no_argument, NULL, 'r' },
 		{ "insns", no_argument, NULL, 'i' }, { "type", required_argument, NULL, 'T' },
+		{ "object", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*a = (struct show_args){ 0 };
+	*a = (struct show_args){ .object = -1 };
 	optind = 1;
 	if (argc < 2 || (strcmp(argv[1], "show") && strcmp(argv[1], "load"))) {
 		fprintf(stderr, "bpfvm prog: expected 'show' or 'load'\n");
@@ -250,6 +254,8 @@ static int parse_args(int argc, char **argv, struct show_args *a)
 		else if (c == 'i')
 			a->dump = true;
 		else if (c == 'T' && !cli_parse_type("prog", optarg, &a->type))
+			continue;
+		else if (c == 'o' && (a->object = cli_object_index(optarg)) >= 0)
 			continue;
 		else
 			return -1;
@@ -325,9 +331,12 @@ int cmd_prog(int argc, char **argv)
 	if (parse_args(argc, argv, &a))
 		return cli_usage("prog");
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log);
-	obj = bpfvm_object__open_file(a.path, &oo);
+	obj = bpfvm_object__open_embedded(a.path, a.object, &oo);
 	if (!obj) {
+		int err = errno;
+
 		fprintf(stderr, "bpfvm: %s", logbuf[0] ? logbuf : "cannot open the object\n");
+		cli_object_hint(err);
 		return 1;
 	}
 	cli_default_type(obj, a.type);
