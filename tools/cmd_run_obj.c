@@ -19,6 +19,8 @@
  * --prog or --section the program run is the object's first that loads
  * (and verifies, unless --trusted or --checked); each one passed over is
  * named on stderr with the reason, as is each tail-call target left out.
+ * OBJECT may be a program that embeds BPF objects (a libbpf skeleton's
+ * binary): its object, or --object N of several, runs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,6 +50,7 @@ struct obj_args {
 	bool dump_maps, json;
 	const char *sets[MAX_SETS];
 	int nsets;
+	int object_index;    /* --object N of a program's embedded objects; -1: the only one */
 	const char *object;
 };
 
@@ -100,7 +103,8 @@ static bool is_elf(const char *path)
 	return elf;
 }
 
-enum { O_PROG = 256, O_SECTION, O_DATA, O_PCAP, O_CTX, O_DATA_OUT, O_DUMP, O_JSON, O_SET, O_TYPE };
+enum { O_PROG = 256, O_SECTION, O_DATA, O_PCAP, O_CTX, O_DATA_OUT, O_DUMP, O_JSON, O_SET, O_TYPE,
+       O_OBJECT };
 
 /* 1: not an object (cmd_run goes on), 0: parsed, -1: a usage error. */
 static int parse_obj_args(int argc, char **argv, struct obj_args *a)
@@ -116,12 +120,13 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		{ "ctx", required_argument, NULL, O_CTX }, { "data-out", required_argument, NULL, O_DATA_OUT },
 		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
 		{ "set", required_argument, NULL, O_SET }, { "type", required_argument, NULL, O_TYPE },
+		{ "object", required_argument, NULL, O_OBJECT },
 		{ "license", required_argument, NULL, 'L' }, { NULL, 0, NULL, 0 },
 	};
 	bool raw_only = false;
 	int c;
 
-	*a = (struct obj_args){ .mode = BPFVM_EXEC_CHECKED, .repeat = 1 };
+	*a = (struct obj_args){ .mode = BPFVM_EXEC_CHECKED, .repeat = 1, .object_index = -1 };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -143,6 +148,7 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		case O_JSON: a->json = true; break;
 		case O_SET: if (a->nsets < MAX_SETS) a->sets[a->nsets++] = optarg; break;
 		case O_TYPE: a->type_name = optarg; break;
+		case O_OBJECT: if ((a->object_index = cli_object_index(optarg)) < 0) return -1; break;
 		default: break;
 		}
 	}
@@ -392,8 +398,10 @@ static struct bpfvm_object *open_object(const struct obj_args *a, struct bpfvm *
 	int err;
 
 	bpfvm_log__reset(log);
-	if (!(obj = bpfvm_object__open_file(a->object, &oo))) {
+	if (!(obj = bpfvm_object__open_embedded(a->object, a->object_index, &oo))) {
+		err = errno;
 		fprintf(stderr, "bpfvm: %s", log->len ? log->buf : "cannot open the object\n");
+		cli_object_hint(err);
 		return NULL;
 	}
 	for (int i = 0; i < a->nsets; i++) {

@@ -188,7 +188,7 @@ int bpfvm_embedded_object__select(const void *buf, size_t size, const char *what
 	what = what ? what : "input";
 	if (!is_foreign_elf(buf, size)) {
 		/* A BPF object (or not ELF at all: its reader says so) is its own object 0. */
-		if (index > 0) {
+		if (index > 0 && size >= 4 && !memcmp(buf, "\177ELF", 4)) {
 			log_printf(log, "%s is a BPF object, not a program embedding several: it has "
 					"no object %d (only 0)\n", what, index);
 			return -ERANGE;
