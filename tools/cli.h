@@ -30,9 +30,10 @@ int cmd_jit(int argc, char **argv);
 int cmd_prog(int argc, char **argv);
 /* `bpfvm run` on an ELF object (cmd_run_obj.c); -1 when PROGRAM is not one. */
 int cmd_run_object(int argc, char **argv);
-/* --dump-maps (map_dump.c). */
+/* --dump-maps (map_dump.c); ring buffer records printed as f says (records.h). */
 struct bpfvm_object;
-int obj_dump_maps(const struct bpfvm_object *obj, bool json);
+struct records_fmt;
+int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f);
 int cmd_conformance_plugin(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 

@@ -9,8 +9,10 @@
  *
  * Prints, per run, the return value (with its XDP or tc name), the time
  * of a run, the output packet when the program changed it; then what the
- * program printed with bpf_printk; with --dump-maps, every map's contents
- * (ring buffers: their records).  --set gives a global variable of
+ * program printed with bpf_printk, and its perf buffer records; with
+ * --dump-maps, every map's contents (ring buffers: their records).  Records
+ * are decoded with the object's BTF (--record-type STRUCT, or the struct
+ * their size names; records.c).  --set gives a global variable of
  * .rodata/.data/.bss its value before load, as a skeleton would.
  *
  * Only what the program run needs is loaded (bpfvm_object__load_only):
@@ -35,6 +37,7 @@
 #include <bpfvm/object.h>
 
 #include "cli.h"
+#include "records.h"
 
 #define MAX_SETS 32
 #define OUT_ROOM 65536
@@ -51,6 +54,7 @@ struct obj_args {
 	const char *sets[MAX_SETS];
 	int nsets;
 	int object_index;    /* --object N of a program's embedded objects; -1: the only one */
+	const char *record_type;   /* --record-type STRUCT for ring/perf buffer records */
 	const char *object;
 };
 
@@ -104,7 +108,7 @@ static bool is_elf(const char *path)
 }
 
 enum { O_PROG = 256, O_SECTION, O_DATA, O_PCAP, O_CTX, O_DATA_OUT, O_DUMP, O_JSON, O_SET, O_TYPE,
-       O_OBJECT };
+       O_OBJECT, O_RECORD_TYPE };
 
 /* 1: not an object (cmd_run goes on), 0: parsed, -1: a usage error. */
 static int parse_obj_args(int argc, char **argv, struct obj_args *a)
@@ -121,6 +125,7 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
 		{ "set", required_argument, NULL, O_SET }, { "type", required_argument, NULL, O_TYPE },
 		{ "object", required_argument, NULL, O_OBJECT },
+		{ "record-type", required_argument, NULL, O_RECORD_TYPE },
 		{ "license", required_argument, NULL, 'L' }, { NULL, 0, NULL, 0 },
 	};
 	bool raw_only = false;
@@ -149,6 +154,7 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		case O_SET: if (a->nsets < MAX_SETS) a->sets[a->nsets++] = optarg; break;
 		case O_TYPE: a->type_name = optarg; break;
 		case O_OBJECT: if ((a->object_index = cli_object_index(optarg)) < 0) return -1; break;
+		case O_RECORD_TYPE: a->record_type = optarg; break;
 		default: break;
 		}
 	}
@@ -490,12 +496,15 @@ static struct bpfvm_program *loaded_program(const struct obj_args *a, struct bpf
 }
 
 static int run_loaded(const struct obj_args *a, struct bpfvm_object *obj,
-		      struct bpfvm_program *p, struct trace_buf *t)
+		      struct bpfvm_program *p, struct trace_buf *t, struct perf_records *perf)
 {
 	struct runner rn = { .a = a };
+	struct records_fmt rf;
 	uint8_t *ctx = NULL;
 	int status = 1;
 
+	if (records_fmt_init(&rf, obj, a->record_type, a->json, a->object))
+		return 1;
 	rn.program = p;
 	rn.prog = bpfvm_program__prog(p);
 	rn.type = bpfvm_program__type(p);
@@ -510,8 +519,9 @@ static int run_loaded(const struct obj_args *a, struct bpfvm_object *obj,
 		}
 		status = a->pcap ? run_pcap(&rn) : run_single(&rn);
 		print_trace(a, t);
+		perf_records_print(perf, &rf);
 		if (a->dump_maps)
-			obj_dump_maps(obj, a->json);
+			obj_dump_maps(obj, &rf);
 		if (a->json)
 			printf("}\n");
 	}
@@ -530,6 +540,7 @@ int cmd_run_object(int argc, char **argv)
 	struct bpfvm *vm = NULL;
 	struct bpfvm_object *obj = NULL;
 	struct bpfvm_program *p = NULL;
+	struct perf_records *perf = NULL;
 	char *name = NULL;
 	int status = 1, rc = parse_obj_args(argc, argv, &a);
 
@@ -552,9 +563,13 @@ int cmd_run_object(int argc, char **argv)
 		else if (a.mode == BPFVM_EXEC_CHECKED)
 			a.mode = BPFVM_EXEC_UNCHECKED;
 	}
-	if (p)
-		status = run_loaded(&a, obj, p, &t);
+	/* bpf_perf_event_output's records are kept and printed, never dropped. */
+	if (p && !(perf = perf_records_attach(obj)))
+		fprintf(stderr, "bpfvm: %s\n", strerror(ENOMEM));
+	else if (p)
+		status = run_loaded(&a, obj, p, &t, perf);
 	bpfvm_object__destroy(obj);
+	perf_records_free(perf);
 	bpfvm__destroy(vm);
 	free(t.text);
 	free(name);

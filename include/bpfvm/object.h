@@ -152,6 +152,9 @@ BPFVM_API const char *bpfvm_object__license(const struct bpfvm_object *obj);
 /* The "version" section's value (0 without one). */
 BPFVM_API uint32_t bpfvm_object__kversion(const struct bpfvm_object *obj);
 BPFVM_API struct bpfvm *bpfvm_object__vm(const struct bpfvm_object *obj);
+/* The object's types (its .BTF section, see bpfvm/btf.h); NULL without. */
+struct bpfvm_btf;
+BPFVM_API const struct bpfvm_btf *bpfvm_object__btf(const struct bpfvm_object *obj);
 
 /* ---- programs ----------------------------------------------------------- */
 

@@ -557,6 +557,12 @@ const char *bpfvm_object__license(const struct bpfvm_object *obj) { return obj ?
 uint32_t bpfvm_object__kversion(const struct bpfvm_object *obj) { return obj ? obj->kversion : 0; }
 struct bpfvm *bpfvm_object__vm(const struct bpfvm_object *obj) { return obj ? obj->vm : NULL; }
 
+const struct bpfvm_btf *bpfvm_object__btf(const struct bpfvm_object *obj)
+{
+	/* The public name of the parsed BTF the object holds. */
+	return obj ? (const struct bpfvm_btf *)obj->btf : NULL;
+}
+
 struct bpfvm_program *bpfvm_object__next_program(const struct bpfvm_object *obj,
 						  const struct bpfvm_program *prev)
 {
