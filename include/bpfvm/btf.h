@@ -67,7 +67,8 @@ struct bpfvm_btf_dump_opts {
  * Print data[0..size) as type id.  Returns 0; -EINVAL for a type without
  * a size or a kind values do not have (func, fwd); -E2BIG when size is
  * smaller than the type (nothing printed); -ELOOP for types nested deeper
- * than 32 levels.  Bytes past the type's size are not printed.
+ * than 32 levels or a value of more than 2^20 values (malformed BTF: a
+ * struct that holds itself).  On -EINVAL or -ELOOP part may be printed.  Bytes past the type's size are not printed.
  */
 BPFVM_API int bpfvm_btf__dump_data(const struct bpfvm_btf *btf, uint32_t id, const void *data,
 				   size_t size, bpfvm_btf_print_fn print, void *ctx,

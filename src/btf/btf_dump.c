@@ -8,7 +8,7 @@
  * something, never between array elements: "[1,2,3\n    ]".  The writer
  * here keeps that layout so the two can be compared line for line.  Every
  * read is checked against the data's size (a member's offset comes from
- * the BTF, which may lie), and nesting is bounded.
+ * the BTF, which may lie), and nesting and the number of values are bounded.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +23,12 @@
 
 #define MAX_DEPTH 32
 #define MAX_ZERO_SIZED 64   /* elements of a zero-sized type printed at most */
+/*
+ * Values printed at most for one call.  Honest BTF never comes near it
+ * (a value's members fit in its bytes), but a struct that claims to hold
+ * itself many times over would otherwise print for ever.
+ */
+#define MAX_VALUES (1u << 20)
 
 struct writer {
 	const struct btf *btf;
@@ -32,6 +38,7 @@ struct writer {
 	unsigned depth;
 	bool sep;               /* a value precedes at this level: a comma is due */
 	const uint8_t *end;     /* one past the data */
+	uint32_t budget;        /* values left to print */
 };
 
 static const struct btf *cbtf(const struct bpfvm_btf *b) { return (const struct btf *)b; }
@@ -351,8 +358,9 @@ static int do_type(struct writer *w, uint32_t id, unsigned bit_off, const uint8_
 	const struct btf_type *t = btf_type(w->btf, id);
 	uint64_t ptr = 0;
 
-	if (depth > MAX_DEPTH)
+	if (depth > MAX_DEPTH || !w->budget)
 		return -ELOOP;
+	w->budget--;
 	if (!t)
 		return -EINVAL;
 	switch (btf_kind(t)) {
@@ -398,7 +406,7 @@ static void init_writer(struct writer *w, const struct bpfvm_btf *btf, bpfvm_btf
 			void *ctx, const struct bpfvm_btf_dump_opts *opts)
 {
 	*w = (struct writer){ .btf = cbtf(btf), .print = print, .ctx = ctx, .json = OPT(opts, json),
-			      .depth = OPT(opts, indent) };
+			      .depth = OPT(opts, indent), .budget = MAX_VALUES };
 }
 
 /* One value with the writer's bounds set to it. */
