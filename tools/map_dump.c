@@ -1,9 +1,9 @@
 /*
  * map_dump.c - `bpfvm run --dump-maps`: every map of a loaded object, as
- * bpftool map dump shows one: with the map's BTF, its entries as bpftool
- * prints them ([{"key": K, "value": V}, ...], bpfvm_btf__dump_map_entry);
- * without, each key and value in hex (and as a number when it is 1, 2, 4
- * or 8 bytes), per-CPU values per CPU with their sum.  A ring buffer's
+ * bpftool map dump shows one: each key and value in hex (and as a number
+ * when it is 1, 2, 4 or 8 bytes), per-CPU values per CPU with their sum;
+ * then, with the map's BTF, the entries as bpftool prints them ([{"key":
+ * K, "value": V}, ...], bpfvm_btf__dump_map_entry; "formatted" in JSON).  A ring buffer's
  * records (consumed) are decoded with the object's BTF (records.c), a
  * global data section is one value.
  */
@@ -173,7 +173,11 @@ static void hex_entry(const struct entries *e, const uint8_t *key, const uint8_t
 		field("value", val, e->m->value_size, e->json);
 }
 
-static void dump_entries(const struct entries *e)
+/*
+ * The entries, in hex (plain text, JSON with "formatted" when the map has
+ * BTF); block: plain text's second pass, the same entries through BTF.
+ */
+static void dump_entries(const struct entries *e, bool block)
 {
 	const struct bpfvm_map_desc *m = e->m;
 	size_t vsize = is_percpu(m->type) ? ((m->value_size + 7) & ~7u) * (size_t)e->ncpus : m->value_size;
@@ -192,14 +196,14 @@ static void dump_entries(const struct entries *e)
 			zeros++; /* an array's untouched slots: counted, not listed */
 			continue;
 		}
-		if (e->json) {
+		if (block) {
+			btf_entry(e, key, val, n);
+		} else if (e->json) {
 			printf("%s{", n ? "," : "");
 			hex_entry(e, key, val);
 			if (e->btf)
 				btf_entry(e, key, val, n);
 			printf("}");
-		} else if (e->btf) {
-			btf_entry(e, key, val, n);
 		} else {
 			printf("\t");
 			hex_entry(e, key, val);
@@ -207,13 +211,23 @@ static void dump_entries(const struct entries *e)
 		}
 		n++;
 	}
-	if (e->btf && !e->json)
+	if (block)
 		printf(n ? "\n\t]\n" : "\t[]\n");
-	if (zeros && !e->json)
+	else if (zeros && !e->json)
 		printf("\t(%zu zero-valued slots not shown)\n", zeros);
 	free(key);
 	free(next);
 	free(val);
+}
+
+static void dump_map(const struct entries *e)
+{
+	dump_entries(e, false);
+	/* then as bpftool map dump prints them */
+	if (e->btf && !e->json) {
+		printf("\tby BTF:\n");
+		dump_entries(e, true);
+	}
 }
 
 int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f)
@@ -245,7 +259,7 @@ int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f)
 		else if (m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && m->type != BPF_MAP_TYPE_PROG_ARRAY &&
 			 m->type != BPF_MAP_TYPE_ARRAY_OF_MAPS && m->type != BPF_MAP_TYPE_HASH_OF_MAPS &&
 			 m->key_size)
-			dump_entries(&e);
+			dump_map(&e);
 		if (json)
 			printf("]}");
 	}

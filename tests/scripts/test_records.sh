@@ -232,7 +232,8 @@ unquote() {
 }
 for m in byp:k_byp rec.data:k_data; do
 	name=${m%%:*} file=${m##*:}
-	sed -n "/^map $name (/,/^map /p" "$tmp/out" | sed -e '1d' -e '/^map /d' -e 's/^\t//' |
+	sed -n "/^map $name (/,/^map /p" "$tmp/out" | sed -n '/^	by BTF:$/,/^map /p' |
+		sed -e '1d' -e '/^map /d' -e 's/^\t//' |
 		unquote > "$tmp/mine"
 	grep -v '^Found ' "$tmp/$file" > "$tmp/theirs"
 	if cmp -s "$tmp/theirs" "$tmp/mine"; then pass "bpftool map dump $name: same text"
