@@ -41,6 +41,21 @@ static void print_plain(void *ctx, const char *text, size_t len)
 	fwrite(text, 1, len, stdout);
 }
 
+/* A JSON string: BTF names and messages may hold anything. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
 static void hex(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -106,11 +121,14 @@ static void record_json(const struct records_fmt *f, int id, const char *why, co
 	hex(data, size);
 	printf("\"");
 	if (!id) {
-		printf(",\"undecoded\":\"%s\"", why);
+		printf(",\"undecoded\":");
+		json_str(why);
 		return;
 	}
 	bpfvm_btf__type_name(f->btf, (uint32_t)id, name, sizeof(name));
-	printf(",\"type\":\"%s\",\"fields\":", name);
+	printf(",\"type\":");
+	json_str(name);
+	printf(",\"fields\":");
 	if (bpfvm_btf__dump_data(f->btf, (uint32_t)id, data, size, print_plain, NULL, &o))
 		printf("null");
 	if (tsize >= 0 && (size_t)tsize < size) {
@@ -261,8 +279,9 @@ static void print_map_records(struct perf_records *pr, struct records_fmt *f, si
 			record_print(f, k++, label, r->data, r->size, false);
 			continue;
 		}
-		printf("%s{\"map\":\"%s\",\"cpu\":%d,", *first ? "" : ",",
-		       bpfvm_object__map_desc(pr->obj, map)->name, r->cpu);
+		printf("%s{\"map\":", *first ? "" : ",");
+		json_str(bpfvm_object__map_desc(pr->obj, map)->name);
+		printf(",\"cpu\":%d,", r->cpu);
 		record_json(f, pick_type(f, r->size, why, sizeof(why)), why, r->data, r->size);
 		printf("}");
 		*first = false;

@@ -12,6 +12,7 @@
  * file is a truncated object, reported as such rather than skipped.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,9 +85,13 @@ size_t bpfvm_embedded_objects(const void *buf, size_t size, struct bpfvm_embedde
 	if (!buf)
 		return 0;
 	for (size_t at = 0; size >= EHDR_SIZE && at <= size - EHDR_SIZE; at++) {
+		const uint8_t *magic = memchr(b + at, 0x7f, size - EHDR_SIZE + 1 - at);
 		struct bpfvm_embedded_object o;
 
-		if (b[at] != 0x7f || !is_bpf_header(b + at, size - at))
+		if (!magic)
+			break;
+		at = (size_t)(magic - b);
+		if (!is_bpf_header(b + at, size - at))
 			continue;
 		o = measure(b + at, size - at);
 		o.offset = at;
