@@ -165,6 +165,8 @@ static void program_names(const uint8_t *buf, const struct bpfvm_embedded_object
 					obj->progs[i].name);
 	if (obj && !obj->nprogs)
 		snprintf(out, size, "no programs");
+	if (!obj && !o->truncated)
+		snprintf(out, size, "does not open");
 	bpfvm_object__destroy(obj);
 }
 
@@ -176,7 +178,7 @@ static void list_objects(const uint8_t *buf, const struct bpfvm_embedded_object 
 
 		program_names(buf, &objs[i], names, sizeof(names));
 		log_printf(log, "  %zu: %zu bytes at offset 0x%zx%s%s\n", i, objs[i].size,
-			   objs[i].offset, objs[i].truncated ? ", truncated" : ": ",
+			   objs[i].offset, objs[i].truncated ? ", truncated" : names[0] ? ": " : "",
 			   objs[i].truncated ? "" : names);
 	}
 	if (n > MAX_LISTED)
