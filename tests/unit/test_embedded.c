@@ -75,27 +75,27 @@ TEST(objects_among_junk)
 
 TEST(truncated_objects)
 {
-	static uint8_t buf[1024];
+	static uint8_t buf[1024 + 256];   /* the scans see 1024 of it: the end is cut off */
 	struct bpfvm_embedded_object o[2];
 
 	memset(buf, 0, sizeof(buf));
 	header(buf, 62, 2, 0, 0);
 	/* its section's bytes run 8 past the end of the file */
 	bpf_object(buf + 1024 - 200);
-	CHECK_EQ_U64(bpfvm_embedded_objects(buf, sizeof(buf), o, 2), 1);
+	CHECK_EQ_U64(bpfvm_embedded_objects(buf, 1024, o, 2), 1);
 	CHECK(o[0].truncated);
 	CHECK_EQ_U64(o[0].size, 208);
 	/* its section header table starts past the end */
 	memset(buf, 0, sizeof(buf));
 	header(buf + 100, 247, 1, UINT64_MAX - 10, 3);
-	CHECK_EQ_U64(bpfvm_embedded_objects(buf, sizeof(buf), o, 2), 1);
+	CHECK_EQ_U64(bpfvm_embedded_objects(buf, 1024, o, 2), 1);
 	CHECK(o[0].truncated);
 	CHECK_EQ_U64(o[0].size, SIZE_MAX);
 	/* a section whose offset and size would wrap */
 	memset(buf, 0, sizeof(buf));
 	bpf_object(buf);
 	put64(buf + 128 + 24, UINT64_MAX - 4);
-	CHECK_EQ_U64(bpfvm_embedded_objects(buf, sizeof(buf), o, 2), 1);
+	CHECK_EQ_U64(bpfvm_embedded_objects(buf, 1024, o, 2), 1);
 	CHECK(o[0].truncated);
 	CHECK_EQ_U64(o[0].size, SIZE_MAX);
 	/* not a BPF relocatable object: an executable with EM_BPF, or 32-bit */
@@ -103,7 +103,7 @@ TEST(truncated_objects)
 	header(buf + 10, 247, 2, 64, 0);
 	header(buf + 200, 247, 1, 64, 0);
 	buf[204] = 1;
-	CHECK_EQ_U64(bpfvm_embedded_objects(buf, sizeof(buf), o, 2), 0);
+	CHECK_EQ_U64(bpfvm_embedded_objects(buf, 1024, o, 2), 0);
 }
 
 static const char *select_msg(const uint8_t *buf, size_t len, int index, int *err, size_t *off,
