@@ -81,6 +81,8 @@ int cli_print_left_out(const struct bpfvm_object *obj, const char *what,
 int cli_object_index(const char *arg);
 /* After an open failed with errno err: how to choose among several objects. */
 void cli_object_hint(int err);
+/* s as a JSON string on stdout, quoted and escaped. */
+void cli_json_str(const char *s);
 
 /* Print "bpfvm NAME: usage: ..." for a subcommand and return EXIT_USAGE. */
 int cli_usage(const char *name);

@@ -216,3 +216,17 @@ void cli_object_hint(int err)
 	if (err == ENOTUNIQ || err == ERANGE)
 		fprintf(stderr, "bpfvm: choose the object with --object N\n");
 }
+
+void cli_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}

@@ -37,20 +37,6 @@ struct show_args {
 	const char *path;
 };
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 /* The distinct helper ids a program calls, in order of first call. */
 static size_t helpers_of(const struct bpfvm_program *p, int32_t *ids, size_t max)
 {
@@ -90,7 +76,7 @@ static void show_relocs(const struct bpfvm_object *obj, const struct bpfvm_progr
 			m = bpfvm_object__map_desc(obj, (size_t)in[i].imm);
 		if (m && json) {
 			printf("%s{\"insn\":%zu,\"map\":", first ? "" : ",", i);
-			json_str(m->name);
+			cli_json_str(m->name);
 			printf(",\"off\":%d}", in[i].src_reg == BPFVM_PSEUDO_MAP_VALUE ? in[i + 1].imm : 0);
 			first = false;
 		} else if (m) {
@@ -165,9 +151,9 @@ static void show_text(const struct bpfvm_object *obj, bool relocs)
 static void json_map(const struct bpfvm_map_desc *m)
 {
 	printf("{\"name\":");
-	json_str(m->name);
+	cli_json_str(m->name);
 	printf(",\"section\":");
-	json_str(m->section);
+	cli_json_str(m->section);
 	printf(",\"type\":\"%s\",\"key_size\":%" PRIu32 ",\"value_size\":%" PRIu32
 	       ",\"max_entries\":%" PRIu32 ",\"flags\":%" PRIu32 ",\"map_extra\":%" PRIu64,
 	       bpfvm_map_type_name(m->type), m->key_size, m->value_size, m->max_entries,
@@ -185,14 +171,14 @@ static void json_prog(const struct bpfvm_object *obj, const struct bpfvm_program
 	size_t n = helpers_of(p, ids, 256);
 
 	printf("{\"name\":");
-	json_str(bpfvm_program__name(p));
+	cli_json_str(bpfvm_program__name(p));
 	printf(",\"section\":");
-	json_str(bpfvm_program__section_name(p));
+	cli_json_str(bpfvm_program__section_name(p));
 	printf(",\"type\":\"%s\",\"attach_type\":\"%s\",\"attach_target\":",
 	       bpfvm_prog_type_name(bpfvm_program__type(p)),
 	       bpfvm_program__expected_attach_type(p)
 		       ? bpfvm_attach_type_name(bpfvm_program__expected_attach_type(p)) : "");
-	json_str(bpfvm_program__attach_target(p));
+	cli_json_str(bpfvm_program__attach_target(p));
 	printf(",\"insns\":%zu,\"helpers\":[", bpfvm_program__insn_cnt(p));
 	for (size_t i = 0; i < n; i++)
 		printf("%s\"%s\"", i ? "," : "", helper_name(ids[i]));
@@ -211,9 +197,9 @@ static void show_json(const struct bpfvm_object *obj, bool relocs)
 	bool first = true;
 
 	printf("{\"object\":");
-	json_str(bpfvm_object__name(obj));
+	cli_json_str(bpfvm_object__name(obj));
 	printf(",\"license\":");
-	json_str(bpfvm_object__license(obj));
+	cli_json_str(bpfvm_object__license(obj));
 	printf(",\"version\":%" PRIu32 ",\"programs\":[", bpfvm_object__kversion(obj));
 	bpfvm_object__for_each_program(p, obj) {
 		printf("%s", first ? "" : ",");

@@ -22,6 +22,8 @@
 #include <bpfvm/btf.h>
 #include <bpfvm/object.h>
 
+#include "cli.h"
+
 #define MAX_KEPT 4096                 /* perf records kept over all runs */
 #define MAX_KEPT_BYTES (16u << 20)
 
@@ -39,21 +41,6 @@ static void print_plain(void *ctx, const char *text, size_t len)
 {
 	(void)ctx;
 	fwrite(text, 1, len, stdout);
-}
-
-/* A JSON string: BTF names and messages may hold anything. */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 static void hex(const uint8_t *p, size_t n)
@@ -122,12 +109,12 @@ static void record_json(const struct records_fmt *f, int id, const char *why, co
 	printf("\"");
 	if (!id) {
 		printf(",\"undecoded\":");
-		json_str(why);
+		cli_json_str(why);
 		return;
 	}
 	bpfvm_btf__type_name(f->btf, (uint32_t)id, name, sizeof(name));
 	printf(",\"type\":");
-	json_str(name);
+	cli_json_str(name);
 	printf(",\"fields\":");
 	if (bpfvm_btf__dump_data(f->btf, (uint32_t)id, data, size, print_plain, NULL, &o))
 		printf("null");
@@ -280,7 +267,7 @@ static void print_map_records(struct perf_records *pr, struct records_fmt *f, si
 			continue;
 		}
 		printf("%s{\"map\":", *first ? "" : ",");
-		json_str(bpfvm_object__map_desc(pr->obj, map)->name);
+		cli_json_str(bpfvm_object__map_desc(pr->obj, map)->name);
 		printf(",\"cpu\":%d,", r->cpu);
 		record_json(f, pick_type(f, r->size, why, sizeof(why)), why, r->data, r->size);
 		printf("}");

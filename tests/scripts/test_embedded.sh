@@ -8,22 +8,10 @@
 #    package is missing), against the objects extract_bpf_objs pulls out;
 #  - bad input: not ELF, an x86-64 program without an object, a truncated
 #    embedded object, --object out of range or missing where needed.
-BUILD=${BUILD:-build}
-BPFVM=${BPFVM:-$BUILD/bpfvm}
-CLANG=${CLANG:-clang-19}
+name=embedded
+. tests/scripts/clang_checks.sh
 CC=${CC:-cc}
 EXTRACT=$BUILD/tests/extract_bpf_objs
-status=0
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; status=1; }
-
-if ! command -v "$CLANG" >/dev/null 2>&1 || [ ! -f /usr/include/bpf/bpf_helpers.h ]; then
-	echo "SKIP embedded: $CLANG or libbpf-dev missing"
-	exit 0
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # expect NAME STATUS PATTERN CMD...: CMD exits with STATUS and its stderr
 # (or stdout) holds PATTERN (a fixed string).

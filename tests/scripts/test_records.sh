@@ -12,20 +12,8 @@
 #    `bpftool map dump` of its hash map and .data section against
 #    --dump-maps, line for line (skipped, with the kernel's reason, where
 #    the kernel or bpftool cannot).
-BUILD=${BUILD:-build}
-BPFVM=${BPFVM:-$BUILD/bpfvm}
-CLANG=${CLANG:-clang-19}
-status=0
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; status=1; }
-
-if ! command -v "$CLANG" >/dev/null 2>&1 || [ ! -f /usr/include/bpf/bpf_helpers.h ]; then
-	echo "SKIP records: $CLANG or libbpf-dev missing"
-	exit 0
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+name=records
+. tests/scripts/clang_checks.sh
 
 # has NAME FILE TEXT...: FILE holds each TEXT (fixed strings).
 has() {
