@@ -57,6 +57,8 @@ SEC("xdp") int emit(struct xdp_md *ctx)
 	struct event e = {};
 	struct point k = { 1, 2 };
 
+	if (last.s32 == 12345)   /* uses .data: run loads only what the program uses */
+		return XDP_DROP;
 	e.s8 = -1; e.u8 = 255; e.s16 = -300; e.u16 = 65000; e.s32 = -70000; e.u32 = 4000000000u;
 	e.s64 = -5000000000LL; e.u64 = 18000000000000000000ull;
 	__builtin_memcpy(e.comm, "bash", 5);
