@@ -30,6 +30,8 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 KERNEL_SRC := $(sort $(wildcard tests/kernel/test_*.c))
 KERNEL_BIN := $(KERNEL_SRC:tests/kernel/%.c=$(BUILD)/tests/%)
+# Helpers the test scripts run, built on the library.
+TOOL_BIN := $(BUILD)/tests/extract_bpf_objs
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
@@ -83,6 +85,10 @@ $(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(wildcard tests/kernel/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
 
+$(BUILD)/tests/extract_bpf_objs: tests/tools/extract_bpf_objs.c $(BUILD)/libbpfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
+
 # The kernel side of the object test loads with libbpf (in tests only, never the library).
 $(BUILD)/tests/test_kernel_objects: LDLIBS += -lbpf
 $(BUILD)/tests/test_kernel_trace: LDLIBS += -lbpf
@@ -97,13 +103,13 @@ demo: all
 # make test: the plain build, then the same suite under ASan + UBSan.
 test: test-plain test-sanitize
 
-test-plain: all $(UNIT_BIN) $(KERNEL_BIN)
+test-plain: all $(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run.sh
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-sanitize:
 	@$(MAKE) -s BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-		all $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(UNIT_BIN) $(KERNEL_BIN))
+		all $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN))
 	@BUILD=$(BUILD)/san SHARED=$(SHARED) SANITIZED=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		sh tests/run.sh

@@ -30,9 +30,10 @@ int cmd_jit(int argc, char **argv);
 int cmd_prog(int argc, char **argv);
 /* `bpfvm run` on an ELF object (cmd_run_obj.c); -1 when PROGRAM is not one. */
 int cmd_run_object(int argc, char **argv);
-/* --dump-maps (map_dump.c). */
+/* --dump-maps (map_dump.c); ring buffer records printed as f says (records.h). */
 struct bpfvm_object;
-int obj_dump_maps(const struct bpfvm_object *obj, bool json);
+struct records_fmt;
+int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f);
 int cmd_conformance_plugin(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 /* --set NAME=VALUE on obj (cmd_run_obj.c): 0, 1 (no such variable, missing_ok), -1 (printed). */
@@ -92,6 +93,15 @@ int cli_print_left_out(const struct bpfvm_object *obj, const char *what,
 /* help.c: a command's other usage forms and its options, one a line (NULL if none). */
 const char *cli_help_forms(const char *name);
 const char *cli_help_options(const char *name);
+/*
+ * --object N: the index of one of the BPF objects a program embeds (a
+ * libbpf skeleton's binary); -1 with a message on stderr for a bad one.
+ */
+int cli_object_index(const char *arg);
+/* After an open failed with errno err: how to choose among several objects. */
+void cli_object_hint(int err);
+/* s as a JSON string on stdout, quoted and escaped. */
+void cli_json_str(const char *s);
 
 /* Print "bpfvm NAME: usage: ..." for a subcommand and return EXIT_USAGE. */
 int cli_usage(const char *name);

@@ -258,3 +258,38 @@ void cli_trace_to_stdout(void *ctx, const char *text, size_t len)
 	(void)ctx;
 	fwrite(text, 1, len, stdout);
 }
+
+int cli_object_index(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || !*arg || *end || v < 0 || v > INT32_MAX) {
+		fprintf(stderr, "bpfvm: --object takes the index of an embedded object (0, 1, ...), "
+				"not '%s'\n", arg);
+		return -1;
+	}
+	return (int)v;
+}
+
+void cli_object_hint(int err)
+{
+	if (err == ENOTUNIQ || err == ERANGE)
+		fprintf(stderr, "bpfvm: choose the object with --object N\n");
+}
+
+void cli_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}

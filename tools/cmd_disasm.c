@@ -1,5 +1,7 @@
 /*
- * cmd_disasm.c - `bpfvm disasm [--syntax llvm|conformance|kernel] [--raw] FILE`.
+ * cmd_disasm.c - `bpfvm disasm [--syntax llvm|conformance|kernel] [--raw] [--object N] FILE`.
+ * FILE may be a program that embeds BPF objects (a libbpf skeleton's): the
+ * one it holds, or --object N of several, is listed.
  *
  * An ELF object is listed exactly as `llvm-objdump-19 -d` lists it, so
  * that the two can be compared with diff: the same headers, one chunk per
@@ -23,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bpfvm/object.h>
 
 #include "../src/isa/disasm.h"
 #include "cli.h"
@@ -300,13 +304,29 @@ static int parse_syntax(const char *name, enum bpfvm_syntax *syntax)
 	return 0;
 }
 
+/* The object to list: the file, or the one it embeds (a libbpf skeleton's program). */
+static int pick_object(const char *path, const uint8_t *data, size_t len, int index,
+		       size_t *off, size_t *size)
+{
+	char msg[8192] = "";
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	int err = bpfvm_embedded_object__select(data, len, path, index, &log, off, size);
+
+	if (err) {
+		fprintf(stderr, "bpfvm: %s", msg);
+		cli_object_hint(-err);
+	}
+	return err;
+}
+
 int cmd_disasm(int argc, char **argv)
 {
 	enum bpfvm_syntax syntax = BPFVM_SYNTAX_LLVM;
 	const char *path = NULL;
 	bool raw = false;
+	int object = -1;
 	uint8_t *data;
-	size_t len;
+	size_t len, off = 0, size = 0;
 	int ret = cmd_disasm_cbpf(argc, argv); /* --cbpf: a classic program */
 
 	if (ret >= 0)
@@ -319,6 +339,9 @@ int cmd_disasm(int argc, char **argv)
 				return cli_usage("disasm");
 		} else if (!strncmp(argv[i], "--syntax=", 9)) {
 			if (parse_syntax(argv[i] + 9, &syntax))
+				return cli_usage("disasm");
+		} else if (!strcmp(argv[i], "--object") && i + 1 < argc) {
+			if ((object = cli_object_index(argv[++i])) < 0)
 				return cli_usage("disasm");
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "bpfvm disasm: unknown option '%s'\n", argv[i]);
@@ -337,7 +360,8 @@ int cmd_disasm(int argc, char **argv)
 	if (raw || ends_with(path, ".bin"))
 		ret = list_raw(data, len, syntax);
 	else if (elf_is_elf(data, len))
-		ret = list_elf(path, data, len, syntax);
+		ret = pick_object(path, data, len, object, &off, &size) ? 1
+			: list_elf(path, data + off, size, syntax);
 	else {
 		if (cli_looks_like_c(path, data, len))
 			cli_c_source_hint(path);

@@ -1,5 +1,6 @@
 /*
- * cmd_prog.c - `bpfvm prog show OBJECT`: what a BPF object holds, as
+ * cmd_prog.c - `bpfvm prog show OBJECT|BINARY`: what a BPF object (or the
+ * one a libbpf skeleton's BINARY embeds, --object N of several) holds, as
  * bpftool's prog show and map show print loaded ones: each program (name,
  * type, section, attach type and target, instruction count, the helpers
  * it calls), each map (type, key and value sizes, entries, flags), the
@@ -7,6 +8,7 @@
  * (lddw of maps and global data, bpf-to-bpf calls); --json prints it all
  * as one JSON object.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
@@ -31,22 +33,9 @@ struct show_args {
 	bool json;
 	bool relocs;
 	uint32_t type;   /* --type: for programs whose section name tells none */
+	int object;      /* --object N; -1: the only one */
 	const char *path;
 };
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
 
 /* The distinct helper ids a program calls, in order of first call. */
 static size_t helpers_of(const struct bpfvm_program *p, int32_t *ids, size_t max)
@@ -87,7 +76,7 @@ static void show_relocs(const struct bpfvm_object *obj, const struct bpfvm_progr
 			m = bpfvm_object__map_desc(obj, (size_t)in[i].imm);
 		if (m && json) {
 			printf("%s{\"insn\":%zu,\"map\":", first ? "" : ",", i);
-			json_str(m->name);
+			cli_json_str(m->name);
 			printf(",\"off\":%d}", in[i].src_reg == BPFVM_PSEUDO_MAP_VALUE ? in[i + 1].imm : 0);
 			first = false;
 		} else if (m) {
@@ -162,9 +151,9 @@ static void show_text(const struct bpfvm_object *obj, bool relocs)
 static void json_map(const struct bpfvm_map_desc *m)
 {
 	printf("{\"name\":");
-	json_str(m->name);
+	cli_json_str(m->name);
 	printf(",\"section\":");
-	json_str(m->section);
+	cli_json_str(m->section);
 	printf(",\"type\":\"%s\",\"key_size\":%" PRIu32 ",\"value_size\":%" PRIu32
 	       ",\"max_entries\":%" PRIu32 ",\"flags\":%" PRIu32 ",\"map_extra\":%" PRIu64,
 	       bpfvm_map_type_name(m->type), m->key_size, m->value_size, m->max_entries,
@@ -182,14 +171,14 @@ static void json_prog(const struct bpfvm_object *obj, const struct bpfvm_program
 	size_t n = helpers_of(p, ids, 256);
 
 	printf("{\"name\":");
-	json_str(bpfvm_program__name(p));
+	cli_json_str(bpfvm_program__name(p));
 	printf(",\"section\":");
-	json_str(bpfvm_program__section_name(p));
+	cli_json_str(bpfvm_program__section_name(p));
 	printf(",\"type\":\"%s\",\"attach_type\":\"%s\",\"attach_target\":",
 	       bpfvm_prog_type_name(bpfvm_program__type(p)),
 	       bpfvm_program__expected_attach_type(p)
 		       ? bpfvm_attach_type_name(bpfvm_program__expected_attach_type(p)) : "");
-	json_str(bpfvm_program__attach_target(p));
+	cli_json_str(bpfvm_program__attach_target(p));
 	printf(",\"insns\":%zu,\"helpers\":[", bpfvm_program__insn_cnt(p));
 	for (size_t i = 0; i < n; i++)
 		printf("%s\"%s\"", i ? "," : "", helper_name(ids[i]));
@@ -208,9 +197,9 @@ static void show_json(const struct bpfvm_object *obj, bool relocs)
 	bool first = true;
 
 	printf("{\"object\":");
-	json_str(bpfvm_object__name(obj));
+	cli_json_str(bpfvm_object__name(obj));
 	printf(",\"license\":");
-	json_str(bpfvm_object__license(obj));
+	cli_json_str(bpfvm_object__license(obj));
 	printf(",\"version\":%" PRIu32 ",\"programs\":[", bpfvm_object__kversion(obj));
 	bpfvm_object__for_each_program(p, obj) {
 		printf("%s", first ? "" : ",");
@@ -230,11 +219,12 @@ static int parse_args(int argc, char **argv, struct show_args *a)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' }, { "relocs", no_argument, NULL, 'r' },
 		{ "insns", no_argument, NULL, 'i' }, { "type", required_argument, NULL, 'T' },
+		{ "object", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*a = (struct show_args){ 0 };
+	*a = (struct show_args){ .object = -1 };
 	optind = 1;
 	if (argc < 2 || (strcmp(argv[1], "show") && strcmp(argv[1], "load"))) {
 		fprintf(stderr, "bpfvm prog: expected 'show' or 'load'\n");
@@ -250,6 +240,8 @@ static int parse_args(int argc, char **argv, struct show_args *a)
 		else if (c == 'i')
 			a->dump = true;
 		else if (c == 'T' && !cli_parse_type("prog", optarg, &a->type))
+			continue;
+		else if (c == 'o' && (a->object = cli_object_index(optarg)) >= 0)
 			continue;
 		else
 			return -1;
@@ -325,9 +317,12 @@ int cmd_prog(int argc, char **argv)
 	if (parse_args(argc, argv, &a))
 		return cli_usage("prog");
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log);
-	obj = bpfvm_object__open_file(a.path, &oo);
+	obj = bpfvm_object__open_embedded(a.path, a.object, &oo);
 	if (!obj) {
+		int err = errno;
+
 		fprintf(stderr, "bpfvm: %s", logbuf[0] ? logbuf : "cannot open the object\n");
+		cli_object_hint(err);
 		return 1;
 	}
 	cli_default_type(obj, a.type);

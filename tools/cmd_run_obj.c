@@ -9,8 +9,10 @@
  *
  * Prints, per run, the return value (with its XDP or tc name), the time
  * of a run, the output packet when the program changed it; then what the
- * program printed with bpf_printk; with --dump-maps, every map's contents
- * (ring buffers: their records).  --set gives a global variable of
+ * program printed with bpf_printk, and its perf buffer records; with
+ * --dump-maps, every map's contents (ring buffers: their records).  Records
+ * are decoded with the object's BTF (--record-type STRUCT, or the struct
+ * their size names; records.c).  --set gives a global variable of
  * .rodata/.data/.bss its value before load, as a skeleton would.
  *
  * Only what the program run needs is loaded (bpfvm_object__load_only):
@@ -19,6 +21,8 @@
  * --prog or --section the program run is the object's first that loads
  * (and verifies, unless --trusted or --checked); each one passed over is
  * named on stderr with the reason, as is each tail-call target left out.
+ * OBJECT may be a program that embeds BPF objects (a libbpf skeleton's
+ * binary): its object, or --object N of several, runs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +37,7 @@
 #include <bpfvm/object.h>
 
 #include "cli.h"
+#include "records.h"
 
 #define MAX_SETS 32
 #define OUT_ROOM 65536
@@ -49,6 +54,8 @@ struct obj_args {
 	bool dump_maps, json;
 	const char *sets[MAX_SETS];
 	int nsets;
+	int object_index;    /* --object N of a program's embedded objects; -1: the only one */
+	const char *record_type;   /* --record-type STRUCT for ring/perf buffer records */
 	const char *object;
 };
 
@@ -117,7 +124,8 @@ static bool is_elf(const char *path)
 	return elf;
 }
 
-enum { O_PROG = 256, O_SECTION, O_DATA, O_PCAP, O_CTX, O_DATA_OUT, O_DUMP, O_JSON, O_SET, O_TYPE };
+enum { O_PROG = 256, O_SECTION, O_DATA, O_PCAP, O_CTX, O_DATA_OUT, O_DUMP, O_JSON, O_SET, O_TYPE,
+       O_OBJECT, O_RECORD_TYPE };
 
 /* 1: not an object (cmd_run goes on), 0: parsed, -1: a usage error. */
 static int parse_obj_args(int argc, char **argv, struct obj_args *a)
@@ -133,12 +141,14 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		{ "ctx", required_argument, NULL, O_CTX }, { "data-out", required_argument, NULL, O_DATA_OUT },
 		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
 		{ "set", required_argument, NULL, O_SET }, { "type", required_argument, NULL, O_TYPE },
+		{ "object", required_argument, NULL, O_OBJECT },
+		{ "record-type", required_argument, NULL, O_RECORD_TYPE },
 		{ "license", required_argument, NULL, 'L' }, { NULL, 0, NULL, 0 },
 	};
 	bool raw_only = false;
 	int c;
 
-	*a = (struct obj_args){ .mode = BPFVM_EXEC_CHECKED, .repeat = 1 };
+	*a = (struct obj_args){ .mode = BPFVM_EXEC_CHECKED, .repeat = 1, .object_index = -1 };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -160,6 +170,8 @@ static int parse_obj_args(int argc, char **argv, struct obj_args *a)
 		case O_JSON: a->json = true; break;
 		case O_SET: if (a->nsets < MAX_SETS) a->sets[a->nsets++] = optarg; break;
 		case O_TYPE: a->type_name = optarg; break;
+		case O_OBJECT: if ((a->object_index = cli_object_index(optarg)) < 0) return -1; break;
+		case O_RECORD_TYPE: a->record_type = optarg; break;
 		default: break;
 		}
 	}
@@ -423,8 +435,10 @@ static struct bpfvm_object *open_object(const struct obj_args *a, struct bpfvm *
 	int err;
 
 	bpfvm_log__reset(log);
-	if (!(obj = bpfvm_object__open_file(a->object, &oo))) {
+	if (!(obj = bpfvm_object__open_embedded(a->object, a->object_index, &oo))) {
+		err = errno;
 		fprintf(stderr, "bpfvm: %s", log->len ? log->buf : "cannot open the object\n");
+		cli_object_hint(err);
 		return NULL;
 	}
 	for (int i = 0; i < a->nsets; i++) {
@@ -513,12 +527,15 @@ static struct bpfvm_program *loaded_program(const struct obj_args *a, struct bpf
 }
 
 static int run_loaded(const struct obj_args *a, struct bpfvm_object *obj,
-		      struct bpfvm_program *p, struct trace_buf *t)
+		      struct bpfvm_program *p, struct trace_buf *t, struct perf_records *perf)
 {
 	struct runner rn = { .a = a };
+	struct records_fmt rf;
 	uint8_t *ctx = NULL;
 	int status = 1;
 
+	if (records_fmt_init(&rf, obj, a->record_type, a->json, a->object))
+		return 1;
 	rn.program = p;
 	rn.prog = bpfvm_program__prog(p);
 	rn.type = bpfvm_program__type(p);
@@ -533,8 +550,9 @@ static int run_loaded(const struct obj_args *a, struct bpfvm_object *obj,
 		}
 		status = a->pcap ? run_pcap(&rn) : run_single(&rn);
 		print_trace(a, t);
+		perf_records_print(perf, &rf);
 		if (a->dump_maps)
-			obj_dump_maps(obj, a->json);
+			obj_dump_maps(obj, &rf);
 		if (a->json)
 			printf("}\n");
 	}
@@ -553,6 +571,7 @@ int cmd_run_object(int argc, char **argv)
 	struct bpfvm *vm = NULL;
 	struct bpfvm_object *obj = NULL;
 	struct bpfvm_program *p = NULL;
+	struct perf_records *perf = NULL;
 	char *name = NULL;
 	int status = 1, rc = parse_obj_args(argc, argv, &a);
 
@@ -576,9 +595,13 @@ int cmd_run_object(int argc, char **argv)
 		else if (a.mode == BPFVM_EXEC_CHECKED)
 			a.mode = BPFVM_EXEC_UNCHECKED;
 	}
-	if (p)
-		status = run_loaded(&a, obj, p, &t);
+	/* bpf_perf_event_output's records are kept and printed, never dropped. */
+	if (p && !(perf = perf_records_attach(obj)))
+		fprintf(stderr, "bpfvm: %s\n", strerror(ENOMEM));
+	else if (p)
+		status = run_loaded(&a, obj, p, &t, perf);
 	bpfvm_object__destroy(obj);
+	perf_records_free(perf);
 	bpfvm__destroy(vm);
 	free(t.text);
 	free(name);

@@ -1,7 +1,8 @@
 /*
  * cmd_verify.c - `bpfvm verify`: prove programs safe, as the verifier of
  * Linux 6.18 as released would (not the host's kernel, whatever it is),
- * or say why not.  An ELF object's programs are verified
+ * or say why not.  An ELF object's programs (or those of the object a
+ * libbpf skeleton's binary embeds, --object N) are verified
  * as their section names' program types, with the object's maps; bytecode
  * and assembly for `bpfvm run`'s convention (r1 points to the --mem input,
  * r2 holds its size) unless --type names a program type.
@@ -39,6 +40,7 @@ struct verify_args {
 	uint32_t log_level;
 	uint32_t flags;
 	bool json, raw;
+	int object;      /* --object N of a program's embedded objects; -1: the only one */
 	const char *file;
 };
 
@@ -61,12 +63,12 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		{ "mem", required_argument, NULL, 'm' }, { "mem-size", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' }, { "raw", no_argument, NULL, 'r' },
 		{ "strict-align", no_argument, NULL, 'a' }, { "walk-loops", no_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
+		{ "object", required_argument, NULL, 'O' }, { NULL, 0, NULL, 0 },
 	};
 	char *end;
 	int c;
 
-	*a = (struct verify_args){ 0 };
+	*a = (struct verify_args){ .object = -1 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (c) {
@@ -82,6 +84,10 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		case 'r': a->raw = true; break;
 		case 'a': a->flags |= BPFVM_VERIFY_STRICT_ALIGNMENT; break;
 		case 'w': a->flags |= BPFVM_VERIFY_WALK_LOOPS; break;
+		case 'O':
+			if ((a->object = cli_object_index(optarg)) < 0)
+				return -1;
+			break;
 		case 'v': a->log_level = a->log_level ? 3 : 2; break; /* -v: states, -vv: more */
 		default: return -1;
 		}
@@ -206,9 +212,10 @@ static struct bpfvm_object *load_object(const struct verify_args *a, char *buf)
 	/* Kernel-only maps and helpers load as descriptors: verified, never run. */
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .kernel_only = true,
 		   .partial_load = true);
-	struct bpfvm_object *obj = bpfvm_object__open_file(a->file, &oo);
+	struct bpfvm_object *obj = bpfvm_object__open_embedded(a->file, a->object, &oo);
 	struct bpfvm_program *p = NULL;
 	uint32_t type = 0;
+	int err = errno;
 
 	if (obj && a->prog_name && !(p = bpfvm_object__find_program_by_name(obj, a->prog_name))) {
 		fprintf(stderr, "bpfvm: %s: no program named %s\n", a->file, a->prog_name);
@@ -223,6 +230,8 @@ static struct bpfvm_object *load_object(const struct verify_args *a, char *buf)
 		cli_default_type(obj, type);
 	if (!obj || (p && bpfvm_object__load_only(obj, p)) || bpfvm_object__load(obj)) {
 		fprintf(stderr, "bpfvm: %s: %s", a->file, buf[0] ? buf : "cannot load the object\n");
+		if (!obj)
+			cli_object_hint(err);
 		bpfvm_object__destroy(obj);
 		return NULL;
 	}

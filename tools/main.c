@@ -15,16 +15,16 @@ static const struct cli_command commands[] = {
 	  "--trusted: unverified, unchecked): r1 points to FILE's bytes, r2 holds their length; "
 	  "prints r0", cmd_run },
 	{ "asm", "[-o OUT] FILE", "assemble FILE into raw bytecode (OUT, or hex on stdout)", cmd_asm },
-	{ "disasm", "[--syntax llvm|conformance|kernel] [--raw] FILE | --cbpf FILE [--seccomp]",
+	{ "disasm", "[--syntax llvm|conformance|kernel] [--raw] [--object N] FILE | --cbpf FILE [--seccomp]",
 	  "disassemble an ELF object or raw bytecode, as llvm-objdump -d does", cmd_disasm },
-	{ "prog", "show|load [--json] [--relocs] [--insns] [--type TYPE] OBJECT",
+	{ "prog", "show|load [--json] [--relocs] [--insns] [--type TYPE] [--object N] OBJECT|BINARY",
 	  "list a BPF object's programs, maps, license and the helpers each program calls; "
 	  "load: create them, or say why not",
 	  cmd_prog },
 	{ "jit", "--dump [--raw] [--blind] PROGRAM|OBJECT",
 	  "show the x86-64 code the JIT emits for each instruction", cmd_jit },
 	{ "verify", "[--prog NAME] [-v|-vv] [--json] [--type TYPE] [--mem FILE|--mem-size N] "
-		    "[--raw] [--strict-align] [--walk-loops] OBJECT|PROGRAM",
+		    "[--raw] [--strict-align] [--walk-loops] [--object N] OBJECT|BINARY|PROGRAM",
 	  "prove programs safe as the verifier of Linux 6.18 (as released) does, or say why not; "
 	  "its verdicts, messages and statistics follow 6.18's", cmd_verify },
 	{ "seccomp", "check FILTER --syscall NAME[,ARG0,...] [--arch x86_64] | dump FILTER",

@@ -94,6 +94,47 @@ BPFVM_API struct bpfvm_object *bpfvm_object__open_file(const char *path,
 /* The same from memory (copied). */
 BPFVM_API struct bpfvm_object *bpfvm_object__open_mem(const void *buf, size_t size,
 						    const struct bpfvm_object_open_opts *opts);
+/* ---- objects inside programs ----------------------------------------------- */
+
+/*
+ * A BPF object found inside another file: a libbpf skeleton's program
+ * (Debian's opensnoop, ...) carries its object as a byte array.
+ */
+struct bpfvm_embedded_object {
+	size_t offset;    /* where its ELF header starts in the file */
+	size_t size;      /* how far its section headers and sections reach */
+	bool truncated;   /* they reach past the end of the file */
+};
+
+/*
+ * The BPF objects embedded in buf[0..size), in file order: ELF headers of
+ * 64-bit little-endian BPF relocatable objects at any offset.  Writes the
+ * first max into objs and returns how many there are (0 for NULL).
+ */
+BPFVM_API size_t bpfvm_embedded_objects(const void *buf, size_t size,
+					struct bpfvm_embedded_object *objs, size_t max);
+/*
+ * Which embedded object of buf[0..size) index names (from 0, in file
+ * order; -1: the only one): 0 with its *offset and *len, or a negative
+ * errno with a message in log naming what (the file): -ENOENT (none;
+ * "FILE is an x86-64 ELF binary with no embedded BPF object"), -ENOTUNIQ
+ * (index -1 and several), -ERANGE (no such index), both listing the
+ * objects (size, offset, program names), -EINVAL (that object is
+ * truncated).  A BPF object file, or anything that is not an ELF file,
+ * is its own object 0: *offset 0, *len size.
+ */
+BPFVM_API int bpfvm_embedded_object__select(const void *buf, size_t size, const char *what,
+					    int index, struct bpfvm_log *log, size_t *offset,
+					    size_t *len);
+/*
+ * Open a BPF object file, or the object a program embeds (see
+ * bpfvm_embedded_object__select for index and errors).  bpfvm_object__open_file(path, opts) is
+ * open_embedded(path, -1, opts).  NULL with errno (ENOTUNIQ, ERANGE,
+ * ENOENT as above) and the message in opts->log.
+ */
+BPFVM_API struct bpfvm_object *bpfvm_object__open_embedded(const char *path, int index,
+							 const struct bpfvm_object_open_opts *opts);
+
 /*
  * Create the maps and the programs (those whose autoload is on).  Returns
  * 0, or a negative errno with the reason in the open options' log: the
@@ -111,6 +152,9 @@ BPFVM_API const char *bpfvm_object__license(const struct bpfvm_object *obj);
 /* The "version" section's value (0 without one). */
 BPFVM_API uint32_t bpfvm_object__kversion(const struct bpfvm_object *obj);
 BPFVM_API struct bpfvm *bpfvm_object__vm(const struct bpfvm_object *obj);
+/* The object's types (its .BTF section, see bpfvm/btf.h); NULL without. */
+struct bpfvm_btf;
+BPFVM_API const struct bpfvm_btf *bpfvm_object__btf(const struct bpfvm_object *obj);
 
 /* ---- programs ----------------------------------------------------------- */
 

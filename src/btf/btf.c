@@ -330,6 +330,33 @@ const char *btf_name(const struct btf *btf, const struct btf_type *t)
 	return t ? btf_str(btf, t->name_off) : "void";
 }
 
+int btf_fix_datasec(struct btf *btf, uint32_t id, uint32_t size, const uint32_t *offsets)
+{
+	struct btf_type *t = (struct btf_type *)btf_type(btf, id);
+	struct btf_var_secinfo *v;
+	unsigned n;
+
+	if (!t || btf_kind(t) != BTF_KIND_DATASEC)
+		return -EINVAL;
+	v = (struct btf_var_secinfo *)(t + 1);
+	n = btf_vlen(t);
+	t->size = size;
+	for (unsigned i = 0; i < n; i++)
+		v[i].offset = offsets[i];
+	/* In offset order, as libbpf leaves them (insertion sort: sections hold few). */
+	for (unsigned i = 1; i < n; i++) {
+		struct btf_var_secinfo x = v[i];
+		unsigned k = i;
+
+		for (; k > 0 && v[k - 1].offset > x.offset; k--)
+			v[k] = v[k - 1];
+		v[k] = x;
+	}
+	if (btf->raw)
+		memcpy((char *)btf->raw + sizeof(struct btf_header), btf->types, btf->types_len);
+	return 0;
+}
+
 const void *btf_raw(const struct btf *btf, size_t *size)
 {
 	*size = btf->raw_len;

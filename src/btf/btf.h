@@ -41,6 +41,14 @@ static inline unsigned btf_kind(const struct btf_type *t) { return BTF_INFO_KIND
 static inline unsigned btf_vlen(const struct btf_type *t) { return BTF_INFO_VLEN(t->info); }
 static inline bool btf_kflag(const struct btf_type *t) { return BTF_INFO_KFLAG(t->info); }
 const char *btf_name(const struct btf *btf, const struct btf_type *t);
+/*
+ * Fill in a DATASEC as libbpf does before loading: clang leaves its size
+ * and its variables' offsets for the loader (size 0, offsets 0).  size is
+ * the section's; offsets[i] variable i's (its symbol's value).  The
+ * variables end up in offset order.  Returns 0, or -EINVAL if id is not a
+ * DATASEC.
+ */
+int btf_fix_datasec(struct btf *btf, uint32_t id, uint32_t size, const uint32_t *offsets);
 /* The raw bytes, as parsed (for handing BTF on). */
 const void *btf_raw(const struct btf *btf, size_t *size);
 

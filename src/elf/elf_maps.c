@@ -483,6 +483,31 @@ static void internal_name(const struct bpfvm_object *obj, const char *sec, char 
 }
 
 /*
+ * A data section's DATASEC as libbpf leaves it before load: the section's
+ * size and each variable at its symbol's offset, so that the map's value
+ * can be printed through it (clang leaves both zero for the loader).
+ */
+static int fix_datasec(struct bpfvm_object *obj, int sec, uint32_t id)
+{
+	const struct btf_type *ds = btf_type(obj->btf, id);
+	unsigned n = btf_vlen(ds);
+	uint32_t *offs = calloc(n ? n : 1, sizeof(*offs));
+
+	if (!offs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		const struct btf_var_secinfo *v = &btf_secinfos(ds)[i];
+		uint64_t off = sym_offset(obj, sec, btf_name(obj->btf, btf_type(obj->btf, v->type)),
+					  v->offset);
+
+		offs[i] = off > UINT32_MAX ? v->offset : (uint32_t)off;
+	}
+	btf_fix_datasec(obj->btf, id, (uint32_t)obj->secs[sec].size, offs);
+	free(offs);
+	return 0;
+}
+
+/*
  * Whether a data section holds a non-static variable: as in libbpf, only
  * then is its map memory-mappable (a skeleton exposes such variables).
  */
@@ -526,6 +551,8 @@ static int data_maps(struct bpfvm_object *obj)
 		m->desc.max_entries = 1;
 		if (obj->btf)
 			m->desc.btf_value_type_id = btf_find(obj->btf, s->name, BTF_KIND_DATASEC);
+		if (m->desc.btf_value_type_id && fix_datasec(obj, (int)i, m->desc.btf_value_type_id))
+			return -ENOMEM;
 		m->desc.map_flags = (kind == OMAP_RODATA ? BPF_F_RDONLY_PROG : 0) |
 				    (has_global_var(obj, m->desc.btf_value_type_id) ? BPF_F_MMAPABLE : 0);
 		s->map = (int)(obj->nmaps - 1);

@@ -119,32 +119,59 @@ struct bpfvm_object *bpfvm_object__open_mem(const void *buf, size_t size,
 	return open_common(buf, size, "obj", opts);
 }
 
-struct bpfvm_object *bpfvm_object__open_file(const char *path,
-					     const struct bpfvm_object_open_opts *opts)
+/* The whole file at path, or NULL with the reason in log. */
+static uint8_t *read_file(const char *path, size_t *size, struct bpfvm_log *log)
 {
 	FILE *f = path ? fopen(path, "rb") : NULL;
-	const char *base = path ? strrchr(path, '/') : NULL;
-	struct bpfvm_object *obj = NULL;
-	char name[256];
 	uint8_t *buf = NULL;
 	long len;
 
 	if (!f) {
-		log_printf(OPT(opts, log), "%s: %s\n", path ? path : "(null)", strerror(errno));
+		log_printf(log, "%s: %s\n", path ? path : "(null)", strerror(errno));
 		return NULL;
 	}
-	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
-	name[strcspn(name, ".")] = '\0';
 	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
 	    (buf = malloc(len ? (size_t)len : 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-		obj = open_common(buf, (size_t)len, name, opts);
+		*size = (size_t)len;
 	} else {
-		log_printf(OPT(opts, log), "%s: cannot read: %s\n", path, strerror(errno));
+		log_printf(log, "%s: cannot read: %s\n", path, strerror(errno ? errno : EIO));
+		free(buf);
+		buf = NULL;
 		errno = EIO;
 	}
-	free(buf);
 	fclose(f);
+	return buf;
+}
+
+struct bpfvm_object *bpfvm_object__open_embedded(const char *path, int index,
+						 const struct bpfvm_object_open_opts *opts)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	struct bpfvm_log *log = OPT(opts, log);
+	struct bpfvm_object *obj = NULL;
+	size_t len = 0, off = 0, size;
+	char name[256];
+	uint8_t *buf = read_file(path, &len, log);
+	int err = 0;
+
+	if (!buf)
+		return NULL;
+	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
+	name[strcspn(name, ".")] = '\0';
+	/* A program (a libbpf skeleton's) opens as the BPF object inside it. */
+	err = bpfvm_embedded_object__select(buf, len, path, index, log, &off, &size);
+	if (!err)
+		obj = open_common(buf + off, size, name, opts);
+	else
+		errno = -err;
+	free(buf);
 	return obj;
+}
+
+struct bpfvm_object *bpfvm_object__open_file(const char *path,
+					     const struct bpfvm_object_open_opts *opts)
+{
+	return bpfvm_object__open_embedded(path, -1, opts);
 }
 
 /* ---- load ---------------------------------------------------------------------- */
@@ -555,6 +582,12 @@ const char *bpfvm_object__name(const struct bpfvm_object *obj) { return obj ? ob
 const char *bpfvm_object__license(const struct bpfvm_object *obj) { return obj ? obj->license : NULL; }
 uint32_t bpfvm_object__kversion(const struct bpfvm_object *obj) { return obj ? obj->kversion : 0; }
 struct bpfvm *bpfvm_object__vm(const struct bpfvm_object *obj) { return obj ? obj->vm : NULL; }
+
+const struct bpfvm_btf *bpfvm_object__btf(const struct bpfvm_object *obj)
+{
+	/* The public name of the parsed BTF the object holds. */
+	return obj ? (const struct bpfvm_btf *)obj->btf : NULL;
+}
 
 struct bpfvm_program *bpfvm_object__next_program(const struct bpfvm_object *obj,
 						  const struct bpfvm_program *prev)

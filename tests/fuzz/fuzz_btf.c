@@ -1,7 +1,8 @@
 /*
  * fuzz_btf.c - libFuzzer target for BTF: the input is split into a BTF
  * blob and a .BTF.ext blob (the first two bytes say where); the BTF is
- * parsed and every type queried (size, alignment, name, modifiers), the
+ * parsed and every type queried (size, alignment, name, modifiers, the
+ * input printed through it as bpfvm_btf__dump_data does), the
  * .BTF.ext parsed against it, and each of its CO-RE relocations resolved
  * against the same BTF as target.  Bad input must only give an error.
  *
@@ -11,12 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpfvm/btf.h>
+
 #include "btf/btf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void query_types(const struct btf *btf)
+static void discard(void *ctx, const char *text, size_t len)
 {
+	(void)ctx, (void)text, (void)len;
+}
+
+static void query_types(const struct btf *btf, const uint8_t *data, size_t size)
+{
+	const struct bpfvm_btf *pub = (const struct bpfvm_btf *)btf;
+
 	for (uint32_t id = 0; id < btf_type_cnt(btf) && id < 4096; id++) {
 		const struct btf_type *t = btf_type(btf, id);
 		const uint32_t *ids;
@@ -27,6 +37,9 @@ static void query_types(const struct btf *btf)
 		if (t)
 			(void)btf_find_by_ess_name(btf, btf_name(btf, t),
 						   btf_essential_len(btf_name(btf, t)), &ids);
+		/* the input's bytes printed as each type, plainly and as JSON */
+		(void)bpfvm_btf__dump_data(pub, id, data, size, discard, NULL, NULL);
+		(void)bpfvm_btf__record_type(pub, size % 64, NULL, 0);
 	}
 }
 
@@ -57,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	btf = btf_parse(data + 2, split, ".BTF", &log);
 	if (!btf)
 		return 0;
-	query_types(btf);
+	query_types(btf, data, size);
 	ext = btf_ext_parse(data + 2 + split, size - 2 - split, btf, &log);
 	if (ext) {
 		resolve_all(btf, ext);

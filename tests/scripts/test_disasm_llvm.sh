@@ -72,10 +72,11 @@ done
 # 2. The objects inside libbpf-tools.
 if command -v dpkg >/dev/null 2>&1 && dpkg -L libbpf-tools >/dev/null 2>&1; then
 	mkdir "$tmp/tools"
-	"$CC" -O2 -o "$tmp/extract" tests/tools/extract_bpf_objs.c || status=1
+	extract=$BUILD/tests/extract_bpf_objs   # tests/tools/extract_bpf_objs.c, on the library
+	[ -x "$extract" ] || { echo "FAIL libbpf-tools: $extract is not built (make $extract)"; status=1; }
 	progs=$(dpkg -L libbpf-tools | grep '/sbin/' | while read -r f; do [ -f "$f" ] && echo "$f"; done)
 	# shellcheck disable=SC2086
-	found=$("$tmp/extract" "$tmp/tools" $progs)
+	found=$("$extract" "$tmp/tools" $progs)
 	echo "# libbpf-tools: $(echo "$progs" | wc -l) programs, $found eBPF objects"
 	before=$objects
 	for obj in "$tmp"/tools/*.o; do

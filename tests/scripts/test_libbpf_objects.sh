@@ -27,10 +27,11 @@ if [ ! -f /usr/include/bpf/libbpf.h ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-$CC -O1 -o "$tmp/extract" tests/tools/extract_bpf_objs.c || exit 1
+extract=$BUILD/tests/extract_bpf_objs   # tests/tools/extract_bpf_objs.c, on the library
+[ -x "$extract" ] || { echo "FAIL libbpf_objects: $extract is not built (make $extract)"; exit 1; }
 $CC -O1 -Wall -Wextra -Werror -o "$tmp/libbpf_list" tests/tools/libbpf_list.c -lbpf || exit 1
 mkdir "$tmp/objs"
-"$tmp/extract" "$tmp/objs" $(dpkg -L libbpf-tools | grep '^/usr/sbin/.') > /dev/null || exit 1
+"$extract" "$tmp/objs" $(dpkg -L libbpf-tools | grep '^/usr/sbin/.') > /dev/null || exit 1
 # BPFVM_LIBBPF_ONLY: a shell pattern of the objects to test ("opensnoop_*"), all by default
 for obj in "$tmp"/objs/*.o; do
 	case $(basename "$obj" .o) in

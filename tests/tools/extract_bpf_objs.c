@@ -5,57 +5,21 @@
  *
  *   extract_bpf_objs OUTDIR FILE...
  *
- * An object is an ELF header (64-bit, little-endian, e_machine 247) found
- * anywhere in the file; its size is the furthest byte its section headers
- * or sections reach.  Writes OUTDIR/<file name>_<n>.o and prints how many
- * objects it wrote.  Exits 1 on an I/O error.
+ * The finding is the library's (bpfvm_embedded_objects, src/elf/embedded.c),
+ * the one `bpfvm prog show BINARY` uses.  Writes OUTDIR/<file name>_<n>.o
+ * and prints how many objects it wrote.  A truncated object is reported on
+ * stderr and skipped.  Exits 1 on an I/O error.
+ *
+ * Built by the Makefile (build/tests/extract_bpf_objs), linked with libbpfvm.a.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EM_BPF 247
-#define EHDR_SIZE 64
-#define SHDR_SIZE 64
-#define SHT_NOBITS 8
+#include <bpfvm/object.h>
 
-static uint64_t le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* The size of the object at p (avail bytes left), or 0 if it is not one. */
-static uint64_t object_size(const uint8_t *p, uint64_t avail)
-{
-	uint64_t shoff, end, shentsize, shnum;
-
-	if (avail < EHDR_SIZE || memcmp(p, "\177ELF", 4) || p[4] != 2 /* 64-bit */ ||
-	    p[5] != 1 /* little-endian */ || le(p + 18, 2) != EM_BPF)
-		return 0;
-	shoff = le(p + 40, 8);
-	shentsize = le(p + 58, 2);
-	shnum = le(p + 60, 2);
-	if (shentsize != SHDR_SIZE || shoff > avail || shnum > (avail - shoff) / SHDR_SIZE)
-		return 0;
-	end = shoff + shnum * SHDR_SIZE;
-	for (uint64_t i = 0; i < shnum; i++) {
-		const uint8_t *sh = p + shoff + i * SHDR_SIZE;
-		uint64_t off = le(sh + 24, 8), size = le(sh + 32, 8);
-
-		if (le(sh + 4, 4) == SHT_NOBITS)
-			continue;
-		if (off > avail || size > avail - off)
-			return 0;
-		if (off + size > end)
-			end = off + size;
-	}
-	return end;
-}
+#define MAX_OBJECTS 256
 
 static uint8_t *read_all(const char *path, uint64_t *len)
 {
@@ -106,25 +70,30 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int a = 2; a < argc; a++) {
-		uint64_t len = 0, size;
+		static struct bpfvm_embedded_object objs[MAX_OBJECTS];
+		uint64_t len = 0;
 		uint8_t *buf = read_all(argv[a], &len);
-		int n = 0;
+		size_t n;
+		int written = 0;
 
 		if (!buf) {
 			perror(argv[a]);
 			return 1;
 		}
-		for (uint64_t at = 0; at + EHDR_SIZE <= len; at++) {
-			if (buf[at] != 0x7f || !(size = object_size(buf + at, len - at)))
+		n = bpfvm_embedded_objects(buf, len, objs, MAX_OBJECTS);
+		for (size_t i = 0; i < n && i < MAX_OBJECTS; i++) {
+			if (objs[i].truncated) {
+				fprintf(stderr, "%s: the object at offset 0x%zx is truncated\n",
+					argv[a], objs[i].offset);
 				continue;
-			/* The program itself is an ELF file too, but not an eBPF one. */
-			if (write_object(argv[1], argv[a], n++, buf + at, size)) {
+			}
+			if (write_object(argv[1], argv[a], written++, buf + objs[i].offset,
+					 objs[i].size)) {
 				free(buf);
 				return 1;
 			}
-			at += size - 1;
 		}
-		total += n;
+		total += written;
 		free(buf);
 	}
 	printf("%d\n", total);

@@ -532,8 +532,21 @@ TEST(not_bpf_objects)
 	CHECK(bpfvm_object__open_mem(junk, sizeof(junk), &o) == NULL);
 	CHECK_CONTAINS(msg, "not an ELF file");
 	msg[0] = '\0', log.len = 0;
+	/* A program is searched for the objects it embeds (a libbpf skeleton's): none here. */
 	CHECK(bpfvm_object__open_file("/bin/sh", &o) == NULL);
-	CHECK_CONTAINS(msg, "not BPF");
+	CHECK_EQ_INT(errno, ENOENT);
+	CHECK_CONTAINS(msg, "/bin/sh is an ");
+	CHECK_CONTAINS(msg, " ELF binary with no embedded BPF object");
+	/* From memory, its bytes are taken as the object itself. */
+	{
+		size_t len = 0;
+		uint8_t *sh = slurp("/bin/sh", &len);
+
+		msg[0] = '\0', log.len = 0;
+		CHECK(sh && bpfvm_object__open_mem(sh, len, &o) == NULL);
+		CHECK_CONTAINS(msg, "not BPF");
+		free(sh);
+	}
 	CHECK(bpfvm_object__open_file("/nonexistent.o", &o) == NULL);
 }
 
