@@ -30,6 +30,7 @@
 #include <bpfvm/trace.h>
 
 #include "cli.h"
+#include "records.h"
 
 #define MAX_OBJECTS 16
 #define MAX_NAMES 64
@@ -354,8 +355,12 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 		fprintf(stderr, "bpfvm trace: %s\n", strerror(-err));
 	rc = err ? 1 : exit_code(status);
 	if (!err && a->dump_maps)
-		for (int i = 0; i < tr->nobjs; i++)
-			obj_dump_maps(tr->objs[i], a->json);
+		for (int i = 0; i < tr->nobjs; i++) {
+			struct records_fmt rf;
+
+			records_fmt_init(&rf, tr->objs[i], NULL, a->json, "trace");
+			obj_dump_maps(tr->objs[i], &rf);
+		}
 out:
 	bpfvm_trace__destroy(t);
 	return rc;

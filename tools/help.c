@@ -19,7 +19,8 @@ static const struct cli_help helps[] = {
 	{ "run",
 	  "bpfvm run [--prog NAME|--section SEC] [--type TYPE] [--data FILE|--pcap FILE] [--ctx FILE] "
 	  "[--set VAR=VALUE]... [--repeat N] [--data-out FILE] [--dump-maps] [--json] "
-	  "[--interp|--jit] [--trusted|--checked] [--insn-limit N] OBJECT",
+	  "[--interp|--jit] [--trusted|--checked] [--insn-limit N] [--record-type STRUCT] "
+	  "[--object N] OBJECT|BINARY",
 	  "both forms:\n"
 	  "  --interp           run in the interpreter (the default)\n"
 	  "  --jit              run the x86-64 JIT's code\n"
@@ -43,6 +44,8 @@ static const struct cli_help helps[] = {
 	  "  --data-out FILE    write the output packet (a pcap file for --pcap)\n"
 	  "  --dump-maps        print every map after the runs\n"
 	  "  --json             print the runs, trace lines and maps as JSON\n"
+	  "  --record-type STRUCT  decode ring and perf buffer records as STRUCT of the BTF\n"
+	  "  --object N         BINARY embeds several BPF objects (a libbpf skeleton): take the Nth\n"
 	  "a classic (socket filter) program, on each packet of --pcap FILE:\n"
 	  "  --filter EXPR      a tcpdump expression, compiled by libpcap\n"
 	  "  --cbpf FILE        a classic program in tcpdump's -dd/-ddd form, or raw\n" },
@@ -52,7 +55,8 @@ static const struct cli_help helps[] = {
 	  "  --syntax SYNTAX    llvm (llvm-objdump's, the default), conformance or kernel\n"
 	  "  --raw              FILE is raw bytecode whatever its name\n"
 	  "  --cbpf FILE        a classic program: as tcpdump -d prints it, then converted\n"
-	  "  --seccomp          (--cbpf) the program is a seccomp filter\n" },
+	  "  --seccomp          (--cbpf) the program is a seccomp filter\n"
+	  "  --object N         BINARY embeds several BPF objects (a libbpf skeleton): take the Nth\n" },
 	{ "seccomp", NULL,
 	  "  check              the action the kernel takes for a system call under FILTER\n"
 	  "  dump               the action for every x86-64 system call\n"
@@ -73,7 +77,8 @@ static const struct cli_help helps[] = {
 	  "  --json             one JSON record\n"
 	  "  --relocs           each program's map and call references\n"
 	  "  --insns            (load) print the relocated instructions\n"
-	  "  --type TYPE        the program type of programs whose section name tells none\n" },
+	  "  --type TYPE        the program type of programs whose section name tells none\n"
+	  "  --object N         BINARY embeds several BPF objects (a libbpf skeleton): take the Nth\n" },
 	{ "jit", NULL,
 	  "  --dump             print each instruction and the x86-64 code it became\n"
 	  "  --raw              PROGRAM is raw bytecode whatever its name\n"
@@ -88,7 +93,8 @@ static const struct cli_help helps[] = {
 	  "  --mem-size N       the input's size, without a file\n"
 	  "  --raw              PROGRAM is raw bytecode whatever its name\n"
 	  "  --strict-align     check alignment as on strict-alignment machines\n"
-	  "  --walk-loops       walk every loop iteration, as the kernel does\n" },
+	  "  --walk-loops       walk every loop iteration, as the kernel does\n"
+	  "  --object N         BINARY embeds several BPF objects (a libbpf skeleton): take the Nth\n" },
 	{ "conformance", NULL,
 	  "  --trusted          run unchecked\n"
 	  "  --jit              run the JIT's code\n"
