@@ -22,9 +22,10 @@ if ! dpkg -L libbpf-tools >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-$CC -O1 -o "$tmp/extract" tests/tools/extract_bpf_objs.c || exit 1
+extract=$BUILD/tests/extract_bpf_objs   # tests/tools/extract_bpf_objs.c, on the library
+[ -x "$extract" ] || { echo "FAIL libbpf_prog_alone: $extract is not built (make $extract)"; exit 1; }
 mkdir "$tmp/objs"
-"$tmp/extract" "$tmp/objs" $(dpkg -L libbpf-tools | grep '^/usr/sbin/.') > /dev/null || exit 1
+"$extract" "$tmp/objs" $(dpkg -L libbpf-tools | grep '^/usr/sbin/.') > /dev/null || exit 1
 
 # An empty context of n bytes.
 ctx_of() {

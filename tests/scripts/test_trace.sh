@@ -150,8 +150,10 @@ fi
 # an object built for the kernel and shipped in Debian's libbpf-tools, run unchanged:
 # statsnoop's records (ts, pid, ret, comm, pathname) of `stat /etc/hostname`
 if dpkg -L libbpf-tools > /dev/null 2>&1 && [ -x /usr/sbin/statsnoop ] &&
-   cc -O1 -o "$tmp/extract" tests/tools/extract_bpf_objs.c 2> /dev/null && mkdir "$tmp/lt" &&
-   "$tmp/extract" "$tmp/lt" /usr/sbin/statsnoop > /dev/null 2>&1 && [ -f "$tmp/lt/statsnoop_0.o" ]; then
+   [ ! -x "$BUILD/tests/extract_bpf_objs" ]; then
+	fail libbpf_tools_statsnoop "$BUILD/tests/extract_bpf_objs is not built (make $BUILD/tests/extract_bpf_objs)"
+elif dpkg -L libbpf-tools > /dev/null 2>&1 && [ -x /usr/sbin/statsnoop ] && mkdir "$tmp/lt" &&
+   "$BUILD/tests/extract_bpf_objs" "$tmp/lt" /usr/sbin/statsnoop > /dev/null 2>&1 && [ -f "$tmp/lt/statsnoop_0.o" ]; then
 	"$BPFVM" trace --json "$tmp/lt/statsnoop_0.o" -- stat /etc/hostname > "$tmp/stat.json" 2>&1
 	rc=$?
 	pid=$(root_pid "$tmp/stat.json")
