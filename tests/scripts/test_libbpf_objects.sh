@@ -17,21 +17,12 @@ BPFVM=${BPFVM:-$BUILD/bpfvm}
 CC=${CC:-cc}
 status=0
 
-if ! dpkg -L libbpf-tools >/dev/null 2>&1; then
-	echo "SKIP libbpf_objects: the libbpf-tools package is not installed"
-	exit 0
-fi
 if [ ! -f /usr/include/bpf/libbpf.h ]; then
 	echo "SKIP libbpf_objects: libbpf-dev is not installed"
 	exit 0
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-extract=$BUILD/tests/extract_bpf_objs   # tests/tools/extract_bpf_objs.c, on the library
-[ -x "$extract" ] || { echo "FAIL libbpf_objects: $extract is not built (make $extract)"; exit 1; }
+name=libbpf_objects; . tests/scripts/libbpf_tools_objs.sh
 $CC -O1 -Wall -Wextra -Werror -o "$tmp/libbpf_list" tests/tools/libbpf_list.c -lbpf || exit 1
-mkdir "$tmp/objs"
-"$extract" "$tmp/objs" $(dpkg -L libbpf-tools | grep '^/usr/sbin/.') > /dev/null || exit 1
 # BPFVM_LIBBPF_ONLY: a shell pattern of the objects to test ("opensnoop_*"), all by default
 for obj in "$tmp"/objs/*.o; do
 	case $(basename "$obj" .o) in

@@ -16,16 +16,7 @@ BPFVM=${BPFVM:-$BUILD/bpfvm}
 CC=${CC:-cc}
 status=0
 
-if ! dpkg -L libbpf-tools >/dev/null 2>&1; then
-	echo "SKIP libbpf_prog_alone: the libbpf-tools package is not installed"
-	exit 0
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-extract=$BUILD/tests/extract_bpf_objs   # tests/tools/extract_bpf_objs.c, on the library
-[ -x "$extract" ] || { echo "FAIL libbpf_prog_alone: $extract is not built (make $extract)"; exit 1; }
-mkdir "$tmp/objs"
-"$extract" "$tmp/objs" $(dpkg -L libbpf-tools | grep '^/usr/sbin/.') > /dev/null || exit 1
+name=libbpf_prog_alone; . tests/scripts/libbpf_tools_objs.sh
 
 # An empty context of n bytes.
 ctx_of() {
