@@ -104,7 +104,7 @@ demo: all
 test: test-plain test-sanitize
 
 test-plain: all $(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN)
-	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run.sh
+	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/run.sh
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-sanitize:
@@ -112,7 +112,7 @@ test-sanitize:
 		all $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN))
 	@BUILD=$(BUILD)/san SHARED=$(SHARED) SANITIZED=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		sh tests/run.sh
+		bash tests/run.sh
 
 bench: all $(BUILD)/bench/bench_maps
 	@$(MAKE) -s -C bench BUILD=$(abspath $(BUILD))/bench BPFVM=$(abspath $(BUILD))/bpfvm
