@@ -47,16 +47,28 @@
 
 #include "../helpers/helpers.h"
 #include "../isa/opcode.h"
+#include "../isa/semantics.h"
 #include "../maps/map.h"
 #include "jit_x86_64.h"
 
 #define BPF_FUNC_TAIL_CALL 12
 
+/* x86's condition for each relation of ISA_JMP_OPS, after cmp (test for SET). */
+#define JCC_U_EQ CC_E
+#define JCC_U_NE CC_NE
+#define JCC_U_SET CC_NE
+#define JCC_U_GT CC_A
+#define JCC_U_GE CC_AE
+#define JCC_U_LT CC_B
+#define JCC_U_LE CC_BE
+#define JCC_S_GT CC_G
+#define JCC_S_GE CC_GE
+#define JCC_S_LT CC_L
+#define JCC_S_LE CC_LE
 static const uint8_t jcc_of[16] = {
-	[BPFVM_JEQ >> 4] = CC_E,   [BPFVM_JNE >> 4] = CC_NE,  [BPFVM_JSET >> 4] = CC_NE,
-	[BPFVM_JGT >> 4] = CC_A,   [BPFVM_JGE >> 4] = CC_AE,  [BPFVM_JLT >> 4] = CC_B,
-	[BPFVM_JLE >> 4] = CC_BE,  [BPFVM_JSGT >> 4] = CC_G,  [BPFVM_JSGE >> 4] = CC_GE,
-	[BPFVM_JSLT >> 4] = CC_L,  [BPFVM_JSLE >> 4] = CC_LE,
+#define JCC(ID, SIGN, REL, OP) [BPFVM_##ID >> 4] = JCC_##SIGN##_##REL,
+	ISA_JMP_OPS(JCC)
+#undef JCC
 };
 
 /* The function being emitted: what its epilogue undoes, the slots it keeps in registers. */
@@ -1167,7 +1179,7 @@ static void blind_imm(struct jit_ctx *c, struct bpfvm_insn *in, enum isa_op *op)
 
 	if (!in->imm)
 		return;
-	if (form == F_ALU_K && aop != BPFVM_LSH && aop != BPFVM_RSH && aop != BPFVM_ARSH)
+	if (form == F_ALU_K && !isa_alu_is_shift(aop))
 		in->code |= BPFVM_X;
 	else if (form == F_JCOND_K)
 		in->code |= BPFVM_X;
