@@ -232,7 +232,7 @@ static inline bool isa_alu_eval(enum isa_op op, uint64_t a, uint64_t b, uint64_t
 ISA_JMP_OPS(ISA_JMP_FN)
 #undef ISA_JMP_FN
 
-/* Whether conditional jump op is taken on a (dst) and b (src, or imm sign-extended): 1 or 0; -1 when op is none. */
+/* Is conditional jump op taken on a (dst) and b (src, or imm sign-extended)?  -1: op is none. */
 static inline int isa_jmp_eval(enum isa_op op, uint64_t a, uint64_t b)
 {
 	switch (op) {
