@@ -79,6 +79,8 @@ $(BUILD)/tests/test_ringbuf_libbpf: tests/unit/test_ringbuf_libbpf.c tests/unit/
 		$${a:+$$a $(LIBBPF_WRAP)} $(LDLIBS)
 
 $(BUILD)/tests/test_verifier_cases: tests/unit/verifier_cases.h
+$(filter $(BUILD)/tests/test_jit_%,$(UNIT_BIN)): tests/unit/jit_harness.h
+$(BUILD)/tests/test_jit_rows: tests/fuzz/fuzz_jit.c
 $(BUILD)/tests/test_elf $(BUILD)/tests/test_elf_conventions: tests/unit/elf_build.h
 
 $(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(wildcard tests/kernel/*.h) $(BUILD)/libbpfvm.a

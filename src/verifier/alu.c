@@ -11,6 +11,7 @@
 #include "verifier.h"
 
 #include "scalar.h"
+#include "../isa/semantics.h"
 
 static const char *const alu_names[16] = {
 	"+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian",
@@ -368,8 +369,7 @@ static int scalar_op(struct venv *env, const struct bpfvm_insn *insn, struct vre
 		return err;
 	scalar_alu(&dst->r, &src->r, op, alu32);
 	if (op == BPFVM_DIV || op == BPFVM_MOD ||
-	    ((op == BPFVM_LSH || op == BPFVM_RSH || op == BPFVM_ARSH) &&
-	     !scalar_shift_known_w(&src->r, alu32, RANGE_BITS))) {
+	    (isa_alu_is_shift(op) && !scalar_shift_known_w(&src->r, alu32, RANGE_BITS))) {
 		/* a result the bounds cannot follow: the kernel forgets the register entirely */
 		clear_scalar_id(dst);
 		dst->precise = 0;
@@ -393,8 +393,7 @@ static int check_binop(struct venv *env, const struct bpfvm_insn *insn, enum isa
 		return err;
 	if ((bop == BPFVM_MOD || bop == BPFVM_DIV) && isa_ops[op].form == F_ALU_K && !insn->imm)
 		return verr(env, -EINVAL, "div by zero\n");
-	if ((bop == BPFVM_LSH || bop == BPFVM_RSH || bop == BPFVM_ARSH) &&
-	    isa_ops[op].form == F_ALU_K && (insn->imm < 0 || insn->imm >= (alu32 ? 32 : 64)))
+	if (isa_alu_is_shift(bop) && isa_ops[op].form == F_ALU_K && (insn->imm < 0 || insn->imm >= (alu32 ? 32 : 64)))
 		return verr(env, -EINVAL, "invalid shift %d\n", insn->imm);
 	if ((err = check_reg_arg(env, insn->dst_reg, DST_OP_NO_MARK)))
 		return err;

@@ -89,10 +89,8 @@ static bool insn_pure(struct venv *env, const struct bpfvm_insn *insn, enum isa_
 		return exact_const(&regs[insn->dst_reg]);
 	case F_ALU_K:
 	case F_ALU_X:
-		if (insn->off || (alu != BPFVM_ADD && alu != BPFVM_SUB && alu != BPFVM_MUL &&
-				  alu != BPFVM_AND && alu != BPFVM_OR && alu != BPFVM_XOR &&
-				  alu != BPFVM_MOV && alu != BPFVM_LSH && alu != BPFVM_RSH &&
-				  alu != BPFVM_ARSH))
+		/* all but division and modulo, which the verifier does not follow */
+		if (insn->off || isa_alu_kind(alu) == ISA_ALU_DIV)
 			return false;
 		if (alu != BPFVM_MOV && !exact_const(&regs[insn->dst_reg]))
 			return false;
@@ -105,69 +103,17 @@ static bool insn_pure(struct venv *env, const struct bpfvm_insn *insn, enum isa_
 /* ---- the concrete run ---------------------------------------------------------- */
 
 /* One instruction on concrete values; false where the walk would not get a constant. */
-static bool run_alu(const struct bpfvm_insn *insn, unsigned form, uint64_t *v)
+static bool run_alu(const struct bpfvm_insn *insn, enum isa_op op, uint64_t *v)
 {
 	bool is32 = BPFVM_CLASS(insn->code) == BPFVM_ALU;
-	uint64_t a = v[insn->dst_reg], res;
-	uint64_t b = form == F_ALU_X ? v[insn->src_reg] : (uint64_t)(int64_t)insn->imm;
-	unsigned bits = is32 ? 32 : 64;
+	uint64_t b = isa_ops[op].form == F_ALU_X ? v[insn->src_reg] : (uint64_t)(int64_t)insn->imm;
 
-	if (is32) {
-		a = (uint32_t)a;
-		b = (uint32_t)b;
-	}
-	switch (form == F_NEG ? BPFVM_NEG : BPFVM_OP(insn->code)) {
-	case BPFVM_ADD: res = a + b; break;
-	case BPFVM_SUB: res = a - b; break;
-	case BPFVM_MUL: res = a * b; break;
-	case BPFVM_AND: res = a & b; break;
-	case BPFVM_OR: res = a | b; break;
-	case BPFVM_XOR: res = a ^ b; break;
-	case BPFVM_MOV: res = b; break;
-	case BPFVM_NEG: res = -a; break;
-	case BPFVM_LSH:
-		if (b >= bits)
-			return false; /* the verifier makes it unknown */
-		res = is32 ? bpf_lsh32((uint32_t)a, b) : bpf_lsh64(a, b);
-		break;
-	case BPFVM_RSH:
-		if (b >= bits)
-			return false;
-		res = is32 ? bpf_rsh32((uint32_t)a, b) : bpf_rsh64(a, b);
-		break;
-	case BPFVM_ARSH:
-		if (b >= bits)
-			return false;
-		res = is32 ? bpf_arsh32((uint32_t)a, b) : bpf_arsh64(a, b);
-		break;
-	default:
+	if (isa_alu_kind(BPFVM_OP(insn->code)) == ISA_ALU_DIV)
 		return false;
-	}
-	v[insn->dst_reg] = is32 ? (uint32_t)res : res;
-	return true;
-}
-
-static bool cond_holds(unsigned op, uint64_t a, uint64_t b, bool is32)
-{
-	int64_t sa = is32 ? (int32_t)a : (int64_t)a, sb = is32 ? (int32_t)b : (int64_t)b;
-
-	if (is32) {
-		a = (uint32_t)a;
-		b = (uint32_t)b;
-	}
-	switch (op) {
-	case BPFVM_JEQ: return a == b;
-	case BPFVM_JNE: return a != b;
-	case BPFVM_JGT: return a > b;
-	case BPFVM_JGE: return a >= b;
-	case BPFVM_JLT: return a < b;
-	case BPFVM_JLE: return a <= b;
-	case BPFVM_JSET: return a & b;
-	case BPFVM_JSGT: return sa > sb;
-	case BPFVM_JSGE: return sa >= sb;
-	case BPFVM_JSLT: return sa < sb;
-	default: return sa <= sb; /* BPFVM_JSLE */
-	}
+	/* a shift by the width or more: the verifier makes the result unknown */
+	if (isa_alu_is_shift(BPFVM_OP(insn->code)) && (is32 ? (uint32_t)b : b) >= (is32 ? 32u : 64u))
+		return false;
+	return isa_alu_eval(op, v[insn->dst_reg], b, &v[insn->dst_reg]);
 }
 
 /* The instruction after trace[i] on concrete values: -1 if unknown. */
@@ -175,7 +121,6 @@ static int64_t run_insn(struct venv *env, uint32_t idx, uint64_t *v)
 {
 	const struct bpfvm_insn *insn = &env->insns[idx];
 	unsigned form = isa_ops[env->ops[idx]].form;
-	bool is32 = BPFVM_CLASS(insn->code) == BPFVM_JMP32;
 	uint64_t b;
 
 	switch (form) {
@@ -186,11 +131,11 @@ static int64_t run_insn(struct venv *env, uint32_t idx, uint64_t *v)
 	case F_JCOND_K:
 	case F_JCOND_X:
 		b = form == F_JCOND_X ? v[insn->src_reg] : (uint64_t)(int64_t)insn->imm;
-		if (cond_holds(BPFVM_OP(insn->code), v[insn->dst_reg], b, is32))
+		if (isa_jmp_eval(env->ops[idx], v[insn->dst_reg], b) == 1)
 			return (int64_t)idx + 1 + insn->off;
 		return (int64_t)idx + 1;
 	default:
-		return run_alu(insn, form, v) ? (int64_t)idx + 1 : -1;
+		return run_alu(insn, env->ops[idx], v) ? (int64_t)idx + 1 : -1;
 	}
 }
 

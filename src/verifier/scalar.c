@@ -19,6 +19,8 @@
 
 #include <bpfvm/isa.h>
 
+#include "../isa/semantics.h"
+
 static struct ival ival_full(unsigned w)
 {
 	return (struct ival){ 0, w_umax(w), w_smin(w), w_smax(w) };
@@ -283,20 +285,14 @@ static void bitwise(struct vrange *d, const struct vrange *s, unsigned op, bool 
 void scalar_alu_w(struct vrange *dst, const struct vrange *src, unsigned op, bool alu32,
 		  unsigned bits)
 {
-	switch (op) {
-	case BPFVM_ADD:
-	case BPFVM_SUB:
-	case BPFVM_MUL:
+	switch (isa_alu_kind(op)) {
+	case ISA_ALU_ARITH:
 		arith(dst, src, op, alu32, bits);
 		break;
-	case BPFVM_AND:
-	case BPFVM_OR:
-	case BPFVM_XOR:
+	case ISA_ALU_BITWISE:
 		bitwise(dst, src, op, alu32, bits);
 		break;
-	case BPFVM_LSH:
-	case BPFVM_RSH:
-	case BPFVM_ARSH:
+	case ISA_ALU_SHIFT:
 		if (!scalar_shift_known_w(src, alu32, bits)) {
 			*dst = range_unknown_w(bits);
 			return;
@@ -306,7 +302,7 @@ void scalar_alu_w(struct vrange *dst, const struct vrange *src, unsigned op, boo
 		else
 			shift64(dst, op, src->b64.umin, bits);
 		break;
-	default: /* division, modulo: unknown */
+	default: /* division, modulo (and moves, which callers do themselves): unknown */
 		*dst = range_unknown_w(bits);
 		return;
 	}

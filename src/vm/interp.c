@@ -18,35 +18,24 @@
 #include "vm.h"
 
 /* Super-instructions: pairs and triples the pre-decoder fuses (see thread_unchecked). */
-#define FUSE_ALU_OPS(X)                                                                  \
-	X(ADD, a + b, a + b) X(SUB, a - b, a - b) X(MUL, a * b, a * b)                    \
-	X(DIV, bpf_udiv64(a, b), bpf_udiv32(a, b)) X(MOD, bpf_umod64(a, b), bpf_umod32(a, b)) \
-	X(OR, a | b, a | b) X(AND, a & b, a & b) X(XOR, a ^ b, a ^ b)                     \
-	X(LSH, bpf_lsh64(a, b), bpf_lsh32(a, b)) X(RSH, bpf_rsh64(a, b), bpf_rsh32(a, b)) \
-	X(ARSH, bpf_arsh64(a, b), bpf_arsh32(a, b))
-#define FUSE_JCC_OPS(X)                                                                   \
-	X(JEQ, ==, uint64_t, uint32_t) X(JNE, !=, uint64_t, uint32_t)                     \
-	X(JGT, >, uint64_t, uint32_t) X(JGE, >=, uint64_t, uint32_t)                      \
-	X(JLT, <, uint64_t, uint32_t) X(JLE, <=, uint64_t, uint32_t)                      \
-	X(JSGT, >, int64_t, int32_t) X(JSGE, >=, int64_t, int32_t)                        \
-	X(JSLT, <, int64_t, int32_t) X(JSLE, <=, int64_t, int32_t)                        \
-	X(JSET, &, uint64_t, uint32_t)
+#define FUSE_ALU_OPS(X) X(ADD) X(SUB) X(MUL) X(DIV) X(MOD) X(OR) X(AND) X(XOR) X(LSH) X(RSH) X(ARSH)
+#define FUSE_JCC_OPS(X) ISA_JMP_OPS(X) /* every conditional jump */
 #define FUSE_LDX_OPS(X) X(LDX_B, uint8_t) X(LDX_H, uint16_t) X(LDX_W, uint32_t) X(LDX_DW, uint64_t)
 #define FUSE_STX_OPS(X) X(STX_B, uint8_t) X(STX_H, uint16_t) X(STX_W, uint32_t) X(STX_DW, uint64_t)
 /* A counter in memory: load, add a constant (32- or 64-bit), store back. */
 #define FUSE_INC_OPS(X)                                                                   \
-	X(W_32, LDX_W, ADD32_K, STX_W, uint32_t, (uint32_t)(v + k))                        \
-	X(W_64, LDX_W, ADD64_K, STX_W, uint32_t, v + k)                                     \
-	X(DW_32, LDX_DW, ADD32_K, STX_DW, uint64_t, (uint32_t)(v + k))                      \
-	X(DW_64, LDX_DW, ADD64_K, STX_DW, uint64_t, v + k)
+	X(W_32, LDX_W, ADD32_K, STX_W, uint32_t, 32)                                      \
+	X(W_64, LDX_W, ADD64_K, STX_W, uint32_t, 64)                                      \
+	X(DW_32, LDX_DW, ADD32_K, STX_DW, uint64_t, 32)                                   \
+	X(DW_64, LDX_DW, ADD64_K, STX_DW, uint64_t, 64)
 
 /* Operations the interpreter has beyond the ISA's: the pre-decoder picks them. */
 enum {
 	VM_OP_TAIL_CALL = ISA_OP_COUNT,
-#define E(ID, E64, E32) VM_OP_MOVX_##ID##64_K, VM_OP_MOVX_##ID##64_X, VM_OP_MOVX_##ID##32_K, VM_OP_MOVX_##ID##32_X,
+#define E(ID) VM_OP_MOVX_##ID##64_K, VM_OP_MOVX_##ID##64_X, VM_OP_MOVX_##ID##32_K, VM_OP_MOVX_##ID##32_X,
 	FUSE_ALU_OPS(E)
 #undef E
-#define E(ID, OP, T64, T32) VM_OP_ADDK_##ID##64_K, VM_OP_ADDK_##ID##32_K,
+#define E(ID, SIGN, REL, OP) VM_OP_ADDK_##ID##64_K, VM_OP_ADDK_##ID##32_K,
 	FUSE_JCC_OPS(E)
 #undef E
 #define E(ID, T) VM_OP_ADDX_##ID,
@@ -56,7 +45,7 @@ enum {
 	FUSE_LDX_OPS(E)
 	FUSE_STX_OPS(E)
 #undef E
-#define E(ID, LD, ADD, ST, T, EXPR) VM_OP_INC_##ID,
+#define E(ID, LD, ADD, ST, T, W) VM_OP_INC_##ID,
 	FUSE_INC_OPS(E)
 #undef E
 	VM_OP_ZEXT, VM_OP_MOV_ZEXT, VM_OP_MOVK64_JA, VM_OP_MOVK32_JA,
@@ -64,22 +53,22 @@ enum {
 };
 
 static const uint16_t fuse_after_mov64[ISA_OP_COUNT] = {
-#define E(ID, E64, E32) [ISA_OP_##ID##64_K] = VM_OP_MOVX_##ID##64_K, [ISA_OP_##ID##64_X] = VM_OP_MOVX_##ID##64_X,
+#define E(ID) [ISA_OP_##ID##64_K] = VM_OP_MOVX_##ID##64_K, [ISA_OP_##ID##64_X] = VM_OP_MOVX_##ID##64_X,
 	FUSE_ALU_OPS(E)
 #undef E
 };
 static const uint16_t fuse_after_mov32[ISA_OP_COUNT] = {
-#define E(ID, E64, E32) [ISA_OP_##ID##32_K] = VM_OP_MOVX_##ID##32_K, [ISA_OP_##ID##32_X] = VM_OP_MOVX_##ID##32_X,
+#define E(ID) [ISA_OP_##ID##32_K] = VM_OP_MOVX_##ID##32_K, [ISA_OP_##ID##32_X] = VM_OP_MOVX_##ID##32_X,
 	FUSE_ALU_OPS(E)
 #undef E
 };
 static const uint16_t fuse_after_add64k[ISA_OP_COUNT] = {
-#define E(ID, OP, T64, T32) [ISA_OP_##ID##64_K] = VM_OP_ADDK_##ID##64_K,
+#define E(ID, SIGN, REL, OP) [ISA_OP_##ID##64_K] = VM_OP_ADDK_##ID##64_K,
 	FUSE_JCC_OPS(E)
 #undef E
 };
 static const uint16_t fuse_after_add32k[ISA_OP_COUNT] = {
-#define E(ID, OP, T64, T32) [ISA_OP_##ID##32_K] = VM_OP_ADDK_##ID##32_K,
+#define E(ID, SIGN, REL, OP) [ISA_OP_##ID##32_K] = VM_OP_ADDK_##ID##32_K,
 	FUSE_JCC_OPS(E)
 #undef E
 };
@@ -110,7 +99,7 @@ static uint16_t fuse_increment(const struct bpfvm_prog *prog, uint32_t i)
 	if (add->dst_reg != ld->dst_reg || st->src_reg != ld->dst_reg ||
 	    st->dst_reg != ld->src_reg || st->off != ld->off || ld->src_reg == ld->dst_reg)
 		return 0;
-#define E(ID, LD, ADD, ST, T, EXPR)                                                       \
+#define E(ID, LD, ADD, ST, T, W)                                                       \
 	if (prog->ops[i] == ISA_OP_##LD && prog->ops[i + 1] == ISA_OP_##ADD &&          \
 	    prog->ops[i + 2] == ISA_OP_##ST)                                              \
 		return VM_OP_INC_##ID;

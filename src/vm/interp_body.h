@@ -20,11 +20,11 @@ static int INTERP_NAME(struct interp_state *s)
 #undef OP
 		[VM_OP_TAIL_CALL] = &&L_TAIL_CALL,
 #if !INTERP_CHECKED /* fused instructions run unchecked only */
-#define E(ID, E64, E32) [VM_OP_MOVX_##ID##64_K] = &&L_MOVX_##ID##64_K, [VM_OP_MOVX_##ID##64_X] = &&L_MOVX_##ID##64_X, \
+#define E(ID) [VM_OP_MOVX_##ID##64_K] = &&L_MOVX_##ID##64_K, [VM_OP_MOVX_##ID##64_X] = &&L_MOVX_##ID##64_X, \
 	[VM_OP_MOVX_##ID##32_K] = &&L_MOVX_##ID##32_K, [VM_OP_MOVX_##ID##32_X] = &&L_MOVX_##ID##32_X,
 	FUSE_ALU_OPS(E)
 #undef E
-#define E(ID, OP, T64, T32) [VM_OP_ADDK_##ID##64_K] = &&L_ADDK_##ID##64_K, [VM_OP_ADDK_##ID##32_K] = &&L_ADDK_##ID##32_K,
+#define E(ID, SIGN, REL, OP) [VM_OP_ADDK_##ID##64_K] = &&L_ADDK_##ID##64_K, [VM_OP_ADDK_##ID##32_K] = &&L_ADDK_##ID##32_K,
 	FUSE_JCC_OPS(E)
 #undef E
 #define E(ID, T) [VM_OP_ADDX_##ID] = &&L_ADDX_##ID,
@@ -34,7 +34,7 @@ static int INTERP_NAME(struct interp_state *s)
 	FUSE_LDX_OPS(E)
 	FUSE_STX_OPS(E)
 #undef E
-#define E(ID, LD, ADD, ST, T, EXPR) [VM_OP_INC_##ID] = &&L_INC_##ID,
+#define E(ID, LD, ADD, ST, T, W) [VM_OP_INC_##ID] = &&L_INC_##ID,
 	FUSE_INC_OPS(E)
 #undef E
 		[VM_OP_ZEXT] = &&L_ZEXT, [VM_OP_MOV_ZEXT] = &&L_MOV_ZEXT,
@@ -110,28 +110,15 @@ static int INTERP_NAME(struct interp_state *s)
 	vmdispatch();
 
 	/* ALU: 64-bit operands, and 32-bit ones whose result is zero-extended. */
-#define ALU(ID, EXPR64, EXPR32)                                                         \
-	vmcase(ID##64_K) { uint64_t a = DST, b = (uint64_t)(int64_t)IMM; DST = (EXPR64); vmbreak; } \
-	vmcase(ID##64_X) { uint64_t a = DST, b = SRC; DST = (EXPR64); vmbreak; }                  \
-	vmcase(ID##32_K) { uint32_t a = (uint32_t)DST, b = (uint32_t)IMM; DST = (uint32_t)(EXPR32); vmbreak; } \
-	vmcase(ID##32_X) { uint32_t a = (uint32_t)DST, b = (uint32_t)SRC; DST = (uint32_t)(EXPR32); vmbreak; }
-	ALU(ADD, a + b, a + b)
-	ALU(SUB, a - b, a - b)
-	ALU(MUL, a * b, a * b)
-	ALU(DIV, bpf_udiv64(a, b), bpf_udiv32(a, b))
-	ALU(SDIV, bpf_sdiv64(a, b), bpf_sdiv32(a, b))
-	ALU(MOD, bpf_umod64(a, b), bpf_umod32(a, b))
-	ALU(SMOD, bpf_smod64(a, b), bpf_smod32(a, b))
-	ALU(OR, a | b, a | b)
-	ALU(AND, a & b, a & b)
-	ALU(XOR, a ^ b, a ^ b)
-	ALU(LSH, bpf_lsh64(a, b), bpf_lsh32(a, b))
-	ALU(RSH, bpf_rsh64(a, b), bpf_rsh32(a, b))
-	ALU(ARSH, bpf_arsh64(a, b), bpf_arsh32(a, b))
-	ALU(MOV, ((void)a, b), ((void)a, b))
+#define ALU(ID, CODE, KIND, EXPR64, EXPR32)                                              \
+	vmcase(ID##64_K) { DST = isa_alu64_##ID(DST, (uint64_t)(int64_t)IMM); vmbreak; }         \
+	vmcase(ID##64_X) { DST = isa_alu64_##ID(DST, SRC); vmbreak; }                            \
+	vmcase(ID##32_K) { DST = isa_alu32_##ID((uint32_t)DST, (uint32_t)IMM); vmbreak; }        \
+	vmcase(ID##32_X) { DST = isa_alu32_##ID((uint32_t)DST, (uint32_t)SRC); vmbreak; }
+	ISA_ALU_OPS(ALU)
 #undef ALU
-	vmcase(NEG64) { DST = -DST; vmbreak; }
-	vmcase(NEG32) { DST = (uint32_t)-(uint32_t)DST; vmbreak; }
+	vmcase(NEG64) { DST = isa_neg64(DST); vmbreak; }
+	vmcase(NEG32) { DST = isa_neg32((uint32_t)DST); vmbreak; }
 	vmcase(MOVSX8_64) { DST = (uint64_t)(int64_t)(int8_t)SRC; vmbreak; }
 	vmcase(MOVSX16_64) { DST = (uint64_t)(int64_t)(int16_t)SRC; vmbreak; }
 	vmcase(MOVSX32_64) { DST = (uint64_t)(int64_t)(int32_t)SRC; vmbreak; }
@@ -146,22 +133,12 @@ static int INTERP_NAME(struct interp_state *s)
 	/* Jumps.  vmbreak adds the 1 that every jump offset is relative to. */
 	vmcase(JA) { pc += OFF; vmbreak; }
 	vmcase(JA32) { pc += IMM; vmbreak; }
-#define JCOND(ID, OP, T64, T32)                                                       \
-	vmcase(ID##64_K) { if ((T64)DST OP (T64)(int64_t)IMM) pc += OFF; vmbreak; }     \
-	vmcase(ID##64_X) { if ((T64)DST OP (T64)SRC) pc += OFF; vmbreak; }              \
-	vmcase(ID##32_K) { if ((T32)DST OP (T32)IMM) pc += OFF; vmbreak; }              \
-	vmcase(ID##32_X) { if ((T32)DST OP (T32)SRC) pc += OFF; vmbreak; }
-	JCOND(JEQ, ==, uint64_t, uint32_t)
-	JCOND(JNE, !=, uint64_t, uint32_t)
-	JCOND(JGT, >, uint64_t, uint32_t)
-	JCOND(JGE, >=, uint64_t, uint32_t)
-	JCOND(JLT, <, uint64_t, uint32_t)
-	JCOND(JLE, <=, uint64_t, uint32_t)
-	JCOND(JSGT, >, int64_t, int32_t)
-	JCOND(JSGE, >=, int64_t, int32_t)
-	JCOND(JSLT, <, int64_t, int32_t)
-	JCOND(JSLE, <=, int64_t, int32_t)
-	JCOND(JSET, &, uint64_t, uint32_t)
+#define JCOND(ID, SIGN, REL, OP)                                                            \
+	vmcase(ID##64_K) { if (isa_jmp64_##ID(DST, (uint64_t)(int64_t)IMM)) pc += OFF; vmbreak; }   \
+	vmcase(ID##64_X) { if (isa_jmp64_##ID(DST, SRC)) pc += OFF; vmbreak; }                      \
+	vmcase(ID##32_K) { if (isa_jmp32_##ID((uint32_t)DST, (uint32_t)IMM)) pc += OFF; vmbreak; }  \
+	vmcase(ID##32_X) { if (isa_jmp32_##ID((uint32_t)DST, (uint32_t)SRC)) pc += OFF; vmbreak; }
+	ISA_JMP_OPS(JCOND)
 #undef JCOND
 	vmcase(MAY_GOTO) {
 		if (may_goto == 0)
@@ -248,16 +225,28 @@ static int INTERP_NAME(struct interp_state *s)
 	 * from pc[1], pc[2].  Only the unchecked pre-decoder fuses; a checked
 	 * run checks each instruction on its own.
 	 */
-#define E(ID, EXPR64, EXPR32)                                                                     \
-	vmcase(MOVX_##ID##64_K) { uint64_t a = SRC, b = (uint64_t)(int64_t)pc[1].imm; DST = (EXPR64); pc++; vmbreak; } \
-	vmcase(MOVX_##ID##64_X) { uint64_t a = SRC, b = reg[pc[1].src]; DST = (EXPR64); pc++; vmbreak; } \
-	vmcase(MOVX_##ID##32_K) { uint32_t a = (uint32_t)SRC, b = (uint32_t)pc[1].imm; DST = (uint32_t)(EXPR32); pc++; vmbreak; } \
-	vmcase(MOVX_##ID##32_X) { uint32_t a = (uint32_t)SRC, b = (uint32_t)reg[pc[1].src]; DST = (uint32_t)(EXPR32); pc++; vmbreak; }
+#define E(ID)                                                                                       \
+	vmcase(MOVX_##ID##64_K) { DST = isa_alu64_##ID(SRC, (uint64_t)(int64_t)pc[1].imm); pc++; vmbreak; } \
+	vmcase(MOVX_##ID##64_X) { DST = isa_alu64_##ID(SRC, reg[pc[1].src]); pc++; vmbreak; }           \
+	vmcase(MOVX_##ID##32_K) { DST = isa_alu32_##ID((uint32_t)SRC, (uint32_t)pc[1].imm); pc++; vmbreak; } \
+	vmcase(MOVX_##ID##32_X) { DST = isa_alu32_##ID((uint32_t)SRC, (uint32_t)reg[pc[1].src]); pc++; vmbreak; }
 	FUSE_ALU_OPS(E)
 #undef E
-#define E(ID, OP, T64, T32)                                                                         \
-	vmcase(ADDK_##ID##64_K) { uint64_t v = DST + (uint64_t)(int64_t)IMM; DST = v; pc++; if ((T64)v OP (T64)(int64_t)IMM) pc += OFF; vmbreak; } \
-	vmcase(ADDK_##ID##32_K) { uint32_t v = (uint32_t)DST + (uint32_t)IMM; DST = v; pc++; if ((T32)v OP (T32)IMM) pc += OFF; vmbreak; }
+#define E(ID, SIGN, REL, OP)                                                                        \
+	vmcase(ADDK_##ID##64_K) {                                                                   \
+		uint64_t v = isa_alu64_ADD(DST, (uint64_t)(int64_t)IMM);                            \
+		DST = v;                                                                            \
+		pc++;                                                                               \
+		if (isa_jmp64_##ID(v, (uint64_t)(int64_t)IMM)) pc += OFF;                           \
+		vmbreak;                                                                            \
+	}                                                                                           \
+	vmcase(ADDK_##ID##32_K) {                                                                   \
+		uint32_t v = isa_alu32_ADD((uint32_t)DST, (uint32_t)IMM);                           \
+		DST = v;                                                                            \
+		pc++;                                                                               \
+		if (isa_jmp32_##ID(v, (uint32_t)IMM)) pc += OFF;                                    \
+		vmbreak;                                                                            \
+	}
 	FUSE_JCC_OPS(E)
 #undef E
 #define E(ID, T)                                                                                    \
@@ -303,14 +292,14 @@ static int INTERP_NAME(struct interp_state *s)
 #undef INDEXED
 #undef E
 	/* v: the loaded value, k: the constant; the register keeps what is stored */
-#define E(ID, LD, ADD, ST, T, EXPR)                                                                 \
+#define E(ID, LD, ADD, ST, T, W)                                                                    \
 	vmcase(INC_##ID) {                                                                          \
 		T mem;                                                                              \
 		uint64_t v, k = (uint64_t)(int64_t)pc[1].imm;                                       \
 		void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)OFF);                        \
 		memcpy(&mem, p, sizeof(T));                                                         \
 		v = mem;                                                                            \
-		DST = v = (EXPR);                                                                   \
+		DST = v = isa_alu##W##_ADD(v, k);                                                   \
 		mem = (T)v;                                                                         \
 		memcpy(p, &mem, sizeof(T));                                                         \
 		pc += 2;                                                                            \

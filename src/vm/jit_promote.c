@@ -147,17 +147,17 @@ static int mark_merges(const struct bpfvm_prog *prog, const struct prog_func *fn
 	return 0;
 }
 
-/* Rank fn's candidate slots, mark their accesses in at[]. */
-static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *fn,
-			 const uint16_t *reads, const uint16_t *writes, struct frame_map *m,
-			 uint8_t *opened, uint8_t *at, struct jit_promo_func *pf)
-{
-	bool has8[JIT_PROMO_MAX] = { false }, has4st[JIT_PROMO_MAX] = { false };
-	uint8_t mixed = 0;
-	unsigned depth = 0;
+/* What planning the functions of one program shares: its analysis and the scratch. */
+struct plan {
+	const struct bpfvm_prog *prog;
+	const uint16_t *reads, *writes;
+	struct frame_map *m;
+	uint8_t *opened; /* per slot: a loop headed there is open */
+	uint8_t *at;     /* the result: per slot, JIT_PROMO_SLOT and JIT_PROMO_MERGE */
+};
 
-	memset(pf, 0, sizeof(*pf));
-	memset(opened, 0, fn->end - fn->start);
+static void frame_map_clear(struct frame_map *m)
+{
 	for (int b = 0; b < FRAME; b++) {
 		m->owner[b] = NO_OWNER;
 		m->bad[b] = false;
@@ -165,16 +165,24 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 		m->weight[b] = 0;
 		m->slot[b] = 0;
 	}
-	/*
-	 * One pass from the end: what the function names, what defeats
-	 * promotion, and each access weighed by the loops around it.  A loop
-	 * is a head with the furthest jump back to it (a state machine's many
-	 * `continue`s make one loop): going backwards, it opens at that jump,
-	 * the first met, and closes past its head.
-	 */
+}
+
+/*
+ * One pass from the end: what the function names, what defeats
+ * promotion, and each access weighed by the loops around it.  A loop
+ * is a head with the furthest jump back to it (a state machine's many
+ * `continue`s make one loop): going backwards, it opens at that jump,
+ * the first met, and closes past its head.  False when the function
+ * keeps all of its frame in memory.
+ */
+static bool survey(struct plan *p, const struct prog_func *fn, struct jit_promo_func *pf)
+{
+	struct frame_map *m = p->m;
+	unsigned depth = 0;
+
 	for (uint32_t i = fn->end; i-- > fn->start;) {
-		const struct bpfvm_insn *in = &prog->insns[i];
-		enum isa_op op = (enum isa_op)prog->ops[i];
+		const struct bpfvm_insn *in = &p->prog->insns[i];
+		enum isa_op op = (enum isa_op)p->prog->ops[i];
 		unsigned size;
 		uint16_t uses;
 		int off = in->off;
@@ -182,15 +190,15 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 
 		if (op == ISA_OP_INVALID)
 			continue;
-		uses = reads[i] | writes[i];
+		uses = p->reads[i] | p->writes[i];
 		pf->regs_used |= uses;
 		if (defeats_promotion(in, op, uses))
-			return 0;
+			return false;
 		if (isa_op_is_jump(op)) {
 			int64_t to = isa_jump_target(in, i);
 
-			if (to <= i && to >= fn->start && !opened[to - fn->start]) {
-				opened[to - fn->start] = 1;
+			if (to <= i && to >= fn->start && !p->opened[to - fn->start]) {
+				p->opened[to - fn->start] = 1;
 				depth++;
 			}
 		}
@@ -198,7 +206,7 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 		if (plain || ((uses & R(10)) && other_stack_access(in, op))) {
 			size = isa_access_size(in->code);
 			if (off < -FRAME || off + (int)size > 0)
-				return 0; /* outside the frame: leave all of it alone */
+				return false; /* outside the frame: leave all of it alone */
 			cover(m, off, size, plain);
 			if (plain) {
 				m->weight[off + FRAME] += 1ull << (3 * (depth > 6 ? 6 : depth));
@@ -206,11 +214,14 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 					m->width[off + FRAME] = (uint8_t)size;
 			}
 		}
-		depth -= opened[i - fn->start]; /* a loop headed here ends above it */
+		depth -= p->opened[i - fn->start]; /* a loop headed here ends above it */
 	}
-	if (!(pf->regs_used & R(10)))
-		return 0; /* no stack */
-	/* The heaviest eligible slots, best first. */
+	return (pf->regs_used & R(10)) != 0; /* else no stack */
+}
+
+/* The heaviest eligible slots, best first, into pf->off. */
+static void rank(struct frame_map *m, struct jit_promo_func *pf)
+{
 	for (int off = -FRAME; off < 0; off++) {
 		unsigned w = m->width[off + FRAME], k;
 		bool ok = w != 0;
@@ -230,16 +241,25 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 	}
 	for (unsigned k = 0; k < pf->n; k++)
 		m->slot[pf->off[k] + FRAME] = (uint8_t)(k + 1);
+}
+
+/* Mark the chosen slots' accesses in at[]; the slots both loaded whole and stored by half. */
+static uint8_t mark_accesses(struct plan *p, const struct prog_func *fn,
+			     const struct jit_promo_func *pf)
+{
+	bool has8[JIT_PROMO_MAX] = { false }, has4st[JIT_PROMO_MAX] = { false };
+	uint8_t mixed = 0;
+
 	for (uint32_t i = fn->start; i < fn->end; i++) {
-		const struct bpfvm_insn *in = &prog->insns[i];
-		enum isa_op op = (enum isa_op)prog->ops[i];
+		const struct bpfvm_insn *in = &p->prog->insns[i];
+		enum isa_op op = (enum isa_op)p->prog->ops[i];
 		unsigned size, k;
 
-		/* every such access is inside the frame: the loop above saw to it */
-		if (op == ISA_OP_INVALID || !(reads[i] & R(10)) || !(size = promotable_access(in, op)) ||
-		    !(k = m->slot[in->off + FRAME]))
+		/* every such access is inside the frame: survey saw to it */
+		if (op == ISA_OP_INVALID || !(p->reads[i] & R(10)) ||
+		    !(size = promotable_access(in, op)) || !(k = p->m->slot[in->off + FRAME]))
 			continue;
-		at[i] = (uint8_t)k;
+		p->at[i] = (uint8_t)k;
 		if (size == 8 && isa_ops[op].form == F_LDX)
 			has8[k - 1] = true;
 		else if (size == 4 && isa_ops[op].form != F_LDX)
@@ -248,25 +268,38 @@ static int plan_function(const struct bpfvm_prog *prog, const struct prog_func *
 	for (unsigned k = 0; k < pf->n; k++)
 		if (has8[k] && has4st[k])
 			mixed |= (uint8_t)(1u << k);
-	return mixed ? mark_merges(prog, fn, at, mixed) : 0;
+	return mixed;
+}
+
+/* Rank fn's candidate slots, mark their accesses in at[]. */
+static int plan_function(struct plan *p, const struct prog_func *fn, struct jit_promo_func *pf)
+{
+	uint8_t mixed;
+
+	memset(pf, 0, sizeof(*pf));
+	memset(p->opened, 0, fn->end - fn->start);
+	frame_map_clear(p->m);
+	if (!survey(p, fn, pf))
+		return 0;
+	rank(p->m, pf);
+	mixed = mark_accesses(p, fn, pf);
+	return mixed ? mark_merges(p->prog, fn, p->at, mixed) : 0;
 }
 
 int jit_promote_plan(const struct bpfvm_prog *prog, const uint16_t *reads,
 		     const uint16_t *writes, struct jit_promo *out)
 {
-	struct frame_map *m = malloc(sizeof(*m));
-	uint8_t *opened = malloc(prog->cnt + 1); /* per slot: a loop headed there is open */
+	struct plan p = { prog, reads, writes, malloc(sizeof(*p.m)), malloc(prog->cnt + 1), NULL };
 	int err = 0;
 
-	out->at = calloc(prog->cnt + 1, 1);
+	p.at = out->at = calloc(prog->cnt + 1, 1);
 	out->funcs = calloc(prog->nfuncs ? prog->nfuncs : 1, sizeof(*out->funcs));
-	if (!m || !opened || !out->at || !out->funcs)
+	if (!p.m || !p.opened || !out->at || !out->funcs)
 		err = -ENOMEM;
 	for (uint32_t f = 0; f < prog->nfuncs && !err; f++)
-		err = plan_function(prog, &prog->funcs[f], reads, writes, m, opened, out->at,
-				    &out->funcs[f]);
-	free(m);
-	free(opened);
+		err = plan_function(&p, &prog->funcs[f], &out->funcs[f]);
+	free(p.m);
+	free(p.opened);
 	if (err)
 		jit_promote_free(out);
 	return err;

@@ -27,11 +27,11 @@
  * caller's caller, as in the kernel.
  *
  * Beyond a translation one instruction at a time: division and modulo by
- * a constant are multiplications (jit.c finds the magic numbers); shift
- * pairs that extend a half and moves plus additions that compute an
- * address fuse into one instruction; a result no path reads needs no code
- * and a register that dies into an address folds into the access
- * (jit_live.c); a truth value times a constant is a mask (jit_known.c);
+ * a constant are multiplications (jit_x86_64_divmod.c; jit.c finds the
+ * magic numbers); shift pairs that extend a half and moves plus additions
+ * that compute an address fuse into one instruction; a result no path
+ * reads needs no code and a register that dies into an address folds into
+ * the access (jit_x86_64_fuse.c, jit_live.c); a truth value times a constant is a mask (jit_known.c);
  * loop heads are aligned; an array map's
  * lookup (per-CPU too) is inline and another map's a direct call; and what a verifier
  * proved (dead code, constant results) shortens the code further.
@@ -48,29 +48,9 @@
 #include "../helpers/helpers.h"
 #include "../isa/opcode.h"
 #include "../maps/map.h"
-#include "jit_x86_64.h"
+#include "jit_x86_64_emit.h"
 
 #define BPF_FUNC_TAIL_CALL 12
-
-static const uint8_t jcc_of[16] = {
-	[BPFVM_JEQ >> 4] = CC_E,   [BPFVM_JNE >> 4] = CC_NE,  [BPFVM_JSET >> 4] = CC_NE,
-	[BPFVM_JGT >> 4] = CC_A,   [BPFVM_JGE >> 4] = CC_AE,  [BPFVM_JLT >> 4] = CC_B,
-	[BPFVM_JLE >> 4] = CC_BE,  [BPFVM_JSGT >> 4] = CC_G,  [BPFVM_JSGE >> 4] = CC_GE,
-	[BPFVM_JSLT >> 4] = CC_L,  [BPFVM_JSLE >> 4] = CC_LE,
-};
-
-/* The function being emitted: what its epilogue undoes, the slots it keeps in registers. */
-struct x86 {
-	struct jit_ctx *c;
-	uint8_t saved[4];  /* those of r6-r9's registers it pushed */
-	unsigned nsaved;
-	int32_t frame;     /* bytes below them: the may_goto slot, alignment */
-	const struct prog_func *fn;
-	bool copying;      /* emitting a copy of a join (emit_join_copy) */
-	uint8_t promo_reg[JIT_PROMO_MAX]; /* the register of each stack slot it keeps in one */
-	unsigned npromo;
-	bool promo_scratch; /* r9 or r10 among them: division and fetch loops keep them aside */
-};
 
 /* ---- entry, prologues, epilogues ---------------------------------------------- */
 
@@ -318,286 +298,6 @@ static void emit_end(struct jit_ctx *c, enum isa_op op, int dst)
 	}
 }
 
-/* ---- division and modulo ---------------------------------------------------------- */
-
-/* By zero: a quotient of 0, a remainder of the dividend (zero-extended, 32-bit). */
-static void by_zero(struct jit_ctx *c, bool w, bool mod, int dst)
-{
-	if (!mod)
-		zero(c, dst);
-	else if (!w)
-		mov_rr(c, false, dst, dst);
-}
-
-/* Signed, by -1: the negation (INT_MIN stays INT_MIN), and a remainder of 0. */
-static void by_minus_one(struct jit_ctx *c, bool w, bool mod, int dst)
-{
-	if (!mod)
-		op_rr(c, w ? X_W : 0, 0xf7, 3, dst);
-	else
-		zero(c, dst);
-}
-
-/* div/idiv need rax and rdx (r0, r3): keep them in r9 and r10 unless they are dst. */
-static void save_rax_rdx(struct jit_ctx *c, int dst)
-{
-	if (dst != RAX)
-		mov_rr(c, true, R9, RAX);
-	if (dst != RDX)
-		mov_rr(c, true, R10, RDX);
-}
-
-static void restore_rax_rdx(struct jit_ctx *c, int dst, int res)
-{
-	mov_rr(c, true, dst, res);
-	if (dst != RAX)
-		mov_rr(c, true, RAX, R9);
-	if (dst != RDX)
-		mov_rr(c, true, RDX, R10);
-}
-
-/* dst = dst / r11 or dst % r11, r11 neither 0 nor (signed) -1. */
-static void hw_divide(struct jit_ctx *c, bool w, bool sign, bool mod, int dst)
-{
-	save_rax_rdx(c, dst);
-	mov_rr(c, true, RAX, dst);
-	if (sign) {
-		if (w)
-			b1(c, 0x48);
-		b1(c, 0x99); /* cqo / cdq */
-	} else {
-		zero(c, RDX);
-	}
-	op_rr(c, w ? X_W : 0, 0xf7, sign ? 7 : 6, R11); /* 32-bit: results zero-extended */
-	restore_rax_rdx(c, dst, mod ? RDX : RAX);
-}
-
-static void divmod_x(struct jit_ctx *c, bool w, bool sign, bool mod, int dst, int src)
-{
-	size_t nonzero, done, general = 0, done2 = 0;
-
-	mov_rr(c, w, R11, src);
-	op_rr(c, w ? X_W : 0, 0x85, R11, R11);
-	nonzero = jcc8(c, CC_NE);
-	by_zero(c, w, mod, dst);
-	done = jcc8(c, CC_JMP);
-	land8(c, nonzero);
-	if (sign) { /* idiv traps on INT_MIN / -1; the kernel's answer needs no division */
-		alu_ri(c, w, G1_CMP, R11, -1);
-		general = jcc8(c, CC_NE);
-		by_minus_one(c, w, mod, dst);
-		done2 = jcc8(c, CC_JMP);
-		land8(c, general);
-	}
-	hw_divide(c, w, sign, mod, dst);
-	land8(c, done);
-	if (sign)
-		land8(c, done2);
-}
-
-/* Unsigned, d >= 2^(bits-1): the quotient is 0 or 1. */
-static void udivmod_big(struct jit_ctx *c, bool w, bool mod, int dst, uint64_t d)
-{
-	if (!mod) {
-		alu_ri(c, w, G1_CMP, dst, (int32_t)(uint32_t)d);
-		op_rr(c, 0, 0x0f93, 0, R11);   /* setae r11b */
-		op_rr(c, 0, 0x0fb6, dst, R11); /* movzx dst32, r11b */
-		return;
-	}
-	mov_rr(c, w, R11, dst);
-	alu_ri(c, w, G1_SUB, R11, (int32_t)(uint32_t)d);
-	if (!w)
-		mov_rr(c, false, dst, dst);
-	op_rr(c, w ? X_W : 0, 0x0f43, dst, R11); /* cmovae: no borrow, x >= d */
-}
-
-static void udivmod_magic32(struct jit_ctx *c, bool mod, int dst, uint32_t d,
-			    const struct jit_udiv_magic *mg)
-{
-	mov_rr(c, false, R11, dst); /* x, zero-extended: the product fits 64 bits */
-	if (!mg->add && mg->m <= INT32_MAX) {
-		op_rr(c, X_W, 0x69, R10, R11);
-		b4(c, (uint32_t)mg->m);
-	} else {
-		mov_imm(c, false, R10, mg->m);
-		op_rr(c, X_W, 0x0faf, R10, R11);
-	}
-	if (!mg->add) {
-		shift_ri(c, true, SH_SHR, R10, 32 + mg->shift);
-	} else { /* (x * (2^32 + m)) >> (32 + l), without the 65-bit product */
-		shift_ri(c, true, SH_SHR, R10, 32);
-		alu_rr(c, true, G1_ADD, R10, R11);
-		shift_ri(c, true, SH_SHR, R10, mg->shift + 1);
-	}
-	if (!mod) {
-		mov_rr(c, false, dst, R10);
-		return;
-	}
-	op_rr(c, 0, 0x69, R10, R10);
-	b4(c, d);
-	alu_rr(c, false, G1_SUB, R11, R10);
-	mov_rr(c, false, dst, R11);
-}
-
-static void udivmod_magic64(struct jit_ctx *c, bool mod, int dst, uint64_t d,
-			    const struct jit_udiv_magic *mg)
-{
-	int res = RDX;
-
-	mov_rr(c, true, R11, dst);
-	save_rax_rdx(c, dst);
-	mov_imm(c, true, RAX, mg->m);
-	op_rr(c, X_W, 0xf7, 4, R11); /* mul: rdx = mulhi(x, m) */
-	if (mg->add) {
-		mov_rr(c, true, RAX, R11);
-		alu_rr(c, true, G1_SUB, RAX, RDX);
-		shift_ri(c, true, SH_SHR, RAX, 1);
-		alu_rr(c, true, G1_ADD, RDX, RAX);
-	}
-	if (mg->shift)
-		shift_ri(c, true, SH_SHR, RDX, mg->shift);
-	if (mod) { /* d came from a positive imm32 */
-		op_rr(c, X_W, 0x69, RDX, RDX);
-		b4(c, (uint32_t)d);
-		alu_rr(c, true, G1_SUB, R11, RDX);
-		res = R11;
-	}
-	restore_rax_rdx(c, dst, res);
-}
-
-static void udivmod_k(struct jit_ctx *c, bool w, bool mod, int dst, uint64_t d)
-{
-	unsigned bits = w ? 64 : 32;
-	struct jit_udiv_magic mg;
-
-	if (d == 1) {
-		if (mod)
-			zero(c, dst);
-		else if (!w)
-			mov_rr(c, false, dst, dst);
-	} else if (!(d & (d - 1))) {
-		if (mod)
-			alu_ri(c, w, G1_AND, dst, (int32_t)(uint32_t)(d - 1));
-		else
-			shift_ri(c, w, SH_SHR, dst, (unsigned)__builtin_ctzll(d));
-	} else if (d >> (bits - 1)) {
-		udivmod_big(c, w, mod, dst, d);
-	} else {
-		jit_udiv_magic(d, bits, &mg);
-		if (w)
-			udivmod_magic64(c, mod, dst, d, &mg);
-		else
-			udivmod_magic32(c, mod, dst, (uint32_t)d, &mg);
-	}
-}
-
-/* Signed by +-2^k: round toward zero by adding 2^k - 1 to a negative dividend. */
-static void sdivmod_pow2(struct jit_ctx *c, bool w, bool mod, int dst, int64_t d, unsigned k)
-{
-	unsigned bits = w ? 64 : 32;
-
-	mov_rr(c, w, R11, dst);
-	shift_ri(c, w, SH_SAR, R11, bits - 1);
-	shift_ri(c, w, SH_SHR, R11, bits - k);
-	alu_rr(c, w, G1_ADD, R11, dst);
-	if (mod) {
-		alu_ri(c, w, G1_AND, R11, (int32_t)(uint32_t)-(1ull << k));
-		alu_rr(c, w, G1_SUB, dst, R11);
-		return;
-	}
-	shift_ri(c, w, SH_SAR, R11, k);
-	if (d < 0)
-		op_rr(c, w ? X_W : 0, 0xf7, 3, R11);
-	mov_rr(c, w, dst, R11);
-}
-
-static void sdivmod_magic32(struct jit_ctx *c, bool mod, int dst, int32_t d,
-			    const struct jit_sdiv_magic *mg)
-{
-	op_rr(c, X_W, 0x63, R11, dst); /* movsxd: the 64-bit product is exact */
-	op_rr(c, X_W, 0x69, R10, R11);
-	b4(c, (uint32_t)(int32_t)mg->m);
-	shift_ri(c, true, SH_SAR, R10, 32);
-	if (d > 0 && mg->m < 0)
-		alu_rr(c, false, G1_ADD, R10, R11);
-	if (d < 0 && mg->m > 0)
-		alu_rr(c, false, G1_SUB, R10, R11);
-	if (mg->shift)
-		shift_ri(c, false, SH_SAR, R10, mg->shift);
-	mov_rr(c, false, R9, R10);
-	shift_ri(c, false, SH_SHR, R9, 31);
-	alu_rr(c, false, G1_ADD, R10, R9);
-	if (!mod) {
-		mov_rr(c, false, dst, R10);
-		return;
-	}
-	op_rr(c, 0, 0x69, R10, R10);
-	b4(c, (uint32_t)d);
-	alu_rr(c, false, G1_SUB, R11, R10);
-	mov_rr(c, false, dst, R11);
-}
-
-static void sdivmod_magic64(struct jit_ctx *c, bool mod, int dst, int64_t d,
-			    const struct jit_sdiv_magic *mg)
-{
-	int res = RDX;
-
-	mov_rr(c, true, R11, dst);
-	save_rax_rdx(c, dst);
-	mov_imm(c, true, RAX, (uint64_t)mg->m);
-	op_rr(c, X_W, 0xf7, 5, R11); /* imul: rdx = mulhs(x, m) */
-	if (d > 0 && mg->m < 0)
-		alu_rr(c, true, G1_ADD, RDX, R11);
-	if (d < 0 && mg->m > 0)
-		alu_rr(c, true, G1_SUB, RDX, R11);
-	if (mg->shift)
-		shift_ri(c, true, SH_SAR, RDX, mg->shift);
-	mov_rr(c, true, RAX, RDX);
-	shift_ri(c, true, SH_SHR, RAX, 63);
-	alu_rr(c, true, G1_ADD, RDX, RAX);
-	if (mod) {
-		op_rr(c, X_W, 0x69, RDX, RDX);
-		b4(c, (uint32_t)(int32_t)d);
-		alu_rr(c, true, G1_SUB, R11, RDX);
-		res = R11;
-	}
-	restore_rax_rdx(c, dst, res);
-}
-
-static void sdivmod_k(struct jit_ctx *c, bool w, bool mod, int dst, int64_t d)
-{
-	uint64_t ad = d < 0 ? -(uint64_t)d : (uint64_t)d;
-	struct jit_sdiv_magic mg;
-
-	if (ad == 1) { /* d == 1; -1 is by_minus_one's */
-		if (mod)
-			zero(c, dst);
-		else if (!w)
-			mov_rr(c, false, dst, dst);
-	} else if (!(ad & (ad - 1))) {
-		sdivmod_pow2(c, w, mod, dst, d, (unsigned)__builtin_ctzll(ad));
-	} else {
-		jit_sdiv_magic(d, w ? 64 : 32, &mg);
-		if (w)
-			sdivmod_magic64(c, mod, dst, d, &mg);
-		else
-			sdivmod_magic32(c, mod, dst, (int32_t)d, &mg);
-	}
-}
-
-/* By a constant: never a division instruction. */
-static void divmod_k(struct jit_ctx *c, bool w, bool sign, bool mod, int dst, int32_t imm)
-{
-	if (imm == 0)
-		by_zero(c, w, mod, dst);
-	else if (sign && imm == -1)
-		by_minus_one(c, w, mod, dst);
-	else if (sign)
-		sdivmod_k(c, w, mod, dst, imm);
-	else
-		udivmod_k(c, w, mod, dst, w ? (uint64_t)(int64_t)imm : (uint32_t)imm);
-}
-
 /* in, slot i's operation (as blinding left it). */
 static void emit_alu(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op op, uint32_t i)
 {
@@ -639,9 +339,9 @@ static void emit_alu(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op
 		break;
 	default: /* DIV, MOD */
 		if (k)
-			divmod_k(c, w, sign, BPFVM_OP(code) == BPFVM_MOD, dst, in->imm);
+			jit_x86_divmod_k(c, w, sign, BPFVM_OP(code) == BPFVM_MOD, dst, in->imm);
 		else
-			divmod_x(c, w, sign, BPFVM_OP(code) == BPFVM_MOD, dst, src);
+			jit_x86_divmod_x(c, w, sign, BPFVM_OP(code) == BPFVM_MOD, dst, src);
 		break;
 	}
 }
@@ -703,7 +403,7 @@ static void emit_store_imm(struct jit_ctx *c, unsigned size, struct x86_mem m, i
 }
 
 /* A load or store of slot i (LDX, ST or STX) with its address in m. */
-static void emit_access(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op op,
+void jit_x86_access(struct jit_ctx *c, const struct bpfvm_insn *in, enum isa_op op,
 			struct x86_mem m)
 {
 	switch (isa_ops[op].form) {
@@ -849,7 +549,7 @@ static void emit_ldpkt(struct jit_ctx *c, enum isa_op op, const struct bpfvm_ins
 /* ---- jumps and calls ----------------------------------------------------------- */
 
 /* The flags a conditional jump tests; returns the condition on which it jumps. */
-static int emit_test(struct jit_ctx *c, const struct bpfvm_insn *in)
+int jit_x86_test(struct jit_ctx *c, const struct bpfvm_insn *in)
 {
 	uint8_t code = in->code;
 	bool w = BPFVM_CLASS(code) == BPFVM_JMP, jset = BPFVM_OP(code) == BPFVM_JSET;
@@ -1167,7 +867,7 @@ static void blind_imm(struct jit_ctx *c, struct bpfvm_insn *in, enum isa_op *op)
 
 	if (!in->imm)
 		return;
-	if (form == F_ALU_K && aop != BPFVM_LSH && aop != BPFVM_RSH && aop != BPFVM_ARSH)
+	if (form == F_ALU_K && !isa_alu_is_shift(aop))
 		in->code |= BPFVM_X;
 	else if (form == F_JCOND_K)
 		in->code |= BPFVM_X;
@@ -1183,328 +883,6 @@ static void blind_imm(struct jit_ctx *c, struct bpfvm_insn *in, enum isa_op *op)
 	in->src_reg = AUX;
 	in->imm = 0;
 	*op = isa_op_of(in);
-}
-
-/* ---- fusing what the instruction set splits ---------------------------------------- */
-
-/* Slot i continues a straight line: in the function, and no jump lands on it. */
-static bool fusable(const struct jit_ctx *c, uint32_t i, uint32_t end)
-{
-	return i < end && !c->is_target[i] && c->prog->ops[i] != ISA_OP_INVALID;
-}
-
-/*
- * Does register reg hold a zero-extended 32-bit value when slot i starts,
- * because the instruction before it, which every path to i runs last,
- * wrote it so (a 32-bit operation, a load narrower than 64 bits)?  Then
- * clang's <<32 >>32 has nothing to clear.
- */
-static bool upper_half_zero(const struct jit_ctx *c, uint32_t i, uint8_t reg)
-{
-	const struct bpfvm_prog *prog = c->prog;
-	const struct bpfvm_insn *prev;
-	enum isa_op op;
-
-	if (i == 0 || c->is_target[i] || prog->ops[i - 1] == ISA_OP_INVALID)
-		return false;
-	prev = &prog->insns[i - 1];
-	op = (enum isa_op)prog->ops[i - 1];
-	if (prev->dst_reg != reg)
-		return false;
-	switch (isa_ops[op].form) {
-	case F_ALU_K: case F_ALU_X: case F_NEG:
-		return BPFVM_CLASS(prev->code) == BPFVM_ALU;
-	case F_END: /* le/be 16 and 32 clear the rest; bswap (ALU64) and 64-bit ones do not */
-		return BPFVM_CLASS(prev->code) == BPFVM_ALU && prev->imm < 64;
-	case F_LDX:
-		return BPFVM_MODE(prev->code) == BPFVM_MEM && BPFVM_SIZE(prev->code) != BPFVM_DW;
-	default:
-		return false;
-	}
-}
-
-/*
- * An ALU operation with a constant, then == 0 or != 0 of its result at
- * the same width: x86's operation sets the flags the test needs (a loop
- * counting down, a mask tested).  Its group-1 code, or -1.
- */
-static int flags_for_zero_test(enum isa_op alu, enum isa_op jmp, int32_t jmp_imm)
-{
-	static const struct { enum isa_op op64, op32; int g1; } ops[] = {
-		{ ISA_OP_ADD64_K, ISA_OP_ADD32_K, G1_ADD }, { ISA_OP_SUB64_K, ISA_OP_SUB32_K, G1_SUB },
-		{ ISA_OP_AND64_K, ISA_OP_AND32_K, G1_AND }, { ISA_OP_OR64_K, ISA_OP_OR32_K, G1_OR },
-		{ ISA_OP_XOR64_K, ISA_OP_XOR32_K, G1_XOR },
-	};
-
-	if (jmp_imm != 0)
-		return -1;
-	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
-		if (alu == ops[k].op64 && (jmp == ISA_OP_JEQ64_K || jmp == ISA_OP_JNE64_K))
-			return ops[k].g1;
-		if (alu == ops[k].op32 && (jmp == ISA_OP_JEQ32_K || jmp == ISA_OP_JNE32_K))
-			return ops[k].g1;
-	}
-	return -1;
-}
-
-/*
- * Sequences clang emits where x86 needs one instruction: zero- and
- * sign-extension as a pair of shifts or a move and a mask, address (and
- * 32-bit) arithmetic as a move and additions, an operation and a test of
- * its result.  Returns the slots the code covers, 0 when none applies.
- * Blinded programs keep their immediates out of lea displacements.
- */
-static uint32_t emit_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
-{
-	const struct bpfvm_insn *in = &c->prog->insns[i];
-	const uint16_t *ops = c->prog->ops;
-	int dst = regmap[in->dst_reg], src = regmap[in->src_reg], g1;
-
-	if (c->blind || !fusable(c, i + 1, end) || in[1].dst_reg != in->dst_reg)
-		return 0;
-	if (ops[i] == ISA_OP_LSH64_K && in->imm == 32 && in[1].imm == 32 &&
-	    (ops[i + 1] == ISA_OP_RSH64_K || ops[i + 1] == ISA_OP_ARSH64_K)) {
-		if (ops[i + 1] == ISA_OP_ARSH64_K)
-			op_rr(c, X_W, 0x63, dst, dst); /* movsxd */
-		else if (!upper_half_zero(c, i, in->dst_reg))
-			mov_rr(c, false, dst, dst);
-		return 2;
-	}
-	/* r = s; r <<= 32; r >>= 32: one 32-bit move */
-	if (ops[i] == ISA_OP_MOV64_X && ops[i + 1] == ISA_OP_LSH64_K && in[1].imm == 32 &&
-	    fusable(c, i + 2, end) && ops[i + 2] == ISA_OP_RSH64_K && in[2].imm == 32 &&
-	    in[2].dst_reg == in->dst_reg) {
-		mov_rr(c, false, dst, src);
-		return 3;
-	}
-	if ((g1 = flags_for_zero_test(ops[i], ops[i + 1], in[1].imm)) >= 0) {
-		uint32_t target = (uint32_t)((int64_t)i + 2 + in[1].off);
-
-		alu_ri(c, BPFVM_CLASS(in->code) == BPFVM_ALU64, g1, dst, in->imm);
-		if (target != i + 2)
-			jump(c, jcc_of[BPFVM_OP(in[1].code) >> 4], target);
-		return 2;
-	}
-	/* w = s; w += k or w += x: a 32-bit lea, whose sum wraps at 2^32 and zero-extends as BPF's */
-	if (ops[i] == ISA_OP_MOV32_X && ops[i + 1] == ISA_OP_ADD32_K) {
-		op_rm(c, 0, 0x8d, dst, src, in[1].imm);
-		return 2;
-	}
-	if (ops[i] == ISA_OP_MOV32_X && ops[i + 1] == ISA_OP_ADD32_X && in[1].src_reg != in->dst_reg) {
-		op_rm_index(c, 0, 0x8d, dst, src, regmap[in[1].src_reg], 0);
-		return 2;
-	}
-	/* r = s; r &= 0xff or 0xffff, at either width: one zero-extending move */
-	if ((ops[i] == ISA_OP_MOV32_X || ops[i] == ISA_OP_MOV64_X) &&
-	    (ops[i + 1] == ISA_OP_AND32_K || ops[i + 1] == ISA_OP_AND64_K) &&
-	    (in[1].imm == 0xff || in[1].imm == 0xffff)) {
-		if (in[1].imm == 0xff)
-			op_rr(c, X_BRM, 0x0fb6, dst, src);
-		else
-			op_rr(c, 0, 0x0fb7, dst, src);
-		return 2;
-	}
-	if (ops[i] != ISA_OP_MOV64_X)
-		return 0;
-	if (ops[i + 1] == ISA_OP_ADD64_K) {
-		if (fusable(c, i + 2, end) && ops[i + 2] == ISA_OP_ADD64_X &&
-		    in[2].dst_reg == in->dst_reg && in[2].src_reg != in->dst_reg) {
-			op_rm_index(c, X_W, 0x8d, dst, src, regmap[in[2].src_reg], in[1].imm);
-			return 3;
-		}
-		op_rm(c, X_W, 0x8d, dst, src, in[1].imm);
-		return 2;
-	}
-	if (ops[i + 1] == ISA_OP_ADD64_X && in[1].src_reg != in->dst_reg) {
-		op_rm_index(c, X_W, 0x8d, dst, src, regmap[in[1].src_reg], 0);
-		return 2;
-	}
-	return 0;
-}
-
-/* ---- what dies: sequences around a register no path reads again (jit_live.c) ------- */
-
-/* An operation whose result no path reads: it needs no code. */
-static bool result_unread(const struct jit_ctx *c, uint32_t i)
-{
-	const struct bpfvm_insn *in = &c->prog->insns[i];
-
-	return isa_op_form_in(c->prog->ops[i], ISA_FORM(F_ALU_K) | ISA_FORM(F_ALU_X) | ISA_FORM(F_NEG) |
-						      ISA_FORM(F_END) | ISA_FORM(F_LDDW)) &&
-	       in->dst_reg != 10 && !jit_live_after(c, i, in->dst_reg);
-}
-
-/* dst = ~src1 & rm, 64 bits (BMI1). */
-static void andn(struct jit_ctx *c, int dst, int src1, int rm)
-{
-	b1(c, 0xc4);
-	b1(c, (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (rm & 8 ? 0 : 0x20) | 0x02));
-	b1(c, (uint8_t)(0x80 | (~src1 & 15) << 3));
-	b1(c, 0xf2);
-	b1(c, (uint8_t)(0xc0 | (dst & 7) << 3 | (rm & 7)));
-}
-
-/* A plain load or store (not atomic, not acquiring or releasing): its base register, else -1. */
-static int access_base(const struct bpfvm_insn *in, enum isa_op op)
-{
-	switch (op) {
-	case ISA_OP_LDX_B: case ISA_OP_LDX_H: case ISA_OP_LDX_W: case ISA_OP_LDX_DW:
-	case ISA_OP_LDXS_B: case ISA_OP_LDXS_H: case ISA_OP_LDXS_W:
-		return in->src_reg;
-	case ISA_OP_ST_B: case ISA_OP_ST_H: case ISA_OP_ST_W: case ISA_OP_ST_DW:
-	case ISA_OP_STX_B: case ISA_OP_STX_H: case ISA_OP_STX_W: case ISA_OP_STX_DW:
-		return in->dst_reg;
-	default:
-		return -1;
-	}
-}
-
-static int emit_insn(struct x86 *x, uint32_t i);
-
-/*
- * Sequences whose intermediate register dies: an address computed into a
- * register only to load or store through it is the access's own address
- * mode; the mask below the lowest set bit, ~s & (s - 1), is an andn; and
- * the store of a value just loaded from the same stack slot changes
- * nothing.  Returns the slots the code covers, 0 when none applies.
- */
-static uint32_t emit_fused_live(struct x86 *x, uint32_t i, uint32_t end)
-{
-	struct jit_ctx *c = x->c;
-	const struct bpfvm_insn *in = &c->prog->insns[i];
-	const uint16_t *ops = c->prog->ops;
-	unsigned a = in->dst_reg, b = in->src_reg;
-
-	if (c->blind || !fusable(c, i + 1, end))
-		return 0;
-	if ((ops[i] == ISA_OP_LDX_B || ops[i] == ISA_OP_LDX_H || ops[i] == ISA_OP_LDX_W ||
-	     ops[i] == ISA_OP_LDX_DW) && b == 10 && a != 10 &&
-	    (ops[i + 1] == ISA_OP_STX_B || ops[i + 1] == ISA_OP_STX_H || ops[i + 1] == ISA_OP_STX_W ||
-	     ops[i + 1] == ISA_OP_STX_DW) && BPFVM_SIZE(in[1].code) == BPFVM_SIZE(in->code) &&
-	    in[1].dst_reg == 10 && in[1].src_reg == a && in[1].off == in->off) {
-		emit_insn(x, i); /* a load cannot be refused */
-		return 2;
-	}
-	if (ops[i] != ISA_OP_MOV64_X || in[1].dst_reg != a || !fusable(c, i + 2, end))
-		return 0;
-	if (ops[i + 1] == ISA_OP_XOR64_K && in[1].imm == -1 && a != b && fusable(c, i + 3, end) &&
-	    ops[i + 2] == ISA_OP_ADD64_K && in[2].dst_reg == b && in[2].imm == -1 &&
-	    ops[i + 3] == ISA_OP_AND64_X && in[3].dst_reg == b && in[3].src_reg == a &&
-	    !jit_live_after(c, i + 3, a)) {
-		op_rm(c, X_W, 0x8d, R11, regmap[b], -1);
-		if (c->features & VM_JIT_BMI1) {
-			andn(c, regmap[b], regmap[b], R11);
-		} else {
-			op_rr(c, X_W, 0xf7, 2, regmap[b]); /* not */
-			alu_rr(c, true, G1_AND, regmap[b], R11);
-		}
-		return 4;
-	}
-	if ((ops[i + 1] == ISA_OP_ADD64_K || (ops[i + 1] == ISA_OP_ADD64_X && in[1].src_reg != a)) &&
-	    access_base(&in[2], (enum isa_op)ops[i + 2]) == (int)a) {
-		uint8_t form = isa_ops[ops[i + 2]].form;
-		int64_t disp = in[2].off + (ops[i + 1] == ISA_OP_ADD64_K ? (int64_t)in[1].imm : 0);
-		bool dies = form == F_LDX ? in[2].dst_reg == a || !jit_live_after(c, i + 2, a)
-					  : !jit_live_after(c, i + 2, a) &&
-						    (form == F_ST || in[2].src_reg != a);
-
-		if (dies && disp == (int32_t)disp) {
-			struct x86_mem m = { regmap[b],
-					     ops[i + 1] == ISA_OP_ADD64_X ? regmap[in[1].src_reg] : NO_REG,
-					     (int32_t)disp };
-
-			emit_access(c, &in[2], (enum isa_op)ops[i + 2], m);
-			return 3;
-		}
-	}
-	return 0;
-}
-
-/* ---- jumps to a small join: its code copied (tail duplication) ----------------------- */
-
-#define JOIN_MAX 4 /* slots of a join worth copying, its last a jump or exit */
-
-/*
- * The slots of the block at t, when it is short enough to copy to the
- * jumps that reach it: simple ALU operations, then a jump or an exit.
- * A loop's latch (i++; if i != n goto head) is the block this is for: the
- * `continue`s of a loop body jump to it, and then it jumps to the head;
- * with the latch copied, each takes one taken branch instead of two.
- */
-static uint32_t small_join(const struct jit_ctx *c, uint32_t t, uint32_t start, uint32_t end)
-{
-	const uint16_t *ops = c->prog->ops;
-
-	if (c->blind || t < start)
-		return 0;
-	for (uint32_t k = 0; k < JOIN_MAX && t + k < end; k++) {
-		const struct bpfvm_insn *in = &c->prog->insns[t + k];
-		uint8_t form = isa_ops[ops[t + k]].form, aop = BPFVM_OP(in->code);
-
-		if (ops[t + k] == ISA_OP_INVALID || c->promo.at[t + k])
-			return 0;
-		if (form == F_JA || form == F_JA32 || form == F_JCOND_K || form == F_JCOND_X ||
-		    form == F_EXIT)
-			return k + 1;
-		if ((form != F_ALU_K && form != F_ALU_X) || aop == BPFVM_DIV || aop == BPFVM_MOD)
-			return 0;
-	}
-	return 0;
-}
-
-/* The n slots of the join at t, here: then on to where falling off its end goes. */
-static void emit_join_copy(struct x86 *x, uint32_t t, uint32_t n)
-{
-	struct jit_ctx *c = x->c;
-	uint32_t last = t + n - 1;
-	enum isa_op op = (enum isa_op)c->prog->ops[last];
-
-	x->copying = true; /* its own jumps are not copies: a loop would copy itself */
-	for (uint32_t k = t; k <= last; k++)
-		if (!result_unread(c, k))
-			emit_insn(x, k); /* ALU operations and jumps: never refused */
-	x->copying = false;
-	/* falling off the copy's end is going where the original falls: after it */
-	if (isa_op_falls_through(op) || (isa_ops[op].form != F_EXIT &&
-					 isa_jump_target(&c->prog->insns[last], last) == last + 1))
-		jump(c, CC_JMP, last + 1);
-}
-
-/*
- * A jump to target: its join's code copied here when it is small
- * (small_join).  For a conditional jump the copy turns the jump's
- * fall-through into a taken branch, which pays only when the jump is
- * mostly taken: of the conditions, "not equal" is the one that usually
- * holds (an equality with one value is the rarer case, as compilers'
- * static branch predictions take it).
- */
-static void emit_jump_to(struct x86 *x, const struct bpfvm_insn *in, uint32_t i, uint32_t target)
-{
-	struct jit_ctx *c = x->c;
-	const struct prog_func *fn = x->fn;
-	uint8_t form = isa_ops[c->prog->ops[i]].form;
-	bool uncond = form == F_JA || form == F_JA32, likely = uncond || BPFVM_OP(in->code) == BPFVM_JNE;
-	uint32_t n = target != i + 1 && likely && !x->copying
-			     ? small_join(c, target, fn->start, fn->end)
-			     : 0;
-	size_t skip;
-
-	if (uncond) {
-		if (n)
-			emit_join_copy(x, target, n);
-		else if (target != i + 1)
-			jump(c, CC_JMP, target);
-		return;
-	}
-	if (target == i + 1)
-		return;
-	if (!n) {
-		jump(c, emit_test(c, in), target);
-		return;
-	}
-	skip = jcc8(c, emit_test(c, in) ^ 1); /* not taken: past the copy */
-	emit_join_copy(x, target, n);
-	land8(c, skip);
 }
 
 /* ---- dispatch: a case for every row of opcodes.def (-Wswitch checks) ------------- */
@@ -1567,7 +945,7 @@ static int emit_op(struct x86 *x, const struct bpfvm_insn *inp, enum isa_op op, 
 	case ISA_OP_JA: case ISA_OP_JA32:
 	KX3264(JEQ): KX3264(JNE): KX3264(JGT): KX3264(JGE): KX3264(JLT): KX3264(JLE):
 	KX3264(JSGT): KX3264(JSGE): KX3264(JSLT): KX3264(JSLE): KX3264(JSET):
-		emit_jump_to(x, &in, i, target);
+		jit_x86_jump_to(x, &in, i, target);
 		return 0;
 	case ISA_OP_MAY_GOTO:
 		emit_may_goto(c, target);
@@ -1588,7 +966,7 @@ static int emit_op(struct x86 *x, const struct bpfvm_insn *inp, enum isa_op op, 
 }
 
 /* One slot's code: a promoted slot's access, or the operation, with r9 and r10 kept aside if need be. */
-static int emit_insn(struct x86 *x, uint32_t i)
+int jit_x86_insn(struct x86 *x, uint32_t i)
 {
 	struct jit_ctx *c = x->c;
 	const struct bpfvm_insn *orig = &c->prog->insns[i];
@@ -1698,13 +1076,14 @@ int jit_arch_emit(struct jit_ctx *c)
 				align_loop_head(c);
 			jit_place(c, i);
 			if (prog->ops[i] == ISA_OP_INVALID || emit_from_facts(c, i, &dead) ||
-			    result_unread(c, i))
+			    jit_x86_result_unread(c, i))
 				continue;
 			/* the first pass tried the fusions: the second need not retry */
 			if ((c->memo[i] & MEMO_UNFUSED) ||
-			    (!(n = emit_fused_live(&x, i, fn->end)) && !(n = emit_fused(c, i, fn->end)))) {
+			    (!(n = jit_x86_fused_live(&x, i, fn->end)) &&
+			     !(n = jit_x86_fused(c, i, fn->end)))) {
 				c->memo[i] |= MEMO_UNFUSED;
-				err = emit_insn(&x, i);
+				err = jit_x86_insn(&x, i);
 				continue;
 			}
 			while (--n) /* the fused slots: no jump lands there */

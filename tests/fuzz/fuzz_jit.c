@@ -20,7 +20,7 @@
  * again (the interpreter keeps them, the JIT does not: both are allowed,
  * as the kernel's verifier forbids reading them).
  *
- * tests/unit/test_jit.c includes this file (with FUZZ_JIT_NO_ENTRY) to run
+ * tests/unit/test_jit_rows.c includes this file (with FUZZ_JIT_NO_ENTRY) to run
  * a few thousand programs in every `make test`.
  */
 #include <errno.h>
