@@ -10,7 +10,7 @@
 
 #include "../helpers/helpers.h"
 #include "../isa/opcode.h"
-#include "../vm/vm.h"
+#include "../prog/prog.h"
 #include "obj.h"
 
 struct needs {

@@ -13,9 +13,9 @@
 
 #include <bpfvm/hooks.h>
 
+#include "../core/run.h"
 #include "../helpers/helpers.h"
 #include "../util/log.h"
-#include "../vm/vm.h"
 #include "obj.h"
 
 #define POISON_HELPER BPFVM_MAX_HELPER_ID

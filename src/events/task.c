@@ -1,6 +1,6 @@
 /*
  * task.c - "current" for a run about a traced thread (struct vm_task_ops
- * of vm/vm.h): its ids from the event, and what else a helper asks about
+ * of core/run.h): its ids from the event, and what else a helper asks about
  * read from /proc when first asked, once per event (comm changes at exec
  * and prctl, ids at setuid), and its memory through the event source.
  */

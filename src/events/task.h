@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../vm/vm.h"
+#include "../core/run.h"
 #include "events.h"
 
 struct ev_task {

@@ -8,8 +8,8 @@
  */
 #include <errno.h>
 
+#include "../core/run.h"
 #include "../maps/map.h"
-#include "../vm/vm.h"
 #include "helpers.h"
 
 #define BPF_MAX_LOOPS (8u * 1024 * 1024)

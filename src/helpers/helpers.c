@@ -13,8 +13,8 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "../core/run.h"
 #include "../maps/map.h"
-#include "../vm/vm.h"
 
 #define HELPER_FN_Y(NAME) helper_##NAME
 #define HELPER_FN_N(NAME) NULL

@@ -167,6 +167,9 @@ bool helper_args_ok(struct bpfvm_run_ctx *run, uint32_t id, const uint64_t r[5])
 /* A negative errno as a helper's r0. */
 #define HELPER_ERR(e) ((uint64_t)(int64_t)(e))
 
+/* Register the built-in helpers in a new instance (helpers.c). */
+void helpers_register_builtin(struct bpfvm *vm);
+
 /*
  * kernel_only.c: the helpers only the kernel carries out.  Register, in
  * each id of vm that has none, a stand-in that stops the run (so that a

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../vm/vm.h"
+#include "../core/run.h"
 #include "helpers.h"
 
 static uint64_t kernel_only_call(struct bpfvm_run_ctx *run, uint32_t id)

@@ -15,8 +15,8 @@
 #include <sched.h>
 #include <time.h>
 
+#include "../core/run.h"
 #include "../maps/map.h"
-#include "../vm/vm.h"
 #include "helpers.h"
 
 static uint64_t refuse(struct bpfvm_run_ctx *run, const struct bpfvm_map *map, uint32_t id,

@@ -11,8 +11,8 @@
  */
 #include <errno.h>
 
+#include "../core/run.h"
 #include "../maps/map.h"
-#include "../vm/vm.h"
 #include "helpers.h"
 
 #define RB_NO_WAKEUP 1u

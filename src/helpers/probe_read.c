@@ -22,7 +22,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../vm/vm.h"
+#include "../core/run.h"
+#include "../maps/map.h"
 #include "helpers.h"
 
 #define PROBE_PAGE 4096u   /* chunks never cross a page: readable or not as a whole */

@@ -7,7 +7,7 @@
  */
 #include <errno.h>
 
-#include "../vm/vm.h"
+#include "../core/run.h"
 #include "helpers.h"
 
 #define STRTOX_BASE_MASK 0x1fu

@@ -18,7 +18,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "../vm/vm.h"
+#include "../core/run.h"
 #include "helpers.h"
 
 BPF_HELPER(get_current_pid_tgid)

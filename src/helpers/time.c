@@ -5,7 +5,7 @@
 #include <sched.h>
 #include <time.h>
 
-#include "../vm/vm.h"
+#include "../core/run.h"
 #include "helpers.h"
 
 static uint64_t clock_ns(clockid_t id)

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../vm/vm.h"
+#include "../core/run.h"
 #include "helpers.h"
 
 #define BPRINTF_MAX_ARGS 12      /* MAX_BPRINTF_VARARGS */

@@ -10,7 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../vm/vm.h"
+#include "../core/run.h"
+#include "../maps/map.h"
 #include "hooks.h"
 
 enum {

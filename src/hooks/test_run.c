@@ -18,8 +18,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "../core/facts.h"
 #include "../util/log.h"
-#include "../verifier/facts.h"
 #include "../vm/vm.h"
 #include "hooks.h"
 

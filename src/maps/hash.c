@@ -19,7 +19,6 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "../vm/vm.h"
 
 #define HTAB_CREATE_FLAG_MASK                                                       \
 	(BPFVM_F_NO_PREALLOC | BPFVM_F_NO_COMMON_LRU | BPFVM_F_NUMA_NODE | MAP_F_ACCESS_MASK | \

@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../vm/vm.h"
+#include "../core/program.h"
+#include "../core/run.h"
 
 #define MAP_TYPE_COUNT 34   /* __MAX_BPF_MAP_TYPE of the kernel bpfvm follows */
 
@@ -165,6 +166,35 @@ bool maps_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t siz
 		ok = map_owns(m, addr, size, write);
 	pthread_mutex_unlock(&run->vm->maps_lock);
 	return ok > 0;
+}
+
+static bool in_regions(const struct vm_region *regions, unsigned n, uint64_t addr, uint64_t size,
+		       bool write, bool *found)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct vm_region *r = &regions[i];
+
+		if (addr >= r->start && addr <= r->end && size <= r->end - addr) {
+			*found = true;
+			return !write || r->writable;
+		}
+	}
+	*found = false;
+	return false;
+}
+
+bool vm_run_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t size, bool write)
+{
+	bool found, ok;
+
+	ok = in_regions(run->regions, run->nregions, addr, size, write, &found);
+	if (found)
+		return ok;
+	/* Memory helpers handed out: ring buffer records, then map values. */
+	ok = in_regions(run->records, run->nrecords, addr, size, write, &found);
+	if (found)
+		return ok;
+	return maps_access_ok(run, addr, size, write);
 }
 
 /* ---- creation ------------------------------------------------------------ */

@@ -140,6 +140,12 @@ void maps_destroy_all(struct bpfvm *vm);
 void maps_forget_prog(struct bpfvm *vm, struct bpfvm_prog *prog);
 /* Checked runs: may the program touch [addr, addr + size) as map memory? */
 bool maps_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t size, bool write);
+/*
+ * May a checked run touch [addr, addr + size) (written to, if write)?  Its
+ * regions first, then memory helpers handed out: ring buffer records, then
+ * map values (maps_access_ok).
+ */
+bool vm_run_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t size, bool write);
 /* Number of possible CPUs (per-CPU slots), from sysfs or sysconf. */
 int maps_possible_cpus(void);
 /* Does map's template accept inner as an element (bpf_map_meta_equal)? */

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <sched.h>
 
-#include "../vm/vm.h"
 
 static bool is_keyless(const struct bpfvm_map *map)
 {

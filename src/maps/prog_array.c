@@ -12,7 +12,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "../vm/vm.h"
+#include "../core/program.h"
+#include "../core/run.h"
 
 struct prog_array {
 	struct bpfvm_map map;

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/instance.h"
 #include "../util/log.h"
-#include "../vm/vm.h"
 
 #define ERR(log, idx, ...)                                   \
 	(log_printf(log, "instruction %u: ", (unsigned)(idx)), \
@@ -344,8 +344,8 @@ void bpfvm_prog__destroy(struct bpfvm_prog *prog)
 	if (prog->vm)
 		vm_remove_prog(prog->vm, prog);
 	prog_release_refs(prog);
-	vm_code_free(prog->code);
-	vm_jit_free(prog->jit);
+	if (prog->vm)   /* what the interpreter and the JIT built for it */
+		prog->vm->exec.free_caches(prog);
 	free(prog->facts);
 	free(prog->funcs);
 	free(prog->ops);

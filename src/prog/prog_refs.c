@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/instance.h"
 #include "../helpers/helpers.h"
 #include "../maps/map.h"
 #include "../util/log.h"
-#include "../vm/vm.h"
 
 #define ERR(log, idx, ...)                                   \
 	(log_printf(log, "instruction %u: ", (unsigned)(idx)), \

@@ -1,8 +1,8 @@
 /*
  * facts.c - collecting, during the walk, what every path shows about an
- * instruction (see facts.h), and handing it to the program at the end.
+ * instruction (see core/facts.h), and handing it to the program at the end.
  */
-#include "facts.h"
+#include "../core/facts.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/facts.h"
 #include "../maps/map.h"
 #include "../util/log.h"
 #include "ctx.h"
-#include "facts.h"
 #include "verifier.h"
 
 /* bpfvm_prog__run's convention: r1 is the input, r2 its size. */

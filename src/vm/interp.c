@@ -591,16 +591,14 @@ static const void *callback_entry(struct interp_state *s, uint64_t fn)
 								     : NULL;
 }
 
-int vm_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
-		     uint64_t *ret)
+int vm_interp_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
+			    uint64_t *ret)
 {
 	struct interp_state s = { 0 };
 	struct bpfvm_prog *prog = run->prog;
 	unsigned nregions = run->nregions;
 	int err;
 
-	if (run->call_function)   /* native code calls its own functions */
-		return run->call_function(run, fn, args, ret);
 	s.run = run;
 	s.code = callback_entry(&s, fn);
 	if (!s.code) {

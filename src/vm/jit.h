@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../verifier/facts.h"
+#include "../core/facts.h"
 #include "vm.h"
 
 #if defined(__x86_64__)

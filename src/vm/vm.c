@@ -1,22 +1,30 @@
 /*
- * vm.c - instances and the entry point that runs a program: it sets up
- * the run (regions, packet), picks the execution mode the program is
- * allowed, and reports how the run ended.
+ * vm.c - instances (created with execution's hooks, core/instance.h) and
+ * the entry point that runs a program: it sets up the run (regions,
+ * packet), picks the execution mode the program is allowed, and reports
+ * how the run ended.
  */
 #include "vm.h"
 
 #include <errno.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/facts.h"
+#include "../helpers/helpers.h"
 #include "../maps/map.h"
 #include "../util/log.h"
-#include "../verifier/facts.h"
 #include "jit.h"
+
+/* What the layers beneath execution ask of it (core/instance.h). */
+static void free_caches(struct bpfvm_prog *prog)
+{
+	vm_code_free(prog->code);
+	vm_jit_free(prog->jit);
+}
 
 struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
 {
@@ -36,6 +44,7 @@ struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
 	vm->probe_pipe[0] = vm->probe_pipe[1] = -1;
 	pthread_mutex_init(&vm->probe_lock, NULL);
 	vm->jit_features = VM_JIT_HAVE_ARCH ? jit_arch_features() : 0;
+	vm->exec = (struct vm_exec_hooks){ free_caches, vm_interp_call_function };
 	helpers_register_builtin(vm);
 	maps_init_vm(vm);
 	return vm;
@@ -64,84 +73,6 @@ int bpfvm__set_helper(struct bpfvm *vm, uint32_t id, const char *name, bpfvm_hel
 	vm->helpers[id].fn = fn;
 	vm->helpers[id].name = name;
 	return 0;
-}
-
-void vm_add_prog(struct bpfvm *vm, struct bpfvm_prog *prog)
-{
-	prog->next = vm->progs;
-	vm->progs = prog;
-}
-
-void vm_remove_prog(struct bpfvm *vm, struct bpfvm_prog *prog)
-{
-	for (struct bpfvm_prog **p = &vm->progs; *p; p = &(*p)->next) {
-		if (*p == prog) {
-			*p = prog->next;
-			return;
-		}
-	}
-}
-
-bool vm_run_add_region(struct bpfvm_run_ctx *run, const void *start, uint64_t len,
-		       bool writable, const char *what)
-{
-	if (run->nregions == VM_MAX_REGIONS)
-		return false;
-	run->regions[run->nregions++] = (struct vm_region){
-		(uintptr_t)start, (uintptr_t)start + len, writable, what,
-	};
-	return true;
-}
-
-static bool in_regions(const struct vm_region *regions, unsigned n, uint64_t addr, uint64_t size,
-		       bool write, bool *found)
-{
-	for (unsigned i = 0; i < n; i++) {
-		const struct vm_region *r = &regions[i];
-
-		if (addr >= r->start && addr <= r->end && size <= r->end - addr) {
-			*found = true;
-			return !write || r->writable;
-		}
-	}
-	*found = false;
-	return false;
-}
-
-bool vm_run_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t size, bool write)
-{
-	bool found, ok;
-
-	ok = in_regions(run->regions, run->nregions, addr, size, write, &found);
-	if (found)
-		return ok;
-	/* Memory helpers handed out: ring buffer records, then map values. */
-	ok = in_regions(run->records, run->nrecords, addr, size, write, &found);
-	if (found)
-		return ok;
-	return maps_access_ok(run, addr, size, write);
-}
-
-void vm_run_fault(struct bpfvm_run_ctx *run, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (run->fault)   /* the first reason is the one to report */
-		return;
-	run->fault = err;
-	va_start(ap, fmt);
-	vsnprintf(run->fault_msg, sizeof(run->fault_msg), fmt, ap);
-	va_end(ap);
-}
-
-void vm_run_note_map(struct bpfvm_run_ctx *run, struct bpfvm_map *map)
-{
-	for (unsigned i = 0; i < run->nvalue_maps; i++)
-		if (run->value_maps[i] == map)
-			return;
-	/* A full table only costs speed: maps_access_ok also scans the instance. */
-	if (run->nvalue_maps < VM_MAX_VALUE_MAPS)
-		run->value_maps[run->nvalue_maps++] = map;
 }
 
 /*
@@ -220,7 +151,7 @@ int vm_run_prepared(struct bpfvm_run_ctx *run, enum bpfvm_exec mode, uint64_t r1
  * May prog run without run-time checks on len bytes of input?  When the
  * caller vouches for it (trusted), or when the verifier proved it safe for
  * this calling convention: r1 pointing to exactly the input size it was
- * verified with (verifier/facts.h).
+ * verified with (core/facts.h).
  */
 bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len)
 {

@@ -1,140 +1,20 @@
 /*
- * vm.h - the instance (its helpers and programs) and the state of one run:
- * the memory regions a checked run may touch, the packet the legacy packet
- * loads read, and how a run that stops early says why.
+ * vm.h - execution: the entry that runs a prepared run in a mode, the
+ * interpreter and the JIT beneath it, and who may run unchecked.  The
+ * instance and the run it fills in are core's (core/instance.h,
+ * core/run.h).
  */
 #ifndef BPFVM_VM_VM_H
 #define BPFVM_VM_VM_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <bpfvm/bpfvm.h>
 
+#include "../core/instance.h"
+#include "../core/run.h"
 #include "../prog/prog.h"
-
-struct vm_helper {
-	bpfvm_helper_fn fn;
-	const char *name;
-};
-
-struct bpfvm {
-	struct vm_helper helpers[BPFVM_MAX_HELPER_ID + 1];
-	struct bpfvm_prog *progs;
-	bpfvm_trace_fn trace;
-	void *trace_ctx;
-	uint64_t prandom_state;
-	/*
-	 * Resolves bpf_tail_call(ctx, map, index) to a program, or NULL when
-	 * the slot is empty.  Set by the maps layer, which owns program arrays.
-	 */
-	struct bpfvm_prog *(*tail_call_lookup)(struct bpfvm *vm, uint64_t map, uint64_t index);
-	/* The maps of the instance (maps/map.c), and what guards the list. */
-	struct bpfvm_map *maps;
-	pthread_mutex_t maps_lock;
-	uint32_t last_map_id;
-	int ncpus;                   /* possible CPUs: per-CPU map slots */
-	/* The JIT back-end's CPU features, read once: cpuid leaves a virtual
-	 * machine (some 10 us a call), too slow to ask at every compilation. */
-	uint32_t jit_features;
-	/* The JIT's scratch memory, kept warm between compilations (jit_arena.c). */
-	struct jit_arena *jit_arena;
-	/* probe_read's fallback where process_vm_readv is refused: a pipe. */
-	int probe_pipe[2];
-	pthread_mutex_t probe_lock;
-};
-
-void vm_add_prog(struct bpfvm *vm, struct bpfvm_prog *prog);
-void vm_remove_prog(struct bpfvm *vm, struct bpfvm_prog *prog);
-
-/* A span of host memory a checked run may read, and perhaps write. */
-struct vm_region {
-	uintptr_t start;
-	uintptr_t end;
-	bool writable;
-	const char *what;   /* "stack", "input", ... for messages */
-};
-
-/*
- * The task a run is about, for the helpers that ask about "current"
- * (get_current_pid_tgid, _uid_gid, _comm, get_smp_processor_id, bpf_printk's
- * line) and that read user memory (probe_read_user(_str), copy_from_user,
- * the legacy probe_read on a user address).  An event source (events/) sets
- * one per event for the traced thread; without one, current is the thread
- * running bpfvm.  Each operation gets the task pointer the run carries.
- */
-struct vm_task_ops {
-	uint64_t (*pid_tgid)(void *task);       /* tgid << 32 | tid */
-	uint64_t (*uid_gid)(void *task);        /* gid << 32 | uid (real ids) */
-	void (*comm)(void *task, char comm[16]); /* NUL-padded */
-	uint32_t (*cpu)(void *task);            /* where it last ran */
-	/* Copy size bytes at addr of the task's memory: 0, or -EFAULT (dst then undefined). */
-	int (*read_mem)(void *task, void *dst, uint64_t addr, uint64_t size);
-};
-
-#define VM_MAX_REGIONS 16
-#define VM_MAX_VALUE_MAPS 8
-#define VM_MAX_RECORDS 32
-
-/* One run of a program; helpers receive it as their context. */
-struct bpfvm_run_ctx {
-	struct bpfvm *vm;
-	struct bpfvm_prog *prog;     /* the program running now (changes on a tail call) */
-	bool checked;
-	struct vm_region regions[VM_MAX_REGIONS];
-	unsigned nregions;
-	const uint8_t *pkt;          /* what LD_ABS / LD_IND read */
-	uint64_t pkt_len;
-	uint32_t tail_calls;
-	/* A helper that finds its arguments bad in a checked run calls
-	 * vm_run_fault(): fault (a negative errno) and fault_msg say why,
-	 * and the interpreter stops the run naming the instruction. */
-	int fault;
-	struct bpfvm_log *log;
-	int cpu;                     /* the CPU the run started on: its per-CPU map slots */
-	uint64_t budget;             /* checked runs: instructions left, across helper calls */
-	uint32_t cb_depth;           /* callbacks (bpf_loop, for_each_map_elem) running now */
-	/* Checked runs: memory helpers handed out (map values, ring buffer records). */
-	struct bpfvm_map *value_maps[VM_MAX_VALUE_MAPS];
-	unsigned nvalue_maps;
-	struct vm_region records[VM_MAX_RECORDS];
-	unsigned nrecords;
-	char fault_msg[256];
-	/* Checked runs: the bpf_spin_lock this run holds (0: none), so that a
-	 * second lock, a foreign unlock or an exit while locked is an error
-	 * and not a hang, as the kernel's verifier refuses them. */
-	uint64_t held_lock;
-	/* Set by an execution engine whose functions are not the interpreter's
-	 * (the JIT): how vm_call_function calls one.  NULL: the interpreter. */
-	int (*call_function)(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
-			     uint64_t *ret);
-	/* The JIT's (jit.c): the native stack pointer its entry unwinds to on
-	 * a fault, and the lowest r10 from which a call may still add a frame. */
-	uint64_t jit_rsp;
-	uint64_t jit_stack_limit;
-	/* The program type's context of a test run (hooks/), for its helpers. */
-	void *hook;
-	/* The current task (see struct vm_task_ops); NULL: bpfvm's own thread. */
-	const struct vm_task_ops *task_ops;
-	void *task;
-};
-
-/* Stop a checked run from a helper: err (negative errno) and the reason. */
-__attribute__((format(printf, 3, 4))) void vm_run_fault(struct bpfvm_run_ctx *run, int err,
-							const char *fmt, ...);
-/* Remember that the run got values of map (checked runs). */
-void vm_run_note_map(struct bpfvm_run_ctx *run, struct bpfvm_map *map);
-
-/*
- * Call the bpf function at fn (an address from lddw src 4, as the program
- * holds it) with r1-r5, in the run's mode, on a fresh frame: the callback
- * of bpf_loop and for_each_map_elem.  Returns 0 with r0 in *ret, or a
- * negative errno when fn is not a function of the running program or the
- * callee faults (then the run stops too).
- */
-int vm_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
-		     uint64_t *ret);
 
 /*
  * A program that needs the kernel (a kernel-only helper or map) never runs,
@@ -151,14 +31,11 @@ bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len);
 /* ...with its program type's context: trusted, or verified for that type. */
 bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog);
 
-/* Add a region to a checked run; returns false when the table is full. */
-bool vm_run_add_region(struct bpfvm_run_ctx *run, const void *start, uint64_t len,
-		       bool writable, const char *what);
-/* Is [addr, addr + size) inside one region, writable if asked? */
-bool vm_run_access_ok(const struct bpfvm_run_ctx *run, uint64_t addr, uint64_t size, bool write);
-
 /* The interpreter's pre-decoded program (interp.c). */
 void vm_code_free(struct vm_code *code);
+/* vm_call_function in the interpreter (interp.c): the instance's exec.call_function. */
+int vm_interp_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
+			    uint64_t *ret);
 /* The JIT's compiled program (jit.c). */
 void vm_jit_free(struct vm_jit *jit);
 
@@ -174,8 +51,5 @@ int vm_run_prepared(struct bpfvm_run_ctx *run, enum bpfvm_exec mode, uint64_t r1
 /* Run prog's interpreter in the given mode; r0 in *retval. */
 int vm_interp_run(struct bpfvm_run_ctx *run, bool checked, uint64_t r1, uint64_t r2,
 		  uint64_t insn_limit, uint64_t *retval, uint64_t *executed);
-
-/* Register the built-in helpers (helpers/helpers.c). */
-void helpers_register_builtin(struct bpfvm *vm);
 
 #endif

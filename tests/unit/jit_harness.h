@@ -16,9 +16,9 @@
 #include <bpfvm/bpfvm.h>
 #include <bpfvm/maps.h>
 
+#include "core/facts.h"
 #include "isa/opcode.h"
 #include "vm/jit.h"
-#include "verifier/facts.h"
 #include "vm/vm.h"
 
 #include "test.h"

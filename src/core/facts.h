@@ -6,8 +6,8 @@
  * one constant.  A program with facts has been verified and may run
  * unchecked under the conditions recorded here.
  */
-#ifndef BPFVM_VERIFIER_FACTS_H
-#define BPFVM_VERIFIER_FACTS_H
+#ifndef BPFVM_CORE_FACTS_H
+#define BPFVM_CORE_FACTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
