@@ -53,13 +53,18 @@ $(BUILD)/libbpfvm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# libbpfvm.so.0 beside it: the name the command asks the loader for (its soname).
 $(BUILD)/libbpfvm.so: $(LIB_OBJ) src/libbpfvm.map
 	$(CC) -shared -Wl,--version-script=src/libbpfvm.map -Wl,-soname,libbpfvm.so.0 \
 		$(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
+	ln -sf libbpfvm.so $(BUILD)/libbpfvm.so.0
 
-# Only the command links Zydis (bpfvm jit --dump); the library does not.
-$(BUILD)/bpfvm: $(TOOL_OBJ) $(BUILD)/libbpfvm.a
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libbpfvm.a $(LDLIBS) -lpcap -lZydis
+# The command uses the public API alone, so it links the shared library: found
+# beside it in the build directory, or in ../lib once installed.  Only the
+# command links Zydis (bpfvm jit --dump); the library does not.
+$(BUILD)/bpfvm: $(TOOL_OBJ) $(BUILD)/libbpfvm.so
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -l:libbpfvm.so.0 \
+		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS) -lpcap -lZydis
 
 # Unit tests see the library's internals (they link the archive).
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm.a

@@ -28,7 +28,6 @@
 
 #include <bpfvm/object.h>
 
-#include "../src/isa/disasm.h"
 #include "cli.h"
 #include "elf_sections.h"
 
@@ -105,10 +104,10 @@ static size_t zero_run(const uint8_t *p, size_t max)
 }
 
 /* Decode at l->at; returns the bytes taken and fills text. */
-static size_t decode_at(struct listing *l, enum disasm_mode mode, char *text, size_t size)
+static size_t decode_at(struct listing *l, bool objdump19, char *text, size_t size)
 {
-	struct disasm_cbs cbs = { .jump_target = name_target,
-				  .helper_name = disasm_helper_names.helper_name, .ctx = l };
+	BPFVM_OPTS(bpfvm_disasm_opts, opts, .jump_target = l->nsyms ? name_target : NULL, .ctx = l,
+		   .objdump19 = objdump19);
 	struct bpfvm_insn insn[2];
 	size_t rest = l->size - l->at;
 	int r;
@@ -118,12 +117,12 @@ static size_t decode_at(struct listing *l, enum disasm_mode mode, char *text, si
 		return 1;
 	}
 	memcpy(insn, l->bytes + l->at, rest >= sizeof(insn) ? sizeof(insn) : sizeof(insn[0]));
-	r = disasm_insn(insn, rest >= sizeof(insn) ? 2 : 1, 0, l->syntax, mode,
-			l->nsyms || l->syntax == BPFVM_SYNTAX_KERNEL ? &cbs : NULL, text, size);
+	r = bpfvm_disasm_insn_opts(insn, rest >= sizeof(insn) ? 2 : 1, 0, l->syntax, &opts, text,
+				   size);
 	if (r == -ENODATA)
 		return 1;
 	if (r < 0) {
-		if (mode == DISASM_STRICT)
+		if (!objdump19)
 			snprintf(text, size, "<unknown>");
 		return sizeof(insn[0]);
 	}
@@ -144,7 +143,7 @@ static void print_insn_line(const struct listing *l, size_t n, const char *text)
 
 static void list_code(struct listing *l, uint64_t start, uint64_t end, bool skip_zeros)
 {
-	enum disasm_mode mode = l->syntax == BPFVM_SYNTAX_LLVM ? DISASM_OBJDUMP19 : DISASM_STRICT;
+	bool objdump19 = l->syntax == BPFVM_SYNTAX_LLVM;
 	char text[512];
 
 	for (l->at = start; l->at < end;) {
@@ -155,7 +154,7 @@ static void list_code(struct listing *l, uint64_t start, uint64_t end, bool skip
 			l->at += n;
 			continue;
 		}
-		n = decode_at(l, mode, text, sizeof(text));
+		n = decode_at(l, objdump19, text, sizeof(text));
 		print_insn_line(l, n, text);
 		l->at += n;
 	}
@@ -267,7 +266,7 @@ static int list_raw(const uint8_t *data, size_t len, enum bpfvm_syntax syntax)
 	}
 	/* The conformance syntax alone, one instruction a line: it assembles. */
 	for (l.at = 0; l.at < len;) {
-		size_t n = decode_at(&l, DISASM_STRICT, text, sizeof(text));
+		size_t n = decode_at(&l, false, text, sizeof(text));
 
 		if (!strcmp(text, "<unknown>")) {
 			printf("<unknown>  # bytes:");

@@ -13,6 +13,7 @@
 #ifndef BPFVM_BPFVM_H
 #define BPFVM_BPFVM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -79,6 +80,59 @@ enum bpfvm_syntax {
  */
 BPFVM_API int bpfvm_disasm_insn(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 				enum bpfvm_syntax syntax, char *buf, size_t size);
+
+/*
+ * What bpfvm_disasm_insn_opts asks its caller, all optional (a zeroed
+ * struct, or NULL, disassembles as bpfvm_disasm_insn does).  ctx is passed
+ * to every callback.
+ */
+struct bpfvm_disasm_opts {
+	size_t sz;
+	/*
+	 * Name the target of the jump in slot from: target is the slot it goes
+	 * to, perhaps outside the program.  Write the name ("LBB0_2",
+	 * "prog+0x18") into buf and return true, or false to print the offset
+	 * alone.  Printed as " <name>" after the instruction (" # <name>" in
+	 * the conformance syntax).
+	 */
+	bool (*jump_target)(void *ctx, size_t from, int64_t target, char *buf, size_t size);
+	/* The same for the callee of a bpf-to-bpf call (target = from + 1 + imm). */
+	bool (*call_target)(void *ctx, size_t from, int64_t target, char *buf, size_t size);
+	/*
+	 * The kernel syntax's name of helper id, or NULL ("unknown#id").
+	 * Unset: bpfvm_helper_name.
+	 */
+	const char *(*helper_name)(void *ctx, int32_t id);
+	/*
+	 * Name what the lddw in slot idx loads: src is its pseudo source (1: a
+	 * map by fd, 2: a map value, ...), value the 64 bits it holds.  Printed
+	 * like a jump target; return false to print nothing.
+	 */
+	bool (*map_name)(void *ctx, size_t idx, uint8_t src, int64_t value, char *buf,
+			 size_t size);
+	void *ctx;
+	/*
+	 * Decode as llvm-objdump 19 -d does, for a listing that compares
+	 * byte for byte: unused fields ignored, r11 accepted, and what it
+	 * cannot decode (32-bit atomics other than add) printed as
+	 * "<unknown>" with -EINVAL; an lddw whose second slot is missing
+	 * returns -ENODATA (llvm-objdump then steps one byte, not eight).
+	 */
+	bool objdump19;
+};
+
+/*
+ * bpfvm_disasm_insn with names from the caller.  Returns the slots the
+ * instruction takes (1 or 2), or a negative errno as above; -EINVAL also
+ * for opts whose sz is too small to hold sz or that set fields this
+ * version does not know.
+ */
+BPFVM_API int bpfvm_disasm_insn_opts(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
+				     enum bpfvm_syntax syntax, const struct bpfvm_disasm_opts *opts,
+				     char *buf, size_t size);
+
+/* The kernel's name of helper id ("bpf_map_lookup_elem"), or NULL for an id it lacks. */
+BPFVM_API const char *bpfvm_helper_name(int32_t id);
 
 /* ---- Instances ---------------------------------------------------------- */
 

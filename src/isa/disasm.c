@@ -16,7 +16,6 @@
 #include "opcode.h"
 #include "syntax.h"
 /* helper names for the kernel syntax: the one table of the kernel's helpers */
-#include "../verifier/helper_protos.h"
 
 /* An output buffer that truncates instead of overflowing. */
 struct out {
@@ -73,6 +72,17 @@ static void out_target(struct out *o, const struct insn_ctx *c, bool call, int64
 		return;
 	fn = call ? c->cbs->call_target : c->cbs->jump_target;
 	if (fn && fn(c->cbs->ctx, c->idx, target, name, sizeof(name)))
+		out_printf(o, "%s<%s>", lead, name);
+}
+
+/* The same for the map (or map value) an lddw with a pseudo source loads. */
+static void out_map_name(struct out *o, const struct insn_ctx *c, const char *lead)
+{
+	char name[256];
+
+	if (c->cbs && c->cbs->map_name &&
+	    c->cbs->map_name(c->cbs->ctx, c->idx, c->insn->src_reg, lddw_value(c), name,
+			     sizeof(name)))
 		out_printf(o, "%s<%s>", lead, name);
 }
 
@@ -385,20 +395,7 @@ int disasm_insn(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 		print_kernel(&o, &c);
 	else
 		print_llvm(&o, &c);
+	if (c.op == ISA_OP_LDDW && c.insn->src_reg)
+		out_map_name(&o, &c, syntax == BPFVM_SYNTAX_CONFORMANCE ? " # " : " ");
 	return (int)isa_op_slots(c.op);
-}
-
-static const char *kernel_helper_name(void *ctx, int32_t id)
-{
-	(void)ctx;
-	return helper_name(id);
-}
-
-const struct disasm_cbs disasm_helper_names = { .helper_name = kernel_helper_name };
-
-int bpfvm_disasm_insn(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
-		      enum bpfvm_syntax syntax, char *buf, size_t size)
-{
-	return disasm_insn(insns, cnt, idx, syntax, DISASM_STRICT, &disasm_helper_names, buf,
-			   size);
 }

@@ -1,8 +1,9 @@
 /*
  * disasm.h - the disassembler with callbacks, for callers that know more
  * than the instructions: an ELF disassembler names jump targets after its
- * symbols ("goto +0x3 <LBB0_2>"), a verifier log names helpers.
- * bpfvm_disasm_insn() is this with no callbacks, in strict mode.
+ * symbols ("goto +0x3 <LBB0_2>"), a verifier log names helpers.  The ISA
+ * knows no helper or map: their names come through the callbacks
+ * (helpers/disasm_api.c gives the public bpfvm_disasm_insn the kernel's).
  */
 #ifndef BPFVM_ISA_DISASM_H
 #define BPFVM_ISA_DISASM_H
@@ -26,6 +27,13 @@ struct disasm_cbs {
 	bool (*call_target)(void *ctx, size_t from, int64_t target, char *buf, size_t size);
 	/* The kernel syntax's name of helper id ("bpf_map_lookup_elem"), or NULL: "unknown". */
 	const char *(*helper_name)(void *ctx, int32_t id);
+	/*
+	 * Name what the lddw in slot idx loads: src is its pseudo source (1: a
+	 * map by fd, 2: a map value, ...), value the 64 bits it holds.  Printed
+	 * as " <name>" after the instruction (" # <name>" in the conformance
+	 * syntax); return false to print nothing.
+	 */
+	bool (*map_name)(void *ctx, size_t idx, uint8_t src, int64_t value, char *buf, size_t size);
 	void *ctx;
 };
 
@@ -48,9 +56,6 @@ enum disasm_mode {
  * in objdump mode, -ENODATA for an lddw whose second slot is missing
  * (llvm-objdump then skips one byte, not eight).
  */
-/* Callbacks that name helpers after the kernel's table, and nothing else. */
-extern const struct disasm_cbs disasm_helper_names;
-
 int disasm_insn(const struct bpfvm_insn *insns, size_t cnt, size_t idx,
 		enum bpfvm_syntax syntax, enum disasm_mode mode,
 		const struct disasm_cbs *cbs, char *buf, size_t size);

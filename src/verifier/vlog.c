@@ -271,14 +271,22 @@ void vlog_frame(struct venv *env, const struct vframe *f, bool all)
 
 /* ---- instructions ------------------------------------------------------------ */
 
+/* The disassembler's names of helpers: the kernel's (helper_protos.c). */
+static const char *log_helper_name(void *ctx, int32_t id)
+{
+	(void)ctx;
+	return helper_name(id);
+}
+
 /* "12: (85) call bpf_map_lookup_elem#1" - the text the log shows for insn idx. */
 static void insn_text(struct venv *env, uint32_t idx, char *buf, size_t size)
 {
+	static const struct disasm_cbs cbs = { .helper_name = log_helper_name };
 	const struct bpfvm_insn *insn = &env->insns[idx];
 	char text[160];
 
-	if (disasm_insn(env->insns, env->cnt, idx, BPFVM_SYNTAX_KERNEL, DISASM_STRICT,
-			&disasm_helper_names, text, sizeof(text)) < 0)
+	if (disasm_insn(env->insns, env->cnt, idx, BPFVM_SYNTAX_KERNEL, DISASM_STRICT, &cbs, text,
+			sizeof(text)) < 0)
 		snprintf(text, sizeof(text), "?");
 	snprintf(buf, size, "%u: (%02x) %s", idx, insn->code, text);
 }

@@ -205,6 +205,83 @@ TEST(callbacks_name_targets)
 	CHECK_STR(buf, "call local -3 # <f0>");
 }
 
+static const char *my_helper(void *ctx, int32_t id)
+{
+	return id == 1 ? ctx : NULL;
+}
+
+static bool name_map(void *ctx, size_t idx, uint8_t src, int64_t value, char *buf, size_t size)
+{
+	(void)ctx;
+	snprintf(buf, size, "map%zu.src%u.fd%lld", idx, src, (long long)value);
+	return true;
+}
+
+/* The public disassembler: the caller's names, else the kernel's helper names. */
+TEST(public_disasm_takes_names_from_the_caller)
+{
+	struct bpfvm_insn insns[5] = {
+		I(0x05, 0, 0, 1, 0), I(0x85, 0, 0, 0, 1), I(0x18, 1, 1, 0, 7), I(0, 0, 0, 0, 0),
+		I(0x85, 0, 0, 0, 0x7fff),
+	};
+	BPFVM_OPTS(bpfvm_disasm_opts, opts, .jump_target = name_jump, .map_name = name_map);
+	char buf[128];
+
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(insns, 5, 0, BPFVM_SYNTAX_LLVM, &opts, buf, sizeof(buf)),
+		     1);
+	CHECK_STR(buf, "goto +0x1 <L2>");
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(insns, 5, 1, BPFVM_SYNTAX_KERNEL, &opts, buf,
+					    sizeof(buf)), 1);
+	CHECK_STR(buf, "call bpf_map_lookup_elem#1");
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(insns, 5, 2, BPFVM_SYNTAX_LLVM, &opts, buf, sizeof(buf)),
+		     2);
+	CHECK_STR(buf, "ld_pseudo\tr1, 0x1, 0x7 <map2.src1.fd7>");
+	bpfvm_disasm_insn_opts(insns, 5, 2, BPFVM_SYNTAX_CONFORMANCE, &opts, buf, sizeof(buf));
+	CHECK_STR(buf, "lddw %r1, 0x7, 1 # <map2.src1.fd7>");
+	bpfvm_disasm_insn_opts(insns, 5, 4, BPFVM_SYNTAX_KERNEL, NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "call unknown#32767");
+	opts.helper_name = my_helper;
+	opts.ctx = "mine";
+	bpfvm_disasm_insn_opts(insns, 5, 1, BPFVM_SYNTAX_KERNEL, &opts, buf, sizeof(buf));
+	CHECK_STR(buf, "call mine#1");
+	/* without map_name, or with the plain entry, an lddw prints as before */
+	bpfvm_disasm_insn(insns, 5, 2, BPFVM_SYNTAX_LLVM, buf, sizeof(buf));
+	CHECK_STR(buf, "ld_pseudo\tr1, 0x1, 0x7");
+	CHECK_STR(bpfvm_helper_name(1), "bpf_map_lookup_elem");
+	CHECK(bpfvm_helper_name(-1) == NULL && bpfvm_helper_name(0x7fff) == NULL);
+}
+
+/* objdump19 decodes as llvm-objdump 19; sz is honoured as libbpf's options are. */
+TEST(public_disasm_options)
+{
+	struct bpfvm_insn lddw = I(0x18, 1, 0, 0, 0);
+	struct {
+		struct bpfvm_disasm_opts o;
+		uint64_t unknown;
+	} big = { .o = { .sz = sizeof(big) }, .unknown = 1 };
+	BPFVM_OPTS(bpfvm_disasm_opts, opts, .objdump19 = true);
+	char buf[64];
+
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(&lddw, 1, 0, BPFVM_SYNTAX_LLVM, &opts, buf, sizeof(buf)),
+		     -ENODATA);
+	opts.objdump19 = false;
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(&lddw, 1, 0, BPFVM_SYNTAX_LLVM, &opts, buf, sizeof(buf)),
+		     -EINVAL);
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(&lddw, 1, 0, BPFVM_SYNTAX_LLVM, &big.o, buf,
+					    sizeof(buf)), -EINVAL);
+	big.unknown = 0;
+	big.o.objdump19 = true;
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(&lddw, 1, 0, BPFVM_SYNTAX_LLVM, &big.o, buf,
+					    sizeof(buf)), -ENODATA);
+	/* a smaller sz reads the fields past it as zero: objdump19 unset */
+	big.o.sz = offsetof(struct bpfvm_disasm_opts, objdump19);
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(&lddw, 1, 0, BPFVM_SYNTAX_LLVM, &big.o, buf,
+					    sizeof(buf)), -EINVAL);
+	big.o.sz = 0;
+	CHECK_EQ_INT(bpfvm_disasm_insn_opts(&lddw, 1, 0, BPFVM_SYNTAX_LLVM, &big.o, buf,
+					    sizeof(buf)), -EINVAL);
+}
+
 TEST(output_is_truncated_not_overrun)
 {
 	struct bpfvm_insn insn = I(0xdb, 10, 1, -8, 0xa1);
