@@ -3,7 +3,8 @@
  * context (the helper calling convention: bpfvm_helper_fn's ctx is a
  * struct bpfvm_run_ctx): the memory regions a checked run may touch, the
  * packet the legacy packet loads read, the task the run is about, and how
- * a run that stops early says why.  Execution (vm/) fills one per run.
+ * a run that stops early says why.  Each way in fills one per run
+ * (bpfvm_prog__run in vm/, test and event runs in hooks/).
  */
 #ifndef BPFVM_CORE_RUN_H
 #define BPFVM_CORE_RUN_H
