@@ -206,8 +206,10 @@ case $out in
 "usage: bpfvm disasm"*) pass bpfvm_runs_from_build_dir ;;
 *) fail bpfvm_runs_from_build_dir "got: $out" ;;
 esac
-# Installed: bin/ finds lib/ through $ORIGIN/../lib.
-if make -s install DESTDIR="$tmp/inst" PREFIX=/opt/bpfvm BUILD="$BUILD" > "$tmp/inst.log" 2>&1; then
+# Installed: bin/ finds lib/ through $ORIGIN/../lib (never building a BUILD that is not there).
+if ! [ -x "$BUILD/bpfvm" ]; then
+	fail installed_bpfvm_finds_its_library "no $BUILD/bpfvm"
+elif make -s install DESTDIR="$tmp/inst" PREFIX=/opt/bpfvm BUILD="$BUILD" > "$tmp/inst.log" 2>&1; then
 	out=$(env -u LD_LIBRARY_PATH "$tmp/inst/opt/bpfvm/bin/bpfvm" disasm --help 2>&1 | head -n 1)
 	lib=$(LD_TRACE_LOADED_OBJECTS=1 "$tmp/inst/opt/bpfvm/bin/bpfvm" 2>&1 | grep libbpfvm)
 	case $out:$lib in
