@@ -422,6 +422,7 @@ int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *o)
 	o->duration_ns = (now_ns() - start) / repeat;
 	o->retval = retval;
 	o->insns_executed = executed;
+	o->redirect = h.redirect;
 	if (!err)
 		copy_out(&h, o);
 	if (h.area)
