@@ -323,6 +323,7 @@ TEST(xdp_bridge_passes_and_drops)
 	enter(ns_a);
 	CHECK(!ping(0));
 	setns(root, CLONE_NEWNET);
+	sh("ip -n %s neigh flush all", ns_a);   /* forget the failed ARP resolution */
 	if (start_bridge()) {
 		show_output();
 		TEST_FAIL("bpfvm xdp attach did not start");
