@@ -16,7 +16,6 @@
  * redirects do.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -33,6 +32,7 @@
 #include <bpfvm/packet.h>
 
 #include "../util/log.h"
+#include "../util/netdev.h"
 
 #define DEFAULT_BLOCK_SIZE (1u << 20)
 #define DEFAULT_BLOCKS 8u
@@ -67,19 +67,11 @@ struct bpfvm_pkt_source {
 	size_t rr;                    /* the ring a batch starts at: fairness */
 };
 
+/* One socket per receive queue; one when sysfs does not say. */
 static unsigned rx_queues(const char *ifname)
 {
-	char path[64 + IF_NAMESIZE];
-	struct dirent *e;
-	unsigned n = 0;
-	DIR *d;
+	unsigned n = netdev_rx_queues(ifname);
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
-	if (!(d = opendir(path)))
-		return 1;
-	while ((e = readdir(d)))
-		n += !strncmp(e->d_name, "rx-", 3);
-	closedir(d);
 	return n ? (n > MAX_QUEUES ? MAX_QUEUES : n) : 1;
 }
 
