@@ -56,15 +56,6 @@ static bool is_hash(const struct bpfvm_map *map)
 	return map->type == BPFVM_MAP_TYPE_DEVMAP_HASH;
 }
 
-static uint32_t roundup_pow2(uint32_t n)
-{
-	uint32_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
 /* dev_map_alloc_check and dev_map_init_map. */
 static int devmap_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 {
@@ -88,7 +79,7 @@ static int devmap_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	d->nodes_size = (uint64_t)map->max_entries * sizeof(*d->nodes);
 	d->nodes = map_area_alloc(d->nodes_size, false);
 	if (d->nodes && is_hash(map)) {
-		d->n_buckets = roundup_pow2(map->max_entries);
+		d->n_buckets = map_roundup_pow2(map->max_entries);
 		d->buckets = malloc((size_t)d->n_buckets * sizeof(*d->buckets));
 		for (uint32_t i = 0; d->buckets && i < d->n_buckets; i++)
 			d->buckets[i] = NO_NODE;

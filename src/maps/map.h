@@ -229,6 +229,16 @@ static inline void map_clear_lock(const struct bpfvm_map *map, void *value)
 void *map_area_alloc(uint64_t size, bool populate);
 void map_area_free(void *area, uint64_t size);
 
+/* The kernel's roundup_pow_of_two for bucket counts (n <= 2^31). */
+static inline uint32_t map_roundup_pow2(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
 /* Seeds for hash tables and bloom filters (the kernel's hash is jhash.h's). */
 uint32_t map_random_seed(void);
 
