@@ -71,6 +71,17 @@ static const struct cli_help helps[] = {
 	  "  --jit              run the x86-64 JIT's code\n"
 	  "  -p PID             trace a running process (again for more)\n"
 	  "  -- COMMAND ARGS    run COMMAND and trace its whole process tree\n" },
+	{ "xdp", NULL,
+	  "  attach             run the program on every frame of the interfaces until stopped\n"
+	  "  --prog NAME        the XDP program to run\n"
+	  "  --dev IFACE        an interface to read frames from and send them to (again for more)\n"
+	  "  --ports MAP        fill the devmap MAP with the interfaces (key i: the i-th --dev)\n"
+	  "  --set VAR=VALUE    give a .rodata/.data/.bss variable its value before load\n"
+	  "  --dump-maps        print every map at the end\n"
+	  "  --count N          stop after N frames\n"
+	  "  --duration SECS    stop after SECS seconds\n"
+	  "  --interp           run in the interpreter\n"
+	  "  --jit              run the x86-64 JIT's code (the default)\n" },
 	{ "prog", NULL,
 	  "  show               list the object's programs, maps and license\n"
 	  "  load               create everything, or say why not\n"

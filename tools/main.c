@@ -39,6 +39,10 @@ static const struct cli_command commands[] = {
 		   "OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)",
 	  "run the objects' tracepoint programs on the system calls and process events of "
 	  "COMMAND's whole process tree (ptrace + seccomp; no kernel eBPF)", cmd_trace },
+	{ "xdp", "attach OBJECT --prog NAME --dev IFACE [--dev IFACE]... [--ports MAP] [--set VAR=VALUE]... "
+		 "[--dump-maps] [--count N] [--duration SECS] [--interp|--jit]",
+	  "run an XDP program on the live frames of interfaces (AF_PACKET rings): drop, pass, "
+	  "send back, redirect between them", cmd_xdp },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -27,6 +27,22 @@
 extern "C" {
 #endif
 
+/*
+ * Where the last bpf_redirect / bpf_redirect_map of a run sends the packet
+ * (the kernel's struct bpf_redirect_info), read with an XDP_REDIRECT or
+ * TC_ACT_REDIRECT verdict.  map NULL: bpf_redirect to the device ifindex.
+ * With a map: key is the index given, ifindex the device a devmap entry
+ * names (0 for cpumaps, xskmaps and broadcasts), flags BPF_F_BROADCAST /
+ * BPF_F_EXCLUDE_INGRESS (devmaps) or BPF_F_INGRESS (tc's bpf_redirect).
+ */
+struct bpfvm_redirect {
+	struct bpfvm_map *map;
+	uint32_t map_type;       /* 0 (BPF_MAP_TYPE_UNSPEC) without a map */
+	uint32_t key;
+	uint32_t ifindex;
+	uint64_t flags;
+};
+
 struct bpfvm_test_run_opts {
 	size_t sz;
 	/* The packet (XDP, socket filter, tc, ...). */
@@ -59,6 +75,7 @@ struct bpfvm_test_run_opts {
 	uint64_t retval;
 	uint64_t duration_ns;
 	uint64_t insns_executed;
+	struct bpfvm_redirect redirect;   /* out: the last run's redirect target */
 };
 
 /*
@@ -79,6 +96,33 @@ BPFVM_API int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_ru
  * made with bpfvm_prog__new that call them need it first.
  */
 BPFVM_API int bpfvm__add_context_helpers(struct bpfvm *vm);
+
+/*
+ * Live XDP: one program run frame after frame on a context and buffer made
+ * once (frames up to max_frame bytes, after the kernel's 256 bytes of
+ * headroom), each with a real xdp_md: ingress_ifindex and rx_queue_index
+ * as given.  A run gives the verdict, the frame as the program left it
+ * (data, len: after bpf_xdp_adjust_head/tail; valid until the next run)
+ * and the redirect target.  The runner is for one thread.
+ */
+struct bpfvm_xdp_runner;
+
+struct bpfvm_xdp_result {
+	uint32_t verdict;
+	const void *data;
+	size_t len;
+	struct bpfvm_redirect redirect;
+};
+
+/* NULL with errno (EINVAL: not an XDP program, or unverified and mode not checked). */
+BPFVM_API struct bpfvm_xdp_runner *bpfvm_xdp_runner__new(struct bpfvm_prog *prog,
+							 size_t max_frame, enum bpfvm_exec mode,
+							 struct bpfvm_log *log);
+/* 0, or a negative errno: a frame too short or long (-EINVAL), a failing run. */
+BPFVM_API int bpfvm_xdp_runner__run(struct bpfvm_xdp_runner *runner, const void *frame,
+				    size_t len, uint32_t ingress_ifindex, uint32_t rx_queue_index,
+				    struct bpfvm_xdp_result *result);
+BPFVM_API void bpfvm_xdp_runner__destroy(struct bpfvm_xdp_runner *runner);
 
 /* XDP verdicts and tc actions by name: "XDP_DROP", "TC_ACT_SHOT"; NULL for others. */
 BPFVM_API const char *bpfvm_retval_name(uint32_t prog_type, uint64_t retval);

@@ -16,8 +16,10 @@
 
 enum {
 	FUNC_skb_store_bytes = 9,
+	FUNC_redirect = 23,
 	FUNC_skb_load_bytes = 26,
 	FUNC_xdp_adjust_head = 44,
+	FUNC_redirect_map = 51,
 	FUNC_xdp_adjust_meta = 54,
 	FUNC_xdp_adjust_tail = 65,
 };
@@ -154,6 +156,8 @@ void hooks_register_helpers(struct bpfvm *vm)
 		{ FUNC_xdp_adjust_head, "bpf_xdp_adjust_head", xdp_adjust_head },
 		{ FUNC_xdp_adjust_meta, "bpf_xdp_adjust_meta", xdp_adjust_meta },
 		{ FUNC_xdp_adjust_tail, "bpf_xdp_adjust_tail", xdp_adjust_tail },
+		{ FUNC_redirect, "bpf_redirect", hook_redirect },
+		{ FUNC_redirect_map, "bpf_redirect_map", hook_redirect_map },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

@@ -50,6 +50,7 @@ struct hook_run {
 	uint8_t *mac;           /* skb: the Ethernet header (data may start after it) */
 	uint8_t *data_meta, *data, *data_end;
 	int pkt_region;         /* the packet's region in the run, -1 if none */
+	struct bpfvm_redirect redirect;  /* what bpf_redirect / bpf_redirect_map set (redirect.c) */
 };
 
 /* After a helper moved data_meta, data or data_end: the context and the run follow. */
@@ -76,6 +77,14 @@ struct hook_event_run {
  * returns (the reason in ev->log).
  */
 int hook_run_event(struct bpfvm_prog *prog, const struct hook_event_run *ev, uint64_t *retval);
+
+/* The redirect helpers (redirect.c): bpf_redirect, bpf_redirect_map. */
+uint64_t hook_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+		       struct bpfvm_run_ctx *run);
+uint64_t hook_redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			   struct bpfvm_run_ctx *run);
+/* A fresh run: no redirect target (the kernel's map_id INT_MAX, map type UNSPEC). */
+void hook_redirect_clear(struct hook_run *h);
 
 /* Register the context helpers in an instance (those not already set). */
 void hooks_register_helpers(struct bpfvm *vm);

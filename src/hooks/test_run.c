@@ -8,7 +8,6 @@
  * and other skb types: data after it (the kernel's is_l2).  Tracepoints,
  * raw tracepoints and the rest: the given bytes.  kprobes: pt_regs.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <linux/bpf.h>
 #include <net/if.h>
@@ -20,6 +19,7 @@
 
 #include "../core/facts.h"
 #include "../util/log.h"
+#include "../util/netdev.h"
 #include "../vm/vm.h"
 #include "hooks.h"
 
@@ -68,23 +68,6 @@ static int check_ctx_tail(const struct bpfvm_prog *prog, const struct bpfvm_test
 	return 0;
 }
 
-/* The receive queues of a host interface, as sysfs lists them; 0 if unknown. */
-static unsigned rx_queues(const char *ifname)
-{
-	char path[64 + IF_NAMESIZE];
-	struct dirent *e;
-	unsigned n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
-	if (!(d = opendir(path)))
-		return 0;
-	while ((e = readdir(d)))
-		n += !strncmp(e->d_name, "rx-", 3);
-	closedir(d);
-	return n;
-}
-
 #define XDP_REFUSE(...) (log_printf(o->log, "%s: xdp_md: ", prog->name), \
 			 log_printf(o->log, __VA_ARGS__), -EINVAL)
 
@@ -121,7 +104,7 @@ static int check_xdp_md(const struct bpfvm_prog *prog, const struct bpfvm_test_r
 			   prog->name, md.ingress_ifindex);
 		return -ENODEV;
 	}
-	if (md.ingress_ifindex && (nq = rx_queues(ifname)) && md.rx_queue_index >= nq)
+	if (md.ingress_ifindex && (nq = netdev_rx_queues(ifname)) && md.rx_queue_index >= nq)
 		return XDP_REFUSE("rx_queue_index %u: %s has %u receive queue%s\n",
 				  md.rx_queue_index, ifname, nq, nq == 1 ? "" : "s");
 	if (md.data_end < o->data_size_in) {
@@ -422,6 +405,7 @@ int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *o)
 	o->duration_ns = (now_ns() - start) / repeat;
 	o->retval = retval;
 	o->insns_executed = executed;
+	o->redirect = h.redirect;
 	if (!err)
 		copy_out(&h, o);
 	if (h.area)

@@ -64,15 +64,6 @@ static int htab_check(const struct bpfvm_map *map, bool percpu, bool lru, struct
 	return 0;
 }
 
-static uint32_t roundup_pow2(uint32_t n)
-{
-	uint32_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
 /* Sizes, as htab_map_alloc() computes them; -E2BIG where it refuses. */
 static int htab_size(struct htab *h, struct bpfvm_log *log)
 {
@@ -85,11 +76,11 @@ static int htab_size(struct htab *h, struct bpfvm_log *log)
 
 		map->max_entries = up <= UINT32_MAX ? (uint32_t)up : map->max_entries / n * n;
 	}
-	if (map->max_entries > (1u << 31) || roundup_pow2(map->max_entries) > UINT32_MAX / 16) {
+	if (map->max_entries > (1u << 31) || map_roundup_pow2(map->max_entries) > UINT32_MAX / 16) {
 		log_printf(log, "max_entries %u is too large for a hash map\n", map->max_entries);
 		return -E2BIG;
 	}
-	h->n_buckets = roundup_pow2(map->max_entries);
+	h->n_buckets = map_roundup_pow2(map->max_entries);
 	h->value_off = HTAB_HDR_SIZE + ((map->key_size + 7) & ~7u);
 	h->elem_size = h->value_off + map->value_stride * (h->percpu ? map->ncpus : 1);
 	/* Non-LRU tables keep spare elements so a replace can link before it unlinks. */

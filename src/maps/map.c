@@ -33,6 +33,10 @@ static const struct map_ops *const map_types[MAP_TYPE_COUNT] = {
 	[BPFVM_MAP_TYPE_STACK] = &stack_map_ops,
 	[BPFVM_MAP_TYPE_RINGBUF] = &ringbuf_map_ops,
 	[BPFVM_MAP_TYPE_BLOOM_FILTER] = &bloom_filter_map_ops,
+	[BPFVM_MAP_TYPE_DEVMAP] = &devmap_map_ops,
+	[BPFVM_MAP_TYPE_DEVMAP_HASH] = &devmap_map_ops,
+	[BPFVM_MAP_TYPE_CPUMAP] = &cpumap_map_ops,
+	[BPFVM_MAP_TYPE_XSKMAP] = &xskmap_map_ops,
 };
 
 /* ---- the instance's list --------------------------------------------------- */

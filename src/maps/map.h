@@ -75,7 +75,14 @@ struct map_ops {
 	/* Maps holding programs or maps drop their references. */
 	void (*forget_prog)(struct bpfvm_map *map, struct bpfvm_prog *prog);
 	void (*release_inner)(struct bpfvm_map *map);
+
+	/* bpf_redirect_map: the target at key, or NULL; the flags the type takes besides the
+	 * verdict bits (the kernel's map_redirect and its flag_mask). */
+	void *(*redirect_target)(struct bpfvm_map *map, const void *key, int cpu);
+	uint64_t redirect_flags;
 };
+
+#define MAP_REDIRECT_BROADCAST_FLAGS ((1ull << 3) | (1ull << 4)) /* BPF_F_BROADCAST, _EXCLUDE_INGRESS */
 
 /* What an inner map must look like (the kernel's inner_map_meta). */
 struct map_meta {
@@ -228,6 +235,16 @@ static inline void map_clear_lock(const struct bpfvm_map *map, void *value)
 void *map_area_alloc(uint64_t size, bool populate);
 void map_area_free(void *area, uint64_t size);
 
+/* The kernel's roundup_pow_of_two for bucket counts (n <= 2^31). */
+static inline uint32_t map_roundup_pow2(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
 /* Seeds for hash tables and bloom filters (the kernel's hash is jhash.h's). */
 uint32_t map_random_seed(void);
 
@@ -245,6 +262,9 @@ extern const struct map_ops perf_event_array_map_ops;
 extern const struct map_ops prog_array_map_ops;
 extern const struct map_ops array_of_maps_map_ops;
 extern const struct map_ops hash_of_maps_map_ops;
+extern const struct map_ops devmap_map_ops;     /* devmap and devmap_hash */
+extern const struct map_ops cpumap_map_ops;
+extern const struct map_ops xskmap_map_ops;
 /* Descriptors of the types only the kernel provides (kernel_only.c). */
 extern const struct map_ops kernel_only_map_ops;
 

@@ -141,6 +141,25 @@ static void gen_key(struct pair *p, uint8_t *key)
 		key[i] = (uint8_t)(k >> (8 * (i % 4)));
 }
 
+/*
+ * Devmaps: an ifindex that exists (loopback, 1), none (0) or one that does
+ * not; cpumaps: a queue size in and out of range.  With 8-byte values a
+ * program fd, mostly none (bpfvm refuses programs on entries).
+ */
+static void gen_redirect_value(struct pair *p, uint8_t *v)
+{
+	static const uint32_t ifindexes[] = { 1, 1, 1, 0, 0, 999999 };
+	static const uint32_t qsizes[] = { 1, 64, 16384, 0, 0, 16385 };
+	static const int32_t fds[] = { 0, 0, 0, -1, -1 };
+	uint32_t first = p->type == BPF_MAP_TYPE_CPUMAP ? qsizes[below(&p->s, 6)]
+						       : ifindexes[below(&p->s, 6)];
+	int32_t fd = fds[below(&p->s, 5)];
+
+	memcpy(v, &first, 4);
+	if (p->vs == 8)
+		memcpy(v + 4, &fd, 4);
+}
+
 static void gen_value(struct pair *p, uint8_t *v)
 {
 	size_t n = value_bytes(p);
@@ -149,6 +168,9 @@ static void gen_value(struct pair *p, uint8_t *v)
 		v[i] = (uint8_t)rnd(&p->s);
 	if (p->type == BPF_MAP_TYPE_BLOOM_FILTER)   /* a small set, so lookups hit */
 		memset(v, (int)below(&p->s, 64), n);
+	if (p->type == BPF_MAP_TYPE_DEVMAP || p->type == BPF_MAP_TYPE_DEVMAP_HASH ||
+	    p->type == BPF_MAP_TYPE_CPUMAP)
+		gen_redirect_value(p, v);
 }
 
 static uint64_t gen_flags(struct pair *p)
@@ -348,6 +370,19 @@ TEST(queues_stacks_and_bloom_filters_agree)
 	run_pair(BPF_MAP_TYPE_BLOOM_FILTER, 0, 5, 3, BPF_F_ZERO_SEED, 2, seed + 43);
 }
 
+TEST(redirect_maps_agree)
+{
+	uint32_t cpus = ncpus < 4 ? (uint32_t)ncpus : 4;
+
+	run_pair(BPF_MAP_TYPE_DEVMAP, 4, 4, 8, 0, 0, seed + 50);
+	run_pair(BPF_MAP_TYPE_DEVMAP, 4, 8, 5, 0, 0, seed + 51);
+	run_pair(BPF_MAP_TYPE_DEVMAP_HASH, 4, 4, 6, 0, 0, seed + 52);
+	run_pair_keys(BPF_MAP_TYPE_DEVMAP_HASH, 4, 8, 5, 0, 0, seed + 53, 40);
+	/* a cpumap entry is a kernel thread: few operations, few CPUs */
+	run_pair(BPF_MAP_TYPE_CPUMAP, 4, 4, cpus + 1, 0, 0, seed + 54);
+	run_pair(BPF_MAP_TYPE_CPUMAP, 4, 8, cpus, 0, 0, seed + 55);
+}
+
 /* ---- creation ------------------------------------------------------------------------ */
 
 static void create_both(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags,
@@ -411,6 +446,30 @@ TEST(creation_agrees)
 		/* Keep what either side allocates small: big values only in small maps. */
 		if ((uint64_t)(ks + vs + 64) * max * (is_percpu(type) ? (uint32_t)ncpus : 1) > (64u << 20))
 			max = 2;
+		create_both(type, ks, vs, max, flags, extra, &reports);
+	}
+}
+
+TEST(redirect_map_creation_agrees)
+{
+	static const uint32_t types[] = { BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH,
+					  BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_XSKMAP };
+	static const uint32_t sizes[] = { 0, 3, 4, 4, 8, 8, 12 };
+	static const uint32_t maxes[] = { 0, 1, 4, 256, 257, 1000, 100000 };
+	static const uint32_t flag_bits[] = { BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_WRONLY,
+					      BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_F_NUMA_NODE,
+					      BPF_F_MMAPABLE, BPF_F_INNER_MAP, 1u << 20 };
+	uint64_t s = seed + 200;
+	int reports = 0;
+
+	for (int i = 0; i < 600; i++) {
+		uint32_t type = types[below(&s, 4)], flags = 0;
+		uint32_t ks = sizes[below(&s, 7)], vs = sizes[below(&s, 7)];
+		uint32_t max = maxes[below(&s, 7)];
+		uint64_t extra = below(&s, 10) ? 0 : 1;
+
+		if (below(&s, 2))
+			flags |= flag_bits[below(&s, sizeof(flag_bits) / 4)];
 		create_both(type, ks, vs, max, flags, extra, &reports);
 	}
 }
