@@ -22,9 +22,9 @@
 #define PROVIDED_N false
 
 static const struct helper_info helper_table[] = {
-#define HELPER(ID, NAME, P, GPL, RET, A1, A2, A3, A4, A5, FA, FS)                         \
+#define HELPER(ID, NAME, P, GPL, RET, A1, A2, A3, A4, A5, FA, FS, FACTS)                  \
 	[ID] = { "bpf_" #NAME, PROVIDED_##P, GPL, RET, { A1, A2, A3, A4, A5 }, FA, FS,     \
-		 HELPER_FN_##P(NAME) },
+		 FACTS, HELPER_FN_##P(NAME) },
 #include "helpers.def"
 #undef HELPER
 };
@@ -35,6 +35,13 @@ const struct helper_info *helper_info(int64_t id)
 	    !helper_table[id].name)
 		return NULL;
 	return &helper_table[id];
+}
+
+bool helper_has(int64_t id, uint32_t fact)
+{
+	const struct helper_info *h = helper_info(id);
+
+	return h && (h->facts & fact);
 }
 
 void helpers_register_builtin(struct bpfvm *vm)

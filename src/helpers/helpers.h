@@ -13,6 +13,8 @@
 
 #include <bpfvm/bpfvm.h>
 
+#include "helper_ids.h"
+
 struct bpfvm_run_ctx;
 
 /* The kernel's type flags (enum bpf_type_flag), above 8 bits of base type. */
@@ -98,14 +100,6 @@ enum helper_ret_type {
 	RET_PTR_TO_BTF_ID_TRUSTED = PTR_TRUSTED | RET_PTR_TO_BTF_ID,
 };
 
-/* The helper ids: HELPER_ID_map_lookup_elem = 1, ... */
-enum helper_id {
-#define HELPER(ID, NAME, ...) HELPER_ID_##NAME = ID,
-#include "helpers.def"
-#undef HELPER
-	HELPER_ID_MAX_KNOWN = HELPER_ID_cgrp_storage_delete,
-};
-
 /* One row of helpers.def, and bpfvm's implementation (NULL if none). */
 struct helper_info {
 	const char *name;           /* "bpf_map_lookup_elem" */
@@ -115,6 +109,7 @@ struct helper_info {
 	uint32_t args[5];
 	uint8_t fixed_size_arg;     /* 1-5, or 0 */
 	uint32_t fixed_size;
+	uint32_t facts;             /* enum helper_fact (helper_ids.h) */
 	bpfvm_helper_fn fn;
 };
 

@@ -11,18 +11,9 @@
 #include <string.h>
 
 #include "../core/run.h"
+#include "../helpers/helper_ids.h"
 #include "../maps/map.h"
 #include "hooks.h"
-
-enum {
-	FUNC_skb_store_bytes = 9,
-	FUNC_redirect = 23,
-	FUNC_skb_load_bytes = 26,
-	FUNC_xdp_adjust_head = 44,
-	FUNC_redirect_map = 51,
-	FUNC_xdp_adjust_meta = 54,
-	FUNC_xdp_adjust_tail = 65,
-};
 
 #define ARGS uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, \
 	     struct bpfvm_run_ctx *run
@@ -151,13 +142,12 @@ void hooks_register_helpers(struct bpfvm *vm)
 		const char *name;
 		bpfvm_helper_fn fn;
 	} table[] = {
-		{ FUNC_skb_store_bytes, "bpf_skb_store_bytes", skb_store_bytes },
-		{ FUNC_skb_load_bytes, "bpf_skb_load_bytes", skb_load_bytes },
-		{ FUNC_xdp_adjust_head, "bpf_xdp_adjust_head", xdp_adjust_head },
-		{ FUNC_xdp_adjust_meta, "bpf_xdp_adjust_meta", xdp_adjust_meta },
-		{ FUNC_xdp_adjust_tail, "bpf_xdp_adjust_tail", xdp_adjust_tail },
-		{ FUNC_redirect, "bpf_redirect", hook_redirect },
-		{ FUNC_redirect_map, "bpf_redirect_map", hook_redirect_map },
+#define CTX_HELPER(NAME, FN) { HELPER_ID_##NAME, "bpf_" #NAME, FN }
+		CTX_HELPER(skb_store_bytes, skb_store_bytes), CTX_HELPER(skb_load_bytes, skb_load_bytes),
+		CTX_HELPER(xdp_adjust_head, xdp_adjust_head), CTX_HELPER(xdp_adjust_meta, xdp_adjust_meta),
+		CTX_HELPER(xdp_adjust_tail, xdp_adjust_tail), CTX_HELPER(redirect, hook_redirect),
+		CTX_HELPER(redirect_map, hook_redirect_map),
+#undef CTX_HELPER
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

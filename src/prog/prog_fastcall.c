@@ -15,7 +15,6 @@
 #include "prog.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
 #include <stdlib.h>
 
 #include "../helpers/helpers.h"
@@ -26,7 +25,7 @@
  */
 bool prog_fastcall_inlined(int32_t id)
 {
-	return id == BPF_FUNC_get_smp_processor_id;
+	return helper_has(id, HF_FASTCALL_INLINED);
 }
 
 /* r0-r5 a call to id clobbers if it follows the bpf_fastcall contract. */

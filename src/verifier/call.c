@@ -416,7 +416,7 @@ static int arg_by_type(struct venv *env, uint32_t arg, const struct vhelper *fn,
 		return mem_arg(env, regno, env->maps[meta->map].value_size, !!(at & ARGF_UNINIT),
 			       !!(at & ARGF_UNINIT), false, meta);
 	case V_ARG_PTR_TO_SPIN_LOCK:
-		return process_spin_lock(env, regno, meta->func_id == H_SPIN_LOCK);
+		return process_spin_lock(env, regno, meta->func_id == HELPER_ID_spin_lock);
 	case V_ARG_PTR_TO_FUNC:
 		meta->subprog = reg->subprog;
 		meta->has_callback = true;
@@ -501,30 +501,43 @@ static int check_func_arg(struct venv *env, uint32_t arg, const struct vhelper *
 static bool map_allows(uint32_t type, int32_t id)
 {
 	switch (type) {
-	case BPF_MAP_TYPE_PROG_ARRAY: return id == H_TAIL_CALL;
+	case BPF_MAP_TYPE_PROG_ARRAY: return id == HELPER_ID_tail_call;
 	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-		return id == 22 || id == H_PERF_EVENT_OUTPUT || id == 111 || id == 55 || id == 121;
+		return id == HELPER_ID_perf_event_read || id == HELPER_ID_perf_event_output ||
+		       id == HELPER_ID_skb_output || id == HELPER_ID_perf_event_read_value ||
+		       id == HELPER_ID_xdp_output;
 	case BPF_MAP_TYPE_RINGBUF:
-		return id == H_RINGBUF_OUTPUT || id == H_RINGBUF_RESERVE || id == H_RINGBUF_QUERY ||
-		       id == 198 || id == 199 || id == 200;
-	case BPF_MAP_TYPE_USER_RINGBUF: return id == H_USER_RINGBUF_DRAIN;
-	case BPF_MAP_TYPE_STACK_TRACE: return id == H_GET_STACKID;
-	case BPF_MAP_TYPE_CGROUP_ARRAY: return id == 33 || id == 37;
-	case BPF_MAP_TYPE_CGROUP_STORAGE: case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE: return id == 81;
+		return id == HELPER_ID_ringbuf_output || id == HELPER_ID_ringbuf_reserve ||
+		       id == HELPER_ID_ringbuf_query || id == HELPER_ID_ringbuf_reserve_dynptr ||
+		       id == HELPER_ID_ringbuf_submit_dynptr || id == HELPER_ID_ringbuf_discard_dynptr;
+	case BPF_MAP_TYPE_USER_RINGBUF: return id == HELPER_ID_user_ringbuf_drain;
+	case BPF_MAP_TYPE_STACK_TRACE: return id == HELPER_ID_get_stackid;
+	case BPF_MAP_TYPE_CGROUP_ARRAY:
+		return id == HELPER_ID_skb_under_cgroup || id == HELPER_ID_current_task_under_cgroup;
+	case BPF_MAP_TYPE_CGROUP_STORAGE: case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+		return id == HELPER_ID_get_local_storage;
 	case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_DEVMAP_HASH: case BPF_MAP_TYPE_XSKMAP:
-		return id == H_REDIRECT_MAP || id == H_MAP_LOOKUP;
-	case BPF_MAP_TYPE_CPUMAP: return id == H_REDIRECT_MAP;
-	case BPF_MAP_TYPE_ARRAY_OF_MAPS: case BPF_MAP_TYPE_HASH_OF_MAPS: return id == H_MAP_LOOKUP;
+		return id == HELPER_ID_redirect_map || id == HELPER_ID_map_lookup_elem;
+	case BPF_MAP_TYPE_CPUMAP: return id == HELPER_ID_redirect_map;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS: case BPF_MAP_TYPE_HASH_OF_MAPS:
+		return id == HELPER_ID_map_lookup_elem;
 	case BPF_MAP_TYPE_SOCKMAP:
-		return id == H_SK_REDIRECT_MAP || id == H_SOCK_MAP_UPDATE || id == 60 || id == 82 ||
-		       id == H_MAP_LOOKUP;
+		return id == HELPER_ID_sk_redirect_map || id == HELPER_ID_sock_map_update ||
+		       id == HELPER_ID_msg_redirect_map || id == HELPER_ID_sk_select_reuseport ||
+		       id == HELPER_ID_map_lookup_elem;
 	case BPF_MAP_TYPE_SOCKHASH:
-		return id == 72 || id == 70 || id == 71 || id == 82 || id == H_MAP_LOOKUP;
-	case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY: return id == 82;
+		return id == HELPER_ID_sk_redirect_hash || id == HELPER_ID_sock_hash_update ||
+		       id == HELPER_ID_msg_redirect_hash || id == HELPER_ID_sk_select_reuseport ||
+		       id == HELPER_ID_map_lookup_elem;
+	case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY: return id == HELPER_ID_sk_select_reuseport;
 	case BPF_MAP_TYPE_QUEUE: case BPF_MAP_TYPE_STACK:
-		return id == H_MAP_PEEK || id == H_MAP_POP || id == H_MAP_PUSH;
-	case BPF_MAP_TYPE_SK_STORAGE: return id == H_SK_STORAGE_GET || id == 108 || id == 194;
-	case BPF_MAP_TYPE_BLOOM_FILTER: return id == H_MAP_PEEK || id == H_MAP_PUSH;
+		return id == HELPER_ID_map_peek_elem || id == HELPER_ID_map_pop_elem ||
+		       id == HELPER_ID_map_push_elem;
+	case BPF_MAP_TYPE_SK_STORAGE:
+		return id == HELPER_ID_sk_storage_get || id == HELPER_ID_sk_storage_delete ||
+		       id == HELPER_ID_kptr_xchg;
+	case BPF_MAP_TYPE_BLOOM_FILTER:
+		return id == HELPER_ID_map_peek_elem || id == HELPER_ID_map_push_elem;
 	default: return true;
 	}
 }
@@ -533,31 +546,40 @@ static bool map_allows(uint32_t type, int32_t id)
 static bool helper_allows(int32_t id, uint32_t type)
 {
 	switch (id) {
-	case H_TAIL_CALL: return type == BPF_MAP_TYPE_PROG_ARRAY;
-	case 22: case H_PERF_EVENT_OUTPUT: case 55: case 111: case 121:
+	case HELPER_ID_tail_call: return type == BPF_MAP_TYPE_PROG_ARRAY;
+	case HELPER_ID_perf_event_read: case HELPER_ID_perf_event_output:
+	case HELPER_ID_perf_event_read_value: case HELPER_ID_skb_output: case HELPER_ID_xdp_output:
 		return type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
-	case H_RINGBUF_OUTPUT: case H_RINGBUF_RESERVE: case H_RINGBUF_QUERY: case 198: case 199: case 200:
+	case HELPER_ID_ringbuf_output: case HELPER_ID_ringbuf_reserve: case HELPER_ID_ringbuf_query:
+	case HELPER_ID_ringbuf_reserve_dynptr: case HELPER_ID_ringbuf_submit_dynptr:
+	case HELPER_ID_ringbuf_discard_dynptr:
 		return type == BPF_MAP_TYPE_RINGBUF;
-	case H_USER_RINGBUF_DRAIN: return type == BPF_MAP_TYPE_USER_RINGBUF;
-	case H_GET_STACKID: return type == BPF_MAP_TYPE_STACK_TRACE;
-	case 33: case 37: return type == BPF_MAP_TYPE_CGROUP_ARRAY;
-	case H_REDIRECT_MAP:
+	case HELPER_ID_user_ringbuf_drain: return type == BPF_MAP_TYPE_USER_RINGBUF;
+	case HELPER_ID_get_stackid: return type == BPF_MAP_TYPE_STACK_TRACE;
+	case HELPER_ID_skb_under_cgroup: case HELPER_ID_current_task_under_cgroup:
+		return type == BPF_MAP_TYPE_CGROUP_ARRAY;
+	case HELPER_ID_redirect_map:
 		return type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH ||
 		       type == BPF_MAP_TYPE_CPUMAP || type == BPF_MAP_TYPE_XSKMAP;
-	case H_SK_REDIRECT_MAP: case 60: case H_SOCK_MAP_UPDATE: return type == BPF_MAP_TYPE_SOCKMAP;
-	case 72: case 71: case 70: return type == BPF_MAP_TYPE_SOCKHASH;
-	case 81: return type == BPF_MAP_TYPE_CGROUP_STORAGE || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
-	case 82:
+	case HELPER_ID_sk_redirect_map: case HELPER_ID_msg_redirect_map: case HELPER_ID_sock_map_update:
+		return type == BPF_MAP_TYPE_SOCKMAP;
+	case HELPER_ID_sk_redirect_hash: case HELPER_ID_msg_redirect_hash:
+	case HELPER_ID_sock_hash_update:
+		return type == BPF_MAP_TYPE_SOCKHASH;
+	case HELPER_ID_get_local_storage:
+		return type == BPF_MAP_TYPE_CGROUP_STORAGE || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+	case HELPER_ID_sk_select_reuseport:
 		return type == BPF_MAP_TYPE_REUSEPORT_SOCKARRAY || type == BPF_MAP_TYPE_SOCKMAP ||
 		       type == BPF_MAP_TYPE_SOCKHASH;
-	case H_MAP_POP: return type == BPF_MAP_TYPE_QUEUE || type == BPF_MAP_TYPE_STACK;
-	case H_MAP_PEEK: case H_MAP_PUSH:
+	case HELPER_ID_map_pop_elem: return type == BPF_MAP_TYPE_QUEUE || type == BPF_MAP_TYPE_STACK;
+	case HELPER_ID_map_peek_elem: case HELPER_ID_map_push_elem:
 		return type == BPF_MAP_TYPE_QUEUE || type == BPF_MAP_TYPE_STACK ||
 		       type == BPF_MAP_TYPE_BLOOM_FILTER;
-	case H_MAP_LOOKUP_PERCPU:
+	case HELPER_ID_map_lookup_percpu_elem:
 		return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
 		       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-	case H_SK_STORAGE_GET: case 108: return type == BPF_MAP_TYPE_SK_STORAGE;
+	case HELPER_ID_sk_storage_get: case HELPER_ID_sk_storage_delete:
+		return type == BPF_MAP_TYPE_SK_STORAGE;
 	default: return true;
 	}
 }
@@ -568,7 +590,7 @@ static bool helper_allows(int32_t id, uint32_t type)
  */
 static bool may_update_sockmap(struct venv *env, int32_t id)
 {
-	if (id != H_MAP_UPDATE && id != H_MAP_DELETE)
+	if (id != HELPER_ID_map_update_elem && id != HELPER_ID_map_delete_elem)
 		return false;
 	switch (env->prog_type) {
 	case BPF_PROG_TYPE_TRACING:
@@ -577,7 +599,7 @@ static bool may_update_sockmap(struct venv *env, int32_t id)
 		break;
 	case BPF_PROG_TYPE_SOCK_OPS:
 		/* updates only through bpf_sock_map_update, which checks the event */
-		if (id == H_MAP_DELETE)
+		if (id == HELPER_ID_map_delete_elem)
 			return true;
 		break;
 	case BPF_PROG_TYPE_SOCKET_FILTER: case BPF_PROG_TYPE_SCHED_CLS:
@@ -678,20 +700,20 @@ static int special_helpers(struct venv *env, const struct bpfvm_insn *insn, int3
 	int err;
 
 	switch (id) {
-	case H_TAIL_CALL:
+	case HELPER_ID_tail_call:
 		if (env->cur->lock_id)
 			return verr(env, -EINVAL, "tail_call cannot be used inside bpf_spin_lock-ed region\n");
 		if (check_reference_leak(env, false))
 			return verr(env, -EINVAL, "tail_call would lead to reference leak\n");
 		record_tail_call(env, meta);
 		return 0;
-	case 81: /* get_local_storage */
+	case HELPER_ID_get_local_storage:
 		if (!is_null_reg(&regs_of(env)[2]))
 			return verr(env, -EINVAL, "get_local_storage() doesn't support non-zero flags\n");
 		return mark_chain_precision(env, 2);
-	case H_FOR_EACH_MAP_ELEM: case H_TIMER_SET_CALLBACK: case H_FIND_VMA: case H_USER_RINGBUF_DRAIN:
+	case HELPER_ID_for_each_map_elem: case HELPER_ID_timer_set_callback: case HELPER_ID_find_vma: case HELPER_ID_user_ringbuf_drain:
 		return setup_callback(env, env->insn_idx, meta->subprog, (uint32_t)id, insn_idx);
-	case H_LOOP:
+	case HELPER_ID_loop:
 		if ((err = mark_chain_precision(env, 1)))
 			return err;
 		if (f->callback_depth < regs_of(env)[1].r.b64.umax)
@@ -723,12 +745,12 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 	switch (fn->ret) {
 	case V_RET_INTEGER:
 		reg_unknown(env, r0);
-		if (id == 67 || id == 141 || id == 45 || id == 115 || id == 114) {
+		if (helper_has(id, HF_RET_SIZE_BOUNDED)) {
 			/* get_stack, probe_read_*_str: at most the buffer's size, or an error */
 			r0->r.b64.smax = (int64_t)meta->msize_max, r0->r.b32.smax = (int32_t)meta->msize_max;
 			r0->r.b64.smin = -4095, r0->r.b32.smin = -4095;
 			range_sync(&r0->r);
-		} else if (id == 8) { /* get_smp_processor_id */
+		} else if (id == HELPER_ID_get_smp_processor_id) {
 			r0->r = range_from_u_w(0, (uint64_t)possible_cpus() - 1, RANGE_BITS);
 		}
 		return 0;
@@ -740,7 +762,7 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 		reg_ptr(r0, VT_MAP_VALUE);
 		r0->map = (uint32_t)meta->map;
 		r0->flags = fn->ret == V_RET_MAP_VALUE_OR_NULL ? VF_NULL : 0;
-		if (id == H_MAP_LOOKUP && lookup_may_elide_null(env->maps[meta->map].type) &&
+		if (id == HELPER_ID_map_lookup_elem && lookup_may_elide_null(env->maps[meta->map].type) &&
 		    meta->const_map_key >= 0 &&
 		    meta->const_map_key < (int64_t)env->maps[meta->map].max_entries)
 			r0->flags = 0; /* see constant_map_key */
@@ -752,7 +774,7 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 		}
 		if (!(r0->flags & VF_NULL) && env->maps[meta->map].spin_lock_off >= 0)
 			r0->id = new_id(env);
-		if (id == H_MAP_LOOKUP && map_lookup_sock_type(env->maps[meta->map].type)) {
+		if (id == HELPER_ID_map_lookup_elem && map_lookup_sock_type(env->maps[meta->map].type)) {
 			/* sockmap, sockhash, xskmap: a socket or NULL (as Linux 6.18 types it) */
 			reg_ptr(r0, map_lookup_sock_type(env->maps[meta->map].type));
 			r0->flags = VF_NULL;
@@ -784,7 +806,7 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 	if (fn->ret == V_RET_SOCK_OR_NULL_NOREF || fn->ret == V_RET_TCP_SOCK_OR_NULL) {
 		r0->ref_obj_id = meta->ref_obj_id; /* a cast keeps the reference */
 	} else if (fn->acquires_ref ||
-		   (id == H_MAP_LOOKUP && map_lookup_sock_type(env->maps[meta->map].type) == VT_SOCKET)) {
+		   (id == HELPER_ID_map_lookup_elem && map_lookup_sock_type(env->maps[meta->map].type) == VT_SOCKET)) {
 		/* a socket from a sockmap or sockhash is held until bpf_sk_release */
 		if ((ref = acquire_ref(env, env->insn_idx, REF_PTR)) < 0)
 			return ref;

@@ -71,9 +71,7 @@ static int visit_call(struct venv *env, struct cfg_walk *c, uint32_t t, bool vis
 
 static bool calls_sync_callback(const struct bpfvm_insn *insn, enum isa_op op)
 {
-	return op == ISA_OP_CALL_HELPER &&
-	       (insn->imm == H_LOOP || insn->imm == H_FOR_EACH_MAP_ELEM || insn->imm == H_FIND_VMA ||
-		insn->imm == H_USER_RINGBUF_DRAIN);
+	return op == ISA_OP_CALL_HELPER && helper_has(insn->imm, HF_SYNC_CALLBACK);
 }
 
 static int visit_insn(struct venv *env, struct cfg_walk *c, uint32_t t)
@@ -96,7 +94,7 @@ static int visit_insn(struct venv *env, struct cfg_walk *c, uint32_t t)
 			env->aux[t].prune_point = 1;
 			env->aux[t].jmp_point = 1;
 		}
-		if (op == ISA_OP_CALL_HELPER && insn->imm == 170 /* timer_set_callback */)
+		if (op == ISA_OP_CALL_HELPER && helper_has(insn->imm, HF_ASYNC_CALLBACK))
 			env->aux[t].prune_point = 1;
 		return visit_call(env, c, t, op == ISA_OP_CALL_LOCAL);
 	case F_JA:
@@ -147,10 +145,10 @@ static int check_abnormal_return(struct venv *env)
 							  "'int'.\n");
 			if (isa_ops[op].form == F_LDABS || isa_ops[op].form == F_LDIND)
 				return verr(env, -EINVAL, "LD_ABS is not allowed in subprogs without BTF\n");
-			if (op == ISA_OP_CALL_HELPER && env->insns[i].imm == H_TAIL_CALL && btf)
+			if (op == ISA_OP_CALL_HELPER && env->insns[i].imm == HELPER_ID_tail_call && btf)
 				return verr(env, -EINVAL, "tail_call is only allowed in functions that "
 							  "return 'int'.\n");
-			if (op == ISA_OP_CALL_HELPER && env->insns[i].imm == H_TAIL_CALL)
+			if (op == ISA_OP_CALL_HELPER && env->insns[i].imm == HELPER_ID_tail_call)
 				return verr(env, -EINVAL, "tail_call is not allowed in subprogs without BTF\n");
 		}
 	}
@@ -236,7 +234,7 @@ static bool has_tail_call(const struct venv *env, uint32_t f)
 	const struct prog_func *fn = &env->prog->funcs[f];
 
 	for (uint32_t i = fn->start; i < fn->end; i++)
-		if (env->ops[i] == ISA_OP_CALL_HELPER && env->insns[i].imm == H_TAIL_CALL)
+		if (env->ops[i] == ISA_OP_CALL_HELPER && env->insns[i].imm == HELPER_ID_tail_call)
 			return true;
 	return false;
 }

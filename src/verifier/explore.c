@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 
+#include "../helpers/helper_ids.h"
 #include "../util/log.h"
 #include "ctx.h"
 
@@ -89,7 +90,7 @@ static int do_call(struct venv *env, const struct bpfvm_insn *insn, enum isa_op 
 	int err;
 
 	if (env->cur->lock_id &&
-	    (op != ISA_OP_CALL_HELPER || insn->imm != 94 /* spin_unlock */))
+	    (op != ISA_OP_CALL_HELPER || insn->imm != HELPER_ID_spin_unlock))
 		return verr(env, -EINVAL, "function calls are not allowed while holding a lock\n");
 	if (op == ISA_OP_CALL_LOCAL)
 		err = check_func_call(env, insn, &env->insn_idx);

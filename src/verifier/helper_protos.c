@@ -2,9 +2,9 @@
  * helper_protos.c - the helper prototypes the verifier checks calls
  * against: the rows of the runtime's table (src/helpers/helpers.def, the
  * kernel's struct bpf_func_proto) translated into the verifier's argument
- * and return kinds, plus what the table does not say: which helpers take
- * packet pointers, change the packet, or hand out references, and which
- * program types may call each (the kernel's per-type *_func_proto).
+ * and return kinds (with the facts column: packet access, changes to the
+ * packet, references), plus which program types may call each (the
+ * kernel's per-type *_func_proto), by the names helpers.def gives.
  */
 #include "helper_protos.h"
 
@@ -12,20 +12,6 @@
 #include <stddef.h>
 
 #include "../helpers/helpers.h"
-
-static bool in_list(const uint16_t *ids, int32_t id);
-
-/* bpf_func_proto.pkt_access: the helper may read (or fill) packet memory. */
-static const uint16_t pkt_access_ids[] = {
-	1, 2, 3, 87, 28, 204, 205, 206, 207, 0xffff
-};
-/* bpf_helper_changes_pkt_data(); a tail call too (Linux 6.13+): the program it runs may. */
-static const uint16_t changes_pkt_ids[] = {
-	9, 10, 11, 18, 19, 31, 32, 38, 39, 44, 54, 50, 43, 65, 63, 90, 91, 73, 74, 75, 76, 13, 143,
-	124, 12, 0xffff
-};
-/* is_acquire_function(): helpers returning a pointer the program must release. */
-static const uint16_t acquire_ids[] = { 131, 84, 85, 99, 0xffff };
 
 static uint16_t arg_of(uint32_t a, const struct helper_info *h, int i)
 {
@@ -73,7 +59,7 @@ static uint8_t ret_of(uint32_t r, int32_t id)
 	case RET_VOID: return V_RET_VOID;
 	case RET_PTR_TO_MAP_VALUE: return r & PTR_MAYBE_NULL ? V_RET_MAP_VALUE_OR_NULL : V_RET_MAP_VALUE;
 	case RET_PTR_TO_SOCKET:
-		return id == 95 || id == 98 ? V_RET_SOCK_OR_NULL_NOREF : V_RET_SOCKET_OR_NULL;
+		return helper_has(id, HF_PTR_CAST) ? V_RET_SOCK_OR_NULL_NOREF : V_RET_SOCKET_OR_NULL;
 	case RET_PTR_TO_TCP_SOCK: return V_RET_TCP_SOCK_OR_NULL;
 	case RET_PTR_TO_SOCK_COMMON: return V_RET_SOCK_COMMON_OR_NULL;
 	case RET_PTR_TO_MEM: return r & MEM_RINGBUF ? V_RET_RINGBUF_MEM_OR_NULL : V_RET_BTF_ID;
@@ -88,8 +74,8 @@ bool helper_proto(int32_t id, struct vhelper *out)
 	if (!h || !h->name)
 		return false;
 	*out = (struct vhelper){ h->name, ret_of(h->ret, id), { 0 }, h->gpl_only,
-				 in_list(pkt_access_ids, id), in_list(changes_pkt_ids, id),
-				 in_list(acquire_ids, id), false };
+				 h->facts & HF_PKT_ACCESS, h->facts & HF_CHANGES_PKT,
+				 h->facts & HF_ACQUIRE, false };
 	for (int i = 0; i < 5; i++)
 		out->args[i] = arg_of(h->args[i], h, i);
 	return true;
@@ -104,68 +90,181 @@ const char *helper_name(int32_t id)
 
 /* ---- which program types may call what ------------------------------------------- */
 
+/* Lists of helpers, by the names helpers.def gives them. */
+#define H(NAME) HELPER_ID_##NAME
+#define HELPER_LIST_END 0xffff
+
 /* bpf_base_func_proto for a privileged (CAP_BPF, CAP_PERFMON) program. */
 static const uint16_t base_ids[] = {
-	1, 2, 3, 87, 88, 89, 195, 7, 8, 42, 12, 5, 125, 208, 130, 131, 132, 133, 134, 182, 105,
-	106, 14, 120, 93, 94, 118, 153, 154, 169, 170, 171, 172, 194, 164, 181, 209, 198, 199,
-	200, 197, 201, 202, 203, 210, 211, 80, 123, 6, 35, 158, 175, 112, 113, 114, 115, 149,
-	165, 177, 0xffff
+	H(map_lookup_elem), H(map_update_elem), H(map_delete_elem), H(map_push_elem),
+	H(map_pop_elem), H(map_peek_elem), H(map_lookup_percpu_elem), H(get_prandom_u32),
+	H(get_smp_processor_id), H(get_numa_node_id), H(tail_call), H(ktime_get_ns),
+	H(ktime_get_boot_ns), H(ktime_get_tai_ns), H(ringbuf_output), H(ringbuf_reserve),
+	H(ringbuf_submit), H(ringbuf_discard), H(ringbuf_query), H(strncmp), H(strtol),
+	H(strtoul), H(get_current_pid_tgid), H(get_ns_current_pid_tgid), H(spin_lock),
+	H(spin_unlock), H(jiffies64), H(per_cpu_ptr), H(this_cpu_ptr), H(timer_init),
+	H(timer_set_callback), H(timer_start), H(timer_cancel), H(kptr_xchg),
+	H(for_each_map_elem), H(loop), H(user_ringbuf_drain), H(ringbuf_reserve_dynptr),
+	H(ringbuf_submit_dynptr), H(ringbuf_discard_dynptr), H(dynptr_from_mem), H(dynptr_read),
+	H(dynptr_write), H(dynptr_data), H(cgrp_storage_get), H(cgrp_storage_delete),
+	H(get_current_cgroup_id), H(get_current_ancestor_cgroup_id), H(trace_printk),
+	H(get_current_task), H(get_current_task_btf), H(task_pt_regs), H(probe_read_user),
+	H(probe_read_kernel), H(probe_read_user_str), H(probe_read_kernel_str), H(snprintf_btf),
+	H(snprintf), H(trace_vprintk), HELPER_LIST_END
 };
 
 /* bpf_sk_base_func_proto: what networking types add to the base. */
-static const uint16_t sk_base_ids[] = { 136, 137, 138, 139, 140, 178, 196, 160, 0xffff };
+static const uint16_t sk_base_ids[] = {
+	H(skc_to_tcp6_sock), H(skc_to_tcp_sock), H(skc_to_tcp_timewait_sock),
+	H(skc_to_tcp_request_sock), H(skc_to_udp6_sock), H(skc_to_unix_sock),
+	H(skc_to_mptcp_sock), H(ktime_get_coarse_ns), HELPER_LIST_END
+};
 
 /* bpf_tracing_func_proto's additions. */
 static const uint16_t tracing_ids[] = {
-	35, 158, 175, 15, 16, 6, 22, 36, 112, 113, 114, 115, 4, 45, 37, 109, 117, 55, 141, 148,
-	191, 149, 156, 157, 165, 173, 176, 180, 177, 0xffff
+	H(get_current_task), H(get_current_task_btf), H(task_pt_regs), H(get_current_uid_gid),
+	H(get_current_comm), H(trace_printk), H(perf_event_read), H(probe_write_user),
+	H(probe_read_user), H(probe_read_kernel), H(probe_read_user_str),
+	H(probe_read_kernel_str), H(probe_read), H(probe_read_str),
+	H(current_task_under_cgroup), H(send_signal), H(send_signal_thread),
+	H(perf_event_read_value), H(get_task_stack), H(copy_from_user), H(copy_from_user_task),
+	H(snprintf_btf), H(task_storage_get), H(task_storage_delete), H(snprintf),
+	H(get_func_ip), H(get_branch_snapshot), H(find_vma), H(trace_vprintk), HELPER_LIST_END
 };
 
-static const uint16_t sk_filter_ids[] = { 26, 68, 46, 47, 25, 0xffff };
+static const uint16_t sk_filter_ids[] = {
+	H(skb_load_bytes), H(skb_load_bytes_relative), H(get_socket_cookie), H(get_socket_uid),
+	H(perf_event_output), HELPER_LIST_END
+};
 static const uint16_t tc_ids[] = {
-	9, 26, 68, 39, 28, 40, 135, 10, 11, 13, 17, 18, 19, 31, 32, 50, 38, 43, 20, 21, 29, 30,
-	23, 152, 155, 24, 34, 41, 48, 25, 8, 33, 46, 47, 69, 163, 95, 107, 108, 66, 151, 79, 83,
-	84, 85, 86, 96, 98, 99, 100, 97, 110, 124, 192, 204, 205, 206, 207, 0xffff
+	H(skb_store_bytes), H(skb_load_bytes), H(skb_load_bytes_relative), H(skb_pull_data),
+	H(csum_diff), H(csum_update), H(csum_level), H(l3_csum_replace), H(l4_csum_replace),
+	H(clone_redirect), H(get_cgroup_classid), H(skb_vlan_push), H(skb_vlan_pop),
+	H(skb_change_proto), H(skb_change_type), H(skb_adjust_room), H(skb_change_tail),
+	H(skb_change_head), H(skb_get_tunnel_key), H(skb_set_tunnel_key), H(skb_get_tunnel_opt),
+	H(skb_set_tunnel_opt), H(redirect), H(redirect_neigh), H(redirect_peer),
+	H(get_route_realm), H(get_hash_recalc), H(set_hash_invalid), H(set_hash),
+	H(perf_event_output), H(get_smp_processor_id), H(skb_under_cgroup),
+	H(get_socket_cookie), H(get_socket_uid), H(fib_lookup), H(check_mtu), H(sk_fullsock),
+	H(sk_storage_get), H(sk_storage_delete), H(skb_get_xfrm_state), H(skb_cgroup_classid),
+	H(skb_cgroup_id), H(skb_ancestor_cgroup_id), H(sk_lookup_tcp), H(sk_lookup_udp),
+	H(sk_release), H(tcp_sock), H(get_listener_sock), H(skc_lookup_tcp),
+	H(tcp_check_syncookie), H(skb_ecn_set_ce), H(tcp_gen_syncookie), H(sk_assign),
+	H(skb_set_tstamp), H(tcp_raw_gen_syncookie_ipv4), H(tcp_raw_gen_syncookie_ipv6),
+	H(tcp_raw_check_syncookie_ipv4), H(tcp_raw_check_syncookie_ipv6), HELPER_LIST_END
 };
 static const uint16_t xdp_ids[] = {
-	25, 8, 28, 44, 54, 23, 51, 65, 188, 189, 190, 69, 163, 85, 84, 86, 99, 100, 110, 204, 205,
-	206, 207, 0xffff
+	H(perf_event_output), H(get_smp_processor_id), H(csum_diff), H(xdp_adjust_head),
+	H(xdp_adjust_meta), H(redirect), H(redirect_map), H(xdp_adjust_tail),
+	H(xdp_get_buff_len), H(xdp_load_bytes), H(xdp_store_bytes), H(fib_lookup), H(check_mtu),
+	H(sk_lookup_udp), H(sk_lookup_tcp), H(sk_release), H(skc_lookup_tcp),
+	H(tcp_check_syncookie), H(tcp_gen_syncookie), H(tcp_raw_gen_syncookie_ipv4),
+	H(tcp_raw_gen_syncookie_ipv6), H(tcp_raw_check_syncookie_ipv4),
+	H(tcp_raw_check_syncookie_ipv6), HELPER_LIST_END
 };
 static const uint16_t cg_skb_ids[] = {
-	95, 107, 108, 25, 79, 83, 128, 129, 84, 85, 86, 99, 96, 98, 97, 81, 186, 187, 15, 16, 17,
-	37, 0xffff
+	H(sk_fullsock), H(sk_storage_get), H(sk_storage_delete), H(perf_event_output),
+	H(skb_cgroup_id), H(skb_ancestor_cgroup_id), H(sk_cgroup_id), H(sk_ancestor_cgroup_id),
+	H(sk_lookup_tcp), H(sk_lookup_udp), H(sk_release), H(skc_lookup_tcp), H(tcp_sock),
+	H(get_listener_sock), H(skb_ecn_set_ce), H(get_local_storage), H(get_retval),
+	H(set_retval), H(get_current_uid_gid), H(get_current_comm), H(get_cgroup_classid),
+	H(current_task_under_cgroup), HELPER_LIST_END
 };
 static const uint16_t sk_skb_ids[] = {
-	9, 26, 39, 38, 43, 50, 46, 47, 52, 72, 25, 84, 85, 86, 99, 0xffff
+	H(skb_store_bytes), H(skb_load_bytes), H(skb_pull_data), H(skb_change_tail),
+	H(skb_change_head), H(skb_adjust_room), H(get_socket_cookie), H(get_socket_uid),
+	H(sk_redirect_map), H(sk_redirect_hash), H(perf_event_output), H(sk_lookup_tcp),
+	H(sk_lookup_udp), H(sk_release), H(skc_lookup_tcp), HELPER_LIST_END
 };
-static const uint16_t sk_msg_ids[] = { 60, 71, 61, 62, 63, 90, 91, 25, 15, 107, 108, 122, 17, 0xffff };
-static const uint16_t lwt_out_ids[] = { 26, 39, 28, 17, 24, 34, 25, 8, 33, 0xffff };
-static const uint16_t lwt_in_ids[] = { 26, 39, 28, 17, 24, 34, 25, 8, 33, 73, 0xffff };
+static const uint16_t sk_msg_ids[] = {
+	H(msg_redirect_map), H(msg_redirect_hash), H(msg_apply_bytes), H(msg_cork_bytes),
+	H(msg_pull_data), H(msg_push_data), H(msg_pop_data), H(perf_event_output),
+	H(get_current_uid_gid), H(sk_storage_get), H(sk_storage_delete), H(get_netns_cookie),
+	H(get_cgroup_classid), HELPER_LIST_END
+};
+static const uint16_t lwt_out_ids[] = {
+	H(skb_load_bytes), H(skb_pull_data), H(csum_diff), H(get_cgroup_classid),
+	H(get_route_realm), H(get_hash_recalc), H(perf_event_output), H(get_smp_processor_id),
+	H(skb_under_cgroup), HELPER_LIST_END
+};
+static const uint16_t lwt_in_ids[] = {
+	H(skb_load_bytes), H(skb_pull_data), H(csum_diff), H(get_cgroup_classid),
+	H(get_route_realm), H(get_hash_recalc), H(perf_event_output), H(get_smp_processor_id),
+	H(skb_under_cgroup), H(lwt_push_encap), HELPER_LIST_END
+};
 static const uint16_t lwt_xmit_ids[] = {
-	26, 39, 28, 17, 24, 34, 25, 8, 33, 20, 21, 29, 30, 23, 13, 38, 43, 9, 40, 135, 10, 11,
-	41, 73, 0xffff
+	H(skb_load_bytes), H(skb_pull_data), H(csum_diff), H(get_cgroup_classid),
+	H(get_route_realm), H(get_hash_recalc), H(perf_event_output), H(get_smp_processor_id),
+	H(skb_under_cgroup), H(skb_get_tunnel_key), H(skb_set_tunnel_key),
+	H(skb_get_tunnel_opt), H(skb_set_tunnel_opt), H(redirect), H(clone_redirect),
+	H(skb_change_tail), H(skb_change_head), H(skb_store_bytes), H(csum_update),
+	H(csum_level), H(l3_csum_replace), H(l4_csum_replace), H(set_hash_invalid),
+	H(lwt_push_encap), HELPER_LIST_END
 };
 static const uint16_t sock_ops_ids[] = {
-	49, 57, 59, 53, 70, 46, 25, 107, 108, 122, 142, 143, 144, 96, 0xffff
+	H(setsockopt), H(getsockopt), H(sock_ops_cb_flags_set), H(sock_map_update),
+	H(sock_hash_update), H(get_socket_cookie), H(perf_event_output), H(sk_storage_get),
+	H(sk_storage_delete), H(get_netns_cookie), H(load_hdr_opt), H(store_hdr_opt),
+	H(reserve_hdr_opt), H(tcp_sock), HELPER_LIST_END
 };
-static const uint16_t sock_ids[] = { 46, 122, 25, 107, 160, 81, 186, 187, 15, 16, 17, 37, 0xffff };
+static const uint16_t sock_ids[] = {
+	H(get_socket_cookie), H(get_netns_cookie), H(perf_event_output), H(sk_storage_get),
+	H(ktime_get_coarse_ns), H(get_local_storage), H(get_retval), H(set_retval),
+	H(get_current_uid_gid), H(get_current_comm), H(get_cgroup_classid),
+	H(current_task_under_cgroup), HELPER_LIST_END
+};
 static const uint16_t sock_addr_ids[] = {
-	64, 46, 122, 25, 84, 85, 86, 99, 107, 108, 49, 57, 81, 186, 187, 15, 16, 17, 37, 0xffff
+	H(bind), H(get_socket_cookie), H(get_netns_cookie), H(perf_event_output),
+	H(sk_lookup_tcp), H(sk_lookup_udp), H(sk_release), H(skc_lookup_tcp), H(sk_storage_get),
+	H(sk_storage_delete), H(setsockopt), H(getsockopt), H(get_local_storage), H(get_retval),
+	H(set_retval), H(get_current_uid_gid), H(get_current_comm), H(get_cgroup_classid),
+	H(current_task_under_cgroup), HELPER_LIST_END
 };
-static const uint16_t sk_lookup_ids[] = { 25, 124, 86, 0xffff };
-static const uint16_t flow_ids[] = { 26, 0xffff };
-static const uint16_t kprobe_ids[] = { 25, 27, 67, 58, 173, 174, 0xffff };
-static const uint16_t tp_ids[] = { 25, 27, 67, 174, 0xffff };
-static const uint16_t pe_ids[] = { 25, 27, 67, 56, 119, 174, 0xffff };
-static const uint16_t cgroup_ids[] = { 81, 186, 187, 15, 16, 17, 37, 25, 0xffff };
-static const uint16_t sysctl_ids[] = { 101, 102, 103, 104, 160, 25, 81, 186, 187, 15, 16, 17, 37, 0xffff };
+static const uint16_t sk_lookup_ids[] = {
+	H(perf_event_output), H(sk_assign), H(sk_release), HELPER_LIST_END
+};
+static const uint16_t flow_ids[] = {
+	H(skb_load_bytes), HELPER_LIST_END
+};
+static const uint16_t kprobe_ids[] = {
+	H(perf_event_output), H(get_stackid), H(get_stack), H(override_return), H(get_func_ip),
+	H(get_attach_cookie), HELPER_LIST_END
+};
+static const uint16_t tp_ids[] = {
+	H(perf_event_output), H(get_stackid), H(get_stack), H(get_attach_cookie),
+	HELPER_LIST_END
+};
+static const uint16_t pe_ids[] = {
+	H(perf_event_output), H(get_stackid), H(get_stack), H(perf_prog_read_value),
+	H(read_branch_records), H(get_attach_cookie), HELPER_LIST_END
+};
+static const uint16_t cgroup_ids[] = {
+	H(get_local_storage), H(get_retval), H(set_retval), H(get_current_uid_gid),
+	H(get_current_comm), H(get_cgroup_classid), H(current_task_under_cgroup),
+	H(perf_event_output), HELPER_LIST_END
+};
+static const uint16_t sysctl_ids[] = {
+	H(sysctl_get_name), H(sysctl_get_current_value), H(sysctl_get_new_value),
+	H(sysctl_set_new_value), H(ktime_get_coarse_ns), H(perf_event_output),
+	H(get_local_storage), H(get_retval), H(set_retval), H(get_current_uid_gid),
+	H(get_current_comm), H(get_cgroup_classid), H(current_task_under_cgroup),
+	HELPER_LIST_END
+};
 /* syscall_prog_func_proto: bpf_sys_bpf, btf_find_by_name_kind, sys_close, kallsyms_lookup_name. */
-static const uint16_t syscall_ids[] = { 166, 167, 168, 179, 0xffff };
-static const uint16_t sockopt_ids[] = { 122, 107, 108, 49, 57, 96, 25, 81, 186, 187, 15, 16, 17, 37, 0xffff };
+static const uint16_t syscall_ids[] = {
+	H(sys_bpf), H(btf_find_by_name_kind), H(sys_close), H(kallsyms_lookup_name),
+	HELPER_LIST_END
+};
+static const uint16_t sockopt_ids[] = {
+	H(get_netns_cookie), H(sk_storage_get), H(sk_storage_delete), H(setsockopt),
+	H(getsockopt), H(tcp_sock), H(perf_event_output), H(get_local_storage), H(get_retval),
+	H(set_retval), H(get_current_uid_gid), H(get_current_comm), H(get_cgroup_classid),
+	H(current_task_under_cgroup), HELPER_LIST_END
+};
 
 static bool in_list(const uint16_t *ids, int32_t id)
 {
-	for (; *ids != 0xffff; ids++)
+	for (; *ids != HELPER_LIST_END; ids++)
 		if (*ids == id)
 			return true;
 	return false;

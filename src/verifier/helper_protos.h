@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../helpers/helper_ids.h"
+
 /* Argument kinds (the kernel's enum bpf_arg_type, base part). */
 enum varg {
 	V_ARG_NONE,
@@ -77,17 +79,5 @@ bool helper_proto(int32_t id, struct vhelper *out);
 const char *helper_name(int32_t id);
 /* May a program of this type (and attach type) call helper id? */
 bool helper_allowed(int32_t id, uint32_t prog_type, uint32_t attach_type);
-
-/* Helper ids the verifier treats specially. */
-enum {
-	H_MAP_LOOKUP = 1, H_MAP_UPDATE = 2, H_MAP_DELETE = 3, H_TAIL_CALL = 12,
-	H_PERF_EVENT_OUTPUT = 25, H_SKB_LOAD_BYTES = 26, H_GET_STACKID = 27,
-	H_REDIRECT_MAP = 51, H_SK_REDIRECT_MAP = 52, H_SOCK_MAP_UPDATE = 53,
-	H_MAP_PUSH = 87, H_MAP_POP = 88, H_MAP_PEEK = 89, H_SPIN_LOCK = 93, H_SPIN_UNLOCK = 94,
-	H_SK_STORAGE_GET = 107, H_RINGBUF_OUTPUT = 130, H_RINGBUF_RESERVE = 131,
-	H_RINGBUF_SUBMIT = 132, H_RINGBUF_DISCARD = 133, H_RINGBUF_QUERY = 134,
-	H_FOR_EACH_MAP_ELEM = 164, H_TIMER_SET_CALLBACK = 170, H_FIND_VMA = 180, H_LOOP = 181,
-	H_MAP_LOOKUP_PERCPU = 195, H_USER_RINGBUF_DRAIN = 209,
-};
 
 #endif

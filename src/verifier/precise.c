@@ -82,8 +82,7 @@ static void bt_sync_linked(struct vbacktrack *bt, const struct vhist *h)
 
 static bool is_callback_helper(int32_t id)
 {
-	return id == H_LOOP || id == H_FOR_EACH_MAP_ELEM || id == H_FIND_VMA ||
-	       id == H_USER_RINGBUF_DRAIN;
+	return helper_has(id, HF_SYNC_CALLBACK);
 }
 
 /* Calls and exits move the walk between frames. */

@@ -90,13 +90,13 @@ static int set_callback_state(struct venv *env, struct vframe *caller, struct vf
 			      uint32_t helper)
 {
 	switch (helper) {
-	case H_LOOP: /* cb(u32 index, void *ctx) */
+	case HELPER_ID_loop: /* cb(u32 index, void *ctx) */
 		reg_unknown(env, &callee->regs[1]);
 		callee->regs[2] = caller->regs[3];
 		for (int i = 3; i <= 5; i++)
 			reg_not_init(&callee->regs[i]);
 		break;
-	case H_FOR_EACH_MAP_ELEM: { /* cb(map, key, value, ctx) */
+	case HELPER_ID_for_each_map_elem: { /* cb(map, key, value, ctx) */
 		uint32_t map = caller->regs[1].map;
 
 		callee->regs[1] = caller->regs[1];

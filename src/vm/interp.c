@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../helpers/helper_ids.h"
 #include "../isa/opcode.h"
 #include "../isa/semantics.h"
 #include "../maps/map.h"
@@ -108,8 +109,6 @@ static uint16_t fuse_increment(const struct bpfvm_prog *prog, uint32_t i)
 	return 0;
 }
 
-
-#define BPF_FUNC_TAIL_CALL 12
 
 #define REGBIT(n) ((uint16_t)(1u << (n)))
 #define ARG_REGS (REGBIT(1) | REGBIT(2) | REGBIT(3) | REGBIT(4) | REGBIT(5))
@@ -264,7 +263,7 @@ static int pick_label(const struct bpfvm_prog *prog, uint32_t i, const void *con
 	*label = NULL;
 	if (op == ISA_OP_INVALID) /* the second slot of an lddw never runs */
 		return 0;
-	if (op == ISA_OP_CALL_HELPER && insn->imm == BPF_FUNC_TAIL_CALL) {
+	if (op == ISA_OP_CALL_HELPER && insn->imm == HELPER_ID_tail_call) {
 		*label = labels[VM_OP_TAIL_CALL];
 		return 0;
 	}

@@ -50,8 +50,6 @@
 #include "../maps/map.h"
 #include "jit_x86_64_emit.h"
 
-#define BPF_FUNC_TAIL_CALL 12
-
 /* ---- entry, prologues, epilogues ---------------------------------------------- */
 
 static const uint8_t c_saved[6] = { RBP, RBX, R12, R13, R14, R15 };
@@ -772,7 +770,7 @@ static int emit_call(struct x86 *x, enum isa_op op, const struct bpfvm_insn *in,
 		frame_down(c, -BPFVM_STACK_SIZE);
 		return 0;
 	}
-	if (in->imm == BPF_FUNC_TAIL_CALL) {
+	if (in->imm == HELPER_ID_tail_call) {
 		emit_tail_call(x);
 		return 0;
 	}
