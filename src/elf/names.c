@@ -1,19 +1,10 @@
 /*
- * names.c - the kernel's map types and attach types by name, as bpftool
- * prints them ("percpu_array", "cgroup_inet_ingress"), indexed by the
- * kernel's numbers.  Program type names live with the program types
- * (src/hooks/prog_types.c).
+ * names.c - the kernel's attach types by name, as bpftool prints them
+ * ("cgroup_inet_ingress"), indexed by the kernel's numbers.  Map type
+ * names live with the map types (src/maps/map_types.def), program type
+ * names with the program types (src/prog/prog_types.def).
  */
 #include <bpfvm/object.h>
-
-static const char *const map_types[] = {
-	"unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash",
-	"percpu_array", "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash",
-	"lpm_trie", "array_of_maps", "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap",
-	"sockhash", "cgroup_storage", "reuseport_sockarray", "percpu_cgroup_storage", "queue",
-	"stack", "sk_storage", "devmap_hash", "struct_ops", "ringbuf", "inode_storage",
-	"task_storage", "bloom_filter", "user_ringbuf", "cgrp_storage", "arena",
-};
 
 static const char *const attach_types[] = {
 	"cgroup_inet_ingress", "cgroup_inet_egress", "cgroup_inet_sock_create", "cgroup_sock_ops",
@@ -34,11 +25,6 @@ static const char *const attach_types[] = {
 };
 
 #define NAME_OF(table, i) ((i) < sizeof(table) / sizeof(table[0]) ? table[i] : "unknown")
-
-const char *bpfvm_map_type_name(uint32_t type)
-{
-	return NAME_OF(map_types, type);
-}
 
 const char *bpfvm_attach_type_name(uint32_t type)
 {

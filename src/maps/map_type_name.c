@@ -1,28 +1,31 @@
 /*
- * map_type_name.c - the kernel's names of its map types (enum
- * bpf_map_type in <linux/bpf.h>), for messages: "BPF_MAP_TYPE_STACK_TRACE"
- * says more to a reader than "map type 7".
+ * map_type_name.c - the names of the kernel's map types (map_types.def),
+ * for messages and listings: the kernel's "BPF_MAP_TYPE_STACK_TRACE" says
+ * more to a reader than "map type 7"; bpftool's "stack_trace" is what
+ * `bpfvm prog show` and map dumps print, as bpftool does.
  */
 #include <bpfvm/maps.h>
+#include <bpfvm/object.h>
 
 #include <stddef.h>
 
-#define NAME(t) [BPFVM_MAP_TYPE_##t] = "BPF_MAP_TYPE_" #t
-
-static const char *const map_type_names[] = {
-	NAME(UNSPEC), NAME(HASH), NAME(ARRAY), NAME(PROG_ARRAY), NAME(PERF_EVENT_ARRAY),
-	NAME(PERCPU_HASH), NAME(PERCPU_ARRAY), NAME(STACK_TRACE), NAME(CGROUP_ARRAY),
-	NAME(LRU_HASH), NAME(LRU_PERCPU_HASH), NAME(LPM_TRIE), NAME(ARRAY_OF_MAPS),
-	NAME(HASH_OF_MAPS), NAME(DEVMAP), NAME(SOCKMAP), NAME(CPUMAP), NAME(XSKMAP),
-	NAME(SOCKHASH), NAME(CGROUP_STORAGE), NAME(REUSEPORT_SOCKARRAY),
-	NAME(PERCPU_CGROUP_STORAGE), NAME(QUEUE), NAME(STACK), NAME(SK_STORAGE),
-	NAME(DEVMAP_HASH), NAME(STRUCT_OPS), NAME(RINGBUF), NAME(INODE_STORAGE),
-	NAME(TASK_STORAGE), NAME(BLOOM_FILTER), NAME(USER_RINGBUF), NAME(CGRP_STORAGE),
-	NAME(ARENA),
+static const struct {
+	const char *kernel;
+	const char *bpftool;
+} map_type_names[] = {
+#define MAP_TYPE(T, NAME) [BPFVM_MAP_TYPE_##T] = { "BPF_MAP_TYPE_" #T, #NAME },
+#include "map_types.def"
+#undef MAP_TYPE
 };
+
+#define KNOWN(type) ((type) < sizeof(map_type_names) / sizeof(map_type_names[0]))
 
 const char *bpfvm_map_type_kernel_name(uint32_t type)
 {
-	return type < sizeof(map_type_names) / sizeof(map_type_names[0]) ? map_type_names[type]
-									  : NULL;
+	return KNOWN(type) ? map_type_names[type].kernel : NULL;
+}
+
+const char *bpfvm_map_type_name(uint32_t type)
+{
+	return KNOWN(type) ? map_type_names[type].bpftool : "unknown";
 }

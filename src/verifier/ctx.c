@@ -523,30 +523,30 @@ static void ret_sk_lookup(const struct venv *env, bool *checked, int32_t *min, i
 #define SKB_SIZE sizeof(struct __sk_buff)
 
 static const struct vctx_desc descs[] = {
-	{ BPF_PROG_TYPE_SOCKET_FILTER, "socket_filter", SKB_SIZE, socket_filter_access, PKT_NONE, true, NULL },
-	{ BPF_PROG_TYPE_SCHED_CLS, "sched_cls", SKB_SIZE, tc_access, PKT_READ_WRITE, true, NULL },
-	{ BPF_PROG_TYPE_SCHED_ACT, "sched_act", SKB_SIZE, tc_access, PKT_READ_WRITE, true, NULL },
-	{ BPF_PROG_TYPE_XDP, "xdp", sizeof(struct xdp_md), xdp_access, PKT_READ_WRITE, false, NULL },
-	{ BPF_PROG_TYPE_CGROUP_SKB, "cgroup_skb", SKB_SIZE, cgroup_skb_access, PKT_READ, false, ret_cgroup_skb },
-	{ BPF_PROG_TYPE_LWT_IN, "lwt_in", SKB_SIZE, lwt_access, PKT_READ, false, NULL },
-	{ BPF_PROG_TYPE_LWT_OUT, "lwt_out", SKB_SIZE, lwt_access, PKT_READ, false, NULL },
-	{ BPF_PROG_TYPE_LWT_XMIT, "lwt_xmit", SKB_SIZE, lwt_access, PKT_READ_WRITE, false, NULL },
-	{ BPF_PROG_TYPE_LWT_SEG6LOCAL, "lwt_seg6local", SKB_SIZE, lwt_access, PKT_READ, false, NULL },
-	{ BPF_PROG_TYPE_SK_SKB, "sk_skb", SKB_SIZE, sk_skb_access, PKT_READ_WRITE, false, NULL },
-	{ BPF_PROG_TYPE_SK_MSG, "sk_msg", sizeof(struct sk_msg_md), sk_msg_access, PKT_READ_WRITE, false, NULL },
-	{ BPF_PROG_TYPE_FLOW_DISSECTOR, "flow_dissector", SKB_SIZE, flow_dissector_access, PKT_READ, false, NULL },
-	{ BPF_PROG_TYPE_CGROUP_SOCK, "cgroup_sock", sizeof(struct bpf_sock), cgroup_sock_access, PKT_NONE, false, ret_zero_one },
-	{ BPF_PROG_TYPE_CGROUP_SOCK_ADDR, "cgroup_sock_addr", sizeof(struct bpf_sock_addr), sock_addr_access, PKT_NONE, false, ret_sock_addr },
-	{ BPF_PROG_TYPE_SOCK_OPS, "sock_ops", SOCK_OPS_SIZE, sock_ops_access, PKT_NONE, false, ret_zero_one },
-	{ BPF_PROG_TYPE_SK_LOOKUP, "sk_lookup", sizeof(struct bpf_sk_lookup), sk_lookup_access, PKT_NONE, false, ret_sk_lookup },
-	{ BPF_PROG_TYPE_KPROBE, "kprobe", PT_REGS_SIZE, kprobe_access, PKT_NONE, false, NULL },
-	{ BPF_PROG_TYPE_TRACEPOINT, "tracepoint", PERF_MAX_TRACE_SIZE, tracepoint_access, PKT_NONE, false, NULL },
-	{ BPF_PROG_TYPE_PERF_EVENT, "perf_event", sizeof(struct bpf_perf_event_data), perf_event_access, PKT_NONE, false, NULL },
-	{ BPF_PROG_TYPE_RAW_TRACEPOINT, "raw_tracepoint", 12 * 8, raw_tp_access, PKT_NONE, false, NULL },
-	{ BPF_PROG_TYPE_CGROUP_DEVICE, "cgroup_device", sizeof(struct bpf_cgroup_dev_ctx), cgroup_dev_access, PKT_NONE, false, ret_zero_one },
-	{ BPF_PROG_TYPE_CGROUP_SYSCTL, "cgroup_sysctl", sizeof(struct bpf_sysctl), sysctl_access, PKT_NONE, false, ret_zero_one },
-	{ BPF_PROG_TYPE_CGROUP_SOCKOPT, "cgroup_sockopt", sizeof(struct bpf_sockopt), sockopt_access, PKT_READ_WRITE, false, ret_zero_one },
-	{ BPF_PROG_TYPE_SYSCALL, "syscall", 0xffff, syscall_access, PKT_NONE, false, NULL },
+	{ BPF_PROG_TYPE_SOCKET_FILTER, SKB_SIZE, socket_filter_access, PKT_NONE, true, NULL },
+	{ BPF_PROG_TYPE_SCHED_CLS, SKB_SIZE, tc_access, PKT_READ_WRITE, true, NULL },
+	{ BPF_PROG_TYPE_SCHED_ACT, SKB_SIZE, tc_access, PKT_READ_WRITE, true, NULL },
+	{ BPF_PROG_TYPE_XDP, sizeof(struct xdp_md), xdp_access, PKT_READ_WRITE, false, NULL },
+	{ BPF_PROG_TYPE_CGROUP_SKB, SKB_SIZE, cgroup_skb_access, PKT_READ, false, ret_cgroup_skb },
+	{ BPF_PROG_TYPE_LWT_IN, SKB_SIZE, lwt_access, PKT_READ, false, NULL },
+	{ BPF_PROG_TYPE_LWT_OUT, SKB_SIZE, lwt_access, PKT_READ, false, NULL },
+	{ BPF_PROG_TYPE_LWT_XMIT, SKB_SIZE, lwt_access, PKT_READ_WRITE, false, NULL },
+	{ BPF_PROG_TYPE_LWT_SEG6LOCAL, SKB_SIZE, lwt_access, PKT_READ, false, NULL },
+	{ BPF_PROG_TYPE_SK_SKB, SKB_SIZE, sk_skb_access, PKT_READ_WRITE, false, NULL },
+	{ BPF_PROG_TYPE_SK_MSG, sizeof(struct sk_msg_md), sk_msg_access, PKT_READ_WRITE, false, NULL },
+	{ BPF_PROG_TYPE_FLOW_DISSECTOR, SKB_SIZE, flow_dissector_access, PKT_READ, false, NULL },
+	{ BPF_PROG_TYPE_CGROUP_SOCK, sizeof(struct bpf_sock), cgroup_sock_access, PKT_NONE, false, ret_zero_one },
+	{ BPF_PROG_TYPE_CGROUP_SOCK_ADDR, sizeof(struct bpf_sock_addr), sock_addr_access, PKT_NONE, false, ret_sock_addr },
+	{ BPF_PROG_TYPE_SOCK_OPS, SOCK_OPS_SIZE, sock_ops_access, PKT_NONE, false, ret_zero_one },
+	{ BPF_PROG_TYPE_SK_LOOKUP, sizeof(struct bpf_sk_lookup), sk_lookup_access, PKT_NONE, false, ret_sk_lookup },
+	{ BPF_PROG_TYPE_KPROBE, PT_REGS_SIZE, kprobe_access, PKT_NONE, false, NULL },
+	{ BPF_PROG_TYPE_TRACEPOINT, PERF_MAX_TRACE_SIZE, tracepoint_access, PKT_NONE, false, NULL },
+	{ BPF_PROG_TYPE_PERF_EVENT, sizeof(struct bpf_perf_event_data), perf_event_access, PKT_NONE, false, NULL },
+	{ BPF_PROG_TYPE_RAW_TRACEPOINT, 12 * 8, raw_tp_access, PKT_NONE, false, NULL },
+	{ BPF_PROG_TYPE_CGROUP_DEVICE, sizeof(struct bpf_cgroup_dev_ctx), cgroup_dev_access, PKT_NONE, false, ret_zero_one },
+	{ BPF_PROG_TYPE_CGROUP_SYSCTL, sizeof(struct bpf_sysctl), sysctl_access, PKT_NONE, false, ret_zero_one },
+	{ BPF_PROG_TYPE_CGROUP_SOCKOPT, sizeof(struct bpf_sockopt), sockopt_access, PKT_READ_WRITE, false, ret_zero_one },
+	{ BPF_PROG_TYPE_SYSCALL, 0xffff, syscall_access, PKT_NONE, false, NULL },
 };
 
 const struct vctx_desc *ctx_desc_for(uint32_t prog_type)
@@ -555,6 +555,13 @@ const struct vctx_desc *ctx_desc_for(uint32_t prog_type)
 		if (descs[i].prog_type == prog_type)
 			return &descs[i];
 	return NULL;
+}
+
+const char *ctx_name(const struct vctx_desc *desc)
+{
+	const char *name = prog_type_name(desc->prog_type);
+
+	return name ? name : "bpfvm_run"; /* verify.c's mem_desc: no program type */
 }
 
 const char *ctx_unsupported_reason(uint32_t prog_type)
@@ -566,7 +573,7 @@ const char *ctx_unsupported_reason(uint32_t prog_type)
 	case BPF_PROG_TYPE_LSM:
 	case BPF_PROG_TYPE_EXT:
 	case BPF_PROG_TYPE_STRUCT_OPS:
-	case 32: /* BPF_PROG_TYPE_NETFILTER */
+	case PROG_TYPE_ID_NETFILTER:
 		return "its context and attach points are described by kernel BTF, which user space lacks";
 	default:
 		return "bpfvm has no context model for this program type";

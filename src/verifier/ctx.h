@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../prog/prog_types.h"
+
 struct venv;
 
 /* What a valid context access gives the loaded register. */
@@ -30,7 +32,6 @@ enum vpkt_access { PKT_NONE, PKT_READ, PKT_READ_WRITE };
 
 struct vctx_desc {
 	uint32_t prog_type;
-	const char *name;         /* "sched_cls", as bpftool names the type */
 	uint32_t ctx_size;        /* bytes r1 points to */
 	ctx_access_fn access;
 	uint8_t pkt_access;       /* enum vpkt_access: direct packet access */
@@ -38,6 +39,9 @@ struct vctx_desc {
 	/* The values exit may return: set *checked and the range; NULL: any. */
 	void (*retval)(const struct venv *env, bool *checked, int32_t *min, int32_t *max);
 };
+
+/* What messages call a context: "sched_cls", as bpftool names the type; "bpfvm_run". */
+const char *ctx_name(const struct vctx_desc *desc);
 
 /* The program types the verifier supports, NULL-terminated by type 0 ... */
 const struct vctx_desc *ctx_desc_for(uint32_t prog_type);

@@ -192,7 +192,7 @@ int check_ctx_access(struct venv *env, uint32_t insn_idx, uint32_t regno, int32_
 
 	if (!env->ctx->access(env, off, (int)size, t == ACC_WRITE, ldsx, &res)) {
 		vhint(env, "the %s context (%u bytes) allows no %s of %u bytes at offset %d",
-		      env->ctx->name, env->ctx->ctx_size, t == ACC_WRITE ? "write" : "read", size, off);
+		      ctx_name(env->ctx), env->ctx->ctx_size, t == ACC_WRITE ? "write" : "read", size, off);
 		return verr_regs(env, -EACCES, (uint16_t)(1u << regno),
 				 "invalid bpf_context access off=%d size=%u\n", off, size);
 	}

@@ -228,7 +228,7 @@ int check_return_code(struct venv *env, uint32_t regno, const char *reg_name)
 	if ((err = mark_chain_precision(env, regno)))
 		return err;
 	if (reg->r.b64.smin < min || reg->r.b64.smax > max) {
-		vhint(env, "a %s program returns a value in [%d, %d]", env->ctx->name, min, max);
+		vhint(env, "a %s program returns a value in [%d, %d]", ctx_name(env->ctx), min, max);
 		log_invalid_scalar(env, reg, min, max, "At program exit", reg_name);
 		return -EINVAL;
 	}

@@ -22,7 +22,7 @@
 
 /* bpfvm_prog__run's convention: r1 is the input, r2 its size. */
 static const struct vctx_desc mem_desc = {
-	UINT32_MAX, "bpfvm_run", 0, NULL, PKT_NONE, true, NULL,
+	UINT32_MAX, 0, NULL, PKT_NONE, true, NULL,
 };
 
 static uint64_t now_ns(void)
