@@ -241,8 +241,8 @@ static int list_elf(const char *path, const uint8_t *data, size_t len, enum bpfv
 	char err[256];
 	int ret = 0;
 
-	if (elf_sections_read(data, len, &es, err, sizeof(err))) {
-		fprintf(stderr, "bpfvm: %s: %s\n", path, err);
+	if (elf_sections_read(data, len, path, &es, err, sizeof(err))) {
+		fprintf(stderr, "bpfvm: %s\n", err);
 		return 1;
 	}
 	printf("\n%s:\tfile format elf64-bpf\n", path);

@@ -1,13 +1,14 @@
 /*
- * elf_sections.c - read an eBPF ELF object with libelf: which sections
- * hold code, their bytes, and the symbols that label them.  Which symbols
- * count is llvm-objdump's choice: it never shows file or section symbols,
- * nor symbols without a name, nor ones outside every section.
+ * elf_sections.c - an eBPF ELF object's code as `bpfvm disasm` lists it:
+ * which sections hold code, their bytes, and the symbols that label them,
+ * over the library's ELF reader (bpfvm_elf__read).  Which symbols count
+ * is llvm-objdump's choice: it never shows file or section symbols, nor
+ * symbols without a name, nor ones outside every section.
  */
 #include "elf_sections.h"
 
-#include <gelf.h>
-#include <libelf.h>
+#include <elf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,186 +18,86 @@ int elf_is_elf(const uint8_t *data, size_t len)
 	return len >= SELFMAG && !memcmp(data, ELFMAG, SELFMAG);
 }
 
-static int check_header(Elf *elf, GElf_Ehdr *eh, char *err, size_t errlen)
+/* The code sections, in order; index_of maps ELF section index to ours + 1. */
+static int list_sections(const struct bpfvm_elf *elf, struct elf_sections *out, size_t *index_of)
 {
-	if (elf_kind(elf) != ELF_K_ELF) {   /* libelf has no error to tell here */
-		snprintf(err, errlen, "not an ELF object: it does not start with \\177ELF");
+	out->secs = calloc(elf->nsecs ? elf->nsecs : 1, sizeof(*out->secs));
+	if (!out->secs)
 		return -1;
-	}
-	if (!gelf_getehdr(elf, eh)) {
-		snprintf(err, errlen, "not an ELF object: %s", elf_errmsg(-1));
-		return -1;
-	}
-	if (eh->e_ident[EI_CLASS] != ELFCLASS64) {
-		snprintf(err, errlen, "not a 64-bit ELF object");
-		return -1;
-	}
-	if (eh->e_machine != ELF_EM_BPF) {
-		snprintf(err, errlen, "not an eBPF object (e_machine %u, not %u)", eh->e_machine,
-			 ELF_EM_BPF);
-		return -1;
-	}
-	if (eh->e_ident[EI_DATA] != ELFDATA2LSB) {
-		snprintf(err, errlen, "big-endian eBPF objects are not supported");
-		return -1;
+	for (size_t i = 0; i < elf->nsecs; i++) {
+		const struct bpfvm_elf_section *sh = &elf->secs[i];
+
+		if (!(sh->flags & SHF_EXECINSTR) || sh->type == SHT_NOBITS || !sh->size ||
+		    !sh->data)
+			continue;
+		out->secs[out->nsecs++] = (struct elf_text_section){
+			.name = sh->name, .addr = sh->addr, .data = sh->data, .size = sh->size,
+		};
+		index_of[i] = out->nsecs;
 	}
 	return 0;
-}
-
-/* The code sections, in order; *index_of maps section index to ours + 1. */
-static int list_sections(Elf *elf, struct elf_sections *out, size_t *index_of, size_t shnum,
-			 char *err, size_t errlen)
-{
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(elf, &shstrndx)) {
-		snprintf(err, errlen, "no section names: %s", elf_errmsg(-1));
-		return -1;
-	}
-	out->secs = calloc(shnum ? shnum : 1, sizeof(*out->secs));
-	if (!out->secs) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		struct elf_text_section *s;
-
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) ||
-		    sh.sh_type == SHT_NOBITS || !sh.sh_size)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || d->d_size != sh.sh_size) {
-			snprintf(err, errlen, "cannot read section %zu: %s", elf_ndxscn(scn),
-				 elf_errmsg(-1));
-			return -1;
-		}
-		s = &out->secs[out->nsecs++];
-		s->name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!s->name)
-			s->name = "";
-		s->addr = sh.sh_addr;
-		s->data = d->d_buf;
-		s->size = d->d_size;
-		index_of[elf_ndxscn(scn)] = out->nsecs;
-	}
-	return 0;
-}
-
-static Elf_Scn *find_symtab(Elf *elf, Elf_Scn **xndx)
-{
-	Elf_Scn *scn = NULL, *symtab = NULL;
-	GElf_Shdr sh;
-
-	*xndx = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB && !symtab)
-			symtab = scn;
-		else if (sh.sh_type == SHT_SYMTAB_SHNDX)
-			*xndx = scn;
-	}
-	return symtab;
 }
 
 /* Our section number (1-based) a symbol belongs to, or 0 if none. */
-static size_t symbol_section(const GElf_Sym *sym, Elf32_Word xshndx, const size_t *index_of,
+static size_t symbol_section(const struct bpfvm_elf_symbol *sym, const size_t *index_of,
 			     size_t shnum)
 {
-	size_t shndx = sym->st_shndx == SHN_XINDEX ? xshndx : sym->st_shndx;
-	int type = GELF_ST_TYPE(sym->st_info);
-
-	if (type == STT_SECTION || type == STT_FILE || shndx == SHN_UNDEF ||
-	    (shndx >= SHN_LORESERVE && sym->st_shndx != SHN_XINDEX) || shndx >= shnum)
+	if (sym->type == STT_SECTION || sym->type == STT_FILE || sym->shndx == SHN_UNDEF ||
+	    sym->shndx >= shnum)
 		return 0;
-	return index_of[shndx];
+	return index_of[sym->shndx];
 }
 
-static int add_symbols(Elf *elf, int is_rel, struct elf_sections *out, const size_t *index_of,
-		       size_t shnum, char *err, size_t errlen)
+static int add_symbols(const struct bpfvm_elf *elf, struct elf_sections *out,
+		       const size_t *index_of)
 {
-	Elf_Scn *xscn, *scn = find_symtab(elf, &xscn);
-	Elf_Data *d, *xd;
-	GElf_Shdr sh;
-	size_t n;
+	size_t n = elf->nsyms;
 
-	if (!scn)
-		return 0;
-	d = elf_getdata(scn, NULL);
-	xd = xscn ? elf_getdata(xscn, NULL) : NULL;
-	if (!gelf_getshdr(scn, &sh) || !d || !sh.sh_entsize)
-		return 0;
-	n = sh.sh_size / sh.sh_entsize;
-	for (size_t i = 0; i < out->nsecs; i++) {
-		out->secs[i].syms = calloc(n ? n : 1, sizeof(struct elf_symbol));
-		if (!out->secs[i].syms) {
-			snprintf(err, errlen, "out of memory");
+	for (size_t i = 0; i < out->nsecs; i++)
+		if (!(out->secs[i].syms = calloc(n ? n : 1, sizeof(struct elf_symbol))))
 			return -1;
-		}
-	}
 	/* Symbol 0 is the null symbol. */
 	for (size_t i = 1; i < n; i++) {
-		GElf_Sym sym;
-		Elf32_Word xshndx = 0;
-		size_t sec;
-		const char *name;
+		const struct bpfvm_elf_symbol *sym = &elf->syms[i];
+		size_t sec = symbol_section(sym, index_of, elf->nsecs);
 		struct elf_text_section *s;
 
-		if (!gelf_getsymshndx(d, xd, (int)i, &sym, &xshndx))
-			continue;
-		sec = symbol_section(&sym, xshndx, index_of, shnum);
-		name = elf_strptr(elf, sh.sh_link, sym.st_name);
-		if (!sec || !name || !*name)
+		if (!sec || !sym->name || !*sym->name)
 			continue;
 		s = &out->secs[sec - 1];
 		s->syms[s->nsyms++] = (struct elf_symbol){
-			.name = name,
+			.name = sym->name,
 			/* In an object, values are offsets; elsewhere, addresses. */
-			.addr = is_rel ? sym.st_value : sym.st_value - s->addr,
-			.type = (uint8_t)GELF_ST_TYPE(sym.st_info),
+			.addr = elf->type == ET_REL ? sym->value : sym->value - s->addr,
+			.type = sym->type,
 		};
 	}
 	return 0;
 }
 
-int elf_sections_read(const uint8_t *data, size_t len, struct elf_sections *out, char *err,
-		      size_t errlen)
+int elf_sections_read(const uint8_t *data, size_t len, const char *name, struct elf_sections *out,
+		      char *err, size_t errlen)
 {
-	GElf_Ehdr eh;
-	Elf *elf;
-	size_t shnum, *index_of = NULL;
+	struct bpfvm_log log = { err, errlen, 0 };
+	size_t *index_of = NULL;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		snprintf(err, errlen, "libelf is too old");
+	if (errlen)
+		err[0] = '\0';
+	out->elf = bpfvm_elf__read(data, len, name, &log);
+	if (!out->elf) {
+		if (!err[0] || errno == ENOMEM)
+			snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		err[strcspn(err, "\n")] = '\0';
 		return -1;
 	}
-	elf = elf_memory((char *)data, len);
-	if (!elf) {
-		snprintf(err, errlen, "libelf: %s", elf_errmsg(-1));
-		return -1;
-	}
-	out->elf = elf;
-	if (check_header(elf, &eh, err, errlen))
-		goto out;
-	if (elf_getshdrnum(elf, &shnum)) {
-		snprintf(err, errlen, "no section headers: %s", elf_errmsg(-1));
-		goto out;
-	}
-	index_of = calloc(shnum ? shnum : 1, sizeof(*index_of));
-	if (!index_of) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if (list_sections(elf, out, index_of, shnum, err, errlen) ||
-	    add_symbols(elf, eh.e_type == ET_REL, out, index_of, shnum, err, errlen))
-		goto out;
-	ret = 0;
-out:
+	index_of = calloc(out->elf->nsecs ? out->elf->nsecs : 1, sizeof(*index_of));
+	if (index_of && !list_sections(out->elf, out, index_of) &&
+	    !add_symbols(out->elf, out, index_of))
+		ret = 0;
+	else
+		snprintf(err, errlen, "%s: out of memory", name);
 	free(index_of);
 	if (ret)
 		elf_sections_free(out);
@@ -208,7 +109,6 @@ void elf_sections_free(struct elf_sections *s)
 	for (size_t i = 0; i < s->nsecs; i++)
 		free(s->secs[i].syms);
 	free(s->secs);
-	if (s->elf)
-		elf_end(s->elf);
+	bpfvm_elf__free(s->elf);
 	memset(s, 0, sizeof(*s));
 }

@@ -1,6 +1,7 @@
 /*
  * elf_sections.h - the executable sections of an eBPF ELF object, with
- * their bytes and the symbols defined in them, for `bpfvm disasm`.
+ * their bytes and the symbols defined in them, for `bpfvm disasm`: the
+ * library's ELF reader (bpfvm_elf__read) seen as llvm-objdump lists code.
  */
 #ifndef BPFVM_TOOLS_ELF_SECTIONS_H
 #define BPFVM_TOOLS_ELF_SECTIONS_H
@@ -8,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ELF_EM_BPF 247
+#include <bpfvm/object.h>
 
 struct elf_symbol {
 	const char *name;
@@ -28,7 +29,7 @@ struct elf_text_section {
 struct elf_sections {
 	struct elf_text_section *secs;   /* in section-header order */
 	size_t nsecs;
-	void *elf;                       /* the libelf handle the strings live in */
+	struct bpfvm_elf *elf;           /* the tables the strings and bytes live in */
 };
 
 /* Whether the buffer starts with the ELF magic. */
@@ -37,11 +38,11 @@ int elf_is_elf(const uint8_t *data, size_t len);
 /*
  * List the executable sections (SHF_EXECINSTR, with contents) of the
  * 64-bit little-endian EM_BPF object in data[0..len).  Symbols with no
- * name, section and file symbols are left out.  Names and bytes point into
- * data, which must outlive *out.  Returns 0, or -1 with a message in err.
+ * name, section and file symbols are left out.  Returns 0, or -1 with
+ * "name: why" in err.
  */
-int elf_sections_read(const uint8_t *data, size_t len, struct elf_sections *out, char *err,
-		      size_t errlen);
+int elf_sections_read(const uint8_t *data, size_t len, const char *name, struct elf_sections *out,
+		      char *err, size_t errlen);
 
 void elf_sections_free(struct elf_sections *s);
 

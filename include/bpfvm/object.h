@@ -299,6 +299,58 @@ BPFVM_API int bpfvm_object__set_global(struct bpfvm_object *obj, const char *nam
 BPFVM_API int bpfvm_object__get_global(const struct bpfvm_object *obj, const char *name,
 				       void *data, size_t size);
 
+/* ---- an ELF file's tables, for listing -------------------------------------- */
+
+/*
+ * What bpfvm's ELF reader (the one object open uses) finds in a 64-bit
+ * little-endian EM_BPF file, for tools that list or extract code
+ * (`bpfvm disasm`, the benchmark's extractor) rather than load it: every
+ * section by ELF index, every symbol, and the relocations of executable
+ * sections and .maps.  Unlike object open it takes any ELF type (not only
+ * ET_REL) and a file without a symbol table, and reads no BTF.
+ */
+struct bpfvm_elf_reloc {
+	uint64_t offset;          /* in its section, in bytes */
+	uint32_t type;            /* R_BPF_* */
+	uint32_t sym;             /* index into syms */
+};
+
+struct bpfvm_elf_section {
+	const char *name;
+	uint32_t type;            /* SHT_* */
+	uint64_t flags;           /* SHF_* */
+	uint64_t addr;            /* sh_addr: 0 in a relocatable object */
+	const uint8_t *data;      /* NULL if none (SHT_NOBITS, empty) */
+	size_t size;
+	const struct bpfvm_elf_reloc *relocs;   /* sorted by offset */
+	size_t nrelocs;
+};
+
+struct bpfvm_elf_symbol {
+	const char *name;
+	uint64_t value;           /* an offset in ET_REL, an address elsewhere */
+	uint64_t size;
+	uint32_t shndx;           /* its section's ELF index (extended indexes resolved) */
+	uint8_t type;             /* STT_* */
+	uint8_t bind;             /* STB_* */
+};
+
+struct bpfvm_elf {
+	uint16_t type;            /* e_type: ET_REL, ET_EXEC, ... */
+	const struct bpfvm_elf_section *secs;   /* [0] is the null section */
+	size_t nsecs;
+	const struct bpfvm_elf_symbol *syms;    /* [0] is the null symbol */
+	size_t nsyms;
+};
+
+/*
+ * Read buf[0..size) (copied: the caller's may go).  On error NULL, errno
+ * set, and "name: why" in log.
+ */
+BPFVM_API struct bpfvm_elf *bpfvm_elf__read(const void *buf, size_t size, const char *name,
+					    struct bpfvm_log *log);
+BPFVM_API void bpfvm_elf__free(struct bpfvm_elf *elf);
+
 /* ---- names ------------------------------------------------------------------ */
 
 /* "xdp", "sched_cls", "kprobe", ... as bpftool prints them; "unknown" otherwise. */

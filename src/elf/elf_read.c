@@ -5,6 +5,11 @@
  * relocations of executable sections and of .maps, the license and
  * version sections, and the BTF.  Everything is copied so the ELF handle
  * closes before open returns.
+ *
+ * bpfvm's one ELF reader: bpfvm_elf__read (elf_list.c) lists an object's
+ * sections, symbols and relocations through it for `bpfvm disasm` and the
+ * benchmark's extractor, leaving out what only loading needs (an
+ * ET_REL file, a symbol table, the license, the BTF).
  */
 #include <errno.h>
 #include <gelf.h>
@@ -69,7 +74,7 @@ static enum osec_kind classify(const struct osec *s)
 	return OSEC_OTHER;
 }
 
-static int check_header(struct bpfvm_object *obj, Elf *elf)
+static int check_header(struct bpfvm_object *obj, Elf *elf, bool listing)
 {
 	GElf_Ehdr eh;
 
@@ -93,14 +98,16 @@ static int check_header(struct bpfvm_object *obj, Elf *elf)
 		obj_err(obj, "ELF machine %u is not BPF (%u)\n", eh.e_machine, EM_BPF);
 		return -EINVAL;
 	}
-	if (eh.e_type != ET_REL) {
+	obj->e_type = eh.e_type;
+	if (eh.e_type != ET_REL && !listing) {
 		obj_err(obj, "ELF type %u: a BPF object is relocatable (ET_REL)\n", eh.e_type);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int read_section(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, size_t shstrndx)
+static int read_section(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, size_t shstrndx,
+			bool listing)
 {
 	GElf_Shdr sh;
 	struct osec *s;
@@ -117,6 +124,7 @@ static int read_section(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, size_t
 	s->idx = (uint32_t)idx;
 	s->type = sh.sh_type;
 	s->flags = sh.sh_flags;
+	s->addr = sh.sh_addr;
 	s->map = -1;
 	if (!(s->name = strdup(name)))
 		return -ENOMEM;
@@ -139,7 +147,8 @@ static int read_section(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, size_t
 			memcpy(s->data, d->d_buf, d->d_size);
 	}
 	s->kind = classify(s);
-	if (s->kind == OSEC_PROG && s->size % sizeof(struct bpfvm_insn)) {
+	/* a listing shows what there is, a trailing partial instruction too */
+	if (s->kind == OSEC_PROG && s->size % sizeof(struct bpfvm_insn) && !listing) {
 		obj_err(obj, "section %s: %zu bytes is not a whole number of instructions\n", name,
 			s->size);
 		return -EINVAL;
@@ -147,9 +156,10 @@ static int read_section(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, size_t
 	return 0;
 }
 
-static int read_symbols(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+static int read_symbols(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
+			Elf_Scn *xndx)
 {
-	Elf_Data *d = elf_getdata(scn, NULL);
+	Elf_Data *d = elf_getdata(scn, NULL), *xd = xndx ? elf_getdata(xndx, NULL) : NULL;
 	size_t n;
 
 	if (!d || !sh->sh_entsize || sh->sh_entsize != sizeof(Elf64_Sym)) {
@@ -162,9 +172,10 @@ static int read_symbols(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, const 
 	obj->nsyms = n;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Sym sym;
+		Elf32_Word xshndx = 0;
 		const char *name;
 
-		if (!gelf_getsym(d, (int)i, &sym) ||
+		if (!gelf_getsymshndx(d, xd, (int)i, &sym, &xshndx) ||
 		    !(name = elf_strptr(elf, sh->sh_link, sym.st_name))) {
 			obj_err(obj, "symbol %zu: malformed (%s)\n", i, elf_errmsg(-1));
 			return -EINVAL;
@@ -173,7 +184,7 @@ static int read_symbols(struct bpfvm_object *obj, Elf *elf, Elf_Scn *scn, const 
 			return -ENOMEM;
 		obj->syms[i].value = sym.st_value;
 		obj->syms[i].size = sym.st_size;
-		obj->syms[i].shndx = sym.st_shndx;
+		obj->syms[i].shndx = sym.st_shndx == SHN_XINDEX && xd ? xshndx : sym.st_shndx;
 		obj->syms[i].type = GELF_ST_TYPE(sym.st_info);
 		obj->syms[i].bind = GELF_ST_BIND(sym.st_info);
 	}
@@ -229,10 +240,22 @@ static int read_relos(struct bpfvm_object *obj, Elf_Scn *scn, const GElf_Shdr *s
 	return 0;
 }
 
-/* Symbol table and relocations, once every section is known. */
-static int read_tables(struct bpfvm_object *obj, Elf *elf)
+/* The extended section indexes of the symbols (SHT_SYMTAB_SHNDX), or NULL. */
+static Elf_Scn *find_xndx(Elf *elf)
 {
 	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB_SHNDX)
+			return scn;
+	return NULL;
+}
+
+/* Symbol table and relocations, once every section is known. */
+static int read_tables(struct bpfvm_object *obj, Elf *elf, bool listing)
+{
+	Elf_Scn *scn = NULL, *xndx = find_xndx(elf);
 	bool have_symtab = false;
 	int err = 0;
 
@@ -247,10 +270,10 @@ static int read_tables(struct bpfvm_object *obj, Elf *elf)
 				return -EINVAL;
 			}
 			have_symtab = true;
-			err = read_symbols(obj, elf, scn, &sh);
+			err = read_symbols(obj, elf, scn, &sh, xndx);
 		}
 	}
-	if (!err && !have_symtab) {
+	if (!err && !have_symtab && !listing) {
 		obj_err(obj, "no symbol table: is this a BPF object from clang?\n");
 		return -EINVAL;
 	}
@@ -307,7 +330,7 @@ static int read_btf(struct bpfvm_object *obj)
 	return 0;
 }
 
-static int read_sections(struct bpfvm_object *obj, Elf *elf)
+static int read_sections(struct bpfvm_object *obj, Elf *elf, bool listing)
 {
 	size_t shstrndx, nsecs;
 	Elf_Scn *scn = NULL;
@@ -324,11 +347,12 @@ static int read_sections(struct bpfvm_object *obj, Elf *elf)
 	for (size_t i = 0; i < nsecs; i++)
 		obj->secs[i].map = -1;
 	while (!err && (scn = elf_nextscn(elf, scn)))
-		err = read_section(obj, elf, scn, shstrndx);
+		err = read_section(obj, elf, scn, shstrndx, listing);
 	return err;
 }
 
-int obj_read_elf(struct bpfvm_object *obj, const void *buf, size_t size)
+/* Header, sections, symbols, relocations: what listing needs and loading starts with. */
+int obj_read_elf_tables(struct bpfvm_object *obj, const void *buf, size_t size, bool listing)
 {
 	Elf *elf;
 	int err;
@@ -342,12 +366,19 @@ int obj_read_elf(struct bpfvm_object *obj, const void *buf, size_t size)
 		obj_err(obj, "not an ELF file (%s)\n", elf_errmsg(-1));
 		return -EINVAL;
 	}
-	err = check_header(obj, elf);
+	err = check_header(obj, elf, listing);
 	if (!err)
-		err = read_sections(obj, elf);
+		err = read_sections(obj, elf, listing);
 	if (!err)
-		err = read_tables(obj, elf);
+		err = read_tables(obj, elf, listing);
 	elf_end(elf);
+	return err;
+}
+
+int obj_read_elf(struct bpfvm_object *obj, const void *buf, size_t size)
+{
+	int err = obj_read_elf_tables(obj, buf, size, false);
+
 	if (!err)
 		err = read_license_version(obj);
 	if (!err)

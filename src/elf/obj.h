@@ -36,6 +36,7 @@ struct osec {
 	uint32_t idx;
 	uint32_t type;           /* SHT_* */
 	uint64_t flags;          /* SHF_* */
+	uint64_t addr;           /* sh_addr: 0 in a relocatable object */
 	uint8_t *data;           /* a copy; NULL for SHT_NOBITS */
 	size_t size;
 	enum osec_kind kind;
@@ -166,6 +167,7 @@ struct bpfvm_object {
 	uint32_t kversion;
 	struct btf *btf;
 	struct btf_ext *ext;
+	uint16_t e_type;               /* ET_REL; only listing reads others */
 	struct osec *secs;
 	size_t nsecs;
 	struct osym *syms;
@@ -186,6 +188,8 @@ __attribute__((format(printf, 2, 3))) void obj_err(struct bpfvm_object *obj, con
 
 /* elf_read.c: sections, symbols, relocations, license, version, BTF. */
 int obj_read_elf(struct bpfvm_object *obj, const void *buf, size_t size);
+/* Only the header, sections, symbols and relocations; listing: any ELF type, no symtab needed. */
+int obj_read_elf_tables(struct bpfvm_object *obj, const void *buf, size_t size, bool listing);
 const struct osec *obj_sec(const struct bpfvm_object *obj, uint32_t idx);
 int obj_sec_by_name(const struct bpfvm_object *obj, const char *name);
 

@@ -550,4 +550,65 @@ TEST(not_bpf_objects)
 	CHECK(bpfvm_object__open_file("/nonexistent.o", &o) == NULL);
 }
 
+/* bpfvm_elf__read: the loader's reader, listing what an object holds. */
+TEST(elf_read_lists_sections_symbols_relocations)
+{
+	static const char src[] =
+		"struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1);\n"
+		"  __type(key, __u32); __type(value, __u64); } m SEC(\".maps\");\n"
+		"__attribute__((noinline)) int helper_fn(int x) { return x + 1; }\n"
+		"SEC(\"xdp\") int entry(void *c) { __u32 k = 0; return helper_fn(bpf_map_lookup_elem(&m, &k) != 0); }\n"
+		"char LICENSE[] SEC(\"license\") = \"GPL\";\n";
+	static const uint8_t junk[] = "this is not an ELF file at all";
+	char msg[512] = "";
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	const struct bpfvm_elf_section *xdp = NULL, *text = NULL;
+	size_t xdp_idx = 0, text_idx = 0, len = 0;
+	bool entry = false, helper = false, map_reloc = false, call_reloc = false;
+	struct bpfvm_elf *elf;
+	const char *path;
+	uint8_t *buf;
+
+	CHECK(bpfvm_elf__read(junk, sizeof(junk), "junk", &log) == NULL);
+	CHECK_EQ_INT(errno, EINVAL);
+	CHECK_CONTAINS(msg, "junk: not an ELF file");
+	SKIP_IF_NO_CLANG();
+	if (!(path = build("listing", src, "")))
+		{ TEST_FAIL("does not build"); return; }
+	buf = slurp(path, &len);
+	elf = bpfvm_elf__read(buf, len, path, &log);
+	free(buf); /* the listing holds copies */
+	if (!elf) {
+		TEST_FAIL("read: %s", msg);
+		return;
+	}
+	CHECK_EQ_INT(elf->type, 1 /* ET_REL */);
+	for (size_t i = 1; i < elf->nsecs; i++) {
+		if (!strcmp(elf->secs[i].name, "xdp"))
+			xdp = &elf->secs[i], xdp_idx = i;
+		if (!strcmp(elf->secs[i].name, ".text"))
+			text = &elf->secs[i], text_idx = i;
+	}
+	CHECK(xdp && text);
+	if (!xdp || !text)
+		goto out;
+	CHECK(xdp->data && xdp->size && xdp->size % 8 == 0);
+	for (size_t i = 0; i < elf->nsyms; i++) {
+		entry |= !strcmp(elf->syms[i].name, "entry") && elf->syms[i].shndx == xdp_idx &&
+			 elf->syms[i].value == 0;
+		helper |= !strcmp(elf->syms[i].name, "helper_fn") && elf->syms[i].shndx == text_idx;
+	}
+	CHECK(entry && helper);
+	for (size_t i = 0; i < xdp->nrelocs; i++) {
+		const struct bpfvm_elf_symbol *s = &elf->syms[xdp->relocs[i].sym];
+
+		CHECK(xdp->relocs[i].offset < xdp->size && xdp->relocs[i].offset % 8 == 0);
+		map_reloc |= !strcmp(s->name, "m");
+		call_reloc |= !strcmp(s->name, "helper_fn");
+	}
+	CHECK(map_reloc && call_reloc);
+out:
+	bpfvm_elf__free(elf);
+}
+
 TEST_MAIN()
