@@ -20,29 +20,17 @@ struct elf_listing {
 	struct bpfvm_elf_reloc *relocs;
 };
 
-static void free_tables(struct bpfvm_object *obj)
-{
-	for (size_t i = 0; i < obj->nsecs; i++) {
-		free(obj->secs[i].name);
-		free(obj->secs[i].data);
-		free(obj->secs[i].relos);
-	}
-	for (size_t i = 0; i < obj->nsyms; i++)
-		free(obj->syms[i].name);
-	free(obj->secs);
-	free(obj->syms);
-	free(obj->name);
-	free(obj);
-}
-
 void bpfvm_elf__free(struct bpfvm_elf *elf)
 {
 	struct elf_listing *l = (struct elf_listing *)elf;
 
 	if (!l)
 		return;
-	if (l->obj)
-		free_tables(l->obj);
+	if (l->obj) {
+		obj_free_elf_tables(l->obj);
+		free(l->obj->name);
+		free(l->obj);
+	}
 	free(l->secs);
 	free(l->syms);
 	free(l->relocs);

@@ -351,6 +351,20 @@ static int read_sections(struct bpfvm_object *obj, Elf *elf, bool listing)
 	return err;
 }
 
+void obj_free_elf_tables(struct bpfvm_object *obj)
+{
+	for (size_t i = 0; i < obj->nsecs; i++) {
+		free(obj->secs[i].name);
+		free(obj->secs[i].data);
+		free(obj->secs[i].relos);
+	}
+	for (size_t i = 0; i < obj->nsyms; i++)
+		free(obj->syms[i].name);
+	free(obj->secs);
+	free(obj->syms);
+	obj->secs = NULL, obj->syms = NULL, obj->nsecs = obj->nsyms = 0;
+}
+
 /* Header, sections, symbols, relocations: what listing needs and loading starts with. */
 int obj_read_elf_tables(struct bpfvm_object *obj, const void *buf, size_t size, bool listing)
 {

@@ -188,6 +188,8 @@ __attribute__((format(printf, 2, 3))) void obj_err(struct bpfvm_object *obj, con
 
 /* elf_read.c: sections, symbols, relocations, license, version, BTF. */
 int obj_read_elf(struct bpfvm_object *obj, const void *buf, size_t size);
+/* What obj_read_elf_tables allocates: sections (names, data, relocations) and symbols. */
+void obj_free_elf_tables(struct bpfvm_object *obj);
 /* Only the header, sections, symbols and relocations; listing: any ELF type, no symtab needed. */
 int obj_read_elf_tables(struct bpfvm_object *obj, const void *buf, size_t size, bool listing);
 const struct osec *obj_sec(const struct bpfvm_object *obj, uint32_t idx);

@@ -26,13 +26,7 @@
 
 static void free_obj(struct bpfvm_object *obj)
 {
-	for (size_t i = 0; i < obj->nsecs; i++) {
-		free(obj->secs[i].name);
-		free(obj->secs[i].data);
-		free(obj->secs[i].relos);
-	}
-	for (size_t i = 0; i < obj->nsyms; i++)
-		free(obj->syms[i].name);
+	obj_free_elf_tables(obj);
 	for (size_t i = 0; i < obj->nprogs; i++) {
 		struct bpfvm_program *p = &obj->progs[i];
 
@@ -51,8 +45,6 @@ static void free_obj(struct bpfvm_object *obj)
 		free(obj->externs[i].name);
 	btf_ext_free(obj->ext);
 	btf_free(obj->btf);
-	free(obj->secs);
-	free(obj->syms);
 	free(obj->funcs);
 	free(obj->progs);
 	free(obj->maps);
