@@ -48,6 +48,16 @@ if sh "$ex/build.sh" "$objs"; then
 	[ $? -eq 5 ] || status=1
 	echo "== clone() per uid while sh runs two children (expect a count for uid $(id -u)):"
 	"$BPFVM" trace --dump-maps "$objs/clone_count.bpf.o" -- sh -c '/bin/true & /bin/true; wait' || status=1
+	echo "== unlinks through ksyscall/unlinkat (BPF_KSYSCALL): rm of two missing files (expect both paths):"
+	"$BPFVM" trace "$objs/unlink_log.bpf.o" -- rm -f /tmp/bpfvm-demo-a /tmp/bpfvm-demo-b |
+		grep bpf_trace_printk || status=1
+	echo "== enforcement: bpf_override_return(-EPERM) on open(\"/etc/passwd\") (expect 'Operation not permitted'):"
+	"$BPFVM" trace "$objs/block_passwd.bpf.o" -- cat /etc/passwd 2>&1 | cut -c1-100
+	echo "== enforcement: bpf_send_signal(SIGKILL) when it opens /etc/passwd (expect status 137):"
+	"$BPFVM" trace "$objs/kill_passwd.bpf.o" -- cat /etc/passwd
+	rc=$?
+	echo "status $rc"
+	[ $rc -eq 137 ] || status=1
 else
 	echo "(the BPF object examples need clang-19 and libbpf-dev)"
 fi

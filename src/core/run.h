@@ -43,6 +43,10 @@ struct vm_task_ops {
 	uint32_t (*cpu)(void *task);            /* where it last ran */
 	/* Copy size bytes at addr of the task's memory: 0, or -EFAULT (dst then undefined). */
 	int (*read_mem)(void *task, void *dst, uint64_t addr, uint64_t size);
+	/* Enforcement (NULL where the source cannot): bpf_override_return's rc for the
+	 * system call the event is about; bpf_send_signal(_thread): 0 or the kernel's error. */
+	int (*override_return)(void *task, uint64_t rc);
+	int (*send_signal)(void *task, uint32_t sig, bool thread);
 };
 
 #define VM_MAX_REGIONS 16

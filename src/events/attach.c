@@ -14,6 +14,12 @@
  *                             child_comm, child_pid (Linux 6.10's layout)
  *   sched/sched_process_exec  __data_loc filename, pid, old_pid
  *   sched/sched_process_exit  comm[16], pid, prio, group_dead (6.16's)
+ *   ksyscall/NAME             struct pt_regs of the wrapper __x64_sys_NAME's entry:
+ *   kprobe/__x64_sys_NAME     di (its one argument) points at the user's pt_regs,
+ *                             as libbpf's BPF_KSYSCALL and PT_REGS_SYSCALL_REGS read
+ *                             them; the other registers are the kernel's, zero here
+ *   kretsyscall/NAME          struct pt_regs at the wrapper's return: ax is the
+ *   kretprobe/__x64_sys_NAME  call's result
  *
  * common_type is the event's id where tracefs can be read, else 0;
  * common_flags and common_preempt_count are 0, common_pid the thread.
@@ -124,8 +130,49 @@ static int parse_tracepoint(const char *target, struct ev_attach *a, char *why, 
 	return 0;
 }
 
-int ev_attach_parse(uint32_t prog_type, const char *target, struct ev_attach *a, char *why,
-		    size_t size)
+/*
+ * libbpf's kprobe sections: ksyscall/NAME and kretsyscall/NAME attach to
+ * the wrapper __x64_sys_NAME (what libbpf picks on x86-64), as do
+ * kprobe/ and kretprobe/ naming the wrapper.  A system call's wrapper is
+ * named by its SYSCALL_DEFINE, as its tracepoints are (stat's is
+ * __x64_sys_newstat).  Other kernel functions have no event here yet.
+ */
+static int parse_kprobe(const char *sec, const char *target, struct ev_attach *a, char *why,
+			size_t size)
+{
+	static const struct { const char *prefix; bool ret, wrapper; } kinds[] = {
+		{ "ksyscall/", false, false }, { "kretsyscall/", true, false },
+		{ "kprobe/", false, true }, { "kretprobe/", true, true },
+	};
+	const struct ev_syscall *sc;
+	size_t i = 0;
+
+	if (*sec == '?')
+		sec++;
+	while (i < sizeof(kinds) / sizeof(kinds[0]) &&
+	       strncmp(sec, kinds[i].prefix, strlen(kinds[i].prefix)))
+		i++;
+	if (i == sizeof(kinds) / sizeof(kinds[0]))
+		return unsupported(why, size, "section '%s': uprobes, USDT and multi-kprobes are "
+				   "not attached by bpfvm yet", sec);
+	if (!target || !*target)
+		return unsupported(why, size, "%sa kprobe section without a function (libbpf "
+				   "cannot auto-attach it either)", "");
+	if (kinds[i].wrapper && strncmp(target, "__x64_sys_", 10))
+		return unsupported(why, size, "kprobes on kernel functions other than the system "
+				   "call wrappers (__x64_sys_NAME) are not attached by bpfvm yet: "
+				   "'%s'", target);
+	sc = ev_syscall_by_event(target + (kinds[i].wrapper ? 10 : 0));
+	if (!sc)
+		return unsupported(why, size, "'%s': no such x86-64 system call", target);
+	a->point = kinds[i].ret ? EV_KRETSYSCALL : EV_KSYSCALL;
+	a->nr = sc->nr;
+	a->sc = sc;
+	return 0;
+}
+
+int ev_attach_parse(uint32_t prog_type, const char *sec_name, const char *target,
+		    struct ev_attach *a, char *why, size_t size)
 {
 	memset(a, 0, sizeof(*a));
 	a->nr = -1;
@@ -147,8 +194,7 @@ int ev_attach_parse(uint32_t prog_type, const char *target, struct ev_attach *a,
 		return unsupported(why, size, "raw tracepoint '%s': bpfvm serves sys_enter and "
 				   "sys_exit only", target ? target : "");
 	case BPF_PROG_TYPE_KPROBE:
-		return unsupported(why, size, "%skprobes and ksyscall are not attached by bpfvm "
-				   "yet (syscall wrappers come next)", "");
+		return parse_kprobe(sec_name ? sec_name : "", target, a, why, size);
 	default:
 		return unsupported(why, size, "program type %s has no event source in bpfvm",
 				   bpfvm_prog_type_name(prog_type));
@@ -231,6 +277,12 @@ size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8
 		put32(rec, 12, (uint32_t)in->tid);
 		put32(rec, 16, (uint32_t)in->old_tid);
 		return end;
+	case EV_KSYSCALL:
+		put64(rec, 14 * 8, (uint64_t)(uintptr_t)in->regs);   /* di */
+		return EV_PT_REGS_SIZE;
+	case EV_KRETSYSCALL:
+		put64(rec, 10 * 8, (uint64_t)in->ret);               /* ax */
+		return EV_PT_REGS_SIZE;
 	case EV_SCHED_EXIT:
 		memcpy(rec + 8, in->comm, strnlen(in->comm, 15));
 		put32(rec, 24, (uint32_t)in->tid);

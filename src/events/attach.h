@@ -40,21 +40,31 @@ enum ev_point {
 	EV_SCHED_FORK,       /* tracepoint/sched/sched_process_fork */
 	EV_SCHED_EXEC,
 	EV_SCHED_EXIT,
+	EV_KSYSCALL,         /* ksyscall/NAME, kprobe/__x64_sys_NAME: the wrapper's entry */
+	EV_KRETSYSCALL,      /* kretsyscall/NAME, kretprobe/__x64_sys_NAME: its return */
 };
 
 struct ev_attach {
 	enum ev_point point;
-	long nr;                      /* EV_SYS_*_TP: the call; else -1 */
-	const struct ev_syscall *sc;  /* EV_SYS_*_TP */
+	long nr;                      /* EV_SYS_*_TP, EV_K*SYSCALL: the call; else -1 */
+	const struct ev_syscall *sc;  /* EV_SYS_*_TP, EV_K*SYSCALL */
 	uint16_t event_id;            /* common_type */
 };
 
 /*
- * Where a program of prog_type whose section names target attaches: 0, or
- * -EOPNOTSUPP with why (size bytes) saying why bpfvm cannot attach it.
+ * Where a program of prog_type in section sec_name (whose target, after
+ * the prefix, is target) attaches: 0, or -EOPNOTSUPP with why (size
+ * bytes) saying why bpfvm cannot attach it.
  */
-int ev_attach_parse(uint32_t prog_type, const char *target, struct ev_attach *a, char *why,
-		    size_t size);
+int ev_attach_parse(uint32_t prog_type, const char *sec_name, const char *target,
+		    struct ev_attach *a, char *why, size_t size);
+/* Is a a kprobe on a system call's wrapper (where bpf_override_return may act)? */
+static inline bool ev_attach_is_kprobe(const struct ev_attach *a)
+{
+	return a->point == EV_KSYSCALL || a->point == EV_KRETSYSCALL;
+}
+/* The context of a kprobe: x86-64's struct pt_regs, 21 registers. */
+#define EV_PT_REGS_SIZE 168
 /* This kernel's id of a tracepoint, 0 where tracefs cannot be read. */
 uint16_t ev_event_id(const char *category, const char *name);
 
@@ -64,7 +74,7 @@ struct ev_record_in {
 	long nr;
 	uint64_t args[6];
 	int64_t ret;
-	const void *regs;       /* raw tracepoints: the pt_regs the record points to */
+	const void *regs;       /* raw tracepoints, ksyscall: the user's pt_regs (pointed to) */
 	const char *comm;       /* sched: the thread's */
 	int32_t child;          /* fork */
 	int32_t old_tid;        /* exec */

@@ -82,6 +82,12 @@ struct ev_source_ops {
 	int (*next)(struct ev_source *src, struct ev_event *ev);
 	/* Make next() return 0 soon, everything detached.  Async-signal-safe. */
 	void (*stop)(struct ev_source *src);
+	/*
+	 * The held thread tid's system call returns rc: at its enter event
+	 * without running (skip), at its exit event instead of what it
+	 * returned.  0, or a negative errno (the thread is gone).
+	 */
+	int (*set_return)(struct ev_source *src, int32_t tid, int64_t rc, bool skip);
 	/* Copy size bytes at addr of tid's memory: 0 or -EFAULT. */
 	int (*read_mem)(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size);
 	/* Detach from everything (processes keep running) and free. */

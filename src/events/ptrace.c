@@ -15,6 +15,11 @@
  * then.  A child returning from fork/clone gets its own sys_exit (ret 0)
  * when one is attached, as in the kernel.
  *
+ * A held call is made to return a value (bpf_override_return) by setting
+ * its registers: at its seccomp or syscall-enter stop orig_rax -1 skips
+ * it and rax is what it returns (the kernel leaves rax alone for -1); at
+ * its exit stop rax is the result.
+ *
  * Reading a traced thread's memory behaves as the kernel's non-faulting
  * probe_read_user: a page not in its page tables is -EFAULT (pagemap),
  * and nothing is faulted in; then process_vm_readv, or /proc/PID/mem.
@@ -780,12 +785,26 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 	return e;
 }
 
+static int pt_set_return(struct ev_source *src, int32_t tid, int64_t rc, bool skip)
+{
+	struct user_regs_struct regs;
+
+	(void)src;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &regs))
+		return -errno;
+	if (skip)
+		regs.orig_rax = (unsigned long long)-1;
+	regs.rax = (unsigned long long)rc;
+	return ptrace(PTRACE_SETREGS, tid, 0, &regs) ? -errno : 0;
+}
+
 static const struct ev_source_ops ptrace_ops = {
 	.name = "ptrace",
 	.start = pt_start,
 	.seize = pt_seize,
 	.next = pt_next,
 	.stop = pt_stop,
+	.set_return = pt_set_return,
 	.read_mem = pt_read_mem,
 	.destroy = pt_destroy,
 };

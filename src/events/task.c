@@ -3,9 +3,21 @@
  * of core/run.h): its ids from the event, and what else a helper asks about
  * read from /proc when first asked, once per event (comm changes at exec
  * and prctl, ids at setuid), and its memory through the event source.
+ *
+ * Enforcement: bpf_override_return is noted here and carried out by the
+ * caller (the source makes the held call return the value without
+ * running); bpf_send_signal(_thread) signals the process (kill) or the
+ * thread (tgkill) at once, while the thread is held at its event, with
+ * the kernel's refusals (-EPERM for an exiting task or init, -EINVAL for
+ * a signal number above 64).  The signal's si_code is SI_USER from
+ * bpfvm, where the kernel's is SI_KERNEL: user space cannot send that.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "task.h"
 
@@ -115,10 +127,38 @@ static int task_read_mem(void *p, void *dst, uint64_t addr, uint64_t size)
 	return t->src->ops->read_mem(t->src, t->tid, dst, addr, size);
 }
 
+static int task_override_return(void *p, uint64_t rc)
+{
+	struct ev_task *t = p;
+
+	if (!t->can_override)
+		return -EOPNOTSUPP;
+	t->overridden = true;
+	t->override_rc = (int64_t)rc;
+	return 0;
+}
+
+static int task_send_signal(void *p, uint32_t sig, bool thread)
+{
+	struct ev_task *t = p;
+	long rc;
+
+	if (t->exiting || t->tgid == 1)
+		return -EPERM;
+	if (sig > 64)
+		return -EINVAL;
+	if (!sig)
+		return 0;
+	rc = thread ? syscall(SYS_tgkill, t->tgid, t->tid, (int)sig) : kill(t->tgid, (int)sig);
+	return rc ? -errno : 0;
+}
+
 const struct vm_task_ops ev_task_ops = {
 	.pid_tgid = task_pid_tgid,
 	.uid_gid = task_uid_gid,
 	.comm = task_comm,
 	.cpu = task_cpu,
 	.read_mem = task_read_mem,
+	.override_return = task_override_return,
+	.send_signal = task_send_signal,
 };

@@ -18,6 +18,10 @@ struct ev_task {
 	char comm[16];
 	uint64_t uid_gid;
 	uint32_t cpu;
+	bool exiting;           /* at sched_process_exit: the kernel's PF_EXITING */
+	bool can_override;      /* the running program is a kprobe on the call's wrapper */
+	bool overridden;        /* ...and called bpf_override_return(override_rc) */
+	int64_t override_rc;
 };
 
 extern const struct vm_task_ops ev_task_ops;

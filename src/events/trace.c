@@ -5,6 +5,13 @@
  * traced thread as current.  Which calls the source stops at follows from
  * what is attached (struct ev_interest), so unattached calls run at full
  * speed.
+ *
+ * At a system call's entry the tracepoints run before the kprobes on its
+ * wrapper (ksyscall), and at its return the kretprobes before the
+ * tracepoints, as the kernel's entry code calls them; a
+ * bpf_override_return of a ksyscall program makes the source skip the
+ * call with that result, of a kretsyscall program replaces the result
+ * (the sys_exit tracepoints that follow see it).
  */
 #include <errno.h>
 #include <signal.h>
@@ -63,6 +70,8 @@ static void want_point(struct ev_interest *w, const struct ev_attach *at)
 	case EV_RAW_SYS_EXIT:
 	case EV_RAWTP_SYS_EXIT: w->all_exit = true; break;
 	case EV_SCHED_EXEC: w->exec_filename = true; break;
+	case EV_KSYSCALL: ev_interest_set(w->enter, at->nr); break;
+	case EV_KRETSYSCALL: ev_interest_set(w->exit, at->nr); break;
 	case EV_SCHED_FORK:
 	case EV_SCHED_EXIT: break;   /* ptrace reports these without the filter */
 	}
@@ -80,8 +89,8 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_program *program)
 		return -EINVAL;
 	if (t->n == MAX_ATTACHED)
 		return -E2BIG;
-	err = ev_attach_parse(bpfvm_program__type(program), bpfvm_program__attach_target(program),
-			      &at, why, sizeof(why));
+	err = ev_attach_parse(bpfvm_program__type(program), bpfvm_program__section_name(program),
+			      bpfvm_program__attach_target(program), &at, why, sizeof(why));
 	if (!err && bpfvm_program__kernel_only(program, why, sizeof(why)) > 0)
 		err = -EOPNOTSUPP;
 	if (err) {
@@ -134,11 +143,11 @@ static bool fires(const struct ev_attach *a, const struct ev_event *ev)
 {
 	switch (ev->kind) {
 	case EV_SYS_ENTER:
-		return (a->point == EV_SYS_ENTER_TP && a->nr == ev->nr) ||
-		       a->point == EV_RAW_SYS_ENTER || a->point == EV_RAWTP_SYS_ENTER;
+		return ((a->point == EV_SYS_ENTER_TP || a->point == EV_KSYSCALL) &&
+			a->nr == ev->nr) || a->point == EV_RAW_SYS_ENTER || a->point == EV_RAWTP_SYS_ENTER;
 	case EV_SYS_EXIT:
-		return (a->point == EV_SYS_EXIT_TP && a->nr == ev->nr) ||
-		       a->point == EV_RAW_SYS_EXIT || a->point == EV_RAWTP_SYS_EXIT;
+		return ((a->point == EV_SYS_EXIT_TP || a->point == EV_KRETSYSCALL) &&
+			a->nr == ev->nr) || a->point == EV_RAW_SYS_EXIT || a->point == EV_RAWTP_SYS_EXIT;
 	case EV_FORK: return a->point == EV_SCHED_FORK;
 	case EV_EXEC: return a->point == EV_SCHED_EXEC;
 	case EV_EXIT: return a->point == EV_SCHED_EXIT;
@@ -178,35 +187,60 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 		    struct ev_task *task, const struct ev_record_in *in)
 {
 	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
+	bool kprobe = ev_attach_is_kprobe(&a->at);
 	struct hook_event_run hev = {
 		.mode = t->o.mode, .log = t->o.log, .ctx = t->rec,
 		/* a program may read any of the kernel's record room; raw tracepoints: 12 args */
-		.ctx_size = rawtp ? 12 * 8 : sizeof(t->rec),
-		.kobj = rawtp ? (void *)&ev->regs : NULL, .kobj_size = sizeof(ev->regs),
+		.ctx_size = rawtp ? 12 * 8 : kprobe ? EV_PT_REGS_SIZE : sizeof(t->rec),
+		/* the user's pt_regs, which raw tracepoints and ksyscall's di point to */
+		.kobj = rawtp || a->at.point == EV_KSYSCALL ? (void *)&ev->regs : NULL,
+		.kobj_size = rawtp ? sizeof(ev->regs) : EV_PT_REGS_SIZE,
 		.kobj_what = "pt_regs", .task_ops = &ev_task_ops, .task = task,
 	};
 	uint64_t retval;
 
 	ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
+	task->can_override = kprobe;
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "
 				     "only counted)\n", a->name, ev->tid);
+	task->can_override = false;
+}
+
+/*
+ * The programs of ev in the kernel's order: at a call's entry tracepoints
+ * then kprobes (ksyscall), at its exit kretprobes then tracepoints.
+ */
+static bool runs_in_pass(const struct ev_event *ev, const struct attached *a, int pass)
+{
+	bool kprobe = ev_attach_is_kprobe(&a->at);
+
+	return (ev->kind == EV_SYS_EXIT) == (pass == 0) ? kprobe : !kprobe;
 }
 
 static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 {
-	struct ev_task task = { .src = t->src, .tid = ev->tid, .tgid = ev->tgid };
+	struct ev_task task = { .src = t->src, .tid = ev->tid, .tgid = ev->tgid,
+				.exiting = ev->kind == EV_EXIT };
 	struct ev_record_in in;
 	bool filled = false;
 
-	for (size_t i = 0; i < t->n; i++) {
-		if (!fires(&t->a[i].at, ev))
-			continue;
-		if (!filled)
-			fill_input(ev, &task, &in);
-		filled = true;
-		run_one(t, &t->a[i], ev, &task, &in);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < t->n; i++) {
+			if (!fires(&t->a[i].at, ev) || !runs_in_pass(ev, &t->a[i], pass))
+				continue;
+			if (!filled)
+				fill_input(ev, &task, &in);
+			filled = true;
+			run_one(t, &t->a[i], ev, &task, &in);
+		}
+		/* what the tracepoints after the wrapper's kretprobes see */
+		if (task.overridden && ev->kind == EV_SYS_EXIT)
+			in.ret = task.override_rc;
 	}
+	if (task.overridden)
+		t->src->ops->set_return(t->src, ev->tid, task.override_rc,
+					ev->kind == EV_SYS_ENTER);
 	if (filled && t->o.on_event)
 		t->o.on_event(t->o.ctx);
 }

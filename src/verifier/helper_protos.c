@@ -94,7 +94,11 @@ const char *helper_name(int32_t id)
 #define H(NAME) HELPER_ID_##NAME
 #define HELPER_LIST_END 0xffff
 
-/* bpf_base_func_proto for a privileged (CAP_BPF, CAP_PERFMON) program. */
+/*
+ * bpf_base_func_proto for a privileged (CAP_BPF, CAP_PERFMON) program;
+ * Linux 6.18's also has bpf_send_signal(_thread), which 6.12 offered to
+ * tracing types only.
+ */
 static const uint16_t base_ids[] = {
 	H(map_lookup_elem), H(map_update_elem), H(map_delete_elem), H(map_push_elem),
 	H(map_pop_elem), H(map_peek_elem), H(map_lookup_percpu_elem), H(get_prandom_u32),
@@ -110,7 +114,7 @@ static const uint16_t base_ids[] = {
 	H(get_current_cgroup_id), H(get_current_ancestor_cgroup_id), H(trace_printk),
 	H(get_current_task), H(get_current_task_btf), H(task_pt_regs), H(probe_read_user),
 	H(probe_read_kernel), H(probe_read_user_str), H(probe_read_kernel_str), H(snprintf_btf),
-	H(snprintf), H(trace_vprintk), HELPER_LIST_END
+	H(snprintf), H(trace_vprintk), H(send_signal), H(send_signal_thread), HELPER_LIST_END
 };
 
 /* bpf_sk_base_func_proto: what networking types add to the base. */

@@ -13,6 +13,11 @@
  * pid; the records before its first open of /etc/hostname (the program's
  * start-up, which the kernel run does not see) are left out of both.
  * Skips with the reason where bpf() or a tracepoint attach is refused.
+ *
+ * Unlinks: this kernel has no kprobes, so examples/unlink_log.bpf.c
+ * (ksyscall/unlinkat) runs under bpfvm and its tracepoint twin
+ * (tests/data/trace/unlink_twin.bpf.c, sys_enter_unlinkat, the same
+ * record) in the kernel, on tests/data/trace/unlinks.c.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -314,9 +319,171 @@ TEST(kernel_and_bpfvm_trace_p_the_same_events)
 	compare(true);
 }
 
+/* ---- unlinks: ksyscall under bpfvm, its sys_enter_unlinkat twin in the kernel ---------------- */
+
+struct unlink_rec {
+	uint32_t pid, tid;
+	int32_t dfd;
+	uint32_t flag;
+	char comm[16];
+	char path[128];
+};
+
+struct unlink_list {
+	struct unlink_rec r[16];
+	int n;
+};
+
+static int on_unlink(void *ctx, void *data, size_t size)
+{
+	struct unlink_list *l = ctx;
+
+	if (size >= sizeof(struct unlink_rec) && l->n < 16)
+		memcpy(&l->r[l->n++], data, sizeof(struct unlink_rec));
+	return 0;
+}
+
+/* The twin in the kernel, on the paused workload child: 0, 1 (skip_why), -1. */
+static int kernel_unlinks(struct bpf_object *obj, pid_t child, int go, struct unlink_list *out)
+{
+	struct bpf_program *p = bpf_object__next_program(obj, NULL);
+	struct bpf_link *link;
+	struct ring_buffer *rb;
+	struct bpf_map *m;
+	int err, status;
+
+	bpf_object__for_each_map(m, obj) {
+		size_t size;
+		uint32_t *v = strstr(bpf_map__name(m), ".rodata") ?
+			      (uint32_t *)bpf_map__initial_value(m, &size) : NULL;
+
+		if (v && size >= 4)
+			*v = (uint32_t)child;
+	}
+	err = bpf_object__load(obj);
+	if (err) {
+		snprintf(skip_why, sizeof(skip_why), "the kernel refuses to load the object: %s",
+			 strerror(-err));
+		return 1;
+	}
+	link = bpf_program__attach(p);
+	if (!link) {
+		snprintf(skip_why, sizeof(skip_why), "the kernel refuses to attach %s: %s",
+			 bpf_program__name(p), strerror(errno));
+		return 1;
+	}
+	rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "events")), on_unlink,
+			      out, NULL);
+	err = !rb || write(go, "g", 1) != 1 || waitpid(child, &status, 0) != child ? -1 : 0;
+	for (int i = 0; rb && i < 5; i++)
+		ring_buffer__poll(rb, 50);
+	ring_buffer__free(rb);
+	bpf_link__destroy(link);
+	return err;
+}
+
+static int run_kernel_unlinks(const char *obj_path, const char *workload, struct unlink_list *out)
+{
+	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
+	int go[2], rc;
+	char fd[16];
+	pid_t child;
+
+	if (!obj || pipe(go))
+		return -1;
+	child = fork();
+	if (child == 0) {
+		close(go[1]);
+		snprintf(fd, sizeof(fd), "%d", go[0]);
+		/* its results are not this test's lines */
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execl(workload, "unlinks", "wait", fd, (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	rc = kernel_unlinks(obj, child, go[1], out);
+	close(go[1]);
+	if (rc) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	bpf_object__close(obj);
+	return rc;
+}
+
+static int run_bpfvm_unlinks(const char *obj_path, const char *workload, struct unlink_list *out)
+{
+	char cmd[512], line[4096];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --json %s -- %s",
+		 getenv("BUILD") ? getenv("BUILD") : "build", obj_path, workload);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *d = strstr(line, "\"data\":\"");
+		uint8_t buf[sizeof(struct unlink_rec)];
+		size_t n = 0;
+
+		if (!d)
+			continue;
+		for (d += 8; d[0] != '"' && d[1] && n < sizeof(buf); d += 2)
+			buf[n++] = (uint8_t)(hexval(d[0]) << 4 | hexval(d[1]));
+		on_unlink(out, buf, n);
+	}
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+/* pid 1 (the workload), tid 1 (its main thread) or 2 (another), as sorted text */
+static int canonical_unlinks(const struct unlink_list *l, char out[][256])
+{
+	for (int i = 0; i < l->n; i++) {
+		const struct unlink_rec *r = &l->r[i];
+
+		snprintf(out[i], 256, "pid %d tid %d dfd %d flag %#x comm %.16s path %.128s",
+			 r->pid == l->r[0].pid ? 1 : 99, r->tid == r->pid ? 1 : 2, r->dfd, r->flag,
+			 r->comm, r->path);
+	}
+	qsort(out, (size_t)l->n, 256, (int (*)(const void *, const void *))strcmp);
+	return l->n;
+}
+
+TEST(kernel_tracepoint_and_bpfvm_ksyscall_see_the_same_unlinks)
+{
+	static struct unlink_list k, v;
+	static char ck[16][256], cv[16][256];
+	char twin[128], example[128], workload[128];
+	int rc, nk, nv;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	snprintf(twin, sizeof(twin), "%s/unlink_twin.bpf.o", dir);
+	snprintf(example, sizeof(example), "%s/unlink_log.bpf.o", dir);
+	snprintf(workload, sizeof(workload), "%s/unlinks", dir);
+	rc = run_kernel_unlinks(twin, workload, &k);
+	if (rc == 1) {
+		printf("SKIP %s: %s\n", test_current_name(), skip_why);
+		return;
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(run_bpfvm_unlinks(example, workload, &v), 0);
+	nk = canonical_unlinks(&k, ck);
+	nv = canonical_unlinks(&v, cv);
+	CHECK_EQ_INT(nk, 2);   /* the unlink and the thread's rmdir */
+	for (int i = 0; i < nk || i < nv; i++)
+		if (i >= nk || i >= nv || strcmp(ck[i], cv[i]))
+			TEST_FAIL("record %d: kernel '%s', bpfvm '%s'", i, i < nk ? ck[i] : "(none)",
+				  i < nv ? cv[i] : "(none)");
+	if (getenv("TRACE_SHOW"))
+		for (int i = 0; i < nk; i++)
+			printf("#   %s\n", ck[i]);
+}
+
 int main(void)
 {
-	char cmd[768];
+	char cmd[1400];
 	int rc;
 
 	snprintf(dir, sizeof(dir), "/tmp/bpfvm_ktrace_XXXXXX");
@@ -326,7 +493,12 @@ int main(void)
 	}
 	snprintf(cmd, sizeof(cmd), "clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 "
 		 "-I/usr/include/$(uname -m)-linux-gnu -c tests/data/trace/compare.bpf.c -o %s/compare.bpf.o"
-		 " && cc -O2 -pthread -o %s/workload tests/data/trace/workload.c", dir, dir);
+		 " && cc -O2 -pthread -o %s/workload tests/data/trace/workload.c"
+		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 " -c tests/data/trace/unlink_twin.bpf.c -o %s/unlink_twin.bpf.o"
+		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 " -c examples/unlink_log.bpf.c -o %s/unlink_log.bpf.o"
+		 " && cc -O2 -pthread -o %s/unlinks tests/data/trace/unlinks.c", dir, dir, dir, dir, dir);
 	if (system(cmd)) {
 		printf("FAIL kernel_trace: the object or the workload does not build\n");
 		return 1;

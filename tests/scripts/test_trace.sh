@@ -22,6 +22,9 @@ if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/mixed.bpf.c -o "$tmp/mixed.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/workload" tests/data/trace/workload.c >> "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/trace/ksys.bpf.c -o "$tmp/ksys.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -pthread -o "$tmp/unlinks" tests/data/trace/unlinks.c >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -115,6 +118,67 @@ if [ $rc -eq 0 ] && grep -q 'unlink_probe (SEC("kprobe/do_unlinkat")): cannot at
 	pass unattachable_named
 else
 	fail unattachable_named "rc $rc; stderr: $(head -c 300 "$tmp/mixed.err")"
+fi
+
+# ksyscall/unlinkat (unlink_log): pid, tid, dfd, flag, comm, path of the workload's two unlinkats
+timeout 20 "$BPFVM" trace --json "$tmp/unlink_log.bpf.o" -- "$tmp/unlinks" > "$tmp/unlink.json" 2>&1
+rc=$?
+comm=$(echo "$(hex unlinks)00000000000000000000000000000000" | cut -c1-32)
+u1=$(grep -cE "\"data\":\"([0-9a-f]{8})\\19cffffff00000000${comm}$(hex /nonexistent/bpfvm-unlink)00" "$tmp/unlink.json")
+u2=$(grep -cE "\"data\":\"[0-9a-f]{16}9cffffff00020000${comm}$(hex /nonexistent/bpfvm-rmdir)00" "$tmp/unlink.json")
+if [ $rc -eq 0 ] && [ "$u1" = 1 ] && [ "$u2" = 1 ] &&
+   grep -q 'bpf_trace_printk: unlinkat pid [0-9]* path /nonexistent/bpfvm-unlink' "$tmp/unlink.json"; then
+	pass ksyscall_unlink_log
+else
+	fail ksyscall_unlink_log "rc $rc; records of the unlink $u1 (want 1), of the thread's rmdir $u2 (1):"
+	head -n 3 "$tmp/unlink.json" | cut -c1-150 | sed 's/^/     ... /'
+fi
+
+# kprobe/kretprobe on __x64_sys_unlinkat and kretsyscall: the user's registers through di, the
+# result in ax, kretprobes before the sys_exit tracepoint; kretsyscall's bpf_override_return
+# replaces the result (-EACCES) for the tracepoint and the process; bpf_send_signal_thread
+# reaches the thread that called getppid
+timeout 20 "$BPFVM" trace "$tmp/ksys.bpf.o" -- "$tmp/unlinks" > "$tmp/ksys.out" 2>&1
+rc=$?
+seq=$(sed -n 's/.*bpf_trace_printk: //p' "$tmp/ksys.out" | head -n 4 | tr '\n' '|')
+if [ $rc -eq 0 ] &&
+   [ "$seq" = "enter dfd -100 flag 0 path /nonexistent/bpfvm-unlink|kretprobe -2|kretsyscall -2|sys_exit -13|" ] &&
+   grep -q 'enter dfd -100 flag 512 path /nonexistent/bpfvm-rmdir' "$tmp/ksys.out" &&
+   grep -q '^unlink -1 errno 13$' "$tmp/ksys.out" && grep -q '^rmdir -1 errno 13$' "$tmp/ksys.out" &&
+   grep -q 'send_signal_thread 0$' "$tmp/ksys.out" && grep -q '^SIGUSR1 on the thread$' "$tmp/ksys.out"; then
+	pass kprobe_syscall_wrappers
+else
+	fail kprobe_syscall_wrappers "rc $rc; first events '$seq'; output:"
+	grep -v bpf_trace_printk "$tmp/ksys.out" | head -n 4 | sed 's/^/     ... /'
+fi
+
+# enforcement: bpf_override_return(-EPERM) blocks the open of /etc/passwd without performing
+# it (opensnoop's sys_exit_openat sees -1 too), other opens work; bpf_send_signal(SIGKILL)
+# kills the process before its open runs, and bpfvm's status is the command's (128 + 9)
+timeout 20 "$BPFVM" trace --json "$tmp/block_passwd.bpf.o" "$tmp/opensnoop.bpf.o" -- cat /etc/passwd \
+	> "$tmp/block.json" 2> "$tmp/block.err"
+rc1=$?
+timeout 20 "$BPFVM" trace "$tmp/block_passwd.bpf.o" -- cat /etc/hostname > "$tmp/block2.out" 2>&1
+rc2=$?
+timeout 20 "$BPFVM" trace --json "$tmp/kill_passwd.bpf.o" -- cat /etc/passwd > "$tmp/kill.json" 2>&1
+rc3=$?
+timeout 20 "$BPFVM" trace "$tmp/kill_passwd.bpf.o" -- sh -c 'cat /etc/passwd; echo "after $?"' \
+	> "$tmp/kill.out" 2>&1
+rc4=$?
+if [ $rc1 -eq 1 ] && grep -q 'cat: /etc/passwd: Operation not permitted' "$tmp/block.err" &&
+   grep -q "\"data\":\"[0-9a-f]\{16\}ffffffff.*$(hex /etc/passwd)00" "$tmp/block.json" &&
+   grep -q 'blocked open of /etc/passwd by pid' "$tmp/block.json" &&
+   [ $rc2 -eq 0 ] && grep -qxF "$(cat /etc/hostname)" "$tmp/block2.out"; then
+	pass override_return_blocks_open
+else
+	fail override_return_blocks_open "cat /etc/passwd: rc $rc1 (want 1), '$(head -c 200 "$tmp/block.err")'; cat /etc/hostname: rc $rc2"
+fi
+if [ $rc3 -eq 137 ] && grep -q '"type":"exit","pid":[0-9]*,"signal":9' "$tmp/kill.json" &&
+   grep -q 'killing pid [0-9]*: it opens /etc/passwd' "$tmp/kill.json" &&
+   ! grep -q '^root:' "$tmp/kill.json" && [ $rc4 -eq 0 ] && grep -q '^after 137$' "$tmp/kill.out"; then
+	pass send_signal_kills
+else
+	fail send_signal_kills "cat /etc/passwd: rc $rc3 (want 137); in sh: rc $rc4, '$(grep after "$tmp/kill.out")' (want 'after 137')"
 fi
 
 # the corners: signal handler, posix_spawn (vfork), a group stop, exec from a non-leader thread

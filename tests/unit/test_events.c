@@ -142,6 +142,12 @@ static const char *loc_str(const uint8_t *rec, const struct field *f)
 	return (const char *)rec + (loc & 0xffff);
 }
 
+/* Attach points named without a section (all but kprobes) */
+static int parse(uint32_t type, const char *target, struct ev_attach *a, char *why, size_t size)
+{
+	return ev_attach_parse(type, NULL, target, a, why, size);
+}
+
 static void layout(enum ev_point point, const char *cat, const char *name, const char *event,
 		   const struct ev_record_in *in, uint8_t *rec, struct field *f, int *n)
 {
@@ -149,7 +155,7 @@ static void layout(enum ev_point point, const char *cat, const char *name, const
 	char why[256], target[128];
 
 	snprintf(target, sizeof(target), "%s/%s", cat, name);
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, target, &a, why, sizeof(why)), 0);
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, target, &a, why, sizeof(why)), 0);
 	CHECK_EQ_INT(a.point, point);
 	ev_record(&a, in, rec, 2048);
 	*n = read_format(event, f, 8);
@@ -226,29 +232,46 @@ TEST(attach_points_by_kernel_names)
 	struct ev_attach a;
 	char why[256];
 
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_enter_openat", &a, why,
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_enter_openat", &a, why,
 				     sizeof(why)), 0);
 	CHECK(a.point == EV_SYS_ENTER_TP && a.nr == 257 && a.sc->nargs == 4);
 	/* the tracepoint is named after the definition: stat's is sys_enter_newstat */
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_exit_newstat", &a, why,
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_exit_newstat", &a, why,
 				     sizeof(why)), 0);
 	CHECK(a.point == EV_SYS_EXIT_TP && a.nr == 4);
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_RAW_TRACEPOINT, "sys_exit", &a, why, sizeof(why)), 0);
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_RAW_TRACEPOINT, "sys_exit", &a, why, sizeof(why)), 0);
 	CHECK(a.point == EV_RAWTP_SYS_EXIT);
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_enter_nosuch", &a, why,
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, "syscalls/sys_enter_nosuch", &a, why,
 				     sizeof(why)), -EOPNOTSUPP);
 	CHECK_CONTAINS(why, "no such x86-64 system call");
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "sched/sched_switch", &a, why,
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, "sched/sched_switch", &a, why,
 				     sizeof(why)), -EOPNOTSUPP);
 	CHECK_CONTAINS(why, "sched/sched_switch");
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_RAW_TRACEPOINT, "sched_switch", &a, why,
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_RAW_TRACEPOINT, "sched_switch", &a, why,
 				     sizeof(why)), -EOPNOTSUPP);
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "do_unlinkat", &a, why, sizeof(why)),
-		     -EOPNOTSUPP);
-	CHECK_CONTAINS(why, "kprobe");
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_XDP, "", &a, why, sizeof(why)), -EOPNOTSUPP);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kprobe/do_unlinkat", "do_unlinkat", &a,
+				     why, sizeof(why)), -EOPNOTSUPP);
+	CHECK_CONTAINS(why, "kprobes on kernel functions other than the system call wrappers");
+	/* libbpf's ksyscall: the wrapper __x64_sys_NAME, named as the tracepoints are */
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "ksyscall/unlinkat", "unlinkat", &a, why,
+				     sizeof(why)), 0);
+	CHECK(a.point == EV_KSYSCALL && a.nr == 263);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kretprobe/__x64_sys_newstat",
+				     "__x64_sys_newstat", &a, why, sizeof(why)), 0);
+	CHECK(a.point == EV_KRETSYSCALL && a.nr == 4);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kretsyscall/openat", "openat", &a, why,
+				     sizeof(why)), 0);
+	CHECK(a.point == EV_KRETSYSCALL && a.nr == 257);
+	/* the kernel has no __x64_sys_stat */
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "ksyscall/stat", "stat", &a, why,
+				     sizeof(why)), -EOPNOTSUPP);
+	CHECK_CONTAINS(why, "no such x86-64 system call");
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "uprobe/bin:main", "bin:main", &a, why,
+				     sizeof(why)), -EOPNOTSUPP);
+	CHECK_CONTAINS(why, "uprobes");
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_XDP, "", &a, why, sizeof(why)), -EOPNOTSUPP);
 	CHECK_CONTAINS(why, "xdp");
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_TRACEPOINT, "", &a, why, sizeof(why)), -EOPNOTSUPP);
+	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, "", &a, why, sizeof(why)), -EOPNOTSUPP);
 }
 
 /*
@@ -294,6 +317,9 @@ TEST(seccomp_filter_traces_only_attached_calls)
 
 struct fake_task {
 	int reads;
+	uint64_t override;
+	uint32_t sig;
+	bool thread;
 };
 
 static uint64_t fake_pid_tgid(void *t) { (void)t; return 0x1234ull << 32 | 0x5678; }
@@ -309,33 +335,57 @@ static int fake_read(void *t, void *dst, uint64_t addr, uint64_t size)
 	return 0;
 }
 
-static const struct vm_task_ops fake_ops = { fake_pid_tgid, fake_uid_gid, fake_comm, fake_cpu,
-					     fake_read };
-
-/* Run asm as a tracepoint program (checked) on a zeroed 64-byte record, about task. */
-static uint64_t run_about(const char *asm_text, struct fake_task *task)
+static int fake_override(void *t, uint64_t rc)
 {
-	static uint8_t rec[64];
+	((struct fake_task *)t)->override = rc;
+	return 0;
+}
+
+static int fake_signal(void *t, uint32_t sig, bool thread)
+{
+	((struct fake_task *)t)->sig = sig;
+	((struct fake_task *)t)->thread = thread;
+	return sig > 64 ? -EINVAL : 0;
+}
+
+static const struct vm_task_ops fake_ops = {
+	.pid_tgid = fake_pid_tgid, .uid_gid = fake_uid_gid, .comm = fake_comm, .cpu = fake_cpu,
+	.read_mem = fake_read, .override_return = fake_override, .send_signal = fake_signal,
+};
+
+/* Run asm as a program of type (checked) on a zeroed 168-byte record, about task. */
+static uint64_t run_typed(uint32_t type, const char *asm_text, struct fake_task *task,
+			  const char *want_err)
+{
+	static uint8_t rec[168];
 	struct bpfvm *vm = bpfvm__new(NULL);
 	struct bpfvm_insn *insns = NULL;
 	size_t cnt = 0;
 	char msg[512] = "";
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
-	BPFVM_OPTS(bpfvm_prog_opts, po, .prog_type = BPF_PROG_TYPE_TRACEPOINT, .license = "GPL",
-		   .log = &log);
+	BPFVM_OPTS(bpfvm_prog_opts, po, .prog_type = type, .license = "GPL", .log = &log);
 	struct hook_event_run ev = { .mode = BPFVM_EXEC_CHECKED, .log = &log, .ctx = rec,
-				     .ctx_size = sizeof(rec), .task_ops = &fake_ops, .task = task };
+				     .ctx_size = sizeof(rec), .task_ops = task ? &fake_ops : NULL,
+				     .task = task };
 	struct bpfvm_prog *prog;
 	uint64_t r0 = ~0ull;
 
 	CHECK_EQ_INT(bpfvm_asm(asm_text, strlen(asm_text), "t.s", &insns, &cnt, &log), 0);
 	prog = insns ? bpfvm_prog__new(vm, insns, cnt, &po) : NULL;
 	CHECK(prog != NULL);
-	if (prog && hook_run_event(prog, &ev, &r0))
+	memset(rec, 0, sizeof(rec));
+	if (prog && hook_run_event(prog, &ev, &r0) && !want_err)
 		TEST_FAIL("run failed: %s", msg);
+	if (want_err)
+		CHECK_CONTAINS(msg, want_err);
 	free(insns);
 	bpfvm__destroy(vm);
 	return r0;
+}
+
+static uint64_t run_about(const char *asm_text, struct fake_task *task)
+{
+	return run_typed(BPF_PROG_TYPE_TRACEPOINT, asm_text, task, NULL);
 }
 
 TEST(current_task_hook_answers_for_the_task)
@@ -359,6 +409,27 @@ TEST(current_task_hook_answers_for_the_task)
 	/* the legacy probe_read of the record itself (the run's own memory) does not ask the task */
 	CHECK_EQ_U64(run_about("r3 = r1\nr1 = r10\nr1 += -8\nr2 = 8\ncall 4\nexit\n", &task), 0);
 	CHECK_EQ_INT(task.reads, 3);
+}
+
+/* bpf_override_return and bpf_send_signal(_thread) act on the run's task, never on bpfvm */
+TEST(enforcement_helpers_act_on_the_task)
+{
+	struct fake_task task = { 0 };
+
+	/* override_return(ctx, -1): the task is told, and the context's ax holds it */
+	CHECK_EQ_U64(run_typed(BPF_PROG_TYPE_KPROBE, "r6 = r1\nr2 = -1\ncall 58\n"
+			       "r0 = *(u64 *)(r6 + 80)\nexit\n", &task, NULL), (uint64_t)-1);
+	CHECK_EQ_U64(task.override, (uint64_t)-1);
+	CHECK_EQ_U64(run_about("r1 = 9\ncall 109\nexit\n", &task), 0);
+	CHECK(task.sig == 9 && !task.thread);
+	CHECK_EQ_U64(run_about("r1 = 10\ncall 117\nexit\n", &task), 0);
+	CHECK(task.sig == 10 && task.thread);
+	CHECK_EQ_U64(run_about("r1 = 65\ncall 109\nexit\n", &task), (uint64_t)-EINVAL);
+	/* without a traced task the run stops: the current task would be bpfvm itself */
+	run_typed(BPF_PROG_TYPE_TRACEPOINT, "r1 = 9\ncall 109\nexit\n", NULL,
+		  "bpf_send_signal#109 acts on a traced task: it runs under bpfvm trace only");
+	run_typed(BPF_PROG_TYPE_KPROBE, "r2 = 0\ncall 58\nexit\n", NULL,
+		  "bpf_override_return#58 acts on a traced task");
 }
 
 TEST_MAIN()

@@ -1,0 +1,44 @@
+/*
+ * kill_passwd.bpf.c - enforcement by signal: a traced process that opens
+ * /etc/passwd is killed (SIGKILL) before the call runs.  A kprobe on the
+ * wrapper of openat, named as the kernel names it, calls bpf_send_signal,
+ * which signals the current process.
+ *
+ *   bpfvm trace kill_passwd.bpf.o -- cat /etc/passwd    (exit status 137)
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+/* The kernel's x86-64 struct pt_regs, as vmlinux.h declares it (CO-RE reads it by name). */
+struct pt_regs {
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+} __attribute__((preserve_access_index));
+#define __VMLINUX_H__
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#define SIGKILL 9
+
+static const char watched[] = "/etc/passwd";
+
+SEC("kprobe/__x64_sys_openat")
+int BPF_KPROBE(kill_open, struct pt_regs *regs)
+{
+	const char *path = (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	char buf[sizeof(watched)];
+
+	if (bpf_probe_read_user_str(buf, sizeof(buf), path) != sizeof(watched))
+		return 0;
+	for (int i = 0; i < (int)sizeof(watched); i++)
+		if (buf[i] != watched[i])
+			return 0;
+	bpf_printk("killing pid %u: it opens %s", (__u32)(bpf_get_current_pid_tgid() >> 32),
+		   watched);
+	bpf_send_signal(SIGKILL);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
