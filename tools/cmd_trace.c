@@ -10,12 +10,21 @@
  * helpers, loads as descriptors for the verifier), attaches each program
  * whose section names an attach point bpfvm has and that needs nothing
  * kernel-only (--prog: only those named), naming the others and why,
- * runs COMMAND and streams, until the traced processes have all exited or
- * SIGINT/SIGTERM detaches (-p: running processes, taken with PTRACE_SEIZE
- * and left as they were): bpf_printk lines as trace_pipe prints them,
+ * runs COMMAND and streams, until the traced processes have all exited
+ * (-p: running processes, taken with PTRACE_SEIZE; SIGINT/SIGTERM detach,
+ * leaving them as they were): bpf_printk lines as trace_pipe prints them,
  * ring buffer and perf buffer records (hex), with --json one object a
  * line ({"type":"printk"|"ringbuf"|"perf"|"exit",...}); --dump-maps prints every map at
  * the end.  The exit status is the command's (128 + N for signal N).
+ *
+ * A started command is not detached from on SIGINT/SIGTERM: its seccomp
+ * filter cannot be taken out, and without a tracer every call it stops
+ * at would fail with ENOSYS.  The signal is the command's instead, as a
+ * terminal delivers Ctrl-C to the whole foreground group: one from the
+ * terminal (SI_KERNEL) reached the command already, one sent to bpfvm
+ * alone (kill, timeout) is passed on to it, and bpfvm serves until the
+ * command exits.  (bpfvm killed outright takes the command with it:
+ * PTRACE_O_EXITKILL.)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -63,14 +72,22 @@ struct tracer {
 	int nperf;
 };
 
-/* The one tracer a signal handler may stop. */
+/* The one tracer a signal handler may stop, and whether it started its command. */
 static struct bpfvm_trace *volatile stoppable;
+static volatile sig_atomic_t started_command;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *uc)
 {
-	(void)sig;
-	if (stoppable)
-		bpfvm_trace__stop(stoppable);
+	struct bpfvm_trace *t = stoppable;
+	int pid = t ? bpfvm_trace__pid(t) : 0;
+
+	(void)uc;
+	if (!t)
+		return;
+	if (!started_command)
+		bpfvm_trace__stop(t);
+	else if (pid > 0 && info->si_code != SI_KERNEL)   /* not the terminal's: pass it on */
+		kill(pid, sig);
 }
 
 static void json_string(FILE *f, const char *s, size_t len)
@@ -320,7 +337,7 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 	BPFVM_OPTS(bpfvm_trace_opts, to, .mode = a->jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED,
 		   .log = &log, .on_event = drain_ringbufs, .on_exit = on_exit_status, .ctx = tr);
 	struct bpfvm_trace *t = bpfvm_trace__new(&to);
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 	int status = -1, err, rc = 1;
 
 	(void)vm;
@@ -343,6 +360,7 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 			fputc('\n', stderr);
 		goto out;
 	}
+	started_command = !a->npids;
 	stoppable = t;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -2,7 +2,8 @@
  * bpfvm/trace.h - programs of BPF objects run on the events of real
  * processes, as `bpfvm trace` does: attach programs by their sections
  * (libbpf's SEC() names: "tracepoint/syscalls/sys_enter_openat",
- * "raw_tp/sys_exit", "tracepoint/sched/sched_process_exec"), start a
+ * "raw_tp/sys_exit", "tracepoint/sched/sched_process_exec",
+ * "ksyscall/unlinkat", "kretprobe/__x64_sys_openat"), start a
  * command, and run each attached program at each event of the command's
  * whole process tree, every thread included, with the kernel's record as
  * its context and the traced thread as "current" (pid, uid, comm, its
@@ -82,7 +83,9 @@ BPFVM_API int bpfvm_trace__run(struct bpfvm_trace *t, int *status);
 BPFVM_API int bpfvm_trace__pid(const struct bpfvm_trace *t);
 /*
  * Detach from everything (processes keep running): bpfvm_trace__run
- * returns.  Async-signal-safe.  Called from a signal handler on the thread
+ * returns.  A started command keeps its seccomp filter, so its attached
+ * calls then fail with ENOSYS: bpfvm trace stops only for -p processes,
+ * and passes SIGINT/SIGTERM on to a command it started instead.  Async-signal-safe.  Called from a signal handler on the thread
  * in bpfvm_trace__run (installed without SA_RESTART, as bpfvm trace's
  * SIGINT handler is), it takes effect at once; from another thread, at the
  * traced processes' next event.
