@@ -3,7 +3,7 @@
  * loaded into the kernel with libbpf, attached to the real tracepoints
  * (openat's enter and exit, clone's and clone3's exits in parent and
  * child, sched_process_fork/exec/exit, raw_tp/sys_enter reading the user's
- * pt_regs, raw_syscalls/sys_exit) and filtered to the workload's
+ * pt_regs, raw_syscalls/sys_exit; each with the cgroup id) and filtered to the workload's
  * processes, and run under `bpfvm trace` on the same workload
  * (tests/data/trace/workload.c), started by bpfvm and taken running with
  * -p: the records are compared field by field, with pids mapped (the
@@ -21,11 +21,13 @@
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +41,7 @@ struct rec {
 	uint32_t b, uid;
 	char comm[16];
 	char str[64];
+	uint64_t cgid;
 };
 
 #define MAX_RECS 256
@@ -50,6 +53,9 @@ struct list {
 
 static char dir[64];
 static char skip_why[256];
+/* A cgroup v2 of its own for the workloads (when one can be made), and its id */
+static char cg_dir[1100], cg_home[1024];
+static uint64_t cg_id;
 
 static int on_rec(void *ctx, void *data, size_t size)
 {
@@ -267,8 +273,9 @@ static int canonical(const struct list *l, char out[][192])
 			  : (int32_t)MAP(r->a);
 		uint32_t b = r->type == R_OPEN || r->type >= R_CLONE_RET ? r->b : MAP(r->b);
 
-		snprintf(out[n++], 192, "type %u pid %u tid %u a %d b %#x uid %u comm %.16s str %.64s",
-			 r->type, MAP(r->pid), MAP(r->tid), a, b, r->uid, r->comm, r->str);
+		snprintf(out[n++], 192, "type %u pid %u tid %u a %d b %#x uid %u comm %.16s str %.64s "
+			 "cgroup %llu", r->type, MAP(r->pid), MAP(r->tid), a, b, r->uid, r->comm, r->str,
+			 (unsigned long long)r->cgid);
 	}
 #undef MAP
 	qsort(out, (size_t)n, 192, (int (*)(const void *, const void *))strcmp);
@@ -297,6 +304,8 @@ static void compare(bool seize)
 	nk = canonical(&k, ck);
 	nv = canonical(&v, cv);
 	CHECK(nk >= 20);    /* opens, a fork, a thread, an exec, exits */
+	if (cg_id && k.n)   /* the kernel's id of the test's own cgroup, in every record */
+		CHECK_EQ_U64(k.r[k.n - 1].cgid, cg_id);
 	for (int i = 0; i < nk || i < nv; i++)
 		if (i >= nk || i >= nv || strcmp(ck[i], cv[i]))
 			TEST_FAIL("record %d: kernel '%s', bpfvm '%s'", i, i < nk ? ck[i] : "(none)",
@@ -395,8 +404,10 @@ static int run_kernel_unlinks(const char *obj_path, const char *workload, struct
 	if (child == 0) {
 		close(go[1]);
 		snprintf(fd, sizeof(fd), "%d", go[0]);
-		/* its results are not this test's lines */
-		if (!freopen("/dev/null", "w", stdout))
+		/* its results are not this test's lines (dup2: this stdio buffer is not to be flushed) */
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(null, 1) < 0)
 			_exit(127);
 		execl(workload, "unlinks", "wait", fd, (char *)NULL);
 		_exit(127);
@@ -481,6 +492,63 @@ TEST(kernel_tracepoint_and_bpfvm_ksyscall_see_the_same_unlinks)
 			printf("#   %s\n", ck[i]);
 }
 
+/* Write pid into the cgroup at path: 0 or -1. */
+static int cgroup_move(const char *path, pid_t pid)
+{
+	char procs[1200];
+	FILE *f;
+	int rc;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	f = fopen(procs, "w");
+	if (!f)
+		return -1;
+	rc = fprintf(f, "%d\n", (int)pid) > 0 ? 0 : -1;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+/*
+ * Move this test into a new cgroup v2 under its own, so that the cgroup ids
+ * the programs report are not the root's (1); where that cannot be done
+ * the records still compare, with whatever id the test has.
+ */
+static void enter_own_cgroup(void)
+{
+	char line[1024], mnt[512] = "", root[512], point[512], rel[512] = "", *sep;
+	struct stat st;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	while (f && !mnt[0] && fgets(line, sizeof(line), f))
+		if ((sep = strstr(line, " - ")) && !strncmp(sep + 3, "cgroup2 ", 8) &&
+		    sscanf(line, "%*s %*s %*s %511s %511s", root, point) == 2 && !strcmp(root, "/"))
+			snprintf(mnt, sizeof(mnt), "%s", point);
+	if (f)
+		fclose(f);
+	f = fopen("/proc/self/cgroup", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3))
+			sscanf(line + 3, "%511s", rel);
+	if (f)
+		fclose(f);
+	if (!mnt[0] || !rel[0])
+		return;
+	snprintf(cg_home, sizeof(cg_home), "%s%s", mnt, strcmp(rel, "/") ? rel : "");
+	snprintf(cg_dir, sizeof(cg_dir), "%s/bpfvm_ktrace_%d", cg_home, (int)getpid());
+	if (mkdir(cg_dir, 0755) || stat(cg_dir, &st) || cgroup_move(cg_dir, getpid())) {
+		rmdir(cg_dir);
+		cg_dir[0] = '\0';
+		return;
+	}
+	cg_id = (uint64_t)st.st_ino;
+	printf("# the workloads run in cgroup %s (id %llu)\n", cg_dir, (unsigned long long)cg_id);
+}
+
+static void leave_own_cgroup(void)
+{
+	if (cg_dir[0] && (cgroup_move(cg_home, getpid()) || rmdir(cg_dir)))
+		fprintf(stderr, "cannot remove cgroup %s\n", cg_dir);
+}
+
 int main(void)
 {
 	char cmd[1400];
@@ -505,7 +573,9 @@ int main(void)
 	}
 	libbpf_set_print(quiet);
 	alarm(60);   /* bound the whole test */
+	enter_own_cgroup();
 	rc = test_main();
+	leave_own_cgroup();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		fprintf(stderr, "cannot remove %s\n", dir);

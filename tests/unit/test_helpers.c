@@ -312,18 +312,19 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 	}
 	/* a kernel-only helper alone */
 	{
-		struct bpfvm_insn cg[] = { CALL(HELPER_ID_get_current_cgroup_id), EXIT };
+		struct bpfvm_insn cg[] = { MOV64(1, 1), CALL(HELPER_ID_get_current_ancestor_cgroup_id),
+					   EXIT };
 		BPFVM_OPTS(bpfvm_prog_opts, o, .name = "cgroup", .prog_type = 2, .license = "GPL");
 		BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = BPFVM_EXEC_CHECKED, .log = &log);
-		struct bpfvm_prog *p = bpfvm_prog__new(vm, cg, 2, &o);
+		struct bpfvm_prog *p = bpfvm_prog__new(vm, cg, 3, &o);
 		uint8_t ctx[168] = { 0 };
 
 		CHECK(p != NULL);
 		msg[0] = '\0';
 		log.len = 0;
 		CHECK_EQ_INT(bpfvm_prog__run(p, ctx, sizeof(ctx), &ropts), -EOPNOTSUPP);
-		CHECK_CONTAINS(msg, "program 'cgroup' cannot run in bpfvm: instruction 0 calls "
-				    "bpf_get_current_cgroup_id#80, which needs cgroups");
+		CHECK_CONTAINS(msg, "program 'cgroup' cannot run in bpfvm: instruction 1 calls "
+				    "bpf_get_current_ancestor_cgroup_id#123, which needs cgroups");
 	}
 	bpfvm__destroy(vm);
 }

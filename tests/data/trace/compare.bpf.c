@@ -21,6 +21,7 @@ struct rec {
 	__u32 uid;
 	char comm[16];
 	char str[64];  /* open, exec: the file; fork: parent_comm */
+	__u64 cgid;    /* bpf_get_current_cgroup_id */
 };
 
 struct {
@@ -64,6 +65,7 @@ static __always_inline struct rec *start(__u32 type)
 	r->tid = (__u32)id;
 	r->uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->cgid = bpf_get_current_cgroup_id();
 	return r;
 }
 
