@@ -14,6 +14,9 @@
  *                             child_comm, child_pid (Linux 6.10's layout)
  *   sched/sched_process_exec  __data_loc filename, pid, old_pid
  *   sched/sched_process_exit  comm[16], pid, prio, group_dead (6.16's)
+ *   signal/signal_generate    sig, errno, code, comm[16] and pid of the task
+ *                             signalled, group, result (from 8; this kernel's)
+ *   signal/signal_deliver     sig, errno, code, sa_handler (at 24), sa_flags
  *   ksyscall/NAME             struct pt_regs of the wrapper __x64_sys_NAME's entry:
  *   kprobe/__x64_sys_NAME     di (its one argument) points at the user's pt_regs,
  *                             as libbpf's BPF_KSYSCALL and PT_REGS_SYSCALL_REGS read
@@ -88,6 +91,8 @@ static int parse_tracepoint(const char *target, struct ev_attach *a, char *why, 
 		{ "sched_process_fork", EV_SCHED_FORK },
 		{ "sched_process_exec", EV_SCHED_EXEC },
 		{ "sched_process_exit", EV_SCHED_EXIT },
+		{ "signal_generate", EV_SIG_GENERATE },
+		{ "signal_deliver", EV_SIG_DELIVER },
 	};
 	const char *name = strchr(target, '/');
 	size_t cat_len = name ? (size_t)(name - target) : 0;
@@ -118,12 +123,13 @@ static int parse_tracepoint(const char *target, struct ev_attach *a, char *why, 
 		size_t i = 0;
 
 		while (i < sizeof(sched) / sizeof(sched[0]) &&
-		       (strcmp(category, "sched") || strcmp(name, sched[i].name)))
+		       (strcmp(category, strncmp(name, "signal_", 7) ? "sched" : "signal") ||
+			strcmp(name, sched[i].name)))
 			i++;
 		if (i == sizeof(sched) / sizeof(sched[0]))
 			return unsupported(why, size, "tracepoint '%s': no event source for it in "
 					   "bpfvm yet (syscalls/*, raw_syscalls/*, sched_process_"
-					   "fork/exec/exit)", target);
+					   "fork/exec/exit, signal_generate/deliver)", target);
 		a->point = sched[i].point;
 	}
 	a->event_id = ev_event_id(category, name);
@@ -277,6 +283,22 @@ size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8
 		put32(rec, 12, (uint32_t)in->tid);
 		put32(rec, 16, (uint32_t)in->old_tid);
 		return end;
+	case EV_SIG_GENERATE:
+		put32(rec, 8, (uint32_t)in->sig);
+		put32(rec, 12, (uint32_t)in->si_errno);
+		put32(rec, 16, (uint32_t)in->si_code);
+		memcpy(rec + 20, in->target_comm, strnlen(in->target_comm, 15));
+		put32(rec, 36, (uint32_t)in->target);
+		put32(rec, 40, (uint32_t)in->group);
+		put32(rec, 44, (uint32_t)in->result);
+		return 48;
+	case EV_SIG_DELIVER:
+		put32(rec, 8, (uint32_t)in->sig);
+		put32(rec, 12, (uint32_t)in->si_errno);
+		put32(rec, 16, (uint32_t)in->si_code);
+		put64(rec, 24, in->act_handler);
+		put64(rec, 32, in->act_flags);
+		return 40;
 	case EV_KSYSCALL:
 		put64(rec, 14 * 8, (uint64_t)(uintptr_t)in->regs);   /* di */
 		return EV_PT_REGS_SIZE;

@@ -42,6 +42,8 @@ enum ev_point {
 	EV_SCHED_EXIT,
 	EV_KSYSCALL,         /* ksyscall/NAME, kprobe/__x64_sys_NAME: the wrapper's entry */
 	EV_KRETSYSCALL,      /* kretsyscall/NAME, kretprobe/__x64_sys_NAME: its return */
+	EV_SIG_GENERATE,     /* tracepoint/signal/signal_generate */
+	EV_SIG_DELIVER,      /* tracepoint/signal/signal_deliver */
 };
 
 struct ev_attach {
@@ -81,6 +83,10 @@ struct ev_record_in {
 	const char *filename;   /* exec */
 	int32_t prio;           /* exit */
 	bool group_dead;        /* exit */
+	int32_t sig, si_errno, si_code;   /* signals */
+	const char *target_comm;          /* signal_generate: the task signalled */
+	int32_t target, group, result;
+	uint64_t act_handler, act_flags;  /* signal_deliver */
 };
 
 /* Lay out a's record into rec (room bytes, zeroed first); returns its size. */

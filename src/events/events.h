@@ -28,6 +28,7 @@ struct ev_interest {
 	uint8_t exit[EV_MAX_SYSCALL / 8];    /* ...and after it */
 	bool all_enter, all_exit;           /* raw_syscalls, raw_tracepoint sys_enter/exit */
 	bool exec_filename;                 /* sched_process_exec: remember execve's path */
+	bool signals;                       /* signal_generate/deliver: follow kill, sigaction */
 };
 
 static inline void ev_interest_set(uint8_t *set, long nr)
@@ -48,6 +49,8 @@ enum ev_kind {
 	EV_EXEC,         /* tid (now its process's leader) ran filename; old_tid was its tid */
 	EV_EXIT,         /* tid is exiting (still there: its memory and comm can be read) */
 	EV_GONE,         /* process tgid is gone: status is its wait status (no programs) */
+	EV_SIGNAL_GENERATE, /* tid sent sig to target (its process when group): result */
+	EV_SIGNAL_DELIVER,  /* sig is being delivered to tid, whose action is act_handler, act_flags */
 };
 
 struct ev_event {
@@ -61,6 +64,11 @@ struct ev_event {
 	const char *filename;          /* EV_EXEC; valid until the next event */
 	int status;                    /* EV_EXIT: the exit code (wait status form); EV_GONE */
 	bool group_dead;               /* EV_EXIT: the last thread of its process */
+	int sig, si_errno, si_code;    /* EV_SIGNAL_* */
+	int32_t target;                /* EV_SIGNAL_GENERATE */
+	bool group;
+	int result;
+	uint64_t act_handler, act_flags; /* EV_SIGNAL_DELIVER: sa_handler, sa_flags */
 };
 
 struct ev_source;

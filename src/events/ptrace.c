@@ -20,6 +20,17 @@
  * it and rax is what it returns (the kernel leaves rax alone for -1); at
  * its exit stop rax is the result.
  *
+ * Signals (when a program needs signal_generate or signal_deliver): the
+ * calls that send one (kill, tkill, tgkill) and rt_sigaction stop too; a
+ * successful send is a generate event at the call's exit (before its
+ * sys_exit), with the result the kernel would have given a target it
+ * does not trace, decided at the call's entry (signals.c); a process's
+ * last exit is its SIGCHLD's generate event, to its parent; a
+ * signal-delivery-stop is a deliver event, with the action signals.c
+ * followed, unless the action ignores it (the kernel would not have
+ * queued it: only a traced task gets ignored signals), and the signal
+ * goes on to the thread when it resumes.
+ *
  * Reading a traced thread's memory behaves as the kernel's non-faulting
  * probe_read_user: a page not in its page tables is -EFAULT (pagemap),
  * and nothing is faulted in; then process_vm_readv, or /proc/PID/mem.
@@ -50,9 +61,16 @@
 
 #include "../util/log.h"
 #include "events.h"
+#include "signals.h"
 
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
+#define NR_RT_SIGACTION 13
+#define NR_KILL 62
+#define NR_TKILL 200
+#define NR_TGKILL 234
+#define NR_EXIT_GROUP 231
+#define SI_TKILL_CODE (-6)
 #define MAX_THREADS 65536
 #define PT_OPTS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
 		 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |     \
@@ -71,6 +89,17 @@ struct pt_thread {
 	long nr;                /* the call whose exit is wanted */
 	long child_exit_nr;     /* a new child: its creator's call, for its own sys_exit */
 	char *exec_file;        /* the path of the last execve it started */
+	int32_t parent_tid;     /* the thread that created it (0: not seen) */
+	int deliver_sig;        /* a signal to deliver when it resumes */
+	bool zapped;            /* another thread's exit_group or exec kills it */
+	bool kill_reported;     /* its fatal signal was a deliver event already */
+	struct {                /* a signal call between its entry and exit */
+		long nr;
+		int sig, result;
+		int32_t target;
+		bool group, act;
+		uint64_t handler, flags;
+	} sc;
 };
 
 struct queued {
@@ -101,6 +130,7 @@ struct pt_source {
 	int32_t mem_tid;
 	int pagemap_fd;
 	int32_t pagemap_tid;
+	struct ev_sigtab *sigs;  /* signal actions, when signal events are wanted */
 };
 
 static struct pt_thread *find(struct pt_source *s, int32_t tid)
@@ -122,7 +152,8 @@ static struct pt_thread *add(struct pt_source *s, int32_t tid, int32_t tgid)
 		s->th = grown;
 		s->cap = cap;
 	}
-	s->th[s->nth] = (struct pt_thread){ .tid = tid, .tgid = tgid, .nr = -1, .child_exit_nr = -1 };
+	s->th[s->nth] = (struct pt_thread){ .tid = tid, .tgid = tgid, .nr = -1, .child_exit_nr = -1,
+					    .sc.nr = -1 };
 	return &s->th[s->nth++];
 }
 
@@ -157,6 +188,10 @@ static void resume(struct pt_source *s, int32_t tid, int sig)
 	if (!t)
 		return;
 	t->held = false;
+	if (!sig && t->deliver_sig) {
+		sig = t->deliver_sig;
+		t->deliver_sig = 0;
+	}
 	ptrace(t->want_exit || s->nofilter_syscalls ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0,
 	       (void *)(long)sig);
 }
@@ -174,6 +209,12 @@ static struct ev_event *queue(struct pt_source *s, enum ev_kind kind, struct pt_
 	q->resume[1] = also;
 	t->held = true;
 	return &q->ev;
+}
+
+/* The last queued event leaves its thread held: another event of that thread follows. */
+static void hold_after_last(struct pt_source *s)
+{
+	s->q[(s->qhead + s->qlen - 1) % QUEUE].resume[0] = 0;
 }
 
 /* An fd of /proc/TID/NAME, kept for the last tid asked about. */
@@ -279,6 +320,184 @@ static void remember_exec(struct pt_source *s, struct pt_thread *t, const struct
 	t->exec_file = strdup(full);
 }
 
+/* exit_group and exec kill a process's other threads (zap_other_threads). */
+static void zap_others(struct pt_source *s, const struct pt_thread *t, bool zap)
+{
+	for (size_t i = 0; i < s->nth; i++)
+		if (s->th[i].tgid == t->tgid && s->th[i].tid != t->tid)
+			s->th[i].zapped = zap;
+}
+
+/*
+ * A call that sends a signal (its target, and the result the kernel would
+ * report, decided before it is sent) or sets an action (what it sets), or
+ * kills the other threads of its process: true when its exit is to be
+ * seen.
+ */
+static bool signal_call_enter(struct pt_source *s, struct pt_thread *t,
+			      const struct user_regs_struct *r)
+{
+	long nr = (long)r->orig_rax;
+	uint64_t act[2];
+
+	t->sc.nr = -1;
+	t->sc.act = false;
+	if (nr == NR_RT_SIGACTION) {
+		t->sc.sig = (int)r->rdi;
+		t->sc.act = r->rsi && !pt_read_mem(&s->base, t->tid, act, r->rsi, sizeof(act));
+		t->sc.handler = act[0];
+		t->sc.flags = act[1];
+	} else if (nr == NR_KILL || nr == NR_TKILL || nr == NR_TGKILL) {
+		t->sc.sig = (int)(nr == NR_TGKILL ? r->rdx : r->rsi);
+		t->sc.target = (int32_t)(nr == NR_TGKILL ? r->rsi : r->rdi);
+		t->sc.group = nr == NR_KILL;
+		if (t->sc.target <= 0 || t->sc.sig <= 0 || t->sc.sig > 64)
+			return false;    /* no signal, or one to a group bpfvm does not follow */
+		t->sc.result = ev_signal_result(t->sc.target, t->sc.sig, t->sc.group);
+	} else if (nr == NR_EXIT_GROUP || nr == NR_EXECVE || nr == NR_EXECVEAT) {
+		zap_others(s, t, true);   /* undone if the exec fails */
+		if (nr == NR_EXIT_GROUP)
+			return false;
+	} else {
+		return false;
+	}
+	t->sc.nr = nr;
+	return true;
+}
+
+/* Its exit (result ret): true when a generate event was queued. */
+static bool signal_call_exit(struct pt_source *s, struct pt_thread *t, int64_t ret)
+{
+	struct ev_event *ev;
+
+	if (t->sc.nr == NR_EXECVE || t->sc.nr == NR_EXECVEAT) {
+		if (ret)
+			zap_others(s, t, false);
+		return false;
+	}
+	if (ret)
+		return false;
+	if (t->sc.nr == NR_RT_SIGACTION) {
+		if (t->sc.act)
+			ev_sigtab_set(s->sigs, t->tgid, t->sc.sig, t->sc.handler, t->sc.flags);
+		return false;
+	}
+	ev = queue(s, EV_SIGNAL_GENERATE, t, 0);
+	ev->sig = t->sc.sig;
+	ev->si_code = t->sc.nr == NR_KILL ? SI_USER : SI_TKILL_CODE;
+	ev->target = t->sc.target;
+	ev->group = t->sc.group;
+	ev->result = t->sc.result;
+	return true;
+}
+
+/* The kernel's sig_kernel_stop() and sig_kernel_coredump() sets. */
+static bool stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static bool coredump_signal(int sig)
+{
+	return sig == SIGQUIT || sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS ||
+	       sig == SIGFPE || sig == SIGSEGV || sig == SIGXCPU || sig == SIGXFSZ || sig == SIGSYS;
+}
+
+/* A thread killed with its process: the kernel's deliver of SIGKILL (no siginfo: SI_USER). */
+static void deliver_kill(struct pt_source *s, struct pt_thread *t)
+{
+	struct ev_event *ev = queue(s, EV_SIGNAL_DELIVER, t, 0);
+
+	ev->sig = SIGKILL;
+	t->kill_reported = true;
+}
+
+/*
+ * A signal-delivery-stop: true when it is a deliver event (the signal goes
+ * on at resume).  A fatal signal of default action that dumps no core is
+ * SIGKILL to every thread in the kernel, which turns it into a group exit
+ * when it is sent to a task nobody traces (complete_signal).
+ */
+static bool on_signal_stop(struct pt_source *s, struct pt_thread *t, int sig)
+{
+	siginfo_t info;
+	uint64_t handler, flags;
+	struct ev_event *ev;
+	bool fatal;
+
+	ev_sigtab_get(s->sigs, t->tgid, sig, &handler, &flags);
+	if (handler == (uint64_t)(uintptr_t)SIG_IGN || (!handler && ev_signal_default_ignored(sig)) ||
+	    ptrace(PTRACE_GETSIGINFO, t->tid, 0, &info))
+		return false;
+	fatal = !handler && !stop_signal(sig);
+	if (fatal && !coredump_signal(sig)) {
+		deliver_kill(s, t);
+	} else {
+		ev = queue(s, EV_SIGNAL_DELIVER, t, 0);
+		ev->sig = sig;
+		ev->si_errno = info.si_errno;
+		ev->si_code = info.si_code;
+		ev->act_handler = handler;
+		ev->act_flags = flags;
+		t->kill_reported = fatal;
+	}
+	t->deliver_sig = sig;
+	return true;
+}
+
+/* Field N (1-based) of /proc/TID/stat, after the comm; 0 if unreadable. */
+static long stat_field(int32_t tid, int field)
+{
+	char path[64], buf[1024], *p;
+	long v = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	for (int i = 2; p && i < field; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%ld", &v);
+	return v;
+}
+
+/*
+ * The last thread of process t->tgid exits (wait status status): its
+ * parent's SIGCHLD (the leader's exit signal), sent in this thread's
+ * context as exit_notify sends it; none when the parent ignores SIGCHLD
+ * (SIG_IGN: the child is reaped at once).  True when queued.
+ */
+static bool exit_signal(struct pt_source *s, struct pt_thread *t, int status)
+{
+	struct pt_thread *leader = find(s, t->tgid);
+	int32_t parent = leader && leader->parent_tid > 0 ? leader->parent_tid : 0;
+	int sig = (int)stat_field(t->tgid, 38);
+	char path[64];
+	struct ev_event *ev;
+
+	snprintf(path, sizeof(path), "/proc/%d", parent);
+	if (!parent || access(path, F_OK))
+		parent = (int32_t)stat_field(t->tgid, 4);   /* ppid */
+	if (sig <= 0 || sig > 64 || parent <= 0 ||
+	    (sig == SIGCHLD && ev_signal_result(parent, SIGCHLD, true) == EV_SIG_IGNORED &&
+	     ev_signal_explicitly_ignored(parent, SIGCHLD)))
+		return false;
+	ev = queue(s, EV_SIGNAL_GENERATE, t, 0);
+	ev->sig = sig;
+	ev->si_code = WIFSIGNALED(status) ? (WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
+	ev->target = parent;
+	ev->group = true;
+	ev->result = ev_signal_result(parent, sig, true);
+	return true;
+}
+
 static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 {
 	struct user_regs_struct regs;
@@ -291,6 +510,10 @@ static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 	nr = (long)regs.orig_rax;
 	if (s->want.exec_filename && (nr == NR_EXECVE || nr == NR_EXECVEAT))
 		remember_exec(s, t, &regs);
+	if (s->sigs && signal_call_enter(s, t, &regs)) {
+		t->want_exit = true;
+		t->nr = nr;
+	}
 	if (s->want.all_exit || ev_interest_has(s->want.exit, nr)) {
 		t->want_exit = true;
 		t->nr = nr;
@@ -316,6 +539,9 @@ static void on_syscall_exit(struct pt_source *s, struct pt_thread *t)
 		return;
 	}
 	t->want_exit = false;
+	if (t->sc.nr == t->nr && signal_call_exit(s, t, (int64_t)regs.rax))
+		hold_after_last(s);   /* its generate event, then its sys_exit */
+	t->sc.nr = -1;
 	ev = queue(s, EV_SYS_EXIT, t, 0);
 	ev->nr = t->nr;
 	ev->ret = (int64_t)regs.rax;
@@ -357,6 +583,9 @@ static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 	}
 	t = find(s, tid);   /* add may have moved the table */
 	c->child_exit_nr = t->want_exit ? t->nr : -1;
+	c->parent_tid = tid;
+	if (s->sigs && c->tgid == child)
+		ev_sigtab_fork(s->sigs, t->tgid, child);
 	ev = queue(s, EV_FORK, t, 0);
 	ev->child = child;
 	if (c->attached)   /* its first stop came first and is held */
@@ -402,6 +631,8 @@ static void on_exec(struct pt_source *s, struct pt_thread *t)
 		n = readlink(path, s->filename, sizeof(s->filename) - 1);
 		s->filename[n > 0 ? n : 0] = '\0';
 	}
+	if (s->sigs)
+		ev_sigtab_exec(s->sigs, t->tgid);
 	ev = queue(s, EV_EXEC, t, 0);
 	ev->old_tid = (int32_t)msg;
 	ev->filename = s->filename;
@@ -418,9 +649,18 @@ static void on_exit_stop(struct pt_source *s, struct pt_thread *t)
 		live += s->th[i].tgid == t->tgid && !s->th[i].exiting;
 	t->exiting = true;
 	t->want_exit = false;
+	if (s->sigs && (t->zapped || WIFSIGNALED((int)msg)) && !t->kill_reported) {
+		deliver_kill(s, t);   /* then its exit */
+		hold_after_last(s);
+	}
 	ev = queue(s, EV_EXIT, t, 0);
 	ev->status = (int)msg;
 	ev->group_dead = live <= 1;
+	if (s->sigs && ev->group_dead) {
+		hold_after_last(s);
+		if (!exit_signal(s, t, (int)msg))   /* none after all: EV_EXIT resumes */
+			s->q[(s->qhead + s->qlen - 1) % QUEUE].resume[0] = t->tid;
+	}
 }
 
 /* The child's errno if its exec failed (it then exits 127). */
@@ -444,6 +684,8 @@ static void on_gone(struct pt_source *s, int32_t tid, int status)
 	forget_proc_fds(s);
 	if (tid != tgid)
 		return;
+	if (s->sigs)
+		ev_sigtab_gone(s->sigs, tgid);
 	if (tid == s->base.root)
 		report_exec_failure(s);
 	ev = queue(s, EV_GONE, &gone, 0);
@@ -491,7 +733,7 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 	else if (event == PTRACE_EVENT_STOP && (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
 						 sig == SIGTTOU))
 		ptrace(PTRACE_LISTEN, t->tid, 0, 0);    /* group stop: stay stopped until SIGCONT */
-	else
+	else if (event || !s->sigs || !on_signal_stop(s, t, sig))
 		resume(s, t->tid, event == PTRACE_EVENT_STOP ? 0 : sig);  /* a signal: deliver it */
 }
 
@@ -642,6 +884,7 @@ static void pt_destroy(struct ev_source *src)
 	if (s->err_pipe >= 0)
 		close(s->err_pipe);
 	forget_proc_fds(s);
+	ev_sigtab_free(s->sigs);
 	free(s);
 }
 
@@ -768,11 +1011,14 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 	if (pid <= 0 || (s->base.root && !s->nofilter))
 		return -EINVAL;
 	s->nofilter = true;
-	s->nofilter_syscalls = s->want.all_enter || s->want.all_exit || s->want.exec_filename;
+	s->nofilter_syscalls = s->want.all_enter || s->want.all_exit || s->want.exec_filename ||
+			       s->want.signals;
 	for (long nr = 0; nr < EV_MAX_SYSCALL; nr++)
 		s->nofilter_syscalls |= ev_interest_has(s->want.enter, nr) ||
 					ev_interest_has(s->want.exit, nr);
 	e = seize_threads(s, pid);
+	if (!e && s->sigs)
+		ev_sigtab_exec(s->sigs, pid);   /* what /proc says: ignored ones; handlers are unknown */
 	if (e == -ESRCH)
 		log_printf(log, "pid %d: no such process\n", pid);
 	else if (e == -EPERM)
@@ -820,5 +1066,9 @@ struct ev_source *ev_ptrace_new(const struct ev_interest *want)
 	s->err_pipe = -1;
 	s->mem_fd = s->pagemap_fd = -1;
 	s->mem_tid = s->pagemap_tid = -1;
+	if (want->signals && !(s->sigs = ev_sigtab_new())) {
+		free(s);
+		return NULL;
+	}
 	return &s->base;
 }

@@ -35,7 +35,10 @@ struct sock_filter *ev_seccomp_filter(const struct ev_interest *want, unsigned s
 	for (long nr = 0; nr < EV_MAX_SYSCALL; nr++) {
 		bool traced = want->all_enter || want->all_exit || ev_interest_has(want->enter, nr) ||
 			      ev_interest_has(want->exit, nr) ||
-			      (want->exec_filename && (nr == 59 || nr == 322));  /* execve, execveat */
+			      (want->exec_filename && (nr == 59 || nr == 322)) ||  /* execve, execveat */
+			      /* rt_sigaction, kill, tkill, tgkill; exit_group, execve(at) kill threads */
+			      (want->signals && (nr == 13 || nr == 62 || nr == 200 || nr == 234 ||
+						 nr == 231 || nr == 59 || nr == 322));
 
 		if (!traced)
 			continue;

@@ -70,6 +70,8 @@ static void want_point(struct ev_interest *w, const struct ev_attach *at)
 	case EV_RAW_SYS_EXIT:
 	case EV_RAWTP_SYS_EXIT: w->all_exit = true; break;
 	case EV_SCHED_EXEC: w->exec_filename = true; break;
+	case EV_SIG_GENERATE:
+	case EV_SIG_DELIVER: w->signals = true; break;
 	case EV_KSYSCALL: ev_interest_set(w->enter, at->nr); break;
 	case EV_KRETSYSCALL: ev_interest_set(w->exit, at->nr); break;
 	case EV_SCHED_FORK:
@@ -151,12 +153,15 @@ static bool fires(const struct ev_attach *a, const struct ev_event *ev)
 	case EV_FORK: return a->point == EV_SCHED_FORK;
 	case EV_EXEC: return a->point == EV_SCHED_EXEC;
 	case EV_EXIT: return a->point == EV_SCHED_EXIT;
+	case EV_SIGNAL_GENERATE: return a->point == EV_SIG_GENERATE;
+	case EV_SIGNAL_DELIVER: return a->point == EV_SIG_DELIVER;
 	case EV_GONE: return false;
 	}
 	return false;
 }
 
-static void fill_input(const struct ev_event *ev, struct ev_task *task, struct ev_record_in *in)
+static void fill_input(const struct ev_event *ev, struct ev_task *task, struct ev_record_in *in,
+		       struct ev_task *target)
 {
 	const struct user_regs_struct *r = &ev->regs;
 
@@ -181,6 +186,18 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
 	}
 	if (ev->kind == EV_EXIT)
 		in->prio = (int32_t)ev_task_stat(task, 18) + PRIO_OFFSET;
+	in->sig = ev->sig;
+	in->si_errno = ev->si_errno;
+	in->si_code = ev->si_code;
+	in->target = ev->target;
+	in->group = ev->group;
+	in->result = ev->result;
+	in->act_handler = ev->act_handler;
+	in->act_flags = ev->act_flags;
+	if (ev->kind == EV_SIGNAL_GENERATE) {
+		ev_task_comm(target);
+		in->target_comm = target->comm;
+	}
 }
 
 static void run_one(struct bpfvm_trace *t, const struct attached *a, const struct ev_event *ev,
@@ -222,6 +239,7 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 {
 	struct ev_task task = { .src = t->src, .tid = ev->tid, .tgid = ev->tgid,
 				.exiting = ev->kind == EV_EXIT };
+	struct ev_task target = { .tid = ev->target, .tgid = ev->target };
 	struct ev_record_in in;
 	bool filled = false;
 
@@ -230,7 +248,7 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 			if (!fires(&t->a[i].at, ev) || !runs_in_pass(ev, &t->a[i], pass))
 				continue;
 			if (!filled)
-				fill_input(ev, &task, &in);
+				fill_input(ev, &task, &in, &target);
 			filled = true;
 			run_one(t, &t->a[i], ev, &task, &in);
 		}

@@ -492,6 +492,101 @@ TEST(kernel_tracepoint_and_bpfvm_ksyscall_see_the_same_unlinks)
 			printf("#   %s\n", ck[i]);
 }
 
+/* ---- signal_generate and signal_deliver (tests/data/trace/signals.bpf.c) -------------------- */
+
+struct sigrec {
+	uint32_t type, pid, tid;
+	int32_t sig, code, err, target, group, result, pad;
+	char comm[16], tcomm[16];
+	uint64_t handler, flags;
+	char rest[24];
+};
+
+_Static_assert(sizeof(struct sigrec) == sizeof(struct rec), "signal records ride in struct rec");
+
+/* ids: the workload 1, its children 2..., its other threads 50...; others 99 */
+static uint32_t sig_index(uint32_t *ids, int *n, uint32_t id, bool add)
+{
+	for (int k = 0; k < *n; k++)
+		if (ids[k] == id)
+			return k < 16 ? (uint32_t)k + 1 : (uint32_t)k + 34;
+	if (!add || *n >= 32)
+		return 99;
+	if (*n < 16)
+		*n = 16;    /* threads after the processes' slots */
+	ids[(*n)++] = id;
+	return (uint32_t)*n + 33;
+}
+
+static int canonical_signals(const struct list *l, char out[][192])
+{
+	uint32_t ids[32] = { 0 };
+	int nproc = 0, nall = 16, n = 0;
+
+	for (int i = 0; i < l->n; i++) {
+		struct sigrec r;
+
+		memcpy(&r, &l->r[i], sizeof(r));
+		if (!nproc)
+			ids[nproc++] = r.pid;
+		if (r.type == 2 && nproc < 16)
+			ids[nproc++] = (uint32_t)r.sig;   /* a fork: its child */
+	}
+	for (int i = 0; i < l->n; i++) {
+		struct sigrec r;
+		uint32_t pid, tid, target;
+
+		memcpy(&r, &l->r[i], sizeof(r));
+		pid = sig_index(ids, &nall, r.pid, false);
+		tid = r.tid == r.pid ? pid : sig_index(ids, &nall, r.tid, true);
+		if (r.type == 2) {
+			snprintf(out[n++], 192, "fork by %u/%u: child %u", pid, tid,
+				 sig_index(ids, &nall, (uint32_t)r.sig, false));
+			continue;
+		}
+		target = r.type == 8 ? sig_index(ids, &nall, (uint32_t)r.target, !r.group) : 0;
+		snprintf(out[n++], 192, "%s %u/%u comm %.16s: sig %d errno %d code %d "
+			 "target %u %.16s group %d result %d handler %#llx flags %#llx",
+			 r.type == 8 ? "generate" : "deliver", pid, tid, r.comm, r.sig, r.err, r.code,
+			 target, target == 99 ? "" : r.tcomm, r.group, r.result,
+			 (unsigned long long)r.handler, (unsigned long long)r.flags);
+	}
+	qsort(out, (size_t)n, 192, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+/* Signals sent and received by the tree: the kernel's tracepoints and bpfvm's, record for record */
+TEST(kernel_and_bpfvm_see_the_same_signals)
+{
+	static struct list k, v;
+	static char ck[MAX_RECS][192], cv[MAX_RECS][192];
+	char obj[128], workload[128];
+	int rc, nk, nv;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	snprintf(obj, sizeof(obj), "%s/signals.bpf.o", dir);
+	snprintf(workload, sizeof(workload), "%s/signals", dir);
+	rc = run_kernel(obj, workload, &k);
+	if (rc == 1) {
+		printf("SKIP %s: %s\n", test_current_name(), skip_why);
+		return;
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(run_bpfvm(obj, workload, false, &v), 0);
+	nk = canonical_signals(&k, ck);
+	nv = canonical_signals(&v, cv);
+	CHECK(nk >= 15);   /* 8 generate, 5 deliver, 3 forks (2 threads, a child) */
+	for (int i = 0; i < nk || i < nv; i++)
+		if (i >= nk || i >= nv || strcmp(ck[i], cv[i]))
+			TEST_FAIL("record %d: kernel '%s', bpfvm '%s'", i, i < nk ? ck[i] : "(none)",
+				  i < nv ? cv[i] : "(none)");
+	printf("# %d signal records agree\n", nk == nv ? nk : -1);
+	if (getenv("TRACE_SHOW"))
+		for (int i = 0; i < nk; i++)
+			printf("#   %s\n", ck[i]);
+}
+
 /* Write pid into the cgroup at path: 0 or -1. */
 static int cgroup_move(const char *path, pid_t pid)
 {
@@ -551,7 +646,7 @@ static void leave_own_cgroup(void)
 
 int main(void)
 {
-	char cmd[1400];
+	char cmd[1800];
 	int rc;
 
 	snprintf(dir, sizeof(dir), "/tmp/bpfvm_ktrace_XXXXXX");
@@ -566,7 +661,12 @@ int main(void)
 		 " -c tests/data/trace/unlink_twin.bpf.c -o %s/unlink_twin.bpf.o"
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
 		 " -c examples/unlink_log.bpf.c -o %s/unlink_log.bpf.o"
-		 " && cc -O2 -pthread -o %s/unlinks tests/data/trace/unlinks.c", dir, dir, dir, dir, dir);
+		 " && cc -O2 -pthread -o %s/unlinks tests/data/trace/unlinks.c"
+		 " && clang-19 -O2 -g -target bpf -I/usr/include/$(uname -m)-linux-gnu"
+		 " -c tests/data/trace/signals.bpf.c -o %s/signals.bpf.o"
+		 /* not position-independent: its handlers' addresses are the same in both runs */
+		 " && cc -O2 -no-pie -pthread -o %s/signals tests/data/trace/signals.c",
+		 dir, dir, dir, dir, dir, dir, dir);
 	if (system(cmd)) {
 		printf("FAIL kernel_trace: the object or the workload does not build\n");
 		return 1;

@@ -202,6 +202,43 @@ TEST(sched_records_match_tracefs)
 	}
 }
 
+TEST(signal_records_match_tracefs)
+{
+	static uint8_t rec[2048];
+	struct ev_record_in in = { .tid = 11, .sig = 10, .si_errno = 3, .si_code = -6,
+				   .target_comm = "target-comm", .target = 4545, .group = 1,
+				   .result = 2, .act_handler = 0x401234, .act_flags = 0x14000000 };
+	struct field f[8];
+	uint64_t v;
+	int n;
+
+	if (!have_tracefs()) {
+		printf("SKIP %s: tracefs not mounted\n", test_current_name());
+		return;
+	}
+	layout(EV_SIG_GENERATE, "signal", "signal_generate", "signal/signal_generate", &in, rec, f, &n);
+	CHECK(n == 7 && field_named(f, n, "result") && field_named(f, n, "comm"));
+	if (n == 7 && field_named(f, n, "result") && field_named(f, n, "comm")) {
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "sig")->off), 10);
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "errno")->off), 3);
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "code")->off), (uint32_t)-6);
+		CHECK_STR((const char *)rec + field_named(f, n, "comm")->off, "target-comm");
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "pid")->off), 4545);
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "group")->off), 1);
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "result")->off), 2);
+	}
+	layout(EV_SIG_DELIVER, "signal", "signal_deliver", "signal/signal_deliver", &in, rec, f, &n);
+	CHECK(n == 5 && field_named(f, n, "sa_handler") && field_named(f, n, "sa_flags"));
+	if (n == 5 && field_named(f, n, "sa_handler") && field_named(f, n, "sa_flags")) {
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "sig")->off), 10);
+		CHECK_EQ_U64(u32_at(rec, field_named(f, n, "code")->off), (uint32_t)-6);
+		memcpy(&v, rec + field_named(f, n, "sa_handler")->off, 8);
+		CHECK_EQ_U64(v, 0x401234);
+		memcpy(&v, rec + field_named(f, n, "sa_flags")->off, 8);
+		CHECK_EQ_U64(v, 0x14000000);
+	}
+}
+
 TEST(raw_syscalls_records_match_tracefs)
 {
 	static uint8_t rec[2048];

@@ -1,0 +1,179 @@
+/*
+ * signals.c - what the signal tracepoints report that ptrace does not
+ * say by itself:
+ *
+ *   - each traced process's signal actions (handler and flags, which
+ *     signal_deliver reports), learnt from its rt_sigaction calls, copied
+ *     at fork, reset at exec as the kernel resets them (caught -> SIG_DFL,
+ *     flags 0; ignored stay ignored, read from /proc then);
+ *   - signal_generate's result for a signal sent to a task, decided as the
+ *     kernel's __send_signal_locked decides it for a task that is not
+ *     traced (a traced one never ignores): ignored (SIG_IGN, or SIG_DFL of
+ *     a signal whose default is to ignore it, and not blocked), already
+ *     pending (a signal below SIGRTMIN pending where it would be queued),
+ *     else delivered.  The target's masks are read from /proc.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signals.h"
+
+#define NSIG_KERNEL 64
+#define SIGRTMIN_KERNEL 32
+
+struct sigproc {
+	int32_t tgid;
+	uint64_t handler[NSIG_KERNEL];
+	uint64_t flags[NSIG_KERNEL];
+};
+
+struct ev_sigtab {
+	struct sigproc *p;
+	size_t n, cap;
+};
+
+struct ev_sigtab *ev_sigtab_new(void)
+{
+	return calloc(1, sizeof(struct ev_sigtab));
+}
+
+void ev_sigtab_free(struct ev_sigtab *t)
+{
+	if (t)
+		free(t->p);
+	free(t);
+}
+
+static struct sigproc *find(struct ev_sigtab *t, int32_t tgid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i].tgid == tgid)
+			return &t->p[i];
+	return NULL;
+}
+
+/* tgid's entry, made (everything SIG_DFL) if it has none; NULL without memory. */
+static struct sigproc *get(struct ev_sigtab *t, int32_t tgid)
+{
+	struct sigproc *p = find(t, tgid);
+
+	if (p)
+		return p;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 8;
+		struct sigproc *grown = realloc(t->p, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		t->p = grown;
+		t->cap = cap;
+	}
+	p = &t->p[t->n++];
+	memset(p, 0, sizeof(*p));
+	p->tgid = tgid;
+	return p;
+}
+
+/* A "Key:\t<hex mask>" line of /proc/TID/status: the mask, 0 if unreadable. */
+static uint64_t status_mask(int32_t tid, const char *key)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && sscanf(line + klen, "%llx", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static bool has(uint64_t mask, int sig)
+{
+	return sig > 0 && sig <= NSIG_KERNEL && (mask >> (sig - 1) & 1);
+}
+
+void ev_sigtab_exec(struct ev_sigtab *t, int32_t tgid)
+{
+	struct sigproc *p = get(t, tgid);
+	uint64_t ign = status_mask(tgid, "SigIgn:");
+
+	if (!p)
+		return;
+	for (int sig = 1; sig <= NSIG_KERNEL; sig++) {
+		p->handler[sig - 1] = has(ign, sig) ? (uint64_t)(uintptr_t)SIG_IGN : 0;
+		p->flags[sig - 1] = 0;
+	}
+}
+
+void ev_sigtab_fork(struct ev_sigtab *t, int32_t parent, int32_t child)
+{
+	struct sigproc *c = get(t, child), *p = find(t, parent);
+
+	if (c && p && c != p) {
+		memcpy(c->handler, p->handler, sizeof(c->handler));
+		memcpy(c->flags, p->flags, sizeof(c->flags));
+	}
+}
+
+void ev_sigtab_gone(struct ev_sigtab *t, int32_t tgid)
+{
+	struct sigproc *p = find(t, tgid);
+
+	if (p)
+		*p = t->p[--t->n];
+}
+
+void ev_sigtab_set(struct ev_sigtab *t, int32_t tgid, int sig, uint64_t handler, uint64_t flags)
+{
+	struct sigproc *p = sig > 0 && sig <= NSIG_KERNEL ? get(t, tgid) : NULL;
+
+	if (p) {
+		p->handler[sig - 1] = handler;
+		p->flags[sig - 1] = flags;
+	}
+}
+
+void ev_sigtab_get(struct ev_sigtab *t, int32_t tgid, int sig, uint64_t *handler,
+		   uint64_t *flags)
+{
+	struct sigproc *p = find(t, tgid);
+
+	*handler = *flags = 0;
+	if (p && sig > 0 && sig <= NSIG_KERNEL) {
+		*handler = p->handler[sig - 1];
+		*flags = p->flags[sig - 1];
+	}
+}
+
+/* The kernel's sig_kernel_ignore(): signals whose default action is to ignore them. */
+bool ev_signal_default_ignored(int sig)
+{
+	return sig == SIGCONT || sig == SIGCHLD || sig == SIGWINCH || sig == SIGURG;
+}
+
+bool ev_signal_explicitly_ignored(int32_t tid, int sig)
+{
+	return has(status_mask(tid, "SigIgn:"), sig);
+}
+
+int ev_signal_result(int32_t tid, int sig, bool group)
+{
+	uint64_t ign = status_mask(tid, "SigIgn:"), cgt = status_mask(tid, "SigCgt:");
+	uint64_t blk = status_mask(tid, "SigBlk:");
+	bool dfl = !has(ign, sig) && !has(cgt, sig);
+
+	if (sig != SIGKILL && !has(blk, sig) &&
+	    (has(ign, sig) || (dfl && ev_signal_default_ignored(sig))))
+		return EV_SIG_IGNORED;
+	if (sig < SIGRTMIN_KERNEL && has(status_mask(tid, group ? "ShdPnd:" : "SigPnd:"), sig))
+		return EV_SIG_ALREADY_PENDING;
+	return EV_SIG_DELIVERED;
+}
