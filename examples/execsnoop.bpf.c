@@ -22,6 +22,9 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } execs SEC(".maps");
 
+/* The records' type in the object's BTF (no global otherwise names it): bpfvm trace decodes them */
+struct exec_event *unused_exec_event __attribute__((unused));
+
 /* sched/sched_process_exec's record (its format file) */
 struct sched_exec {
 	__u64 common;

@@ -38,6 +38,9 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/* The records' type in the object's BTF (no global otherwise names it): bpfvm trace decodes them */
+struct open_event *unused_open_event __attribute__((unused));
+
 /* 0: every process; else only this one (set by tests that load it into the kernel). */
 const volatile __u32 target_tgid = 0;
 

@@ -38,6 +38,9 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/* The records' type in the object's BTF (no global otherwise names it): bpfvm trace decodes them */
+struct unlink_event *unused_unlink_event __attribute__((unused));
+
 SEC("ksyscall/unlinkat")
 int BPF_KSYSCALL(unlinkat_entry, int dfd, const char *pathname, int flag)
 {

@@ -13,9 +13,11 @@
  * runs COMMAND and streams, until the traced processes have all exited
  * (-p: running processes, taken with PTRACE_SEIZE; SIGINT/SIGTERM detach,
  * leaving them as they were): bpf_printk lines as trace_pipe prints them,
- * ring buffer and perf buffer records (hex), with --json one object a
- * line ({"type":"printk"|"ringbuf"|"perf"|"exit",...}); --dump-maps prints every map at
- * the end.  The exit status is the command's (128 + N for signal N).
+ * ring buffer and perf buffer records decoded with the object's BTF (the
+ * struct bpfvm_btf__record_type picks by the record's size; hex where
+ * none fits), with --json one object a line ({"type":"printk"|"ringbuf"|
+ * "perf"|"exit",...}, records with their "data" in hex and, decoded,
+ * "fields"); --dump-maps prints every map at the end.  The exit status is the command's (128 + N for signal N).
  *
  * A started command is not detached from on SIGINT/SIGTERM: its seccomp
  * filter cannot be taken out, and without a tracer every call it stops
@@ -35,6 +37,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <bpfvm/btf.h>
 #include <bpfvm/object.h>
 #include <bpfvm/trace.h>
 
@@ -60,6 +63,7 @@ struct trace_args {
 struct rb_ctx {
 	const struct trace_args *a;
 	const char *map;
+	const struct bpfvm_btf *btf;   /* its object's, to decode records with; may be NULL */
 };
 
 #define MAX_PERF_MAPS 64
@@ -127,36 +131,63 @@ static void print_hex(const void *data, size_t size)
 		printf("%02x", ((const uint8_t *)data)[i]);
 }
 
+static void print_out(void *ctx, const char *text, size_t len)
+{
+	(void)ctx;
+	fwrite(text, 1, len, stdout);
+}
+
+/*
+ * A record's fields, as one line of JSON, by the struct of the object's
+ * BTF that its size picks: true when printed.
+ */
+static bool print_fields(const struct rb_ctx *rb, const void *data, size_t size)
+{
+	BPFVM_OPTS(bpfvm_btf_dump_opts, o, .json = true);
+	int id = rb->btf ? bpfvm_btf__record_type(rb->btf, size, NULL, 0) : -1;
+
+	if (id <= 0)
+		return false;
+	if (rb->a->json)
+		printf(",\"fields\":");
+	return !bpfvm_btf__dump_data(rb->btf, (uint32_t)id, data, size, print_out, NULL, &o);
+}
+
+/* One record: {"type":KIND,"map":NAME[,"cpu":N],"data":HEX[,"fields":{...}]}, or a line. */
+static void print_record(const struct rb_ctx *rb, const char *kind, int cpu, const void *data,
+			 size_t size)
+{
+	if (!rb->a->json) {
+		printf("%s %s", kind, rb->map);
+		if (cpu >= 0)
+			printf(" cpu %d", cpu);
+		printf(": ");
+		if (!print_fields(rb, data, size))
+			print_hex(data, size);
+		printf("\n");
+		return;
+	}
+	printf("{\"type\":\"%s\",\"map\":", kind);
+	json_string(stdout, rb->map, strlen(rb->map));
+	if (cpu >= 0)
+		printf(",\"cpu\":%d", cpu);
+	printf(",\"data\":\"");
+	print_hex(data, size);
+	printf("\"");
+	print_fields(rb, data, size);
+	printf("}\n");
+}
+
 static int on_record(void *ctx, const void *data, size_t size)
 {
-	const struct rb_ctx *rb = ctx;
-
-	if (rb->a->json) {
-		printf("{\"type\":\"ringbuf\",\"map\":");
-		json_string(stdout, rb->map, strlen(rb->map));
-		printf(",\"data\":\"");
-	} else {
-		printf("ringbuf %s: ", rb->map);
-	}
-	print_hex(data, size);
-	printf(rb->a->json ? "\"}\n" : "\n");
+	print_record(ctx, "ringbuf", -1, data, size);
 	return 0;
 }
 
 /* bpf_perf_event_output's records, as they are written. */
 static void on_perf(void *ctx, int cpu, const void *data, size_t size)
 {
-	const struct rb_ctx *rb = ctx;
-
-	if (rb->a->json) {
-		printf("{\"type\":\"perf\",\"map\":");
-		json_string(stdout, rb->map, strlen(rb->map));
-		printf(",\"cpu\":%d,\"data\":\"", cpu);
-	} else {
-		printf("perf %s cpu %d: ", rb->map, cpu);
-	}
-	print_hex(data, size);
-	printf(rb->a->json ? "\"}\n" : "\n");
+	print_record(ctx, "perf", cpu, data, size);
 }
 
 static void set_perf_outputs(struct tracer *tr)
@@ -168,7 +199,8 @@ static void set_perf_outputs(struct tracer *tr)
 			if (bpfvm_map__type(m) != 4 /* BPF_MAP_TYPE_PERF_EVENT_ARRAY */ ||
 			    tr->nperf == MAX_PERF_MAPS)
 				continue;
-			tr->perf[tr->nperf] = (struct rb_ctx){ tr->a, bpfvm_map__name(m) };
+			tr->perf[tr->nperf] = (struct rb_ctx){ tr->a, bpfvm_map__name(m),
+							       bpfvm_object__btf(tr->objs[i]) };
 			bpfvm_map__set_perf_output(m, on_perf, &tr->perf[tr->nperf++]);
 		}
 	}
@@ -182,7 +214,8 @@ static void drain_ringbufs(void *ctx)
 		struct bpfvm_map *m;
 
 		bpfvm_object__for_each_map(m, tr->objs[i]) {
-			struct rb_ctx rb = { tr->a, bpfvm_map__name(m) };
+			struct rb_ctx rb = { tr->a, bpfvm_map__name(m),
+					     bpfvm_object__btf(tr->objs[i]) };
 
 			if (bpfvm_map__type(m) == 27 /* BPF_MAP_TYPE_RINGBUF */)
 				bpfvm_map__ringbuf_consume(m, on_record, &rb);

@@ -57,6 +57,17 @@ else
 	head -n 3 "$tmp/open.err" | sed 's/^/     ... /'
 fi
 
+# the same records decoded with the object's BTF (struct open_event): "fields" in JSON, and
+# as the text line; a record no struct fits stays hex (mixed.bpf.o's perf records, below)
+"$BPFVM" trace "$tmp/opensnoop.bpf.o" -- "$W" > "$tmp/open.txt" 2>&1
+if grep -q "\"fields\":{\"pid\":$pid,\"tid\":$pid,\"ret\":-2,\"flags\":0,\"comm\":\"workload\",\"filename\":\"/nonexistent/bpfvm-trace\"}}" "$tmp/open.json" &&
+   grep -Eq '^ringbuf events: \{"pid":[0-9]+,"tid":[0-9]+,"ret":3,"flags":0,"comm":"workload","filename":"/etc/hostname"\}$' "$tmp/open.txt"; then
+	pass records_decoded_by_btf
+else
+	fail records_decoded_by_btf "no decoded record of the failed open by $pid:"
+	grep -m 2 ringbuf "$tmp/open.txt" | cut -c1-150 | sed 's/^/     ... /'
+fi
+
 # --set: opensnoop's target_tgid filter (no process has pid 1 here); --prog: only the
 # enter program, so no record is ever sent
 "$BPFVM" trace --json --set target_tgid=1 "$tmp/opensnoop.bpf.o" -- "$W" > "$tmp/set.json" 2>&1
