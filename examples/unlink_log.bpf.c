@@ -11,16 +11,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>
 
-/* The kernel's x86-64 struct pt_regs, as vmlinux.h declares it (CO-RE reads it by name). */
-struct pt_regs {
-	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
-	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
-} __attribute__((preserve_access_index));
-#define __VMLINUX_H__
-
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_tracing.h>
+#include "kprobe_regs.h"   /* struct pt_regs, BPF_KSYSCALL */
 
 #define PATH_LEN 128
 

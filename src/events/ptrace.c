@@ -61,6 +61,7 @@
 
 #include "../util/log.h"
 #include "events.h"
+#include "procfs.h"
 #include "signals.h"
 
 #define NR_EXECVE 59
@@ -166,19 +167,9 @@ static void drop(struct pt_source *s, struct pt_thread *t)
 /* A thread's process, from /proc (a new clone may be a thread or a process). */
 static int32_t read_tgid(int32_t tid)
 {
-	char path[64], line[128];
-	int32_t tgid = tid;
-	FILE *f;
+	int32_t tgid = (int32_t)ev_proc_status(tid, "Tgid:", 10);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return tid;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid;
+	return tgid > 0 ? tgid : tid;
 }
 
 static void resume(struct pt_source *s, int32_t tid, int sig)
@@ -445,29 +436,6 @@ static bool on_signal_stop(struct pt_source *s, struct pt_thread *t, int sig)
 	return true;
 }
 
-/* Field N (1-based) of /proc/TID/stat, after the comm; 0 if unreadable. */
-static long stat_field(int32_t tid, int field)
-{
-	char path[64], buf[1024], *p;
-	long v = 0;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	for (int i = 2; p && i < field; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		sscanf(p + 1, "%ld", &v);
-	return v;
-}
-
 /*
  * The last thread of process t->tgid exits (wait status status): its
  * parent's SIGCHLD (the leader's exit signal), sent in this thread's
@@ -478,13 +446,13 @@ static bool exit_signal(struct pt_source *s, struct pt_thread *t, int status)
 {
 	struct pt_thread *leader = find(s, t->tgid);
 	int32_t parent = leader && leader->parent_tid > 0 ? leader->parent_tid : 0;
-	int sig = (int)stat_field(t->tgid, 38);
+	int sig = (int)ev_proc_stat(t->tgid, 38);
 	char path[64];
 	struct ev_event *ev;
 
 	snprintf(path, sizeof(path), "/proc/%d", parent);
 	if (!parent || access(path, F_OK))
-		parent = (int32_t)stat_field(t->tgid, 4);   /* ppid */
+		parent = (int32_t)ev_proc_stat(t->tgid, 4);   /* ppid */
 	if (sig <= 0 || sig > 64 || parent <= 0 ||
 	    (sig == SIGCHLD && ev_signal_result(parent, SIGCHLD, true) == EV_SIG_IGNORED &&
 	     ev_signal_explicitly_ignored(parent, SIGCHLD)))

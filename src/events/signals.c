@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "procfs.h"
 #include "signals.h"
 
 #define NSIG_KERNEL 64
@@ -76,25 +77,6 @@ static struct sigproc *get(struct ev_sigtab *t, int32_t tgid)
 	return p;
 }
 
-/* A "Key:\t<hex mask>" line of /proc/TID/status: the mask, 0 if unreadable. */
-static uint64_t status_mask(int32_t tid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && sscanf(line + klen, "%llx", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 static bool has(uint64_t mask, int sig)
 {
 	return sig > 0 && sig <= NSIG_KERNEL && (mask >> (sig - 1) & 1);
@@ -103,7 +85,7 @@ static bool has(uint64_t mask, int sig)
 void ev_sigtab_exec(struct ev_sigtab *t, int32_t tgid)
 {
 	struct sigproc *p = get(t, tgid);
-	uint64_t ign = status_mask(tgid, "SigIgn:");
+	uint64_t ign = ev_proc_status(tgid, "SigIgn:", 16);
 
 	if (!p)
 		return;
@@ -161,19 +143,19 @@ bool ev_signal_default_ignored(int sig)
 
 bool ev_signal_explicitly_ignored(int32_t tid, int sig)
 {
-	return has(status_mask(tid, "SigIgn:"), sig);
+	return has(ev_proc_status(tid, "SigIgn:", 16), sig);
 }
 
 int ev_signal_result(int32_t tid, int sig, bool group)
 {
-	uint64_t ign = status_mask(tid, "SigIgn:"), cgt = status_mask(tid, "SigCgt:");
-	uint64_t blk = status_mask(tid, "SigBlk:");
+	uint64_t ign = ev_proc_status(tid, "SigIgn:", 16), cgt = ev_proc_status(tid, "SigCgt:", 16);
+	uint64_t blk = ev_proc_status(tid, "SigBlk:", 16);
 	bool dfl = !has(ign, sig) && !has(cgt, sig);
 
 	if (sig != SIGKILL && !has(blk, sig) &&
 	    (has(ign, sig) || (dfl && ev_signal_default_ignored(sig))))
 		return EV_SIG_IGNORED;
-	if (sig < SIGRTMIN_KERNEL && has(status_mask(tid, group ? "ShdPnd:" : "SigPnd:"), sig))
+	if (sig < SIGRTMIN_KERNEL && has(ev_proc_status(tid, group ? "ShdPnd:" : "SigPnd:", 16), sig))
 		return EV_SIG_ALREADY_PENDING;
 	return EV_SIG_DELIVERED;
 }

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "task.h"
 
 static uint64_t task_pid_tgid(void *p)
@@ -28,31 +29,13 @@ static uint64_t task_pid_tgid(void *p)
 	return (uint64_t)(uint32_t)t->tgid << 32 | (uint32_t)t->tid;
 }
 
-/* A line "Key:\tN ..." of /proc/TID/status: N, or 0. */
-static uint32_t status_field(int32_t tid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	unsigned v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && sscanf(line + klen, "%u", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 static uint64_t task_uid_gid(void *p)
 {
 	struct ev_task *t = p;
 
 	if (!t->have_ids) {
-		t->uid_gid = (uint64_t)status_field(t->tid, "Gid:") << 32 | status_field(t->tid, "Uid:");
+		t->uid_gid = (uint64_t)(uint32_t)ev_proc_status(t->tid, "Gid:", 10) << 32 |
+			     (uint32_t)ev_proc_status(t->tid, "Uid:", 10);
 		t->have_ids = true;
 	}
 	return t->uid_gid;
@@ -86,35 +69,12 @@ static void task_comm(void *p, char comm[16])
 	memcpy(comm, t->comm, 16);
 }
 
-/* Field N (1-based) of /proc/TID/stat, counted after the comm's closing parenthesis. */
-long ev_task_stat(const struct ev_task *t, int field)
-{
-	char path[64], buf[1024], *p;
-	long v = 0;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", t->tgid, t->tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	for (int i = 2; p && i < field; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		sscanf(p + 1, "%ld", &v);
-	return v;
-}
-
 static uint32_t task_cpu(void *p)
 {
 	struct ev_task *t = p;
 
 	if (!t->have_cpu) {
-		t->cpu = (uint32_t)ev_task_stat(t, 39);
+		t->cpu = (uint32_t)ev_proc_stat(t->tid, 39);
 		t->have_cpu = true;
 	}
 	return t->cpu;

@@ -27,7 +27,5 @@ struct ev_task {
 extern const struct vm_task_ops ev_task_ops;
 /* Fill t->comm (once per event). */
 void ev_task_comm(struct ev_task *t);
-/* Field N (1-based, as proc(5) numbers them) of the thread's stat line; 0 if unreadable. */
-long ev_task_stat(const struct ev_task *t, int field);
 
 #endif

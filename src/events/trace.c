@@ -24,6 +24,7 @@
 #include "../util/log.h"
 #include "attach.h"
 #include "events.h"
+#include "procfs.h"
 #include "task.h"
 
 #define MAX_ATTACHED 64
@@ -185,7 +186,7 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
 		in->comm = task->comm;
 	}
 	if (ev->kind == EV_EXIT)
-		in->prio = (int32_t)ev_task_stat(task, 18) + PRIO_OFFSET;
+		in->prio = (int32_t)ev_proc_stat(task->tid, 18) + PRIO_OFFSET;
 	in->sig = ev->sig;
 	in->si_errno = ev->si_errno;
 	in->si_code = ev->si_code;

@@ -212,7 +212,9 @@ static FILE *start_seized(const char *cmd_base, const char *workload, pid_t *chi
 	return f;
 }
 
-static int run_bpfvm(const char *obj_path, const char *workload, bool seize, struct list *out)
+/* bpfvm trace --json on workload: each ring buffer record's bytes to on(ctx, ...) */
+static int run_bpfvm(const char *obj_path, const char *workload, bool seize,
+		     int (*on)(void *ctx, void *data, size_t size), void *ctx)
 {
 	char cmd[512], line[4096];
 	pid_t child = 0;
@@ -226,14 +228,14 @@ static int run_bpfvm(const char *obj_path, const char *workload, bool seize, str
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		char *d = strstr(line, "\"data\":\"");
-		uint8_t buf[sizeof(struct rec)];
+		uint8_t buf[512];
 		size_t n = 0;
 
 		if (!d)
 			continue;
 		for (d += 8; d[0] != '"' && d[1] && n < sizeof(buf); d += 2)
 			buf[n++] = (uint8_t)(hexval(d[0]) << 4 | hexval(d[1]));
-		on_rec(out, buf, n);
+		on(ctx, buf, n);
 	}
 	if (child > 0)
 		waitpid(child, NULL, 0);
@@ -282,30 +284,35 @@ static int canonical(const struct list *l, char out[][192])
 	return n;
 }
 
-static void compare(bool seize)
+typedef int (*canonical_fn)(const struct list *l, char out[][192]);
+
+/*
+ * Run object on workload in the kernel (into *k) and under bpfvm (seize:
+ * taken with -p), and compare their records as canon writes them: false
+ * when the kernel refused (a SKIP printed).
+ */
+static bool compare_runs(const char *object, const char *workload_name, bool seize,
+			 canonical_fn canon, int min_records, struct list *k)
 {
-	static struct list k, v;
+	static struct list v;
 	static char ck[MAX_RECS][192], cv[MAX_RECS][192];
 	char obj[128], workload[128];
 	int rc, nk, nv;
 
-	memset(&k, 0, sizeof(k));
+	memset(k, 0, sizeof(*k));
 	memset(&v, 0, sizeof(v));
-
-	snprintf(obj, sizeof(obj), "%s/compare.bpf.o", dir);
-	snprintf(workload, sizeof(workload), "%s/workload", dir);
-	rc = run_kernel(obj, workload, &k);
+	snprintf(obj, sizeof(obj), "%s/%s", dir, object);
+	snprintf(workload, sizeof(workload), "%s/%s", dir, workload_name);
+	rc = run_kernel(obj, workload, k);
 	if (rc == 1) {
 		printf("SKIP %s: %s\n", test_current_name(), skip_why);
-		return;
+		return false;
 	}
 	CHECK_EQ_INT(rc, 0);
-	CHECK_EQ_INT(run_bpfvm(obj, workload, seize, &v), 0);
-	nk = canonical(&k, ck);
-	nv = canonical(&v, cv);
-	CHECK(nk >= 20);    /* opens, a fork, a thread, an exec, exits */
-	if (cg_id && k.n)   /* the kernel's id of the test's own cgroup, in every record */
-		CHECK_EQ_U64(k.r[k.n - 1].cgid, cg_id);
+	CHECK_EQ_INT(run_bpfvm(obj, workload, seize, on_rec, &v), 0);
+	nk = canon(k, ck);
+	nv = canon(&v, cv);
+	CHECK(nk >= min_records);
 	for (int i = 0; i < nk || i < nv; i++)
 		if (i >= nk || i >= nv || strcmp(ck[i], cv[i]))
 			TEST_FAIL("record %d: kernel '%s', bpfvm '%s'", i, i < nk ? ck[i] : "(none)",
@@ -314,6 +321,16 @@ static void compare(bool seize)
 	if (getenv("TRACE_SHOW"))
 		for (int i = 0; i < nk; i++)
 			printf("#   %s\n", ck[i]);
+	return true;
+}
+
+static void compare(bool seize)
+{
+	static struct list k;
+
+	/* opens, a fork, a thread, an exec, exits: 20 at least */
+	if (compare_runs("compare.bpf.o", "workload", seize, canonical, 20, &k) && cg_id && k.n)
+		CHECK_EQ_U64(k.r[k.n - 1].cgid, cg_id);   /* the test's own cgroup, in every record */
 }
 
 /* bpfvm starts the workload (seccomp filter + ptrace) */
@@ -423,30 +440,6 @@ static int run_kernel_unlinks(const char *obj_path, const char *workload, struct
 	return rc;
 }
 
-static int run_bpfvm_unlinks(const char *obj_path, const char *workload, struct unlink_list *out)
-{
-	char cmd[512], line[4096];
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --json %s -- %s",
-		 getenv("BUILD") ? getenv("BUILD") : "build", obj_path, workload);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *d = strstr(line, "\"data\":\"");
-		uint8_t buf[sizeof(struct unlink_rec)];
-		size_t n = 0;
-
-		if (!d)
-			continue;
-		for (d += 8; d[0] != '"' && d[1] && n < sizeof(buf); d += 2)
-			buf[n++] = (uint8_t)(hexval(d[0]) << 4 | hexval(d[1]));
-		on_unlink(out, buf, n);
-	}
-	return pclose(f) == 0 ? 0 : -1;
-}
-
 /* pid 1 (the workload), tid 1 (its main thread) or 2 (another), as sorted text */
 static int canonical_unlinks(const struct unlink_list *l, char out[][256])
 {
@@ -479,7 +472,7 @@ TEST(kernel_tracepoint_and_bpfvm_ksyscall_see_the_same_unlinks)
 		return;
 	}
 	CHECK_EQ_INT(rc, 0);
-	CHECK_EQ_INT(run_bpfvm_unlinks(example, workload, &v), 0);
+	CHECK_EQ_INT(run_bpfvm(example, workload, false, on_unlink, &v), 0);
 	nk = canonical_unlinks(&k, ck);
 	nv = canonical_unlinks(&v, cv);
 	CHECK_EQ_INT(nk, 2);   /* the unlink and the thread's rmdir */
@@ -558,33 +551,10 @@ static int canonical_signals(const struct list *l, char out[][192])
 /* Signals sent and received by the tree: the kernel's tracepoints and bpfvm's, record for record */
 TEST(kernel_and_bpfvm_see_the_same_signals)
 {
-	static struct list k, v;
-	static char ck[MAX_RECS][192], cv[MAX_RECS][192];
-	char obj[128], workload[128];
-	int rc, nk, nv;
+	static struct list k;
 
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	snprintf(obj, sizeof(obj), "%s/signals.bpf.o", dir);
-	snprintf(workload, sizeof(workload), "%s/signals", dir);
-	rc = run_kernel(obj, workload, &k);
-	if (rc == 1) {
-		printf("SKIP %s: %s\n", test_current_name(), skip_why);
-		return;
-	}
-	CHECK_EQ_INT(rc, 0);
-	CHECK_EQ_INT(run_bpfvm(obj, workload, false, &v), 0);
-	nk = canonical_signals(&k, ck);
-	nv = canonical_signals(&v, cv);
-	CHECK(nk >= 15);   /* 8 generate, 5 deliver, 3 forks (2 threads, a child) */
-	for (int i = 0; i < nk || i < nv; i++)
-		if (i >= nk || i >= nv || strcmp(ck[i], cv[i]))
-			TEST_FAIL("record %d: kernel '%s', bpfvm '%s'", i, i < nk ? ck[i] : "(none)",
-				  i < nv ? cv[i] : "(none)");
-	printf("# %d signal records agree\n", nk == nv ? nk : -1);
-	if (getenv("TRACE_SHOW"))
-		for (int i = 0; i < nk; i++)
-			printf("#   %s\n", ck[i]);
+	/* 8 generate, 5 deliver, 3 forks (2 threads, a child) */
+	compare_runs("signals.bpf.o", "signals", false, canonical_signals, 15, &k);
 }
 
 /* Write pid into the cgroup at path: 0 or -1. */

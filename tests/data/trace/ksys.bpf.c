@@ -9,15 +9,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>
 
-struct pt_regs {
-	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
-	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
-} __attribute__((preserve_access_index));
-#define __VMLINUX_H__
-
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_tracing.h>
+#include "../../../examples/kprobe_regs.h"
 
 #define EACCES 13
 #define SIGUSR1 10
