@@ -378,7 +378,8 @@ static void jit_compile_time(struct bpfvm *vm)
 		if (!p)
 			die("jit compile time: bpfvm_prog__new: %s: %s", strerror(errno), logbuf);
 		t0 = now();
-		if (bpfvm_prog__jit(p, &log))
+		if (bpfvm_prog__jit(p, &(struct bpfvm_jit_opts){ .sz = sizeof(struct bpfvm_jit_opts),
+								 .log = &log }))
 			die("jit compile time: %s", logbuf);
 		t[k] = now() - t0;
 		bpfvm_prog__destroy(p);

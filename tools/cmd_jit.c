@@ -69,7 +69,8 @@ static int dump_prog(struct bpfvm_prog *prog)
 	const struct bpfvm_insn *insns = bpfvm_prog__insns(prog);
 	size_t cnt = bpfvm_prog__insn_cnt(prog), size;
 	const void *code;
-	int err = bpfvm_prog__jit(prog, &log);
+	BPFVM_OPTS(bpfvm_jit_opts, jo, .log = &log);
+	int err = bpfvm_prog__jit(prog, &jo);
 
 	if (err) {
 		fprintf(stderr, "bpfvm: %s", msg[0] ? msg : strerror(-err));

@@ -15,14 +15,11 @@
 
 #include "../helpers/helpers.h"
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "../vm/vm.h"
 #include "obj.h"
 
 #define POISON_HELPER BPFVM_MAX_HELPER_ID
-
-#define OPT(opts, field) \
-	((opts) && (opts)->sz >= offsetof(struct bpfvm_object_open_opts, field) + sizeof((opts)->field) \
-		 ? (opts)->field : 0)
 
 static void free_obj(struct bpfvm_object *obj)
 {
@@ -67,18 +64,19 @@ static struct bpfvm_object *open_common(const void *buf, size_t size, const char
 					const struct bpfvm_object_open_opts *opts)
 {
 	struct bpfvm_object *obj = calloc(1, sizeof(*obj));
-	const char *custom = OPT(opts, btf_custom_path), *kconfig = OPT(opts, kconfig);
-	const char *given = OPT(opts, object_name);
+	const char *custom = OPTS_GET(opts, btf_custom_path, NULL);
+	const char *kconfig = OPTS_GET(opts, kconfig, NULL);
+	const char *given = OPTS_GET(opts, object_name, NULL);
 	void *copy = NULL;
 	int err = -ENOMEM;
 
 	if (!obj)
 		goto fail;
-	obj->log = OPT(opts, log);
-	obj->vm = OPT(opts, vm);
-	obj->prog_flags = OPT(opts, prog_flags);
-	obj->kernel_only = OPT(opts, kernel_only);
-	obj->partial = OPT(opts, partial_load);
+	obj->log = OPTS_GET(opts, log, NULL);
+	obj->vm = OPTS_GET(opts, vm, NULL);
+	obj->prog_flags = OPTS_GET(opts, prog_flags, 0);
+	obj->kernel_only = OPTS_GET(opts, kernel_only, false);
+	obj->partial = OPTS_GET(opts, partial_load, false);
 	obj->kconfig_map = -1;
 	obj->name = strdup(given ? given : name);
 	if (!obj->name || (custom && !(obj->btf_custom_path = strdup(custom))) ||
@@ -112,7 +110,7 @@ fail:
 struct bpfvm_object *bpfvm_object__open_mem(const void *buf, size_t size,
 					    const struct bpfvm_object_open_opts *opts)
 {
-	if (!buf && size) {
+	if (!OPTS_VALID(opts, bpfvm_object_open_opts, OPTS_GET(opts, log, NULL)) || (!buf && size)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -147,14 +145,18 @@ struct bpfvm_object *bpfvm_object__open_embedded(const char *path, int index,
 						 const struct bpfvm_object_open_opts *opts)
 {
 	const char *base = path ? strrchr(path, '/') : NULL;
-	struct bpfvm_log *log = OPT(opts, log);
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	struct bpfvm_object *obj = NULL;
 	size_t len = 0, off = 0, size;
 	char name[256];
-	uint8_t *buf = read_file(path, &len, log);
+	uint8_t *buf;
 	int err = 0;
 
-	if (!buf)
+	if (!OPTS_VALID(opts, bpfvm_object_open_opts, log)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(buf = read_file(path, &len, log)))
 		return NULL;
 	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
 	name[strcspn(name, ".")] = '\0';
@@ -252,7 +254,7 @@ static int create_map(struct bpfvm_object *obj, struct omap *m, struct bpfvm_map
 	}
 	adjust_def(obj, &def);
 	if (spin_lock_off(obj->btf, def.btf_value_type_id) >= 0) {
-		mo.has_spin_lock = 1;
+		mo.has_spin_lock = true;
 		mo.spin_lock_off = (uint32_t)spin_lock_off(obj->btf, def.btf_value_type_id);
 	}
 	*out = bpfvm_map__new(obj->vm, def.type, def.key_size, def.value_size, def.max_entries, &mo);

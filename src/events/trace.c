@@ -15,6 +15,7 @@
 
 #include "../hooks/hooks.h"
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "attach.h"
 #include "events.h"
 #include "task.h"
@@ -42,13 +43,15 @@ struct bpfvm_trace {
 
 struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *opts)
 {
-	struct bpfvm_trace *t = calloc(1, sizeof(*t));
+	struct bpfvm_trace *t;
 
-	if (!t)
+	if (!OPTS_VALID(opts, bpfvm_trace_opts, OPTS_GET(opts, log, NULL))) {
+		errno = EINVAL;
 		return NULL;
-	if (opts)
-		memcpy(&t->o, opts, opts->sz < sizeof(t->o) ? opts->sz : sizeof(t->o));
-	t->o.sz = sizeof(t->o);
+	}
+	if (!(t = calloc(1, sizeof(*t))))
+		return NULL;
+	OPTS_COPY(&t->o, opts);
 	t->root_status = -1;
 	return t;
 }

@@ -328,7 +328,9 @@ static uint64_t run_about(const char *asm_text, struct fake_task *task)
 	struct bpfvm_prog *prog;
 	uint64_t r0 = ~0ull;
 
-	CHECK_EQ_INT(bpfvm_asm(asm_text, strlen(asm_text), "t.s", &insns, &cnt, &log), 0);
+	CHECK_EQ_INT(bpfvm_asm(asm_text, strlen(asm_text), &insns, &cnt,
+			       &(struct bpfvm_asm_opts){ .sz = sizeof(struct bpfvm_asm_opts),
+							 .filename = "t.s", .log = &log }), 0);
 	prog = insns ? bpfvm_prog__new(vm, insns, cnt, &po) : NULL;
 	CHECK(prog != NULL);
 	if (prog && hook_run_event(prog, &ev, &r0))
