@@ -28,7 +28,9 @@ check() {
 		fail "$name" "nm lists no global symbol in $file"
 		return
 	fi
-	bad=$(echo "$all" | grep -v '^bpfvm_' | sort -u)
+	# AddressSanitizer gives a public global variable an ODR indicator named after it
+	# (__odr_asan.bpfvm_cbpf_skb_layout_linux): part of that bpfvm_ symbol.
+	bad=$(echo "$all" | grep -v '^bpfvm_' | grep -v '^__odr_asan[._]bpfvm_' | sort -u)
 	if [ -n "$bad" ]; then
 		fail "$name" "$(echo "$bad" | wc -l) global symbols of $file do not start with bpfvm_: $(echo "$bad" | head -n 20 | tr '\n' ' ')"
 	else
