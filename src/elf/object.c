@@ -31,7 +31,7 @@ static void free_obj(struct bpfvm_object *obj)
 	for (size_t i = 0; i < obj->nsyms; i++)
 		free(obj->syms[i].name);
 	for (size_t i = 0; i < obj->nprogs; i++) {
-		struct bpfvm_program *p = &obj->progs[i];
+		struct bpfvm_obj_prog *p = &obj->progs[i];
 
 		free(p->name);
 		free(p->sec_name);
@@ -391,7 +391,7 @@ static int create_maps(struct bpfvm_object *obj)
  * not opened kernel_only): the program cannot be created; say what the
  * helper needs.
  */
-static int check_kernel_helpers(struct bpfvm_object *obj, const struct bpfvm_program *p)
+static int check_kernel_helpers(struct bpfvm_object *obj, const struct bpfvm_obj_prog *p)
 {
 	for (uint32_t i = 0; i < p->cnt; i++) {
 		const struct bpfvm_insn *in = &p->insns[i];
@@ -408,7 +408,7 @@ static int check_kernel_helpers(struct bpfvm_object *obj, const struct bpfvm_pro
 }
 
 /* Every map the program refers to was created, or why not. */
-static int check_maps(struct bpfvm_object *obj, const struct bpfvm_program *p,
+static int check_maps(struct bpfvm_object *obj, const struct bpfvm_obj_prog *p,
 		      struct bpfvm_map **maps)
 {
 	for (uint32_t i = 0; i + 1 < p->cnt; i++) {
@@ -433,7 +433,7 @@ static int check_maps(struct bpfvm_object *obj, const struct bpfvm_program *p,
 	return 0;
 }
 
-static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct bpfvm_map **maps)
+static int create_prog(struct bpfvm_object *obj, struct bpfvm_obj_prog *p, struct bpfvm_map **maps)
 {
 	int err;
 
@@ -450,7 +450,7 @@ static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct
 		return err;
 	if (!p->def && !p->type) {
 		obj_err(obj, "program %s: section name '%s' follows no known convention, so its "
-			     "program type is unknown (set it with --type, or bpfvm_program__set_type)\n",
+			     "program type is unknown (set it with --type, or bpfvm_obj_prog__set_type)\n",
 			p->name, p->sec_name);
 		return -EINVAL;
 	}
@@ -522,7 +522,7 @@ static int load_progs(struct bpfvm_object *obj)
 	for (size_t i = 0; i < obj->nmaps && maps; i++)
 		maps[i] = obj->maps[i].map;
 	for (size_t i = 0; !err && i < obj->nprogs; i++) {
-		struct bpfvm_program *p = &obj->progs[i];
+		struct bpfvm_obj_prog *p = &obj->progs[i];
 		struct capture c;
 
 		if (!p->autoload)
@@ -591,15 +591,15 @@ const struct bpfvm_btf *bpfvm_object__btf(const struct bpfvm_object *obj)
 	return obj ? (const struct bpfvm_btf *)obj->btf : NULL;
 }
 
-struct bpfvm_program *bpfvm_object__next_program(const struct bpfvm_object *obj,
-						  const struct bpfvm_program *prev)
+struct bpfvm_obj_prog *bpfvm_object__next_program(const struct bpfvm_object *obj,
+						  const struct bpfvm_obj_prog *prev)
 {
 	size_t next = prev ? (size_t)(prev - obj->progs) + 1 : 0;
 
 	return obj && next < obj->nprogs ? &obj->progs[next] : NULL;
 }
 
-struct bpfvm_program *bpfvm_object__find_program_by_name(const struct bpfvm_object *obj,
+struct bpfvm_obj_prog *bpfvm_object__find_program_by_name(const struct bpfvm_object *obj,
 							 const char *name)
 {
 	for (size_t i = 0; obj && name && i < obj->nprogs; i++)
@@ -609,27 +609,27 @@ struct bpfvm_program *bpfvm_object__find_program_by_name(const struct bpfvm_obje
 	return NULL;
 }
 
-const char *bpfvm_program__name(const struct bpfvm_program *p) { return p ? p->name : NULL; }
-const char *bpfvm_program__section_name(const struct bpfvm_program *p) { return p ? p->sec_name : NULL; }
-uint32_t bpfvm_program__type(const struct bpfvm_program *p) { return p ? p->type : 0; }
-uint32_t bpfvm_program__expected_attach_type(const struct bpfvm_program *p) { return p ? p->attach_type : 0; }
-const struct bpfvm_insn *bpfvm_program__insns(const struct bpfvm_program *p) { return p ? p->insns : NULL; }
-size_t bpfvm_program__insn_cnt(const struct bpfvm_program *p) { return p ? p->cnt : 0; }
-struct bpfvm_prog *bpfvm_program__prog(const struct bpfvm_program *p) { return p ? p->prog : NULL; }
-bool bpfvm_program__autoload(const struct bpfvm_program *p) { return p && p->autoload; }
-bool bpfvm_program__sleepable(const struct bpfvm_program *p)
+const char *bpfvm_obj_prog__name(const struct bpfvm_obj_prog *p) { return p ? p->name : NULL; }
+const char *bpfvm_obj_prog__section_name(const struct bpfvm_obj_prog *p) { return p ? p->sec_name : NULL; }
+uint32_t bpfvm_obj_prog__type(const struct bpfvm_obj_prog *p) { return p ? p->type : 0; }
+uint32_t bpfvm_obj_prog__expected_attach_type(const struct bpfvm_obj_prog *p) { return p ? p->attach_type : 0; }
+const struct bpfvm_insn *bpfvm_obj_prog__insns(const struct bpfvm_obj_prog *p) { return p ? p->insns : NULL; }
+size_t bpfvm_obj_prog__insn_cnt(const struct bpfvm_obj_prog *p) { return p ? p->cnt : 0; }
+struct bpfvm_prog *bpfvm_obj_prog__prog(const struct bpfvm_obj_prog *p) { return p ? p->prog : NULL; }
+bool bpfvm_obj_prog__autoload(const struct bpfvm_obj_prog *p) { return p && p->autoload; }
+bool bpfvm_obj_prog__sleepable(const struct bpfvm_obj_prog *p)
 {
 	return p && p->def && (p->def->flags & SEC_SLEEPABLE);
 }
 
-const char *bpfvm_program__left_out(const struct bpfvm_program *p) { return p ? p->left_out : NULL; }
+const char *bpfvm_obj_prog__left_out(const struct bpfvm_obj_prog *p) { return p ? p->left_out : NULL; }
 
-const char *bpfvm_program__attach_target(const struct bpfvm_program *p)
+const char *bpfvm_obj_prog__attach_target(const struct bpfvm_obj_prog *p)
 {
 	return p ? sec_def_target(p->def, p->sec_name) : NULL;
 }
 
-int bpfvm_program__set_type(struct bpfvm_program *p, uint32_t type)
+int bpfvm_obj_prog__set_type(struct bpfvm_obj_prog *p, uint32_t type)
 {
 	if (!p)
 		return -EINVAL;
@@ -639,7 +639,7 @@ int bpfvm_program__set_type(struct bpfvm_program *p, uint32_t type)
 	return 0;
 }
 
-int bpfvm_program__set_autoload(struct bpfvm_program *p, bool autoload)
+int bpfvm_obj_prog__set_autoload(struct bpfvm_obj_prog *p, bool autoload)
 {
 	if (!p)
 		return -EINVAL;
@@ -649,7 +649,7 @@ int bpfvm_program__set_autoload(struct bpfvm_program *p, bool autoload)
 	return 0;
 }
 
-int bpfvm_program__source_line(const struct bpfvm_program *p, size_t insn, const char **file,
+int bpfvm_obj_prog__source_line(const struct bpfvm_obj_prog *p, size_t insn, const char **file,
 			       uint32_t *line, uint32_t *col, const char **text)
 {
 	const struct oline *best = NULL;
@@ -669,7 +669,7 @@ int bpfvm_program__source_line(const struct bpfvm_program *p, size_t insn, const
 	return 0;
 }
 
-int bpfvm_program__func_returns_scalar(const struct bpfvm_program *p, size_t insn)
+int bpfvm_obj_prog__func_returns_scalar(const struct bpfvm_obj_prog *p, size_t insn)
 {
 	const struct btf *btf = p ? p->obj->btf : NULL;
 	const struct btf_type *fn, *proto, *ret;

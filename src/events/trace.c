@@ -71,10 +71,10 @@ static void want_point(struct ev_interest *w, const struct ev_attach *at)
 	}
 }
 
-int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_program *program)
+int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 {
-	struct bpfvm_prog *prog = program ? bpfvm_program__prog(program) : NULL;
-	const char *name = program ? bpfvm_program__name(program) : "";
+	struct bpfvm_prog *prog = program ? bpfvm_obj_prog__prog(program) : NULL;
+	const char *name = program ? bpfvm_obj_prog__name(program) : "";
 	char why[256];
 	struct ev_attach at;
 	int err;
@@ -83,13 +83,13 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_program *program)
 		return -EINVAL;
 	if (t->n == MAX_ATTACHED)
 		return -E2BIG;
-	err = ev_attach_parse(bpfvm_program__type(program), bpfvm_program__attach_target(program),
+	err = ev_attach_parse(bpfvm_obj_prog__type(program), bpfvm_obj_prog__attach_target(program),
 			      &at, why, sizeof(why));
-	if (!err && bpfvm_program__kernel_only(program, why, sizeof(why)) > 0)
+	if (!err && bpfvm_obj_prog__kernel_only(program, why, sizeof(why)) > 0)
 		err = -EOPNOTSUPP;
 	if (err) {
 		log_printf(t->o.log, "%s (SEC(\"%s\")): cannot attach: %s\n", name,
-			   bpfvm_program__section_name(program), why);
+			   bpfvm_obj_prog__section_name(program), why);
 		return err;
 	}
 	t->a[t->n++] = (struct attached){ prog, name, at };
