@@ -49,7 +49,19 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# What an embedder links: the library as one relocatable object whose hidden
+# symbols (all but BPFVM_API's, under -fvisibility=hidden) are made local, so
+# that no internal name (explore, state_new, ...) can clash with one of the
+# embedder's; tests/scripts/test_symbols.sh checks.  The same objects as they
+# are, every internal symbol global, for what calls internals: the unit and
+# kernel tests (-Isrc) and bench_verify.
 $(BUILD)/libbpfvm.a: $(LIB_OBJ)
+	@rm -f $@ $(BUILD)/libbpfvm.o
+	$(LD) -r -o $(BUILD)/libbpfvm.o $^
+	objcopy --localize-hidden $(BUILD)/libbpfvm.o
+	ar rcs $@ $(BUILD)/libbpfvm.o
+
+$(BUILD)/libbpfvm_internal.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -67,9 +79,9 @@ $(BUILD)/bpfvm: $(TOOL_OBJ) $(BUILD)/libbpfvm.so
 		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS) -lpcap -lZydis
 
 # Unit tests see the library's internals (they link the archive).
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm_internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libbpfvm_internal.a $(LDLIBS)
 
 # libbpf's ring buffer consumer reading bpfvm's ring buffers: libbpf linked
 # statically, the calls that expect a kernel map fd wrapped (see the test).
@@ -77,10 +89,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm.a
 # installed libbpf-dev (a fresh machine has none when make reads this).
 LIBBPF_A_GLOB := /usr/lib/*/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a
 LIBBPF_WRAP := -Wl,--wrap=bpf_obj_get_info_by_fd,--wrap=mmap64,--wrap=munmap,--wrap=epoll_ctl
-$(BUILD)/tests/test_ringbuf_libbpf: tests/unit/test_ringbuf_libbpf.c tests/unit/test.h $(BUILD)/libbpfvm.a | $(DEPS_STAMP)
+$(BUILD)/tests/test_ringbuf_libbpf: tests/unit/test_ringbuf_libbpf.c tests/unit/test.h $(BUILD)/libbpfvm_internal.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	a=$$(ls $(LIBBPF_A_GLOB) 2>/dev/null | head -n 1); \
-	$(CC) $(CFLAGS) -Isrc $${a:--DNO_LIBBPF} -o $@ $< $(BUILD)/libbpfvm.a \
+	$(CC) $(CFLAGS) -Isrc $${a:--DNO_LIBBPF} -o $@ $< $(BUILD)/libbpfvm_internal.a \
 		$${a:+$$a $(LIBBPF_WRAP)} $(LDLIBS)
 
 $(BUILD)/tests/test_verifier_cases: tests/unit/verifier_cases.h
@@ -88,9 +100,9 @@ $(filter $(BUILD)/tests/test_jit_%,$(UNIT_BIN)): tests/unit/jit_harness.h
 $(BUILD)/tests/test_jit_rows: tests/fuzz/fuzz_jit.c
 $(BUILD)/tests/test_elf $(BUILD)/tests/test_elf_conventions: tests/unit/elf_build.h
 
-$(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(wildcard tests/kernel/*.h) $(BUILD)/libbpfvm.a
+$(BUILD)/tests/%: tests/kernel/%.c tests/unit/test.h $(wildcard tests/kernel/*.h) $(BUILD)/libbpfvm_internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libbpfvm.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libbpfvm_internal.a $(LDLIBS)
 
 $(BUILD)/tests/extract_bpf_objs: tests/tools/extract_bpf_objs.c $(BUILD)/libbpfvm.a
 	@mkdir -p $(dir $@)
@@ -121,7 +133,7 @@ test-sanitize:
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		bash tests/run.sh
 
-bench: all $(BUILD)/bench/bench_maps
+bench: all $(BUILD)/libbpfvm_internal.a $(BUILD)/bench/bench_maps
 	@$(MAKE) -s -C bench BUILD=$(abspath $(BUILD))/bench BPFVM=$(abspath $(BUILD))/bpfvm
 	@$(abspath $(BUILD))/bench/bench_runner $(abspath $(BUILD))/bench
 	@$(abspath $(BUILD))/bench/bench_verify $(abspath $(BUILD))/bench

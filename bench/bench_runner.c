@@ -378,7 +378,8 @@ static void jit_compile_time(struct bpfvm *vm)
 		if (!p)
 			die("jit compile time: bpfvm_prog__new: %s: %s", strerror(errno), logbuf);
 		t0 = now();
-		if (bpfvm_prog__jit(p, &log))
+		if (bpfvm_prog__jit(p, &(struct bpfvm_jit_opts){ .sz = sizeof(struct bpfvm_jit_opts),
+								 .log = &log }))
 			die("jit compile time: %s", logbuf);
 		t[k] = now() - t0;
 		bpfvm_prog__destroy(p);
@@ -461,18 +462,18 @@ static struct bpfvm_prog *bpfvm_xdp_open(const char *path, uint32_t flags, struc
 					 struct bpfvm_log *log)
 {
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = log, .prog_flags = flags);
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 
 	*obj = bpfvm_object__open_file(path, &oo);
 	if (!*obj)
 		return NULL;
 	if (bpfvm_object__load(*obj) || !(p = bpfvm_object__next_program(*obj, NULL)) ||
-	    !bpfvm_program__prog(p)) {
+	    !bpfvm_obj_prog__prog(p)) {
 		bpfvm_object__destroy(*obj);
 		*obj = NULL;
 		return NULL;
 	}
-	return bpfvm_program__prog(p);
+	return bpfvm_obj_prog__prog(p);
 }
 
 /* bpfvm's copy of DIR/xdp/NAME.o, verified by bpfvm if its verifier takes it, else trusted. */

@@ -333,7 +333,7 @@ static void bpfvm_measure_object(const char *path, struct measure *m, char *why,
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .kernel_only = true);
 	struct bpfvm_object *obj;
-	struct bpfvm_program *p = NULL;
+	struct bpfvm_obj_prog *p = NULL;
 	struct bpfvm_prog *prog = NULL;
 
 	logbuf[0] = '\0';
@@ -342,7 +342,7 @@ static void bpfvm_measure_object(const char *path, struct measure *m, char *why,
 	m->us = 0;
 	obj = bpfvm_object__open_file(path, &oo);
 	if (!obj || bpfvm_object__load(obj) || !(p = bpfvm_object__next_program(obj, NULL)) ||
-	    !(prog = bpfvm_program__prog(p))) {
+	    !(prog = bpfvm_obj_prog__prog(p))) {
 		snprintf(why, size, "bpfvm cannot load it: %.*s", (int)strcspn(logbuf, "\n"),
 			 logbuf[0] ? logbuf : strerror(errno));
 		bpfvm_object__destroy(obj);
@@ -354,7 +354,7 @@ static void bpfvm_measure_object(const char *path, struct measure *m, char *why,
 		const char *file, *text;
 		uint32_t line, col;
 		/* clang -g: BTF function info, as verify_util.c's cli_verify tells it */
-		uint32_t flags = bpfvm_program__source_line(p, 0, &file, &line, &col, &text)
+		uint32_t flags = bpfvm_obj_prog__source_line(p, 0, &file, &line, &col, &text)
 					 ? 0 : BPFVM_VERIFY_FUNC_INFO;
 		BPFVM_OPTS(bpfvm_verify_opts, vo, .stats = &st, .flags = flags, .log = &log);
 		double t;

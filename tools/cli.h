@@ -54,27 +54,27 @@ int cli_load_cbpf(const char *path, bool seccomp, struct bpfvm_sock_filter **f, 
 struct bpfvm_prog *cli_cbpf_prog(struct bpfvm *vm, const struct bpfvm_sock_filter *f, size_t cnt,
 				 const char *name);
 
-struct bpfvm_program;
+struct bpfvm_obj_prog;
 /*
  * The CO-RE relocation behind a refusal that the loader's poison caused
  * (the log starts "invalid CO-RE relocation at instruction N:"), in the
  * loader's words, or NULL.
  */
-const char *cli_core_failure(const struct bpfvm_program *program, const char *log);
+const char *cli_core_failure(const struct bpfvm_obj_prog *program, const char *log);
 
 /*
  * Verify prog (verify_util.c), with program's BTF line info when it comes
  * from an object (else NULL): bpfvm_prog__verify's result, the log in log.
  */
-struct bpfvm_program;
-int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uint32_t flags,
+struct bpfvm_obj_prog;
+int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_obj_prog *program, uint32_t flags,
 	       uint64_t mem_size, uint32_t log_level, struct bpfvm_log *log,
 	       struct bpfvm_verify_stats *stats);
 /* For `bpfvm run`: 0 when the program may run unchecked, else 1 with the reason on stderr. */
-int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *program,
+int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_obj_prog *program,
 		       const char *what, uint32_t flags, uint64_t mem_size);
 /* Whether a loaded program of an object verifies; if not, why in one line in why. */
-bool cli_verifies(const struct bpfvm_program *program, char *why, size_t size);
+bool cli_verifies(const struct bpfvm_obj_prog *program, char *why, size_t size);
 /* The same for every loaded program of an object, as the kernel loads them all. */
 int cli_verify_object_for_run(struct bpfvm_object *obj, const char *what);
 
@@ -90,7 +90,7 @@ void cli_default_type(struct bpfvm_object *obj, uint32_t type);
  * section; except is passed over.  Returns how many.
  */
 int cli_print_left_out(const struct bpfvm_object *obj, const char *what,
-		       const struct bpfvm_program *except, bool only_failed);
+		       const struct bpfvm_obj_prog *except, bool only_failed);
 /* help.c: a command's other usage forms and its options, one a line (NULL if none). */
 const char *cli_help_forms(const char *name);
 const char *cli_help_options(const char *name);

@@ -236,7 +236,9 @@ int cli_load_program(const char *path, int raw, struct bpfvm_insn **insns, size_
 		return err;
 	}
 	msg[0] = '\0';
-	err = bpfvm_asm((const char *)data, len, path, insns, cnt, &log);
+	err = bpfvm_asm((const char *)data, len, insns, cnt,
+			&(struct bpfvm_asm_opts){ .sz = sizeof(struct bpfvm_asm_opts),
+						  .filename = path, .log = &log });
 	if (err && cli_looks_like_c(path, data, len)) {
 		free(data);
 		cli_c_source_hint(path);

@@ -223,6 +223,7 @@ static int run_case(const char *path, const struct conf_opts *o)
 	uint64_t r0 = 0;
 	int ran = -1, pass = 0;
 	struct bpfvm_log log = { err, sizeof(err), 0 };
+	BPFVM_OPTS(bpfvm_asm_opts, ao, .filename = path, .log = &log);
 
 	if (!text)
 		return printf("FAIL %s: cannot read the file\n", path), 0;
@@ -235,7 +236,7 @@ static int run_case(const char *path, const struct conf_opts *o)
 			why = "the '-- mem' section is not hex bytes";
 		else if (c.raw_text && raw_program(c.raw_text, &insns, &cnt, &why) == 0)
 			;
-		else if (!c.raw_text && bpfvm_asm(c.asm_text, strlen(c.asm_text), path, &insns, &cnt, &log))
+		else if (!c.raw_text && bpfvm_asm(c.asm_text, strlen(c.asm_text), &insns, &cnt, &ao))
 			why = err;
 	}
 	if (!why && !insns && c.raw_text)

@@ -69,7 +69,8 @@ static int dump_prog(struct bpfvm_prog *prog)
 	const struct bpfvm_insn *insns = bpfvm_prog__insns(prog);
 	size_t cnt = bpfvm_prog__insn_cnt(prog), size;
 	const void *code;
-	int err = bpfvm_prog__jit(prog, &log);
+	BPFVM_OPTS(bpfvm_jit_opts, jo, .log = &log);
+	int err = bpfvm_prog__jit(prog, &jo);
 
 	if (err) {
 		fprintf(stderr, "bpfvm: %s", msg[0] ? msg : strerror(-err));
@@ -103,7 +104,7 @@ static int dump_object(const struct jit_args *a)
 	BPFVM_OPTS(bpfvm_object_open_opts, opts, .log = &log,
 		   .prog_flags = a->blind ? BPFVM_PROG_JIT_BLIND : 0);
 	struct bpfvm_object *obj = bpfvm_object__open_file(a->path, &opts);
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	int status = 0, n = 0;
 
 	if (!obj || bpfvm_object__load(obj)) {
@@ -112,11 +113,11 @@ static int dump_object(const struct jit_args *a)
 		return 1;
 	}
 	bpfvm_object__for_each_program(p, obj) {
-		if (!bpfvm_program__prog(p))
+		if (!bpfvm_obj_prog__prog(p))
 			continue;
-		printf("%s; program %s, section %s\n", n++ ? "\n" : "", bpfvm_program__name(p),
-		       bpfvm_program__section_name(p));
-		status |= dump_prog(bpfvm_program__prog(p));
+		printf("%s; program %s, section %s\n", n++ ? "\n" : "", bpfvm_obj_prog__name(p),
+		       bpfvm_obj_prog__section_name(p));
+		status |= dump_prog(bpfvm_obj_prog__prog(p));
 	}
 	bpfvm_object__destroy(obj);
 	return status;

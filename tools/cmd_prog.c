@@ -38,10 +38,10 @@ struct show_args {
 };
 
 /* The distinct helper ids a program calls, in order of first call. */
-static size_t helpers_of(const struct bpfvm_program *p, int32_t *ids, size_t max)
+static size_t helpers_of(const struct bpfvm_obj_prog *p, int32_t *ids, size_t max)
 {
-	const struct bpfvm_insn *insns = bpfvm_program__insns(p);
-	size_t n = 0, cnt = bpfvm_program__insn_cnt(p);
+	const struct bpfvm_insn *insns = bpfvm_obj_prog__insns(p);
+	size_t n = 0, cnt = bpfvm_obj_prog__insn_cnt(p);
 
 	for (size_t i = 0; i < cnt; i++) {
 		bool seen = false;
@@ -61,10 +61,10 @@ static const char *helper_name(int32_t id)
 	return id >= 0 && (size_t)id < NHELPERS ? helper_names[id] : "unknown";
 }
 
-static void show_relocs(const struct bpfvm_object *obj, const struct bpfvm_program *p, bool json)
+static void show_relocs(const struct bpfvm_object *obj, const struct bpfvm_obj_prog *p, bool json)
 {
-	const struct bpfvm_insn *in = bpfvm_program__insns(p);
-	size_t cnt = bpfvm_program__insn_cnt(p);
+	const struct bpfvm_insn *in = bpfvm_obj_prog__insns(p);
+	size_t cnt = bpfvm_obj_prog__insn_cnt(p);
 	bool first = true;
 
 	for (size_t i = 0; i < cnt; i++) {
@@ -93,19 +93,19 @@ static void show_relocs(const struct bpfvm_object *obj, const struct bpfvm_progr
 	}
 }
 
-static void show_prog_text(const struct bpfvm_object *obj, const struct bpfvm_program *p,
+static void show_prog_text(const struct bpfvm_object *obj, const struct bpfvm_obj_prog *p,
 			   size_t idx, bool relocs)
 {
 	int32_t ids[256];
 	size_t n = helpers_of(p, ids, 256);
-	const char *target = bpfvm_program__attach_target(p);
+	const char *target = bpfvm_obj_prog__attach_target(p);
 
-	printf("prog %zu: %s  name %s  section %s", idx, bpfvm_prog_type_name(bpfvm_program__type(p)),
-	       bpfvm_program__name(p), bpfvm_program__section_name(p));
-	if (bpfvm_program__expected_attach_type(p))
+	printf("prog %zu: %s  name %s  section %s", idx, bpfvm_prog_type_name(bpfvm_obj_prog__type(p)),
+	       bpfvm_obj_prog__name(p), bpfvm_obj_prog__section_name(p));
+	if (bpfvm_obj_prog__expected_attach_type(p))
 		printf("  attach_type %s",
-		       bpfvm_attach_type_name(bpfvm_program__expected_attach_type(p)));
-	printf("\n\tinsns %zu", bpfvm_program__insn_cnt(p));
+		       bpfvm_attach_type_name(bpfvm_obj_prog__expected_attach_type(p)));
+	printf("\n\tinsns %zu", bpfvm_obj_prog__insn_cnt(p));
 	if (*target)
 		printf("  attach_target %s", target);
 	printf("\n");
@@ -137,7 +137,7 @@ static void show_map_text(const struct bpfvm_map_desc *m, size_t idx)
 
 static void show_text(const struct bpfvm_object *obj, bool relocs)
 {
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	size_t i = 0;
 
 	printf("object %s  license \"%s\"  version %" PRIu32 "\n", bpfvm_object__name(obj),
@@ -165,21 +165,21 @@ static void json_map(const struct bpfvm_map_desc *m)
 	printf("}");
 }
 
-static void json_prog(const struct bpfvm_object *obj, const struct bpfvm_program *p, bool relocs)
+static void json_prog(const struct bpfvm_object *obj, const struct bpfvm_obj_prog *p, bool relocs)
 {
 	int32_t ids[256];
 	size_t n = helpers_of(p, ids, 256);
 
 	printf("{\"name\":");
-	cli_json_str(bpfvm_program__name(p));
+	cli_json_str(bpfvm_obj_prog__name(p));
 	printf(",\"section\":");
-	cli_json_str(bpfvm_program__section_name(p));
+	cli_json_str(bpfvm_obj_prog__section_name(p));
 	printf(",\"type\":\"%s\",\"attach_type\":\"%s\",\"attach_target\":",
-	       bpfvm_prog_type_name(bpfvm_program__type(p)),
-	       bpfvm_program__expected_attach_type(p)
-		       ? bpfvm_attach_type_name(bpfvm_program__expected_attach_type(p)) : "");
-	cli_json_str(bpfvm_program__attach_target(p));
-	printf(",\"insns\":%zu,\"helpers\":[", bpfvm_program__insn_cnt(p));
+	       bpfvm_prog_type_name(bpfvm_obj_prog__type(p)),
+	       bpfvm_obj_prog__expected_attach_type(p)
+		       ? bpfvm_attach_type_name(bpfvm_obj_prog__expected_attach_type(p)) : "");
+	cli_json_str(bpfvm_obj_prog__attach_target(p));
+	printf(",\"insns\":%zu,\"helpers\":[", bpfvm_obj_prog__insn_cnt(p));
 	for (size_t i = 0; i < n; i++)
 		printf("%s\"%s\"", i ? "," : "", helper_name(ids[i]));
 	printf("]");
@@ -193,7 +193,7 @@ static void json_prog(const struct bpfvm_object *obj, const struct bpfvm_program
 
 static void show_json(const struct bpfvm_object *obj, bool relocs)
 {
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	bool first = true;
 
 	printf("{\"object\":");
@@ -262,14 +262,14 @@ static int parse_args(int argc, char **argv, struct show_args *a)
  */
 static void dump_insns(const struct bpfvm_object *obj)
 {
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	size_t n = 0;
 
 	bpfvm_object__for_each_program(p, obj) {
-		const struct bpfvm_insn *in = bpfvm_program__insns(p);
+		const struct bpfvm_insn *in = bpfvm_obj_prog__insns(p);
 
 		printf("loaded prog %zu\n", n++);
-		for (size_t i = 0; i < bpfvm_program__insn_cnt(p); i++) {
+		for (size_t i = 0; i < bpfvm_obj_prog__insn_cnt(p); i++) {
 			bool map = in[i].code == (BPFVM_LD | BPFVM_DW | BPFVM_IMM) &&
 				   (in[i].src_reg == BPFVM_PSEUDO_MAP_FD ||
 				    in[i].src_reg == BPFVM_PSEUDO_MAP_VALUE);
@@ -286,7 +286,7 @@ static void dump_insns(const struct bpfvm_object *obj)
 
 static int load(struct bpfvm_object *obj, struct bpfvm_log *log, bool dump)
 {
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	size_t n = 0;
 	int err;
 
@@ -298,7 +298,7 @@ static int load(struct bpfvm_object *obj, struct bpfvm_log *log, bool dump)
 		return 1;
 	}
 	bpfvm_object__for_each_program(p, obj)
-		n += bpfvm_program__prog(p) != NULL;
+		n += bpfvm_obj_prog__prog(p) != NULL;
 	if (dump)
 		dump_insns(obj);
 	printf("loaded %s: %zu programs, %zu maps\n", bpfvm_object__name(obj), n,

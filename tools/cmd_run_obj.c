@@ -246,7 +246,7 @@ static void print_hex(FILE *f, const uint8_t *p, size_t n)
 /* The program to run and its input, shared by the runs. */
 struct runner {
 	const struct obj_args *a;
-	struct bpfvm_program *program;
+	struct bpfvm_obj_prog *program;
 	struct bpfvm_prog *prog;
 	uint32_t type;
 	const uint8_t *ctx;
@@ -258,7 +258,7 @@ struct runner {
  * A fault names the instruction ("instruction N"); with BTF line info, say
  * which source line that is.
  */
-static void print_source_line(const struct bpfvm_program *p, const char *msg)
+static void print_source_line(const struct bpfvm_obj_prog *p, const char *msg)
 {
 	const char *at = strstr(msg, "instruction ");
 	const char *file, *text;
@@ -266,7 +266,7 @@ static void print_source_line(const struct bpfvm_program *p, const char *msg)
 	unsigned long idx;
 
 	if (!at || sscanf(at, "instruction %lu", &idx) != 1 ||
-	    bpfvm_program__source_line(p, idx, &file, &line, &col, &text))
+	    bpfvm_obj_prog__source_line(p, idx, &file, &line, &col, &text))
 		return;
 	while (*text == ' ' || *text == '\t')
 		text++;
@@ -431,7 +431,7 @@ static struct bpfvm_object *open_object(const struct obj_args *a, struct bpfvm *
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = log, .vm = vm, .partial_load = true,
 		   .prog_flags = a->trusted ? BPFVM_PROG_TRUSTED : 0);
 	struct bpfvm_object *obj;
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	int err;
 
 	bpfvm_log__reset(log);
@@ -475,7 +475,7 @@ static char *choose_program(const struct obj_args *a, struct bpfvm_log *log)
 {
 	struct bpfvm *vm;
 	struct bpfvm_object *obj;
-	struct bpfvm_program *p, *pick = NULL;
+	struct bpfvm_obj_prog *p, *pick = NULL;
 	char why[512], *name = NULL;
 
 	if (a->prog_name)
@@ -483,7 +483,7 @@ static char *choose_program(const struct obj_args *a, struct bpfvm_log *log)
 	vm = bpfvm__new(NULL);
 	obj = vm ? open_object(a, vm, log, NULL) : NULL;
 	bpfvm_object__for_each_program(p, obj) {
-		if (!pick && a->section && !strcmp(bpfvm_program__section_name(p), a->section))
+		if (!pick && a->section && !strcmp(bpfvm_obj_prog__section_name(p), a->section))
 			pick = p;
 	}
 	if (!pick && a->section && obj)
@@ -491,43 +491,43 @@ static char *choose_program(const struct obj_args *a, struct bpfvm_log *log)
 	if (!pick && !a->section && obj) {
 		cli_print_left_out(obj, a->object, NULL, false);
 		bpfvm_object__for_each_program(p, obj) {
-			if (pick || !bpfvm_program__prog(p))
+			if (pick || !bpfvm_obj_prog__prog(p))
 				continue;
 			if (a->trusted || a->checked || cli_verifies(p, why, sizeof(why)))
 				pick = p;
 			else
 				fprintf(stderr, "bpfvm: %s: left out %s (%s): %s\n", a->object,
-					bpfvm_program__name(p), bpfvm_program__section_name(p), why);
+					bpfvm_obj_prog__name(p), bpfvm_obj_prog__section_name(p), why);
 		}
 		if (!pick)
 			fprintf(stderr, "bpfvm: %s: no program of the object can run here\n",
 				a->object);
 	}
 	if (pick)
-		name = strdup(bpfvm_program__name(pick));
+		name = strdup(bpfvm_obj_prog__name(pick));
 	bpfvm_object__destroy(obj);
 	bpfvm__destroy(vm);
 	return name;
 }
 
 /* After loading what `name` needs: the program, or NULL with why it could not load. */
-static struct bpfvm_program *loaded_program(const struct obj_args *a, struct bpfvm_object *obj,
+static struct bpfvm_obj_prog *loaded_program(const struct obj_args *a, struct bpfvm_object *obj,
 					    const char *name)
 {
-	struct bpfvm_program *p = bpfvm_object__find_program_by_name(obj, name);
+	struct bpfvm_obj_prog *p = bpfvm_object__find_program_by_name(obj, name);
 
-	if (p && bpfvm_program__prog(p)) {
+	if (p && bpfvm_obj_prog__prog(p)) {
 		if (a->prog_name || a->section)
 			cli_print_left_out(obj, a->object, p, true);
 		return p;
 	}
 	fprintf(stderr, "bpfvm: %s: program %s cannot be loaded: %s\n", a->object, name,
-		p && bpfvm_program__left_out(p) ? bpfvm_program__left_out(p) : "not loaded");
+		p && bpfvm_obj_prog__left_out(p) ? bpfvm_obj_prog__left_out(p) : "not loaded");
 	return NULL;
 }
 
 static int run_loaded(const struct obj_args *a, struct bpfvm_object *obj,
-		      struct bpfvm_program *p, struct trace_buf *t, struct perf_records *perf)
+		      struct bpfvm_obj_prog *p, struct trace_buf *t, struct perf_records *perf)
 {
 	struct runner rn = { .a = a };
 	struct records_fmt rf;
@@ -537,15 +537,15 @@ static int run_loaded(const struct obj_args *a, struct bpfvm_object *obj,
 	if (records_fmt_init(&rf, obj, a->record_type, a->json, a->object))
 		return 1;
 	rn.program = p;
-	rn.prog = bpfvm_program__prog(p);
-	rn.type = bpfvm_program__type(p);
+	rn.prog = bpfvm_obj_prog__prog(p);
+	rn.type = bpfvm_obj_prog__type(p);
 	rn.out = malloc(OUT_ROOM);
 	ctx = read_opt(a->ctx, &rn.ctx_len);
 	rn.ctx = ctx;
 	if (rn.out && (!a->ctx || ctx)) {
 		if (a->json) {
 			printf("{\"object\":\"%s\",\"program\":\"%s\",\"type\":\"%s\",\"runs\":[",
-			       bpfvm_object__name(obj), bpfvm_program__name(p),
+			       bpfvm_object__name(obj), bpfvm_obj_prog__name(p),
 			       bpfvm_prog_type_name(rn.type));
 		}
 		status = a->pcap ? run_pcap(&rn) : run_single(&rn);
@@ -570,7 +570,7 @@ int cmd_run_object(int argc, char **argv)
 	BPFVM_OPTS(bpfvm_opts, vo, .trace = on_trace, .trace_ctx = &t);
 	struct bpfvm *vm = NULL;
 	struct bpfvm_object *obj = NULL;
-	struct bpfvm_program *p = NULL;
+	struct bpfvm_obj_prog *p = NULL;
 	struct perf_records *perf = NULL;
 	char *name = NULL;
 	int status = 1, rc = parse_obj_args(argc, argv, &a);

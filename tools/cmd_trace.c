@@ -340,10 +340,10 @@ static bool wanted(const struct trace_args *a, const char *name)
 static size_t attach_all(struct bpfvm_trace *t, struct tracer *tr, struct bpfvm_log *log)
 {
 	for (int i = 0; i < tr->nobjs; i++) {
-		struct bpfvm_program *p;
+		struct bpfvm_obj_prog *p;
 
 		bpfvm_object__for_each_program(p, tr->objs[i]) {
-			if (!bpfvm_program__prog(p) || !wanted(tr->a, bpfvm_program__name(p)))
+			if (!bpfvm_obj_prog__prog(p) || !wanted(tr->a, bpfvm_obj_prog__name(p)))
 				continue;
 			log->len = 0;
 			log->buf[0] = '\0';

@@ -165,7 +165,7 @@ static void print_verdict(const struct verify_args *a, const struct verdict *v, 
 }
 
 static int verify_one(const struct verify_args *a, struct bpfvm_prog *prog,
-		      const struct bpfvm_program *program, struct verdict *v, char *buf)
+		      const struct bpfvm_obj_prog *program, struct verdict *v, char *buf)
 {
 	struct bpfvm_log log = { buf, LOG_SIZE, 0 };
 
@@ -175,28 +175,28 @@ static int verify_one(const struct verify_args *a, struct bpfvm_prog *prog,
 	v->cannot_run[0] = '\0';
 	v->core_failure = v->err ? cli_core_failure(program, buf) : NULL;
 	if (!v->err && program)
-		bpfvm_program__kernel_only(program, v->cannot_run, sizeof(v->cannot_run));
+		bpfvm_obj_prog__kernel_only(program, v->cannot_run, sizeof(v->cannot_run));
 	return v->err ? 1 : 0;
 }
 
 /* A program a partial load left out, or did not load for its '?' section. */
-static void print_not_loaded(const struct verify_args *a, const struct bpfvm_program *p, bool first)
+static void print_not_loaded(const struct verify_args *a, const struct bpfvm_obj_prog *p, bool first)
 {
-	const char *why = bpfvm_program__left_out(p);
+	const char *why = bpfvm_obj_prog__left_out(p);
 	const char *text = why ? why : "not loaded unless asked for (its section name starts with "
 				       "'?'): name it with --prog";
 
 	if (!a->json) {
-		printf("%s (%s): %s: %s\n", bpfvm_program__name(p), bpfvm_program__section_name(p),
+		printf("%s (%s): %s: %s\n", bpfvm_obj_prog__name(p), bpfvm_obj_prog__section_name(p),
 		       why ? "not loaded" : "skipped", text);
 		return;
 	}
 	printf("%s{\"program\": ", first ? "" : ",\n ");
-	json_string(bpfvm_program__name(p));
+	json_string(bpfvm_obj_prog__name(p));
 	printf(", \"section\": ");
-	json_string(bpfvm_program__section_name(p));
+	json_string(bpfvm_obj_prog__section_name(p));
 	printf(", \"type\": ");
-	json_string(bpfvm_prog_type_name(bpfvm_program__type(p)));
+	json_string(bpfvm_prog_type_name(bpfvm_obj_prog__type(p)));
 	printf(", \"verdict\": \"%s\", \"error\": ", why ? "not_loaded" : "skipped");
 	json_string(text);
 	printf("}");
@@ -213,7 +213,7 @@ static struct bpfvm_object *load_object(const struct verify_args *a, char *buf)
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .kernel_only = true,
 		   .partial_load = true);
 	struct bpfvm_object *obj = bpfvm_object__open_embedded(a->file, a->object, &oo);
-	struct bpfvm_program *p = NULL;
+	struct bpfvm_obj_prog *p = NULL;
 	uint32_t type = 0;
 	int err = errno;
 
@@ -250,7 +250,7 @@ static struct bpfvm_object *load_object(const struct verify_args *a, char *buf)
 static int verify_object(const struct verify_args *a, char *buf)
 {
 	struct bpfvm_object *obj = load_object(a, buf);
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	int status = 0, n = 0;
 
 	if (!obj)
@@ -258,19 +258,19 @@ static int verify_object(const struct verify_args *a, char *buf)
 	if (a->json)
 		printf("[");
 	bpfvm_object__for_each_program(p, obj) {
-		struct verdict v = { bpfvm_program__name(p), bpfvm_program__section_name(p),
-				     bpfvm_program__type(p), 0, { 0 }, NULL, "", NULL };
+		struct verdict v = { bpfvm_obj_prog__name(p), bpfvm_obj_prog__section_name(p),
+				     bpfvm_obj_prog__type(p), 0, { 0 }, NULL, "", NULL };
 
 		if (a->prog_name && strcmp(a->prog_name, v.name))
 			continue;
-		if (!bpfvm_program__prog(p)) {
-			if (bpfvm_program__left_out(p) || v.section[0] == '?') {
+		if (!bpfvm_obj_prog__prog(p)) {
+			if (bpfvm_obj_prog__left_out(p) || v.section[0] == '?') {
 				print_not_loaded(a, p, !n++);
-				status |= bpfvm_program__left_out(p) != NULL;
+				status |= bpfvm_obj_prog__left_out(p) != NULL;
 			}
 			continue;
 		}
-		status |= verify_one(a, bpfvm_program__prog(p), p, &v, buf);
+		status |= verify_one(a, bpfvm_obj_prog__prog(p), p, &v, buf);
 		print_verdict(a, &v, !n++);
 	}
 	if (a->json)

@@ -144,7 +144,7 @@ static int load(struct bpfvm *vm, const struct xdp_args *a, struct bpfvm_object 
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = &log, .vm = vm);
 	struct bpfvm_object *obj = bpfvm_object__open_file(a->object, &oo);
-	struct bpfvm_program *p = NULL;
+	struct bpfvm_obj_prog *p = NULL;
 	int err;
 
 	if (!obj) {
@@ -168,14 +168,14 @@ static int load(struct bpfvm *vm, const struct xdp_args *a, struct bpfvm_object 
 		fprintf(stderr, "bpfvm xdp: %s: give the program with --prog NAME\n", a->object);
 		return 1;
 	}
-	if (!p || !bpfvm_program__prog(p)) {
+	if (!p || !bpfvm_obj_prog__prog(p)) {
 		fprintf(stderr, "bpfvm xdp: %s: no program '%s'\n", a->object, a->prog);
 		return 1;
 	}
-	*prog = bpfvm_program__prog(p);
-	if (bpfvm_program__type(p) != BPF_PROG_TYPE_XDP) {
+	*prog = bpfvm_obj_prog__prog(p);
+	if (bpfvm_obj_prog__type(p) != BPF_PROG_TYPE_XDP) {
 		fprintf(stderr, "bpfvm xdp: %s: '%s' is a %s program, not xdp\n", a->object,
-			bpfvm_program__name(p), bpfvm_prog_type_name(bpfvm_program__type(p)));
+			bpfvm_obj_prog__name(p), bpfvm_prog_type_name(bpfvm_obj_prog__type(p)));
 		return 1;
 	}
 	return 0;

@@ -34,30 +34,30 @@ int cli_parse_type(const char *cmd, const char *name, uint32_t *type)
 
 void cli_default_type(struct bpfvm_object *obj, uint32_t type)
 {
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 
 	if (!type)
 		return;
 	bpfvm_object__for_each_program(p, obj)
-		if (!bpfvm_program__type(p))
-			bpfvm_program__set_type(p, type);
+		if (!bpfvm_obj_prog__type(p))
+			bpfvm_obj_prog__set_type(p, type);
 }
 
 int cli_print_left_out(const struct bpfvm_object *obj, const char *what,
-		       const struct bpfvm_program *except, bool only_failed)
+		       const struct bpfvm_obj_prog *except, bool only_failed)
 {
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	int n = 0;
 
 	bpfvm_object__for_each_program(p, obj) {
-		const char *why = bpfvm_program__left_out(p);
+		const char *why = bpfvm_obj_prog__left_out(p);
 
-		if (p == except || (!why && bpfvm_program__autoload(p)))
+		if (p == except || (!why && bpfvm_obj_prog__autoload(p)))
 			continue;
-		if (!why && (only_failed || bpfvm_program__section_name(p)[0] != '?'))
+		if (!why && (only_failed || bpfvm_obj_prog__section_name(p)[0] != '?'))
 			continue;
-		fprintf(stderr, "bpfvm: %s: left out %s (%s): %s\n", what, bpfvm_program__name(p),
-			bpfvm_program__section_name(p), why ? why
+		fprintf(stderr, "bpfvm: %s: left out %s (%s): %s\n", what, bpfvm_obj_prog__name(p),
+			bpfvm_obj_prog__section_name(p), why ? why
 			: "not loaded unless asked for (its section name starts with '?'): "
 			  "name it with --prog");
 		n++;

@@ -16,30 +16,30 @@
 static int source_line(void *ctx, uint32_t insn, const char **file, uint32_t *line, uint32_t *col,
 		       const char **text)
 {
-	return bpfvm_program__source_line(ctx, insn, file, line, col, text);
+	return bpfvm_obj_prog__source_line(ctx, insn, file, line, col, text);
 }
 
 static int func_returns_scalar(void *ctx, uint32_t insn)
 {
-	return bpfvm_program__func_returns_scalar(ctx, insn);
+	return bpfvm_obj_prog__func_returns_scalar(ctx, insn);
 }
 
 /* BTF line info tells of a clang -g object, whose .BTF.ext has function info too. */
-static bool has_func_info(const struct bpfvm_program *program)
+static bool has_func_info(const struct bpfvm_obj_prog *program)
 {
 	const char *file, *text;
 	uint32_t line, col;
 
-	return program && !bpfvm_program__source_line(program, 0, &file, &line, &col, &text);
+	return program && !bpfvm_obj_prog__source_line(program, 0, &file, &line, &col, &text);
 }
 
-int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uint32_t flags,
+int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_obj_prog *program, uint32_t flags,
 	       uint64_t mem_size, uint32_t log_level, struct bpfvm_log *log,
 	       struct bpfvm_verify_stats *stats)
 {
 	if (has_func_info(program))
 		flags |= BPFVM_VERIFY_FUNC_INFO;
-	if (bpfvm_program__sleepable(program))
+	if (bpfvm_obj_prog__sleepable(program))
 		flags |= BPFVM_VERIFY_SLEEPABLE;
 	BPFVM_OPTS(bpfvm_verify_opts, o, .log_level = log_level, .log = log, .stats = stats,
 		   .flags = flags, .mem_size = mem_size,
@@ -50,7 +50,7 @@ int cli_verify(struct bpfvm_prog *prog, const struct bpfvm_program *program, uin
 }
 
 /* For `bpfvm run`: 0 when the program may run unchecked, else 1 with the reason on stderr. */
-const char *cli_core_failure(const struct bpfvm_program *program, const char *log)
+const char *cli_core_failure(const struct bpfvm_obj_prog *program, const char *log)
 {
 	static const char prefix[] = "invalid CO-RE relocation at instruction ";
 	unsigned long insn;
@@ -59,11 +59,11 @@ const char *cli_core_failure(const struct bpfvm_program *program, const char *lo
 	if (!program || !log || strncmp(log, prefix, sizeof(prefix) - 1))
 		return NULL;
 	insn = strtoul(log + sizeof(prefix) - 1, &end, 10);
-	return *end == ':' ? bpfvm_program__core_failure(program, insn) : NULL;
+	return *end == ':' ? bpfvm_obj_prog__core_failure(program, insn) : NULL;
 }
 
 /* Verify with a log of its own: the error, and the log (malloc'd, NULL if none could be had). */
-static int verify_logged(struct bpfvm_prog *prog, const struct bpfvm_program *program,
+static int verify_logged(struct bpfvm_prog *prog, const struct bpfvm_obj_prog *program,
 			 uint32_t flags, uint64_t mem_size, char **out)
 {
 	size_t size = 1 << 20;
@@ -76,7 +76,7 @@ static int verify_logged(struct bpfvm_prog *prog, const struct bpfvm_program *pr
 	return cli_verify(prog, program, flags, mem_size, 0, &log, NULL);
 }
 
-int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *program,
+int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_obj_prog *program,
 		       const char *what, uint32_t flags, uint64_t mem_size)
 {
 	char *buf;
@@ -93,10 +93,10 @@ int cli_verify_for_run(struct bpfvm_prog *prog, const struct bpfvm_program *prog
 	return err ? 1 : 0;
 }
 
-bool cli_verifies(const struct bpfvm_program *program, char *why, size_t size)
+bool cli_verifies(const struct bpfvm_obj_prog *program, char *why, size_t size)
 {
 	char *buf;
-	int err = verify_logged(bpfvm_program__prog(program), program, 0, 0, &buf);
+	int err = verify_logged(bpfvm_obj_prog__prog(program), program, 0, 0, &buf);
 
 	snprintf(why, size, "the verifier refuses it: %.*s",
 		 buf ? (int)strcspn(buf, "\n") : 0, buf ? buf : "");
@@ -106,14 +106,14 @@ bool cli_verifies(const struct bpfvm_program *program, char *why, size_t size)
 
 int cli_verify_object_for_run(struct bpfvm_object *obj, const char *what)
 {
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	char name[512];
 
 	bpfvm_object__for_each_program(p, obj) {
-		if (!bpfvm_program__prog(p))
+		if (!bpfvm_obj_prog__prog(p))
 			continue;
-		snprintf(name, sizeof(name), "%s: %s", what, bpfvm_program__name(p));
-		if (cli_verify_for_run(bpfvm_program__prog(p), p, name, 0, 0))
+		snprintf(name, sizeof(name), "%s: %s", what, bpfvm_obj_prog__name(p));
+		if (cli_verify_for_run(bpfvm_obj_prog__prog(p), p, name, 0, 0))
 			return 1;
 	}
 	return 0;

@@ -5,7 +5,12 @@
  * structs whose first field is their size (made with BPFVM_OPTS), 0 or a
  * negative errno from functions returning int, NULL with errno set from
  * functions returning pointers.  The library never prints: messages go into
- * a struct bpfvm_log the caller supplies.
+ * a struct bpfvm_log the caller supplies in the options (as libbpf's
+ * kernel_log_buf).  Options are read as libbpf reads them: NULL means every
+ * default; a smaller sz (an older header) reads the fields it covers and
+ * defaults the rest; a larger sz (a newer header) is refused with -EINVAL,
+ * and a message naming the struct, unless the bytes past this library's
+ * struct are all zero.
  *
  * Ownership: a struct bpfvm owns the programs created in it;
  * bpfvm__destroy() frees them all, bpfvm_prog__destroy() frees one early.
@@ -55,16 +60,22 @@ BPFVM_API void bpfvm_log__reset(struct bpfvm_log *log);
 
 /* ---- Assembly and disassembly ------------------------------------------ */
 
+struct bpfvm_asm_opts {
+	size_t sz;
+	const char *filename;     /* names the text in messages; default "<input>" */
+	struct bpfvm_log *log;
+};
+
 /*
  * Assemble eBPF assembly text: llvm-objdump's syntax ("r0 = *(u32 *)(r1 +
  * 0x4)", "if r1 > 0x5 goto +3") or the conformance suite's ("ldxw %r0,
  * [%r1+4]"), one instruction a line, with labels ("name:") and comments
- * ("#", "//", ";").  filename names the text in messages.  On success
- * returns 0 and a malloc'd array in *insns (the caller frees it) holding
- * *cnt slots.  On error returns -EINVAL and logs "FILE:LINE:COL: message".
+ * ("#", "//", ";").  On success returns 0 and a malloc'd array in *insns
+ * (the caller frees it) holding *cnt slots.  On error returns -EINVAL and
+ * logs "FILE:LINE:COL: message".
  */
-BPFVM_API int bpfvm_asm(const char *text, size_t len, const char *filename,
-			struct bpfvm_insn **insns, size_t *cnt, struct bpfvm_log *log);
+BPFVM_API int bpfvm_asm(const char *text, size_t len, struct bpfvm_insn **insns, size_t *cnt,
+			const struct bpfvm_asm_opts *opts);
 
 enum bpfvm_syntax {
 	BPFVM_SYNTAX_LLVM = 0, /* llvm-objdump: r0 = *(u32 *)(r1 + 0x4) */
@@ -349,19 +360,25 @@ struct bpfvm_verify_opts {
  */
 BPFVM_API int bpfvm_prog__verify(struct bpfvm_prog *prog, const struct bpfvm_verify_opts *opts);
 /* Has the program been verified (by the last bpfvm_prog__verify)? */
-BPFVM_API int bpfvm_prog__verified(const struct bpfvm_prog *prog);
+BPFVM_API bool bpfvm_prog__verified(const struct bpfvm_prog *prog);
 /* Why a program type cannot be verified, or NULL when it can. */
 BPFVM_API const char *bpfvm_verify_unsupported(uint32_t prog_type);
+
+struct bpfvm_jit_opts {
+	size_t sz;
+	struct bpfvm_log *log;
+};
 
 /*
  * Compile the program to native code now, rather than on its first
  * BPFVM_EXEC_JIT run; compiling twice does nothing.  Compiling needs no
  * trust (running does).  Returns 0, or a negative errno with the reason in
- * log: -EINVAL naming the instruction the JIT cannot translate ("instruction
- * N: ..."), -ENOMEM when no code memory can be had, -ENOTSUP without a
- * back-end for this CPU.  The code is never writable and executable at once.
+ * opts->log: -EINVAL naming the instruction the JIT cannot translate
+ * ("instruction N: ..."), -ENOMEM when no code memory can be had, -ENOTSUP
+ * without a back-end for this CPU.  The code is never writable and
+ * executable at once.
  */
-BPFVM_API int bpfvm_prog__jit(struct bpfvm_prog *prog, struct bpfvm_log *log);
+BPFVM_API int bpfvm_prog__jit(struct bpfvm_prog *prog, const struct bpfvm_jit_opts *opts);
 
 /*
  * The compiled code, for disassembly: its address and length in bytes.

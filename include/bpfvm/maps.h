@@ -106,7 +106,7 @@ struct bpfvm_map_opts {
 	 * as BTF says in the kernel: bpf_spin_lock/unlock and BPF_F_LOCK
 	 * work on it, and value copies leave it alone.
 	 */
-	int has_spin_lock;
+	bool has_spin_lock;
 	uint32_t spin_lock_off;
 	/*
 	 * A map type bpfvm does not provide (BPF_MAP_TYPE_STACK_TRACE,
@@ -116,7 +116,7 @@ struct bpfvm_map_opts {
 	 * operation (-EOPNOTSUPP; a program reaching it stops).  Without it,
 	 * such a type fails with ENOTSUP.  bpfvm_map__kernel_only tells.
 	 */
-	int kernel_only;
+	bool kernel_only;
 };
 
 /*

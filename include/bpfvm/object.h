@@ -5,8 +5,8 @@
  *   struct bpfvm_object *obj = bpfvm_object__open_file("prog.bpf.o", &opts);
  *   bpfvm_object__set_global(obj, "target_port", &port, sizeof(port));
  *   bpfvm_object__load(obj);          -- maps created, programs relocated
- *   struct bpfvm_program *p = bpfvm_object__find_program_by_name(obj, "xdp_main");
- *   bpfvm_prog__test_run(bpfvm_program__prog(p), &run_opts);   (bpfvm/hooks.h)
+ *   struct bpfvm_obj_prog *p = bpfvm_object__find_program_by_name(obj, "xdp_main");
+ *   bpfvm_prog__test_run(bpfvm_obj_prog__prog(p), &run_opts);   (bpfvm/hooks.h)
  *   bpfvm_object__destroy(obj);
  *
  * Opening reads everything the file says: programs (every function of an
@@ -43,7 +43,17 @@ extern "C" {
 #endif
 
 struct bpfvm_object;
-struct bpfvm_program;
+/*
+ * There are two kinds of program, one inside the other.  A struct
+ * bpfvm_obj_prog is a program of an object, as the ELF file describes it
+ * (libbpf's struct bpf_program): its name, section, type, autoload,
+ * instructions with sub-programs linked, source lines.  Loading the object
+ * creates from it a struct bpfvm_prog (bpfvm/bpfvm.h), the bytecode that
+ * bpfvm_prog__verify, __run, __test_run and __jit take; get it with
+ * bpfvm_obj_prog__prog().  A bpfvm_prog can also be made without any
+ * object, by bpfvm_prog__new.
+ */
+struct bpfvm_obj_prog;
 
 struct bpfvm_object_open_opts {
 	size_t sz;
@@ -71,7 +81,7 @@ struct bpfvm_object_open_opts {
 	 * bpfvm does not provide become descriptors (bpfvm_map_opts.
 	 * kernel_only), and each kernel helper bpfvm lacks gets, in the
 	 * instance, a stand-in that stops a run reaching it.  Such programs
-	 * verify as in the kernel; bpfvm_program__kernel_only says what they
+	 * verify as in the kernel; bpfvm_obj_prog__kernel_only says what they
 	 * need and why they cannot run.  Default: such an object fails to
 	 * load, naming the map type or helper.
 	 */
@@ -81,7 +91,7 @@ struct bpfvm_object_open_opts {
 	 * kfunc, a kernel-only helper without stand-in, a map it uses that
 	 * could not be created, a type no section name or set_type gave) or
 	 * a map that cannot be created is left out instead of failing the
-	 * load, with the reason in bpfvm_program__left_out and
+	 * load, with the reason in bpfvm_obj_prog__left_out and
 	 * bpfvm_object__map_left_out.  Default: the whole load fails, as
 	 * libbpf's does.
 	 */
@@ -159,32 +169,32 @@ BPFVM_API const struct bpfvm_btf *bpfvm_object__btf(const struct bpfvm_object *o
 /* ---- programs ----------------------------------------------------------- */
 
 /* The program after prev (the first when prev is NULL), or NULL. */
-BPFVM_API struct bpfvm_program *bpfvm_object__next_program(const struct bpfvm_object *obj,
-							 const struct bpfvm_program *prev);
+BPFVM_API struct bpfvm_obj_prog *bpfvm_object__next_program(const struct bpfvm_object *obj,
+							 const struct bpfvm_obj_prog *prev);
 #define bpfvm_object__for_each_program(pos, obj)                       \
 	for ((pos) = bpfvm_object__next_program((obj), NULL); (pos);   \
 	     (pos) = bpfvm_object__next_program((obj), (pos)))
 /* NULL with errno = ENOENT when there is none. */
-BPFVM_API struct bpfvm_program *bpfvm_object__find_program_by_name(const struct bpfvm_object *obj,
+BPFVM_API struct bpfvm_obj_prog *bpfvm_object__find_program_by_name(const struct bpfvm_object *obj,
 								  const char *name);
 
-BPFVM_API const char *bpfvm_program__name(const struct bpfvm_program *prog);
-BPFVM_API const char *bpfvm_program__section_name(const struct bpfvm_program *prog);
+BPFVM_API const char *bpfvm_obj_prog__name(const struct bpfvm_obj_prog *prog);
+BPFVM_API const char *bpfvm_obj_prog__section_name(const struct bpfvm_obj_prog *prog);
 /* BPF_PROG_TYPE_* (0, unspec, for a section name no convention covers). */
-BPFVM_API uint32_t bpfvm_program__type(const struct bpfvm_program *prog);
-BPFVM_API uint32_t bpfvm_program__expected_attach_type(const struct bpfvm_program *prog);
+BPFVM_API uint32_t bpfvm_obj_prog__type(const struct bpfvm_obj_prog *prog);
+BPFVM_API uint32_t bpfvm_obj_prog__expected_attach_type(const struct bpfvm_obj_prog *prog);
 /* What the section name says to attach to ("sched/sched_process_fork"), or "". */
-BPFVM_API const char *bpfvm_program__attach_target(const struct bpfvm_program *prog);
+BPFVM_API const char *bpfvm_obj_prog__attach_target(const struct bpfvm_obj_prog *prog);
 /* Override the type the section name gave, before load. */
-BPFVM_API int bpfvm_program__set_type(struct bpfvm_program *prog, uint32_t type);
+BPFVM_API int bpfvm_obj_prog__set_type(struct bpfvm_obj_prog *prog, uint32_t type);
 /*
  * Whether load creates this program, before load: libbpf's autoload,
  * true unless its section name starts with '?' (SEC("?xdp")).
  */
-BPFVM_API int bpfvm_program__set_autoload(struct bpfvm_program *prog, bool autoload);
-BPFVM_API bool bpfvm_program__autoload(const struct bpfvm_program *prog);
+BPFVM_API int bpfvm_obj_prog__set_autoload(struct bpfvm_obj_prog *prog, bool autoload);
+BPFVM_API bool bpfvm_obj_prog__autoload(const struct bpfvm_obj_prog *prog);
 /* Is it sleepable, as libbpf loads it (BPF_F_SLEEPABLE: "lsm.s/", "syscall", ...)? */
-BPFVM_API bool bpfvm_program__sleepable(const struct bpfvm_program *prog);
+BPFVM_API bool bpfvm_obj_prog__sleepable(const struct bpfvm_obj_prog *prog);
 /*
  * Load only what program prog needs: prog, the programs it can reach by
  * tail calls through the program arrays the object fills (.values of a
@@ -192,25 +202,25 @@ BPFVM_API bool bpfvm_program__sleepable(const struct bpfvm_program *prog);
  * or hold; every other program's autoload and map's autocreate are
  * turned off.  Before load; 0 or a negative errno.
  */
-BPFVM_API int bpfvm_object__load_only(struct bpfvm_object *obj, struct bpfvm_program *prog);
+BPFVM_API int bpfvm_object__load_only(struct bpfvm_object *obj, struct bpfvm_obj_prog *prog);
 /* After a partial load (open option partial_load): why prog was left out, or NULL. */
-BPFVM_API const char *bpfvm_program__left_out(const struct bpfvm_program *prog);
+BPFVM_API const char *bpfvm_obj_prog__left_out(const struct bpfvm_obj_prog *prog);
 /*
  * The program's instructions with its sub-programs appended and calls
  * linked; map references hold the map's index in the object (lddw src 1,
  * or src 2 with the offset in the second slot).  After load they also
  * carry the CO-RE relocations.
  */
-BPFVM_API const struct bpfvm_insn *bpfvm_program__insns(const struct bpfvm_program *prog);
-BPFVM_API size_t bpfvm_program__insn_cnt(const struct bpfvm_program *prog);
+BPFVM_API const struct bpfvm_insn *bpfvm_obj_prog__insns(const struct bpfvm_obj_prog *prog);
+BPFVM_API size_t bpfvm_obj_prog__insn_cnt(const struct bpfvm_obj_prog *prog);
 /* The loaded program, NULL before load or when autoload is off. */
-BPFVM_API struct bpfvm_prog *bpfvm_program__prog(const struct bpfvm_program *prog);
+BPFVM_API struct bpfvm_prog *bpfvm_obj_prog__prog(const struct bpfvm_obj_prog *prog);
 /*
  * The source line instruction insn came from, from BTF line info: 0 with
  * the file, line, column and the line's text (any pointer may be NULL), or
  * -ENOENT without line info.
  */
-BPFVM_API int bpfvm_program__source_line(const struct bpfvm_program *prog, size_t insn,
+BPFVM_API int bpfvm_obj_prog__source_line(const struct bpfvm_obj_prog *prog, size_t insn,
 					 const char **file, uint32_t *line, uint32_t *col,
 					 const char **text);
 /*
@@ -218,7 +228,7 @@ BPFVM_API int bpfvm_program__source_line(const struct bpfvm_program *prog, size_
  * return an int or an enum, by the BTF FUNC of its name: 1, 0 for another
  * type (void, a pointer, a struct), -ENOENT without BTF for it.
  */
-BPFVM_API int bpfvm_program__func_returns_scalar(const struct bpfvm_program *prog, size_t insn);
+BPFVM_API int bpfvm_obj_prog__func_returns_scalar(const struct bpfvm_obj_prog *prog, size_t insn);
 
 /* ---- maps ---------------------------------------------------------------- */
 
@@ -275,14 +285,14 @@ BPFVM_API int bpfvm_object__set_max_entries(struct bpfvm_object *obj, const char
  * calls and the kernel-only maps it uses.  Returns how many such needs
  * there are (0: it can run; buf is then "").
  */
-BPFVM_API int bpfvm_program__kernel_only(const struct bpfvm_program *p, char *buf, size_t size);
+BPFVM_API int bpfvm_obj_prog__kernel_only(const struct bpfvm_obj_prog *p, char *buf, size_t size);
 /*
  * The CO-RE relocation that failed at instruction insn of p, as load
  * left it (the poison call, unknown#511, in its place): "CO-RE
  * relocation byte_off failed: struct task_struct.se.cfs_rq (access
  * 0:55:1) not found in /sys/kernel/btf/vmlinux"; NULL if none there.
  */
-BPFVM_API const char *bpfvm_program__core_failure(const struct bpfvm_program *p, size_t insn);
+BPFVM_API const char *bpfvm_obj_prog__core_failure(const struct bpfvm_obj_prog *p, size_t insn);
 
 /* ---- global variables ----------------------------------------------------- */
 

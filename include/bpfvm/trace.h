@@ -56,7 +56,7 @@ BPFVM_API struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *op
  * the program, in the log), -EINVAL (not loaded, already started), -E2BIG
  * (too many), -ENOMEM.
  */
-BPFVM_API int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_program *program);
+BPFVM_API int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program);
 /* How many programs are attached. */
 BPFVM_API size_t bpfvm_trace__attached(const struct bpfvm_trace *t);
 /* Start argv[0] (searched in PATH) with argv traced.  0 or a negative errno. */

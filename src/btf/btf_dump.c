@@ -19,6 +19,7 @@
 
 #include <bpfvm/btf.h>
 
+#include "../util/opts.h"
 #include "btf.h"
 
 #define MAX_DEPTH 32
@@ -386,10 +387,6 @@ static int do_type(struct writer *w, uint32_t id, unsigned bit_off, const uint8_
 	}
 }
 
-#define OPT(opts, field) \
-	((opts) && (opts)->sz >= offsetof(struct bpfvm_btf_dump_opts, field) + sizeof((opts)->field) \
-		 ? (opts)->field : 0)
-
 /* A value of type id in data[0..size): 0, or why it cannot be printed (nothing was). */
 static int check_value(const struct btf *btf, uint32_t id, const void *data, size_t size)
 {
@@ -405,8 +402,9 @@ static int check_value(const struct btf *btf, uint32_t id, const void *data, siz
 static void init_writer(struct writer *w, const struct bpfvm_btf *btf, bpfvm_btf_print_fn print,
 			void *ctx, const struct bpfvm_btf_dump_opts *opts)
 {
-	*w = (struct writer){ .btf = cbtf(btf), .print = print, .ctx = ctx, .json = OPT(opts, json),
-			      .depth = OPT(opts, indent), .budget = MAX_VALUES };
+	*w = (struct writer){ .btf = cbtf(btf), .print = print, .ctx = ctx,
+			      .json = OPTS_GET(opts, json, false),
+			      .depth = OPTS_GET(opts, indent, 0), .budget = MAX_VALUES };
 }
 
 /* One value with the writer's bounds set to it. */
@@ -422,7 +420,7 @@ int bpfvm_btf__dump_data(const struct bpfvm_btf *btf, uint32_t id, const void *d
 	struct writer w;
 	int err;
 
-	if (!btf || !print)
+	if (!OPTS_VALID(opts, bpfvm_btf_dump_opts, NULL) || !btf || !print)
 		return -EINVAL;
 	if ((err = check_value(cbtf(btf), id, data, size)))
 		return err;
@@ -438,7 +436,8 @@ int bpfvm_btf__dump_map_entry(const struct bpfvm_btf *btf, const struct bpfvm_bt
 	struct writer w;
 	int err;
 
-	if (!btf || !print || !e || (e->ncpus && e->value_size > SIZE_MAX / 8 / e->ncpus))
+	if (!OPTS_VALID(opts, bpfvm_btf_dump_opts, NULL) || !btf || !print || !e ||
+	    (e->ncpus && e->value_size > SIZE_MAX / 8 / e->ncpus))
 		return -EINVAL;
 	if ((e->key_type_id && (err = check_value(cbtf(btf), e->key_type_id, e->key, e->key_size))) ||
 	    (err = check_value(cbtf(btf), e->value_type_id, e->value, e->value_size)))

@@ -83,7 +83,7 @@ static int size_bits(uint32_t bytes)
 				p->name, idx, btf_core_kind_name(kind)),                  \
 			log_printf(obj->log, __VA_ARGS__), -EINVAL)
 
-static int patch(struct bpfvm_object *obj, struct bpfvm_program *p, uint32_t idx,
+static int patch(struct bpfvm_object *obj, struct bpfvm_obj_prog *p, uint32_t idx,
 		 enum btf_core_kind kind, const struct btf_core_res *res)
 {
 	struct bpfvm_insn *insn = &p->insns[idx];
@@ -136,7 +136,7 @@ static int patch(struct bpfvm_object *obj, struct bpfvm_program *p, uint32_t idx
  * to name the relocation rather than the poison (as libbpf rewrites the
  * kernel's log).
  */
-static int note_failure(struct bpfvm_object *obj, struct bpfvm_program *p, uint32_t idx,
+static int note_failure(struct bpfvm_object *obj, struct bpfvm_obj_prog *p, uint32_t idx,
 			enum btf_core_kind kind, const struct btf_core_res *res)
 {
 	const char *target = obj->btf_custom_path ? obj->btf_custom_path : DEFAULT_TARGET_BTF;
@@ -154,7 +154,7 @@ static int note_failure(struct bpfvm_object *obj, struct bpfvm_program *p, uint3
 	return 0;
 }
 
-void obj_core_forget_failures(struct bpfvm_program *p)
+void obj_core_forget_failures(struct bpfvm_obj_prog *p)
 {
 	for (uint32_t i = 0; i < p->ncore_fails; i++)
 		free(p->core_fails[i].why);
@@ -163,7 +163,7 @@ void obj_core_forget_failures(struct bpfvm_program *p)
 	p->ncore_fails = 0;
 }
 
-const char *bpfvm_program__core_failure(const struct bpfvm_program *p, size_t insn)
+const char *bpfvm_obj_prog__core_failure(const struct bpfvm_obj_prog *p, size_t insn)
 {
 	for (uint32_t i = 0; p && i < p->ncore_fails; i++)
 		if (p->core_fails[i].insn == insn)
@@ -171,7 +171,7 @@ const char *bpfvm_program__core_failure(const struct bpfvm_program *p, size_t in
 	return NULL;
 }
 
-static int relocate_prog(struct bpfvm_object *obj, struct bpfvm_program *p,
+static int relocate_prog(struct bpfvm_object *obj, struct bpfvm_obj_prog *p,
 			 const struct btf *target)
 {
 	obj_core_forget_failures(p);

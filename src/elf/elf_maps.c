@@ -630,7 +630,7 @@ static int add_slot(struct bpfvm_object *obj, struct omap *m, uint32_t index, co
 static int tail_call_slots(struct bpfvm_object *obj)
 {
 	for (size_t p = 0; p < obj->nprogs; p++) {
-		const struct bpfvm_program *pr = &obj->progs[p];
+		const struct bpfvm_obj_prog *pr = &obj->progs[p];
 		uint32_t id, slot;
 		int map;
 

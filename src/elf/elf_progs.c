@@ -189,7 +189,7 @@ static int collect_funcs(struct bpfvm_object *obj)
 static int add_prog(struct bpfvm_object *obj, uint32_t func)
 {
 	const struct ofunc *f = &obj->funcs[func];
-	struct bpfvm_program *p = &obj->progs[obj->nprogs];
+	struct bpfvm_obj_prog *p = &obj->progs[obj->nprogs];
 
 	memset(p, 0, sizeof(*p));
 	p->obj = obj;
@@ -219,7 +219,7 @@ static void type_tail_calls(struct bpfvm_object *obj)
 	uint32_t type = 0, id, slot;
 
 	for (size_t i = 0; i < obj->nprogs; i++) {
-		const struct bpfvm_program *p = &obj->progs[i];
+		const struct bpfvm_obj_prog *p = &obj->progs[i];
 
 		if (!p->def)
 			continue;
@@ -256,7 +256,7 @@ int obj_collect_progs(struct bpfvm_object *obj)
 
 struct linker {
 	struct bpfvm_object *obj;
-	struct bpfvm_program *prog;
+	struct bpfvm_obj_prog *prog;
 	uint32_t cap;
 };
 
@@ -295,7 +295,7 @@ __attribute__((format(printf, 2, 3))) static int defer(struct linker *l, const c
 /* The position of function func in the program, appending it if new. */
 static int chunk_of(struct linker *l, uint32_t func, uint32_t *dst)
 {
-	struct bpfvm_program *p = l->prog;
+	struct bpfvm_obj_prog *p = l->prog;
 	const struct ofunc *f = &l->obj->funcs[func];
 	struct bpfvm_insn *grown;
 	struct ochunk *chunks;
@@ -504,7 +504,7 @@ static int cmp_line(const void *a, const void *b)
 }
 
 /* The line info of each copied function, at its place in the program. */
-static int link_lines(struct bpfvm_object *obj, struct bpfvm_program *p)
+static int link_lines(struct bpfvm_object *obj, struct bpfvm_obj_prog *p)
 {
 	for (uint32_t c = 0; c < p->nchunks; c++) {
 		const struct ofunc *f = &obj->funcs[p->chunks[c].func];
@@ -532,7 +532,7 @@ static int link_lines(struct bpfvm_object *obj, struct bpfvm_program *p)
 	return 0;
 }
 
-static int link_prog(struct bpfvm_object *obj, struct bpfvm_program *p)
+static int link_prog(struct bpfvm_object *obj, struct bpfvm_obj_prog *p)
 {
 	struct linker l = { .obj = obj, .prog = p };
 	uint32_t dst;

@@ -30,7 +30,7 @@ static void add_need(struct needs *n, const char *text)
 					   n->count > 1 ? "; " : "", text);
 }
 
-int bpfvm_program__kernel_only(const struct bpfvm_program *p, char *buf, size_t size)
+int bpfvm_obj_prog__kernel_only(const struct bpfvm_obj_prog *p, char *buf, size_t size)
 {
 	struct needs n = { buf, buf ? size : 0, 0, 0 };
 	char text[256];

@@ -89,7 +89,7 @@ struct ocore_fail {
 	char *why;
 };
 
-struct bpfvm_program {
+struct bpfvm_obj_prog {
 	struct bpfvm_object *obj;
 	char *name;
 	char *sec_name;
@@ -174,7 +174,7 @@ struct bpfvm_object {
 	size_t nsyms;
 	struct ofunc *funcs;
 	size_t nfuncs;
-	struct bpfvm_program *progs;
+	struct bpfvm_obj_prog *progs;
 	size_t nprogs;
 	struct omap *maps;
 	size_t nmaps;
@@ -213,7 +213,7 @@ int obj_func_at(const struct bpfvm_object *obj, uint32_t sec, uint32_t insn);
 /* elf_core.c: CO-RE relocations of the loaded programs. */
 int obj_core_relocate(struct bpfvm_object *obj);
 /* Free what obj_core_relocate noted of p's poisoned relocations. */
-void obj_core_forget_failures(struct bpfvm_program *p);
+void obj_core_forget_failures(struct bpfvm_obj_prog *p);
 
 /* kconfig.c: the .kconfig map's contents. */
 int obj_kconfig_fill(struct bpfvm_object *obj, uint8_t *data, size_t size);

@@ -16,19 +16,16 @@
 #include "../core/run.h"
 #include "../helpers/helpers.h"
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "obj.h"
 
 #define POISON_HELPER BPFVM_MAX_HELPER_ID
-
-#define OPT(opts, field) \
-	((opts) && (opts)->sz >= offsetof(struct bpfvm_object_open_opts, field) + sizeof((opts)->field) \
-		 ? (opts)->field : 0)
 
 static void free_obj(struct bpfvm_object *obj)
 {
 	obj_free_elf_tables(obj);
 	for (size_t i = 0; i < obj->nprogs; i++) {
-		struct bpfvm_program *p = &obj->progs[i];
+		struct bpfvm_obj_prog *p = &obj->progs[i];
 
 		free(p->name);
 		free(p->sec_name);
@@ -59,18 +56,19 @@ static struct bpfvm_object *open_common(const void *buf, size_t size, const char
 					const struct bpfvm_object_open_opts *opts)
 {
 	struct bpfvm_object *obj = calloc(1, sizeof(*obj));
-	const char *custom = OPT(opts, btf_custom_path), *kconfig = OPT(opts, kconfig);
-	const char *given = OPT(opts, object_name);
+	const char *custom = OPTS_GET(opts, btf_custom_path, NULL);
+	const char *kconfig = OPTS_GET(opts, kconfig, NULL);
+	const char *given = OPTS_GET(opts, object_name, NULL);
 	void *copy = NULL;
 	int err = -ENOMEM;
 
 	if (!obj)
 		goto fail;
-	obj->log = OPT(opts, log);
-	obj->vm = OPT(opts, vm);
-	obj->prog_flags = OPT(opts, prog_flags);
-	obj->kernel_only = OPT(opts, kernel_only);
-	obj->partial = OPT(opts, partial_load);
+	obj->log = OPTS_GET(opts, log, NULL);
+	obj->vm = OPTS_GET(opts, vm, NULL);
+	obj->prog_flags = OPTS_GET(opts, prog_flags, 0);
+	obj->kernel_only = OPTS_GET(opts, kernel_only, false);
+	obj->partial = OPTS_GET(opts, partial_load, false);
 	obj->kconfig_map = -1;
 	obj->name = strdup(given ? given : name);
 	if (!obj->name || (custom && !(obj->btf_custom_path = strdup(custom))) ||
@@ -104,7 +102,7 @@ fail:
 struct bpfvm_object *bpfvm_object__open_mem(const void *buf, size_t size,
 					    const struct bpfvm_object_open_opts *opts)
 {
-	if (!buf && size) {
+	if (!OPTS_VALID(opts, bpfvm_object_open_opts, OPTS_GET(opts, log, NULL)) || (!buf && size)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -139,14 +137,18 @@ struct bpfvm_object *bpfvm_object__open_embedded(const char *path, int index,
 						 const struct bpfvm_object_open_opts *opts)
 {
 	const char *base = path ? strrchr(path, '/') : NULL;
-	struct bpfvm_log *log = OPT(opts, log);
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	struct bpfvm_object *obj = NULL;
 	size_t len = 0, off = 0, size;
 	char name[256];
-	uint8_t *buf = read_file(path, &len, log);
+	uint8_t *buf;
 	int err = 0;
 
-	if (!buf)
+	if (!OPTS_VALID(opts, bpfvm_object_open_opts, log)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(buf = read_file(path, &len, log)))
 		return NULL;
 	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
 	name[strcspn(name, ".")] = '\0';
@@ -244,7 +246,7 @@ static int create_map(struct bpfvm_object *obj, struct omap *m, struct bpfvm_map
 	}
 	adjust_def(obj, &def);
 	if (spin_lock_off(obj->btf, def.btf_value_type_id) >= 0) {
-		mo.has_spin_lock = 1;
+		mo.has_spin_lock = true;
 		mo.spin_lock_off = (uint32_t)spin_lock_off(obj->btf, def.btf_value_type_id);
 	}
 	*out = bpfvm_map__new(obj->vm, def.type, def.key_size, def.value_size, def.max_entries, &mo);
@@ -381,7 +383,7 @@ static int create_maps(struct bpfvm_object *obj)
  * not opened kernel_only): the program cannot be created; say what the
  * helper needs.
  */
-static int check_kernel_helpers(struct bpfvm_object *obj, const struct bpfvm_program *p)
+static int check_kernel_helpers(struct bpfvm_object *obj, const struct bpfvm_obj_prog *p)
 {
 	for (uint32_t i = 0; i < p->cnt; i++) {
 		const struct bpfvm_insn *in = &p->insns[i];
@@ -398,7 +400,7 @@ static int check_kernel_helpers(struct bpfvm_object *obj, const struct bpfvm_pro
 }
 
 /* Every map the program refers to was created, or why not. */
-static int check_maps(struct bpfvm_object *obj, const struct bpfvm_program *p,
+static int check_maps(struct bpfvm_object *obj, const struct bpfvm_obj_prog *p,
 		      struct bpfvm_map **maps)
 {
 	for (uint32_t i = 0; i + 1 < p->cnt; i++) {
@@ -423,7 +425,7 @@ static int check_maps(struct bpfvm_object *obj, const struct bpfvm_program *p,
 	return 0;
 }
 
-static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct bpfvm_map **maps)
+static int create_prog(struct bpfvm_object *obj, struct bpfvm_obj_prog *p, struct bpfvm_map **maps)
 {
 	int err;
 
@@ -440,7 +442,7 @@ static int create_prog(struct bpfvm_object *obj, struct bpfvm_program *p, struct
 		return err;
 	if (!p->def && !p->type) {
 		obj_err(obj, "program %s: section name '%s' follows no known convention, so its "
-			     "program type is unknown (set it with --type, or bpfvm_program__set_type)\n",
+			     "program type is unknown (set it with --type, or bpfvm_obj_prog__set_type)\n",
 			p->name, p->sec_name);
 		return -EINVAL;
 	}
@@ -512,7 +514,7 @@ static int load_progs(struct bpfvm_object *obj)
 	for (size_t i = 0; i < obj->nmaps && maps; i++)
 		maps[i] = obj->maps[i].map;
 	for (size_t i = 0; !err && i < obj->nprogs; i++) {
-		struct bpfvm_program *p = &obj->progs[i];
+		struct bpfvm_obj_prog *p = &obj->progs[i];
 		struct capture c;
 
 		if (!p->autoload)
@@ -581,15 +583,15 @@ const struct bpfvm_btf *bpfvm_object__btf(const struct bpfvm_object *obj)
 	return obj ? (const struct bpfvm_btf *)obj->btf : NULL;
 }
 
-struct bpfvm_program *bpfvm_object__next_program(const struct bpfvm_object *obj,
-						  const struct bpfvm_program *prev)
+struct bpfvm_obj_prog *bpfvm_object__next_program(const struct bpfvm_object *obj,
+						  const struct bpfvm_obj_prog *prev)
 {
 	size_t next = prev ? (size_t)(prev - obj->progs) + 1 : 0;
 
 	return obj && next < obj->nprogs ? &obj->progs[next] : NULL;
 }
 
-struct bpfvm_program *bpfvm_object__find_program_by_name(const struct bpfvm_object *obj,
+struct bpfvm_obj_prog *bpfvm_object__find_program_by_name(const struct bpfvm_object *obj,
 							 const char *name)
 {
 	for (size_t i = 0; obj && name && i < obj->nprogs; i++)
@@ -599,27 +601,27 @@ struct bpfvm_program *bpfvm_object__find_program_by_name(const struct bpfvm_obje
 	return NULL;
 }
 
-const char *bpfvm_program__name(const struct bpfvm_program *p) { return p ? p->name : NULL; }
-const char *bpfvm_program__section_name(const struct bpfvm_program *p) { return p ? p->sec_name : NULL; }
-uint32_t bpfvm_program__type(const struct bpfvm_program *p) { return p ? p->type : 0; }
-uint32_t bpfvm_program__expected_attach_type(const struct bpfvm_program *p) { return p ? p->attach_type : 0; }
-const struct bpfvm_insn *bpfvm_program__insns(const struct bpfvm_program *p) { return p ? p->insns : NULL; }
-size_t bpfvm_program__insn_cnt(const struct bpfvm_program *p) { return p ? p->cnt : 0; }
-struct bpfvm_prog *bpfvm_program__prog(const struct bpfvm_program *p) { return p ? p->prog : NULL; }
-bool bpfvm_program__autoload(const struct bpfvm_program *p) { return p && p->autoload; }
-bool bpfvm_program__sleepable(const struct bpfvm_program *p)
+const char *bpfvm_obj_prog__name(const struct bpfvm_obj_prog *p) { return p ? p->name : NULL; }
+const char *bpfvm_obj_prog__section_name(const struct bpfvm_obj_prog *p) { return p ? p->sec_name : NULL; }
+uint32_t bpfvm_obj_prog__type(const struct bpfvm_obj_prog *p) { return p ? p->type : 0; }
+uint32_t bpfvm_obj_prog__expected_attach_type(const struct bpfvm_obj_prog *p) { return p ? p->attach_type : 0; }
+const struct bpfvm_insn *bpfvm_obj_prog__insns(const struct bpfvm_obj_prog *p) { return p ? p->insns : NULL; }
+size_t bpfvm_obj_prog__insn_cnt(const struct bpfvm_obj_prog *p) { return p ? p->cnt : 0; }
+struct bpfvm_prog *bpfvm_obj_prog__prog(const struct bpfvm_obj_prog *p) { return p ? p->prog : NULL; }
+bool bpfvm_obj_prog__autoload(const struct bpfvm_obj_prog *p) { return p && p->autoload; }
+bool bpfvm_obj_prog__sleepable(const struct bpfvm_obj_prog *p)
 {
 	return p && p->def && (p->def->flags & SEC_SLEEPABLE);
 }
 
-const char *bpfvm_program__left_out(const struct bpfvm_program *p) { return p ? p->left_out : NULL; }
+const char *bpfvm_obj_prog__left_out(const struct bpfvm_obj_prog *p) { return p ? p->left_out : NULL; }
 
-const char *bpfvm_program__attach_target(const struct bpfvm_program *p)
+const char *bpfvm_obj_prog__attach_target(const struct bpfvm_obj_prog *p)
 {
 	return p ? sec_def_target(p->def, p->sec_name) : NULL;
 }
 
-int bpfvm_program__set_type(struct bpfvm_program *p, uint32_t type)
+int bpfvm_obj_prog__set_type(struct bpfvm_obj_prog *p, uint32_t type)
 {
 	if (!p)
 		return -EINVAL;
@@ -629,7 +631,7 @@ int bpfvm_program__set_type(struct bpfvm_program *p, uint32_t type)
 	return 0;
 }
 
-int bpfvm_program__set_autoload(struct bpfvm_program *p, bool autoload)
+int bpfvm_obj_prog__set_autoload(struct bpfvm_obj_prog *p, bool autoload)
 {
 	if (!p)
 		return -EINVAL;
@@ -639,7 +641,7 @@ int bpfvm_program__set_autoload(struct bpfvm_program *p, bool autoload)
 	return 0;
 }
 
-int bpfvm_program__source_line(const struct bpfvm_program *p, size_t insn, const char **file,
+int bpfvm_obj_prog__source_line(const struct bpfvm_obj_prog *p, size_t insn, const char **file,
 			       uint32_t *line, uint32_t *col, const char **text)
 {
 	const struct oline *best = NULL;
@@ -659,7 +661,7 @@ int bpfvm_program__source_line(const struct bpfvm_program *p, size_t insn, const
 	return 0;
 }
 
-int bpfvm_program__func_returns_scalar(const struct bpfvm_program *p, size_t insn)
+int bpfvm_obj_prog__func_returns_scalar(const struct bpfvm_obj_prog *p, size_t insn)
 {
 	const struct btf *btf = p ? p->obj->btf : NULL;
 	const struct btf_type *fn, *proto, *ret;

@@ -38,7 +38,7 @@ static void need_map(struct closure *c, size_t i)
 	}
 }
 
-static void need_prog_maps(struct closure *c, const struct bpfvm_program *p)
+static void need_prog_maps(struct closure *c, const struct bpfvm_obj_prog *p)
 {
 	for (uint32_t i = 0; i + 1 < p->cnt; i++) {
 		const struct bpfvm_insn *in = &p->insns[i];
@@ -52,7 +52,7 @@ static void need_prog_maps(struct closure *c, const struct bpfvm_program *p)
 	}
 }
 
-int bpfvm_object__load_only(struct bpfvm_object *obj, struct bpfvm_program *p)
+int bpfvm_object__load_only(struct bpfvm_object *obj, struct bpfvm_obj_prog *p)
 {
 	struct closure c = { .obj = obj };
 	size_t rounds = 0;

@@ -22,6 +22,7 @@
 
 #include "../hooks/hooks.h"
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "attach.h"
 #include "events.h"
 #include "procfs.h"
@@ -50,13 +51,15 @@ struct bpfvm_trace {
 
 struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *opts)
 {
-	struct bpfvm_trace *t = calloc(1, sizeof(*t));
+	struct bpfvm_trace *t;
 
-	if (!t)
+	if (!OPTS_VALID(opts, bpfvm_trace_opts, OPTS_GET(opts, log, NULL))) {
+		errno = EINVAL;
 		return NULL;
-	if (opts)
-		memcpy(&t->o, opts, opts->sz < sizeof(t->o) ? opts->sz : sizeof(t->o));
-	t->o.sz = sizeof(t->o);
+	}
+	if (!(t = calloc(1, sizeof(*t))))
+		return NULL;
+	OPTS_COPY(&t->o, opts);
 	t->root_status = -1;
 	return t;
 }
@@ -80,10 +83,10 @@ static void want_point(struct ev_interest *w, const struct ev_attach *at)
 	}
 }
 
-int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_program *program)
+int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 {
-	struct bpfvm_prog *prog = program ? bpfvm_program__prog(program) : NULL;
-	const char *name = program ? bpfvm_program__name(program) : "";
+	struct bpfvm_prog *prog = program ? bpfvm_obj_prog__prog(program) : NULL;
+	const char *name = program ? bpfvm_obj_prog__name(program) : "";
 	char why[256];
 	struct ev_attach at;
 	int err;
@@ -92,13 +95,13 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_program *program)
 		return -EINVAL;
 	if (t->n == MAX_ATTACHED)
 		return -E2BIG;
-	err = ev_attach_parse(bpfvm_program__type(program), bpfvm_program__section_name(program),
-			      bpfvm_program__attach_target(program), &at, why, sizeof(why));
-	if (!err && bpfvm_program__kernel_only(program, why, sizeof(why)) > 0)
+	err = ev_attach_parse(bpfvm_obj_prog__type(program), bpfvm_obj_prog__section_name(program),
+			      bpfvm_obj_prog__attach_target(program), &at, why, sizeof(why));
+	if (!err && bpfvm_obj_prog__kernel_only(program, why, sizeof(why)) > 0)
 		err = -EOPNOTSUPP;
 	if (err) {
 		log_printf(t->o.log, "%s (SEC(\"%s\")): cannot attach: %s\n", name,
-			   bpfvm_program__section_name(program), why);
+			   bpfvm_obj_prog__section_name(program), why);
 		return err;
 	}
 	t->a[t->n++] = (struct attached){ prog, name, at };

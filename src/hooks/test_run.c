@@ -20,6 +20,7 @@
 #include "../core/facts.h"
 #include "../util/log.h"
 #include "../util/netdev.h"
+#include "../util/opts.h"
 #include "../vm/vm.h"
 #include "hooks.h"
 
@@ -358,16 +359,30 @@ static void copy_out(const struct hook_run *h, struct bpfvm_test_run_opts *o)
 	o->ctx_size_out = h->ctx_size;
 }
 
-int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *o)
+/* The outputs, as far as the caller's options reach. */
+static void set_outputs(struct bpfvm_test_run_opts *user, const struct bpfvm_test_run_opts *o)
+{
+	OPTS_SET(user, data_size_out, o->data_size_out);
+	OPTS_SET(user, ctx_size_out, o->ctx_size_out);
+	OPTS_SET(user, retval, o->retval);
+	OPTS_SET(user, duration_ns, o->duration_ns);
+	OPTS_SET(user, insns_executed, o->insns_executed);
+}
+
+int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *user)
 {
 	const struct hook_prog_type *t = prog ? hook_prog_type(prog->prog_type) : NULL;
 	struct hook_run h = { .kind = t ? t->ctx : HOOK_CTX_NONE };
+	struct bpfvm_test_run_opts copy, *o = &copy;
 	struct bpfvm_run_ctx run = { 0 };
 	uint64_t start, retval = 0, executed = 0;
 	uint32_t repeat;
 	int err;
 
-	if (!prog || !o || (!o->data_in && o->data_size_in) || (!o->ctx_in && o->ctx_size_in))
+	if (!OPTS_VALID(user, bpfvm_test_run_opts, OPTS_GET(user, log, NULL)))
+		return -EINVAL;
+	OPTS_COPY(o, user);
+	if (!prog || (!o->data_in && o->data_size_in) || (!o->ctx_in && o->ctx_size_in))
 		return -EINVAL;
 	if ((err = vm_refuse_unrunnable(prog, o->log)))
 		return err;
@@ -408,6 +423,7 @@ int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *o)
 	o->redirect = h.redirect;
 	if (!err)
 		copy_out(&h, o);
+	set_outputs(user, o);
 	if (h.area)
 		munmap(h.area, h.area_size);
 	return err;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "asm_parse.h"
 
 #define MAX_ERRORS 20
@@ -365,9 +366,11 @@ static void assemble_text(struct asm_state *st, const char *text, size_t len)
 		resolve(st, &st->fix[i]);
 }
 
-int bpfvm_asm(const char *text, size_t len, const char *filename, struct bpfvm_insn **insns,
-	      size_t *cnt, struct bpfvm_log *log)
+int bpfvm_asm(const char *text, size_t len, struct bpfvm_insn **insns, size_t *cnt,
+	      const struct bpfvm_asm_opts *opts)
 {
+	const char *filename = OPTS_GET(opts, filename, NULL);
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	struct asm_state st = {
 		.file = filename ? filename : "<input>",
 		.log = log,
@@ -375,7 +378,7 @@ int bpfvm_asm(const char *text, size_t len, const char *filename, struct bpfvm_i
 	};
 	int err = 0;
 
-	if (!insns || !cnt || (!text && len))
+	if (!OPTS_VALID(opts, bpfvm_asm_opts, log) || !insns || !cnt || (!text && len))
 		return -EINVAL;
 	*insns = NULL;
 	*cnt = 0;

@@ -14,6 +14,7 @@
 
 #include "../core/program.h"
 #include "../core/run.h"
+#include "../util/opts.h"
 
 #define MAP_TYPE_COUNT 34   /* __MAX_BPF_MAP_TYPE of the kernel bpfvm follows */
 
@@ -234,16 +235,13 @@ static int check_generic(uint32_t type, uint64_t map_extra, uint32_t flags, bool
 
 static void map_init_from_opts(struct bpfvm_map *map, const struct bpfvm_map_opts *opts)
 {
-	if (!opts)
-		return;
-	map->map_flags = opts->map_flags;
-	map->map_extra = opts->map_extra;
-	if (opts->sz >= offsetof(struct bpfvm_map_opts, spin_lock_off) + sizeof(uint32_t)) {
-		map->has_spin_lock = opts->has_spin_lock != 0;
-		map->spin_lock_off = opts->spin_lock_off;
-	}
-	if (opts->inner_map) {
-		const struct bpfvm_map *in = opts->inner_map;
+	const struct bpfvm_map *in = OPTS_GET(opts, inner_map, NULL);
+
+	map->map_flags = OPTS_GET(opts, map_flags, 0);
+	map->map_extra = OPTS_GET(opts, map_extra, 0);
+	map->has_spin_lock = OPTS_GET(opts, has_spin_lock, false);
+	map->spin_lock_off = OPTS_GET(opts, spin_lock_off, 0);
+	if (in) {
 
 		map->inner = (struct map_meta){ in->type, in->key_size, in->value_size,
 						in->max_entries, in->map_flags, in->has_spin_lock,
@@ -268,18 +266,18 @@ struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_s
 				 uint32_t value_size, uint32_t max_entries,
 				 const struct bpfvm_map_opts *opts)
 {
-	struct bpfvm_log *log = opts ? opts->log : NULL;
-	bool kernel_only = opts && opts->sz >= offsetof(struct bpfvm_map_opts, kernel_only) +
-						  sizeof(opts->kernel_only) && opts->kernel_only;
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
+	bool kernel_only = OPTS_GET(opts, kernel_only, false);
+	const char *name = OPTS_GET(opts, name, NULL);
 	const struct map_ops *ops;
 	struct bpfvm_map *map;
 	int err;
 
-	if (!vm) {
+	if (!OPTS_VALID(opts, bpfvm_map_opts, log) || !vm) {
 		errno = EINVAL;
 		return NULL;
 	}
-	err = check_generic(type, opts ? opts->map_extra : 0, opts ? opts->map_flags : 0,
+	err = check_generic(type, OPTS_GET(opts, map_extra, 0), OPTS_GET(opts, map_flags, 0),
 			    kernel_only, log);
 	if (err) {
 		errno = -err;
@@ -287,7 +285,7 @@ struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_s
 	}
 	ops = type_ops(type, kernel_only);
 	map = calloc(1, ops->obj_size);
-	if (!map || !(map->name = strdup(opts && opts->name ? opts->name : ""))) {
+	if (!map || !(map->name = strdup(name ? name : ""))) {
 		free(map);
 		errno = ENOMEM;
 		return NULL;
@@ -304,7 +302,7 @@ struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_s
 	map_init_from_opts(map, opts);
 	err = check_spin_lock(map, log);
 	if (!err && type != BPFVM_MAP_TYPE_ARRAY_OF_MAPS && type != BPFVM_MAP_TYPE_HASH_OF_MAPS &&
-	    opts && opts->inner_map) {
+	    OPTS_GET(opts, inner_map, NULL)) {
 		log_printf(log, "inner_map is only for maps of maps\n");
 		err = -EINVAL;
 	}

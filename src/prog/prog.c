@@ -21,6 +21,7 @@
 
 #include "../core/instance.h"
 #include "../util/log.h"
+#include "../util/opts.h"
 
 #define ERR(log, idx, ...)                                   \
 	(log_printf(log, "instruction %u: ", (unsigned)(idx)), \
@@ -293,11 +294,12 @@ int prog_check_structure(struct bpfvm_prog *prog, struct bpfvm_log *log)
 struct bpfvm_prog *bpfvm_prog__new(struct bpfvm *vm, const struct bpfvm_insn *insns, size_t cnt,
 				   const struct bpfvm_prog_opts *opts)
 {
-	struct bpfvm_log *log = opts ? opts->log : NULL;
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
+	struct bpfvm_prog_opts o;
 	struct bpfvm_prog *prog;
 	int err;
 
-	if (!vm || (!insns && cnt)) {
+	if (!OPTS_VALID(opts, bpfvm_prog_opts, log) || !vm || (!insns && cnt)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -313,8 +315,9 @@ struct bpfvm_prog *bpfvm_prog__new(struct bpfvm *vm, const struct bpfvm_insn *in
 	}
 	prog->vm = vm;
 	prog->cnt = (uint32_t)cnt;
-	prog->flags = opts ? opts->flags : 0;
-	prog->name = strdup(opts && opts->name ? opts->name : "prog");
+	OPTS_COPY(&o, opts);
+	prog->flags = o.flags;
+	prog->name = strdup(o.name ? o.name : "prog");
 	prog->insns = malloc((cnt ? cnt : 1) * sizeof(*insns));
 	prog->ops = malloc((cnt ? cnt : 1) * sizeof(*prog->ops));
 	if (!prog->name || !prog->insns || !prog->ops) {
@@ -325,7 +328,7 @@ struct bpfvm_prog *bpfvm_prog__new(struct bpfvm *vm, const struct bpfvm_insn *in
 		memcpy(prog->insns, insns, cnt * sizeof(*insns));
 	err = prog_check_structure(prog, log);
 	if (!err)
-		err = prog_attach_refs(prog, opts, log);
+		err = prog_attach_refs(prog, &o, log);
 	if (err)
 		goto fail;
 	vm_add_prog(vm, prog);

@@ -655,7 +655,7 @@ static int lookup_helper(struct venv *env, int32_t id, struct vhelper *fn)
 		 * The object loader's poison, where a CO-RE relocation could not
 		 * be resolved: say so (libbpf rewrites the kernel's "invalid func
 		 * unknown#195896080" the same way); the loader knows which one
-		 * (bpfvm_program__core_failure at this instruction).
+		 * (bpfvm_obj_prog__core_failure at this instruction).
 		 */
 		if (id == BPFVM_MAX_HELPER_ID)
 			return verr(env, -EINVAL, "invalid CO-RE relocation at instruction %u: the "

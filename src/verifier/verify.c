@@ -17,6 +17,7 @@
 #include "../core/facts.h"
 #include "../maps/map.h"
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "ctx.h"
 #include "verifier.h"
 
@@ -175,15 +176,14 @@ static int run_passes(struct venv *env)
 
 int bpfvm_prog__verify(struct bpfvm_prog *prog, const struct bpfvm_verify_opts *opts)
 {
-	struct bpfvm_verify_opts o = { 0 };
+	struct bpfvm_verify_opts o;
 	uint64_t start = now_ns(), ns;
 	struct venv env;
 	int err;
 
-	if (!prog)
+	if (!OPTS_VALID(opts, bpfvm_verify_opts, OPTS_GET(opts, log, NULL)) || !prog)
 		return -EINVAL;
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	OPTS_COPY(&o, opts);
 	free(prog->facts);
 	prog->facts = NULL;
 	err = env_init(&env, prog, &o);
@@ -208,7 +208,7 @@ int bpfvm_prog__verify(struct bpfvm_prog *prog, const struct bpfvm_verify_opts *
 	return err;
 }
 
-int bpfvm_prog__verified(const struct bpfvm_prog *prog)
+bool bpfvm_prog__verified(const struct bpfvm_prog *prog)
 {
 	return prog && prog->facts;
 }

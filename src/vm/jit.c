@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "../util/opts.h"
 
 void vm_jit_free(struct vm_jit *jit)
 {
@@ -604,9 +605,11 @@ void vm_jit_fault(struct bpfvm_run_ctx *run, uint32_t kind, uint32_t idx, uint64
 
 /* ---- the public API ------------------------------------------------------------ */
 
-int bpfvm_prog__jit(struct bpfvm_prog *prog, struct bpfvm_log *log)
+int bpfvm_prog__jit(struct bpfvm_prog *prog, const struct bpfvm_jit_opts *opts)
 {
-	if (!prog)
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
+
+	if (!OPTS_VALID(opts, bpfvm_jit_opts, log) || !prog)
 		return -EINVAL;
 	return ensure_compiled(prog, log);
 }

@@ -17,6 +17,7 @@
 #include "../helpers/helpers.h"
 #include "../maps/map.h"
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "jit.h"
 
 /* What the layers beneath execution ask of it (core/instance.h). */
@@ -28,17 +29,19 @@ static void free_caches(struct bpfvm_prog *prog)
 
 struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
 {
-	struct bpfvm *vm = calloc(1, sizeof(*vm));
 	struct timespec ts;
+	struct bpfvm *vm;
 
-	if (!vm) {
+	if (!OPTS_VALID(opts, bpfvm_opts, NULL)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(vm = calloc(1, sizeof(*vm)))) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (opts && opts->sz >= offsetof(struct bpfvm_opts, trace_ctx) + sizeof(void *)) {
-		vm->trace = opts->trace;
-		vm->trace_ctx = opts->trace_ctx;
-	}
+	vm->trace = OPTS_GET(opts, trace, NULL);
+	vm->trace_ctx = OPTS_GET(opts, trace_ctx, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	vm->prandom_state = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uintptr_t)vm;
 	vm->probe_pipe[0] = vm->probe_pipe[1] = -1;
@@ -173,12 +176,13 @@ bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog)
 int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len, struct bpfvm_run_opts *opts)
 {
 	struct bpfvm_run_ctx run = { 0 };
-	enum bpfvm_exec mode = opts ? opts->mode : BPFVM_EXEC_CHECKED;
-	struct bpfvm_log *log = opts ? opts->log : NULL;
+	enum bpfvm_exec mode = OPTS_GET(opts, mode, BPFVM_EXEC_CHECKED);
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
+	uint64_t limit = OPTS_GET(opts, insn_limit, 0);
 	uint64_t retval = 0, executed = 0;
 	int err;
 
-	if (!prog || (!mem && len))
+	if (!OPTS_VALID(opts, bpfvm_run_opts, log) || !prog || (!mem && len))
 		return -EINVAL;
 	if ((err = vm_refuse_unrunnable(prog, log)))
 		return err;
@@ -200,11 +204,8 @@ int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len, struct bpfvm
 	if (len)
 		vm_run_add_region(&run, mem, len, true, "input");
 	err = vm_run_prepared(&run, mode, (uintptr_t)mem, len,
-			      opts && opts->insn_limit ? opts->insn_limit : BPFVM_DEFAULT_INSN_LIMIT,
-			      &retval, &executed);
-	if (opts) {
-		opts->retval = retval;
-		opts->insns_executed = executed;
-	}
+			      limit ? limit : BPFVM_DEFAULT_INSN_LIMIT, &retval, &executed);
+	OPTS_SET(opts, retval, retval);
+	OPTS_SET(opts, insns_executed, executed);
 	return err;
 }

@@ -31,7 +31,7 @@ static void check_round_trip(const struct bpfvm_insn *insns, size_t cnt, size_t 
 	/* llvm-objdump's text does not say which kind of call it is. */
 	if (syntax == BPFVM_SYNTAX_LLVM && (op == ISA_OP_CALL_LOCAL || op == ISA_OP_CALL_KFUNC))
 		return;
-	if (bpfvm_asm(text, strlen(text), "round-trip", &again, &n, NULL) ||
+	if (bpfvm_asm(text, strlen(text), &again, &n, NULL) ||
 	    n != (size_t)slots || memcmp(again, &insns[idx], n * sizeof(*again))) {
 		fprintf(stderr, "round trip of slot %zu failed: '%s'\n", idx, text);
 		abort();

@@ -31,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
-	if (bpfvm_asm(text, size, "fuzz", &insns, &cnt, &log) == 0) {
+	if (bpfvm_asm(text, size, &insns, &cnt,
+		      &(struct bpfvm_asm_opts){ .sz = sizeof(struct bpfvm_asm_opts),
+						.filename = "fuzz", .log = &log }) == 0) {
 		for (size_t i = 0; i < cnt; i++) {
 			disasm_slot(insns, cnt, i);
 		}

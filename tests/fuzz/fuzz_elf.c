@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char msg[4096];
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 	struct bpfvm_object *obj;
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	uint32_t v = 1;
 
 	if (!fuzz_vm) {
@@ -78,8 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *file, *text;
 		uint32_t line, col;
 
-		(void)bpfvm_program__attach_target(p);
-		bpfvm_program__source_line(p, bpfvm_program__insn_cnt(p) / 2, &file, &line, &col, &text);
+		(void)bpfvm_obj_prog__attach_target(p);
+		bpfvm_obj_prog__source_line(p, bpfvm_obj_prog__insn_cnt(p) / 2, &file, &line, &col, &text);
 	}
 	for (size_t i = 0; i < bpfvm_object__map_cnt(obj); i++)
 		(void)bpfvm_object__map_desc(obj, i);

@@ -242,7 +242,7 @@ static struct bpfvm_object *run_bpfvm(const struct diff_case *c, const char *pat
 {
 	BPFVM_OPTS(bpfvm_object_open_opts, oo, .log = log, .prog_flags = BPFVM_PROG_TRUSTED);
 	struct bpfvm_object *obj = bpfvm_object__open_file(path, &oo);
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 
 	if (!obj)
 		return NULL;
@@ -256,7 +256,7 @@ static struct bpfvm_object *run_bpfvm(const struct diff_case *c, const char *pat
 		BPFVM_OPTS(bpfvm_test_run_opts, o, .data_in = pk->data[i], .data_size_in = pk->len[i],
 			   .data_out = res[i].out, .data_size_out = PKT_ROOM, .mode = mode, .log = log);
 
-		if (bpfvm_prog__test_run(bpfvm_program__prog(p), &o))
+		if (bpfvm_prog__test_run(bpfvm_obj_prog__prog(p), &o))
 			TEST_FAIL("%s: bpfvm run of packet %d failed: %s", c->object, i, log->buf);
 		res[i].retval = (uint32_t)o.retval;
 		res[i].out_len = (uint32_t)o.data_size_out;

@@ -28,8 +28,9 @@ static struct asm_result assemble(const char *text)
 {
 	struct asm_result r = { 0 };
 	struct bpfvm_log log = { r.log, sizeof(r.log), 0 };
+	BPFVM_OPTS(bpfvm_asm_opts, o, .filename = "t.s", .log = &log);
 
-	r.err = bpfvm_asm(text, strlen(text), "t.s", &r.insns, &r.cnt, &log);
+	r.err = bpfvm_asm(text, strlen(text), &r.insns, &r.cnt, &o);
 	return r;
 }
 
@@ -568,6 +569,7 @@ TEST(garbage_never_crashes)
 		size_t cnt = 0, len = (size_t)(i % 256);
 		char logbuf[128];
 		struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
+		BPFVM_OPTS(bpfvm_asm_opts, o, .filename = "fuzz", .log = &log);
 		static const char alphabet[] = "r0w1%[]+-,: \n\t#x0123456789abcdefl*()=<>s&|^!goto if exit lock"
 					       "call ja mov ldxw stw lddw local fetch add32 ll skb";
 
@@ -575,15 +577,15 @@ TEST(garbage_never_crashes)
 			state = state * 1103515245u + 12345u;
 			text[k] = (i & 1) ? (char)(state >> 16) : alphabet[(state >> 16) % (sizeof(alphabet) - 1)];
 		}
-		if (bpfvm_asm(text, len, "fuzz", &insns, &cnt, &log) == 0)
+		if (bpfvm_asm(text, len, &insns, &cnt, &o) == 0)
 			free(insns);
 		CHECK(log.len < sizeof(logbuf) || logbuf[sizeof(logbuf) - 1] == '\0');
 	}
-	/* NULL log and NULL file name are allowed. */
+	/* NULL options (no log, no file name) are allowed. */
 	struct bpfvm_insn *insns = NULL;
 	size_t cnt;
-	CHECK_EQ_INT(bpfvm_asm("bad", 3, NULL, &insns, &cnt, NULL), -EINVAL);
-	CHECK_EQ_INT(bpfvm_asm(NULL, 0, NULL, &insns, &cnt, NULL), 0);
+	CHECK_EQ_INT(bpfvm_asm("bad", 3, &insns, &cnt, NULL), -EINVAL);
+	CHECK_EQ_INT(bpfvm_asm(NULL, 0, &insns, &cnt, NULL), 0);
 	free(insns);
 }
 

@@ -24,11 +24,11 @@
 #include "elf_build.h"
 
 /* Index of the first lddw referring to map index idx, or -1. */
-static long find_map_ref(const struct bpfvm_program *p, int map, int src)
+static long find_map_ref(const struct bpfvm_obj_prog *p, int map, int src)
 {
-	const struct bpfvm_insn *in = bpfvm_program__insns(p);
+	const struct bpfvm_insn *in = bpfvm_obj_prog__insns(p);
 
-	for (size_t i = 0; i + 1 < bpfvm_program__insn_cnt(p); i++)
+	for (size_t i = 0; i + 1 < bpfvm_obj_prog__insn_cnt(p); i++)
 		if (in[i].code == (BPF_LD | BPF_DW | BPF_IMM) && in[i].src_reg == src &&
 		    in[i].imm == map)
 			return (long)i;
@@ -80,14 +80,14 @@ TEST(program_types_from_sections)
 		return;
 	}
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		struct bpfvm_program *p = bpfvm_object__find_program_by_name(obj, want[i].name);
+		struct bpfvm_obj_prog *p = bpfvm_object__find_program_by_name(obj, want[i].name);
 
 		CHECK(p != NULL);
 		if (!p)
 			continue;
-		CHECK_EQ_INT(bpfvm_program__type(p), want[i].type);
-		CHECK_EQ_INT(bpfvm_program__expected_attach_type(p), want[i].attach);
-		CHECK_STR(bpfvm_program__attach_target(p), want[i].target);
+		CHECK_EQ_INT(bpfvm_obj_prog__type(p), want[i].type);
+		CHECK_EQ_INT(bpfvm_obj_prog__expected_attach_type(p), want[i].attach);
+		CHECK_STR(bpfvm_obj_prog__attach_target(p), want[i].target);
 	}
 	CHECK_STR(bpfvm_object__license(obj), "Dual BSD/GPL");
 	CHECK_EQ_INT(bpfvm_object__kversion(obj), 0x60c00);
@@ -114,7 +114,7 @@ TEST(subprograms_linked_and_relocations)
 		"char LICENSE[] SEC(\"license\") = \"GPL\";\n";
 	char msg[1024];
 	struct bpfvm_object *obj;
-	struct bpfvm_program *one, *two;
+	struct bpfvm_obj_prog *one, *two;
 	long counts, data, rodata, at;
 
 	SKIP_IF_NO_CLANG();
@@ -137,9 +137,9 @@ TEST(subprograms_linked_and_relocations)
 	CHECK(find_map_ref(one, (int)rodata, BPF_PSEUDO_MAP_VALUE) >= 0);
 	/* every bpf-to-bpf call and function reference lands inside the program */
 	for (int k = 0; k < 2; k++) {
-		struct bpfvm_program *p = k ? two : one;
-		const struct bpfvm_insn *in = bpfvm_program__insns(p);
-		size_t n = bpfvm_program__insn_cnt(p), calls = 0;
+		struct bpfvm_obj_prog *p = k ? two : one;
+		const struct bpfvm_insn *in = bpfvm_obj_prog__insns(p);
+		size_t n = bpfvm_obj_prog__insn_cnt(p), calls = 0;
 
 		for (size_t i = 0; i < n; i++) {
 			bool call = in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == BPF_PSEUDO_CALL;
@@ -149,7 +149,7 @@ TEST(subprograms_linked_and_relocations)
 				long t = (long)i + 1 + in[i].imm;
 				calls++;
 				if (t < 0 || (size_t)t >= n)
-					TEST_FAIL("%s: call at %zu goes to %ld of %zu", bpfvm_program__name(p), i, t, n);
+					TEST_FAIL("%s: call at %zu goes to %ld of %zu", bpfvm_obj_prog__name(p), i, t, n);
 			}
 		}
 		CHECK(calls >= 2); /* one: twice + cb; two: thrice + twice */
@@ -169,7 +169,7 @@ TEST(subprograms_linked_and_relocations)
 		BPFVM_OPTS(bpfvm_test_run_opts, ro, .data_in = pkt, .data_size_in = sizeof(pkt),
 			   .log = &rlog);
 
-		if (bpfvm_prog__test_run(bpfvm_program__prog(k ? two : one), &ro))
+		if (bpfvm_prog__test_run(bpfvm_obj_prog__prog(k ? two : one), &ro))
 			TEST_FAIL("run %s: %s", k ? "two" : "one", rmsg);
 		/* one: twice(1) + 7 = 2 + 2 + 6 + 7; two: thrice(twice(3)) = 3 * (6 + 2 + 6) */
 		CHECK_EQ_U64(ro.retval, k ? 42 : 17);
@@ -291,7 +291,7 @@ TEST(line_info_names_the_source)
 		TEST_FAIL("open: %s", msg);
 		return;
 	}
-	CHECK_EQ_INT(bpfvm_program__source_line(bpfvm_object__next_program(obj, NULL), 0, &file,
+	CHECK_EQ_INT(bpfvm_obj_prog__source_line(bpfvm_object__next_program(obj, NULL), 0, &file,
 						&line, NULL, &text), 0);
 	CHECK_CONTAINS(file, "lines.c");
 	CHECK_CONTAINS(text, "ingress_ifindex == 7");
@@ -329,7 +329,7 @@ TEST(kconfig_externs_get_values)
 	} else {
 		BPFVM_OPTS(bpfvm_test_run_opts, ro, .data_in = pkt, .data_size_in = sizeof(pkt),
 			   .log = &log);
-		CHECK_EQ_INT(bpfvm_prog__test_run(bpfvm_program__prog(bpfvm_object__next_program(obj, NULL)), &ro), 0);
+		CHECK_EQ_INT(bpfvm_prog__test_run(bpfvm_obj_prog__prog(bpfvm_object__next_program(obj, NULL)), &ro), 0);
 		CHECK_EQ_INT((int32_t)ro.retval, 1000 - 7);
 	}
 	bpfvm_object__destroy(obj);
@@ -367,8 +367,8 @@ TEST(core_against_custom_btf)
 	if (!obj)
 		{ TEST_FAIL("open: %s", msg); return; }
 	CHECK_EQ_INT(bpfvm_object__load(obj), 0);
-	for (size_t i = 0; i < bpfvm_program__insn_cnt(bpfvm_object__next_program(obj, NULL)); i++) {
-		const struct bpfvm_insn *in = &bpfvm_program__insns(bpfvm_object__next_program(obj, NULL))[i];
+	for (size_t i = 0; i < bpfvm_obj_prog__insn_cnt(bpfvm_object__next_program(obj, NULL)); i++) {
+		const struct bpfvm_insn *in = &bpfvm_obj_prog__insns(bpfvm_object__next_program(obj, NULL))[i];
 		if (BPF_CLASS(in->code) == BPF_LDX)
 			at = in->off;
 	}

@@ -23,9 +23,9 @@
 
 #include "elf_build.h"
 
-static struct bpfvm_program *prog_named(const struct bpfvm_object *obj, const char *name)
+static struct bpfvm_obj_prog *prog_named(const struct bpfvm_object *obj, const char *name)
 {
-	struct bpfvm_program *p = bpfvm_object__find_program_by_name(obj, name);
+	struct bpfvm_obj_prog *p = bpfvm_object__find_program_by_name(obj, name);
 
 	if (!p)
 		TEST_FAIL("no program '%s'", name);
@@ -42,7 +42,7 @@ static long map_named(const struct bpfvm_object *obj, const char *name)
 }
 
 /* Run a loaded program (checked) on a zeroed 64-byte packet, with an __sk_buff's mark; r0. */
-static uint64_t run_skb(struct bpfvm_program *p, uint32_t mark)
+static uint64_t run_skb(struct bpfvm_obj_prog *p, uint32_t mark)
 {
 	uint8_t pkt[64] = { 0 };
 	struct __sk_buff ctx = { .mark = mark };
@@ -52,12 +52,12 @@ static uint64_t run_skb(struct bpfvm_program *p, uint32_t mark)
 		   .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .mode = BPFVM_EXEC_CHECKED,
 		   .log = &log);
 
-	if (!bpfvm_program__prog(p)) {
-		TEST_FAIL("%s is not loaded", bpfvm_program__name(p));
+	if (!bpfvm_obj_prog__prog(p)) {
+		TEST_FAIL("%s is not loaded", bpfvm_obj_prog__name(p));
 		return UINT64_MAX;
 	}
-	if (bpfvm_prog__test_run(bpfvm_program__prog(p), &o)) {
-		TEST_FAIL("run %s: %s", bpfvm_program__name(p), msg);
+	if (bpfvm_prog__test_run(bpfvm_obj_prog__prog(p), &o)) {
+		TEST_FAIL("run %s: %s", bpfvm_obj_prog__name(p), msg);
 		return UINT64_MAX;
 	}
 	return o.retval;
@@ -73,7 +73,7 @@ TEST(question_mark_sections_load_when_asked)
 	const char *path;
 	char msg[1024];
 	struct bpfvm_object *obj;
-	struct bpfvm_program *opt, *opt_xdp, *main_xdp;
+	struct bpfvm_obj_prog *opt, *opt_xdp, *main_xdp;
 
 	SKIP_IF_NO_CLANG();
 	path = build("qmark", src, "");
@@ -87,20 +87,20 @@ TEST(question_mark_sections_load_when_asked)
 	main_xdp = prog_named(obj, "main_xdp");
 	if (!opt || !opt_xdp || !main_xdp)
 		goto out;
-	CHECK(!bpfvm_program__autoload(opt));
-	CHECK(!bpfvm_program__autoload(opt_xdp));
-	CHECK(bpfvm_program__autoload(main_xdp));
-	CHECK_EQ_INT(bpfvm_program__type(opt), BPF_PROG_TYPE_RAW_TRACEPOINT);
-	CHECK_STR(bpfvm_program__section_name(opt), "?raw_tp/sys_enter");
-	CHECK_STR(bpfvm_program__attach_target(opt), "sys_enter");
-	CHECK_EQ_INT(bpfvm_program__type(opt_xdp), BPF_PROG_TYPE_XDP);
-	CHECK_EQ_INT(bpfvm_program__expected_attach_type(opt_xdp), BPF_XDP);
-	CHECK_EQ_INT(bpfvm_program__set_autoload(opt_xdp, true), 0);
+	CHECK(!bpfvm_obj_prog__autoload(opt));
+	CHECK(!bpfvm_obj_prog__autoload(opt_xdp));
+	CHECK(bpfvm_obj_prog__autoload(main_xdp));
+	CHECK_EQ_INT(bpfvm_obj_prog__type(opt), BPF_PROG_TYPE_RAW_TRACEPOINT);
+	CHECK_STR(bpfvm_obj_prog__section_name(opt), "?raw_tp/sys_enter");
+	CHECK_STR(bpfvm_obj_prog__attach_target(opt), "sys_enter");
+	CHECK_EQ_INT(bpfvm_obj_prog__type(opt_xdp), BPF_PROG_TYPE_XDP);
+	CHECK_EQ_INT(bpfvm_obj_prog__expected_attach_type(opt_xdp), BPF_XDP);
+	CHECK_EQ_INT(bpfvm_obj_prog__set_autoload(opt_xdp, true), 0);
 	CHECK_EQ_INT(bpfvm_object__load(obj), 0);
-	CHECK(bpfvm_program__prog(opt) == NULL);
-	CHECK(bpfvm_program__prog(opt_xdp) != NULL);
-	CHECK(bpfvm_program__prog(main_xdp) != NULL);
-	CHECK_EQ_INT(bpfvm_program__set_autoload(opt, true), -EBUSY);
+	CHECK(bpfvm_obj_prog__prog(opt) == NULL);
+	CHECK(bpfvm_obj_prog__prog(opt_xdp) != NULL);
+	CHECK(bpfvm_obj_prog__prog(main_xdp) != NULL);
+	CHECK_EQ_INT(bpfvm_obj_prog__set_autoload(opt, true), -EBUSY);
 out:
 	bpfvm_object__destroy(obj);
 }
@@ -149,13 +149,13 @@ TEST(section_names_of_older_loaders)
 		return;
 	}
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		struct bpfvm_program *p = prog_named(obj, want[i].name);
+		struct bpfvm_obj_prog *p = prog_named(obj, want[i].name);
 
 		if (!p)
 			continue;
-		CHECK_EQ_INT(bpfvm_program__type(p), want[i].type);
-		CHECK_EQ_INT(bpfvm_program__expected_attach_type(p), want[i].attach);
-		CHECK_STR(bpfvm_program__attach_target(p), want[i].target);
+		CHECK_EQ_INT(bpfvm_obj_prog__type(p), want[i].type);
+		CHECK_EQ_INT(bpfvm_obj_prog__expected_attach_type(p), want[i].attach);
+		CHECK_STR(bpfvm_obj_prog__attach_target(p), want[i].target);
 	}
 	bpfvm_object__destroy(obj);
 }
@@ -186,7 +186,7 @@ TEST(iproute2_maps_and_tail_call_sections)
 	char msg[1024];
 	struct bpfvm_object *obj;
 	const struct bpfvm_map_desc *jmp, *counts;
-	struct bpfvm_program *t0, *t2, *cls;
+	struct bpfvm_obj_prog *t0, *t2, *cls;
 	long j, c;
 
 	SKIP_IF_NO_CLANG();
@@ -214,9 +214,9 @@ TEST(iproute2_maps_and_tail_call_sections)
 	CHECK(counts->btf_key_type_id != 0 && counts->btf_value_type_id != 0); /* the KV pair, with -g */
 	CHECK(jmp->btf_key_type_id == 0);
 	/* the tail-call sections take the type of the object's other programs, as tc loads them */
-	CHECK_EQ_INT(bpfvm_program__type(t0), BPF_PROG_TYPE_SCHED_CLS);
-	CHECK_EQ_INT(bpfvm_program__type(t2), BPF_PROG_TYPE_SCHED_CLS);
-	CHECK_EQ_INT(bpfvm_program__type(cls), BPF_PROG_TYPE_SCHED_CLS);
+	CHECK_EQ_INT(bpfvm_obj_prog__type(t0), BPF_PROG_TYPE_SCHED_CLS);
+	CHECK_EQ_INT(bpfvm_obj_prog__type(t2), BPF_PROG_TYPE_SCHED_CLS);
+	CHECK_EQ_INT(bpfvm_obj_prog__type(cls), BPF_PROG_TYPE_SCHED_CLS);
 	if (bpfvm_object__load(obj)) {
 		TEST_FAIL("load: %s", msg);
 		goto out;
@@ -233,7 +233,7 @@ TEST(load_only_takes_what_a_program_needs)
 {
 	char msg[1024];
 	struct bpfvm_object *obj;
-	struct bpfvm_program *t0, *t2, *cls;
+	struct bpfvm_obj_prog *t0, *t2, *cls;
 	long j, c;
 
 	SKIP_IF_NO_CLANG();
@@ -251,12 +251,12 @@ TEST(load_only_takes_what_a_program_needs)
 	if (!t0 || !t2 || !cls || j < 0 || c < 0)
 		goto out;
 	CHECK_EQ_INT(bpfvm_object__load_only(obj, t0), 0);
-	CHECK(bpfvm_program__autoload(t0) && !bpfvm_program__autoload(t2) &&
-	      !bpfvm_program__autoload(cls));
+	CHECK(bpfvm_obj_prog__autoload(t0) && !bpfvm_obj_prog__autoload(t2) &&
+	      !bpfvm_obj_prog__autoload(cls));
 	CHECK(!bpfvm_object__autocreate(obj, (size_t)j) && !bpfvm_object__autocreate(obj, (size_t)c));
 	CHECK_EQ_INT(bpfvm_object__load_only(obj, cls), 0);
-	CHECK(bpfvm_program__autoload(t0) && bpfvm_program__autoload(t2) &&
-	      bpfvm_program__autoload(cls));
+	CHECK(bpfvm_obj_prog__autoload(t0) && bpfvm_obj_prog__autoload(t2) &&
+	      bpfvm_obj_prog__autoload(cls));
 	CHECK(bpfvm_object__autocreate(obj, (size_t)j) && bpfvm_object__autocreate(obj, (size_t)c));
 	if (bpfvm_object__load(obj)) {
 		TEST_FAIL("load: %s", msg);
@@ -290,7 +290,7 @@ TEST(iproute2_map_in_map_and_short_definitions)
 	char msg[1024];
 	struct bpfvm_object *obj;
 	const struct bpfvm_map_desc *d;
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	long i;
 
 	SKIP_IF_NO_CLANG();
@@ -325,7 +325,7 @@ TEST(iproute2_map_in_map_and_short_definitions)
 		CHECK_EQ_INT(d->pinning, 1);
 	}
 	if ((p = prog_named(obj, "act")))
-		CHECK_EQ_INT(bpfvm_program__type(p), BPF_PROG_TYPE_SCHED_ACT);
+		CHECK_EQ_INT(bpfvm_obj_prog__type(p), BPF_PROG_TYPE_SCHED_ACT);
 	CHECK_EQ_INT(bpfvm_object__load(obj), 0);
 	bpfvm_object__destroy(obj);
 }
@@ -424,11 +424,11 @@ TEST(sections_without_func_symbols)
 		goto out;
 	}
 	for (size_t i = 0; i < 3; i++) {
-		struct bpfvm_program *p = prog_named(obj, want[i].name);
+		struct bpfvm_obj_prog *p = prog_named(obj, want[i].name);
 
 		if (!p)
 			continue;
-		CHECK_EQ_INT(bpfvm_program__insn_cnt(p), 2);
+		CHECK_EQ_INT(bpfvm_obj_prog__insn_cnt(p), 2);
 		CHECK_EQ_U64(run_skb(p, 0), want[i].ret);
 	}
 out:
@@ -448,7 +448,7 @@ TEST(assembly_with_a_legacy_map)
 		"\t.section license,\"a\",@progbits\n\t.asciz \"GPL\"\n";
 	char msg[1024];
 	struct bpfvm_object *obj;
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	const struct bpfvm_map_desc *m;
 
 	SKIP_IF_NO_CLANG();
@@ -462,8 +462,8 @@ TEST(assembly_with_a_legacy_map)
 	      m->value_size == 8 && m->max_entries == 1);
 	p = prog_named(obj, "socket_count");
 	if (p) {
-		CHECK_EQ_INT(bpfvm_program__type(p), BPF_PROG_TYPE_SOCKET_FILTER);
-		CHECK_EQ_INT(bpfvm_program__insn_cnt(p), 12);
+		CHECK_EQ_INT(bpfvm_obj_prog__type(p), BPF_PROG_TYPE_SOCKET_FILTER);
+		CHECK_EQ_INT(bpfvm_obj_prog__insn_cnt(p), 12);
 	}
 	if (bpfvm_object__load(obj))
 		TEST_FAIL("load: %s", msg);
@@ -484,7 +484,7 @@ TEST(partial_load_leaves_out_what_needs_the_kernel)
 	const char *path;
 	char msg[2048];
 	struct bpfvm_object *obj;
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 	BPFVM_OPTS(bpfvm_object_open_opts, o, .log = &obj_log, .partial_load = true);
 
 	SKIP_IF_NO_CLANG();
@@ -507,18 +507,18 @@ TEST(partial_load_leaves_out_what_needs_the_kernel)
 	}
 	CHECK_EQ_INT(bpfvm_object__load(obj), 0);
 	if ((p = prog_named(obj, "needs_stacks"))) {
-		CHECK(!bpfvm_program__prog(p));
-		CHECK(bpfvm_program__left_out(p) && strstr(bpfvm_program__left_out(p), "'stacks'") &&
-		      strstr(bpfvm_program__left_out(p), "STACK_TRACE"));
+		CHECK(!bpfvm_obj_prog__prog(p));
+		CHECK(bpfvm_obj_prog__left_out(p) && strstr(bpfvm_obj_prog__left_out(p), "'stacks'") &&
+		      strstr(bpfvm_obj_prog__left_out(p), "STACK_TRACE"));
 	}
 	if ((p = prog_named(obj, "untyped"))) {
-		CHECK(!bpfvm_program__prog(p));
-		CHECK(bpfvm_program__left_out(p) &&
-		      strstr(bpfvm_program__left_out(p), "follows no known convention"));
+		CHECK(!bpfvm_obj_prog__prog(p));
+		CHECK(bpfvm_obj_prog__left_out(p) &&
+		      strstr(bpfvm_obj_prog__left_out(p), "follows no known convention"));
 	}
 	if ((p = prog_named(obj, "plain"))) {
-		CHECK(bpfvm_program__left_out(p) == NULL);
-		CHECK(bpfvm_program__prog(p) != NULL);
+		CHECK(bpfvm_obj_prog__left_out(p) == NULL);
+		CHECK(bpfvm_obj_prog__prog(p) != NULL);
 	}
 	CHECK(bpfvm_object__map_left_out(obj, 0) && strstr(bpfvm_object__map_left_out(obj, 0),
 							   "kernel-only"));
@@ -529,13 +529,13 @@ TEST(partial_load_leaves_out_what_needs_the_kernel)
 	if (obj && (p = prog_named(obj, "plain"))) {
 		CHECK_EQ_INT(bpfvm_object__load_only(obj, p), 0);
 		CHECK_EQ_INT(bpfvm_object__load(obj), 0);
-		CHECK(bpfvm_program__prog(p) != NULL);
+		CHECK(bpfvm_obj_prog__prog(p) != NULL);
 	}
 	bpfvm_object__destroy(obj);
 	/* a type given where the section tells none */
 	obj = open_obj(path, msg, sizeof(msg));
 	if (obj && (p = prog_named(obj, "untyped"))) {
-		CHECK_EQ_INT(bpfvm_program__set_type(p, BPF_PROG_TYPE_SCHED_CLS), 0);
+		CHECK_EQ_INT(bpfvm_obj_prog__set_type(p, BPF_PROG_TYPE_SCHED_CLS), 0);
 		CHECK_EQ_INT(bpfvm_object__load_only(obj, p), 0);
 		if (bpfvm_object__load(obj))
 			TEST_FAIL("load untyped as sched_cls: %s", msg);

@@ -407,7 +407,9 @@ static uint64_t run_typed(uint32_t type, const char *asm_text, struct fake_task 
 	struct bpfvm_prog *prog;
 	uint64_t r0 = ~0ull;
 
-	CHECK_EQ_INT(bpfvm_asm(asm_text, strlen(asm_text), "t.s", &insns, &cnt, &log), 0);
+	CHECK_EQ_INT(bpfvm_asm(asm_text, strlen(asm_text), &insns, &cnt,
+			       &(struct bpfvm_asm_opts){ .sz = sizeof(struct bpfvm_asm_opts),
+							 .filename = "t.s", .log = &log }), 0);
 	prog = insns ? bpfvm_prog__new(vm, insns, cnt, &po) : NULL;
 	CHECK(prog != NULL);
 	memset(rec, 0, sizeof(rec));

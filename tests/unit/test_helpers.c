@@ -254,7 +254,7 @@ TEST(programs_calling_missing_or_gpl_helpers_are_refused)
 TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 {
 	struct bpfvm *vm = bpfvm__new(NULL);
-	BPFVM_OPTS(bpfvm_map_opts, mopts, .name = "stack_map", .kernel_only = 1);
+	BPFVM_OPTS(bpfvm_map_opts, mopts, .name = "stack_map", .kernel_only = true);
 	struct bpfvm_map *stack = bpfvm_map__new(vm, BPFVM_MAP_TYPE_STACK_TRACE, 4,
 						 127 * 8, 64, &mopts);
 	struct bpfvm_insn insns[] = {
@@ -540,7 +540,7 @@ TEST(perf_event_output_goes_to_the_callback)
 TEST(spin_lock_in_a_value)
 {
 	struct bpfvm *vm = bpfvm__new(NULL);
-	BPFVM_OPTS(bpfvm_map_opts, o, .has_spin_lock = 1, .spin_lock_off = 0);
+	BPFVM_OPTS(bpfvm_map_opts, o, .has_spin_lock = true, .spin_lock_off = 0);
 	struct bpfvm_map *m = bpfvm_map__new(vm, BPFVM_MAP_TYPE_ARRAY, 4, 16, 1, &o);
 	uint32_t k = 0;
 	uint64_t v[2] = { 0xffffffff, 5 }, out[2];

@@ -61,7 +61,8 @@ TEST(runs_only_trusted_programs)
 	CHECK_EQ_INT(bpfvm_prog__run(prog, NULL, 0, &ropts), -EPERM);
 	CHECK_CONTAINS(msg, "program 'untrusted' is neither verified nor trusted");
 	/* compiling is allowed: it runs nothing */
-	CHECK_EQ_INT(bpfvm_prog__jit(prog, &log), 0);
+	CHECK_EQ_INT(bpfvm_prog__jit(prog, &(struct bpfvm_jit_opts){ .sz = sizeof(struct bpfvm_jit_opts),
+								     .log = &log }), 0);
 	bpfvm__destroy(vm);
 }
 

@@ -91,12 +91,12 @@ static bool session_open(struct session *s)
 		TEST_FAIL("open or load: %s", s->msg);
 		return false;
 	}
-	struct bpfvm_program *p;
+	struct bpfvm_obj_prog *p;
 
 	bpfvm_object__for_each_program(p, s->obj)
-		if (bpfvm_prog__verify(bpfvm_program__prog(p), &(struct bpfvm_verify_opts){
+		if (bpfvm_prog__verify(bpfvm_obj_prog__prog(p), &(struct bpfvm_verify_opts){
 			    .sz = sizeof(struct bpfvm_verify_opts), .log = &s->log })) {
-			TEST_FAIL("%s does not verify: %s", bpfvm_program__name(p), s->msg);
+			TEST_FAIL("%s does not verify: %s", bpfvm_obj_prog__name(p), s->msg);
 			return false;
 		}
 	BPFVM_OPTS(bpfvm_trace_opts, to, .mode = BPFVM_EXEC_UNCHECKED, .log = &s->log,
