@@ -20,13 +20,6 @@
 
 #include "cli.h"
 
-/* The kernel's helper names by id, from the UAPI header's own list. */
-#define HELPER_NAME(x) "bpf_" #x
-static const char *const helper_names[] = { __BPF_FUNC_MAPPER(HELPER_NAME) };
-#undef HELPER_NAME
-
-#define NHELPERS (sizeof(helper_names) / sizeof(helper_names[0]))
-
 struct show_args {
 	bool load;
 	bool dump;
@@ -58,7 +51,9 @@ static size_t helpers_of(const struct bpfvm_obj_prog *p, int32_t *ids, size_t ma
 
 static const char *helper_name(int32_t id)
 {
-	return id >= 0 && (size_t)id < NHELPERS ? helper_names[id] : "unknown";
+	const char *name = bpfvm_helper_name(id);
+
+	return name ? name : "unknown";
 }
 
 static void show_relocs(const struct bpfvm_object *obj, const struct bpfvm_obj_prog *p, bool json)
