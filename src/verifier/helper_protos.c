@@ -81,13 +81,6 @@ bool helper_proto(int32_t id, struct vhelper *out)
 	return true;
 }
 
-const char *helper_name(int32_t id)
-{
-	const struct helper_info *h = helper_info(id);
-
-	return h && h->name ? h->name : NULL;
-}
-
 /* ---- which program types may call what ------------------------------------------- */
 
 /* Lists of helpers, by the names helpers.def gives them. */

@@ -75,8 +75,6 @@ struct vhelper {
 
 /* The prototype of helper id into *out; false for an id the kernel lacks. */
 bool helper_proto(int32_t id, struct vhelper *out);
-/* "bpf_map_lookup_elem", or NULL. */
-const char *helper_name(int32_t id);
 /* May a program of this type (and attach type) call helper id? */
 bool helper_allowed(int32_t id, uint32_t prog_type, uint32_t attach_type);
 

@@ -275,7 +275,7 @@ void vlog_frame(struct venv *env, const struct vframe *f, bool all)
 static const char *log_helper_name(void *ctx, int32_t id)
 {
 	(void)ctx;
-	return helper_name(id);
+	return bpfvm_helper_name(id);
 }
 
 /* "12: (85) call bpf_map_lookup_elem#1" - the text the log shows for insn idx. */
