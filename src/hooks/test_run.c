@@ -367,6 +367,7 @@ static void set_outputs(struct bpfvm_test_run_opts *user, const struct bpfvm_tes
 	OPTS_SET(user, retval, o->retval);
 	OPTS_SET(user, duration_ns, o->duration_ns);
 	OPTS_SET(user, insns_executed, o->insns_executed);
+	OPTS_SET(user, redirect, o->redirect);
 }
 
 int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *user)
