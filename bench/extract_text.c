@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 	in_path = argv[1];
 	if (!(buf = read_file(in_path, &len)))
 		return fail("%s", strerror(errno));
-	elf = bpfvm_elf__read(buf, len, in_path, &log);
+	elf = bpfvm_elf__read(buf, len, in_path, &(struct bpfvm_elf_read_opts){ .sz = sizeof(struct bpfvm_elf_read_opts), .log = &log });
 	free(buf);
 	if (!elf && !msg[0])
 		return fail("%s", strerror(errno));

@@ -21,10 +21,10 @@ int cli_cbpf_check(struct bpfvm_sock_filter *f, size_t cnt, bool seccomp, const 
 {
 	char logbuf[1024] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
-	int err = bpfvm_cbpf_check(f, cnt, &log);
+	int err = bpfvm_cbpf_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log });
 
 	if (!err && seccomp)
-		err = bpfvm_cbpf_seccomp_check(f, cnt, &log);
+		err = bpfvm_cbpf_seccomp_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log });
 	if (err)
 		fprintf(stderr, "bpfvm: %s: classic program refused (the kernel: EINVAL): %s", what, logbuf);
 	return err ? -1 : 0;
@@ -40,7 +40,7 @@ int cli_load_cbpf(const char *path, bool seccomp, struct bpfvm_sock_filter **f, 
 
 	if (!data)
 		return -1;
-	err = bpfvm_cbpf_parse(data, len, f, cnt, &log);
+	err = bpfvm_cbpf_parse(data, len, f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log });
 	free(data);
 	if (err) {
 		fprintf(stderr, "bpfvm: %s: %s", path, logbuf);
@@ -63,7 +63,7 @@ struct bpfvm_prog *cli_cbpf_prog(struct bpfvm *vm, const struct bpfvm_sock_filte
 	struct bpfvm_prog *prog;
 	size_t n;
 
-	if (bpfvm_cbpf__register_fns(vm) || bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &log)) {
+	if (bpfvm_cbpf__register_fns(vm) || bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 		fprintf(stderr, "bpfvm: %s: %s", name, logbuf[0] ? logbuf : "cannot convert\n");
 		return NULL;
 	}
@@ -97,7 +97,7 @@ static int run_pcap(pcap_t *pc, struct bpfvm_prog *prog, const struct cbpf_run_a
 
 		bpfvm_cbpf_skb_info_ether(pkt, h->caplen, &info);
 		info.wire_len = h->len;
-		if (bpfvm_cbpf_run_skb(prog, NULL, pkt, h->caplen, &info, a->mode, &v, &log)) {
+		if (bpfvm_cbpf_run_skb(prog, NULL, pkt, h->caplen, &info, a->mode, &v, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 			fprintf(stderr, "bpfvm: %s: packet %zu: %s", a->pcap, n + 1, logbuf);
 			return 1;
 		}
@@ -255,12 +255,12 @@ int cmd_disasm_cbpf(int argc, char **argv)
 		bpfvm_cbpf_disasm(f, cnt, i, buf, sizeof(buf));
 		printf("%s\n", buf);
 	}
-	if (seccomp && bpfvm_cbpf_seccomp_check(f, cnt, &log)) {
+	if (seccomp && bpfvm_cbpf_seccomp_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 		fprintf(stderr, "bpfvm: %s: %s", path, logbuf);
 		free(f);
 		return 1;
 	}
-	if (bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &log)) {
+	if (bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 		fprintf(stderr, "bpfvm: %s: %s", path, logbuf);
 		free(f);
 		return 1;

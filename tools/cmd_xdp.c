@@ -340,7 +340,7 @@ static int attach(const struct xdp_args *a, struct bpfvm_object *obj, struct bpf
 		bpfvm_pkt_source__destroy(src);
 		return 1;
 	}
-	if (!(runner = bpfvm_xdp_runner__new(prog, MAX_FRAME, a->mode, &log))) {
+	if (!(runner = bpfvm_xdp_runner__new(prog, MAX_FRAME, a->mode, &(struct bpfvm_xdp_runner_opts){ .sz = sizeof(struct bpfvm_xdp_runner_opts), .log = &log }))) {
 		fprintf(stderr, "bpfvm xdp: %s", msg[0] ? msg : strerror(errno));
 		bpfvm_pkt_source__destroy(src);
 		return 1;

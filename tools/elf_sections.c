@@ -85,7 +85,7 @@ int elf_sections_read(const uint8_t *data, size_t len, const char *name, struct 
 	memset(out, 0, sizeof(*out));
 	if (errlen)
 		err[0] = '\0';
-	out->elf = bpfvm_elf__read(data, len, name, &log);
+	out->elf = bpfvm_elf__read(data, len, name, &(struct bpfvm_elf_read_opts){ .sz = sizeof(struct bpfvm_elf_read_opts), .log = &log });
 	if (!out->elf) {
 		if (!err[0] || errno == ENOMEM)
 			snprintf(err, errlen, "%s: %s", name, strerror(errno));

@@ -105,6 +105,15 @@ struct bpfvm_cbpf_skb_layout {
 BPFVM_API extern const struct bpfvm_cbpf_skb_layout bpfvm_cbpf_skb_layout_linux;
 
 /*
+ * Options of the classic BPF functions below (the library's convention:
+ * BPFVM_OPTS(bpfvm_cbpf_opts, o, .log = &log); NULL for none).
+ */
+struct bpfvm_cbpf_opts {
+	size_t sz;
+	struct bpfvm_log *log;  /* why a call failed */
+};
+
+/*
  * Read a classic program: tcpdump -dd's C array ("{ 0x28, 0, 0, 0x0000000c },"),
  * tcpdump -ddd's decimal lines (the count first, then "code jt jf k" a line),
  * or raw 8-byte struct sock_filter records (host byte order; taken when
@@ -112,7 +121,7 @@ BPFVM_API extern const struct bpfvm_cbpf_skb_layout bpfvm_cbpf_skb_layout_linux;
  * -EINVAL naming the line (or record) at fault in log.
  */
 BPFVM_API int bpfvm_cbpf_parse(const void *buf, size_t len, struct bpfvm_sock_filter **out,
-			       size_t *cnt, struct bpfvm_log *log);
+			       size_t *cnt, const struct bpfvm_cbpf_opts *opts);
 
 /*
  * The kernel's bpf_check_classic: known opcodes, shifts below 32, no
@@ -122,7 +131,7 @@ BPFVM_API int bpfvm_cbpf_parse(const void *buf, size_t len, struct bpfvm_sock_fi
  * Returns 0 or -EINVAL (the kernel's errno) with "instruction N: why" in log.
  */
 BPFVM_API int bpfvm_cbpf_check(const struct bpfvm_sock_filter *f, size_t cnt,
-			       struct bpfvm_log *log);
+			       const struct bpfvm_cbpf_opts *opts);
 
 /*
  * The kernel's seccomp_check_filter, after bpfvm_cbpf_check: only the
@@ -131,7 +140,7 @@ BPFVM_API int bpfvm_cbpf_check(const struct bpfvm_sock_filter *f, size_t cnt,
  * seccomp_data).  Rewrites f in place as the kernel does.  0 or -EINVAL.
  */
 BPFVM_API int bpfvm_cbpf_seccomp_check(struct bpfvm_sock_filter *f, size_t cnt,
-				       struct bpfvm_log *log);
+				       const struct bpfvm_cbpf_opts *opts);
 
 /*
  * bpf_convert_filter: the eBPF program the kernel runs for f (already
@@ -144,7 +153,7 @@ BPFVM_API int bpfvm_cbpf_seccomp_check(struct bpfvm_sock_filter *f, size_t cnt,
 BPFVM_API int bpfvm_cbpf_convert(const struct bpfvm_sock_filter *f, size_t cnt,
 				 const struct bpfvm_cbpf_skb_layout *layout,
 				 struct bpfvm_insn **out, size_t *out_cnt, uint32_t *stack_depth,
-				 struct bpfvm_log *log);
+				 const struct bpfvm_cbpf_opts *opts);
 
 /*
  * The two changes between bpfvm_cbpf_convert's output (the kernel's
@@ -198,7 +207,7 @@ BPFVM_API void bpfvm_cbpf_skb_info_ether(const void *pkt, size_t len,
  */
 BPFVM_API int bpfvm_cbpf_run_skb(struct bpfvm_prog *prog, const struct bpfvm_cbpf_skb_layout *layout,
 				 const void *pkt, size_t len, const struct bpfvm_cbpf_skb_info *info,
-				 enum bpfvm_exec mode, uint32_t *verdict, struct bpfvm_log *log);
+				 enum bpfvm_exec mode, uint32_t *verdict, const struct bpfvm_cbpf_opts *opts);
 
 /* struct seccomp_data, as <linux/seccomp.h> lays it out. */
 struct bpfvm_seccomp_data {
@@ -226,7 +235,7 @@ struct bpfvm_seccomp_data {
  * 32-bit return value.  0 or a negative errno.
  */
 BPFVM_API int bpfvm_cbpf_run_seccomp(struct bpfvm_prog *prog, const struct bpfvm_seccomp_data *sd,
-				     enum bpfvm_exec mode, uint32_t *ret, struct bpfvm_log *log);
+				     enum bpfvm_exec mode, uint32_t *ret, const struct bpfvm_cbpf_opts *opts);
 
 /*
  * The action the kernel takes for a filter's return value, as text

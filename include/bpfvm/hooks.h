@@ -114,10 +114,14 @@ struct bpfvm_xdp_result {
 	struct bpfvm_redirect redirect;
 };
 
+struct bpfvm_xdp_runner_opts {
+	size_t sz;
+	struct bpfvm_log *log;  /* why the runner or one of its runs failed; kept by the runner */
+};
 /* NULL with errno (EINVAL: not an XDP program, or unverified and mode not checked). */
 BPFVM_API struct bpfvm_xdp_runner *bpfvm_xdp_runner__new(struct bpfvm_prog *prog,
 							 size_t max_frame, enum bpfvm_exec mode,
-							 struct bpfvm_log *log);
+							 const struct bpfvm_xdp_runner_opts *opts);
 /* 0, or a negative errno: a frame too short or long (-EINVAL), a failing run. */
 BPFVM_API int bpfvm_xdp_runner__run(struct bpfvm_xdp_runner *runner, const void *frame,
 				    size_t len, uint32_t ingress_ifindex, uint32_t rx_queue_index,

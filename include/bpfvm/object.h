@@ -133,9 +133,13 @@ BPFVM_API size_t bpfvm_embedded_objects(const void *buf, size_t size,
  * truncated).  A BPF object file, or anything that is not an ELF file,
  * is its own object 0: *offset 0, *len size.
  */
+struct bpfvm_embedded_select_opts {
+	size_t sz;
+	struct bpfvm_log *log;  /* why no object was selected */
+};
 BPFVM_API int bpfvm_embedded_object__select(const void *buf, size_t size, const char *what,
-					    int index, struct bpfvm_log *log, size_t *offset,
-					    size_t *len);
+					    int index, const struct bpfvm_embedded_select_opts *opts,
+					    size_t *offset, size_t *len);
 /*
  * Open a BPF object file, or the object a program embeds (see
  * bpfvm_embedded_object__select for index and errors).  bpfvm_object__open_file(path, opts) is
@@ -357,8 +361,12 @@ struct bpfvm_elf {
  * Read buf[0..size) (copied: the caller's may go).  On error NULL, errno
  * set, and "name: why" in log.
  */
+struct bpfvm_elf_read_opts {
+	size_t sz;
+	struct bpfvm_log *log;  /* "name: why" */
+};
 BPFVM_API struct bpfvm_elf *bpfvm_elf__read(const void *buf, size_t size, const char *name,
-					    struct bpfvm_log *log);
+					    const struct bpfvm_elf_read_opts *opts);
 BPFVM_API void bpfvm_elf__free(struct bpfvm_elf *elf);
 
 /* ---- names ------------------------------------------------------------------ */

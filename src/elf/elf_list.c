@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/opts.h"
 #include "obj.h"
 
 struct elf_listing {
@@ -71,12 +72,19 @@ static int fill(struct elf_listing *l)
 }
 
 struct bpfvm_elf *bpfvm_elf__read(const void *buf, size_t size, const char *name,
-				  struct bpfvm_log *log)
+				  const struct bpfvm_elf_read_opts *opts)
 {
-	struct elf_listing *l = calloc(1, sizeof(*l));
-	void *copy = malloc(size ? size : 1);
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
+	struct elf_listing *l;
+	void *copy;
 	int err = -ENOMEM;
 
+	if (!OPTS_VALID(opts, bpfvm_elf_read_opts, log)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	copy = malloc(size ? size : 1);
 	if (!l || !copy || !(l->obj = calloc(1, sizeof(*l->obj))) ||
 	    !(l->obj->name = strdup(name ? name : "ELF file")))
 		goto out;

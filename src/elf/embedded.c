@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "obj.h"
 
 #define EHDR_SIZE 64
@@ -186,11 +187,15 @@ static void list_objects(const uint8_t *buf, const struct bpfvm_embedded_object 
 }
 
 int bpfvm_embedded_object__select(const void *buf, size_t size, const char *what, int index,
-				  struct bpfvm_log *log, size_t *offset, size_t *len)
+				  const struct bpfvm_embedded_select_opts *opts, size_t *offset, size_t *len)
 {
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	struct bpfvm_embedded_object objs[MAX_LISTED];
 	size_t n = buf ? bpfvm_embedded_objects(buf, size, objs, MAX_LISTED) : 0;
 	char host[64];
+
+	if (!OPTS_VALID(opts, bpfvm_embedded_select_opts, log))
+		return -EINVAL;
 
 	what = what ? what : "input";
 	if (!is_foreign_elf(buf, size)) {

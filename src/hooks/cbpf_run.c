@@ -20,6 +20,7 @@
 #include <sys/random.h>
 
 #include "../util/log.h"
+#include "../util/opts.h"
 
 #define SKB_IMG 512
 #define DEV_IMG 1024
@@ -249,12 +250,16 @@ static void fill_skb(struct cbpf_skb *s, const struct bpfvm_cbpf_skb_layout *l,
 
 int bpfvm_cbpf_run_skb(struct bpfvm_prog *prog, const struct bpfvm_cbpf_skb_layout *layout,
 		       const void *pkt, size_t len, const struct bpfvm_cbpf_skb_info *info,
-		       enum bpfvm_exec mode, uint32_t *verdict, struct bpfvm_log *log)
+		       enum bpfvm_exec mode, uint32_t *verdict, const struct bpfvm_cbpf_opts *opts)
 {
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	const struct bpfvm_cbpf_skb_layout *l = layout ? layout : &bpfvm_cbpf_skb_layout_linux;
 	struct bpfvm_cbpf_skb_info def;
 	struct cbpf_skb *s;
 	int err;
+
+	if (!OPTS_VALID(opts, bpfvm_cbpf_opts, log))
+		return -EINVAL;
 
 	if (!prog || !verdict || (len && !pkt) || len > UINT32_MAX || l->size > SKB_IMG ||
 	    l->dev_size > DEV_IMG)
@@ -276,10 +281,14 @@ int bpfvm_cbpf_run_skb(struct bpfvm_prog *prog, const struct bpfvm_cbpf_skb_layo
 }
 
 int bpfvm_cbpf_run_seccomp(struct bpfvm_prog *prog, const struct bpfvm_seccomp_data *sd,
-			   enum bpfvm_exec mode, uint32_t *ret, struct bpfvm_log *log)
+			   enum bpfvm_exec mode, uint32_t *ret, const struct bpfvm_cbpf_opts *opts)
 {
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	struct bpfvm_seccomp_data copy;
 	int err;
+
+	if (!OPTS_VALID(opts, bpfvm_cbpf_opts, log))
+		return -EINVAL;
 
 	if (!prog || !sd || !ret)
 		return -EINVAL;

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "../vm/vm.h"
 #include "hooks.h"
 
@@ -29,11 +30,13 @@ struct bpfvm_xdp_runner {
 };
 
 struct bpfvm_xdp_runner *bpfvm_xdp_runner__new(struct bpfvm_prog *prog, size_t max_frame,
-					       enum bpfvm_exec mode, struct bpfvm_log *log)
+					       enum bpfvm_exec mode,
+					       const struct bpfvm_xdp_runner_opts *opts)
 {
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	struct bpfvm_xdp_runner *r;
 
-	if (!prog || prog->prog_type != BPF_PROG_TYPE_XDP || max_frame < HOOK_ETH_HLEN ||
+	if (!OPTS_VALID(opts, bpfvm_xdp_runner_opts, log) || !prog || prog->prog_type != BPF_PROG_TYPE_XDP || max_frame < HOOK_ETH_HLEN ||
 	    vm_refuse_unrunnable(prog, log) ||
 	    (mode != BPFVM_EXEC_CHECKED && !vm_unchecked_ctx_ok(prog))) {
 		errno = EINVAL;

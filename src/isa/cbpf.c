@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../util/log.h"
+#include "../util/opts.h"
 
 static bool looks_like_text(const uint8_t *p, size_t len)
 {
@@ -161,11 +162,15 @@ static int parse_raw(const uint8_t *p, size_t len, struct fvec *fv, struct bpfvm
 }
 
 int bpfvm_cbpf_parse(const void *buf, size_t len, struct bpfvm_sock_filter **out, size_t *cnt,
-		     struct bpfvm_log *log)
+		     const struct bpfvm_cbpf_opts *opts)
 {
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	struct fvec fv = { 0 };
 	const char *s = buf;
 	int err;
+
+	if (!OPTS_VALID(opts, bpfvm_cbpf_opts, log))
+		return -EINVAL;
 
 	if (!buf || !out || !cnt)
 		return -EINVAL;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "../util/log.h"
+#include "../util/opts.h"
 
 #define SECCOMP_DATA_SIZE 64 /* sizeof(struct seccomp_data) */
 
@@ -143,9 +144,13 @@ static int check_mem(const struct bpfvm_sock_filter *f, size_t cnt, struct bpfvm
 	return err;
 }
 
-int bpfvm_cbpf_check(const struct bpfvm_sock_filter *f, size_t cnt, struct bpfvm_log *log)
+int bpfvm_cbpf_check(const struct bpfvm_sock_filter *f, size_t cnt, const struct bpfvm_cbpf_opts *opts)
 {
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	int err;
+
+	if (!OPTS_VALID(opts, bpfvm_cbpf_opts, log))
+		return -EINVAL;
 
 	if (!f || cnt == 0 || cnt > BPFVM_CBPF_MAXINSNS) {
 		log_printf(log, "classic program of %zu instructions: the kernel takes 1 to %d\n", cnt,
@@ -177,8 +182,12 @@ static bool seccomp_allowed(uint16_t code)
 	return false;
 }
 
-int bpfvm_cbpf_seccomp_check(struct bpfvm_sock_filter *f, size_t cnt, struct bpfvm_log *log)
+int bpfvm_cbpf_seccomp_check(struct bpfvm_sock_filter *f, size_t cnt, const struct bpfvm_cbpf_opts *opts)
 {
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
+
+	if (!OPTS_VALID(opts, bpfvm_cbpf_opts, log))
+		return -EINVAL;
 	for (size_t pc = 0; pc < cnt; pc++) {
 		struct bpfvm_sock_filter *t = &f[pc];
 

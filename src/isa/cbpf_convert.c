@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../util/log.h"
+#include "../util/opts.h"
 
 /* Linux 6.18, x86-64: offsetof(struct sk_buff, ...), offsetof(struct net_device, ...). */
 const struct bpfvm_cbpf_skb_layout bpfvm_cbpf_skb_layout_linux = {
@@ -366,12 +367,16 @@ static int convert_pass(struct conv *c, struct bpfvm_insn *out, uint32_t *stack)
 
 int bpfvm_cbpf_convert(const struct bpfvm_sock_filter *f, size_t cnt,
 		       const struct bpfvm_cbpf_skb_layout *layout, struct bpfvm_insn **out,
-		       size_t *out_cnt, uint32_t *stack_depth, struct bpfvm_log *log)
+		       size_t *out_cnt, uint32_t *stack_depth, const struct bpfvm_cbpf_opts *opts)
 {
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
 	struct conv c = { f, (int)cnt, layout ? layout : &bpfvm_cbpf_skb_layout_linux, NULL, false };
 	struct bpfvm_insn *prog = NULL;
 	uint32_t stack = 0;
 	int len, flen = 0;
+
+	if (!OPTS_VALID(opts, bpfvm_cbpf_opts, log))
+		return -EINVAL;
 
 	if (!f || !out || !out_cnt || cnt == 0 || cnt > BPFVM_CBPF_MAXINSNS)
 		return -EINVAL;

@@ -39,7 +39,7 @@ static struct bpfvm_prog *load(struct bpfvm *vm, const struct bpfvm_sock_filter 
 	struct bpfvm_prog *prog;
 	size_t n;
 
-	if (bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &log))
+	if (bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }))
 		return NULL; /* a jump the kernel cannot encode either */
 	bpfvm_cbpf_prepare(insns, n);
 	BPFVM_OPTS(bpfvm_prog_opts, po, .log = &log, .flags = trusted ? BPFVM_PROG_TRUSTED : 0);

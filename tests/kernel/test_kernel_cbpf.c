@@ -218,8 +218,8 @@ static struct bpfvm_prog *load(struct bpfvm **vm, const struct bpf_program *bp, 
 	size_t n;
 
 	*vm = bpfvm__new(NULL);
-	if (!*vm || bpfvm_cbpf__register_fns(*vm) || bpfvm_cbpf_check(f, bp->bf_len, &log) ||
-	    bpfvm_cbpf_convert(f, bp->bf_len, NULL, &insns, &n, NULL, &log)) {
+	if (!*vm || bpfvm_cbpf__register_fns(*vm) || bpfvm_cbpf_check(f, bp->bf_len, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }) ||
+	    bpfvm_cbpf_convert(f, bp->bf_len, NULL, &insns, &n, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 		TEST_FAIL("%s: %s", what, msg);
 		return NULL;
 	}
@@ -240,8 +240,8 @@ static uint64_t verdict(struct bpfvm_prog *prog, const uint8_t *b, size_t len,
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 	uint32_t vi, vj;
 
-	if (bpfvm_cbpf_run_skb(prog, NULL, b, len, info, BPFVM_EXEC_UNCHECKED, &vi, &log) ||
-	    bpfvm_cbpf_run_skb(prog, NULL, b, len, info, BPFVM_EXEC_JIT, &vj, &log)) {
+	if (bpfvm_cbpf_run_skb(prog, NULL, b, len, info, BPFVM_EXEC_UNCHECKED, &vi, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }) ||
+	    bpfvm_cbpf_run_skb(prog, NULL, b, len, info, BPFVM_EXEC_JIT, &vj, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 		TEST_FAIL("%s: run: %s", what, msg);
 		return UINT64_MAX;
 	}

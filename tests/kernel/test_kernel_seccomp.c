@@ -207,8 +207,8 @@ static struct bpfvm_prog *bpfvm_load(struct bpfvm *vm, const uint8_t *bytes, siz
 	struct bpfvm_prog *prog = NULL;
 	size_t cnt, n;
 
-	if (bpfvm_cbpf_parse(bytes, len, &f, &cnt, &log) || bpfvm_cbpf_check(f, cnt, &log) ||
-	    bpfvm_cbpf_seccomp_check(f, cnt, &log) || bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &log)) {
+	if (bpfvm_cbpf_parse(bytes, len, &f, &cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }) || bpfvm_cbpf_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }) ||
+	    bpfvm_cbpf_seccomp_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }) || bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 		TEST_FAIL("bpfvm refuses libseccomp's filter: %s", msg);
 		goto out;
 	}
@@ -247,7 +247,7 @@ static void compare_calls(const uint8_t *bytes, size_t len, int ncalls, const ui
 			uint64_t v = npool && rnd() % 2 ? pool[rnd() % npool] : rnd() >> (rnd() % 64);
 			sd.args[i] = rnd() % 4 ? v : v + (rnd() % 3) - 1;
 		}
-		if (bpfvm_cbpf_run_seccomp(prog, &sd, rnd() % 2 ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED, &ret, &log)) {
+		if (bpfvm_cbpf_run_seccomp(prog, &sd, rnd() % 2 ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED, &ret, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 			TEST_FAIL("run: %s", msg);
 			break;
 		}

@@ -69,7 +69,7 @@ static void expect_conv(const char *what, const struct bpfvm_sock_filter *f, siz
 
 	memcpy(want + n, body, nbody * sizeof(*body));
 	n += nbody;
-	if (bpfvm_cbpf_convert(f, cnt, NULL, &got, &gn, NULL, &log)) {
+	if (bpfvm_cbpf_convert(f, cnt, NULL, &got, &gn, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 		TEST_FAIL("%s: conversion failed: %s", what, msg);
 		return;
 	}
@@ -125,7 +125,7 @@ static void expect_parse_error(const char *text, size_t len, const char *msg_par
 	struct bpfvm_sock_filter *f = NULL;
 	size_t n;
 
-	CHECK_EQ_INT(bpfvm_cbpf_parse(text, len, &f, &n, &log), -EINVAL);
+	CHECK_EQ_INT(bpfvm_cbpf_parse(text, len, &f, &n, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }), -EINVAL);
 	CHECK_CONTAINS(msg, msg_part);
 	CHECK(f == NULL);
 }
@@ -146,7 +146,7 @@ static void expect_refusal(const char *what, const struct bpfvm_sock_filter *f, 
 	char msg[256] = "";
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 
-	if (bpfvm_cbpf_check(f, cnt, &log) != -EINVAL)
+	if (bpfvm_cbpf_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }) != -EINVAL)
 		TEST_FAIL("%s: accepted", what);
 	else if (!strstr(msg, msg_part))
 		TEST_FAIL("%s: message \"%s\" lacks \"%s\"", what, msg, msg_part);
@@ -205,11 +205,11 @@ TEST(seccomp_check)
 	CHECK_EQ_INT(ok[1].k, 64);
 	CHECK_EQ_INT(ok[2].code, 0x01);
 	CHECK_EQ_INT(ok[2].k, 64);
-	CHECK_EQ_INT(bpfvm_cbpf_seccomp_check(unaligned, 2, &log), -EINVAL);
+	CHECK_EQ_INT(bpfvm_cbpf_seccomp_check(unaligned, 2, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }), -EINVAL);
 	CHECK_CONTAINS(msg, "instruction 0: ld [2] is not an aligned word");
 	CHECK_EQ_INT(bpfvm_cbpf_seccomp_check(beyond, 2, NULL), -EINVAL);
 	bpfvm_log__reset(&log);
-	CHECK_EQ_INT(bpfvm_cbpf_seccomp_check(ldh, 2, &log), -EINVAL);
+	CHECK_EQ_INT(bpfvm_cbpf_seccomp_check(ldh, 2, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }), -EINVAL);
 	CHECK_CONTAINS(msg, "opcode 0x28 is not allowed in a seccomp filter");
 	CHECK_EQ_INT(bpfvm_cbpf_seccomp_check(mod, 2, NULL), -EINVAL);
 }
@@ -389,15 +389,15 @@ static uint32_t run_skb(const struct bpfvm_sock_filter *f, size_t cnt, const uin
 	uint32_t v = 0xdeadbeef;
 	size_t n;
 
-	if (!vm || bpfvm_cbpf__register_fns(vm) || bpfvm_cbpf_check(f, cnt, &log) ||
-	    bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &log)) {
+	if (!vm || bpfvm_cbpf__register_fns(vm) || bpfvm_cbpf_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }) ||
+	    bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
 		TEST_FAIL("setup: %s", msg);
 		goto out;
 	}
 	bpfvm_cbpf_prepare(insns, n);
 	BPFVM_OPTS(bpfvm_prog_opts, po, .log = &log, .flags = BPFVM_PROG_TRUSTED);
 	prog = bpfvm_prog__new(vm, insns, n, &po);
-	if (!prog || bpfvm_cbpf_run_skb(prog, NULL, pkt, len, info, mode, &v, &log))
+	if (!prog || bpfvm_cbpf_run_skb(prog, NULL, pkt, len, info, mode, &v, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log }))
 		TEST_FAIL("run (%s): %s", mode == BPFVM_EXEC_JIT ? "jit" : "interp", msg);
 out:
 	free(insns);

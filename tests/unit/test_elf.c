@@ -569,14 +569,14 @@ TEST(elf_read_lists_sections_symbols_relocations)
 	const char *path;
 	uint8_t *buf;
 
-	CHECK(bpfvm_elf__read(junk, sizeof(junk), "junk", &log) == NULL);
+	CHECK(bpfvm_elf__read(junk, sizeof(junk), "junk", &(struct bpfvm_elf_read_opts){ .sz = sizeof(struct bpfvm_elf_read_opts), .log = &log }) == NULL);
 	CHECK_EQ_INT(errno, EINVAL);
 	CHECK_CONTAINS(msg, "junk: not an ELF file");
 	SKIP_IF_NO_CLANG();
 	if (!(path = build("listing", src, "")))
 		{ TEST_FAIL("does not build"); return; }
 	buf = slurp(path, &len);
-	elf = bpfvm_elf__read(buf, len, path, &log);
+	elf = bpfvm_elf__read(buf, len, path, &(struct bpfvm_elf_read_opts){ .sz = sizeof(struct bpfvm_elf_read_opts), .log = &log });
 	free(buf); /* the listing holds copies */
 	if (!elf) {
 		TEST_FAIL("read: %s", msg);

@@ -113,7 +113,7 @@ static const char *select_msg(const uint8_t *buf, size_t len, int index, int *er
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 
 	msg[0] = '\0';
-	*err = bpfvm_embedded_object__select(buf, len, "prog", index, &log, off, size);
+	*err = bpfvm_embedded_object__select(buf, len, "prog", index, &(struct bpfvm_embedded_select_opts){ .sz = sizeof(struct bpfvm_embedded_select_opts), .log = &log }, off, size);
 	return msg;
 }
 

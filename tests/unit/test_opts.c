@@ -14,6 +14,7 @@
 
 #include <bpfvm/bpfvm.h>
 #include <bpfvm/btf.h>
+#include <bpfvm/cbpf.h>
 #include <bpfvm/hooks.h>
 #include <bpfvm/maps.h>
 #include <bpfvm/object.h>
@@ -415,6 +416,50 @@ TEST(btf_dump_opts)
 	CHECK_EQ_INT(bpfvm_btf__dump_map_entry(btf, &e, print, NULL, &small), -EINVAL);
 out:
 	bpfvm_object__destroy(obj);
+}
+
+/* The classic BPF functions (one options struct for all) and the embedded-object selector. */
+TEST(cbpf_opts)
+{
+	/* ld #1 with no return after it: bpf_check_classic refuses it. */
+	const struct bpfvm_sock_filter bad[] = { { 0x00, 0, 0, 1 } };
+	const struct bpfvm_sock_filter good[] = { { 0x06, 0, 0, 0xffff } };
+	BPFVM_OPTS(bpfvm_cbpf_opts, small, .log = fresh_log());
+	BIGGER(bpfvm_cbpf_opts) big = { .o = { .sz = sizeof(big), .log = &log_ } };
+
+	/* log not covered: refused without a message */
+	small.sz = sizeof(size_t);
+	CHECK_EQ_INT(bpfvm_cbpf_check(bad, 1, &small), -EINVAL);
+	CHECK_EQ_STR(msg, "");
+	CHECK_EQ_INT(bpfvm_cbpf_check(bad, 1, &big.o), -EINVAL);
+	CHECK_CONTAINS(msg, "instruction");
+	CHECK_EQ_INT(bpfvm_cbpf_check(good, 1, NULL), 0);
+	CHECK_EQ_INT(bpfvm_cbpf_check(good, 1, &big.o), 0);
+	big.newer[0] = 1;
+	fresh_log();
+	CHECK_EQ_INT(bpfvm_cbpf_check(good, 1, &big.o), -EINVAL);
+	CHECK_REFUSED_MSG(bpfvm_cbpf_opts);
+	small.sz = 1;
+	CHECK_EQ_INT(bpfvm_cbpf_check(good, 1, &small), -EINVAL);
+}
+
+TEST(embedded_select_opts)
+{
+	static const char not_elf[] = "not an object";
+	BIGGER(bpfvm_embedded_select_opts) big = { .o = { .sz = sizeof(big), .log = fresh_log() } };
+	size_t off = 1, len = 0;
+
+	/* Not ELF: its own object 0, whatever the options. */
+	CHECK_EQ_INT(bpfvm_embedded_object__select(not_elf, sizeof(not_elf), "x", 0, NULL, &off,
+						   &len), 0);
+	CHECK_EQ_U64(off, 0);
+	CHECK_EQ_U64(len, sizeof(not_elf));
+	CHECK_EQ_INT(bpfvm_embedded_object__select(not_elf, sizeof(not_elf), "x", 0, &big.o, &off,
+						   &len), 0);
+	big.newer[1] = 7;
+	CHECK_EQ_INT(bpfvm_embedded_object__select(not_elf, sizeof(not_elf), "x", 0, &big.o, &off,
+						   &len), -EINVAL);
+	CHECK_REFUSED_MSG(bpfvm_embedded_select_opts);
 }
 
 TEST_MAIN()

@@ -197,7 +197,7 @@ TEST(xdp_runner_runs_frame_after_frame)
 
 	CHECK(p && !bpfvm_prog__verify(p, &v));
 	for (size_t i = 0; p && i < N(modes); i++) {
-		struct bpfvm_xdp_runner *r = bpfvm_xdp_runner__new(p, 1514, modes[i], &log);
+		struct bpfvm_xdp_runner *r = bpfvm_xdp_runner__new(p, 1514, modes[i], &(struct bpfvm_xdp_runner_opts){ .sz = sizeof(struct bpfvm_xdp_runner_opts), .log = &log });
 
 		CHECK(r != NULL);
 		CHECK_EQ_INT(bpfvm_xdp_runner__run(r, frame, sizeof(frame), 5, 1, &res), 0);
