@@ -21,10 +21,11 @@ int cli_cbpf_check(struct bpfvm_sock_filter *f, size_t cnt, bool seccomp, const 
 {
 	char logbuf[1024] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
-	int err = bpfvm_cbpf_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log });
+	BPFVM_OPTS(bpfvm_cbpf_opts, copts, .log = &log);
+	int err = bpfvm_cbpf_check(f, cnt, &copts);
 
 	if (!err && seccomp)
-		err = bpfvm_cbpf_seccomp_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log });
+		err = bpfvm_cbpf_seccomp_check(f, cnt, &copts);
 	if (err)
 		fprintf(stderr, "bpfvm: %s: classic program refused (the kernel: EINVAL): %s", what, logbuf);
 	return err ? -1 : 0;
@@ -34,13 +35,14 @@ int cli_load_cbpf(const char *path, bool seccomp, struct bpfvm_sock_filter **f, 
 {
 	char logbuf[1024] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
+	BPFVM_OPTS(bpfvm_cbpf_opts, copts, .log = &log);
 	size_t len;
 	uint8_t *data = cli_read_file(path, &len);
 	int err;
 
 	if (!data)
 		return -1;
-	err = bpfvm_cbpf_parse(data, len, f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log });
+	err = bpfvm_cbpf_parse(data, len, f, cnt, &copts);
 	free(data);
 	if (err) {
 		fprintf(stderr, "bpfvm: %s: %s", path, logbuf);
@@ -59,11 +61,12 @@ struct bpfvm_prog *cli_cbpf_prog(struct bpfvm *vm, const struct bpfvm_sock_filte
 {
 	char logbuf[1024] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
+	BPFVM_OPTS(bpfvm_cbpf_opts, copts, .log = &log);
 	struct bpfvm_insn *insns;
 	struct bpfvm_prog *prog;
 	size_t n;
 
-	if (bpfvm_cbpf__register_fns(vm) || bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
+	if (bpfvm_cbpf__register_fns(vm) || bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &copts)) {
 		fprintf(stderr, "bpfvm: %s: %s", name, logbuf[0] ? logbuf : "cannot convert\n");
 		return NULL;
 	}
@@ -86,6 +89,7 @@ static int run_pcap(pcap_t *pc, struct bpfvm_prog *prog, const struct cbpf_run_a
 {
 	char logbuf[1024] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
+	BPFVM_OPTS(bpfvm_cbpf_opts, copts, .log = &log);
 	struct pcap_pkthdr *h;
 	const u_char *pkt;
 	size_t n = 0, accepted = 0;
@@ -97,7 +101,7 @@ static int run_pcap(pcap_t *pc, struct bpfvm_prog *prog, const struct cbpf_run_a
 
 		bpfvm_cbpf_skb_info_ether(pkt, h->caplen, &info);
 		info.wire_len = h->len;
-		if (bpfvm_cbpf_run_skb(prog, NULL, pkt, h->caplen, &info, a->mode, &v, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
+		if (bpfvm_cbpf_run_skb(prog, NULL, pkt, h->caplen, &info, a->mode, &v, &copts)) {
 			fprintf(stderr, "bpfvm: %s: packet %zu: %s", a->pcap, n + 1, logbuf);
 			return 1;
 		}
@@ -230,6 +234,7 @@ int cmd_disasm_cbpf(int argc, char **argv)
 	size_t cnt, n;
 	char logbuf[1024] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
+	BPFVM_OPTS(bpfvm_cbpf_opts, copts, .log = &log);
 
 	if (!has_opt(argc, argv, "--cbpf"))
 		return -1;
@@ -255,12 +260,12 @@ int cmd_disasm_cbpf(int argc, char **argv)
 		bpfvm_cbpf_disasm(f, cnt, i, buf, sizeof(buf));
 		printf("%s\n", buf);
 	}
-	if (seccomp && bpfvm_cbpf_seccomp_check(f, cnt, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
+	if (seccomp && bpfvm_cbpf_seccomp_check(f, cnt, &copts)) {
 		fprintf(stderr, "bpfvm: %s: %s", path, logbuf);
 		free(f);
 		return 1;
 	}
-	if (bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log })) {
+	if (bpfvm_cbpf_convert(f, cnt, NULL, &insns, &n, NULL, &copts)) {
 		fprintf(stderr, "bpfvm: %s: %s", path, logbuf);
 		free(f);
 		return 1;

@@ -309,7 +309,8 @@ static int pick_object(const char *path, const uint8_t *data, size_t len, int in
 {
 	char msg[8192] = "";
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
-	int err = bpfvm_embedded_object__select(data, len, path, index, &(struct bpfvm_embedded_select_opts){ .sz = sizeof(struct bpfvm_embedded_select_opts), .log = &log }, off, size);
+	BPFVM_OPTS(bpfvm_embedded_select_opts, sel, .log = &log);
+	int err = bpfvm_embedded_object__select(data, len, path, index, &sel, off, size);
 
 	if (err) {
 		fprintf(stderr, "bpfvm: %s", msg);

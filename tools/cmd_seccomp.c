@@ -50,7 +50,8 @@ static int sc_run(const struct sc_filter *s, const struct bpfvm_seccomp_data *sd
 {
 	char logbuf[512] = "";
 	struct bpfvm_log log = { logbuf, sizeof(logbuf), 0 };
-	int err = bpfvm_cbpf_run_seccomp(s->prog, sd, BPFVM_EXEC_UNCHECKED, ret, &(struct bpfvm_cbpf_opts){ .sz = sizeof(struct bpfvm_cbpf_opts), .log = &log });
+	BPFVM_OPTS(bpfvm_cbpf_opts, copts, .log = &log);
+	int err = bpfvm_cbpf_run_seccomp(s->prog, sd, BPFVM_EXEC_UNCHECKED, ret, &copts);
 
 	if (err)
 		fprintf(stderr, "bpfvm: seccomp filter run failed: %s\n", logbuf);

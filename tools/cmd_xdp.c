@@ -325,6 +325,7 @@ static int attach(const struct xdp_args *a, struct bpfvm_object *obj, struct bpf
 {
 	static char msg[4096];
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	BPFVM_OPTS(bpfvm_xdp_runner_opts, ro, .log = &log);
 	BPFVM_OPTS(bpfvm_pkt_source_opts, so, .log = &log);
 	struct bpfvm_pkt_source *src = NULL;
 	struct bpfvm_xdp_runner *runner;
@@ -340,7 +341,7 @@ static int attach(const struct xdp_args *a, struct bpfvm_object *obj, struct bpf
 		bpfvm_pkt_source__destroy(src);
 		return 1;
 	}
-	if (!(runner = bpfvm_xdp_runner__new(prog, MAX_FRAME, a->mode, &(struct bpfvm_xdp_runner_opts){ .sz = sizeof(struct bpfvm_xdp_runner_opts), .log = &log }))) {
+	if (!(runner = bpfvm_xdp_runner__new(prog, MAX_FRAME, a->mode, &ro))) {
 		fprintf(stderr, "bpfvm xdp: %s", msg[0] ? msg : strerror(errno));
 		bpfvm_pkt_source__destroy(src);
 		return 1;

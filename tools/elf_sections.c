@@ -79,13 +79,14 @@ int elf_sections_read(const uint8_t *data, size_t len, const char *name, struct 
 		      char *err, size_t errlen)
 {
 	struct bpfvm_log log = { err, errlen, 0 };
+	BPFVM_OPTS(bpfvm_elf_read_opts, ro, .log = &log);
 	size_t *index_of = NULL;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (errlen)
 		err[0] = '\0';
-	out->elf = bpfvm_elf__read(data, len, name, &(struct bpfvm_elf_read_opts){ .sz = sizeof(struct bpfvm_elf_read_opts), .log = &log });
+	out->elf = bpfvm_elf__read(data, len, name, &ro);
 	if (!out->elf) {
 		if (!err[0] || errno == ENOMEM)
 			snprintf(err, errlen, "%s: %s", name, strerror(errno));

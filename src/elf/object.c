@@ -138,6 +138,7 @@ struct bpfvm_object *bpfvm_object__open_embedded(const char *path, int index,
 {
 	const char *base = path ? strrchr(path, '/') : NULL;
 	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
+	BPFVM_OPTS(bpfvm_embedded_select_opts, sel, .log = log);
 	struct bpfvm_object *obj = NULL;
 	size_t len = 0, off = 0, size;
 	char name[256];
@@ -153,7 +154,7 @@ struct bpfvm_object *bpfvm_object__open_embedded(const char *path, int index,
 	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
 	name[strcspn(name, ".")] = '\0';
 	/* A program (a libbpf skeleton's) opens as the BPF object inside it. */
-	err = bpfvm_embedded_object__select(buf, len, path, index, &(struct bpfvm_embedded_select_opts){ .sz = sizeof(struct bpfvm_embedded_select_opts), .log = log }, &off, &size);
+	err = bpfvm_embedded_object__select(buf, len, path, index, &sel, &off, &size);
 	if (!err)
 		obj = open_common(buf + off, size, name, opts);
 	else
