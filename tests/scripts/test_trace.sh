@@ -256,6 +256,15 @@ else
 	fail errors "missing command: rc $rc1 '$(cat "$tmp/err1")'; nothing attachable: rc $rc2; no command: rc $rc3"
 fi
 
+# signal_and_wait SIG PID TENTHS: send SIG to PID (a job of this shell), wait at most TENTHS
+# tenths of a second for it to end, then reap it: its exit status is the function's.
+signal_and_wait() {
+	kill -"$1" "$2"
+	i=0
+	while kill -0 "$2" 2>/dev/null && [ $i -lt "$3" ]; do sleep 0.1; i=$((i + 1)); done
+	wait "$2"
+}
+
 # SIGINT or SIGTERM sent to bpfvm is the started command's (its filter stays, so detaching would
 # fail its attached calls with ENOSYS): bpfvm serves on until it exits. A command that ignores
 # SIGINT goes on, and its later opens are traced and succeed; one killed by SIGTERM makes
@@ -265,19 +274,13 @@ fi
 	sh -c 'sleep 1; cat /etc/hostname' > "$tmp/int1.json" 2>&1 &
 bp=$!
 sleep 0.4
-kill -INT $bp
-i=0
-while kill -0 $bp 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-wait $bp
+signal_and_wait INT $bp 100
 rc1=$?
 "$BPFVM" trace "$tmp/opensnoop.bpf.o" -- sleep 5 > /dev/null 2>&1 &
 bp=$!
 sleep 0.4
 child=$(pgrep -P $bp | head -n 1)
-kill -TERM $bp
-i=0
-while kill -0 $bp 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-wait $bp
+signal_and_wait TERM $bp 50
 rc2=$?
 left=$( [ -n "$child" ] && kill -0 "$child" 2>/dev/null && echo yes || echo no)
 timeout --preserve-status 0.5 "$BPFVM" trace "$tmp/opensnoop.bpf.o" -- sleep 5 > /dev/null 2>&1
@@ -299,10 +302,7 @@ sp=$!
 "$BPFVM" trace --json "$tmp/opensnoop.bpf.o" -p $sp > "$tmp/p.json" 2> "$tmp/p.err" &
 bp=$!
 sleep 1
-kill -INT $bp
-i=0
-while kill -0 $bp 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-wait $bp
+signal_and_wait INT $bp 50
 rc=$?
 sleep 0.3
 state=$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$sp/status 2>/dev/null)
