@@ -16,8 +16,9 @@
  * ring buffer and perf buffer records decoded with the object's BTF (the
  * struct bpfvm_btf__record_type picks by the record's size; hex where
  * none fits), with --json one object a line ({"type":"printk"|"ringbuf"|
- * "perf"|"exit",...}, records with their "data" in hex and, decoded,
- * "fields"); --dump-maps prints every map at the end.  The exit status is the command's (128 + N for signal N).
+ * "perf"|"lost"|"exit"|"map",...}, records with their "data" in hex and,
+ * decoded, "fields"); --dump-maps prints every map at the end.  A ring
+ * buffer's records lost for want of room are counted after each event.  The exit status is the command's (128 + N for signal N).
  *
  * A started command is not detached from on SIGINT/SIGTERM: its seccomp
  * filter cannot be taken out, and without a tracer every call it stops
@@ -74,6 +75,11 @@ struct tracer {
 	int nobjs;
 	struct rb_ctx perf[MAX_PERF_MAPS];   /* the perf event arrays' output contexts */
 	int nperf;
+	struct lost_seen {                   /* ring buffers' lost records reported so far */
+		const struct bpfvm_map *map;
+		uint64_t count;
+	} lost[MAX_PERF_MAPS];
+	int nlost;
 };
 
 /* The one tracer a signal handler may stop, and whether it started its command. */
@@ -206,9 +212,38 @@ static void set_perf_outputs(struct tracer *tr)
 	}
 }
 
+/*
+ * Records a ring buffer had no room for since the last report, as libbpf
+ * reports a perf buffer's lost samples: a line (stderr, so records on
+ * stdout stay records) or {"type":"lost","map":NAME,"count":N}.
+ */
+static void report_lost(struct tracer *tr, const struct bpfvm_map *m)
+{
+	uint64_t now = bpfvm_map__ringbuf_lost(m), *seen = NULL;
+
+	for (int i = 0; i < tr->nlost && !seen; i++)
+		if (tr->lost[i].map == m)
+			seen = &tr->lost[i].count;
+	if (!seen && now && tr->nlost < MAX_PERF_MAPS) {
+		tr->lost[tr->nlost] = (struct lost_seen){ m, 0 };
+		seen = &tr->lost[tr->nlost++].count;
+	}
+	if (!seen || now == *seen)
+		return;
+	if (tr->a->json) {
+		printf("{\"type\":\"lost\",\"map\":");
+		json_string(stdout, bpfvm_map__name(m), strlen(bpfvm_map__name(m)));
+		printf(",\"count\":%llu}\n", (unsigned long long)(now - *seen));
+	} else {
+		fprintf(stderr, "bpfvm trace: ring buffer %s: %llu record%s lost (no room)\n",
+			bpfvm_map__name(m), (unsigned long long)(now - *seen), now - *seen == 1 ? "" : "s");
+	}
+	*seen = now;
+}
+
 static void drain_ringbufs(void *ctx)
 {
-	const struct tracer *tr = ctx;
+	struct tracer *tr = ctx;
 
 	for (int i = 0; i < tr->nobjs; i++) {
 		struct bpfvm_map *m;
@@ -217,8 +252,10 @@ static void drain_ringbufs(void *ctx)
 			struct rb_ctx rb = { tr->a, bpfvm_map__name(m),
 					     bpfvm_object__btf(tr->objs[i]) };
 
-			if (bpfvm_map__type(m) == 27 /* BPF_MAP_TYPE_RINGBUF */)
-				bpfvm_map__ringbuf_consume(m, on_record, &rb);
+			if (bpfvm_map__type(m) != 27 /* BPF_MAP_TYPE_RINGBUF */)
+				continue;
+			bpfvm_map__ringbuf_consume(m, on_record, &rb);
+			report_lost(tr, m);
 		}
 	}
 	fflush(stdout);
@@ -226,7 +263,7 @@ static void drain_ringbufs(void *ctx)
 
 static void on_exit_status(void *ctx, int pid, int status)
 {
-	const struct tracer *tr = ctx;
+	struct tracer *tr = ctx;
 
 	drain_ringbufs(ctx);
 	if (!tr->a->json)
@@ -410,6 +447,7 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 			struct records_fmt rf;
 
 			records_fmt_init(&rf, tr->objs[i], NULL, a->json, "trace");
+			rf.json_lines = true;
 			obj_dump_maps(tr->objs[i], &rf);
 		}
 out:

@@ -233,9 +233,9 @@ static void dump_map(const struct entries *e)
 int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f)
 {
 	int ncpus = bpfvm__num_possible_cpus(bpfvm_object__vm(obj));
-	bool json = f->json;
+	bool json = f->json, lines = json && f->json_lines;
 
-	if (json)
+	if (json && !lines)
 		printf(",\"maps\":[");
 	for (size_t i = 0; i < bpfvm_object__map_cnt(obj); i++) {
 		const struct bpfvm_map_desc *m = bpfvm_object__map_desc(obj, i);
@@ -246,7 +246,10 @@ int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f)
 
 		if (!map)
 			continue;
-		if (json)
+		if (lines)
+			printf("{\"type\":\"map\",\"name\":\"%s\",\"map_type\":\"%s\",\"entries\":[",
+			       m->name, bpfvm_map_type_name(m->type));
+		else if (json)
 			printf("%s{\"name\":\"%s\",\"type\":\"%s\",\"entries\":[", i ? "," : "", m->name,
 			       bpfvm_map_type_name(m->type));
 		else
@@ -261,9 +264,9 @@ int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f)
 			 m->key_size)
 			dump_map(&e);
 		if (json)
-			printf("]}");
+			printf(lines ? "]}\n" : "]}");
 	}
-	if (json)
+	if (json && !lines)
 		printf("]");
 	return 0;
 }

@@ -17,6 +17,7 @@ struct records_fmt {
 	const struct bpfvm_btf *btf;
 	int type_id;            /* --record-type's; 0: bpfvm_btf__record_type per size */
 	bool json;
+	bool json_lines;        /* maps as {"type":"map",...} lines, not a ',"maps":[...]' member */
 	char why[256];          /* plain text: why the last raw record stayed raw */
 };
 

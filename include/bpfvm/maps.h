@@ -222,6 +222,14 @@ typedef int (*bpfvm_ringbuf_fn)(void *ctx, const void *data, size_t size);
 BPFVM_API int bpfvm_map__ringbuf_consume(struct bpfvm_map *map, bpfvm_ringbuf_fn fn, void *ctx);
 BPFVM_API void *bpfvm_map__ringbuf_area(struct bpfvm_map *map, size_t *size);
 /*
+ * Records lost: reservations and outputs (bpf_ringbuf_reserve,
+ * bpf_ringbuf_output) refused because the buffer had no room for them,
+ * since the map was created.  The kernel keeps no such count (the program
+ * sees NULL or -EAGAIN); a consumer reports it as libbpf's perf buffer
+ * reports lost samples.  0 for another map type.
+ */
+BPFVM_API uint64_t bpfvm_map__ringbuf_lost(const struct bpfvm_map *map);
+/*
  * The ring buffer's memory as a file (a memfd): offset 0 is the consumer
  * page, the producer page follows, then the data.  mmap() it as one would
  * a kernel ring buffer's map fd (the data is in the file once; map it

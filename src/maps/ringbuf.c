@@ -37,6 +37,7 @@ struct ringbuf {
 	uint64_t mask;           /* data size - 1 */
 	uint32_t lock;
 	unsigned long pending_pos;
+	uint64_t lost;           /* reservations refused for want of room */
 	unsigned long *consumer_pos;
 	unsigned long *producer_pos;
 	char *data;
@@ -129,7 +130,7 @@ void *ringbuf_reserve(struct bpfvm_map *map, uint64_t size)
 		return NULL;
 	len = (size + BPFVM_RINGBUF_HDR_SZ + 7) & ~7ull;
 	if (len > rb->mask + 1)
-		return NULL;
+		goto lost;
 	cons = __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE);
 	map_lock(&rb->lock);
 	pend = rb->pending_pos;
@@ -147,7 +148,7 @@ void *ringbuf_reserve(struct bpfvm_map *map, uint64_t size)
 	rb->pending_pos = pend;
 	if (new_prod - cons > rb->mask || new_prod - pend > rb->mask) {
 		map_unlock(&rb->lock);
-		return NULL;
+		goto lost;
 	}
 	hdr = (struct ringbuf_hdr *)(rb->data + (prod & rb->mask));
 	hdr->len = (uint32_t)size | BPFVM_RINGBUF_BUSY_BIT;
@@ -156,6 +157,9 @@ void *ringbuf_reserve(struct bpfvm_map *map, uint64_t size)
 	__atomic_store_n(rb->producer_pos, new_prod, __ATOMIC_RELEASE);
 	map_unlock(&rb->lock);
 	return hdr + 1;
+lost:
+	__atomic_fetch_add(&rb->lost, 1, __ATOMIC_RELAXED);
+	return NULL;
 }
 
 void ringbuf_commit(void *sample, uint64_t flags, bool discard)
@@ -185,6 +189,13 @@ uint64_t ringbuf_query(struct bpfvm_map *map, uint64_t flags)
 	case RB_PROD_POS: return prod;
 	default: return 0;
 	}
+}
+
+uint64_t bpfvm_map__ringbuf_lost(const struct bpfvm_map *map)
+{
+	if (!map || map->type != BPFVM_MAP_TYPE_RINGBUF)
+		return 0;
+	return __atomic_load_n(&to_rb(map)->lost, __ATOMIC_RELAXED);
 }
 
 int bpfvm_map__ringbuf_consume(struct bpfvm_map *map, bpfvm_ringbuf_fn fn, void *ctx)

@@ -25,6 +25,8 @@ if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/ksys.bpf.c -o "$tmp/ksys.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/unlinks" tests/data/trace/unlinks.c >> "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/trace/lost.bpf.c -o "$tmp/lost.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -317,5 +319,23 @@ if [ $rc -eq 0 ] && grep -q "$(hex /etc/hostname)00" "$tmp/p.json" && [ "$tracer
 	pass seize_pid
 else
 	fail seize_pid "rc $rc, records $(grep -c ringbuf "$tmp/p.json"), after: state '$state' tracer '$tracer'; bad pid: rc $rc2 '$(cat "$tmp/p2.err")'"
+fi
+# lost records: lost.bpf.o sends three records per openat into a ring buffer that holds two and
+# counts the outputs refused; the lost counts reported (JSON lines, and stderr's lines in text)
+# must sum to that count, which must not be 0; --dump-maps in JSON is one {"type":"map"} a line
+"$BPFVM" trace --json --dump-maps "$tmp/lost.bpf.o" -- "$W" > "$tmp/lost.json" 2> "$tmp/lost.err"
+rc=$?
+"$BPFVM" trace "$tmp/lost.bpf.o" -- "$W" > /dev/null 2> "$tmp/lost.txt"
+sum() { sed -n "$1" "$2" | awk '{ n += $1 } END { print n + 0 }'; }
+json_lost=$(sum 's/^{"type":"lost","map":"big","count":\([0-9]*\)}$/\1/p' "$tmp/lost.json")
+text_lost=$(sum 's/^bpfvm trace: ring buffer big: \([0-9]*\) records\{0,1\} lost (no room)$/\1/p' "$tmp/lost.txt")
+refused=$(sed -n 's/^{"type":"map","name":"refused","map_type":"array","entries":\[{"key":"00000000","value":"\([0-9a-f]*\)".*/\1/p' "$tmp/lost.json")
+refused=$(printf '%d' "0x$(echo "$refused" | cut -c1-2)" 2>/dev/null)
+bad_json=$(grep -vc '^{.*}$' "$tmp/lost.json")
+if [ $rc -eq 0 ] && [ "${refused:-0}" -gt 0 ] && [ "$json_lost" = "$refused" ] &&
+   [ "$text_lost" = "$refused" ] && [ "$bad_json" = 0 ]; then
+	pass lost_records
+else
+	fail lost_records "rc $rc: the program counted ${refused:-no} refused outputs; bpfvm reported $json_lost (JSON) and $text_lost (text) lost; $bad_json lines not JSON objects"
 fi
 exit $status
