@@ -14,6 +14,9 @@
  * start-up, which the kernel run does not see) are left out of both.
  * Skips with the reason where bpf() or a tracepoint attach is refused.
  *
+ * The same comparison runs on the workload linked statically, and built
+ * with musl (static too), where musl-gcc is installed.
+ *
  * Unlinks: this kernel has no kprobes, so examples/unlink_log.bpf.c
  * (ksyscall/unlinkat) runs under bpfvm and its tracepoint twin
  * (tests/data/trace/unlink_twin.bpf.c, sys_enter_unlinkat, the same
@@ -324,13 +327,18 @@ static bool compare_runs(const char *object, const char *workload_name, bool sei
 	return true;
 }
 
-static void compare(bool seize)
+static void compare_workload(const char *workload, bool seize)
 {
 	static struct list k;
 
 	/* opens, a fork, a thread, an exec, exits: 20 at least */
-	if (compare_runs("compare.bpf.o", "workload", seize, canonical, 20, &k) && cg_id && k.n)
+	if (compare_runs("compare.bpf.o", workload, seize, canonical, 20, &k) && cg_id && k.n)
 		CHECK_EQ_U64(k.r[k.n - 1].cgid, cg_id);   /* the test's own cgroup, in every record */
+}
+
+static void compare(bool seize)
+{
+	compare_workload("workload", seize);
 }
 
 /* bpfvm starts the workload (seccomp filter + ptrace) */
@@ -343,6 +351,25 @@ TEST(kernel_and_bpfvm_trace_the_same_events)
 TEST(kernel_and_bpfvm_trace_p_the_same_events)
 {
 	compare(true);
+}
+
+/* The same workload linked statically: no dynamic loader, glibc's own start-up. */
+TEST(kernel_and_bpfvm_trace_a_static_program)
+{
+	compare_workload("workload.static", false);
+}
+
+/* ...and built with musl (its own fork, threads and start-up), where musl-gcc is installed. */
+TEST(kernel_and_bpfvm_trace_a_musl_program)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/workload.musl", dir);
+	if (access(path, X_OK)) {
+		printf("SKIP %s: musl-gcc (musl-tools) is not installed\n", test_current_name());
+		return;
+	}
+	compare_workload("workload.musl", false);
 }
 
 /* ---- unlinks: ksyscall under bpfvm, its sys_enter_unlinkat twin in the kernel ---------------- */
@@ -635,8 +662,11 @@ int main(void)
 		 " && clang-19 -O2 -g -target bpf -I/usr/include/$(uname -m)-linux-gnu"
 		 " -c tests/data/trace/signals.bpf.c -o %s/signals.bpf.o"
 		 /* not position-independent: its handlers' addresses are the same in both runs */
-		 " && cc -O2 -no-pie -pthread -o %s/signals tests/data/trace/signals.c",
-		 dir, dir, dir, dir, dir, dir, dir);
+		 " && cc -O2 -no-pie -pthread -o %s/signals tests/data/trace/signals.c"
+		 " && cc -O2 -static -pthread -o %s/workload.static tests/data/trace/workload.c"
+		 " && { ! command -v musl-gcc >/dev/null ||"
+		 " musl-gcc -O2 -static -pthread -o %s/workload.musl tests/data/trace/workload.c; }",
+		 dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	if (system(cmd)) {
 		printf("FAIL kernel_trace: the object or the workload does not build\n");
 		return 1;

@@ -320,6 +320,30 @@ if [ $rc -eq 0 ] && grep -q "$(hex /etc/hostname)00" "$tmp/p.json" && [ "$tracer
 else
 	fail seize_pid "rc $rc, records $(grep -c ringbuf "$tmp/p.json"), after: state '$state' tracer '$tracer'; bad pid: rc $rc2 '$(cat "$tmp/p2.err")'"
 fi
+# a Go program: its own system calls (no libc), threads it starts itself, signals for preemption
+if command -v go >/dev/null 2>&1 &&
+   mkdir -p "$tmp/go" && GOCACHE="$tmp/gocache" GO111MODULE=off \
+	go build -o "$tmp/go/workload" tests/data/trace/workload.go > "$tmp/go.log" 2>&1; then
+	"$BPFVM" trace --json "$tmp/opensnoop.bpf.o" -- "$tmp/go/workload" > "$tmp/go.json" 2> "$tmp/go.err"
+	rc=$?
+	pid=$(root_pid "$tmp/go.json")
+	f='"fields":{"pid":'$pid',"tid":[0-9]*,"ret":'
+	opened=$(grep -c "$f[0-9]*,\"flags\":[0-9]*,\"comm\":\"workload\",\"filename\":\"/etc/hostname\"}" "$tmp/go.json")
+	failed=$(grep -c "$f-2,\"flags\":[0-9]*,\"comm\":\"workload\",\"filename\":\"/nonexistent/bpfvm-trace\"}" "$tmp/go.json")
+	threads=$(grep -c "$f[0-9]*,\"flags\":[0-9]*,\"comm\":\"workload\",\"filename\":\"/etc/passwd\"}" "$tmp/go.json")
+	others=$(grep '"type":"ringbuf"' "$tmp/go.json" | grep -vc "\"fields\":{\"pid\":$pid,")
+	exec_true=$(grep -c "$f[0-9]*,\"flags\":[0-9]*,\"comm\":\"true\"" "$tmp/go.json")
+	if [ $rc -eq 0 ] && [ -n "$pid" ] && [ "$opened" = 1 ] && [ "$failed" = 1 ] &&
+	   [ "$threads" = 4 ] && [ "$others" = 0 ] && [ "$exec_true" -gt 0 ]; then
+		pass go_program
+	else
+		fail go_program "rc $rc, pid '$pid': /etc/hostname $opened (want 1), failed open $failed (1), /etc/passwd from its threads $threads (4), records of other pids $others (0), opens after the exec of true $exec_true (>0)"
+		head -n 3 "$tmp/go.err" | sed 's/^/     ... /'
+	fi
+else
+	echo "SKIP trace_go_program: go (golang-go) is missing or cannot build tests/data/trace/workload.go"
+fi
+
 # lost records: lost.bpf.o sends three records per openat into a ring buffer that holds two and
 # counts the outputs refused; the lost counts reported (JSON lines, and stderr's lines in text)
 # must sum to that count, which must not be 0; --dump-maps in JSON is one {"type":"map"} a line

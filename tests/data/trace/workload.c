@@ -4,6 +4,8 @@
  * with 3, a thread that opens a file, then an exec of /bin/true.
  * `workload wait FD`: first read one byte from FD (a test that loads
  * programs into the kernel starts it paused, to learn its pid first).
+ * It calls openat itself: glibc's open() does, musl's calls open, and the
+ * tests build it with both.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,7 +16,7 @@
 
 static void *thread_main(void *arg)
 {
-	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
 
 	(void)arg;
 	if (fd >= 0)
@@ -34,14 +36,14 @@ int main(int argc, char **argv)
 			return 1;
 		close(atoi(argv[2]));
 	}
-	fd = open("/etc/hostname", O_RDONLY);
+	fd = openat(AT_FDCWD, "/etc/hostname", O_RDONLY);
 	if (fd >= 0)
 		close(fd);
-	if (open("/nonexistent/bpfvm-trace", O_RDONLY) >= 0)
+	if (openat(AT_FDCWD, "/nonexistent/bpfvm-trace", O_RDONLY) >= 0)
 		return 1;
 	pid = fork();
 	if (pid == 0) {
-		fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+		fd = openat(AT_FDCWD, "/etc/hostname", O_RDONLY | O_CLOEXEC);
 		_exit(3);
 	}
 	if (pid < 0 || waitpid(pid, NULL, 0) != pid)
