@@ -25,6 +25,8 @@ if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/ksys.bpf.c -o "$tmp/ksys.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/unlinks" tests/data/trace/unlinks.c >> "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/trace/pidns.bpf.c -o "$tmp/pidns.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/lost.bpf.c -o "$tmp/lost.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1; then
@@ -342,6 +344,33 @@ if command -v go >/dev/null 2>&1 &&
 	fi
 else
 	echo "SKIP trace_go_program: go (golang-go) is missing or cannot build tests/data/trace/workload.go"
+fi
+
+# bpf_get_ns_current_pid_tgid, given this pid namespace (/proc/self/ns/pid's device and inode):
+# at every open of the workload, its ids there are bpf_get_current_pid_tgid's (bpfvm and it share
+# the namespace), and the kernel's -EINVAL with the result zeroed for another inode, a size
+# other than 8 and a device wider than a dev_t; under unshare --pid the namespace is not theirs
+ns_dev=$(stat -L -c %d /proc/self/ns/pid 2>/dev/null)
+ns_ino=$(stat -L -c %i /proc/self/ns/pid 2>/dev/null)
+if [ -n "$ns_ino" ]; then
+	"$BPFVM" trace --set ns_dev="$ns_dev" --set ns_ino="$ns_ino" "$tmp/pidns.bpf.o" -- "$W" \
+		> "$tmp/ns.txt" 2> "$tmp/ns.err"
+	rc=$?
+	all=$(grep -c '^ringbuf events: ' "$tmp/ns.txt")
+	same=$(grep -c '^ringbuf events: \(........\)\(........\)00000000\1\2eaffffff0000000000000000eaffffffeaffffff$' "$tmp/ns.txt")
+	other=0
+	if unshare --pid --fork true 2>/dev/null; then
+		"$BPFVM" trace --set ns_dev="$ns_dev" --set ns_ino="$ns_ino" "$tmp/pidns.bpf.o" -- \
+			unshare --pid --fork "$W" > "$tmp/ns2.txt" 2>&1
+		# the workload's records (pid 1 in its namespace: its opens come after unshare's)
+		other=$(grep -c '^ringbuf events: ................eaffffff0000000000000000eaffffff0000000000000000eaffffffeaffffff$' "$tmp/ns2.txt")
+	fi
+	if [ $rc -eq 0 ] && [ "$all" -ge 5 ] && [ "$same" = "$all" ] && [ "$other" -ge 5 ]; then
+		pass ns_current_pid_tgid
+	else
+		fail ns_current_pid_tgid "rc $rc: $same of $all records with the namespace's ids and the refusals; $other records refused in another namespace (want 5 or more)"
+		head -n 3 "$tmp/ns.txt" "$tmp/ns.err" | sed 's/^/     ... /'
+	fi
 fi
 
 # lost records: lost.bpf.o sends three records per openat into a ring buffer that holds two and
