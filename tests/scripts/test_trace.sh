@@ -29,6 +29,7 @@ if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
 	-c tests/data/trace/pidns.bpf.c -o "$tmp/pidns.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/lost.bpf.c -o "$tmp/lost.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -o "$tmp/suid" tests/data/trace/suid.c >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -371,6 +372,31 @@ if [ -n "$ns_ino" ]; then
 		fail ns_current_pid_tgid "rc $rc: $same of $all records with the namespace's ids and the refusals; $other records refused in another namespace (want 5 or more)"
 		head -n 3 "$tmp/ns.txt" "$tmp/ns.err" | sed 's/^/     ... /'
 	fi
+fi
+
+# a traced process that execs a setuid program (here: setuid to nobody), which then kills
+# itself: every open recorded before and after the exec is there, and the status is 128 + 9
+if [ "$(id -u)" = 0 ] && chown nobody "$tmp/suid" 2>/dev/null && chmod 4755 "$tmp/suid"; then
+	{ sh -c '"$1" > "$2"' - "$tmp/suid" "$tmp/euid"; } 2> /dev/null
+fi
+euid=$(sed -n 's/^euid //p' "$tmp/euid" 2>/dev/null)
+if [ -n "$euid" ] && [ "$euid" != 0 ]; then
+	chmod 755 "$tmp"
+	"$BPFVM" trace "$tmp/opensnoop.bpf.o" -- sh -c "cat /etc/hostname > /dev/null; exec $tmp/suid" \
+		> "$tmp/suid.txt" 2> "$tmp/suid.err"
+	rc=$?
+	cat_open=$(grep -c '"ret":3,"flags":0,"comm":"cat","filename":"/etc/hostname"' "$tmp/suid.txt")
+	suid_open=$(grep -c '"ret":3,"flags":0,"comm":"suid","filename":"/etc/hostname"' "$tmp/suid.txt")
+	euid=$(sed -n 's/^euid //p' "$tmp/suid.txt")
+	if [ $rc -eq 137 ] && [ "$cat_open" = 1 ] && [ "$suid_open" = 1 ] && [ -n "$euid" ] &&
+	   [ "$euid" != 0 ]; then
+		pass setuid_exec_then_killed
+	else
+		fail setuid_exec_then_killed "rc $rc (want 137): cat's open $cat_open (1), the setuid program's $suid_open (1), its euid '$euid' (not 0)"
+		head -n 3 "$tmp/suid.err" | sed 's/^/     ... /'
+	fi
+else
+	echo "SKIP trace_setuid_exec_then_killed: not root, or $tmp does not honour setuid (nosuid mount)"
 fi
 
 # lost records: lost.bpf.o sends three records per openat into a ring buffer that holds two and
