@@ -122,14 +122,17 @@ demo: all
 # make test: the plain build, then the same suite under ASan + UBSan.
 test: test-plain test-sanitize
 
+# The kernel's answers to the same questions in both passes are kept here (tests/scripts/kernel_cache.sh).
+KERNEL_CACHE := $(abspath $(BUILD))/kernel-answers
+
 test-plain: all $(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN)
-	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/run.sh
+	@BUILD=$(BUILD) SHARED=$(SHARED) BPFVM_KERNEL_CACHE=$(KERNEL_CACHE) bash tests/run.sh
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-sanitize:
 	@$(MAKE) -s BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		all $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN))
-	@BUILD=$(BUILD)/san SHARED=$(SHARED) SANITIZED=1 \
+	@BUILD=$(BUILD)/san SHARED=$(SHARED) SANITIZED=1 BPFVM_KERNEL_CACHE=$(KERNEL_CACHE) \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		bash tests/run.sh
 

@@ -22,6 +22,7 @@ if [ ! -f /usr/include/bpf/libbpf.h ]; then
 	exit 0
 fi
 name=libbpf_objects; . tests/scripts/libbpf_tools_objs.sh
+. tests/scripts/kernel_cache.sh
 $CC -O1 -Wall -Wextra -Werror -o "$tmp/libbpf_list" tests/tools/libbpf_list.c -lbpf || exit 1
 # BPFVM_LIBBPF_ONLY: a shell pattern of the objects to test ("opensnoop_*"), all by default
 for obj in "$tmp"/objs/*.o; do
@@ -41,7 +42,7 @@ for obj in "$tmp"/objs/*.o; do
 		continue
 	fi
 	opened=$((opened + 1))
-	"$tmp/libbpf_list" --load "$obj" > "$tmp/lib" 2> /dev/null
+	kernel_ask "$tmp/libbpf_list" --load "$obj" > "$tmp/lib"
 	lib_status=$?
 	# what both know at open
 	grep -E '^(prog|map) |^	key ' "$tmp/mine" | sed -E '/^map /s/  section .*//' > "$tmp/mine.open"
@@ -74,7 +75,7 @@ for obj in "$tmp"/objs/*.o; do
 		# CO-RE against this kernel's BTF: the instructions libbpf gave the
 		# kernel, and ours (a failed relocation's poison call: libbpf's id, ours)
 		if [ "$lib_status" -eq 0 ]; then
-			"$tmp/libbpf_list" --load-insns "$obj" 2> /dev/null |
+			kernel_ask "$tmp/libbpf_list" --load-insns "$obj" |
 				sed -n '/^loaded prog /,$p' | sed 's/ 195896080$/ 511/' > "$tmp/lib.insns"
 			grep -v '^loaded [^p]' "$tmp/load" > "$tmp/mine.insns"
 			if ! cmp -s "$tmp/lib.insns" "$tmp/mine.insns"; then
@@ -113,11 +114,14 @@ echo "# libbpf-tools objects: $total, opened $opened, agree with libbpf $compare
 progs=0 k_accept=0 b_runs=0 b_cannot_run=0 b_kernel_only=0 k_reject=0 both_refuse=0 k_cannot=0
 for obj in "$tmp"/objs/*.o; do
 	name=$(basename "$obj" .o)
-	if ! "$tmp/libbpf_list" --verdicts "$obj" > "$tmp/kv" 2> /dev/null; then
+	# the kernel's verdicts, and the instructions it processed (below), in one load a program
+	if ! kernel_ask "$tmp/libbpf_list" --verdicts-processed "$obj" > "$tmp/kvp"; then
 		echo "FAIL $name: libbpf cannot open it for per-program verdicts"
 		status=1
 		continue
 	fi
+	grep '^verdict ' "$tmp/kvp" > "$tmp/kv"
+	grep '^processed ' "$tmp/kvp" > "$tmp/$name.processed"
 	"$BPFVM" verify "$obj" > "$tmp/bv" 2> "$tmp/bv.err"
 	bstatus=$?
 	want=0
@@ -185,7 +189,7 @@ echo "# libbpf-tools programs: $progs; the kernel accepts $k_accept: bpfvm verif
 counted=0 same=0
 for obj in "$tmp"/objs/*.o; do
 	name=$(basename "$obj" .o)
-	"$tmp/libbpf_list" --processed "$obj" > "$tmp/kp" 2> /dev/null
+	cp "$tmp/$name.processed" "$tmp/kp" 2> /dev/null || : > "$tmp/kp"
 	"$BPFVM" verify "$obj" > "$tmp/bv" 2> /dev/null
 	while read -r _ prog kcount; do
 		bcount=$(grep -E -A1 "^$prog \(.*\): (accepted|verified)" "$tmp/bv" | sed -n 2p |

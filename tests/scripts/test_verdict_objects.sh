@@ -20,6 +20,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 $CC -O1 -o "$tmp/libbpf_list" tests/tools/libbpf_list.c -lbpf || exit 1
+. tests/scripts/kernel_cache.sh
 for src in tests/data/verdicts/*.bpf.c; do
 	n=$(basename "$src" .bpf.c)
 	obj=$tmp/$n.o
@@ -28,7 +29,7 @@ for src in tests/data/verdicts/*.bpf.c; do
 		status=1
 		continue
 	fi
-	if ! "$tmp/libbpf_list" --kernel-verdicts "$obj" > "$tmp/kv" 2> /dev/null; then
+	if ! kernel_ask "$tmp/libbpf_list" --kernel-verdicts "$obj" > "$tmp/kv"; then
 		echo "FAIL $n: libbpf cannot open it"
 		status=1
 		continue

@@ -61,6 +61,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -s "$work/vmlinux.h" ] || bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$work/vmlinux.h" || exit 1
 $CC -O1 -o "$tmp/libbpf_list" tests/tools/libbpf_list.c -lbpf || exit 1
+. tests/scripts/kernel_cache.sh
 
 files=$(cd "$sel/progs" && ls verifier_*.c | sed 's/\.c$//')
 if [ -n "$SANITIZED" ]; then
@@ -80,7 +81,7 @@ for n in $files; do
 			continue
 		fi
 	fi
-	"$tmp/libbpf_list" --kernel-verdicts "$obj" > "$tmp/kv" 2> /dev/null
+	kernel_ask "$tmp/libbpf_list" --kernel-verdicts "$obj" > "$tmp/kv"
 	"$BPFVM" verify "$obj" > "$tmp/bv" 2> "$tmp/bv.err"
 	# bpfvm's verdicts: "NAME VERDICT REASON", the reason the line after
 	verdicts() {

@@ -27,6 +27,10 @@
  * (log level 4), and prints "processed NAME N" for each the kernel
  * accepts: the instructions its verifier processed.
  *
+ *   libbpf_list --verdicts-processed OBJECT
+ *
+ * both, in one load of each program the kernel accepts.
+ *
  *   libbpf_list --kernel-verdicts OBJECT
  *
  * the same as --verdicts, for the kernel's verifier selftests
@@ -304,53 +308,88 @@ static int kernel_verdicts(const char *path)
 	return 0;
 }
 
-static int verdicts(const char *path, bool processed)
+/* Open path with only its want-th program to load; NULL if libbpf cannot open it. */
+static struct bpf_object *open_one(const char *path, int want, struct bpf_program **chosen)
 {
-	struct bpf_object *obj;
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *p;
+	int i = 0;
+
+	*chosen = NULL;
+	if (!obj)
+		return NULL;
+	bpf_object__for_each_program(p, obj) {
+		if (i++ == want)
+			*chosen = p;
+		else
+			bpf_program__set_autoload(p, false);
+	}
+	return obj;
+}
+
+/* "verdict NAME ..." for the want-th program, loaded alone: 0, or 1 if libbpf cannot open it. */
+static int print_verdict(const char *path, int want)
+{
+	struct bpf_program *chosen;
+	struct bpf_object *obj = open_one(path, want, &chosen);
+	char why[1024];
+	int err;
+
+	if (!obj)
+		return 1;
+	reasons_len = 0;
+	reasons[0] = '\0';
+	libbpf_set_print(keep_warnings);
+	err = kernel_libbpf_load_one(obj, chosen, 0, klog, sizeof(klog));
+	libbpf_set_print(quiet);
+	if (!err) {
+		printf("verdict %s accept\n", bpf_program__name(chosen));
+	} else if (kernel_libbpf_cannot(obj, chosen, err, klog, why, sizeof(why))) {
+		printf("verdict %s cannot: %s\n", bpf_program__name(chosen), why);
+	} else if (klog[0]) {
+		kernel_log_reason(klog, why, sizeof(why));
+		printf("verdict %s reject: %s\n", bpf_program__name(chosen), why);
+	} else {
+		printf("verdict %s reject: ", bpf_program__name(chosen));
+		print_reason();
+	}
+	bpf_object__close(obj);
+	return 0;
+}
+
+/*
+ * --verdicts, --processed, or both (one load per program where the kernel
+ * accepts it: its statistics asked for; a refused one is loaded again
+ * without them, for the reason).
+ */
+static int verdicts(const char *path, bool verdict, bool processed)
+{
 	int n = program_count(path);
 
 	if (n < 0)
 		return 1;
 	for (int want = 0; want < n; want++) {
-		struct bpf_program *chosen = NULL;
-		char why[1024];
+		struct bpf_program *chosen;
+		struct bpf_object *obj;
 		const char *line;
-		int i = 0, err;
+		int err;
 
-		if (!(obj = bpf_object__open_file(path, NULL)))
-			return 1;
-		bpf_object__for_each_program(p, obj) {
-			if (i++ == want)
-				chosen = p;
-			else
-				bpf_program__set_autoload(p, false);
-		}
-		if (processed) {
-			err = kernel_libbpf_load_one(obj, chosen, 4, stats, sizeof(stats));
-			if (!err && (line = strstr(stats, "processed ")))
-				printf("processed %s %lu\n", bpf_program__name(chosen),
-				       strtoul(line + 10, NULL, 10));
-			bpf_object__close(obj);
+		if (verdict && !processed) {
+			if (print_verdict(path, want))
+				return 1;
 			continue;
 		}
-		reasons_len = 0;
-		reasons[0] = '\0';
-		libbpf_set_print(keep_warnings);
-		err = kernel_libbpf_load_one(obj, chosen, 0, klog, sizeof(klog));
-		libbpf_set_print(quiet);
-		if (!err) {
+		if (!(obj = open_one(path, want, &chosen)))
+			return 1;
+		err = kernel_libbpf_load_one(obj, chosen, 4, stats, sizeof(stats));
+		if (!err && verdict)
 			printf("verdict %s accept\n", bpf_program__name(chosen));
-		} else if (kernel_libbpf_cannot(obj, chosen, err, klog, why, sizeof(why))) {
-			printf("verdict %s cannot: %s\n", bpf_program__name(chosen), why);
-		} else if (klog[0]) {
-			kernel_log_reason(klog, why, sizeof(why));
-			printf("verdict %s reject: %s\n", bpf_program__name(chosen), why);
-		} else {
-			printf("verdict %s reject: ", bpf_program__name(chosen));
-			print_reason();
-		}
+		if (!err && (line = strstr(stats, "processed ")))
+			printf("processed %s %lu\n", bpf_program__name(chosen),
+			       strtoul(line + 10, NULL, 10));
 		bpf_object__close(obj);
+		if (err && verdict && print_verdict(path, want))
+			return 1;
 	}
 	return 0;
 }
@@ -441,8 +480,10 @@ int main(int argc, char **argv)
 	libbpf_set_print(quiet);
 	if (!strcmp(argv[1], "--kernel-verdicts"))
 		return argc == 3 ? kernel_verdicts(path) : 2;
-	if (!strcmp(argv[1], "--verdicts") || !strcmp(argv[1], "--processed"))
-		return argc == 3 ? verdicts(path, !strcmp(argv[1], "--processed")) : 2;
+	if (!strcmp(argv[1], "--verdicts") || !strcmp(argv[1], "--processed") ||
+	    !strcmp(argv[1], "--verdicts-processed"))
+		return argc == 3 ? verdicts(path, strcmp(argv[1], "--processed"),
+					    strcmp(argv[1], "--verdicts")) : 2;
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj) {
 		fprintf(stderr, "libbpf cannot open %s\n", path);
