@@ -39,7 +39,9 @@
 #include <sys/wait.h>
 
 #include <bpfvm/btf.h>
+#include <bpfvm/cbpf.h>
 #include <bpfvm/object.h>
+#include <bpfvm/syscalls.h>
 #include <bpfvm/trace.h>
 
 #include "cli.h"
@@ -59,6 +61,7 @@ struct trace_args {
 	const char *objects[MAX_OBJECTS];
 	int nobjects;
 	char **command;
+	const char *seccomp;   /* a classic seccomp filter to enforce */
 };
 
 struct rb_ctx {
@@ -269,13 +272,49 @@ static void on_exit_status(void *ctx, int pid, int status)
 	if (!tr->a->json)
 		return;
 	if (WIFSIGNALED(status))
-		printf("{\"type\":\"exit\",\"pid\":%d,\"signal\":%d}\n", pid, WTERMSIG(status));
+		printf("{\"type\":\"exit\",\"pid\":%d,\"signal\":%d%s}\n", pid, WTERMSIG(status),
+		       WCOREDUMP(status) ? ",\"core_dumped\":true" : "");
 	else
 		printf("{\"type\":\"exit\",\"pid\":%d,\"status\":%d}\n", pid, WEXITSTATUS(status));
 	fflush(stdout);
 }
 
-enum { O_PROG = 256, O_SET, O_DUMP, O_JSON, O_INTERP, O_JIT };
+/*
+ * The policy's action at a call: "seccomp ERRNO(1): pid P tid T getuid(ARGS) ip 0x..."
+ * or {"type":"seccomp","pid":P,"tid":T,"nr":N,"syscall":NAME,"arch":"x86_64",...}.
+ */
+static void on_seccomp(void *ctx, const struct bpfvm_trace_seccomp *r)
+{
+	const struct tracer *tr = ctx;
+	const struct bpfvm_seccomp_data *d = &r->data;
+	bool x86_64 = d->arch == BPFVM_AUDIT_ARCH_X86_64;
+	const char *name = x86_64 ? bpfvm_syscall_x86_64_name(d->nr) : NULL;
+	char act[64];
+
+	bpfvm_seccomp_action_str(r->ret, act, sizeof(act));
+	if (tr->a->json) {
+		printf("{\"type\":\"seccomp\",\"pid\":%d,\"tid\":%d,\"nr\":%d,\"syscall\":", r->pid,
+		       r->tid, d->nr);
+		json_string(stdout, name ? name : "?", strlen(name ? name : "?"));
+		printf(",\"arch\":%u,\"ip\":%llu,\"args\":[", d->arch,
+		       (unsigned long long)d->instruction_pointer);
+		for (int i = 0; i < 6; i++)
+			printf("%s%llu", i ? "," : "", (unsigned long long)d->args[i]);
+		printf("],\"action\":\"%s\",\"ret\":%u}\n", act, r->ret);
+	} else {
+		printf("seccomp %s: pid %d tid %d ", act, r->pid, r->tid);
+		if (name)
+			printf("%s(", name);
+		else
+			printf("syscall %d (arch 0x%08x)(", d->nr, d->arch);
+		for (int i = 0; i < 6; i++)
+			printf("%s0x%llx", i ? ", " : "", (unsigned long long)d->args[i]);
+		printf(") ip 0x%llx\n", (unsigned long long)d->instruction_pointer);
+	}
+	fflush(stdout);
+}
+
+enum { O_PROG = 256, O_SET, O_DUMP, O_JSON, O_INTERP, O_JIT, O_SECCOMP };
 
 /* 0, or EXIT_USAGE with the reason printed. */
 static int parse_args(int argc, char **argv, struct trace_args *a)
@@ -284,7 +323,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "prog", required_argument, NULL, O_PROG }, { "set", required_argument, NULL, O_SET },
 		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
 		{ "interp", no_argument, NULL, O_INTERP }, { "jit", no_argument, NULL, O_JIT },
-		{ NULL, 0, NULL, 0 },
+		{ "seccomp", required_argument, NULL, O_SECCOMP }, { NULL, 0, NULL, 0 },
 	};
 	int c, end = argc;
 
@@ -303,6 +342,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		case O_JSON: a->json = true; break;
 		case O_INTERP: a->jit = false; break;
 		case O_JIT: a->jit = true; break;
+		case O_SECCOMP: a->seccomp = optarg; break;
 		case 'p': {
 			char *e;
 			long pid = strtol(optarg, &e, 10);
@@ -324,8 +364,14 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		}
 		a->objects[a->nobjects++] = argv[i];
 	}
-	if (!a->nobjects || (a->npids ? !!a->command : !a->command || !a->command[0]))
+	if ((!a->nobjects && !a->seccomp) ||
+	    (a->npids ? !!a->command : !a->command || !a->command[0]))
 		return cli_usage("trace");
+	if (a->seccomp && a->npids) {
+		fprintf(stderr, "bpfvm trace: --seccomp needs a COMMAND bpfvm starts: no filter can be "
+				"put into a running process (-p)\n");
+		return EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -392,6 +438,22 @@ static size_t attach_all(struct bpfvm_trace *t, struct tracer *tr, struct bpfvm_
 	return bpfvm_trace__attached(t);
 }
 
+/* --seccomp FILE: read, checked as seccomp filters are, converted and verified; NULL with why printed. */
+static struct bpfvm_prog *load_policy(struct bpfvm *vm, const char *path, struct bpfvm_sock_filter **f)
+{
+	struct bpfvm_prog *prog;
+	size_t cnt;
+
+	if (cli_load_cbpf(path, true, f, &cnt) || !(prog = cli_cbpf_prog(vm, *f, cnt, path)))
+		return NULL;
+	/* a converted seccomp filter reads only seccomp_data and the stack: the verifier proves it */
+	if (cli_verify_for_run(prog, NULL, path, BPFVM_VERIFY_MEM, sizeof(struct bpfvm_seccomp_data))) {
+		bpfvm_prog__destroy(prog);
+		return NULL;
+	}
+	return prog;
+}
+
 static int exit_code(int status)
 {
 	if (status < 0)
@@ -405,15 +467,21 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 	char msg[4096] = "";
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 	BPFVM_OPTS(bpfvm_trace_opts, to, .mode = a->jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED,
-		   .log = &log, .on_event = drain_ringbufs, .on_exit = on_exit_status, .ctx = tr);
+		   .log = &log, .on_event = drain_ringbufs, .on_exit = on_exit_status, .ctx = tr,
+		   .on_seccomp = on_seccomp);
 	struct bpfvm_trace *t = bpfvm_trace__new(&to);
 	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	struct bpfvm_sock_filter *f = NULL;
+	struct bpfvm_prog *policy = NULL;
 	int status = -1, err, rc = 1;
 
-	(void)vm;
 	if (!t)
 		return 1;
-	if (!attach_all(t, tr, &log)) {
+	if (a->seccomp && !(policy = load_policy(vm, a->seccomp, &f)))
+		goto out;
+	if (policy)
+		bpfvm_trace__set_seccomp(t, policy);
+	if (a->nobjects && !attach_all(t, tr, &log)) {
 		fprintf(stderr, "bpfvm trace: no program could be attached\n");
 		goto out;
 	}
@@ -452,6 +520,8 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 		}
 out:
 	bpfvm_trace__destroy(t);
+	bpfvm_prog__destroy(policy);
+	free(f);
 	return rc;
 }
 

@@ -62,7 +62,9 @@ static const struct cli_help helps[] = {
 	  "  dump               the action for every x86-64 system call\n"
 	  "  --syscall NAME[,ARG0,...]  the system call (name or number) and its arguments\n"
 	  "  --arch ARCH        the architecture (x86_64)\n" },
-	{ "trace", NULL,
+	{ "trace", "bpfvm trace --seccomp FILTER [OBJECT...] -- COMMAND [ARGS...]",
+	  "  --seccomp FILTER   enforce a classic seccomp filter (any form `seccomp check` reads) on\n"
+	  "                     COMMAND's tree as the kernel would, printing each action but ALLOW\n"
 	  "  --prog NAME        only the programs of that name (again for more)\n"
 	  "  --set VAR=VALUE    give a .rodata/.data/.bss variable its value before load\n"
 	  "  --dump-maps        print every map at the end\n"

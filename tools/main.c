@@ -36,7 +36,7 @@ static const struct cli_command commands[] = {
 	  "the public conformance runner's plugin: program as hex on stdin, r0 in hex on stdout",
 	  cmd_conformance_plugin },
 	{ "trace", "[--prog NAME]... [--set VAR=VALUE]... [--dump-maps] [--json] [--interp|--jit] "
-		   "OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)",
+		   "[--seccomp FILTER] OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)",
 	  "run the objects' tracepoint programs on the system calls and process events of "
 	  "COMMAND's whole process tree (ptrace + seccomp; no kernel eBPF)", cmd_trace },
 	{ "xdp", "attach OBJECT --prog NAME --dev IFACE [--dev IFACE]... [--ports MAP] [--set VAR=VALUE]... "

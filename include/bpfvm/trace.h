@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include <bpfvm/bpfvm.h>
+#include <bpfvm/cbpf.h>
 #include <bpfvm/object.h>
 
 #ifdef __cplusplus
@@ -36,6 +37,13 @@ extern "C" {
 #endif
 
 struct bpfvm_trace;
+
+/* A seccomp policy's action other than ALLOW, at a traced call (bpfvm_trace__set_seccomp). */
+struct bpfvm_trace_seccomp {
+	int pid, tid;
+	struct bpfvm_seccomp_data data;   /* as the kernel gives it to the filter */
+	uint32_t ret;                     /* the filter's return value */
+};
 
 struct bpfvm_trace_opts {
 	size_t sz;
@@ -46,6 +54,8 @@ struct bpfvm_trace_opts {
 	/* A traced process exited: its pid and wait status; may be NULL. */
 	void (*on_exit)(void *ctx, int pid, int status);
 	void *ctx;
+	/* A seccomp policy acted (not ALLOW), before its action is applied; may be NULL. */
+	void (*on_seccomp)(void *ctx, const struct bpfvm_trace_seccomp *rec);
 };
 
 /* NULL with errno. */
@@ -57,6 +67,18 @@ BPFVM_API struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *op
  * (too many), -ENOMEM.
  */
 BPFVM_API int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program);
+/*
+ * Enforce a classic seccomp filter (bpfvm_cbpf_convert'ed and verified,
+ * kept by the caller until destroy) on the started command and its whole
+ * tree, from its exec on, instead of the kernel: every system call stops
+ * and the filter's action is applied as the kernel applies it (ALLOW;
+ * LOG: allowed; ERRNO(n): not run, -n; TRACE, USER_NOTIF: -ENOSYS, as
+ * without a tracer or listener; TRAP: SIGSYS with the kernel's siginfo;
+ * KILL_THREAD, KILL_PROCESS: killed by the kernel with SIGSYS).  Calls it
+ * does not allow run no programs.  Before start; not with attach_pid.
+ * 0 or -EINVAL.
+ */
+BPFVM_API int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog *filter);
 /* How many programs are attached. */
 BPFVM_API size_t bpfvm_trace__attached(const struct bpfvm_trace *t);
 /* Start argv[0] (searched in PATH) with argv traced.  0 or a negative errno. */

@@ -19,6 +19,7 @@
 #include <sys/user.h>
 
 #include <bpfvm/bpfvm.h>
+#include <bpfvm/cbpf.h>
 
 #define EV_MAX_SYSCALL 512
 
@@ -29,6 +30,12 @@ struct ev_interest {
 	bool all_enter, all_exit;           /* raw_syscalls, raw_tracepoint sys_enter/exit */
 	bool exec_filename;                 /* sched_process_exec: remember execve's path */
 	bool signals;                       /* signal_generate/deliver: follow kill, sigaction */
+	/*
+	 * A seccomp policy (seccomp_policy.c): every call of a started
+	 * command stops and judge gives the filter's return value for it.
+	 */
+	uint32_t (*judge)(void *ctx, int32_t tid, int32_t tgid, const struct bpfvm_seccomp_data *sd);
+	void *judge_ctx;
 };
 
 static inline void ev_interest_set(uint8_t *set, long nr)

@@ -62,6 +62,7 @@
 #include "../util/log.h"
 #include "events.h"
 #include "procfs.h"
+#include "seccomp_policy.h"
 #include "signals.h"
 
 #define NR_EXECVE 59
@@ -101,6 +102,7 @@ struct pt_thread {
 		bool group, act;
 		uint64_t handler, flags;
 	} sc;
+	struct ev_trap trap;    /* --seccomp: a TRAP whose SIGSYS is on its way */
 };
 
 struct queued {
@@ -469,8 +471,14 @@ static bool exit_signal(struct pt_source *s, struct pt_thread *t, int status)
 static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 {
 	struct user_regs_struct regs;
+	bool native = true;
 	long nr;
 
+	if (s->want.judge && (!ev_seccomp_enforce(&s->want, t->tid, t->tgid, &t->trap, &native) ||
+			      !native)) {
+		resume(s, t->tid, 0);   /* the policy dealt with it, or a call no program sees */
+		return;
+	}
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs)) {
 		resume(s, t->tid, 0);
 		return;
@@ -701,6 +709,9 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 	else if (event == PTRACE_EVENT_STOP && (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
 						 sig == SIGTTOU))
 		ptrace(PTRACE_LISTEN, t->tid, 0, 0);    /* group stop: stay stopped until SIGCONT */
+	else if (!event && sig == SIGSYS && t->trap.pending && ev_seccomp_trap_fix(t->tid, &t->trap) &&
+		 !s->sigs)
+		resume(s, t->tid, sig);   /* the policy's TRAP, as the kernel raises it */
 	else if (event || !s->sigs || !on_signal_stop(s, t, sig))
 		resume(s, t->tid, event == PTRACE_EVENT_STOP ? 0 : sig);  /* a signal: deliver it */
 }
@@ -978,6 +989,11 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 	s->log = log;
 	if (pid <= 0 || (s->base.root && !s->nofilter))
 		return -EINVAL;
+	if (s->want.judge) {
+		log_printf(log, "pid %d: a seccomp policy needs a command bpfvm starts (no filter can "
+				"be put into a running process)\n", pid);
+		return -EINVAL;
+	}
 	s->nofilter = true;
 	s->nofilter_syscalls = s->want.all_enter || s->want.all_exit || s->want.exec_filename ||
 			       s->want.signals;

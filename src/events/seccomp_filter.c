@@ -16,14 +16,18 @@
 #include <stdlib.h>
 
 #include "events.h"
+#include "seccomp_policy.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
 
 struct sock_filter *ev_seccomp_filter(const struct ev_interest *want, unsigned short *len)
 {
-	struct sock_filter *f = calloc(2 * EV_MAX_SYSCALL + 8, sizeof(*f));
+	struct sock_filter *f;
 	unsigned n = 0;
 
+	if (want->judge)
+		return ev_seccomp_policy_filter(len);
+	f = calloc(2 * EV_MAX_SYSCALL + 8, sizeof(*f));
 	if (!f)
 		return NULL;
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));

@@ -44,6 +44,7 @@ struct bpfvm_trace {
 	size_t n;
 	struct ev_interest want;
 	struct ev_source *src;
+	struct bpfvm_prog *policy;   /* a seccomp filter enforced (bpfvm_trace__set_seccomp) */
 	int root_status;
 	uint64_t errors;
 	uint64_t rec[RECORD_ROOM / 8];
@@ -106,6 +107,33 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 	}
 	t->a[t->n++] = (struct attached){ prog, name, at };
 	want_point(&t->want, &at);
+	return 0;
+}
+
+/* The policy's return value for a call; a run that fails is the kernel's fail-closed kill. */
+static uint32_t judge(void *ctx, int32_t tid, int32_t tgid, const struct bpfvm_seccomp_data *sd)
+{
+	struct bpfvm_trace *t = ctx;
+	BPFVM_OPTS(bpfvm_cbpf_opts, co, .log = t->o.log);
+	uint32_t ret = BPFVM_SECCOMP_RET_KILL_PROCESS;
+
+	if (bpfvm_cbpf_run_seccomp(t->policy, sd, t->o.mode, &ret, &co) && !t->errors++)
+		log_printf(t->o.log, "the seccomp filter failed to run at a call of pid %d\n", tid);
+	if ((ret & BPFVM_SECCOMP_RET_ACTION_FULL) != BPFVM_SECCOMP_RET_ALLOW && t->o.on_seccomp) {
+		struct bpfvm_trace_seccomp rec = { .tid = tid, .pid = tgid, .data = *sd, .ret = ret };
+
+		t->o.on_seccomp(t->o.ctx, &rec);
+	}
+	return ret;
+}
+
+int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog *filter)
+{
+	if (!t || !filter || t->src)
+		return -EINVAL;
+	t->policy = filter;
+	t->want.judge = judge;
+	t->want.judge_ctx = t;
 	return 0;
 }
 

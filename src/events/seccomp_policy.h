@@ -1,0 +1,38 @@
+/*
+ * seccomp_policy.h - a seccomp filter enforced by the supervisor with the
+ * kernel's effects (seccomp_policy.c).
+ */
+#ifndef BPFVM_EVENTS_SECCOMP_POLICY_H
+#define BPFVM_EVENTS_SECCOMP_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include "events.h"
+
+/* A TRAP the kernel was made to raise: what its SIGSYS must say. */
+struct ev_trap {
+	bool pending;
+	int32_t nr;
+	uint16_t data;
+	struct user_regs_struct regs;   /* the call's, at its seccomp stop */
+};
+
+/* The supervisor's filter with a policy: every call traced, our numbers' actions. */
+struct sock_filter;
+struct sock_filter *ev_seccomp_policy_filter(unsigned short *len);
+
+/*
+ * At tid's seccomp stop: judge the call with want->judge and apply the
+ * action.  True when the call goes on (ALLOW, LOG); false when it was
+ * dealt with (resume the thread without waiting for its exit).  *native:
+ * an x86-64 call (not i386, not x32).
+ */
+bool ev_seccomp_enforce(const struct ev_interest *want, int32_t tid, int32_t tgid,
+			struct ev_trap *trap, bool *native);
+
+/* At a signal-delivery-stop: a pending TRAP's SIGSYS made right; true when it was one. */
+bool ev_seccomp_trap_fix(int32_t tid, struct ev_trap *trap);
+
+#endif
