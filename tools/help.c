@@ -82,6 +82,20 @@ static const struct cli_help helps[] = {
 	  "  --dump-maps        print every map at the end\n"
 	  "  --count N          stop after N frames\n"
 	  "  --duration SECS    stop after SECS seconds\n"
+	  "  --json             print printk lines, the counters and the maps as JSON\n"
+	  "  --interp           run in the interpreter\n"
+	  "  --jit              run the x86-64 JIT's code (the default)\n" },
+	{ "tc", NULL,
+	  "  attach             run the program on every frame of the interfaces until stopped\n"
+	  "  --prog NAME        the tc (sched_cls, sched_act) program to run\n"
+	  "  --dev IFACE        an interface to read frames from (again for more)\n"
+	  "  --ingress          the frames the interfaces receive: actions applied\n"
+	  "  --egress           copies of the frames they send: run and counted, no action applied\n"
+	  "  --set VAR=VALUE    give a .rodata/.data/.bss variable its value before load\n"
+	  "  --dump-maps        print every map at the end\n"
+	  "  --count N          stop after N frames\n"
+	  "  --duration SECS    stop after SECS seconds\n"
+	  "  --json             print printk lines, the counters and the maps as JSON\n"
 	  "  --interp           run in the interpreter\n"
 	  "  --jit              run the x86-64 JIT's code (the default)\n" },
 	{ "prog", NULL,

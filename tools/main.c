@@ -40,9 +40,13 @@ static const struct cli_command commands[] = {
 	  "run the objects' tracepoint programs on the system calls and process events of "
 	  "COMMAND's whole process tree (ptrace + seccomp; no kernel eBPF)", cmd_trace },
 	{ "xdp", "attach OBJECT --prog NAME --dev IFACE [--dev IFACE]... [--ports MAP] [--set VAR=VALUE]... "
-		 "[--dump-maps] [--count N] [--duration SECS] [--interp|--jit]",
+		 "[--dump-maps] [--count N] [--duration SECS] [--json] [--interp|--jit]",
 	  "run an XDP program on the live frames of interfaces (AF_PACKET rings): drop, pass, "
 	  "send back, redirect between them", cmd_xdp },
+	{ "tc", "attach OBJECT --prog NAME --dev IFACE [--dev IFACE]... --ingress|--egress "
+		"[--set VAR=VALUE]... [--dump-maps] [--count N] [--duration SECS] [--json] [--interp|--jit]",
+	  "run a tc program on the live frames of interfaces with a real __sk_buff: pass, "
+	  "drop (not forwarded), redirect; egress: observed only", cmd_tc },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -118,7 +118,7 @@ struct bpfvm_xdp_runner_opts {
 	size_t sz;
 	struct bpfvm_log *log;  /* why the runner or one of its runs failed; kept by the runner */
 };
-/* NULL with errno (EINVAL: not an XDP program, or unverified and mode not checked). */
+/* NULL with errno (EINVAL: not an XDP or tc program, or unverified and mode not checked). */
 BPFVM_API struct bpfvm_xdp_runner *bpfvm_xdp_runner__new(struct bpfvm_prog *prog,
 							 size_t max_frame, enum bpfvm_exec mode,
 							 const struct bpfvm_xdp_runner_opts *opts);
@@ -126,6 +126,24 @@ BPFVM_API struct bpfvm_xdp_runner *bpfvm_xdp_runner__new(struct bpfvm_prog *prog
 BPFVM_API int bpfvm_xdp_runner__run(struct bpfvm_xdp_runner *runner, const void *frame,
 				    size_t len, uint32_t ingress_ifindex, uint32_t rx_queue_index,
 				    struct bpfvm_xdp_result *result);
+/*
+ * Live tc: the runner also takes a sched_cls or sched_act program
+ * (bpfvm_xdp_runner__new), whose frames run with a real __sk_buff: data
+ * at the Ethernet header (as tc programs see it), len the frame's,
+ * protocol from it, and the fields below; the rest zero.  The result's
+ * verdict is the tc action (TC_ACT_*), its redirect what bpf_redirect
+ * set (flags: BPF_F_INGRESS).
+ */
+struct bpfvm_skb_info {
+	uint32_t ifindex;          /* the device the skb is on */
+	uint32_t ingress_ifindex;  /* where it came in (0 on egress of a local packet) */
+	uint32_t queue_mapping;    /* its receive (ingress) or transmit queue */
+	uint32_t pkt_type;         /* PACKET_HOST, ... */
+	uint64_t tstamp;
+};
+BPFVM_API int bpfvm_xdp_runner__run_skb(struct bpfvm_xdp_runner *runner, const void *frame,
+					size_t len, const struct bpfvm_skb_info *info,
+					struct bpfvm_xdp_result *result);
 BPFVM_API void bpfvm_xdp_runner__destroy(struct bpfvm_xdp_runner *runner);
 
 /* XDP verdicts and tc actions by name: "XDP_DROP", "TC_ACT_SHOT"; NULL for others. */

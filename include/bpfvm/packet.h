@@ -30,6 +30,11 @@ struct bpfvm_pkt_source_opts {
 	uint32_t block_size;     /* bytes a ring block holds; 0: 1 MiB */
 	uint32_t block_count;    /* blocks a ring has; 0: 8 */
 	struct bpfvm_log *log;   /* why opening failed */
+	/*
+	 * The frames the interfaces send (copies: AF_PACKET sees them after
+	 * the qdisc, on their way to the driver) instead of those they receive.
+	 */
+	bool egress;
 };
 
 struct bpfvm_pkt {
@@ -39,6 +44,8 @@ struct bpfvm_pkt {
 	uint32_t ifindex;        /* where it came in */
 	uint32_t rx_queue;       /* its receive queue */
 	uint32_t dev;            /* index of the interface among those opened */
+	uint8_t pkt_type;        /* PACKET_HOST, _BROADCAST, _MULTICAST, _OTHERHOST, _OUTGOING */
+	uint64_t tstamp;         /* when it was seen: ns since the epoch */
 };
 
 /*

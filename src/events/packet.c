@@ -8,7 +8,9 @@
  * to the kernel again only when every frame in them has been given out
  * and the caller asked for the next batch (the frames stay valid until
  * then).  The sockets ignore the frames this host sends
- * (PACKET_IGNORE_OUTGOING), so what bpfvm transmits is not read back, and
+ * (PACKET_IGNORE_OUTGOING), so what bpfvm transmits is not read back
+ * (egress sources keep only those, PACKET_OUTGOING: copies the kernel's
+ * transmit path hands to packet taps once the qdisc let them go), and
  * each interface is put in promiscuous mode through a membership of the
  * socket (PACKET_MR_PROMISC), which ends with the socket: nothing is left
  * changed on the interface.  Frames go out through one more raw socket
@@ -49,6 +51,7 @@ struct ring {
 	uint32_t left;                /* frames left in it */
 	bool done;                    /* read to the end: give it back on the next call */
 	uint32_t ifindex, queue, dev;
+	bool egress;                  /* keep the outgoing frames only */
 };
 
 struct tx_sock {
@@ -111,7 +114,9 @@ static int open_ring(struct ring *r, const char *ifname, uint32_t ifindex, uint3
 		r->map = NULL;
 		return fail(log, ifname, "mapping the ring", errno);
 	}
-	setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	r->egress = o && o->egress;
+	if (!r->egress)
+		setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)))
 		return fail(log, ifname, "binding the socket", errno);
 	if (nq > 1 && setsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)))
@@ -263,14 +268,21 @@ static size_t take(struct ring *r, struct bpfvm_pkt *pkts, size_t n, size_t max)
 			r->left = b->hdr.bh1.num_pkts;
 		}
 		for (; r->left && n < max; r->left--) {
+			const struct sockaddr_ll *sll;
+
 			h = r->next;
+			r->next = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
+			sll = (const struct sockaddr_ll *)((uint8_t *)h +
+							   TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+			if ((sll->sll_pkttype == PACKET_OUTGOING) != r->egress)
+				continue;
 			if (h->tp_status & TP_STATUS_CSUMNOTREADY)
 				fill_checksum((uint8_t *)h + h->tp_mac, h->tp_snaplen);
 			pkts[n++] = (struct bpfvm_pkt){ .data = (uint8_t *)h + h->tp_mac,
 							.len = h->tp_snaplen, .wire_len = h->tp_len,
 							.ifindex = r->ifindex, .rx_queue = r->queue,
-							.dev = r->dev };
-			r->next = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
+							.dev = r->dev, .pkt_type = sll->sll_pkttype,
+							.tstamp = h->tp_sec * 1000000000ull + h->tp_nsec };
 		}
 		if (r->left)
 			return n;

@@ -53,6 +53,9 @@ struct hook_run {
 	struct bpfvm_redirect redirect;  /* what bpf_redirect / bpf_redirect_map set (redirect.c) */
 };
 
+/* The fields of __sk_buff a program may write, as regions of run (test_run.c). */
+void hook_skb_regions(struct bpfvm_run_ctx *run, uint8_t *ctx);
+
 /* After a helper moved data_meta, data or data_end: the context and the run follow. */
 void hook_update(struct hook_run *h, struct bpfvm_run_ctx *run);
 

@@ -274,7 +274,7 @@ static void setup_skb(struct hook_run *h, uint32_t type, const struct bpfvm_test
 }
 
 /* The fields of __sk_buff a program may write (the kernel's bpf_skb_is_valid_access). */
-static void skb_regions(struct bpfvm_run_ctx *run, uint8_t *ctx)
+void hook_skb_regions(struct bpfvm_run_ctx *run, uint8_t *ctx)
 {
 	vm_run_add_region(run, ctx + offsetof(struct __sk_buff, mark), 8, true, "__sk_buff");
 	vm_run_add_region(run, ctx + offsetof(struct __sk_buff, priority), 4, true, "__sk_buff");
@@ -319,7 +319,7 @@ static int setup(struct hook_run *h, struct bpfvm_run_ctx *run, const struct bpf
 	else if (o->ctx_size_in)
 		memcpy(h->ctx, o->ctx_in, o->ctx_size_in < h->ctx_size ? o->ctx_size_in : h->ctx_size);
 	if (h->kind == HOOK_CTX_SKB)
-		skb_regions(run, h->ctx);
+		hook_skb_regions(run, h->ctx);
 	vm_run_add_region(run, h->ctx, h->ctx_size, false, "context");
 	h->pkt_region = -1;
 	if (has_packet(h->kind)) {
