@@ -76,6 +76,7 @@ struct ev_event {
 	bool group;
 	int result;
 	uint64_t act_handler, act_flags; /* EV_SIGNAL_DELIVER: sa_handler, sa_flags */
+	bool skipped;                  /* EV_SYS_EXIT of a call a seccomp policy did not let run */
 };
 
 struct ev_source;

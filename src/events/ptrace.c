@@ -468,17 +468,42 @@ static bool exit_signal(struct pt_source *s, struct pt_thread *t, int status)
 	return true;
 }
 
+/*
+ * --seccomp: judge the call; true when it goes on.  A denied one still
+ * fires its sys_exit in the kernel (not its sys_enter, nor kprobes on a
+ * function that never ran): an exit event of its own, marked skipped.
+ */
+static bool policy_lets(struct pt_source *s, struct pt_thread *t)
+{
+	struct ev_denied d;
+	struct ev_event *ev;
+	bool native = true, go;
+	unsigned live = 0;
+
+	for (size_t i = 0; i < s->nth; i++)
+		live += s->th[i].tgid == t->tgid && !s->th[i].exiting;
+	go = ev_seccomp_enforce(&s->want, t->tid, t->tgid, live <= 1, &t->trap, &native, &d);
+	if (go && native)
+		return true;
+	if (native && d.exit_fires && (s->want.all_exit || ev_interest_has(s->want.exit, d.nr))) {
+		ev = queue(s, EV_SYS_EXIT, t, 0);
+		ev->nr = d.nr;
+		ev->ret = d.ret;
+		ev->regs = d.regs;
+		ev->skipped = true;
+	} else {
+		resume(s, t->tid, 0);   /* dealt with, or a call no program sees */
+	}
+	return false;
+}
+
 static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 {
 	struct user_regs_struct regs;
-	bool native = true;
 	long nr;
 
-	if (s->want.judge && (!ev_seccomp_enforce(&s->want, t->tid, t->tgid, &t->trap, &native) ||
-			      !native)) {
-		resume(s, t->tid, 0);   /* the policy dealt with it, or a call no program sees */
+	if (s->want.judge && !policy_lets(s, t))
 		return;
-	}
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs)) {
 		resume(s, t->tid, 0);
 		return;

@@ -107,14 +107,27 @@ static void kernel_acts(int32_t tid, struct user_regs_struct *r, unsigned which)
 	ptrace(PTRACE_SETREGS, tid, 0, r);
 }
 
+/* What the denied call returns to sys_exit: rc, or its number (syscall_rollback). */
+static void denied_with(struct ev_denied *d, const struct user_regs_struct *r, int64_t rc)
+{
+	d->exit_fires = true;
+	d->nr = (long)(int32_t)r->orig_rax;
+	d->ret = rc;
+	d->regs = *r;
+	d->regs.rax = (unsigned long long)rc;
+}
+
 bool ev_seccomp_enforce(const struct ev_interest *want, int32_t tid, int32_t tgid,
-			struct ev_trap *trap, bool *native)
+			bool last_thread, struct ev_trap *trap, bool *native,
+			struct ev_denied *denied)
 {
 	struct user_regs_struct r;
 	struct bpfvm_seccomp_data sd;
 	uint32_t ret, data;
+	int64_t rc;
 
 	*native = false;
+	denied->exit_fires = false;
 	if (ptrace(PTRACE_GETREGS, tid, 0, &r))
 		return false;
 	seccomp_data_of(tid, &r, &sd);
@@ -128,12 +141,18 @@ bool ev_seccomp_enforce(const struct ev_interest *want, int32_t tid, int32_t tgi
 			skip(tid, &r, -ENOSYS);
 		return (uint32_t)sd.nr - OUR_NR >= 3;
 	case SECCOMP_RET_ERRNO:
-		skip(tid, &r, -(int64_t)(data > MAX_ERRNO ? MAX_ERRNO : data));
-		return false;
 	case SECCOMP_RET_TRACE:
 	case SECCOMP_RET_USER_NOTIF:
-		skip(tid, &r, -ENOSYS);
+		rc = (ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ERRNO ? -ENOSYS :
+		     -(int64_t)(data > MAX_ERRNO ? MAX_ERRNO : data);
+		denied_with(denied, &r, rc);
+		skip(tid, &r, rc);
 		return false;
+	}
+	/* the kernel acts: its sys_exit sees the number in rax (syscall_rollback) */
+	if ((ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_KILL_THREAD || last_thread)
+		denied_with(denied, &r, (int64_t)r.orig_rax);
+	switch (ret & SECCOMP_RET_ACTION_FULL) {
 	case SECCOMP_RET_TRAP:
 		*trap = (struct ev_trap){ .pending = true, .nr = sd.nr, .data = (uint16_t)data, .regs = r };
 		kernel_acts(tid, &r, 2);

@@ -180,6 +180,8 @@ static bool fires(const struct ev_attach *a, const struct ev_event *ev)
 		return ((a->point == EV_SYS_ENTER_TP || a->point == EV_KSYSCALL) &&
 			a->nr == ev->nr) || a->point == EV_RAW_SYS_ENTER || a->point == EV_RAWTP_SYS_ENTER;
 	case EV_SYS_EXIT:
+		if (ev->skipped && ev_attach_is_kprobe(a))
+			return false;   /* a call the policy denied: its function never ran */
 		return ((a->point == EV_SYS_EXIT_TP || a->point == EV_KRETSYSCALL) &&
 			a->nr == ev->nr) || a->point == EV_RAW_SYS_EXIT || a->point == EV_RAWTP_SYS_EXIT;
 	case EV_FORK: return a->point == EV_SCHED_FORK;

@@ -24,6 +24,7 @@ if ! cc -O2 -o "$tmp/sp" tests/data/trace/seccomp_policy.c -lseccomp > "$tmp/bui
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
 	exit 1
 fi
+top=$(pwd)
 cd "$tmp" || exit 1
 ulimit -c unlimited 2>/dev/null || ulimit -c 0
 SP=$tmp/sp
@@ -31,14 +32,15 @@ SP=$tmp/sp
 pass() { echo "PASS trace_seccomp_$1"; }
 fail() { echo "FAIL trace_seccomp_$1: $2"; status=1; }
 
-# the kernel's run: what the workload saw (k.out) and its status (k.status)
+# the kernel's run: what the workload saw (k.out) and its status (k.status); $mode: run or threads
+mode=run
 kernel_run() {
-	"$SP" status "$SP" kernel "$1" "$SP" 3> k.out > k.status 2> k.err
+	"$SP" status "$SP" kernel "$1" "$SP" $mode 3> k.out > k.status 2> k.err
 }
 
 # bpfvm's run: b.out, b.json, and the status of its JSON exit record in the form of k.status
 bpfvm_run() {
-	timeout 20 "$BPFVM" trace --json --seccomp "$1" -- "$SP" run 3> b.out > b.json 2> b.err
+	timeout 20 "$BPFVM" trace --json --seccomp "$1" -- "$SP" $mode 3> b.out > b.json 2> b.err
 	rc=$?
 	sed -n 's/.*"type":"exit".*"signal":\([0-9]*\)\(.*\)}$/signal \1 core \2/p; s/.*"type":"exit".*"status":\([0-9]*\)}$/exit \1/p' b.json |
 		sed 's/core ,"core_dumped":true/core 1/; s/core $/core 0/' > b.status
@@ -87,6 +89,10 @@ bfile=
 compare kill_process kill.raw '"syscall":"getegid".*"action":"KILL_PROCESS"'
 grep -q '^signal 31 core' k.status || fail kill_status "the kernel's run: $(cat k.status)"
 compare kill_thread kill_thread.raw '"syscall":"getegid".*"action":"KILL_THREAD"'
+mode=threads
+compare kill_thread_of_several kill_thread.raw '"syscall":"getegid".*"action":"KILL_THREAD"'
+grep -q '^main getuid ret 0' k.out || fail kill_thread_kernel "the kernel's run: $(cat k.out k.status)"
+mode=run
 compare trap trap.raw '"syscall":"getuid".*"action":"TRAP(42)"' '"syscall":"uname".*"action":"TRAP"'
 # ...so that the comparisons compare something: the kernel's SIGSYS, and its kill
 grep -q 'SIGSYS sig 31 code 1 errno 42 syscall 102 arch 0xc000003e rax 102 call_addr_is_ip 1' k.out ||
@@ -95,6 +101,25 @@ compare log log.raw '"syscall":"getuid".*"action":"LOG"' '"syscall":"getgid".*"a
 compare allow_list_kills allow.raw '"syscall":"getpriority".*"action":"KILL_PROCESS"'
 compare libseccomp libseccomp.raw '"syscall":"getuid".*"action":"ERRNO(13)"' \
 	'"syscall":"dup".*"action":"ERRNO(1)"' '"syscall":"getegid".*"action":"TRAP"'
+
+# with programs: a denied call runs no sys_enter program and no kprobe (its function never
+# runs), but its sys_exit fires with what the policy made it return (kernel/entry/common.c)
+if command -v "${CLANG:-clang-19}" > /dev/null 2>&1 && [ -f /usr/include/bpf/bpf_helpers.h ] &&
+   "${CLANG:-clang-19}" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c "$top/tests/data/trace/seccomp_combo.bpf.c" -o combo.o > combo.log 2>&1; then
+	"$BPFVM" trace --seccomp errno.raw combo.o -- "$SP" run 3> /dev/null > combo_errno.out 2>&1
+	"$BPFVM" trace --seccomp log.raw combo.o -- "$SP" run 3> /dev/null > combo_log.out 2>&1
+	if grep -q 'exit getuid -13$' combo_errno.out && ! grep -q 'enter getuid\|kretsyscall' combo_errno.out &&
+	   grep -q '^seccomp ERRNO(13): pid [0-9]* tid [0-9]* getuid' combo_errno.out &&
+	   grep -q 'enter getuid$' combo_log.out && grep -q 'kretsyscall getuid$' combo_log.out &&
+	   grep -q 'exit getuid 0$' combo_log.out && grep -q '^seccomp LOG:' combo_log.out; then
+		pass with_programs
+	else
+		fail with_programs "ERRNO: $(grep -v '^seccomp' combo_errno.out | head -n 3 | tr '\n' ' '); LOG: $(grep -v '^seccomp' combo_log.out | head -n 3 | tr '\n' ' ')"
+	fi
+else
+	echo "SKIP trace_seccomp_with_programs: clang or libbpf's headers are missing"
+fi
 
 # the text form: one line per action, naming the call
 "$BPFVM" trace --seccomp log.raw -- "$SP" run 3> /dev/null > text.out 2>&1

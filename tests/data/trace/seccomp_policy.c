@@ -5,14 +5,17 @@
  *
  *   seccomp_policy write NAME FILE raw|c   a filter, raw (as seccomp_export_bpf
  *                                          writes) or as tcpdump -dd's C array
- *   seccomp_policy kernel FILE SELF        install FILE (raw) under
- *                                          NO_NEW_PRIVS, then exec SELF run
+ *   seccomp_policy kernel FILE SELF [MODE] install FILE (raw) under
+ *                                          NO_NEW_PRIVS, then exec SELF MODE (run)
  *   seccomp_policy run                     the workload: calls, each result on fd 3
+ *   seccomp_policy threads                 a thread makes getegid (KILL_THREAD kills
+ *                                          it alone), the main thread then getuid
  *   seccomp_policy status CMD ARGS...      run CMD, print its wait status
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -133,7 +136,7 @@ static int write_filter(const char *name, const char *path, const char *form)
 	return fclose(out) || rc;
 }
 
-static int install_and_exec(const char *path, char *self)
+static int install_and_exec(const char *path, char *self, char *mode)
 {
 	static struct sock_filter f[4096];
 	int fd = open(path, O_RDONLY);
@@ -146,7 +149,7 @@ static int install_and_exec(const char *path, char *self)
 		return 126;
 	}
 	close(fd);
-	execv(self, (char *[]){ self, "run", NULL });
+	execv(self, (char *[]){ self, mode, NULL });
 	return 127;
 }
 
@@ -196,14 +199,35 @@ static int run(void)
 	return 7;
 }
 
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	result("thread getegid", syscall(SYS_getegid));
+	return NULL;
+}
+
+/* KILL_THREAD of a thread with its process's main thread left: that thread alone dies. */
+static int threads(void)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, thread_main, NULL))
+		return 1;
+	pthread_join(th, NULL);   /* the kernel's do_exit of the thread ends it as a normal exit */
+	result("main getuid", syscall(SYS_getuid));
+	return 5;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "write"))
 		return write_filter(argv[2], argv[3], argv[4]);
-	if (argc == 4 && !strcmp(argv[1], "kernel"))
-		return install_and_exec(argv[2], argv[3]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "kernel"))
+		return install_and_exec(argv[2], argv[3], argc == 5 ? argv[4] : "run");
 	if (argc == 2 && !strcmp(argv[1], "run"))
 		return run();
+	if (argc == 2 && !strcmp(argv[1], "threads"))
+		return threads();
 	if (argc >= 3 && !strcmp(argv[1], "status")) {
 		int status;
 		pid_t pid = fork();
