@@ -17,8 +17,10 @@
  * device bpf_redirect named or a devmap entry holds (BPF_F_BROADCAST:
  * every entry, but the ingress one with BPF_F_EXCLUDE_INGRESS).  A
  * redirect to a cpumap is a pass (the kernel builds the skb on that CPU
- * for the stack); to an xskmap, bpfvm has no AF_XDP socket to fill and
- * counts it apart.  --ports MAP fills the devmap MAP with the interfaces
+ * for the stack); to an xskmap, bpfvm has no AF_XDP socket to fill (the
+ * kernel fills an XSK's rings only from its own XDP redirect) and counts
+ * it apart.  The source is not AF_XDP itself because a frame an XSK takes
+ * cannot be handed back to the kernel's receive path for XDP_PASS.  --ports MAP fills the devmap MAP with the interfaces
  * (key i: the i-th --dev) before the first frame.  bpf_printk lines are
  * streamed; at the end (Ctrl-C, --count frames, --duration seconds) one
  * line per verdict, and with --dump-maps every map; --json: printk lines
