@@ -439,12 +439,12 @@ static size_t attach_all(struct bpfvm_trace *t, struct tracer *tr, struct bpfvm_
 }
 
 /* --seccomp FILE: read, checked as seccomp filters are, converted and verified; NULL with why printed. */
-static struct bpfvm_prog *load_policy(struct bpfvm *vm, const char *path, struct bpfvm_sock_filter **f)
+static struct bpfvm_prog *load_policy(struct bpfvm *vm, const char *path, struct bpfvm_sock_filter **f,
+				      size_t *cnt)
 {
 	struct bpfvm_prog *prog;
-	size_t cnt;
 
-	if (cli_load_cbpf(path, true, f, &cnt) || !(prog = cli_cbpf_prog(vm, *f, cnt, path)))
+	if (cli_load_cbpf(path, true, f, cnt) || !(prog = cli_cbpf_prog(vm, *f, *cnt, path)))
 		return NULL;
 	/* a converted seccomp filter reads only seccomp_data and the stack: the verifier proves it */
 	if (cli_verify_for_run(prog, NULL, path, BPFVM_VERIFY_MEM, sizeof(struct bpfvm_seccomp_data))) {
@@ -473,14 +473,15 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 	struct bpfvm_sock_filter *f = NULL;
 	struct bpfvm_prog *policy = NULL;
+	size_t nf = 0;
 	int status = -1, err, rc = 1;
 
 	if (!t)
 		return 1;
-	if (a->seccomp && !(policy = load_policy(vm, a->seccomp, &f)))
+	if (a->seccomp && !(policy = load_policy(vm, a->seccomp, &f, &nf)))
 		goto out;
 	if (policy)
-		bpfvm_trace__set_seccomp(t, policy);
+		bpfvm_trace__set_seccomp(t, policy, f, nf);
 	if (a->nobjects && !attach_all(t, tr, &log)) {
 		fprintf(stderr, "bpfvm trace: no program could be attached\n");
 		goto out;

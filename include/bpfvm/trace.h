@@ -68,17 +68,23 @@ BPFVM_API struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *op
  */
 BPFVM_API int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program);
 /*
- * Enforce a classic seccomp filter (bpfvm_cbpf_convert'ed and verified,
- * kept by the caller until destroy) on the started command and its whole
- * tree, from its exec on, instead of the kernel: every system call stops
- * and the filter's action is applied as the kernel applies it (ALLOW;
+ * Enforce a classic seccomp filter (filter: bpfvm_cbpf_convert'ed and
+ * verified; insns, cnt: its classic program as bpfvm_cbpf_seccomp_check
+ * left it, or NULL, 0; both kept by the caller until destroy) on the
+ * started command and its whole tree, from its exec on, instead of the
+ * kernel.  The calls the filter does not allow stop (with insns: the
+ * kernel runs a copy whose every other return is SECCOMP_RET_TRACE, so
+ * allowed calls run at full speed; without, or when it returns A, every
+ * call stops), and bpfvm runs filter on them and applies its action as
+ * the kernel would (ALLOW;
  * LOG: allowed; ERRNO(n): not run, -n; TRACE, USER_NOTIF: -ENOSYS, as
  * without a tracer or listener; TRAP: SIGSYS with the kernel's siginfo;
  * KILL_THREAD, KILL_PROCESS: killed by the kernel with SIGSYS).  Calls it
  * does not allow run no programs.  Before start; not with attach_pid.
  * 0 or -EINVAL.
  */
-BPFVM_API int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog *filter);
+BPFVM_API int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog *filter,
+				       const struct bpfvm_sock_filter *insns, size_t cnt);
 /* How many programs are attached. */
 BPFVM_API size_t bpfvm_trace__attached(const struct bpfvm_trace *t);
 /* Start argv[0] (searched in PATH) with argv traced.  0 or a negative errno. */

@@ -31,11 +31,14 @@ struct ev_interest {
 	bool exec_filename;                 /* sched_process_exec: remember execve's path */
 	bool signals;                       /* signal_generate/deliver: follow kill, sigaction */
 	/*
-	 * A seccomp policy (seccomp_policy.c): every call of a started
-	 * command stops and judge gives the filter's return value for it.
+	 * A seccomp policy (seccomp_policy.c): the calls of a started command
+	 * stop and judge gives the filter's return value for each.
 	 */
 	uint32_t (*judge)(void *ctx, int32_t tid, int32_t tgid, const struct bpfvm_seccomp_data *sd);
 	void *judge_ctx;
+	/* ...and the policy's classic program, so that only calls it does not allow stop (or NULL) */
+	const struct bpfvm_sock_filter *policy;
+	unsigned policy_len;
 };
 
 static inline void ev_interest_set(uint8_t *set, long nr)

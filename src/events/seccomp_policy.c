@@ -3,8 +3,10 @@
  * of the kernel (`bpfvm trace --seccomp`), with the kernel's effects.
  *
  * The supervisor's own filter (installed in the started command) then
- * stops every system call of every architecture (SECCOMP_RET_TRACE); at
- * the stop the policy is judged on the seccomp_data the kernel would give
+ * holds a copy of the policy whose every return but ALLOW is
+ * SECCOMP_RET_TRACE (seccomp_filter.c), so the kernel stops just the calls
+ * the policy does not allow (all of them, of every architecture, when it
+ * returns a computed A); at the stop the policy is judged on the seccomp_data the kernel would give
  * it (PTRACE_GET_SYSCALL_INFO: nr, arch, instruction pointer, arguments)
  * and its action applied as __seccomp_filter applies it:
  *
@@ -42,15 +44,13 @@
 #define OUR_COOKIE 0x5ec0c0deu      /* in args[0]'s low half */
 #define ARG0_LO offsetof(struct seccomp_data, args)
 
-struct sock_filter *ev_seccomp_policy_filter(unsigned short *len)
+unsigned ev_seccomp_policy_filter(const struct ev_interest *want, struct sock_filter *f)
 {
 	static const uint32_t act[3] = { SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD,
 					 SECCOMP_RET_TRAP };
-	struct sock_filter *f = calloc(16, sizeof(*f));
 	unsigned n = 0;
 
-	if (!f)
-		return NULL;
+	(void)want;
 	for (unsigned i = 0; i < 3; i++) {
 		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						      offsetof(struct seccomp_data, nr));
@@ -59,9 +59,30 @@ struct sock_filter *ev_seccomp_policy_filter(unsigned short *len)
 		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, OUR_COOKIE, 0, 1);
 		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, act[i]);
 	}
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
-	*len = (unsigned short)n;
-	return f;
+	return n;
+}
+
+bool ev_seccomp_policy_append(const struct ev_interest *want, struct sock_filter *f, unsigned *n,
+			      unsigned max)
+{
+	if (!want->policy || !want->policy_len || *n + want->policy_len > max)
+		return false;
+	for (unsigned i = 0; i < want->policy_len; i++)
+		if (want->policy[i].code == (BPF_RET | BPF_A))
+			return false;   /* a computed action: every call must stop */
+	for (unsigned i = 0; i < want->policy_len; i++) {
+		struct sock_filter *t = &f[*n + i];
+
+		memcpy(t, &want->policy[i], sizeof(*t));
+		/* seccomp_check_filter's mark for a seccomp_data load, back to the load */
+		if (t->code == (BPF_LDX | BPF_W | BPF_ABS))
+			t->code = BPF_LD | BPF_W | BPF_ABS;
+		if (t->code == (BPF_RET | BPF_K) &&
+		    (t->k & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW)
+			t->k = SECCOMP_RET_TRACE;
+	}
+	*n += want->policy_len;
+	return true;
 }
 
 /* The seccomp_data of the call tid is stopped in, as populate_seccomp_data fills it. */

@@ -19,9 +19,16 @@ struct ev_trap {
 	struct user_regs_struct regs;   /* the call's, at its seccomp stop */
 };
 
-/* The supervisor's filter with a policy: every call traced, our numbers' actions. */
+/* The start of the supervisor's filter with a policy, at f: our numbers' actions; its length. */
 struct sock_filter;
-struct sock_filter *ev_seccomp_policy_filter(unsigned short *len);
+unsigned ev_seccomp_policy_filter(const struct ev_interest *want, struct sock_filter *f);
+/*
+ * Append the policy at f[*n] with each return but ALLOW made TRACE, so
+ * that the kernel stops only the calls it does not allow; false (nothing
+ * appended) when it returns A, or would pass max instructions.
+ */
+bool ev_seccomp_policy_append(const struct ev_interest *want, struct sock_filter *f, unsigned *n,
+			      unsigned max);
 
 /* A call the policy did not let run, whose sys_exit tracepoints the kernel still fires. */
 struct ev_denied {

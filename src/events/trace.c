@@ -127,13 +127,16 @@ static uint32_t judge(void *ctx, int32_t tid, int32_t tgid, const struct bpfvm_s
 	return ret;
 }
 
-int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog *filter)
+int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog *filter,
+			     const struct bpfvm_sock_filter *insns, size_t cnt)
 {
-	if (!t || !filter || t->src)
+	if (!t || !filter || t->src || cnt > 4096 || (cnt && !insns))
 		return -EINVAL;
 	t->policy = filter;
 	t->want.judge = judge;
 	t->want.judge_ctx = t;
+	t->want.policy = cnt ? insns : NULL;
+	t->want.policy_len = (unsigned)cnt;
 	return 0;
 }
 

@@ -12,6 +12,9 @@
 # libseccomp; the C-array form as well as the raw one.  What the workload
 # saw and its exit status (signal, core dumped: cores may be written, in
 # the test's own directory) must be equal; bpfvm's lines name the action.
+# (The kernel stops only the calls the policy does not allow, through a
+# copy of it in bpfvm's filter; a policy returning A makes every call stop:
+# computed_action.)
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 BPFVM=$(cd "$(dirname "$BPFVM")" && pwd)/$(basename "$BPFVM")
@@ -75,7 +78,7 @@ compare() {
 	pass "$name"
 }
 
-for f in errno kill kill_thread trap log allow libseccomp; do
+for f in errno computed kill kill_thread trap log allow libseccomp; do
 	"$SP" write $f $f.raw raw || fail write "cannot write filter $f"
 done
 "$SP" write errno errno.c c
@@ -86,6 +89,7 @@ compare errno errno.raw '"syscall":"getuid".*"action":"ERRNO(13)"' '"action":"TR
 bfile=errno.c
 compare errno_c_array errno.raw '"syscall":"getuid".*"action":"ERRNO(13)"'
 bfile=
+compare computed_action computed.raw '"syscall":"getuid".*"action":"ERRNO(21)"'
 compare kill_process kill.raw '"syscall":"getegid".*"action":"KILL_PROCESS"'
 grep -q '^signal 31 core' k.status || fail kill_status "the kernel's run: $(cat k.status)"
 compare kill_thread kill_thread.raw '"syscall":"getegid".*"action":"KILL_THREAD"'

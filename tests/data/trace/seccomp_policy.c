@@ -53,6 +53,13 @@ static const struct sock_filter f_errno[] = {
 	RET(SECCOMP_RET_ALLOW),
 };
 
+/* A computed action (RET A): bpfvm cannot leave such a filter's allowed calls to the kernel. */
+static const struct sock_filter f_computed[] = {
+	ARCH_CHECK, BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getuid, 0, 2),
+	BPF_STMT(BPF_LD | BPF_IMM, SECCOMP_RET_ERRNO | 21), BPF_STMT(BPF_RET | BPF_A, 0),
+	RET(SECCOMP_RET_ALLOW),
+};
+
 static const struct sock_filter f_kill[] = {
 	ARCH_CHECK, ON(SYS_getegid, SECCOMP_RET_KILL_PROCESS), RET(SECCOMP_RET_ALLOW),
 };
@@ -90,7 +97,7 @@ static const struct {
 	size_t n;
 } filters[] = {
 #define F(name, a) { name, a, sizeof(a) / sizeof(a[0]) }
-	F("errno", f_errno), F("kill", f_kill), F("kill_thread", f_kill_thread), F("trap", f_trap),
+	F("errno", f_errno), F("computed", f_computed), F("kill", f_kill), F("kill_thread", f_kill_thread), F("trap", f_trap),
 	F("log", f_log), F("allow", f_allow),
 #undef F
 };
