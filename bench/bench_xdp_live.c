@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netns.h"
+
 #define SECS 2.0
 #define WARM_US 300000
 #define BATCH 64
@@ -47,27 +49,6 @@
 static char ns_g[32], ns_r[32];
 static const char *dir, *bpfvm;
 static volatile uint64_t *offered;   /* frames the generator sent (shared) */
-
-static int sh(const char *cmd)
-{
-	char full[512];
-
-	snprintf(full, sizeof(full), "timeout 20 %s >/dev/null 2>&1", cmd);
-	return system(full);
-}
-
-static int enter(const char *ns)
-{
-	char path[64];
-	int fd, err;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	err = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return err;
-}
 
 static double now_s(void)
 {
@@ -79,38 +60,25 @@ static double now_s(void)
 
 static const char *setup(void)
 {
-	char cmd[256];
 	const char *ns[2] = { ns_g, ns_r };
 
 	for (int i = 0; i < 2; i++) {
-		snprintf(cmd, sizeof(cmd), "ip netns add %s", ns[i]);
-		if (sh(cmd))
+		if (sh("ip netns add %s", ns[i]))
 			return "cannot create network namespaces (ip netns)";
-		snprintf(cmd, sizeof(cmd), "ip netns exec %s sh -c 'echo 1 > "
-			 "/proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > "
-			 "/proc/sys/net/ipv6/conf/default/disable_ipv6'", ns[i]);
-		sh(cmd);
+		sh("ip netns exec %s sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; "
+		   "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6'", ns[i]);
 	}
-	snprintf(cmd, sizeof(cmd), "ip -n %s link add vg type veth peer name vr netns %s", ns_g, ns_r);
-	if (sh(cmd))
+	if (sh("ip -n %s link add vg type veth peer name vr netns %s", ns_g, ns_r))
 		return "cannot create a veth pair";
-	snprintf(cmd, sizeof(cmd), "ip -n %s link set vg up", ns_g);
-	if (sh(cmd))
-		return "cannot set vg up";
-	snprintf(cmd, sizeof(cmd), "ip -n %s link set vr up", ns_r);
-	if (sh(cmd))
-		return "cannot set vr up";
+	if (sh("ip -n %s link set vg up", ns_g) || sh("ip -n %s link set vr up", ns_r))
+		return "cannot set the veth pair up";
 	return NULL;
 }
 
 static void cleanup(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "ip netns del %s", ns_g);
-	sh(cmd);
-	snprintf(cmd, sizeof(cmd), "ip netns del %s", ns_r);
-	sh(cmd);
+	sh("ip netns del %s", ns_g);
+	sh("ip netns del %s", ns_r);
 }
 
 /* 64 bytes: Ethernet to another host's MAC, IPv4 10.79.0.1 -> 10.79.0.2, UDP to port 4000. */
@@ -146,7 +114,7 @@ static pid_t start_generator(void)
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
 	int one = 1, fd;
 
-	if (enter(ns_g) || (fd = socket(AF_PACKET, SOCK_RAW, 0)) < 0)
+	if (netns_enter(ns_g) || (fd = socket(AF_PACKET, SOCK_RAW, 0)) < 0)
 		_exit(1);
 	sll.sll_ifindex = (int)if_nametoindex("vg");
 	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
@@ -273,7 +241,7 @@ int main(int argc, char **argv)
 		return 1;
 	snprintf(ns_g, sizeof(ns_g), "bpfvm_bxg%d", getpid());
 	snprintf(ns_r, sizeof(ns_r), "bpfvm_bxr%d", getpid());
-	if ((err = setup()) || enter(ns_r)) {
+	if ((err = setup()) || netns_enter(ns_r)) {
 		printf("SKIP: %s\n", err ? err : "cannot enter the namespace");
 		cleanup();
 		return 0;

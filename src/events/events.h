@@ -82,6 +82,17 @@ struct ev_event {
 	bool skipped;                  /* EV_SYS_EXIT of a call a seccomp policy did not let run */
 };
 
+/* An x86-64 system call's six arguments, from its registers. */
+static inline void ev_syscall_args(const struct user_regs_struct *r, uint64_t args[6])
+{
+	args[0] = r->rdi;
+	args[1] = r->rsi;
+	args[2] = r->rdx;
+	args[3] = r->r10;
+	args[4] = r->r8;
+	args[5] = r->r9;
+}
+
 struct ev_source;
 
 struct ev_source_ops {

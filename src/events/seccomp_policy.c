@@ -104,12 +104,7 @@ static void seccomp_data_of(int32_t tid, const struct user_regs_struct *r,
 	sd->nr = (int32_t)r->orig_rax;
 	sd->arch = AUDIT_ARCH_X86_64;
 	sd->instruction_pointer = r->rip;
-	sd->args[0] = r->rdi;
-	sd->args[1] = r->rsi;
-	sd->args[2] = r->rdx;
-	sd->args[3] = r->r10;
-	sd->args[4] = r->r8;
-	sd->args[5] = r->r9;
+	ev_syscall_args(r, sd->args);
 }
 
 /* The call does not run and returns rc. */

@@ -207,12 +207,7 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
 	in->nr = ev->nr;
 	in->ret = ev->ret;
 	in->regs = r;
-	in->args[0] = r->rdi;
-	in->args[1] = r->rsi;
-	in->args[2] = r->rdx;
-	in->args[3] = r->r10;
-	in->args[4] = r->r8;
-	in->args[5] = r->r9;
+	ev_syscall_args(r, in->args);
 	in->child = ev->child;
 	in->old_tid = ev->old_tid;
 	in->filename = ev->filename;

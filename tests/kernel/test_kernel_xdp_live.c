@@ -35,36 +35,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "test.h"
 
 static char ns_a[32], ns_b[32], ns_r[32], obj[256], out[256], bpfvm[256];
 static pid_t bridge = -1;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024], full[1100];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "timeout 20 %s >/dev/null 2>&1", cmd);
-	return system(full);
-}
-
-static int enter(const char *ns)
-{
-	char path[64];
-	int fd, err;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	err = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return err;
-}
 
 static void cleanup(void)
 {
@@ -119,7 +94,7 @@ static int start_bridge(void)
 	if (!bridge) {
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-		if (fd < 0 || enter(ns_r))
+		if (fd < 0 || netns_enter(ns_r))
 			_exit(127);
 		dup2(fd, 1);
 		dup2(fd, 2);
@@ -320,7 +295,7 @@ TEST(xdp_bridge_passes_and_drops)
 	long long drops, redirects;
 
 	/* without bpfvm nothing joins A and B */
-	enter(ns_a);
+	netns_enter(ns_a);
 	CHECK(!ping(0));
 	setns(root, CLONE_NEWNET);
 	sh("ip -n %s neigh flush all", ns_a);   /* forget the failed ARP resolution */
@@ -329,10 +304,10 @@ TEST(xdp_bridge_passes_and_drops)
 		TEST_FAIL("bpfvm xdp attach did not start");
 		return;
 	}
-	enter(ns_b);
+	netns_enter(ns_b);
 	u_ok = bound(SOCK_DGRAM, 7777), u_drop = bound(SOCK_DGRAM, 9999);
 	t_ok = bound(SOCK_STREAM, 8080), t_drop = bound(SOCK_STREAM, 9999);
-	enter(ns_a);
+	netns_enter(ns_a);
 	for (int i = 1; i <= 3; i++)
 		pings &= ping(i);
 	udp_send(7777, 5);
