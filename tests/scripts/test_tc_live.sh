@@ -126,12 +126,13 @@ fi
 
 # ---- redirect: a bridge of ra and rb, under neither, the kernel, bpfvm ----
 bridge_traffic() {
-	ip netns exec $B "$S" listen 7777 1200 > "$tmp/l7777" & l1=$!
-	ip netns exec $B "$S" listen 9999 1200 > "$tmp/l9999" & l2=$!
+	# the listeners end 2 s after their last datagram (or their start): the datagrams go first
+	ip netns exec $B "$S" listen 7777 2000 > "$tmp/l7777" & l1=$!
+	ip netns exec $B "$S" listen 9999 2000 > "$tmp/l9999" & l2=$!
 	for i in $(seq 30); do grep -q listening "$tmp/l7777" && grep -q listening "$tmp/l9999" && break; sleep 0.1; done
-	pings=$(ip netns exec $A "$S" ping 10.78.0.2 3 900)
 	ip netns exec $A "$S" udp 10.78.0.2 7777 5
 	ip netns exec $A "$S" udp 10.78.0.2 9999 5
+	pings=$(ip netns exec $A "$S" ping 10.78.0.2 3 900)
 	wait $l1 $l2
 	echo "pings answered $pings, to 7777 $(tail -n 1 "$tmp/l7777"), to 9999 $(tail -n 1 "$tmp/l9999")"
 }
