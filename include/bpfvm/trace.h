@@ -56,6 +56,11 @@ struct bpfvm_trace_opts {
 	void *ctx;
 	/* A seccomp policy acted (not ALLOW), before its action is applied; may be NULL. */
 	void (*on_seccomp)(void *ctx, const struct bpfvm_trace_seccomp *rec);
+	/* The kernel's BTF, whose layouts the task_struct of bpf_get_current_task and
+	 * the objects kprobes point to follow (as CO-RE's btf_custom_path); NULL:
+	 * /sys/kernel/btf/vmlinux.  Read at the first need: it must stay valid until
+	 * bpfvm_trace__destroy. */
+	const char *btf_custom_path;
 };
 
 /* NULL with errno. */

@@ -7,6 +7,7 @@
 #include "btf.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -460,4 +461,42 @@ uint32_t btf_find(const struct btf *btf, const char *name, unsigned kind)
 			return id;
 	}
 	return 0;
+}
+
+struct btf *btf_load_file(const char *path, struct bpfvm_log *log)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	struct btf *btf = NULL;
+	int err = EINVAL;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (len == cap) {
+			uint8_t *grown = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
+
+			if (!grown) {
+				err = ENOMEM;
+				break;
+			}
+			buf = grown;
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (!got)
+			break;
+	}
+	fclose(f);
+	if (buf && len)
+		btf = btf_parse(buf, len, path, log);
+	else if (err == EINVAL)
+		log_printf(log, "%s: empty or unreadable\n", path);
+	free(buf);
+	if (!btf && !errno)
+		errno = err;
+	return btf;
 }

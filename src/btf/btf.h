@@ -30,6 +30,12 @@ struct btf;
  */
 struct btf *btf_parse(const void *data, size_t size, const char *what, struct bpfvm_log *log);
 void btf_free(struct btf *btf);
+/*
+ * Read and parse the BTF file at path (/sys/kernel/btf/vmlinux).  NULL
+ * with errno: that of fopen() when it cannot be opened (nothing logged),
+ * EINVAL with the reason in log when it is empty or malformed, ENOMEM.
+ */
+struct btf *btf_load_file(const char *path, struct bpfvm_log *log);
 
 /* Types are ids 1..btf_type_cnt()-1; id 0 is void. */
 uint32_t btf_type_cnt(const struct btf *btf);

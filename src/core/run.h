@@ -47,6 +47,13 @@ struct vm_task_ops {
 	 * system call the event is about; bpf_send_signal(_thread): 0 or the kernel's error. */
 	int (*override_return)(void *task, uint64_t rc);
 	int (*send_signal)(void *task, uint32_t sig, bool thread);
+	/* bpf_get_current_task: the address of a task_struct laid out for the task
+	 * in memory bpfvm owns, valid until the event ends; 0 where none can be. */
+	uint64_t (*task_struct)(void *task);
+	/* Does [addr, addr + size) lie in a kernel object laid out for the event
+	 * (a task_struct, a struct filename), which the legacy probe_read reads as
+	 * kernel memory, not the task's?  NULL: nothing is. */
+	bool (*kernel_mem)(void *task, uint64_t addr, uint64_t size);
 };
 
 #define VM_MAX_REGIONS 16

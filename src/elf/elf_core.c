@@ -31,34 +31,13 @@ static bool needs_target(const struct bpfvm_object *obj)
 static struct btf *load_target(struct bpfvm_object *obj)
 {
 	const char *path = obj->btf_custom_path ? obj->btf_custom_path : DEFAULT_TARGET_BTF;
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	struct btf *btf = NULL;
+	struct btf *btf;
 
-	if (!f) {
+	errno = 0;
+	btf = btf_load_file(path, obj->log);
+	if (!btf && errno != EINVAL && errno != ENOMEM)
 		obj_err(obj, "CO-RE relocations need the target kernel's BTF, and %s cannot be "
 			     "read (%s): name a BTF file with btf_custom_path\n", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (len == cap) {
-			uint8_t *grown = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
-			if (!grown)
-				break;
-			buf = grown;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (!got)
-			break;
-	}
-	fclose(f);
-	if (buf && len)
-		btf = btf_parse(buf, len, path, obj->log);
-	else
-		obj_err(obj, "%s: empty or unreadable\n", path);
-	free(buf);
 	return btf;
 }
 

@@ -11,44 +11,72 @@
 
 #include "procfs.h"
 
-uint64_t ev_proc_status(int32_t tid, const char *key, int base)
+size_t ev_proc_read(int32_t tid, const char *file, char *buf, size_t size)
 {
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	uint64_t v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen)) {
-			v = strtoull(line + klen, NULL, base);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-long ev_proc_stat(int32_t tid, int field)
-{
-	char path[64], buf[1024], *p;
-	long v = 0;
+	char path[64];
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/%s", tid, file);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+	n = fread(buf, 1, size - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	p = strrchr(buf, ')');
+	return n;
+}
+
+int ev_proc_status_nums(const char *status, const char *key, int base, uint64_t *vals, int max)
+{
+	size_t klen = strlen(key);
+	const char *line = status;
+	int n = 0;
+
+	while (line && strncmp(line, key, klen))
+		if ((line = strchr(line, '\n')))
+			line++;
+	if (!line)
+		return 0;
+	for (char *p = (char *)line + klen, *end; n < max; p = end) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\n' || !*p)
+			break;
+		vals[n++] = strtoull(p, &end, base);
+		if (end == p)
+			break;
+	}
+	return n;
+}
+
+uint64_t ev_proc_status(int32_t tid, const char *key, int base)
+{
+	char buf[4096];
+	uint64_t v = 0;
+
+	ev_proc_read(tid, "status", buf, sizeof(buf));
+	ev_proc_status_nums(buf, key, base, &v, 1);
+	return v;
+}
+
+long ev_proc_stat_field(const char *stat, int field)
+{
+	const char *p = strrchr(stat, ')');
+	long v = 0;
+
 	for (int i = 2; p && i < field; i++)
 		p = strchr(p + 1, ' ');
 	if (p)
 		sscanf(p + 1, "%ld", &v);
 	return v;
+}
+
+long ev_proc_stat(int32_t tid, int field)
+{
+	char buf[1024];
+
+	ev_proc_read(tid, "stat", buf, sizeof(buf));
+	return ev_proc_stat_field(buf, field);
 }

@@ -11,16 +11,26 @@
  * the kernel's refusals (-EPERM for an exiting task or init, -EINVAL for
  * a signal number above 64).  The signal's si_code is SI_USER from
  * bpfvm, where the kernel's is SI_KERNEL: user space cannot send that.
+ *
+ * bpf_get_current_task: the task_struct hooks/kobjs.c lays out, from
+ * what /proc says of the thread and its parents (task_facts), with the
+ * layout read once from the kernel's BTF.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../btf/btf.h"
+#include "../hooks/kobjs.h"
+#include "../util/log.h"
 #include "procfs.h"
 #include "task.h"
+
+#define DEFAULT_KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
 static uint64_t task_pid_tgid(void *p)
 {
@@ -113,6 +123,117 @@ static int task_send_signal(void *p, uint32_t sig, bool thread)
 	return rc ? -errno : 0;
 }
 
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* stat's starttime (clock ticks since boot) in the kernel's two clocks. */
+static void start_times(const char *stat, struct hook_task_facts *f)
+{
+	long tick = sysconf(_SC_CLK_TCK);
+
+	f->start_boottime = (uint64_t)ev_proc_stat_field(stat, 22) *
+			    (1000000000u / (uint64_t)(tick > 0 ? tick : 100));
+	/* CLOCK_MONOTONIC stops while suspended; BOOTTIME does not */
+	f->start_time = f->start_boottime - (clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC));
+}
+
+static int task_facts(void *ctx, int32_t tid, struct hook_task_facts *f)
+{
+	const struct ev_task *t = ctx;
+	char status[4096], stat[1024];
+	const char *open, *close;
+	uint64_t v[HOOK_MAX_PIDNS];
+	int n;
+
+	memset(f, 0, sizeof(*f));
+	if (!ev_proc_read(tid, "status", status, sizeof(status)) ||
+	    !ev_proc_read(tid, "stat", stat, sizeof(stat)))
+		return -ESRCH;
+	f->pid = tid;
+	f->tgid = ev_proc_status_nums(status, "Tgid:", 10, v, 1) ? (int32_t)v[0] : tid;
+	f->ppid = ev_proc_status_nums(status, "PPid:", 10, v, 1) ? (int32_t)v[0] : 0;
+	if (ev_proc_status_nums(status, "Uid:", 10, v, 4) == 4)
+		f->uid = (uint32_t)v[0], f->euid = (uint32_t)v[1], f->suid = (uint32_t)v[2],
+		f->fsuid = (uint32_t)v[3];
+	if (ev_proc_status_nums(status, "Gid:", 10, v, 4) == 4)
+		f->gid = (uint32_t)v[0], f->egid = (uint32_t)v[1], f->sgid = (uint32_t)v[2],
+		f->fsgid = (uint32_t)v[3];
+	n = ev_proc_status_nums(status, "NSpid:", 10, v, HOOK_MAX_PIDNS);
+	f->ns_level = n > 0 ? (uint32_t)n - 1 : 0;
+	for (int i = 0; i < n; i++)
+		f->ns_pids[i] = (int32_t)v[i];
+	open = strchr(stat, '(');
+	close = strrchr(stat, ')');
+	if (open && close > open)
+		memcpy(f->comm, open + 1, (size_t)(close - open - 1) < 15 ? (size_t)(close - open - 1)
+									    : 15);
+	f->flags = (uint32_t)ev_proc_stat_field(stat, 9);
+	start_times(stat, f);
+	f->has_mm = ev_proc_stat_field(stat, 23) != 0;   /* vsize: 0 without an mm */
+	if (tid == t->tid && t->exiting) {
+		/* Linux 6.18's sched_process_exit runs after exit_signals and exit_code, before exit_mm */
+		f->flags |= HOOK_PF_EXITING;
+		f->exit_code = t->exit_code;
+	}
+	return 0;
+}
+
+struct hook_kobjs *ev_task_kobjs(struct ev_task *t)
+{
+	struct ev_kernel *kern = t->kern;
+
+	if (t->kobjs || !kern)
+		return t->kobjs;
+	if (!kern->layout && !kern->tried) {
+		const char *path = kern->btf_path ? kern->btf_path : DEFAULT_KERNEL_BTF;
+		struct btf *btf;
+
+		kern->tried = true;
+		errno = 0;
+		btf = btf_load_file(path, kern->log);
+		if (!btf && errno != EINVAL && errno != ENOMEM)
+			log_printf(kern->log, "%s cannot be read (%s): bpf_get_current_task returns 0 "
+					      "and kprobes on kernel functions get no objects\n", path,
+				   strerror(errno));
+		kern->layout = btf ? hook_kobj_layout_new(btf, kern->log) : NULL;
+		btf_free(btf);
+	}
+	if (kern->layout)
+		t->kobjs = hook_kobjs_new(kern->layout, task_facts, t);
+	return t->kobjs;
+}
+
+void ev_task_end(struct ev_task *t)
+{
+	hook_kobjs_free(t->kobjs);
+	t->kobjs = NULL;
+}
+
+void ev_kernel_free(struct ev_kernel *k)
+{
+	hook_kobj_layout_free(k->layout);
+	k->layout = NULL;
+}
+
+static uint64_t task_task_struct(void *p)
+{
+	struct ev_task *t = p;
+
+	return hook_kobj_task(ev_task_kobjs(t), t->tid);
+}
+
+static bool task_kernel_mem(void *p, uint64_t addr, uint64_t size)
+{
+	const struct ev_task *t = p;
+
+	return hook_kobjs_contain(t->kobjs, addr, size);
+}
+
 const struct vm_task_ops ev_task_ops = {
 	.pid_tgid = task_pid_tgid,
 	.uid_gid = task_uid_gid,
@@ -121,4 +242,6 @@ const struct vm_task_ops ev_task_ops = {
 	.read_mem = task_read_mem,
 	.override_return = task_override_return,
 	.send_signal = task_send_signal,
+	.task_struct = task_task_struct,
+	.kernel_mem = task_kernel_mem,
 };

@@ -11,8 +11,22 @@
 #include "../core/run.h"
 #include "events.h"
 
+struct hook_kobj_layout;
+struct hook_kobjs;
+
+/* The kernel's object layouts, read from its BTF at the first need (one per trace). */
+struct ev_kernel {
+	const char *btf_path;             /* NULL: /sys/kernel/btf/vmlinux */
+	struct bpfvm_log *log;
+	struct hook_kobj_layout *layout;
+	bool tried;
+};
+
 struct ev_task {
 	struct ev_source *src;
+	struct ev_kernel *kern;           /* NULL: no kernel objects */
+	struct hook_kobjs *kobjs;         /* laid out for this event (ev_task_end frees them) */
+	int32_t exit_code;                /* while exiting: the code do_exit got */
 	int32_t tid, tgid;
 	bool have_comm, have_ids, have_cpu;
 	char comm[16];
@@ -27,5 +41,10 @@ struct ev_task {
 extern const struct vm_task_ops ev_task_ops;
 /* Fill t->comm (once per event). */
 void ev_task_comm(struct ev_task *t);
+/* The kernel objects of t's event (created at the first call), or NULL without a layout. */
+struct hook_kobjs *ev_task_kobjs(struct ev_task *t);
+/* The event is over: free what was laid out for it. */
+void ev_task_end(struct ev_task *t);
+void ev_kernel_free(struct ev_kernel *k);
 
 #endif

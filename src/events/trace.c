@@ -45,6 +45,7 @@ struct bpfvm_trace {
 	struct ev_interest want;
 	struct ev_source *src;
 	struct bpfvm_prog *policy;   /* a seccomp filter enforced (bpfvm_trace__set_seccomp) */
+	struct ev_kernel kern;     /* kernel objects' layouts (bpf_get_current_task) */
 	int root_status;
 	uint64_t errors;
 	uint64_t rec[RECORD_ROOM / 8];
@@ -62,6 +63,8 @@ struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *opts)
 		return NULL;
 	OPTS_COPY(&t->o, opts);
 	t->root_status = -1;
+	t->kern.btf_path = t->o.btf_custom_path;
+	t->kern.log = t->o.log;
 	return t;
 }
 
@@ -269,8 +272,8 @@ static bool runs_in_pass(const struct ev_event *ev, const struct attached *a, in
 
 static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 {
-	struct ev_task task = { .src = t->src, .tid = ev->tid, .tgid = ev->tgid,
-				.exiting = ev->kind == EV_EXIT };
+	struct ev_task task = { .src = t->src, .kern = &t->kern, .tid = ev->tid, .tgid = ev->tgid,
+				.exiting = ev->kind == EV_EXIT, .exit_code = ev->status };
 	struct ev_task target = { .tid = ev->target, .tgid = ev->target };
 	struct ev_record_in in;
 	bool filled = false;
@@ -293,6 +296,7 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 					ev->kind == EV_SYS_ENTER);
 	if (filled && t->o.on_event)
 		t->o.on_event(t->o.ctx);
+	ev_task_end(&task);
 }
 
 int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
@@ -339,5 +343,6 @@ void bpfvm_trace__destroy(struct bpfvm_trace *t)
 		return;
 	if (t->src)
 		t->src->ops->destroy(t->src);
+	ev_kernel_free(&t->kern);
 	free(t);
 }

@@ -148,11 +148,13 @@ static struct reader user_reader(struct bpfvm_run_ctx *run)
 /*
  * The legacy probe_read: the kernel reads user memory below TASK_SIZE and
  * kernel memory above; here what the run was handed (its context, the
- * pt_regs an event lays out) is the "kernel" side.
+ * pt_regs and the kernel objects an event lays out) is the "kernel" side.
  */
 static struct reader compat_reader(struct bpfvm_run_ctx *run, uint64_t src, uint64_t size)
 {
-	if (run->task_ops && vm_run_access_ok(run, src, size ? size : 1, false))
+	if (run->task_ops && (vm_run_access_ok(run, src, size ? size : 1, false) ||
+			      (run->task_ops->kernel_mem &&
+			       run->task_ops->kernel_mem(run->task, src, size ? size : 1))))
 		return (struct reader){ run->vm, NULL, NULL };
 	return user_reader(run);
 }

@@ -7,12 +7,15 @@
  * When the run carries a task (run->task_ops: an event source's traced
  * thread), each answers for that task instead.
  *
- * bpf_get_current_task returns 0: there is no task_struct in user space.
- * Programs that call it still load, and the usual next step, a
- * bpf_probe_read of one of its fields, fails cleanly with -EFAULT instead
- * of reading something that is not a task.  (bpf_get_current_task_btf,
- * whose result the kernel guarantees non-NULL and programs dereference
- * directly, is not provided: such a program is refused at creation.)
+ * bpf_get_current_task returns the address of a task_struct the event
+ * source lays out for its task (per the kernel's BTF, in bpfvm's memory,
+ * which bpf_probe_read_kernel reads), and 0 without a task: then the usual
+ * next step, a bpf_probe_read of one of its fields, fails cleanly with
+ * -EFAULT instead of reading something that is not a task.
+ * (bpf_get_current_task_btf, whose result programs dereference directly
+ * as a PTR_TO_BTF_ID, is not provided: the verifier has no kernel BTF
+ * types to check such loads against, so such a program is refused at
+ * creation.)
  */
 #include <errno.h>
 #include <sys/prctl.h>
@@ -54,5 +57,7 @@ BPF_HELPER(get_current_comm)
 
 BPF_HELPER(get_current_task)
 {
+	if (run->task_ops && run->task_ops->task_struct)
+		return run->task_ops->task_struct(run->task);
 	return 0;
 }

@@ -584,6 +584,70 @@ TEST(kernel_and_bpfvm_see_the_same_signals)
 	compare_runs("signals.bpf.o", "signals", false, canonical_signals, 15, &k);
 }
 
+/* ---- the current task_struct (tests/data/trace/task.bpf.c) -------------------------------- */
+
+struct taskrec {
+	uint32_t type, pid, tid, t_pid, t_tgid, ppid, parent, leader, uid, gid, euid, level;
+	uint32_t kthread, exiting;
+	int32_t exit_code;
+	uint32_t has_mm, times_ok, child;
+	char comm[16], pcomm[16], path[8];
+};
+
+_Static_assert(sizeof(struct taskrec) == sizeof(struct rec), "task records ride in struct rec");
+
+/* From the workload's first open of /etc/hostname, pids mapped as canonical does, sorted. */
+static int canonical_task(const struct list *l, char out[][192])
+{
+	uint32_t pids[16] = { 0 };
+	int npids = 0, n = 0, first = -1;
+	struct taskrec r;
+	char line[512];
+
+	for (int i = 0; i < l->n && first < 0; i++) {
+		memcpy(&r, &l->r[i], sizeof(r));
+		if (r.type == 1 && !strncmp(r.path, "/etc/hos", 8))
+			first = i;
+	}
+	if (first < 0)
+		return 0;
+	pids[npids++] = r.pid;
+	for (int i = first; i < l->n; i++) {
+		memcpy(&r, &l->r[i], sizeof(r));
+		if (r.type == 2 && npids < 16)
+			pids[npids++] = r.child;
+	}
+#define MAP(V) pid_index(pids, npids, (uint32_t)(V))
+	for (int i = first; i < l->n; i++) {
+		memcpy(&r, &l->r[i], sizeof(r));
+		snprintf(line, sizeof(line), "type %u pid %u tid %u task %u/%u parent %u/%u leader %u "
+			 "ids %u/%u/%u level %u kthread %#x exiting %#x code %#x mm %u times %u "
+			 "child %u comm %.16s pcomm %.16s", r.type, MAP(r.pid),
+			 r.tid == r.pid ? MAP(r.tid) : 50, r.t_pid == r.pid ? MAP(r.t_pid) : 50,
+			 MAP(r.t_tgid), MAP(r.ppid), MAP(r.parent), MAP(r.leader), r.uid, r.gid, r.euid,
+			 r.level, r.kthread, r.exiting, (unsigned)r.exit_code, r.has_mm, r.times_ok,
+			 MAP(r.child), r.comm, MAP(r.ppid) == 99 ? "-" : r.pcomm);
+		snprintf(out[n++], 192, "%.191s", line);
+	}
+#undef MAP
+	qsort(out, (size_t)n, 192, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+/*
+ * bpf_get_current_task's task_struct read with BPF_CORE_READ: the kernel's
+ * and the one bpfvm lays out per the same BTF say the same at each open,
+ * fork, exec and exit of the workload (its parent is the test in the kernel
+ * run and bpfvm in bpfvm's: both unmapped, 99, with their comm left out).
+ */
+TEST(kernel_and_bpfvm_current_task_struct_agree)
+{
+	static struct list k;
+
+	/* 5 opens, a fork, the child's open and exit, the thread's open and exit, an exec */
+	compare_runs("task.bpf.o", "workload", false, canonical_task, 10, &k);
+}
+
 /* Write pid into the cgroup at path: 0 or -1. */
 static int cgroup_move(const char *path, pid_t pid)
 {
@@ -665,8 +729,10 @@ int main(void)
 		 " && cc -O2 -no-pie -pthread -o %s/signals tests/data/trace/signals.c"
 		 " && cc -O2 -static -pthread -o %s/workload.static tests/data/trace/workload.c"
 		 " && { ! command -v musl-gcc >/dev/null ||"
-		 " musl-gcc -O2 -static -pthread -o %s/workload.musl tests/data/trace/workload.c; }",
-		 dir, dir, dir, dir, dir, dir, dir, dir, dir);
+		 " musl-gcc -O2 -static -pthread -o %s/workload.musl tests/data/trace/workload.c; }"
+		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 " -Iexamples -c tests/data/trace/task.bpf.c -o %s/task.bpf.o",
+		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	if (system(cmd)) {
 		printf("FAIL kernel_trace: the object or the workload does not build\n");
 		return 1;

@@ -98,6 +98,23 @@ else
 	head -n 4 "$tmp/exec.json" | sed 's/^/     ... /'
 fi
 
+# execsnoop's parent pid, from task->real_parent->tgid (bpf_get_current_task, CO-RE): bpfvm
+# (its pid from the shell that execs it) for the workload's exec and its own of /bin/true,
+# sh for the /bin/true sh forks, and for sh's exec of itself, bpfvm
+sh -c 'echo "bpfvm $$"; exec "$0" "$@"' "$BPFVM" trace --json "$tmp/execsnoop.bpf.o" -- \
+	sh -c "$W; /bin/true; true" > "$tmp/parent.json" 2>&1
+bpfvm_pid=$(sed -n 's/^bpfvm \([0-9]*\)$/\1/p' "$tmp/parent.json")
+sh_pid=$(root_pid "$tmp/parent.json")
+if [ -n "$bpfvm_pid" ] && [ -n "$sh_pid" ] &&
+   grep -Eq "\"fields\":\\{\"pid\":$sh_pid,\"old_pid\":$sh_pid,\"comm\":\"sh\",\"filename\":\"[^\"]*/sh\",\"ppid\":$bpfvm_pid\\}" "$tmp/parent.json" &&
+   [ "$(grep -c "\"comm\":\"workload\",\"filename\":\"$W\",\"ppid\":$sh_pid}" "$tmp/parent.json")" = 1 ] &&
+   [ "$(grep -c "\"comm\":\"true\",\"filename\":\"/bin/true\",\"ppid\":$sh_pid}" "$tmp/parent.json")" = 2 ]; then
+	pass execsnoop_parent
+else
+	fail execsnoop_parent "bpfvm '$bpfvm_pid', sh '$sh_pid': no exec of sh with parent bpfvm, of the workload and twice /bin/true with parent sh:"
+	grep ringbuf "$tmp/parent.json" | sed 's/.*"fields"/     ... /'
+fi
+
 # exit codes, with the trace_pipe line's comm-pid; the command's status is bpfvm's
 "$BPFVM" trace "$tmp/exitcodes.bpf.o" -- "$W" > "$tmp/exit.out" 2>&1
 rc=$?

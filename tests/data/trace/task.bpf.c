@@ -1,0 +1,176 @@
+/*
+ * task.bpf.c - what bpf_get_current_task's task_struct says, read with
+ * BPF_CORE_READ as kernel programs read it, at each openat (its exit), fork, exec
+ * and exit of the workload: pid, tgid, the parent's tgid through
+ * real_parent and parent, the group leader's pid, comm and the parent's,
+ * the uids and gids of real_cred and cred, the pid namespace's level,
+ * the PF_KTHREAD and PF_EXITING flags, exit_code, whether it has an mm,
+ * and whether its start times are past times of the two clocks.
+ * test_kernel_trace runs it in the kernel and under bpfvm trace.  filter
+ * (set in the kernel run): only the processes in pids, which the fork
+ * program extends to their children.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "kernel_types.h"
+
+enum { T_OPEN = 1, T_FORK, T_EXEC, T_EXIT };
+
+struct trec {
+	__u32 type, pid, tid;
+	__u32 t_pid, t_tgid;     /* task->pid, task->tgid */
+	__u32 ppid, parent;      /* real_parent->tgid, parent->tgid */
+	__u32 leader;            /* group_leader->pid */
+	__u32 uid, gid, euid;    /* real_cred->uid, cred->gid, cred->euid */
+	__u32 level;             /* nsproxy->pid_ns_for_children->level */
+	__u32 kthread, exiting;  /* flags & PF_KTHREAD, & PF_EXITING */
+	__s32 exit_code;
+	__u32 has_mm;
+	__u32 times_ok;          /* start_time, start_boottime: in the last minute */
+	__u32 child;             /* fork: the child's pid */
+	char comm[16];
+	char pcomm[16];          /* real_parent->comm */
+	char path[8];            /* open: the file's first bytes */
+};
+
+_Static_assert(sizeof(struct trec) == 112, "the size of test_kernel_trace's struct rec");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} recs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} pids SEC(".maps");
+
+const volatile __u32 filter = 0;
+
+static __always_inline int traced(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return !filter || bpf_map_lookup_elem(&pids, &tgid);
+}
+
+static __always_inline int within_minute(__u64 t, __u64 now)
+{
+	return t && t <= now && now - t < 60ull * 1000000000;
+}
+
+static __always_inline void record(__u32 type, __u32 child, const char *path)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+	struct trec *r;
+	__u32 flags;
+
+	if (!traced())
+		return;
+	r = bpf_ringbuf_reserve(&recs, sizeof(*r), 0);
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->type = type;
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->child = child;
+	r->t_pid = BPF_CORE_READ(task, pid);
+	r->t_tgid = BPF_CORE_READ(task, tgid);
+	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	r->parent = BPF_CORE_READ(task, parent, tgid);
+	r->leader = BPF_CORE_READ(task, group_leader, pid);
+	r->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	r->gid = BPF_CORE_READ(task, cred, gid.val);
+	r->euid = BPF_CORE_READ(task, cred, euid.val);
+	r->level = BPF_CORE_READ(task, nsproxy, pid_ns_for_children, level);
+	flags = BPF_CORE_READ(task, flags);
+	r->kthread = flags & PF_KTHREAD;
+	r->exiting = flags & PF_EXITING;
+	r->exit_code = BPF_CORE_READ(task, exit_code);
+	r->has_mm = BPF_CORE_READ(task, mm) != 0;
+	r->times_ok = within_minute(BPF_CORE_READ(task, start_time), bpf_ktime_get_ns()) &&
+		      within_minute(BPF_CORE_READ(task, start_boottime), bpf_ktime_get_boot_ns());
+	BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
+	BPF_CORE_READ_STR_INTO(&r->pcomm, task, real_parent, comm);
+	if (path)
+		bpf_probe_read_user(r->path, sizeof(r->path), path);
+	bpf_ringbuf_submit(r, 0);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} names SEC(".maps");
+
+struct enter_openat { __u64 common; __s32 nr; __u32 pad; __u64 dfd, filename, flags, mode; };
+
+/* the name is read at the call's exit, when the kernel has faulted its page in */
+SEC("tracepoint/syscalls/sys_enter_openat")
+int open_enter(struct enter_openat *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 name = ctx->filename;
+
+	if (traced())
+		bpf_map_update_elem(&names, &tid, &name, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int open_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *name = bpf_map_lookup_elem(&names, &tid);
+
+	if (!name)
+		return 0;
+	record(T_OPEN, 0, (const char *)*name);
+	bpf_map_delete_elem(&names, &tid);
+	return 0;
+}
+
+struct sched_fork {
+	__u64 common;
+	__u32 parent_comm_loc;
+	__s32 parent_pid;
+	__u32 child_comm_loc;
+	__s32 child_pid;
+};
+
+SEC("tracepoint/sched/sched_process_fork")
+int on_fork(struct sched_fork *ctx)
+{
+	__u32 child = ctx->child_pid;
+	__u64 one = 1;
+
+	if (!traced())
+		return 0;
+	bpf_map_update_elem(&pids, &child, &one, BPF_ANY);
+	record(T_FORK, child, 0);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(void *ctx)
+{
+	record(T_EXEC, 0, 0);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int on_exit(void *ctx)
+{
+	record(T_EXIT, 0, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
