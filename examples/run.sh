@@ -41,7 +41,7 @@ if sh "$ex/build.sh" "$objs"; then
 	echo "== opensnoop: cat's openat() calls, pid/tid/ret/flags/comm/filename as ring buffer records:"
 	"$BPFVM" trace "$objs/opensnoop.bpf.o" -- cat /etc/hostname > "$objs/open.out" || status=1
 	grep "^ringbuf" "$objs/open.out" | tail -n 2 | cut -c1-120
-	echo "== execsnoop: sh runs true (expect records naming /bin/sh's and true's files):"
+	echo "== execsnoop: sh runs true (expect records naming /bin/sh's and true's files, true's ppid sh's pid):"
 	"$BPFVM" trace "$objs/execsnoop.bpf.o" -- sh -c '/bin/true; true' | cut -c1-120 || status=1
 	echo "== exit codes from sched_process_exit (expect code 3, then 5):"
 	"$BPFVM" trace "$objs/exitcodes.bpf.o" -- sh -c 'sh -c "exit 3"; exit 5'
@@ -50,6 +50,10 @@ if sh "$ex/build.sh" "$objs"; then
 	"$BPFVM" trace --dump-maps "$objs/clone_count.bpf.o" -- sh -c '/bin/true & /bin/true; wait' || status=1
 	echo "== unlinks through ksyscall/unlinkat (BPF_KSYSCALL): rm of two missing files (expect both paths):"
 	"$BPFVM" trace "$objs/unlink_log.bpf.o" -- rm -f /tmp/bpfvm-demo-a /tmp/bpfvm-demo-b |
+		grep bpf_trace_printk || status=1
+	echo "== kprobe/do_unlinkat, the path from struct filename (BPF_CORE_READ): rm of a file and a missing one (expect ret 0, then -2):"
+	: > /tmp/bpfvm-demo-c
+	"$BPFVM" trace "$objs/unlink_kprobe.bpf.o" -- rm -f /tmp/bpfvm-demo-c /tmp/bpfvm-demo-d |
 		grep bpf_trace_printk || status=1
 	echo "== enforcement: bpf_override_return(-EPERM) on open(\"/etc/passwd\") (expect 'Operation not permitted'):"
 	"$BPFVM" trace "$objs/block_passwd.bpf.o" -- cat /etc/passwd 2>&1 | cut -c1-100

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "attach.h"
+#include "kfuncs.h"
 
 const struct ev_syscall ev_syscalls[] = {
 #define SYSCALL(NR, NAME, EVENT, NARGS, ...) { NR, #NAME, #EVENT, NARGS, { __VA_ARGS__ } },
@@ -118,7 +119,9 @@ static int parse_tracepoint(const char *target, struct ev_attach *a, char *why, 
  * the wrapper __x64_sys_NAME (what libbpf picks on x86-64), as do
  * kprobe/ and kretprobe/ naming the wrapper.  A system call's wrapper is
  * named by its SYSCALL_DEFINE, as its tracepoints are (stat's is
- * __x64_sys_newstat).  Other kernel functions have no event here yet.
+ * __x64_sys_newstat).  kprobe/ and kretprobe/ also attach to the kernel
+ * functions a system call enters directly (kfuncs.c); other kernel
+ * functions have no event here yet.
  */
 static int parse_kprobe(const char *sec, const char *target, struct ev_attach *a, char *why,
 			size_t size)
@@ -141,9 +144,17 @@ static int parse_kprobe(const char *sec, const char *target, struct ev_attach *a
 	if (!target || !*target)
 		return unsupported(why, size, "%sa kprobe section without a function (libbpf "
 				   "cannot auto-attach it either)", "");
+	if (kinds[i].wrapper && (a->kfunc = ev_kfunc_by_name(target))) {
+		if (kinds[i].ret && a->kfunc == EV_KF_EXIT)
+			return unsupported(why, size, "kretprobe on '%s': it never returns, so the "
+					   "kernel never runs the program either", target);
+		a->point = kinds[i].ret ? EV_KRETFUNC : EV_KFUNC;
+		return 0;
+	}
 	if (kinds[i].wrapper && strncmp(target, "__x64_sys_", 10))
 		return unsupported(why, size, "kprobes on kernel functions other than the system "
-				   "call wrappers (__x64_sys_NAME) are not attached by bpfvm yet: "
+				   "call wrappers (__x64_sys_NAME) and do_unlinkat, do_sys_openat2, "
+				   "do_execveat_common, do_exit are not attached by bpfvm yet: "
 				   "'%s'", target);
 	sc = ev_syscall_by_event(target + (kinds[i].wrapper ? 10 : 0));
 	if (!sc)

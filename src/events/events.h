@@ -120,6 +120,10 @@ struct ev_source_ops {
 	int (*set_return)(struct ev_source *src, int32_t tid, int64_t rc, bool skip);
 	/* Copy size bytes at addr of tid's memory: 0 or -EFAULT. */
 	int (*read_mem)(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size);
+	/* The same as the kernel's copy_from_user does it (read_mem is the helpers'
+	 * nofault copy, which fails on a page not yet touched): 0 or -EFAULT. */
+	int (*copy_user)(struct ev_source *src, int32_t tid, void *dst, uint64_t addr,
+			 uint64_t size);
 	/* Detach from everything (processes keep running) and free. */
 	void (*destroy)(struct ev_source *src);
 };

@@ -254,7 +254,9 @@ static bool pages_present(struct pt_source *s, int32_t tid, uint64_t addr, uint6
 	return true;
 }
 
-static int pt_read_mem(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
+/* The kernel's own copy_from_user: pages not present are faulted in. */
+static int pt_copy_user(struct ev_source *src, int32_t tid, void *dst, uint64_t addr,
+			uint64_t size)
 {
 	struct pt_source *s = (struct pt_source *)src;
 	struct iovec local = { dst, (size_t)size }, remote = { (void *)(uintptr_t)addr, (size_t)size };
@@ -263,7 +265,7 @@ static int pt_read_mem(struct ev_source *src, int32_t tid, void *dst, uint64_t a
 
 	if (!size)
 		return 0;
-	if (addr + size < addr || !pages_present(s, tid, addr, size))
+	if (addr + size < addr)
 		return -EFAULT;
 	n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)size)
@@ -275,6 +277,13 @@ static int pt_read_mem(struct ev_source *src, int32_t tid, void *dst, uint64_t a
 	if (fd < 0 || addr > (uint64_t)INT64_MAX)
 		return -EFAULT;
 	return pread(fd, dst, size, (off_t)addr) == (ssize_t)size ? 0 : -EFAULT;
+}
+
+static int pt_read_mem(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
+{
+	if (size && (addr + size < addr || !pages_present((struct pt_source *)src, tid, addr, size)))
+		return -EFAULT;
+	return pt_copy_user(src, tid, dst, addr, size);
 }
 
 /* A NUL-terminated string of tid's into buf (size bytes): 0 or -EFAULT. */
@@ -1061,6 +1070,7 @@ static const struct ev_source_ops ptrace_ops = {
 	.stop = pt_stop,
 	.set_return = pt_set_return,
 	.read_mem = pt_read_mem,
+	.copy_user = pt_copy_user,
 	.destroy = pt_destroy,
 };
 

@@ -97,6 +97,13 @@ static int task_read_mem(void *p, void *dst, uint64_t addr, uint64_t size)
 	return t->src->ops->read_mem(t->src, t->tid, dst, addr, size);
 }
 
+int ev_task_copy_user(struct ev_task *t, void *dst, uint64_t addr, uint64_t size)
+{
+	const struct ev_source_ops *ops = t->src->ops;
+
+	return (ops->copy_user ? ops->copy_user : ops->read_mem)(t->src, t->tid, dst, addr, size);
+}
+
 static int task_override_return(void *p, uint64_t rc)
 {
 	struct ev_task *t = p;

@@ -43,6 +43,8 @@ extern const struct vm_task_ops ev_task_ops;
 void ev_task_comm(struct ev_task *t);
 /* The kernel objects of t's event (created at the first call), or NULL without a layout. */
 struct hook_kobjs *ev_task_kobjs(struct ev_task *t);
+/* Copy user memory of t as the kernel's copy_from_user does (pages faulted in): 0 or -EFAULT. */
+int ev_task_copy_user(struct ev_task *t, void *dst, uint64_t addr, uint64_t size);
 /* The event is over: free what was laid out for it. */
 void ev_task_end(struct ev_task *t);
 void ev_kernel_free(struct ev_kernel *k);

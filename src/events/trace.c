@@ -25,6 +25,7 @@
 #include "../util/opts.h"
 #include "attach.h"
 #include "events.h"
+#include "kfuncs.h"
 #include "procfs.h"
 #include "task.h"
 
@@ -82,6 +83,8 @@ static void want_point(struct ev_interest *w, const struct ev_attach *at)
 	case EV_SIG_DELIVER: w->signals = true; break;
 	case EV_KSYSCALL: ev_interest_set(w->enter, at->nr); break;
 	case EV_KRETSYSCALL: ev_interest_set(w->exit, at->nr); break;
+	case EV_KFUNC:
+	case EV_KRETFUNC: ev_kfunc_want(w, at); break;
 	case EV_SCHED_FORK:
 	case EV_SCHED_EXIT: break;   /* ptrace reports these without the filter */
 	}
@@ -179,8 +182,10 @@ int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid)
 }
 
 /* Does attach point a fire at ev? */
-static bool fires(const struct ev_attach *a, const struct ev_event *ev)
+static bool fires(const struct ev_attach *a, const struct ev_event *ev, struct ev_task *task)
 {
+	if (a->point == EV_KFUNC || a->point == EV_KRETFUNC)
+		return ev_kfunc_fires(a, ev, task);
 	switch (ev->kind) {
 	case EV_SYS_ENTER:
 		return ((a->point == EV_SYS_ENTER_TP || a->point == EV_KSYSCALL) &&
@@ -239,7 +244,8 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 		    struct ev_task *task, const struct ev_record_in *in)
 {
 	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
-	bool kprobe = ev_attach_is_kprobe(&a->at);
+	bool kprobe = ev_attach_is_kprobe(&a->at) || a->at.point == EV_KFUNC ||
+		      a->at.point == EV_KRETFUNC;
 	struct hook_event_run hev = {
 		.mode = t->o.mode, .log = t->o.log, .ctx = t->rec,
 		/* a program may read any of the kernel's record room; raw tracepoints: 12 args */
@@ -252,7 +258,7 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 	uint64_t retval;
 
 	ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
-	task->can_override = kprobe;
+	task->can_override = ev_attach_is_kprobe(&a->at);
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "
 				     "only counted)\n", a->name, ev->tid);
@@ -260,14 +266,18 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 }
 
 /*
- * The programs of ev in the kernel's order: at a call's entry tracepoints
- * then kprobes (ksyscall), at its exit kretprobes then tracepoints.
+ * The programs of ev in the kernel's order, by how deep in the call each
+ * point is: at a call's entry tracepoints, then kprobes on its wrapper
+ * (ksyscall), then on the function the wrapper calls; at its exit the
+ * reverse.  At a thread's exit do_exit's kprobe runs first:
+ * sched_process_exit is inside it.
  */
 static bool runs_in_pass(const struct ev_event *ev, const struct attached *a, int pass)
 {
-	bool kprobe = ev_attach_is_kprobe(&a->at);
+	int depth = a->at.point == EV_KFUNC || a->at.point == EV_KRETFUNC ? 2
+		    : ev_attach_is_kprobe(&a->at) ? 1 : 0;
 
-	return (ev->kind == EV_SYS_EXIT) == (pass == 0) ? kprobe : !kprobe;
+	return (ev->kind == EV_SYS_EXIT || ev->kind == EV_EXIT ? 2 - depth : depth) == pass;
 }
 
 static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
@@ -276,15 +286,23 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 				.exiting = ev->kind == EV_EXIT, .exit_code = ev->status };
 	struct ev_task target = { .tid = ev->target, .tgid = ev->target };
 	struct ev_record_in in;
-	bool filled = false;
+	bool filled = false, kargs = false;
 
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3 && !(task.overridden && ev->kind == EV_SYS_ENTER); pass++) {
+		if (ev->kind == EV_EXIT && task.exiting != (pass == 2)) {
+			/* PF_EXITING and exit_code are set between do_exit's entry and the tracepoint */
+			ev_task_end(&task);
+			task.exiting = pass == 2;
+		}
 		for (size_t i = 0; i < t->n; i++) {
-			if (!fires(&t->a[i].at, ev) || !runs_in_pass(ev, &t->a[i], pass))
+			if (!runs_in_pass(ev, &t->a[i], pass) || !fires(&t->a[i].at, ev, &task))
 				continue;
 			if (!filled)
 				fill_input(ev, &task, &in, &target);
 			filled = true;
+			if (t->a[i].at.point == EV_KFUNC && !kargs)
+				ev_kfunc_args(&t->a[i].at, ev, &task, in.kargs);
+			kargs |= t->a[i].at.point == EV_KFUNC;
 			run_one(t, &t->a[i], ev, &task, &in);
 		}
 		/* what the tracepoints after the wrapper's kretprobes see */

@@ -22,6 +22,10 @@
  *                             them; the other registers are the kernel's, zero here
  *   kretsyscall/NAME          struct pt_regs at the wrapper's return: ax is the
  *   kretprobe/__x64_sys_NAME  call's result
+ *   kprobe/FUNC               struct pt_regs at the entry of a kernel function a
+ *                             system call enters: its arguments in di, si, dx,
+ *                             cx, r8, r9 (the kernel's calling convention)
+ *   kretprobe/FUNC            ax: what it returned (the call's result)
  *
  * common_type is the event's id where tracefs can be read, else 0;
  * common_flags and common_preempt_count are 0, common_pid the thread.
@@ -126,8 +130,16 @@ size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8
 		put64(rec, 14 * 8, (uint64_t)(uintptr_t)in->regs);   /* di */
 		return EV_PT_REGS_SIZE;
 	case EV_KRETSYSCALL:
+	case EV_KRETFUNC:
 		put64(rec, 10 * 8, (uint64_t)in->ret);               /* ax */
 		return EV_PT_REGS_SIZE;
+	case EV_KFUNC: {
+		static const uint8_t slot[6] = { 14, 13, 12, 11, 9, 8 };   /* di si dx cx r8 r9 */
+
+		for (int i = 0; i < 6; i++)
+			put64(rec, slot[i] * 8u, in->kargs[i]);
+		return EV_PT_REGS_SIZE;
+	}
 	case EV_SCHED_EXIT:
 		memcpy(rec + 8, in->comm, strnlen(in->comm, 15));
 		put32(rec, 24, (uint32_t)in->tid);

@@ -38,6 +38,17 @@ enum ev_point {
 	EV_KRETSYSCALL,      /* kretsyscall/NAME, kretprobe/__x64_sys_NAME: its return */
 	EV_SIG_GENERATE,     /* tracepoint/signal/signal_generate */
 	EV_SIG_DELIVER,      /* tracepoint/signal/signal_deliver */
+	EV_KFUNC,            /* kprobe/FUNC: a kernel function a system call enters (enum ev_kfunc) */
+	EV_KRETFUNC,         /* kretprobe/FUNC: its return */
+};
+
+/* The kernel functions a system call (or an exit) enters directly, whose kprobes bpfvm serves. */
+enum ev_kfunc {
+	EV_KF_NONE,
+	EV_KF_UNLINKAT,      /* do_unlinkat(int dfd, struct filename *name) */
+	EV_KF_OPENAT2,       /* do_sys_openat2(int dfd, const char __user *filename, struct open_how *how) */
+	EV_KF_EXECVEAT,      /* do_execveat_common(int fd, struct filename *filename, argv, envp, flags) */
+	EV_KF_EXIT,          /* do_exit(long code) */
 };
 
 struct ev_attach {
@@ -45,6 +56,7 @@ struct ev_attach {
 	long nr;                      /* EV_SYS_*_TP, EV_K*SYSCALL: the call; else -1 */
 	const struct ev_syscall *sc;  /* EV_SYS_*_TP, EV_K*SYSCALL */
 	uint16_t event_id;            /* common_type */
+	enum ev_kfunc kfunc;          /* EV_KFUNC, EV_KRETFUNC */
 };
 
 /* Is a a kprobe on a system call's wrapper (where bpf_override_return may act)? */
@@ -72,6 +84,7 @@ struct ev_record_in {
 	const char *target_comm;          /* signal_generate: the task signalled */
 	int32_t target, group, result;
 	uint64_t act_handler, act_flags;  /* signal_deliver */
+	uint64_t kargs[6];                /* EV_KFUNC: the function's arguments (di, si, dx, cx, r8, r9) */
 };
 
 /* Lay out a's record into rec (room bytes, zeroed first); returns its size. */

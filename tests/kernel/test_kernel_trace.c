@@ -290,12 +290,12 @@ static int canonical(const struct list *l, char out[][192])
 typedef int (*canonical_fn)(const struct list *l, char out[][192]);
 
 /*
- * Run object on workload in the kernel (into *k) and under bpfvm (seize:
- * taken with -p), and compare their records as canon writes them: false
- * when the kernel refused (a SKIP printed).
+ * Run kobject on workload in the kernel (into *k) and object under bpfvm
+ * (seize: taken with -p), and compare their records as canon writes them:
+ * false when the kernel refused (a SKIP printed).
  */
-static bool compare_runs(const char *object, const char *workload_name, bool seize,
-			 canonical_fn canon, int min_records, struct list *k)
+static bool compare_twins(const char *kobject, const char *object, const char *workload_name,
+			  bool seize, canonical_fn canon, int min_records, struct list *k)
 {
 	static struct list v;
 	static char ck[MAX_RECS][192], cv[MAX_RECS][192];
@@ -304,9 +304,10 @@ static bool compare_runs(const char *object, const char *workload_name, bool sei
 
 	memset(k, 0, sizeof(*k));
 	memset(&v, 0, sizeof(v));
-	snprintf(obj, sizeof(obj), "%s/%s", dir, object);
+	snprintf(obj, sizeof(obj), "%s/%s", dir, kobject);
 	snprintf(workload, sizeof(workload), "%s/%s", dir, workload_name);
 	rc = run_kernel(obj, workload, k);
+	snprintf(obj, sizeof(obj), "%s/%s", dir, object);
 	if (rc == 1) {
 		printf("SKIP %s: %s\n", test_current_name(), skip_why);
 		return false;
@@ -325,6 +326,13 @@ static bool compare_runs(const char *object, const char *workload_name, bool sei
 		for (int i = 0; i < nk; i++)
 			printf("#   %s\n", ck[i]);
 	return true;
+}
+
+/* The same object in the kernel and under bpfvm. */
+static bool compare_runs(const char *object, const char *workload_name, bool seize,
+			 canonical_fn canon, int min_records, struct list *k)
+{
+	return compare_twins(object, object, workload_name, seize, canon, min_records, k);
 }
 
 static void compare_workload(const char *workload, bool seize)
@@ -584,6 +592,50 @@ TEST(kernel_and_bpfvm_see_the_same_signals)
 	compare_runs("signals.bpf.o", "signals", false, canonical_signals, 15, &k);
 }
 
+/* ---- do_unlinkat: a kprobe under bpfvm, its tracepoint twin in the kernel ------------------- */
+
+struct krec {
+	uint32_t type, pid, tid;
+	int32_t dfd;
+	int64_t ret;
+	char comm[16], path[72];   /* the records' first 112 bytes */
+};
+
+_Static_assert(sizeof(struct krec) == sizeof(struct rec), "unlink records ride in struct rec");
+
+/* In order (one thread); the workload 1, others 99; dfd AT_FDCWD or "fd" (numbers differ) */
+static int canonical_kunlinks(const struct list *l, char out[][192])
+{
+	struct krec r, first;
+
+	memcpy(&first, &l->r[0], sizeof(first));
+	for (int i = 0; i < l->n; i++) {
+		memcpy(&r, &l->r[i], sizeof(r));
+		snprintf(out[i], 192, "type %u pid %u tid %u dfd %s ret %lld comm %.16s path %.72s",
+			 r.type, r.pid == first.pid ? 1 : 99, r.tid == first.pid ? 1 : 99,
+			 r.type == 2 ? "-" : r.dfd == -100 ? "AT_FDCWD" : r.dfd >= 0 ? "fd" : "bad",
+			 (long long)r.ret,
+			 r.comm, r.path);
+	}
+	return l->n;
+}
+
+/*
+ * examples/unlink_kprobe.bpf.c (kprobe and kretprobe on do_unlinkat, the
+ * path from struct filename with CO-RE) under bpfvm, and its tracepoint
+ * twin in the kernel, which has no kprobes, on unlink_kinds: unlink() of a
+ * file and a missing one, unlinkat() through a directory fd, of an empty
+ * path (getname fails: the kprobe's name is an ERR_PTR, its path empty);
+ * with a bad flag and AT_REMOVEDIR do_unlinkat is not entered.
+ */
+TEST(kernel_twin_and_bpfvm_do_unlinkat_kprobe_agree)
+{
+	static struct list k;
+
+	compare_twins("unlink_kprobe_twin.bpf.o", "unlink_kprobe.bpf.o", "unlink_kinds", false,
+		      canonical_kunlinks, 8, &k);
+}
+
 /* ---- the current task_struct (tests/data/trace/task.bpf.c) -------------------------------- */
 
 struct taskrec {
@@ -707,7 +759,7 @@ static void leave_own_cgroup(void)
 
 int main(void)
 {
-	char cmd[1800];
+	char cmd[2400];
 	int rc;
 
 	snprintf(dir, sizeof(dir), "/tmp/bpfvm_ktrace_XXXXXX");
@@ -731,8 +783,13 @@ int main(void)
 		 " && { ! command -v musl-gcc >/dev/null ||"
 		 " musl-gcc -O2 -static -pthread -o %s/workload.musl tests/data/trace/workload.c; }"
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
-		 " -Iexamples -c tests/data/trace/task.bpf.c -o %s/task.bpf.o",
-		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
+		 " -Iexamples -c tests/data/trace/task.bpf.c -o %s/task.bpf.o"
+		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 " -c tests/data/trace/unlink_kprobe_twin.bpf.c -o %s/unlink_kprobe_twin.bpf.o"
+		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 " -c examples/unlink_kprobe.bpf.c -o %s/unlink_kprobe.bpf.o"
+		 " && cc -O2 -o %s/unlink_kinds tests/data/trace/unlink_kinds.c",
+		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	if (system(cmd)) {
 		printf("FAIL kernel_trace: the object or the workload does not build\n");
 		return 1;

@@ -30,6 +30,8 @@ if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/lost.bpf.c -o "$tmp/lost.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -o "$tmp/suid" tests/data/trace/suid.c >> "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu -Iexamples \
+	-c tests/data/trace/kfuncs.bpf.c -o "$tmp/kfuncs.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -138,12 +140,39 @@ else
 	grep -A2 "map clones" "$tmp/clone.out" | sed 's/^/     ... /'
 fi
 
+# kprobes on the kernel functions a system call enters: do_unlinkat's struct filename (the
+# example, as libbpf-bootstrap writes it), do_sys_openat2's struct open_how (O_LARGEFILE added,
+# mode only with O_CREAT), do_execveat_common's filename, do_exit's code in wait()'s form
+"$BPFVM" trace "$tmp/unlink_kprobe.bpf.o" -- sh -c ": > $tmp/victim; rm -f $tmp/victim $tmp/none" \
+	> "$tmp/kunlink.out" 2>&1
+rc=$?
+"$BPFVM" trace "$tmp/kfuncs.bpf.o" -- sh -c "$W; : > $tmp/created" > "$tmp/kfuncs.out" 2>&1
+rc2=$?
+if [ $rc -eq 0 ] && [ $rc2 -eq 0 ] &&
+   grep -Eq "bpf_trace_printk: KPROBE ENTRY pid = [0-9]+, filename = $tmp/victim\$" "$tmp/kunlink.out" &&
+   grep -Eq "bpf_trace_printk: KPROBE ENTRY pid = [0-9]+, filename = $tmp/none\$" "$tmp/kunlink.out" &&
+   [ "$(grep -c "KPROBE EXIT: pid = [0-9]*, ret = 0\$" "$tmp/kunlink.out")" = 1 ] &&
+   [ "$(grep -c "KPROBE EXIT: pid = [0-9]*, ret = -2\$" "$tmp/kunlink.out")" = 1 ] &&
+   grep -A1 'openat2 dfd -100 flags 8000 mode 0 path /nonexistent/bpfvm-trace$' "$tmp/kfuncs.out" |
+	grep -q 'openat2 returned -2$' &&
+   grep -q 'openat2 dfd -100 flags 88000 mode 0 path /etc/passwd$' "$tmp/kfuncs.out" &&
+   grep -q "openat2 dfd -100 flags 8241 mode 1b6 path $tmp/created\$" "$tmp/kfuncs.out" &&
+   grep -q "execveat fd -100 path $W\$" "$tmp/kfuncs.out" &&
+   grep -q 'execveat fd -100 path /bin/true$' "$tmp/kfuncs.out" &&
+   [ "$(grep -c 'do_exit code 300$' "$tmp/kfuncs.out")" = 1 ] &&
+   [ "$(grep -c 'do_exit code 0$' "$tmp/kfuncs.out")" = 3 ]; then
+	pass kprobe_kernel_functions
+else
+	fail kprobe_kernel_functions "rc $rc/$rc2; unlink_kprobe, kfuncs said:"
+	sed 's/.*bpf_trace_printk: /     ... /' "$tmp/kunlink.out" "$tmp/kfuncs.out" | head -n 30
+fi
+
 # a program that cannot attach is named with the reason; the rest run; bad user reads give -EFAULT
 "$BPFVM" trace "$tmp/mixed.bpf.o" -- "$W" > "$tmp/mixed.out" 2> "$tmp/mixed.err"
 rc=$?
 "$BPFVM" trace --json "$tmp/mixed.bpf.o" -- "$W" > "$tmp/mixed.json" 2> /dev/null
 pid=$(root_pid "$tmp/mixed.json")
-if [ $rc -eq 0 ] && grep -q 'unlink_probe (SEC("kprobe/do_unlinkat")): cannot attach: kprobes' "$tmp/mixed.err" &&
+if [ $rc -eq 0 ] && grep -q 'unlink_probe (SEC("kprobe/vfs_unlink")): cannot attach: kprobes' "$tmp/mixed.err" &&
    grep -q 'stack_of_close (SEC("tracepoint/syscalls/sys_enter_close")): cannot attach: .*kernel' "$tmp/mixed.err" &&
    grep -q 'bpf_trace_printk: bad read -14 copy -14$' "$tmp/mixed.out" &&
    grep -Eq "^perf opens cpu [0-9]+: [0-9a-f]{8}$" "$tmp/mixed.out" &&

@@ -286,9 +286,25 @@ TEST(attach_points_by_kernel_names)
 	CHECK_CONTAINS(why, "sched/sched_switch");
 	CHECK_EQ_INT(parse(BPF_PROG_TYPE_RAW_TRACEPOINT, "sched_switch", &a, why,
 				     sizeof(why)), -EOPNOTSUPP);
-	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kprobe/do_unlinkat", "do_unlinkat", &a,
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kprobe/vfs_unlink", "vfs_unlink", &a,
 				     why, sizeof(why)), -EOPNOTSUPP);
 	CHECK_CONTAINS(why, "kprobes on kernel functions other than the system call wrappers");
+	/* the functions a system call enters directly */
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kprobe/do_unlinkat", "do_unlinkat", &a,
+				     why, sizeof(why)), 0);
+	CHECK(a.point == EV_KFUNC && a.kfunc == EV_KF_UNLINKAT);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kretprobe/do_sys_openat2",
+				     "do_sys_openat2", &a, why, sizeof(why)), 0);
+	CHECK(a.point == EV_KRETFUNC && a.kfunc == EV_KF_OPENAT2);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kprobe/do_execveat_common",
+				     "do_execveat_common", &a, why, sizeof(why)), 0);
+	CHECK(a.point == EV_KFUNC && a.kfunc == EV_KF_EXECVEAT);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kprobe/do_exit", "do_exit", &a, why,
+				     sizeof(why)), 0);
+	CHECK(a.point == EV_KFUNC && a.kfunc == EV_KF_EXIT);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kretprobe/do_exit", "do_exit", &a, why,
+				     sizeof(why)), -EOPNOTSUPP);
+	CHECK_CONTAINS(why, "never returns");
 	/* libbpf's ksyscall: the wrapper __x64_sys_NAME, named as the tracepoints are */
 	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "ksyscall/unlinkat", "unlinkat", &a, why,
 				     sizeof(why)), 0);

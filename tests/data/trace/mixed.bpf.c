@@ -28,7 +28,7 @@ int stack_of_close(void *ctx)
 	return 0;
 }
 
-SEC("kprobe/do_unlinkat")
+SEC("kprobe/vfs_unlink")
 int unlink_probe(void *ctx)
 {
 	return 0;
