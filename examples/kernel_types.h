@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #define PF_EXITING 0x00000004
+#define PF_SUPERPRIV 0x00000100
 #define PF_KTHREAD 0x00200000
 
 typedef struct { __u32 val; } kuid_t;

@@ -640,7 +640,7 @@ TEST(kernel_twin_and_bpfvm_do_unlinkat_kprobe_agree)
 
 struct taskrec {
 	uint32_t type, pid, tid, t_pid, t_tgid, ppid, parent, leader, uid, gid, euid, level;
-	uint32_t kthread, exiting;
+	uint32_t flags, exiting;
 	int32_t exit_code;
 	uint32_t has_mm, times_ok, child;
 	char comm[16], pcomm[16], path[8];
@@ -673,11 +673,11 @@ static int canonical_task(const struct list *l, char out[][192])
 	for (int i = first; i < l->n; i++) {
 		memcpy(&r, &l->r[i], sizeof(r));
 		snprintf(line, sizeof(line), "type %u pid %u tid %u task %u/%u parent %u/%u leader %u "
-			 "ids %u/%u/%u level %u kthread %#x exiting %#x code %#x mm %u times %u "
+			 "ids %u/%u/%u level %u flags %#x exiting %#x code %#x mm %u times %u "
 			 "child %u comm %.16s pcomm %.16s", r.type, MAP(r.pid),
 			 r.tid == r.pid ? MAP(r.tid) : 50, r.t_pid == r.pid ? MAP(r.t_pid) : 50,
 			 MAP(r.t_tgid), MAP(r.ppid), MAP(r.parent), MAP(r.leader), r.uid, r.gid, r.euid,
-			 r.level, r.kthread, r.exiting, (unsigned)r.exit_code, r.has_mm, r.times_ok,
+			 r.level, r.flags, r.exiting, (unsigned)r.exit_code, r.has_mm, r.times_ok,
 			 MAP(r.child), r.comm, MAP(r.ppid) == 99 ? "-" : r.pcomm);
 		snprintf(out[n++], 192, "%.191s", line);
 	}

@@ -4,7 +4,7 @@
  * and exit of the workload: pid, tgid, the parent's tgid through
  * real_parent and parent, the group leader's pid, comm and the parent's,
  * the uids and gids of real_cred and cred, the pid namespace's level,
- * the PF_KTHREAD and PF_EXITING flags, exit_code, whether it has an mm,
+ * its PF_ flags (PF_KTHREAD, PF_EXITING, ...), exit_code, whether it has an mm,
  * and whether its start times are past times of the two clocks.
  * test_kernel_trace runs it in the kernel and under bpfvm trace.  filter
  * (set in the kernel run): only the processes in pids, which the fork
@@ -26,7 +26,8 @@ struct trec {
 	__u32 leader;            /* group_leader->pid */
 	__u32 uid, gid, euid;    /* real_cred->uid, cred->gid, cred->euid */
 	__u32 level;             /* nsproxy->pid_ns_for_children->level */
-	__u32 kthread, exiting;  /* flags & PF_KTHREAD, & PF_EXITING */
+	__u32 flags;             /* all but PF_SUPERPRIV (which bpfvm's start-up sets: see below) */
+	__u32 exiting;           /* flags & PF_EXITING */
 	__s32 exit_code;
 	__u32 has_mm;
 	__u32 times_ok;          /* start_time, start_boottime: in the last minute */
@@ -91,7 +92,9 @@ static __always_inline void record(__u32 type, __u32 child, const char *path)
 	r->euid = BPF_CORE_READ(task, cred, euid.val);
 	r->level = BPF_CORE_READ(task, nsproxy, pid_ns_for_children, level);
 	flags = BPF_CORE_READ(task, flags);
-	r->kthread = flags & PF_KTHREAD;
+	/* PF_KTHREAD never, PF_FORKNOEXEC, PF_RANDOMIZE, PF_EXITING as the kernel sets them; a
+	 * command bpfvm starts has PF_SUPERPRIV from installing its seccomp filter as root */
+	r->flags = flags & ~PF_SUPERPRIV;
 	r->exiting = flags & PF_EXITING;
 	r->exit_code = BPF_CORE_READ(task, exit_code);
 	r->has_mm = BPF_CORE_READ(task, mm) != 0;
