@@ -24,17 +24,7 @@ struct rec {
 	__u64 cgid;    /* bpf_get_current_cgroup_id */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} recs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} pids SEC(".maps");
+#include "compare_maps.h"   /* recs, pids, filter, traced() */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -42,15 +32,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } names SEC(".maps");
-
-const volatile __u32 filter = 0;
-
-static __always_inline int traced(void)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	return !filter || bpf_map_lookup_elem(&pids, &tgid);
-}
 
 static __always_inline struct rec *start(__u32 type)
 {

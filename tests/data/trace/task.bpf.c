@@ -39,26 +39,7 @@ struct trec {
 
 _Static_assert(sizeof(struct trec) == 112, "the size of test_kernel_trace's struct rec");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} recs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} pids SEC(".maps");
-
-const volatile __u32 filter = 0;
-
-static __always_inline int traced(void)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	return !filter || bpf_map_lookup_elem(&pids, &tgid);
-}
+#include "compare_maps.h"   /* recs, pids, filter, traced() */
 
 static __always_inline int within_minute(__u64 t, __u64 now)
 {

@@ -21,17 +21,7 @@ struct unlink_kevent {
 	char path[96];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} recs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} pids SEC(".maps");
+#include "compare_maps.h"   /* recs, pids, filter, traced() */
 
 /* the threads inside do_unlinkat */
 struct {
@@ -41,22 +31,19 @@ struct {
 	__type(value, __u64);
 } inside SEC(".maps");
 
-const volatile __u32 filter = 0;
-
 static __always_inline struct unlink_kevent *start(__u32 type)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
 	struct unlink_kevent *e;
 
-	if (filter && !bpf_map_lookup_elem(&pids, &tgid))
+	if (!traced())
 		return 0;
 	e = bpf_ringbuf_reserve(&recs, sizeof(*e), 0);
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
-	e->pid = tgid;
+	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	return e;
