@@ -26,13 +26,6 @@ struct rec {
 
 #include "compare_maps.h"   /* recs, pids, filter, traced() */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} names SEC(".maps");
-
 static __always_inline struct rec *start(__u32 type)
 {
 	__u64 id = bpf_get_current_pid_tgid();

@@ -2,7 +2,7 @@
  * compare_maps.h - what the objects test_kernel_trace runs in the kernel
  * and under bpfvm share: the ring buffer of records (recs), the processes
  * the kernel run follows (pids: the test adds the workload, fork programs
- * its children), and filter, which the test sets in the kernel run only
+ * its children), what a call's entry leaves for its exit (names), and filter, which the test sets in the kernel run only
  * (bpfvm traces nothing but the workload).
  */
 #ifndef BPFVM_TESTS_COMPARE_MAPS_H
@@ -19,6 +19,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } pids SEC(".maps");
+
+/* per thread, what a call's entry leaves for its exit (openat's filename pointer, ...) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} names SEC(".maps");
 
 const volatile __u32 filter = 0;
 

@@ -88,13 +88,6 @@ static __always_inline void record(__u32 type, __u32 child, const char *path)
 	bpf_ringbuf_submit(r, 0);
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} names SEC(".maps");
-
 struct enter_openat { __u64 common; __s32 nr; __u32 pad; __u64 dfd, filename, flags, mode; };
 
 /* the name is read at the call's exit, when the kernel has faulted its page in */

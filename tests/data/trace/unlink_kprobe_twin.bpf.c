@@ -23,14 +23,6 @@ struct unlink_kevent {
 
 #include "compare_maps.h"   /* recs, pids, filter, traced() */
 
-/* the threads inside do_unlinkat */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} inside SEC(".maps");
-
 static __always_inline struct unlink_kevent *start(__u32 type)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -60,7 +52,7 @@ static __always_inline void enter(__s32 dfd, const char *path)
 	e->dfd = dfd;
 	bpf_probe_read_user_str(e->path, sizeof(e->path), path);
 	bpf_ringbuf_submit(e, 0);
-	bpf_map_update_elem(&inside, &tid, &one, BPF_ANY);
+	bpf_map_update_elem(&names, &tid, &one, BPF_ANY);   /* inside do_unlinkat */
 }
 
 static __always_inline void leave(__s64 ret)
@@ -68,9 +60,9 @@ static __always_inline void leave(__s64 ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct unlink_kevent *e;
 
-	if (!bpf_map_lookup_elem(&inside, &tid))
+	if (!bpf_map_lookup_elem(&names, &tid))
 		return;
-	bpf_map_delete_elem(&inside, &tid);
+	bpf_map_delete_elem(&names, &tid);
 	e = start(2);
 	if (!e)
 		return;
