@@ -24,9 +24,13 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <linux/bpf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/program.h"
+#include "../helpers/helper_ids.h"
 #include "../hooks/kobjs.h"
 #include "kfuncs.h"
 
@@ -60,6 +64,28 @@ enum ev_kfunc ev_kfunc_by_name(const char *name)
 		if (!strcmp(funcs[i].name, name))
 			return funcs[i].f;
 	return EV_KF_NONE;
+}
+
+int ev_kfunc_refuse(const struct ev_attach *a, const struct bpfvm_prog *prog, char *why,
+		    size_t size)
+{
+	if (a->point != EV_KFUNC && a->point != EV_KRETFUNC)
+		return 0;
+	for (uint32_t i = 0; i < prog->cnt; i++) {
+		const struct bpfvm_insn *in = &prog->insns[i];
+
+		if (in->code == (BPF_JMP | BPF_CALL) && !in->src_reg &&
+		    in->imm == HELPER_ID_override_return) {
+			for (size_t f = 0; f < sizeof(funcs) / sizeof(funcs[0]); f++)
+				if (funcs[f].f == a->kfunc)
+					snprintf(why, size, "it calls bpf_override_return, and %s is not "
+						 "a function the kernel lets a kprobe override (not "
+						 "ALLOW_ERROR_INJECTION): the kernel refuses this attach "
+						 "too", funcs[f].name);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
 }
 
 /* Is nr one of the system calls that enter f? */

@@ -7,6 +7,7 @@
 #define BPFVM_EVENTS_KFUNCS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "attach.h"
@@ -15,6 +16,13 @@
 
 /* The function called name, EV_KF_NONE if bpfvm serves no kprobe on it. */
 enum ev_kfunc ev_kfunc_by_name(const char *name);
+/*
+ * 0, or -EOPNOTSUPP with why when prog may not attach at a: a kprobe on
+ * one of these functions that calls bpf_override_return.
+ */
+struct bpfvm_prog;
+int ev_kfunc_refuse(const struct ev_attach *a, const struct bpfvm_prog *prog, char *why,
+		    size_t size);
 /* The system calls a source must stop at for a (EV_KFUNC: entry, EV_KRETFUNC: exit). */
 void ev_kfunc_want(struct ev_interest *w, const struct ev_attach *a);
 /* Does a fire at ev (the held call enters its function; do_exit: a thread's exit)? */

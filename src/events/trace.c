@@ -106,6 +106,8 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 			      bpfvm_obj_prog__attach_target(program), &at, why, sizeof(why));
 	if (!err && bpfvm_obj_prog__kernel_only(program, why, sizeof(why)) > 0)
 		err = -EOPNOTSUPP;
+	if (!err)
+		err = ev_kfunc_refuse(&at, prog, why, sizeof(why));
 	if (err) {
 		log_printf(t->o.log, "%s (SEC(\"%s\")): cannot attach: %s\n", name,
 			   bpfvm_obj_prog__section_name(program), why);

@@ -3,7 +3,8 @@
  * functions a system call enters, printing what their arguments hold:
  * do_sys_openat2's dfd, path (user memory) and struct open_how (CO-RE),
  * and its result; do_execveat_common's fd and struct filename's path;
- * do_exit's code.
+ * do_exit's code.  override_unlink is refused: do_unlinkat is not an
+ * error-injection point, so the kernel refuses bpf_override_return there.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -43,6 +44,13 @@ SEC("kprobe/do_exit")
 int BPF_KPROBE(exit_entry, long code)
 {
 	bpf_printk("do_exit code %lx", code);
+	return 0;
+}
+
+SEC("kprobe/do_unlinkat")
+int override_unlink(struct pt_regs *ctx)
+{
+	bpf_override_return(ctx, -1);
 	return 0;
 }
 
