@@ -237,7 +237,7 @@ TEST(programs_calling_missing_or_gpl_helpers_are_refused)
 	r = pu_run_prog(vm, I(CALL(F_get_current_task), EXIT), 2, NULL, 0, BPFVM_EXEC_CHECKED, NULL,
 			0, "Dual BSD/GPL");
 	CHECK_EQ_INT(r.create_errno, 0);
-	CHECK_EQ_U64(r.r0, 0);   /* no task in user space: NULL */
+	CHECK_EQ_U64(r.r0, 0);   /* no traced task (bpfvm trace lays one out): NULL */
 	r = pu_run_prog(vm, I(CALL(F_get_current_pid_tgid), EXIT), 2, NULL, 0, BPFVM_EXEC_CHECKED,
 			NULL, 0, NULL);   /* not GPL-only */
 	CHECK_EQ_INT(r.create_errno, 0);
