@@ -47,6 +47,10 @@ struct vm_task_ops {
 	 * system call the event is about; bpf_send_signal(_thread): 0 or the kernel's error. */
 	int (*override_return)(void *task, uint64_t rc);
 	int (*send_signal)(void *task, uint32_t sig, bool thread);
+	/* A uprobe's: bpf_get_func_ip's address (0 or -EOPNOTSUPP where the event has none)
+	 * and bpf_get_attach_cookie's value (NULL: the cookie is 0). */
+	int (*func_ip)(void *task, uint64_t *ip);
+	uint64_t (*attach_cookie)(void *task);
 };
 
 #define VM_MAX_REGIONS 16

@@ -113,6 +113,19 @@ static int task_send_signal(void *p, uint32_t sig, bool thread)
 	return rc ? -errno : 0;
 }
 
+static int task_func_ip(void *p, uint64_t *ip)
+{
+	struct ev_task *t = p;
+
+	*ip = t->func_ip;
+	return t->has_func_ip ? 0 : -EOPNOTSUPP;
+}
+
+static uint64_t task_attach_cookie(void *p)
+{
+	return ((struct ev_task *)p)->cookie;
+}
+
 const struct vm_task_ops ev_task_ops = {
 	.pid_tgid = task_pid_tgid,
 	.uid_gid = task_uid_gid,
@@ -121,4 +134,6 @@ const struct vm_task_ops ev_task_ops = {
 	.read_mem = task_read_mem,
 	.override_return = task_override_return,
 	.send_signal = task_send_signal,
+	.func_ip = task_func_ip,
+	.attach_cookie = task_attach_cookie,
 };

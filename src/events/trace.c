@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #include "events.h"
 #include "procfs.h"
 #include "task.h"
+#include "usym.h"
 
 #define MAX_ATTACHED 64
 #define RECORD_ROOM 2048      /* the kernel's PERF_MAX_TRACE_SIZE: what a program may read */
@@ -43,6 +45,7 @@ struct bpfvm_trace {
 	struct attached a[MAX_ATTACHED];
 	size_t n;
 	struct ev_interest want;
+	struct ev_uprobe up[EV_MAX_UPROBES];
 	struct ev_source *src;
 	struct bpfvm_prog *policy;   /* a seccomp filter enforced (bpfvm_trace__set_seccomp) */
 	int root_status;
@@ -80,8 +83,40 @@ static void want_point(struct ev_interest *w, const struct ev_attach *at)
 	case EV_KSYSCALL: ev_interest_set(w->enter, at->nr); break;
 	case EV_KRETSYSCALL: ev_interest_set(w->exit, at->nr); break;
 	case EV_SCHED_FORK:
-	case EV_SCHED_EXIT: break;   /* ptrace reports these without the filter */
+	case EV_SCHED_EXIT:
+	case EV_USER_PROBE: break;   /* ptrace reports these without the filter */
 	}
+}
+
+/*
+ * A uprobe's target, parsed and, where it names a file by its path,
+ * resolved now, so that a missing function is said at once (a library
+ * named without a path is resolved when the process has it loaded).
+ */
+static int uprobe_target(struct bpfvm_trace *t, struct bpfvm_obj_prog *program, char *why,
+			 size_t size)
+{
+	struct ev_uprobe *u = &t->up[t->want.nuprobes];
+	struct usym_site *sites;
+	size_t n;
+	int err;
+
+	if (t->want.nuprobes == EV_MAX_UPROBES) {
+		snprintf(why, size, "more than %d uprobes", EV_MAX_UPROBES);
+		return -E2BIG;
+	}
+	err = usym_parse(bpfvm_obj_prog__section_name(program), &u->target, why, size);
+	if (!err && !usym_by_name(&u->target)) {
+		err = usym_resolve(&u->target, u->target.binary, &sites, &n, why, size);
+		free(sites);
+	}
+	if (err)
+		return err;
+	u->prog = bpfvm_obj_prog__name(program);
+	u->sec = bpfvm_obj_prog__section_name(program);
+	t->want.uprobes = t->up;
+	t->want.nuprobes++;
+	return 0;
 }
 
 int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
@@ -100,6 +135,10 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 			      bpfvm_obj_prog__attach_target(program), &at, why, sizeof(why));
 	if (!err && bpfvm_obj_prog__kernel_only(program, why, sizeof(why)) > 0)
 		err = -EOPNOTSUPP;
+	if (!err && at.point == EV_USER_PROBE) {
+		at.uprobe = (int)t->want.nuprobes;
+		err = uprobe_target(t, program, why, sizeof(why));
+	}
 	if (err) {
 		log_printf(t->o.log, "%s (SEC(\"%s\")): cannot attach: %s\n", name,
 			   bpfvm_obj_prog__section_name(program), why);
@@ -192,6 +231,7 @@ static bool fires(const struct ev_attach *a, const struct ev_event *ev)
 	case EV_EXIT: return a->point == EV_SCHED_EXIT;
 	case EV_SIGNAL_GENERATE: return a->point == EV_SIG_GENERATE;
 	case EV_SIGNAL_DELIVER: return a->point == EV_SIG_DELIVER;
+	case EV_UPROBE: return a->point == EV_USER_PROBE && (ev->probes >> a->uprobe & 1);
 	case EV_GONE: return false;
 	}
 	return false;
@@ -236,7 +276,7 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 		    struct ev_task *task, const struct ev_record_in *in)
 {
 	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
-	bool kprobe = ev_attach_is_kprobe(&a->at);
+	bool kprobe = ev_attach_is_kprobe(&a->at) || a->at.point == EV_USER_PROBE;
 	struct hook_event_run hev = {
 		.mode = t->o.mode, .log = t->o.log, .ctx = t->rec,
 		/* a program may read any of the kernel's record room; raw tracepoints: 12 args */
@@ -249,7 +289,7 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 	uint64_t retval;
 
 	ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
-	task->can_override = kprobe;
+	task->can_override = ev_attach_is_kprobe(&a->at);
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "
 				     "only counted)\n", a->name, ev->tid);
@@ -270,7 +310,8 @@ static bool runs_in_pass(const struct ev_event *ev, const struct attached *a, in
 static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 {
 	struct ev_task task = { .src = t->src, .tid = ev->tid, .tgid = ev->tgid,
-				.exiting = ev->kind == EV_EXIT };
+				.exiting = ev->kind == EV_EXIT, .has_func_ip = ev->kind == EV_UPROBE,
+				.func_ip = ev->func_ip };
 	struct ev_task target = { .tid = ev->target, .tgid = ev->target };
 	struct ev_record_in in;
 	bool filled = false;

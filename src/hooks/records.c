@@ -22,6 +22,7 @@
  *                             them; the other registers are the kernel's, zero here
  *   kretsyscall/NAME          struct pt_regs at the wrapper's return: ax is the
  *   kretprobe/__x64_sys_NAME  call's result
+ *   uprobe/, uretprobe/, usdt/ struct pt_regs: the thread's registers (events/ubp.c)
  *
  * common_type is the event's id where tracefs can be read, else 0;
  * common_flags and common_preempt_count are 0, common_pid the thread.
@@ -127,6 +128,9 @@ size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8
 		return EV_PT_REGS_SIZE;
 	case EV_KRETSYSCALL:
 		put64(rec, 10 * 8, (uint64_t)in->ret);               /* ax */
+		return EV_PT_REGS_SIZE;
+	case EV_USER_PROBE:   /* user_regs_struct begins with pt_regs' 21 registers, in its order */
+		memcpy(rec, in->regs, EV_PT_REGS_SIZE);
 		return EV_PT_REGS_SIZE;
 	case EV_SCHED_EXIT:
 		memcpy(rec + 8, in->comm, strnlen(in->comm, 15));

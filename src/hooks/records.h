@@ -38,6 +38,7 @@ enum ev_point {
 	EV_KRETSYSCALL,      /* kretsyscall/NAME, kretprobe/__x64_sys_NAME: its return */
 	EV_SIG_GENERATE,     /* tracepoint/signal/signal_generate */
 	EV_SIG_DELIVER,      /* tracepoint/signal/signal_deliver */
+	EV_USER_PROBE,       /* uprobe, uretprobe, uprobe.multi, usdt (events/usym.c parses the target) */
 };
 
 struct ev_attach {
@@ -45,6 +46,7 @@ struct ev_attach {
 	long nr;                      /* EV_SYS_*_TP, EV_K*SYSCALL: the call; else -1 */
 	const struct ev_syscall *sc;  /* EV_SYS_*_TP, EV_K*SYSCALL */
 	uint16_t event_id;            /* common_type */
+	int uprobe;                   /* EV_USER_PROBE: its index among the traced uprobes */
 };
 
 /* Is a a kprobe on a system call's wrapper (where bpf_override_return may act)? */
@@ -61,7 +63,8 @@ struct ev_record_in {
 	long nr;
 	uint64_t args[6];
 	int64_t ret;
-	const void *regs;       /* raw tracepoints, ksyscall: the user's pt_regs (pointed to) */
+	const void *regs;       /* raw tracepoints, ksyscall: the user's pt_regs (pointed to);
+				 * uprobes: the thread's, which are the context */
 	const char *comm;       /* sched: the thread's */
 	int32_t child;          /* fork */
 	int32_t old_tid;        /* exec */

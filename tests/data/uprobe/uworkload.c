@@ -1,0 +1,78 @@
+/*
+ * uworkload.c - what tests/scripts/test_uprobe.sh probes: THREADS threads
+ * each calling upr_target(i) CALLS times (i its thread number) and
+ * malloc MALLOCS times, a recursive upr_fact(5) (uretprobes nest), a
+ * function whose first instruction reads a global RIP-relatively
+ * (upr_global: run out of line), a fork whose child calls upr_target once,
+ * and a USDT probe upr:tick with arguments (an int, a long, a pointer).
+ * It prints what it did, for the test to compare.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/sdt.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define THREADS 4
+#define CALLS 1000
+#define MALLOCS 500
+
+volatile long upr_sink;
+long upr_value = 42;
+
+__attribute__((noinline, used)) void upr_target(long i)
+{
+	upr_sink += i;
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline, used)) long upr_fact(long n)
+{
+	long (*volatile self)(long) = upr_fact;   /* a real call each time: returns nest */
+
+	return n <= 1 ? 1 : n * self(n - 1);
+}
+
+__attribute__((noinline, used)) long upr_global(void)
+{
+	return upr_value;
+}
+
+static void *worker(void *arg)
+{
+	long i = (long)arg;
+
+	for (int k = 0; k < CALLS; k++)
+		upr_target(i);
+	for (int k = 0; k < MALLOCS; k++) {
+		void *volatile p = malloc(64 + (size_t)k);
+
+		free(p);
+	}
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t th[THREADS];
+	long f, g;
+	pid_t pid;
+
+	for (long i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, worker, (void *)(i + 1));
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	f = upr_fact(5);
+	g = upr_global();
+	for (int i = 0; i < 3; i++)
+		DTRACE_PROBE3(upr, tick, i + 7, (long)i * 1000 - 1, &upr_value);
+	pid = fork();
+	if (pid == 0) {
+		upr_target(100);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	printf("calls %d per thread, fact %ld, global %ld\n", CALLS, f, g);
+	return 0;
+}
