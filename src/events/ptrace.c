@@ -861,6 +861,11 @@ static void detach_all(struct pt_source *s)
 				t->tid = -t->tid;
 			continue;
 		}
+		if (s->ubp && (status >> 16) == PTRACE_EVENT_STOP &&
+		    (ev_proc_status(pid, "SigPnd:", 16) >> (SIGTRAP - 1) & 1)) {
+			ptrace(PTRACE_CONT, pid, 0, 0);   /* a breakpoint's SIGTRAP comes next: take it */
+			continue;
+		}
 		/* a signal caught on its way stays the process's; our own stops do not */
 		int sig = WSTOPSIG(status);
 		bool ours = sig == SIGTRAP || sig == (SIGTRAP | 0x80) || (status >> 16) == PTRACE_EVENT_STOP;

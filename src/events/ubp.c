@@ -536,7 +536,11 @@ static uint64_t remote_mmap(struct ubp *u, struct proc *p, struct thr *t, uint64
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) || ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
 		return 0;
 	for (int tries = 0; tries < 16; tries++) {
-		if (waitpid(t->tid, &status, __WALL) != t->tid || !WIFSTOPPED(status))
+		pid_t got_pid;
+
+		while ((got_pid = waitpid(t->tid, &status, __WALL)) < 0 && errno == EINTR)
+			;     /* bpfvm's own SIGINT: the thread must come back first */
+		if (got_pid != t->tid || !WIFSTOPPED(status))
 			return 0;     /* it died meanwhile */
 		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
 			break;
@@ -618,6 +622,26 @@ static uint64_t tramp_for(struct ubp *u, struct proc *p, struct thr *t)
 	return p->tramp;
 }
 
+/*
+ * The registers of a thread stepping b out of line, as if it had run b in
+ * place: at the slot, not run yet (back to b); past it, or at the int3
+ * after it, after b; elsewhere, a branch taken (its call's pushed return
+ * address put back).
+ */
+static void step_done(struct proc *p, const struct bp *b, struct user_regs_struct *r)
+{
+	uint64_t back = b->addr + b->len;
+
+	if (r->rip == b->slot) {
+		r->rip = b->addr;
+		return;
+	}
+	if (r->rip == b->slot + b->len || r->rip == b->slot + b->len + 1)
+		r->rip = back;
+	if (b->call)
+		mem_io(p->tgid, &back, r->rsp, 8, true);
+}
+
 enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event *ev)
 {
 	struct proc *p = u ? proc_of(u, tgid) : NULL;
@@ -629,13 +653,7 @@ enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event
 		return UBP_NOT_OURS;
 	if (t->stepping && (b = bp_at(p, t->step_addr))) {
 		t->stepping = false;
-		if (r.rip == b->slot + b->len || r.rip == b->slot + b->len + 1)
-			r.rip = b->addr + b->len;
-		if (b->call) {
-			uint64_t back = b->addr + b->len;
-
-			mem_io(tgid, &back, r.rsp, 8, true);
-		}
+		step_done(p, b, &r);
 		ptrace(PTRACE_SETREGS, tid, 0, &r);
 		return UBP_DONE;
 	}
@@ -702,6 +720,10 @@ bool ubp_resume(struct ubp *u, int32_t tid)
 	enum pend pend;
 	int sig;
 
+	if (p && t->stepping) {   /* stopped on the way (an interrupt): the step goes on */
+		ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
+		return true;
+	}
 	if (!p || t->pend == P_NONE || ptrace(PTRACE_GETREGS, tid, 0, &r))
 		return false;
 	pend = t->pend;
@@ -754,10 +776,13 @@ void ubp_signal(struct ubp *u, int32_t tid)
 	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
 	struct user_regs_struct r;
 
-	if (!t || !t->stepping || ptrace(PTRACE_GETREGS, tid, 0, &r))
+	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
+	struct bp *b;
+
+	if (!p || !t->stepping || !(b = bp_at(p, t->step_addr)) || ptrace(PTRACE_GETREGS, tid, 0, &r))
 		return;
 	t->stepping = false;
-	r.rip = t->step_addr;      /* the int3 again once the signal is handled */
+	step_done(p, b, &r);       /* not run yet: the int3 again once the signal is handled */
 	ptrace(PTRACE_SETREGS, tid, 0, &r);
 }
 
@@ -766,16 +791,23 @@ void ubp_release_thread(struct ubp *u, int32_t tid)
 	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
 	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
 	struct user_regs_struct r;
+	siginfo_t si;
+	bool int3;
 	struct bp *b;
 
 	if (!p || ptrace(PTRACE_GETREGS, tid, 0, &r))
 		return;
+	/* an int3's trap (not a single step's, nor an interrupt): ip is one past it */
+	int3 = !ptrace(PTRACE_GETSIGINFO, tid, 0, &si) && si.si_signo == SIGTRAP &&
+	       si.si_code == SI_KERNEL;
 	if (t->stepping && (b = bp_at(p, t->step_addr)))
-		r.rip = r.rip == b->slot + b->len ? b->addr + b->len : b->addr;
-	else if (t->pend == P_ENTRY)
+		step_done(p, b, &r);
+	else if (t->pend != P_NONE)
 		r.rip = t->pend_addr;      /* the original instruction runs, restored */
-	else if (t->pend == P_RETURN)
-		r.rip = t->pend_addr;
+	else if (int3 && p->tramp && r.rip == p->tramp + 1 && t->depth)
+		r.rip = t->stk[t->depth - 1].ret;   /* a return not handled yet */
+	else if (int3 && bp_at(p, r.rip - 1))
+		r.rip--;                   /* a hit not handled yet: the restored instruction */
 	t->stepping = false;
 	t->pend = P_NONE;
 	ptrace(PTRACE_SETREGS, tid, 0, &r);
@@ -798,17 +830,11 @@ void ubp_remove_all(struct ubp *u)
 				mem_io(p->tgid, &v, p->sema[k].addr, 2, true);
 			}
 		}
-		p->nbp = p->nsema = 0;
+		p->nsema = 0;
 	}
-	for (size_t i = 0; i < u->nthr; i++) {
-		struct thr *t = &u->thr[i];
-
-		while (t->depth) {     /* the real return addresses back on the stack */
-			struct frame *f = &t->stk[--t->depth];
-
-			mem_io(t->tgid, &f->ret, f->sp, 8, true);
-		}
-	}
+	for (size_t i = 0; i < u->nthr; i++)   /* the real return addresses back on the stack */
+		for (unsigned k = 0; k < u->thr[i].depth; k++)
+			mem_io(u->thr[i].tgid, &u->thr[i].stk[k].ret, u->thr[i].stk[k].sp, 8, true);
 }
 
 void ubp_free(struct ubp *u)

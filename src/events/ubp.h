@@ -45,7 +45,7 @@ enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event
 bool ubp_resume(struct ubp *u, int32_t tid);
 /* Thread tid stopped for another signal: a step under way is undone (the probe refires). */
 void ubp_signal(struct ubp *u, int32_t tid);
-/* Before detaching stopped thread tid: its registers and stack made free of ubp's. */
+/* Before detaching stopped thread tid (after ubp_remove_all): its registers free of ubp's. */
 void ubp_release_thread(struct ubp *u, int32_t tid);
 /* Restore every byte ubp changed in every process (before detaching). */
 void ubp_remove_all(struct ubp *u);

@@ -64,6 +64,7 @@ int usym_parse(const char *sec, struct usym_target *t, char *why, size_t size)
 	};
 	const char *slash = strchr(sec, '/'), *rest, *colon;
 	size_t plen = slash ? (size_t)(slash - sec) : strlen(sec), i;
+	uint64_t raw;
 	char *plus;
 
 	memset(t, 0, sizeof(*t));
@@ -111,8 +112,9 @@ int usym_parse(const char *sec, struct usym_target *t, char *why, size_t size)
 		*plus = '\0';
 	else
 		t->offset = 0;
-	if (number(t->func, &t->offset)) {
+	if (number(t->func, &raw)) {   /* uprobe/PATH:0x1234: a file offset */
 		t->raw = true;
+		t->offset = raw;
 		t->func[0] = '\0';
 	}
 	if (t->ret && t->offset && !t->raw)

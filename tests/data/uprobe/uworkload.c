@@ -5,13 +5,17 @@
  * function whose first instruction reads a global RIP-relatively
  * (upr_global: run out of line), a fork whose child calls upr_target once,
  * and a USDT probe upr:tick with arguments (an int, a long, a pointer).
- * It prints what it did, for the test to compare.
+ * It prints what it did, for the test to compare.  "uworkload loop MS":
+ * calls upr_target and upr_fact every millisecond for MS milliseconds
+ * (bpfvm attaches and detaches meanwhile), then exits 0.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/sdt.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define THREADS 4
@@ -53,12 +57,25 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+static int loop(long ms)
+{
+	for (long i = 0; i < ms; i++) {
+		upr_target(1);
+		if (upr_fact(4) != 24)
+			return 1;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	pthread_t th[THREADS];
 	long f, g;
 	pid_t pid;
 
+	if (argc == 3 && !strcmp(argv[1], "loop"))
+		return loop(atol(argv[2]));
 	for (long i = 0; i < THREADS; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(i + 1));
 	for (int i = 0; i < THREADS; i++)
