@@ -112,6 +112,7 @@ $(BUILD)/tests/extract_bpf_objs: tests/tools/extract_bpf_objs.c $(BUILD)/libbpfv
 # The kernel side of the object test loads with libbpf (in tests only, never the library).
 $(BUILD)/tests/test_kernel_objects: LDLIBS += -lbpf
 $(BUILD)/tests/test_kernel_trace: LDLIBS += -lbpf
+$(BUILD)/tests/test_kernel_uprobe: LDLIBS += -lbpf
 # Classic BPF against libpcap, tcpdump and the kernel; seccomp filters built with libseccomp.
 $(BUILD)/tests/test_kernel_cbpf: LDLIBS += -lpcap
 $(BUILD)/tests/test_kernel_seccomp: LDLIBS += -lseccomp

@@ -145,10 +145,10 @@ brc=$?
 wait "$wpid"
 wrc=$?
 seen=$(values "$tmp/p.out" calls | head -n 1)
-if [ "$wrc" = 0 ] && [ "$brc" = 0 ] && [ "${seen:-0}" -gt 100 ]; then
+if [ "$wrc" = 0 ] && [ "$brc" = 0 ] && [ "${seen:-0}" -gt 0 ]; then
 	pass seize_detach_restores
 else
-	fail seize_detach_restores "workload exit $wrc (0), bpfvm exit $brc (0), calls seen '${seen:-}' (>100)"
+	fail seize_detach_restores "workload exit $wrc (0), bpfvm exit $brc (0), calls seen '${seen:-}' (some)"
 	head -n 3 "$tmp/p.err" | sed 's/^/     ... /'
 fi
 exit $status

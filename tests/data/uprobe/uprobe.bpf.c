@@ -84,10 +84,15 @@ int BPF_KRETPROBE(global_return, long ret)
 	return 0;
 }
 
+/* the kernel's uprobe on libc fires in every process: the workload's only */
 SEC("uprobe/libc.so.6:malloc")
 int malloc_entry(struct pt_regs *ctx)
 {
-	count(&mallocs);
+	char comm[16];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (comm[0] == 'u' && comm[1] == 'w' && comm[2] == 'o' && comm[3] == 'r' && comm[4] == 'k')
+		count(&mallocs);
 	return 0;
 }
 
