@@ -96,6 +96,8 @@ struct ev_event {
 	uint64_t probes;               /* EV_UPROBE: bit i for ev_interest.uprobes[i] */
 	uint64_t func_ip;              /* ...the probed address (uretprobes: the function's) */
 	bool uret;
+	int32_t usdt_spec;             /* a USDT site: its spec id (the cookie), else -1 */
+	const char *usdt_args;         /* ...and its note's argument string */
 };
 
 /* An x86-64 system call's six arguments, from its registers. */

@@ -23,6 +23,7 @@
 
 #include "../hooks/hooks.h"
 #include "../util/log.h"
+#include "../elf/obj.h"
 #include "../util/opts.h"
 #include "attach.h"
 #include "events.h"
@@ -38,6 +39,9 @@ struct attached {
 	struct bpfvm_prog *prog;
 	const char *name;
 	struct ev_attach at;
+	/* usdt/: libbpf's maps of its usdt.bpf.h, filled as libbpf fills them */
+	struct bpfvm_map *usdt_specs, *usdt_ips;
+	uint8_t usdt_written[256 / 8];   /* spec ids written to usdt_specs */
 };
 
 struct bpfvm_trace {
@@ -106,6 +110,13 @@ static int uprobe_target(struct bpfvm_trace *t, struct bpfvm_obj_prog *program, 
 		return -E2BIG;
 	}
 	err = usym_parse(bpfvm_obj_prog__section_name(program), &u->target, why, size);
+	if (!err && u->target.kind == USYM_USDT &&
+	    (!bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_specs") ||
+	     !bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_ip_to_spec_id"))) {
+		snprintf(why, size, "a usdt program without libbpf's __bpf_usdt_specs and "
+			 "__bpf_usdt_ip_to_spec_id maps (include <bpf/usdt.bpf.h>, use BPF_USDT)");
+		err = -EINVAL;
+	}
 	if (!err && !usym_by_name(&u->target)) {
 		err = usym_resolve(&u->target, u->target.binary, &sites, &n, why, size);
 		free(sites);
@@ -144,7 +155,13 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 			   bpfvm_obj_prog__section_name(program), why);
 		return err;
 	}
-	t->a[t->n++] = (struct attached){ prog, name, at };
+	t->a[t->n] = (struct attached){ .prog = prog, .name = name, .at = at };
+	if (at.point == EV_USER_PROBE && t->up[at.uprobe].target.kind == USYM_USDT) {
+		t->a[t->n].usdt_specs = bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_specs");
+		t->a[t->n].usdt_ips = bpfvm_object__find_map_by_name(program->obj,
+								     "__bpf_usdt_ip_to_spec_id");
+	}
+	t->n++;
 	want_point(&t->want, &at);
 	return 0;
 }
@@ -272,7 +289,34 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
 	}
 }
 
-static void run_one(struct bpfvm_trace *t, const struct attached *a, const struct ev_event *ev,
+/*
+ * A USDT site's spec in the program's __bpf_usdt_specs under its id (the
+ * cookie BPF_USDT() reads it by), and its address in
+ * __bpf_usdt_ip_to_spec_id, as libbpf writes them at attach time; here at
+ * the site's first hit, when bpfvm has the site.  The cookie, or 0.
+ */
+static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev)
+{
+	uint8_t spec[USYM_USDT_SPEC_SIZE];
+	int32_t id = ev->usdt_spec;
+	uint32_t uid = (uint32_t)id;
+	char why[256];
+
+	if (id < 0 || !a->usdt_specs)
+		return 0;
+	if (!(a->usdt_written[id / 8] >> (id % 8) & 1)) {
+		a->usdt_written[id / 8] |= (uint8_t)(1u << (id % 8));
+		if (usym_usdt_spec(ev->usdt_args, 0, spec, why, sizeof(why)) ||
+		    bpfvm_map__update_elem(a->usdt_specs, &id, spec, BPFVM_ANY))
+			log_printf(t->o.log, "%s: USDT site at 0x%llx: %s\n", a->name,
+				   (unsigned long long)ev->func_ip, why);
+	}
+	if (a->usdt_ips)
+		bpfvm_map__update_elem(a->usdt_ips, &ev->func_ip, &uid, BPFVM_ANY);
+	return (uint64_t)id;
+}
+
+static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev,
 		    struct ev_task *task, const struct ev_record_in *in)
 {
 	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
@@ -289,6 +333,7 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 	uint64_t retval;
 
 	ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
+	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev) : 0;
 	task->can_override = ev_attach_is_kprobe(&a->at);
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "

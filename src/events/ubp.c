@@ -71,6 +71,7 @@ struct bp {
 	int disp_at;             /* RIP-relative: the displacement's offset, else -1 */
 	bool call;               /* an indirect call: its pushed return address is fixed */
 	uint64_t slot;           /* out of line: where, 0 until first needed */
+	int32_t spec;            /* a USDT site: its spec id (index in ubp's specs), else -1 */
 };
 
 struct sema {
@@ -117,6 +118,8 @@ struct ubp {
 	size_t nproc;
 	struct thr *thr;
 	size_t nthr;
+	char (*specs)[256];      /* USDT argument strings, by spec id */
+	size_t nspecs;
 	ZydisDecoder dec;
 };
 
@@ -290,8 +293,24 @@ __attribute__((format(printf, 3, 4))) static void say(struct ubp *u, size_t i, c
 	u->failed |= 1ull << i;
 }
 
+/* The spec id of USDT arguments args: the same string, the same id; -1 if no room. */
+static int32_t spec_id(struct ubp *u, const char *args)
+{
+	char (*g)[256];
+
+	for (size_t i = 0; i < u->nspecs; i++)
+		if (!strcmp(u->specs[i], args))
+			return (int32_t)i;
+	if (u->nspecs == 256 || !(g = realloc(u->specs, (u->nspecs + 1) * sizeof(*g))))
+		return -1;
+	u->specs = g;
+	snprintf(g[u->nspecs], sizeof(g[u->nspecs]), "%s", args);
+	return (int32_t)u->nspecs++;
+}
+
 /* A breakpoint for probe i at addr (in tgid): false when refused (said why). */
-static bool add_bp(struct ubp *u, struct proc *p, size_t i, uint64_t addr, const char *where)
+static bool add_bp(struct ubp *u, struct proc *p, size_t i, uint64_t addr, const char *where,
+		   int32_t spec)
 {
 	struct bp *b = bp_at(p, addr), *g;
 	bool ret = u->p[i].target.ret;
@@ -305,6 +324,7 @@ static bool add_bp(struct ubp *u, struct proc *p, size_t i, uint64_t addr, const
 		b = &g[p->nbp];
 		memset(b, 0, sizeof(*b));
 		b->addr = addr;
+		b->spec = spec;
 		if (mem_io(p->tgid, b->insn, addr, sizeof(b->insn), false)) {
 			say(u, i, "cannot read the code at 0x%" PRIx64 " (%s)", addr, where);
 			return false;
@@ -376,7 +396,8 @@ static void place_probe(struct ubp *u, struct proc *p, size_t i, const struct us
 			    "boundary", rel, t->func, full);
 			break;
 		}
-		if (add_bp(u, p, i, addr, full) && sites[k].sema_off)
+		if (add_bp(u, p, i, addr, full, t->kind == USYM_USDT ? spec_id(u, sites[k].args) : -1) &&
+		    sites[k].sema_off)
 			sema_up(p, usym_addr(maps, nmaps, full, sites[k].sema_off, false));
 	}
 	free(sites);
@@ -669,6 +690,7 @@ enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event
 		f = t->stk[--t->depth];
 		r.rip = f.ret;
 		ev->uret = true;
+		ev->usdt_spec = -1;
 		ev->probes = f.probes;
 		ev->func_ip = f.func;
 		ev->regs = r;
@@ -681,6 +703,8 @@ enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event
 	r.rip = b->addr;
 	ev->probes = b->entry;
 	ev->func_ip = b->addr;
+	ev->usdt_spec = b->spec;
+	ev->usdt_args = b->spec >= 0 ? u->specs[b->spec] : NULL;
 	ev->regs = r;
 	t->pend = P_ENTRY;
 	t->pend_addr = b->addr;
@@ -847,5 +871,6 @@ void ubp_free(struct ubp *u)
 		thr_drop(u, &u->thr[0]);
 	free(u->proc);
 	free(u->thr);
+	free(u->specs);
 	free(u);
 }

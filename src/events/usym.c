@@ -387,6 +387,86 @@ int usym_resolve(const struct usym_target *t, const char *path, struct usym_site
 	return err;
 }
 
+/* Where register name (64, 32, 16 or 8 bits of it) is in struct pt_regs: -1 if none. */
+static int pt_regs_off(const char *name)
+{
+	static const struct { const char *names[4]; int off; } regs[] = {
+		{ { "rip", "eip", "", "" }, 128 }, { { "rax", "eax", "ax", "al" }, 80 },
+		{ { "rbx", "ebx", "bx", "bl" }, 40 }, { { "rcx", "ecx", "cx", "cl" }, 88 },
+		{ { "rdx", "edx", "dx", "dl" }, 96 }, { { "rsi", "esi", "si", "sil" }, 104 },
+		{ { "rdi", "edi", "di", "dil" }, 112 }, { { "rbp", "ebp", "bp", "bpl" }, 32 },
+		{ { "rsp", "esp", "sp", "spl" }, 152 }, { { "r8", "r8d", "r8w", "r8b" }, 72 },
+		{ { "r9", "r9d", "r9w", "r9b" }, 64 }, { { "r10", "r10d", "r10w", "r10b" }, 56 },
+		{ { "r11", "r11d", "r11w", "r11b" }, 48 }, { { "r12", "r12d", "r12w", "r12b" }, 24 },
+		{ { "r13", "r13d", "r13w", "r13b" }, 16 }, { { "r14", "r14d", "r14w", "r14b" }, 8 },
+		{ { "r15", "r15d", "r15w", "r15b" }, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		for (int k = 0; k < 4; k++)
+			if (regs[i].names[k][0] && !strcmp(name, regs[i].names[k]))
+				return regs[i].off;
+	return -1;
+}
+
+/* One argument "SIZE@LOCATION" into its 16 bytes of the spec: 0 or -EINVAL. */
+static int usdt_arg(const char *arg, uint8_t *out)
+{
+	char reg[16];
+	long long off = 0;
+	uint32_t type;
+	int size, n = 0, roff = 0;
+
+	if (sscanf(arg, "%d@%n", &size, &n) != 1 || !n || !size || size > 8 || size < -8)
+		return -EINVAL;
+	arg += n;
+	if (sscanf(arg, "$%lld%n", &off, &n) == 1 && !arg[n]) {
+		type = 0;
+	} else if (sscanf(arg, "%%%15[a-z0-9]%n", reg, &n) == 1 && !arg[n]) {
+		type = 1;
+		roff = pt_regs_off(reg);
+	} else if ((sscanf(arg, "%lld(%%%15[a-z0-9])%n", &off, reg, &n) == 2 ||
+		    (off = 0, sscanf(arg, "(%%%15[a-z0-9])%n", reg, &n) == 1)) && !arg[n]) {
+		type = 2;
+		roff = pt_regs_off(reg);
+	} else {
+		return -EINVAL;
+	}
+	if (roff < 0)
+		return -EINVAL;
+	memcpy(out, &off, 8);
+	memcpy(out + 8, &type, 4);
+	out[12] = (uint8_t)roff;
+	out[13] = (uint8_t)(roff >> 8);
+	out[14] = size < 0;
+	out[15] = (uint8_t)(64 - 8 * (size < 0 ? -size : size));
+	return 0;
+}
+
+int usym_usdt_spec(const char *args, uint64_t usdt_cookie, uint8_t *spec, char *why, size_t size)
+{
+	char buf[256], *save = NULL, *a;
+	int16_t cnt = 0;
+
+	memset(spec, 0, USYM_USDT_SPEC_SIZE);
+	snprintf(buf, sizeof(buf), "%s", args);
+	for (a = strtok_r(buf, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
+		if (cnt == USYM_USDT_MAX_ARGS) {
+			snprintf(why, size, "USDT arguments '%s': more than %d", args, USYM_USDT_MAX_ARGS);
+			return -EINVAL;
+		}
+		if (usdt_arg(a, spec + 16 * cnt)) {
+			snprintf(why, size, "USDT argument '%s' of '%s': not SIZE@%%reg, SIZE@OFF(%%reg) "
+				 "or SIZE@$CONST", a, args);
+			return -EINVAL;
+		}
+		cnt++;
+	}
+	memcpy(spec + 192, &usdt_cookie, 8);
+	memcpy(spec + 200, &cnt, 2);
+	return 0;
+}
+
 int usym_maps(pid_t pid, struct usym_map **maps, size_t *n)
 {
 	char path[64], line[PATH_MAX + 128];

@@ -61,6 +61,22 @@ struct usym_site {
 int usym_resolve(const struct usym_target *t, const char *path, struct usym_site **sites,
 		 size_t *n, char *why, size_t size);
 
+/*
+ * libbpf's struct __bpf_usdt_spec (usdt.bpf.h), as BPF_USDT() programs
+ * read it from the map __bpf_usdt_specs: 12 argument specs of 16 bytes
+ * (val_off u64, arg_type u32: 0 constant, 1 register, 2 memory at
+ * register + val_off; reg_off s16 into struct pt_regs, arg_signed u8,
+ * arg_bitshift u8), then usdt_cookie u64 at 192, arg_cnt s16 at 200.
+ */
+#define USYM_USDT_SPEC_SIZE 208
+#define USYM_USDT_MAX_ARGS 12
+
+/*
+ * Encode a .note.stapsdt argument string ("-4@%eax 8@-8(%rbp) 4@$5") as
+ * that spec into spec (USYM_USDT_SPEC_SIZE bytes): 0, or -EINVAL with why.
+ */
+int usym_usdt_spec(const char *args, uint64_t usdt_cookie, uint8_t *spec, char *why, size_t size);
+
 /* One mapping of /proc/PID/maps backed by a file. */
 struct usym_map {
 	uint64_t start, end, file_off;

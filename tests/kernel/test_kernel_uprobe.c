@@ -8,6 +8,9 @@
  * between runs, so per-thread counts are compared as sorted lists;
  * addresses differ (ASLR), so bpf_get_func_ip is compared as a relation
  * (at a uretprobe it equals the entry's, at a uprobe it is the ip).
+ * USDT (tests/data/uprobe/usdt.bpf.c, libbpf's usdt.bpf.h): the
+ * arguments of upr:tick and of the semaphore-guarded upr:guarded as the
+ * programs read them, libbpf's specs in the kernel run, bpfvm's in its own.
  * Skips with the kernel's reason where it refuses to load or attach.
  */
 #include <bpf/bpf.h>
@@ -30,6 +33,7 @@ struct result {
 	uint64_t calls[MAX_VALS], mallocs[MAX_VALS];
 	int ncalls, nmallocs;
 	uint64_t facts[8], info[8];
+	uint64_t out[10];       /* usdt.bpf.o's */
 };
 
 static char dir[64];
@@ -72,7 +76,10 @@ static int run_workload(void)
 {
 	char path[128];
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
+
+	fflush(NULL);   /* the child's freopen would print what is buffered again */
+	pid = fork();
 
 	if (pid == 0) {
 		if (!freopen("/dev/null", "w", stdout))
@@ -86,7 +93,7 @@ static int run_workload(void)
 }
 
 /* The kernel's run: 0, 1 with why (it refused), -1. */
-static int kernel_run(struct result *r, char *why, size_t size)
+static int kernel_run(const char *object, struct result *r, char *why, size_t size)
 {
 	char path[128];
 	struct bpf_object *obj;
@@ -94,7 +101,7 @@ static int kernel_run(struct result *r, char *why, size_t size)
 	struct bpf_link *links[16];
 	int nlinks = 0, err = 0;
 
-	snprintf(path, sizeof(path), "%s/uprobe.bpf.o", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, object);
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj || bpf_object__load(obj)) {
 		snprintf(why, size, "the kernel refuses to load the object: %s", strerror(errno));
@@ -114,7 +121,13 @@ static int kernel_run(struct result *r, char *why, size_t size)
 	}
 	if (!err && run_workload())
 		err = -1;
-	if (!err) {
+	if (!err && bpf_object__find_map_fd_by_name(obj, "out") >= 0) {
+		int fd = bpf_object__find_map_fd_by_name(obj, "out");
+
+		for (uint32_t k = 0; k < 10; k++)
+			if (bpf_map_lookup_elem(fd, &k, &r->out[k]))
+				r->out[k] = 0;
+	} else if (!err) {
 		read_hash(bpf_object__find_map_fd_by_name(obj, "calls"), r->calls, &r->ncalls);
 		read_hash(bpf_object__find_map_fd_by_name(obj, "mallocs"), r->mallocs, &r->nmallocs);
 		read_array(bpf_object__find_map_fd_by_name(obj, "facts"), r->facts);
@@ -127,13 +140,13 @@ static int kernel_run(struct result *r, char *why, size_t size)
 }
 
 /* bpfvm's run, from --dump-maps: "map NAME (...)" then "key HEX (K)  value HEX (V)" lines. */
-static int bpfvm_run(struct result *r)
+static int bpfvm_run(const char *object, struct result *r)
 {
 	char cmd[512], line[512], map[32] = "";
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --dump-maps %s/uprobe.bpf.o -- %s/uworkload 2>&1",
-		 getenv("BUILD") ? getenv("BUILD") : "build", dir, dir);
+	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --dump-maps %s/%s -- %s/uworkload 2>&1",
+		 getenv("BUILD") ? getenv("BUILD") : "build", dir, object, dir);
 	if (!(f = popen(cmd, "r")))
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
@@ -152,6 +165,8 @@ static int bpfvm_run(struct result *r)
 			r->facts[k] = v;
 		else if (!strcmp(map, "info") && k < 8)
 			r->info[k] = v;
+		else if (!strcmp(map, "out") && k < 10)
+			r->out[k] = v;
 	}
 	qsort(r->calls, (size_t)r->ncalls, sizeof(uint64_t), cmp_u64);
 	qsort(r->mallocs, (size_t)r->nmallocs, sizeof(uint64_t), cmp_u64);
@@ -173,7 +188,7 @@ TEST(uprobe_maps_match_kernel)
 	static struct result k, b;
 	char why[256], kl[512], bl[512];
 	struct utsname u;
-	int rc = kernel_run(&k, why, sizeof(why));
+	int rc = kernel_run("uprobe.bpf.o", &k, why, sizeof(why));
 
 	uname(&u);
 	if (rc > 0) {
@@ -181,7 +196,7 @@ TEST(uprobe_maps_match_kernel)
 		return;
 	}
 	CHECK(rc == 0);
-	CHECK(bpfvm_run(&b) == 0);
+	CHECK(bpfvm_run("uprobe.bpf.o", &b) == 0);
 	list(kl, sizeof(kl), k.calls, k.ncalls);
 	list(bl, sizeof(bl), b.calls, b.ncalls);
 	if (strcmp(kl, bl))
@@ -208,6 +223,28 @@ TEST(uprobe_maps_match_kernel)
 			  (unsigned long long)b.info[2], (unsigned long long)b.info[4]);
 }
 
+TEST(usdt_args_match_kernel)
+{
+	static struct result k, b;
+	char why[256];
+	struct utsname u;
+	int rc = kernel_run("usdt.bpf.o", &k, why, sizeof(why));
+
+	uname(&u);
+	if (rc > 0) {
+		printf("SKIP %s: %s (Linux %s)\n", test_current_name(), why, u.release);
+		return;
+	}
+	CHECK(rc == 0);
+	CHECK(bpfvm_run("usdt.bpf.o", &b) == 0);
+	for (int i = 0; i < 10; i++)
+		if (k.out[i] != b.out[i])
+			TEST_FAIL("out[%d] (0-2 ints, 3-5 longs, 6 through the pointer, 7 count, "
+				  "8 guarded, 9 hits): kernel %lld, bpfvm %lld", i, (long long)k.out[i],
+				  (long long)b.out[i]);
+	CHECK(k.out[8] == 99 && k.out[9] == 3);
+}
+
 int main(void)
 {
 	char cmd[1024];
@@ -220,8 +257,10 @@ int main(void)
 	}
 	snprintf(cmd, sizeof(cmd), "cc -O2 -pthread -o %s/uworkload tests/data/uprobe/uworkload.c"
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
-		 " -DWORKLOAD='\"%s/uworkload\"' -c tests/data/uprobe/uprobe.bpf.c -o %s/uprobe.bpf.o",
-		 dir, dir, dir);
+		 " -DWORKLOAD='\"%s/uworkload\"' -c tests/data/uprobe/uprobe.bpf.c -o %s/uprobe.bpf.o"
+		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 " -DWORKLOAD='\"%s/uworkload\"' -c tests/data/uprobe/usdt.bpf.c -o %s/usdt.bpf.o",
+		 dir, dir, dir, dir, dir);
 	if (system(cmd)) {
 		printf("FAIL kernel_uprobe: the object or the workload does not build\n");
 		return 1;

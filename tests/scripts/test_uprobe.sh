@@ -4,7 +4,8 @@
 # calls counted per thread from 4 threads and a forked child, malloc in
 # libc (a library named by its name, placed when it is loaded), a
 # recursive function's returns in order, an instruction run out of line
-# (RIP-relative), bpf_get_func_ip; bad input named (a missing function, an
+# (RIP-relative), bpf_get_func_ip; USDT arguments through libbpf's
+# usdt.bpf.h, a semaphore-guarded USDT probe; bad input named (a missing function, an
 # offset inside an instruction, a stripped binary, a uretprobe with an
 # offset) while the rest attach; bash's readline on a real pty
 # (examples/bashreadline.bpf.c); a running process taken with -p and left
@@ -28,6 +29,7 @@ if ! cc -O2 -pthread -o "$W" tests/data/uprobe/uworkload.c > "$tmp/build.log" 2>
    ! strip -o "$W.stripped" "$W" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/uprobe.bpf.c "$tmp/uprobe.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/bad.bpf.c "$tmp/bad.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! bpf tests/data/uprobe/usdt.bpf.c "$tmp/usdt.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf examples/bashreadline.bpf.c "$tmp/bashreadline.bpf.o" >> "$tmp/build.log" 2>&1; then
 	echo "FAIL uprobe: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -74,6 +76,18 @@ if [ "$(value_of "$tmp/u.out" info 3)" = 42 ] && [ -n "$entry_ip" ] && [ "$entry
 	pass out_of_line_and_func_ip
 else
 	fail out_of_line_and_func_ip "upr_global (mov RIP-relative, ret) returned '$(value_of "$tmp/u.out" info 3)' (42); func_ip at entry '$entry_ip', at return '$ret_ip' (equal)"
+fi
+
+# USDT: libbpf's usdt.bpf.h reads the arguments from the specs bpfvm wrote (a register's low
+# 32 bits sign-extended, a long, a pointer), and upr:guarded fires because bpfvm raised its semaphore
+timeout 60 "$BPFVM" trace --dump-maps "$tmp/usdt.bpf.o" -- "$W" > "$tmp/usdt.out" 2> "$tmp/usdt.err"
+rc=$?
+got=$(for k in 0 1 2 3 4 5 6 7 8 9; do value_of "$tmp/usdt.out" out $k; done | tr '\n' ' ')
+if [ $rc -eq 0 ] && [ "$got" = "7 8 9 18446744073709551615 999 1999 42 3 99 3 " ]; then
+	pass usdt_args_and_semaphore
+else
+	fail usdt_args_and_semaphore "rc $rc, out[0..9] '$got' (want 7 8 9, -1 999 1999, 42, 3 args, 99 from the guarded probe, 3 hits)"
+	head -n 3 "$tmp/usdt.err" | sed 's/^/     ... /'
 fi
 
 # bad input: each named with what and where; the good probe still counts once

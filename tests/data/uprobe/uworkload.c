@@ -4,7 +4,8 @@
  * malloc MALLOCS times, a recursive upr_fact(5) (uretprobes nest), a
  * function whose first instruction reads a global RIP-relatively
  * (upr_global: run out of line), a fork whose child calls upr_target once,
- * and a USDT probe upr:tick with arguments (an int, a long, a pointer).
+ * a USDT probe upr:tick with arguments (an int, a long, a pointer), and
+ * upr:guarded, which fires only while a tracer holds its semaphore.
  * It prints what it did, for the test to compare.  "uworkload loop MS":
  * calls upr_target and upr_fact every millisecond for MS milliseconds
  * (bpfvm attaches and detaches meanwhile), then exits 0.
@@ -12,6 +13,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#define _SDT_HAS_SEMAPHORES 1
 #include <sys/sdt.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -23,6 +25,8 @@
 #define MALLOCS 500
 
 volatile long upr_sink;
+unsigned short upr_tick_semaphore __attribute__((section(".probes")));
+unsigned short upr_guarded_semaphore __attribute__((section(".probes")));
 long upr_value = 42;
 
 __attribute__((noinline, used)) void upr_target(long i)
@@ -84,6 +88,8 @@ int main(int argc, char **argv)
 	g = upr_global();
 	for (int i = 0; i < 3; i++)
 		DTRACE_PROBE3(upr, tick, i + 7, (long)i * 1000 - 1, &upr_value);
+	if (upr_guarded_semaphore)
+		DTRACE_PROBE1(upr, guarded, 99);
 	pid = fork();
 	if (pid == 0) {
 		upr_target(100);
