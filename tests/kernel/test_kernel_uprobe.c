@@ -257,6 +257,8 @@ int main(void)
 	}
 	snprintf(cmd, sizeof(cmd), "cc -O2 -pthread -o %s/uworkload tests/data/uprobe/uworkload.c"
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 /* the host's libbpf looks for libraries by name where Debian has none */
+		 " -DLIBM=\\\"$(realpath /lib/$(uname -m)-linux-gnu/libm.so.6)\\\""
 		 " -DWORKLOAD='\"%s/uworkload\"' -c tests/data/uprobe/uprobe.bpf.c -o %s/uprobe.bpf.o"
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
 		 " -DWORKLOAD='\"%s/uworkload\"' -c tests/data/uprobe/usdt.bpf.c -o %s/usdt.bpf.o",

@@ -24,8 +24,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 W=$tmp/uworkload
 bpf() { "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
-	-DWORKLOAD="\"$W\"" -DSTRIPPED="\"$W.stripped\"" -c "$1" -o "$2"; }
+	-DWORKLOAD="\"$W\"" -DSTRIPPED="\"$W.stripped\"" -DOFFSET="\"$off\"" -c "$1" -o "$2"; }
+# upr_global's file offset (its value less its section's address plus the section's offset)
+file_offset() {
+	v=$(readelf -sW "$W" | awk -v f="$1" '$8 == f { print $2; exit }')
+	set -- $(readelf -SW "$W" | awk '$2 == ".text" { print $4, $5 }')
+	[ -n "$v" ] && [ -n "$2" ] && printf '0x%x\n' $((0x$v - 0x$1 + 0x$2))
+}
 if ! cc -O2 -pthread -o "$W" tests/data/uprobe/uworkload.c > "$tmp/build.log" 2>&1 ||
+   ! off=$(file_offset upr_global) || [ -z "$off" ] ||
+   ! bpf tests/data/uprobe/multi.bpf.c "$tmp/multi.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! strip -o "$W.stripped" "$W" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/uprobe.bpf.c "$tmp/uprobe.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/bad.bpf.c "$tmp/bad.bpf.o" >> "$tmp/build.log" 2>&1 ||
@@ -68,6 +76,20 @@ if [ "$facts" = "1 2 6 24 120 5 " ]; then
 	pass uretprobe_recursion
 else
 	fail uretprobe_recursion "returns of upr_fact(5) '$facts' (want 1 2 6 24 120, then the count 5)"
+fi
+
+if [ "$(value_of "$tmp/u.out" info 6)" = 1 ]; then
+	pass library_from_dlopen
+else
+	fail library_from_dlopen "cbrt in libm.so.6, loaded by dlopen after start: '$(value_of "$tmp/u.out" info 6)' hits (1)"
+fi
+
+timeout 60 "$BPFVM" trace --dump-maps "$tmp/multi.bpf.o" -- "$W" > "$tmp/m.out" 2> "$tmp/m.err"
+if [ "$(value_of "$tmp/m.out" hits 0)" = 6 ] && [ "$(value_of "$tmp/m.out" hits 1)" = 1 ]; then
+	pass multi_glob_and_raw_offset
+else
+	fail multi_glob_and_raw_offset "uprobe.multi on upr_[gf]*: '$(value_of "$tmp/m.out" hits 0)' hits (6: fact 5, global 1); at file offset $off (upr_global): '$(value_of "$tmp/m.out" hits 1)' (1)"
+	head -n 3 "$tmp/m.err" | sed 's/^/     ... /'
 fi
 
 entry_ip=$(value_of "$tmp/u.out" info 2)

@@ -3,12 +3,16 @@
  * its path, given at compile time, as SEC() names need it): calls of
  * upr_target per thread and the sum of its argument, every return of the
  * recursive upr_fact (value and depth order), malloc calls per thread in
- * libc, upr_global run out of line, bpf_get_func_ip at each.
+ * libc, upr_global run out of line, bpf_get_func_ip at each; info[6]:
+ * cbrt in libm.so.6, which the workload loads with dlopen (1).
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include "../../../examples/kprobe_regs.h"
 
+#ifndef LIBM
+#define LIBM "libm.so.6"   /* by its name, found among the loaded libraries */
+#endif
 #ifndef WORKLOAD
 #error "WORKLOAD: the path of uworkload"
 #endif
@@ -93,6 +97,19 @@ int malloc_entry(struct pt_regs *ctx)
 	bpf_get_current_comm(comm, sizeof(comm));
 	if (comm[0] == 'u' && comm[1] == 'w' && comm[2] == 'o' && comm[3] == 'r' && comm[4] == 'k')
 		count(&mallocs);
+	return 0;
+}
+
+SEC("uprobe/" LIBM ":cbrt")
+int cbrt_entry(struct pt_regs *ctx)
+{
+	char comm[16];
+	__u32 k = 6;
+	__u64 *n = bpf_map_lookup_elem(&info, &k);
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (n && comm[0] == 'u' && comm[1] == 'w' && comm[2] == 'o' && comm[3] == 'r')
+		__sync_fetch_and_add(n, 1);
 	return 0;
 }
 

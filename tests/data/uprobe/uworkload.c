@@ -4,12 +4,14 @@
  * malloc MALLOCS times, a recursive upr_fact(5) (uretprobes nest), a
  * function whose first instruction reads a global RIP-relatively
  * (upr_global: run out of line), a fork whose child calls upr_target once,
+ * cbrt() from libm.so.6 loaded with dlopen (a library that comes late),
  * a USDT probe upr:tick with arguments (an int, a long, a pointer), and
  * upr:guarded, which fires only while a tracer holds its semaphore.
  * It prints what it did, for the test to compare.  "uworkload loop MS":
  * calls upr_target and upr_fact every millisecond for MS milliseconds
  * (bpfvm attaches and detaches meanwhile), then exits 0.
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
 {
 	pthread_t th[THREADS];
 	long f, g;
+	void *lib;
+	double (*cube_root)(double);
 	pid_t pid;
 
 	if (argc == 3 && !strcmp(argv[1], "loop"))
@@ -86,6 +90,9 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	f = upr_fact(5);
 	g = upr_global();
+	lib = dlopen("libm.so.6", RTLD_NOW);
+	if (!lib || !(cube_root = (double (*)(double))dlsym(lib, "cbrt")) || cube_root(8.0) != 2.0)
+		return 1;
 	for (int i = 0; i < 3; i++)
 		DTRACE_PROBE3(upr, tick, i + 7, (long)i * 1000 - 1, &upr_value);
 	if (upr_guarded_semaphore)
