@@ -7,7 +7,8 @@
  * breakpoint, so other threads never miss it:
  *
  *   endbr64, nop               skipped
- *   jmp/call/jcc rel           emulated (the target from the flags)
+ *   jmp/call/jcc rel, ret,     emulated (a jcc's target from the flags):
+ *   push r64                   one stop a hit
  *   anything else              copied to a slot of a scratch page of the
  *                              process (mapped by an mmap it is made to
  *                              call: a syscall instruction of its own code
@@ -58,7 +59,7 @@
 #define NR_MMAP 9
 #define NEAR ((int64_t)1 << 31)
 
-enum how { X_OOL, X_SKIP, X_JMP, X_CALL, X_JCC };
+enum how { X_OOL, X_SKIP, X_JMP, X_CALL, X_JCC, X_RET, X_PUSH };
 
 struct bp {
 	uint64_t addr;
@@ -66,7 +67,7 @@ struct bp {
 	uint8_t orig;
 	uint8_t insn[16], len;
 	enum how how;
-	int cond;                /* X_JCC: the opcode's low nibble */
+	int cond;                /* X_JCC: the opcode's low nibble; X_PUSH: the register */
 	uint64_t target;         /* X_JMP, X_CALL, X_JCC */
 	int disp_at;             /* RIP-relative: the displacement's offset, else -1 */
 	bool call;               /* an indirect call: its pushed return address is fixed */
@@ -236,6 +237,18 @@ static const char *analyze(struct ubp *u, struct bp *b)
 		return "a system call or trap instruction, which bpfvm does not step over";
 	default:
 		break;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_RET && in.length == 1) {
+		b->how = X_RET;
+		return NULL;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_PUSH && in.operand_count_visible == 1 &&
+	    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value) == 64 &&
+	    ops[0].reg.value >= ZYDIS_REGISTER_RAX && ops[0].reg.value <= ZYDIS_REGISTER_R15) {
+		b->how = X_PUSH;
+		b->cond = ops[0].reg.value - ZYDIS_REGISTER_RAX;
+		return NULL;
 	}
 	if (in.raw.imm[0].is_relative) {
 		b->target = b->addr + in.length + (uint64_t)in.raw.imm[0].value.s;
@@ -721,6 +734,16 @@ static bool cond_true(int cond, uint64_t fl)
 	return v[cond >> 1] != (cond & 1);
 }
 
+/* Register n of x86-64's encoding order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8...). */
+static unsigned long long *gpr(struct user_regs_struct *r, int n)
+{
+	unsigned long long *const regs[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
+		&r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14,
+		&r->r15 };
+
+	return regs[n & 15];
+}
+
 /* A uretprobe's entry: the return address becomes the trampoline. */
 static void hijack_return(struct ubp *u, struct proc *p, struct thr *t, struct bp *b,
 			  const struct user_regs_struct *r)
@@ -767,6 +790,23 @@ bool ubp_resume(struct ubp *u, int32_t tid)
 	case X_SKIP: r.rip = b->addr + b->len; break;
 	case X_JMP: r.rip = b->target; break;
 	case X_JCC: r.rip = cond_true(b->cond, r.eflags) ? b->target : b->addr + b->len; break;
+	case X_RET: {
+		uint64_t to;
+
+		if (mem_io(t->tgid, &to, r.rsp, 8, false))
+			goto out_of_line;    /* it faults there, as it would have */
+		r.rip = to;
+		r.rsp += 8;
+		break;
+	}
+	case X_PUSH: {
+		uint64_t v = *gpr(&r, b->cond);
+
+		r.rsp -= 8;
+		mem_io(t->tgid, &v, r.rsp, 8, true);
+		r.rip = b->addr + b->len;
+		break;
+	}
 	case X_CALL: {
 		uint64_t back = b->addr + b->len;
 
@@ -776,6 +816,7 @@ bool ubp_resume(struct ubp *u, int32_t tid)
 		break;
 	}
 	case X_OOL:
+out_of_line:
 		if (!slot_for(u, p, t, b)) {
 			log_printf(u->log, "uprobe at 0x%" PRIx64 ": no scratch page in pid %d for "
 					   "the probed instruction: the process stops here\n",
