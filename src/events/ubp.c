@@ -467,12 +467,15 @@ void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child,
 	*cp = *pp;
 	cp->tgid = child;
 	cp->bp = malloc(pp->nbp * sizeof(*cp->bp) + 1);
-	cp->sema = NULL;       /* the parent's count covers the copy's */
-	cp->nsema = 0;
+	cp->sema = malloc(pp->nsema * sizeof(*cp->sema) + 1);   /* raised in its copy too */
 	if (cp->bp)
 		memcpy(cp->bp, pp->bp, pp->nbp * sizeof(*cp->bp));
 	else
 		cp->nbp = 0;
+	if (cp->sema)
+		memcpy(cp->sema, pp->sema, pp->nsema * sizeof(*cp->sema));
+	else
+		cp->nsema = 0;
 	pt = thr_of(u, parent, 0);
 	if (pt && pt->depth && (ct = thr_of(u, child, child)) && (ct->stk = malloc(MAX_DEPTH *
 									sizeof(*ct->stk)))) {
