@@ -608,7 +608,7 @@ static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 	c->parent_tid = tid;
 	if (s->sigs && c->tgid == child)
 		ev_sigtab_fork(s->sigs, t->tgid, child);
-	ubp_fork(s->ubp, tid, t->tgid, child, c->tgid != child);
+	ubp_fork(s->ubp, tid, t->tgid, child, c->tgid != child, event == PTRACE_EVENT_VFORK);
 	ev = queue(s, EV_FORK, t, 0);
 	ev->child = child;
 	if (c->attached)   /* its first stop came first and is held */

@@ -456,7 +456,8 @@ void ubp_rescan(struct ubp *u, int32_t tgid)
 		place(u, p);
 }
 
-void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child, bool thread)
+void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child, bool thread,
+	      bool shared)
 {
 	struct proc *pp, *cp;
 	struct thr *pt, *ct;
@@ -468,6 +469,8 @@ void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child,
 	cp->tgid = child;
 	cp->bp = malloc(pp->nbp * sizeof(*cp->bp) + 1);
 	cp->sema = malloc(pp->nsema * sizeof(*cp->sema) + 1);   /* raised in its copy too */
+	if (shared)
+		cp->nsema = 0;   /* vfork: the parent's memory, whose count is the parent's */
 	if (cp->bp)
 		memcpy(cp->bp, pp->bp, pp->nbp * sizeof(*cp->bp));
 	else

@@ -25,8 +25,9 @@ bool ubp_wants_mmap(const struct ubp *u);
 void ubp_image(struct ubp *u, int32_t tgid, bool exec);
 /* Thread tid of tgid mapped code (an mmap with PROT_EXEC returned): place what is new. */
 void ubp_rescan(struct ubp *u, int32_t tgid);
-/* child was created by parent (a thread of it, or a process with its memory copied). */
-void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child, bool thread);
+/* child was created by parent: a thread of it, or a process with its memory copied or shared (vfork). */
+void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child, bool thread,
+	      bool shared);
 /* Thread tid is gone (gone_tgid: and its process). */
 void ubp_gone(struct ubp *u, int32_t tid, bool process);
 
