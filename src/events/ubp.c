@@ -471,13 +471,13 @@ void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child,
 	cp->sema = malloc(pp->nsema * sizeof(*cp->sema) + 1);   /* raised in its copy too */
 	if (shared)
 		cp->nsema = 0;   /* vfork: the parent's memory, whose count is the parent's */
-	if (cp->bp)
+	if (cp->bp && pp->nbp)
 		memcpy(cp->bp, pp->bp, pp->nbp * sizeof(*cp->bp));
-	else
+	else if (!cp->bp)
 		cp->nbp = 0;
-	if (cp->sema)
+	if (cp->sema && cp->nsema)
 		memcpy(cp->sema, pp->sema, pp->nsema * sizeof(*cp->sema));
-	else
+	else if (!cp->sema)
 		cp->nsema = 0;
 	pt = thr_of(u, parent, 0);
 	if (pt && pt->depth && (ct = thr_of(u, child, child)) && (ct->stk = malloc(MAX_DEPTH *
