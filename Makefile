@@ -19,7 +19,7 @@ VERSION  := 0.1.0
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -Iinclude -fPIC -fvisibility=hidden -D_GNU_SOURCE
-LDLIBS   := -lelf -lz -lpthread -lm
+LDLIBS   := -lelf -lz -lpthread -lm -lZydis
 
 # The library: every layer under src/.  The command line: tools/.
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
@@ -72,11 +72,12 @@ $(BUILD)/libbpfvm.so: $(LIB_OBJ) src/libbpfvm.map
 	ln -sf libbpfvm.so $(BUILD)/libbpfvm.so.0
 
 # The command uses the public API alone, so it links the shared library: found
-# beside it in the build directory, or in ../lib once installed.  Only the
-# command links Zydis (bpfvm jit --dump); the library does not.
+# beside it in the build directory, or in ../lib once installed.  Zydis is the
+# library's (uprobes step instructions out of line: src/events/ubp.c) and the
+# command's (bpfvm jit --dump).
 $(BUILD)/bpfvm: $(TOOL_OBJ) $(BUILD)/libbpfvm.so
 	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -l:libbpfvm.so.0 \
-		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS) -lpcap -lZydis
+		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS) -lpcap
 
 # Unit tests see the library's internals (they link the archive).
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm_internal.a
@@ -111,6 +112,7 @@ $(BUILD)/tests/extract_bpf_objs: tests/tools/extract_bpf_objs.c $(BUILD)/libbpfv
 # The kernel side of the object test loads with libbpf (in tests only, never the library).
 $(BUILD)/tests/test_kernel_objects: LDLIBS += -lbpf
 $(BUILD)/tests/test_kernel_trace: LDLIBS += -lbpf
+$(BUILD)/tests/test_kernel_uprobe: LDLIBS += -lbpf
 # Classic BPF against libpcap, tcpdump and the kernel; seccomp filters built with libseccomp.
 $(BUILD)/tests/test_kernel_cbpf: LDLIBS += -lpcap
 $(BUILD)/tests/test_kernel_seccomp: LDLIBS += -lseccomp
@@ -143,6 +145,7 @@ bench: all $(BUILD)/libbpfvm_internal.a $(BUILD)/bench/bench_maps
 	@$(BUILD)/bench/bench_maps
 	@BPFVM=$(abspath $(BUILD))/bpfvm $(abspath $(BUILD))/bench/bench_trace $(abspath $(BUILD))/bench/trace
 	@BPFVM=$(abspath $(BUILD))/bpfvm $(abspath $(BUILD))/bench/bench_xdp_live $(abspath $(BUILD))/bench/live
+	@BPFVM=$(abspath $(BUILD))/bpfvm $(abspath $(BUILD))/bench/bench_uprobe $(abspath $(BUILD))/bench/trace
 
 # Map operations against the kernel's (bench/bench_maps.c).
 $(BUILD)/bench/bench_maps: bench/bench_maps.c $(BUILD)/libbpfvm.a

@@ -62,6 +62,9 @@ if sh "$ex/build.sh" "$objs"; then
 	rc=$?
 	echo "status $rc"
 	[ $rc -eq 137 ] || status=1
+	echo "== bashreadline: a uretprobe on /bin/bash's readline(), bash on script(1)'s terminal (expect its 3 lines):"
+	printf 'echo one\necho two\nexit\n' | timeout 30 "$BPFVM" trace "$objs/bashreadline.bpf.o" -- \
+		script -q -c 'bash --norc --noprofile -i' /dev/null | grep '^ringbuf' || status=1
 else
 	echo "(the BPF object examples need clang-19 and libbpf-dev)"
 fi

@@ -5,7 +5,7 @@ set -e
 PKGS="gcc make libelf-dev zlib1g-dev libzydis-dev libpcap-dev linux-libc-dev
       clang clang-19 llvm-19 lld-19 libclang-rt-19-dev libclang-rt-14-dev
       libbpf-dev libbpf-tools bpftool libseccomp-dev tcpdump iproute2 strace linux-source-6.12
-      musl-tools golang-go"
+      musl-tools golang-go systemtap-sdt-dev python3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -54,6 +54,10 @@ struct vm_task_ops {
 	 * (a task_struct, a struct filename), which the legacy probe_read reads as
 	 * kernel memory, not the task's?  NULL: nothing is. */
 	bool (*kernel_mem)(void *task, uint64_t addr, uint64_t size);
+	/* A uprobe's: bpf_get_func_ip's address (0 or -EOPNOTSUPP where the event has none)
+	 * and bpf_get_attach_cookie's value (NULL: the cookie is 0). */
+	int (*func_ip)(void *task, uint64_t *ip);
+	uint64_t (*attach_cookie)(void *task);
 };
 
 #define VM_MAX_REGIONS 16

@@ -138,8 +138,14 @@ static int parse_kprobe(const char *sec, const char *target, struct ev_attach *a
 	while (i < sizeof(kinds) / sizeof(kinds[0]) &&
 	       strncmp(sec, kinds[i].prefix, strlen(kinds[i].prefix)))
 		i++;
+	if (i == sizeof(kinds) / sizeof(kinds[0]) && (!strncmp(sec, "uprobe", 6) ||
+						       !strncmp(sec, "uretprobe", 9) ||
+						       !strncmp(sec, "usdt", 4))) {
+		a->point = EV_USER_PROBE;   /* the target is usym_parse's */
+		return 0;
+	}
 	if (i == sizeof(kinds) / sizeof(kinds[0]))
-		return unsupported(why, size, "section '%s': uprobes, USDT and multi-kprobes are "
+		return unsupported(why, size, "section '%s': multi-kprobes are "
 				   "not attached by bpfvm yet", sec);
 	if (!target || !*target)
 		return unsupported(why, size, "%sa kprobe section without a function (libbpf "

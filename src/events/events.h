@@ -21,7 +21,17 @@
 #include <bpfvm/bpfvm.h>
 #include <bpfvm/cbpf.h>
 
+#include "usym.h"
+
 #define EV_MAX_SYSCALL 512
+#define EV_MAX_UPROBES 64
+
+/* A uprobe, uretprobe or USDT probe a program is attached to (ubp.c places it). */
+struct ev_uprobe {
+	struct usym_target target;
+	const char *prog;      /* the program's name, for messages */
+	const char *sec;       /* its section */
+};
 
 /* Which system calls a source must stop at, from what programs are attached. */
 struct ev_interest {
@@ -39,6 +49,8 @@ struct ev_interest {
 	/* ...and the policy's classic program, so that only calls it does not allow stop (or NULL) */
 	const struct bpfvm_sock_filter *policy;
 	unsigned policy_len;
+	const struct ev_uprobe *uprobes;    /* uprobes to place, at most EV_MAX_UPROBES */
+	size_t nuprobes;
 };
 
 static inline void ev_interest_set(uint8_t *set, long nr)
@@ -61,6 +73,7 @@ enum ev_kind {
 	EV_GONE,         /* process tgid is gone: status is its wait status (no programs) */
 	EV_SIGNAL_GENERATE, /* tid sent sig to target (its process when group): result */
 	EV_SIGNAL_DELIVER,  /* sig is being delivered to tid, whose action is act_handler, act_flags */
+	EV_UPROBE,       /* tid hit uprobes (mask probes) at func_ip, or returned (uret): regs */
 };
 
 struct ev_event {
@@ -80,6 +93,11 @@ struct ev_event {
 	int result;
 	uint64_t act_handler, act_flags; /* EV_SIGNAL_DELIVER: sa_handler, sa_flags */
 	bool skipped;                  /* EV_SYS_EXIT of a call a seccomp policy did not let run */
+	uint64_t probes;               /* EV_UPROBE: bit i for ev_interest.uprobes[i] */
+	uint64_t func_ip;              /* ...the probed address (uretprobes: the function's) */
+	bool uret;
+	int32_t usdt_spec;             /* a USDT site: its spec id (the cookie), else -1 */
+	const char *usdt_args;         /* ...and its note's argument string */
 };
 
 /* An x86-64 system call's six arguments, from its registers. */

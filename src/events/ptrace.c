@@ -64,6 +64,7 @@
 #include "procfs.h"
 #include "seccomp_policy.h"
 #include "signals.h"
+#include "ubp.h"
 
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
@@ -72,6 +73,8 @@
 #define NR_TKILL 200
 #define NR_TGKILL 234
 #define NR_EXIT_GROUP 231
+#define NR_MMAP 9
+#define PROT_EXEC_BIT 4
 #define SI_TKILL_CODE (-6)
 #define MAX_THREADS 65536
 #define PT_OPTS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
@@ -95,6 +98,7 @@ struct pt_thread {
 	int deliver_sig;        /* a signal to deliver when it resumes */
 	bool zapped;            /* another thread's exit_group or exec kills it */
 	bool kill_reported;     /* its fatal signal was a deliver event already */
+	bool ubp_mmap;          /* an mmap of code: uprobes look at what it mapped */
 	struct {                /* a signal call between its entry and exit */
 		long nr;
 		int sig, result;
@@ -134,6 +138,7 @@ struct pt_source {
 	int pagemap_fd;
 	int32_t pagemap_tid;
 	struct ev_sigtab *sigs;  /* signal actions, when signal events are wanted */
+	struct ubp *ubp;         /* uprobes (ubp.c), when some are attached */
 };
 
 static struct pt_thread *find(struct pt_source *s, int32_t tid)
@@ -181,6 +186,8 @@ static void resume(struct pt_source *s, int32_t tid, int sig)
 	if (!t)
 		return;
 	t->held = false;
+	if (s->ubp && ubp_resume(s->ubp, tid))
+		return;    /* stepping the probed instruction out of line */
 	if (!sig && t->deliver_sig) {
 		sig = t->deliver_sig;
 		t->deliver_sig = 0;
@@ -528,6 +535,12 @@ static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 		t->want_exit = true;
 		t->nr = nr;
 	}
+	if (s->ubp && nr == NR_MMAP && (regs.rdx & PROT_EXEC_BIT)) {
+		t->ubp_mmap = true;
+		if (!t->want_exit)
+			t->nr = nr;
+		t->want_exit = true;
+	}
 	if (s->want.all_enter || ev_interest_has(s->want.enter, nr)) {
 		struct ev_event *ev = queue(s, EV_SYS_ENTER, t, 0);
 
@@ -549,6 +562,14 @@ static void on_syscall_exit(struct pt_source *s, struct pt_thread *t)
 		return;
 	}
 	t->want_exit = false;
+	if (t->ubp_mmap) {   /* code mapped: a library some uprobe waits for? */
+		t->ubp_mmap = false;
+		ubp_rescan(s->ubp, t->tgid);
+		if (!s->want.all_exit && !ev_interest_has(s->want.exit, t->nr)) {
+			resume(s, t->tid, 0);
+			return;
+		}
+	}
 	if (t->sc.nr == t->nr && signal_call_exit(s, t, (int64_t)regs.rax))
 		hold_after_last(s);   /* its generate event, then its sys_exit */
 	t->sc.nr = -1;
@@ -596,6 +617,7 @@ static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 	c->parent_tid = tid;
 	if (s->sigs && c->tgid == child)
 		ev_sigtab_fork(s->sigs, t->tgid, child);
+	ubp_fork(s->ubp, tid, t->tgid, child, c->tgid != child, event == PTRACE_EVENT_VFORK);
 	ev = queue(s, EV_FORK, t, 0);
 	ev->child = child;
 	if (c->attached)   /* its first stop came first and is held */
@@ -643,6 +665,7 @@ static void on_exec(struct pt_source *s, struct pt_thread *t)
 	}
 	if (s->sigs)
 		ev_sigtab_exec(s->sigs, t->tgid);
+	ubp_image(s->ubp, t->tgid, true);
 	ev = queue(s, EV_EXEC, t, 0);
 	ev->old_tid = (int32_t)msg;
 	ev->filename = s->filename;
@@ -692,6 +715,7 @@ static void on_gone(struct pt_source *s, int32_t tid, int status)
 	if (t)
 		drop(s, t);
 	forget_proc_fds(s);
+	ubp_gone(s->ubp, tid, tid == tgid);
 	if (tid != tgid)
 		return;
 	if (s->sigs)
@@ -717,10 +741,32 @@ static bool x86_64_call(int32_t tid)
 	return info.arch == AUDIT_ARCH_X86_64 && !(info.entry.nr & 0x40000000u);
 }
 
+/* A SIGTRAP that is a uprobe's (ubp.c): true when handled. */
+static bool on_uprobe_trap(struct pt_source *s, struct pt_thread *t)
+{
+	struct ev_event hit;
+
+	switch (ubp_trap(s->ubp, t->tid, t->tgid, &hit)) {
+	case UBP_EVENT:
+		*queue(s, EV_UPROBE, t, 0) = hit;
+		return true;
+	case UBP_DONE:
+		resume(s, t->tid, 0);
+		return true;
+	case UBP_NOT_OURS:
+		break;
+	}
+	return false;
+}
+
 static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 {
 	int sig = WSTOPSIG(status), event = status >> 16;
 
+	if (s->ubp && !event && sig == SIGTRAP && on_uprobe_trap(s, t))
+		return;
+	if (s->ubp && !event && sig != SIGTRAP && sig != (SIGTRAP | 0x80))
+		ubp_signal(s->ubp, t->tid);   /* a step under way is undone: the probe refires */
 	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys) {
 		t->in_sys = true;    /* a syscall-enter-stop stands for the filter's stop */
 		if (x86_64_call(t->tid))
@@ -789,9 +835,12 @@ static void detach_all(struct pt_source *s)
 {
 	struct timespec start;
 
+	ubp_remove_all(s->ubp);
 	for (size_t i = 0; i < s->nth; i++) {
 		struct pt_thread *t = &s->th[i];
 
+		if (t->held)
+			ubp_release_thread(s->ubp, t->tid);
 		if (t->held && !ptrace(PTRACE_DETACH, t->tid, 0, 0))
 			t->tid = -t->tid;    /* detached */
 		else
@@ -821,10 +870,16 @@ static void detach_all(struct pt_source *s)
 				t->tid = -t->tid;
 			continue;
 		}
+		if (s->ubp && (status >> 16) == PTRACE_EVENT_STOP &&
+		    (ev_proc_status(pid, "SigPnd:", 16) >> (SIGTRAP - 1) & 1)) {
+			ptrace(PTRACE_CONT, pid, 0, 0);   /* a breakpoint's SIGTRAP comes next: take it */
+			continue;
+		}
 		/* a signal caught on its way stays the process's; our own stops do not */
 		int sig = WSTOPSIG(status);
 		bool ours = sig == SIGTRAP || sig == (SIGTRAP | 0x80) || (status >> 16) == PTRACE_EVENT_STOP;
 
+		ubp_release_thread(s->ubp, pid);
 		ptrace(PTRACE_DETACH, pid, 0, (void *)(long)(ours ? 0 : sig));
 		t->tid = -t->tid;
 	}
@@ -898,6 +953,7 @@ static void pt_destroy(struct ev_source *src)
 		close(s->err_pipe);
 	forget_proc_fds(s);
 	ev_sigtab_free(s->sigs);
+	ubp_free(s->ubp);
 	free(s);
 }
 
@@ -928,12 +984,19 @@ static int pt_start(struct ev_source *src, char *const argv[], struct bpfvm_log 
 {
 	struct pt_source *s = (struct pt_source *)src;
 	unsigned short len;
-	struct sock_filter *f = ev_seccomp_filter(&s->want, &len);
-	struct sock_fprog prog = { len, f };
+	struct ev_interest stops = s->want;
+	struct sock_filter *f;
+	struct sock_fprog prog;
 	int go[2], err[2], e;
 	pid_t pid;
 
 	s->log = log;
+	if (s->want.nuprobes && !s->ubp && !(s->ubp = ubp_new(s->want.uprobes, s->want.nuprobes, log)))
+		return -ENOMEM;
+	if (s->ubp)
+		ev_interest_set(stops.enter, NR_MMAP);   /* for libraries loaded later */
+	f = ev_seccomp_filter(&stops, &len);
+	prog = (struct sock_fprog){ len, f };
 	if (!f || !argv || !argv[0] || s->base.root || pipe2(go, O_CLOEXEC)) {
 		free(f);
 		return -EINVAL;
@@ -1028,13 +1091,17 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 				"be put into a running process)\n", pid);
 		return -EINVAL;
 	}
+	if (s->want.nuprobes && !s->ubp && !(s->ubp = ubp_new(s->want.uprobes, s->want.nuprobes, log)))
+		return -ENOMEM;
 	s->nofilter = true;
 	s->nofilter_syscalls = s->want.all_enter || s->want.all_exit || s->want.exec_filename ||
-			       s->want.signals;
+			       s->want.signals || s->ubp;
 	for (long nr = 0; nr < EV_MAX_SYSCALL; nr++)
 		s->nofilter_syscalls |= ev_interest_has(s->want.enter, nr) ||
 					ev_interest_has(s->want.exit, nr);
 	e = seize_threads(s, pid);
+	if (!e)
+		ubp_image(s->ubp, pid, false);
 	if (!e && s->sigs)
 		ev_sigtab_exec(s->sigs, pid);   /* what /proc says: ignored ones; handlers are unknown */
 	if (e == -ESRCH)

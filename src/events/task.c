@@ -241,6 +241,19 @@ static bool task_kernel_mem(void *p, uint64_t addr, uint64_t size)
 	return hook_kobjs_contain(t->kobjs, addr, size);
 }
 
+static int task_func_ip(void *p, uint64_t *ip)
+{
+	struct ev_task *t = p;
+
+	*ip = t->func_ip;
+	return t->has_func_ip ? 0 : -EOPNOTSUPP;
+}
+
+static uint64_t task_attach_cookie(void *p)
+{
+	return ((struct ev_task *)p)->cookie;
+}
+
 const struct vm_task_ops ev_task_ops = {
 	.pid_tgid = task_pid_tgid,
 	.uid_gid = task_uid_gid,
@@ -251,4 +264,6 @@ const struct vm_task_ops ev_task_ops = {
 	.send_signal = task_send_signal,
 	.task_struct = task_task_struct,
 	.kernel_mem = task_kernel_mem,
+	.func_ip = task_func_ip,
+	.attach_cookie = task_attach_cookie,
 };

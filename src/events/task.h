@@ -36,6 +36,8 @@ struct ev_task {
 	bool can_override;      /* the running program is a kprobe on the call's wrapper */
 	bool overridden;        /* ...and called bpf_override_return(override_rc) */
 	int64_t override_rc;
+	bool has_func_ip;       /* a uprobe: bpf_get_func_ip answers func_ip */
+	uint64_t func_ip, cookie;
 };
 
 extern const struct vm_task_ops ev_task_ops;

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,12 +23,14 @@
 
 #include "../hooks/hooks.h"
 #include "../util/log.h"
+#include "../elf/obj.h"
 #include "../util/opts.h"
 #include "attach.h"
 #include "events.h"
 #include "kfuncs.h"
 #include "procfs.h"
 #include "task.h"
+#include "usym.h"
 
 #define MAX_ATTACHED 64
 #define RECORD_ROOM 2048      /* the kernel's PERF_MAX_TRACE_SIZE: what a program may read */
@@ -37,6 +40,9 @@ struct attached {
 	struct bpfvm_prog *prog;
 	const char *name;
 	struct ev_attach at;
+	/* usdt/: libbpf's maps of its usdt.bpf.h, filled as libbpf fills them */
+	struct bpfvm_map *usdt_specs, *usdt_ips;
+	uint8_t usdt_written[256 / 8];   /* spec ids written to usdt_specs */
 };
 
 struct bpfvm_trace {
@@ -44,6 +50,7 @@ struct bpfvm_trace {
 	struct attached a[MAX_ATTACHED];
 	size_t n;
 	struct ev_interest want;
+	struct ev_uprobe up[EV_MAX_UPROBES];
 	struct ev_source *src;
 	struct bpfvm_prog *policy;   /* a seccomp filter enforced (bpfvm_trace__set_seccomp) */
 	struct ev_kernel kern;     /* kernel objects' layouts (bpf_get_current_task) */
@@ -86,8 +93,47 @@ static void want_point(struct ev_interest *w, const struct ev_attach *at)
 	case EV_KFUNC:
 	case EV_KRETFUNC: ev_kfunc_want(w, at); break;
 	case EV_SCHED_FORK:
-	case EV_SCHED_EXIT: break;   /* ptrace reports these without the filter */
+	case EV_SCHED_EXIT:
+	case EV_USER_PROBE: break;   /* ptrace reports these without the filter */
 	}
+}
+
+/*
+ * A uprobe's target, parsed and, where it names a file by its path,
+ * resolved now, so that a missing function is said at once (a library
+ * named without a path is resolved when the process has it loaded).
+ */
+static int uprobe_target(struct bpfvm_trace *t, struct bpfvm_obj_prog *program, char *why,
+			 size_t size)
+{
+	struct ev_uprobe *u = &t->up[t->want.nuprobes];
+	struct usym_site *sites;
+	size_t n;
+	int err;
+
+	if (t->want.nuprobes == EV_MAX_UPROBES) {
+		snprintf(why, size, "more than %d uprobes", EV_MAX_UPROBES);
+		return -E2BIG;
+	}
+	err = usym_parse(bpfvm_obj_prog__section_name(program), &u->target, why, size);
+	if (!err && u->target.kind == USYM_USDT &&
+	    (!bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_specs") ||
+	     !bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_ip_to_spec_id"))) {
+		snprintf(why, size, "a usdt program without libbpf's __bpf_usdt_specs and "
+			 "__bpf_usdt_ip_to_spec_id maps (include <bpf/usdt.bpf.h>, use BPF_USDT)");
+		err = -EINVAL;
+	}
+	if (!err && !usym_by_name(&u->target)) {
+		err = usym_resolve(&u->target, u->target.binary, &sites, &n, why, size);
+		free(sites);
+	}
+	if (err)
+		return err;
+	u->prog = bpfvm_obj_prog__name(program);
+	u->sec = bpfvm_obj_prog__section_name(program);
+	t->want.uprobes = t->up;
+	t->want.nuprobes++;
+	return 0;
 }
 
 int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
@@ -108,12 +154,22 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 		err = -EOPNOTSUPP;
 	if (!err)
 		err = ev_kfunc_refuse(&at, prog, why, sizeof(why));
+	if (!err && at.point == EV_USER_PROBE) {
+		at.uprobe = (int)t->want.nuprobes;
+		err = uprobe_target(t, program, why, sizeof(why));
+	}
 	if (err) {
 		log_printf(t->o.log, "%s (SEC(\"%s\")): cannot attach: %s\n", name,
 			   bpfvm_obj_prog__section_name(program), why);
 		return err;
 	}
-	t->a[t->n++] = (struct attached){ prog, name, at };
+	t->a[t->n] = (struct attached){ .prog = prog, .name = name, .at = at };
+	if (at.point == EV_USER_PROBE && t->up[at.uprobe].target.kind == USYM_USDT) {
+		t->a[t->n].usdt_specs = bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_specs");
+		t->a[t->n].usdt_ips = bpfvm_object__find_map_by_name(program->obj,
+								     "__bpf_usdt_ip_to_spec_id");
+	}
+	t->n++;
 	want_point(&t->want, &at);
 	return 0;
 }
@@ -202,6 +258,7 @@ static bool fires(const struct ev_attach *a, const struct ev_event *ev, struct e
 	case EV_EXIT: return a->point == EV_SCHED_EXIT;
 	case EV_SIGNAL_GENERATE: return a->point == EV_SIG_GENERATE;
 	case EV_SIGNAL_DELIVER: return a->point == EV_SIG_DELIVER;
+	case EV_UPROBE: return a->point == EV_USER_PROBE && (ev->probes >> a->uprobe & 1);
 	case EV_GONE: return false;
 	}
 	return false;
@@ -242,12 +299,39 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
 	}
 }
 
-static void run_one(struct bpfvm_trace *t, const struct attached *a, const struct ev_event *ev,
+/*
+ * A USDT site's spec in the program's __bpf_usdt_specs under its id (the
+ * cookie BPF_USDT() reads it by), and its address in
+ * __bpf_usdt_ip_to_spec_id, as libbpf writes them at attach time; here at
+ * the site's first hit, when bpfvm has the site.  The cookie, or 0.
+ */
+static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev)
+{
+	uint8_t spec[USYM_USDT_SPEC_SIZE];
+	int32_t id = ev->usdt_spec;
+	uint32_t uid = (uint32_t)id;
+	char why[256];
+
+	if (id < 0 || !a->usdt_specs)
+		return 0;
+	if (!(a->usdt_written[id / 8] >> (id % 8) & 1)) {
+		a->usdt_written[id / 8] |= (uint8_t)(1u << (id % 8));
+		if (usym_usdt_spec(ev->usdt_args, 0, spec, why, sizeof(why)) ||
+		    bpfvm_map__update_elem(a->usdt_specs, &id, spec, BPFVM_ANY))
+			log_printf(t->o.log, "%s: USDT site at 0x%llx: %s\n", a->name,
+				   (unsigned long long)ev->func_ip, why);
+	}
+	if (a->usdt_ips)
+		bpfvm_map__update_elem(a->usdt_ips, &ev->func_ip, &uid, BPFVM_ANY);
+	return (uint64_t)id;
+}
+
+static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev,
 		    struct ev_task *task, const struct ev_record_in *in)
 {
 	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
 	bool kprobe = ev_attach_is_kprobe(&a->at) || a->at.point == EV_KFUNC ||
-		      a->at.point == EV_KRETFUNC;
+		      a->at.point == EV_KRETFUNC || a->at.point == EV_USER_PROBE;
 	struct hook_event_run hev = {
 		.mode = t->o.mode, .log = t->o.log, .ctx = t->rec,
 		/* a program may read any of the kernel's record room; raw tracepoints: 12 args */
@@ -260,6 +344,7 @@ static void run_one(struct bpfvm_trace *t, const struct attached *a, const struc
 	uint64_t retval;
 
 	ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
+	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev) : 0;
 	task->can_override = ev_attach_is_kprobe(&a->at);
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "
@@ -285,7 +370,8 @@ static bool runs_in_pass(const struct ev_event *ev, const struct attached *a, in
 static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 {
 	struct ev_task task = { .src = t->src, .kern = &t->kern, .tid = ev->tid, .tgid = ev->tgid,
-				.exiting = ev->kind == EV_EXIT, .exit_code = ev->status };
+				.exiting = ev->kind == EV_EXIT, .exit_code = ev->status,
+				.has_func_ip = ev->kind == EV_UPROBE, .func_ip = ev->func_ip };
 	struct ev_task target = { .tid = ev->target, .tgid = ev->target };
 	struct ev_record_in in;
 	bool filled = false, kargs = false;

@@ -2,7 +2,9 @@
  * enforce.c - the helpers that act on the traced task rather than
  * observe it: bpf_override_return (the system call a kprobe on its
  * wrapper is about returns rc without running) and bpf_send_signal /
- * bpf_send_signal_thread (a signal to the current process / thread).
+ * bpf_send_signal_thread (a signal to the current process / thread);
+ * with them what only a traced task's event knows: bpf_get_func_ip and
+ * bpf_get_attach_cookie (a uprobe's address and cookie).
  *
  * What they act on is the run's task (run->task_ops, an event source's
  * traced thread).  A run without one has no traced task: the current
@@ -40,6 +42,29 @@ BPF_HELPER(override_return)
 	if (vm_run_access_ok(run, r1 + PT_REGS_AX, 8, false))
 		memcpy((void *)(uintptr_t)(r1 + PT_REGS_AX), &r2, 8);
 	return 0;
+}
+
+/* The probed address of a uprobe (its function's for a uretprobe), as the kernel's. */
+BPF_HELPER(get_func_ip)
+{
+	uint64_t ip;
+
+	if (!run->task_ops || !run->task_ops->func_ip)
+		return no_task(run, "bpf_get_func_ip", HELPER_ID_get_func_ip);
+	if (run->task_ops->func_ip(run->task, &ip)) {
+		vm_run_fault(run, -EOPNOTSUPP, "bpf_get_func_ip#%u: this event has no function "
+			     "address in bpfvm (uprobes have)", HELPER_ID_get_func_ip);
+		return HELPER_ERR(-EOPNOTSUPP);
+	}
+	return ip;
+}
+
+/* 0, or what the attach point was given (a USDT probe's spec id). */
+BPF_HELPER(get_attach_cookie)
+{
+	if (!run->task_ops)
+		return no_task(run, "bpf_get_attach_cookie", HELPER_ID_get_attach_cookie);
+	return run->task_ops->attach_cookie ? run->task_ops->attach_cookie(run->task) : 0;
 }
 
 BPF_HELPER(send_signal)

@@ -26,6 +26,7 @@
  *                             system call enters: its arguments in di, si, dx,
  *                             cx, r8, r9 (the kernel's calling convention)
  *   kretprobe/FUNC            ax: what it returned (the call's result)
+ *   uprobe/, uretprobe/, usdt/ struct pt_regs: the thread's registers (events/ubp.c)
  *
  * common_type is the event's id where tracefs can be read, else 0;
  * common_flags and common_preempt_count are 0, common_pid the thread.
@@ -140,6 +141,9 @@ size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8
 			put64(rec, slot[i] * 8u, in->kargs[i]);
 		return EV_PT_REGS_SIZE;
 	}
+	case EV_USER_PROBE:   /* user_regs_struct begins with pt_regs' 21 registers, in its order */
+		memcpy(rec, in->regs, EV_PT_REGS_SIZE);
+		return EV_PT_REGS_SIZE;
 	case EV_SCHED_EXIT:
 		memcpy(rec + 8, in->comm, strnlen(in->comm, 15));
 		put32(rec, 24, (uint32_t)in->tid);

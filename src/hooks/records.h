@@ -40,6 +40,7 @@ enum ev_point {
 	EV_SIG_DELIVER,      /* tracepoint/signal/signal_deliver */
 	EV_KFUNC,            /* kprobe/FUNC: a kernel function a system call enters (enum ev_kfunc) */
 	EV_KRETFUNC,         /* kretprobe/FUNC: its return */
+	EV_USER_PROBE,       /* uprobe, uretprobe, uprobe.multi, usdt (events/usym.c parses the target) */
 };
 
 /* The kernel functions a system call (or an exit) enters directly, whose kprobes bpfvm serves. */
@@ -57,6 +58,7 @@ struct ev_attach {
 	const struct ev_syscall *sc;  /* EV_SYS_*_TP, EV_K*SYSCALL */
 	uint16_t event_id;            /* common_type */
 	enum ev_kfunc kfunc;          /* EV_KFUNC, EV_KRETFUNC */
+	int uprobe;                   /* EV_USER_PROBE: its index among the traced uprobes */
 };
 
 /* Is a a kprobe on a system call's wrapper (where bpf_override_return may act)? */
@@ -73,7 +75,8 @@ struct ev_record_in {
 	long nr;
 	uint64_t args[6];
 	int64_t ret;
-	const void *regs;       /* raw tracepoints, ksyscall: the user's pt_regs (pointed to) */
+	const void *regs;       /* raw tracepoints, ksyscall: the user's pt_regs (pointed to);
+				 * uprobes: the thread's, which are the context */
 	const char *comm;       /* sched: the thread's */
 	int32_t child;          /* fork */
 	int32_t old_tid;        /* exec */

@@ -78,7 +78,7 @@ C
 san=
 [ "${SANITIZED:-}" = 1 ] && san=-fsanitize=address,undefined
 if ! $CC $san -Iinclude -o "$tmp/embedder" "$tmp/embedder.c" "$BUILD/libbpfvm.a" \
-	-lelf -lz -lpthread -lm 2> "$tmp/err"; then
+	-lelf -lz -lpthread -lm -lZydis 2> "$tmp/err"; then
 	fail symbols_a_embedder "an embedder defining explore() and state_new() does not link: $(head -n 3 "$tmp/err" | tr '\n' ' ')"
 elif [ "$("$tmp/embedder")" != "42 7 0 5" ]; then
 	fail symbols_a_embedder "printed '$("$tmp/embedder")', expected '42 7 0 5'"

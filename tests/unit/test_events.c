@@ -319,9 +319,13 @@ TEST(attach_points_by_kernel_names)
 	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "ksyscall/stat", "stat", &a, why,
 				     sizeof(why)), -EOPNOTSUPP);
 	CHECK_CONTAINS(why, "no such x86-64 system call");
+	/* uprobes, uretprobes and USDT attach (their targets are usym_parse's: test_usym) */
 	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "uprobe/bin:main", "bin:main", &a, why,
+				     sizeof(why)), 0);
+	CHECK(a.point == EV_USER_PROBE);
+	CHECK_EQ_INT(ev_attach_parse(BPF_PROG_TYPE_KPROBE, "kprobe.multi/vfs_*", "vfs_*", &a, why,
 				     sizeof(why)), -EOPNOTSUPP);
-	CHECK_CONTAINS(why, "uprobes");
+	CHECK_CONTAINS(why, "multi-kprobes");
 	CHECK_EQ_INT(parse(BPF_PROG_TYPE_XDP, "", &a, why, sizeof(why)), -EOPNOTSUPP);
 	CHECK_CONTAINS(why, "xdp");
 	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, "", &a, why, sizeof(why)), -EOPNOTSUPP);

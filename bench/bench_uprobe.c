@@ -1,0 +1,127 @@
+/*
+ * bench_uprobe.c - what a uprobe costs per hit (`make bench`): the time a
+ * uprobe, and a uprobe with a uretprobe, on an empty function add to each
+ * call under `bpfvm trace` (the ptrace supervisor: an int3, a stop, the
+ * program, the instruction emulated) and in the kernel (the same object
+ * attached by libbpf to the same binary), and their ratio, in one run.
+ * The workload times its own loop; each figure is the median of RUNS.
+ *
+ *   bench_uprobe DIR     (DIR: uprobe_workload, uprobe.bpf.o; $BPFVM or build/bpfvm)
+ */
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUNS 5
+#define N_BASE 1000000L      /* untraced calls: about 1 ns each */
+#define N_HITS 2000L         /* hits, traced: on this VM some 100 us each, in the kernel too */
+
+static const char *dir, *bpfvm;
+
+/* The workload's loop of n calls under prefix: ns per call (median of RUNS), or -1. */
+static double per_call(const char *prefix, long n)
+{
+	double t[RUNS];
+
+	for (int r = 0; r < RUNS; r++) {
+		char cmd[1024], line[256];
+		FILE *f;
+
+		snprintf(cmd, sizeof(cmd), "%s %s/uprobe_workload %ld", prefix, dir, n);
+		t[r] = -1;
+		f = popen(cmd, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "ns ", 3))
+				t[r] = atof(line + 3) / (double)n;
+		if (!f || pclose(f) || t[r] < 0)
+			return -1;
+	}
+	for (int i = 0; i < RUNS; i++)
+		for (int j = i + 1; j < RUNS; j++)
+			if (t[j] < t[i]) {
+				double x = t[i];
+
+				t[i] = t[j];
+				t[j] = x;
+			}
+	return t[RUNS / 2];
+}
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+/* The loop with programs (entry alone, or entry and ret) attached in the kernel: ns/call or -1. */
+static double kernel_per_call(bool with_ret, char *why, size_t size)
+{
+	struct bpf_link *links[2] = { NULL, NULL };
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	char path[512];
+	double ns = -1;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/uprobe.bpf.o", dir);
+	libbpf_set_print(quiet);
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj || bpf_object__load(obj)) {
+		snprintf(why, size, "the kernel refuses to load it");
+		bpf_object__close(obj);
+		return -1;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		if (!with_ret && strcmp(bpf_program__name(prog), "entry"))
+			continue;
+		if (!(links[n++] = bpf_program__attach(prog))) {
+			snprintf(why, size, "the kernel refuses to attach %s",
+				 bpf_program__section_name(prog));
+			break;
+		}
+	}
+	if (links[n - 1])
+		ns = per_call("", N_HITS);
+	for (int i = 0; i < n; i++)
+		bpf_link__destroy(links[i]);
+	bpf_object__close(obj);
+	return ns;
+}
+
+int main(int argc, char **argv)
+{
+	char entry[1024], both[1024], why[128] = "";
+	double base, vm1, vm2, k1, k2;
+
+	if (argc != 2)
+		return 2;
+	dir = argv[1];
+	bpfvm = getenv("BPFVM") ? getenv("BPFVM") : "build/bpfvm";
+	snprintf(entry, sizeof(entry), "%s trace --prog entry %s/uprobe.bpf.o --", bpfvm, dir);
+	snprintf(both, sizeof(both), "%s trace %s/uprobe.bpf.o --", bpfvm, dir);
+	base = per_call("", N_BASE);
+	vm1 = per_call(entry, N_HITS);
+	vm2 = per_call(both, N_HITS);
+	k1 = kernel_per_call(false, why, sizeof(why));
+	k2 = k1 >= 0 ? kernel_per_call(true, why, sizeof(why)) : -1;
+	printf("\n== uprobes on an empty function (bench_empty: ret), per hit\n");
+	if (base < 0 || vm1 < 0 || vm2 < 0) {
+		printf("FAIL: a workload run failed (bpfvm trace, or the workload)\n");
+		return 1;
+	}
+	printf("%-44s %10s %10s\n", "", "ns/call", "added");
+	printf("%-44s %10.1f %10s\n", "untraced", base, "");
+	printf("%-44s %10.1f %10.1f\n", "bpfvm trace: uprobe", vm1, vm1 - base);
+	printf("%-44s %10.1f %10.1f\n", "bpfvm trace: uprobe + uretprobe", vm2, vm2 - base);
+	if (k1 < 0) {
+		printf("%-44s %10s   (%s)\n", "kernel uprobe (libbpf)", "-", why);
+		return 0;
+	}
+	printf("%-44s %10.1f %10.1f   bpfvm/kernel %.2f\n", "kernel uprobe (libbpf)", k1, k1 - base,
+	       (vm1 - base) / (k1 - base));
+	if (k2 >= 0)
+		printf("%-44s %10.1f %10.1f   bpfvm/kernel %.2f\n", "kernel uprobe + uretprobe", k2,
+		       k2 - base, (vm2 - base) / (k2 - base));
+	return 0;
+}

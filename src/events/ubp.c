@@ -1,0 +1,923 @@
+/*
+ * ubp.c - uprobes in the ptrace supervisor: an int3 written (through
+ * /proc/PID/mem) at each address usym.c resolves in each traced process,
+ * the byte under it kept.  A thread's SIGTRAP at one is an event (its
+ * registers, ip the probed address, as the kernel's uprobe handler sees
+ * them); then the probed instruction runs without removing the
+ * breakpoint, so other threads never miss it:
+ *
+ *   endbr64, nop               skipped
+ *   jmp/call/jcc rel, ret,     emulated (a jcc's target from the flags):
+ *   push r64                   one stop a hit
+ *   anything else              copied to a slot of a scratch page of the
+ *                              process (mapped by an mmap it is made to
+ *                              call: a syscall instruction of its own code
+ *                              single-stepped, registers restored after), a
+ *                              RIP-relative displacement moved to stay on
+ *                              its target (the page within 2 GiB), and
+ *                              single-stepped there; the pushed return
+ *                              address of a call is put back
+ *
+ * Instructions are decoded with Zydis (lengths, relative operands).
+ * Uretprobes: at the entry hit the return address on the stack becomes a
+ * trampoline (an int3 in the scratch page), the real one kept on a
+ * per-thread shadow stack (recursion nests; frames below the stack
+ * pointer at a return were left by longjmp and are dropped); at the
+ * trampoline the program runs with ax the return value and ip the real
+ * return address, where the thread then goes.
+ *
+ * Processes: fork copies the int3s, the scratch pages and the forking
+ * thread's shadow stack, so the child's traps are handled alike; exec
+ * drops them and the new image is placed anew; a library loaded later
+ * (dlopen) is placed when an mmap with PROT_EXEC returns.  Detaching
+ * restores every byte, every return address and every semaphore.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <Zydis/Zydis.h>
+
+#include "../util/log.h"
+#include "ubp.h"
+#include "usym.h"
+
+#define INT3 0xcc
+#define SLOT 32
+#define PAGE 4096
+#define MAX_PAGES 16
+#define MAX_DEPTH 64          /* the kernel's uretprobe nesting limit */
+#define NR_MMAP 9
+#define NEAR ((int64_t)1 << 31)
+
+enum how { X_OOL, X_SKIP, X_JMP, X_CALL, X_JCC, X_RET, X_PUSH };
+
+struct bp {
+	uint64_t addr;
+	uint64_t entry, ret;     /* probes at it, masks */
+	uint8_t orig;
+	uint8_t insn[16], len;
+	enum how how;
+	int cond;                /* X_JCC: the opcode's low nibble; X_PUSH: the register */
+	uint64_t target;         /* X_JMP, X_CALL, X_JCC */
+	int disp_at;             /* RIP-relative: the displacement's offset, else -1 */
+	bool call;               /* an indirect call: its pushed return address is fixed */
+	uint64_t slot;           /* out of line: where, 0 until first needed */
+	int32_t spec;            /* a USDT site: its spec id (index in ubp's specs), else -1 */
+};
+
+struct sema {
+	uint64_t addr;
+};
+
+struct proc {
+	int32_t tgid;
+	struct bp *bp;
+	size_t nbp;
+	struct sema *sema;
+	size_t nsema;
+	uint64_t placed;         /* probes placed in this image */
+	uint64_t page[MAX_PAGES];
+	unsigned used[MAX_PAGES], npages;
+	uint64_t tramp;
+	uint64_t sysinsn;        /* a syscall instruction of its code */
+};
+
+struct frame {
+	uint64_t ret, func, sp, probes;
+};
+
+enum pend { P_NONE, P_ENTRY, P_RETURN };
+
+struct thr {
+	int32_t tid, tgid;
+	bool stepping;
+	uint64_t step_addr;
+	enum pend pend;
+	uint64_t pend_addr;      /* P_ENTRY: the breakpoint; P_RETURN: where to return */
+	int sig;                 /* a signal that came while ubp waited: delivered at resume */
+	struct frame *stk;
+	unsigned depth;
+};
+
+struct ubp {
+	const struct ev_uprobe *p;
+	size_t np;
+	struct bpfvm_log *log;
+	uint64_t failed;         /* probes that cannot be placed (said once) */
+	uint64_t by_name;        /* probes naming a library by its name */
+	struct proc *proc;
+	size_t nproc;
+	struct thr *thr;
+	size_t nthr;
+	char (*specs)[256];      /* USDT argument strings, by spec id */
+	size_t nspecs;
+	ZydisDecoder dec;
+};
+
+struct ubp *ubp_new(const struct ev_uprobe *probes, size_t n, struct bpfvm_log *log)
+{
+	struct ubp *u;
+
+	if (n > EV_MAX_UPROBES || !(u = calloc(1, sizeof(*u))))
+		return NULL;
+	u->p = probes;
+	u->np = n;
+	u->log = log;
+	for (size_t i = 0; i < n; i++)
+		if (usym_by_name(&probes[i].target))
+			u->by_name |= 1ull << i;
+	ZydisDecoderInit(&u->dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	return u;
+}
+
+bool ubp_wants_mmap(const struct ubp *u)
+{
+	return u && u->np;    /* a path may be a library the program loads later, too */
+}
+
+static int mem_io(int32_t pid, void *buf, uint64_t addr, size_t len, bool write)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, buf, len, (off_t)addr) : pread(fd, buf, len, (off_t)addr);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static struct proc *proc_of(struct ubp *u, int32_t tgid)
+{
+	for (size_t i = 0; i < u->nproc; i++)
+		if (u->proc[i].tgid == tgid)
+			return &u->proc[i];
+	return NULL;
+}
+
+static struct proc *proc_add(struct ubp *u, int32_t tgid)
+{
+	struct proc *g = realloc(u->proc, (u->nproc + 1) * sizeof(*g));
+
+	if (!g)
+		return NULL;
+	u->proc = g;
+	memset(&g[u->nproc], 0, sizeof(*g));
+	g[u->nproc].tgid = tgid;
+	return &g[u->nproc++];
+}
+
+static void proc_drop(struct ubp *u, struct proc *p)
+{
+	free(p->bp);
+	free(p->sema);
+	*p = u->proc[--u->nproc];
+}
+
+static struct thr *thr_of(struct ubp *u, int32_t tid, int32_t tgid)
+{
+	struct thr *g;
+
+	for (size_t i = 0; i < u->nthr; i++)
+		if (u->thr[i].tid == tid)
+			return &u->thr[i];
+	if (tgid <= 0 || !(g = realloc(u->thr, (u->nthr + 1) * sizeof(*g))))
+		return NULL;
+	u->thr = g;
+	memset(&g[u->nthr], 0, sizeof(*g));
+	g[u->nthr].tid = tid;
+	g[u->nthr].tgid = tgid;
+	return &g[u->nthr++];
+}
+
+static void thr_drop(struct ubp *u, struct thr *t)
+{
+	free(t->stk);
+	*t = u->thr[--u->nthr];
+}
+
+static struct bp *bp_at(struct proc *p, uint64_t addr)
+{
+	for (size_t i = 0; p && i < p->nbp; i++)
+		if (p->bp[i].addr == addr)
+			return &p->bp[i];
+	return NULL;
+}
+
+/* How the instruction at b->addr (its bytes in b->insn) runs: 0, or why not (a message). */
+static const char *analyze(struct ubp *u, struct bp *b)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&u->dec, b->insn, sizeof(b->insn), &in, ops)))
+		return "not a valid instruction";
+	b->len = in.length;
+	b->disp_at = -1;
+	switch (in.mnemonic) {
+	case ZYDIS_MNEMONIC_ENDBR64:
+	case ZYDIS_MNEMONIC_NOP:
+		b->how = X_SKIP;
+		return NULL;
+	case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_INT:
+	case ZYDIS_MNEMONIC_INT1: case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_INTO:
+		return "a system call or trap instruction, which bpfvm does not step over";
+	default:
+		break;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_RET && in.length == 1) {
+		b->how = X_RET;
+		return NULL;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_PUSH && in.operand_count_visible == 1 &&
+	    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value) == 64 &&
+	    ops[0].reg.value >= ZYDIS_REGISTER_RAX && ops[0].reg.value <= ZYDIS_REGISTER_R15) {
+		b->how = X_PUSH;
+		b->cond = ops[0].reg.value - ZYDIS_REGISTER_RAX;
+		return NULL;
+	}
+	if (in.raw.imm[0].is_relative) {
+		b->target = b->addr + in.length + (uint64_t)in.raw.imm[0].value.s;
+		if (in.mnemonic == ZYDIS_MNEMONIC_CALL)
+			b->how = X_CALL;
+		else if (in.mnemonic == ZYDIS_MNEMONIC_JMP)
+			b->how = X_JMP;
+		else if ((in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (in.opcode & 0xf0) == 0x70) ||
+			 (in.opcode_map == ZYDIS_OPCODE_MAP_0F && (in.opcode & 0xf0) == 0x80))
+			b->how = X_JCC;
+		else
+			return "a relative branch bpfvm does not emulate (loop, jrcxz, xbegin)";
+		b->cond = in.opcode & 0xf;
+		return NULL;
+	}
+	b->how = X_OOL;
+	b->call = in.mnemonic == ZYDIS_MNEMONIC_CALL;
+	if ((in.attributes & ZYDIS_ATTRIB_HAS_MODRM) && in.raw.modrm.mod == 0 &&
+	    in.raw.modrm.rm == 5 && in.raw.disp.size == 32)
+		b->disp_at = in.raw.disp.offset;
+	return NULL;
+}
+
+/*
+ * Is file offset off + rel (rel > 0, in the function at addr - rel) at an
+ * instruction boundary?  Decoded from the function's start: 1 yes, 0 no,
+ * -1 cannot tell (an undecodable byte first).
+ */
+static int boundary(struct ubp *u, int32_t tid, uint64_t addr, uint64_t rel)
+{
+	uint8_t buf[PAGE + 16];
+	uint64_t at = 0;
+
+	if (rel > PAGE || mem_io(tid, buf, addr - rel, (size_t)rel + 16, false))
+		return -1;
+	while (at < rel) {
+		ZydisDecodedInstruction in;
+
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&u->dec, NULL, buf + at, 16, &in)))
+			return -1;
+		at += in.length;
+	}
+	return at == rel;
+}
+
+__attribute__((format(printf, 3, 4))) static void say(struct ubp *u, size_t i, const char *fmt, ...)
+{
+	char msg[PATH_MAX + 512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_printf(u->log, "%s (SEC(\"%s\")): cannot attach: %s\n", u->p[i].prog, u->p[i].sec, msg);
+	u->failed |= 1ull << i;
+}
+
+/* The spec id of USDT arguments args: the same string, the same id; -1 if no room. */
+static int32_t spec_id(struct ubp *u, const char *args)
+{
+	char (*g)[256];
+
+	for (size_t i = 0; i < u->nspecs; i++)
+		if (!strcmp(u->specs[i], args))
+			return (int32_t)i;
+	if (u->nspecs == 256 || !(g = realloc(u->specs, (u->nspecs + 1) * sizeof(*g))))
+		return -1;
+	u->specs = g;
+	snprintf(g[u->nspecs], sizeof(g[u->nspecs]), "%s", args);
+	return (int32_t)u->nspecs++;
+}
+
+/* A breakpoint for probe i at addr (in tgid): false when refused (said why). */
+static bool add_bp(struct ubp *u, struct proc *p, size_t i, uint64_t addr, const char *where,
+		   int32_t spec)
+{
+	struct bp *b = bp_at(p, addr), *g;
+	bool ret = u->p[i].target.ret;
+	const char *why;
+	uint8_t int3 = INT3;
+
+	if (!b) {
+		if (!(g = realloc(p->bp, (p->nbp + 1) * sizeof(*g))))
+			return false;
+		p->bp = g;
+		b = &g[p->nbp];
+		memset(b, 0, sizeof(*b));
+		b->addr = addr;
+		b->spec = spec;
+		if (mem_io(p->tgid, b->insn, addr, sizeof(b->insn), false)) {
+			say(u, i, "cannot read the code at 0x%" PRIx64 " (%s)", addr, where);
+			return false;
+		}
+		b->orig = b->insn[0];
+		if (b->orig == INT3) {
+			say(u, i, "0x%" PRIx64 " (%s) already holds an int3", addr, where);
+			return false;
+		}
+		if ((why = analyze(u, b))) {
+			say(u, i, "the instruction at 0x%" PRIx64 " (%s) cannot be stepped: %s",
+			    addr, where, why);
+			return false;
+		}
+		if (mem_io(p->tgid, &int3, addr, 1, true)) {
+			say(u, i, "cannot write a breakpoint at 0x%" PRIx64 " (%s)", addr, where);
+			return false;
+		}
+		p->nbp++;
+	}
+	if (ret)
+		b->ret |= 1ull << i;
+	else
+		b->entry |= 1ull << i;
+	return true;
+}
+
+/* A USDT semaphore: count one more user (the program tests it to fire). */
+static void sema_up(struct proc *p, uint64_t addr)
+{
+	uint16_t v;
+	struct sema *g;
+
+	if (!addr || mem_io(p->tgid, &v, addr, 2, false) ||
+	    !(g = realloc(p->sema, (p->nsema + 1) * sizeof(*g))))
+		return;
+	p->sema = g;
+	v++;
+	if (!mem_io(p->tgid, &v, addr, 2, true))
+		g[p->nsema++].addr = addr;
+}
+
+/* Probe i in process p: placed (or failed for good), or still waiting for its file. */
+static void place_probe(struct ubp *u, struct proc *p, size_t i, const struct usym_map *maps,
+			size_t nmaps)
+{
+	const struct usym_target *t = &u->p[i].target;
+	char full[PATH_MAX], why[PATH_MAX + 256];
+	struct usym_site *sites;
+	size_t n, placed = 0;
+	int err;
+
+	if (usym_binary(t, maps, nmaps, full, sizeof(full)))
+		return;
+	err = usym_resolve(t, full, &sites, &n, why, sizeof(why));
+	if (err) {
+		say(u, i, "%s", why);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint64_t addr = usym_addr(maps, nmaps, full, sites[k].file_off, true);
+		uint64_t rel = sites[k].file_off - sites[k].func_off;
+
+		if (!addr)
+			continue;
+		placed++;
+		if (rel && !t->raw && boundary(u, p->tgid, addr, rel) == 0) {
+			say(u, i, "offset +0x%" PRIx64 " of %s in %s is not at an instruction "
+			    "boundary", rel, t->func, full);
+			break;
+		}
+		if (add_bp(u, p, i, addr, full, t->kind == USYM_USDT ? spec_id(u, sites[k].args) : -1) &&
+		    sites[k].sema_off)
+			sema_up(p, usym_addr(maps, nmaps, full, sites[k].sema_off, false));
+	}
+	free(sites);
+	if (placed)
+		p->placed |= 1ull << i;
+}
+
+static void place(struct ubp *u, struct proc *p)
+{
+	struct usym_map *maps;
+	size_t nmaps;
+
+	if (usym_maps(p->tgid, &maps, &nmaps))
+		return;
+	for (size_t i = 0; i < u->np; i++)
+		if (!((p->placed | u->failed) >> i & 1))
+			place_probe(u, p, i, maps, nmaps);
+	free(maps);
+}
+
+void ubp_image(struct ubp *u, int32_t tgid, bool exec)
+{
+	struct proc *p;
+
+	if (!u)
+		return;
+	if ((p = proc_of(u, tgid)))
+		proc_drop(u, p);    /* exec: the old image is gone, bytes and all */
+	for (size_t i = 0; i < u->nthr;)
+		if (u->thr[i].tgid == tgid && exec)
+			thr_drop(u, &u->thr[i]);
+		else
+			i++;
+	if ((p = proc_add(u, tgid)))
+		place(u, p);
+}
+
+void ubp_rescan(struct ubp *u, int32_t tgid)
+{
+	struct proc *p = u ? proc_of(u, tgid) : NULL;
+
+	if (p)
+		place(u, p);
+}
+
+void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child, bool thread,
+	      bool shared)
+{
+	struct proc *pp, *cp;
+	struct thr *pt, *ct;
+
+	if (!u || thread || !(pp = proc_of(u, parent_tgid)) || !(cp = proc_add(u, child)))
+		return;
+	pp = proc_of(u, parent_tgid);   /* proc_add may have moved it */
+	*cp = *pp;
+	cp->tgid = child;
+	cp->bp = malloc(pp->nbp * sizeof(*cp->bp) + 1);
+	cp->sema = malloc(pp->nsema * sizeof(*cp->sema) + 1);   /* raised in its copy too */
+	if (shared)
+		cp->nsema = 0;   /* vfork: the parent's memory, whose count is the parent's */
+	if (cp->bp && pp->nbp)
+		memcpy(cp->bp, pp->bp, pp->nbp * sizeof(*cp->bp));
+	else if (!cp->bp)
+		cp->nbp = 0;
+	if (cp->sema && cp->nsema)
+		memcpy(cp->sema, pp->sema, pp->nsema * sizeof(*cp->sema));
+	else if (!cp->sema)
+		cp->nsema = 0;
+	pt = thr_of(u, parent, 0);
+	if (pt && pt->depth && (ct = thr_of(u, child, child)) && (ct->stk = malloc(MAX_DEPTH *
+									sizeof(*ct->stk)))) {
+		pt = thr_of(u, parent, 0);
+		memcpy(ct->stk, pt->stk, pt->depth * sizeof(*ct->stk));
+		ct->depth = pt->depth;
+	}
+}
+
+void ubp_gone(struct ubp *u, int32_t tid, bool process)
+{
+	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
+	struct proc *p;
+
+	if (t)
+		thr_drop(u, t);
+	if (u && process && (p = proc_of(u, tid)))
+		proc_drop(u, p);
+}
+
+/* A free page within 2 GiB of addr, from /proc/PID/maps' gaps: 0 if none. */
+static uint64_t near_gap(int32_t tgid, uint64_t addr)
+{
+	char path[64], line[512];
+	uint64_t prev = 0x10000, best = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", tgid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t s, e, cand[2];
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64, &s, &e) != 2)
+			continue;
+		cand[0] = s >= prev + PAGE ? s - PAGE : 0;   /* just below this mapping */
+		cand[1] = s >= prev + PAGE ? prev : 0;       /* just above the last */
+		for (int k = 0; k < 2; k++) {
+			int64_t d = (int64_t)(cand[k] - addr), bd = (int64_t)(best - addr);
+
+			if (cand[k] && (d < 0 ? -d : d) < NEAR - 2 * PAGE &&
+			    (!best || (d < 0 ? -d : d) < (bd < 0 ? -bd : bd)))
+				best = cand[k];
+		}
+		prev = e > prev ? e : prev;
+	}
+	fclose(f);
+	return best;
+}
+
+/* A syscall instruction (0f 05) in the code tgid maps: 0 if none found. */
+static uint64_t find_syscall(int32_t tgid)
+{
+	struct usym_map *maps;
+	size_t n;
+	uint64_t found = 0;
+	uint8_t buf[PAGE];
+
+	if (usym_maps(tgid, &maps, &n))
+		return 0;
+	for (size_t i = 0; i < n && !found; i++)
+		for (uint64_t a = maps[i].start; maps[i].exec && a < maps[i].end && !found; a += PAGE - 1)
+			if (!mem_io(tgid, buf, a, PAGE, false))
+				for (size_t k = 0; k + 1 < PAGE && !found; k++)
+					if (buf[k] == 0x0f && buf[k + 1] == 0x05)
+						found = a + k;
+	free(maps);
+	return found;
+}
+
+/*
+ * Make stopped thread tid (at a signal stop) call mmap for one r-x page
+ * at hint: its address, or 0.  Its registers come back as they were.
+ */
+static uint64_t remote_mmap(struct ubp *u, struct proc *p, struct thr *t, uint64_t hint)
+{
+	struct user_regs_struct saved, r;
+	uint64_t got = 0;
+	int status;
+
+	if (!p->sysinsn && !(p->sysinsn = find_syscall(p->tgid)))
+		return 0;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
+		return 0;
+	r = saved;
+	r.rip = p->sysinsn;
+	r.rax = NR_MMAP;
+	r.orig_rax = (unsigned long long)-1;
+	r.rdi = hint;
+	r.rsi = PAGE;
+	r.rdx = PROT_READ | PROT_EXEC;
+	r.r10 = MAP_PRIVATE | MAP_ANONYMOUS | (hint ? MAP_FIXED_NOREPLACE : 0);
+	r.r8 = (unsigned long long)-1;
+	r.r9 = 0;
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) || ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
+		return 0;
+	for (int tries = 0; tries < 16; tries++) {
+		pid_t got_pid;
+
+		while ((got_pid = waitpid(t->tid, &status, __WALL)) < 0 && errno == EINTR)
+			;     /* bpfvm's own SIGINT: the thread must come back first */
+		if (got_pid != t->tid || !WIFSTOPPED(status))
+			return 0;     /* it died meanwhile */
+		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
+			break;
+		if (WSTOPSIG(status) != SIGTRAP)
+			t->sig = WSTOPSIG(status);   /* delivered later */
+		ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0);
+	}
+	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && r.rax < (uint64_t)-4096)
+		got = r.rax;
+	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
+	(void)u;
+	return got;
+}
+
+/* size bytes of scratch code for p (near addr when near), written: their address or 0. */
+static uint64_t scratch(struct ubp *u, struct proc *p, struct thr *t, uint64_t addr, bool near,
+			const uint8_t *code, unsigned size)
+{
+	unsigned k;
+	uint64_t at;
+
+	for (k = 0; k < p->npages; k++) {
+		int64_t d = (int64_t)(p->page[k] - addr);
+
+		if (p->used[k] + size <= PAGE && (!near || (d < 0 ? -d : d) < NEAR - 2 * PAGE))
+			break;
+	}
+	if (k == p->npages) {
+		uint64_t page;
+
+		if (k == MAX_PAGES)
+			return 0;
+		page = remote_mmap(u, p, t, near ? near_gap(p->tgid, addr) : 0);
+		if (!page)
+			return 0;
+		p->page[k] = page;
+		p->used[k] = 0;
+		p->npages++;
+	}
+	at = p->page[k] + p->used[k];
+	if (mem_io(p->tgid, (void *)code, at, size, true))
+		return 0;
+	p->used[k] += size;
+	return at;
+}
+
+/* The out-of-line copy of b: the instruction, its displacement moved, then an int3. */
+static uint64_t slot_for(struct ubp *u, struct proc *p, struct thr *t, struct bp *b)
+{
+	uint8_t code[SLOT];
+	uint64_t at;
+
+	if (b->slot)
+		return b->slot;
+	memset(code, INT3, sizeof(code));
+	memcpy(code, b->insn, b->len);
+	code[0] = b->orig;
+	/* write once to learn where, then fix the displacement for that place */
+	at = scratch(u, p, t, b->addr, b->disp_at >= 0, code, SLOT);
+	if (at && b->disp_at >= 0) {
+		int32_t disp;
+
+		memcpy(&disp, code + b->disp_at, 4);
+		disp = (int32_t)((int64_t)disp + (int64_t)(b->addr - at));
+		memcpy(code + b->disp_at, &disp, 4);
+		if (mem_io(p->tgid, code, at, SLOT, true))
+			at = 0;
+	}
+	return b->slot = at;
+}
+
+/* Where the process of t returns through for uretprobes: an int3 of its scratch page. */
+static uint64_t tramp_for(struct ubp *u, struct proc *p, struct thr *t)
+{
+	static const uint8_t code[8] = { INT3, INT3, INT3, INT3, INT3, INT3, INT3, INT3 };
+
+	if (!p->tramp)
+		p->tramp = scratch(u, p, t, 0, false, code, sizeof(code));
+	return p->tramp;
+}
+
+/*
+ * The registers of a thread stepping b out of line, as if it had run b in
+ * place: at the slot, not run yet (back to b); past it, or at the int3
+ * after it, after b; elsewhere, a branch taken (its call's pushed return
+ * address put back).
+ */
+static void step_done(struct proc *p, const struct bp *b, struct user_regs_struct *r)
+{
+	uint64_t back = b->addr + b->len;
+
+	if (r->rip == b->slot) {
+		r->rip = b->addr;
+		return;
+	}
+	if (r->rip == b->slot + b->len || r->rip == b->slot + b->len + 1)
+		r->rip = back;
+	if (b->call)
+		mem_io(p->tgid, &back, r->rsp, 8, true);
+}
+
+enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event *ev)
+{
+	struct proc *p = u ? proc_of(u, tgid) : NULL;
+	struct thr *t = p ? thr_of(u, tid, tgid) : NULL;
+	struct user_regs_struct r;
+	struct bp *b;
+
+	if (!t || ptrace(PTRACE_GETREGS, tid, 0, &r))
+		return UBP_NOT_OURS;
+	if (t->stepping && (b = bp_at(p, t->step_addr))) {
+		t->stepping = false;
+		step_done(p, b, &r);
+		ptrace(PTRACE_SETREGS, tid, 0, &r);
+		return UBP_DONE;
+	}
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_UPROBE;
+	ev->tid = tid;
+	ev->tgid = tgid;
+	if (p->tramp && r.rip == p->tramp + 1 && t->depth) {
+		struct frame f;
+
+		while (t->depth > 1 && t->stk[t->depth - 1].sp + 8 < r.rsp)
+			t->depth--;    /* frames a longjmp left */
+		f = t->stk[--t->depth];
+		r.rip = f.ret;
+		ev->uret = true;
+		ev->usdt_spec = -1;
+		ev->probes = f.probes;
+		ev->func_ip = f.func;
+		ev->regs = r;
+		t->pend = P_RETURN;
+		t->pend_addr = f.ret;
+		return UBP_EVENT;
+	}
+	if (!(b = bp_at(p, r.rip - 1)))
+		return UBP_NOT_OURS;
+	r.rip = b->addr;
+	ev->probes = b->entry;
+	ev->func_ip = b->addr;
+	ev->usdt_spec = b->spec;
+	ev->usdt_args = b->spec >= 0 ? u->specs[b->spec] : NULL;
+	ev->regs = r;
+	t->pend = P_ENTRY;
+	t->pend_addr = b->addr;
+	ptrace(PTRACE_SETREGS, tid, 0, &r);
+	return UBP_EVENT;
+}
+
+/* x86's condition codes: jcc's low nibble against the flags. */
+static bool cond_true(int cond, uint64_t fl)
+{
+	bool cf = fl & 1, pf = fl >> 2 & 1, zf = fl >> 6 & 1, sf = fl >> 7 & 1, of = fl >> 11 & 1;
+	bool v[8] = { of, cf, zf, cf || zf, sf, pf, sf != of, zf || sf != of };
+
+	return v[cond >> 1] != (cond & 1);
+}
+
+/* Register n of x86-64's encoding order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8...). */
+static unsigned long long *gpr(struct user_regs_struct *r, int n)
+{
+	unsigned long long *const regs[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
+		&r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14,
+		&r->r15 };
+
+	return regs[n & 15];
+}
+
+/* A uretprobe's entry: the return address becomes the trampoline. */
+static void hijack_return(struct ubp *u, struct proc *p, struct thr *t, struct bp *b,
+			  const struct user_regs_struct *r)
+{
+	uint64_t tramp = tramp_for(u, p, t), real;
+
+	if (!tramp || t->depth == MAX_DEPTH || mem_io(t->tgid, &real, r->rsp, 8, false) ||
+	    (!t->stk && !(t->stk = malloc(MAX_DEPTH * sizeof(*t->stk)))))
+		return;
+	if (mem_io(t->tgid, &tramp, r->rsp, 8, true))
+		return;
+	t->stk[t->depth++] = (struct frame){ real, b->addr, r->rsp, b->ret };
+}
+
+bool ubp_resume(struct ubp *u, int32_t tid)
+{
+	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
+	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
+	struct user_regs_struct r;
+	struct bp *b;
+	enum pend pend;
+	int sig;
+
+	if (p && t->stepping) {   /* stopped on the way (an interrupt): the step goes on */
+		ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
+		return true;
+	}
+	if (!p || t->pend == P_NONE || ptrace(PTRACE_GETREGS, tid, 0, &r))
+		return false;
+	pend = t->pend;
+	t->pend = P_NONE;
+	sig = t->sig;
+	t->sig = 0;
+	if (pend == P_RETURN) {
+		r.rip = t->pend_addr;
+		ptrace(PTRACE_SETREGS, tid, 0, &r);
+		return false;
+	}
+	if (!(b = bp_at(p, t->pend_addr)))
+		return false;
+	if (b->ret)
+		hijack_return(u, p, t, b, &r);
+	switch (b->how) {
+	case X_SKIP: r.rip = b->addr + b->len; break;
+	case X_JMP: r.rip = b->target; break;
+	case X_JCC: r.rip = cond_true(b->cond, r.eflags) ? b->target : b->addr + b->len; break;
+	case X_RET: {
+		uint64_t to;
+
+		if (mem_io(t->tgid, &to, r.rsp, 8, false))
+			goto out_of_line;    /* it faults there, as it would have */
+		r.rip = to;
+		r.rsp += 8;
+		break;
+	}
+	case X_PUSH: {
+		uint64_t v = *gpr(&r, b->cond);
+
+		r.rsp -= 8;
+		mem_io(t->tgid, &v, r.rsp, 8, true);
+		r.rip = b->addr + b->len;
+		break;
+	}
+	case X_CALL: {
+		uint64_t back = b->addr + b->len;
+
+		r.rsp -= 8;
+		mem_io(t->tgid, &back, r.rsp, 8, true);
+		r.rip = b->target;
+		break;
+	}
+	case X_OOL:
+out_of_line:
+		if (!slot_for(u, p, t, b)) {
+			log_printf(u->log, "uprobe at 0x%" PRIx64 ": no scratch page in pid %d for "
+					   "the probed instruction: the process stops here\n",
+				   b->addr, t->tgid);
+			return false;
+		}
+		r.rip = b->slot;
+		t->stepping = true;
+		t->step_addr = b->addr;
+		ptrace(PTRACE_SETREGS, tid, 0, &r);
+		ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)sig);
+		return true;
+	}
+	ptrace(PTRACE_SETREGS, tid, 0, &r);
+	if (sig)
+		kill(tid, sig);
+	return false;
+}
+
+void ubp_signal(struct ubp *u, int32_t tid)
+{
+	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
+	struct user_regs_struct r;
+
+	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
+	struct bp *b;
+
+	if (!p || !t->stepping || !(b = bp_at(p, t->step_addr)) || ptrace(PTRACE_GETREGS, tid, 0, &r))
+		return;
+	t->stepping = false;
+	step_done(p, b, &r);       /* not run yet: the int3 again once the signal is handled */
+	ptrace(PTRACE_SETREGS, tid, 0, &r);
+}
+
+void ubp_release_thread(struct ubp *u, int32_t tid)
+{
+	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
+	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
+	struct user_regs_struct r;
+	siginfo_t si;
+	bool int3;
+	struct bp *b;
+
+	if (!p || ptrace(PTRACE_GETREGS, tid, 0, &r))
+		return;
+	/* an int3's trap (not a single step's, nor an interrupt): ip is one past it */
+	int3 = !ptrace(PTRACE_GETSIGINFO, tid, 0, &si) && si.si_signo == SIGTRAP &&
+	       si.si_code == SI_KERNEL;
+	if (t->stepping && (b = bp_at(p, t->step_addr)))
+		step_done(p, b, &r);
+	else if (t->pend != P_NONE)
+		r.rip = t->pend_addr;      /* the original instruction runs, restored */
+	else if (int3 && p->tramp && r.rip == p->tramp + 1 && t->depth)
+		r.rip = t->stk[t->depth - 1].ret;   /* a return not handled yet */
+	else if (int3 && bp_at(p, r.rip - 1))
+		r.rip--;                   /* a hit not handled yet: the restored instruction */
+	t->stepping = false;
+	t->pend = P_NONE;
+	ptrace(PTRACE_SETREGS, tid, 0, &r);
+}
+
+void ubp_remove_all(struct ubp *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->nproc; i++) {
+		struct proc *p = &u->proc[i];
+
+		for (size_t k = 0; k < p->nbp; k++)
+			mem_io(p->tgid, &p->bp[k].orig, p->bp[k].addr, 1, true);
+		for (size_t k = 0; k < p->nsema; k++) {
+			uint16_t v;
+
+			if (!mem_io(p->tgid, &v, p->sema[k].addr, 2, false) && v) {
+				v--;
+				mem_io(p->tgid, &v, p->sema[k].addr, 2, true);
+			}
+		}
+		p->nsema = 0;
+	}
+	for (size_t i = 0; i < u->nthr; i++)   /* the real return addresses back on the stack */
+		for (unsigned k = 0; k < u->thr[i].depth; k++)
+			mem_io(u->thr[i].tgid, &u->thr[i].stk[k].ret, u->thr[i].stk[k].sp, 8, true);
+}
+
+void ubp_free(struct ubp *u)
+{
+	if (!u)
+		return;
+	while (u->nproc)
+		proc_drop(u, &u->proc[0]);
+	while (u->nthr)
+		thr_drop(u, &u->thr[0]);
+	free(u->proc);
+	free(u->thr);
+	free(u->specs);
+	free(u);
+}

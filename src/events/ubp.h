@@ -1,0 +1,54 @@
+/*
+ * ubp.h - uprobes in the ptrace supervisor (ubp.c): int3 breakpoints at
+ * the addresses usym.c resolves, the instruction under each run out of
+ * line, return-address trampolines for uretprobes.  ptrace.c calls it at
+ * the stops that matter (exec, mmap, fork, a SIGTRAP, resume, detach).
+ */
+#ifndef BPFVM_EVENTS_UBP_H
+#define BPFVM_EVENTS_UBP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include "events.h"
+
+struct ubp;
+struct bpfvm_log;
+
+struct ubp *ubp_new(const struct ev_uprobe *probes, size_t n, struct bpfvm_log *log);
+void ubp_free(struct ubp *u);
+/* Does some probe wait for a library or file not loaded yet (stop at mmap)? */
+bool ubp_wants_mmap(const struct ubp *u);
+
+/* Process tgid has a new image (exec, or taken by seize): place what it maps. */
+void ubp_image(struct ubp *u, int32_t tgid, bool exec);
+/* Thread tid of tgid mapped code (an mmap with PROT_EXEC returned): place what is new. */
+void ubp_rescan(struct ubp *u, int32_t tgid);
+/* child was created by parent: a thread of it, or a process with its memory copied or shared (vfork). */
+void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child, bool thread,
+	      bool shared);
+/* Thread tid is gone (gone_tgid: and its process). */
+void ubp_gone(struct ubp *u, int32_t tid, bool process);
+
+enum ubp_trap {
+	UBP_NOT_OURS,   /* a SIGTRAP of the program's own: deliver it */
+	UBP_EVENT,      /* a probe hit: *ev filled; resume through ubp_resume */
+	UBP_DONE,       /* a step finished or a hit with nothing to run: resume normally */
+};
+
+/* Thread tid (of tgid) stopped with SIGTRAP: whose is it? */
+enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event *ev);
+/*
+ * Resume thread tid after its uprobe event: true when ubp resumed it
+ * (out of line, or at the real return address); false: resume as usual.
+ */
+bool ubp_resume(struct ubp *u, int32_t tid);
+/* Thread tid stopped for another signal: a step under way is undone (the probe refires). */
+void ubp_signal(struct ubp *u, int32_t tid);
+/* Before detaching stopped thread tid (after ubp_remove_all): its registers free of ubp's. */
+void ubp_release_thread(struct ubp *u, int32_t tid);
+/* Restore every byte ubp changed in every process (before detaching). */
+void ubp_remove_all(struct ubp *u);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * uworkload.c - what tests/scripts/test_uprobe.sh probes: THREADS threads
+ * each calling upr_target(i) CALLS times (i its thread number) and
+ * malloc MALLOCS times, a recursive upr_fact(5) (uretprobes nest), a
+ * function whose first instruction reads a global RIP-relatively
+ * (upr_global: run out of line), a fork whose child calls upr_target once,
+ * cbrt() from libm.so.6 loaded with dlopen (a library that comes late),
+ * a USDT probe upr:tick with arguments (an int, a long, a pointer), and
+ * upr:guarded, which fires only while a tracer holds its semaphore.
+ * It prints what it did, for the test to compare.  "uworkload loop MS":
+ * calls upr_target and upr_fact every millisecond for MS milliseconds
+ * (bpfvm attaches and detaches meanwhile), then exits 0.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#define _SDT_HAS_SEMAPHORES 1
+#include <sys/sdt.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define THREADS 4
+#define CALLS 1000
+#define MALLOCS 500
+
+volatile long upr_sink;
+unsigned short upr_tick_semaphore __attribute__((section(".probes")));
+unsigned short upr_guarded_semaphore __attribute__((section(".probes")));
+long upr_value = 42;
+
+__attribute__((noinline, used)) void upr_target(long i)
+{
+	upr_sink += i;
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline, used)) long upr_fact(long n)
+{
+	long (*volatile self)(long) = upr_fact;   /* a real call each time: returns nest */
+
+	return n <= 1 ? 1 : n * self(n - 1);
+}
+
+__attribute__((noinline, used)) long upr_global(void)
+{
+	return upr_value;
+}
+
+static void *worker(void *arg)
+{
+	long i = (long)arg;
+
+	for (int k = 0; k < CALLS; k++)
+		upr_target(i);
+	for (int k = 0; k < MALLOCS; k++) {
+		void *volatile p = malloc(64 + (size_t)k);
+
+		free(p);
+	}
+	return NULL;
+}
+
+static int loop(long ms)
+{
+	for (long i = 0; i < ms; i++) {
+		upr_target(1);
+		if (upr_fact(4) != 24)
+			return 1;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t th[THREADS];
+	long f, g;
+	void *lib;
+	double (*cube_root)(double);
+	pid_t pid;
+
+	if (argc == 3 && !strcmp(argv[1], "loop"))
+		return loop(atol(argv[2]));
+	for (long i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, worker, (void *)(i + 1));
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	f = upr_fact(5);
+	g = upr_global();
+	lib = dlopen("libm.so.6", RTLD_NOW);
+	if (!lib || !(cube_root = (double (*)(double))dlsym(lib, "cbrt")) || cube_root(8.0) != 2.0)
+		return 1;
+	for (int i = 0; i < 3; i++)
+		DTRACE_PROBE3(upr, tick, i + 7, (long)i * 1000 - 1, &upr_value);
+	if (upr_guarded_semaphore)
+		DTRACE_PROBE1(upr, guarded, 99);
+	pid = fork();
+	if (pid == 0) {
+		upr_target(100);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	printf("calls %d per thread, fact %ld, global %ld\n", CALLS, f, g);
+	return 0;
+}

@@ -1,0 +1,190 @@
+#!/bin/sh
+# Uprobes, uretprobes and USDT probes under `bpfvm trace` (the ptrace
+# supervisor: src/events/usym.c, ubp.c) on tests/data/uprobe/uworkload.c:
+# calls counted per thread from 4 threads and a forked child, malloc in
+# libc (a library named by its name, placed when it is loaded), a
+# recursive function's returns in order, an instruction run out of line
+# (RIP-relative), bpf_get_func_ip; USDT arguments through libbpf's
+# usdt.bpf.h, a semaphore-guarded USDT probe; bad input named (a missing function, an
+# offset inside an instruction, a stripped binary, a uretprobe with an
+# offset) while the rest attach; bash's readline on a real pty
+# (examples/bashreadline.bpf.c); a running process taken with -p and left
+# running, unharmed, after the detach.
+BUILD=${BUILD:-build}
+BPFVM=${BPFVM:-$BUILD/bpfvm}
+CLANG=${CLANG:-clang-19}
+status=0
+
+if ! command -v "$CLANG" >/dev/null 2>&1 || [ ! -f /usr/include/bpf/bpf_helpers.h ] ||
+   [ ! -f /usr/include/x86_64-linux-gnu/sys/sdt.h ] && [ ! -f /usr/include/sys/sdt.h ]; then
+	echo "SKIP uprobe: $CLANG, libbpf's headers (libbpf-dev) or <sys/sdt.h> (systemtap-sdt-dev) missing"
+	exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+W=$tmp/uworkload
+bpf() { "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
+	-DWORKLOAD="\"$W\"" -DSTRIPPED="\"$W.stripped\"" -DOFFSET="\"$off\"" -c "$1" -o "$2"; }
+# upr_global's file offset (its value less its section's address plus the section's offset)
+file_offset() {
+	v=$(readelf -sW "$W" | awk -v f="$1" '$8 == f { print $2; exit }')
+	set -- $(readelf -SW "$W" | awk '$2 == ".text" { print $4, $5 }')
+	[ -n "$v" ] && [ -n "$2" ] && printf '0x%x\n' $((0x$v - 0x$1 + 0x$2))
+}
+if ! cc -O2 -pthread -o "$W" tests/data/uprobe/uworkload.c > "$tmp/build.log" 2>&1 ||
+   ! off=$(file_offset upr_global) || [ -z "$off" ] ||
+   ! bpf tests/data/uprobe/multi.bpf.c "$tmp/multi.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! strip -o "$W.stripped" "$W" >> "$tmp/build.log" 2>&1 ||
+   ! bpf tests/data/uprobe/uprobe.bpf.c "$tmp/uprobe.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! bpf tests/data/uprobe/bad.bpf.c "$tmp/bad.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! bpf tests/data/uprobe/usdt.bpf.c "$tmp/usdt.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! bpf examples/bashreadline.bpf.c "$tmp/bashreadline.bpf.o" >> "$tmp/build.log" 2>&1; then
+	echo "FAIL uprobe: the test objects do not build:"
+	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
+	exit 1
+fi
+
+pass() { echo "PASS uprobe_$1"; }
+fail() { echo "FAIL uprobe_$1: $2"; status=1; }
+# the decimal values of map $2 in --dump-maps output $1, one a line
+values() { sed -n "/^map $2 /,/by BTF/p" "$1" | sed -n 's/.*value [0-9a-f]* (\([0-9-]*\))$/\1/p'; }
+value_of() { sed -n "/^map $2 /,/by BTF/p" "$1" | sed -n "s/.*key [0-9a-f]* ($3)  value [0-9a-f]* (\([0-9-]*\))$/\1/p"; }
+
+timeout 60 "$BPFVM" trace --dump-maps "$tmp/uprobe.bpf.o" -- "$W" > "$tmp/u.out" 2> "$tmp/u.err"
+rc=$?
+calls=$(values "$tmp/u.out" calls | sort -n | tr '\n' ' ')
+sum=$(value_of "$tmp/u.out" info 0)
+ipdiff=$(value_of "$tmp/u.out" info 1)
+if [ $rc -eq 0 ] && [ "$calls" = "1 1000 1000 1000 1000 " ] && [ "$sum" = 10100 ] && [ -z "$ipdiff" ] &&
+   grep -q "calls 1000 per thread, fact 120, global 42" "$tmp/u.out"; then
+	pass threads_and_fork
+else
+	fail threads_and_fork "rc $rc, calls per thread '$calls' (want 1 1000 1000 1000 1000: four threads and the forked child), sum of arguments '$sum' (10100), func_ip - ip '$ipdiff' (0, not shown)"
+	head -n 3 "$tmp/u.err" | sed 's/^/     ... /'
+fi
+
+# malloc in libc.so.6, named as libbpf names it: each worker thread makes 500 (libc may add a few)
+workers=$(values "$tmp/u.out" mallocs | awk '$1 >= 500 && $1 <= 510' | wc -l)
+if [ "$workers" = 4 ]; then
+	pass libc_malloc_per_thread
+else
+	fail libc_malloc_per_thread "$workers threads with 500-510 mallocs (want 4): $(values "$tmp/u.out" mallocs | tr '\n' ' ')"
+fi
+
+facts=$(for k in 0 1 2 3 4 7; do value_of "$tmp/u.out" facts $k; done | tr '\n' ' ')
+if [ "$facts" = "1 2 6 24 120 5 " ]; then
+	pass uretprobe_recursion
+else
+	fail uretprobe_recursion "returns of upr_fact(5) '$facts' (want 1 2 6 24 120, then the count 5)"
+fi
+
+if [ "$(value_of "$tmp/u.out" info 6)" = 1 ]; then
+	pass library_from_dlopen
+else
+	fail library_from_dlopen "cbrt in libm.so.6, loaded by dlopen after start: '$(value_of "$tmp/u.out" info 6)' hits (1)"
+fi
+
+timeout 60 "$BPFVM" trace --dump-maps "$tmp/multi.bpf.o" -- "$W" > "$tmp/m.out" 2> "$tmp/m.err"
+if [ "$(value_of "$tmp/m.out" hits 0)" = 6 ] && [ "$(value_of "$tmp/m.out" hits 1)" = 1 ]; then
+	pass multi_glob_and_raw_offset
+else
+	fail multi_glob_and_raw_offset "uprobe.multi on upr_[gf]*: '$(value_of "$tmp/m.out" hits 0)' hits (6: fact 5, global 1); at file offset $off (upr_global): '$(value_of "$tmp/m.out" hits 1)' (1)"
+	head -n 3 "$tmp/m.err" | sed 's/^/     ... /'
+fi
+
+entry_ip=$(value_of "$tmp/u.out" info 2)
+ret_ip=$(value_of "$tmp/u.out" info 4)
+if [ "$(value_of "$tmp/u.out" info 3)" = 42 ] && [ -n "$entry_ip" ] && [ "$entry_ip" = "$ret_ip" ]; then
+	pass out_of_line_and_func_ip
+else
+	fail out_of_line_and_func_ip "upr_global (mov RIP-relative, ret) returned '$(value_of "$tmp/u.out" info 3)' (42); func_ip at entry '$entry_ip', at return '$ret_ip' (equal)"
+fi
+
+# USDT: libbpf's usdt.bpf.h reads the arguments from the specs bpfvm wrote (a register's low
+# 32 bits sign-extended, a long, a pointer), and upr:guarded fires because bpfvm raised its semaphore
+timeout 60 "$BPFVM" trace --dump-maps "$tmp/usdt.bpf.o" -- "$W" > "$tmp/usdt.out" 2> "$tmp/usdt.err"
+rc=$?
+got=$(for k in 0 1 2 3 4 5 6 7 8 9; do value_of "$tmp/usdt.out" out $k; done | tr '\n' ' ')
+if [ $rc -eq 0 ] && [ "$got" = "7 8 9 18446744073709551615 999 1999 42 3 99 3 " ]; then
+	pass usdt_args_and_semaphore
+else
+	fail usdt_args_and_semaphore "rc $rc, out[0..9] '$got' (want 7 8 9, -1 999 1999, 42, 3 args, 99 from the guarded probe, 3 hits)"
+	head -n 3 "$tmp/usdt.err" | sed 's/^/     ... /'
+fi
+
+# bad input: each named with what and where; the good probe still counts once
+timeout 60 "$BPFVM" trace --dump-maps "$tmp/bad.bpf.o" -- "$W" > "$tmp/bad.out" 2> "$tmp/bad.err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(value_of "$tmp/bad.out" hits 0)" = 1 ] &&
+   grep -q "missing .*function 'no_such_function' not found in $W (.dynsym, .symtab)" "$tmp/bad.err" &&
+   grep -q "inside .*offset +0x1 of upr_target in $W is not at an instruction boundary" "$tmp/bad.err" &&
+   grep -q "stripped .*function 'upr_target' not found in $W.stripped (.dynsym, .symtab: it is stripped)" "$tmp/bad.err" &&
+   grep -q "ret_offset .*uretprobes do not support offset specification" "$tmp/bad.err"; then
+	pass bad_input_named
+else
+	fail bad_input_named "rc $rc, hits '$(value_of "$tmp/bad.out" hits 0)' (1):"
+	sed 's/^/     ... /' "$tmp/bad.err" | head -n 6
+fi
+
+# bashreadline: an interactive bash on a pty, three lines typed; bpfvm's records on stdout
+BPFVM="$BPFVM" OBJ="$tmp/bashreadline.bpf.o" OUT="$tmp/br.json" timeout 60 python3 - <<'EOF' > "$tmp/br.log" 2>&1
+import os, pty, subprocess, time, select
+master, slave = pty.openpty()
+out = open(os.environ["OUT"], "w")
+p = subprocess.Popen([os.environ["BPFVM"], "trace", "--json", os.environ["OBJ"], "--",
+                      "/bin/bash", "--norc", "--noprofile", "-i"],
+                     stdin=slave, stdout=out, stderr=slave, start_new_session=True)
+os.close(slave)
+def drain(sec):
+    end = time.time() + sec
+    while time.time() < end:
+        r, _, _ = select.select([master], [], [], 0.05)
+        if r:
+            try:
+                os.read(master, 4096)
+            except OSError:
+                return
+drain(1.0)
+for line in [b"echo first line\n", b"true second\n", b"exit\n"]:
+    os.write(master, line)
+    drain(0.5)
+try:
+    p.wait(timeout=20)
+except subprocess.TimeoutExpired:
+    p.kill()
+    p.wait()
+print("rc", p.returncode)
+EOF
+lines=$(grep -c '"type":"ringbuf"' "$tmp/br.json" 2>/dev/null)
+if grep -q '^rc 0$' "$tmp/br.log" && [ "$lines" = 3 ] &&
+   grep -q '"str":"echo first line"' "$tmp/br.json" && grep -q '"str":"true second"' "$tmp/br.json" &&
+   grep -q '"str":"exit"' "$tmp/br.json"; then
+	pass bashreadline_pty
+else
+	fail bashreadline_pty "$lines records (want 3: 'echo first line', 'true second', 'exit'); driver: $(tr '\n' ' ' < "$tmp/br.log" | cut -c1-200)"
+	grep ringbuf "$tmp/br.json" | head -n 3 | cut -c1-150 | sed 's/^/     ... /'
+fi
+
+# -p: a running process probed (uprobe and recursive uretprobes in flight), then SIGINT:
+# every byte and return address restored, the process runs on to its own exit 0
+"$W" loop 3000 &
+wpid=$!
+sleep 0.3
+"$BPFVM" trace --dump-maps -p "$wpid" "$tmp/uprobe.bpf.o" > "$tmp/p.out" 2> "$tmp/p.err" &
+bpid=$!
+sleep 1
+kill -INT "$bpid"
+for i in $(seq 1 100); do kill -0 "$bpid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$bpid" 2>/dev/null && kill -9 "$bpid"
+wait "$bpid"
+brc=$?
+wait "$wpid"
+wrc=$?
+seen=$(values "$tmp/p.out" calls | head -n 1)
+if [ "$wrc" = 0 ] && [ "$brc" = 0 ] && [ "${seen:-0}" -gt 0 ]; then
+	pass seize_detach_restores
+else
+	fail seize_detach_restores "workload exit $wrc (0), bpfvm exit $brc (0), calls seen '${seen:-}' (some)"
+	head -n 3 "$tmp/p.err" | sed 's/^/     ... /'
+fi
+exit $status
