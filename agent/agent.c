@@ -32,12 +32,18 @@
  * (beside the arena) so that the filter, made once, lets every later
  * program's agent through.
  *
- * Signals: SIGSYS's handler blocks every signal while programs run, and
- * makes the call with the interrupted context's mask, so a signal
- * arriving during a blocking call interrupts it as the kernel would
- * (restarted from the stub with SA_RESTART, else EINTR), and its handler
- * may make attached calls itself (the handler nests: records are on the
- * stack).  fork re-issued from the handler returns in the child through
+ * Signals: SIGSYS's handler blocks nothing (SA_NODEFER, an empty mask), so
+ * a signal arriving during the re-issued call interrupts it as the kernel
+ * would (restarted from the stub with SA_RESTART, else EINTR; the sys_exit
+ * programs then see the -EINTR the caller sees, where the kernel's see its
+ * internal -ERESTART* code, and the signal's handler runs before them),
+ * and the signal's handler may make attached calls itself: the handler
+ * nests (records are on the stack).  Blocking signals instead would cost
+ * two rt_sigprocmask calls per event.  A call made by a handler that
+ * interrupted a program run on the same thread runs, but its programs do
+ * not, as the kernel skips a program that would recurse on its CPU
+ * (bpf_prog_active): a program never nests in itself, so its map locks
+ * cannot deadlock.  fork re-issued from the handler returns in the child through
  * the same frame.  clone, clone3 and vfork (a new stack, or a shared one)
  * cannot be re-issued from a handler and are refused at attach time.
  */
@@ -85,6 +91,8 @@ struct agent {
 };
 
 static struct agent agent;   /* the process's one agent, as its one SIGSYS handler */
+/* Programs running on this thread (the recursion guard); static TLS: safe in a handler. */
+static __thread int in_programs __attribute__((tls_model("initial-exec")));
 
 /* The stub: the 7 arguments as a C call, then syscall; ret.  Position independent. */
 static const uint8_t stub_code[] = {
@@ -192,21 +200,25 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 	long nr = si->si_syscall, ret = 0;
 	long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
-	sigset_t mine;
 
 	(void)sig;
 	if (si->si_code != SYS_SECCOMP)
 		return;
 	if ((nr == SYS_execve || nr == SYS_execveat) && (ret = check_exec(nr, a)))
 		goto out;
-	if ((want & 1) && agent.t)
+	if (!agent.t || in_programs)
+		want = 0;
+	if (want & 1) {
+		in_programs++;
 		bpfvm_trace__syscall(agent.t, true, nr, (const uint64_t *)a, 0);
-	/* The call itself with the interrupted mask: signals interrupt or restart it as usual. */
-	agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&uc->uc_sigmask, (long)&mine, 8, 0, 0);
+		in_programs--;
+	}
 	ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mine, 0, 8, 0, 0);
-	if ((want & 2) && agent.t)
+	if (want & 2) {
+		in_programs++;
 		bpfvm_trace__syscall(agent.t, false, nr, (const uint64_t *)a, ret);
+		in_programs--;
+	}
 out:
 	g[REG_RAX] = ret;
 	errno = saved;
@@ -343,7 +355,8 @@ __attribute__((constructor)) static void agent_init(void)
 {
 	const char *spec = getenv("BPFVM_AGENT");
 	bool filtered = getenv("BPFVM_AGENT_FILTERED") != NULL;
-	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART };
+	struct sigaction sa = { .sa_sigaction = on_sigsys,
+				.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER };
 	int err;
 
 	if (!spec)
@@ -353,7 +366,7 @@ __attribute__((constructor)) static void agent_init(void)
 			_exit(126);   /* never run the command untraced without a word */
 		agent.t = NULL;  /* filtered already: trapped calls still go through */
 	}
-	sigfillset(&sa.sa_mask);
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSYS, &sa, NULL);
 	if (filtered)
 		return;

@@ -156,7 +156,8 @@ int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 		fprintf(stderr, "bpfvm trace: libbpfvm-agent.so is neither beside bpfvm nor in ../lib\n");
 		return -ENOENT;
 	}
-	if (bpfvm__shared_maps(vm, &fd, &addr) || (ifd = dup(fd)) < 0)
+	/* high: the command's descriptors keep the numbers they would have untraced */
+	if (bpfvm__shared_maps(vm, &fd, &addr) || (ifd = fcntl(fd, F_DUPFD, 900)) < 0)
 		return -EINVAL;
 	objs[0] = names[0] = '\0';
 	for (int i = 0; i < nobjects; i++) {

@@ -180,8 +180,9 @@ int map_shm_join(struct bpfvm *vm, int fd, uint64_t addr, struct bpfvm_log *log)
 		munmap(base, (size_t)st.st_size);
 		return -EINVAL;
 	}
-	/* The instance keeps its own descriptor; the caller's stays the caller's. */
-	vm->shm->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	/* The instance keeps its own descriptor, numbered from the caller's up (an agent keeps
+	 * its descriptors out of the low numbers its program expects); the caller's stays its. */
+	vm->shm->fd = fcntl(fd, F_DUPFD_CLOEXEC, fd);
 	map_lock(&vm->shm->hdr->lock);
 	err = replay(vm->shm, log);
 	map_unlock(&vm->shm->hdr->lock);
