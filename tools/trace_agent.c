@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,22 @@ static bool agent_path(char *out, size_t size)
 	       !access(out, R_OK);
 }
 
+/*
+ * The sanitizer runtimes this process runs with (a build with ASan/UBSan):
+ * the agent, built the same way, needs them loaded before it, first in
+ * LD_PRELOAD.  Appended to buf as "PATH:".
+ */
+static int add_runtime(struct dl_phdr_info *info, size_t size, void *buf)
+{
+	const char *name = info->dlpi_name;
+	size_t len = strlen(buf);
+
+	(void)size;
+	if (name && (strstr(name, "/libasan.so") || strstr(name, "/libubsan.so")))
+		snprintf((char *)buf + len, PATH_MAX + 4096 - len, "%s:", name);
+	return 0;
+}
+
 /* Append "name\n" to buf; false when it does not fit. */
 static bool add_line(char *buf, size_t size, const char *name)
 {
@@ -172,7 +189,17 @@ int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 	/* the stub's page: 64 KiB below the arena, free wherever the arena is */
 	snprintf(spec, sizeof(spec), "%d %llx %llx %d", ifd, (unsigned long long)addr,
 		 (unsigned long long)(addr - 0x10000), jit ? 1 : 0);
-	snprintf(preload, sizeof(preload), "%s%s%s", agent, old && *old ? ":" : "", old ? old : "");
+	preload[0] = '\0';
+	dl_iterate_phdr(add_runtime, preload);
+	/*
+	 * With them, the command's own leaks are not bpfvm's to check, and LeakSanitizer's
+	 * stop-the-world at exit was seen never to finish in a program the command execs (the
+	 * agent's filter inherited): no leak check in the command.
+	 */
+	if (preload[0] && setenv("ASAN_OPTIONS", "detect_leaks=0", 1))
+		return -errno;
+	snprintf(preload + strlen(preload), sizeof(preload) - strlen(preload), "%s%s%s", agent,
+		 old && *old ? ":" : "", old ? old : "");
 	if (setenv("BPFVM_AGENT", spec, 1) || setenv("BPFVM_AGENT_OBJECTS", objs, 1) ||
 	    setenv("BPFVM_AGENT_PROGS", names, 1) || setenv("LD_PRELOAD", preload, 1))
 		return -errno;

@@ -8,6 +8,7 @@
 # per-process counts; opensnoop's opens on the open workload agree; what
 # the agent cannot serve is refused with a reason (a static command, -p,
 # an exec when ld.so's calls are attached) and auto says which mode it used.
+# Every run is bounded (timeout 60).
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 CLANG=${CLANG:-clang-19}
@@ -54,9 +55,9 @@ counts() {
 	grep '"name":"counts"' "$1" | grep -o '"value":"[0-9a-f]*"' | sort | tr '\n' ' '
 }
 
-"$BPFVM" trace --json --dump-maps --mode supervisor "$tmp/agent.bpf.o" -- "$tmp/agent_work" > "$tmp/sup.json" 2> "$tmp/sup.err"
+timeout 60 "$BPFVM" trace --json --dump-maps --mode supervisor "$tmp/agent.bpf.o" -- "$tmp/agent_work" > "$tmp/sup.json" 2> "$tmp/sup.err"
 rs=$?
-"$BPFVM" trace --json --dump-maps --mode auto "$tmp/agent.bpf.o" -- "$tmp/agent_work" > "$tmp/agent.json" 2> "$tmp/agent.err"
+timeout 60 "$BPFVM" trace --json --dump-maps --mode auto "$tmp/agent.bpf.o" -- "$tmp/agent_work" > "$tmp/agent.json" 2> "$tmp/agent.err"
 ra=$?
 normalize "$tmp/sup.json" > "$tmp/sup.rec"
 normalize "$tmp/agent.json" > "$tmp/agent.rec"
@@ -71,11 +72,11 @@ fi
 # opensnoop under the agent: the workload's four opens (its own, the failed one, its
 # child's and its thread's) as the supervisor reports them; its exec of /bin/true is refused
 # (openat is one of ld.so's calls), and auto picks the supervisor for that reason.
-"$BPFVM" trace --json --mode supervisor "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > "$tmp/os.json" 2>&1
-"$BPFVM" trace --json --mode agent "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > "$tmp/oa.json" 2> "$tmp/oa.err"
+timeout 60 "$BPFVM" trace --json --mode supervisor "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > "$tmp/os.json" 2>&1
+timeout 60 "$BPFVM" trace --json --mode agent "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > "$tmp/oa.json" 2> "$tmp/oa.err"
 ra=$?
 opens() { grep -E '"filename":"(/etc/hostname|/etc/passwd|/nonexistent/bpfvm-trace)"' "$1" | sed 's/.*"ret":\(-*[0-9]*\),"flags":\([0-9]*\),.*"filename":"\([^"]*\)".*/\1 \2 \3/' | sort; }
-"$BPFVM" trace --mode auto "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > /dev/null 2> "$tmp/oauto.err"
+timeout 60 "$BPFVM" trace --mode auto "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > /dev/null 2> "$tmp/oauto.err"
 if [ $ra -eq 1 ] && [ "$(opens "$tmp/os.json" | wc -l)" -eq 4 ] &&
    [ "$(opens "$tmp/os.json")" = "$(opens "$tmp/oa.json")" ] &&
    grep -q "cannot follow execve of /bin/true: an attached system call is one the dynamic linker" "$tmp/oa.err" &&
@@ -88,14 +89,14 @@ fi
 # what the agent cannot enter: a static program, running processes; a bad --mode
 ok=1
 if cc -O2 -static -o "$tmp/work.static" tests/data/trace/agent_work.c -pthread 2> /dev/null; then
-	"$BPFVM" trace --mode agent "$tmp/agent.bpf.o" -- "$tmp/work.static" > /dev/null 2> "$tmp/st.err"
+	timeout 60 "$BPFVM" trace --mode agent "$tmp/agent.bpf.o" -- "$tmp/work.static" > /dev/null 2> "$tmp/st.err"
 	[ $? -eq 1 ] && grep -q -- "--mode agent: it is statically linked" "$tmp/st.err" || ok=0
-	"$BPFVM" trace --mode auto "$tmp/agent.bpf.o" -- "$tmp/work.static" > /dev/null 2> "$tmp/st.err"
+	timeout 60 "$BPFVM" trace --mode auto "$tmp/agent.bpf.o" -- "$tmp/work.static" > /dev/null 2> "$tmp/st.err"
 	[ $? -eq 0 ] && grep -q "mode supervisor: it is statically linked" "$tmp/st.err" || ok=0
 fi
-"$BPFVM" trace --mode agent "$tmp/agent.bpf.o" -p $$ > /dev/null 2> "$tmp/p.err"
+timeout 60 "$BPFVM" trace --mode agent "$tmp/agent.bpf.o" -p $$ > /dev/null 2> "$tmp/p.err"
 [ $? -eq 1 ] && grep -q -- "-p: the agent enters only a command it starts" "$tmp/p.err" || ok=0
-"$BPFVM" trace --mode fast "$tmp/agent.bpf.o" -- true > /dev/null 2> "$tmp/m.err"
+timeout 60 "$BPFVM" trace --mode fast "$tmp/agent.bpf.o" -- true > /dev/null 2> "$tmp/m.err"
 [ $? -eq 2 ] && grep -q -- "--mode is auto, agent or supervisor, not 'fast'" "$tmp/m.err" || ok=0
 if [ $ok -eq 1 ]; then
 	pass refusals
