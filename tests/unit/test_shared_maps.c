@@ -132,6 +132,11 @@ static void drain_until_exit(struct bpfvm_map *rb, struct drain *d, pid_t *pids,
 {
 	int left = n;
 
+	for (int i = 0; i < n; i++)
+		if (pids[i] <= 0) {   /* fork failed: a failure, nothing to wait for */
+			status[i] = 127 << 8;
+			left--;
+		}
 	for (int round = 0; left && round < 60000; round++) {   /* at most some 60 s */
 		struct timespec ms = { 0, 1000000 };
 
@@ -149,34 +154,38 @@ static void drain_until_exit(struct bpfvm_map *rb, struct drain *d, pid_t *pids,
 	bpfvm_map__ringbuf_consume(rb, on_record, d);
 }
 
-static void check_totals(struct shared_maps *s, struct drain *d, int nproc)
+/* Totals of CHILDREN processes whose ids are ids[]: every count, every key, every record. */
+static void check_totals(struct shared_maps *s, struct drain *d, const uint64_t *ids)
 {
 	int ncpus = bpfvm__num_possible_cpus(s->vm);
 	uint64_t total = 0, *pcpu = calloc((size_t)ncpus, 8);
 	uint32_t key = 0;
 
 	CHECK(bpfvm_map__lookup_elem(s->maps[0], &key, &total, 0) == 0);
-	CHECK_EQ_U64(total, (uint64_t)nproc * ITERS);
+	CHECK_EQ_U64(total, (uint64_t)CHILDREN * ITERS);
 	CHECK(pcpu && bpfvm_map__lookup_elem(s->maps[1], &key, pcpu, 0) == 0);
 	total = 0;
 	for (int c = 0; pcpu && c < ncpus; c++)
 		total += pcpu[c];
-	CHECK_EQ_U64(total, (uint64_t)nproc * ITERS);
+	CHECK_EQ_U64(total, (uint64_t)CHILDREN * ITERS);
 	free(pcpu);
-	for (key = 0; key < (uint32_t)nproc * KEYS_PER_CHILD; key++) {
+	for (int i = 0; i < CHILDREN * KEYS_PER_CHILD && !test_failed_now; i++) {
+		uint32_t k = (uint32_t)(ids[i / KEYS_PER_CHILD] * KEYS_PER_CHILD + i % KEYS_PER_CHILD);
 		uint64_t v = 0;
 
-		/* children 0..CHILDREN-1 then, when nproc says so, the joiner's keys */
-		uint32_t k = key < CHILDREN * KEYS_PER_CHILD ? key : EXEC_CHILD * KEYS_PER_CHILD +
-								    key % KEYS_PER_CHILD;
-		if (bpfvm_map__lookup_elem(s->maps[2], &k, &v, 0) || v != ITERS / KEYS_PER_CHILD) {
+		if (bpfvm_map__lookup_elem(s->maps[2], &k, &v, 0) || v != ITERS / KEYS_PER_CHILD)
 			TEST_FAIL("hash key %u: %llu, expected %u", k, (unsigned long long)v,
 				  ITERS / KEYS_PER_CHILD);
-			break;
-		}
 	}
+	for (int i = 0; i < CHILDREN && !test_failed_now; i++)
+		for (uint64_t r = 0; r < ITERS; r++)
+			if (!d->seen[ids[i]][r]) {
+				TEST_FAIL("child %llu's record %llu is missing",
+					  (unsigned long long)ids[i], (unsigned long long)r);
+				break;
+			}
 	CHECK_EQ_INT(d->bad, 0);
-	CHECK_EQ_INT(d->records, nproc * ITERS);
+	CHECK_EQ_INT(d->records, CHILDREN * ITERS);
 	CHECK_EQ_U64(bpfvm_map__ringbuf_lost(s->maps[3]), 0);
 }
 
@@ -189,10 +198,32 @@ static bool in_arena(struct bpfvm *vm, const void *p)
 	       (uintptr_t)p < addr + ARENA_SIZE;
 }
 
-TEST(forked_children_update_shared_maps)
+/* The last process starts with exec and joins the arena (joiner()): a fresh address space. */
+static pid_t start_joiner(struct bpfvm *vm)
+{
+	char fd_s[16], addr_s[32];
+	uint64_t addr;
+	int fd;
+	pid_t pid;
+
+	if (bpfvm__shared_maps(vm, &fd, &addr))
+		return -1;
+	snprintf(addr_s, sizeof(addr_s), "0x%llx", (unsigned long long)addr);
+	pid = fork();
+	if (pid == 0) {
+		snprintf(fd_s, sizeof(fd_s), "%d", dup(fd));   /* without close-on-exec */
+		execl("/proc/self/exe", "test_shared_maps", "--join", fd_s, addr_s, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* CHILDREN processes at once (the last one joining after exec, if asked), drained meanwhile. */
+static void run_children(bool exec_last)
 {
 	static struct drain d;
 	struct shared_maps s;
+	uint64_t ids[CHILDREN];
 	pid_t pids[CHILDREN];
 	int status[CHILDREN];
 
@@ -204,16 +235,23 @@ TEST(forked_children_update_shared_maps)
 	CHECK_EQ_INT(bpfvm_map__ringbuf_fd(s.maps[3]), -EOPNOTSUPP);
 	for (int i = 0; i < CHILDREN; i++) {
 		status[i] = -1;
-		pids[i] = fork();
-		if (pids[i] == 0)
-			_exit(run_child(s.vm, s.maps, (uint64_t)i));
+		ids[i] = exec_last && i == CHILDREN - 1 ? EXEC_CHILD : (uint64_t)i;
+		if (ids[i] == EXEC_CHILD)
+			pids[i] = start_joiner(s.vm);
+		else if ((pids[i] = fork()) == 0)
+			_exit(run_child(s.vm, s.maps, ids[i]));
 	}
 	drain_until_exit(s.maps[3], &d, pids, status, CHILDREN);
 	for (int i = 0; i < CHILDREN; i++)
 		if (!WIFEXITED(status[i]) || WEXITSTATUS(status[i]))
-			TEST_FAIL("child %d: status 0x%x", i, status[i]);
-	check_totals(&s, &d, CHILDREN);
+			TEST_FAIL("child %llu: status 0x%x", (unsigned long long)ids[i], status[i]);
+	check_totals(&s, &d, ids);
 	bpfvm__destroy(s.vm);
+}
+
+TEST(forked_children_update_shared_maps)
+{
+	run_children(false);
 }
 
 /* The joiner: a fresh process (after exec) maps the arena and takes its maps by name. */
@@ -237,59 +275,7 @@ static int joiner(const char *fd_s, const char *addr_s)
 
 TEST(exec_joins_the_arena)
 {
-	static struct drain d;
-	struct shared_maps s;
-	char fd_s[16], addr_s[32];
-	uint64_t addr;
-	int fd, status[CHILDREN];
-	pid_t pids[CHILDREN];
-
-	memset(&d, 0, sizeof(d));
-	if (!make_maps(&s))
-		return;
-	CHECK(bpfvm__shared_maps(s.vm, &fd, &addr) == 0);
-	snprintf(addr_s, sizeof(addr_s), "0x%llx", (unsigned long long)addr);
-	/* the children fork first and the joiner runs along with them */
-	for (int i = 0; i < CHILDREN; i++) {
-		status[i] = -1;
-		if (i == CHILDREN - 1) {
-			pids[i] = fork();
-			if (pids[i] == 0) {
-				int ifd = dup(fd);   /* without close-on-exec */
-
-				snprintf(fd_s, sizeof(fd_s), "%d", ifd);
-				execl("/proc/self/exe", "test_shared_maps", "--join", fd_s, addr_s,
-				      (char *)NULL);
-				_exit(127);
-			}
-			continue;
-		}
-		pids[i] = fork();
-		if (pids[i] == 0)
-			_exit(run_child(s.vm, s.maps, (uint64_t)i));
-	}
-	drain_until_exit(s.maps[3], &d, pids, status, CHILDREN);
-	for (int i = 0; i < CHILDREN; i++)
-		if (!WIFEXITED(status[i]) || WEXITSTATUS(status[i]))
-			TEST_FAIL("child %d: status 0x%x", i, status[i]);
-	/* children 0..2 and the joiner: CHILDREN processes in all */
-	{
-		uint64_t total = 0;
-		uint32_t key = 0, k = EXEC_CHILD * KEYS_PER_CHILD;
-
-		CHECK(bpfvm_map__lookup_elem(s.maps[0], &key, &total, 0) == 0);
-		CHECK_EQ_U64(total, (uint64_t)CHILDREN * ITERS);
-		CHECK(bpfvm_map__lookup_elem(s.maps[2], &k, &total, 0) == 0);
-		CHECK_EQ_U64(total, ITERS / KEYS_PER_CHILD);
-		CHECK_EQ_INT(d.records, CHILDREN * ITERS);
-		CHECK_EQ_INT(d.bad, 0);
-		for (uint64_t i = 0; i < ITERS; i++)
-			if (!d.seen[EXEC_CHILD][i]) {
-				TEST_FAIL("the joiner's record %llu is missing", (unsigned long long)i);
-				break;
-			}
-	}
-	bpfvm__destroy(s.vm);
+	run_children(true);
 }
 
 TEST(joining_refuses_what_is_not_an_arena)
