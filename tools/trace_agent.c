@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpfvm/maps.h>
 #include <bpfvm/object.h>
 #include <bpfvm/trace.h>
 
@@ -45,6 +46,19 @@ const char *trace_agent_cannot_serve(struct bpfvm_object *const *objs, int nobjs
 
 	for (int i = 0; i < nobjs; i++) {
 		struct bpfvm_obj_prog *p;
+		struct bpfvm_map *m;
+
+		/* What a map holds of one process: output callbacks, programs for tail calls. */
+		bpfvm_object__for_each_map(m, objs[i]) {
+			uint32_t type = bpfvm_map__type(m);
+
+			if (type != 3 /* PROG_ARRAY */ && type != 4 /* PERF_EVENT_ARRAY */)
+				continue;
+			snprintf(why, sizeof(why), "map %s is a %s, which holds %s of this process only",
+				 bpfvm_map__name(m), type == 3 ? "program array" : "perf event array",
+				 type == 3 ? "programs" : "its output callback");
+			return why;
+		}
 
 		bpfvm_object__for_each_program(p, objs[i]) {
 			const char *sec = bpfvm_obj_prog__section_name(p);

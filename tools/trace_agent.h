@@ -21,7 +21,7 @@ struct bpfvm_object;
 #define TRACE_AGENT_LDSO_CALLS { 0, 2, 3, 4, 5, 9, 10, 11, 12, 17, 21, 158, 218, 257, 262, 273, \
 				 302, 318, 334 }
 
-/* Why the agent cannot run the wanted programs of objs, or NULL when it can. */
+/* Why the agent cannot run the wanted programs of objs or use their maps, or NULL. */
 const char *trace_agent_cannot_serve(struct bpfvm_object *const *objs, int nobjs,
 				     bool (*wanted)(const void *ctx, const char *name),
 				     const void *ctx);

@@ -22,6 +22,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/agent.bpf.c -o "$tmp/agent.bpf.o" > "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/trace/agent_perf.bpf.c -o "$tmp/agent_perf.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c examples/opensnoop.bpf.c -o "$tmp/opensnoop.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/agent_work" tests/data/trace/agent_work.c >> "$tmp/build.log" 2>&1 ||
@@ -86,8 +88,14 @@ else
 	fail opensnoop "rc $ra, opens $(opens "$tmp/os.json" | tr '\n' '|') / $(opens "$tmp/oa.json" | tr '\n' '|') $(head -c 300 "$tmp/oa.err")"
 fi
 
-# what the agent cannot enter: a static program, running processes; a bad --mode
+# what the agent cannot enter: a static program, running processes, maps holding what is
+# this process's (a perf event array's output); a bad --mode
 ok=1
+timeout 60 "$BPFVM" trace --mode agent "$tmp/agent_perf.bpf.o" -- "$tmp/agent_work" > /dev/null 2> "$tmp/pf.err"
+[ $? -eq 1 ] && grep -q -- "--mode agent: map out is a perf event array" "$tmp/pf.err" || ok=0
+timeout 60 "$BPFVM" trace --mode auto "$tmp/agent_perf.bpf.o" -- "$tmp/agent_work" > "$tmp/pf.out" 2> "$tmp/pf.err"
+[ $? -eq 0 ] && grep -q "mode supervisor: map out is a perf event array" "$tmp/pf.err" &&
+	[ "$(grep -c '^perf out' "$tmp/pf.out")" -eq 6 ] || ok=0
 if cc -O2 -static -o "$tmp/work.static" tests/data/trace/agent_work.c -pthread 2> /dev/null; then
 	timeout 60 "$BPFVM" trace --mode agent "$tmp/agent.bpf.o" -- "$tmp/work.static" > /dev/null 2> "$tmp/st.err"
 	[ $? -eq 1 ] && grep -q -- "--mode agent: it is statically linked" "$tmp/st.err" || ok=0
@@ -101,6 +109,6 @@ timeout 60 "$BPFVM" trace --mode fast "$tmp/agent.bpf.o" -- true > /dev/null 2> 
 if [ $ok -eq 1 ]; then
 	pass refusals
 else
-	fail refusals "$(cat "$tmp/st.err" "$tmp/p.err" "$tmp/m.err" | head -c 400)"
+	fail refusals "$(cat "$tmp/pf.err" "$tmp/st.err" "$tmp/p.err" "$tmp/m.err" | head -c 400)"
 fi
 exit $status
