@@ -487,6 +487,7 @@ static const char *choose_agent(const struct tracer *tr, const struct bpfvm_trac
 	if (!a->mode || !strcmp(a->mode, "supervisor"))
 		return NULL;
 	why = a->npids ? "-p: the agent enters only a command it starts"
+	      : a->seccomp ? "--seccomp: the supervisor enforces the filter"
 		       : trace_agent_cannot_serve(tr->objs, tr->nobjs, wanted_ctx, a);
 	if (!why)
 		why = trace_agent_cannot_enter(a->command[0]);
