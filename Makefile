@@ -37,7 +37,7 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 
 .PHONY: all deps demo test test-plain test-sanitize bench fuzz install clean
 
-all: $(BUILD)/bpfvm $(BUILD)/libbpfvm.a $(BUILD)/libbpfvm.so
+all: $(BUILD)/bpfvm $(BUILD)/libbpfvm.a $(BUILD)/libbpfvm.so $(BUILD)/libbpfvm-agent.so
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
@@ -78,6 +78,12 @@ $(BUILD)/libbpfvm.so: $(LIB_OBJ) src/libbpfvm.map
 $(BUILD)/bpfvm: $(TOOL_OBJ) $(BUILD)/libbpfvm.so
 	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -l:libbpfvm.so.0 \
 		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS) -lpcap
+
+# The in-process agent of `bpfvm trace --mode agent` (agent/agent.c): preloaded into the
+# traced command, public API alone, beside libbpfvm.so as the command is.
+$(BUILD)/libbpfvm-agent.so: $(BUILD)/agent/agent.o $(BUILD)/tools/verify_util.o $(BUILD)/libbpfvm.so
+	$(CC) -shared $(LDFLAGS) -o $@ $(BUILD)/agent/agent.o $(BUILD)/tools/verify_util.o \
+		-L$(BUILD) -l:libbpfvm.so.0 -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib'
 
 # Unit tests see the library's internals (they link the archive).
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm_internal.a

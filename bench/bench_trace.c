@@ -6,6 +6,8 @@
  * kernel's own tracepoint program (the same object through libbpf); and
  * the slowdown of calls that are not attached (the seccomp filter alone),
  * on a bare getuid() loop and on one with some work between calls.  The
+ * same under the in-process agent (--mode agent: a seccomp trap to a
+ * handler in the process instead of a ptrace stop).  The
  * workload times its own loop, so starting a tracer is not counted.  Each
  * figure is the median of 5 runs, the runs of the compared set interleaved.
  *
@@ -106,8 +108,8 @@ static double kernel_ns(const char *mode, long n, char *why, size_t size)
 
 int main(int argc, char **argv)
 {
-	char tr[1024], st[256], why[128] = "";
-	double t[3], base, vm, sc, k, bare, bare_vm, work, work_vm;
+	char tr[1024], st[256], ag[1024], why[128] = "";
+	double t[4], base, vm, sc, k, bare, bare_vm, work, work_vm, agent, bare_ag;
 
 	if (argc != 2)
 		return 2;
@@ -115,13 +117,14 @@ int main(int argc, char **argv)
 	bpfvm = getenv("BPFVM") ? getenv("BPFVM") : "build/bpfvm";
 	snprintf(tr, sizeof(tr), "%s trace %s/count.bpf.o --", bpfvm, dir);
 	snprintf(st, sizeof(st), "strace -f --seccomp-bpf -e trace=getppid -o /dev/null");
-	const char *const traced[] = { "", tr, st }, *const pair[] = { "", tr };
+	snprintf(ag, sizeof(ag), "%s trace --jit --mode agent %s/count.bpf.o --", bpfvm, dir);
+	const char *const traced[] = { "", tr, st, ag }, *const pair[] = { "", tr, ag };
 
-	loop_ns(traced, 3, "getppid", N_TRACED, t);
-	base = t[0], vm = t[1], sc = t[2];
+	loop_ns(traced, 4, "getppid", N_TRACED, t);
+	base = t[0], vm = t[1], sc = t[2], agent = t[3];
 	k = kernel_ns("getppid", N_TRACED, why, sizeof(why));
-	loop_ns(pair, 2, "getuid", N_BARE, t);
-	bare = t[0], bare_vm = t[1];
+	loop_ns(pair, 3, "getuid", N_BARE, t);
+	bare = t[0], bare_vm = t[1], bare_ag = t[2];
 	loop_ns(pair, 2, "work", N_WORK, t);
 	work = t[0], work_vm = t[1];
 	printf("\n== tracing a real process: a program on sys_enter_getppid (bpfvm trace: ptrace + seccomp)\n");
@@ -146,8 +149,19 @@ int main(int argc, char **argv)
 		       "kernel tracepoint program", k / N_TRACED, "~0");
 	else
 		printf("%-44s %10s   (%s)\n", "kernel tracepoint program", "-", why);
+	if (agent >= 0)
+		printf("%-44s %10.1f %10.1f   agent/supervisor %.2f  agent/kernel %s%.0f\n",
+		       "bpfvm trace --mode agent (in process, JIT)", agent / N_TRACED,
+		       (agent - base) / N_TRACED, (agent - base) / (vm - base),
+		       k > base ? "" : "(kernel below noise) ",
+		       k > base ? (agent - base) / (k - base) : 0.0);
+	else
+		printf("%-44s %10s   (the agent failed)\n", "bpfvm trace --mode agent", "-");
 	printf("%-44s %10.1f %10.1f   slowdown %.1f%%\n", "unattached getuid(), bare loop",
 	       bare_vm / N_BARE, (bare_vm - bare) / N_BARE, 100 * (bare_vm / bare - 1));
+	if (bare_ag >= 0)
+		printf("%-44s %10.1f %10.1f   slowdown %.1f%%\n", "unattached getuid() under the agent",
+		       bare_ag / N_BARE, (bare_ag - bare) / N_BARE, 100 * (bare_ag / bare - 1));
 	printf("%-44s %10.1f %10.1f   slowdown %.1f%%\n", "unattached getuid(), ~2 us work between",
 	       work_vm / N_WORK, (work_vm - work) / N_WORK, 100 * (work_vm / work - 1));
 	return 0;

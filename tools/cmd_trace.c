@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <bpfvm/btf.h>
 #include <bpfvm/cbpf.h>
@@ -46,6 +47,7 @@
 
 #include "cli.h"
 #include "records.h"
+#include "trace_agent.h"
 
 #define MAX_OBJECTS 16
 #define MAX_NAMES 64
@@ -62,6 +64,7 @@ struct trace_args {
 	int nobjects;
 	char **command;
 	const char *seccomp;   /* a classic seccomp filter to enforce */
+	const char *mode;   /* --mode: NULL (supervisor), "supervisor", "agent", "auto" */
 };
 
 struct rb_ctx {
@@ -314,7 +317,7 @@ static void on_seccomp(void *ctx, const struct bpfvm_trace_seccomp *r)
 	fflush(stdout);
 }
 
-enum { O_PROG = 256, O_SET, O_DUMP, O_JSON, O_INTERP, O_JIT, O_SECCOMP };
+enum { O_PROG = 256, O_SET, O_DUMP, O_JSON, O_INTERP, O_JIT, O_SECCOMP, O_MODE };
 
 /* 0, or EXIT_USAGE with the reason printed. */
 static int parse_args(int argc, char **argv, struct trace_args *a)
@@ -323,7 +326,8 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "prog", required_argument, NULL, O_PROG }, { "set", required_argument, NULL, O_SET },
 		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
 		{ "interp", no_argument, NULL, O_INTERP }, { "jit", no_argument, NULL, O_JIT },
-		{ "seccomp", required_argument, NULL, O_SECCOMP }, { NULL, 0, NULL, 0 },
+		{ "seccomp", required_argument, NULL, O_SECCOMP },
+		{ "mode", required_argument, NULL, O_MODE }, { NULL, 0, NULL, 0 },
 	};
 	int c, end = argc;
 
@@ -343,6 +347,14 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		case O_INTERP: a->jit = false; break;
 		case O_JIT: a->jit = true; break;
 		case O_SECCOMP: a->seccomp = optarg; break;
+		case O_MODE:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "agent") && strcmp(optarg, "supervisor")) {
+				fprintf(stderr, "bpfvm trace: --mode is auto, agent or supervisor, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			a->mode = optarg;
+			break;
 		case 'p': {
 			char *e;
 			long pid = strtol(optarg, &e, 10);
@@ -461,6 +473,57 @@ static int exit_code(int status)
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+static bool wanted_ctx(const void *ctx, const char *name)
+{
+	return wanted(ctx, name);
+}
+
+/* --mode agent|auto: NULL for the supervisor, else why not the agent ("" when it is used). */
+static const char *choose_agent(const struct tracer *tr, const struct bpfvm_trace *t)
+{
+	const struct trace_args *a = tr->a;
+	const char *why;
+
+	if (!a->mode || !strcmp(a->mode, "supervisor"))
+		return NULL;
+	why = a->npids ? "-p: the agent enters only a command it starts"
+	      : a->seccomp ? "--seccomp: the supervisor enforces the filter"
+		       : trace_agent_cannot_serve(tr->objs, tr->nobjs, wanted_ctx, a);
+	if (!why)
+		why = trace_agent_cannot_enter(a->command[0]);
+	if (!why && !strcmp(a->mode, "auto"))
+		why = trace_agent_cannot_exec(t);
+	if (!strcmp(a->mode, "auto"))
+		fprintf(stderr, "bpfvm trace: mode %s%s%s\n", why ? "supervisor" : "agent",
+			why ? ": " : "", why ? why : "");
+	return why ? why : "";
+}
+
+/* The command under the agent (agent/agent.c): drain the shared ring buffers until it exits. */
+static int run_under_agent(struct tracer *tr, struct bpfvm *vm)
+{
+	const struct trace_args *a = tr->a;
+	struct timespec ms = { 0, 1000000 };
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (!trace_agent_env(vm, a->objects, a->nobjects, a->progs, a->nprogs, a->jit))
+			execvp(a->command[0], a->command);
+		fprintf(stderr, "bpfvm trace: %s: %s\n", a->command[0], strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0)
+		return 1;
+	signal(SIGINT, SIG_IGN);   /* the terminal's Ctrl-C is the command's; bpfvm reports its end */
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		drain_ringbufs(tr);
+		nanosleep(&ms, NULL);
+	}
+	on_exit_status(tr, pid, status);
+	return exit_code(status);
+}
+
 static int trace_run(struct tracer *tr, struct bpfvm *vm)
 {
 	const struct trace_args *a = tr->a;
@@ -475,6 +538,7 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 	struct bpfvm_prog *policy = NULL;
 	size_t nf = 0;
 	int status = -1, err, rc = 1;
+	const char *agent_why;
 
 	if (!t)
 		return 1;
@@ -487,6 +551,14 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 		goto out;
 	}
 	set_perf_outputs(tr);
+	if ((agent_why = choose_agent(tr, t)) && !strcmp(a->mode, "agent") && *agent_why) {
+		fprintf(stderr, "bpfvm trace: --mode agent: %s\n", agent_why);
+		goto out;
+	}
+	if (agent_why && !*agent_why) {
+		rc = run_under_agent(tr, vm);
+		goto dump;
+	}
 	log.len = 0;
 	msg[0] = '\0';
 	err = a->npids ? 0 : bpfvm_trace__start(t, a->command);
@@ -511,7 +583,8 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 	if (err)
 		fprintf(stderr, "bpfvm trace: %s\n", strerror(-err));
 	rc = err ? 1 : exit_code(status);
-	if (!err && a->dump_maps)
+dump:
+	if (rc != 1 && a->dump_maps)
 		for (int i = 0; i < tr->nobjs; i++) {
 			struct records_fmt rf;
 
@@ -537,6 +610,8 @@ int cmd_trace(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc;
+	if (a.mode && strcmp(a.mode, "supervisor"))   /* the agent's programs update these maps */
+		vo.shared_maps_size = TRACE_AGENT_ARENA;
 	vm = bpfvm__new(&vo);
 	if (!vm) {
 		fprintf(stderr, "bpfvm trace: %s\n", strerror(errno));

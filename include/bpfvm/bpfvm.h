@@ -156,10 +156,35 @@ struct bpfvm_opts {
 	size_t sz;
 	bpfvm_trace_fn trace;
 	void *trace_ctx;
+	/*
+	 * Maps in shared memory: every map of the instance (its object, its
+	 * elements, a ring buffer's pages) lives in one arena of this many
+	 * bytes, a memfd mapped MAP_SHARED (committed as it is used), so that
+	 * a forked child's programs update the same maps, and another process
+	 * can join them (shared_maps_fd).  Locks in maps are atomics, valid
+	 * across processes.  0: private memory.
+	 */
+	uint64_t shared_maps_size;
+	/*
+	 * Join the arena another instance made (bpfvm__shared_maps(): its fd,
+	 * inherited or passed, and address): mapped at the same address
+	 * (refused if that range is taken in this process), with that
+	 * instance's maps, in its order, as this one's.  The maps stay that
+	 * instance's to free.  0: no arena to join.
+	 */
+	uint64_t shared_maps_addr;
+	int shared_maps_fd;
+	struct bpfvm_log *log;
 };
 
-/* Returns a new instance, or NULL with errno set. */
+/* Returns a new instance, or NULL with errno set (the reason in opts->log). */
 BPFVM_API struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts);
+/*
+ * The shared arena of vm's maps (bpfvm_opts.shared_maps_size): its memfd
+ * (owned by vm, close-on-exec) and address.  0, or -ENOENT when the
+ * instance's maps are private.
+ */
+BPFVM_API int bpfvm__shared_maps(const struct bpfvm *vm, int *fd, uint64_t *addr);
 /* Frees the instance and every program in it.  NULL is allowed. */
 BPFVM_API void bpfvm__destroy(struct bpfvm *vm);
 

@@ -154,6 +154,8 @@ BPFVM_API uint32_t bpfvm_map__max_entries(const struct bpfvm_map *map);
 BPFVM_API uint32_t bpfvm_map__flags(const struct bpfvm_map *map);
 /* The number of CPUs per-CPU maps hold a slot for. */
 BPFVM_API int bpfvm__num_possible_cpus(const struct bpfvm *vm);
+/* The instance's map named name (the newest, if several are), or NULL. */
+BPFVM_API struct bpfvm_map *bpfvm__map_by_name(struct bpfvm *vm, const char *name);
 
 /*
  * The syscall-side operations, as bpf(BPF_MAP_*_ELEM) behaves: 0 or a
@@ -233,8 +235,10 @@ BPFVM_API uint64_t bpfvm_map__ringbuf_lost(const struct bpfvm_map *map);
  * The ring buffer's memory as a file (a memfd): offset 0 is the consumer
  * page, the producer page follows, then the data.  mmap() it as one would
  * a kernel ring buffer's map fd (the data is in the file once; map it
- * twice for records that wrap).  Returns the fd (owned by the map) or
- * -EINVAL for another map type.
+ * twice for records that wrap).  Returns the fd (owned by the map),
+ * -EINVAL for another map type, or -EOPNOTSUPP for a ring buffer in an
+ * instance's shared arena (bpfvm_opts.shared_maps_size: its pages are the
+ * arena's file, bpfvm__shared_maps()).
  */
 BPFVM_API int bpfvm_map__ringbuf_fd(struct bpfvm_map *map);
 

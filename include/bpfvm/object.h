@@ -96,6 +96,14 @@ struct bpfvm_object_open_opts {
 	 * libbpf's does.
 	 */
 	bool partial_load;
+	/*
+	 * Take the instance's own map where it has one of a map's name (the
+	 * same type and sizes, else the load fails naming it), as libbpf's
+	 * bpf_map__reuse_fd: an instance that joined another process's maps
+	 * (bpfvm_opts.shared_maps_addr) loads that process's object onto
+	 * them.  A taken map keeps its values; .rodata is frozen here too.
+	 */
+	bool reuse_maps;
 };
 
 /* Returns the object, or NULL with errno (EINVAL for malformed input) and a message in opts->log. */

@@ -51,6 +51,9 @@ struct bpfvm {
 	pthread_mutex_t maps_lock;
 	uint32_t last_map_id;
 	int ncpus;                   /* possible CPUs: per-CPU map slots */
+	/* Where the maps live when they are shared between processes (maps/shm.h); NULL:
+	 * the heap and private pages. */
+	struct map_shm *shm;
 	/* The JIT back-end's CPU features, read once: cpuid leaves a virtual
 	 * machine (some 10 us a call), too slow to ask at every compilation. */
 	uint32_t jit_features;

@@ -133,6 +133,7 @@ struct omap {
 	uint32_t elf_inner_id;   /* struct bpf_elf_map's inner_id and inner_idx */
 	uint32_t elf_inner_idx;
 	bool autocreate;         /* load creates it (default true) */
+	bool reused;             /* the instance's map (reuse_maps): not initialized here */
 	char *create_err;        /* a partial load left it out: why */
 	struct oslot *slots;
 	uint32_t nslots;
@@ -163,6 +164,7 @@ struct bpfvm_object {
 	uint32_t prog_flags;
 	bool kernel_only;        /* open option: kernel-only maps and helpers load */
 	bool partial;            /* open option: what cannot load is left out */
+	bool reuse_maps;         /* open option: the instance's maps of the same names */
 	char license[128];
 	uint32_t kversion;
 	struct btf *btf;

@@ -68,6 +68,7 @@ static struct bpfvm_object *open_common(const void *buf, size_t size, const char
 	obj->vm = OPTS_GET(opts, vm, NULL);
 	obj->prog_flags = OPTS_GET(opts, prog_flags, 0);
 	obj->kernel_only = OPTS_GET(opts, kernel_only, false);
+	obj->reuse_maps = OPTS_GET(opts, reuse_maps, false);
 	obj->partial = OPTS_GET(opts, partial_load, false);
 	obj->kconfig_map = -1;
 	obj->name = strdup(given ? given : name);
@@ -273,7 +274,9 @@ static int init_map(struct bpfvm_object *obj, struct omap *m)
 
 	if (m->kind == OMAP_USER)
 		return 0;
-	if (m->kind != OMAP_KCONFIG) {
+	if (m->reused) {
+		err = 0;
+	} else if (m->kind != OMAP_KCONFIG) {
 		err = bpfvm_map__update_elem(m->map, &zero, m->init, 0);
 	} else {
 		if (!(buf = calloc(1, m->desc.value_size)))
@@ -340,6 +343,24 @@ static int capture_end(struct bpfvm_object *obj, struct capture *c, int err, con
 	return *why ? 0 : -ENOMEM;
 }
 
+/* reuse_maps: the instance's map of m's name, if it has one: 1, 0 (none), -EINVAL. */
+static int reuse_map(struct bpfvm_object *obj, struct omap *m)
+{
+	struct bpfvm_map *map = obj->reuse_maps ? bpfvm__map_by_name(obj->vm, m->name) : NULL;
+
+	if (!map)
+		return 0;
+	if (bpfvm_map__type(map) != m->desc.type || bpfvm_map__key_size(map) != m->desc.key_size ||
+	    bpfvm_map__value_size(map) != m->desc.value_size) {
+		obj_err(obj, "map '%s': the instance's map of that name has another type or size\n",
+			m->name);
+		return -EINVAL;
+	}
+	m->map = map;
+	m->reused = true;
+	return 1;
+}
+
 static int create_one_map(struct bpfvm_object *obj, struct omap *m)
 {
 	struct capture c;
@@ -351,7 +372,8 @@ static int create_one_map(struct bpfvm_object *obj, struct omap *m)
 			m->section, obj->maps[m->inner_map].name);
 		err = -EINVAL;
 	} else {
-		err = create_map(obj, m, &m->map);
+		err = reuse_map(obj, m);
+		err = err ? (err < 0 ? err : 0) : create_map(obj, m, &m->map);
 		if (!err && (err = init_map(obj, m))) {
 			obj_err(obj, "map '%s': cannot set its initial value: %s\n", m->name,
 				strerror(-err));

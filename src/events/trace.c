@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpfvm/trace.h>
 
@@ -327,23 +328,25 @@ static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, const str
 }
 
 static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev,
-		    struct ev_task *task, const struct ev_record_in *in)
+		    struct ev_task *task, const struct ev_record_in *in, uint64_t *rec)
 {
 	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
 	bool kprobe = ev_attach_is_kprobe(&a->at) || a->at.point == EV_KFUNC ||
 		      a->at.point == EV_KRETFUNC || a->at.point == EV_USER_PROBE;
 	struct hook_event_run hev = {
-		.mode = t->o.mode, .log = t->o.log, .ctx = t->rec,
+		.mode = t->o.mode, .log = t->o.log, .ctx = rec,
 		/* a program may read any of the kernel's record room; raw tracepoints: 12 args */
 		.ctx_size = rawtp ? 12 * 8 : kprobe ? EV_PT_REGS_SIZE : sizeof(t->rec),
 		/* the user's pt_regs, which raw tracepoints and ksyscall's di point to */
 		.kobj = rawtp || a->at.point == EV_KSYSCALL ? (void *)&ev->regs : NULL,
 		.kobj_size = rawtp ? sizeof(ev->regs) : EV_PT_REGS_SIZE,
-		.kobj_what = "pt_regs", .task_ops = &ev_task_ops, .task = task,
+		.kobj_what = "pt_regs",
+		/* in process (no source): the current task is the calling thread, the helpers' own */
+		.task_ops = t->src ? &ev_task_ops : NULL, .task = t->src ? task : NULL,
 	};
 	uint64_t retval;
 
-	ev_record(&a->at, in, (uint8_t *)t->rec, sizeof(t->rec));
+	ev_record(&a->at, in, (uint8_t *)rec, sizeof(t->rec));
 	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev) : 0;
 	task->can_override = ev_attach_is_kprobe(&a->at);
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
@@ -367,7 +370,7 @@ static bool runs_in_pass(const struct ev_event *ev, const struct attached *a, in
 	return (ev->kind == EV_SYS_EXIT || ev->kind == EV_EXIT ? 2 - depth : depth) == pass;
 }
 
-static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
+static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t *rec)
 {
 	struct ev_task task = { .src = t->src, .kern = &t->kern, .tid = ev->tid, .tgid = ev->tgid,
 				.exiting = ev->kind == EV_EXIT, .exit_code = ev->status,
@@ -391,13 +394,13 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev)
 			if (t->a[i].at.point == EV_KFUNC && !kargs)
 				ev_kfunc_args(&t->a[i].at, ev, &task, in.kargs);
 			kargs |= t->a[i].at.point == EV_KFUNC;
-			run_one(t, &t->a[i], ev, &task, &in);
+			run_one(t, &t->a[i], ev, &task, &in, rec);
 		}
 		/* what the tracepoints after the wrapper's kretprobes see */
 		if (task.overridden && ev->kind == EV_SYS_EXIT)
 			in.ret = task.override_rc;
 	}
-	if (task.overridden)
+	if (task.overridden && t->src)
 		t->src->ops->set_return(t->src, ev->tid, task.override_rc,
 					ev->kind == EV_SYS_ENTER);
 	if (filled && t->o.on_event)
@@ -414,7 +417,7 @@ int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
 		return -EINVAL;
 	while ((err = t->src->ops->next(t->src, &ev)) > 0) {
 		if (ev.kind != EV_GONE) {
-			dispatch(t, &ev);
+			dispatch(t, &ev, t->rec);
 			continue;
 		}
 		if (t->o.on_exit)
@@ -425,6 +428,31 @@ int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
 	if (status)
 		*status = t->root_status;
 	return err;
+}
+
+void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint64_t args[6],
+			  int64_t ret)
+{
+	uint64_t rec[RECORD_ROOM / 8];   /* per call: threads and nested signals run at once */
+	struct ev_event ev = { .kind = enter ? EV_SYS_ENTER : EV_SYS_EXIT, .nr = nr, .ret = ret };
+
+	if (!t || t->src)
+		return;
+	ev.tid = (int32_t)gettid();
+	ev.tgid = (int32_t)getpid();
+	ev.regs.orig_rax = (uint64_t)nr;
+	ev.regs.rax = enter ? (uint64_t)-ENOSYS : (uint64_t)ret;
+	ev.regs.rdi = args[0], ev.regs.rsi = args[1], ev.regs.rdx = args[2];
+	ev.regs.r10 = args[3], ev.regs.r8 = args[4], ev.regs.r9 = args[5];
+	dispatch(t, &ev, rec);
+}
+
+int bpfvm_trace__wants_syscall(const struct bpfvm_trace *t, long nr)
+{
+	if (!t || nr < 0 || nr >= EV_MAX_SYSCALL)
+		return 0;
+	return (t->want.all_enter || ev_interest_has(t->want.enter, nr) ? 1 : 0) |
+	       (t->want.all_exit || ev_interest_has(t->want.exit, nr) ? 2 : 0);
 }
 
 void bpfvm_trace__stop(struct bpfvm_trace *t)

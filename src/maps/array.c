@@ -70,7 +70,7 @@ static int array_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	if (err)
 		return err;
 	a->size = (uint64_t)map->max_entries * map->value_stride * (is_percpu(map) ? map->ncpus : 1);
-	a->values = map_area_alloc(a->size, false);
+	a->values = map_area_alloc(map, a->size, false);
 	if (!a->values) {
 		log_printf(log, "cannot allocate %llu bytes of values\n", (unsigned long long)a->size);
 		return -ENOMEM;
@@ -84,7 +84,7 @@ static int array_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 
 static void array_free(struct bpfvm_map *map)
 {
-	map_area_free(to_array(map)->values, to_array(map)->size);
+	map_area_free(map, to_array(map)->values, to_array(map)->size);
 }
 
 static inline char *slot(const struct array_map *a, uint32_t index, int cpu)

@@ -64,13 +64,13 @@ static int bloom_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	b->bitset_mask = bitset_mask(map->max_entries, b->nr_hash_funcs);
 	b->bytes = ((uint64_t)b->bitset_mask + 1) / 8;
 	b->seed = (map->map_flags & BPFVM_F_ZERO_SEED) ? 0 : map_random_seed();
-	b->bits = map_area_alloc(b->bytes, false);
+	b->bits = map_area_alloc(map, b->bytes, false);
 	return b->bits ? 0 : -ENOMEM;
 }
 
 static void bloom_free(struct bpfvm_map *map)
 {
-	map_area_free(to_bloom(map)->bits, to_bloom(map)->bytes);
+	map_area_free(map, to_bloom(map)->bits, to_bloom(map)->bytes);
 }
 
 static inline uint32_t bloom_hash(const struct bloom_filter *b, const void *value, uint32_t i)

@@ -55,13 +55,13 @@ static int cpumap_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 		return -E2BIG;
 	}
 	c->size = (uint64_t)map->max_entries * sizeof(*c->vals);
-	c->vals = map_area_alloc(c->size, false);
+	c->vals = map_area_alloc(map, c->size, false);
 	return c->vals ? 0 : -ENOMEM;
 }
 
 static void cpumap_free(struct bpfvm_map *map)
 {
-	map_area_free(to_cmap(map)->vals, to_cmap(map)->size);
+	map_area_free(map, to_cmap(map)->vals, to_cmap(map)->size);
 }
 
 /* __cpu_map_lookup_elem: the entry, or NULL. */

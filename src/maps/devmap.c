@@ -77,10 +77,10 @@ static int devmap_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	}
 	map->map_flags |= BPFVM_F_RDONLY_PROG;   /* a lookup points at the entry itself */
 	d->nodes_size = (uint64_t)map->max_entries * sizeof(*d->nodes);
-	d->nodes = map_area_alloc(d->nodes_size, false);
+	d->nodes = map_area_alloc(map, d->nodes_size, false);
 	if (d->nodes && is_hash(map)) {
 		d->n_buckets = map_roundup_pow2(map->max_entries);
-		d->buckets = malloc((size_t)d->n_buckets * sizeof(*d->buckets));
+		d->buckets = map_area_alloc(map, (uint64_t)d->n_buckets * sizeof(*d->buckets), false);
 		for (uint32_t i = 0; d->buckets && i < d->n_buckets; i++)
 			d->buckets[i] = NO_NODE;
 		/* the free list: every node, in order */
@@ -100,8 +100,8 @@ static void devmap_free(struct bpfvm_map *map)
 {
 	struct devmap *d = to_dtab(map);
 
-	map_area_free(d->nodes, d->nodes_size);
-	free(d->buckets);
+	map_area_free(map, d->nodes, d->nodes_size);
+	map_area_free(map, d->buckets, (uint64_t)d->n_buckets * sizeof(*d->buckets));
 }
 
 static struct devmap_node *hash_find(const struct devmap *d, uint32_t key)

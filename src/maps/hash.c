@@ -104,8 +104,8 @@ static int htab_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	if (err)
 		return err;
 	h->seed = (map->map_flags & BPFVM_F_ZERO_SEED) ? 0 : map_random_seed();
-	h->buckets = map_area_alloc((uint64_t)h->n_buckets * sizeof(*h->buckets), false);
-	h->slab = map_area_alloc(h->slab_size, h->slab_size <= HTAB_POPULATE_MAX &&
+	h->buckets = map_area_alloc(map, (uint64_t)h->n_buckets * sizeof(*h->buckets), false);
+	h->slab = map_area_alloc(map, h->slab_size, h->slab_size <= HTAB_POPULATE_MAX &&
 						      !(map->map_flags & BPFVM_F_NO_PREALLOC));
 	if (!h->buckets || !h->slab) {
 		log_printf(log, "cannot allocate %llu bytes of elements\n",
@@ -121,9 +121,9 @@ static void htab_free(struct bpfvm_map *map)
 {
 	struct htab *h = to_htab(map);
 
-	map_area_free(h->buckets, (uint64_t)h->n_buckets * sizeof(*h->buckets));
-	map_area_free(h->slab, h->slab_size);
-	free(h->lists);
+	map_area_free(map, h->buckets, (uint64_t)h->n_buckets * sizeof(*h->buckets));
+	map_area_free(map, h->slab, h->slab_size);
+	map_area_free(map, h->lists, (uint64_t)h->nlists * sizeof(*h->lists));
 }
 
 /* ---- finding keys ------------------------------------------------------- */

@@ -22,10 +22,10 @@ int htab_lru_init(struct htab *h)
 	uint32_t per_list;
 
 	h->nlists = (h->map.map_flags & BPFVM_F_NO_COMMON_LRU) ? (uint32_t)h->map.ncpus : 1;
-	h->lists = aligned_alloc(64, sizeof(*h->lists) * h->nlists);
+	/* Zeroed and at least 64-byte aligned (a cache line a list). */
+	h->lists = map_area_alloc(&h->map, (uint64_t)sizeof(*h->lists) * h->nlists, false);
 	if (!h->lists)
 		return -ENOMEM;
-	memset(h->lists, 0, sizeof(*h->lists) * h->nlists);
 	per_list = h->capacity / h->nlists;
 	/* Element i belongs to list i / per_list; push in reverse so 0 comes first. */
 	for (uint32_t i = h->capacity; i-- > 0;) {

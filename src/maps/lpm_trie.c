@@ -69,7 +69,7 @@ static int lpm_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	t->node_size = t->value_off + map->value_stride;
 	t->capacity = map->max_entries <= UINT32_MAX / 2 ? map->max_entries * 2 : UINT32_MAX;
 	t->slab_size = (uint64_t)t->capacity * t->node_size;
-	t->slab = map_area_alloc(t->slab_size, false);
+	t->slab = map_area_alloc(map, t->slab_size, false);
 	if (!t->slab) {
 		log_printf(log, "cannot allocate %llu bytes of nodes\n",
 			   (unsigned long long)t->slab_size);
@@ -80,7 +80,7 @@ static int lpm_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 
 static void lpm_free(struct bpfvm_map *map)
 {
-	map_area_free(to_trie(map)->slab, to_trie(map)->slab_size);
+	map_area_free(map, to_trie(map)->slab, to_trie(map)->slab_size);
 }
 
 static struct lpm_node *node_alloc(struct lpm_trie *t, const void *value)

@@ -15,6 +15,7 @@
 #include "../core/program.h"
 #include "../core/run.h"
 #include "../util/opts.h"
+#include "shm.h"
 
 #define MAP_TYPE_COUNT 34   /* __MAX_BPF_MAP_TYPE of the kernel bpfvm follows */
 
@@ -82,12 +83,26 @@ static void map_unlink(struct bpfvm *vm, struct bpfvm_map *map)
 	pthread_mutex_unlock(&vm->maps_lock);
 }
 
+/* The object and its name: the heap's, or the shared arena's (shm.h). */
+static void map_obj_free(struct bpfvm_map *map)
+{
+	struct map_shm *shm = map->vm->shm;
+
+	if (!shm) {
+		free(map->name);
+		free(map);
+	} else if (!map->shm_guest) {
+		map_shm_free(shm, map->name, strlen(map->name) + 1);
+		map_shm_free_map(shm, map, map->ops->obj_size);
+	}
+}
+
 static void map_free(struct bpfvm_map *map)
 {
-	if (map->ops->free)
+	/* A map joined from another process's arena is that process's to free. */
+	if (map->ops->free && !map->shm_guest)
 		map->ops->free(map);
-	free(map->name);
-	free(map);
+	map_obj_free(map);
 }
 
 void map_get(struct bpfvm_map *map)
@@ -117,6 +132,8 @@ void maps_destroy_all(struct bpfvm *vm)
 		map_free(m);
 	}
 	pthread_mutex_destroy(&vm->maps_lock);
+	map_shm_destroy(vm->shm);
+	vm->shm = NULL;
 }
 
 void maps_forget_prog(struct bpfvm *vm, struct bpfvm_prog *prog)
@@ -126,6 +143,20 @@ void maps_forget_prog(struct bpfvm *vm, struct bpfvm_prog *prog)
 		if (m->ops->forget_prog)
 			m->ops->forget_prog(m, prog);
 	pthread_mutex_unlock(&vm->maps_lock);
+}
+
+struct bpfvm_map *bpfvm__map_by_name(struct bpfvm *vm, const char *name)
+{
+	struct bpfvm_map *found = NULL;
+
+	if (!vm || !name)
+		return NULL;
+	pthread_mutex_lock(&vm->maps_lock);
+	for (struct bpfvm_map *m = vm->maps; m && !found; m = m->next)
+		if (!strcmp(m->name, name))
+			found = m;
+	pthread_mutex_unlock(&vm->maps_lock);
+	return found;
 }
 
 bool map_is_live(struct bpfvm *vm, uint64_t ptr)
@@ -262,6 +293,59 @@ static int check_spin_lock(const struct bpfvm_map *map, struct bpfvm_log *log)
 	return 0;
 }
 
+static struct bpfvm_map *map_obj_alloc(struct bpfvm *vm, const struct map_ops *ops,
+				       const char *name)
+{
+	struct bpfvm_map *map;
+	size_t len = strlen(name) + 1;
+
+	if (!vm->shm) {
+		map = calloc(1, ops->obj_size);
+		if (map && !(map->name = strdup(name))) {
+			free(map);
+			return NULL;
+		}
+	} else {
+		map = map_shm_alloc_map(vm->shm, ops->obj_size);
+		if (map && !(map->name = map_shm_alloc(vm->shm, len, false))) {
+			map_shm_free_map(vm->shm, map, ops->obj_size);
+			return NULL;
+		}
+		if (map)
+			memcpy(map->name, name, len);
+	}
+	if (map) {
+		map->ops = ops;
+		map->vm = vm;
+	}
+	return map;
+}
+
+/*
+ * The maps of the arena another process made (bpfvm_opts.shared_maps_addr),
+ * in its order: the common header page of each is this process's own
+ * (shm.h), so this process's operations, instance and list go there.
+ */
+int maps_join_shared(struct bpfvm *vm)
+{
+	uint32_t n = map_shm_count(vm->shm);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct bpfvm_map *map = map_shm_published(vm->shm, i);
+
+		if (!map)
+			continue;
+		map->ops = type_ops(map->type, true);
+		map->vm = vm;
+		map->refcnt = 1;
+		map->user_released = false;
+		map->shm_guest = true;
+		map->next = map->prev = NULL;
+		map_link(vm, map);
+	}
+	return 0;
+}
+
 struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_size,
 				 uint32_t value_size, uint32_t max_entries,
 				 const struct bpfvm_map_opts *opts)
@@ -284,14 +368,11 @@ struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_s
 		return NULL;
 	}
 	ops = type_ops(type, kernel_only);
-	map = calloc(1, ops->obj_size);
-	if (!map || !(map->name = strdup(name ? name : ""))) {
-		free(map);
+	map = map_obj_alloc(vm, ops, name ? name : "");
+	if (!map) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	map->ops = ops;
-	map->vm = vm;
 	map->type = type;
 	map->key_size = key_size;
 	map->value_size = value_size;
@@ -308,9 +389,13 @@ struct bpfvm_map *bpfvm_map__new(struct bpfvm *vm, uint32_t type, uint32_t key_s
 	}
 	if (!err)
 		err = map->ops->alloc(map, log);
+	if (!err && vm->shm && (err = map_shm_publish_map(vm->shm, map))) {
+		log_printf(log, "shared maps: too many maps in the arena\n");
+		if (map->ops->free)
+			map->ops->free(map);
+	}
 	if (err) {
-		free(map->name);
-		free(map);
+		map_obj_free(map);
 		errno = -err;
 		return NULL;
 	}

@@ -130,6 +130,7 @@ struct bpfvm_map {
 	int refcnt;                     /* atomic: the embedder's handle, programs, outer maps */
 	bool user_released;
 	bool vm_dying;                  /* bpfvm__destroy frees everything: no cross-references */
+	bool shm_guest;                 /* in an arena another process made (shm.h) */
 };
 
 /* ---- the common layer (map.c) ------------------------------------------- */
@@ -141,6 +142,8 @@ void map_put(struct bpfvm_map *map);
 bool map_is_live(struct bpfvm *vm, uint64_t ptr);
 /* Set up the maps side of a new instance (possible CPUs, tail calls). */
 void maps_init_vm(struct bpfvm *vm);
+/* Take in the maps of the shared arena vm joined (shm.h); 0 or a negative errno. */
+int maps_join_shared(struct bpfvm *vm);
 /* Free every map of vm, whatever the references (bpfvm__destroy). */
 void maps_destroy_all(struct bpfvm *vm);
 /* Forget prog in every program array of vm (bpfvm_prog__destroy). */
@@ -231,9 +234,12 @@ static inline void map_clear_lock(const struct bpfvm_map *map, void *value)
 		memset((char *)value + map->spin_lock_off, 0, 4);
 }
 
-/* Anonymous zeroed memory for slabs; populate: touch it now (preallocated maps). */
-void *map_area_alloc(uint64_t size, bool populate);
-void map_area_free(void *area, uint64_t size);
+/*
+ * Zeroed memory for map's storage, for its life: anonymous pages, or the
+ * instance's shared arena (shm.h); populate: touch it now (preallocated maps).
+ */
+void *map_area_alloc(const struct bpfvm_map *map, uint64_t size, bool populate);
+void map_area_free(const struct bpfvm_map *map, void *area, uint64_t size);
 
 /* The kernel's roundup_pow_of_two for bucket counts (n <= 2^31). */
 static inline uint32_t map_roundup_pow2(uint32_t n)

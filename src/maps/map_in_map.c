@@ -52,13 +52,15 @@ static int aom_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 		err = array_alloc_check(map, log);
 	if (err)
 		return err;
-	to_aom(map)->slots = calloc(map->max_entries, sizeof(struct bpfvm_map *));
+	to_aom(map)->slots = map_area_alloc(map, (uint64_t)map->max_entries * sizeof(struct bpfvm_map *),
+					    false);
 	return to_aom(map)->slots ? 0 : -ENOMEM;
 }
 
 static void aom_free(struct bpfvm_map *map)
 {
-	free(to_aom(map)->slots);
+	map_area_free(map, to_aom(map)->slots,
+		      (uint64_t)map->max_entries * sizeof(struct bpfvm_map *));
 }
 
 static void aom_release(struct bpfvm_map *map)

@@ -5,6 +5,9 @@
  */
 #include "map.h"
 
+#include "../core/instance.h"
+#include "shm.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -57,10 +60,12 @@ static bool area_too_big(uint64_t size)
 	return size > (1ull << 46) || (pages > 0 && page > 0 && size > (uint64_t)pages * page);
 }
 
-void *map_area_alloc(uint64_t size, bool populate)
+void *map_area_alloc(const struct bpfvm_map *map, uint64_t size, bool populate)
 {
 	void *p;
 
+	if (map->vm->shm)
+		return area_too_big(size) ? NULL : map_shm_alloc(map->vm->shm, size, populate);
 	if (!size)
 		size = 1;
 	if (area_too_big(size))
@@ -71,9 +76,11 @@ void *map_area_alloc(uint64_t size, bool populate)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-void map_area_free(void *area, uint64_t size)
+void map_area_free(const struct bpfvm_map *map, void *area, uint64_t size)
 {
-	if (area)
+	if (map->vm->shm && !map->shm_guest)
+		map_shm_free(map->vm->shm, area, size);
+	else if (area && !map->vm->shm)
 		munmap(area, size ? size : 1);
 }
 

@@ -40,13 +40,14 @@ static int pa_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	err = array_alloc_check(map, log);
 	if (err)
 		return err;
-	pa->slots = calloc(map->max_entries, sizeof(*pa->slots));
+	pa->slots = map_area_alloc(map, (uint64_t)map->max_entries * sizeof(*pa->slots), false);
 	return pa->slots ? 0 : -ENOMEM;
 }
 
 static void pa_free(struct bpfvm_map *map)
 {
-	free(to_pa(map)->slots);
+	map_area_free(map, to_pa(map)->slots,
+		      (uint64_t)map->max_entries * sizeof(*to_pa(map)->slots));
 }
 
 /* The kernel's bpf_prog_map_compatible(): one program type per array. */

@@ -44,7 +44,7 @@ static int qs_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	}
 	qs->size = map->max_entries + 1;
 	qs->bytes = (uint64_t)qs->size * map->value_size;
-	qs->elements = map_area_alloc(qs->bytes, false);
+	qs->elements = map_area_alloc(map, qs->bytes, false);
 	if (!qs->elements)
 		return -ENOMEM;
 	return 0;
@@ -52,7 +52,7 @@ static int qs_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 
 static void qs_free(struct bpfvm_map *map)
 {
-	map_area_free(to_qs(map)->elements, to_qs(map)->bytes);
+	map_area_free(map, to_qs(map)->elements, to_qs(map)->bytes);
 }
 
 static long qs_get(struct bpfvm_map *map, void *value, bool delete, bool stack)

@@ -20,6 +20,9 @@
  */
 #include "map.h"
 
+#include "../core/instance.h"
+#include "shm.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -58,6 +61,30 @@ static bool is_pow2(uint64_t x)
 	return x && !(x & (x - 1));
 }
 
+/*
+ * In the instance's shared arena: the same layout in arena memory, the
+ * second data view mapped onto the first from the arena's file (recorded,
+ * so that a process joining the arena maps it too).
+ */
+static int ringbuf_map_shared(struct ringbuf *rb, struct map_shm *shm, size_t data_sz)
+{
+	char *p = map_shm_alloc(shm, rb->total, false);
+
+	if (!p)
+		return -ENOMEM;
+	rb->base = p;
+	if (map_shm_alias(shm, p + 3 * rb->page + data_sz, p + 3 * rb->page, data_sz)) {
+		map_shm_free(shm, p, rb->total);
+		rb->base = NULL;
+		return -ENOMEM;
+	}
+	map_shm_populate(p + rb->page, 2 * rb->page + data_sz);
+	rb->consumer_pos = (unsigned long *)(p + rb->page);
+	rb->producer_pos = (unsigned long *)(p + 2 * rb->page);
+	rb->data = p + 3 * rb->page;
+	return 0;
+}
+
 /* Reserve the address range, then map the memfd over it twice. */
 static int ringbuf_map_memory(struct ringbuf *rb, size_t data_sz)
 {
@@ -65,6 +92,8 @@ static int ringbuf_map_memory(struct ringbuf *rb, size_t data_sz)
 	char *p;
 
 	rb->total = rb->page + file_sz + data_sz;
+	if (rb->map.vm->shm)
+		return ringbuf_map_shared(rb, rb->map.vm->shm, data_sz);
 	rb->fd = memfd_create("bpfvm-ringbuf", MFD_CLOEXEC);
 	if (rb->fd < 0 || ftruncate(rb->fd, (off_t)file_sz))
 		return -ENOMEM;
@@ -112,8 +141,14 @@ static int ringbuf_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 static void ringbuf_free(struct bpfvm_map *map)
 {
 	struct ringbuf *rb = to_rb(map);
+	struct map_shm *shm = map->vm->shm;
 
-	if (rb->base)
+	if (shm && rb->base) {
+		size_t data_sz = rb->mask + 1;
+
+		map_shm_unalias(shm, rb->base + 3 * rb->page + data_sz, data_sz);
+		map_shm_free(shm, rb->base, rb->total);
+	} else if (rb->base)
 		munmap(rb->base, rb->total);
 	if (rb->fd >= 0)
 		close(rb->fd);
@@ -249,7 +284,7 @@ int bpfvm_map__ringbuf_fd(struct bpfvm_map *map)
 {
 	if (!map || map->type != BPFVM_MAP_TYPE_RINGBUF)
 		return -EINVAL;
-	return to_rb(map)->fd;
+	return to_rb(map)->fd >= 0 ? to_rb(map)->fd : -EOPNOTSUPP;
 }
 
 static long ringbuf_delete(struct bpfvm_map *map, const void *key)

@@ -49,7 +49,7 @@ static int xskmap_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 				"BPF_F_RDONLY, BPF_F_WRONLY\n", map->name);
 		return -EINVAL;
 	}
-	x->fds = map_area_alloc((uint64_t)map->max_entries * sizeof(*x->fds), false);
+	x->fds = map_area_alloc(map, (uint64_t)map->max_entries * sizeof(*x->fds), false);
 	if (!x->fds)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < map->max_entries; i++)
@@ -59,7 +59,7 @@ static int xskmap_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 
 static void xskmap_free(struct bpfvm_map *map)
 {
-	map_area_free(to_xsk(map)->fds, (uint64_t)map->max_entries * sizeof(int32_t));
+	map_area_free(map, to_xsk(map)->fds, (uint64_t)map->max_entries * sizeof(int32_t));
 }
 
 /* sockfd_lookup and the family test: 0 for an AF_XDP socket. */

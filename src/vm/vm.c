@@ -16,6 +16,7 @@
 #include "../core/facts.h"
 #include "../helpers/helpers.h"
 #include "../maps/map.h"
+#include "../maps/shm.h"
 #include "../util/log.h"
 #include "../util/opts.h"
 #include "jit.h"
@@ -25,6 +26,28 @@ static void free_caches(struct bpfvm_prog *prog)
 {
 	vm_code_free(prog->code);
 	vm_jit_free(prog->jit);
+}
+
+/* Maps in a shared arena: a new one, or another process's (bpfvm_opts). */
+static int vm_init_shared_maps(struct bpfvm *vm, const struct bpfvm_opts *opts)
+{
+	uint64_t size = OPTS_GET(opts, shared_maps_size, 0);
+	uint64_t addr = OPTS_GET(opts, shared_maps_addr, 0);
+	struct bpfvm_log *log = OPTS_GET(opts, log, NULL);
+	int err = 0;
+
+	if (size && addr) {
+		log_printf(log, "shared maps: either a new arena (size) or one to join (address)\n");
+		err = -EINVAL;
+	} else if (size) {
+		err = map_shm_create(vm, size, log);
+	} else if (addr) {
+		err = map_shm_join(vm, OPTS_GET(opts, shared_maps_fd, -1), addr, log);
+		if (!err)
+			err = maps_join_shared(vm);
+	}
+	errno = -err;
+	return err;
 }
 
 struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
@@ -50,6 +73,13 @@ struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
 	vm->exec = (struct vm_exec_hooks){ free_caches, vm_interp_call_function };
 	helpers_register_builtin(vm);
 	maps_init_vm(vm);
+	if (vm_init_shared_maps(vm, opts)) {
+		int err = errno;
+
+		bpfvm__destroy(vm);
+		errno = err;
+		return NULL;
+	}
 	return vm;
 }
 

@@ -7,6 +7,7 @@
 #  - every folder of src/ has a layer;
 #  - tools/ includes only include/bpfvm/ (<bpfvm/...>), system headers and
 #    its own headers; include/bpfvm/ only <bpfvm/...> and system headers;
+#    agent/ (the in-process agent, a top layer as tools/) as tools/, and tools/;
 #  - the command line links the shared library (it can: it uses only the
 #    public API), runs from the build directory, and once installed.
 # A violation FAILs naming the file and line.  The checker is first run on
@@ -35,7 +36,7 @@ events'
 
 # check_tree ROOT: one line per violation, "KIND file:line: what".
 check_tree() {
-	(cd "$1" && find src tools include -type f \( -name '*.c' -o -name '*.h' -o -name '*.def' \) \
+	(cd "$1" && find src tools agent include -type f \( -name '*.c' -o -name '*.h' -o -name '*.def' \) \
 		2>/dev/null | sort | xargs grep -Hn '^[[:space:]]*#[[:space:]]*include' /dev/null) |
 	DIRS=$(cd "$1" && ls -d src/*/ 2>/dev/null | tr '\n' ' ') LAYERS="$LAYERS" awk '
 	function norm(p,   n, a, out, k, i) {
@@ -54,6 +55,7 @@ check_tree() {
 		split(p, a, "/")
 		if (a[1] == "src" && a[3] != "") return "src/" a[2]
 		if (a[1] == "tools") return "tools"
+		if (a[1] == "agent") return "agent"
 		if (a[1] == "include" && a[2] == "bpfvm") return "include"
 		return p
 	}
@@ -77,8 +79,9 @@ check_tree() {
 		where = file ":" line
 		if (match(text, /<[^>]*>/)) {
 			inc = substr(text, RSTART + 1, RLENGTH - 2); split(inc, c, "/")
-			if ((from == "tools" || from == "include") && (c[1] == "src" || (c[1] in srcdir)))
-				print (from == "tools" ? "TOOLS " : "PUBLIC ") where ": includes <" inc \
+			if ((from == "tools" || from == "agent" || from == "include") &&
+			    (c[1] == "src" || (c[1] in srcdir)))
+				print (from != "include" ? "TOOLS " : "PUBLIC ") where ": includes <" inc \
 					">: only <bpfvm/...> and system headers"
 			next
 		}
@@ -87,11 +90,13 @@ check_tree() {
 		dir = file; sub(/\/[^\/]*$/, "", dir)
 		to = folder(norm(dir "/" inc))
 		if (to == from) next
-		if (from == "tools") {
+		if (from == "tools" || (from == "agent" && to != "tools")) {
 			print "TOOLS " where ": includes " norm(dir "/" inc) \
-				": tools/ uses only include/bpfvm/"
+				": " from "/ uses only include/bpfvm/" (from == "agent" ? " and tools/" : "")
 			next
 		}
+		if (from == "agent")
+			next
 		if (from == "include") {
 			print "PUBLIC " where ": includes " norm(dir "/" inc) \
 				": include/bpfvm/ includes only <bpfvm/...> and system headers"

@@ -1,0 +1,114 @@
+#!/bin/sh
+# `bpfvm trace --mode agent|auto|supervisor`: the in-process agent
+# (libbpfvm-agent.so) against the ptrace supervisor on the same object and
+# workload (tests/data/trace/agent.bpf.c, agent_work.c: getppid in the main
+# thread, a thread, a forked child and after an exec; a clock_nanosleep
+# that a signal interrupts while its handler calls getppid): the same
+# records (pids and thread ids mapped by first appearance) and the same
+# per-process counts; opensnoop's opens on the open workload agree; what
+# the agent cannot serve is refused with a reason (a static command, -p,
+# an exec when ld.so's calls are attached) and auto says which mode it used.
+# Every run is bounded (timeout 60).
+BUILD=${BUILD:-build}
+BPFVM=${BPFVM:-$BUILD/bpfvm}
+CLANG=${CLANG:-clang-19}
+status=0
+
+if ! command -v "$CLANG" >/dev/null 2>&1 || [ ! -f /usr/include/bpf/bpf_helpers.h ]; then
+	echo "SKIP trace_agent: $CLANG or libbpf's headers (libbpf-dev) are missing"
+	exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/trace/agent.bpf.c -o "$tmp/agent.bpf.o" > "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/trace/agent_perf.bpf.c -o "$tmp/agent_perf.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c examples/opensnoop.bpf.c -o "$tmp/opensnoop.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -pthread -o "$tmp/agent_work" tests/data/trace/agent_work.c >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -pthread -o "$tmp/workload" tests/data/trace/workload.c >> "$tmp/build.log" 2>&1; then
+	echo "FAIL trace_agent: the test objects do not build:"
+	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
+	exit 1
+fi
+
+pass() { echo "PASS trace_agent_$1"; }
+fail() { echo "FAIL trace_agent_$1: $2"; status=1; }
+
+# Ring buffer records of agent.bpf.c, one a line: pid and tid as P<n>/T<n> in order of first
+# appearance, nr, ret (the kernel's -ERESTART* codes of an interrupted call as the -EINTR its
+# caller sees: the agent sees the call from user space), comm; sorted (a signal's handler
+# runs before the interrupted call's exit under the agent, after it in the kernel).
+normalize() {
+	grep '"type":"ringbuf"' "$1" | sed 's/.*"data":"\([0-9a-f]*\)".*/\1/' | awk '
+	function le(s, off, n,   v, i) { v = 0; for (i = n - 1; i >= 0; i--) v = v * 256 + hexb(substr(s, off + 2 * i, 2)); return v }
+	function hexb(h) { return index("0123456789abcdef", substr(h, 1, 1)) * 16 + index("0123456789abcdef", substr(h, 2, 1)) - 17 }
+	function id(x) { if (!(x in ids)) ids[x] = n++; return ids[x] }
+	{
+		pid = le($0, 1, 4); tid = le($0, 9, 4); nr = le($0, 17, 4); ret = le($0, 33, 4)
+		if (ret >= 2147483648) ret -= 4294967296
+		if (ret == -512 || ret == -513 || ret == -514 || ret == -516) ret = -4
+		printf "P%d T%d nr %d ret %s comm %s\n", id(pid), id(tid), nr, (nr == 110 ? "ppid" : ret), substr($0, 49, 32)
+	}' | sort
+}
+# counts: the values per process, in the order of the pids' first appearance in the records
+counts() {
+	grep '"name":"counts"' "$1" | grep -o '"value":"[0-9a-f]*"' | sort | tr '\n' ' '
+}
+
+timeout 60 "$BPFVM" trace --json --dump-maps --mode supervisor "$tmp/agent.bpf.o" -- "$tmp/agent_work" > "$tmp/sup.json" 2> "$tmp/sup.err"
+rs=$?
+timeout 60 "$BPFVM" trace --json --dump-maps --mode auto "$tmp/agent.bpf.o" -- "$tmp/agent_work" > "$tmp/agent.json" 2> "$tmp/agent.err"
+ra=$?
+normalize "$tmp/sup.json" > "$tmp/sup.rec"
+normalize "$tmp/agent.json" > "$tmp/agent.rec"
+if [ $rs -eq 0 ] && [ $ra -eq 0 ] && grep -q "mode agent" "$tmp/agent.err" &&
+   [ "$(wc -l < "$tmp/agent.rec")" -eq 7 ] && cmp -s "$tmp/sup.rec" "$tmp/agent.rec" &&
+   grep -q "nr 230 ret -4" "$tmp/agent.rec" && [ "$(counts "$tmp/sup.json")" = "$(counts "$tmp/agent.json")" ]; then
+	pass same_records
+else
+	fail same_records "rc $rs/$ra, $(wc -l < "$tmp/agent.rec") records; $(diff "$tmp/sup.rec" "$tmp/agent.rec" | head -n 4 | tr '\n' '|') counts $(counts "$tmp/sup.json") / $(counts "$tmp/agent.json") $(head -c 300 "$tmp/agent.err")"
+fi
+
+# opensnoop under the agent: the workload's four opens (its own, the failed one, its
+# child's and its thread's) as the supervisor reports them; its exec of /bin/true is refused
+# (openat is one of ld.so's calls), and auto picks the supervisor for that reason.
+timeout 60 "$BPFVM" trace --json --mode supervisor "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > "$tmp/os.json" 2>&1
+timeout 60 "$BPFVM" trace --json --mode agent "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > "$tmp/oa.json" 2> "$tmp/oa.err"
+ra=$?
+opens() { grep -E '"filename":"(/etc/hostname|/etc/passwd|/nonexistent/bpfvm-trace)"' "$1" | sed 's/.*"ret":\(-*[0-9]*\),"flags":\([0-9]*\),.*"filename":"\([^"]*\)".*/\1 \2 \3/' | sort; }
+timeout 60 "$BPFVM" trace --mode auto "$tmp/opensnoop.bpf.o" -- "$tmp/workload" > /dev/null 2> "$tmp/oauto.err"
+if [ $ra -eq 1 ] && [ "$(opens "$tmp/os.json" | wc -l)" -eq 4 ] &&
+   [ "$(opens "$tmp/os.json")" = "$(opens "$tmp/oa.json")" ] &&
+   grep -q "cannot follow execve of /bin/true: an attached system call is one the dynamic linker" "$tmp/oa.err" &&
+   grep -q "mode supervisor: system call 257 is attached" "$tmp/oauto.err"; then
+	pass opensnoop
+else
+	fail opensnoop "rc $ra, opens $(opens "$tmp/os.json" | tr '\n' '|') / $(opens "$tmp/oa.json" | tr '\n' '|') $(head -c 300 "$tmp/oa.err")"
+fi
+
+# what the agent cannot enter: a static program, running processes, maps holding what is
+# this process's (a perf event array's output); a bad --mode
+ok=1
+timeout 60 "$BPFVM" trace --mode agent "$tmp/agent_perf.bpf.o" -- "$tmp/agent_work" > /dev/null 2> "$tmp/pf.err"
+[ $? -eq 1 ] && grep -q -- "--mode agent: map out is a perf event array" "$tmp/pf.err" || ok=0
+timeout 60 "$BPFVM" trace --mode auto "$tmp/agent_perf.bpf.o" -- "$tmp/agent_work" > "$tmp/pf.out" 2> "$tmp/pf.err"
+[ $? -eq 0 ] && grep -q "mode supervisor: map out is a perf event array" "$tmp/pf.err" &&
+	[ "$(grep -c '^perf out' "$tmp/pf.out")" -eq 6 ] || ok=0
+if cc -O2 -static -o "$tmp/work.static" tests/data/trace/agent_work.c -pthread 2> /dev/null; then
+	timeout 60 "$BPFVM" trace --mode agent "$tmp/agent.bpf.o" -- "$tmp/work.static" > /dev/null 2> "$tmp/st.err"
+	[ $? -eq 1 ] && grep -q -- "--mode agent: it is statically linked" "$tmp/st.err" || ok=0
+	timeout 60 "$BPFVM" trace --mode auto "$tmp/agent.bpf.o" -- "$tmp/work.static" > /dev/null 2> "$tmp/st.err"
+	[ $? -eq 0 ] && grep -q "mode supervisor: it is statically linked" "$tmp/st.err" || ok=0
+fi
+timeout 60 "$BPFVM" trace --mode agent "$tmp/agent.bpf.o" -p $$ > /dev/null 2> "$tmp/p.err"
+[ $? -eq 1 ] && grep -q -- "-p: the agent enters only a command it starts" "$tmp/p.err" || ok=0
+timeout 60 "$BPFVM" trace --mode fast "$tmp/agent.bpf.o" -- true > /dev/null 2> "$tmp/m.err"
+[ $? -eq 2 ] && grep -q -- "--mode is auto, agent or supervisor, not 'fast'" "$tmp/m.err" || ok=0
+if [ $ok -eq 1 ]; then
+	pass refusals
+else
+	fail refusals "$(cat "$tmp/pf.err" "$tmp/st.err" "$tmp/p.err" "$tmp/m.err" | head -c 400)"
+fi
+exit $status
