@@ -254,19 +254,18 @@ TEST(programs_calling_missing_or_gpl_helpers_are_refused)
 TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 {
 	struct bpfvm *vm = bpfvm__new(NULL);
-	BPFVM_OPTS(bpfvm_map_opts, mopts, .name = "stack_map", .kernel_only = true);
-	struct bpfvm_map *stack = bpfvm_map__new(vm, BPFVM_MAP_TYPE_STACK_TRACE, 4,
-						 127 * 8, 64, &mopts);
+	BPFVM_OPTS(bpfvm_map_opts, mopts, .name = "sock_map", .kernel_only = true);
+	struct bpfvm_map *stack = bpfvm_map__new(vm, BPFVM_MAP_TYPE_SOCKMAP, 4, 4, 64, &mopts);
 	struct bpfvm_insn insns[] = {
 		BPFVM_LD_IMM64_RAW(2, BPFVM_PSEUDO_MAP_FD, 0),
 		MOV64(3, 0),
-		CALL(HELPER_ID_get_stackid), /* r1 = ctx */
+		CALL(HELPER_ID_get_func_ip), /* r1 = ctx */
 		MOV64(0, 0),
 		EXIT,
 	};
 	static const enum bpfvm_exec modes[] = { BPFVM_EXEC_CHECKED, BPFVM_EXEC_UNCHECKED,
 						 BPFVM_EXEC_JIT };
-	char msg[512] = "", value[127 * 8] = { 0 };
+	char msg[512] = "", value[8] = { 0 };
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "stacks", .maps = &stack, .nmaps = 1,
 		   .prog_type = 2 /* kprobe */, .license = "GPL", .log = &log);
@@ -276,12 +275,12 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 
 	CHECK(stack != NULL);
 	CHECK(bpfvm_map__kernel_only(stack));
-	CHECK_STR(bpfvm_map_type_kernel_name(BPFVM_MAP_TYPE_STACK_TRACE), "BPF_MAP_TYPE_STACK_TRACE");
+	CHECK_STR(bpfvm_map_type_kernel_name(BPFVM_MAP_TYPE_SOCKMAP), "BPF_MAP_TYPE_SOCKMAP");
 	CHECK_EQ_INT(bpfvm_map__lookup_elem(stack, &key, value, 0), -EOPNOTSUPP);
 	CHECK_EQ_INT(bpfvm_map__update_elem(stack, &key, value, 0), -EOPNOTSUPP);
 	/* without a stand-in the helper is missing */
 	CHECK(!bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts));
-	CHECK_CONTAINS(msg, "bpf_get_stackid#27");
+	CHECK_CONTAINS(msg, "bpf_get_func_ip#173");
 	helpers_register_kernel_only(vm);
 	msg[0] = '\0';
 	prog = bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts);
@@ -295,7 +294,7 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 		log.len = 0;
 		CHECK_EQ_INT(bpfvm_prog__run(prog, ctx, sizeof(ctx), &ropts), -EOPNOTSUPP);
 		CHECK_CONTAINS(msg, "program 'stacks' cannot run in bpfvm: instruction 0 refers to "
-				    "map 'stack_map', a BPF_MAP_TYPE_STACK_TRACE: only the kernel has "
+				    "map 'sock_map', a BPF_MAP_TYPE_SOCKMAP: only the kernel has "
 				    "its content");
 	}
 	/* nor as its program type's test run */
@@ -308,7 +307,7 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 		log.len = 0;
 		CHECK_EQ_INT(bpfvm_prog__test_run(prog, &to), -EOPNOTSUPP);
 		CHECK_CONTAINS(msg, "program 'stacks' cannot run in bpfvm: instruction 0 refers to "
-				    "map 'stack_map'");
+				    "map 'sock_map'");
 	}
 	/* a kernel-only helper alone */
 	{
