@@ -211,6 +211,45 @@ TEST(programs_reach_inner_maps)
 	bpfvm__destroy(vm);
 }
 
+/*
+ * Stacks of a run with no task (bpfvm's own thread): an empty user stack,
+ * and no kernel stack ever; the answers are the kernel's for an empty
+ * callchain (get_stackid -EFAULT; get_stack 0 with the buffer zeroed, or
+ * -EFAULT when frames are to be skipped) and for bad flags and sizes.
+ */
+#define STACK_CALL(flags, size)                                                           \
+	STDW(FP, -32, -1), MOVR(2, FP), ADDI(2, -32), MOV64(3, size), LD64(4, flags),      \
+		CALL(HELPER_ID_get_stack)
+
+TEST(stacks_without_a_task_are_empty)
+{
+	struct bpfvm *vm = bpfvm__new(NULL);
+	struct bpfvm_map *st = pu_map(vm, BPFVM_MAP_TYPE_STACK_TRACE, 4, 64, 4, 0);
+	struct bpfvm_map *cg = pu_map(vm, BPFVM_MAP_TYPE_CGROUP_ARRAY, 4, 4, 2, 0);
+	const uint64_t user = 1 << 8, build_id = 1 << 11;
+
+	CHECK_EQ_U64(PU_RUN2(vm, &st, 1, LD_MAP(2, 0), MOV64(3, 256), CALL(HELPER_ID_get_stackid),
+			     EXIT), (uint64_t)-EFAULT);
+	CHECK_EQ_U64(PU_RUN2(vm, &st, 1, LD_MAP(2, 0), MOV64(3, 0), CALL(HELPER_ID_get_stackid),
+			     EXIT), (uint64_t)-EFAULT);
+	CHECK_EQ_U64(PU_RUN2(vm, &st, 1, LD_MAP(2, 0), MOV64(3, 1 << 12),
+			     CALL(HELPER_ID_get_stackid), EXIT), (uint64_t)-EINVAL);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 32), EXIT), 0);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(0, 32), EXIT), 0);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 32), LDXDW(0, FP, -32), EXIT), 0);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user | 1, 32), EXIT), (uint64_t)-EFAULT);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(build_id, 32), EXIT), (uint64_t)-EINVAL);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 12), EXIT), (uint64_t)-EINVAL);
+	/* ...and a refusal zeroes the buffer too */
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 12), LDXDW(0, FP, -32), EXIT), 0);
+	/* a cgroup array's empty slot, an index past its end */
+	CHECK_EQ_U64(PU_RUN2(vm, &cg, 1, LD_MAP(1, 0), MOV64(2, 1),
+			     CALL(HELPER_ID_current_task_under_cgroup), EXIT), (uint64_t)-EAGAIN);
+	CHECK_EQ_U64(PU_RUN2(vm, &cg, 1, LD_MAP(1, 0), MOV64(2, 2),
+			     CALL(HELPER_ID_current_task_under_cgroup), EXIT), (uint64_t)-E2BIG);
+	bpfvm__destroy(vm);
+}
+
 /* ---- creation: helpers and licenses ----------------------------------------------------- */
 
 TEST(programs_calling_missing_or_gpl_helpers_are_refused)
