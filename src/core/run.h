@@ -40,6 +40,9 @@ struct vm_region {
 struct vm_user_regs {
 	uint64_t ip, sp, bp;
 	uint64_t cs;    /* 0x33 (__USER_CS): 64-bit code */
+	/* A uprobe on push %rbp or endbr64 (is_uprobe_at_func_entry): rbp is still the
+	 * caller's, so the walk takes the return address at sp first. */
+	bool at_func_entry;
 };
 
 struct vm_task_ops {

@@ -264,7 +264,8 @@ static int task_user_regs(void *p, struct vm_user_regs *regs)
 	}
 	if (!t->have_regs)
 		return -ENODATA;
-	*regs = (struct vm_user_regs){ t->regs.rip, t->regs.rsp, t->regs.rbp, t->regs.cs };
+	*regs = (struct vm_user_regs){ t->regs.rip, t->regs.rsp, t->regs.rbp, t->regs.cs,
+				       t->at_func_entry };
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct ev_task {
 	/* The registers at the event (the event's own; else asked of the source once). */
 	struct user_regs_struct regs;
 	bool have_regs, regs_asked;
+	bool at_func_entry;     /* a uprobe's probed instruction is push %rbp or endbr64 */
 };
 
 extern const struct vm_task_ops ev_task_ops;

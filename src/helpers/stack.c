@@ -10,7 +10,10 @@
  * cannot be read (the kernel checks only that the frame lies below the
  * user address limit, which a read beyond it fails anyway; no alignment
  * or stack pointer check).  A 32-bit task (cs not __USER_CS) is walked
- * with 4-byte frames, as perf_callchain_user32.
+ * with 4-byte frames, as perf_callchain_user32.  At a uprobe on a
+ * function's first instruction (push %rbp, or endbr64: the task's
+ * at_func_entry), rbp is still the caller's, and the return address at
+ * the stack pointer comes second, as the kernel takes it.
  *
  * Kernel stacks (no BPF_F_USER_STACK): bpfvm has no kernel frames, so a
  * kernel callchain is empty, and the helpers answer as the kernel does
@@ -41,10 +44,13 @@
 
 /* 32-bit frames: next_frame and return_address, u32 each. */
 static uint32_t walk_compat(struct bpfvm_run_ctx *run, uint64_t fp, uint64_t *ips, uint32_t nr,
-			    uint32_t max)
+			    uint32_t max, struct vm_user_regs regs)
 {
 	uint32_t frame[2];
 
+	if (regs.at_func_entry && nr < max &&   /* push %ebp only: no endbr64 in 32-bit code */
+	    !run->task_ops->read_mem(run->task, frame, (uint32_t)regs.sp, 4))
+		ips[nr++] = frame[0];
 	while (nr < max && !run->task_ops->read_mem(run->task, frame, fp, sizeof(frame))) {
 		ips[nr++] = frame[1];
 		fp = frame[0];
@@ -65,7 +71,9 @@ static uint32_t user_callchain(struct bpfvm_run_ctx *run, uint64_t *ips, uint32_
 	if (nr < max)
 		ips[nr++] = regs.ip;
 	if (regs.cs != USER_CS)
-		return walk_compat(run, (uint32_t)regs.bp, ips, nr, max);
+		return walk_compat(run, (uint32_t)regs.bp, ips, nr, max, regs);
+	if (regs.at_func_entry && nr < max && !ops->read_mem(run->task, frame, regs.sp, 8))
+		ips[nr++] = frame[0];
 	for (fp = regs.bp; nr < max; fp = frame[0]) {
 		if (ops->read_mem(run->task, frame, fp, sizeof(frame)))
 			break;

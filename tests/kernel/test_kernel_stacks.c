@@ -5,8 +5,8 @@
  * stack_workload), and run under `bpfvm trace` on the same workload
  * (tests/data/trace/stack_workload.c: -O0, frame pointers, not PIE), both
  * times with ASLR off and the same file, arguments and (empty)
- * environment, so that the stack holds the same addresses.  The four
- * records (bpf_get_stack frame by frame, skipped and as build ids;
+ * environment, so that the stack holds the same addresses; bpfvm runs
+ * the program in the interpreter and in the JIT.  The six records (bpf_get_stack frame by frame, skipped and as build ids;
  * bpf_get_stackid's ids and errors on maps of 1024 buckets, of one, and of
  * build ids; bpf_current_task_under_cgroup on each slot) must be equal
  * byte for byte, and so must the stack maps' contents as user space reads
@@ -31,7 +31,7 @@
 #include "test.h"
 
 #define FRAMES 48
-#define NRECS 4
+#define NRECS 6
 #define NSLOTS 5
 
 struct rec {
@@ -219,15 +219,16 @@ static void bpfvm_entries(const char *line, struct recs *out)
 	}
 }
 
-static int run_bpfvm(struct recs *out)
+/* mode: "--interp" or "--jit" */
+static int run_bpfvm(struct recs *out, const char *mode)
 {
 	char cmd[4096], *line = NULL;
 	size_t cap = 0;
 	int n = 0;
 	FILE *f;
 
-	n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "%s/bpfvm trace --json --dump-maps",
-		      getenv("BUILD") ? getenv("BUILD") : "build");
+	n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "%s/bpfvm trace %s --json --dump-maps",
+		      getenv("BUILD") ? getenv("BUILD") : "build", mode);
 	for (int i = 0; i < 3; i++)
 		if (cg[i][0])
 			n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " --cgroup cgs:%d=%s", i, cg[i]);
@@ -291,25 +292,49 @@ static int by_text(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void free_entries(struct recs *l)
+{
+	for (int i = 0; i < l->nentries; i++)
+		free(l->entries[i]);
+	l->nentries = 0;
+}
+
 static void compare_entries(struct recs *k, struct recs *v)
 {
 	qsort(k->entries, (size_t)k->nentries, sizeof(char *), by_text);
 	qsort(v->entries, (size_t)v->nentries, sizeof(char *), by_text);
-	CHECK(k->nentries >= 4);   /* big: 2 stacks, tiny: 1, bids: 2 */
+	CHECK(k->nentries >= 6);   /* big: 3 stacks, tiny: 1, bids: 3 */
 	for (int i = 0; i < k->nentries || i < v->nentries; i++)
 		if (i >= k->nentries || i >= v->nentries || strcmp(k->entries[i], v->entries[i]))
 			TEST_FAIL("stack map entry %d: kernel '%.120s', bpfvm '%.120s'", i,
 				  i < k->nentries ? k->entries[i] : "(none)",
 				  i < v->nentries ? v->entries[i] : "(none)");
-	for (int i = 0; i < k->nentries; i++)
-		free(k->entries[i]);
-	for (int i = 0; i < v->nentries; i++)
-		free(v->entries[i]);
+}
+
+/* bpfvm in mode against the kernel's records and entries k. */
+static void compare_mode(struct recs *k, const char *mode)
+{
+	static struct recs v;
+
+	memset(&v, 0, sizeof(v));
+	CHECK_EQ_INT(run_bpfvm(&v, mode), 0);
+	CHECK_EQ_INT(v.n, NRECS);
+	for (int i = 0; i < k->n && i < v.n; i++) {
+		if (!memcmp(&k->r[i], &v.r[i], sizeof(struct rec)))
+			continue;
+		compare_rec(i, &k->r[i], &v.r[i]);
+		if (!test_failed_now)
+			TEST_FAIL("record %d differs in its padding", i);
+	}
+	compare_entries(k, &v);
+	free_entries(&v);
+	printf("# %s: %d records and %d stack map entries agree\n", mode, k->n, k->nentries);
 }
 
 TEST(kernel_and_bpfvm_give_the_same_user_stacks)
 {
-	static struct recs k, v;
+	static struct recs k;
+	const struct rec *r = k.r;
 	int rc = run_kernel(&k);
 
 	if (rc == 1) {
@@ -317,29 +342,22 @@ TEST(kernel_and_bpfvm_give_the_same_user_stacks)
 		return;
 	}
 	CHECK_EQ_INT(rc, 0);
-	CHECK_EQ_INT(run_bpfvm(&v), 0);
 	CHECK_EQ_INT(k.n, NRECS);
-	CHECK_EQ_INT(v.n, NRECS);
 	/* the kernel's own answers make sense: sys, c, b, a, main at least; c's two call sites */
-	CHECK(k.r[0].len >= 5 * 8);
-	CHECK(k.r[0].ips[1] != k.r[1].ips[1] && k.r[0].id_big != k.r[1].id_big);
-	CHECK_EQ_INT(k.r[0].id_big, k.r[2].id_big);   /* the same stack again: its id */
-	CHECK_EQ_INT(k.r[1].id_big, k.r[3].id_big);
-	for (int i = 0; i < k.n && i < v.n; i++) {
-		if (!memcmp(&k.r[i], &v.r[i], sizeof(struct rec)))
-			continue;
-		compare_rec(i, &k.r[i], &v.r[i]);
-		if (!test_failed_now)
-			TEST_FAIL("record %d differs in its padding", i);
-	}
-	compare_entries(&k, &v);
-	printf("# %d records and %d stack map entries agree: %lld frames, ids %lld/%lld, tiny %lld %lld %lld, build-id "
-	       "status %d, under %lld %lld %lld %lld %lld\n",
-	       k.n, k.nentries, (long long)k.r[0].len / 8, (long long)k.r[0].id_big, (long long)k.r[1].id_big,
-	       (long long)k.r[1].id_tiny, (long long)k.r[1].id_tiny_reuse,
-	       (long long)k.r[1].id_tiny_fast, k.r[0].bid[0].status, (long long)k.r[0].under[0],
-	       (long long)k.r[0].under[1], (long long)k.r[0].under[2], (long long)k.r[0].under[3],
-	       (long long)k.r[0].under[4]);
+	CHECK(r[0].len >= 5 * 8);
+	CHECK(r[0].ips[1] != r[1].ips[1] && r[0].id_big != r[1].id_big);
+	CHECK_EQ_INT(r[0].id_big, r[3].id_big);   /* the same stack again: its id */
+	CHECK_EQ_INT(r[1].id_big, r[4].id_big);
+	CHECK_EQ_INT(r[2].id_big, r[5].id_big);
+	compare_mode(&k, "--interp");
+	compare_mode(&k, "--jit");
+	printf("# %lld frames, ids %lld/%lld, tiny %lld %lld %lld, build-id status %d, "
+	       "under %lld %lld %lld %lld %lld\n", (long long)r[0].len / 8, (long long)r[0].id_big,
+	       (long long)r[1].id_big, (long long)r[1].id_tiny, (long long)r[1].id_tiny_reuse,
+	       (long long)r[1].id_tiny_fast, r[0].bid[0].status, (long long)r[0].under[0],
+	       (long long)r[0].under[1], (long long)r[0].under[2], (long long)r[0].under[3],
+	       (long long)r[0].under[4]);
+	free_entries(&k);
 }
 
 /* Read the cgroup v2 mount and this process's cgroup into mnt and rel: 0 or -1. */
