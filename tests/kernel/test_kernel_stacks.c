@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernel_cgroup.h"
 #include "test.h"
 
 #define FRAMES 48
@@ -360,52 +361,14 @@ TEST(kernel_and_bpfvm_give_the_same_user_stacks)
 	free_entries(&k);
 }
 
-/* Read the cgroup v2 mount and this process's cgroup into mnt and rel: 0 or -1. */
-static int own_cgroup(char *mnt, size_t mnt_size, char *rel, size_t rel_size)
-{
-	char line[1024], root[512], point[512], *sep;
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-
-	mnt[0] = rel[0] = '\0';
-	while (f && !mnt[0] && fgets(line, sizeof(line), f))
-		if ((sep = strstr(line, " - ")) && !strncmp(sep + 3, "cgroup2 ", 8) &&
-		    sscanf(line, "%*s %*s %*s %511s %511s", root, point) == 2 && !strcmp(root, "/"))
-			snprintf(mnt, mnt_size, "%s", point);
-	if (f)
-		fclose(f);
-	f = fopen("/proc/self/cgroup", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(rel, rel_size, "%.500s", strcmp(line + 3, "/") ? line + 3 : "");
-		}
-	if (f)
-		fclose(f);
-	return mnt[0] ? 0 : -1;
-}
-
-static int cgroup_move(const char *path, pid_t pid)
-{
-	char procs[1200];
-	FILE *f;
-	int rc;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-	f = fopen(procs, "w");
-	if (!f)
-		return -1;
-	rc = fprintf(f, "%d\n", (int)pid) > 0 ? 0 : -1;
-	return fclose(f) || rc ? -1 : 0;
-}
-
 /* A new cgroup for this test (and so the workloads) and a sibling; else none. */
 static void enter_cgroups(void)
 {
 	char mnt[512], rel[512];
 
-	if (own_cgroup(mnt, sizeof(mnt), rel, sizeof(rel)))
+	if (kernel_own_cgroup(mnt, rel))
 		return;
-	snprintf(cg[1], sizeof(cg[1]), "%.511s%.511s", mnt, rel);
+	snprintf(cg[1], sizeof(cg[1]), "%.511s%.511s", mnt, strcmp(rel, "/") ? rel : "");
 	snprintf(cg[0], sizeof(cg[0]), "%.1040s/bpfvm_kstacks_%d", cg[1], (int)getpid());
 	snprintf(cg[2], sizeof(cg[2]), "%.1040s/bpfvm_kstacks_other_%d", cg[1], (int)getpid());
 	if (mkdir(cg[0], 0755) || mkdir(cg[2], 0755) || cgroup_move(cg[0], getpid())) {
