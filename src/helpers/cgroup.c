@@ -26,9 +26,13 @@ BPF_HELPER(get_current_cgroup_id)
 
 BPF_HELPER(current_task_under_cgroup)
 {
+	struct bpfvm_map *map = (struct bpfvm_map *)(uintptr_t)r1;
 	uint64_t id;
-	int err = cgroup_array_get((struct bpfvm_map *)(uintptr_t)r1, (uint32_t)r2, &id);
+	int err;
 
+	if (map->type != BPFVM_MAP_TYPE_CGROUP_ARRAY)   /* a trusted program is not verified */
+		return HELPER_ERR(-EINVAL);
+	err = cgroup_array_get(map, (uint32_t)r2, &id);
 	if (err)
 		return HELPER_ERR(err);
 	if (!id)

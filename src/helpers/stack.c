@@ -111,7 +111,9 @@ BPF_HELPER(get_stackid)
 	uint64_t flags = r3, ips[STACK_MAX_DEPTH];
 	uint32_t nr;
 
-	if (flags & ~(F_SKIP_MASK | F_USER_STACK | F_FAST_STACK_CMP | F_REUSE_STACKID))
+	/* the verifier lets only stack trace maps through; a trusted program is not verified */
+	if (map->type != BPFVM_MAP_TYPE_STACK_TRACE ||
+	    (flags & ~(F_SKIP_MASK | F_USER_STACK | F_FAST_STACK_CMP | F_REUSE_STACKID)))
 		return HELPER_ERR(-EINVAL);
 	nr = callchain(run, flags,
 		       ips, stack_max_depth(map->value_size, stack_map_elem_size(map), flags));

@@ -242,6 +242,11 @@ TEST(stacks_without_a_task_are_empty)
 	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 12), EXIT), (uint64_t)-EINVAL);
 	/* ...and a refusal zeroes the buffer too */
 	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 12), LDXDW(0, FP, -32), EXIT), 0);
+	/* maps of another type (a program created unverified could pass them) */
+	CHECK_EQ_U64(PU_RUN2(vm, &cg, 1, LD_MAP(2, 0), MOV64(3, 256), CALL(HELPER_ID_get_stackid),
+			     EXIT), (uint64_t)-EINVAL);
+	CHECK_EQ_U64(PU_RUN2(vm, &st, 1, LD_MAP(1, 0), MOV64(2, 0),
+			     CALL(HELPER_ID_current_task_under_cgroup), EXIT), (uint64_t)-EINVAL);
 	/* a cgroup array's empty slot, an index past its end */
 	CHECK_EQ_U64(PU_RUN2(vm, &cg, 1, LD_MAP(1, 0), MOV64(2, 1),
 			     CALL(HELPER_ID_current_task_under_cgroup), EXIT), (uint64_t)-EAGAIN);
