@@ -508,7 +508,7 @@ static void op_both(const char *what, int cmd, int kfd, struct bpfvm_map *m, con
 	int kerr, verr;
 
 	if (value && cmd == BPF_MAP_UPDATE_ELEM)
-		memcpy(kv, value, 8);
+		memcpy(kv, value, bpfvm_map__value_size(m));
 	kerr = kmap_op(cmd, kfd, key, value ? kv : NULL, flags);
 	switch (cmd) {
 	case BPF_MAP_LOOKUP_ELEM: verr = bpfvm_map__lookup_elem(m, key, vv, flags); break;
