@@ -302,8 +302,8 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 	struct bpfvm_map *stack = bpfvm_map__new(vm, BPFVM_MAP_TYPE_SOCKMAP, 4, 4, 64, &mopts);
 	struct bpfvm_insn insns[] = {
 		BPFVM_LD_IMM64_RAW(2, BPFVM_PSEUDO_MAP_FD, 0),
-		MOV64(3, 0),
-		CALL(HELPER_ID_get_func_ip), /* r1 = ctx */
+		MOV64(1, 1),
+		CALL(HELPER_ID_get_current_ancestor_cgroup_id),
 		MOV64(0, 0),
 		EXIT,
 	};
@@ -324,7 +324,7 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 	CHECK_EQ_INT(bpfvm_map__update_elem(stack, &key, value, 0), -EOPNOTSUPP);
 	/* without a stand-in the helper is missing */
 	CHECK(!bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts));
-	CHECK_CONTAINS(msg, "bpf_get_func_ip#173");
+	CHECK_CONTAINS(msg, "bpf_get_current_ancestor_cgroup_id#123");
 	helpers_register_kernel_only(vm);
 	msg[0] = '\0';
 	prog = bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts);
