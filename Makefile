@@ -119,6 +119,7 @@ $(BUILD)/tests/extract_bpf_objs: tests/tools/extract_bpf_objs.c $(BUILD)/libbpfv
 $(BUILD)/tests/test_kernel_objects: LDLIBS += -lbpf
 $(BUILD)/tests/test_kernel_trace: LDLIBS += -lbpf
 $(BUILD)/tests/test_kernel_uprobe: LDLIBS += -lbpf
+$(BUILD)/tests/test_kernel_stacks: LDLIBS += -lbpf
 # Classic BPF against libpcap, tcpdump and the kernel; seccomp filters built with libseccomp.
 $(BUILD)/tests/test_kernel_cbpf: LDLIBS += -lpcap
 $(BUILD)/tests/test_kernel_seccomp: LDLIBS += -lseccomp

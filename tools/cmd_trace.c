@@ -2,8 +2,9 @@
  * cmd_trace.c - `bpfvm trace`: the programs of BPF objects on the system
  * calls and process events of a real command (bpfvm/trace.h):
  *
- *   bpfvm trace [--prog NAME]... [--set VAR=VALUE]... [--dump-maps] [--json]
- *               [--interp|--jit] OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)
+ *   bpfvm trace [--prog NAME]... [--set VAR=VALUE]... [--cgroup MAP:INDEX=DIR]...
+ *               [--dump-maps] [--json] [--interp|--jit]
+ *               OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)
  *
  * Loads and verifies every object (the kernel's rules: a refused program
  * stops everything; what only the kernel has, kernel-only maps and
@@ -20,6 +21,9 @@
  * decoded, "fields"); --dump-maps prints every map at the end.  A ring
  * buffer's records lost for want of room are counted after each event.  The exit status is the command's (128 + N for signal N).
  *
+ * --cgroup puts the cgroup v2 directory DIR into slot INDEX of the cgroup
+ * array MAP, as a tool's map update with the directory's fd does.
+ *
  * A started command is not detached from on SIGINT/SIGTERM: its seccomp
  * filter cannot be taken out, and without a tracer every call it stops
  * at would fail with ENOSYS.  The signal is the command's instead, as a
@@ -30,6 +34,7 @@
  * PTRACE_O_EXITKILL.)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <signal.h>
@@ -38,6 +43,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpfvm/btf.h>
 #include <bpfvm/cbpf.h>
@@ -57,6 +63,8 @@ struct trace_args {
 	int nprogs;
 	const char *sets[MAX_NAMES];
 	int nsets;
+	const char *cgroups[MAX_NAMES];   /* --cgroup MAP:INDEX=DIR */
+	int ncgroups;
 	bool dump_maps, json, jit;
 	int pids[MAX_NAMES];
 	int npids;
@@ -317,7 +325,7 @@ static void on_seccomp(void *ctx, const struct bpfvm_trace_seccomp *r)
 	fflush(stdout);
 }
 
-enum { O_PROG = 256, O_SET, O_DUMP, O_JSON, O_INTERP, O_JIT, O_SECCOMP, O_MODE };
+enum { O_PROG = 256, O_SET, O_DUMP, O_JSON, O_INTERP, O_JIT, O_SECCOMP, O_MODE, O_CGROUP };
 
 /* 0, or EXIT_USAGE with the reason printed. */
 static int parse_args(int argc, char **argv, struct trace_args *a)
@@ -327,7 +335,8 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "dump-maps", no_argument, NULL, O_DUMP }, { "json", no_argument, NULL, O_JSON },
 		{ "interp", no_argument, NULL, O_INTERP }, { "jit", no_argument, NULL, O_JIT },
 		{ "seccomp", required_argument, NULL, O_SECCOMP },
-		{ "mode", required_argument, NULL, O_MODE }, { NULL, 0, NULL, 0 },
+		{ "mode", required_argument, NULL, O_MODE },
+		{ "cgroup", required_argument, NULL, O_CGROUP }, { NULL, 0, NULL, 0 },
 	};
 	int c, end = argc;
 
@@ -342,6 +351,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		switch (c) {
 		case O_PROG: if (a->nprogs < MAX_NAMES) a->progs[a->nprogs++] = optarg; break;
 		case O_SET: if (a->nsets < MAX_NAMES) a->sets[a->nsets++] = optarg; break;
+		case O_CGROUP: if (a->ncgroups < MAX_NAMES) a->cgroups[a->ncgroups++] = optarg; break;
 		case O_DUMP: a->dump_maps = true; break;
 		case O_JSON: a->json = true; break;
 		case O_INTERP: a->jit = false; break;
@@ -419,6 +429,39 @@ static int load_object(struct bpfvm *vm, const struct trace_args *a, const char 
 	}
 	*out = obj;
 	return 0;
+}
+
+/* --cgroup MAP:INDEX=DIR: 0, or 1 with the reason printed. */
+static int fill_cgroup(const struct tracer *tr, const char *spec)
+{
+	char name[128];
+	unsigned index;
+	int n = 0, fd, err = -ENOENT;
+	struct bpfvm_map *map = NULL;
+
+	if (sscanf(spec, "%127[^:]:%u=%n", name, &index, &n) != 2 || !n || !spec[n]) {
+		fprintf(stderr, "bpfvm trace: --cgroup takes MAP:INDEX=DIR, not '%s'\n", spec);
+		return 1;
+	}
+	for (int i = 0; i < tr->nobjs && !map; i++)
+		map = bpfvm_object__find_map_by_name(tr->objs[i], name);
+	if (!map || bpfvm_map__type(map) != BPFVM_MAP_TYPE_CGROUP_ARRAY) {
+		fprintf(stderr, "bpfvm trace: --cgroup %s: no cgroup array named '%s'\n", spec, name);
+		return 1;
+	}
+	fd = open(spec + n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		uint32_t v = (uint32_t)fd;
+
+		err = bpfvm_map__update_elem(map, &index, &v, 0);
+		close(fd);
+	} else {
+		err = -errno;
+	}
+	if (err)
+		fprintf(stderr, "bpfvm trace: --cgroup %s: %s\n", spec,
+			err == -EBADF ? "not a cgroup v2 directory" : strerror(-err));
+	return err ? 1 : 0;
 }
 
 static bool wanted(const struct trace_args *a, const char *name)
@@ -622,6 +665,8 @@ int cmd_trace(int argc, char **argv)
 		rc = load_object(vm, &a, a.objects[i], &tr.objs[tr.nobjs++]);
 	if (rc)
 		tr.nobjs--;
+	for (int i = 0; i < a.ncgroups && !rc; i++)
+		rc = fill_cgroup(&tr, a.cgroups[i]);
 	if (!rc)
 		rc = trace_run(&tr, vm);
 	for (int i = 0; i < tr.nobjs; i++)

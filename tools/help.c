@@ -67,6 +67,7 @@ static const struct cli_help helps[] = {
 	  "                     COMMAND's tree as the kernel would, printing each action but ALLOW\n"
 	  "  --prog NAME        only the programs of that name (again for more)\n"
 	  "  --set VAR=VALUE    give a .rodata/.data/.bss variable its value before load\n"
+	  "  --cgroup MAP:INDEX=DIR  put the cgroup v2 directory DIR in the cgroup array MAP\n"
 	  "  --dump-maps        print every map at the end\n"
 	  "  --json             print the events and maps as JSON\n"
 	  "  --interp           run in the interpreter (the default)\n"

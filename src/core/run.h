@@ -36,6 +36,15 @@ struct vm_region {
  * one per event for the traced thread; without one, current is the thread
  * running bpfvm.  Each operation gets the task pointer the run carries.
  */
+/* The registers a user stack walk starts from (the kernel's task_pt_regs). */
+struct vm_user_regs {
+	uint64_t ip, sp, bp;
+	uint64_t cs;    /* 0x33 (__USER_CS): 64-bit code */
+	/* A uprobe on push %rbp or endbr64 (is_uprobe_at_func_entry): rbp is still the
+	 * caller's, so the walk takes the return address at sp first. */
+	bool at_func_entry;
+};
+
 struct vm_task_ops {
 	uint64_t (*pid_tgid)(void *task);       /* tgid << 32 | tid */
 	uint64_t (*uid_gid)(void *task);        /* gid << 32 | uid (real ids) */
@@ -58,6 +67,9 @@ struct vm_task_ops {
 	 * and bpf_get_attach_cookie's value (NULL: the cookie is 0). */
 	int (*func_ip)(void *task, uint64_t *ip);
 	uint64_t (*attach_cookie)(void *task);
+	/* The thread's user registers at the event (bpf_get_stack(id)'s walk): 0, or a
+	 * negative errno where the source has none.  NULL: the source cannot tell. */
+	int (*user_regs)(void *task, struct vm_user_regs *regs);
 };
 
 #define VM_MAX_REGIONS 16

@@ -81,7 +81,7 @@ struct ev_event {
 	int32_t tid, tgid;
 	long nr;
 	int64_t ret;
-	struct user_regs_struct regs;  /* EV_SYS_ENTER/EXIT */
+	struct user_regs_struct regs;  /* EV_SYS_ENTER/EXIT (all zero where an event has none) */
 	int32_t child;                 /* EV_FORK */
 	int32_t old_tid;               /* EV_EXEC */
 	const char *filename;          /* EV_EXEC; valid until the next event */
@@ -142,6 +142,8 @@ struct ev_source_ops {
 	 * nofault copy, which fails on a page not yet touched): 0 or -EFAULT. */
 	int (*copy_user)(struct ev_source *src, int32_t tid, void *dst, uint64_t addr,
 			 uint64_t size);
+	/* The held thread tid's user registers, for events that carry none: 0 or a negative errno. */
+	int (*get_regs)(struct ev_source *src, int32_t tid, struct user_regs_struct *regs);
 	/* Detach from everything (processes keep running) and free. */
 	void (*destroy)(struct ev_source *src);
 };

@@ -1129,6 +1129,12 @@ static int pt_set_return(struct ev_source *src, int32_t tid, int64_t rc, bool sk
 	return ptrace(PTRACE_SETREGS, tid, 0, &regs) ? -errno : 0;
 }
 
+static int pt_get_regs(struct ev_source *src, int32_t tid, struct user_regs_struct *regs)
+{
+	(void)src;
+	return ptrace(PTRACE_GETREGS, tid, 0, regs) ? -errno : 0;
+}
+
 static const struct ev_source_ops ptrace_ops = {
 	.name = "ptrace",
 	.start = pt_start,
@@ -1138,6 +1144,7 @@ static const struct ev_source_ops ptrace_ops = {
 	.set_return = pt_set_return,
 	.read_mem = pt_read_mem,
 	.copy_user = pt_copy_user,
+	.get_regs = pt_get_regs,
 	.destroy = pt_destroy,
 };
 

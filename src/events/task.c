@@ -254,6 +254,21 @@ static uint64_t task_attach_cookie(void *p)
 	return ((struct ev_task *)p)->cookie;
 }
 
+static int task_user_regs(void *p, struct vm_user_regs *regs)
+{
+	struct ev_task *t = p;
+
+	if (!t->have_regs && !t->regs_asked && t->src && t->src->ops->get_regs) {
+		t->regs_asked = true;
+		t->have_regs = !t->src->ops->get_regs(t->src, t->tid, &t->regs);
+	}
+	if (!t->have_regs)
+		return -ENODATA;
+	*regs = (struct vm_user_regs){ t->regs.rip, t->regs.rsp, t->regs.rbp, t->regs.cs,
+				       t->at_func_entry };
+	return 0;
+}
+
 const struct vm_task_ops ev_task_ops = {
 	.pid_tgid = task_pid_tgid,
 	.uid_gid = task_uid_gid,
@@ -266,4 +281,5 @@ const struct vm_task_ops ev_task_ops = {
 	.kernel_mem = task_kernel_mem,
 	.func_ip = task_func_ip,
 	.attach_cookie = task_attach_cookie,
+	.user_regs = task_user_regs,
 };

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/user.h>
 
 #include "../core/run.h"
 #include "events.h"
@@ -38,6 +39,10 @@ struct ev_task {
 	int64_t override_rc;
 	bool has_func_ip;       /* a uprobe: bpf_get_func_ip answers func_ip */
 	uint64_t func_ip, cookie;
+	/* The registers at the event (the event's own; else asked of the source once). */
+	struct user_regs_struct regs;
+	bool have_regs, regs_asked;
+	bool at_func_entry;     /* a uprobe's probed instruction is push %rbp or endbr64 */
 };
 
 extern const struct vm_task_ops ev_task_ops;

@@ -379,6 +379,11 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t 
 	struct ev_record_in in;
 	bool filled = false, kargs = false;
 
+	/* an event that carries registers (a stack pointer is never 0) gives them */
+	task.have_regs = ev->regs.rsp != 0;
+	if (task.have_regs)
+		task.regs = ev->regs;
+
 	for (int pass = 0; pass < 3 && !(task.overridden && ev->kind == EV_SYS_ENTER); pass++) {
 		if (ev->kind == EV_EXIT && task.exiting != (pass == 2)) {
 			/* PF_EXITING and exit_code are set between do_exit's entry and the tracepoint */

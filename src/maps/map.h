@@ -271,6 +271,8 @@ extern const struct map_ops hash_of_maps_map_ops;
 extern const struct map_ops devmap_map_ops;     /* devmap and devmap_hash */
 extern const struct map_ops cpumap_map_ops;
 extern const struct map_ops xskmap_map_ops;
+extern const struct map_ops stack_trace_map_ops;
+extern const struct map_ops cgroup_array_map_ops;
 /* Descriptors of the types only the kernel provides (kernel_only.c). */
 extern const struct map_ops kernel_only_map_ops;
 
@@ -291,6 +293,32 @@ int array_get_next_key(struct bpfvm_map *map, const void *key, void *next_key);
 /* Perf event arrays: deliver a record (bpf_perf_event_output). */
 long perf_event_array_output(struct bpfvm_map *map, uint64_t flags, int cpu, const void *data,
 			     uint64_t size);
+
+/*
+ * Stack trace maps (stack_trace.c), bpf_get_stackid's half.  A frame of a
+ * BPF_F_STACK_BUILD_ID map or of bpf_get_stack with BPF_F_USER_BUILD_ID
+ * is the kernel's struct bpf_stack_build_id.
+ */
+#define STACK_MAX_DEPTH 127u      /* the kernel's default sysctl perf_event_max_stack */
+#define STACK_BUILD_ID_SIZE 32u
+#define STACK_BUILD_ID_VALID 1    /* BPF_STACK_BUILD_ID_VALID: build id and file offset */
+#define STACK_BUILD_ID_IP 2       /* BPF_STACK_BUILD_ID_IP: the ip kept, build id zero */
+struct stack_build_id {
+	int32_t status;
+	uint8_t build_id[20];
+	uint64_t ip;                  /* the file offset where status is VALID */
+};
+/* Resolve n frames whose ip is set (user: a user stack), as stack_map_get_build_id_offset. */
+typedef void (*stack_build_ids_fn)(void *ctx, struct stack_build_id *ids, uint32_t n, bool user);
+/* Frames a walk collects for a size-byte buffer of elem_size frames (skip included, <= 127). */
+uint32_t stack_max_depth(uint32_t size, uint32_t elem_size, uint64_t flags);
+uint32_t stack_map_elem_size(const struct bpfvm_map *map);
+/* The stack id of trace (trace_nr ips, skip not yet applied) per flags, or the kernel's error. */
+long stack_map_get_id(struct bpfvm_map *map, const uint64_t *trace, uint32_t trace_nr,
+		      uint64_t flags, stack_build_ids_fn build_ids, void *ctx);
+
+/* Cgroup arrays (cgroup_array.c): the id of the cgroup in slot index, 0 for an empty slot. */
+int cgroup_array_get(struct bpfvm_map *map, uint32_t index, uint64_t *id);
 
 /* Ring buffers (the helpers' side). */
 void *ringbuf_reserve(struct bpfvm_map *map, uint64_t size);

@@ -36,11 +36,15 @@ static int cgroup2_mount(char *mnt, size_t size)
 	return found;
 }
 
-uint64_t util_cgroup_id(int32_t tid)
+/*
+ * The directory of tid's cgroup v2 (0: bpfvm's own thread) into dir, and
+ * the mount's length in *mnt_len: 0; 1 where no cgroup2 is in use (the
+ * root's, id 1, holds every task); -1 where it cannot be found.
+ */
+static int cgroup_dir(int32_t tid, char *dir, size_t size, size_t *mnt_len)
 {
-	char path[128], line[1024], mnt[512], dir[1600];
+	char path[128], line[1024], mnt[512];
 	const char *rel = NULL;
-	struct stat st;
 	FILE *f;
 
 	if (tid)
@@ -49,7 +53,7 @@ uint64_t util_cgroup_id(int32_t tid)
 		snprintf(path, sizeof(path), "/proc/thread-self/cgroup");
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
+		return -1;
 	while (!rel && fgets(line, sizeof(line), f))
 		if (!strncmp(line, "0::", 3)) {
 			line[strcspn(line, "\n")] = '\0';
@@ -57,7 +61,40 @@ uint64_t util_cgroup_id(int32_t tid)
 		}
 	fclose(f);
 	if (!rel || cgroup2_mount(mnt, sizeof(mnt)))
-		return ROOT_CGROUP_ID;   /* no v2 hierarchy in use: its root */
-	snprintf(dir, sizeof(dir), "%s%s", mnt, rel);
+		return 1;
+	*mnt_len = strlen(mnt);
+	snprintf(dir, size, "%s%s", mnt, rel);
+	return 0;
+}
+
+uint64_t util_cgroup_id(int32_t tid)
+{
+	char dir[1600];
+	size_t mnt_len;
+	struct stat st;
+	int r = cgroup_dir(tid, dir, sizeof(dir), &mnt_len);
+
+	if (r)
+		return r > 0 ? ROOT_CGROUP_ID : 0;
 	return stat(dir, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+int util_cgroup_under(int32_t tid, uint64_t ancestor)
+{
+	char dir[1600], *slash;
+	size_t mnt_len;
+	struct stat st;
+	int r = cgroup_dir(tid, dir, sizeof(dir), &mnt_len);
+
+	if (r)
+		return r > 0 && ancestor == ROOT_CGROUP_ID;
+	/* from the task's cgroup up to the mount's root, the hierarchy's */
+	for (;;) {
+		if (!stat(dir, &st) && (uint64_t)st.st_ino == ancestor)
+			return 1;
+		slash = strrchr(dir, '/');
+		if (!slash || (size_t)(slash - dir) < mnt_len)
+			return 0;
+		*slash = '\0';
+	}
 }

@@ -20,6 +20,7 @@
  * host kernel lacks (kernel_host.h) skips its cases, with the reason.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
 #include <sched.h>
@@ -472,6 +473,121 @@ TEST(redirect_map_creation_agrees)
 			flags |= flag_bits[below(&s, sizeof(flag_bits) / 4)];
 		create_both(type, ks, vs, max, flags, extra, &reports);
 	}
+}
+
+TEST(stack_and_cgroup_map_creation_agrees)
+{
+	static const uint32_t types[] = { BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_CGROUP_ARRAY };
+	static const uint32_t sizes[] = { 0, 3, 4, 8, 12, 16, 32, 96, 127 * 8, 128 * 8,
+					  127 * 32, 128 * 32 };
+	static const uint32_t maxes[] = { 0, 1, 3, 1000, 1u << 20, (1u << 31) + 1 };
+	static const uint32_t flag_bits[] = { BPF_F_STACK_BUILD_ID, BPF_F_RDONLY, BPF_F_WRONLY,
+					      BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_F_NUMA_NODE,
+					      BPF_F_NO_PREALLOC, BPF_F_MMAPABLE, 1u << 20 };
+	uint64_t s = seed + 300;
+	int reports = 0;
+
+	for (int i = 0; i < 600; i++) {
+		uint32_t type = types[below(&s, 2)], flags = 0;
+		uint32_t ks = sizes[below(&s, 4)], vs = sizes[below(&s, sizeof(sizes) / 4)];
+		uint32_t max = maxes[below(&s, 4)];
+
+		if (below(&s, 8) == 0)
+			max = maxes[4 + below(&s, 2)], vs = 8;   /* entry limits, small values */
+		if (below(&s, 2))
+			flags |= flag_bits[below(&s, sizeof(flag_bits) / 4)];
+		create_both(type, ks, vs, max, flags, 0, &reports);
+	}
+}
+
+/* One user-space operation on both: the kernel's error (or 0) must be bpfvm's. */
+static void op_both(const char *what, int cmd, int kfd, struct bpfvm_map *m, const void *key,
+		    void *value, uint64_t flags)
+{
+	uint8_t kv[64] = { 0 }, *vv = value;
+	int kerr, verr;
+
+	if (value && cmd == BPF_MAP_UPDATE_ELEM)
+		memcpy(kv, value, bpfvm_map__value_size(m));
+	kerr = kmap_op(cmd, kfd, key, value ? kv : NULL, flags);
+	switch (cmd) {
+	case BPF_MAP_LOOKUP_ELEM: verr = bpfvm_map__lookup_elem(m, key, vv, flags); break;
+	case BPF_MAP_UPDATE_ELEM: verr = bpfvm_map__update_elem(m, key, vv, flags); break;
+	case BPF_MAP_DELETE_ELEM: verr = bpfvm_map__delete_elem(m, key); break;
+	default: verr = bpfvm_map__get_next_key(m, key, vv); break;
+	}
+	if (kerr != verr)
+		TEST_FAIL("%s: kernel %d, bpfvm %d", what, kerr, verr);
+	if (getenv("MAPS_SHOW"))
+		printf("#   %s: %d\n", what, kerr);
+}
+
+/* A directory of the cgroup2 mount (its root) and of a v1 hierarchy, opened (or -1). */
+static void cgroup_dirs(int *v2, int *v1)
+{
+	char line[1024], root[512], point[512], *sep;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	*v2 = *v1 = -1;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!(sep = strstr(line, " - ")) ||
+		    sscanf(line, "%*s %*s %*s %511s %511s", root, point) != 2 || strcmp(root, "/"))
+			continue;
+		if (*v2 < 0 && !strncmp(sep + 3, "cgroup2 ", 8))
+			*v2 = open(point, O_RDONLY | O_DIRECTORY);
+		else if (*v1 < 0 && !strncmp(sep + 3, "cgroup ", 7))
+			*v1 = open(point, O_RDONLY | O_DIRECTORY);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* What user space can do to a stack map no program filled, and to a cgroup array. */
+TEST(stack_and_cgroup_map_operations_agree)
+{
+	struct bpfvm *vm = bpfvm__new(NULL);
+	struct bpfvm_map *st = bpfvm_map__new(vm, BPF_MAP_TYPE_STACK_TRACE, 4, 16, 3, NULL);
+	struct bpfvm_map *cg = bpfvm_map__new(vm, BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 2, NULL);
+	int kst = kernel_map_create(BPF_MAP_TYPE_STACK_TRACE, 4, 16, 3, 0, 0);
+	int kcg = kernel_map_create(BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 2, 0, 0);
+	int root, v1, null = open("/dev/null", O_RDONLY);
+	uint32_t k0 = 0, k3 = 3, k4 = 4, k1 = 1, next = 0, fd;
+	uint8_t value[16] = { 0 };
+
+	cgroup_dirs(&root, &v1);
+	CHECK(st && cg && kst >= 0 && kcg >= 0 && null >= 0);
+	/* 3 entries: 4 buckets; ids past them are E2BIG to delete, ENOENT to look up */
+	op_both("stack lookup 0", BPF_MAP_LOOKUP_ELEM, kst, st, &k0, value, 0);
+	op_both("stack lookup 4", BPF_MAP_LOOKUP_ELEM, kst, st, &k4, value, 0);
+	op_both("stack update", BPF_MAP_UPDATE_ELEM, kst, st, &k0, value, 0);
+	op_both("stack delete 3", BPF_MAP_DELETE_ELEM, kst, st, &k3, NULL, 0);
+	op_both("stack delete 4", BPF_MAP_DELETE_ELEM, kst, st, &k4, NULL, 0);
+	op_both("stack next of none", BPF_MAP_GET_NEXT_KEY, kst, st, NULL, &next, 0);
+	fd = (uint32_t)null;
+	op_both("cgroup array: not a cgroup", BPF_MAP_UPDATE_ELEM, kcg, cg, &k0, &fd, 0);
+	fd = 999999;
+	op_both("cgroup array: no such fd", BPF_MAP_UPDATE_ELEM, kcg, cg, &k0, &fd, 0);
+	if (v1 >= 0) {
+		fd = (uint32_t)v1;
+		op_both("cgroup array: a v1 cgroup", BPF_MAP_UPDATE_ELEM, kcg, cg, &k0, &fd, 0);
+		close(v1);
+	}
+	if (root >= 0) {
+		fd = (uint32_t)root;
+		op_both("cgroup array: flags", BPF_MAP_UPDATE_ELEM, kcg, cg, &k0, &fd, BPF_NOEXIST);
+		op_both("cgroup array: index 4", BPF_MAP_UPDATE_ELEM, kcg, cg, &k4, &fd, 0);
+		op_both("cgroup array: the root", BPF_MAP_UPDATE_ELEM, kcg, cg, &k1, &fd, 0);
+		op_both("cgroup array lookup", BPF_MAP_LOOKUP_ELEM, kcg, cg, &k1, value, 0);
+		op_both("cgroup array next of 0", BPF_MAP_GET_NEXT_KEY, kcg, cg, &k0, &next, 0);
+		op_both("cgroup array delete 1", BPF_MAP_DELETE_ELEM, kcg, cg, &k1, NULL, 0);
+		op_both("cgroup array delete 1 again", BPF_MAP_DELETE_ELEM, kcg, cg, &k1, NULL, 0);
+		op_both("cgroup array delete 4", BPF_MAP_DELETE_ELEM, kcg, cg, &k4, NULL, 0);
+		close(root);
+	}
+	close(null);
+	close(kst);
+	close(kcg);
+	bpfvm__destroy(vm);
 }
 
 int main(void)

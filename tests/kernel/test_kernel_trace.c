@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernel_cgroup.h"
 #include "test.h"
 
 enum { R_OPEN = 1, R_FORK, R_EXEC, R_EXIT, R_CLONE_RET, R_RAW_ENTER, R_RAW_EXIT };
@@ -700,21 +701,6 @@ TEST(kernel_and_bpfvm_current_task_struct_agree)
 	compare_runs("task.bpf.o", "workload", false, canonical_task, 10, &k);
 }
 
-/* Write pid into the cgroup at path: 0 or -1. */
-static int cgroup_move(const char *path, pid_t pid)
-{
-	char procs[1200];
-	FILE *f;
-	int rc;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-	f = fopen(procs, "w");
-	if (!f)
-		return -1;
-	rc = fprintf(f, "%d\n", (int)pid) > 0 ? 0 : -1;
-	return fclose(f) || rc ? -1 : 0;
-}
-
 /*
  * Move this test into a new cgroup v2 under its own, so that the cgroup ids
  * the programs report are not the root's (1); where that cannot be done
@@ -722,23 +708,10 @@ static int cgroup_move(const char *path, pid_t pid)
  */
 static void enter_own_cgroup(void)
 {
-	char line[1024], mnt[512] = "", root[512], point[512], rel[512] = "", *sep;
+	char mnt[512], rel[512];
 	struct stat st;
-	FILE *f = fopen("/proc/self/mountinfo", "r");
 
-	while (f && !mnt[0] && fgets(line, sizeof(line), f))
-		if ((sep = strstr(line, " - ")) && !strncmp(sep + 3, "cgroup2 ", 8) &&
-		    sscanf(line, "%*s %*s %*s %511s %511s", root, point) == 2 && !strcmp(root, "/"))
-			snprintf(mnt, sizeof(mnt), "%s", point);
-	if (f)
-		fclose(f);
-	f = fopen("/proc/self/cgroup", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3))
-			sscanf(line + 3, "%511s", rel);
-	if (f)
-		fclose(f);
-	if (!mnt[0] || !rel[0])
+	if (kernel_own_cgroup(mnt, rel))
 		return;
 	snprintf(cg_home, sizeof(cg_home), "%s%s", mnt, strcmp(rel, "/") ? rel : "");
 	snprintf(cg_dir, sizeof(cg_dir), "%s/bpfvm_ktrace_%d", cg_home, (int)getpid());

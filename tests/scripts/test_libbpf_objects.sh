@@ -7,7 +7,9 @@
 # linked instruction counts and the same map and sub-program references at
 # the same instructions.  Then each object is loaded into bpfvm: it loads,
 # or the message says what user space cannot give (kernel functions,
-# kernel symbols, attach points, kernel-only map types and helpers).
+# kernel symbols, attach points, kernel-only map types and helpers), or
+# it has a map its tool sizes before load (max_entries 0 in the object),
+# which the kernel (libbpf's load of the object as it is) refuses too.
 # Then, per program, the kernel's verdict against `bpfvm verify`'s (below).
 # Prints a PASS/FAIL line per object and a summary line.
 # Environment: BPFVM_LIBBPF_ONLY (a shell pattern: only those objects),
@@ -32,7 +34,7 @@ for obj in "$tmp"/objs/*.o; do
 	esac
 done
 
-total=0 opened=0 compared=0 relocated=0 loaded=0 needs_kernel=0 core=0
+total=0 opened=0 compared=0 relocated=0 loaded=0 needs_kernel=0 core=0 sized=0
 for obj in "$tmp"/objs/*.o; do
 	name=$(basename "$obj" .o)
 	total=$((total + 1))
@@ -90,6 +92,10 @@ for obj in "$tmp"/objs/*.o; do
 	elif grep -qE 'exist only inside the kernel|do not exist in user space|is kernel-only: bpfvm does not provide it|kernel-only, bpfvm does not provide it' "$tmp/load"; then
 		needs_kernel=$((needs_kernel + 1))
 		what="$what, needs the kernel: $(grep -oE "(kernel function|kernel symbol) '[^']*'|BPF_MAP_TYPE_[A-Z_]+|calls [a-z_]+#[0-9]+" "$tmp/load" | head -1)"
+	elif [ "$lib_status" -ne 0 ] && grep -q 'max_entries > 0' "$tmp/load" &&
+	     grep -q 'max_entries 0$' "$tmp/lib.open"; then
+		sized=$((sized + 1))
+		what="$what, its tool sizes a map before load: $(grep -oE "map '[^']*'" "$tmp/load" | head -1) has max_entries 0, and the kernel refuses it as it is too"
 	else
 		echo "FAIL $name: $what, but does not load: $(grep -v '^$' "$tmp/load" | head -1)"
 		status=1
@@ -99,7 +105,7 @@ for obj in "$tmp"/objs/*.o; do
 done
 echo "# libbpf-tools objects: $total, opened $opened, agree with libbpf $compared," \
      "relocations compared $relocated, loaded $loaded (instructions equal to libbpf's" \
-     "after CO-RE: $core), need the kernel $needs_kernel"
+     "after CO-RE: $core), need the kernel $needs_kernel, need their tool to size a map $sized"
 # Per program: the kernel's verdict (libbpf loads it alone, the others'
 # autoload off, as a tool picks the programs it attaches) against `bpfvm
 # verify`'s.  A program the kernel accepts must verify in bpfvm (and run,

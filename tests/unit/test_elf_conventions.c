@@ -475,9 +475,9 @@ TEST(assembly_with_a_legacy_map)
 TEST(partial_load_leaves_out_what_needs_the_kernel)
 {
 	static const char src[] =
-		"struct { __uint(type, BPF_MAP_TYPE_STACK_TRACE); __uint(max_entries, 16);\n"
-		"  __uint(key_size, 4); __uint(value_size, 8 * 127); } stacks SEC(\".maps\");\n"
-		"SEC(\"xdp\") int needs_stacks(struct xdp_md *c) { return bpf_get_stackid(c, &stacks, 0) > 0; }\n"
+		"struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 16);\n"
+		"  __uint(key_size, 4); __uint(value_size, 4); } socks SEC(\".maps\");\n"
+		"SEC(\"sk_skb\") int needs_socks(struct __sk_buff *s) { return bpf_sk_redirect_map(s, &socks, 0, 0); }\n"
 		"SEC(\"prog\") int untyped(void *c) { return 4; }\n"
 		"SEC(\"xdp\") int plain(struct xdp_md *c) { return 2; }\n"
 		"char LICENSE[] SEC(\"license\") = \"GPL\";\n";
@@ -496,7 +496,7 @@ TEST(partial_load_leaves_out_what_needs_the_kernel)
 		return;
 	}
 	CHECK(bpfvm_object__load(obj) < 0);
-	CHECK(strstr(msg, "STACK_TRACE") != NULL);
+	CHECK(strstr(msg, "SOCKMAP") != NULL);
 	bpfvm_object__destroy(obj);
 	/* partial: the others load; each one left out says why */
 	obj_log = (struct bpfvm_log){ msg, sizeof(msg), 0 };
@@ -506,10 +506,10 @@ TEST(partial_load_leaves_out_what_needs_the_kernel)
 		return;
 	}
 	CHECK_EQ_INT(bpfvm_object__load(obj), 0);
-	if ((p = prog_named(obj, "needs_stacks"))) {
+	if ((p = prog_named(obj, "needs_socks"))) {
 		CHECK(!bpfvm_obj_prog__prog(p));
-		CHECK(bpfvm_obj_prog__left_out(p) && strstr(bpfvm_obj_prog__left_out(p), "'stacks'") &&
-		      strstr(bpfvm_obj_prog__left_out(p), "STACK_TRACE"));
+		CHECK(bpfvm_obj_prog__left_out(p) && strstr(bpfvm_obj_prog__left_out(p), "'socks'") &&
+		      strstr(bpfvm_obj_prog__left_out(p), "SOCKMAP"));
 	}
 	if ((p = prog_named(obj, "untyped"))) {
 		CHECK(!bpfvm_obj_prog__prog(p));

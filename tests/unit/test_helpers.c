@@ -211,6 +211,50 @@ TEST(programs_reach_inner_maps)
 	bpfvm__destroy(vm);
 }
 
+/*
+ * Stacks of a run with no task (bpfvm's own thread): an empty user stack,
+ * and no kernel stack ever; the answers are the kernel's for an empty
+ * callchain (get_stackid -EFAULT; get_stack 0 with the buffer zeroed, or
+ * -EFAULT when frames are to be skipped) and for bad flags and sizes.
+ */
+#define STACK_CALL(flags, size)                                                           \
+	STDW(FP, -32, -1), MOVR(2, FP), ADDI(2, -32), MOV64(3, size), LD64(4, flags),      \
+		CALL(HELPER_ID_get_stack)
+
+TEST(stacks_without_a_task_are_empty)
+{
+	struct bpfvm *vm = bpfvm__new(NULL);
+	struct bpfvm_map *st = pu_map(vm, BPFVM_MAP_TYPE_STACK_TRACE, 4, 64, 4, 0);
+	struct bpfvm_map *cg = pu_map(vm, BPFVM_MAP_TYPE_CGROUP_ARRAY, 4, 4, 2, 0);
+	const uint64_t user = 1 << 8, build_id = 1 << 11;
+
+	CHECK_EQ_U64(PU_RUN2(vm, &st, 1, LD_MAP(2, 0), MOV64(3, 256), CALL(HELPER_ID_get_stackid),
+			     EXIT), (uint64_t)-EFAULT);
+	CHECK_EQ_U64(PU_RUN2(vm, &st, 1, LD_MAP(2, 0), MOV64(3, 0), CALL(HELPER_ID_get_stackid),
+			     EXIT), (uint64_t)-EFAULT);
+	CHECK_EQ_U64(PU_RUN2(vm, &st, 1, LD_MAP(2, 0), MOV64(3, 1 << 12),
+			     CALL(HELPER_ID_get_stackid), EXIT), (uint64_t)-EINVAL);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 32), EXIT), 0);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(0, 32), EXIT), 0);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 32), LDXDW(0, FP, -32), EXIT), 0);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user | 1, 32), EXIT), (uint64_t)-EFAULT);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(build_id, 32), EXIT), (uint64_t)-EINVAL);
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 12), EXIT), (uint64_t)-EINVAL);
+	/* ...and a refusal zeroes the buffer too */
+	CHECK_EQ_U64(PU_RUN2(vm, NULL, 0, STACK_CALL(user, 12), LDXDW(0, FP, -32), EXIT), 0);
+	/* maps of another type (a program created unverified could pass them) */
+	CHECK_EQ_U64(PU_RUN2(vm, &cg, 1, LD_MAP(2, 0), MOV64(3, 256), CALL(HELPER_ID_get_stackid),
+			     EXIT), (uint64_t)-EINVAL);
+	CHECK_EQ_U64(PU_RUN2(vm, &st, 1, LD_MAP(1, 0), MOV64(2, 0),
+			     CALL(HELPER_ID_current_task_under_cgroup), EXIT), (uint64_t)-EINVAL);
+	/* a cgroup array's empty slot, an index past its end */
+	CHECK_EQ_U64(PU_RUN2(vm, &cg, 1, LD_MAP(1, 0), MOV64(2, 1),
+			     CALL(HELPER_ID_current_task_under_cgroup), EXIT), (uint64_t)-EAGAIN);
+	CHECK_EQ_U64(PU_RUN2(vm, &cg, 1, LD_MAP(1, 0), MOV64(2, 2),
+			     CALL(HELPER_ID_current_task_under_cgroup), EXIT), (uint64_t)-E2BIG);
+	bpfvm__destroy(vm);
+}
+
 /* ---- creation: helpers and licenses ----------------------------------------------------- */
 
 TEST(programs_calling_missing_or_gpl_helpers_are_refused)
@@ -254,19 +298,18 @@ TEST(programs_calling_missing_or_gpl_helpers_are_refused)
 TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 {
 	struct bpfvm *vm = bpfvm__new(NULL);
-	BPFVM_OPTS(bpfvm_map_opts, mopts, .name = "stack_map", .kernel_only = true);
-	struct bpfvm_map *stack = bpfvm_map__new(vm, BPFVM_MAP_TYPE_STACK_TRACE, 4,
-						 127 * 8, 64, &mopts);
+	BPFVM_OPTS(bpfvm_map_opts, mopts, .name = "sock_map", .kernel_only = true);
+	struct bpfvm_map *stack = bpfvm_map__new(vm, BPFVM_MAP_TYPE_SOCKMAP, 4, 4, 64, &mopts);
 	struct bpfvm_insn insns[] = {
 		BPFVM_LD_IMM64_RAW(2, BPFVM_PSEUDO_MAP_FD, 0),
-		MOV64(3, 0),
-		CALL(HELPER_ID_get_stackid), /* r1 = ctx */
+		MOV64(1, 1),
+		CALL(HELPER_ID_get_current_ancestor_cgroup_id),
 		MOV64(0, 0),
 		EXIT,
 	};
 	static const enum bpfvm_exec modes[] = { BPFVM_EXEC_CHECKED, BPFVM_EXEC_UNCHECKED,
 						 BPFVM_EXEC_JIT };
-	char msg[512] = "", value[127 * 8] = { 0 };
+	char msg[512] = "", value[8] = { 0 };
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "stacks", .maps = &stack, .nmaps = 1,
 		   .prog_type = 2 /* kprobe */, .license = "GPL", .log = &log);
@@ -276,12 +319,12 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 
 	CHECK(stack != NULL);
 	CHECK(bpfvm_map__kernel_only(stack));
-	CHECK_STR(bpfvm_map_type_kernel_name(BPFVM_MAP_TYPE_STACK_TRACE), "BPF_MAP_TYPE_STACK_TRACE");
+	CHECK_STR(bpfvm_map_type_kernel_name(BPFVM_MAP_TYPE_SOCKMAP), "BPF_MAP_TYPE_SOCKMAP");
 	CHECK_EQ_INT(bpfvm_map__lookup_elem(stack, &key, value, 0), -EOPNOTSUPP);
 	CHECK_EQ_INT(bpfvm_map__update_elem(stack, &key, value, 0), -EOPNOTSUPP);
 	/* without a stand-in the helper is missing */
 	CHECK(!bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts));
-	CHECK_CONTAINS(msg, "bpf_get_stackid#27");
+	CHECK_CONTAINS(msg, "bpf_get_current_ancestor_cgroup_id#123");
 	helpers_register_kernel_only(vm);
 	msg[0] = '\0';
 	prog = bpfvm_prog__new(vm, insns, sizeof(insns) / sizeof(insns[0]), &popts);
@@ -295,7 +338,7 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 		log.len = 0;
 		CHECK_EQ_INT(bpfvm_prog__run(prog, ctx, sizeof(ctx), &ropts), -EOPNOTSUPP);
 		CHECK_CONTAINS(msg, "program 'stacks' cannot run in bpfvm: instruction 0 refers to "
-				    "map 'stack_map', a BPF_MAP_TYPE_STACK_TRACE: only the kernel has "
+				    "map 'sock_map', a BPF_MAP_TYPE_SOCKMAP: only the kernel has "
 				    "its content");
 	}
 	/* nor as its program type's test run */
@@ -308,7 +351,7 @@ TEST(kernel_only_maps_and_helpers_verify_but_never_run)
 		log.len = 0;
 		CHECK_EQ_INT(bpfvm_prog__test_run(prog, &to), -EOPNOTSUPP);
 		CHECK_CONTAINS(msg, "program 'stacks' cannot run in bpfvm: instruction 0 refers to "
-				    "map 'stack_map'");
+				    "map 'sock_map'");
 	}
 	/* a kernel-only helper alone */
 	{

@@ -75,7 +75,7 @@ TEST(creation_checks_are_the_kernels)
 	CHECK_EQ_INT(create_err(BPFVM_MAP_TYPE_PROG_ARRAY, 4, 8, 4, 0, 0), -EINVAL);
 	CHECK_EQ_INT(create_err(BPFVM_MAP_TYPE_PROG_ARRAY, 4, 4, 4, BPFVM_F_RDONLY_PROG, 0), -EINVAL);
 	CHECK_EQ_INT(create_err(BPFVM_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 4, 0, 0), -EINVAL);
-	CHECK_EQ_INT(create_err(BPFVM_MAP_TYPE_STACK_TRACE, 4, 8, 4, 0, 0), -ENOTSUP);
+	CHECK_EQ_INT(create_err(BPFVM_MAP_TYPE_SOCKMAP, 4, 4, 4, 0, 0), -ENOTSUP);
 	CHECK_EQ_INT(create_err(99, 4, 8, 4, 0, 0), -EINVAL);
 	CHECK_EQ_INT(create_err(BPFVM_MAP_TYPE_UNSPEC, 4, 8, 4, 0, 0), -EINVAL);
 }

@@ -1,6 +1,9 @@
 /*
- * mixed.bpf.c - for `bpfvm trace`'s tests: programs bpfvm cannot attach
- * (a kprobe; a tracepoint that needs kernel stacks) next to ones it can; a read of a bad user address, whose
+ * mixed.bpf.c - for `bpfvm trace`'s tests: a program bpfvm cannot attach
+ * (a kprobe) next to ones it can; the user stack of each close (its id in
+ * a stack map, its size in bytes) and a kernel stack, which bpfvm has
+ * none of (the kernel's answers for an empty one: bpf_get_stackid
+ * -EFAULT, bpf_get_stack 0), printed with bpf_printk; a read of a bad user address, whose
  * result (the kernel's -EFAULT, -14) is printed with bpf_printk; the
  * opening process's pid through a perf event array.
  */
@@ -24,7 +27,13 @@ struct {
 SEC("tracepoint/syscalls/sys_enter_close")
 int stack_of_close(void *ctx)
 {
-	bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	__u64 ips[4];
+	long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	long len = bpf_get_stack(ctx, ips, sizeof(ips), BPF_F_USER_STACK);
+	long kid = bpf_get_stackid(ctx, &stacks, 0);
+	long klen = bpf_get_stack(ctx, ips, sizeof(ips), 0);
+
+	bpf_printk("close stack %ld %ld kernel %ld %ld", id, len, kid, klen);
 	return 0;
 }
 
