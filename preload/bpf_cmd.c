@@ -57,16 +57,24 @@ static long map_create(void *attr)
 	char msg[256] = "";
 	struct bpfvm_log log = { .buf = msg, .size = sizeof(msg) };
 	struct bpfvm_map *map;
+	uint32_t type;
 	int fd;
 
 	if (!tail_zero(attr, PL_MAP_CREATE_END) || name_ok(a->map_name))
 		return -EINVAL;
 	if (a->inner_map_fd && !(inner = pl_obj_get((int)a->inner_map_fd, PL_MAP)))
 		return -EBADF;
+	/*
+	 * A cgroup array holds cgroups only the kernel has: it is made a plain
+	 * array of u32, so that a program that leaves it in dead code (a
+	 * tool's cgroup filter, off unless asked) loads and runs, and one that
+	 * reaches it is refused by the verifier (a map of another type).
+	 */
+	type = a->map_type == BPFVM_MAP_TYPE_CGROUP_ARRAY ? BPFVM_MAP_TYPE_ARRAY : a->map_type;
 	BPFVM_OPTS(bpfvm_map_opts, mo, .name = a->map_name, .map_flags = a->map_flags,
 		   .map_extra = a->map_extra, .inner_map = inner ? inner->map : NULL, .log = &log,
 		   .kernel_only = true);
-	map = bpfvm_map__new(s->vm, a->map_type, a->key_size, a->value_size, a->max_entries, &mo);
+	map = bpfvm_map__new(s->vm, type, a->key_size, a->value_size, a->max_entries, &mo);
 	if (!map) {
 		int err = errno;
 
@@ -79,6 +87,7 @@ static long map_create(void *attr)
 	if (!o)
 		return -ENOMEM;
 	o->map = map;
+	o->map_type = a->map_type;
 	memcpy(o->name, a->map_name, 16);
 	o->btf_id = a->btf_fd ? 1 : 0;
 	o->btf_key_type_id = a->btf_key_type_id;

@@ -258,7 +258,7 @@ static void fill_prog_info(const struct pl_obj *o, struct pl_prog_info *in, cons
 
 static void fill_map_info(const struct pl_obj *o, struct pl_map_info *in)
 {
-	in->type = bpfvm_map__type(o->map);
+	in->type = o->map_type;
 	in->id = o->id;
 	in->key_size = bpfvm_map__key_size(o->map);
 	in->value_size = bpfvm_map__value_size(o->map);

@@ -162,6 +162,19 @@ static uint64_t get_stack_unserved(uint64_t r1, uint64_t r2, uint64_t r3, uint64
 	return (uint64_t)-EFAULT;
 }
 
+/*
+ * bpf_current_task_under_cgroup: cgroup arrays are not filled by bpfvm
+ * (updating one fails, so a tool's cgroup filter option fails at its
+ * start); the tools call it behind that option only, and get the kernel's
+ * answer for an empty slot, -EAGAIN.
+ */
+static uint64_t under_cgroup_empty(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				   uint64_t r5, struct bpfvm_run_ctx *ctx)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
+	return (uint64_t)-EAGAIN;
+}
+
 /* Tell `bpfvm exec` the library is in effect (or why not), then hide it from what the tool starts. */
 static void handshake(const char *msg)
 {
@@ -186,6 +199,8 @@ __attribute__((constructor)) static void pl_init(void)
 	state.vm = bpfvm__new(&vo);
 	if (state.vm)
 		bpfvm__set_helper(state.vm, 67, "bpf_get_stack", get_stack_unserved);
+	if (state.vm)
+		bpfvm__set_helper(state.vm, 37, "bpf_current_task_under_cgroup", under_cgroup_empty);
 	handshake(state.vm ? "ok\n" : "no instance\n");
 	unsetenv("LD_PRELOAD");
 	unsetenv(PL_ENV_TRACE);

@@ -55,6 +55,7 @@ struct pl_obj {
 	char name[16];
 	/* PL_MAP */
 	struct bpfvm_map *map;
+	uint32_t map_type;            /* the kernel's, as asked (bpfvm's may stand in for it) */
 	struct pl_obj **slots;        /* perf event arrays: the perf event in each slot */
 	uint32_t btf_id, btf_key_type_id, btf_value_type_id;
 	uint64_t map_extra;

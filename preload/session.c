@@ -116,9 +116,9 @@ void pl_session_maybe_start(void)
 	if (__atomic_load_n(&s->started, __ATOMIC_ACQUIRE))
 		return;
 	pthread_mutex_lock(&s->lock);
+	/* a tool whose programs all stayed unloaded (statsnoop here) waits all the same */
 	for (size_t i = 0; i < s->nobjs && !any; i++)
-		any = s->objs[i]->kind == PL_LINK ||
-		      (s->objs[i]->kind == PL_PERF && s->objs[i]->attached);
+		any = s->objs[i]->kind == PL_MAP || s->objs[i]->kind == PL_PROG;
 	if (any && !s->started) {
 		__atomic_store_n(&s->started, true, __ATOMIC_RELEASE);
 		if (pthread_create(&s->thread, NULL, session_main, s)) {
