@@ -30,11 +30,11 @@ struct loaded_maps {
 	size_t n;
 };
 
-/* The kernel's bpf_verifier_log_attr_valid. */
+/* The kernel's bpf_vlog_init: a buffer with a level, a level with a buffer. */
 static int log_attr_ok(uint32_t level, uint64_t buf, uint32_t size)
 {
 	if (!!buf != !!size || (level && !buf) || (!level && buf) || (level & ~LOG_LEVEL_MASK) ||
-	    (buf && (size < 128 || size > UINT32_MAX >> 2)))
+	    size > UINT32_MAX >> 2)
 		return -EINVAL;
 	return 0;
 }
@@ -180,10 +180,10 @@ long pl_prog_load(void *attr)
 
 	if (log_attr_ok(a->log_level, a->log_buf, a->log_size))
 		return -EINVAL;
-	if (!a->insn_cnt || !a->insns || !a->license)
-		return a->insn_cnt > MAX_INSNS ? -E2BIG : -EINVAL;
-	if (a->insn_cnt > MAX_INSNS)
+	if (!a->insn_cnt || a->insn_cnt > MAX_INSNS)
 		return -E2BIG;
+	if (!a->insns || !a->license)
+		return -EFAULT;
 	log.size = 1u << 24;
 	if (!(insns = malloc(a->insn_cnt * sizeof(*insns))) || !(log.buf = calloc(1, log.size))) {
 		free(insns);

@@ -1,0 +1,157 @@
+#!/bin/sh
+# `bpfvm exec`: Debian's unmodified libbpf-tools on bpfvm, compared with
+# the same tool in the kernel on the same deterministic workload: the tool
+# runs in the background (real bpf(), root), the workload starts once its
+# header shows it has attached, then SIGINT; and under `bpfvm exec --trace
+# WORKLOAD -- TOOL`.  Their lines must agree, pids and times masked, the
+# workload picked out by its comm (a copy of cat or kill under a name of
+# its own).  Also the bpf() answers of tests/data/exec/bpfcalls.c (unknown
+# command, non-zero tail, map life, log too small, ...) in both, and
+# that a statically linked tool is refused before it runs.
+BUILD=${BUILD:-build}
+BPFVM=${BPFVM:-$BUILD/bpfvm}
+status=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { echo "PASS exec_$1"; }
+fail() { echo "FAIL exec_$1: $2"; status=1; }
+skip() { echo "SKIP exec_$1: $2"; }
+
+kernel_bpf() {
+	[ "$(id -u)" = 0 ] && "$tmp/bpfcalls" 2> /dev/null | grep -q '^map create: ok'
+}
+
+# wait_for FILE PATTERN TENTHS: until FILE has a line matching PATTERN (bounded)
+wait_for() {
+	n=0
+	while [ $n -lt "$3" ] && ! grep -q "$2" "$1" 2> /dev/null; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	grep -q "$2" "$1" 2> /dev/null
+}
+
+# stop PID TENTHS: SIGINT, then wait (bounded), SIGKILL if it is still there
+stop() {
+	kill -INT "$1" 2> /dev/null
+	n=0
+	while [ $n -lt "$2" ] && kill -0 "$1" 2> /dev/null; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -KILL "$1" 2> /dev/null
+	wait "$1" 2> /dev/null
+}
+
+# in_kernel OUT HEADER WORKLOAD TOOL ARGS...: the tool's lines with the workload run once
+in_kernel() {
+	out=$1 header=$2 work=$3
+	shift 3
+	stdbuf -oL "$@" > "$out" 2> "$out.err" &
+	pid=$!
+	if wait_for "$out" "$header" 150; then
+		sh -c "$work"
+		sleep 1   # the tool polls its perf buffer every 100 ms
+	fi
+	stop $pid 50
+}
+
+# compare NAME COMM MASK_SED: the kernel's and bpfvm's lines of COMM, masked
+compare() {
+	grep " $2 " "$tmp/$1.kernel" | sed "$3" > "$tmp/$1.k"
+	grep " $2 " "$tmp/$1.bpfvm" | sed "$3" > "$tmp/$1.v"
+	if [ -s "$tmp/$1.k" ] && cmp -s "$tmp/$1.k" "$tmp/$1.v"; then
+		pass "$1_same_as_kernel"
+	else
+		fail "$1_same_as_kernel" "$(wc -l < "$tmp/$1.k") kernel lines, $(wc -l < "$tmp/$1.v") under bpfvm exec (rc $rc):"
+		diff "$tmp/$1.k" "$tmp/$1.v" | head -n 6 | sed 's/^/     ... /'
+		head -n 3 "$tmp/$1.bpfvm.err" | sed 's/^/     ... /'
+	fi
+}
+
+if ! cc -O2 -o "$tmp/bpfcalls" tests/data/exec/bpfcalls.c > "$tmp/build.log" 2>&1; then
+	fail build "tests/data/exec/bpfcalls.c does not build: $(head -n 1 "$tmp/build.log")"
+	exit 1
+fi
+
+# ---- bpf() answers: the kernel's, the library's -----------------------------------------
+"$BPFVM" exec --trace true -- "$tmp/bpfcalls" > "$tmp/calls.bpfvm" 2> "$tmp/calls.err"
+rc=$?
+if ! kernel_bpf; then
+	skip bpf_answers_as_kernel "no bpf() here (not root, or the kernel refuses it)"
+else
+	"$tmp/bpfcalls" > "$tmp/calls.kernel" 2>&1
+	if [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/calls.kernel")" -ge 16 ] &&
+	   cmp -s "$tmp/calls.kernel" "$tmp/calls.bpfvm"; then
+		pass bpf_answers_as_kernel
+	else
+		fail bpf_answers_as_kernel "rc $rc; kernel, then bpfvm exec:"
+		diff "$tmp/calls.kernel" "$tmp/calls.bpfvm" | head -n 8 | sed 's/^/     ... /'
+	fi
+fi
+if grep -q '^unknown command: Invalid argument$' "$tmp/calls.bpfvm" &&
+   grep -q '^non-zero tail: Argument list too long$' "$tmp/calls.bpfvm"; then
+	pass unknown_command_and_tail
+else
+	fail unknown_command_and_tail "$(head -n 2 "$tmp/calls.bpfvm" | tr '\n' ' ')"
+fi
+BPFVM_DEBUG=1 "$BPFVM" exec --trace true -- "$tmp/bpfcalls" > /dev/null 2> "$tmp/debug.err"
+if grep -q 'bpf(999): unknown command: EINVAL' "$tmp/debug.err"; then
+	pass unknown_command_named_under_debug
+else
+	fail unknown_command_named_under_debug "$(head -n 2 "$tmp/debug.err")"
+fi
+
+# ---- never the kernel: a static tool is refused, and never started ---------------------
+if cc -static -O2 -o "$tmp/static" tests/data/exec/bpfcalls.c > /dev/null 2>&1; then
+	"$BPFVM" exec --trace true -- "$tmp/static" > "$tmp/static.out" 2> "$tmp/static.err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ ! -s "$tmp/static.out" ] && grep -q 'statically linked' "$tmp/static.err"; then
+		pass static_tool_refused
+	else
+		fail static_tool_refused "rc $rc, $(head -c 200 "$tmp/static.out" "$tmp/static.err")"
+	fi
+else
+	skip static_tool_refused "no static libc (libc6-dev's libc.a) to link one"
+fi
+"$BPFVM" exec -- true > /dev/null 2> "$tmp/usage.err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q 'nothing to trace' "$tmp/usage.err"; then
+	pass nothing_to_trace_refused
+else
+	fail nothing_to_trace_refused "rc $rc: $(head -n 1 "$tmp/usage.err")"
+fi
+
+# ---- the tools: kernel and bpfvm on the same workload ----------------------------------
+cp /bin/cat "$tmp/bpfvmcat"
+cp /bin/kill "$tmp/bpfvmkill" 2> /dev/null || cp /usr/bin/kill "$tmp/bpfvmkill"
+if ! kernel_bpf; then
+	skip tools "no bpf() here to compare with (not root, or the kernel refuses it)"
+	exit $status
+fi
+
+# opensnoop -n: every open of the workload, failed ones too (PID masked)
+OPEN_WORK="$tmp/bpfvmcat /etc/hostname /nonexistent/bpfvm-exec > /dev/null 2>&1"
+if [ -x /usr/sbin/opensnoop ]; then
+	in_kernel "$tmp/opensnoop.kernel" '^PID' "$OPEN_WORK" /usr/sbin/opensnoop -n bpfvmcat
+	timeout 60 "$BPFVM" exec --trace "$OPEN_WORK" -- /usr/sbin/opensnoop -n bpfvmcat \
+		> "$tmp/opensnoop.bpfvm" 2> "$tmp/opensnoop.bpfvm.err"
+	rc=$?
+	compare opensnoop bpfvmcat 's/^[0-9]* */PID /'
+else
+	skip opensnoop_same_as_kernel "/usr/sbin/opensnoop is not installed (libbpf-tools)"
+fi
+
+# killsnoop: a signal 0 that succeeds and one to no process (TIME, PID, TPID masked)
+KILL_WORK="$tmp/bpfvmkill -0 \$\$; $tmp/bpfvmkill -s 0 2147483000 2> /dev/null; true"
+if [ -x /usr/sbin/killsnoop ]; then
+	in_kernel "$tmp/killsnoop.kernel" '^TIME' "$KILL_WORK" /usr/sbin/killsnoop
+	timeout 60 "$BPFVM" exec --trace "$KILL_WORK" -- /usr/sbin/killsnoop \
+		> "$tmp/killsnoop.bpfvm" 2> "$tmp/killsnoop.bpfvm.err"
+	rc=$?
+	compare killsnoop bpfvmkill 's/^[0-9:]* *[0-9]* *\([a-z]* *[0-9]*\) *[0-9]* */T P \1 TP /'
+else
+	skip killsnoop_same_as_kernel "/usr/sbin/killsnoop is not installed (libbpf-tools)"
+fi
+exit $status
