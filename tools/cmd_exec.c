@@ -170,11 +170,15 @@ static int find_preload(char *out, size_t size)
 
 static void child(const struct exec_args *a, const char *tool, const char *preload, int hs)
 {
-	char num[16];
+	const char *before = getenv("LD_PRELOAD");
+	char num[16], list[2 * PATH_MAX];
 	int fd = fcntl(hs, F_DUPFD, 10);   /* without O_CLOEXEC: the library writes it */
 
+	/* what the user preloads already comes first (a sanitizer's runtime must) */
+	snprintf(list, sizeof(list), "%s%s%s", before && *before ? before : "",
+		 before && *before ? ":" : "", preload);
 	snprintf(num, sizeof(num), "%d", fd);
-	setenv("LD_PRELOAD", preload, 1);
+	setenv("LD_PRELOAD", list, 1);
 	setenv("BPFVM_EXEC_HANDSHAKE", num, 1);
 	if (a->trace)
 		setenv("BPFVM_EXEC_TRACE", a->trace, 1);

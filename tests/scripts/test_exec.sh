@@ -70,13 +70,23 @@ compare() {
 	fi
 }
 
+# A sanitized build's library needs the sanitizer's runtime first in the tool
+if [ "${SANITIZED:-}" = 1 ]; then
+	asan=$(cc -print-file-name=libasan.so)
+	EXEC_ENV="LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0"
+else
+	EXEC_ENV=
+fi
+# shellcheck disable=SC2086
+bpfvm_exec() { timeout 60 env $EXEC_ENV "$BPFVM" exec "$@"; }
+
 if ! cc -O2 -o "$tmp/bpfcalls" tests/data/exec/bpfcalls.c > "$tmp/build.log" 2>&1; then
 	fail build "tests/data/exec/bpfcalls.c does not build: $(head -n 1 "$tmp/build.log")"
 	exit 1
 fi
 
 # ---- bpf() answers: the kernel's, the library's -----------------------------------------
-"$BPFVM" exec --trace true -- "$tmp/bpfcalls" > "$tmp/calls.bpfvm" 2> "$tmp/calls.err"
+bpfvm_exec --trace true -- "$tmp/bpfcalls" > "$tmp/calls.bpfvm" 2> "$tmp/calls.err"
 rc=$?
 if ! kernel_bpf; then
 	skip bpf_answers_as_kernel "no bpf() here (not root, or the kernel refuses it)"
@@ -96,7 +106,7 @@ if grep -q '^unknown command: Invalid argument$' "$tmp/calls.bpfvm" &&
 else
 	fail unknown_command_and_tail "$(head -n 2 "$tmp/calls.bpfvm" | tr '\n' ' ')"
 fi
-BPFVM_DEBUG=1 "$BPFVM" exec --trace true -- "$tmp/bpfcalls" > /dev/null 2> "$tmp/debug.err"
+EXEC_ENV="$EXEC_ENV BPFVM_DEBUG=1" bpfvm_exec --trace true -- "$tmp/bpfcalls" > /dev/null 2> "$tmp/debug.err"
 if grep -q 'bpf(999): unknown command: EINVAL' "$tmp/debug.err"; then
 	pass unknown_command_named_under_debug
 else
@@ -105,7 +115,7 @@ fi
 
 # ---- never the kernel: a static tool is refused, and never started ---------------------
 if cc -static -O2 -o "$tmp/static" tests/data/exec/bpfcalls.c > /dev/null 2>&1; then
-	"$BPFVM" exec --trace true -- "$tmp/static" > "$tmp/static.out" 2> "$tmp/static.err"
+	bpfvm_exec --trace true -- "$tmp/static" > "$tmp/static.out" 2> "$tmp/static.err"
 	rc=$?
 	if [ $rc -eq 1 ] && [ ! -s "$tmp/static.out" ] && grep -q 'statically linked' "$tmp/static.err"; then
 		pass static_tool_refused
@@ -115,7 +125,7 @@ if cc -static -O2 -o "$tmp/static" tests/data/exec/bpfcalls.c > /dev/null 2>&1; 
 else
 	skip static_tool_refused "no static libc (libc6-dev's libc.a) to link one"
 fi
-"$BPFVM" exec -- true > /dev/null 2> "$tmp/usage.err"
+bpfvm_exec -- true > /dev/null 2> "$tmp/usage.err"
 rc=$?
 if [ $rc -eq 2 ] && grep -q 'nothing to trace' "$tmp/usage.err"; then
 	pass nothing_to_trace_refused
@@ -135,7 +145,7 @@ fi
 OPEN_WORK="$tmp/bpfvmcat /etc/hostname /nonexistent/bpfvm-exec > /dev/null 2>&1"
 if [ -x /usr/sbin/opensnoop ]; then
 	in_kernel "$tmp/opensnoop.kernel" '^PID' "$OPEN_WORK" /usr/sbin/opensnoop -n bpfvmcat
-	timeout 60 "$BPFVM" exec --trace "$OPEN_WORK" -- /usr/sbin/opensnoop -n bpfvmcat \
+	bpfvm_exec --trace "$OPEN_WORK" -- /usr/sbin/opensnoop -n bpfvmcat \
 		> "$tmp/opensnoop.bpfvm" 2> "$tmp/opensnoop.bpfvm.err"
 	rc=$?
 	compare opensnoop bpfvmcat 's/^[0-9]* */PID /'
@@ -147,7 +157,7 @@ fi
 KILL_WORK="$tmp/bpfvmkill -0 \$\$; $tmp/bpfvmkill -s 0 2147483000 2> /dev/null; true"
 if [ -x /usr/sbin/killsnoop ]; then
 	in_kernel "$tmp/killsnoop.kernel" '^TIME' "$KILL_WORK" /usr/sbin/killsnoop
-	timeout 60 "$BPFVM" exec --trace "$KILL_WORK" -- /usr/sbin/killsnoop \
+	bpfvm_exec --trace "$KILL_WORK" -- /usr/sbin/killsnoop \
 		> "$tmp/killsnoop.bpfvm" 2> "$tmp/killsnoop.bpfvm.err"
 	rc=$?
 	compare killsnoop bpfvmkill 's/^[0-9:]* *[0-9]* *\([a-z]* *[0-9]*\) *[0-9]* */T P \1 TP /'
