@@ -4,8 +4,8 @@
  * and never reach the kernel; every other call passes through), ioctl on
  * the library's perf events, mmap of maps and perf buffers, epoll_ctl
  * (the object's eventfd is watched in its place, edge-triggered, as the
- * kernel wakes a perf buffer per record) and epoll_wait (the tool waits
- * for records: the session starts).
+ * kernel wakes a perf buffer per record) and epoll_wait, sleep,
+ * nanosleep, pause (the tool waits for records: the session starts).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -136,6 +137,43 @@ API int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 		fn = (epoll_wait_fn)dlsym(RTLD_NEXT, "epoll_wait");
 	pl_session_maybe_start();
 	return fn(epfd, evs, max, timeout);
+}
+
+/*
+ * Tools that read their maps on a timer (syscount, runqlat) never wait on
+ * epoll: their first sleep starts the session instead.
+ */
+typedef unsigned (*sleep_fn)(unsigned);
+typedef int (*nanosleep_fn)(const struct timespec *, struct timespec *);
+
+API unsigned sleep(unsigned seconds)
+{
+	static sleep_fn fn;
+
+	if (!fn)
+		fn = (sleep_fn)dlsym(RTLD_NEXT, "sleep");
+	pl_session_maybe_start();
+	return fn(seconds);
+}
+
+API int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	static nanosleep_fn fn;
+
+	if (!fn)
+		fn = (nanosleep_fn)dlsym(RTLD_NEXT, "nanosleep");
+	pl_session_maybe_start();
+	return fn(req, rem);
+}
+
+API int pause(void)
+{
+	static int (*fn)(void);
+
+	if (!fn)
+		fn = (int (*)(void))dlsym(RTLD_NEXT, "pause");
+	pl_session_maybe_start();
+	return fn();
 }
 
 static void on_printk(void *ctx, const char *text, size_t len)
