@@ -164,4 +164,16 @@ if [ -x /usr/sbin/killsnoop ]; then
 else
 	skip killsnoop_same_as_kernel "/usr/sbin/killsnoop is not installed (libbpf-tools)"
 fi
+
+# sigsnoop: a SIGTERM the workload sends to its child (signal_generate; TIME, PIDs masked)
+SIG_WORK="sleep 5 & $tmp/bpfvmkill -s TERM \$!; wait"
+if [ -x /usr/sbin/sigsnoop ]; then
+	in_kernel "$tmp/sigsnoop.kernel" '^TIME' "$SIG_WORK" /usr/sbin/sigsnoop
+	bpfvm_exec --trace "$SIG_WORK" -- /usr/sbin/sigsnoop \
+		> "$tmp/sigsnoop.bpfvm" 2> "$tmp/sigsnoop.bpfvm.err"
+	rc=$?
+	compare sigsnoop bpfvmkill 's/^[0-9:]* *[0-9]* *\([a-z]* *[0-9]*\) *[0-9]* */T P \1 TP /'
+else
+	skip sigsnoop_same_as_kernel "/usr/sbin/sigsnoop is not installed (libbpf-tools)"
+fi
 exit $status
