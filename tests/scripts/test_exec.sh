@@ -133,8 +133,24 @@ else
 	fail nothing_to_trace_refused "rc $rc: $(head -n 1 "$tmp/usage.err")"
 fi
 
-# ---- the tools: kernel and bpfvm on the same workload ----------------------------------
+# ---- -p: a running process; the tool ends when it does --------------------------------
 cp /bin/cat "$tmp/bpfvmcat"
+if [ -x /usr/sbin/opensnoop ]; then
+	sh -c "for i in 1 2 3; do sleep 1; $tmp/bpfvmcat /etc/hostname > /dev/null; done" &
+	loop=$!
+	bpfvm_exec -p $loop -- /usr/sbin/opensnoop -n bpfvmcat > "$tmp/pid.out" 2> "$tmp/pid.err"
+	rc=$?
+	seen=$(grep -c ' bpfvmcat .*/etc/hostname$' "$tmp/pid.out")
+	if [ $rc -eq 0 ] && [ "$seen" -ge 1 ] && ! kill -0 $loop 2> /dev/null; then
+		pass pid_traced_until_it_exits
+	else
+		fail pid_traced_until_it_exits "rc $rc, /etc/hostname opened $seen times: $(head -n 2 "$tmp/pid.err")"
+	fi
+	kill $loop 2> /dev/null
+	wait $loop 2> /dev/null
+fi
+
+# ---- the tools: kernel and bpfvm on the same workload ----------------------------------
 cp /bin/kill "$tmp/bpfvmkill" 2> /dev/null || cp /usr/bin/kill "$tmp/bpfvmkill"
 if ! kernel_bpf; then
 	skip tools "no bpf() here to compare with (not root, or the kernel refuses it)"
