@@ -107,6 +107,59 @@ static int resolve_maps(struct bpfvm_insn *insns, size_t cnt, const int32_t *fd_
 	return 0;
 }
 
+/*
+ * libbpf poisons what it could not resolve: a call to helper 0xbad2310 for
+ * a failed CO-RE relocation, 2001000000 + N for a missing kfunc, in code a
+ * program guards with bpf_core_field_exists or bpf_ksym_exists.  The
+ * kernel refuses such a call only where its verifier reaches it; bpfvm
+ * refuses an unknown helper when the program is created.  So the call
+ * becomes a read above the frame pointer, which the verifier refuses just
+ * as surely where it is reached (its message differs), and which in dead
+ * code is never run.
+ */
+#define POISON_CORE 0xbad2310
+#define POISON_KFUNC_BASE 2001000000
+
+static void unpoison(struct bpfvm_insn *insns, size_t cnt)
+{
+	for (size_t i = 0; i < cnt; i++) {
+		struct bpfvm_insn *in = &insns[i];
+
+		if (in->code == 0x85 && in->src_reg == 0 &&
+		    (in->imm == POISON_CORE || in->imm >= POISON_KFUNC_BASE)) {
+			pl_debug("instruction %zu: libbpf's poisoned call #%d: refused if reached\n", i,
+				 in->imm);
+			*in = (struct bpfvm_insn){ .code = 0x79, .dst_reg = 0, .src_reg = 10 };
+		}
+	}
+}
+
+/*
+ * The verifier stopped at a poisoned call: the kernel's answer is EINVAL
+ * and "invalid func unknown#N", the line libbpf looks for to name the
+ * relocation that failed.
+ */
+static int poisoned_refusal(const struct bpfvm_insn *orig, size_t cnt, struct bpfvm_log *log,
+			    int err)
+{
+	char at[48];
+
+	for (size_t i = 0; i < cnt && log->buf; i++) {
+		if (orig[i].code != 0x85 || orig[i].src_reg ||
+		    (orig[i].imm != POISON_CORE && orig[i].imm < POISON_KFUNC_BASE))
+			continue;
+		snprintf(at, sizeof(at), "at instruction %zu:", i);
+		if (!strstr(log->buf, at))
+			continue;
+		int n = log->len < log->size ? snprintf(log->buf + log->len, log->size - log->len,
+						       "invalid func unknown#%d\n", orig[i].imm) : 0;
+
+		log->len += n > 0 ? (size_t)n : 0;
+		return -EINVAL;
+	}
+	return err;
+}
+
 static uint32_t verify_flags(const struct pl_attr_prog_load *a)
 {
 	return (a->prog_flags & F_STRICT_ALIGNMENT ? BPFVM_VERIFY_STRICT_ALIGNMENT : 0) |
@@ -148,6 +201,7 @@ static int build(struct pl_attr_prog_load *a, struct bpfvm_insn *insns, struct b
 	err = resolve_maps(insns, a->insn_cnt, (const int32_t *)(uintptr_t)a->fd_array, lm, log);
 	if (err)
 		return err;
+	unpoison(insns, a->insn_cnt);
 	if ((why = bpfvm_verify_unsupported(a->prog_type))) {
 		pl_debug("PROG_LOAD %s: %s\n", a->prog_name, why);
 		return -EINVAL;
@@ -162,6 +216,8 @@ static int build(struct pl_attr_prog_load *a, struct bpfvm_insn *insns, struct b
 		   .flags = verify_flags(a));
 	if ((err = bpfvm_prog__verify(prog, &vo))) {
 		bpfvm_prog__destroy(prog);
+		err = poisoned_refusal((const struct bpfvm_insn *)(uintptr_t)a->insns, a->insn_cnt, log,
+				       err);
 		return err == -ENOTSUP ? -EINVAL : err;
 	}
 	*out = prog;
