@@ -4,12 +4,16 @@
  * the two): an unknown command, a non-zero tail beyond the kernel's
  * union bpf_attr, a non-zero byte after a command's last field, a log
  * buffer too small, a map's life (create, update, lookup, next key,
- * delete, info by fd), a program load that fails with the kernel's errno.
+ * delete, info by fd), a program load that fails with the kernel's errno,
+ * an mmapable array written through its mapping and read with bpf(), a
+ * ring buffer mapped as libbpf maps it (consumer page, then the producer
+ * page and the data twice).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -82,6 +86,52 @@ static void prog_load(const void *insns, uint32_t cnt, uint32_t log_size, const 
 	show(what, bpf(5, 128));
 }
 
+static int new_map(uint32_t type, uint32_t key, uint32_t value, uint32_t max, uint32_t flags)
+{
+	memset(attr, 0, sizeof(attr));
+	put32(0, type);
+	put32(4, key);
+	put32(8, value);
+	put32(12, max);
+	put32(16, flags);
+	return (int)bpf(0, 72);
+}
+
+static void mapped_array(void)
+{
+	int fd = new_map(2, 4, 8, 16, 1u << 10);   /* BPF_F_MMAPABLE */
+	uint64_t *v, got = 0;
+	uint32_t key = 5;
+
+	show("mmapable array", fd);
+	v = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	printf("array mapped: %s\n", v == MAP_FAILED ? strerror(errno) : "ok");
+	if (v == MAP_FAILED)
+		return;
+	v[5] = 0xabcdef;
+	memset(attr, 0, sizeof(attr));
+	put32(0, (uint32_t)fd);
+	put64(8, (uintptr_t)&key);
+	put64(16, (uintptr_t)&got);
+	show("lookup of what the mapping wrote", bpf(1, 32));
+	printf("value %llx\n", (unsigned long long)got);
+}
+
+static void mapped_ringbuf(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = new_map(27, 0, 0, (uint32_t)page * 4, 0);
+	unsigned long *cons, *prod;
+
+	show("ring buffer", fd);
+	cons = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	prod = mmap(NULL, (size_t)page * 9, PROT_READ, MAP_SHARED, fd, page);
+	printf("ring buffer mapped: %s %s\n", cons == MAP_FAILED ? strerror(errno) : "ok",
+	       prod == MAP_FAILED ? strerror(errno) : "ok");
+	if (cons != MAP_FAILED && prod != MAP_FAILED)
+		printf("positions %lu %lu\n", *cons, *prod);
+}
+
 int main(void)
 {
 	/* r0 = 0; exit, and an exit with r0 never written */
@@ -104,5 +154,7 @@ int main(void)
 	prog_load(bad, 1, 0, "prog load, r0 not written");
 	prog_load(ok, 2, 64, "prog load, log of 64 bytes");
 	prog_load(ok, 0, 0, "prog load, no instructions");
+	mapped_array();
+	mapped_ringbuf();
 	return 0;
 }
