@@ -158,39 +158,28 @@ if ! kernel_bpf; then
 	exit $status
 fi
 
+# same_as_kernel NAME HEADER WORKLOAD COMM MASK_SED TOOL ARGS...: both runs, compared
+same_as_kernel() {
+	name=$1 header=$2 work=$3 comm=$4 mask=$5
+	shift 5
+	if [ ! -x "$1" ]; then
+		skip "${name}_same_as_kernel" "$1 is not installed (libbpf-tools)"
+		return
+	fi
+	in_kernel "$tmp/$name.kernel" "$header" "$work" "$@"
+	bpfvm_exec --trace "$work" -- "$@" > "$tmp/$name.bpfvm" 2> "$tmp/$name.bpfvm.err"
+	rc=$?
+	compare "$name" "$comm" "$mask"
+}
+MASK_TIME_PIDS='s/^[0-9:]* *[0-9]* *\([a-z]* *[0-9]*\) *[0-9]* */T P \1 TP /'
+
 # opensnoop -n: every open of the workload, failed ones too (PID masked)
-OPEN_WORK="$tmp/bpfvmcat /etc/hostname /nonexistent/bpfvm-exec > /dev/null 2>&1"
-if [ -x /usr/sbin/opensnoop ]; then
-	in_kernel "$tmp/opensnoop.kernel" '^PID' "$OPEN_WORK" /usr/sbin/opensnoop -n bpfvmcat
-	bpfvm_exec --trace "$OPEN_WORK" -- /usr/sbin/opensnoop -n bpfvmcat \
-		> "$tmp/opensnoop.bpfvm" 2> "$tmp/opensnoop.bpfvm.err"
-	rc=$?
-	compare opensnoop bpfvmcat 's/^[0-9]* */PID /'
-else
-	skip opensnoop_same_as_kernel "/usr/sbin/opensnoop is not installed (libbpf-tools)"
-fi
-
+same_as_kernel opensnoop '^PID' "$tmp/bpfvmcat /etc/hostname /nonexistent/bpfvm-exec > /dev/null 2>&1" \
+	bpfvmcat 's/^[0-9]* */PID /' /usr/sbin/opensnoop -n bpfvmcat
 # killsnoop: a signal 0 that succeeds and one to no process (TIME, PID, TPID masked)
-KILL_WORK="$tmp/bpfvmkill -0 \$\$; $tmp/bpfvmkill -s 0 2147483000 2> /dev/null; true"
-if [ -x /usr/sbin/killsnoop ]; then
-	in_kernel "$tmp/killsnoop.kernel" '^TIME' "$KILL_WORK" /usr/sbin/killsnoop
-	bpfvm_exec --trace "$KILL_WORK" -- /usr/sbin/killsnoop \
-		> "$tmp/killsnoop.bpfvm" 2> "$tmp/killsnoop.bpfvm.err"
-	rc=$?
-	compare killsnoop bpfvmkill 's/^[0-9:]* *[0-9]* *\([a-z]* *[0-9]*\) *[0-9]* */T P \1 TP /'
-else
-	skip killsnoop_same_as_kernel "/usr/sbin/killsnoop is not installed (libbpf-tools)"
-fi
-
-# sigsnoop: a SIGTERM the workload sends to its child (signal_generate; TIME, PIDs masked)
-SIG_WORK="sleep 5 & $tmp/bpfvmkill -s TERM \$!; wait"
-if [ -x /usr/sbin/sigsnoop ]; then
-	in_kernel "$tmp/sigsnoop.kernel" '^TIME' "$SIG_WORK" /usr/sbin/sigsnoop
-	bpfvm_exec --trace "$SIG_WORK" -- /usr/sbin/sigsnoop \
-		> "$tmp/sigsnoop.bpfvm" 2> "$tmp/sigsnoop.bpfvm.err"
-	rc=$?
-	compare sigsnoop bpfvmkill 's/^[0-9:]* *[0-9]* *\([a-z]* *[0-9]*\) *[0-9]* */T P \1 TP /'
-else
-	skip sigsnoop_same_as_kernel "/usr/sbin/sigsnoop is not installed (libbpf-tools)"
-fi
+same_as_kernel killsnoop '^TIME' "$tmp/bpfvmkill -0 \$\$; $tmp/bpfvmkill -s 0 2147483000 2> /dev/null; true" \
+	bpfvmkill "$MASK_TIME_PIDS" /usr/sbin/killsnoop
+# sigsnoop: a SIGTERM the workload sends to its child (signal_generate)
+same_as_kernel sigsnoop '^TIME' "sleep 5 & $tmp/bpfvmkill -s TERM \$!; wait" \
+	bpfvmkill "$MASK_TIME_PIDS" /usr/sbin/sigsnoop
 exit $status
