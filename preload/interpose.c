@@ -4,7 +4,7 @@
  * and never reach the kernel; every other call passes through), ioctl on
  * the library's perf events, mmap of maps and perf buffers, epoll_ctl
  * (the object's eventfd is watched in its place, edge-triggered, as the
- * kernel wakes a perf buffer per record) and epoll_wait, sleep,
+ * kernel wakes a perf buffer per record) and epoll_wait, sleep, usleep,
  * nanosleep, pause (the tool waits for records: the session starts).
  */
 #include <dlfcn.h>
@@ -164,6 +164,16 @@ API int nanosleep(const struct timespec *req, struct timespec *rem)
 		fn = (nanosleep_fn)dlsym(RTLD_NEXT, "nanosleep");
 	pl_session_maybe_start();
 	return fn(req, rem);
+}
+
+API int usleep(useconds_t usec)
+{
+	static int (*fn)(useconds_t);
+
+	if (!fn)
+		fn = (int (*)(useconds_t))dlsym(RTLD_NEXT, "usleep");
+	pl_session_maybe_start();
+	return fn(usec);
 }
 
 API int pause(void)
