@@ -177,6 +177,22 @@ fi
 exit $status
 fi
 
+# libbpf's own account of its path (-v: its feature probes' outcomes, how it loads, creates,
+# relocates and attaches) is the kernel's, descriptors aside
+if [ -x /usr/sbin/opensnoop ]; then
+	in_kernel "$tmp/verbose.kernel" '^PID' true /usr/sbin/opensnoop -v -n nomatch
+	bpfvm_exec --trace true -- /usr/sbin/opensnoop -v -n nomatch > "$tmp/verbose.bpfvm" 2>&1
+	rc=$?
+	grep '^libbpf: ' "$tmp/verbose.kernel.err" | sed 's/fd=[0-9]*/fd=N/' > "$tmp/verbose.k"
+	grep '^libbpf: ' "$tmp/verbose.bpfvm" | sed 's/fd=[0-9]*/fd=N/' > "$tmp/verbose.v"
+	if [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/verbose.k")" -gt 50 ] && cmp -s "$tmp/verbose.k" "$tmp/verbose.v"; then
+		pass libbpf_takes_the_kernels_path
+	else
+		fail libbpf_takes_the_kernels_path "rc $rc, $(wc -l < "$tmp/verbose.k") kernel lines:"
+		diff "$tmp/verbose.k" "$tmp/verbose.v" | head -n 6 | sed 's/^/     ... /'
+	fi
+fi
+
 # same_as_kernel NAME HEADER WORKLOAD COMM MASK_SED TOOL ARGS...: both runs, compared
 same_as_kernel() {
 	name=$1 header=$2 work=$3 comm=$4 mask=$5
