@@ -7,8 +7,8 @@
 # workload picked out by its comm (a copy of cat or kill under a name of
 # its own).  Also the bpf() answers of tests/data/exec/bpfcalls.c (unknown
 # command, non-zero tail, map life, log too small, an mmapable array and a
-# ring buffer mapped as libbpf maps them, ...) in both, and
-# that a statically linked tool is refused before it runs.
+# ring buffer mapped as libbpf maps them, ...) in both, and that a
+# statically linked or set-user-ID tool is refused before it runs.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 status=0
@@ -125,6 +125,18 @@ if cc -static -O2 -o "$tmp/static" tests/data/exec/bpfcalls.c > /dev/null 2>&1; 
 	fi
 else
 	skip static_tool_refused "no static libc (libc6-dev's libc.a) to link one"
+fi
+cp "$tmp/bpfcalls" "$tmp/suid"
+if [ "$(id -u)" = 0 ] && chown nobody "$tmp/suid" 2> /dev/null && chmod 4755 "$tmp/suid"; then
+	bpfvm_exec --trace true -- "$tmp/suid" > "$tmp/suid.out" 2> "$tmp/suid.err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ ! -s "$tmp/suid.out" ] && grep -q 'set-user-ID' "$tmp/suid.err"; then
+		pass setuid_tool_refused
+	else
+		fail setuid_tool_refused "rc $rc, $(head -c 200 "$tmp/suid.out" "$tmp/suid.err")"
+	fi
+else
+	skip setuid_tool_refused "not root: cannot make a set-user-ID program of another user"
 fi
 bpfvm_exec -- true > /dev/null 2> "$tmp/usage.err"
 rc=$?
