@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 
 #include "bpf_attr.h"
 #include "preload.h"
@@ -245,6 +246,70 @@ static long prog_bind_map(void *attr)
 	return 0;   /* a program holds its maps for as long as it lives already */
 }
 
+/*
+ * BPF_OBJ_PIN and BPF_OBJ_GET within the session: a path in a bpf
+ * file system names an object for as long as the tool runs (nothing is
+ * written there); the kernel's errnos: EEXIST for a pinned path, ENOENT
+ * for an unknown one or a missing directory, EPERM outside a bpffs.
+ */
+#define BPF_FS_MAGIC 0xcafe4a11
+
+static int in_bpffs(const char *path)
+{
+	char dir[256];
+	struct statfs st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!(slash = strrchr(dir, '/')))
+		return -EINVAL;
+	slash[slash == dir] = '\0';
+	if (statfs(dir, &st))
+		return -errno;
+	return st.f_type == BPF_FS_MAGIC ? 0 : -EPERM;
+}
+
+static long obj_pin_get(int cmd, void *attr)
+{
+	struct pl *s = pl_state();
+	const char *path;
+	uint64_t upath;
+	uint32_t fd;
+	struct pl_obj *o = NULL;
+	long ret = 0;
+	size_t i;
+
+	memcpy(&upath, attr, 8);
+	memcpy(&fd, (char *)attr + 8, 4);
+	if (!tail_zero(attr, 20) || !(path = (const char *)(uintptr_t)upath))
+		return -EINVAL;
+	if (strlen(path) >= sizeof(s->pins[0].path))
+		return -ENAMETOOLONG;
+	if ((ret = in_bpffs(path)))
+		return ret;
+	for (enum pl_kind k = PL_MAP; k <= PL_LINK && cmd == PL_OBJ_PIN && !o; k++)
+		o = pl_obj_get((int)fd, k);
+	if (cmd == PL_OBJ_PIN && !o)
+		return -EBADF;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->npins && strcmp(s->pins[i].path, path); i++)
+		;
+	if (cmd == PL_OBJ_GET)
+		o = i < s->npins ? s->pins[i].obj : NULL;
+	else if (i < s->npins)
+		ret = -EEXIST;
+	else if (s->npins == PL_MAX_PINS)
+		ret = -ENOSPC;
+	else {
+		snprintf(s->pins[s->npins].path, sizeof(s->pins[0].path), "%s", path);
+		s->pins[s->npins++].obj = o;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (cmd == PL_OBJ_GET)
+		return o ? pl_obj_fd(o) : -ENOENT;
+	return ret;
+}
+
 static long dispatch(int cmd, void *attr)
 {
 	switch (cmd) {
@@ -261,6 +326,8 @@ static long dispatch(int cmd, void *attr)
 	case PL_LINK_CREATE: return link_create(attr);
 	case PL_RAW_TRACEPOINT_OPEN: return raw_tp_open(attr);
 	case PL_PROG_BIND_MAP: return prog_bind_map(attr);
+	case PL_OBJ_PIN:
+	case PL_OBJ_GET: return obj_pin_get(cmd, attr);
 	default:
 		if (cmd >= 0 && (size_t)cmd < sizeof(cmd_names) / sizeof(cmd_names[0]))
 			pl_debug("bpf(BPF_%s) is not served by bpfvm: EINVAL\n", cmd_names[cmd]);

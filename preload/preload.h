@@ -82,6 +82,8 @@ struct pl_obj {
 	uint32_t btf_size;
 };
 
+#define PL_MAX_PINS 64
+
 struct pl {
 	pthread_mutex_t lock;
 	struct bpfvm *vm;
@@ -89,6 +91,9 @@ struct pl {
 	struct pl_obj **objs;
 	size_t nobjs, cap;
 	uint32_t next_id;
+	/* BPF_OBJ_PIN's paths, for BPF_OBJ_GET: the session's own, nothing in /sys/fs/bpf */
+	struct { char path[256]; struct pl_obj *obj; } pins[PL_MAX_PINS];
+	size_t npins;
 	/* the session */
 	char *trace_cmd;
 	char *pids;

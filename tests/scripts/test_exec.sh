@@ -7,13 +7,14 @@
 # workload picked out by its comm (a copy of cat or kill under a name of
 # its own).  Also the bpf() answers of tests/data/exec/bpfcalls.c (unknown
 # command, non-zero tail, map life, log too small, an mmapable array and a
-# ring buffer mapped as libbpf maps them, ...) in both, and that a
+# ring buffer mapped as libbpf maps them, a map pinned in a bpffs and got
+# again, ...) in both, and that a
 # statically linked or set-user-ID tool is refused before it runs.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 status=0
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/bpffs" 2> /dev/null; rm -rf "$tmp"' EXIT
 
 pass() { echo "PASS exec_$1"; }
 fail() { echo "FAIL exec_$1: $2"; status=1; }
@@ -87,12 +88,16 @@ if ! cc -O2 -o "$tmp/bpfcalls" tests/data/exec/bpfcalls.c > "$tmp/build.log" 2>&
 fi
 
 # ---- bpf() answers: the kernel's, the library's -----------------------------------------
-bpfvm_exec --trace true -- "$tmp/bpfcalls" > "$tmp/calls.bpfvm" 2> "$tmp/calls.err"
+# a bpf file system of the test's own for BPF_OBJ_PIN/GET (root only; else no pins)
+mkdir "$tmp/bpffs"
+pins=
+mount -t bpf bpf "$tmp/bpffs" 2> /dev/null && pins=$tmp/bpffs
+bpfvm_exec --trace true -- "$tmp/bpfcalls" $pins > "$tmp/calls.bpfvm" 2> "$tmp/calls.err"
 rc=$?
 if ! kernel_bpf; then
 	skip bpf_answers_as_kernel "no bpf() here (not root, or the kernel refuses it)"
 else
-	"$tmp/bpfcalls" > "$tmp/calls.kernel" 2>&1
+	"$tmp/bpfcalls" $pins > "$tmp/calls.kernel" 2>&1
 	if [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/calls.kernel")" -ge 23 ] &&
 	   cmp -s "$tmp/calls.kernel" "$tmp/calls.bpfvm"; then
 		pass bpf_answers_as_kernel

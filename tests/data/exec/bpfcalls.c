@@ -7,7 +7,8 @@
  * delete, info by fd), a program load that fails with the kernel's errno,
  * an mmapable array written through its mapping and read with bpf(), a
  * ring buffer mapped as libbpf maps it (consumer page, then the producer
- * page and the data twice).
+ * page and the data twice); with a bpffs directory as argument, a map
+ * pinned there and got again by its path.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -117,6 +118,39 @@ static void mapped_array(void)
 	printf("value %llx\n", (unsigned long long)got);
 }
 
+static long pin(int cmd, const char *path, int fd)
+{
+	memset(attr, 0, sizeof(attr));
+	put64(0, (uintptr_t)path);
+	put32(8, (uint32_t)fd);
+	return bpf(cmd, 20);
+}
+
+/* BPF_OBJ_PIN, BPF_OBJ_GET: a pinned map found again by its path */
+static void pins(int map_fd, const char *dir)
+{
+	char path[256], other[256];
+	uint32_t key = 2;
+	uint64_t got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/pinned", dir);
+	snprintf(other, sizeof(other), "%s/none", dir);
+	show("pin", pin(6, path, map_fd));
+	show("pin again", pin(6, path, map_fd));
+	show("pin outside bpffs", pin(6, "/tmp/bpfvm-exec-pin", map_fd));
+	show("get a path never pinned", pin(7, other, 0));
+	fd = (int)pin(7, path, 0);
+	show("get", fd);
+	memset(attr, 0, sizeof(attr));
+	put32(0, (uint32_t)fd);
+	put64(8, (uintptr_t)&key);
+	put64(16, (uintptr_t)&got);
+	show("lookup through the pinned map", bpf(1, 32));
+	printf("value %llx\n", (unsigned long long)got);
+	unlink(path);
+}
+
 static void mapped_ringbuf(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -132,7 +166,7 @@ static void mapped_ringbuf(void)
 		printf("positions %lu %lu\n", *cons, *prod);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	/* r0 = 0; exit, and an exit with r0 never written */
 	static const uint64_t ok[] = { 0x00000000000000b7ull, 0x0000000000000095ull };
@@ -148,8 +182,11 @@ int main(void)
 	show("map create", fd);
 	attr[100] = 1;
 	show("non-zero byte after map_create's fields", bpf(0, 120));
-	if (fd > 0)
+	if (fd > 0) {
 		map_life(fd);
+		if (argc > 1)
+			pins(fd, argv[1]);
+	}
 	prog_load(ok, 2, 0, "prog load");
 	prog_load(bad, 1, 0, "prog load, r0 not written");
 	prog_load(ok, 2, 64, "prog load, log of 64 bytes");
