@@ -310,6 +310,41 @@ static long obj_pin_get(int cmd, void *attr)
 	return ret;
 }
 
+/*
+ * *_GET_NEXT_ID and *_GET_FD_BY_ID over the session's own objects: the
+ * kernel's other programs and maps, and its vmlinux and module BTF, are
+ * not bpfvm's to list (libbpf then finds no module BTF and goes on).
+ */
+static long by_id(int cmd, void *attr)
+{
+	static const enum pl_kind kinds[] = {
+		[PL_PROG_GET_NEXT_ID] = PL_PROG, [PL_MAP_GET_NEXT_ID] = PL_MAP,
+		[PL_BTF_GET_NEXT_ID] = PL_BTF, [PL_LINK_GET_NEXT_ID] = PL_LINK,
+		[PL_PROG_GET_FD_BY_ID] = PL_PROG, [PL_MAP_GET_FD_BY_ID] = PL_MAP,
+		[PL_BTF_GET_FD_BY_ID] = PL_BTF, [PL_LINK_GET_FD_BY_ID] = PL_LINK,
+	};
+	struct pl *s = pl_state();
+	uint32_t start, next = 0;
+	struct pl_obj *o;
+
+	memcpy(&start, attr, 4);
+	if (!tail_zero(attr, 12))
+		return -EINVAL;
+	if (cmd == PL_PROG_GET_FD_BY_ID || cmd == PL_MAP_GET_FD_BY_ID ||
+	    cmd == PL_BTF_GET_FD_BY_ID || cmd == PL_LINK_GET_FD_BY_ID)
+		return (o = pl_obj_by_id(kinds[cmd], start)) ? pl_obj_fd(o) : -ENOENT;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nobjs; i++)
+		if (s->objs[i]->kind == kinds[cmd] && s->objs[i]->id > start &&
+		    (!next || s->objs[i]->id < next))
+			next = s->objs[i]->id;
+	pthread_mutex_unlock(&s->lock);
+	if (!next)
+		return -ENOENT;
+	memcpy((char *)attr + 4, &next, 4);
+	return 0;
+}
+
 static long dispatch(int cmd, void *attr)
 {
 	switch (cmd) {
@@ -328,6 +363,14 @@ static long dispatch(int cmd, void *attr)
 	case PL_PROG_BIND_MAP: return prog_bind_map(attr);
 	case PL_OBJ_PIN:
 	case PL_OBJ_GET: return obj_pin_get(cmd, attr);
+	case PL_PROG_GET_NEXT_ID:
+	case PL_MAP_GET_NEXT_ID:
+	case PL_BTF_GET_NEXT_ID:
+	case PL_LINK_GET_NEXT_ID:
+	case PL_PROG_GET_FD_BY_ID:
+	case PL_MAP_GET_FD_BY_ID:
+	case PL_BTF_GET_FD_BY_ID:
+	case PL_LINK_GET_FD_BY_ID: return by_id(cmd, attr);
 	default:
 		if (cmd >= 0 && (size_t)cmd < sizeof(cmd_names) / sizeof(cmd_names[0]))
 			pl_debug("bpf(BPF_%s) is not served by bpfvm: EINVAL\n", cmd_names[cmd]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <bpfvm/isa.h>
+#include <bpfvm/object.h>
 #include <fcntl.h>
 
 #include "bpf_attr.h"
@@ -203,7 +204,13 @@ static int build(struct pl_attr_prog_load *a, struct bpfvm_insn *insns, struct b
 		return err;
 	unpoison(insns, a->insn_cnt);
 	if ((why = bpfvm_verify_unsupported(a->prog_type))) {
-		pl_debug("PROG_LOAD %s: %s\n", a->prog_name, why);
+		/* in the log, which libbpf prints for a program that fails (not for its probes) */
+		pl_debug("PROG_LOAD %s (%s): %s\n", a->prog_name, bpfvm_prog_type_name(a->prog_type),
+			 why);
+		int n = log->buf && log->len < log->size ?
+			snprintf(log->buf + log->len, log->size - log->len, "%s\n", why) : 0;
+
+		log->len += n > 0 ? (size_t)n : 0;
 		return -EINVAL;
 	}
 	BPFVM_OPTS(bpfvm_prog_opts, po, .name = a->prog_name, .log = log, .maps = lm->map,
