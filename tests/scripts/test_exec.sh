@@ -61,8 +61,8 @@ in_kernel() {
 
 # compare NAME COMM MASK_SED: the kernel's and bpfvm's lines of COMM, masked
 compare() {
-	grep " $2 " "$tmp/$1.kernel" | sed "$3" > "$tmp/$1.k"
-	grep " $2 " "$tmp/$1.bpfvm" | sed "$3" > "$tmp/$1.v"
+	grep -E "(^| )$2 " "$tmp/$1.kernel" | sed "$3" > "$tmp/$1.k"
+	grep -E "(^| )$2 " "$tmp/$1.bpfvm" | sed "$3" > "$tmp/$1.v"
 	if [ -s "$tmp/$1.k" ] && cmp -s "$tmp/$1.k" "$tmp/$1.v"; then
 		pass "$1_same_as_kernel"
 	else
