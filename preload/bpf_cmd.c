@@ -53,7 +53,7 @@ static int name_ok(const char *name)
 static long map_create(void *attr)
 {
 	struct pl_attr_map_create *a = attr;
-	struct pl_obj *inner = NULL, *o;
+	struct pl_obj *inner = NULL, *btf, *o;
 	struct pl *s = pl_state();
 	char msg[256] = "";
 	struct bpfvm_log log = { .buf = msg, .size = sizeof(msg) };
@@ -90,7 +90,8 @@ static long map_create(void *attr)
 	o->map = map;
 	o->map_type = a->map_type;
 	memcpy(o->name, a->map_name, 16);
-	o->btf_id = a->btf_fd ? 1 : 0;
+	if (a->btf_fd && (btf = pl_obj_get((int)a->btf_fd, PL_BTF)))
+		o->btf_id = btf->id;
 	o->btf_key_type_id = a->btf_key_type_id;
 	o->btf_value_type_id = a->btf_value_type_id;
 	o->map_extra = a->map_extra;

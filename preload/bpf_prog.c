@@ -301,10 +301,15 @@ long pl_btf_load(void *attr)
 	return pl_obj_fd(o);
 }
 
-static void fill_prog_info(const struct pl_obj *o, struct pl_prog_info *in, const void *user)
+/* The user's nr_map_ids and map_ids ask for the program's maps' ids (as many as fit). */
+static void fill_prog_info(const struct pl_obj *o, struct pl_prog_info *in, const void *user,
+			   size_t ulen)
 {
-	const struct pl_prog_info *u = user;
-	uint32_t want = u->nr_map_ids;
+	struct pl_prog_info ucopy = { 0 }, *u = &ucopy;
+	uint32_t want;
+
+	memcpy(&ucopy, user, ulen < sizeof(ucopy) ? ulen : sizeof(ucopy));
+	want = u->nr_map_ids;
 
 	in->type = o->prog_type;
 	in->id = o->id;
@@ -344,12 +349,9 @@ long pl_obj_info(void *attr)
 
 	if (!user)
 		return -EINVAL;
-	len = a->info_len < sizeof(info) ? a->info_len : sizeof(info);
-	memcpy(info, user, len);
-	memset(info, 0, len);
 	if ((o = pl_obj_get((int)a->bpf_fd, PL_PROG))) {
 		have = sizeof(struct pl_prog_info);
-		fill_prog_info(o, (struct pl_prog_info *)info, user);
+		fill_prog_info(o, (struct pl_prog_info *)info, user, a->info_len);
 	} else if ((o = pl_obj_get((int)a->bpf_fd, PL_MAP))) {
 		have = sizeof(struct pl_map_info);
 		fill_map_info(o, (struct pl_map_info *)info);

@@ -84,7 +84,14 @@ static void *session_main(void *arg)
 	BPFVM_OPTS(bpfvm_trace_opts, to, .mode = BPFVM_EXEC_JIT, .log = &log, .on_event = on_event,
 		   .ctx = s);
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	sigset_t mask;
 	int status;
+
+	/* the tool's threads take its SIGINT, as they would a Ctrl-C: a waiting one wakes */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
 	if (!(s->trace = bpfvm_trace__new(&to))) {
 		fprintf(stderr, "bpfvm exec: cannot start tracing: %s\n", strerror(errno));
