@@ -37,7 +37,7 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 
 .PHONY: all deps demo test test-plain test-sanitize bench fuzz install clean
 
-all: $(BUILD)/bpfvm $(BUILD)/libbpfvm.a $(BUILD)/libbpfvm.so $(BUILD)/libbpfvm-agent.so
+all: $(BUILD)/bpfvm $(BUILD)/libbpfvm.a $(BUILD)/libbpfvm.so $(BUILD)/libbpfvm-agent.so $(BUILD)/libbpfvm-preload.so
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
@@ -70,6 +70,13 @@ $(BUILD)/libbpfvm.so: $(LIB_OBJ) src/libbpfvm.map
 	$(CC) -shared -Wl,--version-script=src/libbpfvm.map -Wl,-soname,libbpfvm.so.0 \
 		$(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
 	ln -sf libbpfvm.so $(BUILD)/libbpfvm.so.0
+
+# bpfvm exec's preloaded library (preload/): a top layer on the public API, like
+# the command; it finds libbpfvm.so beside it.
+PRELOAD_SRC := $(sort $(wildcard preload/*.c))
+$(BUILD)/libbpfvm-preload.so: $(PRELOAD_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libbpfvm.so
+	$(CC) -shared $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD) -l:libbpfvm.so.0 \
+		-Wl,-rpath,'$$ORIGIN' -lpthread
 
 # The command uses the public API alone, so it links the shared library: found
 # beside it in the build directory, or in ../lib once installed.  Zydis is the
@@ -176,6 +183,7 @@ install: all
 	install -m 755 $(BUILD)/libbpfvm.so $(DESTDIR)$(PREFIX)/lib/libbpfvm.so.$(VERSION)
 	ln -sf libbpfvm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libbpfvm.so.0
 	ln -sf libbpfvm.so.0 $(DESTDIR)$(PREFIX)/lib/libbpfvm.so
+	install -m 755 $(BUILD)/libbpfvm-preload.so $(DESTDIR)$(PREFIX)/lib/libbpfvm-preload.so
 	install -m 644 include/bpfvm/*.h $(DESTDIR)$(PREFIX)/include/bpfvm/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' libbpfvm.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libbpfvm.pc
@@ -187,4 +195,4 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(PRELOAD_SRC:%.c=$(BUILD)/%.d)

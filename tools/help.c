@@ -76,6 +76,11 @@ static const struct cli_help helps[] = {
 	  "                     system-call tracepoints), auto (the agent where it can)\n"
 	  "  -p PID             trace a running process (again for more)\n"
 	  "  -- COMMAND ARGS    run COMMAND and trace its whole process tree\n" },
+	{ "exec", NULL,
+	  "  --trace COMMAND    run COMMAND (with sh -c) once TOOL has attached; TOOL gets SIGINT\n"
+	  "                     when it and all it started have exited\n"
+	  "  -p PID             trace a running process instead (again for more)\n"
+	  "  -- TOOL ARGS       the libbpf tool, run with libbpfvm-preload.so preloaded\n" },
 	{ "xdp", NULL,
 	  "  attach             run the program on every frame of the interfaces until stopped\n"
 	  "  --prog NAME        the XDP program to run\n"

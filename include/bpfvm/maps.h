@@ -243,6 +243,14 @@ BPFVM_API uint64_t bpfvm_map__ringbuf_lost(const struct bpfvm_map *map);
 BPFVM_API int bpfvm_map__ringbuf_fd(struct bpfvm_map *map);
 
 /*
+ * What the kernel's map fd mmap()s, as a file: a ring buffer's
+ * (bpfvm_map__ringbuf_fd) or a BPF_F_MMAPABLE array's (its values from
+ * offset 0, value_size rounded up to 8 apart, the file a whole number of
+ * pages).  The fd is owned by the map.  -EINVAL for other maps.
+ */
+BPFVM_API int bpfvm_map__mmap_fd(struct bpfvm_map *map);
+
+/*
  * Perf event arrays: where bpf_perf_event_output's records go.  fn gets
  * each record as it is written, with the slot it was written to (the CPU
  * with BPF_F_CURRENT_CPU), on the program's thread.  Without fn, output

@@ -90,6 +90,15 @@ BPFVM_API int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *
  */
 BPFVM_API int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog *filter,
 				       const struct bpfvm_sock_filter *insns, size_t cnt);
+/*
+ * Attach a program made without an object (bpfvm_prog__new, as a bpf()
+ * PROG_LOAD gives one) of prog_type (BPF_PROG_TYPE_*) at the point where
+ * names as a section would: "tracepoint/syscalls/sys_enter_openat",
+ * "raw_tracepoint/sys_enter", "ksyscall/kill".  Before start; the same
+ * returns as bpfvm_trace__attach.
+ */
+BPFVM_API int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog *prog,
+				       uint32_t prog_type, const char *where);
 /* How many programs are attached. */
 BPFVM_API size_t bpfvm_trace__attached(const struct bpfvm_trace *t);
 /* Start argv[0] (searched in PATH) with argv traced.  0 or a negative errno. */

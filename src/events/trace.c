@@ -205,6 +205,35 @@ int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog *filter,
 	return 0;
 }
 
+int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog *prog, uint32_t prog_type,
+			     const char *where)
+{
+	const char *slash = where ? strchr(where, '/') : NULL;
+	const char *name = prog && bpfvm_prog__name(prog) ? bpfvm_prog__name(prog) : "";
+	char why[256];
+	struct ev_attach at;
+	int err;
+
+	if (!t || !prog || !where || t->src)
+		return -EINVAL;
+	if (t->n == MAX_ATTACHED)
+		return -E2BIG;
+	err = ev_attach_parse(prog_type, where, slash ? slash + 1 : "", &at, why, sizeof(why));
+	if (!err)
+		err = ev_kfunc_refuse(&at, prog, why, sizeof(why));
+	if (!err && at.point == EV_USER_PROBE) {
+		snprintf(why, sizeof(why), "uprobes are attached from objects (bpfvm trace) only");
+		err = -EOPNOTSUPP;
+	}
+	if (err) {
+		log_printf(t->o.log, "%s (%s): cannot attach: %s\n", name, where, why);
+		return err;
+	}
+	t->a[t->n++] = (struct attached){ .prog = prog, .name = name, .at = at };
+	want_point(&t->want, &at);
+	return 0;
+}
+
 size_t bpfvm_trace__attached(const struct bpfvm_trace *t)
 {
 	return t ? t->n : 0;

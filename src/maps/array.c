@@ -13,11 +13,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct array_map {
 	struct bpfvm_map map;
 	char *values;
 	uint64_t size;     /* bytes of values */
+	int fd;            /* BPF_F_MMAPABLE: the memfd values live in (mapped), else -1 */
 };
 
 #define ARRAY_CREATE_FLAG_MASK                                                     \
@@ -62,15 +65,34 @@ int array_alloc_check(const struct bpfvm_map *map, struct bpfvm_log *log)
 	return 0;
 }
 
+/*
+ * A BPF_F_MMAPABLE array's values are a memfd's pages, so that the map's
+ * file (bpfvm_map__mmap_fd) maps them as the kernel's map fd does.
+ */
+static char *array_mmapable_alloc(struct array_map *a)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t len = (a->size + page - 1) / page * page;
+	void *p;
+
+	a->fd = memfd_create("bpfvm-array", MFD_CLOEXEC);
+	if (a->fd < 0 || ftruncate(a->fd, (off_t)len))
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 static int array_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 {
 	struct array_map *a = to_array(map);
 	int err = array_alloc_check(map, log);
 
+	a->fd = -1;
 	if (err)
 		return err;
 	a->size = (uint64_t)map->max_entries * map->value_stride * (is_percpu(map) ? map->ncpus : 1);
-	a->values = map_area_alloc(map, a->size, false);
+	a->values = map->map_flags & BPFVM_F_MMAPABLE ? array_mmapable_alloc(a)
+						      : map_area_alloc(map, a->size, false);
 	if (!a->values) {
 		log_printf(log, "cannot allocate %llu bytes of values\n", (unsigned long long)a->size);
 		return -ENOMEM;
@@ -84,7 +106,21 @@ static int array_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 
 static void array_free(struct bpfvm_map *map)
 {
-	map_area_free(map, to_array(map)->values, to_array(map)->size);
+	struct array_map *a = to_array(map);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (a->fd >= 0) {
+		if (a->values)
+			munmap(a->values, (a->size + page - 1) / page * page);
+		close(a->fd);
+		return;
+	}
+	map_area_free(map, a->values, a->size);
+}
+
+int array_mmap_fd(struct bpfvm_map *map)
+{
+	return to_array(map)->fd;
 }
 
 static inline char *slot(const struct array_map *a, uint32_t index, int cpu)

@@ -289,6 +289,8 @@ int map_in_map_check(const struct bpfvm_map *map, struct bpfvm_log *log);
 /* Arrays of fds (programs, perf events, maps) share the array's checks. */
 int array_alloc_check(const struct bpfvm_map *map, struct bpfvm_log *log);
 int array_get_next_key(struct bpfvm_map *map, const void *key, void *next_key);
+/* A BPF_F_MMAPABLE array's memfd (-1 for other arrays). */
+int array_mmap_fd(struct bpfvm_map *map);
 
 /* Perf event arrays: deliver a record (bpf_perf_event_output). */
 long perf_event_array_output(struct bpfvm_map *map, uint64_t flags, int cpu, const void *data,

@@ -287,6 +287,17 @@ int bpfvm_map__ringbuf_fd(struct bpfvm_map *map)
 	return to_rb(map)->fd >= 0 ? to_rb(map)->fd : -EOPNOTSUPP;
 }
 
+int bpfvm_map__mmap_fd(struct bpfvm_map *map)
+{
+	int fd = -EINVAL;
+
+	if (map && map->type == BPFVM_MAP_TYPE_RINGBUF)
+		fd = to_rb(map)->fd;
+	else if (map && map->type == BPFVM_MAP_TYPE_ARRAY && (map->map_flags & BPFVM_F_MMAPABLE))
+		fd = array_mmap_fd(map);
+	return fd;
+}
+
 static long ringbuf_delete(struct bpfvm_map *map, const void *key)
 {
 	(void)map, (void)key;

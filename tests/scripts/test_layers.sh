@@ -36,7 +36,7 @@ events'
 
 # check_tree ROOT: one line per violation, "KIND file:line: what".
 check_tree() {
-	(cd "$1" && find src tools agent include -type f \( -name '*.c' -o -name '*.h' -o -name '*.def' \) \
+	(cd "$1" && find src tools agent preload include -type f \( -name '*.c' -o -name '*.h' -o -name '*.def' \) \
 		2>/dev/null | sort | xargs grep -Hn '^[[:space:]]*#[[:space:]]*include' /dev/null) |
 	DIRS=$(cd "$1" && ls -d src/*/ 2>/dev/null | tr '\n' ' ') LAYERS="$LAYERS" awk '
 	function norm(p,   n, a, out, k, i) {
@@ -56,6 +56,7 @@ check_tree() {
 		if (a[1] == "src" && a[3] != "") return "src/" a[2]
 		if (a[1] == "tools") return "tools"
 		if (a[1] == "agent") return "agent"
+		if (a[1] == "preload") return "preload"
 		if (a[1] == "include" && a[2] == "bpfvm") return "include"
 		return p
 	}
@@ -79,7 +80,7 @@ check_tree() {
 		where = file ":" line
 		if (match(text, /<[^>]*>/)) {
 			inc = substr(text, RSTART + 1, RLENGTH - 2); split(inc, c, "/")
-			if ((from == "tools" || from == "agent" || from == "include") &&
+			if ((from == "tools" || from == "agent" || from == "preload" || from == "include") &&
 			    (c[1] == "src" || (c[1] in srcdir)))
 				print (from != "include" ? "TOOLS " : "PUBLIC ") where ": includes <" inc \
 					">: only <bpfvm/...> and system headers"
@@ -90,7 +91,7 @@ check_tree() {
 		dir = file; sub(/\/[^\/]*$/, "", dir)
 		to = folder(norm(dir "/" inc))
 		if (to == from) next
-		if (from == "tools" || (from == "agent" && to != "tools")) {
+		if (from == "tools" || from == "preload" || (from == "agent" && to != "tools")) {
 			print "TOOLS " where ": includes " norm(dir "/" inc) \
 				": " from "/ uses only include/bpfvm/" (from == "agent" ? " and tools/" : "")
 			next
@@ -142,7 +143,8 @@ report() {
 # ---- the checker sees each kind of violation -----------------------------------
 
 t=$tmp/tree
-mkdir -p "$t/src/core" "$t/src/maps" "$t/src/isa" "$t/src/newpart" "$t/tools" "$t/include/bpfvm"
+mkdir -p "$t/src/core" "$t/src/maps" "$t/src/isa" "$t/src/newpart" "$t/tools" "$t/include/bpfvm" \
+	"$t/preload"
 printf '#include <stdint.h>\n#include "../maps/m.h"\n' > "$t/src/core/a.h"
 printf '#include "../core/a.h"\n' > "$t/src/maps/m.h"
 printf '#include "../core/a.h"\n#include "x.h"\n' > "$t/src/isa/i.c"
@@ -150,6 +152,7 @@ printf '#include "../isa/i.h"\n' > "$t/src/newpart/n.c"
 printf '#include <bpfvm/bpfvm.h>\n#include "cli.h"\n#include "../src/isa/disasm.h"\n#include <isa/opcode.h>\n' \
 	> "$t/tools/t.c"
 printf '#include <bpfvm/isa.h>\n#include "../../src/core/a.h"\n' > "$t/include/bpfvm/p.h"
+printf '#include <bpfvm/trace.h>\n#include "preload.h"\n#include "../src/maps/m.h"\n' > "$t/preload/l.c"
 check_tree "$t" > "$tmp/self"
 expect() {
 	if grep -qxF "$2" "$tmp/self"; then pass "$1"; else fail "$1" "no '$2' in: $(tr '\n' ';' < "$tmp/self")"; fi
@@ -159,6 +162,8 @@ expect detects_upward_include_from_isa 'UP src/isa/i.c:1: src/isa includes src/c
 expect detects_folder_without_layer 'NOLAYER src/newpart: has no layer in the table'
 expect detects_tools_reaching_into_src 'TOOLS tools/t.c:3: includes src/isa/disasm.h: tools/ uses only include/bpfvm/'
 expect detects_tools_angle_include_of_src 'TOOLS tools/t.c:4: includes <isa/opcode.h>: only <bpfvm/...> and system headers'
+expect detects_preload_reaching_into_src \
+	'TOOLS preload/l.c:3: includes src/maps/m.h: preload/ uses only include/bpfvm/'
 expect detects_public_header_reaching_into_src \
 	'PUBLIC include/bpfvm/p.h:2: includes src/core/a.h: include/bpfvm/ includes only <bpfvm/...> and system headers'
 if grep -q '^CIRCLE src/[a-z]* -> src/[a-z]* -> src/[a-z]* (src/.*:[0-9]*, src/.*:[0-9]*)$' "$tmp/self" &&
@@ -167,7 +172,7 @@ if grep -q '^CIRCLE src/[a-z]* -> src/[a-z]* -> src/[a-z]* (src/.*:[0-9]*, src/.
 else
 	fail detects_circle "got: $(grep '^CIRCLE' "$tmp/self" | tr '\n' ';')"
 fi
-if [ "$(grep -c . "$tmp/self")" -eq 7 ]; then
+if [ "$(grep -c . "$tmp/self")" -eq 8 ]; then
 	pass checker_reports_nothing_else
 else
 	fail checker_reports_nothing_else "$(tr '\n' ';' < "$tmp/self")"
@@ -203,6 +208,16 @@ elif nm --defined-only "$BUILD/bpfvm" | grep -q ' [TtDdBb] bpfvm_\| [TtDdBb] ver
 	fail bpfvm_links_libbpfvm_so "$BUILD/bpfvm defines library symbols: $(nm --defined-only "$BUILD/bpfvm" | grep ' bpfvm_' | head -n 3 | tr '\n' ' ')"
 else
 	pass bpfvm_links_libbpfvm_so
+fi
+# bpfvm exec's library too: the public API from libbpfvm.so, none of it inside.
+pre=$BUILD/libbpfvm-preload.so
+if ! [ -f "$pre" ]; then
+	fail preload_links_libbpfvm_so "no $pre"
+elif ! readelf -d "$pre" | grep -q 'NEEDED.*\[libbpfvm\.so\.0\]' ||
+     nm --defined-only "$pre" | grep -q ' [TtDdBb] bpfvm_\| [TtDdBb] verifier_'; then
+	fail preload_links_libbpfvm_so "$pre does not need libbpfvm.so.0, or defines library symbols"
+else
+	pass preload_links_libbpfvm_so
 fi
 # From the build directory, whatever the current directory and LD_LIBRARY_PATH.
 bin=$(cd "$BUILD" 2>/dev/null && pwd)/bpfvm

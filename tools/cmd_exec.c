@@ -1,0 +1,259 @@
+/*
+ * cmd_exec.c - `bpfvm exec [--trace COMMAND] [-p PID]... -- TOOL [ARGS...]`:
+ * run an unmodified libbpf tool (Debian's opensnoop, execsnoop, ...) on
+ * bpfvm instead of the kernel's eBPF.  TOOL starts with
+ * libbpfvm-preload.so (found beside the command's libbpfvm.so) in
+ * LD_PRELOAD and the --trace command or -p pids in its environment; the
+ * library answers the tool's bpf() and perf_event_open() calls, and runs
+ * its programs on what --trace starts once the tool waits for records.
+ *
+ * Never silent: a TOOL the library cannot enter (statically linked, no
+ * ELF interpreter; set-user-ID to another user, where the loader ignores
+ * LD_PRELOAD) is refused before it runs, and a TOOL whose library does
+ * not confirm it loaded (a line on a pipe, within HANDSHAKE_MS) is killed,
+ * so that it never reaches the kernel's bpf().
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define PRELOAD_NAME "libbpfvm-preload.so"
+#define HANDSHAKE_MS 10000
+#define MAX_PIDS 64
+
+struct exec_args {
+	const char *trace;
+	char pids[MAX_PIDS * 12];
+	char **tool;
+};
+
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+static int parse_args(int argc, char **argv, struct exec_args *a)
+{
+	static const struct option opts[] = {
+		{ "trace", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+	};
+	int c, end = argc, n = 0;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			end = i;
+			a->tool = argv + i + 1;
+			break;
+		}
+	optind = 1;
+	while ((c = getopt_long(end, argv, "p:", opts, NULL)) != -1) {
+		char *e;
+		long pid;
+
+		switch (c) {
+		case 't':
+			if (a->trace) {
+				fprintf(stderr, "bpfvm exec: one --trace COMMAND (run several with sh -c "
+						"'A & B; wait')\n");
+				return EXIT_USAGE;
+			}
+			a->trace = optarg;
+			break;
+		case 'p':
+			pid = strtol(optarg, &e, 10);
+			if (*e || pid <= 0 || pid > INT32_MAX || n == MAX_PIDS) {
+				fprintf(stderr, "bpfvm exec: -p takes a process id, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			snprintf(a->pids + strlen(a->pids), sizeof(a->pids) - strlen(a->pids), "%s%ld",
+				 n++ ? "," : "", pid);
+			break;
+		default: return cli_usage("exec");
+		}
+	}
+	if (optind != end || !a->tool || !a->tool[0] || (!a->trace && !n)) {
+		if (a->tool && a->tool[0] && !a->trace && !n)
+			fprintf(stderr, "bpfvm exec: nothing to trace: give --trace COMMAND or -p PID\n");
+		return cli_usage("exec");
+	}
+	return 0;
+}
+
+/* TOOL's path, as execvp would find it. */
+static int find_tool(const char *name, char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(name, '/')) {
+		snprintf(out, size, "%s", name);
+		return access(out, X_OK) ? -errno : 0;
+	}
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(out, size, "%.*s/%s", (int)len, p, name);
+		if (!access(out, X_OK))
+			return 0;
+		p += len + (p[len] == ':');
+	}
+	return -ENOENT;
+}
+
+/* Can a preloaded library enter the program at path?  NULL, or why not. */
+static const char *preload_blocked(const char *path)
+{
+	struct stat st;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	bool interp = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
+		if (fd >= 0)
+			close(fd);
+		return "it cannot be read";
+	}
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64) {
+		close(fd);
+		return "it is not a 64-bit ELF program (a script's interpreter would be preloaded "
+		       "instead)";
+	}
+	for (int i = 0; i < eh.e_phnum && !interp; i++)
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) ==
+		    sizeof(ph))
+			interp = ph.p_type == PT_INTERP;
+	close(fd);
+	if (!interp)
+		return "it is statically linked (no ELF interpreter loads a preloaded library into it)";
+	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+	    ((st.st_mode & S_ISGID) && st.st_gid != getegid()))
+		return "it is set-user-ID or set-group-ID (the loader ignores LD_PRELOAD for it)";
+	return NULL;
+}
+
+/* libbpfvm-preload.so beside the command (build tree) or in ../lib (installed). */
+static int find_preload(char *out, size_t size)
+{
+	static const char *const rel[] = { "", "../lib/" };
+	char self[PATH_MAX - 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -ENOENT;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')))
+		slash[1] = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if (snprintf(out, size, "%s%s" PRELOAD_NAME, self, rel[i]) >= (int)size)
+			return -ENAMETOOLONG;
+		if (!access(out, R_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static void child(const struct exec_args *a, const char *tool, const char *preload, int hs)
+{
+	const char *before = getenv("LD_PRELOAD");
+	char num[16], list[2 * PATH_MAX];
+	int fd = fcntl(hs, F_DUPFD, 10);   /* without O_CLOEXEC: the library writes it */
+
+	/* what the user preloads already comes first (a sanitizer's runtime must) */
+	snprintf(list, sizeof(list), "%s%s%s", before && *before ? before : "",
+		 before && *before ? ":" : "", preload);
+	snprintf(num, sizeof(num), "%d", fd);
+	setenv("LD_PRELOAD", list, 1);
+	setenv("BPFVM_EXEC_HANDSHAKE", num, 1);
+	if (a->trace)
+		setenv("BPFVM_EXEC_TRACE", a->trace, 1);
+	if (a->pids[0])
+		setenv("BPFVM_EXEC_PIDS", a->pids, 1);
+	execv(tool, a->tool);
+	fprintf(stderr, "bpfvm exec: cannot run %s: %s\n", tool, strerror(errno));
+	_exit(127);
+}
+
+/* Did the library say "ok" within HANDSHAKE_MS? */
+static bool handshake(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[32] = "";
+	ssize_t n = 0;
+
+	if (poll(&p, 1, HANDSHAKE_MS) == 1)
+		n = read(fd, buf, sizeof(buf) - 1);
+	return n >= 3 && !strncmp(buf, "ok\n", 3);
+}
+
+static int wait_tool(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct exec_args a = { 0 };
+	char tool[PATH_MAX], preload[PATH_MAX];
+	const char *why;
+	int err, hs[2];
+	pid_t pid;
+
+	if ((err = parse_args(argc, argv, &a)))
+		return err;
+	if (find_tool(a.tool[0], tool, sizeof(tool))) {
+		fprintf(stderr, "bpfvm exec: %s: no such program\n", a.tool[0]);
+		return 1;
+	}
+	if ((why = preload_blocked(tool))) {
+		fprintf(stderr, "bpfvm exec: %s cannot run on bpfvm: %s; not run (it would use the "
+				"kernel's eBPF)\n", tool, why);
+		return 1;
+	}
+	if (find_preload(preload, sizeof(preload))) {
+		fprintf(stderr, "bpfvm exec: " PRELOAD_NAME " is not beside the bpfvm command nor "
+				"in ../lib: reinstall bpfvm\n");
+		return 1;
+	}
+	if (pipe2(hs, O_CLOEXEC) || (pid = fork()) < 0) {
+		fprintf(stderr, "bpfvm exec: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0)
+		child(&a, tool, preload, hs[1]);
+	close(hs[1]);
+	child_pid = pid;
+	signal(SIGINT, forward);
+	signal(SIGTERM, forward);
+	if (!handshake(hs[0])) {
+		kill(pid, SIGKILL);
+		wait_tool(pid);
+		fprintf(stderr, "bpfvm exec: " PRELOAD_NAME " did not load into %s: stopped it, so "
+				"that it cannot reach the kernel's eBPF\n", tool);
+		return 1;
+	}
+	close(hs[0]);
+	return wait_tool(pid);
+}
