@@ -9,6 +9,7 @@
  * values are the c-th block of max_entries strides.
  */
 #include "map.h"
+#include "../core/instance.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -67,7 +68,8 @@ int array_alloc_check(const struct bpfvm_map *map, struct bpfvm_log *log)
 
 /*
  * A BPF_F_MMAPABLE array's values are a memfd's pages, so that the map's
- * file (bpfvm_map__mmap_fd) maps them as the kernel's map fd does.
+ * file (bpfvm_map__mmap_fd) maps them as the kernel's map fd does (not in
+ * a shared arena, which has a file of its own: no such fd there).
  */
 static char *array_mmapable_alloc(struct array_map *a)
 {
@@ -91,8 +93,9 @@ static int array_alloc(struct bpfvm_map *map, struct bpfvm_log *log)
 	if (err)
 		return err;
 	a->size = (uint64_t)map->max_entries * map->value_stride * (is_percpu(map) ? map->ncpus : 1);
-	a->values = map->map_flags & BPFVM_F_MMAPABLE ? array_mmapable_alloc(a)
-						      : map_area_alloc(map, a->size, false);
+	/* in a shared arena (maps/shm.h) the values must be there too, where every process sees them */
+	a->values = map->map_flags & BPFVM_F_MMAPABLE && !map->vm->shm ? array_mmapable_alloc(a)
+									: map_area_alloc(map, a->size, false);
 	if (!a->values) {
 		log_printf(log, "cannot allocate %llu bytes of values\n", (unsigned long long)a->size);
 		return -ENOMEM;
