@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "preload_target.h"
 
 #define PRELOAD_NAME "libbpfvm-preload.so"
 #define HANDSHAKE_MS 10000
@@ -94,80 +95,6 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 	return 0;
 }
 
-/* TOOL's path, as execvp would find it. */
-static int find_tool(const char *name, char *out, size_t size)
-{
-	const char *path = getenv("PATH");
-
-	if (strchr(name, '/')) {
-		snprintf(out, size, "%s", name);
-		return access(out, X_OK) ? -errno : 0;
-	}
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		size_t len = strcspn(p, ":");
-
-		snprintf(out, size, "%.*s/%s", (int)len, p, name);
-		if (!access(out, X_OK))
-			return 0;
-		p += len + (p[len] == ':');
-	}
-	return -ENOENT;
-}
-
-/* Can a preloaded library enter the program at path?  NULL, or why not. */
-static const char *preload_blocked(const char *path)
-{
-	struct stat st;
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	bool interp = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st) || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
-		if (fd >= 0)
-			close(fd);
-		return "it cannot be read";
-	}
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64) {
-		close(fd);
-		return "it is not a 64-bit ELF program (a script's interpreter would be preloaded "
-		       "instead)";
-	}
-	for (int i = 0; i < eh.e_phnum && !interp; i++)
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) ==
-		    sizeof(ph))
-			interp = ph.p_type == PT_INTERP;
-	close(fd);
-	if (!interp)
-		return "it is statically linked (no ELF interpreter loads a preloaded library into it)";
-	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-	    ((st.st_mode & S_ISGID) && st.st_gid != getegid()))
-		return "it is set-user-ID or set-group-ID (the loader ignores LD_PRELOAD for it)";
-	return NULL;
-}
-
-/* libbpfvm-preload.so beside the command (build tree) or in ../lib (installed). */
-static int find_preload(char *out, size_t size)
-{
-	static const char *const rel[] = { "", "../lib/" };
-	char self[PATH_MAX - 32];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -ENOENT;
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')))
-		slash[1] = '\0';
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		if (snprintf(out, size, "%s%s" PRELOAD_NAME, self, rel[i]) >= (int)size)
-			return -ENAMETOOLONG;
-		if (!access(out, R_OK))
-			return 0;
-	}
-	return -ENOENT;
-}
-
 static void child(const struct exec_args *a, const char *tool, const char *preload, int hs)
 {
 	const char *before = getenv("LD_PRELOAD");
@@ -223,7 +150,7 @@ int cmd_exec(int argc, char **argv)
 
 	if ((err = parse_args(argc, argv, &a)))
 		return err;
-	if (find_tool(a.tool[0], tool, sizeof(tool))) {
+	if (preload_find_command(a.tool[0], tool, sizeof(tool))) {
 		fprintf(stderr, "bpfvm exec: %s: no such program\n", a.tool[0]);
 		return 1;
 	}
@@ -232,7 +159,7 @@ int cmd_exec(int argc, char **argv)
 				"kernel's eBPF)\n", tool, why);
 		return 1;
 	}
-	if (find_preload(preload, sizeof(preload))) {
+	if (preload_find_library(PRELOAD_NAME, preload, sizeof(preload))) {
 		fprintf(stderr, "bpfvm exec: " PRELOAD_NAME " is not beside the bpfvm command nor "
 				"in ../lib: reinstall bpfvm\n");
 		return 1;

@@ -21,6 +21,7 @@
 #include <bpfvm/object.h>
 #include <bpfvm/trace.h>
 
+#include "preload_target.h"
 #include "trace_agent.h"
 
 /* Sections the agent serves: system-call tracepoints, raw or not. */
@@ -74,23 +75,6 @@ const char *trace_agent_cannot_serve(struct bpfvm_object *const *objs, int nobjs
 	return NULL;
 }
 
-/* argv[0] as execvp finds it. */
-static bool find_command(const char *cmd, char *out, size_t size)
-{
-	const char *path = getenv("PATH");
-
-	if (strchr(cmd, '/'))
-		return snprintf(out, size, "%s", cmd) < (int)size && !access(out, X_OK);
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		size_t len = strcspn(p, ":");
-
-		if (snprintf(out, size, "%.*s/%s", (int)len, p, cmd) < (int)size && !access(out, X_OK))
-			return true;
-		p += len + (p[len] == ':');
-	}
-	return false;
-}
-
 const char *trace_agent_cannot_exec(const struct bpfvm_trace *t)
 {
 	static const long ldso[] = TRACE_AGENT_LDSO_CALLS;
@@ -108,46 +92,10 @@ const char *trace_agent_cannot_exec(const struct bpfvm_trace *t)
 const char *trace_agent_cannot_enter(const char *cmd)
 {
 	char path[PATH_MAX];
-	struct stat st;
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	const char *why = "it is statically linked";
-	int fd;
 
-	if (!find_command(cmd, path, sizeof(path)) || stat(path, &st))
+	if (preload_find_command(cmd, path, sizeof(path)))
 		return "it cannot be found";
-	if (st.st_mode & (S_ISUID | S_ISGID))
-		return "it is set-user-ID or set-group-ID";
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return "it cannot be read";
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG))
-		why = "it is not an ELF program";
-	else
-		for (int i = 0; i < eh.e_phnum && i < 256; i++)
-			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) ==
-				    sizeof(ph) && ph.p_type == PT_INTERP)
-				why = NULL;
-	close(fd);
-	return why;
-}
-
-/* The agent beside the command (build directory) or in ../lib (installed). */
-static bool agent_path(char *out, size_t size)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	self[n] = '\0';
-	if (!(slash = strrchr(self, '/')))
-		return false;
-	*slash = '\0';
-	if (snprintf(out, size, "%s/libbpfvm-agent.so", self) < (int)size && !access(out, R_OK))
-		return true;
-	return snprintf(out, size, "%s/../lib/libbpfvm-agent.so", self) < (int)size &&
-	       !access(out, R_OK);
+	return preload_blocked(path);
 }
 
 /*
@@ -183,7 +131,7 @@ int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 	uint64_t addr;
 	int fd, ifd;
 
-	if (!agent_path(agent, sizeof(agent))) {
+	if (preload_find_library("libbpfvm-agent.so", agent, sizeof(agent))) {
 		fprintf(stderr, "bpfvm trace: libbpfvm-agent.so is neither beside bpfvm nor in ../lib\n");
 		return -ENOENT;
 	}
