@@ -48,6 +48,7 @@
 #include <Zydis/Zydis.h>
 
 #include "../util/log.h"
+#include "../util/proc_maps.h"
 #include "ubp.h"
 #include "usym.h"
 
@@ -499,34 +500,35 @@ void ubp_gone(struct ubp *u, int32_t tid, bool process)
 		proc_drop(u, p);
 }
 
+struct gap_search {
+	uint64_t addr, prev, best;
+};
+
+/* The gap before m: its pages next to either side, if nearer addr than the best so far. */
+static int gap_before(void *ctx, const struct util_mapping *m)
+{
+	struct gap_search *g = ctx;
+	uint64_t cand[2];
+
+	cand[0] = m->start >= g->prev + PAGE ? m->start - PAGE : 0;   /* just below this mapping */
+	cand[1] = m->start >= g->prev + PAGE ? g->prev : 0;           /* just above the last */
+	for (int k = 0; k < 2; k++) {
+		int64_t d = (int64_t)(cand[k] - g->addr), bd = (int64_t)(g->best - g->addr);
+
+		if (cand[k] && (d < 0 ? -d : d) < NEAR - 2 * PAGE &&
+		    (!g->best || (d < 0 ? -d : d) < (bd < 0 ? -bd : bd)))
+			g->best = cand[k];
+	}
+	g->prev = m->end > g->prev ? m->end : g->prev;
+	return 0;
+}
+
 /* A free page within 2 GiB of addr, from /proc/PID/maps' gaps: 0 if none. */
 static uint64_t near_gap(int32_t tgid, uint64_t addr)
 {
-	char path[64], line[512];
-	uint64_t prev = 0x10000, best = 0;
-	FILE *f;
+	struct gap_search g = { .addr = addr, .prev = 0x10000 };
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", tgid);
-	if (!(f = fopen(path, "re")))
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		uint64_t s, e, cand[2];
-
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64, &s, &e) != 2)
-			continue;
-		cand[0] = s >= prev + PAGE ? s - PAGE : 0;   /* just below this mapping */
-		cand[1] = s >= prev + PAGE ? prev : 0;       /* just above the last */
-		for (int k = 0; k < 2; k++) {
-			int64_t d = (int64_t)(cand[k] - addr), bd = (int64_t)(best - addr);
-
-			if (cand[k] && (d < 0 ? -d : d) < NEAR - 2 * PAGE &&
-			    (!best || (d < 0 ? -d : d) < (bd < 0 ? -bd : bd)))
-				best = cand[k];
-		}
-		prev = e > prev ? e : prev;
-	}
-	fclose(f);
-	return best;
+	return util_proc_maps(tgid, gap_before, &g) ? 0 : g.best;
 }
 
 /* A syscall instruction (0f 05) in the code tgid maps: 0 if none found. */

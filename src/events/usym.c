@@ -32,6 +32,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../util/proc_maps.h"
 #include "usym.h"
 
 #define NT_STAPSDT 3
@@ -467,48 +468,50 @@ int usym_usdt_spec(const char *args, uint64_t usdt_cookie, uint8_t *spec, char *
 	return 0;
 }
 
+struct map_list {
+	struct usym_map *v;
+	size_t n, cap;
+};
+
+/* Keep m if a file backs it. */
+static int add_file_map(void *ctx, const struct util_mapping *m)
+{
+	struct map_list *l = ctx;
+	struct usym_map *u;
+
+	if (!m->ino || m->path[0] != '/')
+		return 0;
+	if (l->n == l->cap) {
+		struct usym_map *g = realloc(l->v, (l->cap = l->cap ? 2 * l->cap : 32) * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		l->v = g;
+	}
+	u = &l->v[l->n++];
+	memset(u, 0, sizeof(*u));
+	u->start = m->start;
+	u->end = m->end;
+	u->file_off = m->offset;
+	u->exec = m->perms[2] == 'x';
+	u->write = m->perms[1] == 'w';
+	u->dev = makedev(m->dev_major, m->dev_minor);
+	u->ino = (ino_t)m->ino;
+	snprintf(u->path, sizeof(u->path), "%s", m->path);
+	return 0;
+}
+
 int usym_maps(pid_t pid, struct usym_map **maps, size_t *n)
 {
-	char path[64], line[PATH_MAX + 128];
-	struct usym_map *v = NULL;
-	size_t cnt = 0, cap = 0;
-	FILE *f;
+	struct map_list l = { 0 };
+	int err = util_proc_maps((int32_t)pid, add_file_map, &l);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	if (!(f = fopen(path, "re")))
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		struct usym_map m = { 0 };
-		char perms[8];
-		unsigned maj, min;
-		unsigned long long ino;
-		int pos = 0;
-
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %llu %n", &m.start,
-			   &m.end, perms, &m.file_off, &maj, &min, &ino, &pos) < 7 || !ino ||
-		    line[pos] != '/')
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(m.path, sizeof(m.path), "%s", line + pos);
-		m.exec = perms[2] == 'x';
-		m.write = perms[1] == 'w';
-		m.dev = makedev(maj, min);
-		m.ino = (ino_t)ino;
-		if (cnt == cap) {
-			struct usym_map *g = realloc(v, (cap = cap ? 2 * cap : 32) * sizeof(*g));
-
-			if (!g) {
-				free(v);
-				fclose(f);
-				return -ENOMEM;
-			}
-			v = g;
-		}
-		v[cnt++] = m;
+	if (err) {
+		free(l.v);
+		return err;
 	}
-	fclose(f);
-	*maps = v;
-	*n = cnt;
+	*maps = l.v;
+	*n = l.n;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
  * start.
  */
 #include "build_id.h"
+#include "proc_maps.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -75,42 +76,38 @@ int util_elf_build_id(int fd, uint8_t id[UTIL_BUILD_ID_SIZE])
 	return -1;
 }
 
-/* The first mapping of pid ending above ip: 1 with its range, offset and whether a file backs it. */
-static int find_mapping(int32_t pid, uint64_t ip, uint64_t *start, uint64_t *end, uint64_t *pgoff,
-			int *file)
-{
-	char path[64], line[512];
-	unsigned long long inode;
-	int found = 0;
-	FILE *f;
+struct mapping_above {
+	uint64_t ip, start, end, pgoff;
+	int file;
+};
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %llu", start, end,
-			   pgoff, &inode) != 4 || *end <= ip)
-			continue;
-		*file = inode != 0;
-		found = 1;
-	}
-	if (f)
-		fclose(f);
-	return found;
+/* The first mapping ending above ip (the kernel's find_vma): its range, offset, and whether a file backs it. */
+static int ends_above(void *ctx, const struct util_mapping *m)
+{
+	struct mapping_above *want = ctx;
+
+	if (m->end <= want->ip)
+		return 0;
+	want->start = m->start;
+	want->end = m->end;
+	want->pgoff = m->offset;
+	want->file = m->ino != 0;
+	return 1;
 }
 
 int util_build_id_at(struct util_build_id_cache *c, int32_t pid, uint64_t ip,
 		     uint8_t id[UTIL_BUILD_ID_SIZE], uint64_t *offset)
 {
-	uint64_t start, end, pgoff;
+	struct mapping_above m = { .ip = ip };
 	char path[96];
-	int file, fd;
+	int fd;
 
 	/* the kernel reuses the previous mapping's answer when ip lies inside it */
 	if (!(c->found == 0 && c->pid == pid && ip >= c->start && ip < c->end)) {
-		if (!find_mapping(pid, ip, &start, &end, &pgoff, &file) || !file)
+		if (util_proc_maps(pid, ends_above, &m) != 1 || !m.file)
 			return -1;
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, start,
-			 end);
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m.start,
+			 m.end);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return -1;
@@ -119,9 +116,9 @@ int util_build_id_at(struct util_build_id_cache *c, int32_t pid, uint64_t ip,
 		if (c->found)
 			return -1;
 		c->pid = pid;
-		c->start = start;
-		c->end = end;
-		c->pgoff = pgoff;
+		c->start = m.start;
+		c->end = m.end;
+		c->pgoff = m.pgoff;
 	}
 	memcpy(id, c->id, UTIL_BUILD_ID_SIZE);
 	*offset = c->pgoff + ip - c->start;
