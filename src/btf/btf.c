@@ -10,18 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../util/log.h"
 
 struct btf {
-	uint32_t *types;            /* the type section, 4-byte aligned */
+	void *raw;                  /* header + types + strings, re-laid out; owns both */
+	size_t raw_len;
+	uint32_t *types;            /* the type section, in raw, 4-byte aligned */
 	size_t types_len;
-	char *strs;
+	char *strs;                 /* the string section, in raw after the types */
 	size_t strs_len;
 	const struct btf_type **by_id; /* [0] is NULL: void */
 	uint32_t cnt;               /* ids 0..cnt-1 */
-	void *raw;                  /* header + types + strings, re-laid out */
-	size_t raw_len;
 	uint32_t *by_name;          /* named type ids sorted by essential name */
 	uint32_t nnamed;
 };
@@ -151,8 +152,42 @@ static int check_type(const struct btf *btf, uint32_t id, const char *what,
 	return 0;
 }
 
-static int copy_sections(struct btf *btf, const uint8_t *data, size_t size, const char *what,
-			 struct bpfvm_log *log)
+/*
+ * Keep one canonical copy, header, types, strings, as the kernel wants it
+ * loaded: the types and strings are read in place there, so vmlinux's
+ * megabytes are copied once.
+ */
+static int lay_out_raw(struct btf *btf, const uint8_t *types, size_t types_len,
+		       const uint8_t *strs, size_t strs_len, uint8_t **owned)
+{
+	struct btf_header h = {
+		.magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
+		.type_off = 0, .type_len = (uint32_t)types_len,
+		.str_off = (uint32_t)types_len, .str_len = (uint32_t)strs_len,
+	};
+	char *raw;
+
+	btf->raw_len = sizeof(h) + types_len + strs_len;
+	if (owned && *owned && types == *owned + sizeof(h) && strs == types + types_len) {
+		raw = btf->raw = *owned;        /* already canonical: adopt it */
+		*owned = NULL;
+	} else {
+		raw = btf->raw = malloc(btf->raw_len);
+		if (!raw)
+			return -ENOMEM;
+		memcpy(raw + sizeof(h), types, types_len);
+		memcpy(raw + sizeof(h) + types_len, strs, strs_len);
+	}
+	memcpy(raw, &h, sizeof(h));
+	btf->types = (uint32_t *)(raw + sizeof(h));
+	btf->types_len = types_len;
+	btf->strs = raw + sizeof(h) + types_len;
+	btf->strs_len = strs_len;
+	return 0;
+}
+
+static int copy_sections(struct btf *btf, const uint8_t *data, size_t size, uint8_t **owned,
+			 const char *what, struct bpfvm_log *log)
 {
 	struct btf_header h;
 	size_t body;
@@ -177,34 +212,8 @@ static int copy_sections(struct btf *btf, const uint8_t *data, size_t size, cons
 	if (!h.str_len || data[h.hdr_len + h.str_off + h.str_len - 1] ||
 	    data[h.hdr_len + h.str_off])
 		return FAIL("%s: BTF string section must start and end with a NUL\n", what);
-	btf->types = malloc(h.type_len + 4);
-	btf->strs = malloc(h.str_len);
-	if (!btf->types || !btf->strs)
-		return -ENOMEM;
-	memcpy(btf->types, data + h.hdr_len + h.type_off, h.type_len);
-	memcpy(btf->strs, data + h.hdr_len + h.str_off, h.str_len);
-	btf->types_len = h.type_len;
-	btf->strs_len = h.str_len;
-	return 0;
-}
-
-/* Keep a canonical raw copy: header, types, strings. */
-static int build_raw(struct btf *btf)
-{
-	struct btf_header h = {
-		.magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
-		.type_off = 0, .type_len = (uint32_t)btf->types_len,
-		.str_off = (uint32_t)btf->types_len, .str_len = (uint32_t)btf->strs_len,
-	};
-
-	btf->raw_len = sizeof(h) + btf->types_len + btf->strs_len;
-	btf->raw = malloc(btf->raw_len);
-	if (!btf->raw)
-		return -ENOMEM;
-	memcpy(btf->raw, &h, sizeof(h));
-	memcpy((char *)btf->raw + sizeof(h), btf->types, btf->types_len);
-	memcpy((char *)btf->raw + sizeof(h) + btf->types_len, btf->strs, btf->strs_len);
-	return 0;
+	return lay_out_raw(btf, data + h.hdr_len + h.type_off, h.type_len,
+			   data + h.hdr_len + h.str_off, h.str_len, owned);
 }
 
 /*
@@ -225,26 +234,44 @@ static int cmp_ess(const char *a, size_t la, const char *b, size_t lb)
 	return c ? c : (la > lb) - (la < lb);
 }
 
+struct name_sort {
+	const struct btf *btf;
+	const uint32_t *ess_len;    /* by id: the essential name's length */
+};
+
 static int cmp_ids(const void *a, const void *b, void *arg)
 {
-	const struct btf *btf = arg;
-	const char *na = btf_str(btf, btf->by_id[*(const uint32_t *)a]->name_off);
-	const char *nb = btf_str(btf, btf->by_id[*(const uint32_t *)b]->name_off);
-	int c = cmp_ess(na, btf_essential_len(na), nb, btf_essential_len(nb));
+	const struct name_sort *ns = arg;
+	uint32_t ia = *(const uint32_t *)a, ib = *(const uint32_t *)b;
+	int c = cmp_ess(btf_str(ns->btf, ns->btf->by_id[ia]->name_off), ns->ess_len[ia],
+			btf_str(ns->btf, ns->btf->by_id[ib]->name_off), ns->ess_len[ib]);
 
-	return c ? c : (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
+	return c ? c : (ia > ib) - (ia < ib);
 }
 
-/* Sort the named types by essential name, for CO-RE's candidate search. */
+/*
+ * Sort the named types by essential name, for CO-RE's candidate search.
+ * Each name's essential length is found once, not at every comparison:
+ * vmlinux has some 100,000 named types.
+ */
 static int index_names(struct btf *btf)
 {
+	uint32_t *ess_len = malloc(btf->cnt * sizeof(*ess_len));
+	struct name_sort ns = { btf, ess_len };
+
 	btf->by_name = malloc(btf->cnt * sizeof(*btf->by_name));
-	if (!btf->by_name)
+	if (!btf->by_name || !ess_len) {
+		free(ess_len);
 		return -ENOMEM;
-	for (uint32_t id = 1; id < btf->cnt; id++)
-		if (btf->by_id[id]->name_off)
-			btf->by_name[btf->nnamed++] = id;
-	qsort_r(btf->by_name, btf->nnamed, sizeof(*btf->by_name), cmp_ids, btf);
+	}
+	for (uint32_t id = 1; id < btf->cnt; id++) {
+		if (!btf->by_id[id]->name_off)
+			continue;
+		ess_len[id] = (uint32_t)btf_essential_len(btf_str(btf, btf->by_id[id]->name_off));
+		btf->by_name[btf->nnamed++] = id;
+	}
+	qsort_r(btf->by_name, btf->nnamed, sizeof(*btf->by_name), cmp_ids, &ns);
+	free(ess_len);
 	return 0;
 }
 
@@ -273,7 +300,9 @@ uint32_t btf_find_by_ess_name(const struct btf *btf, const char *name, size_t le
 	return lo - first;
 }
 
-struct btf *btf_parse(const void *data, size_t size, const char *what, struct bpfvm_log *log)
+/* Parse data; *owned, if given, is data's malloc'd buffer, taken when it can be kept. */
+static struct btf *parse(const void *data, size_t size, uint8_t **owned, const char *what,
+			 struct bpfvm_log *log)
 {
 	struct btf *btf = calloc(1, sizeof(*btf));
 	int err;
@@ -282,13 +311,11 @@ struct btf *btf_parse(const void *data, size_t size, const char *what, struct bp
 		errno = ENOMEM;
 		return NULL;
 	}
-	err = copy_sections(btf, data, size, what, log);
+	err = copy_sections(btf, data, size, owned, what, log);
 	if (!err)
 		err = index_types(btf, what, log);
 	for (uint32_t id = 1; !err && id < btf->cnt; id++)
 		err = check_type(btf, id, what, log);
-	if (!err)
-		err = build_raw(btf);
 	if (!err)
 		err = index_names(btf);
 	if (err) {
@@ -299,12 +326,15 @@ struct btf *btf_parse(const void *data, size_t size, const char *what, struct bp
 	return btf;
 }
 
+struct btf *btf_parse(const void *data, size_t size, const char *what, struct bpfvm_log *log)
+{
+	return parse(data, size, NULL, what, log);
+}
+
 void btf_free(struct btf *btf)
 {
 	if (!btf)
 		return;
-	free(btf->types);
-	free(btf->strs);
 	free(btf->by_id);
 	free(btf->raw);
 	free(btf->by_name);
@@ -353,8 +383,6 @@ int btf_fix_datasec(struct btf *btf, uint32_t id, uint32_t size, const uint32_t 
 			v[k] = v[k - 1];
 		v[k] = x;
 	}
-	if (btf->raw)
-		memcpy((char *)btf->raw + sizeof(struct btf_header), btf->types, btf->types_len);
 	return 0;
 }
 
@@ -469,15 +497,19 @@ struct btf *btf_load_file(const char *path, struct bpfvm_log *log)
 	uint8_t *buf = NULL;
 	size_t len = 0, cap = 0;
 	struct btf *btf = NULL;
+	struct stat st;
 	int err = EINVAL;
 
 	if (!f)
 		return NULL;
+	/* sysfs gives vmlinux's size: one read into one buffer, no regrowing */
+	if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && st.st_size < (1 << 30))
+		cap = (size_t)st.st_size + 1;
 	for (;;) {
 		size_t got;
 
-		if (len == cap) {
-			uint8_t *grown = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
+		if (len == cap || !buf) {
+			uint8_t *grown = realloc(buf, cap = len == cap ? (cap ? cap * 2 : 1 << 20) : cap);
 
 			if (!grown) {
 				err = ENOMEM;
@@ -492,7 +524,7 @@ struct btf *btf_load_file(const char *path, struct bpfvm_log *log)
 	}
 	fclose(f);
 	if (buf && len)
-		btf = btf_parse(buf, len, path, log);
+		btf = parse(buf, len, &buf, path, log);
 	else if (err == EINVAL)
 		log_printf(log, "%s: empty or unreadable\n", path);
 	free(buf);
