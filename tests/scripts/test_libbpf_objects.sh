@@ -126,12 +126,11 @@ for obj in "$tmp"/objs/*.o; do
 		status=1
 		continue
 	fi
-	grep '^verdict ' "$tmp/kvp" > "$tmp/kv"
 	grep '^processed ' "$tmp/kvp" > "$tmp/$name.processed"
-	"$BPFVM" verify "$obj" > "$tmp/bv" 2> "$tmp/bv.err"
+	"$BPFVM" verify "$obj" > "$tmp/$name.bv" 2> "$tmp/bv.err"
 	bstatus=$?
 	want=0
-	if [ -s "$tmp/bv.err" ] || grep -qE '^[A-Za-z0-9_]+ \(.*\): refused$' "$tmp/bv"; then
+	if [ -s "$tmp/bv.err" ] || grep -qE '^[A-Za-z0-9_]+ \(.*\): refused$' "$tmp/$name.bv"; then
 		want=1
 	fi
 	if { [ "$want" -eq 1 ] && [ "$bstatus" -eq 0 ]; } || { [ "$want" -eq 0 ] && [ "$bstatus" -ne 0 ]; }; then
@@ -139,49 +138,72 @@ for obj in "$tmp"/objs/*.o; do
 			echo "refused a program or the object" || echo "accepted every program")"
 		status=1
 	fi
-	object_err=$(grep -v '^$' "$tmp/bv.err" | tail -1)
-	while read -r _ prog kverdict kreason; do
-		progs=$((progs + 1))
-		# "prog (section): verdict" and, after it, the reason or the statistics
-		bline=$(grep -E -A1 "^$prog \(.*\): (accepted|refused|verified)" "$tmp/bv" | head -2)
-		bverdict=$(printf '%s\n' "$bline" | head -1 | sed -E 's/^[^:]*\): //')
-		breason=$(printf '%s\n' "$bline" | sed -n 2p)
-		if [ "$kverdict" = "cannot:" ]; then
-			k_cannot=$((k_cannot + 1))
-			echo "SKIP $name/$prog: the host kernel cannot load it: $kreason"
-		elif [ "$kverdict" = "accept" ]; then
-			k_accept=$((k_accept + 1))
-			case "$bverdict" in
-			accepted)
-				b_runs=$((b_runs + 1))
-				echo "PASS $name/$prog: kernel accepts; bpfvm verifies it and can run it" ;;
-			"verified; cannot run in bpfvm: "?*)
-				b_cannot_run=$((b_cannot_run + 1))
-				echo "PASS $name/$prog: kernel accepts; bpfvm $bverdict" ;;
-			refused)
-				if printf '%s\n' "$breason" | grep -qE '^cannot verify programs of type [0-9]+: .*kernel BTF'; then
-					b_kernel_only=$((b_kernel_only + 1))
-					echo "PASS $name/$prog: kernel accepts; bpfvm refuses, kernel-only: $breason"
-				else
-					echo "FAIL $name/$prog: kernel accepts, bpfvm refuses: $breason"
-					status=1
-				fi ;;
-			*)
-				echo "FAIL $name/$prog: kernel accepts, bpfvm gives no verdict: ${object_err:-no output}"
-				status=1 ;;
-			esac
-		else
-			k_reject=$((k_reject + 1))
-			case "$bverdict" in
-			refused|"")
-				both_refuse=$((both_refuse + 1))
-				echo "PASS $name/$prog: kernel refuses ($kreason); bpfvm refuses (${breason:-$object_err})" ;;
-			*)
-				echo "FAIL $name/$prog: kernel refuses ($kreason), bpfvm: $bverdict"
-				status=1 ;;
-			esac
-		fi
-	done < "$tmp/kv"
+	# One awk a object joins the kernel's verdict lines with bpfvm's (a
+	# program's first "NAME (...): VERDICT" line and the reason after it),
+	# prints a line a program, and last the counts to add up.
+	awk -v name="$name" -v object_err="$(grep -v '^$' "$tmp/bv.err" | tail -1)" '
+	FILENAME == ARGV[1] {
+		if (pending != "") {
+			breason[pending] = $0
+			pending = ""
+		}
+		if (match($0, /^[A-Za-z0-9_.]+ \(.*\): (accepted|refused|verified)/) && !($1 in bverdict)) {
+			s = $0; sub(/^[^:]*\): /, "", s); bverdict[$1] = s; pending = $1
+		}
+		next
+	}
+	!/^verdict / { next }
+	{
+		prog = $2; kverdict = $3; kreason = $0
+		sub(/^[^ ]+ +[^ ]+ +[^ ]+ */, "", kreason)
+		bv = (prog in bverdict) ? bverdict[prog] : ""; br = breason[prog]
+		n["progs"]++
+		if (kverdict == "cannot:") {
+			n["k_cannot"]++
+			print "SKIP " name "/" prog ": the host kernel cannot load it: " kreason
+		} else if (kverdict == "accept") {
+			n["k_accept"]++
+			if (bv == "accepted") {
+				n["b_runs"]++
+				print "PASS " name "/" prog ": kernel accepts; bpfvm verifies it and can run it"
+			} else if (bv ~ /^verified; cannot run in bpfvm: ./) {
+				n["b_cannot_run"]++
+				print "PASS " name "/" prog ": kernel accepts; bpfvm " bv
+			} else if (bv == "refused" && br ~ /^cannot verify programs of type [0-9]+: .*kernel BTF/) {
+				n["b_kernel_only"]++
+				print "PASS " name "/" prog ": kernel accepts; bpfvm refuses, kernel-only: " br
+			} else if (bv == "refused") {
+				print "FAIL " name "/" prog ": kernel accepts, bpfvm refuses: " br
+				n["fail"]++
+			} else {
+				print "FAIL " name "/" prog ": kernel accepts, bpfvm gives no verdict: " \
+				      (object_err != "" ? object_err : "no output")
+				n["fail"]++
+			}
+		} else {
+			n["k_reject"]++
+			if (bv == "refused" || bv == "") {
+				n["both_refuse"]++
+				print "PASS " name "/" prog ": kernel refuses (" kreason "); bpfvm refuses (" \
+				      (br != "" ? br : object_err) ")"
+			} else {
+				print "FAIL " name "/" prog ": kernel refuses (" kreason "), bpfvm: " bv
+				n["fail"]++
+			}
+		}
+	}
+	END {
+		print "counts", n["progs"] + 0, n["k_accept"] + 0, n["b_runs"] + 0, n["b_cannot_run"] + 0,
+		      n["b_kernel_only"] + 0, n["k_reject"] + 0, n["both_refuse"] + 0, n["k_cannot"] + 0,
+		      n["fail"] + 0
+	}' "$tmp/$name.bv" "$tmp/kvp" > "$tmp/joined"
+	grep -v '^counts ' "$tmp/joined"
+	set -- $(grep '^counts ' "$tmp/joined")
+	a=$2 b=$3 c=$4 d=$5 e=$6 f=$7 g=$8 h=$9 fails=${10}
+	progs=$((progs + a)) k_accept=$((k_accept + b)) b_runs=$((b_runs + c))
+	b_cannot_run=$((b_cannot_run + d)) b_kernel_only=$((b_kernel_only + e))
+	k_reject=$((k_reject + f)) both_refuse=$((both_refuse + g)) k_cannot=$((k_cannot + h))
+	[ "$fails" -eq 0 ] || status=1
 done
 echo "# libbpf-tools programs: $progs; the kernel accepts $k_accept: bpfvm verifies" \
      "$((b_runs + b_cannot_run)) ($b_runs can run, $b_cannot_run need kernel-only helpers or maps)," \
@@ -195,23 +217,41 @@ echo "# libbpf-tools programs: $progs; the kernel accepts $k_accept: bpfvm verif
 counted=0 same=0
 for obj in "$tmp"/objs/*.o; do
 	name=$(basename "$obj" .o)
-	cp "$tmp/$name.processed" "$tmp/kp" 2> /dev/null || : > "$tmp/kp"
-	"$BPFVM" verify "$obj" > "$tmp/bv" 2> /dev/null
-	while read -r _ prog kcount; do
-		bcount=$(grep -E -A1 "^$prog \(.*\): (accepted|verified)" "$tmp/bv" | sed -n 2p |
-			 sed -nE 's/^processed ([0-9]+) insns.*/\1/p')
-		[ -n "$bcount" ] || continue
-		counted=$((counted + 1))
-		if [ "$bcount" = "$kcount" ]; then
-			same=$((same + 1))
-			echo "PASS $name/$prog: $kcount instructions processed, as the kernel"
-		elif [ "$name" = ksnoop_0 ]; then
-			echo "PASS $name/$prog: $bcount instructions processed, the kernel $kcount (stack liveness)"
-		else
-			echo "FAIL $name/$prog: $bcount instructions processed, the kernel $kcount"
-			status=1
-		fi
-	done < "$tmp/kp"
+	[ -f "$tmp/$name.bv" ] || continue
+	[ -f "$tmp/$name.processed" ] || continue
+	awk -v name="$name" '
+	FILENAME == ARGV[1] {
+		if (want != "") {
+			if (match($0, /^processed [0-9]+ insns/)) {
+				split($0, w, " "); if (!(want in bcount)) bcount[want] = w[2]
+			} else if (!(want in bcount)) {
+				bcount[want] = ""
+			}
+			want = ""
+		}
+		if (match($0, /^[A-Za-z0-9_.]+ \(.*\): (accepted|verified)/))
+			want = $1
+		next
+	}
+	{
+		prog = $2; k = $3
+		if (!(prog in bcount) || bcount[prog] == "") next
+		counted++
+		if (bcount[prog] == k) {
+			same++; print "PASS " name "/" prog ": " k " instructions processed, as the kernel"
+		} else if (name == "ksnoop_0") {
+			print "PASS " name "/" prog ": " bcount[prog] " instructions processed, the kernel " k " (stack liveness)"
+		} else {
+			print "FAIL " name "/" prog ": " bcount[prog] " instructions processed, the kernel " k
+			fails++
+		}
+	}
+	END { print "counts", counted + 0, same + 0, fails + 0 }' "$tmp/$name.bv" "$tmp/$name.processed" > "$tmp/joined"
+	grep -v '^counts ' "$tmp/joined"
+	set -- $(grep '^counts ' "$tmp/joined")
+	a=$2 b=$3 fails=$4
+	counted=$((counted + a)) same=$((same + b))
+	[ "$fails" -eq 0 ] || status=1
 done
 echo "# instructions processed: the same as the kernel's on $same of $counted programs both verify"
 exit $status

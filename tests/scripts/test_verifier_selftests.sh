@@ -83,70 +83,15 @@ for n in $files; do
 	fi
 	kernel_ask "$tmp/libbpf_list" --kernel-verdicts "$obj" > "$tmp/kv"
 	"$BPFVM" verify "$obj" > "$tmp/bv" 2> "$tmp/bv.err"
-	# bpfvm's verdicts: "NAME VERDICT REASON", the reason the line after
-	verdicts() {
-		awk '/^[A-Za-z0-9_]+ \(.*\): skipped: / { next }
-		     /^[A-Za-z0-9_]+ \(.*\): not loaded: / {
-			if (p) print p, v, "-"
-			r = $0; sub(/^[^:]*\): not loaded: /, "", r); print $1, "none", r; p = ""; next
-		     }
-		     /^[A-Za-z0-9_]+ \(.*\): / {
-			if (p) print p, v, "-"
-			p = $1; v = "none"
-			if ($0 ~ /\): refused$/) v = "reject"
-			if ($0 ~ /\): (accepted|verified)/) v = "accept"
-			next
-		     }
-		     p { print p, v, $0; p = "" }
-		     END { if (p) print p, v, "-" }' "$1"
-	}
-	verdicts "$tmp/bv" > "$tmp/bmap"
-	objerr=$(grep -v '^$' "$tmp/bv.err" | head -1)
-	progs=0 agree=0 needs=0 host=0 differ=""
-	while read -r _ prog kverdict kreason; do
-		if [ "$kverdict" = "host:" ]; then
-			host=$((host + 1))
-			echo "SKIP $n/$prog: the host cannot load it (kernel $kver): $kreason"
-			continue
-		fi
-		bline=$(grep -m1 "^$prog " "$tmp/bmap")
-		if [ -z "$bline" ] && [ -z "$objerr_alone" ]; then
-			# the object as a whole failed, or the program is not loaded
-			# unless asked for ('?' sections): the program alone; once per
-			# object while that fails with the object's error
-			"$BPFVM" verify --prog "$prog" "$obj" > "$tmp/bp" 2> "$tmp/bp.err"
-			verdicts "$tmp/bp" > "$tmp/bpmap"
-			bline=$(grep -m1 "^$prog " "$tmp/bpmap")
-			[ -n "$bline" ] || [ "$(grep -v '^$' "$tmp/bp.err" | head -1)" != "$objerr" ] ||
-				objerr_alone=1
-		fi
-		if [ -n "$bline" ]; then
-			b=$(printf '%s\n' "$bline" | cut -d' ' -f2)
-			breason=$(printf '%s\n' "$bline" | cut -d' ' -f3-)
-		else
-			b=none breason=$objerr
-		fi
-		# needs the kernel: its own verdict says so, or the object's error names it
-		# (another program's load error leaves this one without a verdict: counted)
-		if printf '%s\n' "$breason" | grep -qE '^cannot verify programs of type|exist only inside the kernel|kernel-only' &&
-		   { [ -n "$bline" ] || printf '%s\n' "$breason" | grep -qF "program $prog:"; }; then
-			needs=$((needs + 1))
-			continue
-		fi
-		progs=$((progs + 1))
-		k=${kverdict%:}
-		if [ "$k" = "$b" ] || { [ "$k" = reject ] && [ "$b" = none ]; }; then
-			agree=$((agree + 1))
-			continue
-		fi
-		if [ "$k" = reject ]; then
-			t_unsafe=$((t_unsafe + 1))
-			echo "FAIL $n/$prog: the kernel refuses it ($kreason), bpfvm accepts it"
-			status=1
-		fi
-		differ="$differ $prog(kernel $k: ${kreason:-ok}; bpfvm $b: $breason)"
-	done < "$tmp/kv"
-	objerr_alone=
+	awk -v n="$n" -v obj="$obj" -v tmp="$tmp" -v bpfvm="$BPFVM" -v kver="$kver" \
+	    -v bv="$tmp/bv" -v objerr="$(grep -v '^$' "$tmp/bv.err" | head -1)" \
+	    -f tests/scripts/selftest_verdicts.awk "$tmp/kv" > "$tmp/joined"
+	grep -vE '^(counts|differ)( |$)' "$tmp/joined"
+	set -- $(grep '^counts ' "$tmp/joined")
+	progs=$2 agree=$3 needs=$4 host=$5
+	t_unsafe=$((t_unsafe + $6))
+	[ "$6" -eq 0 ] || status=1
+	differ=$(sed -n 's/^differ//p' "$tmp/joined")
 	t_progs=$((t_progs + progs)) t_agree=$((t_agree + agree))
 	t_needs=$((t_needs + needs)) t_host=$((t_host + host))
 	want=$(awk -v n="$n" '$1 == n { print $2 }' "$LEVELS" 2> /dev/null)
