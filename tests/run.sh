@@ -25,6 +25,7 @@ if [ -n "$SANITIZED" ]; then
 	export BPFVM_DIFF_COUNT
 fi
 echo "== bpfvm tests ($label build: $BUILD, $jobs at a time)"
+t_start=$(date +%s)
 
 # What to run: name, then the command.
 names=() cmds=()
@@ -85,5 +86,6 @@ while [ "${#job_of[@]}" -gt 0 ]; do reap; done
 passed=$(cat "$out"/*.out | grep -c '^PASS ')
 failed=$(cat "$out"/*.out | grep -c '^FAIL ')
 skipped=$(cat "$out"/*.out | grep -c '^SKIP ')
+echo "# $label pass: $(($(date +%s) - t_start)) s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
