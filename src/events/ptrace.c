@@ -74,7 +74,9 @@
 #define NR_TGKILL 234
 #define NR_EXIT_GROUP 231
 #define NR_MMAP 9
+#define NR_MUNMAP 11
 #define PROT_EXEC_BIT 4
+#define MAP_FIXED_BIT 0x10
 #define SI_TKILL_CODE (-6)
 #define MAX_THREADS 65536
 #define PT_OPTS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
@@ -99,6 +101,7 @@ struct pt_thread {
 	bool zapped;            /* another thread's exit_group or exec kills it */
 	bool kill_reported;     /* its fatal signal was a deliver event already */
 	bool ubp_mmap;          /* an mmap of code: uprobes look at what it mapped */
+	bool ubp_unmap;         /* munmap, mmap MAP_FIXED: uprobes there are gone */
 	struct {                /* a signal call between its entry and exit */
 		long nr;
 		int sig, result;
@@ -535,8 +538,11 @@ static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 		t->want_exit = true;
 		t->nr = nr;
 	}
-	if (s->ubp && nr == NR_MMAP && (regs.rdx & PROT_EXEC_BIT)) {
+	if (s->ubp && nr == NR_MMAP && (regs.rdx & PROT_EXEC_BIT))
 		t->ubp_mmap = true;
+	if (s->ubp && (nr == NR_MUNMAP || (nr == NR_MMAP && (regs.r10 & MAP_FIXED_BIT))))
+		t->ubp_unmap = true;
+	if (t->ubp_mmap || t->ubp_unmap) {
 		if (!t->want_exit)
 			t->nr = nr;
 		t->want_exit = true;
@@ -562,9 +568,13 @@ static void on_syscall_exit(struct pt_source *s, struct pt_thread *t)
 		return;
 	}
 	t->want_exit = false;
-	if (t->ubp_mmap) {   /* code mapped: a library some uprobe waits for? */
+	if (t->ubp_unmap && regs.rax < (uint64_t)-4095)   /* rdi, rsi survive the call */
+		ubp_unmapped(s->ubp, t->tgid, t->nr == NR_MUNMAP ? regs.rdi : regs.rax, regs.rsi);
+	if (t->ubp_mmap || t->ubp_unmap) {   /* code mapped: a library some uprobe waits for? */
+		t->ubp_unmap = false;
+		if (t->ubp_mmap)
+			ubp_rescan(s->ubp, t->tgid);
 		t->ubp_mmap = false;
-		ubp_rescan(s->ubp, t->tgid);
 		if (!s->want.all_exit && !ev_interest_has(s->want.exit, t->nr)) {
 			resume(s, t->tid, 0);
 			return;
@@ -993,8 +1003,10 @@ static int pt_start(struct ev_source *src, char *const argv[], struct bpfvm_log 
 	s->log = log;
 	if (s->want.nuprobes && !s->ubp && !(s->ubp = ubp_new(s->want.uprobes, s->want.nuprobes, log)))
 		return -ENOMEM;
-	if (s->ubp)
+	if (s->ubp) {
 		ev_interest_set(stops.enter, NR_MMAP);   /* for libraries loaded later */
+		ev_interest_set(stops.enter, NR_MUNMAP); /* ...and unloaded */
+	}
 	f = ev_seccomp_filter(&stops, &len);
 	prog = (struct sock_fprog){ len, f };
 	if (!f || !argv || !argv[0] || s->base.root || pipe2(go, O_CLOEXEC)) {

@@ -457,6 +457,34 @@ void ubp_rescan(struct ubp *u, int32_t tgid)
 		place(u, p);
 }
 
+/*
+ * Forgotten, not restored: writing the original bytes back later would
+ * land in whatever is mapped there next.  A probe left with no site is
+ * placed again when its file is mapped again (dlclose, then dlopen), as
+ * the kernel's uprobes, which belong to the file, fire again there.
+ */
+void ubp_unmapped(struct ubp *u, int32_t tgid, uint64_t addr, uint64_t len)
+{
+	struct proc *p = u ? proc_of(u, tgid) : NULL;
+	uint64_t left = 0;
+	size_t k = 0;
+
+	if (!p || addr + len < addr)
+		return;
+	for (size_t i = 0; i < p->nbp; i++)
+		if (p->bp[i].addr - addr >= len)
+			p->bp[k++] = p->bp[i];
+	p->nbp = k;
+	k = 0;
+	for (size_t i = 0; i < p->nsema; i++)
+		if (p->sema[i].addr - addr >= len)
+			p->sema[k++] = p->sema[i];
+	p->nsema = k;
+	for (size_t i = 0; i < p->nbp; i++)
+		left |= p->bp[i].entry | p->bp[i].ret;
+	p->placed &= left;
+}
+
 void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child, bool thread,
 	      bool shared)
 {

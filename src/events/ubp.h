@@ -25,6 +25,11 @@ bool ubp_wants_mmap(const struct ubp *u);
 void ubp_image(struct ubp *u, int32_t tgid, bool exec);
 /* Thread tid of tgid mapped code (an mmap with PROT_EXEC returned): place what is new. */
 void ubp_rescan(struct ubp *u, int32_t tgid);
+/*
+ * Process tgid unmapped [addr, addr + len) (munmap, or an mmap MAP_FIXED over
+ * it): its breakpoints and semaphores there went with the pages.
+ */
+void ubp_unmapped(struct ubp *u, int32_t tgid, uint64_t addr, uint64_t len);
 /* child was created by parent: a thread of it, or a process with its memory copied or shared (vfork). */
 void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child, bool thread,
 	      bool shared);

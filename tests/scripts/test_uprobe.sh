@@ -78,10 +78,10 @@ else
 	fail uretprobe_recursion "returns of upr_fact(5) '$facts' (want 1 2 6 24 120, then the count 5)"
 fi
 
-if [ "$(value_of "$tmp/u.out" info 6)" = 1 ]; then
-	pass library_from_dlopen
+if [ "$(value_of "$tmp/u.out" info 6)" = 3 ]; then
+	pass library_from_dlopen_dlclose_dlopen
 else
-	fail library_from_dlopen "cbrt in libm.so.6, loaded by dlopen after start: '$(value_of "$tmp/u.out" info 6)' hits (1)"
+	fail library_from_dlopen_dlclose_dlopen "cbrt in libm.so.6, loaded by dlopen after start, unloaded by dlclose and loaded again: '$(value_of "$tmp/u.out" info 6)' hits (3: 1 before the dlclose, 2 after)"
 fi
 
 timeout 60 "$BPFVM" trace --dump-maps "$tmp/multi.bpf.o" -- "$W" > "$tmp/m.out" 2> "$tmp/m.err"

@@ -4,7 +4,8 @@
  * upr_target per thread and the sum of its argument, every return of the
  * recursive upr_fact (value and depth order), malloc calls per thread in
  * libc, upr_global run out of line, bpf_get_func_ip at each; info[6]:
- * cbrt in libm.so.6, which the workload loads with dlopen (1).
+ * cbrt in libm.so.6, which the workload loads with dlopen (1), unloads and
+ * loads again (2 more).
  */
 #include <linux/types.h>
 #include <linux/bpf.h>

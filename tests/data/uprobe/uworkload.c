@@ -5,6 +5,7 @@
  * function whose first instruction reads a global RIP-relatively
  * (upr_global: run out of line), a fork whose child calls upr_target once,
  * cbrt() from libm.so.6 loaded with dlopen (a library that comes late),
+ * then unloaded with dlclose and loaded again, cbrt called twice more,
  * a USDT probe upr:tick with arguments (an int, a long, a pointer), and
  * upr:guarded, which fires only while a tracer holds its semaphore.
  * It prints what it did, for the test to compare.  "uworkload loop MS":
@@ -92,6 +93,11 @@ int main(int argc, char **argv)
 	g = upr_global();
 	lib = dlopen("libm.so.6", RTLD_NOW);
 	if (!lib || !(cube_root = (double (*)(double))dlsym(lib, "cbrt")) || cube_root(8.0) != 2.0)
+		return 1;
+	/* unmapped while probed, then mapped again: its probe fires again */
+	if (dlclose(lib) || !(lib = dlopen("libm.so.6", RTLD_NOW)) ||
+	    !(cube_root = (double (*)(double))dlsym(lib, "cbrt")) || cube_root(64.0) != 4.0 ||
+	    cube_root(125.0) < 4.99)
 		return 1;
 	for (int i = 0; i < 3; i++)
 		DTRACE_PROBE3(upr, tick, i + 7, (long)i * 1000 - 1, &upr_value);
