@@ -32,10 +32,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "../util/proc_maps.h"
 #include "usym.h"
 
 #define NT_STAPSDT 3
+#define USYM_DEBUG_ROOT "/usr/lib/debug"
+#define BUILD_ID_HEX_MAX 129   /* a build id of up to 64 bytes, in hex */
 #define MAX_SITES 4096
 
 static int bad(char *why, size_t size, const char *fmt, const char *a, const char *b)
@@ -186,6 +190,8 @@ static bool symbol_match(const char *sname, const char *want)
 	return !strcmp(want_at, s_at);
 }
 
+static uint64_t vaddr_to_off(Elf *elf, uint64_t vaddr);
+
 static int add_site(struct usym_site **sites, size_t *n, uint64_t off)
 {
 	struct usym_site *grown;
@@ -209,8 +215,8 @@ static int add_site(struct usym_site **sites, size_t *n, uint64_t off)
  * The functions of one symbol table matching t: one (ambiguity refused
  * as libbpf refuses it, weak symbols yielding) or, for multi, every one.
  */
-static int scan_symbols(Elf *elf, Elf_Scn *scn, const struct usym_target *t, const char *path,
-			struct usym_site **sites, size_t *n, char *why, size_t size)
+static int scan_symbols(Elf *elf, Elf_Scn *scn, Elf *code, const struct usym_target *t,
+			const char *path, struct usym_site **sites, size_t *n, char *why, size_t size)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	GElf_Shdr sh;
@@ -235,7 +241,10 @@ static int scan_symbols(Elf *elf, Elf_Scn *scn, const struct usym_target *t, con
 			continue;
 		if (t->kind == USYM_MULTI ? fnmatch(t->func, name, 0) : !symbol_match(name, t->func))
 			continue;
-		off = sym.st_value - ssh.sh_addr + ssh.sh_offset;
+		/* a debug file's sections hold no code: the binary's segments say where it is */
+		off = code ? vaddr_to_off(code, sym.st_value) : sym.st_value - ssh.sh_addr + ssh.sh_offset;
+		if (!off)
+			continue;
 		if (t->kind != USYM_MULTI && *n) {
 			if ((*sites)[0].func_off == off || bind == STB_WEAK)
 				continue;
@@ -345,6 +354,149 @@ static int scan_usdt(Elf *elf, const struct usym_target *t, struct usym_site **s
 	return 0;
 }
 
+/* Elf's GNU build id note, in hex: its length in bytes, 0 when it has none. */
+static size_t build_id_hex(Elf *elf, char *hex, size_t size)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE ?
+			      elf_getdata(scn, NULL) : NULL;
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+
+		while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + name_off, "GNU", 4) || !nh.n_descsz ||
+			    nh.n_descsz * 2 + 1 > size)
+				continue;
+			for (size_t i = 0; i < nh.n_descsz; i++)
+				snprintf(hex + 2 * i, 3, "%02x", ((uint8_t *)d->d_buf)[desc_off + i]);
+			return nh.n_descsz;
+		}
+	}
+	return 0;
+}
+
+/* Elf's .gnu_debuglink: the debug file's name and the CRC-32 of its bytes. */
+static bool debuglink(Elf *elf, char *name, size_t size, uint32_t *crc)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		Elf_Data *d = n && !strcmp(n, ".gnu_debuglink") ? elf_getdata(scn, NULL) : NULL;
+		size_t len = d ? strnlen(d->d_buf, d->d_size) : 0;
+		size_t at = (len + 4) & ~(size_t)3;   /* the name, its NUL, padding to 4 */
+
+		if (!d || !len || len >= size || at + 4 > d->d_size)
+			continue;
+		memcpy(name, d->d_buf, len + 1);
+		memcpy(crc, (char *)d->d_buf + at, 4);
+		return true;
+	}
+	return false;
+}
+
+static bool file_crc_is(const char *path, uint32_t want)
+{
+	uint8_t buf[65536];
+	uLong crc = crc32(0, Z_NULL, 0);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return false;
+	while ((got = read(fd, buf, sizeof(buf))) > 0)
+		crc = crc32(crc, buf, (uInt)got);
+	close(fd);
+	return got == 0 && (uint32_t)crc == want;
+}
+
+static bool has_build_id(const char *path, const char *hex)
+{
+	char its[BUILD_ID_HEX_MAX];
+	struct elf_file f;
+	char why[64];
+	bool same;
+
+	if (elf_open(path, &f, why, sizeof(why)))
+		return false;
+	same = build_id_hex(f.elf, its, sizeof(its)) && !strcmp(its, hex);
+	elf_close(&f);
+	return same;
+}
+
+/*
+ * Where the separate debug file of the binary open as elf (at path) is,
+ * looked for as gdb and elfutils look: root/.build-id/xx/rest.debug by
+ * its build id, then by its .gnu_debuglink beside it, in .debug/ beside
+ * it, and under root; each must carry the same build id, or the CRC the
+ * link names.  0, or -ENOENT.
+ */
+static int debug_file(Elf *elf, const char *path, const char *root, char *out, size_t size)
+{
+	char hex[BUILD_ID_HEX_MAX], name[NAME_MAX + 1], dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	uint32_t crc;
+	int len;
+
+	if (build_id_hex(elf, hex, sizeof(hex)) > 1) {
+		len = snprintf(out, size, "%s/.build-id/%.2s/%s.debug", root, hex, hex + 2);
+		if (len > 0 && (size_t)len < size && has_build_id(out, hex))
+			return 0;
+	}
+	if (!debuglink(elf, name, sizeof(name), &crc) || !slash)
+		return -ENOENT;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	for (int i = 0; i < 3; i++) {
+		len = snprintf(out, size, "%s%s%s/%s", i == 2 ? root : "", dir, i == 1 ? "/.debug" : "",
+			       name);
+		if (len > 0 && (size_t)len < size && strcmp(out, path) && file_crc_is(out, crc))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int usym_debug_file(const char *path, const char *root, char *out, size_t size)
+{
+	struct elf_file f;
+	char why[PATH_MAX + 64];
+	int err;
+
+	if ((err = elf_open(path, &f, why, sizeof(why))))
+		return err;
+	err = debug_file(f.elf, path, root, out, size);
+	elf_close(&f);
+	return err;
+}
+
+/*
+ * A stripped binary's functions from its debug file (.symtab there),
+ * placed by the binary's own segments.
+ */
+static int scan_debug_file(Elf *elf, const struct usym_target *t, const char *path,
+			   struct usym_site **sites, size_t *n, char *why, size_t size)
+{
+	char dbg[PATH_MAX];
+	struct elf_file f;
+	Elf_Scn *scn;
+	int err;
+
+	if (debug_file(elf, path, USYM_DEBUG_ROOT, dbg, sizeof(dbg)) ||
+	    elf_open(dbg, &f, why, size))
+		return 0;
+	scn = section_of_type(f.elf, SHT_SYMTAB);
+	err = scn ? scan_symbols(f.elf, scn, elf, t, dbg, sites, n, why, size) : 0;
+	elf_close(&f);
+	return err;
+}
+
 int usym_resolve(const struct usym_target *t, const char *path, struct usym_site **sites,
 		 size_t *n, char *why, size_t size)
 {
@@ -368,12 +520,16 @@ int usym_resolve(const struct usym_target *t, const char *path, struct usym_site
 			Elf_Scn *scn = section_of_type(f.elf, tables[i]);
 
 			if (scn)
-				err = scan_symbols(f.elf, scn, t, path, sites, n, why, size);
+				err = scan_symbols(f.elf, scn, NULL, t, path, sites, n, why, size);
 		}
+		if (!err && !*n && !section_of_type(f.elf, SHT_SYMTAB))
+			err = scan_debug_file(f.elf, t, path, sites, n, why, size);
 		if (!err && !*n)
 			snprintf(why, size, "%s '%s' not found in %s (.dynsym, .symtab%s)",
 				 t->kind == USYM_MULTI ? "no function matching" : "function", t->func,
-				 path, section_of_type(f.elf, SHT_SYMTAB) ? "" : ": it is stripped");
+				 path, section_of_type(f.elf, SHT_SYMTAB) ? "" :
+				 ": it is stripped, and no debug file of it was found by build id or "
+				 ".gnu_debuglink");
 		for (size_t i = 0; i < *n; i++)
 			(*sites)[i].file_off += t->offset;
 	}

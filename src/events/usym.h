@@ -62,6 +62,15 @@ int usym_resolve(const struct usym_target *t, const char *path, struct usym_site
 		 size_t *n, char *why, size_t size);
 
 /*
+ * The separate debug file of ELF binary path (a stripped binary's symbols,
+ * as Debian's -dbgsym packages install them under root, /usr/lib/debug):
+ * by build id under root/.build-id/, else by its .gnu_debuglink beside
+ * it, in .debug/ beside it, or under root.  0 with its path in out, or
+ * -ENOENT.  usym_resolve looks there when a stripped binary lacks a function.
+ */
+int usym_debug_file(const char *path, const char *root, char *out, size_t size);
+
+/*
  * libbpf's struct __bpf_usdt_spec (usdt.bpf.h), as BPF_USDT() programs
  * read it from the map __bpf_usdt_specs: 12 argument specs of 16 bytes
  * (val_off u64, arg_type u32: 0 constant, 1 register, 2 memory at

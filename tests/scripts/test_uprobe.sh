@@ -118,12 +118,40 @@ rc=$?
 if [ $rc -eq 0 ] && [ "$(value_of "$tmp/bad.out" hits 0)" = 1 ] &&
    grep -q "missing .*function 'no_such_function' not found in $W (.dynsym, .symtab)" "$tmp/bad.err" &&
    grep -q "inside .*offset +0x1 of upr_target in $W is not at an instruction boundary" "$tmp/bad.err" &&
-   grep -q "stripped .*function 'upr_target' not found in $W.stripped (.dynsym, .symtab: it is stripped)" "$tmp/bad.err" &&
+   grep -q "stripped .*function 'upr_target' not found in $W.stripped (.dynsym, .symtab: it is stripped, and no debug file of it was found by build id or .gnu_debuglink)" "$tmp/bad.err" &&
    grep -q "ret_offset .*uretprobes do not support offset specification" "$tmp/bad.err"; then
 	pass bad_input_named
 else
 	fail bad_input_named "rc $rc, hits '$(value_of "$tmp/bad.out" hits 0)' (1):"
 	sed 's/^/     ... /' "$tmp/bad.err" | head -n 6
+fi
+
+# a stripped binary with a separate debug file (objcopy --only-keep-debug, as -dbgsym packages
+# ship them) found through its .gnu_debuglink in .debug/ beside it: upr_target attaches there and
+# counts every call (4 threads x 1000, the child's 1), and upr_global once; a debug file whose
+# CRC is not the link's is not taken: neither function is found, and bpfvm says so
+D=$tmp/dbg/uworkload
+mkdir -p "$tmp/dbg/.debug"
+if objcopy --only-keep-debug "$W" "$tmp/dbg/.debug/uworkload.debug" &&
+   objcopy --strip-all --add-gnu-debuglink="$tmp/dbg/.debug/uworkload.debug" "$W" "$D" &&
+   "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu -DWORKLOAD="\"$D\"" \
+	-DSTRIPPED="\"$D\"" -c tests/data/uprobe/bad.bpf.c -o "$tmp/dbg.bpf.o" > "$tmp/build.log" 2>&1; then
+	timeout 60 "$BPFVM" trace --dump-maps --prog stripped --prog good "$tmp/dbg.bpf.o" -- "$D" \
+		> "$tmp/dbg.out" 2> "$tmp/dbg.err"
+	rc=$?
+	echo x >> "$tmp/dbg/.debug/uworkload.debug"
+	timeout 60 "$BPFVM" trace --dump-maps --prog stripped --prog good "$tmp/dbg.bpf.o" -- "$D" \
+		> "$tmp/dbg2.out" 2> "$tmp/dbg2.err"
+	if [ $rc -eq 0 ] && [ "$(value_of "$tmp/dbg.out" hits 0)" = 4002 ] && ! grep -q stripped "$tmp/dbg.err" &&
+	   grep -q "stripped .*function 'upr_target' not found in $D (.dynsym, .symtab: it is stripped, and no debug file" "$tmp/dbg2.err" &&
+	   grep -q "no program could be attached" "$tmp/dbg2.err"; then
+		pass stripped_binary_debug_file
+	else
+		fail stripped_binary_debug_file "rc $rc, hits '$(value_of "$tmp/dbg.out" hits 0)' (4002); with a bad CRC:"
+		cat "$tmp/dbg.err" "$tmp/dbg2.err" | sed 's/^/     ... /' | head -n 6
+	fi
+else
+	fail stripped_binary_debug_file "objcopy or clang failed: $(head -n 2 "$tmp/build.log")"
 fi
 
 # bashreadline: an interactive bash on a pty, three lines typed; bpfvm's records on stdout

@@ -2,15 +2,20 @@
  * test_usym.c - uprobe and USDT targets (src/events/usym.c): libbpf's
  * SEC() names parsed with their errors, functions found in a real ELF
  * file (this test binary: .symtab and .dynsym), USDT argument strings
- * encoded as libbpf's struct __bpf_usdt_spec, and addresses from
- * /proc/self/maps.
+ * encoded as libbpf's struct __bpf_usdt_spec, addresses from
+ * /proc/self/maps, and a binary's separate debug file found by build id.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "events/usym.h"
 #include "test.h"
+#include "util/build_id.h"
 
 __attribute__((noinline, used)) int usym_test_target(int x)
 {
@@ -101,6 +106,62 @@ TEST(resolve_in_own_binary)
 	CHECK_EQ_INT(usym_parse("uprobe/libnotloaded.so.9:f", &t, why, sizeof(why)), 0);
 	CHECK_EQ_INT(usym_binary(&t, maps, nm, full, sizeof(full)), -ENOENT);
 	free(maps);
+}
+
+static bool copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t got = -1;
+
+	while (in >= 0 && out >= 0 && (got = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)got) != got)
+			got = -1;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return got == 0;
+}
+
+/*
+ * root/.build-id/xx/rest.debug, as -dbgsym packages install it under
+ * /usr/lib/debug, is this binary's debug file only when its build id is
+ * the binary's.
+ */
+TEST(debug_file_by_build_id)
+{
+	char root[] = "/tmp/usym-debug-XXXXXX", self[4096], hex[41], dir[4200], dbg[4300];
+	char found[4096];
+	uint8_t id[UTIL_BUILD_ID_SIZE];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int fd;
+
+	CHECK(n > 0 && mkdtemp(root));
+	self[n > 0 ? n : 0] = '\0';
+	fd = open(self, O_RDONLY);
+	CHECK(fd >= 0 && util_elf_build_id(fd, id) == 0);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < UTIL_BUILD_ID_SIZE; i++)
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	CHECK_EQ_INT(usym_debug_file(self, root, found, sizeof(found)), -ENOENT);
+	snprintf(dir, sizeof(dir), "%s/.build-id", root);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(dir, sizeof(dir), "%s/.build-id/%.2s", root, hex);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(dbg, sizeof(dbg), "%s/%s.debug", dir, hex + 2);
+	CHECK(copy_file("/bin/true", dbg));      /* another build id: not it */
+	CHECK_EQ_INT(usym_debug_file(self, root, found, sizeof(found)), -ENOENT);
+	CHECK(copy_file(self, dbg));
+	CHECK_EQ_INT(usym_debug_file(self, root, found, sizeof(found)), 0);
+	CHECK_STR(found, dbg);
+	CHECK_EQ_INT(usym_debug_file("/nonexistent/bin", root, found, sizeof(found)), -ENOENT);
+	unlink(dbg);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/.build-id", root);
+	rmdir(dir);
+	rmdir(root);
 }
 
 TEST(usdt_spec_layout)
