@@ -183,6 +183,11 @@ if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1; then
 	fail cli_objects "the examples do not compile: $(head -n 2 "$tmp/build.log" | tr '\n' '|')"
 	exit 1
 fi
+# --prog completes the names of the programs of the object on the line
+comp=$(bash -c ". ./$COMPLETION; COMP_WORDS=(\"$BPFVM\" trace --prog o \"$tmp/opensnoop.bpf.o\" -- ls)
+		COMP_CWORD=3; _bpfvm; echo \"\${COMPREPLY[*]}\"" 2>&1)
+if [ "$comp" = "openat_enter openat_exit" ]; then pass completion_prog_names
+else fail completion_prog_names "got: $comp (want openat_enter openat_exit)"; fi
 obj=$tmp/fork_detect.bpf.o
 ctx=examples/data/fork_pid13.ctx
 check repeat_too_large_object 2 'bpfvm run: --repeat 4294967296 is too large: at most 4294967295' -- \
