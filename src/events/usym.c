@@ -569,21 +569,24 @@ static int pt_regs_off(const char *name)
 /* One argument "SIZE@LOCATION" into its 16 bytes of the spec: 0 or -EINVAL. */
 static int usdt_arg(const char *arg, uint8_t *out)
 {
-	char reg[16];
+	char reg[16], *end;
 	long long off = 0;
+	long sz = strtol(arg, &end, 10);   /* not %d: it takes 444...4 as a size of -1 */
 	uint32_t type;
 	int size, n = 0, roff = 0;
 
-	if (sscanf(arg, "%d@%n", &size, &n) != 1 || !n || !size || size > 8 || size < -8)
+	if (end == arg || *end != '@' || !sz || sz > 8 || sz < -8)
 		return -EINVAL;
-	arg += n;
-	if (sscanf(arg, "$%lld%n", &off, &n) == 1 && !arg[n]) {
+	size = (int)sz;
+	arg = end + 1;
+	/* n is set only when a form matches to its end: reset before each try */
+	if ((n = 0, sscanf(arg, "$%lld%n", &off, &n) == 1) && n && !arg[n]) {
 		type = 0;
-	} else if (sscanf(arg, "%%%15[a-z0-9]%n", reg, &n) == 1 && !arg[n]) {
+	} else if ((n = 0, sscanf(arg, "%%%15[a-z0-9]%n", reg, &n) == 1) && n && !arg[n]) {
 		type = 1;
 		roff = pt_regs_off(reg);
-	} else if ((sscanf(arg, "%lld(%%%15[a-z0-9])%n", &off, reg, &n) == 2 ||
-		    (off = 0, sscanf(arg, "(%%%15[a-z0-9])%n", reg, &n) == 1)) && !arg[n]) {
+	} else if (((n = 0, sscanf(arg, "%lld(%%%15[a-z0-9])%n", &off, reg, &n) == 2) ||
+		    (off = 0, n = 0, sscanf(arg, "(%%%15[a-z0-9])%n", reg, &n) == 1)) && n && !arg[n]) {
 		type = 2;
 		roff = pt_regs_off(reg);
 	} else {

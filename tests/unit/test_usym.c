@@ -189,6 +189,23 @@ TEST(usdt_spec_layout)
 	CHECK_EQ_INT(usym_usdt_spec("4@%xmm0", 0, spec, why, sizeof(why)), -EINVAL);
 	CHECK_CONTAINS(why, "USDT argument '4@%xmm0'");
 	CHECK_EQ_INT(usym_usdt_spec("8@(%rax,%rbx,2)", 0, spec, why, sizeof(why)), -EINVAL);
+	/*
+	 * fuzz_usym found it: a size of 150 digits was taken (as -1, by %d),
+	 * and a form that matched only partly left its long %n in place, so
+	 * the end check read that far past the short rest
+	 */
+	{
+		char arg[200];
+
+		memset(arg, '4', 150);
+		snprintf(arg + 150, sizeof(arg) - 150, "@(%%b");
+		CHECK_EQ_INT(usym_usdt_spec(arg, 0, spec, why, sizeof(why)), -EINVAL);
+		snprintf(arg + 150, sizeof(arg) - 150, "@%%rax");
+		CHECK_EQ_INT(usym_usdt_spec(arg, 0, spec, why, sizeof(why)), -EINVAL);
+		CHECK_EQ_INT(usym_usdt_spec("4@(%rbp", 0, spec, why, sizeof(why)), -EINVAL);
+		CHECK_EQ_INT(usym_usdt_spec("4@-8(%rbp", 0, spec, why, sizeof(why)), -EINVAL);
+		CHECK_EQ_INT(usym_usdt_spec("4@$", 0, spec, why, sizeof(why)), -EINVAL);
+	}
 }
 
 TEST_MAIN()
