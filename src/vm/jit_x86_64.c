@@ -714,24 +714,48 @@ static void scaled_add(struct jit_ctx *c, int dst, int src, uint64_t k)
  * helper is bpfvm's own: an array's lookup inline, per-CPU or not (the
  * kernel's verifier rewrites both the same way), another type's a direct
  * call to its lookup, skipping the helper's dispatch.  r1-r5 survive the
- * inline forms.
+ * inline forms.  The array's values, or NULL when its lookup is not inline.
  */
+static char *inline_values(const struct jit_ctx *c, uint32_t i, struct bpfvm_map **map,
+			   uint64_t *cpu_block)
+{
+	char *values;
+
+	*cpu_block = 0; /* bytes of one CPU's values; 0: not per-CPU */
+	if (c->prog->vm->helpers[HELPER_ID_map_lookup_elem].fn != helper_map_lookup_elem ||
+	    !(*map = map_in_r1(c, i)) || !(*map)->ops->lookup)
+		return NULL;
+	values = (*map)->array_values;
+	if (!values && (*map)->percpu_array_values) {
+		values = (*map)->percpu_array_values;
+		*cpu_block = (uint64_t)(*map)->max_entries * (*map)->value_stride;
+	}
+	return values && (*map)->value_stride <= INT32_MAX && *cpu_block <= INT32_MAX ? values : NULL;
+}
+
+/* r0 = values + index (in eax, checked) * stride [+ cpu * cpu_block] */
+static void element_address(struct jit_ctx *c, const struct bpfvm_map *map, char *values,
+			    uint64_t cpu_block)
+{
+	mov_imm(c, true, R11, (uintptr_t)values);
+	scaled_add(c, R11, RAX, map->value_stride);
+	if (cpu_block) {
+		op_rm(c, 0, 0x8b, RAX, RUN, RUN_OFF(cpu));
+		scaled_add(c, R11, RAX, cpu_block);
+	}
+	mov_rr(c, true, RAX, R11);
+}
+
 static bool emit_map_lookup(struct jit_ctx *c, uint32_t i)
 {
-	struct bpfvm_map *map;
-	char *values;
-	uint64_t cpu_block = 0; /* bytes of one CPU's values; 0: not per-CPU */
+	struct bpfvm_map *map = NULL;
+	uint64_t cpu_block;
+	char *values = inline_values(c, i, &map, &cpu_block);
 	size_t null, done;
 
-	if (c->prog->vm->helpers[HELPER_ID_map_lookup_elem].fn != helper_map_lookup_elem ||
-	    !(map = map_in_r1(c, i)) || !map->ops->lookup)
+	if (!map)
 		return false;
-	values = map->array_values;
-	if (!values && map->percpu_array_values) {
-		values = map->percpu_array_values;
-		cpu_block = (uint64_t)map->max_entries * map->value_stride;
-	}
-	if (!values || map->value_stride > INT32_MAX || cpu_block > INT32_MAX) {
+	if (!values) {
 		op_rm(c, 0, 0x8b, RDX, RUN, RUN_OFF(cpu)); /* lookup(map = r1, key = r2, cpu) */
 		call_abs(c, (uintptr_t)map->ops->lookup);
 		return true;
@@ -739,17 +763,49 @@ static bool emit_map_lookup(struct jit_ctx *c, uint32_t i)
 	op_rm(c, 0, 0x8b, RAX, RSI, 0);                 /* the index: *(u32 *)key */
 	alu_ri(c, false, G1_CMP, RAX, (int32_t)map->max_entries);
 	null = jcc8(c, CC_AE);
-	mov_imm(c, true, R11, (uintptr_t)values);
-	scaled_add(c, R11, RAX, map->value_stride); /* values + index * stride */
-	if (cpu_block) {
-		op_rm(c, 0, 0x8b, RAX, RUN, RUN_OFF(cpu)); /* + cpu * cpu_block */
-		scaled_add(c, R11, RAX, cpu_block);
-	}
-	mov_rr(c, true, RAX, R11);
+	element_address(c, map, values, cpu_block);
 	done = jcc8(c, CC_JMP);
 	land8(c, null);
 	zero(c, RAX);
 	land8(c, done);
+	return true;
+}
+
+/*
+ * An inline array lookup at slot i, then slot i + 1's test of its result
+ * against NULL (`if r0 == 0 goto target`, or `!= 0`), as every program
+ * that uses the value has: the index check branches to the test's outcome
+ * itself, and no pointer is made only to be tested.  r0 is zeroed on the
+ * NULL edge only when some path reads it.  False, with nothing emitted,
+ * when the lookup is not an inline one.
+ */
+bool jit_x86_lookup_tested(struct jit_ctx *c, uint32_t i, uint32_t target, bool null_jumps)
+{
+	struct bpfvm_map *map = NULL;
+	uint64_t cpu_block;
+	char *values = inline_values(c, i, &map, &cpu_block);
+	bool zero_r0 = jit_live_after(c, i + 1, 0);
+	size_t skip;
+
+	if (!values)
+		return false;
+	op_rm(c, 0, 0x8b, RAX, RSI, 0);
+	alu_ri(c, false, G1_CMP, RAX, (int32_t)map->max_entries);
+	if (null_jumps) {
+		skip = jcc8(c, CC_B);
+		if (zero_r0)
+			zero(c, RAX);
+		jump(c, CC_JMP, target);
+		land8(c, skip);
+		element_address(c, map, values, cpu_block);
+	} else {
+		skip = jcc8(c, CC_AE);
+		element_address(c, map, values, cpu_block);
+		jump(c, CC_JMP, target);
+		land8(c, skip);
+		if (zero_r0)
+			zero(c, RAX);
+	}
 	return true;
 }
 

@@ -59,5 +59,7 @@ uint32_t jit_x86_fused(struct jit_ctx *c, uint32_t i, uint32_t end);
 uint32_t jit_x86_fused_live(struct x86 *x, uint32_t i, uint32_t end);
 bool jit_x86_result_unread(const struct jit_ctx *c, uint32_t i); /* needs no code */
 void jit_x86_jump_to(struct x86 *x, const struct bpfvm_insn *in, uint32_t i, uint32_t target);
+/* jit_x86_64.c: an inline array lookup and the NULL test after it, as one */
+bool jit_x86_lookup_tested(struct jit_ctx *c, uint32_t i, uint32_t target, bool null_jumps);
 
 #endif

@@ -9,6 +9,7 @@
 
 #if VM_JIT_HAVE_ARCH
 
+#include "../helpers/helper_ids.h"
 #include "jit_x86_64_emit.h"
 
 /* ---- fusing what the instruction set splits ---------------------------------------- */
@@ -86,7 +87,16 @@ uint32_t jit_x86_fused(struct jit_ctx *c, uint32_t i, uint32_t end)
 	const uint16_t *ops = c->prog->ops;
 	int dst = regmap[in->dst_reg], src = regmap[in->src_reg], g1;
 
-	if (c->blind || !fusable(c, i + 1, end) || in[1].dst_reg != in->dst_reg)
+	if (c->blind || !fusable(c, i + 1, end))
+		return 0;
+	/* r0 = bpf_map_lookup_elem(array, key); if r0 == 0 (or != 0) goto target */
+	if (ops[i] == ISA_OP_CALL_HELPER && in->imm == HELPER_ID_map_lookup_elem &&
+	    (ops[i + 1] == ISA_OP_JEQ64_K || ops[i + 1] == ISA_OP_JNE64_K) && in[1].dst_reg == 0 &&
+	    in[1].imm == 0 &&
+	    jit_x86_lookup_tested(c, i, (uint32_t)((int64_t)i + 2 + in[1].off),
+				  ops[i + 1] == ISA_OP_JEQ64_K))
+		return 2;
+	if (in[1].dst_reg != in->dst_reg)
 		return 0;
 	if (ops[i] == ISA_OP_LSH64_K && in->imm == 32 && in[1].imm == 32 &&
 	    (ops[i + 1] == ISA_OP_RSH64_K || ops[i + 1] == ISA_OP_ARSH64_K)) {

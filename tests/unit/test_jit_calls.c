@@ -287,6 +287,85 @@ TEST(map_lookups)
 	}
 }
 
+/*
+ * A lookup tested at once, as programs test them (`if r0 == 0` or `!= 0`
+ * right after the call): the JIT branches on the index check itself
+ * (jit_x86_lookup_tested).  Each key's value, or r0 + 0xdead on the NULL
+ * edge, so a NULL edge that left r0 unzeroed shows.
+ */
+static uint64_t tested_lookups(uint32_t type, bool jne, enum bpfvm_exec mode, uint64_t *out)
+{
+	static const int32_t keys[] = { 0, 3, 7, 8, 100, -1 };
+	struct bpfvm *vm = new_vm();
+	struct bpfvm_map *map = bpfvm_map__new(vm, type, 4, 8, 8, NULL);
+	struct bpfvm_insn insns[200];
+	size_t n = 0;
+	uint64_t r = ~0ull;
+
+	for (uint32_t k = 0; map && k < 8; k++) {
+		static uint64_t v[1024];
+
+		for (int cpu = 0; cpu < 1024; cpu++)
+			v[cpu] = 2000 + k;
+		bpfvm_map__update_elem(map, &k, v, 0);
+	}
+	insns[n++] = BPFVM_MOV64_REG(6, 1);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		insns[n++] = BPFVM_ST_MEM(BPFVM_W, 10, -4, keys[k]);
+		insns[n++] = BPFVM_MOV64_REG(2, 10);
+		insns[n++] = BPFVM_ALU64_IMM(BPFVM_ADD, 2, -4);
+		insns[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, BPFVM_PSEUDO_MAP_FD, 0, 0);
+		insns[n++] = BPFVM_RAW_INSN(0, 0, 0, 0, 0);
+		insns[n++] = BPFVM_CALL_HELPER(1);
+		if (jne) {   /* if r0 != 0 goto value; r3 = r0 + 0xdead; goto store; value: r3 = *r0 */
+			insns[n++] = BPFVM_JMP_IMM(BPFVM_JNE, 0, 0, 3);
+			insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
+			insns[n++] = BPFVM_ALU64_REG(BPFVM_ADD, 3, 0);
+			insns[n++] = BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 1);
+			insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
+		} else {     /* if r0 == 0 goto none; r3 = *r0; goto store; none: r3 = r0 + 0xdead */
+			insns[n++] = BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0, 2);
+			insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
+			insns[n++] = BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 2);
+			insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
+			insns[n++] = BPFVM_ALU64_REG(BPFVM_ADD, 3, 0);
+		}
+		insns[n++] = BPFVM_STX_MEM(BPFVM_DW, 6, 3, (int16_t)(8 * k));
+	}
+	insns[n++] = BPFVM_MOV64_IMM(0, 0);
+	insns[n++] = BPFVM_EXIT_INSN();
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .maps = &map, .nmaps = 1);
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = mode);
+	struct bpfvm_prog *prog = map ? bpfvm_prog__new(vm, insns, n, &popts) : NULL;
+
+	memset(out, 0, 6 * sizeof(*out));
+	if (prog && !bpfvm_prog__run(prog, out, 6 * sizeof(*out), &ropts))
+		r = 0;
+	bpfvm_map__destroy(map);
+	bpfvm__destroy(vm);
+	return r;
+}
+
+TEST(map_lookup_tested_at_once)
+{
+	static const uint32_t types[] = { BPFVM_MAP_TYPE_ARRAY, BPFVM_MAP_TYPE_PERCPU_ARRAY,
+					  BPFVM_MAP_TYPE_HASH };
+	static const uint64_t want[6] = { 2000, 2003, 2007, 0xdead, 0xdead, 0xdead };
+
+	for (size_t t = 0; t < 3; t++) {
+		for (int jne = 0; jne <= 1; jne++) {
+			uint64_t a[6], b[6];
+
+			CHECK_EQ_U64(tested_lookups(types[t], jne, BPFVM_EXEC_UNCHECKED, a), 0);
+			CHECK_EQ_U64(tested_lookups(types[t], jne, BPFVM_EXEC_JIT, b), 0);
+			for (int k = 0; k < 6; k++) {
+				CHECK_EQ_U64(a[k], want[k]);
+				CHECK_EQ_U64(b[k], want[k]);
+			}
+		}
+	}
+}
+
 /* A per-CPU array's inline lookup reads the slot of the CPU the run is on. */
 static uint64_t percpu_slot(enum bpfvm_exec mode, uint32_t value_size, uint32_t entries)
 {
