@@ -19,6 +19,7 @@ struct bpfvm_map;
 struct bpfvm_prog;
 struct bpfvm_run_ctx;
 struct jit_arena;
+struct vm_jit;
 
 /* A helper of the instance: called as bpfvm_helper_fn with the run as its context. */
 struct vm_helper {
@@ -59,6 +60,8 @@ struct bpfvm {
 	uint32_t jit_features;
 	/* The JIT's scratch memory, kept warm between compilations (jit_arena.c). */
 	struct jit_arena *jit_arena;
+	/* The code memory the last freed program left, for the next compilation (jit.c). */
+	struct vm_jit *jit_spare;
 	/* probe_read's fallback where process_vm_readv is refused: a pipe. */
 	int probe_pipe[2];
 	pthread_mutex_t probe_lock;

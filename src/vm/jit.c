@@ -20,15 +20,56 @@
 #include "../util/log.h"
 #include "../util/opts.h"
 
+/*
+ * A freed program's code memory is kept for the vm's next compilation
+ * (one mapping: the last freed), still mapped and its pages in place, so
+ * that a tool compiling program after program pays one mprotect each,
+ * not an mmap, page faults and a munmap.  It is read + execute while it
+ * waits, and made writable only to be written again: never both.
+ */
 void vm_jit_free(struct vm_jit *jit)
 {
 	if (!jit)
 		return;
-	if (jit->code)
-		munmap(jit->code, jit->map_size);
 	free(jit->funcs);
 	free(jit->insn_off);
+	jit->funcs = NULL;
+	jit->insn_off = NULL;
+	if (jit->code && jit->vm &&
+	    !(jit = __atomic_exchange_n(&jit->vm->jit_spare, jit, __ATOMIC_ACQ_REL)))
+		return;
+	if (jit->code)
+		munmap(jit->code, jit->map_size);
 	free(jit);
+}
+
+void vm_jit_drop_spare(struct bpfvm *vm)
+{
+	struct vm_jit *spare = __atomic_exchange_n(&vm->jit_spare, NULL, __ATOMIC_ACQ_REL);
+
+	if (spare) {
+		munmap(spare->code, spare->map_size);
+		free(spare);
+	}
+}
+
+/* The kept code memory, writable, when it holds size bytes and is not far bigger: else NULL. */
+static uint8_t *take_spare(struct bpfvm *vm, size_t size, size_t *map_size)
+{
+	struct vm_jit *spare = __atomic_exchange_n(&vm->jit_spare, NULL, __ATOMIC_ACQ_REL);
+	uint8_t *mem = NULL;
+
+	if (!spare)
+		return NULL;
+	if (spare->map_size >= size && spare->map_size / 4 <= size &&
+	    !mprotect(spare->code, spare->map_size, PROT_READ | PROT_WRITE)) {
+		mem = spare->code;
+		*map_size = spare->map_size;
+	} else {
+		munmap(spare->code, spare->map_size);
+	}
+	free(spare);
+	return mem;
 }
 
 /* ---- the code buffer, labels and fixups ------------------------------------ */
@@ -382,9 +423,13 @@ static struct vm_jit *build_jit(struct jit_ctx *c, uint8_t *mem, size_t map_size
 static int final_pass(struct jit_ctx *c, uint32_t *spare, const struct vm_jit_opts *opts)
 {
 	size_t map_size = page_round(c->len + 512);
-	uint8_t *mem = (opts && opts->map ? opts->map : map_code)(map_size);
+	bool own_map = opts && opts->map;
+	uint8_t *mem = own_map ? NULL : take_spare(c->prog->vm, map_size, &map_size);
 	struct vm_jit *jit = NULL;
 	int err;
+
+	if (!mem)
+		mem = (own_map ? opts->map : map_code)(map_size);
 
 	c->prev = c->lbl; /* the first pass's layout bounds this one's */
 	c->lbl = spare;
@@ -414,6 +459,7 @@ static int final_pass(struct jit_ctx *c, uint32_t *spare, const struct vm_jit_op
 		munmap(mem, map_size);
 		return err;
 	}
+	jit->vm = own_map ? NULL : c->prog->vm;
 	c->prog->jit = jit;
 	return 0;
 }

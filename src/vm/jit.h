@@ -55,6 +55,7 @@ struct vm_jit {
 	uint32_t nfuncs;
 	uint32_t *insn_off;    /* cnt + 1 offsets: where each slot's code begins (dumps) */
 	const struct verifier_facts *facts; /* what the code relies on, or NULL */
+	struct bpfvm *vm;      /* whose next compilation takes the code memory when freed, or NULL */
 };
 
 /* CPU features a back-end may use; tests turn them off to cover the fallbacks. */
@@ -76,6 +77,8 @@ struct vm_jit_opts {
  * -EINVAL for what the JIT cannot translate, -ENOMEM when code memory
  * cannot be had, -ENOTSUP without a back-end for this CPU.
  */
+/* The code memory vm keeps for its next compilation, released (bpfvm__destroy). */
+void vm_jit_drop_spare(struct bpfvm *vm);
 int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts,
 		   struct bpfvm_log *log);
 

@@ -96,6 +96,7 @@ void bpfvm__destroy(struct bpfvm *vm)
 	}
 	pthread_mutex_destroy(&vm->probe_lock);
 	jit_arena_destroy(vm->jit_arena);
+	vm_jit_drop_spare(vm);
 	free(vm);
 }
 

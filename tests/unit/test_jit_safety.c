@@ -1,8 +1,8 @@
 /*
  * test_jit_safety.c - what the JIT refuses and how, that it runs only
  * trusted programs, that a failed code allocation is an error, that code
- * memory is never writable and executable, and that blinding hides
- * immediates.
+ * memory is never writable and executable (kept for the next compilation
+ * too), and that blinding hides immediates.
  */
 #include "jit_harness.h"
 
@@ -121,6 +121,51 @@ TEST(code_is_never_writable)
 	CHECK(bpfvm_prog__jit_insn_offset(prog, 0) > 0);
 	CHECK(bpfvm_prog__jit_insn_offset(prog, 2) <= (long)size);
 	CHECK_EQ_INT(bpfvm_prog__jit_insn_offset(prog, 3), -EINVAL);
+	bpfvm__destroy(vm);
+}
+
+/*
+ * A freed program's code memory is the next compilation's (jit.c's
+ * spare): the same pages, executable and not writable while they wait and
+ * once written again; the new program runs its own code, and a program
+ * much bigger than the kept pages gets new ones.
+ */
+TEST(code_memory_kept_for_the_next_compilation)
+{
+	struct bpfvm_insn one[] = { BPFVM_MOV64_IMM(0, 1), BPFVM_EXIT_INSN() };
+	struct bpfvm_insn two[] = { BPFVM_MOV64_IMM(0, 2), BPFVM_EXIT_INSN() };
+	static struct bpfvm_insn big[8001];
+	struct bpfvm *vm = new_vm();
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED);
+	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = BPFVM_EXEC_JIT);
+	struct bpfvm_prog *prog = bpfvm_prog__new(vm, one, 2, &popts);
+	const void *code, *again;
+	size_t size;
+	char perms[5] = "";
+
+	CHECK_EQ_INT(bpfvm_prog__jit(prog, NULL), 0);
+	CHECK_EQ_INT(bpfvm_prog__jit_code(prog, &code, &size), 0);
+	bpfvm_prog__destroy(prog);
+	CHECK(mapping_perms((uintptr_t)code, perms));   /* kept, not unmapped */
+	CHECK_STR(perms, "r-xp");
+	prog = bpfvm_prog__new(vm, two, 2, &popts);
+	CHECK_EQ_INT(bpfvm_prog__jit(prog, NULL), 0);
+	CHECK_EQ_INT(bpfvm_prog__jit_code(prog, &again, &size), 0);
+	CHECK(again == code);
+	CHECK(mapping_perms((uintptr_t)again, perms));
+	CHECK_STR(perms, "r-xp");
+	CHECK_EQ_INT(bpfvm_prog__run(prog, NULL, 0, &ropts), 0);
+	CHECK_EQ_U64(ropts.retval, 2);
+	bpfvm_prog__destroy(prog);
+	for (size_t i = 0; i < 8000; i++)
+		big[i] = BPFVM_ALU64_IMM(BPFVM_ADD, 0, 1);
+	big[8000] = BPFVM_EXIT_INSN();
+	prog = bpfvm_prog__new(vm, big, 8001, &popts);
+	CHECK_EQ_INT(bpfvm_prog__jit(prog, NULL), 0);
+	CHECK_EQ_INT(bpfvm_prog__jit_code(prog, &again, &size), 0);
+	CHECK(size > 8000);   /* in new pages (the kept one was too small), maybe at the same address */
+	CHECK_EQ_INT(bpfvm_prog__run(prog, NULL, 0, &ropts), 0);
+	CHECK_EQ_U64(ropts.retval, 8000);
 	bpfvm__destroy(vm);
 }
 
