@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "argsnap.h"
 #include "events.h"
 #include "procfs.h"
 #include "seccomp_policy.h"
@@ -102,6 +103,7 @@ struct pt_thread {
 	bool kill_reported;     /* its fatal signal was a deliver event already */
 	bool ubp_mmap;          /* an mmap of code: uprobes look at what it mapped */
 	bool ubp_unmap;         /* munmap, mmap MAP_FIXED: uprobes there are gone */
+	bool swapped;           /* its call's path arguments are copies (argsnap.c) until its exit */
 	struct {                /* a signal call between its entry and exit */
 		long nr;
 		int sig, result;
@@ -142,6 +144,7 @@ struct pt_source {
 	int32_t pagemap_tid;
 	struct ev_sigtab *sigs;  /* signal actions, when signal events are wanted */
 	struct ubp *ubp;         /* uprobes (ubp.c), when some are attached */
+	struct ev_argsnap *snap; /* path arguments copied (argsnap.c), when a program checks some */
 };
 
 static struct pt_thread *find(struct pt_source *s, int32_t tid)
@@ -265,8 +268,7 @@ static bool pages_present(struct pt_source *s, int32_t tid, uint64_t addr, uint6
 }
 
 /* The kernel's own copy_from_user: pages not present are faulted in. */
-static int pt_copy_user(struct ev_source *src, int32_t tid, void *dst, uint64_t addr,
-			uint64_t size)
+static int copy_live(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
 {
 	struct pt_source *s = (struct pt_source *)src;
 	struct iovec local = { dst, (size_t)size }, remote = { (void *)(uintptr_t)addr, (size_t)size };
@@ -289,11 +291,33 @@ static int pt_copy_user(struct ev_source *src, int32_t tid, void *dst, uint64_t 
 	return pread(fd, dst, size, (off_t)addr) == (ssize_t)size ? 0 : -EFAULT;
 }
 
-static int pt_read_mem(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
+static int read_live(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
 {
 	if (size && (addr + size < addr || !pages_present((struct pt_source *)src, tid, addr, size)))
 		return -EFAULT;
-	return pt_copy_user(src, tid, dst, addr, size);
+	return copy_live(src, tid, dst, addr, size);
+}
+
+/* What programs read: a path argument checked at a call's entry is its copy (argsnap.c). */
+static int pt_read_mem(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
+{
+	struct pt_source *s = (struct pt_source *)src;
+
+	if (size && addr + size < addr)
+		return -EFAULT;
+	return s->snap ? ev_argsnap_read(s->snap, tid, dst, addr, size, true)
+		       : read_live(src, tid, dst, addr, size);
+}
+
+static int pt_copy_user(struct ev_source *src, int32_t tid, void *dst, uint64_t addr,
+			uint64_t size)
+{
+	struct pt_source *s = (struct pt_source *)src;
+
+	if (size && addr + size < addr)
+		return -EFAULT;
+	return s->snap ? ev_argsnap_read(s->snap, tid, dst, addr, size, false)
+		       : copy_live(src, tid, dst, addr, size);
 }
 
 /* A NUL-terminated string of tid's into buf (size bytes): 0 or -EFAULT. */
@@ -516,18 +540,48 @@ static bool policy_lets(struct pt_source *s, struct pt_thread *t)
 	return false;
 }
 
+/*
+ * Copy the path arguments of a call some program runs at the entry of,
+ * and give the call the copies (argsnap.c): false when the call became
+ * the mmap of the process's first slots (it comes back to its entry).
+ */
+static bool swap_paths(struct pt_source *s, struct pt_thread *t, const struct user_regs_struct *r)
+{
+	switch (ev_argsnap_enter(s->snap, t->tid, t->tgid, r)) {
+	case EV_ARGSNAP_MAPPING:
+		t->want_exit = true;
+		t->nr = NR_MMAP;
+		resume(s, t->tid, 0);
+		return false;
+	case EV_ARGSNAP_TAKEN:   /* the registers are put back at its exit */
+		t->want_exit = true;
+		t->nr = (long)r->orig_rax;
+		t->swapped = true;
+		return true;
+	case EV_ARGSNAP_NONE:
+		break;
+	}
+	return true;
+}
+
 static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 {
 	struct user_regs_struct regs;
+	bool got = !ptrace(PTRACE_GETREGS, t->tid, 0, &regs);
 	long nr;
 
-	if (s->want.judge && !policy_lets(s, t))
+	/* a call that reran after its slots' mmap was judged at its first entry */
+	if (s->want.judge && !(got && s->snap && ev_argsnap_rerun(s->snap, t->tid, &regs)) &&
+	    !policy_lets(s, t))
 		return;
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs)) {
+	if (!got) {
 		resume(s, t->tid, 0);
 		return;
 	}
 	nr = (long)regs.orig_rax;
+	if (s->snap && (s->want.all_enter || ev_interest_has(s->want.enter, nr)) &&
+	    !swap_paths(s, t, &regs))
+		return;
 	if (s->want.exec_filename && (nr == NR_EXECVE || nr == NR_EXECVEAT))
 		remember_exec(s, t, &regs);
 	if (s->sigs && signal_call_enter(s, t, &regs)) {
@@ -561,13 +615,22 @@ static void on_syscall_exit(struct pt_source *s, struct pt_thread *t)
 {
 	struct user_regs_struct regs;
 	struct ev_event *ev;
+	bool swapped = t->swapped;
 
+	t->swapped = false;
+	if (t->want_exit && s->snap && ev_argsnap_exit(s->snap, t->tid) == EV_ARGSNAP_RERUN)
+		t->want_exit = false;     /* the slots are mapped: the call runs again from its entry */
 	if (!t->want_exit || ptrace(PTRACE_GETREGS, t->tid, 0, &regs)) {
 		t->want_exit = false;
 		resume(s, t->tid, 0);
 		return;
 	}
 	t->want_exit = false;
+	if (swapped && !s->want.all_exit && !ev_interest_has(s->want.exit, t->nr) &&
+	    t->sc.nr != t->nr && !t->ubp_mmap && !t->ubp_unmap) {
+		resume(s, t->tid, 0);     /* its exit was stopped at for the registers alone */
+		return;
+	}
 	if (t->ubp_unmap && regs.rax < (uint64_t)-4095)   /* rdi, rsi survive the call */
 		ubp_unmapped(s->ubp, t->tgid, t->nr == NR_MUNMAP ? regs.rdi : regs.rax, regs.rsi);
 	if (t->ubp_mmap || t->ubp_unmap) {   /* code mapped: a library some uprobe waits for? */
@@ -675,6 +738,8 @@ static void on_exec(struct pt_source *s, struct pt_thread *t)
 	}
 	if (s->sigs)
 		ev_sigtab_exec(s->sigs, t->tgid);
+	ev_argsnap_exec(s->snap, t->tgid);   /* an execve's path copy was of the old memory */
+	t->swapped = false;
 	ubp_image(s->ubp, t->tgid, true);
 	ev = queue(s, EV_EXEC, t, 0);
 	ev->old_tid = (int32_t)msg;
@@ -725,6 +790,7 @@ static void on_gone(struct pt_source *s, int32_t tid, int status)
 	if (t)
 		drop(s, t);
 	forget_proc_fds(s);
+	ev_argsnap_gone(s->snap, tid);
 	ubp_gone(s->ubp, tid, tid == tgid);
 	if (tid != tgid)
 		return;
@@ -849,8 +915,10 @@ static void detach_all(struct pt_source *s)
 	for (size_t i = 0; i < s->nth; i++) {
 		struct pt_thread *t = &s->th[i];
 
-		if (t->held)
+		if (t->held) {
 			ubp_release_thread(s->ubp, t->tid);
+			ev_argsnap_undo(s->snap, t->tid);
+		}
 		if (t->held && !ptrace(PTRACE_DETACH, t->tid, 0, 0))
 			t->tid = -t->tid;    /* detached */
 		else
@@ -890,6 +958,7 @@ static void detach_all(struct pt_source *s)
 		bool ours = sig == SIGTRAP || sig == (SIGTRAP | 0x80) || (status >> 16) == PTRACE_EVENT_STOP;
 
 		ubp_release_thread(s->ubp, pid);
+		ev_argsnap_undo(s->snap, pid);
 		ptrace(PTRACE_DETACH, pid, 0, (void *)(long)(ours ? 0 : sig));
 		t->tid = -t->tid;
 	}
@@ -963,6 +1032,7 @@ static void pt_destroy(struct ev_source *src)
 		close(s->err_pipe);
 	forget_proc_fds(s);
 	ev_sigtab_free(s->sigs);
+	ev_argsnap_free(s->snap);
 	ubp_free(s->ubp);
 	free(s);
 }
@@ -990,6 +1060,17 @@ static __attribute__((noreturn)) void child_main(int go, int err, const struct s
 	_exit(127);
 }
 
+/* The path copies, when some program checks a call with paths at its entry: 0 or -ENOMEM. */
+static int snap_init(struct pt_source *s)
+{
+	const struct ev_argsnap_mem mem = { read_live, copy_live, &s->base };
+
+	errno = 0;
+	if (!s->snap && !(s->snap = ev_argsnap_new(&s->want, &mem, s->log)) && errno)
+		return -errno;
+	return 0;
+}
+
 static int pt_start(struct ev_source *src, char *const argv[], struct bpfvm_log *log)
 {
 	struct pt_source *s = (struct pt_source *)src;
@@ -1002,6 +1083,8 @@ static int pt_start(struct ev_source *src, char *const argv[], struct bpfvm_log 
 
 	s->log = log;
 	if (s->want.nuprobes && !s->ubp && !(s->ubp = ubp_new(s->want.uprobes, s->want.nuprobes, log)))
+		return -ENOMEM;
+	if (snap_init(s))
 		return -ENOMEM;
 	if (s->ubp) {
 		ev_interest_set(stops.enter, NR_MMAP);   /* for libraries loaded later */
@@ -1104,6 +1187,8 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 		return -EINVAL;
 	}
 	if (s->want.nuprobes && !s->ubp && !(s->ubp = ubp_new(s->want.uprobes, s->want.nuprobes, log)))
+		return -ENOMEM;
+	if (snap_init(s))
 		return -ENOMEM;
 	s->nofilter = true;
 	s->nofilter_syscalls = s->want.all_enter || s->want.all_exit || s->want.exec_filename ||

@@ -49,6 +49,7 @@
 
 #include "../util/log.h"
 #include "../util/proc_maps.h"
+#include "remote.h"
 #include "ubp.h"
 #include "usym.h"
 
@@ -148,17 +149,7 @@ bool ubp_wants_mmap(const struct ubp *u)
 
 static int mem_io(int32_t pid, void *buf, uint64_t addr, size_t len, bool write)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write ? pwrite(fd, buf, len, (off_t)addr) : pread(fd, buf, len, (off_t)addr);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EFAULT;
+	return remote_mem_io(pid, buf, addr, len, write);
 }
 
 static struct proc *proc_of(struct ubp *u, int32_t tgid)
@@ -594,15 +585,10 @@ static uint64_t remote_mmap(struct ubp *u, struct proc *p, struct thr *t, uint64
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
 		return 0;
 	r = saved;
+	remote_mmap_args(&r, hint, PAGE, PROT_READ | PROT_EXEC);
 	r.rip = p->sysinsn;
 	r.rax = NR_MMAP;
 	r.orig_rax = (unsigned long long)-1;
-	r.rdi = hint;
-	r.rsi = PAGE;
-	r.rdx = PROT_READ | PROT_EXEC;
-	r.r10 = MAP_PRIVATE | MAP_ANONYMOUS | (hint ? MAP_FIXED_NOREPLACE : 0);
-	r.r8 = (unsigned long long)-1;
-	r.r9 = 0;
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) || ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
 		return 0;
 	for (int tries = 0; tries < 16; tries++) {

@@ -32,7 +32,8 @@ if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
    ! cc -O2 -o "$tmp/suid" tests/data/trace/suid.c >> "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu -Iexamples \
 	-c tests/data/trace/kfuncs.bpf.c -o "$tmp/kfuncs.bpf.o" >> "$tmp/build.log" 2>&1 ||
-   ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1; then
+   ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -pthread -o "$tmp/toctou" tests/data/trace/toctou.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
 	exit 1
@@ -247,6 +248,42 @@ if [ $rc3 -eq 137 ] && grep -q '"type":"exit","pid":[0-9]*,"signal":9' "$tmp/kil
 	pass send_signal_kills
 else
 	fail send_signal_kills "cat /etc/passwd: rc $rc3 (want 137); in sh: rc $rc4, '$(grep after "$tmp/kill.out")' (want 'after 137')"
+fi
+
+# the check holds against another thread: toctou's second thread flips its path buffer between
+# /etc/passwd and a harmless file while the first opens it (some 3000 times, 3 s at most); the
+# program's verdict must be the open's (argsnap.c): no open gives /etc/passwd (by /proc/self/fd
+# and its first bytes), both kinds of open happen, and openat's registers are the user's after
+# it.  Started, taken with -p (every call stops), and with bpf_send_signal(SIGKILL) instead.
+# Without the copies some 20% of the opens of such a run got /etc/passwd.
+echo harmless > "$tmp/harmless"
+timeout 20 "$BPFVM" trace "$tmp/block_passwd.bpf.o" -- "$tmp/toctou" "$tmp/harmless" 3000 3 \
+	> "$tmp/toctou.out" 2>&1
+rc1=$?
+"$tmp/toctou" "$tmp/harmless" 1500 3 traced > "$tmp/toctou_p.out" 2>&1 &
+tpid=$!
+timeout 20 "$BPFVM" trace -p $tpid "$tmp/block_passwd.bpf.o" > "$tmp/toctou_p.trace" 2>&1
+wait $tpid
+rc2=$?
+timeout 20 "$BPFVM" trace "$tmp/kill_passwd.bpf.o" -- "$tmp/toctou" "$tmp/harmless" 3000 3 \
+	> "$tmp/toctou_kill.out" 2>&1
+rc3=$?
+toctou_ok() {   # FILE: the end line says no /etc/passwd, with both kinds of open
+	grep -Eq '^opened [1-9][0-9]* blocked [1-9][0-9]* harmless [1-9][0-9]* other 0 passwd 0$' "$1" &&
+	! grep -q BREACH "$1"
+}
+for run in toctou:$rc1 toctou_p:$rc2; do
+	if [ "${run#*:}" = 0 ] && toctou_ok "$tmp/${run%%:*}.out"; then
+		pass "${run%%:*}_check_is_what_the_call_gets"
+	else
+		fail "${run%%:*}_check_is_what_the_call_gets" "rc ${run#*:}: $(grep -m 3 -v bpf_trace_printk "$tmp/${run%%:*}.out" | tr '\n' ' ')"
+	fi
+done
+if [ $rc3 -eq 137 ] && ! grep -q BREACH "$tmp/toctou_kill.out" &&
+   grep -q 'killing pid [0-9]*: it opens /etc/passwd' "$tmp/toctou_kill.out"; then
+	pass toctou_send_signal_kills_first
+else
+	fail toctou_send_signal_kills_first "rc $rc3 (want 137): $(grep -m 3 -v bpf_trace_printk "$tmp/toctou_kill.out" | tr '\n' ' ')"
 fi
 
 # the corners: signal handler, posix_spawn (vfork), a group stop, exec from a non-leader thread

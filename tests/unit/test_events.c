@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include <bpfvm/bpfvm.h>
+#include <bpfvm/syscalls.h>
 
+#include "../../src/events/argsnap.h"
 #include "../../src/events/attach.h"
 #include "../../src/events/events.h"
 #include "../../src/hooks/hooks.h"
@@ -489,6 +491,39 @@ TEST(enforcement_helpers_act_on_the_task)
 		  "bpf_send_signal#109 acts on a traced task: it runs under bpfvm trace only");
 	run_typed(BPF_PROG_TYPE_KPROBE, "r2 = 0\ncall 58\nexit\n", NULL,
 		  "bpf_override_return#58 acts on a traced task");
+}
+
+/*
+ * The path arguments whose strings a sys_enter check freezes (argsnap.c),
+ * from the syscall table: every `const char *` path the kernel copies,
+ * never a buffer (write's), an xattr name, a mount type or argv.
+ */
+TEST(path_arguments_from_the_syscall_table)
+{
+	static const struct { const char *name; unsigned mask; } want[] = {
+		{ "open", 1 }, { "openat", 2 }, { "openat2", 2 }, { "execve", 1 }, { "execveat", 2 },
+		{ "unlinkat", 2 }, { "mkdir", 1 }, { "rename", 3 }, { "renameat2", 0xa },
+		{ "symlinkat", 5 }, { "linkat", 0xa }, { "stat", 1 }, { "newfstatat", 2 },
+		{ "statx", 2 }, { "truncate", 1 }, { "chdir", 1 }, { "mount", 3 }, { "umount2", 1 },
+		{ "utimensat", 2 }, { "utimes", 1 }, { "setxattr", 1 }, { "name_to_handle_at", 2 },
+		{ "acct", 1 }, { "pivot_root", 3 }, { "move_mount", 0xa }, { "write", 0 },
+		{ "read", 0 }, { "fsetxattr", 0 }, { "sethostname", 0 }, { "memfd_create", 0 },
+		{ "getcwd", 0 },
+	};
+	unsigned n = 0;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int nr = bpfvm_syscall_x86_64_nr(want[i].name);
+
+		CHECK(nr >= 0);
+		if (ev_path_args(nr) != want[i].mask)
+			TEST_FAIL("%s: path arguments %#x, want %#x", want[i].name, ev_path_args(nr),
+				  want[i].mask);
+	}
+	for (long nr = 0; nr < EV_MAX_SYSCALL; nr++)
+		n += ev_path_args(nr) != 0;
+	printf("# %u system calls take a path\n", n);
+	CHECK(n >= 60);   /* 65 in Linux 6.12's table */
 }
 
 TEST_MAIN()
