@@ -5,6 +5,7 @@
  * counted after the comm's closing parenthesis: a comm may hold spaces
  * and parentheses itself.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,4 +80,29 @@ long ev_proc_stat(int32_t tid, int field)
 
 	ev_proc_read(tid, "stat", buf, sizeof(buf));
 	return ev_proc_stat_field(buf, field);
+}
+
+static int by_pid_down(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+size_t ev_proc_pgrp(int32_t pgid, int32_t *pids, size_t max)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *d;
+	size_t n = 0;
+
+	while (dir && n < max && (d = readdir(dir))) {
+		int32_t pid = (int32_t)atoi(d->d_name);
+
+		if (pid > 0 && ev_proc_stat(pid, 5) == pgid)
+			pids[n++] = pid;
+	}
+	if (dir)
+		closedir(dir);
+	qsort(pids, n, sizeof(*pids), by_pid_down);
+	return n;
 }

@@ -20,5 +20,7 @@ uint64_t ev_proc_status(int32_t tid, const char *key, int base);
 long ev_proc_stat_field(const char *stat, int field);
 /* Field N of /proc/TID/stat; 0 if unreadable. */
 long ev_proc_stat(int32_t tid, int field);
+/* The processes of process group pgid, newest (highest pid) first: how many (at most max). */
+size_t ev_proc_pgrp(int32_t pgid, int32_t *pids, size_t max);
 
 #endif

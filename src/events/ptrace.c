@@ -83,7 +83,8 @@
 #define PT_OPTS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
 		 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |     \
 		 PTRACE_O_TRACESYSGOOD)
-#define QUEUE 4
+#define MAX_GROUP 32     /* processes of a group kill (kill(0), kill(-pgid)) reported */
+#define QUEUE (MAX_GROUP + 8)
 #define DETACH_WAIT_MS 2000
 
 struct pt_thread {
@@ -110,6 +111,9 @@ struct pt_thread {
 		int32_t target;
 		bool group, act;
 		uint64_t handler, flags;
+		unsigned nmembers;        /* a group kill: its processes, each with its result */
+		int32_t members[MAX_GROUP];
+		int results[MAX_GROUP];
 	} sc;
 	struct ev_trap trap;    /* --seccomp: a TRAP whose SIGSYS is on its way */
 };
@@ -365,6 +369,20 @@ static void zap_others(struct pt_source *s, const struct pt_thread *t, bool zap)
 }
 
 /*
+ * kill(0, sig) or kill(-pgid, sig): the kernel sends it to each process of
+ * the group in turn, a generate event each: their results, decided now.
+ */
+static bool group_kill_enter(struct pt_thread *t)
+{
+	int32_t pgid = t->sc.target ? -t->sc.target : (int32_t)ev_proc_stat(t->tgid, 5);
+
+	t->sc.nmembers = pgid > 0 ? (unsigned)ev_proc_pgrp(pgid, t->sc.members, MAX_GROUP) : 0;
+	for (unsigned i = 0; i < t->sc.nmembers; i++)
+		t->sc.results[i] = ev_signal_result(t->sc.members[i], t->sc.sig, true);
+	return t->sc.nmembers > 0;
+}
+
+/*
  * A call that sends a signal (its target, and the result the kernel would
  * report, decided before it is sent) or sets an action (what it sets), or
  * kills the other threads of its process: true when its exit is to be
@@ -387,9 +405,14 @@ static bool signal_call_enter(struct pt_source *s, struct pt_thread *t,
 		t->sc.sig = (int)(nr == NR_TGKILL ? r->rdx : r->rsi);
 		t->sc.target = (int32_t)(nr == NR_TGKILL ? r->rsi : r->rdi);
 		t->sc.group = nr == NR_KILL;
-		if (t->sc.target <= 0 || t->sc.sig <= 0 || t->sc.sig > 64)
-			return false;    /* no signal, or one to a group bpfvm does not follow */
-		t->sc.result = ev_signal_result(t->sc.target, t->sc.sig, t->sc.group);
+		t->sc.nmembers = 0;
+		if (t->sc.sig <= 0 || t->sc.sig > 64 || t->sc.target == -1 ||
+		    (t->sc.target <= 0 && nr != NR_KILL))
+			return false;    /* no signal, or to every process (not followed) */
+		if (t->sc.target <= 0 && !group_kill_enter(t))
+			return false;
+		if (t->sc.target > 0)
+			t->sc.result = ev_signal_result(t->sc.target, t->sc.sig, t->sc.group);
 	} else if (nr == NR_EXIT_GROUP || nr == NR_EXECVE || nr == NR_EXECVEAT) {
 		zap_others(s, t, true);   /* undone if the exec fails */
 		if (nr == NR_EXIT_GROUP)
@@ -401,11 +424,28 @@ static bool signal_call_enter(struct pt_source *s, struct pt_thread *t,
 	return true;
 }
 
+/*
+ * A generate event for t's signal call that sent t->sc.sig to target;
+ * a traced target's delivery-stop is then not to make another.
+ */
+static void generated(struct pt_source *s, struct pt_thread *t, int32_t target, bool group,
+		      int result)
+{
+	struct ev_event *ev = queue(s, EV_SIGNAL_GENERATE, t, 0);
+	struct pt_thread *to = find(s, target);
+
+	ev->sig = t->sc.sig;
+	ev->si_code = t->sc.nr == NR_KILL ? SI_USER : SI_TKILL_CODE;
+	ev->target = target;
+	ev->group = group;
+	ev->result = result;
+	if (to && result != EV_SIG_ALREADY_PENDING && ev->sig != SIGKILL)
+		ev_sigtab_sent(s->sigs, target, to->tgid, ev->sig, group);
+}
+
 /* Its exit (result ret): true when a generate event was queued. */
 static bool signal_call_exit(struct pt_source *s, struct pt_thread *t, int64_t ret)
 {
-	struct ev_event *ev;
-
 	if (t->sc.nr == NR_EXECVE || t->sc.nr == NR_EXECVEAT) {
 		if (ret)
 			zap_others(s, t, false);
@@ -418,12 +458,14 @@ static bool signal_call_exit(struct pt_source *s, struct pt_thread *t, int64_t r
 			ev_sigtab_set(s->sigs, t->tgid, t->sc.sig, t->sc.handler, t->sc.flags);
 		return false;
 	}
-	ev = queue(s, EV_SIGNAL_GENERATE, t, 0);
-	ev->sig = t->sc.sig;
-	ev->si_code = t->sc.nr == NR_KILL ? SI_USER : SI_TKILL_CODE;
-	ev->target = t->sc.target;
-	ev->group = t->sc.group;
-	ev->result = t->sc.result;
+	if (t->sc.nmembers) {
+		for (unsigned i = 0; i < t->sc.nmembers; i++) {
+			generated(s, t, t->sc.members[i], true, t->sc.results[i]);
+			hold_after_last(s);
+		}
+		return true;
+	}
+	generated(s, t, t->sc.target, t->sc.group, t->sc.result);
 	return true;
 }
 
@@ -449,22 +491,58 @@ static void deliver_kill(struct pt_source *s, struct pt_thread *t)
 }
 
 /*
- * A signal-delivery-stop: true when it is a deliver event (the signal goes
- * on at resume).  A fatal signal of default action that dumps no core is
- * SIGKILL to every thread in the kernel, which turns it into a group exit
- * when it is sent to a task nobody traces (complete_signal).
+ * The generate event of a signal no call of the tree was seen send (from
+ * outside the tree, from the kernel), made at its delivery-stop, with the
+ * current task the kernel's call site has (signals.c).
+ */
+static void generate_unseen(struct pt_source *s, struct pt_thread *t, int sig,
+			    const siginfo_t *info, bool ignored)
+{
+	struct ev_sig_origin o;
+	struct ev_event *ev;
+
+	ev_signal_origin(sig, info->si_code, info->si_pid, t->tid, t->tgid, (int32_t)getpid(), &o);
+	ev = queue(s, EV_SIGNAL_GENERATE, t, 0);
+	ev->tid = o.tid;
+	ev->tgid = o.tgid;
+	ev->sig = sig;
+	ev->si_errno = info->si_errno;
+	ev->si_code = o.code;
+	ev->target = o.target;
+	ev->group = o.group;
+	ev->result = ignored ? EV_SIG_IGNORED : EV_SIG_DELIVERED;
+}
+
+/*
+ * A signal-delivery-stop: true when it is an event (the signal goes on at
+ * resume): the generate event of a signal not seen sent, and the deliver
+ * event, unless the action ignores it (the kernel would not have queued
+ * it: only a traced task gets ignored signals).  A fatal signal of
+ * default action that dumps no core is SIGKILL to every thread in the
+ * kernel, which turns it into a group exit when it is sent to a task
+ * nobody traces (complete_signal).
  */
 static bool on_signal_stop(struct pt_source *s, struct pt_thread *t, int sig)
 {
 	siginfo_t info;
 	uint64_t handler, flags;
 	struct ev_event *ev;
-	bool fatal;
+	bool fatal, ignored, unseen;
 
-	ev_sigtab_get(s->sigs, t->tgid, sig, &handler, &flags);
-	if (handler == (uint64_t)(uintptr_t)SIG_IGN || (!handler && ev_signal_default_ignored(sig)) ||
-	    ptrace(PTRACE_GETSIGINFO, t->tid, 0, &info))
+	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &info))
 		return false;
+	ev_sigtab_get(s->sigs, t->tgid, sig, &handler, &flags);
+	ignored = handler == (uint64_t)(uintptr_t)SIG_IGN || (!handler && ev_signal_default_ignored(sig));
+	unseen = !ev_sigtab_take_sent(s->sigs, t->tid, t->tgid, sig);
+	if (unseen)
+		generate_unseen(s, t, sig, &info, ignored);
+	if (ignored) {
+		if (unseen)
+			t->deliver_sig = sig;   /* passed on when the generate event resumes it */
+		return unseen;
+	}
+	if (unseen)
+		hold_after_last(s);
 	fatal = !handler && !stop_signal(sig);
 	if (fatal && !coredump_signal(sig)) {
 		deliver_kill(s, t);
@@ -508,6 +586,8 @@ static bool exit_signal(struct pt_source *s, struct pt_thread *t, int status)
 	ev->target = parent;
 	ev->group = true;
 	ev->result = ev_signal_result(parent, sig, true);
+	if ((leader = find(s, parent)))
+		ev_sigtab_sent(s->sigs, parent, leader->tgid, sig, true);
 	return true;
 }
 

@@ -11,7 +11,14 @@
  *     traced (a traced one never ignores): ignored (SIG_IGN, or SIG_DFL of
  *     a signal whose default is to ignore it, and not blocked), already
  *     pending (a signal below SIGRTMIN pending where it would be queued),
- *     else delivered.  The target's masks are read from /proc.
+ *     else delivered.  The target's masks are read from /proc;
+ *   - which signals of the tree's own calls are on their way (a generate
+ *     event out already), so that a delivery-stop of any other signal --
+ *     from outside the tree, from the kernel (a fault, SIGPIPE), from a
+ *     call bpfvm does not follow -- makes the generate event the kernel
+ *     would have made when it was sent, with the sender (or the task
+ *     itself) as the current task, as trace_signal_generate's call sites
+ *     have it.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +30,13 @@
 
 #define NSIG_KERNEL 64
 #define SIGRTMIN_KERNEL 32
+#define MAX_SENT 64
+
+struct sent {
+	int32_t tid, tgid;
+	int sig;
+	bool group;
+};
 
 struct sigproc {
 	int32_t tgid;
@@ -33,6 +47,8 @@ struct sigproc {
 struct ev_sigtab {
 	struct sigproc *p;
 	size_t n, cap;
+	struct sent sent[MAX_SENT];   /* oldest first */
+	size_t nsent;
 };
 
 struct ev_sigtab *ev_sigtab_new(void)
@@ -105,12 +121,70 @@ void ev_sigtab_fork(struct ev_sigtab *t, int32_t parent, int32_t child)
 	}
 }
 
+static void sent_drop(struct ev_sigtab *t, size_t i)
+{
+	memmove(&t->sent[i], &t->sent[i + 1], (t->nsent - i - 1) * sizeof(t->sent[0]));
+	t->nsent--;
+}
+
 void ev_sigtab_gone(struct ev_sigtab *t, int32_t tgid)
 {
 	struct sigproc *p = find(t, tgid);
 
 	if (p)
 		*p = t->p[--t->n];
+	for (size_t i = t->nsent; i-- > 0;)
+		if (t->sent[i].tgid == tgid)
+			sent_drop(t, i);
+}
+
+void ev_sigtab_sent(struct ev_sigtab *t, int32_t tid, int32_t tgid, int sig, bool group)
+{
+	if (t->nsent == MAX_SENT)
+		sent_drop(t, 0);    /* one never delivered (still blocked, say): the oldest goes */
+	t->sent[t->nsent++] = (struct sent){ tid, tgid, sig, group };
+}
+
+bool ev_sigtab_take_sent(struct ev_sigtab *t, int32_t tid, int32_t tgid, int sig)
+{
+	for (size_t i = 0; i < t->nsent; i++)
+		if (t->sent[i].sig == sig &&
+		    (t->sent[i].group ? t->sent[i].tgid == tgid : t->sent[i].tid == tid)) {
+			sent_drop(t, i);
+			return true;
+		}
+	return false;
+}
+
+/* Signals a fault raises in the faulting thread (force_sig_fault, force_sig_seccomp). */
+static bool synchronous(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
+	       sig == SIGSYS;
+}
+
+void ev_signal_origin(int sig, int code, int32_t sender, int32_t tid, int32_t tgid, int32_t self,
+		      struct ev_sig_origin *o)
+{
+	bool from_user = code == SI_USER || code == SI_QUEUE || code == SI_TKILL;
+
+	*o = (struct ev_sig_origin){ .tid = tid, .tgid = tgid, .target = tgid, .group = true,
+				     .code = code };
+	if (sender == self && (code == SI_USER || code == SI_TKILL)) {
+		/* bpf_send_signal(_thread): SEND_SIG_PRIV, in the task's own context */
+		o->code = SI_KERNEL;
+		o->group = code == SI_USER;
+	} else if (from_user && sender > 0 && sender != tgid) {
+		o->tid = o->tgid = sender;    /* kill, sigqueue, tgkill by another process */
+		o->group = code != SI_TKILL;
+	} else if (sig == SIGCHLD && code > 0 && sender > 0) {
+		o->tid = o->tgid = sender;    /* a child's stop or continue, sent in its context */
+	} else if (code == SI_TKILL || code == SI_USER || ((code > 0 || code == SI_KERNEL) &&
+							   synchronous(sig))) {
+		o->group = false;    /* send_sig to current (SIGPIPE, SIGXFSZ), or a fault */
+	}
+	if (!o->group)
+		o->target = tid;
 }
 
 void ev_sigtab_set(struct ev_sigtab *t, int32_t tgid, int sig, uint64_t handler, uint64_t flags)

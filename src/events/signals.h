@@ -33,4 +33,29 @@ bool ev_signal_explicitly_ignored(int32_t tid, int sig);
 /* signal_generate's result for sig sent now to tid (to its process when group). */
 int ev_signal_result(int32_t tid, int sig, bool group);
 
+/*
+ * sig was sent to thread tid of tgid (to the process: group) by a call
+ * bpfvm follows, and its generate event is out: its delivery-stop is not
+ * to make another.
+ */
+void ev_sigtab_sent(struct ev_sigtab *t, int32_t tid, int32_t tgid, int sig, bool group);
+/* Thread tid of tgid stopped to take sig: was it one of those?  (Then it is forgotten.) */
+bool ev_sigtab_take_sent(struct ev_sigtab *t, int32_t tid, int32_t tgid, int sig);
+
+/* signal_generate's current task, target and code for a signal nobody in the tree was seen send */
+struct ev_sig_origin {
+	int32_t tid, tgid;   /* the current task of the event */
+	int32_t target;      /* the task it was sent to (its process's leader when group) */
+	bool group;
+	int code;
+};
+
+/*
+ * From the siginfo (code, sender: si_code, si_pid) of sig stopped for
+ * delivery in thread tid of tgid; self: bpfvm's pid (what it sends is
+ * bpf_send_signal's).
+ */
+void ev_signal_origin(int sig, int code, int32_t sender, int32_t tid, int32_t tgid, int32_t self,
+		      struct ev_sig_origin *o);
+
 #endif
