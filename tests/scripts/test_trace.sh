@@ -33,7 +33,9 @@ if ! sh examples/build.sh "$tmp" > "$tmp/build.log" 2>&1 ||
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu -Iexamples \
 	-c tests/data/trace/kfuncs.bpf.c -o "$tmp/kfuncs.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/corners" tests/data/trace/corners.c >> "$tmp/build.log" 2>&1 ||
-   ! cc -O2 -pthread -o "$tmp/toctou" tests/data/trace/toctou.c >> "$tmp/build.log" 2>&1; then
+   ! cc -O2 -pthread -o "$tmp/toctou" tests/data/trace/toctou.c >> "$tmp/build.log" 2>&1 ||
+   ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/trace/signals.bpf.c -o "$tmp/signals.bpf.o" >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
 	exit 1
@@ -248,6 +250,30 @@ if [ $rc3 -eq 137 ] && grep -q '"type":"exit","pid":[0-9]*,"signal":9' "$tmp/kil
 	pass send_signal_kills
 else
 	fail send_signal_kills "cat /etc/passwd: rc $rc3 (want 137); in sh: rc $rc4, '$(grep after "$tmp/kill.out")' (want 'after 137')"
+fi
+
+# a signal from outside the tree: this shell (not traced) sends SIGUSR1 to a traced sleep; its
+# signal_generate has the sender as the current task (pid and tid this shell's), the sleep as
+# the target (a process: group 1), result 0; then the kernel's SIGKILL delivery (a fatal signal)
+"$BPFVM" trace --json "$tmp/signals.bpf.o" -- sleep 5 > "$tmp/outside.json" 2>&1 &
+bp=$!
+spid=
+for i in $(seq 200); do
+	spid=$(pgrep -P $bp -x sleep) && grep -q "^TracerPid:[[:space:]]*$bp\$" /proc/"$spid"/status 2>/dev/null && break
+	spid=
+	sleep 0.02
+done
+[ -n "$spid" ] && kill -USR1 "$spid"
+wait $bp
+rc=$?
+S=$(le32 $$)
+T=$(le32 "${spid:-0}")
+if [ -n "$spid" ] && [ $rc -eq 138 ] &&
+   grep -q "\"data\":\"08000000$S${S}0a0000000000000000000000${T}0100000000000000" "$tmp/outside.json" &&
+   grep -q "\"data\":\"09000000$T${T}09000000" "$tmp/outside.json"; then
+	pass signal_from_outside_the_tree
+else
+	fail signal_from_outside_the_tree "rc $rc (want 138), sleep '$spid', sender $$: $(grep -c ringbuf "$tmp/outside.json") records"
 fi
 
 # the check holds against another thread: toctou's second thread flips its path buffer between
