@@ -23,13 +23,15 @@
  * making the stopped call an mmap (at the seccomp or syscall-enter stop
  * its number and arguments are changed), then, at that mmap's exit, the
  * registers are put back one instruction earlier, so that the call
- * itself runs again and stops at its entry anew.  Each thread takes a
+ * itself runs again and stops at its entry anew, to be made the mseal of
+ * the pages the same way.  Each thread takes a
  * slot per path argument for the duration of its call.
  *
- * Limits: the slot pages are read-only to the process, not out of its
- * reach: a thread that mprotects or remaps the page itself (it can find
- * it in /proc/self/maps) still races; rewriting the string it passed,
- * the race this closes, does not.
+ * The slot pages are sealed (mseal, Linux 6.10): the process can neither
+ * make them writable nor unmap, move or map over them.  Limit: a write
+ * through its own /proc/self/mem (which goes through page protections,
+ * as the tracer's own writes do) still reaches them; rewriting the string
+ * it passed, the race this closes, does not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +43,7 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "../util/proc_maps.h"
 #include "argsnap.h"
 #include "attach.h"
 #include "remote.h"
@@ -51,6 +54,8 @@
 #define MAX_PATHS 2                /* rename, link, symlink, mount, pivot_root: two */
 #define BAD_ADDR ((uint64_t)-4096) /* above every user address: the kernel's access_ok fails */
 #define PAGE 4096
+#define NR_MSEAL 462
+#define MAP_BYTES ((uint64_t)SLOTS_PER_MAP * SLOT)
 
 struct pool {
 	int32_t tgid;
@@ -70,11 +75,20 @@ struct copy {
 	char *buf;           /* SLOT bytes */
 };
 
+/*
+ * A thread's call becomes each step in turn, then runs again: the mmap of
+ * read-only slot pages, then their mseal, so that the process can no
+ * longer make them writable, unmap or move them (checked in /proc/PID/maps
+ * after, as an mprotect may have come between).
+ */
+enum phase { PH_NONE, PH_MMAP, PH_SEAL_DUE, PH_SEAL };
+
 struct thr {
 	int32_t tid, tgid;
 	unsigned n;          /* copies in force */
 	struct copy c[MAX_PATHS];
-	bool mapping;        /* its call is an mmap of slots now */
+	enum phase phase;    /* mapping slots for its process: which step */
+	uint64_t new_map;    /* ...the pages mapped, not sealed yet */
 	bool rerun;          /* ...done: its next entry stop may be the call again */
 	struct user_regs_struct saved;
 };
@@ -280,7 +294,7 @@ static bool copy_string(struct ev_argsnap *a, int32_t tid, struct copy *c)
 	return true;
 }
 
-/* The call becomes mmap(slots): true when it was made so. */
+/* The call becomes the next step of mapping slots (mmap, or mseal): true when it was made so. */
 static bool start_mapping(struct ev_argsnap *a, struct thr *t, const struct user_regs_struct *r)
 {
 	struct user_regs_struct m = *r;
@@ -289,12 +303,43 @@ static bool start_mapping(struct ev_argsnap *a, struct thr *t, const struct user
 	/* its rerun goes back over the syscall instruction: it must be one (0f 05) */
 	if (a->mem.copy(a->mem.src, t->tid, insn, r->rip - 2, 2) || insn[0] != 0x0f || insn[1] != 0x05)
 		return false;
-	remote_mmap_args(&m, 0, (uint64_t)SLOTS_PER_MAP * SLOT, PROT_READ);
+	if (t->phase == PH_SEAL_DUE) {
+		m.orig_rax = NR_MSEAL;
+		m.rdi = t->new_map;
+		m.rsi = MAP_BYTES;
+		m.rdx = 0;
+	} else {
+		remote_mmap_args(&m, 0, MAP_BYTES, PROT_READ);
+	}
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, &m))
 		return false;
 	t->saved = *r;
-	t->mapping = true;
+	t->phase = t->phase == PH_SEAL_DUE ? PH_SEAL : PH_MMAP;
 	return true;
+}
+
+struct ro_check {
+	uint64_t start, end, covered;
+	bool writable;
+};
+
+static int ro_part(void *ctx, const struct util_mapping *m)
+{
+	struct ro_check *c = ctx;
+
+	if (m->end <= c->start || m->start >= c->end)
+		return 0;
+	c->covered += (m->end < c->end ? m->end : c->end) - (m->start > c->start ? m->start : c->start);
+	c->writable |= m->perms[1] == 'w' || m->perms[3] == 's';
+	return 0;
+}
+
+/* Are the pages at addr still what was mapped: all there, private, not writable? */
+static bool still_read_only(int32_t tgid, uint64_t addr)
+{
+	struct ro_check c = { .start = addr, .end = addr + MAP_BYTES };
+
+	return !util_proc_maps(tgid, ro_part, &c) && c.covered == MAP_BYTES && !c.writable;
 }
 
 /* Copy argument arg's string and point the register at a slot holding it (or at BAD_ADDR). */
@@ -336,7 +381,7 @@ enum ev_argsnap_enter ev_argsnap_enter(struct ev_argsnap *a, int32_t tid, int32_
 	if (!need || !(t = thr_of(a, tid, tgid)) || !(p = pool_of(a, tgid, true)) || p->failed)
 		return EV_ARGSNAP_NONE;
 	thr_release(a, t);
-	if (free_slots(p) < need) {
+	if (t->phase == PH_SEAL_DUE || free_slots(p) < need) {
 		if (p->nmaps < MAX_MAPS)
 			return start_mapping(a, t, r) ? EV_ARGSNAP_MAPPING : EV_ARGSNAP_NONE;
 		if (!a->said_full)
@@ -357,7 +402,12 @@ enum ev_argsnap_enter ev_argsnap_enter(struct ev_argsnap *a, int32_t tid, int32_
 	return EV_ARGSNAP_TAKEN;
 }
 
-/* The slots' mmap returned: keep its pages, and send the call back to its entry. */
+/*
+ * A step of mapping slots returned: after the mmap, the mseal is due; after
+ * the mseal (refused by a kernel before 6.10: the pages still serve), the
+ * pages are the process's slots if they are still read-only.  Then the
+ * call goes back to its entry.
+ */
 static enum ev_argsnap_exit mapped(struct ev_argsnap *a, struct thr *t)
 {
 	struct pool *p = pool_of(a, t->tgid, false);
@@ -365,21 +415,30 @@ static enum ev_argsnap_exit mapped(struct ev_argsnap *a, struct thr *t)
 	uint64_t got = 0;
 	int err = ESRCH;
 
-	t->mapping = false;
 	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
 		got = r.rax < (uint64_t)-4096 ? r.rax : 0;
-		err = got ? 0 : (int)-r.rax;
+		err = got || t->phase == PH_SEAL ? 0 : (int)-r.rax;
 	}
-	if (p && got && p->nmaps < MAX_MAPS) {
-		p->map[p->nmaps++] = got;
+	if (t->phase == PH_MMAP && got) {
+		t->new_map = got;
+		t->phase = PH_SEAL_DUE;
+	} else if (t->phase == PH_SEAL && err != ESRCH && still_read_only(t->tgid, t->new_map) && p &&
+		   p->nmaps < MAX_MAPS) {
+		p->map[p->nmaps++] = t->new_map;
+		t->phase = PH_NONE;
 	} else if (p) {
+		if (t->phase == PH_SEAL && err != ESRCH)
+			err = EACCES;   /* made writable or moved before it was sealed */
+		t->phase = PH_NONE;
 		p->failed = true;
 		if (!a->said_failed)
-			log_printf(a->log, "pid %d: no pages for copies of path arguments (mmap: %s): "
+			log_printf(a->log, "pid %d: no pages for copies of path arguments (%s): "
 					   "its paths are not copied\n", t->tgid,
 				   strerror(err));
 		a->said_failed = true;
 	}
+	if (t->phase != PH_SEAL_DUE)
+		t->phase = PH_NONE;
 	r = t->saved;
 	r.rip -= 2;
 	r.rax = r.orig_rax;
@@ -394,7 +453,7 @@ enum ev_argsnap_exit ev_argsnap_exit(struct ev_argsnap *a, int32_t tid)
 
 	if (!t)
 		return EV_ARGSNAP_NOTHING;
-	if (t->mapping)
+	if (t->phase == PH_MMAP || t->phase == PH_SEAL)
 		return mapped(a, t);
 	if (!t->n)
 		return EV_ARGSNAP_NOTHING;
@@ -486,12 +545,12 @@ void ev_argsnap_undo(struct ev_argsnap *a, int32_t tid)
 
 	if (!t || ptrace(PTRACE_GETREGS, tid, 0, &r))
 		return;
-	if (t->mapping) {    /* at its mmap's exit: the call runs again once detached */
+	if (t->phase == PH_MMAP || t->phase == PH_SEAL) {   /* at its step's exit: the call runs again */
 		r = t->saved;
 		r.rip -= 2;
 		r.rax = r.orig_rax;
-		t->mapping = false;
 	}
+	t->phase = PH_NONE;
 	for (unsigned k = 0; k < t->n; k++)
 		*arg_reg(&r, t->c[k].arg) = t->c[k].orig;
 	ptrace(PTRACE_SETREGS, tid, 0, &r);

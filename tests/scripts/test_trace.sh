@@ -279,8 +279,8 @@ fi
 # the check holds against another thread: toctou's second thread flips its path buffer between
 # /etc/passwd and a harmless file while the first opens it (some 3000 times, 3 s at most); the
 # program's verdict must be the open's (argsnap.c): no open gives /etc/passwd (by /proc/self/fd
-# and its first bytes), both kinds of open happen, and openat's registers are the user's after
-# it.  Started, taken with -p (every call stops), and with bpf_send_signal(SIGKILL) instead.
+# and its first bytes), both kinds of open happen, openat's registers are the user's after it,
+# and the slot pages are sealed (the process cannot make them writable or unmap them).  Started, taken with -p (every call stops), and with bpf_send_signal(SIGKILL) instead.
 # Without the copies some 20% of the opens of such a run got /etc/passwd.
 echo harmless > "$tmp/harmless"
 timeout 20 "$BPFVM" trace "$tmp/block_passwd.bpf.o" -- "$tmp/toctou" "$tmp/harmless" 3000 3 \
@@ -296,7 +296,7 @@ timeout 20 "$BPFVM" trace "$tmp/kill_passwd.bpf.o" -- "$tmp/toctou" "$tmp/harmle
 rc3=$?
 toctou_ok() {   # FILE: the end line says no /etc/passwd, with both kinds of open
 	grep -Eq '^opened [1-9][0-9]* blocked [1-9][0-9]* harmless [1-9][0-9]* other 0 passwd 0$' "$1" &&
-	! grep -q BREACH "$1"
+	! grep -q BREACH "$1" && grep -Eq '^sealed ([1-9][0-9]*) refused \1$' "$1"
 }
 for run in toctou:$rc1 toctou_p:$rc2; do
 	if [ "${run#*:}" = 0 ] && toctou_ok "$tmp/${run%%:*}.out"; then

@@ -12,7 +12,9 @@
  * Prints "opened N blocked N harmless N other N passwd N" (passwd: opens
  * of /etc/passwd that got through, each also said at once by a BREACH
  * line) and exits 0, or 1 when some did; 3 when openat's argument
- * registers were not as it left them after the call.
+ * registers were not as it left them after the call.  Then "sealed N
+ * refused N": bpfvm's sealed slot pages, and how many of them refused
+ * to be made writable or unmapped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +81,37 @@ static bool registers_kept(const char *p)
 	return rsi == (long)p && rdi == AT_FDCWD && rdx == O_RDONLY;
 }
 
+/*
+ * The pages bpfvm gave the opens their paths in (anonymous, read-only,
+ * 64 KiB, sealed: "sl" in smaps): how many, and how many of them an
+ * mprotect to writable and an munmap both failed on (EPERM).
+ */
+static void sealed_slots(int *n, int *refused)
+{
+	char line[256];
+	unsigned long start = 0, end = 0;
+	bool anon_ro = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	*n = *refused = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char perms[8], path[64] = "";
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %63s", &s, &e, perms, path) >= 3) {
+			start = s;
+			end = e;
+			anon_ro = !strcmp(perms, "r--p") && !path[0] && end - start == 65536;
+		} else if (anon_ro && !strncmp(line, "VmFlags:", 8) && strstr(line, " sl")) {
+			(*n)++;
+			*refused += mprotect((void *)start, end - start, PROT_READ | PROT_WRITE) &&
+				    errno == EPERM && munmap((void *)start, end - start) && errno == EPERM;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
 static bool is_traced(void)
 {
 	char line[128];
@@ -97,6 +131,7 @@ int main(int argc, char **argv)
 	long iterations = argc > 2 ? atol(argv[2]) : 3000, counts[5] = { 0 };
 	int seconds = argc > 3 ? atoi(argv[3]) : 5;
 	struct timespec start, now;
+	int sealed, refused;
 	pthread_t th;
 
 	if (argc < 2 || strlen(argv[1]) >= sizeof(path))
@@ -135,5 +170,7 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	printf("opened %ld blocked %ld harmless %ld other %ld passwd %ld\n", counts[0], counts[1],
 	       counts[2], counts[3], counts[4]);
+	sealed_slots(&sealed, &refused);
+	printf("sealed %d refused %d\n", sealed, refused);
 	return counts[4] ? 1 : 0;
 }
