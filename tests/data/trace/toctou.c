@@ -9,9 +9,11 @@
  *
  * traced: first wait (5 s at most) until a tracer has it (bpfvm trace -p).
  *
- * Prints "opened N blocked N harmless N other N passwd N" (passwd: opens
- * of /etc/passwd that got through, each also said at once by a BREACH
- * line) and exits 0, or 1 when some did; 3 when openat's argument
+ * Prints "opened N blocked N harmless N other N passwd N failed N"
+ * (other: opens of neither file; passwd: opens of /etc/passwd that got
+ * through, each also said at once by a BREACH line; failed: opens that
+ * failed but not with EPERM, of a path read half flipped) and exits 0,
+ * or 1 when some got through; 3 when openat's argument
  * registers were not as it left them after the call.  Then "sealed N
  * refused N": bpfvm's sealed slot pages, and how many of them refused
  * to be made writable or unmapped.
@@ -128,7 +130,7 @@ static bool is_traced(void)
 
 int main(int argc, char **argv)
 {
-	long iterations = argc > 2 ? atol(argv[2]) : 3000, counts[5] = { 0 };
+	long iterations = argc > 2 ? atol(argv[2]) : 3000, counts[6] = { 0 };
 	int seconds = argc > 3 ? atoi(argv[3]) : 5;
 	struct timespec start, now;
 	int sealed, refused;
@@ -152,7 +154,7 @@ int main(int argc, char **argv)
 		int fd = open(path, O_RDONLY);
 
 		if (fd < 0) {
-			counts[errno == EPERM ? 1 : 3]++;
+			counts[errno == EPERM ? 1 : 5]++;   /* 5: a path caught half flipped (ENOENT) */
 		} else {
 			int w = what(fd);
 
@@ -168,8 +170,8 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	pthread_join(th, NULL);
-	printf("opened %ld blocked %ld harmless %ld other %ld passwd %ld\n", counts[0], counts[1],
-	       counts[2], counts[3], counts[4]);
+	printf("opened %ld blocked %ld harmless %ld other %ld passwd %ld failed %ld\n", counts[0],
+	       counts[1], counts[2], counts[3], counts[4], counts[5]);
 	sealed_slots(&sealed, &refused);
 	printf("sealed %d refused %d\n", sealed, refused);
 	return counts[4] ? 1 : 0;
