@@ -286,7 +286,7 @@ echo harmless > "$tmp/harmless"
 timeout 20 "$BPFVM" trace "$tmp/block_passwd.bpf.o" -- "$tmp/toctou" "$tmp/harmless" 3000 3 \
 	> "$tmp/toctou.out" 2>&1
 rc1=$?
-"$tmp/toctou" "$tmp/harmless" 1500 3 traced > "$tmp/toctou_p.out" 2>&1 &
+"$tmp/toctou" "$tmp/harmless" 600 2 traced > "$tmp/toctou_p.out" 2>&1 &
 tpid=$!
 timeout 20 "$BPFVM" trace -p $tpid "$tmp/block_passwd.bpf.o" > "$tmp/toctou_p.trace" 2>&1
 wait $tpid
