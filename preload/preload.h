@@ -119,6 +119,10 @@ void pl_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* bpf_cmd.c: bpf(cmd, attr, size) as the kernel answers it: >= 0 or -errno. */
 long pl_bpf(int cmd, void *attr, unsigned int size);
+/* A value that is a descriptor (perf event, program, map): the slot's object. */
+long pl_map_update_fd_slot(struct pl_obj *m, const void *key, const void *value, uint64_t flags);
+/* bpf_batch.c: the BPF_MAP_*_BATCH commands. */
+long pl_map_batch(int cmd, void *attr);
 /* bpf_prog.c */
 long pl_prog_load(void *attr);
 long pl_btf_load(void *attr);

@@ -1,0 +1,45 @@
+#!/bin/sh
+# `bpfvm exec`'s session: what a libbpf tool asks of bpf() beyond single
+# elements, and how the session runs.  Batch map operations
+# (tests/data/exec/batch.c, libbpf's bpf_map_*_batch on hash, per-CPU hash,
+# LRU hash, array and per-CPU array maps) answer under the preload library
+# as in the kernel, line for line.
+BUILD=${BUILD:-build}
+BPFVM=${BPFVM:-$BUILD/bpfvm}
+status=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { echo "PASS exec_session_$1"; }
+fail() { echo "FAIL exec_session_$1: $2"; status=1; }
+skip() { echo "SKIP exec_session_$1: $2"; }
+
+# A sanitized build's library needs the sanitizer's runtime first in the tool
+if [ "${SANITIZED:-}" = 1 ]; then
+	asan=$(cc -print-file-name=libasan.so)
+	EXEC_ENV="LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0"
+else
+	EXEC_ENV=
+fi
+# shellcheck disable=SC2086
+bpfvm_exec() { timeout 30 env $EXEC_ENV "$BPFVM" exec "$@"; }
+
+# ---- batch operations: the kernel's answers ----------------------------------------------
+if ! cc -O2 -o "$tmp/batch" tests/data/exec/batch.c -lbpf > "$tmp/build.log" 2>&1; then
+	skip batch_as_kernel "tests/data/exec/batch.c does not build (libbpf-dev?): $(head -n 1 "$tmp/build.log")"
+else
+	bpfvm_exec --trace true -- "$tmp/batch" > "$tmp/batch.bpfvm" 2> "$tmp/batch.err"
+	rc=$?
+	if [ "$(id -u)" != 0 ] || ! "$tmp/batch" > "$tmp/batch.kernel" 2>&1 ||
+	   grep -q 'create: EPERM' "$tmp/batch.kernel"; then
+		skip batch_as_kernel "no bpf() here (not root, or the kernel refuses it): $(uname -r)"
+	elif [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/batch.kernel")" -ge 130 ] &&
+	     cmp -s "$tmp/batch.kernel" "$tmp/batch.bpfvm"; then
+		pass batch_as_kernel
+	else
+		fail batch_as_kernel "rc $rc; kernel, then bpfvm exec:"
+		diff "$tmp/batch.kernel" "$tmp/batch.bpfvm" | head -n 8 | sed 's/^/     ... /'
+		head -n 3 "$tmp/batch.err" | sed 's/^/     ... /'
+	fi
+fi
+exit $status
