@@ -1,5 +1,5 @@
 /*
- * cmd_exec.c - `bpfvm exec [--trace COMMAND] [-p PID]... -- TOOL [ARGS...]`:
+ * cmd_exec.c - `bpfvm exec [--trace COMMAND]... [-p PID]... -- TOOL [ARGS...]`:
  * run an unmodified libbpf tool (Debian's opensnoop, execsnoop, ...) on
  * bpfvm instead of the kernel's eBPF.  TOOL starts with
  * libbpfvm-preload.so (found beside the command's libbpfvm.so) in
@@ -34,8 +34,12 @@
 #define HANDSHAKE_MS 10000
 #define MAX_PIDS 64
 
+#define MAX_TRACES 16
+
 struct exec_args {
-	const char *trace;
+	const char *traces[MAX_TRACES];
+	int ntraces;
+	char *trace;   /* one --trace as given; several run side by side under one sh -c */
 	char pids[MAX_PIDS * 12];
 	char **tool;
 };
@@ -46,6 +50,30 @@ static void forward(int sig)
 {
 	if (child_pid > 0)
 		kill(child_pid, sig);
+}
+
+/*
+ * Several --trace commands run at once, each in a subshell of one traced
+ * sh -c, which waits for them all: the session ends when every one has.
+ * Each stands on lines of its own, so a comment in one ends with it.
+ */
+static int join_traces(struct exec_args *a)
+{
+	size_t len = 8;
+
+	if (a->ntraces <= 1) {
+		a->trace = a->ntraces ? strdup(a->traces[0]) : NULL;
+		return a->ntraces && !a->trace ? 1 : 0;
+	}
+	for (int i = 0; i < a->ntraces; i++)
+		len += strlen(a->traces[i]) + 8;
+	if (!(a->trace = malloc(len)))
+		return 1;
+	a->trace[0] = '\0';
+	for (int i = 0; i < a->ntraces; i++)
+		strcat(strcat(strcat(a->trace, "(\n"), a->traces[i]), "\n) &\n");
+	strcat(a->trace, "wait");
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct exec_args *a)
@@ -68,12 +96,11 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 
 		switch (c) {
 		case 't':
-			if (a->trace) {
-				fprintf(stderr, "bpfvm exec: one --trace COMMAND (run several with sh -c "
-						"'A & B; wait')\n");
+			if (a->ntraces == MAX_TRACES) {
+				fprintf(stderr, "bpfvm exec: at most %d --trace commands\n", MAX_TRACES);
 				return EXIT_USAGE;
 			}
-			a->trace = optarg;
+			a->traces[a->ntraces++] = optarg;
 			break;
 		case 'p':
 			pid = strtol(optarg, &e, 10);
@@ -87,12 +114,12 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 		default: return cli_usage("exec");
 		}
 	}
-	if (optind != end || !a->tool || !a->tool[0] || (!a->trace && !n)) {
-		if (a->tool && a->tool[0] && !a->trace && !n)
+	if (optind != end || !a->tool || !a->tool[0] || (!a->ntraces && !n)) {
+		if (a->tool && a->tool[0] && !a->ntraces && !n)
 			fprintf(stderr, "bpfvm exec: nothing to trace: give --trace COMMAND or -p PID\n");
 		return cli_usage("exec");
 	}
-	return 0;
+	return join_traces(a);
 }
 
 static void child(const struct exec_args *a, const char *tool, const char *preload, int hs)
@@ -140,18 +167,15 @@ static int wait_tool(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-int cmd_exec(int argc, char **argv)
+static int run_tool(struct exec_args *a)
 {
-	struct exec_args a = { 0 };
 	char tool[PATH_MAX], preload[PATH_MAX];
 	const char *why;
-	int err, hs[2];
+	int hs[2];
 	pid_t pid;
 
-	if ((err = parse_args(argc, argv, &a)))
-		return err;
-	if (preload_find_command(a.tool[0], tool, sizeof(tool))) {
-		fprintf(stderr, "bpfvm exec: %s: no such program\n", a.tool[0]);
+	if (preload_find_command(a->tool[0], tool, sizeof(tool))) {
+		fprintf(stderr, "bpfvm exec: %s: no such program\n", a->tool[0]);
 		return 1;
 	}
 	if ((why = preload_blocked(tool))) {
@@ -169,7 +193,7 @@ int cmd_exec(int argc, char **argv)
 		return 1;
 	}
 	if (pid == 0)
-		child(&a, tool, preload, hs[1]);
+		child(a, tool, preload, hs[1]);
 	close(hs[1]);
 	child_pid = pid;
 	signal(SIGINT, forward);
@@ -183,4 +207,16 @@ int cmd_exec(int argc, char **argv)
 	}
 	close(hs[0]);
 	return wait_tool(pid);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct exec_args a = { 0 };
+	int err;
+
+	if ((err = parse_args(argc, argv, &a)))
+		return err;
+	err = run_tool(&a);
+	free(a.trace);
+	return err;
 }

@@ -77,8 +77,8 @@ static const struct cli_help helps[] = {
 	  "  -p PID             trace a running process (again for more)\n"
 	  "  -- COMMAND ARGS    run COMMAND and trace its whole process tree\n" },
 	{ "exec", NULL,
-	  "  --trace COMMAND    run COMMAND (with sh -c) once TOOL has attached; TOOL gets SIGINT\n"
-	  "                     when it and all it started have exited\n"
+	  "  --trace COMMAND    run COMMAND (with sh -c) once TOOL has attached (again for more,\n"
+	  "                     run side by side); TOOL gets SIGINT when all have exited\n"
 	  "  -p PID             trace a running process instead (again for more)\n"
 	  "  -- TOOL ARGS       the libbpf tool, run with libbpfvm-preload.so preloaded\n" },
 	{ "xdp", NULL,

@@ -3,7 +3,9 @@
 # elements, and how the session runs.  Batch map operations
 # (tests/data/exec/batch.c, libbpf's bpf_map_*_batch on hash, per-CPU hash,
 # LRU hash, array and per-CPU array maps) answer under the preload library
-# as in the kernel, line for line.
+# as in the kernel, line for line.  Several --trace commands are all
+# traced, side by side, and the tool gets its SIGINT once the last has
+# exited.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 status=0
@@ -41,5 +43,20 @@ else
 		diff "$tmp/batch.kernel" "$tmp/batch.bpfvm" | head -n 8 | sed 's/^/     ... /'
 		head -n 3 "$tmp/batch.err" | sed 's/^/     ... /'
 	fi
+fi
+
+# ---- several --trace commands --------------------------------------------------------------
+start=$(date +%s)
+bpfvm_exec --trace "cat /etc/hostname > /dev/null" --trace "sleep 0.5; cat /etc/passwd > /dev/null" \
+	--trace "# a comment ends with its command" -- /usr/sbin/opensnoop -n cat \
+	> "$tmp/several.out" 2> "$tmp/several.err"
+rc=$? took=$(($(date +%s) - start))
+if [ ! -x /usr/sbin/opensnoop ]; then
+	skip several_traces "no /usr/sbin/opensnoop (Debian's libbpf-tools)"
+elif [ $rc -eq 0 ] && grep -q ' /etc/hostname$' "$tmp/several.out" &&
+     grep -q ' /etc/passwd$' "$tmp/several.out" && [ "$took" -lt 20 ]; then
+	pass several_traces
+else
+	fail several_traces "rc $rc after ${took}s: $(grep -c . "$tmp/several.out") lines; $(head -n 2 "$tmp/several.err")"
 fi
 exit $status
