@@ -23,7 +23,8 @@
 
 #define API __attribute__((visibility("default")))
 
-static struct pl state = { .lock = PTHREAD_MUTEX_INITIALIZER };
+/* recursive: the library's own close() (detach.c) looks objects up, at times under the lock */
+static struct pl state = { .lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP };
 
 struct pl *pl_state(void)
 {

@@ -77,6 +77,9 @@ struct pl_obj {
 	uint64_t lost;
 	/* PL_LINK */
 	struct pl_obj *link_prog, *link_perf;
+	/* PL_LINK, PL_PERF: its bpfvm_trace attachment once the session runs (-1: none) */
+	long attach_idx;
+	bool detached;                /* the tool closed its last descriptor (detach.c) */
 	uint32_t attach_type;
 	/* PL_BTF */
 	uint32_t btf_size;
@@ -142,5 +145,8 @@ bool pl_wake_readers(void);
 
 /* session.c */
 void pl_session_maybe_start(void);
+
+/* detach.c: the tool closed fd, which was o's (a link or perf event): detach if it was the last. */
+void pl_closed(struct pl_obj *o);
 
 #endif

@@ -49,12 +49,15 @@ static size_t attach_all(struct pl *s, struct bpfvm_log *log)
 			prog = o->link_prog;
 		else if (o->kind == PL_PERF && o->attached && o->enabled)
 			prog = o->attached;
-		if (!prog)
+		if (!prog || o->detached)
 			continue;
-		if (bpfvm_trace__attach_prog(s->trace, prog->prog, prog->prog_type, o->where))
+		o->attach_idx = (long)bpfvm_trace__attached(s->trace);
+		if (bpfvm_trace__attach_prog(s->trace, prog->prog, prog->prog_type, o->where)) {
+			o->attach_idx = -1;
 			print_log(log);
-		else
+		} else {
 			n++;
+		}
 	}
 	return n;
 }

@@ -101,6 +101,13 @@ BPFVM_API int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog 
 				       uint32_t prog_type, const char *where);
 /* How many programs are attached. */
 BPFVM_API size_t bpfvm_trace__attached(const struct bpfvm_trace *t);
+/*
+ * Detach the index-th attachment (in attach order: bpfvm_trace__attached()
+ * before it was attached), as closing the last descriptor of a link does
+ * in the kernel: from the next event on it runs no more (the events its
+ * point stops stay stopped).  Any time, from any thread.  0 or -EINVAL.
+ */
+BPFVM_API int bpfvm_trace__detach(struct bpfvm_trace *t, size_t index);
 /* Start argv[0] (searched in PATH) with argv traced.  0 or a negative errno. */
 BPFVM_API int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[]);
 /*

@@ -44,6 +44,7 @@ struct attached {
 	/* usdt/: libbpf's maps of its usdt.bpf.h, filled as libbpf fills them */
 	struct bpfvm_map *usdt_specs, *usdt_ips;
 	uint8_t usdt_written[256 / 8];   /* spec ids written to usdt_specs */
+	int detached;                    /* atomic: bpfvm_trace__detach */
 };
 
 struct bpfvm_trace {
@@ -420,7 +421,8 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t 
 			task.exiting = pass == 2;
 		}
 		for (size_t i = 0; i < t->n; i++) {
-			if (!runs_in_pass(ev, &t->a[i], pass) || !fires(&t->a[i].at, ev, &task))
+			if (!runs_in_pass(ev, &t->a[i], pass) || !fires(&t->a[i].at, ev, &task) ||
+			    __atomic_load_n(&t->a[i].detached, __ATOMIC_ACQUIRE))
 				continue;
 			if (!filled)
 				fill_input(ev, &task, &in, &target);
@@ -440,6 +442,14 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t 
 	if (filled && t->o.on_event)
 		t->o.on_event(t->o.ctx);
 	ev_task_end(&task);
+}
+
+int bpfvm_trace__detach(struct bpfvm_trace *t, size_t index)
+{
+	if (!t || index >= t->n)
+		return -EINVAL;
+	__atomic_store_n(&t->a[index].detached, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int bpfvm_trace__run(struct bpfvm_trace *t, int *status)

@@ -5,7 +5,10 @@
 # LRU hash, array and per-CPU array maps) answer under the preload library
 # as in the kernel, line for line.  Several --trace commands are all
 # traced, side by side, and the tool gets its SIGINT once the last has
-# exited.
+# exited.  Closing a link's last descriptor, or a perf event's attached
+# with PERF_EVENT_IOC_SET_BPF, detaches the program, before the session
+# starts and while it runs (tests/data/exec/detach.c: the same counts as
+# in the kernel).
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 status=0
@@ -58,5 +61,43 @@ elif [ $rc -eq 0 ] && grep -q ' /etc/hostname$' "$tmp/several.out" &&
 	pass several_traces
 else
 	fail several_traces "rc $rc after ${took}s: $(grep -c . "$tmp/several.out") lines; $(head -n 2 "$tmp/several.err")"
+fi
+
+# ---- closing an attachment's descriptors detaches it ---------------------------------------
+# wait_for FILE PATTERN TENTHS: until FILE has a line matching PATTERN (bounded)
+wait_for() {
+	n=0
+	while [ $n -lt "$3" ] && ! grep -q "$2" "$1" 2> /dev/null; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	grep -q "$2" "$1" 2> /dev/null
+}
+cp /bin/cat "$tmp/bpfvmcat"
+work="$tmp/bpfvmcat /etc/hostname > /dev/null; for i in \$(seq 250); do [ -e $tmp/flag ] && break; sleep 0.02; done; $tmp/bpfvmcat /etc/hostname > /dev/null"
+if ! cc -O2 -o "$tmp/detach" tests/data/exec/detach.c -lbpf > "$tmp/build.log" 2>&1 ||
+   ! ${CLANG:-clang-19} -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c tests/data/exec/detach.bpf.c -o "$tmp/detach.bpf.o" >> "$tmp/build.log" 2>&1; then
+	skip close_detaches "tests/data/exec/detach.c does not build: $(head -n 1 "$tmp/build.log")"
+else
+	bpfvm_exec --trace "$work" -- "$tmp/detach" "$tmp/detach.bpf.o" "$tmp/flag" \
+		> "$tmp/detach.bpfvm" 2> "$tmp/detach.err"
+	rc=$?
+	rm -f "$tmp/flag"
+	"$tmp/detach" "$tmp/detach.bpf.o" "$tmp/flag" > "$tmp/detach.kernel" 2>&1 &
+	pid=$!
+	wait_for "$tmp/detach.kernel" '^ready' 50 && sh -c "$work"
+	kill -INT $pid 2> /dev/null
+	wait $pid
+	got=$(grep '^keep' "$tmp/detach.bpfvm")
+	if ! grep -q '^keep' "$tmp/detach.kernel"; then
+		skip close_detaches "the kernel does not run it: $(head -n 1 "$tmp/detach.kernel") ($(uname -r))"
+	elif [ $rc -eq 0 ] && [ "$got" = "$(grep '^keep' "$tmp/detach.kernel")" ] &&
+	     echo "$got" | grep -Eq '^keep ([1-9][0-9]*) early 0 late [1-9][0-9]* ioctl [1-9]' &&
+	     [ "$(echo "$got" | cut -d' ' -f6)" -lt "$(echo "$got" | cut -d' ' -f2)" ]; then
+		pass close_detaches
+	else
+		fail close_detaches "rc $rc; kernel: $(grep '^keep' "$tmp/detach.kernel"); bpfvm exec: $got $(head -n 2 "$tmp/detach.err")"
+	fi
 fi
 exit $status
