@@ -43,6 +43,7 @@
 #define PL_ENV_PIDS "BPFVM_EXEC_PIDS"          /* -p pids, comma separated */
 #define PL_ENV_HANDSHAKE "BPFVM_EXEC_HANDSHAKE" /* fd: the library writes "ok\n" when loaded */
 #define PL_ENV_DEBUG "BPFVM_DEBUG"
+#define PL_ENV_TRACE_PIPE "BPFVM_EXEC_TRACE_PIPE"  /* fd: --trace-pipe FILE, opened for the library */
 
 enum pl_kind { PL_MAP, PL_PROG, PL_BTF, PL_LINK, PL_PERF };
 
@@ -97,6 +98,9 @@ struct pl {
 	/* BPF_OBJ_PIN's paths, for BPF_OBJ_GET: the session's own, nothing in /sys/fs/bpf */
 	struct { char path[256]; struct pl_obj *obj; } pins[PL_MAX_PINS];
 	size_t npins;
+	/* bpf_printk's lines (trace_pipe.c): a reader of trace_pipe, else this file (stderr) */
+	int tp_write;
+	int printk_fd;
 	/* the session */
 	char *trace_cmd;
 	char *pids;
@@ -145,6 +149,10 @@ bool pl_wake_readers(void);
 
 /* session.c */
 void pl_session_maybe_start(void);
+
+/* trace_pipe.c: one bpf_printk line out; are lines left unread in the tool's trace_pipe? */
+void pl_printk_out(const char *text, size_t len);
+bool pl_trace_pipe_pending(void);
 
 /* detach.c: the tool closed fd, which was o's (a link or perf event): detach if it was the last. */
 void pl_closed(struct pl_obj *o);

@@ -112,7 +112,8 @@ static void *session_main(void *arg)
 		bpfvm_trace__run(s->trace, &status);
 		print_log(&log);
 	}
-	for (int waited = 0; waited < DRAIN_WAIT_MS && pl_wake_readers(); waited += 10)
+	for (int waited = 0; waited < DRAIN_WAIT_MS && (pl_wake_readers() | pl_trace_pipe_pending());
+	     waited += 10)
 		nanosleep(&pause, NULL);
 	kill(getpid(), SIGINT);
 	return NULL;

@@ -1,5 +1,5 @@
 /*
- * cmd_exec.c - `bpfvm exec [--trace COMMAND]... [-p PID]... -- TOOL [ARGS...]`:
+ * cmd_exec.c - `bpfvm exec [--trace COMMAND]... [-p PID]... [--trace-pipe FILE] -- TOOL [ARGS...]`:
  * run an unmodified libbpf tool (Debian's opensnoop, execsnoop, ...) on
  * bpfvm instead of the kernel's eBPF.  TOOL starts with
  * libbpfvm-preload.so (found beside the command's libbpfvm.so) in
@@ -40,6 +40,7 @@ struct exec_args {
 	const char *traces[MAX_TRACES];
 	int ntraces;
 	char *trace;   /* one --trace as given; several run side by side under one sh -c */
+	const char *trace_pipe;   /* --trace-pipe FILE: bpf_printk's lines */
 	char pids[MAX_PIDS * 12];
 	char **tool;
 };
@@ -79,7 +80,8 @@ static int join_traces(struct exec_args *a)
 static int parse_args(int argc, char **argv, struct exec_args *a)
 {
 	static const struct option opts[] = {
-		{ "trace", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+		{ "trace", required_argument, NULL, 't' },
+		{ "trace-pipe", required_argument, NULL, 'T' }, { NULL, 0, NULL, 0 },
 	};
 	int c, end = argc, n = 0;
 
@@ -102,6 +104,9 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 			}
 			a->traces[a->ntraces++] = optarg;
 			break;
+		case 'T':
+			a->trace_pipe = optarg;
+			break;
 		case 'p':
 			pid = strtol(optarg, &e, 10);
 			if (*e || pid <= 0 || pid > INT32_MAX || n == MAX_PIDS) {
@@ -122,7 +127,8 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 	return join_traces(a);
 }
 
-static void child(const struct exec_args *a, const char *tool, const char *preload, int hs)
+static void child(const struct exec_args *a, const char *tool, const char *preload, int hs,
+		  int tp)
 {
 	const char *before = getenv("LD_PRELOAD");
 	char num[16], list[2 * PATH_MAX];
@@ -138,6 +144,10 @@ static void child(const struct exec_args *a, const char *tool, const char *prelo
 		setenv("BPFVM_EXEC_TRACE", a->trace, 1);
 	if (a->pids[0])
 		setenv("BPFVM_EXEC_PIDS", a->pids, 1);
+	if (tp >= 0 && (tp = fcntl(tp, F_DUPFD, 10)) >= 0) {   /* the library writes it */
+		snprintf(num, sizeof(num), "%d", tp);
+		setenv("BPFVM_EXEC_TRACE_PIPE", num, 1);
+	}
 	execv(tool, a->tool);
 	fprintf(stderr, "bpfvm exec: cannot run %s: %s\n", tool, strerror(errno));
 	_exit(127);
@@ -171,7 +181,7 @@ static int run_tool(struct exec_args *a)
 {
 	char tool[PATH_MAX], preload[PATH_MAX];
 	const char *why;
-	int hs[2];
+	int hs[2], tp = -1;
 	pid_t pid;
 
 	if (preload_find_command(a->tool[0], tool, sizeof(tool))) {
@@ -188,13 +198,20 @@ static int run_tool(struct exec_args *a)
 				"in ../lib: reinstall bpfvm\n");
 		return 1;
 	}
+	if (a->trace_pipe &&
+	    (tp = open(a->trace_pipe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		fprintf(stderr, "bpfvm exec: --trace-pipe %s: %s\n", a->trace_pipe, strerror(errno));
+		return 1;
+	}
 	if (pipe2(hs, O_CLOEXEC) || (pid = fork()) < 0) {
 		fprintf(stderr, "bpfvm exec: %s\n", strerror(errno));
 		return 1;
 	}
 	if (pid == 0)
-		child(a, tool, preload, hs[1]);
+		child(a, tool, preload, hs[1], tp);
 	close(hs[1]);
+	if (tp >= 0)
+		close(tp);
 	child_pid = pid;
 	signal(SIGINT, forward);
 	signal(SIGTERM, forward);

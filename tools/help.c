@@ -80,6 +80,8 @@ static const struct cli_help helps[] = {
 	  "  --trace COMMAND    run COMMAND (with sh -c) once TOOL has attached (again for more,\n"
 	  "                     run side by side); TOOL gets SIGINT when all have exited\n"
 	  "  -p PID             trace a running process instead (again for more)\n"
+	  "  --trace-pipe FILE  write bpf_printk lines to FILE (default: standard error), unless\n"
+	  "                     TOOL reads /sys/kernel/tracing/trace_pipe itself\n"
 	  "  -- TOOL ARGS       the libbpf tool, run with libbpfvm-preload.so preloaded\n" },
 	{ "xdp", NULL,
 	  "  attach             run the program on every frame of the interfaces until stopped\n"

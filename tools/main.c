@@ -39,7 +39,7 @@ static const struct cli_command commands[] = {
 		   "[--seccomp FILTER] OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)",
 	  "run the objects' tracepoint programs on the system calls and process events of "
 	  "COMMAND's whole process tree (ptrace + seccomp; no kernel eBPF)", cmd_trace },
-	{ "exec", "[--trace COMMAND]... [-p PID]... -- TOOL [ARGS...]",
+	{ "exec", "[--trace COMMAND]... [-p PID]... [--trace-pipe FILE] -- TOOL [ARGS...]",
 	  "run an unmodified libbpf tool (opensnoop, execsnoop, ...) on bpfvm instead of the "
 	  "kernel's eBPF, on what COMMAND does", cmd_exec },
 	{ "xdp", "attach OBJECT --prog NAME --dev IFACE [--dev IFACE]... [--ports MAP] [--set VAR=VALUE]... "

@@ -8,7 +8,9 @@
 # exited.  Closing a link's last descriptor, or a perf event's attached
 # with PERF_EVENT_IOC_SET_BPF, detaches the program, before the session
 # starts and while it runs (tests/data/exec/detach.c: the same counts as
-# in the kernel).
+# in the kernel).  bpf_printk's lines go to --trace-pipe FILE, and to a
+# tool that reads /sys/kernel/tracing/trace_pipe itself
+# (tests/data/exec/tracelog.c) as they come in the kernel's.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 status=0
@@ -74,17 +76,17 @@ wait_for() {
 	grep -q "$2" "$1" 2> /dev/null
 }
 cp /bin/cat "$tmp/bpfvmcat"
-work="$tmp/bpfvmcat /etc/hostname > /dev/null; for i in \$(seq 250); do [ -e $tmp/flag ] && break; sleep 0.02; done; $tmp/bpfvmcat /etc/hostname > /dev/null"
+work="$tmp/bpfvmcat /etc/hostname > /dev/null; : > $tmp/first; for i in \$(seq 250); do [ -e $tmp/flag ] && break; sleep 0.02; done; $tmp/bpfvmcat /etc/hostname > /dev/null"
 if ! cc -O2 -o "$tmp/detach" tests/data/exec/detach.c -lbpf > "$tmp/build.log" 2>&1 ||
    ! ${CLANG:-clang-19} -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/exec/detach.bpf.c -o "$tmp/detach.bpf.o" >> "$tmp/build.log" 2>&1; then
 	skip close_detaches "tests/data/exec/detach.c does not build: $(head -n 1 "$tmp/build.log")"
 else
-	bpfvm_exec --trace "$work" -- "$tmp/detach" "$tmp/detach.bpf.o" "$tmp/flag" \
+	bpfvm_exec --trace "$work" -- "$tmp/detach" "$tmp/detach.bpf.o" "$tmp/first" "$tmp/flag" \
 		> "$tmp/detach.bpfvm" 2> "$tmp/detach.err"
 	rc=$?
-	rm -f "$tmp/flag"
-	"$tmp/detach" "$tmp/detach.bpf.o" "$tmp/flag" > "$tmp/detach.kernel" 2>&1 &
+	rm -f "$tmp/first" "$tmp/flag"
+	"$tmp/detach" "$tmp/detach.bpf.o" "$tmp/first" "$tmp/flag" > "$tmp/detach.kernel" 2>&1 &
 	pid=$!
 	wait_for "$tmp/detach.kernel" '^ready' 50 && sh -c "$work"
 	kill -INT $pid 2> /dev/null
@@ -99,5 +101,49 @@ else
 	else
 		fail close_detaches "rc $rc; kernel: $(grep '^keep' "$tmp/detach.kernel"); bpfvm exec: $got $(head -n 2 "$tmp/detach.err")"
 	fi
+fi
+
+# ---- bpf_printk: --trace-pipe FILE, and a tool reading trace_pipe ---------------------------
+PRINTK_RE='^ *sh-[0-9]+ +\[[0-9]+\] [.]{5} [0-9]+\.[0-9]{6}: bpf_trace_printk: exit pid [0-9]+ code 77$'
+if ! cc -O2 -o "$tmp/rbtool" tests/data/exec/rbtool.c -lbpf > "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -o "$tmp/tracelog" tests/data/exec/tracelog.c -lbpf >> "$tmp/build.log" 2>&1 ||
+   ! ${CLANG:-clang-19} -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c examples/exitcodes.bpf.c -o "$tmp/exitcodes.bpf.o" >> "$tmp/build.log" 2>&1; then
+	skip trace_pipe "the test tools do not build: $(head -n 1 "$tmp/build.log")"
+	exit $status
+fi
+bpfvm_exec --trace "exit 77" --trace-pipe "$tmp/tp.txt" -- "$tmp/rbtool" "$tmp/exitcodes.bpf.o" \
+	> "$tmp/tp.out" 2> "$tmp/tp.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -Eq "$PRINTK_RE" "$tmp/tp.txt" && ! grep -q bpf_trace_printk "$tmp/tp.err"; then
+	pass trace_pipe_file
+else
+	fail trace_pipe_file "rc $rc: file: $(head -n 1 "$tmp/tp.txt"); stderr: $(head -n 1 "$tmp/tp.err")"
+fi
+if bpfvm_exec --trace true --trace-pipe /nonexistent/dir/tp -- /bin/true 2> "$tmp/tp.err" ||
+   ! grep -q 'trace-pipe /nonexistent/dir/tp: No such file or directory' "$tmp/tp.err"; then
+	fail trace_pipe_bad_file "$(head -n 1 "$tmp/tp.err")"
+else
+	pass trace_pipe_bad_file
+fi
+
+# the tool's own reading of trace_pipe: the kernel's lines and bpfvm's, comm and message
+mask_printk() { grep -E 'code 77$' "$1" | sed 's/^ *\([^ ]*\)-[0-9]* .*bpf_trace_printk: exit pid [0-9]* /\1 exit pid P /'; }
+bpfvm_exec --trace "exit 77" -- "$tmp/tracelog" "$tmp/exitcodes.bpf.o" > "$tmp/tl.bpfvm" 2> "$tmp/tl.err"
+rc=$?
+"$tmp/tracelog" "$tmp/exitcodes.bpf.o" > "$tmp/tl.kernel" 2>&1 &
+pid=$!
+wait_for "$tmp/tl.kernel" '^ready' 50 && sh -c 'exit 77'
+wait_for "$tmp/tl.kernel" 'code 77$' 20
+kill -INT $pid 2> /dev/null
+wait $pid
+if ! grep -Eq "$PRINTK_RE" "$tmp/tl.bpfvm" || [ $rc -ne 0 ] || ! grep -q '^done$' "$tmp/tl.bpfvm"; then
+	fail tool_reads_trace_pipe "rc $rc: $(grep -c . "$tmp/tl.bpfvm") lines; $(head -n 2 "$tmp/tl.err")"
+elif ! grep -q 'code 77$' "$tmp/tl.kernel"; then
+	skip tool_reads_trace_pipe "the kernel's trace_pipe gave no line (read elsewhere at once?): $(head -n 1 "$tmp/tl.kernel") ($(uname -r))"
+elif [ "$(mask_printk "$tmp/tl.kernel")" = "$(mask_printk "$tmp/tl.bpfvm")" ]; then
+	pass tool_reads_trace_pipe
+else
+	fail tool_reads_trace_pipe "kernel: $(mask_printk "$tmp/tl.kernel"); bpfvm exec: $(mask_printk "$tmp/tl.bpfvm")"
 fi
 exit $status

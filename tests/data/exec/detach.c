@@ -4,9 +4,9 @@
  * under bpfvm exec): detach.bpf.o's four programs count the opens of
  * bpfvmcat; "early"'s link is destroyed before the tool waits, "late"'s
  * (a perf link) and "ioctl"'s (attached with PERF_EVENT_IOC_SET_BPF)
- * once "keep" has counted the workload's first open, and then FLAG is
- * created, on which the workload opens again.  Prints the four counts at
- * SIGINT (or after 10 s).
+ * once the workload's first bpfvmcat has run (it then creates FIRST),
+ * and then FLAG is created, on which the workload runs bpfvmcat again.
+ * Prints the four counts at SIGINT (or after 10 s).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 	struct bpf_object *obj;
 	int map, pfd, waited = 0;
 
-	if (argc != 3)
+	if (argc != 4)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGINT, on_sigint);
@@ -80,12 +80,12 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	while (!stop && waited++ < 1000) {
 		usleep(10000);
-		if (late && count(map, 0) > 0) {
+		if (late && access(argv[2], F_OK) == 0) {
 			bpf_link__destroy(late);
 			ioctl(pfd, PERF_EVENT_IOC_DISABLE, 0);   /* as libbpf detaches without links */
 			close(pfd);
 			late = NULL;
-			close(open(argv[2], O_CREAT | O_WRONLY, 0600));
+			close(open(argv[3], O_CREAT | O_WRONLY, 0600));
 		}
 	}
 	printf("keep %llu early %llu late %llu ioctl %llu\n", count(map, 0), count(map, 1),

@@ -1,0 +1,62 @@
+/*
+ * tracelog.c - a libbpf tool that reads bpf_printk's lines itself, as
+ * `bpftool prog tracelog` does, for test_exec_session.sh: loads OBJECT,
+ * attaches every program, opens /sys/kernel/tracing/trace_pipe, prints
+ * "ready", then every line of it (polled, 100 ms at a time) until SIGINT,
+ * and "done".
+ */
+#include <bpf/libbpf.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *tp;
+
+	if (argc != 2)
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGINT, on_sigint);
+	obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj || bpf_object__load(obj)) {
+		fprintf(stderr, "tracelog: cannot load %s\n", argv[1]);
+		return 1;
+	}
+	bpf_object__for_each_program(prog, obj)
+		if (!bpf_program__attach(prog)) {
+			fprintf(stderr, "tracelog: cannot attach %s\n", bpf_program__name(prog));
+			return 1;
+		}
+	if (!(tp = fopen("/sys/kernel/tracing/trace_pipe", "r"))) {
+		perror("tracelog: trace_pipe");
+		return 1;
+	}
+	printf("ready\n");
+	while (!stop) {
+		struct pollfd p = { .fd = fileno(tp), .events = POLLIN };
+
+		if (poll(&p, 1, 100) == 1 && getline(&line, &cap, tp) > 0)
+			fputs(line, stdout);
+	}
+	printf("done\n");
+	free(line);
+	fclose(tp);
+	bpf_object__close(obj);
+	return 0;
+}
