@@ -29,6 +29,7 @@
 #define BPFVM_PRELOAD_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +103,7 @@ struct pl {
 	int tp_write;
 	int printk_fd;
 	/* the session */
+	struct attach_server *attach;   /* bpfvm attach's socket (attach_server.c) */
 	char *trace_cmd;
 	char *pids;
 	bool started;
@@ -153,6 +155,12 @@ void pl_session_maybe_start(void);
 /* trace_pipe.c: one bpf_printk line out; are lines left unread in the tool's trace_pipe? */
 void pl_printk_out(const char *text, size_t len);
 bool pl_trace_pipe_pending(void);
+
+/* attach_server.c: the session's socket for bpfvm attach, and its requests. */
+#define PL_WAKE_SIG (SIGRTMAX - 3)   /* interrupts the session's wait for events */
+int pl_attach_listen(void);
+void pl_attach_serve(void *ctx);   /* the session's on_wake: trace the pids asked for */
+bool pl_attach_wait(int timeout_ms);
 
 /* detach.c: the tool closed fd, which was o's (a link or perf event): detach if it was the last. */
 void pl_closed(struct pl_obj *o);

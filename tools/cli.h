@@ -37,6 +37,7 @@ int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f);
 int cmd_conformance_plugin(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 int cmd_xdp(int argc, char **argv);
 int cmd_tc(int argc, char **argv);
 /* --set NAME=VALUE on obj (cmd_run_obj.c): 0, 1 (no such variable, missing_ok), -1 (printed). */

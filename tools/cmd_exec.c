@@ -6,6 +6,8 @@
  * LD_PRELOAD and the --trace command or -p pids in its environment; the
  * library answers the tool's bpf() and perf_event_open() calls, and runs
  * its programs on what --trace starts once the tool waits for records.
+ * Without --trace or -p, the session waits for `bpfvm attach` (another
+ * terminal) to bring commands or processes, until the user's Ctrl-C.
  *
  * Never silent: a TOOL the library cannot enter (statically linked, no
  * ELF interpreter; set-user-ID to another user, where the loader ignores
@@ -119,11 +121,8 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 		default: return cli_usage("exec");
 		}
 	}
-	if (optind != end || !a->tool || !a->tool[0] || (!a->ntraces && !n)) {
-		if (a->tool && a->tool[0] && !a->ntraces && !n)
-			fprintf(stderr, "bpfvm exec: nothing to trace: give --trace COMMAND or -p PID\n");
+	if (optind != end || !a->tool || !a->tool[0])
 		return cli_usage("exec");
-	}
 	return join_traces(a);
 }
 
@@ -223,6 +222,9 @@ static int run_tool(struct exec_args *a)
 		return 1;
 	}
 	close(hs[0]);
+	if (!a->ntraces && !a->pids[0])   /* the library says when the session is ready */
+		fprintf(stderr, "bpfvm exec: nothing traced yet: the session waits for bpfvm attach "
+				"from another terminal\n");
 	return wait_tool(pid);
 }
 

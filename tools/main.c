@@ -42,6 +42,9 @@ static const struct cli_command commands[] = {
 	{ "exec", "[--trace COMMAND]... [-p PID]... [--trace-pipe FILE] -- TOOL [ARGS...]",
 	  "run an unmodified libbpf tool (opensnoop, execsnoop, ...) on bpfvm instead of the "
 	  "kernel's eBPF, on what COMMAND does", cmd_exec },
+	{ "attach", "[--session ID] (-p PID | -- COMMAND [ARGS...])",
+	  "join a running bpfvm exec session from another terminal: its tool sees COMMAND, or the "
+	  "running process PID", cmd_attach },
 	{ "xdp", "attach OBJECT --prog NAME --dev IFACE [--dev IFACE]... [--ports MAP] [--set VAR=VALUE]... "
 		 "[--dump-maps] [--count N] [--duration SECS] [--json] [--interp|--jit]",
 	  "run an XDP program on the live frames of interfaces (AF_PACKET rings): drop, pass, "

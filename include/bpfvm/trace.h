@@ -61,6 +61,13 @@ struct bpfvm_trace_opts {
 	 * /sys/kernel/btf/vmlinux.  Read at the first need: it must stay valid until
 	 * bpfvm_trace__destroy. */
 	const char *btf_custom_path;
+	/*
+	 * A signal interrupted bpfvm_trace__run's wait for events (a handler
+	 * installed without SA_RESTART, on the thread in run): called there,
+	 * where bpfvm_trace__attach_pid may add a process to a running trace
+	 * (of -p pids or attach_pid only, not a started command).  May be NULL.
+	 */
+	void (*on_wake)(void *ctx);
 };
 
 /* NULL with errno. */
@@ -112,7 +119,8 @@ BPFVM_API int bpfvm_trace__detach(struct bpfvm_trace *t, size_t index);
 BPFVM_API int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[]);
 /*
  * Trace running process pid instead (every thread, and what it starts
- * from now on); may be called for several pids, not with start.  No
+ * from now on); may be called for several pids, not with start, and
+ * while bpfvm_trace__run runs only from its on_wake.  No
  * filter can be put into a running process, so when programs need system
  * calls, every call of these processes stops (PTRACE_SYSCALL): slower
  * than a started command.  Detaching leaves them as they were.  Returns

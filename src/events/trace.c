@@ -249,6 +249,8 @@ int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[])
 	t->src = ev_ptrace_new(&t->want);
 	if (!t->src)
 		return -errno;
+	t->src->on_wake = t->o.on_wake;
+	t->src->wake_ctx = t->o.ctx;
 	err = t->src->ops->start(t->src, argv, t->o.log);
 	if (err) {
 		t->src->ops->destroy(t->src);
@@ -266,6 +268,8 @@ int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid)
 		t->src = ev_ptrace_new(&t->want);
 		if (!t->src)
 			return -errno;
+		t->src->on_wake = t->o.on_wake;
+		t->src->wake_ctx = t->o.ctx;
 	}
 	return t->src->ops->seize(t->src, pid, t->o.log);
 }

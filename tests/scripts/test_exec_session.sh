@@ -10,7 +10,11 @@
 # starts and while it runs (tests/data/exec/detach.c: the same counts as
 # in the kernel).  bpf_printk's lines go to --trace-pipe FILE, and to a
 # tool that reads /sys/kernel/tracing/trace_pipe itself
-# (tests/data/exec/tracelog.c) as they come in the kernel's.
+# (tests/data/exec/tracelog.c) as they come in the kernel's.  Two
+# terminals: `bpfvm exec -- TOOL` with nothing to trace waits, and
+# `bpfvm attach -- COMMAND` / `-p PID` join it (sockets under the test's
+# own XDG_RUNTIME_DIR): the tool sees them, attach exits with COMMAND's
+# status, several sessions need --session, none is a clear error.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 status=0
@@ -100,6 +104,75 @@ else
 		pass close_detaches
 	else
 		fail close_detaches "rc $rc; kernel: $(grep '^keep' "$tmp/detach.kernel"); bpfvm exec: $got $(head -n 2 "$tmp/detach.err")"
+	fi
+fi
+
+# ---- two terminals: bpfvm exec -- TOOL, then bpfvm attach ---------------------------------
+XDG_RUNTIME_DIR=$tmp/xdg
+export XDG_RUNTIME_DIR
+mkdir -p "$XDG_RUNTIME_DIR"
+attach() { timeout 20 env $EXEC_ENV "$BPFVM" attach "$@"; }
+# session_of ERRFILE: the session id bpfvm exec printed (bounded wait)
+session_of() {
+	wait_for "$1" '^bpfvm exec: session [0-9]*:' 100 &&
+		sed -n 's/^bpfvm exec: session \([0-9]*\):.*/\1/p' "$1"
+}
+attach -- true 2> "$tmp/none.err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'no bpfvm exec session is running' "$tmp/none.err"; then
+	pass attach_without_session
+else
+	fail attach_without_session "rc $rc: $(head -n 1 "$tmp/none.err")"
+fi
+if [ ! -x /usr/sbin/opensnoop ]; then
+	skip attach_joins_session "no /usr/sbin/opensnoop (Debian's libbpf-tools)"
+else
+	# not through bpfvm_exec: $! must be the process SIGINT goes to
+	# shellcheck disable=SC2086
+	timeout 30 env $EXEC_ENV "$BPFVM" exec -- /usr/sbin/opensnoop -n bpfvmcat > "$tmp/s1.out" 2> "$tmp/s1.err" &
+	s1=$!
+	id1=$(session_of "$tmp/s1.err")
+	attach -- "$tmp/bpfvmcat" /etc/hostname > "$tmp/a1.out" 2> "$tmp/a1.err"
+	rc1=$?
+	attach -- sh -c 'exit 3' 2> "$tmp/a2.err"
+	rc2=$?
+	sh -c "for i in \$(seq 200); do [ -e $tmp/go ] && break; sleep 0.02; done; $tmp/bpfvmcat /etc/passwd > /dev/null" &
+	p=$!
+	attach -p $p 2> "$tmp/a3.err" &
+	a3=$!
+	sleep 0.3
+	: > "$tmp/go"
+	wait $a3
+	rc3=$?
+	# a second session: attach must be told which
+	# shellcheck disable=SC2086
+	timeout 30 env $EXEC_ENV "$BPFVM" exec -- /usr/sbin/opensnoop > /dev/null 2> "$tmp/s2.err" &
+	s2=$!
+	id2=$(session_of "$tmp/s2.err")
+	attach -- true 2> "$tmp/a4.err"
+	rc4=$?
+	attach --session "$id1" -- true 2> "$tmp/a5.err"
+	rc5=$?
+	kill -INT $s1 $s2 2> /dev/null
+	wait $s1
+	wait $s2
+	if [ -n "$id1" ] && [ $rc1 -eq 0 ] && cmp -s "$tmp/a1.out" /etc/hostname && [ $rc2 -eq 3 ] &&
+	   [ $rc3 -eq 0 ] && grep -q 'bpfvmcat .* /etc/hostname$' "$tmp/s1.out" &&
+	   grep -q 'bpfvmcat .* /etc/passwd$' "$tmp/s1.out"; then
+		pass attach_joins_session
+	else
+		fail attach_joins_session "session '$id1', rc $rc1 $rc2 $rc3: $(grep -c bpfvmcat "$tmp/s1.out") lines; $(cat "$tmp/a1.err" "$tmp/a2.err" "$tmp/a3.err" "$tmp/s1.err" | head -n 4)"
+	fi
+	if [ -n "$id2" ] && [ $rc4 -eq 1 ] && grep -q "2 sessions are running (.*$id1.*): choose one with --session ID" "$tmp/a4.err" &&
+	   [ $rc5 -eq 0 ]; then
+		pass attach_several_sessions_need_session
+	else
+		fail attach_several_sessions_need_session "sessions '$id1' '$id2', rc $rc4 $rc5: $(head -n 1 "$tmp/a4.err") $(head -n 1 "$tmp/a5.err")"
+	fi
+	if [ -z "$(ls "$XDG_RUNTIME_DIR/bpfvm")" ]; then
+		pass attach_sockets_removed
+	else
+		fail attach_sockets_removed "left: $(ls "$XDG_RUNTIME_DIR/bpfvm")"
 	fi
 fi
 
