@@ -93,45 +93,66 @@ typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 typedef FILE *(*fopen_fn)(const char *, const char *);
 
-#define OPEN_LIKE(NAME)                                                                  \
-	API int NAME(const char *path, int flags, ...)                                   \
-	{                                                                                \
-		static open_fn fn;                                                       \
-		va_list ap;                                                              \
-		mode_t mode;                                                             \
-		int fd;                                                                  \
-                                                                                         \
-		if (pl_state()->vm && is_trace_pipe(path)) {                             \
-			fd = open_pipe(flags);                                           \
-			return fd < 0 ? (errno = -fd, -1) : fd;                          \
-		}                                                                        \
-		va_start(ap, flags);                                                     \
-		mode = va_arg(ap, mode_t);                                               \
-		va_end(ap);                                                              \
-		if (!fn)                                                                 \
-			fn = (open_fn)dlsym(RTLD_NEXT, #NAME);                           \
-		return fn(path, flags, mode);                                            \
-	}
+enum { F_OPEN, F_OPEN64, F_OPENAT, F_OPENAT64 };
 
-#define OPENAT_LIKE(NAME)                                                                \
-	API int NAME(int dirfd, const char *path, int flags, ...)                        \
-	{                                                                                \
-		static openat_fn fn;                                                     \
-		va_list ap;                                                              \
-		mode_t mode;                                                             \
-		int fd;                                                                  \
-                                                                                         \
-		if (pl_state()->vm && is_trace_pipe(path)) {                             \
-			fd = open_pipe(flags);                                           \
-			return fd < 0 ? (errno = -fd, -1) : fd;                          \
-		}                                                                        \
-		va_start(ap, flags);                                                     \
-		mode = va_arg(ap, mode_t);                                               \
-		va_end(ap);                                                              \
-		if (!fn)                                                                 \
-			fn = (openat_fn)dlsym(RTLD_NEXT, #NAME);                         \
-		return fn(dirfd, path, flags, mode);                                     \
+/* open and openat, all four: trace_pipe is the library's, every other path glibc's. */
+static int any_open(int which, int dirfd, const char *path, int flags, mode_t mode)
+{
+	static const char *const names[] = { "open", "open64", "openat", "openat64" };
+	static void *fns[4];
+	int fd;
+
+	if (pl_state()->vm && is_trace_pipe(path)) {
+		fd = open_pipe(flags);
+		return fd < 0 ? (errno = -fd, -1) : fd;
 	}
+	if (!fns[which])
+		fns[which] = dlsym(RTLD_NEXT, names[which]);
+	if (which == F_OPEN || which == F_OPEN64)
+		return ((open_fn)fns[which])(path, flags, mode);
+	return ((openat_fn)fns[which])(dirfd, path, flags, mode);
+}
+
+/* The mode argument, there only with O_CREAT or O_TMPFILE. */
+#define MODE_ARG(flags, mode)                                                   \
+	do {                                                                    \
+		va_list ap;                                                     \
+		va_start(ap, flags);                                            \
+		mode = (flags) & (O_CREAT | O_TMPFILE) ? va_arg(ap, mode_t) : 0; \
+		va_end(ap);                                                     \
+	} while (0)
+
+API int open(const char *path, int flags, ...)
+{
+	mode_t mode;
+
+	MODE_ARG(flags, mode);
+	return any_open(F_OPEN, AT_FDCWD, path, flags, mode);
+}
+
+API int open64(const char *path, int flags, ...)
+{
+	mode_t mode;
+
+	MODE_ARG(flags, mode);
+	return any_open(F_OPEN64, AT_FDCWD, path, flags, mode);
+}
+
+API int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode;
+
+	MODE_ARG(flags, mode);
+	return any_open(F_OPENAT, dirfd, path, flags, mode);
+}
+
+API int openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode;
+
+	MODE_ARG(flags, mode);
+	return any_open(F_OPENAT64, dirfd, path, flags, mode);
+}
 
 #define FOPEN_LIKE(NAME)                                                                 \
 	API FILE *NAME(const char *path, const char *mode)                               \
@@ -154,10 +175,6 @@ typedef FILE *(*fopen_fn)(const char *, const char *);
 		return fn(path, mode);                                                   \
 	}
 
-OPEN_LIKE(open)
-OPEN_LIKE(open64)
-OPENAT_LIKE(openat)
-OPENAT_LIKE(openat64)
 FOPEN_LIKE(fopen)
 FOPEN_LIKE(fopen64)
 

@@ -137,6 +137,13 @@ bool cli_looks_like_c(const char *path, const uint8_t *data, size_t len);
 void cli_c_source_hint(const char *path);
 
 /*
+ * A command line with "-- COMMAND ARGS...": the index of "--" (argc when
+ * there is none), which ends the options getopt reads; *rest gets what
+ * follows it (NULL without one).
+ */
+int cli_split_command(int argc, char **argv, char ***rest);
+
+/*
  * A count option (--repeat N): 0, or -1 with "bpfvm CMD: OPT ..." on
  * stderr saying whether s is no positive number or above max (and
  * why_max, if given, says where that limit comes from).

@@ -138,14 +138,8 @@ static int parse_args(int argc, char **argv, struct attach_args *a)
 	static const struct option opts[] = {
 		{ "session", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
 	};
-	int c, end = argc;
+	int c, end = cli_split_command(argc, argv, &a->command);
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			end = i;
-			a->command = argv + i + 1;
-			break;
-		}
 	optind = 1;
 	while ((c = getopt_long(end, argv, "p:", opts, NULL)) != -1) {
 		char *e;

@@ -85,14 +85,8 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 		{ "trace", required_argument, NULL, 't' },
 		{ "trace-pipe", required_argument, NULL, 'T' }, { NULL, 0, NULL, 0 },
 	};
-	int c, end = argc, n = 0;
+	int c, end = cli_split_command(argc, argv, &a->tool), n = 0;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			end = i;
-			a->tool = argv + i + 1;
-			break;
-		}
 	optind = 1;
 	while ((c = getopt_long(end, argv, "p:", opts, NULL)) != -1) {
 		char *e;

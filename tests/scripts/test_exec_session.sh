@@ -25,15 +25,8 @@ pass() { echo "PASS exec_session_$1"; }
 fail() { echo "FAIL exec_session_$1: $2"; status=1; }
 skip() { echo "SKIP exec_session_$1: $2"; }
 
-# A sanitized build's library needs the sanitizer's runtime first in the tool
-if [ "${SANITIZED:-}" = 1 ]; then
-	asan=$(cc -print-file-name=libasan.so)
-	EXEC_ENV="LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0"
-else
-	EXEC_ENV=
-fi
-# shellcheck disable=SC2086
-bpfvm_exec() { timeout 30 env $EXEC_ENV "$BPFVM" exec "$@"; }
+EXEC_TIMEOUT=30
+. "$(dirname "$0")/exec_common.sh"
 
 # ---- batch operations: the kernel's answers ----------------------------------------------
 if ! cc -O2 -o "$tmp/batch" tests/data/exec/batch.c -lbpf > "$tmp/build.log" 2>&1; then
@@ -70,15 +63,6 @@ else
 fi
 
 # ---- closing an attachment's descriptors detaches it ---------------------------------------
-# wait_for FILE PATTERN TENTHS: until FILE has a line matching PATTERN (bounded)
-wait_for() {
-	n=0
-	while [ $n -lt "$3" ] && ! grep -q "$2" "$1" 2> /dev/null; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	grep -q "$2" "$1" 2> /dev/null
-}
 cp /bin/cat "$tmp/bpfvmcat"
 work="$tmp/bpfvmcat /etc/hostname > /dev/null; : > $tmp/first; for i in \$(seq 250); do [ -e $tmp/flag ] && break; sleep 0.02; done; $tmp/bpfvmcat /etc/hostname > /dev/null"
 if ! cc -O2 -o "$tmp/detach" tests/data/exec/detach.c -lbpf > "$tmp/build.log" 2>&1 ||

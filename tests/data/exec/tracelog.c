@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "load_attach.h"
+
 static volatile sig_atomic_t stop;
 
 static void on_sigint(int sig)
@@ -24,7 +26,6 @@ static void on_sigint(int sig)
 int main(int argc, char **argv)
 {
 	struct bpf_object *obj;
-	struct bpf_program *prog;
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *tp;
@@ -33,16 +34,8 @@ int main(int argc, char **argv)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGINT, on_sigint);
-	obj = bpf_object__open_file(argv[1], NULL);
-	if (!obj || bpf_object__load(obj)) {
-		fprintf(stderr, "tracelog: cannot load %s\n", argv[1]);
+	if (!(obj = load_attach("tracelog", argv[1])))
 		return 1;
-	}
-	bpf_object__for_each_program(prog, obj)
-		if (!bpf_program__attach(prog)) {
-			fprintf(stderr, "tracelog: cannot attach %s\n", bpf_program__name(prog));
-			return 1;
-		}
 	if (!(tp = fopen("/sys/kernel/tracing/trace_pipe", "r"))) {
 		perror("tracelog: trace_pipe");
 		return 1;
