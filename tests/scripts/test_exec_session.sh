@@ -63,8 +63,8 @@ else
 fi
 
 # ---- closing an attachment's descriptors detaches it ---------------------------------------
-cp /bin/cat "$tmp/bpfvmcat"
-work="$tmp/bpfvmcat /etc/hostname > /dev/null; : > $tmp/first; for i in \$(seq 250); do [ -e $tmp/flag ] && break; sleep 0.02; done; $tmp/bpfvmcat /etc/hostname > /dev/null"
+cp /bin/cat "$tmp/sesscat"
+work="$tmp/sesscat /etc/hostname > /dev/null; : > $tmp/first; for i in \$(seq 250); do [ -e $tmp/flag ] && break; sleep 0.02; done; $tmp/sesscat /etc/hostname > /dev/null"
 if ! cc -O2 -o "$tmp/detach" tests/data/exec/detach.c -lbpf > "$tmp/build.log" 2>&1 ||
    ! ${CLANG:-clang-19} -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/exec/detach.bpf.c -o "$tmp/detach.bpf.o" >> "$tmp/build.log" 2>&1; then
@@ -113,14 +113,14 @@ if [ ! -x /usr/sbin/opensnoop ]; then
 else
 	# not through bpfvm_exec: $! must be the process SIGINT goes to
 	# shellcheck disable=SC2086
-	timeout 30 env $EXEC_ENV "$BPFVM" exec -- /usr/sbin/opensnoop -n bpfvmcat > "$tmp/s1.out" 2> "$tmp/s1.err" &
+	timeout 30 env $EXEC_ENV "$BPFVM" exec -- /usr/sbin/opensnoop -n sesscat > "$tmp/s1.out" 2> "$tmp/s1.err" &
 	s1=$!
 	id1=$(session_of "$tmp/s1.err")
-	attach -- "$tmp/bpfvmcat" /etc/hostname > "$tmp/a1.out" 2> "$tmp/a1.err"
+	attach -- "$tmp/sesscat" /etc/hostname > "$tmp/a1.out" 2> "$tmp/a1.err"
 	rc1=$?
 	attach -- sh -c 'exit 3' 2> "$tmp/a2.err"
 	rc2=$?
-	sh -c "for i in \$(seq 200); do [ -e $tmp/go ] && break; sleep 0.02; done; $tmp/bpfvmcat /etc/passwd > /dev/null" &
+	sh -c "for i in \$(seq 200); do [ -e $tmp/go ] && break; sleep 0.02; done; $tmp/sesscat /etc/passwd > /dev/null" &
 	p=$!
 	attach -p $p 2> "$tmp/a3.err" &
 	a3=$!
@@ -141,11 +141,11 @@ else
 	wait $s1
 	wait $s2
 	if [ -n "$id1" ] && [ $rc1 -eq 0 ] && cmp -s "$tmp/a1.out" /etc/hostname && [ $rc2 -eq 3 ] &&
-	   [ $rc3 -eq 0 ] && grep -q 'bpfvmcat .* /etc/hostname$' "$tmp/s1.out" &&
-	   grep -q 'bpfvmcat .* /etc/passwd$' "$tmp/s1.out"; then
+	   [ $rc3 -eq 0 ] && grep -q 'sesscat .* /etc/hostname$' "$tmp/s1.out" &&
+	   grep -q 'sesscat .* /etc/passwd$' "$tmp/s1.out"; then
 		pass attach_joins_session
 	else
-		fail attach_joins_session "session '$id1', rc $rc1 $rc2 $rc3: $(grep -c bpfvmcat "$tmp/s1.out") lines; $(cat "$tmp/a1.err" "$tmp/a2.err" "$tmp/a3.err" "$tmp/s1.err" | head -n 4)"
+		fail attach_joins_session "session '$id1', rc $rc1 $rc2 $rc3: $(grep -c sesscat "$tmp/s1.out") lines; $(cat "$tmp/a1.err" "$tmp/a2.err" "$tmp/a3.err" "$tmp/s1.err" | head -n 4)"
 	fi
 	if [ -n "$id2" ] && [ $rc4 -eq 1 ] && grep -q "2 sessions are running (.*$id1.*): choose one with --session ID" "$tmp/a4.err" &&
 	   [ $rc5 -eq 0 ]; then

@@ -1,6 +1,7 @@
 /*
  * detach.bpf.c - four counters of the openat() calls of processes named
- * bpfvmcat, for tests/data/exec/detach.c: "keep" stays attached, "early"
+ * sesscat (a name of its own: test_exec.sh's tools watch bpfvmcat), for
+ * tests/data/exec/detach.c: "keep" stays attached, "early"
  * is detached before the workload starts, "late" (a perf link) and
  * "ioctl" (PERF_EVENT_IOC_SET_BPF) halfway through it.
  */
@@ -21,8 +22,8 @@ static __always_inline int count(__u32 slot)
 	__u64 *n;
 
 	bpf_get_current_comm(comm, sizeof(comm));
-	if (comm[0] != 'b' || comm[1] != 'p' || comm[2] != 'f' || comm[3] != 'v' ||
-	    comm[4] != 'm' || comm[5] != 'c' || comm[6] != 'a' || comm[7] != 't' || comm[8])
+	if (comm[0] != 's' || comm[1] != 'e' || comm[2] != 's' || comm[3] != 's' ||
+	    comm[4] != 'c' || comm[5] != 'a' || comm[6] != 't' || comm[7])
 		return 0;
 	n = bpf_map_lookup_elem(&counts, &slot);
 	if (n)

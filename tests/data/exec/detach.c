@@ -2,10 +2,10 @@
  * detach.c - closing an attachment's descriptors detaches its program, as
  * in the kernel (tests/scripts/test_exec_session.sh runs it there and
  * under bpfvm exec): detach.bpf.o's four programs count the opens of
- * bpfvmcat; "early"'s link is destroyed before the tool waits, "late"'s
+ * sesscat; "early"'s link is destroyed before the tool waits, "late"'s
  * (a perf link) and "ioctl"'s (attached with PERF_EVENT_IOC_SET_BPF)
- * once the workload's first bpfvmcat has run (it then creates FIRST),
- * and then FLAG is created, on which the workload runs bpfvmcat again.
+ * once the workload's first sesscat has run (it then creates FIRST),
+ * and then FLAG is created, on which the workload runs sesscat again.
  * Prints the four counts at SIGINT (or after 10 s).
  */
 #include <bpf/bpf.h>
