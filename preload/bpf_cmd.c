@@ -103,7 +103,7 @@ static long map_create(void *attr)
 }
 
 /* Slots that hold objects: the value is a descriptor of the tool's. */
-static long update_fd_slot(struct pl_obj *m, const void *key, const void *value, uint64_t flags)
+long pl_map_update_fd_slot(struct pl_obj *m, const void *key, const void *value, uint64_t flags)
 {
 	uint32_t type = bpfvm_map__type(m->map), idx, fd;
 	struct pl_obj *o;
@@ -145,7 +145,7 @@ static long map_elem(int cmd, void *attr)
 	case PL_MAP_UPDATE_ELEM:
 		if (type == BPFVM_MAP_TYPE_PERF_EVENT_ARRAY || type == BPFVM_MAP_TYPE_PROG_ARRAY ||
 		    type == BPFVM_MAP_TYPE_ARRAY_OF_MAPS || type == BPFVM_MAP_TYPE_HASH_OF_MAPS)
-			return update_fd_slot(m, key, value, a->flags);
+			return pl_map_update_fd_slot(m, key, value, a->flags);
 		return bpfvm_map__update_elem(m->map, key, value, a->flags);
 	case PL_MAP_DELETE_ELEM:
 		return bpfvm_map__delete_elem(m->map, key);
@@ -348,6 +348,10 @@ static long dispatch(int cmd, void *attr)
 	case PL_MAP_GET_NEXT_KEY:
 	case PL_MAP_LOOKUP_AND_DELETE_ELEM: return map_elem(cmd, attr);
 	case PL_MAP_FREEZE: return map_freeze(attr);
+	case PL_MAP_LOOKUP_BATCH:
+	case PL_MAP_LOOKUP_AND_DELETE_BATCH:
+	case PL_MAP_UPDATE_BATCH:
+	case PL_MAP_DELETE_BATCH: return pl_map_batch(cmd, attr);
 	case PL_PROG_LOAD: return pl_prog_load(attr);
 	case PL_BTF_LOAD: return pl_btf_load(attr);
 	case PL_OBJ_GET_INFO_BY_FD: return pl_obj_info(attr);
@@ -386,7 +390,8 @@ long pl_bpf(int cmd, void *uattr, unsigned int size)
 	long ret = dispatch(cmd, attr);
 
 	/* what the kernel writes back: log_true_size, info_len and the like */
-	if (ret >= 0 || cmd == PL_PROG_LOAD || cmd == PL_BTF_LOAD)
+	if (ret >= 0 || cmd == PL_PROG_LOAD || cmd == PL_BTF_LOAD ||
+	    (cmd >= PL_MAP_LOOKUP_BATCH && cmd <= PL_MAP_DELETE_BATCH))
 		memcpy(uattr, attr, size < PL_ATTR_SIZE ? size : PL_ATTR_SIZE);
 	return ret;
 }

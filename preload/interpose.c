@@ -23,7 +23,8 @@
 
 #define API __attribute__((visibility("default")))
 
-static struct pl state = { .lock = PTHREAD_MUTEX_INITIALIZER };
+/* recursive: the library's own close() (detach.c) looks objects up, at times under the lock */
+static struct pl state = { .lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP };
 
 struct pl *pl_state(void)
 {
@@ -189,8 +190,7 @@ API int pause(void)
 static void on_printk(void *ctx, const char *text, size_t len)
 {
 	(void)ctx;
-	if (write(2, text, len) < 0)
-		return;
+	pl_printk_out(text, len);
 }
 
 /* Tell `bpfvm exec` the library is in effect (or why not), then hide it from what the tool starts. */
@@ -209,9 +209,12 @@ static void handshake(const char *msg)
 __attribute__((constructor)) static void pl_init(void)
 {
 	const char *cmd = getenv(PL_ENV_TRACE), *pids = getenv(PL_ENV_PIDS);
+	const char *tp = getenv(PL_ENV_TRACE_PIPE);
 	BPFVM_OPTS(bpfvm_opts, vo, .trace = on_printk);
 
 	state.debug = getenv(PL_ENV_DEBUG) && *getenv(PL_ENV_DEBUG);
+	state.tp_write = -1;
+	state.printk_fd = tp && atoi(tp) > 2 ? atoi(tp) : 2;
 	state.trace_cmd = cmd ? strdup(cmd) : NULL;
 	state.pids = pids ? strdup(pids) : NULL;
 	state.vm = bpfvm__new(&vo);
@@ -220,4 +223,5 @@ __attribute__((constructor)) static void pl_init(void)
 	unsetenv(PL_ENV_TRACE);
 	unsetenv(PL_ENV_PIDS);
 	unsetenv(PL_ENV_HANDSHAKE);
+	unsetenv(PL_ENV_TRACE_PIPE);
 }

@@ -70,6 +70,7 @@ struct pl_obj *pl_obj_new(enum pl_kind kind, const char *what)
 	o->ino = st.st_ino;
 	o->id = ++s->next_id;
 	o->cpu = -1;
+	o->attach_idx = -1;
 	s->objs[s->nobjs++] = o;
 	return o;
 }

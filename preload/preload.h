@@ -29,6 +29,7 @@
 #define BPFVM_PRELOAD_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,7 @@
 #define PL_ENV_PIDS "BPFVM_EXEC_PIDS"          /* -p pids, comma separated */
 #define PL_ENV_HANDSHAKE "BPFVM_EXEC_HANDSHAKE" /* fd: the library writes "ok\n" when loaded */
 #define PL_ENV_DEBUG "BPFVM_DEBUG"
+#define PL_ENV_TRACE_PIPE "BPFVM_EXEC_TRACE_PIPE"  /* fd: --trace-pipe FILE, opened for the library */
 
 enum pl_kind { PL_MAP, PL_PROG, PL_BTF, PL_LINK, PL_PERF };
 
@@ -77,6 +79,9 @@ struct pl_obj {
 	uint64_t lost;
 	/* PL_LINK */
 	struct pl_obj *link_prog, *link_perf;
+	/* PL_LINK, PL_PERF: its bpfvm_trace attachment once the session runs (-1: none) */
+	long attach_idx;
+	bool detached;                /* the tool closed its last descriptor (detach.c) */
 	uint32_t attach_type;
 	/* PL_BTF */
 	uint32_t btf_size;
@@ -94,7 +99,11 @@ struct pl {
 	/* BPF_OBJ_PIN's paths, for BPF_OBJ_GET: the session's own, nothing in /sys/fs/bpf */
 	struct { char path[256]; struct pl_obj *obj; } pins[PL_MAX_PINS];
 	size_t npins;
+	/* bpf_printk's lines (trace_pipe.c): a reader of trace_pipe, else this file (stderr) */
+	int tp_write;
+	int printk_fd;
 	/* the session */
+	struct attach_server *attach;   /* bpfvm attach's socket (attach_server.c) */
 	char *trace_cmd;
 	char *pids;
 	bool started;
@@ -119,6 +128,10 @@ void pl_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* bpf_cmd.c: bpf(cmd, attr, size) as the kernel answers it: >= 0 or -errno. */
 long pl_bpf(int cmd, void *attr, unsigned int size);
+/* A value that is a descriptor (perf event, program, map): the slot's object. */
+long pl_map_update_fd_slot(struct pl_obj *m, const void *key, const void *value, uint64_t flags);
+/* bpf_batch.c: the BPF_MAP_*_BATCH commands. */
+long pl_map_batch(int cmd, void *attr);
 /* bpf_prog.c */
 long pl_prog_load(void *attr);
 long pl_btf_load(void *attr);
@@ -138,5 +151,18 @@ bool pl_wake_readers(void);
 
 /* session.c */
 void pl_session_maybe_start(void);
+
+/* trace_pipe.c: one bpf_printk line out; are lines left unread in the tool's trace_pipe? */
+void pl_printk_out(const char *text, size_t len);
+bool pl_trace_pipe_pending(void);
+
+/* attach_server.c: the session's socket for bpfvm attach, and its requests. */
+#define PL_WAKE_SIG (SIGRTMAX - 3)   /* interrupts the session's wait for events */
+int pl_attach_listen(void);
+void pl_attach_serve(void *ctx);   /* the session's on_wake: trace the pids asked for */
+bool pl_attach_wait(int timeout_ms);
+
+/* detach.c: the tool closed fd, which was o's (a link or perf event): detach if it was the last. */
+void pl_closed(struct pl_obj *o);
 
 #endif

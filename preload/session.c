@@ -49,12 +49,15 @@ static size_t attach_all(struct pl *s, struct bpfvm_log *log)
 			prog = o->link_prog;
 		else if (o->kind == PL_PERF && o->attached && o->enabled)
 			prog = o->attached;
-		if (!prog)
+		if (!prog || o->detached)
 			continue;
-		if (bpfvm_trace__attach_prog(s->trace, prog->prog, prog->prog_type, o->where))
+		o->attach_idx = (long)bpfvm_trace__attached(s->trace);
+		if (bpfvm_trace__attach_prog(s->trace, prog->prog, prog->prog_type, o->where)) {
+			o->attach_idx = -1;
 			print_log(log);
-		else
+		} else {
 			n++;
+		}
 	}
 	return n;
 }
@@ -76,13 +79,33 @@ static int start(struct pl *s, struct bpfvm_log *log)
 	return err;
 }
 
+/*
+ * A session with nothing of its own to trace: what `bpfvm attach` brings,
+ * as it comes, for as long as the tool runs (a user ends it with Ctrl-C).
+ */
+static void serve_attached(struct pl *s, struct bpfvm_log *log)
+{
+	int status;
+
+	for (;;) {
+		if (!pl_attach_wait(1000))
+			continue;
+		pl_attach_serve(s);
+		print_log(log);
+		if (bpfvm_trace__pid(s->trace) > 0) {
+			bpfvm_trace__run(s->trace, &status);
+			print_log(log);
+		}
+	}
+}
+
 static void *session_main(void *arg)
 {
 	struct pl *s = arg;
 	static char buf[8192];
 	struct bpfvm_log log = { .buf = buf, .size = sizeof(buf) };
 	BPFVM_OPTS(bpfvm_trace_opts, to, .mode = BPFVM_EXEC_JIT, .log = &log, .on_event = on_event,
-		   .ctx = s);
+		   .ctx = s, .on_wake = pl_attach_serve);
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	sigset_t mask;
 	int status;
@@ -101,15 +124,20 @@ static void *session_main(void *arg)
 	size_t n = attach_all(s, &log);
 	pthread_mutex_unlock(&s->lock);
 	pl_debug("session: %zu programs attached\n", n);
+	if (!pl_attach_listen() && !s->trace_cmd && !s->pids)
+		fprintf(stderr, "bpfvm exec: session %d: ready; in another terminal, bpfvm attach "
+				"[--session %d] -- COMMAND (or -p PID); Ctrl-C ends it\n",
+			(int)getpid(), (int)getpid());
 	if (!s->trace_cmd && !s->pids) {
-		fprintf(stderr, "bpfvm exec: nothing to trace (--trace COMMAND or -p PID)\n");
+		serve_attached(s, &log);   /* until the tool exits */
 		return NULL;
 	}
 	if (!start(s, &log)) {
 		bpfvm_trace__run(s->trace, &status);
 		print_log(&log);
 	}
-	for (int waited = 0; waited < DRAIN_WAIT_MS && pl_wake_readers(); waited += 10)
+	for (int waited = 0; waited < DRAIN_WAIT_MS && (pl_wake_readers() | pl_trace_pipe_pending());
+	     waited += 10)
 		nanosleep(&pause, NULL);
 	kill(getpid(), SIGINT);
 	return NULL;

@@ -37,6 +37,7 @@ int obj_dump_maps(const struct bpfvm_object *obj, struct records_fmt *f);
 int cmd_conformance_plugin(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 int cmd_xdp(int argc, char **argv);
 int cmd_tc(int argc, char **argv);
 /* --set NAME=VALUE on obj (cmd_run_obj.c): 0, 1 (no such variable, missing_ok), -1 (printed). */
@@ -134,6 +135,13 @@ void cli_trace_to_stdout(void *ctx, const char *text, size_t len);
 /* Does a file that is not a BPF program look like C source?  Then say so (one line). */
 bool cli_looks_like_c(const char *path, const uint8_t *data, size_t len);
 void cli_c_source_hint(const char *path);
+
+/*
+ * A command line with "-- COMMAND ARGS...": the index of "--" (argc when
+ * there is none), which ends the options getopt reads; *rest gets what
+ * follows it (NULL without one).
+ */
+int cli_split_command(int argc, char **argv, char ***rest);
 
 /*
  * A count option (--repeat N): 0, or -1 with "bpfvm CMD: OPT ..." on

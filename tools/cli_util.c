@@ -198,6 +198,17 @@ void cli_c_source_hint(const char *path)
 		path);
 }
 
+int cli_split_command(int argc, char **argv, char ***rest)
+{
+	*rest = NULL;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			*rest = argv + i + 1;
+			return i;
+		}
+	return argc;
+}
+
 int cli_parse_count(const char *cmd, const char *opt, const char *s, uint64_t max,
 		    const char *why_max, uint64_t *out)
 {

@@ -1,11 +1,13 @@
 /*
- * cmd_exec.c - `bpfvm exec [--trace COMMAND] [-p PID]... -- TOOL [ARGS...]`:
+ * cmd_exec.c - `bpfvm exec [--trace COMMAND]... [-p PID]... [--trace-pipe FILE] -- TOOL [ARGS...]`:
  * run an unmodified libbpf tool (Debian's opensnoop, execsnoop, ...) on
  * bpfvm instead of the kernel's eBPF.  TOOL starts with
  * libbpfvm-preload.so (found beside the command's libbpfvm.so) in
  * LD_PRELOAD and the --trace command or -p pids in its environment; the
  * library answers the tool's bpf() and perf_event_open() calls, and runs
  * its programs on what --trace starts once the tool waits for records.
+ * Without --trace or -p, the session waits for `bpfvm attach` (another
+ * terminal) to bring commands or processes, until the user's Ctrl-C.
  *
  * Never silent: a TOOL the library cannot enter (statically linked, no
  * ELF interpreter; set-user-ID to another user, where the loader ignores
@@ -34,8 +36,13 @@
 #define HANDSHAKE_MS 10000
 #define MAX_PIDS 64
 
+#define MAX_TRACES 16
+
 struct exec_args {
-	const char *trace;
+	const char *traces[MAX_TRACES];
+	int ntraces;
+	char *trace;   /* one --trace as given; several run side by side under one sh -c */
+	const char *trace_pipe;   /* --trace-pipe FILE: bpf_printk's lines */
 	char pids[MAX_PIDS * 12];
 	char **tool;
 };
@@ -48,19 +55,38 @@ static void forward(int sig)
 		kill(child_pid, sig);
 }
 
+/*
+ * Several --trace commands run at once, each in a subshell of one traced
+ * sh -c, which waits for them all: the session ends when every one has.
+ * Each stands on lines of its own, so a comment in one ends with it.
+ */
+static int join_traces(struct exec_args *a)
+{
+	size_t len = 8;
+
+	if (a->ntraces <= 1) {
+		a->trace = a->ntraces ? strdup(a->traces[0]) : NULL;
+		return a->ntraces && !a->trace ? 1 : 0;
+	}
+	for (int i = 0; i < a->ntraces; i++)
+		len += strlen(a->traces[i]) + 8;
+	if (!(a->trace = malloc(len)))
+		return 1;
+	a->trace[0] = '\0';
+	for (int i = 0; i < a->ntraces; i++)
+		strcat(strcat(strcat(a->trace, "(\n"), a->traces[i]), "\n) &\n");
+	strcat(a->trace, "wait");
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct exec_args *a)
 {
 	static const struct option opts[] = {
-		{ "trace", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+		{ "trace", required_argument, NULL, 't' },
+		{ "trace-pipe", required_argument, NULL, 'T' }, { NULL, 0, NULL, 0 },
 	};
-	int c, end = argc, n = 0;
+	int c, end = cli_split_command(argc, argv, &a->tool), n = 0;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			end = i;
-			a->tool = argv + i + 1;
-			break;
-		}
 	optind = 1;
 	while ((c = getopt_long(end, argv, "p:", opts, NULL)) != -1) {
 		char *e;
@@ -68,12 +94,14 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 
 		switch (c) {
 		case 't':
-			if (a->trace) {
-				fprintf(stderr, "bpfvm exec: one --trace COMMAND (run several with sh -c "
-						"'A & B; wait')\n");
+			if (a->ntraces == MAX_TRACES) {
+				fprintf(stderr, "bpfvm exec: at most %d --trace commands\n", MAX_TRACES);
 				return EXIT_USAGE;
 			}
-			a->trace = optarg;
+			a->traces[a->ntraces++] = optarg;
+			break;
+		case 'T':
+			a->trace_pipe = optarg;
 			break;
 		case 'p':
 			pid = strtol(optarg, &e, 10);
@@ -87,15 +115,13 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 		default: return cli_usage("exec");
 		}
 	}
-	if (optind != end || !a->tool || !a->tool[0] || (!a->trace && !n)) {
-		if (a->tool && a->tool[0] && !a->trace && !n)
-			fprintf(stderr, "bpfvm exec: nothing to trace: give --trace COMMAND or -p PID\n");
+	if (optind != end || !a->tool || !a->tool[0])
 		return cli_usage("exec");
-	}
-	return 0;
+	return join_traces(a);
 }
 
-static void child(const struct exec_args *a, const char *tool, const char *preload, int hs)
+static void child(const struct exec_args *a, const char *tool, const char *preload, int hs,
+		  int tp)
 {
 	const char *before = getenv("LD_PRELOAD");
 	char num[16], list[2 * PATH_MAX];
@@ -111,6 +137,10 @@ static void child(const struct exec_args *a, const char *tool, const char *prelo
 		setenv("BPFVM_EXEC_TRACE", a->trace, 1);
 	if (a->pids[0])
 		setenv("BPFVM_EXEC_PIDS", a->pids, 1);
+	if (tp >= 0 && (tp = fcntl(tp, F_DUPFD, 10)) >= 0) {   /* the library writes it */
+		snprintf(num, sizeof(num), "%d", tp);
+		setenv("BPFVM_EXEC_TRACE_PIPE", num, 1);
+	}
 	execv(tool, a->tool);
 	fprintf(stderr, "bpfvm exec: cannot run %s: %s\n", tool, strerror(errno));
 	_exit(127);
@@ -140,18 +170,15 @@ static int wait_tool(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-int cmd_exec(int argc, char **argv)
+static int run_tool(struct exec_args *a)
 {
-	struct exec_args a = { 0 };
 	char tool[PATH_MAX], preload[PATH_MAX];
 	const char *why;
-	int err, hs[2];
+	int hs[2], tp = -1;
 	pid_t pid;
 
-	if ((err = parse_args(argc, argv, &a)))
-		return err;
-	if (preload_find_command(a.tool[0], tool, sizeof(tool))) {
-		fprintf(stderr, "bpfvm exec: %s: no such program\n", a.tool[0]);
+	if (preload_find_command(a->tool[0], tool, sizeof(tool))) {
+		fprintf(stderr, "bpfvm exec: %s: no such program\n", a->tool[0]);
 		return 1;
 	}
 	if ((why = preload_blocked(tool))) {
@@ -164,13 +191,20 @@ int cmd_exec(int argc, char **argv)
 				"in ../lib: reinstall bpfvm\n");
 		return 1;
 	}
+	if (a->trace_pipe &&
+	    (tp = open(a->trace_pipe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		fprintf(stderr, "bpfvm exec: --trace-pipe %s: %s\n", a->trace_pipe, strerror(errno));
+		return 1;
+	}
 	if (pipe2(hs, O_CLOEXEC) || (pid = fork()) < 0) {
 		fprintf(stderr, "bpfvm exec: %s\n", strerror(errno));
 		return 1;
 	}
 	if (pid == 0)
-		child(&a, tool, preload, hs[1]);
+		child(a, tool, preload, hs[1], tp);
 	close(hs[1]);
+	if (tp >= 0)
+		close(tp);
 	child_pid = pid;
 	signal(SIGINT, forward);
 	signal(SIGTERM, forward);
@@ -182,5 +216,20 @@ int cmd_exec(int argc, char **argv)
 		return 1;
 	}
 	close(hs[0]);
+	if (!a->ntraces && !a->pids[0])   /* the library says when the session is ready */
+		fprintf(stderr, "bpfvm exec: nothing traced yet: the session waits for bpfvm attach "
+				"from another terminal\n");
 	return wait_tool(pid);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct exec_args a = { 0 };
+	int err;
+
+	if ((err = parse_args(argc, argv, &a)))
+		return err;
+	err = run_tool(&a);
+	free(a.trace);
+	return err;
 }

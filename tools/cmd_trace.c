@@ -338,14 +338,8 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "cgroup", required_argument, NULL, O_CGROUP }, { NULL, 0, NULL, 0 },
 	};
-	int c, end = argc;
+	int c, end = cli_split_command(argc, argv, &a->command);
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			end = i;
-			a->command = argv + i + 1;
-			break;
-		}
 	optind = 1;
 	while ((c = getopt_long(end, argv, "p:", opts, NULL)) != -1) {
 		switch (c) {

@@ -77,10 +77,17 @@ static const struct cli_help helps[] = {
 	  "  -p PID             trace a running process (again for more)\n"
 	  "  -- COMMAND ARGS    run COMMAND and trace its whole process tree\n" },
 	{ "exec", NULL,
-	  "  --trace COMMAND    run COMMAND (with sh -c) once TOOL has attached; TOOL gets SIGINT\n"
-	  "                     when it and all it started have exited\n"
+	  "  --trace COMMAND    run COMMAND (with sh -c) once TOOL has attached (again for more,\n"
+	  "                     run side by side); TOOL gets SIGINT when all have exited\n"
 	  "  -p PID             trace a running process instead (again for more)\n"
+	  "  --trace-pipe FILE  write bpf_printk lines to FILE (default: standard error), unless\n"
+	  "                     TOOL reads /sys/kernel/tracing/trace_pipe itself\n"
 	  "  -- TOOL ARGS       the libbpf tool, run with libbpfvm-preload.so preloaded\n" },
+	{ "attach", NULL,
+	  "  --session ID       the bpfvm exec session to join (its tool's pid; needed when\n"
+	  "                     several run)\n"
+	  "  -p PID             trace the running process PID; returns when it has exited\n"
+	  "  -- COMMAND ARGS    run COMMAND, traced from its exec on; exits with its status\n" },
 	{ "xdp", NULL,
 	  "  attach             run the program on every frame of the interfaces until stopped\n"
 	  "  --prog NAME        the XDP program to run\n"

@@ -39,9 +39,12 @@ static const struct cli_command commands[] = {
 		   "[--seccomp FILTER] OBJECT... (-- COMMAND [ARGS...] | -p PID [-p PID]...)",
 	  "run the objects' tracepoint programs on the system calls and process events of "
 	  "COMMAND's whole process tree (ptrace + seccomp; no kernel eBPF)", cmd_trace },
-	{ "exec", "[--trace COMMAND] [-p PID]... -- TOOL [ARGS...]",
+	{ "exec", "[--trace COMMAND]... [-p PID]... [--trace-pipe FILE] -- TOOL [ARGS...]",
 	  "run an unmodified libbpf tool (opensnoop, execsnoop, ...) on bpfvm instead of the "
 	  "kernel's eBPF, on what COMMAND does", cmd_exec },
+	{ "attach", "[--session ID] (-p PID | -- COMMAND [ARGS...])",
+	  "join a running bpfvm exec session from another terminal: its tool sees COMMAND, or the "
+	  "running process PID", cmd_attach },
 	{ "xdp", "attach OBJECT --prog NAME --dev IFACE [--dev IFACE]... [--ports MAP] [--set VAR=VALUE]... "
 		 "[--dump-maps] [--count N] [--duration SECS] [--json] [--interp|--jit]",
 	  "run an XDP program on the live frames of interfaces (AF_PACKET rings): drop, pass, "

@@ -196,6 +196,41 @@ BPFVM_API bool bpfvm_map__frozen(const struct bpfvm_map *map);
 BPFVM_API int bpfvm_map__get_next_key(struct bpfvm_map *map, const void *key, void *next_key);
 
 /*
+ * Batch operations, as bpf(BPF_MAP_*_BATCH) behaves (libbpf's
+ * bpf_map_lookup_batch and friends take the same arguments).  *count is
+ * how many elements keys/values have room for (in) and how many were
+ * handled (out); values are laid out as single lookups give them (per-CPU:
+ * every CPU's slot).  Lookups start after in_batch (NULL: at the start)
+ * and leave in out_batch where the next call goes on: for hash tables a
+ * u32 bucket number (whole buckets at a time, -ENOSPC when the first one
+ * does not fit), for other types the last key handed out.  At the end of
+ * the map: -ENOENT with *count set.  The types the kernel gives batches:
+ * hash tables (all four), arrays and per-CPU arrays (lookup and update),
+ * LPM tries (all but lookup-and-delete); others -BPFVM_ENOTSUPP.  Errors
+ * as the kernel's: -EINVAL (elem_flags other than BPF_F_LOCK, BPF_F_LOCK
+ * without a lock, flags on a hash lookup), -EPERM (read-only, write-only
+ * or frozen map), -EFAULT (a NULL buffer that is needed; *count as far as
+ * the kernel had written it), the single operation's error at the element
+ * that failed (updates and deletes: *count elements were done).
+ */
+struct bpfvm_map_batch_opts {
+	size_t sz;
+	uint64_t elem_flags;   /* BPF_F_LOCK */
+	uint64_t flags;        /* none yet: a hash lookup refuses any */
+};
+BPFVM_API int bpfvm_map__lookup_batch(struct bpfvm_map *map, const void *in_batch,
+				      void *out_batch, void *keys, void *values, uint32_t *count,
+				      const struct bpfvm_map_batch_opts *opts);
+BPFVM_API int bpfvm_map__lookup_and_delete_batch(struct bpfvm_map *map, const void *in_batch,
+						 void *out_batch, void *keys, void *values,
+						 uint32_t *count,
+						 const struct bpfvm_map_batch_opts *opts);
+BPFVM_API int bpfvm_map__update_batch(struct bpfvm_map *map, const void *keys, const void *values,
+				      uint32_t *count, const struct bpfvm_map_batch_opts *opts);
+BPFVM_API int bpfvm_map__delete_batch(struct bpfvm_map *map, const void *keys, uint32_t *count,
+				      const struct bpfvm_map_batch_opts *opts);
+
+/*
  * Program arrays: put a program in a slot (what a tail call jumps to), or
  * empty it (prog NULL).  -E2BIG for an index out of range, -EINVAL for a
  * program of another instance or of another program type than the

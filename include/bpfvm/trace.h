@@ -61,6 +61,13 @@ struct bpfvm_trace_opts {
 	 * /sys/kernel/btf/vmlinux.  Read at the first need: it must stay valid until
 	 * bpfvm_trace__destroy. */
 	const char *btf_custom_path;
+	/*
+	 * A signal interrupted bpfvm_trace__run's wait for events (a handler
+	 * installed without SA_RESTART, on the thread in run): called there,
+	 * where bpfvm_trace__attach_pid may add a process to a running trace
+	 * (of -p pids or attach_pid only, not a started command).  May be NULL.
+	 */
+	void (*on_wake)(void *ctx);
 };
 
 /* NULL with errno. */
@@ -101,11 +108,19 @@ BPFVM_API int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog 
 				       uint32_t prog_type, const char *where);
 /* How many programs are attached. */
 BPFVM_API size_t bpfvm_trace__attached(const struct bpfvm_trace *t);
+/*
+ * Detach the index-th attachment (in attach order: bpfvm_trace__attached()
+ * before it was attached), as closing the last descriptor of a link does
+ * in the kernel: from the next event on it runs no more (the events its
+ * point stops stay stopped).  Any time, from any thread.  0 or -EINVAL.
+ */
+BPFVM_API int bpfvm_trace__detach(struct bpfvm_trace *t, size_t index);
 /* Start argv[0] (searched in PATH) with argv traced.  0 or a negative errno. */
 BPFVM_API int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[]);
 /*
  * Trace running process pid instead (every thread, and what it starts
- * from now on); may be called for several pids, not with start.  No
+ * from now on); may be called for several pids, not with start, and
+ * while bpfvm_trace__run runs only from its on_wake.  No
  * filter can be put into a running process, so when programs need system
  * calls, every call of these processes stops (PTRACE_SYSCALL): slower
  * than a started command.  Detaching leaves them as they were.  Returns

@@ -151,6 +151,9 @@ struct ev_source_ops {
 struct ev_source {
 	const struct ev_source_ops *ops;
 	volatile int32_t root;   /* the process start began, 0 before */
+	/* A signal interrupted the wait for events: called on the waiting thread (may seize). */
+	void (*on_wake)(void *ctx);
+	void *wake_ctx;
 };
 
 /* The ptrace supervisor (ptrace.c): NULL with errno. */

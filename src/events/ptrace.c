@@ -1076,8 +1076,11 @@ static int pt_next(struct ev_source *src, struct ev_event *ev)
 		if (!s->nth)
 			return 0;
 		pid = waitpid(-1, &status, __WALL);
-		if (pid < 0 && errno == EINTR)
+		if (pid < 0 && errno == EINTR) {
+			if (src->on_wake)
+				src->on_wake(src->wake_ctx);
 			continue;
+		}
 		if (pid < 0) {
 			int err = errno == ECHILD ? 0 : -errno;
 

@@ -44,6 +44,7 @@ struct attached {
 	/* usdt/: libbpf's maps of its usdt.bpf.h, filled as libbpf fills them */
 	struct bpfvm_map *usdt_specs, *usdt_ips;
 	uint8_t usdt_written[256 / 8];   /* spec ids written to usdt_specs */
+	int detached;                    /* atomic: bpfvm_trace__detach */
 };
 
 struct bpfvm_trace {
@@ -248,6 +249,8 @@ int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[])
 	t->src = ev_ptrace_new(&t->want);
 	if (!t->src)
 		return -errno;
+	t->src->on_wake = t->o.on_wake;
+	t->src->wake_ctx = t->o.ctx;
 	err = t->src->ops->start(t->src, argv, t->o.log);
 	if (err) {
 		t->src->ops->destroy(t->src);
@@ -265,6 +268,8 @@ int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid)
 		t->src = ev_ptrace_new(&t->want);
 		if (!t->src)
 			return -errno;
+		t->src->on_wake = t->o.on_wake;
+		t->src->wake_ctx = t->o.ctx;
 	}
 	return t->src->ops->seize(t->src, pid, t->o.log);
 }
@@ -420,7 +425,8 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t 
 			task.exiting = pass == 2;
 		}
 		for (size_t i = 0; i < t->n; i++) {
-			if (!runs_in_pass(ev, &t->a[i], pass) || !fires(&t->a[i].at, ev, &task))
+			if (!runs_in_pass(ev, &t->a[i], pass) || !fires(&t->a[i].at, ev, &task) ||
+			    __atomic_load_n(&t->a[i].detached, __ATOMIC_ACQUIRE))
 				continue;
 			if (!filled)
 				fill_input(ev, &task, &in, &target);
@@ -440,6 +446,14 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t 
 	if (filled && t->o.on_event)
 		t->o.on_event(t->o.ctx);
 	ev_task_end(&task);
+}
+
+int bpfvm_trace__detach(struct bpfvm_trace *t, size_t index)
+{
+	if (!t || index >= t->n)
+		return -EINVAL;
+	__atomic_store_n(&t->a[index].detached, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int bpfvm_trace__run(struct bpfvm_trace *t, int *status)

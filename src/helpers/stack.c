@@ -23,6 +23,9 @@
  * with the same answers: the kernel's test run would walk its test
  * runner's stack, which has no meaning here.
  *
+ * bpf_get_task_stack answers for the current task as bpf_get_stack does,
+ * and for another as the kernel does for a task that is not current.
+ *
  * BPF_F_USER_BUILD_ID / BPF_F_STACK_BUILD_ID: each frame becomes a build
  * id and file offset (util/build_id.c, from the task's /proc/PID/maps),
  * or keeps its ip with status BPF_STACK_BUILD_ID_IP where no build id is
@@ -120,12 +123,17 @@ BPF_HELPER(get_stackid)
 	return (uint64_t)stack_map_get_id(map, ips, nr, flags, resolve_build_ids, run);
 }
 
-/* __bpf_get_stack for the current task: the frames written, in bytes, or the kernel's error. */
-BPF_HELPER(get_stack)
+/*
+ * __bpf_get_stack: the frames written, in bytes, or the kernel's error.
+ * cross: for a task that is not the current one, whose user stack the
+ * kernel's perf callchain does not walk (-EOPNOTSUPP) and whose kernel
+ * stack bpfvm does not have (empty).
+ */
+static uint64_t get_stack_of(struct bpfvm_run_ctx *run, void *buf, uint32_t size, uint64_t flags,
+			     bool cross)
 {
-	void *buf = (void *)(uintptr_t)r2;
-	uint32_t size = (uint32_t)r3, skip = (uint32_t)(r4 & F_SKIP_MASK), elem, nr;
-	uint64_t flags = r4, ips[STACK_MAX_DEPTH];
+	uint32_t skip = (uint32_t)(flags & F_SKIP_MASK), elem, nr;
+	uint64_t ips[STACK_MAX_DEPTH];
 	bool build_id = flags & F_USER_BUILD_ID;
 	long err = -EINVAL;
 
@@ -135,7 +143,10 @@ BPF_HELPER(get_stack)
 	elem = build_id ? STACK_BUILD_ID_SIZE : 8;
 	if (size % elem)
 		goto clear;
-	nr = callchain(run, flags, ips, stack_max_depth(size, elem, flags));
+	err = -EOPNOTSUPP;
+	if (cross && (flags & F_USER_STACK))
+		goto clear;
+	nr = cross ? 0 : callchain(run, flags, ips, stack_max_depth(size, elem, flags));
 	err = -EFAULT;
 	if (nr < skip)
 		goto clear;
@@ -155,4 +166,33 @@ BPF_HELPER(get_stack)
 clear:
 	memset(buf, 0, size);
 	return HELPER_ERR(err);
+}
+
+BPF_HELPER(get_stack)
+{
+	(void)r1;
+	return get_stack_of(run, (void *)(uintptr_t)r2, (uint32_t)r3, r4, false);
+}
+
+/*
+ * bpf_get_task_stack(task, ...): the current task is the one whose
+ * task_struct bpf_get_current_task hands out; for it, what bpf_get_stack
+ * gives (the kernel walks its user registers, task_pt_regs, which are
+ * where the event stopped it).  Any other task is another thread: its
+ * user stack is refused and its kernel stack empty, as above.  No task
+ * (which the kernel's verifier rules out) faults, as a task whose stack
+ * is gone does.
+ */
+BPF_HELPER(get_task_stack)
+{
+	void *buf = (void *)(uintptr_t)r2;
+	uint32_t size = (uint32_t)r3;
+	const struct vm_task_ops *ops = run->task_ops;
+	bool current = r1 && ops && ops->task_struct && r1 == ops->task_struct(run->task);
+
+	if (!r1) {
+		memset(buf, 0, size);
+		return HELPER_ERR(-EFAULT);
+	}
+	return get_stack_of(run, buf, size, r4, !current);
 }

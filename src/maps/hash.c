@@ -604,6 +604,114 @@ static int htab_get_next_key(struct bpfvm_map *map, const void *key, void *next_
 	return -ENOENT;
 }
 
+/*
+ * The kernel's htab batch walk: whole buckets from *batch on while they
+ * fit in max - *total elements (-ENOSPC when the first does not), copied
+ * (and with del, unlinked) under the bucket's lock; -ENOENT past the last
+ * bucket.  A NULL keys or values faults (-EFAULT) at the first element to
+ * copy, after that bucket's elements were deleted, as in the kernel.
+ */
+static int batch_bucket(struct htab *h, uint32_t i, char *keys, char *values, uint32_t room,
+			bool del, uint64_t flags, uint32_t *copied)
+{
+	struct bpfvm_map *map = &h->map;
+	struct htab_bucket *b = &h->buckets[i];
+	uint32_t n = 0, vsize = h->percpu ? map->value_stride * (uint32_t)map->ncpus
+					  : map->value_size;
+	struct htab_elem *e, **gone = NULL;
+
+	map_lock(&b->lock);
+	for (e = nulls_end(b->first) ? NULL : (struct htab_elem *)b->first; e; e = elem_next(e))
+		n++;
+	if (n > room || (del && n && !(gone = malloc(n * sizeof(*gone))))) {
+		map_unlock(&b->lock);
+		return n > room ? -ENOSPC : -ENOMEM;
+	}
+	n = 0;
+	for (e = nulls_end(b->first) ? NULL : (struct htab_elem *)b->first; e; n++) {
+		struct htab_elem *next = elem_next(e);
+
+		if (keys && values) {
+			memcpy(keys + (uint64_t)n * map->key_size, e->key, map->key_size);
+			if (h->of_maps) {
+				struct bpfvm_map *inner;
+
+				memcpy(&inner, htab_value(h, e, 0), sizeof(inner));
+				memcpy(values + (uint64_t)n * vsize, &inner->id, 4);
+			} else {
+				copy_out(h, e, values + (uint64_t)n * vsize, flags);
+			}
+		}
+		if (del) {
+			unlink_elem(b, e);
+			gone[n] = e;
+		}
+		e = next;
+	}
+	map_unlock(&b->lock);
+	for (uint32_t k = 0; gone && k < n; k++) {
+		struct bpfvm_map *inner = NULL;
+
+		if (h->of_maps)
+			memcpy(&inner, htab_value(h, gone[k], 0), sizeof(inner));
+		if (h->lru) {
+			__atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
+			htab_lru_push_free(h, gone[k]);
+		} else {
+			elem_free(h, gone[k], true);
+		}
+		if (inner && !map->vm_dying)
+			map_put(inner);
+	}
+	free(gone);
+	*copied = n;
+	return n && !(keys && values) ? -EFAULT : 0;
+}
+
+static int batch_walk(struct htab *h, uint32_t *batch, char *keys, char *values, uint32_t max,
+		      uint32_t *total, bool del, uint64_t flags)
+{
+	struct bpfvm_map *map = &h->map;
+	uint32_t vsize = h->percpu ? map->value_stride * (uint32_t)map->ncpus : map->value_size;
+
+	for (;;) {
+		uint32_t n = 0;
+		int err = batch_bucket(h, *batch, keys ? keys + (uint64_t)*total * map->key_size : NULL,
+				       values ? values + (uint64_t)*total * vsize : NULL,
+				       max - *total, del, flags, &n);
+
+		if (err == -ENOSPC)   /* the next call starts at the bucket that did not fit */
+			return *total ? 0 : -ENOSPC;
+		if (err)
+			return err;
+		*total += n;
+		if (++*batch >= h->n_buckets)
+			return -ENOENT;
+	}
+}
+
+int htab_lookup_batch(struct bpfvm_map *map, const void *in_batch, void *out_batch, void *keys,
+		      void *values, uint32_t *count, bool del, uint64_t flags)
+{
+	struct htab *h = to_htab(map);
+	uint32_t batch = 0, total = 0, max = *count;
+	int err;
+
+	*count = 0;
+	if (in_batch)
+		memcpy(&batch, in_batch, sizeof(batch));
+	if (batch >= h->n_buckets)
+		return -ENOENT;
+	err = batch_walk(h, &batch, keys, values, max, &total, del, flags);
+	if (err == -EFAULT)
+		return err;
+	if (!out_batch)
+		return -EFAULT;
+	memcpy(out_batch, &batch, sizeof(batch));
+	*count = total;
+	return err;
+}
+
 static long htab_for_each(struct bpfvm_map *map, map_each_fn fn, void *ctx, int cpu)
 {
 	struct htab *h = to_htab(map);

@@ -284,6 +284,13 @@ bool prog_array_compatible(struct bpfvm_map *map, uint32_t prog_type);
 /* Maps of maps: set a slot (array: key is a u32 index); inner NULL empties it. */
 int map_in_map_set(struct bpfvm_map *map, const void *key, struct bpfvm_map *inner);
 int htab_set_inner(struct bpfvm_map *map, const void *key, struct bpfvm_map *inner);
+/*
+ * Hash tables' batch lookups (map_batch.c): the kernel's bucket walk, with
+ * a u32 bucket number for a batch token; *count in and out; the checks of
+ * flags and permissions are the caller's.
+ */
+int htab_lookup_batch(struct bpfvm_map *map, const void *in_batch, void *out_batch, void *keys,
+		      void *values, uint32_t *count, bool del, uint64_t flags);
 /* The checks a map of maps' template passes (value_size 4, one level). */
 int map_in_map_check(const struct bpfvm_map *map, struct bpfvm_log *log);
 /* Arrays of fds (programs, perf events, maps) share the array's checks. */

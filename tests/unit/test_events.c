@@ -412,6 +412,22 @@ static const struct vm_task_ops fake_ops = {
 	.read_mem = fake_read, .override_return = fake_override, .send_signal = fake_signal,
 };
 
+/* A task with a task_struct and a user stack of two frames: ip, then one return address. */
+static uint64_t fake_task_struct(void *t) { (void)t; return 0xabc000; }
+static int fake_user_regs(void *t, struct vm_user_regs *regs)
+{
+	(void)t;
+	*regs = (struct vm_user_regs){ .ip = 0x401000, .sp = 0x10000, .bp = 0x10000, .cs = 0x33 };
+	return 0;
+}
+
+static const struct vm_task_ops stack_ops = {
+	.pid_tgid = fake_pid_tgid, .uid_gid = fake_uid_gid, .comm = fake_comm, .cpu = fake_cpu,
+	.read_mem = fake_read, .task_struct = fake_task_struct, .user_regs = fake_user_regs,
+};
+
+static const struct vm_task_ops *task_ops = &fake_ops;
+
 /* Run asm as a program of type (checked) on a zeroed 168-byte record, about task. */
 static uint64_t run_typed(uint32_t type, const char *asm_text, struct fake_task *task,
 			  const char *want_err)
@@ -424,7 +440,7 @@ static uint64_t run_typed(uint32_t type, const char *asm_text, struct fake_task 
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 	BPFVM_OPTS(bpfvm_prog_opts, po, .prog_type = type, .license = "GPL", .log = &log);
 	struct hook_event_run ev = { .mode = BPFVM_EXEC_CHECKED, .log = &log, .ctx = rec,
-				     .ctx_size = sizeof(rec), .task_ops = task ? &fake_ops : NULL,
+				     .ctx_size = sizeof(rec), .task_ops = task ? task_ops : NULL,
 				     .task = task };
 	struct bpfvm_prog *prog;
 	uint64_t r0 = ~0ull;
@@ -524,6 +540,42 @@ TEST(path_arguments_from_the_syscall_table)
 		n += ev_path_args(nr) != 0;
 	printf("# %u system calls take a path\n", n);
 	CHECK(n >= 60);   /* 65 in Linux 6.12's table */
+}
+
+/*
+ * bpf_get_task_stack: for the current task (get_current_task's pointer)
+ * what bpf_get_stack gives; for another task what the kernel gives for a
+ * task that is not current (__bpf_get_stack's crosstask): its user stack
+ * -EOPNOTSUPP, its kernel stack empty (0; -EFAULT when frames are to be
+ * skipped), the buffer zeroed; no task -EFAULT.
+ */
+#define TASK_STACK(task_expr, flags) \
+	"call 35\nr1 = r0\n" task_expr "r2 = r10\nr2 += -64\nr3 = 64\nr4 = " flags "\n"
+
+TEST(task_stack_of_current_and_other_tasks)
+{
+	struct fake_task task = { 0 };
+
+	task_ops = &stack_ops;
+	CHECK_EQ_U64(run_about("r1 = r10\nr1 += -64\nr2 = r1\nr3 = 64\nr4 = 256\ncall 67\nexit\n",
+			       &task), 16);
+	CHECK_EQ_U64(run_about(TASK_STACK("", "256") "call 141\nexit\n", &task), 16);
+	CHECK_EQ_U64(run_about(TASK_STACK("", "256") "call 141\nr0 = *(u64 *)(r10 - 64)\nexit\n",
+			       &task), 0x401000);
+	CHECK_EQ_U64(run_about(TASK_STACK("", "256") "call 141\nr0 = *(u64 *)(r10 - 56)\nexit\n",
+			       &task), 0x7878787878787878ull);
+	CHECK_EQ_U64(run_about(TASK_STACK("", "257") "call 141\nexit\n", &task), 8);   /* skip 1 */
+	CHECK_EQ_U64(run_about(TASK_STACK("", "0") "call 141\nexit\n", &task), 0);     /* kernel */
+	CHECK_EQ_U64(run_about(TASK_STACK("r1 += 8\n", "256") "call 141\nexit\n", &task),
+		     (uint64_t)-EOPNOTSUPP);
+	CHECK_EQ_U64(run_about(TASK_STACK("r1 += 8\n", "0") "call 141\nexit\n", &task), 0);
+	CHECK_EQ_U64(run_about(TASK_STACK("r1 += 8\n", "1") "call 141\nexit\n", &task),
+		     (uint64_t)-EFAULT);
+	CHECK_EQ_U64(run_about(TASK_STACK("r1 = 0\n", "256") "call 141\nexit\n", &task),
+		     (uint64_t)-EFAULT);
+	CHECK_EQ_U64(run_about(TASK_STACK("", "4096") "call 141\nexit\n", &task),
+		     (uint64_t)-EINVAL);
+	task_ops = &fake_ops;
 }
 
 TEST_MAIN()

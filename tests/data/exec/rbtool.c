@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "load_attach.h"
+
 struct open_event {
 	unsigned pid, tid;
 	int ret;
@@ -39,7 +41,6 @@ static int on_record(void *ctx, void *data, size_t size)
 int main(int argc, char **argv)
 {
 	struct bpf_object *obj;
-	struct bpf_program *prog;
 	struct bpf_map *events;
 	struct ring_buffer *rb = NULL;
 
@@ -47,16 +48,8 @@ int main(int argc, char **argv)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGINT, on_sigint);
-	obj = bpf_object__open_file(argv[1], NULL);
-	if (!obj || bpf_object__load(obj)) {
-		fprintf(stderr, "rbtool: cannot load %s\n", argv[1]);
+	if (!(obj = load_attach("rbtool", argv[1])))
 		return 1;
-	}
-	bpf_object__for_each_program(prog, obj)
-		if (!bpf_program__attach(prog)) {
-			fprintf(stderr, "rbtool: cannot attach %s\n", bpf_program__name(prog));
-			return 1;
-		}
 	events = bpf_object__find_map_by_name(obj, "events");
 	if (events && !(rb = ring_buffer__new(bpf_map__fd(events), on_record, NULL, NULL))) {
 		fprintf(stderr, "rbtool: no ring buffer\n");
