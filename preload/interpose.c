@@ -9,6 +9,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,48 @@ API long syscall(long nr, ...)
 						 (unsigned long)a[4]));
 	}
 	return pl_real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* open and close: only for tracefs's kprobe_events (pl_probe_events_open) */
+typedef int (*open_fn)(const char *, int, ...);
+
+static int open_as(const char *name, const char *path, int flags, mode_t mode)
+{
+	int fd = pl_probe_events_open(path, flags);
+
+	return fd >= 0 ? fd : ((open_fn)dlsym(RTLD_NEXT, name))(path, flags, mode);
+}
+
+API int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	va_end(ap);
+	return open_as("open", path, flags, mode);
+}
+
+API int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	va_end(ap);
+	return open_as("open64", path, flags, mode);
+}
+
+API int close(int fd)
+{
+	static int (*fn)(int);
+
+	if (!fn)
+		fn = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	pl_probe_events_close(fd);
+	return fn(fd);
 }
 
 typedef int (*ioctl_fn)(int, unsigned long, ...);
