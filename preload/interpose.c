@@ -24,7 +24,11 @@
 
 #define API __attribute__((visibility("default")))
 
-static struct pl state = { .lock = PTHREAD_MUTEX_INITIALIZER };
+/*
+ * Recursive: the session attaches uprobes under the lock, and resolving
+ * them reads ELF files through libelf, whose mmap comes back here.
+ */
+static struct pl state = { .lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP };
 
 struct pl *pl_state(void)
 {

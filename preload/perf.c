@@ -140,6 +140,31 @@ void pl_probe_events_close(int fd)
 	pl_cannot_serve(line[0] == 'r' ? "kretprobe" : "kprobe", func);
 }
 
+/*
+ * The uprobe PMU: config1 the binary's path, config2 the probed
+ * instruction's file offset, config bit 0 a return probe, bits 32-63 a
+ * reference counter's offset (a USDT semaphore, which bpfvm does not
+ * raise).  The probe lands in every process --trace or -p traces,
+ * whatever pid the tool named, as bpfvm_trace__attach_prog places it.
+ */
+static int uprobe_where(const struct perf_event_attr *a, char *out, size_t size)
+{
+	const char *path = (const char *)(uintptr_t)a->config1;
+	int n;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (a->config >> 32) {
+		fprintf(stderr, "bpfvm exec: uprobe on %s:0x%llx with a reference counter (a USDT "
+				"semaphore) is not served by bpfvm exec\n", path,
+			(unsigned long long)a->config2);
+		return -EOPNOTSUPP;
+	}
+	n = snprintf(out, size, "%s/%s:0x%llx", a->config & 1 ? "uretprobe" : "uprobe", path,
+		     (unsigned long long)a->config2);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 static int perf_where(const struct perf_event_attr *a, char *out, size_t size)
 {
 	unsigned kprobe = read_uint(PMU_DIR "/kprobe/type");
@@ -153,11 +178,8 @@ static int perf_where(const struct perf_event_attr *a, char *out, size_t size)
 	}
 	if (kprobe && a->type == kprobe)
 		return kprobe_where(a, out, size);
-	if (uprobe && a->type == uprobe) {
-		fprintf(stderr, "bpfvm exec: uprobe on %s: not served by bpfvm exec yet\n",
-			(const char *)(uintptr_t)a->config1);
-		return -EOPNOTSUPP;
-	}
+	if (uprobe && a->type == uprobe)
+		return uprobe_where(a, out, size);
 	pl_debug("perf_event_open: type %u config %llu is not served by bpfvm\n", a->type,
 		 (unsigned long long)a->config);
 	return -ENOENT;
@@ -167,7 +189,7 @@ long pl_perf_event_open(void *uattr, int pid, int cpu, int group_fd, unsigned lo
 {
 	struct perf_event_attr *a = uattr;
 	struct pl *s = pl_state();
-	char where[160];
+	char where[sizeof(((struct pl_obj *)0)->where)];
 	struct pl_obj *o;
 	int err;
 

@@ -69,7 +69,7 @@ struct pl_obj {
 	uint32_t perf_type;
 	uint64_t config;
 	int cpu;
-	char where[160];              /* "tracepoint/syscalls/sys_enter_openat" */
+	char where[320];              /* "tracepoint/syscalls/sys_enter_openat", "uprobe/PATH:0xOFF" */
 	struct pl_obj *attached;      /* the program (PERF_EVENT_IOC_SET_BPF or a link) */
 	bool enabled;
 	char *ring;                   /* the tool's mapping: perf_event_mmap_page, then data */
