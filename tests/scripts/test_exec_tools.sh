@@ -1,0 +1,78 @@
+#!/bin/sh
+# `bpfvm exec`: more of Debian's unmodified libbpf-tools against the
+# kernel on the same workload (tests/scripts/exec_compare.sh runs both):
+# bashreadline (a uretprobe on bash's readline; an interactive bash on a
+# pty, tests/data/pty_type.py), gethostlatency (uprobes and uretprobes in
+# libc), mountsnoop (MNT_NS: the task's nsproxy->mnt_ns->ns.inum; a tmpfs
+# mounted and unmounted in a mount namespace of the workload's own),
+# syscount -P (the workload's count of system calls), statsnoop (Debian's
+# 0.26 looks for its tracepoints under debugfs by a name no kernel has,
+# so it loads no program and prints its header alone, in the kernel too);
+# and that a tool needing a kernel function bpfvm cannot serve (capable's
+# kprobe on cap_capable) ends with one line naming it.
+BUILD=${BUILD:-build}
+status=0
+tmp=$(mktemp -d)
+trap 'umount "$tmp/mnt" 2> /dev/null; rm -rf "$tmp"' EXIT
+
+. tests/scripts/exec_compare.sh
+
+# ---- never silent: a kernel function bpfvm cannot serve, said in one line ----------------
+if [ -x /usr/sbin/capable ]; then
+	bpfvm_exec --trace true -- /usr/sbin/capable > "$tmp/capable.out" 2> "$tmp/capable.err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$(wc -l < "$tmp/capable.err")" = 1 ] && [ ! -s "$tmp/capable.out" ] &&
+	   grep -q '^bpfvm exec: capable needs kprobe cap_capable, a kernel function bpfvm cannot run in user space' "$tmp/capable.err"; then
+		pass kernel_function_named_in_one_line
+	else
+		fail kernel_function_named_in_one_line "rc $rc: $(head -n 3 "$tmp/capable.err" | tr '\n' ' ')"
+	fi
+fi
+
+if ! cc -O2 -o "$tmp/bpfcalls" tests/data/exec/bpfcalls.c > "$tmp/build.log" 2>&1; then
+	fail build "tests/data/exec/bpfcalls.c does not build: $(head -n 1 "$tmp/build.log")"
+	exit 1
+fi
+if ! kernel_bpf; then
+	skip tools "no bpf() here to compare with (not root, or the kernel refuses it)"
+	exit $status
+fi
+
+# bashreadline: three lines typed into an interactive bash (TIME, PID masked)
+typed="'echo bpfvmtyped one' 'true bpfvmtyped two' 'exit # bpfvmtyped end'"
+same_as_kernel bashreadline '^TIME' \
+	"python3 tests/data/pty_type.py $typed -- /bin/bash --norc --noprofile -i > /dev/null" \
+	bpfvmtyped 's/^[0-9:]* *[0-9]* */T P /' /usr/sbin/bashreadline
+
+# gethostlatency: getaddrinfo and gethostbyname2 of localhost (TIME, PID, latency masked)
+cp "$(command -v getent)" "$tmp/bpfvmgetent"
+same_as_kernel gethostlatency '^TIME' \
+	"$tmp/bpfvmgetent ahosts localhost > /dev/null; $tmp/bpfvmgetent hosts localhost > /dev/null" \
+	bpfvmgetent 's/^[0-9:]* *[0-9]* *\([a-z]*\) *[0-9.]* */T P \1 LAT /' /usr/sbin/gethostlatency
+
+# mountsnoop: a tmpfs mounted and unmounted in a private mount namespace (PID, TID masked;
+# MNT_NS must be a namespace's inode, not 0)
+mkdir "$tmp/mnt"
+for t in mount umount unshare; do cp "$(command -v $t)" "$tmp/bpfvm$t"; done
+same_as_kernel mountsnoop '^COMM' \
+	"$tmp/bpfvmunshare -m sh -c '$tmp/bpfvmmount -t tmpfs bpfvmtmpfs $tmp/mnt && $tmp/bpfvmumount $tmp/mnt'" \
+	'bpfvm(unshare|mount|umount)' 's/^\([a-z]* *\)[0-9]* *[0-9]* *[1-9][0-9]* /\1P T NS /' /usr/sbin/mountsnoop
+
+# syscount -P: every system call of the workload's process, counted (PID masked)
+same_as_kernel syscount '^Tracing' "$tmp/bpfvmgetent hosts localhost > /dev/null" \
+	bpfvmgetent 's/^[0-9]* */P /' /usr/sbin/syscount -T 1000 -P
+
+# statsnoop: its header alone, as in the kernel (whole output compared)
+if [ -x /usr/sbin/statsnoop ]; then
+	in_kernel "$tmp/statsnoop.kernel" '^PID' "stat /etc/hostname > /dev/null" /usr/sbin/statsnoop
+	bpfvm_exec --trace "stat /etc/hostname > /dev/null" -- /usr/sbin/statsnoop \
+		> "$tmp/statsnoop.bpfvm" 2> "$tmp/statsnoop.bpfvm.err"
+	rc=$?
+	if [ $rc -eq 0 ] && [ -s "$tmp/statsnoop.kernel" ] &&
+	   cmp -s "$tmp/statsnoop.kernel" "$tmp/statsnoop.bpfvm"; then
+		pass statsnoop_same_as_kernel
+	else
+		fail statsnoop_same_as_kernel "rc $rc: $(diff "$tmp/statsnoop.kernel" "$tmp/statsnoop.bpfvm" | head -n 4 | tr '\n' ' ')"
+	fi
+fi
+exit $status
