@@ -78,13 +78,15 @@ static int tracepoint_name(uint64_t id, char *out, size_t size)
 	return -ENOENT;
 }
 
-void pl_cannot_serve(const char *kind, const char *what)
+void pl_cannot_serve(const char *kind, const char *what, const char *is)
 {
-	fprintf(stderr, "bpfvm exec: %s needs %s %s, a kernel function bpfvm cannot run in user "
-			"space (it serves kprobes on system call wrappers, __x64_sys_NAME)\n",
-		program_invocation_short_name, kind, what);
+	fprintf(stderr, "bpfvm exec: %s needs %s %s, %s\n", program_invocation_short_name, kind,
+		what, is);
 	_exit(1);
 }
+
+#define KPROBE_IS "a kernel function bpfvm cannot run in user space (it serves kprobes on " \
+		  "system call wrappers, __x64_sys_NAME)"
 
 /* The kprobe PMU: config1 the function's name, config bit 0 a return probe. */
 static int kprobe_where(const struct perf_event_attr *a, char *out, size_t size)
@@ -92,7 +94,8 @@ static int kprobe_where(const struct perf_event_attr *a, char *out, size_t size)
 	const char *fn = (const char *)(uintptr_t)a->config1;
 
 	if (!fn || strncmp(fn, "__x64_sys_", 10) || a->config2)
-		pl_cannot_serve(a->config & 1 ? "kretprobe" : "kprobe", fn ? fn : "at an address");
+		pl_cannot_serve(a->config & 1 ? "kretprobe" : "kprobe", fn ? fn : "at an address",
+				KPROBE_IS);
 	snprintf(out, size, "%s/%s", a->config & 1 ? "kretprobe" : "kprobe", fn);
 	return 0;
 }
@@ -137,7 +140,7 @@ void pl_probe_events_close(int fd)
 			program_invocation_short_name, func);
 		_exit(1);
 	}
-	pl_cannot_serve(line[0] == 'r' ? "kretprobe" : "kprobe", func);
+	pl_cannot_serve(line[0] == 'r' ? "kretprobe" : "kprobe", func, KPROBE_IS);
 }
 
 /*

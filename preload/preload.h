@@ -134,8 +134,9 @@ void *pl_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, in
 int pl_perf_array_update(struct pl_obj *map, const void *key, const void *value, uint64_t flags);
 /* The perf event array's output (bpfvm_map__set_perf_output). */
 void pl_perf_output(void *ctx, int cpu, const void *data, size_t size);
-/* Say on stderr that the tool needs a kernel function (kind "kprobe"), and end it. */
-void pl_cannot_serve(const char *kind, const char *what) __attribute__((noreturn));
+/* Say on stderr that the tool needs KIND WHAT (kprobe cap_capable), which IS ..., and end it. */
+void pl_cannot_serve(const char *kind, const char *what, const char *is)
+	__attribute__((noreturn));
 /* tracefs's kprobe_events opened to write (libbpf's legacy kprobes): a memfd, else -1. */
 int pl_probe_events_open(const char *path, int flags);
 /* At its close: the function it names is said, the tool ends (perf.c). */

@@ -9,7 +9,7 @@
 # 0.26 looks for its tracepoints under debugfs by a name no kernel has,
 # so it loads no program and prints its header alone, in the kernel too);
 # and that a tool needing a kernel function bpfvm cannot serve (capable's
-# kprobe on cap_capable) ends with one line naming it.
+# kprobe on cap_capable, biosnoop's fentry) ends with one line naming it.
 BUILD=${BUILD:-build}
 status=0
 tmp=$(mktemp -d)
@@ -18,16 +18,26 @@ trap 'umount "$tmp/mnt" 2> /dev/null; rm -rf "$tmp"' EXIT
 . tests/scripts/exec_compare.sh
 
 # ---- never silent: a kernel function bpfvm cannot serve, said in one line ----------------
-if [ -x /usr/sbin/capable ]; then
-	bpfvm_exec --trace true -- /usr/sbin/capable > "$tmp/capable.out" 2> "$tmp/capable.err"
-	rc=$?
-	if [ $rc -eq 1 ] && [ "$(wc -l < "$tmp/capable.err")" = 1 ] && [ ! -s "$tmp/capable.out" ] &&
-	   grep -q '^bpfvm exec: capable needs kprobe cap_capable, a kernel function bpfvm cannot run in user space' "$tmp/capable.err"; then
-		pass kernel_function_named_in_one_line
-	else
-		fail kernel_function_named_in_one_line "rc $rc: $(head -n 3 "$tmp/capable.err" | tr '\n' ' ')"
+# one_line NAME TOOL WHAT: bpfvm exec exits 1, TOOL printed nothing, stderr is one line naming WHAT
+one_line() {
+	if [ ! -x "$2" ]; then
+		skip "$1" "$2 is not installed (libbpf-tools)"
+		return
 	fi
-fi
+	bpfvm_exec --trace true -- "$2" > "$tmp/$1.out" 2> "$tmp/$1.err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$(wc -l < "$tmp/$1.err")" = 1 ] && [ ! -s "$tmp/$1.out" ] &&
+	   grep -q "^bpfvm exec: $(basename "$2") needs $3" "$tmp/$1.err"; then
+		pass "$1"
+	else
+		fail "$1" "rc $rc: $(head -n 3 "$tmp/$1.err" | tr '\n' ' ')"
+	fi
+}
+# capable's kprobe (through libbpf's tracefs kprobe_events here: this kernel has no kprobe PMU)
+one_line kprobe_named_in_one_line /usr/sbin/capable \
+	'kprobe cap_capable, a kernel function bpfvm cannot run in user space'
+# biosnoop's fentry program, refused at load (named from the kernel's BTF by its attach_btf_id)
+one_line fentry_named_in_one_line /usr/sbin/biosnoop 'fentry [a-z_]*blk_account_io_start, a kernel function'
 
 if ! cc -O2 -o "$tmp/bpfcalls" tests/data/exec/bpfcalls.c > "$tmp/build.log" 2>&1; then
 	fail build "tests/data/exec/bpfcalls.c does not build: $(head -n 1 "$tmp/build.log")"
