@@ -9,7 +9,8 @@
 # 0.26 looks for its tracepoints under debugfs by a name no kernel has,
 # so it loads no program and prints its header alone, in the kernel too);
 # and that a tool needing a kernel function bpfvm cannot serve (capable's
-# kprobe on cap_capable, biosnoop's fentry) ends with one line naming it.
+# kprobe on cap_capable, biosnoop's fentry, runqslower's raw tracepoint
+# sched_wakeup) ends with one line naming it.
 BUILD=${BUILD:-build}
 status=0
 tmp=$(mktemp -d)
@@ -18,7 +19,7 @@ trap 'umount "$tmp/mnt" 2> /dev/null; rm -rf "$tmp"' EXIT
 . tests/scripts/exec_compare.sh
 
 # ---- never silent: a kernel function bpfvm cannot serve, said in one line ----------------
-# one_line NAME TOOL WHAT: bpfvm exec exits 1, TOOL printed nothing, stderr is one line naming WHAT
+# one_line NAME TOOL WHAT: bpfvm exec exits 1, TOOL printed nothing, stderr is one line: TOOL WHAT
 one_line() {
 	if [ ! -x "$2" ]; then
 		skip "$1" "$2 is not installed (libbpf-tools)"
@@ -27,7 +28,7 @@ one_line() {
 	bpfvm_exec --trace true -- "$2" > "$tmp/$1.out" 2> "$tmp/$1.err"
 	rc=$?
 	if [ $rc -eq 1 ] && [ "$(wc -l < "$tmp/$1.err")" = 1 ] && [ ! -s "$tmp/$1.out" ] &&
-	   grep -q "^bpfvm exec: $(basename "$2") needs $3" "$tmp/$1.err"; then
+	   grep -q "^bpfvm exec: $(basename "$2") $3" "$tmp/$1.err"; then
 		pass "$1"
 	else
 		fail "$1" "rc $rc: $(head -n 3 "$tmp/$1.err" | tr '\n' ' ')"
@@ -35,9 +36,12 @@ one_line() {
 }
 # capable's kprobe (through libbpf's tracefs kprobe_events here: this kernel has no kprobe PMU)
 one_line kprobe_named_in_one_line /usr/sbin/capable \
-	'kprobe cap_capable, a kernel function bpfvm cannot run in user space'
+	'needs kprobe cap_capable, a kernel function bpfvm cannot run in user space'
 # biosnoop's fentry program, refused at load (named from the kernel's BTF by its attach_btf_id)
-one_line fentry_named_in_one_line /usr/sbin/biosnoop 'fentry [a-z_]*blk_account_io_start, a kernel function'
+one_line fentry_named_in_one_line /usr/sbin/biosnoop 'needs fentry [a-z_]*blk_account_io_start, a kernel function'
+# runqslower's raw tracepoints of the scheduler, refused when the session attaches them
+one_line attach_refused_in_one_line /usr/sbin/runqslower \
+	"cannot run: handle_sched_wa (raw_tracepoint/sched_wakeup): cannot attach: raw tracepoint 'sched_wakeup'"
 
 if ! cc -O2 -o "$tmp/bpfcalls" tests/data/exec/bpfcalls.c > "$tmp/build.log" 2>&1; then
 	fail build "tests/data/exec/bpfcalls.c does not build: $(head -n 1 "$tmp/build.log")"
