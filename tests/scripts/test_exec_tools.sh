@@ -5,7 +5,8 @@
 # pty, tests/data/pty_type.py), gethostlatency (uprobes and uretprobes in
 # libc), mountsnoop (MNT_NS: the task's nsproxy->mnt_ns->ns.inum; a tmpfs
 # mounted and unmounted in a mount namespace of the workload's own),
-# syscount -P (the workload's count of system calls), statsnoop (Debian's
+# syscount -P (the workload's count of system calls), funclatency on a
+# user function (its calls counted), statsnoop (Debian's
 # 0.26 looks for its tracepoints under debugfs by a name no kernel has,
 # so it loads no program and prints its header alone, in the kernel too);
 # and that a tool needing a kernel function bpfvm cannot serve (capable's
@@ -75,6 +76,24 @@ same_as_kernel mountsnoop '^COMM' \
 # syscount -P: every system call of the workload's process, counted (PID masked)
 same_as_kernel syscount '^Tracing' "$tmp/bpfvmgetent hosts localhost > /dev/null" \
 	bpfvmgetent 's/^[0-9]* */P /' /usr/sbin/syscount -T 1000 -P
+
+# funclatency on a user function (a uprobe and a uretprobe on execute_command in a copy of bash
+# of the test's own): the calls counted, the sum of the histogram's counts (latencies differ)
+hist_calls() { awk -F: '/ -> / { split($2, c, " "); n += c[1] } END { print n + 0 }' "$1"; }
+if [ -x /usr/sbin/funclatency ]; then
+	cp /bin/bash "$tmp/bpfvmbash"
+	work="$tmp/bpfvmbash -c 'true; true; true; /bin/true'"
+	in_kernel "$tmp/funclatency.kernel" '^Tracing' "$work" /usr/sbin/funclatency "$tmp/bpfvmbash:execute_command"
+	bpfvm_exec --trace "$work" -- /usr/sbin/funclatency "$tmp/bpfvmbash:execute_command" \
+		> "$tmp/funclatency.bpfvm" 2> "$tmp/funclatency.bpfvm.err"
+	rc=$?
+	k=$(hist_calls "$tmp/funclatency.kernel") v=$(hist_calls "$tmp/funclatency.bpfvm")
+	if [ $rc -eq 0 ] && [ "$k" -gt 0 ] && [ "$k" = "$v" ]; then
+		pass funclatency_calls_as_kernel
+	else
+		fail funclatency_calls_as_kernel "rc $rc, $k calls in the kernel, $v under bpfvm exec: $(head -n 2 "$tmp/funclatency.bpfvm.err" | tr '\n' ' ')"
+	fi
+fi
 
 # statsnoop: its header alone, as in the kernel (whole output compared)
 if [ -x /usr/sbin/statsnoop ]; then
