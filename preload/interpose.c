@@ -5,7 +5,9 @@
  * the library's perf events, mmap of maps and perf buffers, epoll_ctl
  * (the object's eventfd is watched in its place, edge-triggered, as the
  * kernel wakes a perf buffer per record) and epoll_wait, sleep, usleep,
- * nanosleep, pause (the tool waits for records: the session starts).
+ * nanosleep, pause (the tool waits for records: the session starts);
+ * open and close, for tracefs's kprobe_events alone (libbpf's legacy
+ * kprobes: the function the tool needs is named, perf.c).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -81,34 +83,25 @@ API long syscall(long nr, ...)
 /* open and close: only for tracefs's kprobe_events (pl_probe_events_open) */
 typedef int (*open_fn)(const char *, int, ...);
 
-static int open_as(const char *name, const char *path, int flags, mode_t mode)
-{
-	int fd = pl_probe_events_open(path, flags);
-
-	return fd >= 0 ? fd : ((open_fn)dlsym(RTLD_NEXT, name))(path, flags, mode);
-}
-
 API int open(const char *path, int flags, ...)
 {
+	static open_fn fn;
 	va_list ap;
 	mode_t mode;
+	int fd;
 
 	va_start(ap, flags);
 	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
 	va_end(ap);
-	return open_as("open", path, flags, mode);
+	if ((fd = pl_probe_events_open(path, flags)) >= 0)
+		return fd;
+	if (!fn)
+		fn = (open_fn)dlsym(RTLD_NEXT, "open");
+	return fn(path, flags, mode);
 }
 
-API int open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-	va_end(ap);
-	return open_as("open64", path, flags, mode);
-}
+/* the same function on x86-64, where off_t is 64 bits */
+API int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 API int close(int fd)
 {
