@@ -37,7 +37,8 @@ stop() {
 	wait "$1" 2> /dev/null
 }
 
-# in_kernel OUT HEADER WORKLOAD TOOL ARGS...: the tool's lines with the workload run once
+# in_kernel OUT HEADER WORKLOAD TOOL ARGS...: the tool's lines with the workload run once;
+# SETTLE: seconds to let it read its last records (a tool that reads its maps at the end: 0)
 in_kernel() {
 	out=$1 header=$2 work=$3
 	shift 3
@@ -45,7 +46,7 @@ in_kernel() {
 	pid=$!
 	if wait_for "$out" "$header" 150; then
 		sh -c "$work"
-		sleep 1   # the tool polls its perf buffer every 100 ms
+		sleep "${SETTLE:-1}"   # the tool polls its perf buffer every 100 ms
 	fi
 	stop $pid 50
 }
