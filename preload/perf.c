@@ -80,8 +80,8 @@ static int tracepoint_name(uint64_t id, char *out, size_t size)
 
 void pl_cannot_serve(const char *kind, const char *what, const char *is)
 {
-	fprintf(stderr, "bpfvm exec: %s needs %s %s, %s\n", program_invocation_short_name, kind,
-		what, is);
+	fprintf(stderr, "bpfvm exec: %s needs %s%s%s, %s\n", program_invocation_short_name, kind,
+		*kind ? " " : "", what, is);
 	_exit(1);
 }
 
@@ -146,8 +146,8 @@ void pl_probe_events_close(int fd)
 /*
  * The uprobe PMU: config1 the binary's path, config2 the probed
  * instruction's file offset, config bit 0 a return probe, bits 32-63 a
- * reference counter's offset (a USDT semaphore, which bpfvm does not
- * raise).  The probe lands in every process --trace or -p traces,
+ * reference counter's offset (a USDT semaphore, which bpfvm exec does
+ * not raise yet: the tool ends, saying so).  The probe lands in every process --trace or -p traces,
  * whatever pid the tool named, as bpfvm_trace__attach_prog places it.
  */
 static int uprobe_where(const struct perf_event_attr *a, char *out, size_t size)
@@ -157,15 +157,14 @@ static int uprobe_where(const struct perf_event_attr *a, char *out, size_t size)
 
 	if (!path || !*path)
 		return -EINVAL;
-	if (a->config >> 32) {
-		fprintf(stderr, "bpfvm exec: uprobe on %s:0x%llx with a reference counter (a USDT "
-				"semaphore) is not served by bpfvm exec\n", path,
-			(unsigned long long)a->config2);
-		return -EOPNOTSUPP;
-	}
 	n = snprintf(out, size, "%s/%s:0x%llx", a->config & 1 ? "uretprobe" : "uprobe", path,
 		     (unsigned long long)a->config2);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	if (a->config >> 32)
+		pl_cannot_serve("", out, "with a reference counter (a USDT semaphore), which bpfvm "
+			       "exec does not raise yet");
+	return 0;
 }
 
 static int perf_where(const struct perf_event_attr *a, char *out, size_t size)
