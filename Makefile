@@ -161,6 +161,7 @@ bench: all $(BUILD)/libbpfvm_internal.a $(BUILD)/bench/bench_maps
 	@BPFVM=$(abspath $(BUILD))/bpfvm $(abspath $(BUILD))/bench/bench_xdp_live $(abspath $(BUILD))/bench/live
 	@BPFVM=$(abspath $(BUILD))/bpfvm $(abspath $(BUILD))/bench/bench_uprobe $(abspath $(BUILD))/bench/trace
 	@BPFVM=$(abspath $(BUILD))/bpfvm $(abspath $(BUILD))/bench/bench_workload $(abspath $(BUILD))/bench/trace
+	@BPFVM=$(abspath $(BUILD))/bpfvm sh bench/bench_exec.sh $(abspath $(BUILD))/bench/trace
 
 # Map operations against the kernel's (bench/bench_maps.c).
 $(BUILD)/bench/bench_maps: bench/bench_maps.c $(BUILD)/libbpfvm.a

@@ -5,11 +5,13 @@
  * object's file) and BPF_OBJ_GET_INFO_BY_FD.
  */
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <bpfvm/btf.h>
 #include <bpfvm/isa.h>
 #include <bpfvm/object.h>
 #include <fcntl.h>
@@ -190,6 +192,42 @@ static struct pl_obj *new_prog_obj(struct bpfvm_prog *prog, const struct pl_attr
 	return o;
 }
 
+/*
+ * A tool's own program (loaded with its object's BTF: not a probe, such as
+ * libbpf-tools' fentry_can_attach, which a tool survives) attached by the
+ * kernel's BTF to a kernel function or tracepoint: said in one line, and
+ * the tool ends (biosnoop: fentry blk_account_io_start).
+ */
+static void refuse_kernel_attach(const struct pl_attr_prog_load *a)
+{
+	static const struct { uint32_t type; const char *kind, *is; } kinds[] = {
+		{ BPF_TRACE_FENTRY, "fentry", "a kernel function bpfvm cannot run in user space" },
+		{ BPF_TRACE_FEXIT, "fexit", "a kernel function bpfvm cannot run in user space" },
+		{ BPF_MODIFY_RETURN, "fmod_ret", "a kernel function bpfvm cannot run in user space" },
+		{ BPF_TRACE_RAW_TP, "tp_btf", "a kernel tracepoint whose BTF-typed arguments user "
+					      "space lacks" },
+		{ BPF_LSM_MAC, "lsm", "a kernel security hook user space has no part in" },
+	};
+	struct bpfvm_btf *btf;
+	char name[128] = "";
+
+	if ((a->prog_type != BPF_PROG_TYPE_TRACING && a->prog_type != BPF_PROG_TYPE_LSM) ||
+	    !a->prog_btf_fd || !a->attach_btf_id || a->attach_prog_fd)
+		return;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (kinds[i].type != a->expected_attach_type)
+			continue;
+		if ((btf = bpfvm_btf__load_file(NULL))) {
+			bpfvm_btf__type_name(btf, a->attach_btf_id, name, sizeof(name));
+			bpfvm_btf__free(btf);
+		}
+		/* tp_btf's type is the typedef btf_trace_NAME; lsm's function bpf_lsm_NAME */
+		pl_cannot_serve(kinds[i].kind, !strncmp(name, "btf_trace_", 10) ? name + 10 :
+			       !strncmp(name, "bpf_lsm_", 8) ? name + 8 : *name ? name : "(unknown)",
+			       kinds[i].is);
+	}
+}
+
 /* Create and verify; 0 or the kernel's errno, with the log text in log. */
 static int build(struct pl_attr_prog_load *a, struct bpfvm_insn *insns, struct bpfvm_log *log,
 		 struct bpfvm_prog **out, struct loaded_maps *lm)
@@ -204,6 +242,7 @@ static int build(struct pl_attr_prog_load *a, struct bpfvm_insn *insns, struct b
 		return err;
 	unpoison(insns, a->insn_cnt);
 	if ((why = bpfvm_verify_unsupported(a->prog_type))) {
+		refuse_kernel_attach(a);
 		/* in the log, which libbpf prints for a program that fails (not for its probes) */
 		pl_debug("PROG_LOAD %s (%s): %s\n", a->prog_name, bpfvm_prog_type_name(a->prog_type),
 			 why);

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,17 +78,92 @@ static int tracepoint_name(uint64_t id, char *out, size_t size)
 	return -ENOENT;
 }
 
+void pl_cannot_serve(const char *kind, const char *what, const char *is)
+{
+	fprintf(stderr, "bpfvm exec: %s needs %s%s%s, %s\n", program_invocation_short_name, kind,
+		*kind ? " " : "", what, is);
+	_exit(1);
+}
+
+#define KPROBE_IS "a kernel function bpfvm cannot run in user space (it serves kprobes on " \
+		  "system call wrappers, __x64_sys_NAME)"
+
 /* The kprobe PMU: config1 the function's name, config bit 0 a return probe. */
 static int kprobe_where(const struct perf_event_attr *a, char *out, size_t size)
 {
 	const char *fn = (const char *)(uintptr_t)a->config1;
 
-	if (!fn || strncmp(fn, "__x64_sys_", 10) || a->config2) {
-		fprintf(stderr, "bpfvm exec: kprobe on %s: bpfvm attaches kprobes to system call "
-				"wrappers (__x64_sys_NAME) only\n", fn ? fn : "an address");
-		return -EOPNOTSUPP;
-	}
+	if (!fn || strncmp(fn, "__x64_sys_", 10) || a->config2)
+		pl_cannot_serve(a->config & 1 ? "kretprobe" : "kprobe", fn ? fn : "at an address",
+				KPROBE_IS);
 	snprintf(out, size, "%s/%s", a->config & 1 ? "kretprobe" : "kprobe", fn);
+	return 0;
+}
+
+/*
+ * libbpf's legacy kprobe path, on a kernel without the kprobe PMU: it
+ * appends "p:kprobes/NAME FUNC+0xOFF" to tracefs's kprobe_events, then
+ * closes it.  The tool writes into a memfd instead; at its close, the
+ * function it wanted is said, and the tool stops, as bpfvm exec does not
+ * serve this path.  Not ours: -1.
+ */
+int pl_probe_events_open(const char *path, int flags)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	int fd;
+
+	if (!base || strcmp(base, "/kprobe_events") || (flags & O_ACCMODE) == O_RDONLY ||
+	    strncmp(path, "/sys/kernel/", 12))
+		return -1;
+	fd = memfd_create("kprobe_events", MFD_CLOEXEC);
+	if (fd >= 0)
+		__atomic_store_n(&pl_state()->probe_events_fd, fd + 1, __ATOMIC_RELEASE);
+	return fd;
+}
+
+void pl_probe_events_close(int fd)
+{
+	char line[512], func[256];
+	ssize_t n;
+
+	if (fd < 0 || __atomic_load_n(&pl_state()->probe_events_fd, __ATOMIC_ACQUIRE) != fd + 1)
+		return;
+	pl_state()->probe_events_fd = 0;
+	n = pread(fd, line, sizeof(line) - 1, 0);
+	line[n > 0 ? n : 0] = '\0';
+	/* "-:kprobes/NAME" removes one: nothing to say */
+	if ((line[0] != 'p' && line[0] != 'r') || sscanf(line, "%*s %255[^+ \n]", func) != 1)
+		return;
+	if (!strncmp(func, "__x64_sys_", 10)) {
+		fprintf(stderr, "bpfvm exec: %s attaches kprobe %s through tracefs's kprobe_events "
+				"(this kernel has no kprobe PMU), which bpfvm exec does not serve\n",
+			program_invocation_short_name, func);
+		_exit(1);
+	}
+	pl_cannot_serve(line[0] == 'r' ? "kretprobe" : "kprobe", func, KPROBE_IS);
+}
+
+/*
+ * The uprobe PMU: config1 the binary's path, config2 the probed
+ * instruction's file offset, config bit 0 a return probe, bits 32-63 a
+ * reference counter's offset (a USDT semaphore, which bpfvm exec does
+ * not raise yet: the tool ends, saying so).  The probe lands in every process --trace or -p traces,
+ * whatever pid the tool named, as bpfvm_trace__attach_prog places it.
+ */
+static int uprobe_where(const struct perf_event_attr *a, char *out, size_t size)
+{
+	const char *path = (const char *)(uintptr_t)a->config1;
+	int n;
+
+	if (!path || !*path)
+		return -EINVAL;
+	n = snprintf(out, size, "%s/%s:0x%llx", a->config & 1 ? "uretprobe" : "uprobe", path,
+		     (unsigned long long)a->config2);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	if (a->config >> 32)
+		pl_cannot_serve("", out, "with a reference counter (a USDT semaphore), which bpfvm "
+			       "exec does not raise yet");
 	return 0;
 }
 
@@ -104,11 +180,8 @@ static int perf_where(const struct perf_event_attr *a, char *out, size_t size)
 	}
 	if (kprobe && a->type == kprobe)
 		return kprobe_where(a, out, size);
-	if (uprobe && a->type == uprobe) {
-		fprintf(stderr, "bpfvm exec: uprobe on %s: not served by bpfvm exec yet\n",
-			(const char *)(uintptr_t)a->config1);
-		return -EOPNOTSUPP;
-	}
+	if (uprobe && a->type == uprobe)
+		return uprobe_where(a, out, size);
 	pl_debug("perf_event_open: type %u config %llu is not served by bpfvm\n", a->type,
 		 (unsigned long long)a->config);
 	return -ENOENT;
@@ -118,7 +191,7 @@ long pl_perf_event_open(void *uattr, int pid, int cpu, int group_fd, unsigned lo
 {
 	struct perf_event_attr *a = uattr;
 	struct pl *s = pl_state();
-	char where[160];
+	char where[sizeof(((struct pl_obj *)0)->where)];
 	struct pl_obj *o;
 	int err;
 

@@ -71,7 +71,7 @@ struct pl_obj {
 	uint32_t perf_type;
 	uint64_t config;
 	int cpu;
-	char where[160];              /* "tracepoint/syscalls/sys_enter_openat" */
+	char where[320];              /* "tracepoint/syscalls/sys_enter_openat", "uprobe/PATH:0xOFF" */
 	struct pl_obj *attached;      /* the program (PERF_EVENT_IOC_SET_BPF or a link) */
 	bool enabled;
 	char *ring;                   /* the tool's mapping: perf_event_mmap_page, then data */
@@ -109,6 +109,7 @@ struct pl {
 	bool started;
 	pthread_t thread;
 	struct bpfvm_trace *trace;
+	int probe_events_fd;           /* + 1: the tool's tracefs kprobe_events (perf.c) */
 };
 
 struct pl *pl_state(void);
@@ -146,6 +147,13 @@ void *pl_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, in
 int pl_perf_array_update(struct pl_obj *map, const void *key, const void *value, uint64_t flags);
 /* The perf event array's output (bpfvm_map__set_perf_output). */
 void pl_perf_output(void *ctx, int cpu, const void *data, size_t size);
+/* Say on stderr that the tool needs KIND WHAT (kprobe cap_capable), which IS ..., and end it. */
+void pl_cannot_serve(const char *kind, const char *what, const char *is)
+	__attribute__((noreturn));
+/* tracefs's kprobe_events opened to write (libbpf's legacy kprobes): a memfd, else -1. */
+int pl_probe_events_open(const char *path, int flags);
+/* At its close: the function it names is said, the tool ends (perf.c). */
+void pl_probe_events_close(int fd);
 /* Wake every watcher whose buffer holds unread records; true if any does. */
 bool pl_wake_readers(void);
 

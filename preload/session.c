@@ -35,6 +35,20 @@ static void print_log(struct bpfvm_log *log)
 }
 
 /*
+ * The kernel would have attached it, so the tool would wait for records
+ * that never come: it ends, the reason (the first line of the log) said.
+ */
+static void cannot_attach(struct bpfvm_log *log)
+{
+	size_t len = log->len < log->size ? log->len : log->size - 1;
+	const char *nl = memchr(log->buf, '\n', len);
+
+	fprintf(stderr, "bpfvm exec: %s cannot run: %.*s\n", program_invocation_short_name,
+		(int)(nl ? (size_t)(nl - log->buf) : len), log->buf);
+	_exit(1);
+}
+
+/*
  * Attach each program where it was put: on an enabled perf event (by
  * PERF_EVENT_IOC_SET_BPF or a perf link), or by a raw tracepoint link.
  */
@@ -52,12 +66,9 @@ static size_t attach_all(struct pl *s, struct bpfvm_log *log)
 		if (!prog || o->detached)
 			continue;
 		o->attach_idx = (long)bpfvm_trace__attached(s->trace);
-		if (bpfvm_trace__attach_prog(s->trace, prog->prog, prog->prog_type, o->where)) {
-			o->attach_idx = -1;
-			print_log(log);
-		} else {
-			n++;
-		}
+		if (bpfvm_trace__attach_prog(s->trace, prog->prog, prog->prog_type, o->where))
+			cannot_attach(log);   /* ends the tool */
+		n++;
 	}
 	return n;
 }

@@ -5,9 +5,11 @@
  *   workload getppid N   N getppid() calls (the attached call)
  *   workload getuid N    N getuid() calls (never attached: the filter's cost alone)
  *   workload work N      N getuid() calls with some 2 us of work between them
+ *   workload openat N    N opens (and closes) of /etc/hostname: what opensnoop sees
  *
  * Prints "ns T": the loop's wall time.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "getppid"))
 		call = SYS_getppid;
 	t0 = now();
-	for (long i = 0; i < n; i++) {
+	for (long i = 0; !strcmp(argv[1], "openat") && i < n; i++)
+		close(open("/etc/hostname", O_RDONLY));
+	for (long i = 0; strcmp(argv[1], "openat") && i < n; i++) {
 		syscall(call);
 		for (int j = 0; work && j < 2000; j++)
 			sink += (unsigned long)j * 2654435761u;

@@ -32,6 +32,13 @@ extern "C" {
 /* Types as an object's .BTF section holds them (see bpfvm_object__btf). */
 struct bpfvm_btf;
 
+/*
+ * A BTF file read whole (a raw .BTF as /sys/kernel/btf/vmlinux is; NULL:
+ * that one), for naming the kernel's types, as a program's attach_btf_id
+ * does; NULL with errno.  Free with bpfvm_btf__free.
+ */
+BPFVM_API struct bpfvm_btf *bpfvm_btf__load_file(const char *path);
+BPFVM_API void bpfvm_btf__free(struct bpfvm_btf *btf);
 /* Type ids are 1..count-1 (0 is void). */
 BPFVM_API uint32_t bpfvm_btf__type_cnt(const struct bpfvm_btf *btf);
 /*

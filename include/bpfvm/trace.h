@@ -101,8 +101,10 @@ BPFVM_API int bpfvm_trace__set_seccomp(struct bpfvm_trace *t, struct bpfvm_prog 
  * Attach a program made without an object (bpfvm_prog__new, as a bpf()
  * PROG_LOAD gives one) of prog_type (BPF_PROG_TYPE_*) at the point where
  * names as a section would: "tracepoint/syscalls/sys_enter_openat",
- * "raw_tracepoint/sys_enter", "ksyscall/kill".  Before start; the same
- * returns as bpfvm_trace__attach.
+ * "raw_tracepoint/sys_enter", "ksyscall/kill", "uprobe/PATH:FUNC" or
+ * "uretprobe/PATH:0xOFF" (a file offset, as the uprobe PMU's config2; not
+ * uprobe.multi or usdt, whose specs come with an object).  Before start;
+ * the same returns as bpfvm_trace__attach.
  */
 BPFVM_API int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog *prog,
 				       uint32_t prog_type, const char *where);

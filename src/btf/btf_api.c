@@ -1,7 +1,7 @@
 /*
- * btf_api.c - the public questions about an object's types (bpfvm/btf.h):
- * a type by name, its size and C name, and which struct an untyped
- * record (a ring buffer's, a perf buffer's) most likely is.
+ * btf_api.c - the public questions about an object's types (bpfvm/btf.h),
+ * or a BTF file's (the kernel's): a type by name, its size and C name, and
+ * which struct an untyped record (a ring buffer's, a perf buffer's) most likely is.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +14,16 @@
 #define MAX_NAMED 4   /* candidates a message names */
 
 static const struct btf *cbtf(const struct bpfvm_btf *b) { return (const struct btf *)b; }
+
+struct bpfvm_btf *bpfvm_btf__load_file(const char *path)
+{
+	return (struct bpfvm_btf *)btf_load_file(path ? path : "/sys/kernel/btf/vmlinux", NULL);
+}
+
+void bpfvm_btf__free(struct bpfvm_btf *btf)
+{
+	btf_free((struct btf *)btf);
+}
 
 uint32_t bpfvm_btf__type_cnt(const struct bpfvm_btf *btf)
 {

@@ -149,6 +149,23 @@ static void start_times(const char *stat, struct hook_task_facts *f)
 	f->start_time = f->start_boottime - (clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC));
 }
 
+/* The inode /proc/TID/ns/mnt links to ("mnt:[4026531841]"), 0 when it cannot be read. */
+static uint32_t mnt_ns_inum(int32_t tid)
+{
+	char path[64], link[64];
+	unsigned long inum = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", tid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	if (sscanf(link, "mnt:[%lu]", &inum) != 1)
+		return 0;
+	return (uint32_t)inum;
+}
+
 static int task_facts(void *ctx, int32_t tid, struct hook_task_facts *f)
 {
 	const struct ev_task *t = ctx;
@@ -182,6 +199,7 @@ static int task_facts(void *ctx, int32_t tid, struct hook_task_facts *f)
 	f->flags = (uint32_t)ev_proc_stat_field(stat, 9);
 	start_times(stat, f);
 	f->has_mm = ev_proc_stat_field(stat, 23) != 0;   /* vsize: 0 without an mm */
+	f->mnt_ns = mnt_ns_inum(tid);
 	if (tid == t->tid && t->exiting) {
 		/* Linux 6.18's sched_process_exit runs after exit_signals and exit_code, before exit_mm */
 		f->flags |= HOOK_PF_EXITING;

@@ -41,6 +41,7 @@ struct attached {
 	struct bpfvm_prog *prog;
 	const char *name;
 	struct ev_attach at;
+	char *where;   /* a uprobe's, attached by bpfvm_trace__attach_prog: owned */
 	/* usdt/: libbpf's maps of its usdt.bpf.h, filled as libbpf fills them */
 	struct bpfvm_map *usdt_specs, *usdt_ips;
 	uint8_t usdt_written[256 / 8];   /* spec ids written to usdt_specs */
@@ -105,7 +106,7 @@ static void want_point(struct ev_interest *w, const struct ev_attach *at)
  * resolved now, so that a missing function is said at once (a library
  * named without a path is resolved when the process has it loaded).
  */
-static int uprobe_target(struct bpfvm_trace *t, struct bpfvm_obj_prog *program, char *why,
+static int uprobe_target(struct bpfvm_trace *t, const char *sec, const char *prog, char *why,
 			 size_t size)
 {
 	struct ev_uprobe *u = &t->up[t->want.nuprobes];
@@ -117,25 +118,23 @@ static int uprobe_target(struct bpfvm_trace *t, struct bpfvm_obj_prog *program, 
 		snprintf(why, size, "more than %d uprobes", EV_MAX_UPROBES);
 		return -E2BIG;
 	}
-	err = usym_parse(bpfvm_obj_prog__section_name(program), &u->target, why, size);
-	if (!err && u->target.kind == USYM_USDT &&
-	    (!bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_specs") ||
-	     !bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_ip_to_spec_id"))) {
-		snprintf(why, size, "a usdt program without libbpf's __bpf_usdt_specs and "
-			 "__bpf_usdt_ip_to_spec_id maps (include <bpf/usdt.bpf.h>, use BPF_USDT)");
-		err = -EINVAL;
-	}
+	err = usym_parse(sec, &u->target, why, size);
 	if (!err && !usym_by_name(&u->target)) {
 		err = usym_resolve(&u->target, u->target.binary, &sites, &n, why, size);
 		free(sites);
 	}
 	if (err)
 		return err;
-	u->prog = bpfvm_obj_prog__name(program);
-	u->sec = bpfvm_obj_prog__section_name(program);
+	u->prog = prog;
+	u->sec = sec;
+	return 0;
+}
+
+/* The uprobe uprobe_target parsed is attached: the sources place it. */
+static void uprobe_keep(struct bpfvm_trace *t)
+{
 	t->want.uprobes = t->up;
 	t->want.nuprobes++;
-	return 0;
 }
 
 int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
@@ -158,8 +157,17 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 		err = ev_kfunc_refuse(&at, prog, why, sizeof(why));
 	if (!err && at.point == EV_USER_PROBE) {
 		at.uprobe = (int)t->want.nuprobes;
-		err = uprobe_target(t, program, why, sizeof(why));
+		err = uprobe_target(t, bpfvm_obj_prog__section_name(program), name, why, sizeof(why));
 	}
+	if (!err && at.point == EV_USER_PROBE && t->up[at.uprobe].target.kind == USYM_USDT &&
+	    (!bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_specs") ||
+	     !bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_ip_to_spec_id"))) {
+		snprintf(why, sizeof(why), "a usdt program without libbpf's __bpf_usdt_specs and "
+			 "__bpf_usdt_ip_to_spec_id maps (include <bpf/usdt.bpf.h>, use BPF_USDT)");
+		err = -EINVAL;
+	}
+	if (!err && at.point == EV_USER_PROBE)
+		uprobe_keep(t);
 	if (err) {
 		log_printf(t->o.log, "%s (SEC(\"%s\")): cannot attach: %s\n", name,
 			   bpfvm_obj_prog__section_name(program), why);
@@ -211,7 +219,7 @@ int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog *prog, uin
 {
 	const char *slash = where ? strchr(where, '/') : NULL;
 	const char *name = prog && bpfvm_prog__name(prog) ? bpfvm_prog__name(prog) : "";
-	char why[256];
+	char why[256], *copy = NULL;
 	struct ev_attach at;
 	int err;
 
@@ -222,15 +230,25 @@ int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog *prog, uin
 	err = ev_attach_parse(prog_type, where, slash ? slash + 1 : "", &at, why, sizeof(why));
 	if (!err)
 		err = ev_kfunc_refuse(&at, prog, why, sizeof(why));
+	if (!err && at.point == EV_USER_PROBE && !(copy = strdup(where)))
+		err = -ENOMEM;
 	if (!err && at.point == EV_USER_PROBE) {
-		snprintf(why, sizeof(why), "uprobes are attached from objects (bpfvm trace) only");
+		at.uprobe = (int)t->want.nuprobes;
+		err = uprobe_target(t, copy, name, why, sizeof(why));
+	}
+	if (!err && at.point == EV_USER_PROBE && t->up[at.uprobe].target.kind != USYM_UPROBE) {
+		snprintf(why, sizeof(why), "uprobe.multi and usdt programs are attached from objects "
+			 "(bpfvm trace) only");
 		err = -EOPNOTSUPP;
 	}
 	if (err) {
 		log_printf(t->o.log, "%s (%s): cannot attach: %s\n", name, where, why);
+		free(copy);
 		return err;
 	}
-	t->a[t->n++] = (struct attached){ .prog = prog, .name = name, .at = at };
+	if (at.point == EV_USER_PROBE)
+		uprobe_keep(t);
+	t->a[t->n++] = (struct attached){ .prog = prog, .name = name, .at = at, .where = copy };
 	want_point(&t->want, &at);
 	return 0;
 }
@@ -526,5 +544,7 @@ void bpfvm_trace__destroy(struct bpfvm_trace *t)
 	if (t->src)
 		t->src->ops->destroy(t->src);
 	ev_kernel_free(&t->kern);
+	for (size_t i = 0; i < t->n; i++)
+		free(t->a[i].where);
 	free(t);
 }

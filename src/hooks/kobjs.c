@@ -24,11 +24,11 @@
 #define MAX_ANON_DEPTH 8       /* anonymous structs and unions searched for a member */
 
 enum kstruct { KS_TASK, KS_CRED, KS_NSPROXY, KS_PIDNS, KS_PID, KS_UPID, KS_MM, KS_FILENAME,
-	       KS_OPEN_HOW, KS_N };
+	       KS_OPEN_HOW, KS_MNTNS, KS_NSCOMMON, KS_N };
 
 static const char *const struct_names[KS_N] = {
 	"task_struct", "cred", "nsproxy", "pid_namespace", "pid", "upid", "mm_struct", "filename",
-	"open_how",
+	"open_how", "mnt_namespace", "ns_common",
 };
 
 enum kfield {
@@ -37,7 +37,7 @@ enum kfield {
 	F_CRED_USAGE, F_UID, F_GID, F_SUID, F_SGID, F_EUID, F_EGID, F_FSUID, F_FSGID,
 	F_NS_PIDNS, F_PIDNS_LEVEL, F_PIDNS_PARENT, F_PID_COUNT, F_PID_LEVEL, F_PID_NUMBERS,
 	F_UPID_NR, F_UPID_NS, F_FN_NAME, F_FN_UPTR, F_FN_REFCNT, F_FN_INAME, F_HOW_FLAGS,
-	F_HOW_MODE, F_HOW_RESOLVE, F_N
+	F_HOW_MODE, F_HOW_RESOLVE, F_NS_MNTNS, F_MNTNS_NS, F_NSC_INUM, F_N
 };
 
 static const struct { enum kstruct s; const char *name; } fields[F_N] = {
@@ -63,6 +63,8 @@ static const struct { enum kstruct s; const char *name; } fields[F_N] = {
 	[F_FN_REFCNT] = { KS_FILENAME, "refcnt" }, [F_FN_INAME] = { KS_FILENAME, "iname" },
 	[F_HOW_FLAGS] = { KS_OPEN_HOW, "flags" }, [F_HOW_MODE] = { KS_OPEN_HOW, "mode" },
 	[F_HOW_RESOLVE] = { KS_OPEN_HOW, "resolve" },
+	[F_NS_MNTNS] = { KS_NSPROXY, "mnt_ns" }, [F_MNTNS_NS] = { KS_MNTNS, "ns" },
+	[F_NSC_INUM] = { KS_NSCOMMON, "inum" },
 };
 
 struct hook_kobj_layout {
@@ -259,6 +261,20 @@ static uint8_t *thread_pid(struct hook_kobjs *k, const struct hook_task_facts *f
 	return p;
 }
 
+/* mnt_namespace with its ns.inum: what /proc/PID/ns/mnt names (mountsnoop's MNT_NS). */
+static uint8_t *mnt_namespace(struct hook_kobjs *k, uint32_t inum)
+{
+	const struct hook_kobj_layout *l = k->l;
+	uint8_t *m;
+
+	if (!inum || l->off[F_MNTNS_NS] < 0 || l->off[F_NSC_INUM] < 0 ||
+	    !(m = new_obj(k, KS_MNTNS)))
+		return NULL;
+	if ((size_t)l->off[F_MNTNS_NS] + (size_t)l->off[F_NSC_INUM] + 4 <= l->size[KS_MNTNS])
+		memcpy(m + l->off[F_MNTNS_NS] + l->off[F_NSC_INUM], &inum, 4);
+	return m;
+}
+
 static void idle_facts(struct hook_task_facts *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -298,6 +314,7 @@ static void fill_task(struct hook_kobjs *k, uint8_t *t, const struct hook_task_f
 	put_ptr(k, t, F_REAL_CRED, c);
 	put_ptr(k, t, F_CRED, c);
 	put_ptr(k, ns, F_NS_PIDNS, pid_namespace(k, f->ns_level));
+	put_ptr(k, ns, F_NS_MNTNS, mnt_namespace(k, f->mnt_ns));
 	put_ptr(k, t, F_NSPROXY, ns);
 	put_ptr(k, t, F_THREAD_PID, thread_pid(k, f));
 	if (f->has_mm)

@@ -39,6 +39,7 @@ struct hook_task_facts {
 	uint32_t ns_level;          /* depth of its pid namespace */
 	int32_t ns_pids[HOOK_MAX_PIDNS];   /* its pid in each, from the root */
 	bool has_mm;                /* a user process whose memory is still there */
+	uint32_t mnt_ns;            /* its mount namespace's inode (/proc/PID/ns/mnt), 0: unknown */
 };
 
 /* Where task is asked about: 0 with *out filled, or a negative errno (gone). */

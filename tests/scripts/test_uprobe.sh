@@ -155,34 +155,9 @@ else
 fi
 
 # bashreadline: an interactive bash on a pty, three lines typed; bpfvm's records on stdout
-BPFVM="$BPFVM" OBJ="$tmp/bashreadline.bpf.o" OUT="$tmp/br.json" timeout 60 python3 - <<'EOF' > "$tmp/br.log" 2>&1
-import os, pty, subprocess, time, select
-master, slave = pty.openpty()
-out = open(os.environ["OUT"], "w")
-p = subprocess.Popen([os.environ["BPFVM"], "trace", "--json", os.environ["OBJ"], "--",
-                      "/bin/bash", "--norc", "--noprofile", "-i"],
-                     stdin=slave, stdout=out, stderr=slave, start_new_session=True)
-os.close(slave)
-def drain(sec):
-    end = time.time() + sec
-    while time.time() < end:
-        r, _, _ = select.select([master], [], [], 0.05)
-        if r:
-            try:
-                os.read(master, 4096)
-            except OSError:
-                return
-drain(1.0)
-for line in [b"echo first line\n", b"true second\n", b"exit\n"]:
-    os.write(master, line)
-    drain(0.5)
-try:
-    p.wait(timeout=20)
-except subprocess.TimeoutExpired:
-    p.kill()
-    p.wait()
-print("rc", p.returncode)
-EOF
+timeout 60 python3 tests/data/pty_type.py -o "$tmp/br.json" 'echo first line' 'true second' exit \
+	-- "$BPFVM" trace --json "$tmp/bashreadline.bpf.o" -- /bin/bash --norc --noprofile -i \
+	> "$tmp/br.log" 2>&1
 lines=$(grep -c '"type":"ringbuf"' "$tmp/br.json" 2>/dev/null)
 if grep -q '^rc 0$' "$tmp/br.log" && [ "$lines" = 3 ] &&
    grep -q '"str":"echo first line"' "$tmp/br.json" && grep -q '"str":"true second"' "$tmp/br.json" &&

@@ -4,7 +4,8 @@
  * group leader and its parents up to the idle task, each read at the
  * offsets the BTF gives (found here by a walk of the top-level members,
  * independently of kobjs.c's), its cred; a parent that cannot be read
- * ends the chain with NULL; struct filename's name; which addresses are
+ * ends the chain with NULL; nsproxy->mnt_ns->ns.inum (mountsnoop's
+ * MNT_NS); struct filename's name; which addresses are
  * the event's objects.  Under ASan, freeing the event leaves no leak.
  */
 #include <errno.h>
@@ -37,6 +38,7 @@ static int facts(void *ctx, int32_t tid, struct hook_task_facts *f)
 	f->egid = 2000 + (uint32_t)tid;
 	f->flags = 0x400040;
 	f->has_mm = true;
+	f->mnt_ns = 4026531841u + (uint32_t)tid;
 	return 0;
 }
 
@@ -73,6 +75,7 @@ TEST(task_struct_chain_per_btf)
 	struct btf *btf = btf_load_file(VMLINUX, NULL);
 	struct hook_kobj_layout *l = btf ? hook_kobj_layout_new(btf, NULL) : NULL;
 	long pid, tgid, comm, parent, real_parent, leader, cred, uid, egid, name;
+	long nsproxy, mnt_ns, ns, inum;
 	struct hook_kobjs *k;
 	uint64_t t, p, c, fn;
 	int asked = 0;
@@ -92,6 +95,10 @@ TEST(task_struct_chain_per_btf)
 	uid = offset_of(btf, "cred", "uid");
 	egid = offset_of(btf, "cred", "egid");
 	name = offset_of(btf, "filename", "name");
+	nsproxy = offset_of(btf, "task_struct", "nsproxy");
+	mnt_ns = offset_of(btf, "nsproxy", "mnt_ns");
+	ns = offset_of(btf, "mnt_namespace", "ns");
+	inum = offset_of(btf, "ns_common", "inum");
 	btf_free(btf);
 	CHECK(pid > 0 && tgid > 0 && comm > 0 && real_parent > 0 && leader > 0 && cred > 0);
 	k = hook_kobjs_new(l, facts, &asked);
@@ -105,6 +112,8 @@ TEST(task_struct_chain_per_btf)
 	c = ptr_at(t, cred);
 	CHECK_EQ_U64(u32_at(c, uid), 1300);
 	CHECK_EQ_U64(u32_at(c, egid), 2300);
+	CHECK(nsproxy > 0 && mnt_ns >= 0 && ns >= 0 && inum > 0);
+	CHECK_EQ_U64(u32_at(ptr_at(ptr_at(t, nsproxy), mnt_ns), ns + inum), 4026532141u);
 	/* 300's and 200's parent is the same task, 100; then 1, then the idle task, its own parent */
 	p = ptr_at(t, real_parent);
 	CHECK_EQ_U64(p, ptr_at(ptr_at(t, leader), real_parent));

@@ -5,8 +5,12 @@
  * through the callbacks; attach refusals; bpfvm_trace__stop from a signal
  * handler on the tracing thread detaching from a command that would run
  * for seconds, leaving it running.  Skips where clang-19 or libbpf's headers are missing.
+ * Programs made without an object (as bpfvm exec's bpf() PROG_LOAD makes
+ * them) attached as uprobes and uretprobes by bpfvm_trace__attach_prog,
+ * by function and by file offset: each run counted; what it refuses.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -239,6 +243,92 @@ TEST(stop_detaches_and_leaves_the_command_running)
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 	}
+}
+
+/* bash -c runs execute_command once per command but the last, which it execs */
+#define BASH "/bin/bash"
+#define BASH_CMDS "true; true; true; /bin/true"
+
+/* The first line of cmd's output, or false. */
+static bool first_line(const char *cmd, char *line, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	bool ok = f && fgets(line, (int)size, f);
+
+	if (f)
+		pclose(f);
+	return ok;
+}
+
+/*
+ * "uretprobe//bin/bash:0xOFF": execute_command's file offset, as libbpf
+ * gives it to the uprobe PMU (its address less its LOAD segment's, plus
+ * the segment's offset in the file).
+ */
+static bool bash_offset(char *where, size_t size, const char *kind)
+{
+	unsigned long long addr, off = 0, vaddr = 0, memsz;
+	char line[256];
+	bool found = false;
+	FILE *f;
+
+	if (!first_line("nm -D --defined-only " BASH " 2>/dev/null | "
+			"awk '$3 == \"execute_command\" { print $1 }'", line, sizeof(line)))
+		return false;
+	addr = strtoull(line, NULL, 16);
+	f = popen("readelf -lW " BASH " 2>/dev/null", "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, " LOAD %llx %llx %*s %*s %llx", &off, &vaddr, &memsz) == 3 &&
+			vaddr <= addr && addr - vaddr < memsz;
+	if (f)
+		pclose(f);
+	if (!found)
+		return false;
+	snprintf(where, size, "%s/" BASH ":0x%llx", kind, addr - vaddr + off);
+	return true;
+}
+
+TEST(attach_prog_places_uprobes_by_function_and_offset)
+{
+	struct bpfvm_insn ret0[] = { { .code = 0xb7 }, { .code = 0x95 } };   /* r0 = 0; exit */
+	char *const argv[] = { BASH, "-c", BASH_CMDS, NULL };
+	char msg[1024], where[PATH_MAX + 32];
+	struct bpfvm_log log = { msg, sizeof(msg), 0 };
+	struct seen seen = { 0 };
+	struct bpfvm *vm = bpfvm__new(NULL);
+	BPFVM_OPTS(bpfvm_prog_opts, po, .name = "count", .prog_type = 2 /* KPROBE */, .log = &log);
+	struct bpfvm_prog *p = vm ? bpfvm_prog__new(vm, ret0, 2, &po) : NULL;
+	BPFVM_OPTS(bpfvm_trace_opts, to, .mode = BPFVM_EXEC_UNCHECKED, .log = &log,
+		   .on_event = on_event, .ctx = &seen);
+	struct bpfvm_trace *t = bpfvm_trace__new(&to);
+	int status = -1;
+
+	if (access(BASH, X_OK) || !bash_offset(where, sizeof(where), "uretprobe")) {
+		printf("SKIP %s: no " BASH " exporting execute_command (nm)\n", test_current_name());
+		goto out;
+	}
+	CHECK(p && t);
+	CHECK_EQ_INT(bpfvm_prog__verify(p, NULL), 0);
+	CHECK_EQ_INT(bpfvm_trace__attach_prog(t, p, 2, "uprobe/" BASH ":execute_command"), 0);
+	CHECK_EQ_INT(bpfvm_trace__attach_prog(t, p, 2, where), 0);
+	/* refused, named: a function bash lacks, a multi-uprobe (its specs come with an object) */
+	log.len = 0;
+	CHECK_EQ_INT(bpfvm_trace__attach_prog(t, p, 2, "uprobe/" BASH ":no_such_function"), -ENOENT);
+	CHECK(strstr(msg, "no_such_function") != NULL);
+	log.len = 0;
+	CHECK_EQ_INT(bpfvm_trace__attach_prog(t, p, 2, "uprobe.multi/" BASH ":execute_*"),
+		     -EOPNOTSUPP);
+	CHECK(strstr(msg, "uprobe.multi") != NULL);
+	CHECK_EQ_INT(bpfvm_trace__attached(t), 2);
+	CHECK_EQ_INT(bpfvm_trace__start(t, argv), 0);
+	CHECK_EQ_INT(bpfvm_trace__run(t, &status), 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* three calls, each entered and returned from */
+	CHECK_EQ_INT(seen.events, 6);
+out:
+	bpfvm_trace__destroy(t);
+	bpfvm_prog__destroy(p);
+	bpfvm__destroy(vm);
 }
 
 TEST_MAIN()
