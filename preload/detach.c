@@ -82,6 +82,7 @@ API int close(int fd)
 
 	if (!fn)
 		fn = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	pl_probe_events_close(fd);   /* tracefs's kprobe_events, written: said, and the tool ends */
 	if (pl_state()->vm && !(o = pl_obj_get(fd, PL_LINK)))
 		o = pl_obj_get(fd, PL_PERF);
 	r = fn(fd);

@@ -5,9 +5,10 @@
  * the library's perf events, mmap of maps and perf buffers, epoll_ctl
  * (the object's eventfd is watched in its place, edge-triggered, as the
  * kernel wakes a perf buffer per record) and epoll_wait, sleep, usleep,
- * nanosleep, pause (the tool waits for records: the session starts);
- * open and close, for tracefs's kprobe_events alone (libbpf's legacy
- * kprobes: the function the tool needs is named, perf.c).
+ * nanosleep, pause (the tool waits for records: the session starts).
+ * open (trace_pipe.c: trace_pipe, and tracefs's kprobe_events for
+ * libbpf's legacy kprobes) and close (detach.c) are defined beside what
+ * they serve.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -79,39 +80,6 @@ API long syscall(long nr, ...)
 						 (unsigned long)a[4]));
 	}
 	return pl_real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
-
-/* open and close: only for tracefs's kprobe_events (pl_probe_events_open) */
-typedef int (*open_fn)(const char *, int, ...);
-
-API int open(const char *path, int flags, ...)
-{
-	static open_fn fn;
-	va_list ap;
-	mode_t mode;
-	int fd;
-
-	va_start(ap, flags);
-	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-	va_end(ap);
-	if ((fd = pl_probe_events_open(path, flags)) >= 0)
-		return fd;
-	if (!fn)
-		fn = (open_fn)dlsym(RTLD_NEXT, "open");
-	return fn(path, flags, mode);
-}
-
-/* the same function on x86-64, where off_t is 64 bits */
-API int open64(const char *path, int flags, ...) __attribute__((alias("open")));
-
-API int close(int fd)
-{
-	static int (*fn)(int);
-
-	if (!fn)
-		fn = (int (*)(int))dlsym(RTLD_NEXT, "close");
-	pl_probe_events_close(fd);
-	return fn(fd);
 }
 
 typedef int (*ioctl_fn)(int, unsigned long, ...);

@@ -95,13 +95,19 @@ typedef FILE *(*fopen_fn)(const char *, const char *);
 
 enum { F_OPEN, F_OPEN64, F_OPENAT, F_OPENAT64 };
 
-/* open and openat, all four: trace_pipe is the library's, every other path glibc's. */
+/*
+ * open and openat, all four: trace_pipe is the library's, and so is
+ * tracefs's kprobe_events opened to write (perf.c); every other path is
+ * glibc's.
+ */
 static int any_open(int which, int dirfd, const char *path, int flags, mode_t mode)
 {
 	static const char *const names[] = { "open", "open64", "openat", "openat64" };
 	static void *fns[4];
 	int fd;
 
+	if ((fd = pl_probe_events_open(path, flags)) >= 0)
+		return fd;
 	if (pl_state()->vm && is_trace_pipe(path)) {
 		fd = open_pipe(flags);
 		return fd < 0 ? (errno = -fd, -1) : fd;
