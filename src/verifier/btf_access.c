@@ -52,6 +52,21 @@ static bool is_modifier(unsigned kind)
 	       kind == BTF_KIND_RESTRICT || kind == BTF_KIND_TYPE_TAG;
 }
 
+/* The type of a name and kind, by the BTF's name index (btf_find walks every type): its id, or 0. */
+static uint32_t find_named(const struct btf *btf, const char *name, unsigned kind)
+{
+	const uint32_t *ids;
+	uint32_t n = btf_find_by_ess_name(btf, name, strlen(name), &ids);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct btf_type *t = btf_type(btf, ids[i]);
+
+		if (t && btf_kind(t) == kind && !strcmp(btf_name(btf, t), name))
+			return ids[i];
+	}
+	return 0;
+}
+
 /* A name as the kernel's messages about members give it (its __btf_name_by_offset). */
 static const char *anon(const char *name)
 {
@@ -75,7 +90,7 @@ bool btf_reg_trusted(const struct vreg *reg)
 int btf_mark_current_task(struct venv *env, struct vreg *r0)
 {
 	const struct btf *btf = kernel_btf(env);
-	uint32_t id = btf ? btf_find(btf, "task_struct", BTF_KIND_STRUCT) : 0;
+	uint32_t id = btf ? find_named(btf, "task_struct", BTF_KIND_STRUCT) : 0;
 
 	if (!btf)
 		return -EINVAL;
@@ -349,7 +364,7 @@ static bool listed_as(const struct venv *env, const struct vreg *reg, const char
 
 	if (!t || snprintf(name, sizeof(name), "%s%s", btf_name(btf, t), suffix) >= (int)sizeof(name))
 		return false;
-	if (!(safe = btf_type(btf, btf_find(btf, name, btf_kind(t)))))
+	if (!(safe = btf_type(btf, find_named(btf, name, btf_kind(t)))))
 		return false;
 	m = btf_members(safe);
 	for (unsigned i = 0; i < btf_vlen(safe); i++, m++) {
