@@ -28,6 +28,7 @@
 #include <bpfvm/bpfvm.h>
 
 #include "../../src/btf/btf.h"
+#include "btf_member.h"
 #include "kernel_host.h"
 #include "test.h"
 
@@ -52,16 +53,9 @@ static uint64_t processed_of(const char *log)
 	return p ? strtoull(p + 10, NULL, 10) : UINT64_MAX;
 }
 
-/* The byte offset of a top-level member of struct name, -1 if none. */
 static int16_t off_of(const char *name, const char *member)
 {
-	const struct btf_type *t = btf_type(btf, btf_find(btf, name, BTF_KIND_STRUCT));
-	const struct btf_member *m = t ? btf_members(t) : NULL;
-
-	for (unsigned i = 0; t && i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf_str(btf, m->name_off), member))
-			return (int16_t)(btf_member_bit_offset(t, m) / 8);
-	return -1;
+	return (int16_t)btf_member_offset(btf, name, member);
 }
 
 static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, uint32_t level,

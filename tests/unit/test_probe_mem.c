@@ -18,6 +18,7 @@
 #include "../../src/core/run.h"
 #include "../../src/hooks/hooks.h"
 #include "../../src/hooks/kobjs.h"
+#include "btf_member.h"
 #include "test.h"
 
 #define VMLINUX "/sys/kernel/btf/vmlinux"
@@ -58,16 +59,9 @@ static void kernel_span(void *p, uint64_t *start, uint64_t *size)
 
 static const struct vm_task_ops ops = { .task_struct = task_struct, .kernel_span = kernel_span };
 
-/* The byte offset of a top-level member of struct name, -1 if none. */
 static int16_t off_of(const struct btf *btf, const char *name, const char *member)
 {
-	const struct btf_type *t = btf_type(btf, btf_find(btf, name, BTF_KIND_STRUCT));
-	const struct btf_member *m = t ? btf_members(t) : NULL;
-
-	for (unsigned i = 0; t && i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf_str(btf, m->name_off), member))
-			return (int16_t)(btf_member_bit_offset(t, m) / 8);
-	return -1;
+	return (int16_t)btf_member_offset(btf, name, member);
 }
 
 #define LDX(SZ, D, S, O) BPFVM_LDX_MEM(BPFVM_##SZ, D, S, O)
