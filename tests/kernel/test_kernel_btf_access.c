@@ -17,8 +17,10 @@
  *     half a pointer member, a negative or variable offset, a number
  *     loaded from a member used as a pointer.
  *
- * The levels-2 log of task->real_parent->tgid types the registers as the
- * kernel does: trusted_ptr_task_struct, then rcu_ptr_task_struct.
+ * The level-2 log of task->real_parent->tgid types the registers as the
+ * kernel does: trusted_ptr_task_struct, then rcu_ptr_task_struct.  Raw
+ * tracepoints and kprobes may call the helper and load through its
+ * result as tracepoints do.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,6 +47,8 @@ struct verdict {
 
 static struct btf *btf;
 static long task_size;
+static struct bpfvm *vm;    /* one instance: the kernel's BTF parsed once */
+static uint32_t prog_type = BPF_PROG_TYPE_TRACEPOINT;
 
 static uint64_t processed_of(const char *log)
 {
@@ -61,13 +65,12 @@ static int16_t off_of(const char *name, const char *member)
 static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, uint32_t level,
 			  struct verdict *v)
 {
-	struct bpfvm *vm = bpfvm__new(NULL);
 	struct bpfvm_log log = { v->log, sizeof(v->log), 0 };
 	struct bpfvm_prog *prog;
 
 	v->log[0] = '\0';
-	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "btf", .log = &log,
-		   .prog_type = BPF_PROG_TYPE_TRACEPOINT, .license = "GPL");
+	BPFVM_OPTS(bpfvm_prog_opts, popts, .name = "btf", .log = &log, .prog_type = prog_type,
+		   .license = "GPL");
 	prog = bpfvm_prog__new(vm, in, cnt, &popts);
 	if (!prog) {
 		v->err = -errno;
@@ -76,8 +79,8 @@ static void bpfvm_verdict(const struct bpfvm_insn *in, size_t cnt, uint32_t leve
 		BPFVM_OPTS(bpfvm_verify_opts, vopts, .log = &log, .log_level = level);
 		v->err = bpfvm_prog__verify(prog, &vopts);
 		v->processed = processed_of(v->log);
+		bpfvm_prog__destroy(prog);
 	}
-	bpfvm__destroy(vm);
 }
 
 /*
@@ -88,12 +91,12 @@ static bool compare_logs(const char *what, const struct bpfvm_insn *p, size_t n,
 			 const char *msg, struct verdict *k, struct verdict *b)
 {
 	char why[1024];
-	int fd = kernel_prog_load(BPF_PROG_TYPE_TRACEPOINT, p, n, 0, 2, k->log, sizeof(k->log));
+	int fd = kernel_prog_load(prog_type, p, n, 0, 2, k->log, sizeof(k->log));
 
 	k->err = fd < 0 ? fd : 0;
 	if (fd >= 0)
 		close(fd);
-	if (k->err && kernel_cannot_load(BPF_PROG_TYPE_TRACEPOINT, 0, 0, k->err, k->log, why,
+	if (k->err && kernel_cannot_load(prog_type, 0, 0, k->err, k->log, why,
 					 sizeof(why))) {
 		kernel_skip(test_current_name(), what, why);
 		return false;
@@ -204,6 +207,22 @@ TEST(walked_pointers_are_typed_as_the_kernel_types_them)
 				  b.log);
 }
 
+/* The helper and the loads in the other tracing types the kernel allows it in. */
+TEST(raw_tracepoints_and_kprobes_load_through_the_task_too)
+{
+	static const uint32_t types[] = { BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_PROG_TYPE_KPROBE };
+	int16_t tgid = off_of("task_struct", "tgid"), rp = off_of("task_struct", "real_parent");
+
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		prog_type = types[t];
+		compare("task->real_parent->tgid", PROG(TASK, LDX(DW, 1, 0, rp), LDX(W, 2, 1, tgid),
+			RET0), true, NULL);
+		compare("task->tgid = 1", PROG(TASK, BPFVM_ST_MEM(BPFVM_W, 0, tgid, 1), RET0), false,
+			"only read is supported");
+	}
+	prog_type = BPF_PROG_TYPE_TRACEPOINT;
+}
+
 int main(void)
 {
 	int rc;
@@ -215,7 +234,9 @@ int main(void)
 		return 0;
 	}
 	task_size = (long)btf_type_size(btf, btf_find(btf, "task_struct", BTF_KIND_STRUCT));
+	vm = bpfvm__new(NULL);
 	rc = test_main();
+	bpfvm__destroy(vm);
 	btf_free(btf);
 	return rc;
 }
