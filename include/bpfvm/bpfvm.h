@@ -370,6 +370,13 @@ struct bpfvm_verify_opts {
 	 * return an int.  May be NULL; called with source_ctx.
 	 */
 	int (*func_returns_scalar)(void *ctx, uint32_t insn);
+	/*
+	 * The kernel's BTF, by which pointers to kernel objects are typed
+	 * (bpf_get_current_task_btf's task_struct and what loads through it
+	 * reach), read at the first program that needs it and kept by the
+	 * instance.  NULL: /sys/kernel/btf/vmlinux.
+	 */
+	const char *btf_custom_path;
 };
 
 /*

@@ -25,6 +25,10 @@ enum {
 	FACT_MEM_MAP = 1u << 2,    /* a map value or key */
 	FACT_MEM_PACKET = 1u << 3,
 	FACT_MEM_OTHER = 1u << 4,  /* helper memory, sockets, the run's input */
+	/* A load through a BTF-typed pointer (PTR_TO_BTF_ID), the kernel's BPF_PROBE_MEM:
+	 * not proven in bounds; it reads only the run's kernel objects (run->kmem_*) and
+	 * gives 0 for any other address, as a faulting load does in the kernel. */
+	FACT_MEM_PROBE = 1u << 5,
 };
 
 struct verifier_fact {

@@ -18,6 +18,7 @@
 struct bpfvm_map;
 struct bpfvm_prog;
 struct bpfvm_run_ctx;
+struct btf;
 struct jit_arena;
 struct vm_jit;
 
@@ -66,6 +67,15 @@ struct bpfvm {
 	int probe_pipe[2];
 	pthread_mutex_t probe_lock;
 	struct vm_exec_hooks exec;
+	/*
+	 * The kernel's BTF, by which the verifier types pointers to kernel
+	 * objects (verifier/kernel_btf.c): parsed at the first need (5 MB,
+	 * some 150 ms) and kept for the instance's life, with its path; the
+	 * lock guards the first parse.
+	 */
+	struct btf *kernel_btf;
+	char *kernel_btf_path;
+	pthread_mutex_t kernel_btf_lock;
 };
 
 /* The instance's list of programs (a program joins it when created). */

@@ -63,6 +63,9 @@ struct vm_task_ops {
 	 * (a task_struct, a struct filename), which the legacy probe_read reads as
 	 * kernel memory, not the task's?  NULL: nothing is. */
 	bool (*kernel_mem)(void *task, uint64_t addr, uint64_t size);
+	/* The one span those objects lie in so far (0, 0: none), which loads through
+	 * BTF-typed pointers may read (bpfvm_run_ctx's kmem).  NULL: none. */
+	void (*kernel_span)(void *task, uint64_t *start, uint64_t *size);
 	/* A uprobe's: bpf_get_func_ip's address (0 or -EOPNOTSUPP where the event has none)
 	 * and bpf_get_attach_cookie's value (NULL: the cookie is 0). */
 	int (*func_ip)(void *task, uint64_t *ip);
@@ -117,6 +120,14 @@ struct bpfvm_run_ctx {
 	/* The current task (see struct vm_task_ops); NULL: bpfvm's own thread. */
 	const struct vm_task_ops *task_ops;
 	void *task;
+	/*
+	 * Where kernel objects laid out for the run lie (task_ops->kernel_span,
+	 * as bpf_get_current_task_btf last saw it): a load through a BTF-typed
+	 * pointer (the kernel's BPF_PROBE_MEM, facts' FACT_MEM_PROBE) reads
+	 * memory only where it starts in [kmem_start, kmem_start + kmem_size),
+	 * and gives 0 elsewhere, as a faulting load does in the kernel.
+	 */
+	uint64_t kmem_start, kmem_size;
 };
 
 /* Stop a checked run from a helper: err (negative errno) and the reason. */

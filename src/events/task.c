@@ -228,19 +228,29 @@ struct hook_kobjs *ev_task_kobjs(struct ev_task *t)
 		kern->layout = btf ? hook_kobj_layout_new(btf, kern->log) : NULL;
 		btf_free(btf);
 	}
-	if (kern->layout)
+	if (kern->spare) {
+		t->kobjs = kern->spare;
+		kern->spare = NULL;
+		hook_kobjs_reset(t->kobjs, task_facts, t);
+	} else if (kern->layout) {
 		t->kobjs = hook_kobjs_new(kern->layout, task_facts, t);
+	}
 	return t->kobjs;
 }
 
 void ev_task_end(struct ev_task *t)
 {
-	hook_kobjs_free(t->kobjs);
+	if (t->kobjs && t->kern && !t->kern->spare)
+		t->kern->spare = t->kobjs;
+	else
+		hook_kobjs_free(t->kobjs);
 	t->kobjs = NULL;
 }
 
 void ev_kernel_free(struct ev_kernel *k)
 {
+	hook_kobjs_free(k->spare);
+	k->spare = NULL;
 	hook_kobj_layout_free(k->layout);
 	k->layout = NULL;
 }
@@ -257,6 +267,13 @@ static bool task_kernel_mem(void *p, uint64_t addr, uint64_t size)
 	const struct ev_task *t = p;
 
 	return hook_kobjs_contain(t->kobjs, addr, size);
+}
+
+static void task_kernel_span(void *p, uint64_t *start, uint64_t *size)
+{
+	const struct ev_task *t = p;
+
+	hook_kobjs_span(t->kobjs, start, size);
 }
 
 static int task_func_ip(void *p, uint64_t *ip)
@@ -297,6 +314,7 @@ const struct vm_task_ops ev_task_ops = {
 	.send_signal = task_send_signal,
 	.task_struct = task_task_struct,
 	.kernel_mem = task_kernel_mem,
+	.kernel_span = task_kernel_span,
 	.func_ip = task_func_ip,
 	.attach_cookie = task_attach_cookie,
 	.user_regs = task_user_regs,

@@ -21,6 +21,8 @@ struct ev_kernel {
 	struct bpfvm_log *log;
 	struct hook_kobj_layout *layout;
 	bool tried;
+	/* An event's objects kept for the next (its arena reserved once): NULL while in use. */
+	struct hook_kobjs *spare;
 };
 
 struct ev_task {

@@ -12,10 +12,11 @@
  * which bpf_probe_read_kernel reads), and 0 without a task: then the usual
  * next step, a bpf_probe_read of one of its fields, fails cleanly with
  * -EFAULT instead of reading something that is not a task.
- * (bpf_get_current_task_btf, whose result programs dereference directly
- * as a PTR_TO_BTF_ID, is not provided: the verifier has no kernel BTF
- * types to check such loads against, so such a program is refused at
- * creation.)
+ * bpf_get_current_task_btf returns the same address, which programs
+ * dereference directly (the verifier types it by the kernel's BTF, as a
+ * PTR_TO_BTF_ID): it also tells the run where the event's kernel objects
+ * lie (run->kmem_*), the only memory such loads read; elsewhere, a NULL
+ * mm say, they give 0, as the kernel's BPF_PROBE_MEM loads do.
  */
 #include <errno.h>
 #include <sys/prctl.h>
@@ -60,4 +61,17 @@ BPF_HELPER(get_current_task)
 	if (run->task_ops && run->task_ops->task_struct)
 		return run->task_ops->task_struct(run->task);
 	return 0;
+}
+
+BPF_HELPER(get_current_task_btf)
+{
+	uint64_t task;
+
+	if (!run->task_ops || !run->task_ops->task_struct)
+		return 0;
+	task = run->task_ops->task_struct(run->task);
+	/* laid out now if not before: the span grew */
+	if (run->task_ops->kernel_span)
+		run->task_ops->kernel_span(run->task, &run->kmem_start, &run->kmem_size);
+	return task;
 }

@@ -15,12 +15,23 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../btf/btf.h"
 #include "../util/log.h"
 #include "kobjs.h"
 
 #define MAX_DEPTH 64           /* parents followed: deeper trees end in a NULL parent */
+/*
+ * The objects of an event lie in one span (2 MB reserved, pages touched as
+ * used: a task with its cred, nsproxy and pid is some 5 KB on Linux 6.18),
+ * so that a load through a BTF-typed pointer checks its address against
+ * one range (hook_kobjs_span).  SLACK bytes stay free past the last
+ * object: such a check looks at where a load starts, and up to 8 bytes
+ * may follow.
+ */
+#define ARENA_SIZE (2u << 20)
+#define ARENA_SLACK 16
 #define MAX_ANON_DEPTH 8       /* anonymous structs and unions searched for a member */
 
 enum kstruct { KS_TASK, KS_CRED, KS_NSPROXY, KS_PIDNS, KS_PID, KS_UPID, KS_MM, KS_FILENAME,
@@ -73,17 +84,12 @@ struct hook_kobj_layout {
 	uint32_t fsize[F_N];
 };
 
-struct kalloc {
-	struct kalloc *next;
-	size_t size;
-	max_align_t data[];
-};
-
 struct hook_kobjs {
 	const struct hook_kobj_layout *l;
 	hook_task_facts_fn facts;
 	void *ctx;
-	struct kalloc *allocs;
+	uint8_t *arena;
+	size_t used;
 	struct { int32_t tid; uint8_t *task; } *tasks;
 	size_t ntasks, cap;
 	uint8_t *pidns[HOOK_MAX_PIDNS];
@@ -158,36 +164,50 @@ struct hook_kobjs *hook_kobjs_new(const struct hook_kobj_layout *l, hook_task_fa
 				  void *ctx)
 {
 	struct hook_kobjs *k = calloc(1, sizeof(*k));
+	void *arena;
 
-	if (k)
-		*k = (struct hook_kobjs){ .l = l, .facts = facts, .ctx = ctx };
+	if (!k)
+		return NULL;
+	arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena == MAP_FAILED) {
+		free(k);
+		return NULL;
+	}
+	*k = (struct hook_kobjs){ .l = l, .facts = facts, .ctx = ctx, .arena = arena };
 	return k;
+}
+
+void hook_kobjs_reset(struct hook_kobjs *k, hook_task_facts_fn facts, void *ctx)
+{
+	memset(k->arena, 0, k->used);
+	k->used = 0;
+	k->ntasks = 0;
+	memset(k->pidns, 0, sizeof(k->pidns));
+	k->facts = facts;
+	k->ctx = ctx;
 }
 
 void hook_kobjs_free(struct hook_kobjs *k)
 {
 	if (!k)
 		return;
-	while (k->allocs) {
-		struct kalloc *next = k->allocs->next;
-
-		free(k->allocs);
-		k->allocs = next;
-	}
+	munmap(k->arena, ARENA_SIZE);
 	free(k->tasks);
 	free(k);
 }
 
+/* Zeroed memory of the arena (mmap's zero pages, or zeroed by the last reset), or NULL when full. */
 static uint8_t *alloc(struct hook_kobjs *k, size_t size)
 {
-	struct kalloc *a = calloc(1, sizeof(*a) + (size ? size : 1));
+	size_t at = (k->used + 15) & ~(size_t)15;
+	uint8_t *p;
 
-	if (!a)
+	if (size > ARENA_SIZE || at > ARENA_SIZE - ARENA_SLACK - size)
 		return NULL;
-	a->size = size;
-	a->next = k->allocs;
-	k->allocs = a;
-	return (uint8_t *)a->data;
+	p = k->arena + at;
+	k->used = at + size;
+	return p;
 }
 
 /* Store v in field f of obj, in the field's size (an integer, an id, a pointer). */
@@ -346,13 +366,15 @@ static uint8_t *task_at(struct hook_kobjs *k, int32_t tid, unsigned depth)
 
 bool hook_kobjs_contain(const struct hook_kobjs *k, uint64_t addr, uint64_t size)
 {
-	for (const struct kalloc *a = k ? k->allocs : NULL; a; a = a->next) {
-		uint64_t start = (uint64_t)(uintptr_t)a->data;
+	uint64_t start = k ? (uint64_t)(uintptr_t)k->arena : 0;
 
-		if (addr >= start && size <= a->size && addr - start <= a->size - size)
-			return true;
-	}
-	return false;
+	return k && addr >= start && size <= k->used && addr - start <= k->used - size;
+}
+
+void hook_kobjs_span(const struct hook_kobjs *k, uint64_t *start, uint64_t *size)
+{
+	*start = k ? (uint64_t)(uintptr_t)k->arena : 0;
+	*size = k ? k->used : 0;
 }
 
 uint64_t hook_kobj_task(struct hook_kobjs *k, int32_t tid)

@@ -61,9 +61,16 @@ struct hook_kobjs *hook_kobjs_new(const struct hook_kobj_layout *l, hook_task_fa
 				  void *ctx);
 /* Free every object laid out (NULL allowed). */
 void hook_kobjs_free(struct hook_kobjs *k);
+/* Forget every object laid out (their memory zeroed), for another event. */
+void hook_kobjs_reset(struct hook_kobjs *k, hook_task_facts_fn facts, void *ctx);
 
-/* Does [addr, addr + size) lie inside one object of k? */
+/* Does [addr, addr + size) lie inside the objects laid out so far? */
 bool hook_kobjs_contain(const struct hook_kobjs *k, uint64_t addr, uint64_t size);
+/*
+ * The one span the objects laid out so far lie in (0, 0 for k NULL): a
+ * load that starts inside may read 8 bytes, zeros past the last object.
+ */
+void hook_kobjs_span(const struct hook_kobjs *k, uint64_t *start, uint64_t *size);
 /*
  * The address of thread tid's task_struct, laid out at the first call
  * of the event with its group leader, its parents up to the idle task

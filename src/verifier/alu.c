@@ -255,6 +255,12 @@ static int adjust_ptr(struct venv *env, const struct bpfvm_insn *insn, const str
 		reg_unknown(env, dst); /* bounds from a dead branch */
 		return 0;
 	}
+	if (p.type == VT_MEM && (p.flags & VF_UNTRUSTED)) {
+		/* probed memory (Linux 6.18): no offsets to track */
+		if (dst != ptr)
+			reg_copy(dst, &p);
+		return 0;
+	}
 	if (BPFVM_CLASS(insn->code) != BPFVM_ALU64) {
 		if (op == BPFVM_SUB) {
 			reg_unknown(env, dst);

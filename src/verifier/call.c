@@ -798,13 +798,14 @@ static int set_return(struct venv *env, const struct vhelper *fn, int32_t id,
 		r0->flags = VF_NULL;
 		break;
 	default:
-		ref = verr(env, -EINVAL, "%s#%d returns a kernel object that user space does not have\n",
-			   fn->name, id);
-		if (id == HELPER_ID_get_current_task_btf)
-			vhint(env, "bpfvm does not check loads through kernel pointers typed by BTF; "
-				   "bpf_get_current_task() with BPF_CORE_READ() reads the task_struct "
-				   "bpfvm trace lays out");
-		return ref;
+		if (id == HELPER_ID_get_current_task_btf) {
+			/* the task_struct the event source lays out (hooks/kobjs.c) */
+			if ((ref = btf_mark_current_task(env, r0)))
+				return ref;
+			break;
+		}
+		return verr(env, -EINVAL, "%s#%d returns a kernel object that user space does not have\n",
+			    fn->name, id);
 	}
 	if (r0->flags & VF_NULL)
 		r0->id = new_id(env);

@@ -14,11 +14,14 @@
 
 static uint8_t mem_kind(const struct vreg *ptr)
 {
+	if (ptr->type == VT_MEM && (ptr->flags & VF_UNTRUSTED))
+		return FACT_MEM_PROBE;
 	switch (ptr->type) {
 	case VT_STACK: return FACT_MEM_STACK;
 	case VT_CTX: return FACT_MEM_CTX;
 	case VT_MAP_VALUE: case VT_MAP_KEY: return FACT_MEM_MAP;
 	case VT_PACKET: case VT_PACKET_META: return FACT_MEM_PACKET;
+	case VT_BTF_ID: return FACT_MEM_PROBE;
 	default: return FACT_MEM_OTHER;
 	}
 }
@@ -129,6 +132,12 @@ int facts_finish(struct venv *env)
 		if (a->seen && a->const_state == 1) {
 			f->flags |= FACT_CONST;
 			f->value = a->const_val;
+		}
+		if ((a->mem_kinds & FACT_MEM_PROBE) && (a->mem_kinds & ~FACT_MEM_PROBE)) {
+			/* probed on one path, proven on another: one load cannot be both here */
+			env->err_insn = (int)i;
+			free(facts);
+			return verr(env, -EINVAL, "same insn cannot be used with different pointers\n");
 		}
 		if (a->mem_kinds) {
 			f->flags |= FACT_MEM;

@@ -100,6 +100,8 @@ static bool reg_not_null(const struct vreg *reg)
 	case VT_SOCKET: case VT_TCP_SOCK: case VT_XDP_SOCK: case VT_BUF: case VT_MAP_VALUE:
 	case VT_MAP_KEY: case VT_SOCK_COMMON: case VT_MEM: case VT_MAP_PTR:
 		return true;
+	case VT_BTF_ID:
+		return btf_reg_trusted(reg);
 	default:
 		return false;
 	}

@@ -313,6 +313,11 @@ static int access_by_type(struct venv *env, uint32_t insn_idx, uint32_t regno, i
 		if (t == ACC_WRITE && (reg->flags & VF_RDONLY))
 			return verr(env, -EACCES, "R%u cannot write into %s\n", regno,
 				    vtype_str(reg, tb, sizeof(tb)));
+		if (reg->flags & VF_UNTRUSTED) {
+			/* read by probing (Linux 6.18): no bounds to keep */
+			set_value_unknown(env, value_regno);
+			return 0;
+		}
 		err = check_mem_region_access(env, regno, off, size, reg->mem_size, false);
 		if (!err && (t == ACC_READ || (reg->flags & VF_RDONLY)))
 			set_value_unknown(env, value_regno);
@@ -341,6 +346,10 @@ static int access_by_type(struct venv *env, uint32_t insn_idx, uint32_t regno, i
 		if (t == ACC_READ)
 			set_value_unknown(env, value_regno);
 		return 0;
+	case VT_BTF_ID:
+		if (reg->flags & VF_NULL)
+			break;
+		return check_ptr_to_btf_access(env, regno, off, size, t, value_regno);
 	case VT_SOCKET: case VT_SOCK_COMMON: case VT_TCP_SOCK: case VT_XDP_SOCK:
 		if (reg->flags & VF_NULL)
 			break;

@@ -28,6 +28,8 @@
  *   loop.c     iterations of constant-driven loops summarized
  *   vlog.c     the log: states, instructions, error context
  *   facts.c    what execution may rely on after verification
+ *   btf_access.c  pointers to kernel objects typed by the kernel's BTF
+ *   kernel_btf.c  that BTF, loaded once per instance
  */
 #ifndef BPFVM_VERIFIER_VERIFIER_H
 #define BPFVM_VERIFIER_VERIFIER_H
@@ -95,6 +97,11 @@ enum vflag {
 	VF_RINGBUF = 1u << 2,   /* "ringbuf_": a ring buffer record */
 	VF_ADD_CONST = 1u << 3, /* scalar: equals its id's base plus off */
 	VF_ALLOC = 1u << 4,
+	/* VT_BTF_ID (the kernel's PTR_TRUSTED, PTR_UNTRUSTED, MEM_RCU); untrusted VT_MEM too:
+	 * what a BTF pointer's char * or void * member points to, read by probing */
+	VF_TRUSTED = 1u << 5,
+	VF_UNTRUSTED = 1u << 6,
+	VF_RCU = 1u << 7,
 };
 
 /* Liveness marks (the kernel's REG_LIVE_*). */
@@ -117,6 +124,7 @@ struct vreg {
 		int32_t range;     /* packet: bytes from off known to be in the packet */
 		uint32_t mem_size; /* VT_MEM, VT_BUF */
 		uint32_t subprog;  /* VT_FUNC */
+		uint32_t btf_id;   /* VT_BTF_ID: its struct in the kernel's BTF (env->kbtf) */
 	};
 	uint32_t map;        /* map pointer, value, key: index in env->maps */
 	uint8_t type;        /* enum vtype */
@@ -328,6 +336,9 @@ struct venv {
 	bool walk_loops;             /* no loop summaries (BPFVM_VERIFY_WALK_LOOPS) */
 	bool func_info;              /* BTF function info came with it (BPFVM_VERIFY_FUNC_INFO) */
 	uint64_t mem_size;           /* the memory model's input size (verify opts) */
+	const char *kbtf_path;       /* the kernel's BTF (verify opts; NULL: vmlinux's) */
+	const struct btf *kbtf;      /* ... once needed (kernel_btf.c) */
+	struct btf *kbtf_own;        /* ... when it is not the instance's: freed with env */
 	uint32_t max_ctx_offset;     /* past the furthest context byte a load or store reaches */
 	const struct vctx_desc *ctx;
 	struct vmap *maps;
@@ -578,6 +589,21 @@ void mark_all_scalars_imprecise(struct venv *env, struct vstate *st);
 void facts_note_access(struct venv *env, uint32_t insn_idx, const struct vreg *ptr);
 void facts_note_result(struct venv *env, uint32_t insn_idx);
 int facts_finish(struct venv *env);
+
+/* kernel_btf.c: the kernel's BTF, or NULL with the reason logged. */
+struct btf;
+const struct btf *kernel_btf(struct venv *env);
+
+/* btf_access.c */
+/* r0 as bpf_get_current_task_btf leaves it: a trusted pointer to task_struct. */
+int btf_mark_current_task(struct venv *env, struct vreg *r0);
+/* A load or store at off through VT_BTF_ID register regno (the kernel's check_ptr_to_btf_access). */
+int check_ptr_to_btf_access(struct venv *env, uint32_t regno, int32_t off, uint32_t size,
+			    enum vaccess t, int value_regno);
+/* The struct a VT_BTF_ID register points to, for the log ("task_struct"). */
+const char *btf_reg_struct_name(const struct venv *env, const struct vreg *reg);
+/* The kernel's is_trusted_reg. */
+bool btf_reg_trusted(const struct vreg *reg);
 
 /* jump.c */
 void mark_ptr_or_null_regs(struct venv *env, struct vstate *st, uint32_t regno, bool is_null);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../btf/btf.h"
 #include "../core/facts.h"
 #include "../maps/map.h"
 #include "../util/log.h"
@@ -80,6 +81,7 @@ static int env_init(struct venv *env, struct bpfvm_prog *prog, const struct bpfv
 	env->walk_loops = o->flags & BPFVM_VERIFY_WALK_LOOPS;
 	env->func_info = o->flags & BPFVM_VERIFY_FUNC_INFO;
 	env->mem_size = o->mem_size;
+	env->kbtf_path = o->btf_custom_path;
 	env->source_line = o->source_line;
 	env->source_ctx = o->source_ctx;
 	env->func_returns_scalar = o->func_returns_scalar;
@@ -110,6 +112,7 @@ static void env_free(struct venv *env)
 	free(env->fastcall_off);
 	free(env->fastcall_keep);
 	free(env->maps);
+	btf_free(env->kbtf_own);
 	loop_free(env);
 }
 

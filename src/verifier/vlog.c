@@ -70,8 +70,12 @@ static const char *const type_names[VT_COUNT] = {
 
 const char *vtype_str(const struct vreg *reg, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s%s%s", reg->flags & VF_RDONLY ? "rdonly_" : "",
-		 reg->flags & VF_RINGBUF ? "ringbuf_" : "", type_names[reg->type],
+	bool btf = reg->type == VT_BTF_ID || reg->type == VT_MEM;
+
+	snprintf(buf, size, "%s%s%s%s%s%s%s", reg->flags & VF_RDONLY ? "rdonly_" : "",
+		 reg->flags & VF_RINGBUF ? "ringbuf_" : "", btf && (reg->flags & VF_RCU) ? "rcu_" : "",
+		 btf && (reg->flags & VF_UNTRUSTED) ? "untrusted_" : "",
+		 btf && (reg->flags & VF_TRUSTED) ? "trusted_" : "", type_names[reg->type],
 		 reg->flags & VF_NULL ? (reg->type == VT_BTF_ID ? "or_null_" : "_or_null") : "");
 	return buf;
 }
@@ -153,6 +157,8 @@ void vlog_reg(struct venv *env, const struct vframe *frame, const struct vreg *r
 		return;
 	}
 	vlog(env, "%s", vtype_str(reg, buf, sizeof(buf)));
+	if (reg->type == VT_BTF_ID)
+		vlog(env, "%s", btf_reg_struct_name(env, reg));
 	if (reg->type == VT_STACK) {
 		if (frame && frame->frameno != reg->frameno)
 			vlog(env, "[%u]", reg->frameno);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/facts.h"
 #include "../helpers/helper_ids.h"
 #include "../isa/opcode.h"
 #include "../isa/semantics.h"
@@ -23,6 +24,7 @@
 #define FUSE_JCC_OPS(X) ISA_JMP_OPS(X) /* every conditional jump */
 #define FUSE_LDX_OPS(X) X(LDX_B, uint8_t) X(LDX_H, uint16_t) X(LDX_W, uint32_t) X(LDX_DW, uint64_t)
 #define FUSE_STX_OPS(X) X(STX_B, uint8_t) X(STX_H, uint16_t) X(STX_W, uint32_t) X(STX_DW, uint64_t)
+#define PROBE_LDX_OPS(X) FUSE_LDX_OPS(X) X(LDXS_B, int8_t) X(LDXS_H, int16_t) X(LDXS_W, int32_t)
 /* A counter in memory: load, add a constant (32- or 64-bit), store back. */
 #define FUSE_INC_OPS(X)                                                                   \
 	X(W_32, LDX_W, ADD32_K, STX_W, uint32_t, 32)                                      \
@@ -50,8 +52,26 @@ enum {
 	FUSE_INC_OPS(E)
 #undef E
 	VM_OP_ZEXT, VM_OP_MOV_ZEXT, VM_OP_MOVK64_JA, VM_OP_MOVK32_JA,
+	/* loads through BTF-typed pointers (FACT_MEM_PROBE): 0 outside the run's kernel objects */
+#define E(ID, T) VM_OP_PROBE_##ID,
+	PROBE_LDX_OPS(E)
+#undef E
 	VM_OP_COUNT
 };
+
+static const uint16_t probe_op[ISA_OP_COUNT] = {
+#define E(ID, T) [ISA_OP_##ID] = VM_OP_PROBE_##ID,
+	PROBE_LDX_OPS(E)
+#undef E
+};
+
+/* Does slot i load through a BTF-typed pointer (the verifier's FACT_MEM_PROBE)? */
+static bool probes(const struct bpfvm_prog *prog, uint32_t i)
+{
+	const struct verifier_facts *f = prog->facts;
+
+	return f && f->cnt == prog->cnt && (f->f[i].mem & FACT_MEM_PROBE) && probe_op[prog->ops[i]];
+}
 
 static const uint16_t fuse_after_mov64[ISA_OP_COUNT] = {
 #define E(ID) [ISA_OP_##ID##64_K] = VM_OP_MOVX_##ID##64_K, [ISA_OP_##ID##64_X] = VM_OP_MOVX_##ID##64_X,
@@ -137,6 +157,7 @@ struct vm_cinsn {
 struct vm_code {
 	struct vm_uinsn *unchecked;
 	struct vm_cinsn *checked;
+	const struct verifier_facts *facts;   /* the program's when threaded */
 };
 
 struct interp_frame {
@@ -284,7 +305,7 @@ static int pick_label(const struct bpfvm_prog *prog, uint32_t i, const void *con
 			   prog->name, i, insn->src_reg);
 		return -EINVAL;
 	}
-	*label = labels[op];
+	*label = labels[probes(prog, i) ? probe_op[op] : op];
 	return 0;
 }
 
@@ -328,6 +349,8 @@ static uint8_t *landing_slots(const struct bpfvm_prog *prog)
 		return NULL;
 	for (uint32_t i = 0; i < prog->nfuncs; i++)
 		target[prog->funcs[i].start] = 1;
+	for (uint32_t i = 0; i < prog->cnt; i++)   /* a probing load keeps its own handler */
+		target[i] |= probes(prog, i);
 	for (uint32_t i = 0; i < prog->cnt; i++) {
 		const struct bpfvm_insn *in = &prog->insns[i];
 		int64_t t = -1;
@@ -368,7 +391,7 @@ static int fuse_superinstructions(const struct bpfvm_prog *prog, struct vm_uinsn
 		enum isa_op oa = prog->ops[i], ob = prog->ops[i + 1];
 		uint16_t f = 0;
 
-		if (target[i + 1] || ob == ISA_OP_INVALID || oa == ISA_OP_INVALID)
+		if (target[i + 1] || ob == ISA_OP_INVALID || oa == ISA_OP_INVALID || probes(prog, i))
 			continue;
 		/* rX <<= 32; rX >>= 32 (with or without a mov before): zero-extension */
 		if (i + 2 < prog->cnt && !target[i + 2] && oa == ISA_OP_MOV64_X &&
@@ -485,6 +508,14 @@ static const void *code_for(struct bpfvm_prog *prog, bool checked, struct bpfvm_
 	if (!prog->code && !(prog->code = calloc(1, sizeof(*prog->code)))) {
 		*err = -ENOMEM;
 		return NULL;
+	}
+	if (prog->code->facts != prog->facts) {
+		/* verified since it was threaded: which loads probe may have changed */
+		free(prog->code->unchecked);
+		free(prog->code->checked);
+		prog->code->unchecked = NULL;
+		prog->code->checked = NULL;
+		prog->code->facts = prog->facts;
 	}
 	if (checked && !prog->code->checked)
 		*err = thread_checked(prog, interp_labels(true), log);

@@ -19,6 +19,9 @@ static int INTERP_NAME(struct interp_state *s)
 #include "../isa/opcodes.def"
 #undef OP
 		[VM_OP_TAIL_CALL] = &&L_TAIL_CALL,
+#define E(ID, T) [VM_OP_PROBE_##ID] = &&L_PROBE_##ID,
+	PROBE_LDX_OPS(E)
+#undef E
 #if !INTERP_CHECKED /* fused instructions run unchecked only */
 #define E(ID) [VM_OP_MOVX_##ID##64_K] = &&L_MOVX_##ID##64_K, [VM_OP_MOVX_##ID##64_X] = &&L_MOVX_##ID##64_X, \
 	[VM_OP_MOVX_##ID##32_K] = &&L_MOVX_##ID##32_K, [VM_OP_MOVX_##ID##32_X] = &&L_MOVX_##ID##32_X,
@@ -161,6 +164,22 @@ static int INTERP_NAME(struct interp_state *s)
 	LDX(LDX_B, uint8_t) LDX(LDX_H, uint16_t) LDX(LDX_W, uint32_t) LDX(LDX_DW, uint64_t)
 	LDX(LDXS_B, int8_t) LDX(LDXS_H, int16_t) LDX(LDXS_W, int32_t)
 #undef LDX
+	/*
+	 * Through a BTF-typed pointer, as the kernel's BPF_PROBE_MEM: memory
+	 * only where the run's kernel objects lie (the span leaves room for
+	 * 8 bytes past its end), 0 for any other address.
+	 */
+#define PROBE(ID, T)                                                                  \
+	vmcase(PROBE_##ID) {                                                          \
+		uint64_t a = SRC + (uint64_t)(int64_t)OFF;                             \
+		T v = 0;                                                              \
+		if (a - s->run->kmem_start < s->run->kmem_size)                        \
+			memcpy(&v, (const void *)(uintptr_t)a, sizeof(T));             \
+		DST = (uint64_t)v;                                                    \
+		vmbreak;                                                              \
+	}
+	PROBE_LDX_OPS(PROBE)
+#undef PROBE
 #define STORE(ID, T, VALUE)                                         \
 	vmcase(ID) {                                                \
 		uint64_t a = DST + (uint64_t)(int64_t)OFF;          \

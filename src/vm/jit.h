@@ -226,6 +226,18 @@ struct jit_ctx {
 	uint64_t blind_seed, blind_state;
 };
 
+/*
+ * Does slot i load through a BTF-typed pointer (the verifier's
+ * FACT_MEM_PROBE)?  Asked of the program's facts even where the JIT uses
+ * none (a trusted program): such a load must never fault.
+ */
+static inline bool jit_probes(const struct jit_ctx *c, uint32_t i)
+{
+	const struct verifier_facts *f = c->prog->facts;
+
+	return f && f->cnt == c->prog->cnt && (f->f[i].mem & FACT_MEM_PROBE);
+}
+
 enum {
 	JIT_TARGET = 1,     /* a jump lands here: nothing fuses into it */
 	JIT_LOOP_HEAD = 2,  /* a jump back lands here */

@@ -374,6 +374,33 @@ static void emit_load(struct jit_ctx *c, enum isa_op op, int dst, struct x86_mem
 	}
 }
 
+/*
+ * A load through a BTF-typed pointer, as the kernel's BPF_PROBE_MEM: only
+ * where the run's kernel objects lie (run->kmem_*), 0 for any other
+ * address (a NULL mm), by a range check before the load rather than a
+ * fault handler (no signal handler in a library):
+ *   lea r11, [src + off]; sub r11, [run.kmem_start]; cmp r11, [run.kmem_size]
+ *   jae 1f; load dst, [src + off]; jmp 2f; 1: xor dst, dst; 2:
+ */
+static void emit_probe_load(struct jit_ctx *c, enum isa_op op, int dst, int src, int16_t off)
+{
+	size_t jae, jmp;
+
+	op_rm(c, X_W, 0x8d, R11, src, off);
+	op_rm(c, X_W, 0x2b, R11, RUN, RUN_OFF(kmem_start));
+	op_rm(c, X_W, 0x3b, R11, RUN, RUN_OFF(kmem_size));
+	b1(c, 0x70 | CC_AE);
+	jae = c->len;
+	b1(c, 0);
+	emit_load(c, op, dst, mem_at(src, off));
+	b1(c, 0xeb);
+	jmp = c->len;
+	b1(c, 0);
+	c->buf[jae] = (uint8_t)(c->len - jae - 1);
+	zero(c, dst);
+	c->buf[jmp] = (uint8_t)(c->len - jmp - 1);
+}
+
 /* Stores, plain and releasing (on x86 every store releases). */
 static void emit_store(struct jit_ctx *c, unsigned size, struct x86_mem m, int src)
 {
@@ -974,6 +1001,12 @@ static int emit_op(struct x86 *x, const struct bpfvm_insn *inp, enum isa_op op, 
 		return 0;
 	case ISA_OP_LDX_B: case ISA_OP_LDX_H: case ISA_OP_LDX_W: case ISA_OP_LDX_DW:
 	case ISA_OP_LDXS_B: case ISA_OP_LDXS_H: case ISA_OP_LDXS_W:
+		if (jit_probes(c, i)) {
+			emit_probe_load(c, op, regmap[in.dst_reg], regmap[in.src_reg], in.off);
+			return 0;
+		}
+		emit_load(c, op, regmap[in.dst_reg], mem_at(regmap[in.src_reg], in.off));
+		return 0;
 	case ISA_OP_LOAD_ACQ_B: case ISA_OP_LOAD_ACQ_H: case ISA_OP_LOAD_ACQ_W:
 	case ISA_OP_LOAD_ACQ_DW:
 		emit_load(c, op, regmap[in.dst_reg], mem_at(regmap[in.src_reg], in.off));
@@ -1133,7 +1166,7 @@ int jit_arch_emit(struct jit_ctx *c)
 			    jit_x86_result_unread(c, i))
 				continue;
 			/* the first pass tried the fusions: the second need not retry */
-			if ((c->memo[i] & MEMO_UNFUSED) ||
+			if ((c->memo[i] & MEMO_UNFUSED) || jit_probes(c, i) ||
 			    (!(n = jit_x86_fused_live(&x, i, fn->end)) &&
 			     !(n = jit_x86_fused(c, i, fn->end)))) {
 				c->memo[i] |= MEMO_UNFUSED;

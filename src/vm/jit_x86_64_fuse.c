@@ -17,7 +17,7 @@
 /* Slot i continues a straight line: in the function, and no jump lands on it. */
 static bool fusable(const struct jit_ctx *c, uint32_t i, uint32_t end)
 {
-	return i < end && !c->is_target[i] && c->prog->ops[i] != ISA_OP_INVALID;
+	return i < end && !c->is_target[i] && c->prog->ops[i] != ISA_OP_INVALID && !jit_probes(c, i);
 }
 
 /*

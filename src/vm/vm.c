@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../btf/btf.h"
 #include "../core/facts.h"
 #include "../helpers/helpers.h"
 #include "../maps/map.h"
@@ -69,6 +70,7 @@ struct bpfvm *bpfvm__new(const struct bpfvm_opts *opts)
 	vm->prandom_state = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uintptr_t)vm;
 	vm->probe_pipe[0] = vm->probe_pipe[1] = -1;
 	pthread_mutex_init(&vm->probe_lock, NULL);
+	pthread_mutex_init(&vm->kernel_btf_lock, NULL);
 	vm->jit_features = VM_JIT_HAVE_ARCH ? jit_arch_features() : 0;
 	vm->exec = (struct vm_exec_hooks){ free_caches, vm_interp_call_function };
 	helpers_register_builtin(vm);
@@ -95,6 +97,9 @@ void bpfvm__destroy(struct bpfvm *vm)
 		close(vm->probe_pipe[1]);
 	}
 	pthread_mutex_destroy(&vm->probe_lock);
+	pthread_mutex_destroy(&vm->kernel_btf_lock);
+	btf_free(vm->kernel_btf);
+	free(vm->kernel_btf_path);
 	jit_arena_destroy(vm->jit_arena);
 	vm_jit_drop_spare(vm);
 	free(vm);

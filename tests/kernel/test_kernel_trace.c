@@ -216,6 +216,9 @@ static FILE *start_seized(const char *cmd_base, const char *workload, pid_t *chi
 	return f;
 }
 
+/* More options for bpfvm trace ("" or " --jit"). */
+static const char *trace_flags = "";
+
 /* bpfvm trace --json on workload: each ring buffer record's bytes to on(ctx, ...) */
 static int run_bpfvm(const char *obj_path, const char *workload, bool seize,
 		     int (*on)(void *ctx, void *data, size_t size), void *ctx)
@@ -224,8 +227,8 @@ static int run_bpfvm(const char *obj_path, const char *workload, bool seize,
 	pid_t child = 0;
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --json %s%s%s",
-		 getenv("BUILD") ? getenv("BUILD") : "build", obj_path, seize ? "" : " -- ",
+	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --json%s %s%s%s",
+		 getenv("BUILD") ? getenv("BUILD") : "build", trace_flags, obj_path, seize ? "" : " -- ",
 		 seize ? "" : workload);
 	f = seize ? start_seized(cmd, workload, &child) : popen(cmd, "r");
 	if (!f)
@@ -709,6 +712,22 @@ TEST(kernel_and_bpfvm_current_task_struct_agree)
 }
 
 /*
+ * The same record read through bpf_get_current_task_btf with direct loads
+ * (tests/data/trace/task_btf.bpf.c): bpfvm's verifier types them by the
+ * kernel's BTF and runs them as probing loads on its task_struct, in the
+ * interpreter and in the JIT.
+ */
+TEST(kernel_and_bpfvm_current_task_btf_agree)
+{
+	static struct list k;
+
+	compare_runs("task_btf.bpf.o", "workload", false, canonical_task, 10, &k);
+	trace_flags = " --jit";
+	compare_runs("task_btf.bpf.o", "workload", false, canonical_task, 10, &k);
+	trace_flags = "";
+}
+
+/*
  * Move this test into a new cgroup v2 under its own, so that the cgroup ids
  * the programs report are not the root's (1); where that cannot be done
  * the records still compare, with whatever id the test has.
@@ -739,7 +758,7 @@ static void leave_own_cgroup(void)
 
 int main(void)
 {
-	char cmd[2400];
+	char cmd[2800];
 	int rc;
 
 	snprintf(dir, sizeof(dir), "/tmp/bpfvm_ktrace_XXXXXX");
@@ -765,11 +784,13 @@ int main(void)
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
 		 " -Iexamples -c tests/data/trace/task.bpf.c -o %s/task.bpf.o"
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 " -Iexamples -c tests/data/trace/task_btf.bpf.c -o %s/task_btf.bpf.o"
+		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
 		 " -c tests/data/trace/unlink_kprobe_twin.bpf.c -o %s/unlink_kprobe_twin.bpf.o"
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
 		 " -c examples/unlink_kprobe.bpf.c -o %s/unlink_kprobe.bpf.o"
 		 " && cc -O2 -o %s/unlink_kinds tests/data/trace/unlink_kinds.c",
-		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
+		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	if (system(cmd)) {
 		printf("FAIL kernel_trace: the object or the workload does not build\n");
 		return 1;

@@ -13,6 +13,7 @@
 
 #include "../../src/btf/btf.h"
 #include "../../src/hooks/kobjs.h"
+#include "btf_member.h"
 #include "test.h"
 
 #define VMLINUX "/sys/kernel/btf/vmlinux"
@@ -42,16 +43,9 @@ static int facts(void *ctx, int32_t tid, struct hook_task_facts *f)
 	return 0;
 }
 
-/* The byte offset of a top-level member of struct name, -1 if none. */
 static long offset_of(const struct btf *btf, const char *name, const char *member)
 {
-	const struct btf_type *t = btf_type(btf, btf_find(btf, name, BTF_KIND_STRUCT));
-	const struct btf_member *m = t ? btf_members(t) : NULL;
-
-	for (unsigned i = 0; t && i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf_str(btf, m->name_off), member))
-			return (long)(btf_member_bit_offset(t, m) / 8);
-	return -1;
+	return btf_member_offset(btf, name, member);
 }
 
 static uint32_t u32_at(uint64_t obj, long off)
