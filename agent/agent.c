@@ -72,6 +72,7 @@
 
 #include "../tools/cli.h"
 #include "../tools/trace_agent.h"
+#include "syscall_patch.h"
 
 #define MAX_OBJECTS 16
 #define MAX_NR 512
@@ -87,7 +88,10 @@ struct agent {
 	long (*call)(long nr, long a, long b, long c, long d, long e, long f);
 	uintptr_t stub;
 	uint8_t want[MAX_NR];   /* 1 enter, 2 exit */
+	uint8_t trap[MAX_NR];   /* what the filter traps: for the patched sites' trampolines */
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
+	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
+	int32_t *pid;           /* the process's pid, 0 after a fork (current_ids) */
 };
 
 static struct agent agent;   /* the process's one agent, as its one SIGSYS handler */
@@ -193,35 +197,84 @@ static long check_exec(long nr, const long *a)
 
 /* ---- the handler -------------------------------------------------------- */
 
-static void on_sigsys(int sig, siginfo_t *si, void *ucv)
-{
-	ucontext_t *uc = ucv;
-	greg_t *g = uc->uc_mcontext.gregs;
-	long nr = si->si_syscall, ret = 0;
-	long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
-	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
+/*
+ * The calling thread's ids (tgid << 32 | tid) without two system calls an
+ * event: the process's pid lives in a page fork wipes (MADV_WIPEONFORK),
+ * so a child asks again; the thread's in its TLS, with the stack pointer
+ * they were asked at, so a new thread (fresh TLS) asks, and so does a
+ * child that shares the memory and TLS but runs on a stack of its own
+ * (posix_spawn's clone(CLONE_VM|CLONE_VFORK)).  One such child is missed:
+ * a vfork() child on its parent's stack is reported with its parent's ids
+ * until it execs.
+ */
+#define IDS_STACK_WINDOW (256 << 10)
+static __thread struct {
+	uint64_t pid_tgid;
+	uintptr_t sp;
+} ids __attribute__((tls_model("initial-exec")));
 
-	(void)sig;
-	if (si->si_code != SYS_SECCOMP)
-		return;
+static uint64_t current_ids(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	int32_t pid = agent.pid ? *agent.pid : 0;
+
+	if (!pid && (pid = (int32_t)agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0)) && agent.pid)
+		*agent.pid = pid;
+	if ((int32_t)(ids.pid_tgid >> 32) == pid && sp - ids.sp + IDS_STACK_WINDOW < 2 * IDS_STACK_WINDOW)
+		return ids.pid_tgid;
+	if (ids.pid_tgid)   /* another stack: maybe another process, on this memory */
+		pid = (int32_t)agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	ids.pid_tgid = (uint64_t)(uint32_t)pid << 32 |
+		       (uint32_t)agent.call(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	ids.sp = sp;
+	return ids.pid_tgid;
+}
+
+/*
+ * Trapped call nr with args a, made for the program (from the SIGSYS
+ * handler or a patched site's trampoline): the programs around it, the
+ * call from the stub; its result.
+ */
+static long run_call(long nr, long a[6])
+{
+	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
+	long ret;
+
 	if ((nr == SYS_execve || nr == SYS_execveat) && (ret = check_exec(nr, a)))
 		goto out;
 	if (!agent.t || in_programs)
 		want = 0;
 	if (want & 1) {
 		in_programs++;
-		bpfvm_trace__syscall(agent.t, true, nr, (const uint64_t *)a, 0);
+		bpfvm_trace__syscall(agent.t, true, nr, (const uint64_t *)a, 0, current_ids());
 		in_programs--;
 	}
 	ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (want & 2) {
 		in_programs++;
-		bpfvm_trace__syscall(agent.t, false, nr, (const uint64_t *)a, ret);
+		bpfvm_trace__syscall(agent.t, false, nr, (const uint64_t *)a, ret, current_ids());
 		in_programs--;
 	}
 out:
-	g[REG_RAX] = ret;
 	errno = saved;
+	return ret;
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
+	long ret;
+
+	(void)sig;
+	if (si->si_code != SYS_SECCOMP)
+		return;
+	ret = run_call(si->si_syscall, a);
+	/* the next call from this syscall instruction goes the fast way, if it can */
+	if (agent.patch)
+		sp_patch((uintptr_t)g[REG_RIP] - 2);
+	g[REG_RAX] = ret;
 }
 
 /* ---- the filter --------------------------------------------------------- */
@@ -311,6 +364,28 @@ static void compute_wants(void)
 		}
 	for (size_t i = 0; i < sizeof(ldso_calls) / sizeof(ldso_calls[0]); i++)
 		agent.exec_ok &= !agent.want[ldso_calls[i]];
+	for (long nr = 0; nr < MAX_NR; nr++)
+		agent.trap[nr] = agent.want[nr] || nr == SYS_execve || nr == SYS_execveat;
+}
+
+static void pid_page(void)
+{
+	void *p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED && !madvise(p, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK))
+		agent.pid = p;
+	else if (p != MAP_FAILED)
+		munmap(p, (size_t)sysconf(_SC_PAGESIZE));   /* an old kernel: getpid every event */
+}
+
+/* The fast path, unless BPFVM_AGENT_PATCH=0 (every attached call then traps). */
+static void start_patching(void)
+{
+	const char *env = getenv("BPFVM_AGENT_PATCH");
+	struct sp_config c = { agent.trap, MAX_NR, agent.call, run_call };
+
+	agent.patch = !(env && !strcmp(env, "0")) && !sp_init(&c);
 }
 
 static int agent_start(const char *spec)
@@ -348,6 +423,8 @@ static int agent_start(const char *spec)
 	if (err)
 		return -1;
 	compute_wants();
+	start_patching();
+	pid_page();
 	return 0;
 }
 
