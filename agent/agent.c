@@ -79,6 +79,9 @@
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1   /* si_code of a seccomp SIGSYS */
 #endif
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000   /* the kernel's: sa_restorer is set */
+#endif
 
 struct agent {
 	struct bpfvm *vm;
@@ -91,6 +94,13 @@ struct agent {
 	uint8_t trap[MAX_NR];   /* what the filter traps: for the patched sites' trampolines */
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
 	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
+	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
+	struct ksigaction {     /* the program's own SIGSYS action, as the kernel takes it */
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} user_sigsys;
 	int32_t *pid;           /* the process's pid, 0 after a fork (current_ids) */
 };
 
@@ -109,7 +119,11 @@ static const uint8_t stub_code[] = {
 	0x4c, 0x8b, 0x4c, 0x24, 0x08, /* mov 8(%rsp),%r9 */
 	0x0f, 0x05,                   /* syscall */
 	0xc3,                         /* ret */
+	/* STUB_RESTORER: SIGSYS's return (the filter traps libc's sigaction of SIGSYS) */
+	0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00,   /* mov $SYS_rt_sigreturn,%rax */
+	0x0f, 0x05,                   /* syscall */
 };
+#define STUB_RESTORER 26
 
 static void say(const char *msg)
 {
@@ -235,7 +249,111 @@ static uint64_t current_ids(void)
  * handler or a patched site's trampoline): the programs around it, the
  * call from the stub; its result.
  */
-static long run_call(long nr, long a[6])
+/*
+ * SIGSYS is never blocked nor its handler changed: a trap while it is
+ * blocked kills the process (the kernel resets the handler to make it
+ * fatal), and posix_spawn's child, which blocks every signal and resets
+ * every handler before its execve (trapped), would die of it, as would
+ * any attached call made with every signal blocked.  So the filter traps
+ * rt_sigaction and rt_sigprocmask (patched sites make them cheap): the
+ * program's SIGSYS action is kept aside for the SIGSYS that are not the
+ * filter's (forward_sigsys), SIGSYS is taken out of every mask the
+ * program sets, and the program is told it is blocked when it asked for
+ * that (per thread).
+ */
+#define SIGSYS_BIT (1ull << (SIGSYS - 1))
+static __thread bool user_blocks_sigsys __attribute__((tls_model("initial-exec")));
+
+static long own_sigsys(long *a)
+{
+	struct ksigaction old = agent.user_sigsys;
+
+	if (a[3] != sizeof(uint64_t))
+		return -EINVAL;
+	if (a[1])
+		memcpy(&agent.user_sigsys, (const void *)a[1], sizeof(old));
+	if (a[2])
+		memcpy((void *)a[2], &old, sizeof(old));
+	return 0;
+}
+
+static long own_sigaction(long *a)
+{
+	struct ksigaction k;
+
+	if (a[0] == SIGSYS)
+		return own_sigsys(a);
+	if (a[1]) {
+		memcpy(&k, (const void *)a[1], sizeof(k));
+		k.mask &= ~SIGSYS_BIT;
+	}
+	return agent.call(SYS_rt_sigaction, a[0], a[1] ? (long)&k : 0, a[2], a[3], 0, 0);
+}
+
+/* uc: the interrupted context of a SIGSYS, whose mask its return restores; NULL in a trampoline. */
+static long own_sigprocmask(long *a, ucontext_t *uc)
+{
+	uint64_t cur = 0, old, set, now;
+
+	if (a[3] != sizeof(uint64_t))
+		return -EINVAL;
+	if (uc)
+		memcpy(&cur, &uc->uc_sigmask, sizeof(cur));
+	else
+		agent.call(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&cur, sizeof(cur), 0, 0);
+	old = (cur & ~SIGSYS_BIT) | (user_blocks_sigsys ? SIGSYS_BIT : 0);
+	if (a[1]) {
+		memcpy(&set, (const void *)a[1], sizeof(set));
+		if (a[0] == SIG_BLOCK)
+			now = old | set;
+		else if (a[0] == SIG_UNBLOCK)
+			now = old & ~set;
+		else if (a[0] == SIG_SETMASK)
+			now = set;
+		else
+			return -EINVAL;
+		user_blocks_sigsys = now & SIGSYS_BIT;
+		now &= ~SIGSYS_BIT;
+		if (uc)
+			memcpy(&uc->uc_sigmask, &now, sizeof(now));
+		else
+			agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&now, 0, sizeof(now), 0, 0);
+	}
+	if (a[2])
+		memcpy((void *)a[2], &old, sizeof(old));
+	return 0;
+}
+
+/* The call itself, from the stub (signal masks and actions as the program sees them). */
+static long make_call(long nr, long *a, ucontext_t *uc)
+{
+	if (nr == SYS_rt_sigaction)
+		return own_sigaction(a);
+	if (nr == SYS_rt_sigprocmask)
+		return own_sigprocmask(a, uc);
+	return agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* A SIGSYS not of the filter: the program's action for it. */
+static void forward_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	struct ksigaction *u = &agent.user_sigsys, dfl = { 0 };
+
+	if (u->handler == (void *)SIG_IGN)
+		return;
+	if (u->handler == (void *)SIG_DFL) {   /* its default action: gone, as without the agent */
+		agent.call(SYS_rt_sigaction, SIGSYS, (long)&dfl, 0, sizeof(uint64_t), 0, 0);
+		agent.call(SYS_tgkill, agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0),
+			   agent.call(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
+		return;
+	}
+	if (u->flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))u->handler)(sig, si, uc);
+	else
+		((void (*)(int))u->handler)(sig);
+}
+
+static long run_call(long nr, long a[6], ucontext_t *uc)
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
 	long ret;
@@ -249,7 +367,7 @@ static long run_call(long nr, long a[6])
 		bpfvm_trace__syscall(agent.t, true, nr, (const uint64_t *)a, 0, current_ids());
 		in_programs--;
 	}
-	ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	ret = make_call(nr, a, uc);
 	if (want & 2) {
 		in_programs++;
 		bpfvm_trace__syscall(agent.t, false, nr, (const uint64_t *)a, ret, current_ids());
@@ -267,10 +385,12 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 	long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
 	long ret;
 
-	(void)sig;
-	if (si->si_code != SYS_SECCOMP)
+	if (si->si_code != SYS_SECCOMP) {
+		forward_sigsys(sig, si, ucv);
 		return;
-	ret = run_call(si->si_syscall, a);
+	}
+	__atomic_fetch_add(&agent.traps, 1, __ATOMIC_RELAXED);
+	ret = run_call(si->si_syscall, a, uc);
 	/* the next call from this syscall instruction goes the fast way, if it can */
 	if (agent.patch)
 		sp_patch((uintptr_t)g[REG_RIP] - 2);
@@ -301,7 +421,7 @@ static int install_filter(void)
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 	for (long nr = 0; nr < MAX_NR; nr++) {
-		if (!agent.want[nr] && nr != SYS_execve && nr != SYS_execveat)
+		if (!agent.trap[nr])
 			continue;
 		f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1);
 		f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
@@ -365,7 +485,8 @@ static void compute_wants(void)
 	for (size_t i = 0; i < sizeof(ldso_calls) / sizeof(ldso_calls[0]); i++)
 		agent.exec_ok &= !agent.want[ldso_calls[i]];
 	for (long nr = 0; nr < MAX_NR; nr++)
-		agent.trap[nr] = agent.want[nr] || nr == SYS_execve || nr == SYS_execveat;
+		agent.trap[nr] = agent.want[nr] || nr == SYS_execve || nr == SYS_execveat ||
+				 nr == SYS_rt_sigaction || nr == SYS_rt_sigprocmask;
 }
 
 static void pid_page(void)
@@ -379,11 +500,16 @@ static void pid_page(void)
 		munmap(p, (size_t)sysconf(_SC_PAGESIZE));   /* an old kernel: getpid every event */
 }
 
+static long run_fast(long nr, long a[6])
+{
+	return run_call(nr, a, NULL);
+}
+
 /* The fast path, unless BPFVM_AGENT_PATCH=0 (every attached call then traps). */
 static void start_patching(void)
 {
 	const char *env = getenv("BPFVM_AGENT_PATCH");
-	struct sp_config c = { agent.trap, MAX_NR, agent.call, run_call };
+	struct sp_config c = { agent.trap, MAX_NR, agent.call, run_fast };
 
 	agent.patch = !(env && !strcmp(env, "0")) && !sp_init(&c);
 }
@@ -428,12 +554,30 @@ static int agent_start(const char *spec)
 	return 0;
 }
 
+/*
+ * SIGSYS's handler, blocking nothing (see the top): set from the stub, with
+ * its restorer, since the filter (inherited, or from a program before the
+ * exec) traps rt_sigaction(SIGSYS) made elsewhere.
+ */
+static void install_handler(void)
+{
+	struct ksigaction ka = { (void *)on_sigsys, SA_SIGINFO | SA_RESTART | SA_NODEFER | SA_RESTORER,
+				 (void *)(agent.stub + STUB_RESTORER), 0 };
+	struct sigaction sa = { .sa_sigaction = on_sigsys,
+				.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER };
+
+	if (agent.call) {
+		agent.call(SYS_rt_sigaction, SIGSYS, (long)&ka, 0, sizeof(uint64_t), 0, 0);
+		return;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSYS, &sa, NULL);
+}
+
 __attribute__((constructor)) static void agent_init(void)
 {
 	const char *spec = getenv("BPFVM_AGENT");
 	bool filtered = getenv("BPFVM_AGENT_FILTERED") != NULL;
-	struct sigaction sa = { .sa_sigaction = on_sigsys,
-				.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER };
 	int err;
 
 	if (!spec)
@@ -443,8 +587,7 @@ __attribute__((constructor)) static void agent_init(void)
 			_exit(126);   /* never run the command untraced without a word */
 		agent.t = NULL;  /* filtered already: trapped calls still go through */
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSYS, &sa, NULL);
+	install_handler();
 	if (filtered)
 		return;
 	if ((err = install_filter())) {
@@ -452,4 +595,16 @@ __attribute__((constructor)) static void agent_init(void)
 		_exit(126);
 	}
 	setenv("BPFVM_AGENT_FILTERED", "1", 1);
+}
+
+/* BPFVM_AGENT_STATS set: what the fast path did, at the process's exit (tests read it). */
+__attribute__((destructor)) static void agent_fini(void)
+{
+	char msg[128];
+
+	if (!agent.call || !getenv("BPFVM_AGENT_STATS"))
+		return;
+	snprintf(msg, sizeof(msg), "bpfvm agent: pid %d: %lu traps, %u sites patched\n",
+		 (int)getpid(), __atomic_load_n(&agent.traps, __ATOMIC_RELAXED), sp_patched());
+	say(msg);
 }

@@ -38,6 +38,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -267,8 +268,12 @@ static void put32(uint8_t *p, int64_t v)
 	memcpy(p, &x, 4);
 }
 
-/* The trampoline of the site at site (see the file's comment) into slot at. */
-static void fill_slot(uint8_t *code, uintptr_t at, uintptr_t site)
+/*
+ * The trampoline of the site at site (see the file's comment) into slot
+ * at, after pre (the moved `mov $NR,%eax` of a site patched before it, or
+ * nothing).
+ */
+static void fill_slot(uint8_t *slot, uintptr_t at, uintptr_t site, const uint8_t *pre, unsigned npre)
 {
 	static const uint8_t tmpl[48] = {
 		0x48, 0x3d, 0, 0, 0, 0,                 /*  0: cmp $nr_max,%rax */
@@ -282,18 +287,20 @@ static void fill_slot(uint8_t *code, uintptr_t at, uintptr_t site)
 		0xe9, 0, 0, 0, 0,                       /* 43: jmp site+2 */
 	};
 	uint64_t trap = (uintptr_t)sp.c.trap, ret = site + 2;
+	uint8_t *code = slot + npre;
 
-	memset(code, 0xcc, SLOT);
+	memset(slot, 0xcc, SLOT);
+	memcpy(slot, pre, npre);
 	memcpy(code, tmpl, sizeof(tmpl));
 	put32(code + 2, sp.c.nr_max);
 	memcpy(code + 10, &trap, 8);
 	memcpy(code + 27, &ret, 8);
-	put32(code + 44, (int64_t)(ret - (at + 48)));
+	put32(code + 44, (int64_t)(ret - (at + npre + 48)));
 	memcpy(code + 48, &sp.entry, 8);           /* 48: entry */
 }
 
-/* A trampoline for site written near pad: its address, or 0. */
-static uintptr_t trampoline(uintptr_t site, uintptr_t pad)
+/* A trampoline for site written near pad (after pre): its address, or 0. */
+static uintptr_t trampoline(uintptr_t site, uintptr_t pad, const uint8_t *pre, unsigned npre)
 {
 	uint8_t code[SLOT];
 	unsigned k;
@@ -309,7 +316,7 @@ static uintptr_t trampoline(uintptr_t site, uintptr_t pad)
 		sp.ntpages++;
 	}
 	at = sp.tpage[k] + sp.tused[k];
-	fill_slot(code, at, site);
+	fill_slot(code, at, site, pre, npre);
 	/* the page stays executable throughout: other slots in it may be running */
 	if (sp.c.call(SYS_mprotect, (long)sp.tpage[k], PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0))
 		return 0;
@@ -337,18 +344,97 @@ static bool rewrite(uintptr_t site, uintptr_t pad, uintptr_t tramp)
 	return true;
 }
 
+/*
+ * Is the instruction before the syscall at site a `mov $NR,%eax` (b8 and
+ * 4 bytes, NR a system call's number)?  Decoded from each of the 24 bytes
+ * before it (x86 code falls into step with its real instructions within a
+ * few): the decodings that reach site must pass site - 5 more than twice
+ * as often as not, so that the 5 bytes are that one instruction and not
+ * the end of a longer one.
+ */
+static bool mov_before(uintptr_t site, uintptr_t start)
+{
+	const uint8_t *b = (const uint8_t *)site - 5;
+	ZydisDecoder dec;
+	uint32_t nr;
+	unsigned through = 0, around = 0;
+
+	if (site < start + 24 || b[0] != 0xb8 || (memcpy(&nr, b + 1, 4), nr >= (uint32_t)sp.c.nr_max))
+		return false;
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	for (uintptr_t from = site - 24; from < site - 5; from++) {
+		uintptr_t at = from;
+		bool via = false;
+
+		while (at < site) {
+			ZydisDecodedInstruction in;
+
+			if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, (const void *)at,
+									 site + 2 - at, &in)))
+				break;
+			via |= at == site - 5;
+			at += in.length;
+		}
+		through += at == site && via;
+		around += at == site && !via;
+	}
+	return through > 2 * around;
+}
+
+/*
+ * The mov before site becomes `jmp trampoline` (which makes the mov
+ * itself first).  A thread can be at the mov's first byte, never inside
+ * it: that byte and the next become `jmp .` (one store), so a thread
+ * arriving spins while the other three bytes are written, then the first
+ * two.  This thread blocks signals meanwhile (a handler of its own would
+ * spin for ever); the syscall instruction is left as it was, so a thread
+ * past the mov still makes its call (and traps).
+ */
+static bool rewrite_mov(uintptr_t site, uintptr_t tramp)
+{
+	uintptr_t w = site - 5, lo = w & ~(PAGE - 1), hi = (site + PAGE - 1) & ~(PAGE - 1);
+	uint8_t jmp[5] = { 0xe9 };
+	uint16_t spin = 0xfeeb, head;
+	uint64_t all = ~0ull, old;
+
+	if ((w & 63) == 63)
+		return false;
+	put32(jmp + 1, (int64_t)(tramp - site));
+	memcpy(&head, jmp, 2);
+	sp.c.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, sizeof(all), 0, 0);
+	if (sp.c.call(SYS_mprotect, (long)lo, (long)(hi - lo), PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0)) {
+		sp.c.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
+		return false;
+	}
+	__asm__ volatile("movw %1, (%0)" : : "r"(w), "r"(spin) : "memory");
+	memcpy((void *)(w + 2), jmp + 2, 3);
+	__asm__ volatile("movw %1, (%0)" : : "r"(w), "r"(head) : "memory");
+	sp.c.call(SYS_mprotect, (long)lo, (long)(hi - lo), PROT_READ | PROT_EXEC, 0, 0, 0);
+	sp.c.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
+	return true;
+}
+
+static bool patch_site(uintptr_t site, const struct mapping *m)
+{
+	uintptr_t pad = find_pad(site, m->end), tramp;
+
+	if (pad)
+		return (tramp = trampoline(site, pad, NULL, 0)) && rewrite(site, pad, tramp);
+	if (!mov_before(site, m->start))
+		return false;
+	return (tramp = trampoline(site, site, (const uint8_t *)site - 5, 5)) && rewrite_mov(site, tramp);
+}
+
 bool sp_patch(uintptr_t site)
 {
 	struct mapping m;
-	uintptr_t pad, tramp;
 	bool done = false;
 
 	if (!sp.c.call || __atomic_exchange_n(&sp.busy, 1, __ATOMIC_ACQUIRE))
 		return false;
 	if ((site & 63) != 63 && mapping_of(site, &m) && m.code && site + 2 <= m.end &&
-	    ((const uint8_t *)site)[0] == 0x0f && ((const uint8_t *)site)[1] == 0x05 &&
-	    (pad = find_pad(site, m.end)) && (tramp = trampoline(site, pad)))
-		done = rewrite(site, pad, tramp);
+	    ((const uint8_t *)site)[0] == 0x0f && ((const uint8_t *)site)[1] == 0x05)
+		done = patch_site(site, &m);
 	if (done)
 		__atomic_fetch_add(&sp.patched, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&sp.busy, 0, __ATOMIC_RELEASE);
