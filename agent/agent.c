@@ -38,12 +38,12 @@
  * programs then see the -EINTR the caller sees, where the kernel's see its
  * internal -ERESTART* code, and the signal's handler runs before them),
  * and the signal's handler may make attached calls itself: the handler
- * nests (records are on the stack).  Blocking signals instead would cost
- * two rt_sigprocmask calls per event.  A call made by a handler that
- * interrupted a program run on the same thread runs, but its programs do
- * not, as the kernel skips a program that would recurse on its CPU
- * (bpf_prog_active): a program never nests in itself, so its map locks
- * cannot deadlock.  fork re-issued from the handler returns in the child through
+ * nests (records are on the stack).  While the programs run, signals are
+ * blocked if the program has handlers (see programs()), so no handler
+ * finds the thread inside them; should one still (a program's own
+ * helper calls trapping), its call runs but its programs do not, as the
+ * kernel skips a program that would recurse on its CPU (bpf_prog_active):
+ * a program never nests in itself, so its map locks cannot deadlock.  fork re-issued from the handler returns in the child through
  * the same frame.  clone, clone3 and vfork (a new stack, or a shared one)
  * cannot be re-issued from a handler and are refused at attach time.
  */
@@ -95,6 +95,7 @@ struct agent {
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
 	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
 	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
+	bool handlers;          /* the program has set a signal handler (programs()) */
 	struct ksigaction {     /* the program's own SIGSYS action, as the kernel takes it */
 		void *handler;
 		unsigned long flags;
@@ -286,6 +287,8 @@ static long own_sigaction(long *a)
 	if (a[1]) {
 		memcpy(&k, (const void *)a[1], sizeof(k));
 		k.mask &= ~SIGSYS_BIT;
+		if (k.handler != (void *)SIG_DFL && k.handler != (void *)SIG_IGN)
+			__atomic_store_n(&agent.handlers, true, __ATOMIC_RELAXED);   /* never cleared */
 	}
 	return agent.call(SYS_rt_sigaction, a[0], a[1] ? (long)&k : 0, a[2], a[3], 0, 0);
 }
@@ -353,6 +356,28 @@ static void forward_sigsys(int sig, siginfo_t *si, void *uc)
 		((void (*)(int))u->handler)(sig);
 }
 
+/*
+ * The programs at one end of call nr.  In the kernel no signal handler
+ * runs while they do; here one could, and its own attached calls would
+ * find the thread inside the programs and skip theirs.  So once the
+ * program has installed a handler, every signal but SIGSYS is blocked
+ * around them (two calls an event; none for a program without handlers),
+ * and what came meanwhile is delivered as they return.
+ */
+static void programs(bool enter, long nr, const long *a, long ret)
+{
+	uint64_t all = ~SIGSYS_BIT, old;
+	bool block = __atomic_load_n(&agent.handlers, __ATOMIC_RELAXED);
+
+	if (block)
+		agent.call(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old, sizeof(all), 0, 0);
+	in_programs++;
+	bpfvm_trace__syscall(agent.t, enter, nr, (const uint64_t *)a, enter ? 0 : ret, current_ids());
+	in_programs--;
+	if (block)
+		agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
+}
+
 static long run_call(long nr, long a[6], ucontext_t *uc)
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
@@ -362,17 +387,11 @@ static long run_call(long nr, long a[6], ucontext_t *uc)
 		goto out;
 	if (!agent.t || in_programs)
 		want = 0;
-	if (want & 1) {
-		in_programs++;
-		bpfvm_trace__syscall(agent.t, true, nr, (const uint64_t *)a, 0, current_ids());
-		in_programs--;
-	}
+	if (want & 1)
+		programs(true, nr, a, 0);
 	ret = make_call(nr, a, uc);
-	if (want & 2) {
-		in_programs++;
-		bpfvm_trace__syscall(agent.t, false, nr, (const uint64_t *)a, ret, current_ids());
-		in_programs--;
-	}
+	if (want & 2)
+		programs(false, nr, a, ret);
 out:
 	errno = saved;
 	return ret;

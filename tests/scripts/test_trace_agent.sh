@@ -27,6 +27,7 @@ if ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c examples/opensnoop.bpf.c -o "$tmp/opensnoop.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/agent_work" tests/data/trace/agent_work.c >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -pthread -o "$tmp/agent_fast" tests/data/trace/agent_fast.c >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/workload" tests/data/trace/workload.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace_agent: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -69,6 +70,41 @@ if [ $rs -eq 0 ] && [ $ra -eq 0 ] && grep -q "mode agent" "$tmp/agent.err" &&
 	pass same_records
 else
 	fail same_records "rc $rs/$ra, $(wc -l < "$tmp/agent.rec") records; $(diff "$tmp/sup.rec" "$tmp/agent.rec" | head -n 4 | tr '\n' '|') counts $(counts "$tmp/sup.json") / $(counts "$tmp/agent.json") $(head -c 300 "$tmp/agent.err")"
+fi
+
+# The fast path (agent/syscall_patch.c): agent_fast's getppid calls from a loop that signals
+# interrupt (their handlers call it too, one nested in the other), four threads at once, a
+# fork child, a clone3 child on its own stack and a posix_spawn child: each process's count
+# in the map is the count it printed, under the supervisor, under the agent, and under the
+# agent with every call trapping (BPFVM_AGENT_PATCH=0); patched, the main process traps a
+# few times (once a site), not once a call.
+calls() { grep '^calls ' "$1" | awk '{ print $2, $3 }' | sort; }
+mapped() { grep '"name":"counts"' "$1" | grep -o '"formatted":{"key":[0-9]*,"value":[0-9]*}' |
+	sed 's/.*"key":\([0-9]*\),"value":\([0-9]*\)}/\1 \2/' | sort; }
+ok=1 why=
+for m in supervisor agent nopatch; do
+	mode=$m; [ $m = nopatch ] && mode=agent
+	BPFVM_AGENT_STATS=1 BPFVM_AGENT_PATCH=$([ $m = nopatch ] && echo 0 || echo 1) \
+		timeout 60 "$BPFVM" trace --json --dump-maps --mode $mode "$tmp/agent.bpf.o" -- "$tmp/agent_fast" \
+		> "$tmp/fast.$m" 2> "$tmp/fast.$m.err"
+	rc=$?
+	if [ $rc -ne 0 ] || [ "$(calls "$tmp/fast.$m" | wc -l)" -ne 4 ] ||
+	   [ "$(calls "$tmp/fast.$m")" != "$(mapped "$tmp/fast.$m")" ]; then
+		ok=0 why="$why $m: rc $rc, printed $(calls "$tmp/fast.$m" | tr '\n' ' ') counted $(mapped "$tmp/fast.$m" | tr '\n' ' ') $(head -c 200 "$tmp/fast.$m.err");"
+	fi
+done
+main=$(calls "$tmp/fast.agent" | sort -k 2 -n | tail -n 1)
+traps() { grep "bpfvm agent: pid ${main%% *}:" "$1" | awk '{ print $5 }'; }
+t=$(traps "$tmp/fast.agent.err")
+main=$(calls "$tmp/fast.nopatch" | sort -k 2 -n | tail -n 1)
+tn=$(traps "$tmp/fast.nopatch.err")
+if [ -z "$t" ] || [ -z "$tn" ] || [ $((t * 20)) -ge "${main##* }" ] || [ "$tn" -lt "${main##* }" ]; then
+	ok=0 why="$why traps patched '$t', every call '$tn' for ${main##* } calls;"
+fi
+if [ $ok -eq 1 ]; then
+	pass fast_path
+else
+	fail fast_path "$why"
 fi
 
 # opensnoop under the agent: the workload's four opens (its own, the failed one, its
