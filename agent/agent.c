@@ -53,6 +53,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -96,6 +98,8 @@ struct agent {
 	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
 	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
 	bool handlers;          /* the program has set a signal handler (programs()) */
+	int chan;               /* to bpfvm trace: printk lines, this process (-1: none) */
+	int32_t announced;      /* the last process announce() named */
 	struct ksigaction {     /* the program's own SIGSYS action, as the kernel takes it */
 		void *handler;
 		unsigned long flags;
@@ -147,6 +151,58 @@ static int map_stub(uintptr_t addr)
 	agent.stub = addr;
 	agent.call = (long (*)(long, long, long, long, long, long, long))p;
 	return 0;
+}
+
+/* ---- the channel to bpfvm trace (tools/trace_agent.c) ---------------------- */
+
+/* A bpf_printk line (trace_pipe's, with the traced task's comm and pid): bpfvm trace prints it. */
+static void send_printk(void *ctx, const char *text, size_t len)
+{
+	char msg[4096];
+
+	(void)ctx;
+	if (agent.chan < 0 || !agent.call)
+		return;
+	len = len < sizeof(msg) - 1 ? len : sizeof(msg) - 1;
+	msg[0] = 'p';
+	memcpy(msg + 1, text, len);
+	agent.call(SYS_sendto, agent.chan, (long)msg, (long)len + 1, MSG_NOSIGNAL, 0, 0);
+}
+
+/*
+ * This process, by a pidfd: bpfvm trace reports its end, as the supervisor
+ * does.  Said at start, in a fork child (atfork), and by a process that
+ * shares the memory (a raw clone) at its first event (current_ids).
+ */
+static void announce(void)
+{
+	char msg[32];
+	long pidfd, pid;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { msg, 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			     .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm = &ctl.h;
+	int fd;
+
+	if (agent.chan < 0 || !agent.call)
+		return;
+	pid = agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	agent.announced = (int32_t)pid;
+	if ((pidfd = agent.call(SYS_pidfd_open, pid, 0, 0, 0, 0, 0)) < 0)
+		return;
+	iov.iov_len = (size_t)snprintf(msg, sizeof(msg), "x%ld", pid) + 1;
+	memset(&ctl, 0, sizeof(ctl));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	fd = (int)pidfd;
+	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	agent.call(SYS_sendmsg, agent.chan, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+	agent.call(SYS_close, pidfd, 0, 0, 0, 0, 0);
 }
 
 /* ---- execve: follow only into a program that loads the agent first ------ */
@@ -239,6 +295,8 @@ static uint64_t current_ids(void)
 		return ids.pid_tgid;
 	if (ids.pid_tgid)   /* another stack: maybe another process, on this memory */
 		pid = (int32_t)agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	if (pid != agent.announced)
+		announce();
 	ids.pid_tgid = (uint64_t)(uint32_t)pid << 32 |
 		       (uint32_t)agent.call(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	ids.sp = sp;
@@ -539,14 +597,16 @@ static int agent_start(const char *spec)
 	int fd, jit, err = 0;
 	char *objects, *save = NULL;
 
-	if (sscanf(spec, "%d %llx %llx %d", &fd, &addr, &stub, &jit) != 4 || map_stub(stub)) {
+	if (sscanf(spec, "%d %llx %llx %d %d", &fd, &addr, &stub, &jit, &agent.chan) != 5 ||
+	    map_stub(stub)) {
 		fprintf(stderr, "bpfvm agent: bad BPFVM_AGENT '%s', or its stub address is taken\n", spec);
 		return -1;
 	}
 	{
 		static char msg[1024];
 		struct bpfvm_log log = { msg, sizeof(msg), 0 };
-		BPFVM_OPTS(bpfvm_opts, vo, .shared_maps_fd = fd, .shared_maps_addr = addr, .log = &log);
+		BPFVM_OPTS(bpfvm_opts, vo, .shared_maps_fd = fd, .shared_maps_addr = addr, .log = &log,
+			   .trace = send_printk);
 
 		if (!(agent.vm = bpfvm__new(&vo))) {
 			fprintf(stderr, "bpfvm agent: %s", msg[0] ? msg : "cannot join the maps\n");
@@ -599,6 +659,7 @@ __attribute__((constructor)) static void agent_init(void)
 	bool filtered = getenv("BPFVM_AGENT_FILTERED") != NULL;
 	int err;
 
+	agent.chan = -1;
 	if (!spec)
 		return;
 	if (agent_start(spec)) {
@@ -607,6 +668,8 @@ __attribute__((constructor)) static void agent_init(void)
 		agent.t = NULL;  /* filtered already: trapped calls still go through */
 	}
 	install_handler();
+	announce();
+	pthread_atfork(NULL, NULL, announce);   /* a fork child (glibc's fork) is a process too */
 	if (filtered)
 		return;
 	if ((err = install_filter())) {
