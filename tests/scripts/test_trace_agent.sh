@@ -93,7 +93,7 @@ fi
 
 # The fast path (agent/syscall_patch.c): agent_fast's getppid calls from a loop that signals
 # interrupt (their handlers call it too, one nested in the other), four threads at once, a
-# fork child, a clone3 child on its own stack and a posix_spawn child: each process's count
+# fork child, a clone3 child on its own stack, a posix_spawn and a vfork child: each process's count
 # in the map is the count it printed, under the supervisor, under the agent, and under the
 # agent with every call trapping (BPFVM_AGENT_PATCH=0), and each of them is reported ended
 # ({"type":"exit"}); patched, the main process traps a few times (once a site), not once a call.
@@ -108,7 +108,7 @@ for m in supervisor agent nopatch; do
 		> "$tmp/fast.$m" 2> "$tmp/fast.$m.err"
 	rc=$?
 	ended=$(grep '"type":"exit"' "$tmp/fast.$m" | sed 's/.*"pid":\([0-9]*\),"status":0}/\1/' | sort | tr '\n' ' ')
-	if [ $rc -ne 0 ] || [ "$(calls "$tmp/fast.$m" | wc -l)" -ne 4 ] ||
+	if [ $rc -ne 0 ] || [ "$(calls "$tmp/fast.$m" | wc -l)" -ne 5 ] ||
 	   [ "$(calls "$tmp/fast.$m")" != "$(mapped "$tmp/fast.$m")" ] ||
 	   { [ "$kv" -ge 6015 ] && [ "$ended" != "$(calls "$tmp/fast.$m" | awk '{ print $1 }' | sort | tr '\n' ' ')" ]; }; then
 		ok=0 why="$why $m: rc $rc, printed $(calls "$tmp/fast.$m" | tr '\n' ' ') counted $(mapped "$tmp/fast.$m" | tr '\n' ' ') ended $ended $(head -c 200 "$tmp/fast.$m.err");"

@@ -8,8 +8,9 @@
  *   - four threads started at once, 500 calls each (the same sites trap
  *     on several threads at the same moment);
  *   - a forked child (100 calls), a clone3 child sharing the memory on a
- *     stack of its own (10 calls), and a posix_spawn child (clone with
- *     CLONE_VM|CLONE_VFORK) that runs this program again ("spawned": 10).
+ *     stack of its own (10 calls), a posix_spawn child (clone with
+ *     CLONE_VM|CLONE_VFORK) and a vfork child that run this program again
+ *     ("spawned": 10 each).
  * Exit status 0 when every step went as planned.
  */
 #define _GNU_SOURCE
@@ -149,6 +150,13 @@ int main(int argc, char **argv)
 		return 1;
 	if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, child_argv, environ) ||
 	    waitpid(pid, &status, 0) != pid || status)
+		return 1;
+	pid = vfork();
+	if (pid == 0) {
+		execv("/proc/self/exe", child_argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
 		return 1;
 	return in_handlers == 2 * SIGNALS ? 0 : 1;
 }
