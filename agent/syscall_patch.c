@@ -53,6 +53,7 @@
 #define MAX_TPAGES 64
 #define NEAR ((int64_t)1 << 31)
 #define SCAN 127                /* a jmp rel8's reach */
+#define MAX_FAILED 256
 /* Vector state saved around the agent: x87, SSE, AVX, AVX-512 (not MPX, PKRU, AMX). */
 #define XMASK 0xe7ull
 
@@ -65,6 +66,8 @@ static struct {
 	uintptr_t entry;             /* sp_entry_xsave or sp_entry_xsavec */
 	uintptr_t tpage[MAX_TPAGES];
 	unsigned tused[MAX_TPAGES], ntpages, patched;
+	uintptr_t failed[MAX_FAILED];   /* sites found unpatchable: not looked at again */
+	unsigned nfailed;
 	int busy;
 } sp;
 
@@ -432,11 +435,19 @@ bool sp_patch(uintptr_t site)
 
 	if (!sp.c.call || __atomic_exchange_n(&sp.busy, 1, __ATOMIC_ACQUIRE))
 		return false;
+	for (unsigned i = 0; i < sp.nfailed; i++)
+		if (sp.failed[i] == site)
+			goto out;
+	if (sp.nfailed == MAX_FAILED)
+		goto out;   /* too many: stop looking (each look reads /proc/self/maps) */
 	if ((site & 63) != 63 && mapping_of(site, &m) && m.code && site + 2 <= m.end &&
 	    ((const uint8_t *)site)[0] == 0x0f && ((const uint8_t *)site)[1] == 0x05)
 		done = patch_site(site, &m);
 	if (done)
 		__atomic_fetch_add(&sp.patched, 1, __ATOMIC_RELAXED);
+	else
+		sp.failed[sp.nfailed++] = site;
+out:
 	__atomic_store_n(&sp.busy, 0, __ATOMIC_RELEASE);
 	return done;
 }
