@@ -60,6 +60,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -108,6 +109,7 @@ struct agent {
 	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
 	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
 	bool handlers;          /* the program has set a signal handler (programs()) */
+	uintptr_t text[2];      /* the agent's own code: its handlers are not the program's */
 	int chan;               /* to bpfvm trace: printk lines, this process (-1: none) */
 	int32_t announced;      /* the last process announce() named */
 	struct ksigaction {     /* the program's own SIGSYS action, as the kernel takes it */
@@ -355,7 +357,8 @@ static long own_sigaction(long *a)
 	if (a[1]) {
 		memcpy(&k, (const void *)a[1], sizeof(k));
 		k.mask &= ~SIGSYS_BIT;
-		if (k.handler != (void *)SIG_DFL && k.handler != (void *)SIG_IGN)
+		if (k.handler != (void *)SIG_DFL && k.handler != (void *)SIG_IGN &&
+		    !((uintptr_t)k.handler >= agent.text[0] && (uintptr_t)k.handler < agent.text[1]))
 			__atomic_store_n(&agent.handlers, true, __ATOMIC_RELAXED);   /* never cleared */
 	}
 	return agent.call(SYS_rt_sigaction, a[0], a[1] ? (long)&k : 0, a[2], a[3], 0, 0);
@@ -592,6 +595,25 @@ static long run_fast(long nr, long a[6])
 	return run_call(nr, a, NULL);
 }
 
+/* The agent's own executable segment, where its own signal handlers are. */
+static int find_text(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t self = (uintptr_t)data;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && self >= lo && self < lo + ph->p_memsz) {
+			agent.text[0] = lo;
+			agent.text[1] = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* The fast path, unless BPFVM_AGENT_PATCH=0 (every attached call then traps). */
 static void start_patching(void)
 {
@@ -638,6 +660,7 @@ static int agent_start(const char *spec)
 	if (err)
 		return -1;
 	compute_wants();
+	dl_iterate_phdr(find_text, (void *)(uintptr_t)find_text);
 	start_patching();
 	pid_page();
 	return 0;
