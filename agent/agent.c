@@ -57,6 +57,7 @@
  * the same frame.  clone, clone3 and vfork (a new stack, or a shared one)
  * cannot be re-issued from a handler and are refused at attach time.
  */
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -96,6 +97,13 @@
 #define SA_RESTORER 0x04000000   /* the kernel's: sa_restorer is set */
 #endif
 
+struct ksigaction {     /* a signal's action, as the kernel takes it */
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
 struct agent {
 	struct bpfvm *vm;
 	struct bpfvm_object *objs[MAX_OBJECTS];
@@ -112,12 +120,6 @@ struct agent {
 	uintptr_t text[2];      /* the agent's own code: its handlers are not the program's */
 	int chan;               /* to bpfvm trace: printk lines, this process (-1: none) */
 	int32_t announced;      /* the last process announce() named */
-	struct ksigaction {     /* the program's own SIGSYS action, as the kernel takes it */
-		void *handler;
-		unsigned long flags;
-		void *restorer;
-		uint64_t mask;
-	} user_sigsys;
 	int32_t *pid;           /* the process's pid, 0 after a fork (current_ids) */
 };
 
@@ -321,110 +323,67 @@ static uint64_t current_ids(void)
  * call from the stub; its result.
  */
 /*
- * SIGSYS is never blocked nor its handler changed: a trap while it is
- * blocked kills the process (the kernel resets the handler to make it
- * fatal), and posix_spawn's child, which blocks every signal and resets
- * every handler before its execve (trapped), would die of it, as would
- * any attached call made with every signal blocked.  So the filter traps
- * rt_sigaction and rt_sigprocmask (patched sites make them cheap): the
- * program's SIGSYS action is kept aside for the SIGSYS that are not the
- * filter's (forward_sigsys), SIGSYS is taken out of every mask the
- * program sets, and the program is told it is blocked when it asked for
- * that (per thread).
+ * SIGSYS stays the agent's: a trap while SIGSYS is blocked or not handled
+ * kills the process (the kernel makes the forced signal fatal), and
+ * posix_spawn's child resets every handler before its execve (trapped).
+ * So the filter answers rt_sigaction(SIGSYS, act) made outside the stub
+ * with success and nothing done (the program's own SIGSYS handler is never
+ * set: a SIGSYS not of the filter takes the default action), and the
+ * program's sigaction() and signal() (interposed: the agent is preloaded)
+ * keep SIGSYS out of a handler's mask and note that the program has
+ * handlers (see programs()).  Not covered: SIGSYS blocked by sigprocmask,
+ * and glibc's own windows with every signal blocked (posix_spawn's child
+ * before its execve, a new thread's first steps): an attached call made
+ * there from a site not patched yet kills the process.  Trapping
+ * rt_sigprocmask and rt_sigaction whole would cover these, but what runs
+ * before the agent in a program the command execs (ASan's runtime setting
+ * its handlers) would die of the trap.
  */
 #define SIGSYS_BIT (1ull << (SIGSYS - 1))
-static __thread bool user_blocks_sigsys __attribute__((tls_model("initial-exec")));
 
-static long own_sigsys(long *a)
+static int (*next_sigaction)(int, const struct sigaction *, struct sigaction *);
+static sighandler_t (*next_signal)(int, sighandler_t);
+
+static void note_handler(void (*h)(int))
 {
-	struct ksigaction old = agent.user_sigsys;
-
-	if (a[3] != sizeof(uint64_t))
-		return -EINVAL;
-	if (a[1])
-		memcpy(&agent.user_sigsys, (const void *)a[1], sizeof(old));
-	if (a[2])
-		memcpy((void *)a[2], &old, sizeof(old));
-	return 0;
+	if (h != SIG_DFL && h != SIG_IGN && h != SIG_ERR &&
+	    !((uintptr_t)h >= agent.text[0] && (uintptr_t)h < agent.text[1]))
+		__atomic_store_n(&agent.handlers, true, __ATOMIC_RELAXED);   /* never cleared */
 }
 
-static long own_sigaction(long *a)
+__attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act,
+						      struct sigaction *old)
 {
-	struct ksigaction k;
+	struct sigaction copy;
 
-	if (a[0] == SIGSYS)
-		return own_sigsys(a);
-	if (a[1]) {
-		memcpy(&k, (const void *)a[1], sizeof(k));
-		k.mask &= ~SIGSYS_BIT;
-		if (k.handler != (void *)SIG_DFL && k.handler != (void *)SIG_IGN &&
-		    !((uintptr_t)k.handler >= agent.text[0] && (uintptr_t)k.handler < agent.text[1]))
-			__atomic_store_n(&agent.handlers, true, __ATOMIC_RELAXED);   /* never cleared */
+	if (!next_sigaction && !(next_sigaction = dlsym(RTLD_NEXT, "sigaction")))
+		return -1;
+	if (act && sig != SIGSYS) {
+		copy = *act;
+		sigdelset(&copy.sa_mask, SIGSYS);
+		note_handler(copy.sa_handler);
+		act = &copy;
 	}
-	return agent.call(SYS_rt_sigaction, a[0], a[1] ? (long)&k : 0, a[2], a[3], 0, 0);
+	return next_sigaction(sig, act, old);
 }
 
-/* uc: the interrupted context of a SIGSYS, whose mask its return restores; NULL in a trampoline. */
-static long own_sigprocmask(long *a, ucontext_t *uc)
+__attribute__((visibility("default"))) sighandler_t signal(int sig, sighandler_t h)
 {
-	uint64_t cur = 0, old, set, now;
-
-	if (a[3] != sizeof(uint64_t))
-		return -EINVAL;
-	if (uc)
-		memcpy(&cur, &uc->uc_sigmask, sizeof(cur));
-	else
-		agent.call(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&cur, sizeof(cur), 0, 0);
-	old = (cur & ~SIGSYS_BIT) | (user_blocks_sigsys ? SIGSYS_BIT : 0);
-	if (a[1]) {
-		memcpy(&set, (const void *)a[1], sizeof(set));
-		if (a[0] == SIG_BLOCK)
-			now = old | set;
-		else if (a[0] == SIG_UNBLOCK)
-			now = old & ~set;
-		else if (a[0] == SIG_SETMASK)
-			now = set;
-		else
-			return -EINVAL;
-		user_blocks_sigsys = now & SIGSYS_BIT;
-		now &= ~SIGSYS_BIT;
-		if (uc)
-			memcpy(&uc->uc_sigmask, &now, sizeof(now));
-		else
-			agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&now, 0, sizeof(now), 0, 0);
-	}
-	if (a[2])
-		memcpy((void *)a[2], &old, sizeof(old));
-	return 0;
+	if (!next_signal && !(next_signal = (sighandler_t (*)(int, sighandler_t))dlsym(RTLD_NEXT, "signal")))
+		return SIG_ERR;
+	if (sig != SIGSYS)
+		note_handler(h);
+	return next_signal(sig, h);
 }
 
-/* The call itself, from the stub (signal masks and actions as the program sees them). */
-static long make_call(long nr, long *a, ucontext_t *uc)
+/* A SIGSYS not of the filter: its default action, as without the agent. */
+static void forward_sigsys(void)
 {
-	if (nr == SYS_rt_sigaction)
-		return own_sigaction(a);
-	if (nr == SYS_rt_sigprocmask)
-		return own_sigprocmask(a, uc);
-	return agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
+	struct ksigaction dfl = { 0 };
 
-/* A SIGSYS not of the filter: the program's action for it. */
-static void forward_sigsys(int sig, siginfo_t *si, void *uc)
-{
-	struct ksigaction *u = &agent.user_sigsys, dfl = { 0 };
-
-	if (u->handler == (void *)SIG_IGN)
-		return;
-	if (u->handler == (void *)SIG_DFL) {   /* its default action: gone, as without the agent */
-		agent.call(SYS_rt_sigaction, SIGSYS, (long)&dfl, 0, sizeof(uint64_t), 0, 0);
-		agent.call(SYS_tgkill, agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0),
-			   agent.call(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
-		return;
-	}
-	if (u->flags & SA_SIGINFO)
-		((void (*)(int, siginfo_t *, void *))u->handler)(sig, si, uc);
-	else
-		((void (*)(int))u->handler)(sig);
+	agent.call(SYS_rt_sigaction, SIGSYS, (long)&dfl, 0, sizeof(uint64_t), 0, 0);
+	agent.call(SYS_tgkill, agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0),
+		   agent.call(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
 }
 
 /*
@@ -449,7 +408,7 @@ static void programs(bool enter, long nr, const long *a, long ret)
 		agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
 }
 
-static long run_call(long nr, long a[6], ucontext_t *uc)
+static long run_call(long nr, long a[6])
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
 	long ret;
@@ -460,7 +419,7 @@ static long run_call(long nr, long a[6], ucontext_t *uc)
 		want = 0;
 	if (want & 1)
 		programs(true, nr, a, 0);
-	ret = make_call(nr, a, uc);
+	ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (want & 2)
 		programs(false, nr, a, ret);
 out:
@@ -475,12 +434,13 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 	long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
 	long ret;
 
+	(void)sig;
 	if (si->si_code != SYS_SECCOMP) {
-		forward_sigsys(sig, si, ucv);
+		forward_sigsys();
 		return;
 	}
 	__atomic_fetch_add(&agent.traps, 1, __ATOMIC_RELAXED);
-	ret = run_call(si->si_syscall, a, uc);
+	ret = run_call(si->si_syscall, a);
 	/* the next call from this syscall instruction goes the fast way, if it can */
 	if (agent.patch)
 		sp_patch((uintptr_t)g[REG_RIP] - 2);
@@ -510,6 +470,17 @@ static int install_filter(void)
 	f[n++] = JUMP(BPF_JMP | BPF_JGE | BPF_K, lo + 4096, 1, 0);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	/* rt_sigaction(SIGSYS, act != NULL): done, and nothing done (see note_handler's comment) */
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 9);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS, 0, 4);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	f[n++] = JUMP(BPF_JMP | BPF_JA, 1, 0, 0);   /* (k: the offset) on to the attached calls */
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0);
 	for (long nr = 0; nr < MAX_NR; nr++) {
 		if (!agent.trap[nr])
 			continue;
@@ -575,8 +546,7 @@ static void compute_wants(void)
 	for (size_t i = 0; i < sizeof(ldso_calls) / sizeof(ldso_calls[0]); i++)
 		agent.exec_ok &= !agent.want[ldso_calls[i]];
 	for (long nr = 0; nr < MAX_NR; nr++)
-		agent.trap[nr] = agent.want[nr] || nr == SYS_execve || nr == SYS_execveat ||
-				 nr == SYS_rt_sigaction || nr == SYS_rt_sigprocmask;
+		agent.trap[nr] = agent.want[nr] || nr == SYS_execve || nr == SYS_execveat;
 }
 
 static void pid_page(void)
@@ -588,11 +558,6 @@ static void pid_page(void)
 		agent.pid = p;
 	else if (p != MAP_FAILED)
 		munmap(p, (size_t)sysconf(_SC_PAGESIZE));   /* an old kernel: getpid every event */
-}
-
-static long run_fast(long nr, long a[6])
-{
-	return run_call(nr, a, NULL);
 }
 
 /* The agent's own executable segment, where its own signal handlers are. */
@@ -618,7 +583,7 @@ static int find_text(struct dl_phdr_info *info, size_t size, void *data)
 static void start_patching(void)
 {
 	const char *env = getenv("BPFVM_AGENT_PATCH");
-	struct sp_config c = { agent.trap, MAX_NR, agent.call, run_fast };
+	struct sp_config c = { agent.trap, MAX_NR, agent.call, run_call };
 
 	agent.patch = !(env && !strcmp(env, "0")) && !sp_init(&c);
 }

@@ -293,7 +293,8 @@ static void fill_slot(uint8_t *slot, uintptr_t at, uintptr_t site, const uint8_t
 	uint8_t *code = slot + npre;
 
 	memset(slot, 0xcc, SLOT);
-	memcpy(slot, pre, npre);
+	if (npre)
+		memcpy(slot, pre, npre);
 	memcpy(code, tmpl, sizeof(tmpl));
 	put32(code + 2, sp.c.nr_max);
 	memcpy(code + 10, &trap, 8);
