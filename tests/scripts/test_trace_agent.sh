@@ -97,13 +97,14 @@ fi
 # in the map is the count it printed, under the supervisor, under the agent, and under the
 # agent with every call trapping (BPFVM_AGENT_PATCH=0), and each of them is reported ended
 # ({"type":"exit"}); patched, the main process traps a few times (once a site), not once a call.
-calls() { grep '^calls ' "$1" | awk '{ print $2, $3 }' | sort; }
+calls() { grep '^calls ' "$(dirname "$1")/calls.${1##*.}" | awk '{ print $2, $3 }' | sort; }
 mapped() { grep '"name":"counts"' "$1" | grep -o '"formatted":{"key":[0-9]*,"value":[0-9]*}' |
 	sed 's/.*"key":\([0-9]*\),"value":\([0-9]*\)}/\1 \2/' | sort; }
 ok=1 why=
 for m in supervisor agent nopatch; do
 	mode=$m; [ $m = nopatch ] && mode=agent
-	BPFVM_AGENT_STATS=1 BPFVM_AGENT_PATCH=$([ $m = nopatch ] && echo 0 || echo 1) \
+	rm -f "$tmp/calls.$m"
+	AGENT_FAST_OUT="$tmp/calls.$m" BPFVM_AGENT_STATS=1 BPFVM_AGENT_PATCH=$([ $m = nopatch ] && echo 0 || echo 1) \
 		timeout 60 "$BPFVM" trace --json --dump-maps --mode $mode "$tmp/agent.bpf.o" -- "$tmp/agent_fast" \
 		> "$tmp/fast.$m" 2> "$tmp/fast.$m.err"
 	rc=$?
