@@ -8,18 +8,28 @@
  * the call is made from the agent's own stub, and the SIGSYS handler runs
  * the sys_enter programs, makes the call from the stub, runs the sys_exit
  * programs and returns the result in the interrupted context.  Unattached
- * calls never trap.  Ring buffer records land in the shared ring buffers,
- * which `bpfvm trace` drains.  Uses the public API alone, as tools/.
+ * calls never trap.  After its first trap a call site is patched to jump
+ * to the agent without a signal (syscall_patch.c: some 1 us an event
+ * where the signal cost 8-14 on this machine).  Ring buffer records land
+ * in the shared ring buffers, which `bpfvm trace` drains; bpf_printk lines
+ * and each process entered (a pidfd, for its exit) go to it over a socket.
+ * Uses the public API alone, as tools/.
  *
  * What bpfvm trace passes (environment, inherited by children):
- *   BPFVM_AGENT="FD ADDR STUB JIT"  the arena's memfd (not close-on-exec)
- *                                   and address, where the stub goes, 1: JIT
+ *   BPFVM_AGENT="FD ADDR STUB JIT CHAN"  the arena's memfd (not close-on-exec)
+ *                                   and address, where the stub goes, 1: JIT,
+ *                                   the socket to bpfvm trace (-1: none)
  *   BPFVM_AGENT_OBJECTS             object paths, one a line
  *   BPFVM_AGENT_PROGS               --prog names, one a line (none: all)
+ * and for tests and measurements: BPFVM_AGENT_PATCH=0 (no patching: every
+ * attached call traps), BPFVM_AGENT_STATS (traps and patched sites on
+ * stderr at each process's exit).
  *
  * Why seccomp and not Syscall User Dispatch: dispatch traps every call
  * made outside the allowed range, so unattached calls would pay a signal
- * too, and it is neither inherited by new threads nor kept by fork; a
+ * too (and an attached one pays the same signal: measured 7.4-10.4 us a
+ * trapped getppid either way here), and it is neither inherited by new
+ * threads nor kept by fork; a
  * filter traps only the attached calls, in every thread (TSYNC) and every
  * child.  Its one cost: a filter survives execve but the handler does not,
  * and the dynamic linker of the new program runs before the agent is
@@ -38,21 +48,24 @@
  * programs then see the -EINTR the caller sees, where the kernel's see its
  * internal -ERESTART* code, and the signal's handler runs before them),
  * and the signal's handler may make attached calls itself: the handler
- * nests (records are on the stack).  Blocking signals instead would cost
- * two rt_sigprocmask calls per event.  A call made by a handler that
- * interrupted a program run on the same thread runs, but its programs do
- * not, as the kernel skips a program that would recurse on its CPU
- * (bpf_prog_active): a program never nests in itself, so its map locks
- * cannot deadlock.  fork re-issued from the handler returns in the child through
+ * nests (records are on the stack).  While the programs run, signals are
+ * blocked if the program has handlers (see programs()), so no handler
+ * finds the thread inside them; should one still (a program's own
+ * helper calls trapping), its call runs but its programs do not, as the
+ * kernel skips a program that would recurse on its CPU (bpf_prog_active):
+ * a program never nests in itself, so its map locks cannot deadlock.  fork re-issued from the handler returns in the child through
  * the same frame.  clone, clone3 and vfork (a new stack, or a shared one)
  * cannot be re-issued from a handler and are refused at attach time.
  */
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +74,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -72,12 +86,23 @@
 
 #include "../tools/cli.h"
 #include "../tools/trace_agent.h"
+#include "syscall_patch.h"
 
 #define MAX_OBJECTS 16
 #define MAX_NR 512
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1   /* si_code of a seccomp SIGSYS */
 #endif
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000   /* the kernel's: sa_restorer is set */
+#endif
+
+struct ksigaction {     /* a signal's action, as the kernel takes it */
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
 
 struct agent {
 	struct bpfvm *vm;
@@ -87,7 +112,15 @@ struct agent {
 	long (*call)(long nr, long a, long b, long c, long d, long e, long f);
 	uintptr_t stub;
 	uint8_t want[MAX_NR];   /* 1 enter, 2 exit */
+	uint8_t trap[MAX_NR];   /* what the filter traps: for the patched sites' trampolines */
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
+	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
+	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
+	bool handlers;          /* the program has set a signal handler (programs()) */
+	uintptr_t text[2];      /* the agent's own code: its handlers are not the program's */
+	int chan;               /* to bpfvm trace: printk lines, this process (-1: none) */
+	int32_t announced;      /* the last process announce() named */
+	int32_t *pid;           /* the process's pid, 0 after a fork (current_ids) */
 };
 
 static struct agent agent;   /* the process's one agent, as its one SIGSYS handler */
@@ -105,7 +138,11 @@ static const uint8_t stub_code[] = {
 	0x4c, 0x8b, 0x4c, 0x24, 0x08, /* mov 8(%rsp),%r9 */
 	0x0f, 0x05,                   /* syscall */
 	0xc3,                         /* ret */
+	/* STUB_RESTORER: SIGSYS's return (the filter traps libc's sigaction of SIGSYS) */
+	0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00,   /* mov $SYS_rt_sigreturn,%rax */
+	0x0f, 0x05,                   /* syscall */
 };
+#define STUB_RESTORER 26
 
 static void say(const char *msg)
 {
@@ -128,6 +165,58 @@ static int map_stub(uintptr_t addr)
 	agent.stub = addr;
 	agent.call = (long (*)(long, long, long, long, long, long, long))p;
 	return 0;
+}
+
+/* ---- the channel to bpfvm trace (tools/trace_agent.c) ---------------------- */
+
+/* A bpf_printk line (trace_pipe's, with the traced task's comm and pid): bpfvm trace prints it. */
+static void send_printk(void *ctx, const char *text, size_t len)
+{
+	char msg[4096];
+
+	(void)ctx;
+	if (agent.chan < 0 || !agent.call)
+		return;
+	len = len < sizeof(msg) - 1 ? len : sizeof(msg) - 1;
+	msg[0] = 'p';
+	memcpy(msg + 1, text, len);
+	agent.call(SYS_sendto, agent.chan, (long)msg, (long)len + 1, MSG_NOSIGNAL, 0, 0);
+}
+
+/*
+ * This process, by a pidfd: bpfvm trace reports its end, as the supervisor
+ * does.  Said at start, in a fork child (atfork), and by a process that
+ * shares the memory (a raw clone) at its first event (current_ids).
+ */
+static void announce(void)
+{
+	char msg[32];
+	long pidfd, pid;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { msg, 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			     .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm = &ctl.h;
+	int fd;
+
+	if (agent.chan < 0 || !agent.call)
+		return;
+	pid = agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	agent.announced = (int32_t)pid;
+	if ((pidfd = agent.call(SYS_pidfd_open, pid, 0, 0, 0, 0, 0)) < 0)
+		return;
+	iov.iov_len = (size_t)snprintf(msg, sizeof(msg), "x%ld", pid) + 1;
+	memset(&ctl, 0, sizeof(ctl));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	fd = (int)pidfd;
+	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	agent.call(SYS_sendmsg, agent.chan, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+	agent.call(SYS_close, pidfd, 0, 0, 0, 0, 0);
 }
 
 /* ---- execve: follow only into a program that loads the agent first ------ */
@@ -193,35 +282,169 @@ static long check_exec(long nr, const long *a)
 
 /* ---- the handler -------------------------------------------------------- */
 
-static void on_sigsys(int sig, siginfo_t *si, void *ucv)
-{
-	ucontext_t *uc = ucv;
-	greg_t *g = uc->uc_mcontext.gregs;
-	long nr = si->si_syscall, ret = 0;
-	long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
-	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
+/*
+ * The calling thread's ids (tgid << 32 | tid) without two system calls an
+ * event: the process's pid lives in a page fork wipes (MADV_WIPEONFORK),
+ * so a child asks again; the thread's in its TLS, with the stack pointer
+ * they were asked at, so a new thread (fresh TLS) asks, and so does a
+ * child that shares the memory and TLS but runs on a stack of its own
+ * (posix_spawn's clone(CLONE_VM|CLONE_VFORK)).  One such child is missed:
+ * a vfork() child on its parent's stack is reported with its parent's ids
+ * until it execs.
+ */
+#define IDS_STACK_WINDOW (256 << 10)
+static __thread struct {
+	uint64_t pid_tgid;
+	uintptr_t sp;
+} ids __attribute__((tls_model("initial-exec")));
 
-	(void)sig;
-	if (si->si_code != SYS_SECCOMP)
-		return;
+static uint64_t current_ids(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	int32_t pid = agent.pid ? *agent.pid : 0;
+
+	if (!pid && (pid = (int32_t)agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0)) && agent.pid)
+		*agent.pid = pid;
+	if ((int32_t)(ids.pid_tgid >> 32) == pid && sp - ids.sp + IDS_STACK_WINDOW < 2 * IDS_STACK_WINDOW)
+		return ids.pid_tgid;
+	if (ids.pid_tgid)   /* another stack: maybe another process, on this memory */
+		pid = (int32_t)agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	if (pid != agent.announced)
+		announce();
+	ids.pid_tgid = (uint64_t)(uint32_t)pid << 32 |
+		       (uint32_t)agent.call(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	ids.sp = sp;
+	return ids.pid_tgid;
+}
+
+/*
+ * Trapped call nr with args a, made for the program (from the SIGSYS
+ * handler or a patched site's trampoline): the programs around it, the
+ * call from the stub; its result.
+ */
+/*
+ * SIGSYS stays the agent's: a trap while SIGSYS is blocked or not handled
+ * kills the process (the kernel makes the forced signal fatal), and
+ * posix_spawn's child resets every handler before its execve (trapped).
+ * So the filter answers rt_sigaction(SIGSYS, act) made outside the stub
+ * with success and nothing done (the program's own SIGSYS handler is never
+ * set: a SIGSYS not of the filter takes the default action), and the
+ * program's sigaction() and signal() (interposed: the agent is preloaded)
+ * keep SIGSYS out of a handler's mask and note that the program has
+ * handlers (see programs()).  Not covered: SIGSYS blocked by sigprocmask,
+ * and glibc's own windows with every signal blocked (posix_spawn's child
+ * before its execve, a new thread's first steps): an attached call made
+ * there from a site not patched yet kills the process.  Trapping
+ * rt_sigprocmask and rt_sigaction whole would cover these, but what runs
+ * before the agent in a program the command execs (ASan's runtime setting
+ * its handlers) would die of the trap.
+ */
+#define SIGSYS_BIT (1ull << (SIGSYS - 1))
+
+static int (*next_sigaction)(int, const struct sigaction *, struct sigaction *);
+static sighandler_t (*next_signal)(int, sighandler_t);
+
+static void note_handler(void (*h)(int))
+{
+	if (h != SIG_DFL && h != SIG_IGN && h != SIG_ERR &&
+	    !((uintptr_t)h >= agent.text[0] && (uintptr_t)h < agent.text[1]))
+		__atomic_store_n(&agent.handlers, true, __ATOMIC_RELAXED);   /* never cleared */
+}
+
+__attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act,
+						      struct sigaction *old)
+{
+	struct sigaction copy;
+
+	if (!next_sigaction && !(next_sigaction = dlsym(RTLD_NEXT, "sigaction")))
+		return -1;
+	if (act && sig != SIGSYS) {
+		copy = *act;
+		sigdelset(&copy.sa_mask, SIGSYS);
+		note_handler(copy.sa_handler);
+		act = &copy;
+	}
+	return next_sigaction(sig, act, old);
+}
+
+__attribute__((visibility("default"))) sighandler_t signal(int sig, sighandler_t h)
+{
+	if (!next_signal && !(next_signal = (sighandler_t (*)(int, sighandler_t))dlsym(RTLD_NEXT, "signal")))
+		return SIG_ERR;
+	if (sig != SIGSYS)
+		note_handler(h);
+	return next_signal(sig, h);
+}
+
+/* A SIGSYS not of the filter: its default action, as without the agent. */
+static void forward_sigsys(void)
+{
+	struct ksigaction dfl = { 0 };
+
+	agent.call(SYS_rt_sigaction, SIGSYS, (long)&dfl, 0, sizeof(uint64_t), 0, 0);
+	agent.call(SYS_tgkill, agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0),
+		   agent.call(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
+}
+
+/*
+ * The programs at one end of call nr.  In the kernel no signal handler
+ * runs while they do; here one could, and its own attached calls would
+ * find the thread inside the programs and skip theirs.  So once the
+ * program has installed a handler, every signal but SIGSYS is blocked
+ * around them (two calls an event; none for a program without handlers),
+ * and what came meanwhile is delivered as they return.
+ */
+static void programs(bool enter, long nr, const long *a, long ret)
+{
+	uint64_t all = ~SIGSYS_BIT, old;
+	bool block = __atomic_load_n(&agent.handlers, __ATOMIC_RELAXED);
+
+	if (block)
+		agent.call(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old, sizeof(all), 0, 0);
+	in_programs++;
+	bpfvm_trace__syscall(agent.t, enter, nr, (const uint64_t *)a, enter ? 0 : ret, current_ids());
+	in_programs--;
+	if (block)
+		agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
+}
+
+static long run_call(long nr, long a[6])
+{
+	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
+	long ret;
+
 	if ((nr == SYS_execve || nr == SYS_execveat) && (ret = check_exec(nr, a)))
 		goto out;
 	if (!agent.t || in_programs)
 		want = 0;
-	if (want & 1) {
-		in_programs++;
-		bpfvm_trace__syscall(agent.t, true, nr, (const uint64_t *)a, 0);
-		in_programs--;
-	}
+	if (want & 1)
+		programs(true, nr, a, 0);
 	ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (want & 2) {
-		in_programs++;
-		bpfvm_trace__syscall(agent.t, false, nr, (const uint64_t *)a, ret);
-		in_programs--;
-	}
+	if (want & 2)
+		programs(false, nr, a, ret);
 out:
-	g[REG_RAX] = ret;
 	errno = saved;
+	return ret;
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
+	long ret;
+
+	(void)sig;
+	if (si->si_code != SYS_SECCOMP) {
+		forward_sigsys();
+		return;
+	}
+	__atomic_fetch_add(&agent.traps, 1, __ATOMIC_RELAXED);
+	ret = run_call(si->si_syscall, a);
+	/* the next call from this syscall instruction goes the fast way, if it can */
+	if (agent.patch)
+		sp_patch((uintptr_t)g[REG_RIP] - 2);
+	g[REG_RAX] = ret;
 }
 
 /* ---- the filter --------------------------------------------------------- */
@@ -247,8 +470,19 @@ static int install_filter(void)
 	f[n++] = JUMP(BPF_JMP | BPF_JGE | BPF_K, lo + 4096, 1, 0);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	/* rt_sigaction(SIGSYS, act != NULL): done, and nothing done (see note_handler's comment) */
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 9);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS, 0, 4);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	f[n++] = JUMP(BPF_JMP | BPF_JA, 1, 0, 0);   /* (k: the offset) on to the attached calls */
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0);
 	for (long nr = 0; nr < MAX_NR; nr++) {
-		if (!agent.want[nr] && nr != SYS_execve && nr != SYS_execveat)
+		if (!agent.trap[nr])
 			continue;
 		f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1);
 		f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
@@ -311,6 +545,47 @@ static void compute_wants(void)
 		}
 	for (size_t i = 0; i < sizeof(ldso_calls) / sizeof(ldso_calls[0]); i++)
 		agent.exec_ok &= !agent.want[ldso_calls[i]];
+	for (long nr = 0; nr < MAX_NR; nr++)
+		agent.trap[nr] = agent.want[nr] || nr == SYS_execve || nr == SYS_execveat;
+}
+
+static void pid_page(void)
+{
+	void *p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED && !madvise(p, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK))
+		agent.pid = p;
+	else if (p != MAP_FAILED)
+		munmap(p, (size_t)sysconf(_SC_PAGESIZE));   /* an old kernel: getpid every event */
+}
+
+/* The agent's own executable segment, where its own signal handlers are. */
+static int find_text(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t self = (uintptr_t)data;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && self >= lo && self < lo + ph->p_memsz) {
+			agent.text[0] = lo;
+			agent.text[1] = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The fast path, unless BPFVM_AGENT_PATCH=0 (every attached call then traps). */
+static void start_patching(void)
+{
+	const char *env = getenv("BPFVM_AGENT_PATCH");
+	struct sp_config c = { agent.trap, MAX_NR, agent.call, run_call };
+
+	agent.patch = !(env && !strcmp(env, "0")) && !sp_init(&c);
 }
 
 static int agent_start(const char *spec)
@@ -319,14 +594,16 @@ static int agent_start(const char *spec)
 	int fd, jit, err = 0;
 	char *objects, *save = NULL;
 
-	if (sscanf(spec, "%d %llx %llx %d", &fd, &addr, &stub, &jit) != 4 || map_stub(stub)) {
+	if (sscanf(spec, "%d %llx %llx %d %d", &fd, &addr, &stub, &jit, &agent.chan) != 5 ||
+	    map_stub(stub)) {
 		fprintf(stderr, "bpfvm agent: bad BPFVM_AGENT '%s', or its stub address is taken\n", spec);
 		return -1;
 	}
 	{
 		static char msg[1024];
 		struct bpfvm_log log = { msg, sizeof(msg), 0 };
-		BPFVM_OPTS(bpfvm_opts, vo, .shared_maps_fd = fd, .shared_maps_addr = addr, .log = &log);
+		BPFVM_OPTS(bpfvm_opts, vo, .shared_maps_fd = fd, .shared_maps_addr = addr, .log = &log,
+			   .trace = send_printk);
 
 		if (!(agent.vm = bpfvm__new(&vo))) {
 			fprintf(stderr, "bpfvm agent: %s", msg[0] ? msg : "cannot join the maps\n");
@@ -348,17 +625,39 @@ static int agent_start(const char *spec)
 	if (err)
 		return -1;
 	compute_wants();
+	dl_iterate_phdr(find_text, (void *)(uintptr_t)find_text);
+	start_patching();
+	pid_page();
 	return 0;
+}
+
+/*
+ * SIGSYS's handler, blocking nothing (see the top): set from the stub, with
+ * its restorer, since the filter (inherited, or from a program before the
+ * exec) traps rt_sigaction(SIGSYS) made elsewhere.
+ */
+static void install_handler(void)
+{
+	struct ksigaction ka = { (void *)on_sigsys, SA_SIGINFO | SA_RESTART | SA_NODEFER | SA_RESTORER,
+				 (void *)(agent.stub + STUB_RESTORER), 0 };
+	struct sigaction sa = { .sa_sigaction = on_sigsys,
+				.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER };
+
+	if (agent.call) {
+		agent.call(SYS_rt_sigaction, SIGSYS, (long)&ka, 0, sizeof(uint64_t), 0, 0);
+		return;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSYS, &sa, NULL);
 }
 
 __attribute__((constructor)) static void agent_init(void)
 {
 	const char *spec = getenv("BPFVM_AGENT");
 	bool filtered = getenv("BPFVM_AGENT_FILTERED") != NULL;
-	struct sigaction sa = { .sa_sigaction = on_sigsys,
-				.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER };
 	int err;
 
+	agent.chan = -1;
 	if (!spec)
 		return;
 	if (agent_start(spec)) {
@@ -366,8 +665,9 @@ __attribute__((constructor)) static void agent_init(void)
 			_exit(126);   /* never run the command untraced without a word */
 		agent.t = NULL;  /* filtered already: trapped calls still go through */
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSYS, &sa, NULL);
+	install_handler();
+	announce();
+	pthread_atfork(NULL, NULL, announce);   /* a fork child (glibc's fork) is a process too */
 	if (filtered)
 		return;
 	if ((err = install_filter())) {
@@ -375,4 +675,16 @@ __attribute__((constructor)) static void agent_init(void)
 		_exit(126);
 	}
 	setenv("BPFVM_AGENT_FILTERED", "1", 1);
+}
+
+/* BPFVM_AGENT_STATS set: what the fast path did, at the process's exit (tests read it). */
+__attribute__((destructor)) static void agent_fini(void)
+{
+	char msg[128];
+
+	if (!agent.call || !getenv("BPFVM_AGENT_STATS"))
+		return;
+	snprintf(msg, sizeof(msg), "bpfvm agent: pid %d: %lu traps, %u sites patched\n",
+		 (int)getpid(), __atomic_load_n(&agent.traps, __ATOMIC_RELAXED), sp_patched());
+	say(msg);
 }

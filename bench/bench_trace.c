@@ -6,8 +6,9 @@
  * kernel's own tracepoint program (the same object through libbpf); and
  * the slowdown of calls that are not attached (the seccomp filter alone),
  * on a bare getuid() loop and on one with some work between calls.  The
- * same under the in-process agent (--mode agent: a seccomp trap to a
- * handler in the process instead of a ptrace stop).  The
+ * same under the in-process agent (--mode agent: the call's site patched
+ * to jump to the agent after its first seccomp trap; and with
+ * BPFVM_AGENT_PATCH=0, a trap to a SIGSYS handler every call).  The
  * workload times its own loop, so starting a tracer is not counted.  Each
  * figure is the median of 5 runs, the runs of the compared set interleaved.
  *
@@ -62,7 +63,7 @@ static double median(double *t, int n)
  */
 static void loop_ns(const char *const *prefix, int k, const char *mode, long n, double *out)
 {
-	double t[4][RUNS];
+	double t[5][RUNS];
 
 	for (int r = 0; r < RUNS; r++)
 		for (int i = 0; i < k; i++)
@@ -108,8 +109,8 @@ static double kernel_ns(const char *mode, long n, char *why, size_t size)
 
 int main(int argc, char **argv)
 {
-	char tr[1024], st[256], ag[1024], why[128] = "";
-	double t[4], base, vm, sc, k, bare, bare_vm, work, work_vm, agent, bare_ag;
+	char tr[1024], st[256], ag[1024], ags[1100], why[128] = "";
+	double t[5], base, vm, sc, k, bare, bare_vm, work, work_vm, agent, agent_sig, bare_ag;
 
 	if (argc != 2)
 		return 2;
@@ -118,10 +119,11 @@ int main(int argc, char **argv)
 	snprintf(tr, sizeof(tr), "%s trace %s/count.bpf.o --", bpfvm, dir);
 	snprintf(st, sizeof(st), "strace -f --seccomp-bpf -e trace=getppid -o /dev/null");
 	snprintf(ag, sizeof(ag), "%s trace --jit --mode agent %s/count.bpf.o --", bpfvm, dir);
-	const char *const traced[] = { "", tr, st, ag }, *const pair[] = { "", tr, ag };
+	snprintf(ags, sizeof(ags), "BPFVM_AGENT_PATCH=0 %s", ag);
+	const char *const traced[] = { "", tr, st, ag, ags }, *const pair[] = { "", tr, ag };
 
-	loop_ns(traced, 4, "getppid", N_TRACED, t);
-	base = t[0], vm = t[1], sc = t[2], agent = t[3];
+	loop_ns(traced, 5, "getppid", N_TRACED, t);
+	base = t[0], vm = t[1], sc = t[2], agent = t[3], agent_sig = t[4];
 	k = kernel_ns("getppid", N_TRACED, why, sizeof(why));
 	loop_ns(pair, 3, "getuid", N_BARE, t);
 	bare = t[0], bare_vm = t[1], bare_ag = t[2];
@@ -150,13 +152,17 @@ int main(int argc, char **argv)
 	else
 		printf("%-44s %10s   (%s)\n", "kernel tracepoint program", "-", why);
 	if (agent >= 0)
-		printf("%-44s %10.1f %10.1f   agent/supervisor %.2f  agent/kernel %s%.0f\n",
+		printf("%-44s %10.1f %10.1f   agent/supervisor %.2f  agent/kernel %s%.2f\n",
 		       "bpfvm trace --mode agent (in process, JIT)", agent / N_TRACED,
 		       (agent - base) / N_TRACED, (agent - base) / (vm - base),
 		       k > base ? "" : "(kernel below noise) ",
 		       k > base ? (agent - base) / (k - base) : 0.0);
 	else
 		printf("%-44s %10s   (the agent failed)\n", "bpfvm trace --mode agent", "-");
+	if (agent_sig >= 0)
+		printf("%-44s %10.1f %10.1f   agent/kernel %s%.0f\n", "  the same, every call trapping (no patching)",
+		       agent_sig / N_TRACED, (agent_sig - base) / N_TRACED,
+		       k > base ? "" : "(kernel below noise) ", k > base ? (agent_sig - base) / (k - base) : 0.0);
 	printf("%-44s %10.1f %10.1f   slowdown %.1f%%\n", "unattached getuid(), bare loop",
 	       bare_vm / N_BARE, (bare_vm - bare) / N_BARE, 100 * (bare_vm / bare - 1));
 	if (bare_ag >= 0)

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -536,27 +537,59 @@ static const char *choose_agent(const struct tracer *tr, const struct bpfvm_trac
 	return why ? why : "";
 }
 
-/* The command under the agent (agent/agent.c): drain the shared ring buffers until it exits. */
+static void agent_printk(void *ctx, const char *line, size_t len)
+{
+	on_printk((void *)((struct tracer *)ctx)->a, line, len);
+}
+
+/*
+ * The command under the agent (agent/agent.c): drain the shared ring
+ * buffers and the agents' channel (their bpf_printk lines, the ends of
+ * the processes they entered) until it exits.  A subreaper, so that
+ * orphans are reaped and their ends known too.
+ */
 static int run_under_agent(struct tracer *tr, struct bpfvm *vm)
 {
+	static const struct trace_agent_chan_ops ops = { agent_printk, on_exit_status };
 	const struct trace_args *a = tr->a;
 	struct timespec ms = { 0, 1000000 };
-	int status = -1;
-	pid_t pid = fork();
+	struct trace_agent_chan *chan = calloc(1, sizeof(*chan));
+	int status = -1, child_end = -1;
+	pid_t pid, got;
 
+	if (!chan || trace_agent_chan_open(chan, &child_end)) {
+		free(chan);
+		return 1;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pid = fork();
 	if (pid == 0) {
-		if (!trace_agent_env(vm, a->objects, a->nobjects, a->progs, a->nprogs, a->jit))
+		if (!trace_agent_env(vm, a->objects, a->nobjects, a->progs, a->nprogs, a->jit, child_end))
 			execvp(a->command[0], a->command);
 		fprintf(stderr, "bpfvm trace: %s: %s\n", a->command[0], strerror(errno));
 		_exit(127);
 	}
-	if (pid < 0)
-		return 1;
+	close(child_end);
 	signal(SIGINT, SIG_IGN);   /* the terminal's Ctrl-C is the command's; bpfvm reports its end */
-	while (waitpid(pid, &status, WNOHANG) == 0) {
+	while (pid > 0) {
+		int st;
+
 		drain_ringbufs(tr);
+		trace_agent_chan_poll(chan, pid, &ops, tr);
+		while ((got = waitpid(-1, &st, WNOHANG)) > 0 && got != pid)
+			;   /* an orphan: its end comes through its pidfd */
+		if (got == pid || (got < 0 && errno == ECHILD)) {
+			status = got == pid ? st : -1;
+			break;
+		}
 		nanosleep(&ms, NULL);
 	}
+	drain_ringbufs(tr);
+	trace_agent_chan_poll(chan, pid, &ops, tr);
+	trace_agent_chan_close(chan);
+	free(chan);
+	if (pid < 0)
+		return 1;
 	on_exit_status(tr, pid, status);
 	return exit_code(status);
 }

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,20 +125,21 @@ static bool add_line(char *buf, size_t size, const char *name)
 }
 
 int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
-		    const char *const *progs, int nprogs, bool jit)
+		    const char *const *progs, int nprogs, bool jit, int chan)
 {
 	static char objs[16384], names[8192];
 	char agent[PATH_MAX], spec[128], preload[PATH_MAX + 4096];
 	const char *old = getenv("LD_PRELOAD");
 	uint64_t addr;
-	int fd, ifd;
+	int fd, ifd, cfd = -1;
 
 	if (preload_find_library("libbpfvm-agent.so", agent, sizeof(agent))) {
 		fprintf(stderr, "bpfvm trace: libbpfvm-agent.so is neither beside bpfvm nor in ../lib\n");
 		return -ENOENT;
 	}
 	/* high: the command's descriptors keep the numbers they would have untraced */
-	if (bpfvm__shared_maps(vm, &fd, &addr) || (ifd = fcntl(fd, F_DUPFD, 900)) < 0)
+	if (bpfvm__shared_maps(vm, &fd, &addr) || (ifd = fcntl(fd, F_DUPFD, 900)) < 0 ||
+	    (chan >= 0 && (cfd = fcntl(chan, F_DUPFD, 900)) < 0))
 		return -EINVAL;
 	objs[0] = names[0] = '\0';
 	for (int i = 0; i < nobjects; i++) {
@@ -149,8 +152,8 @@ int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 		if (!add_line(names, sizeof(names), progs[i]))
 			return -ENAMETOOLONG;
 	/* the stub's page: 64 KiB below the arena, free wherever the arena is */
-	snprintf(spec, sizeof(spec), "%d %llx %llx %d", ifd, (unsigned long long)addr,
-		 (unsigned long long)(addr - 0x10000), jit ? 1 : 0);
+	snprintf(spec, sizeof(spec), "%d %llx %llx %d %d", ifd, (unsigned long long)addr,
+		 (unsigned long long)(addr - 0x10000), jit ? 1 : 0, cfd);
 	preload[0] = '\0';
 	dl_iterate_phdr(add_runtime, preload);
 	/*
@@ -167,4 +170,104 @@ int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 		return -errno;
 	unsetenv("BPFVM_AGENT_FILTERED");
 	return 0;
+}
+
+/* ---- the channel: bpf_printk lines and the processes the agent entered ---- */
+
+/* struct pidfd_info of Linux 6.15 (PIDFD_GET_INFO, with PIDFD_INFO_EXIT), for older headers */
+struct agent_pidfd_info {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+};
+#define AGENT_PIDFD_INFO_EXIT (1ull << 3)
+#define AGENT_PIDFD_GET_INFO _IOWR(0xff, 11, struct agent_pidfd_info)
+
+int trace_agent_chan_open(struct trace_agent_chan *c, int *child_end)
+{
+	int sv[2];
+
+	memset(c, 0, sizeof(*c));
+	c->sock = -1;
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	c->sock = sv[0];
+	*child_end = sv[1];
+	return 0;
+}
+
+/* A process the agent entered, its pidfd passed along: kept to learn its end (once a pid). */
+static void add_proc(struct trace_agent_chan *c, int pid, int pidfd)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->pid[i] == pid) {   /* again after an exec */
+			close(pidfd);
+			return;
+		}
+	if (c->n == TRACE_AGENT_MAX_PROCS) {
+		close(pidfd);
+		return;
+	}
+	c->pid[c->n] = pid;
+	c->pidfd[c->n++] = pidfd;
+}
+
+/* The messages waiting: 'p' and a bpf_printk line, 'x' and a pid with its pidfd. */
+static void receive(struct trace_agent_chan *c, const struct trace_agent_chan_ops *ops, void *ctx)
+{
+	char buf[8192];
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+
+	for (int i = 0; i < 100000; i++) {
+		struct iovec iov = { buf, sizeof(buf) - 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+				     .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm;
+		ssize_t n = recvmsg(c->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		int fd = -1;
+
+		if (n <= 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		buf[n] = '\0';
+		if (buf[0] == 'p')
+			ops->printk(ctx, buf + 1, (size_t)n - 1);
+		else if (buf[0] == 'x' && fd >= 0)
+			add_proc(c, atoi(buf + 1), fd);
+		else if (fd >= 0)
+			close(fd);
+	}
+}
+
+void trace_agent_chan_poll(struct trace_agent_chan *c, int root,
+			   const struct trace_agent_chan_ops *ops, void *ctx)
+{
+	receive(c, ops, ctx);
+	for (int i = 0; i < c->n; i++) {
+		struct agent_pidfd_info info = { .mask = AGENT_PIDFD_INFO_EXIT };
+
+		if (c->pid[i] == root || ioctl(c->pidfd[i], AGENT_PIDFD_GET_INFO, &info) ||
+		    !(info.mask & AGENT_PIDFD_INFO_EXIT))
+			continue;   /* running, or not reaped yet, or a kernel before 6.15 */
+		ops->exited(ctx, c->pid[i], info.exit_code);
+		close(c->pidfd[i]);
+		c->pid[i] = c->pid[--c->n];
+		c->pidfd[i] = c->pidfd[c->n];
+		i--;
+	}
+}
+
+void trace_agent_chan_close(struct trace_agent_chan *c)
+{
+	for (int i = 0; i < c->n; i++)
+		close(c->pidfd[i]);
+	if (c->sock >= 0)
+		close(c->sock);
+	c->n = 0;
+	c->sock = -1;
 }

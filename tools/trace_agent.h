@@ -36,6 +36,29 @@ const char *trace_agent_cannot_enter(const char *cmd);
  * and --prog names.  0, or a negative errno with the reason on stderr.
  */
 int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
-		    const char *const *progs, int nprogs, bool jit);
+		    const char *const *progs, int nprogs, bool jit, int chan);
+
+/*
+ * What the agents send back over a datagram socket (chan, its other end
+ * passed on: -1 for none): the lines their programs print with
+ * bpf_printk, and each process they enter (its pidfd), whose end this
+ * process then reports as the supervisor does (PIDFD_INFO_EXIT: Linux
+ * 6.15; before it, none but the command's own).
+ */
+#define TRACE_AGENT_MAX_PROCS 1024
+struct trace_agent_chan {
+	int sock, n;
+	int pid[TRACE_AGENT_MAX_PROCS], pidfd[TRACE_AGENT_MAX_PROCS];
+};
+struct trace_agent_chan_ops {
+	void (*printk)(void *ctx, const char *line, size_t len);
+	void (*exited)(void *ctx, int pid, int status);   /* status as waitpid gives it */
+};
+/* 0 and the end the command's agents write to, or a negative errno. */
+int trace_agent_chan_open(struct trace_agent_chan *c, int *child_end);
+/* What came and who ended, but root (the command, whose end its waitpid gives). */
+void trace_agent_chan_poll(struct trace_agent_chan *c, int root,
+			   const struct trace_agent_chan_ops *ops, void *ctx);
+void trace_agent_chan_close(struct trace_agent_chan *c);
 
 #endif

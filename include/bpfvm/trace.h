@@ -158,11 +158,13 @@ BPFVM_API void bpfvm_trace__destroy(struct bpfvm_trace *t);
  * In process, without a source (the agent, libbpfvm-agent.so): the calling
  * thread's own system call nr with args, before it runs (enter) or after,
  * with its result ret: the attached programs run on the kernel's record
- * with this thread as the current task.  Safe on several threads at once
- * and in a signal handler (the record is on the caller's stack).
+ * with this thread as the current task, whose ids are pid_tgid (tgid << 32
+ * | tid, as bpf_get_current_pid_tgid gives them; 0: asked of the kernel).
+ * Safe on several threads at once and in a signal handler (the record is
+ * on the caller's stack).
  */
 BPFVM_API void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr,
-				    const uint64_t args[6], int64_t ret);
+				    const uint64_t args[6], int64_t ret, uint64_t pid_tgid);
 /* What the attached programs need of system call nr: 1 its entry, 2 its exit (or both). */
 BPFVM_API int bpfvm_trace__wants_syscall(const struct bpfvm_trace *t, long nr);
 

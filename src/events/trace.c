@@ -497,15 +497,15 @@ int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
 }
 
 void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint64_t args[6],
-			  int64_t ret)
+			  int64_t ret, uint64_t pid_tgid)
 {
 	uint64_t rec[RECORD_ROOM / 8];   /* per call: threads and nested signals run at once */
 	struct ev_event ev = { .kind = enter ? EV_SYS_ENTER : EV_SYS_EXIT, .nr = nr, .ret = ret };
 
 	if (!t || t->src)
 		return;
-	ev.tid = (int32_t)gettid();
-	ev.tgid = (int32_t)getpid();
+	ev.tid = pid_tgid ? (int32_t)pid_tgid : (int32_t)gettid();
+	ev.tgid = pid_tgid ? (int32_t)(pid_tgid >> 32) : (int32_t)getpid();
 	ev.regs.orig_rax = (uint64_t)nr;
 	ev.regs.rax = enter ? (uint64_t)-ENOSYS : (uint64_t)ret;
 	ev.regs.rdi = args[0], ev.regs.rsi = args[1], ev.regs.rdx = args[2];

@@ -27,6 +27,7 @@ if ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
    ! "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c examples/opensnoop.bpf.c -o "$tmp/opensnoop.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/agent_work" tests/data/trace/agent_work.c >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -pthread -o "$tmp/agent_fast" tests/data/trace/agent_fast.c >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/workload" tests/data/trace/workload.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace_agent: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -63,12 +64,69 @@ timeout 60 "$BPFVM" trace --json --dump-maps --mode auto "$tmp/agent.bpf.o" -- "
 ra=$?
 normalize "$tmp/sup.json" > "$tmp/sup.rec"
 normalize "$tmp/agent.json" > "$tmp/agent.rec"
+# bpf_printk's lines as trace_pipe's (comm, text; the agent sends them to bpfvm trace), and the
+# processes' ends ({"type":"exit"}: the command and its forked child, which exits 3)
+printks() { grep '"type":"printk"' "$1" | sed 's/.*"text":" *\([^ ]*\)-[0-9]* .*bpf_trace_printk: \(.*\)"}/\1 \2/'; }
+exits() { grep '"type":"exit"' "$1" | sed 's/.*"status":\([0-9]*\)}/\1/' | sort | tr '\n' ' '; }
+if [ "$(printks "$tmp/sup.json")" != "agent_work clock_nanosleep returns" ] ||
+   [ "$(printks "$tmp/agent.json")" != "$(printks "$tmp/sup.json")" ]; then
+	fail printk "supervisor '$(printks "$tmp/sup.json")', agent '$(printks "$tmp/agent.json")'"
+else
+	pass printk
+fi
+# the ends of processes bpfvm trace did not start need PIDFD_INFO_EXIT (Linux 6.15)
+kv=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+if [ "$kv" -lt 6015 ]; then
+	echo "SKIP trace_agent_exits: Linux $(uname -r) has no PIDFD_INFO_EXIT (6.15): the agent reports no descendant's end"
+elif [ "$(exits "$tmp/sup.json")" != "0 3 " ] || [ "$(exits "$tmp/agent.json")" != "$(exits "$tmp/sup.json")" ]; then
+	fail exits "supervisor '$(exits "$tmp/sup.json")', agent '$(exits "$tmp/agent.json")'"
+else
+	pass exits
+fi
 if [ $rs -eq 0 ] && [ $ra -eq 0 ] && grep -q "mode agent" "$tmp/agent.err" &&
    [ "$(wc -l < "$tmp/agent.rec")" -eq 7 ] && cmp -s "$tmp/sup.rec" "$tmp/agent.rec" &&
    grep -q "nr 230 ret -4" "$tmp/agent.rec" && [ "$(counts "$tmp/sup.json")" = "$(counts "$tmp/agent.json")" ]; then
 	pass same_records
 else
 	fail same_records "rc $rs/$ra, $(wc -l < "$tmp/agent.rec") records; $(diff "$tmp/sup.rec" "$tmp/agent.rec" | head -n 4 | tr '\n' '|') counts $(counts "$tmp/sup.json") / $(counts "$tmp/agent.json") $(head -c 300 "$tmp/agent.err")"
+fi
+
+# The fast path (agent/syscall_patch.c): agent_fast's getppid calls from a loop that signals
+# interrupt (their handlers call it too, one nested in the other), four threads at once, a
+# fork child, a clone3 child on its own stack, a posix_spawn and a vfork child: each process's count
+# in the map is the count it printed, under the supervisor, under the agent, and under the
+# agent with every call trapping (BPFVM_AGENT_PATCH=0), and each of them is reported ended
+# ({"type":"exit"}); patched, the main process traps a few times (once a site), not once a call.
+calls() { grep '^calls ' "$(dirname "$1")/calls.${1##*.}" | awk '{ print $2, $3 }' | sort; }
+mapped() { grep '"name":"counts"' "$1" | grep -o '"formatted":{"key":[0-9]*,"value":[0-9]*}' |
+	sed 's/.*"key":\([0-9]*\),"value":\([0-9]*\)}/\1 \2/' | sort; }
+ok=1 why=
+for m in supervisor agent nopatch; do
+	mode=$m; [ $m = nopatch ] && mode=agent
+	rm -f "$tmp/calls.$m"
+	AGENT_FAST_OUT="$tmp/calls.$m" BPFVM_AGENT_STATS=1 BPFVM_AGENT_PATCH=$([ $m = nopatch ] && echo 0 || echo 1) \
+		timeout 60 "$BPFVM" trace --json --dump-maps --mode $mode "$tmp/agent.bpf.o" -- "$tmp/agent_fast" \
+		> "$tmp/fast.$m" 2> "$tmp/fast.$m.err"
+	rc=$?
+	ended=$(grep '"type":"exit"' "$tmp/fast.$m" | sed 's/.*"pid":\([0-9]*\),"status":0}/\1/' | sort | tr '\n' ' ')
+	if [ $rc -ne 0 ] || [ "$(calls "$tmp/fast.$m" | wc -l)" -ne 5 ] ||
+	   [ "$(calls "$tmp/fast.$m")" != "$(mapped "$tmp/fast.$m")" ] ||
+	   { [ "$kv" -ge 6015 ] && [ "$ended" != "$(calls "$tmp/fast.$m" | awk '{ print $1 }' | sort | tr '\n' ' ')" ]; }; then
+		ok=0 why="$why $m: rc $rc, printed $(calls "$tmp/fast.$m" | tr '\n' ' ') counted $(mapped "$tmp/fast.$m" | tr '\n' ' ') ended $ended $(head -c 200 "$tmp/fast.$m.err");"
+	fi
+done
+main=$(calls "$tmp/fast.agent" | sort -k 2 -n | tail -n 1)
+traps() { grep "bpfvm agent: pid ${main%% *}:" "$1" | awk '{ print $5 }'; }
+t=$(traps "$tmp/fast.agent.err")
+main=$(calls "$tmp/fast.nopatch" | sort -k 2 -n | tail -n 1)
+tn=$(traps "$tmp/fast.nopatch.err")
+if [ -z "$t" ] || [ -z "$tn" ] || [ $((t * 20)) -ge "${main##* }" ] || [ "$tn" -lt "${main##* }" ]; then
+	ok=0 why="$why traps patched '$t', every call '$tn' for ${main##* } calls;"
+fi
+if [ $ok -eq 1 ]; then
+	pass fast_path
+else
+	fail fast_path "$why"
 fi
 
 # opensnoop under the agent: the workload's four opens (its own, the failed one, its

@@ -1,8 +1,9 @@
 /*
  * agent.bpf.c - the object test_trace_agent.sh runs in both modes of
  * `bpfvm trace` (agent and supervisor): a record at the exit of every
- * getppid and clock_nanosleep (the caller's ids and comm, the result) and
- * a count of getppid entries per process.
+ * getppid and clock_nanosleep (the caller's ids and comm, the result), a
+ * bpf_printk line at clock_nanosleep's exit, and a count of getppid
+ * entries per process.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -72,6 +73,7 @@ int exit_getppid(struct sys_exit_args *args)
 SEC("tracepoint/syscalls/sys_exit_clock_nanosleep")
 int exit_sleep(struct sys_exit_args *args)
 {
+	bpf_printk("clock_nanosleep returns");
 	return record(args);
 }
 
