@@ -257,6 +257,9 @@ static int scan_symbols(Elf *elf, Elf_Scn *scn, Elf *code, const struct usym_tar
 		}
 		if ((err = add_site(sites, n, off)))
 			return err;
+		for (size_t k = 0; k < *n; k++)
+			if ((*sites)[k].func_off == off)
+				(*sites)[k].func_size = sym.st_size;
 		last_bind = bind;
 	}
 	return 0;

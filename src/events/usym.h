@@ -48,6 +48,7 @@ static inline bool usym_by_name(const struct usym_target *t)
 struct usym_site {
 	uint64_t file_off;        /* of the probed instruction */
 	uint64_t func_off;        /* of the function it is in (uretprobes: func_ip) */
+	uint64_t func_size;       /* ...its symbol's size, 0: unknown (USDT, raw offsets) */
 	uint64_t sema_off;        /* USDT: the semaphore's file offset, 0: none */
 	uint64_t sema_vaddr;      /* ...and its link-time address (it lives in .data) */
 	char args[256];           /* USDT: the note's argument string ("-4@%eax 8@-8(%rbp)") */
