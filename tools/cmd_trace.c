@@ -547,23 +547,34 @@ static int run_under_agent(struct tracer *tr, struct bpfvm *vm)
 {
 	const struct trace_args *a = tr->a;
 	struct timespec ms = { 0, 1000000 };
-	int status = -1;
-	pid_t pid = fork();
+	int status = -1, detach[2] = { -1, -1 };
+	pid_t pid;
 
-	if (pid == 0) {
-		if (!trace_agent_env(vm, a->objects, a->nobjects, a->progs, a->nprogs, a->jit))
+	/* its write end ours alone: when this process ends, the agent puts back its uprobes' bytes */
+	if (pipe2(detach, O_CLOEXEC))
+		detach[0] = detach[1] = -1;
+	if ((pid = fork()) == 0) {
+		char fd[16];
+
+		snprintf(fd, sizeof(fd), "%d", detach[0] >= 0 ? fcntl(detach[0], F_DUPFD, 950) : -1);
+		if (!setenv("BPFVM_AGENT_DETACH", fd, 1) &&
+		    !trace_agent_env(vm, a->objects, a->nobjects, a->progs, a->nprogs, a->jit))
 			execvp(a->command[0], a->command);
 		fprintf(stderr, "bpfvm trace: %s: %s\n", a->command[0], strerror(errno));
 		_exit(127);
 	}
 	if (pid < 0)
 		return 1;
+	close(detach[0]);
+	detach[0] = -1;
 	signal(SIGINT, SIG_IGN);   /* the terminal's Ctrl-C is the command's; bpfvm reports its end */
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		drain_ringbufs(tr);
 		nanosleep(&ms, NULL);
 	}
 	on_exit_status(tr, pid, status);
+	close(detach[0]);
+	close(detach[1]);
 	return exit_code(status);
 }
 

@@ -14,6 +14,7 @@
  * (the sys_exit tracepoints that follow see it).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "../util/opts.h"
 #include "attach.h"
 #include "events.h"
+#include "inproc.h"
 #include "kfuncs.h"
 #include "procfs.h"
 #include "task.h"
@@ -53,6 +55,7 @@ struct bpfvm_trace {
 	struct ev_interest want;
 	struct ev_uprobe up[EV_MAX_UPROBES];
 	struct ev_source *src;
+	struct inproc *inproc;       /* uprobes placed in this process (the agent's) */
 	struct bpfvm_prog *policy;   /* a seccomp filter enforced (bpfvm_trace__set_seccomp) */
 	struct ev_kernel kern;     /* kernel objects' layouts (bpf_get_current_task) */
 	int root_status;
@@ -371,7 +374,7 @@ static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_e
 		.kobj_size = rawtp ? sizeof(ev->regs) : EV_PT_REGS_SIZE,
 		.kobj_what = "pt_regs",
 		/* in process (no source): the current task is the calling thread, the helpers' own */
-		.task_ops = t->src ? &ev_task_ops : NULL, .task = t->src ? task : NULL,
+		.task_ops = task->src ? &ev_task_ops : NULL, .task = task->src ? task : NULL,
 	};
 	uint64_t retval;
 
@@ -399,9 +402,11 @@ static bool runs_in_pass(const struct ev_event *ev, const struct attached *a, in
 	return (ev->kind == EV_SYS_EXIT || ev->kind == EV_EXIT ? 2 - depth : depth) == pass;
 }
 
-static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t *rec)
+/* src: the event's source (in process: NULL, or the uprobes' own, whose memory is this process's) */
+static void dispatch(struct bpfvm_trace *t, struct ev_source *src, const struct ev_event *ev,
+		     uint64_t *rec)
 {
-	struct ev_task task = { .src = t->src, .kern = &t->kern, .tid = ev->tid, .tgid = ev->tgid,
+	struct ev_task task = { .src = src, .kern = &t->kern, .tid = ev->tid, .tgid = ev->tgid,
 				.exiting = ev->kind == EV_EXIT, .exit_code = ev->status,
 				.has_func_ip = ev->kind == EV_UPROBE, .func_ip = ev->func_ip };
 	struct ev_task target = { .tid = ev->target, .tgid = ev->target };
@@ -434,7 +439,7 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t 
 		if (task.overridden && ev->kind == EV_SYS_EXIT)
 			in.ret = task.override_rc;
 	}
-	if (task.overridden && t->src)
+	if (task.overridden && t->src && src == t->src)
 		t->src->ops->set_return(t->src, ev->tid, task.override_rc,
 					ev->kind == EV_SYS_ENTER);
 	if (filled && t->o.on_event)
@@ -451,7 +456,7 @@ int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
 		return -EINVAL;
 	while ((err = t->src->ops->next(t->src, &ev)) > 0) {
 		if (ev.kind != EV_GONE) {
-			dispatch(t, &ev, t->rec);
+			dispatch(t, t->src, &ev, t->rec);
 			continue;
 		}
 		if (t->o.on_exit)
@@ -478,7 +483,69 @@ void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint
 	ev.regs.rax = enter ? (uint64_t)-ENOSYS : (uint64_t)ret;
 	ev.regs.rdi = args[0], ev.regs.rsi = args[1], ev.regs.rdx = args[2];
 	ev.regs.r10 = args[3], ev.regs.r8 = args[4], ev.regs.r9 = args[5];
-	dispatch(t, &ev, rec);
+	dispatch(t, NULL, &ev, rec);
+}
+
+/*
+ * A uprobe hit in this process (inproc.c): dispatch's work, for the one
+ * kind of event, without what the others need (their records, passes):
+ * the context is the registers as the trampoline saved them, read-only.
+ */
+static void inproc_run(void *ctx, const struct ev_event *ev)
+{
+	struct bpfvm_trace *t = ctx;
+	struct ev_task task;
+	struct hook_event_run hev = {
+		.mode = t->o.mode, .log = t->o.log, .ctx = (void *)&ev->regs,
+		.ctx_size = EV_PT_REGS_SIZE, .task_ops = &ev_task_ops, .task = &task,
+	};
+	uint64_t retval;
+
+	memset(&task, 0, offsetof(struct ev_task, regs));
+	task.src = inproc_source(t->inproc);
+	task.kern = &t->kern;
+	task.tid = ev->tid;
+	task.tgid = ev->tgid;
+	task.has_func_ip = true;
+	task.func_ip = ev->func_ip;
+	task.regs = ev->regs;
+	task.have_regs = true;
+	task.regs_asked = task.at_func_entry = false;
+	for (size_t i = 0; i < t->n; i++) {
+		struct attached *a = &t->a[i];
+
+		if (a->at.point != EV_USER_PROBE || !(ev->probes >> a->at.uprobe & 1))
+			continue;
+		task.cookie = usdt_cookie(t, a, ev);
+		if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
+			log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures "
+					     "are only counted)\n", a->name, ev->tid);
+	}
+	if (t->o.on_event)
+		t->o.on_event(t->o.ctx);
+	ev_task_end(&task);
+}
+
+int bpfvm_trace__place_uprobes(struct bpfvm_trace *t)
+{
+	if (!t || t->src)
+		return -EINVAL;
+	if (!t->want.nuprobes)
+		return 0;
+	if (!t->inproc && !(t->inproc = inproc_new(t->up, t->want.nuprobes, t->o.log, inproc_run, t)))
+		return -ENOMEM;
+	return inproc_place(t->inproc);
+}
+
+bool bpfvm_trace__uprobe_trap(struct bpfvm_trace *t, void *ucontext)
+{
+	return t && t->inproc && inproc_trap(t->inproc, ucontext);
+}
+
+void bpfvm_trace__remove_uprobes(struct bpfvm_trace *t)
+{
+	if (t)
+		inproc_remove(t->inproc);
 }
 
 int bpfvm_trace__wants_syscall(const struct bpfvm_trace *t, long nr)
@@ -512,5 +579,6 @@ void bpfvm_trace__destroy(struct bpfvm_trace *t)
 	if (t->src)
 		t->src->ops->destroy(t->src);
 	ev_kernel_free(&t->kern);
+	inproc_free(t->inproc);
 	free(t);
 }
