@@ -9,7 +9,7 @@
  * Detaching: bpfvm trace keeps the write end of a pipe whose read end the
  * command inherits (BPFVM_AGENT_DETACH, its number); when bpfvm trace ends
  * in any way, SIGKILL included, the pipe's end is signalled to this
- * process as a SIGTRAP with si_code POLL_IN (F_SETSIG), and every patched
+ * process as a SIGTRAP with its si_fd (F_SETSIG), and every patched
  * byte is put back: the command goes on untraced.  The first process that
  * loads the agent owns the pipe; the variable is taken out of its
  * environment so that programs it starts do not take the pipe's signal
@@ -40,7 +40,9 @@ struct bpfvm_log *agent_uprobe_log(void)
 
 static void on_sigtrap(int sig, siginfo_t *si, void *uc)
 {
-	if (si->si_code == POLL_IN && si->si_fd == up.detach_fd && up.detach_fd >= 0) {
+	/* the pipe's end: SI_SIGIO here (the kernel may also say POLL_IN or POLL_HUP) */
+	if ((si->si_code == SI_SIGIO || si->si_code == POLL_IN || si->si_code == POLL_HUP) &&
+	    si->si_fd == up.detach_fd && up.detach_fd >= 0) {
 		bpfvm_trace__remove_uprobes(up.t);
 		return;
 	}

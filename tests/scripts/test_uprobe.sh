@@ -9,7 +9,11 @@
 # offset inside an instruction, a stripped binary, a uretprobe with an
 # offset) while the rest attach; bash's readline on a real pty
 # (examples/bashreadline.bpf.c); a running process taken with -p and left
-# running, unharmed, after the detach.
+# running, unharmed, after the detach.  Then the same under the in-process
+# agent (--mode agent: src/events/inproc.c, agent/uprobe.c): the same
+# counts per thread, returns, mallocs per thread, USDT arguments and
+# bashreadline lines as the supervisor's; its patched bytes put back when
+# bpfvm trace is killed, the command running on.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 CLANG=${CLANG:-clang-19}
@@ -155,12 +159,14 @@ else
 fi
 
 # bashreadline: an interactive bash on a pty, three lines typed; bpfvm's records on stdout
-BPFVM="$BPFVM" OBJ="$tmp/bashreadline.bpf.o" OUT="$tmp/br.json" timeout 60 python3 - <<'EOF' > "$tmp/br.log" 2>&1
+# drive_bash MODE OUT: the records in OUT, the driver's account on stdout
+drive_bash() {
+	BPFVM="$BPFVM" OBJ="$tmp/bashreadline.bpf.o" OUT="$2" MODE="$1" timeout 60 python3 - <<'EOF'
 import os, pty, subprocess, time, select
 master, slave = pty.openpty()
 out = open(os.environ["OUT"], "w")
-p = subprocess.Popen([os.environ["BPFVM"], "trace", "--json", os.environ["OBJ"], "--",
-                      "/bin/bash", "--norc", "--noprofile", "-i"],
+p = subprocess.Popen([os.environ["BPFVM"], "trace", "--mode", os.environ["MODE"], "--json",
+                      os.environ["OBJ"], "--", "/bin/bash", "--norc", "--noprofile", "-i"],
                      stdin=slave, stdout=out, stderr=slave, start_new_session=True)
 os.close(slave)
 def drain(sec):
@@ -183,6 +189,8 @@ except subprocess.TimeoutExpired:
     p.wait()
 print("rc", p.returncode)
 EOF
+}
+drive_bash supervisor "$tmp/br.json" > "$tmp/br.log" 2>&1
 lines=$(grep -c '"type":"ringbuf"' "$tmp/br.json" 2>/dev/null)
 if grep -q '^rc 0$' "$tmp/br.log" && [ "$lines" = 3 ] &&
    grep -q '"str":"echo first line"' "$tmp/br.json" && grep -q '"str":"true second"' "$tmp/br.json" &&
@@ -195,7 +203,7 @@ fi
 
 # -p: a running process probed (uprobe and recursive uretprobes in flight), then SIGINT:
 # every byte and return address restored, the process runs on to its own exit 0
-"$W" loop 3000 &
+"$W" loop 3000 > /dev/null &
 wpid=$!
 sleep 0.3
 "$BPFVM" trace --dump-maps -p "$wpid" "$tmp/uprobe.bpf.o" > "$tmp/p.out" 2> "$tmp/p.err" &
@@ -214,5 +222,81 @@ if [ "$wrc" = 0 ] && [ "$brc" = 0 ] && [ "${seen:-0}" -gt 0 ]; then
 else
 	fail seize_detach_restores "workload exit $wrc (0), bpfvm exit $brc (0), calls seen '${seen:-}' (some)"
 	head -n 3 "$tmp/p.err" | sed 's/^/     ... /'
+fi
+
+# --mode agent: the same workload in process, the same counts as the supervisor's above
+timeout 60 "$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" > "$tmp/ua.out" 2> "$tmp/ua.err"
+rc=$?
+a_calls=$(values "$tmp/ua.out" calls | sort -n | tr '\n' ' ')
+a_facts=$(for k in 0 1 2 3 4 7; do value_of "$tmp/ua.out" facts $k; done | tr '\n' ' ')
+a_mallocs=$(values "$tmp/ua.out" mallocs | sort -n | tr '\n' ' ')
+s_mallocs=$(values "$tmp/u.out" mallocs | sort -n | tr '\n' ' ')
+a_entry=$(value_of "$tmp/ua.out" info 2)
+if [ $rc -eq 0 ] && [ "$a_calls" = "$calls" ] && [ "$(value_of "$tmp/ua.out" info 0)" = "$sum" ] &&
+   [ "$a_facts" = "$facts" ] && [ "$a_mallocs" = "$s_mallocs" ] &&
+   [ "$(value_of "$tmp/ua.out" info 3)" = 42 ] && [ -n "$a_entry" ] &&
+   [ "$a_entry" = "$(value_of "$tmp/ua.out" info 4)" ] &&
+   grep -q "calls 1000 per thread, fact 120, global 42" "$tmp/ua.out"; then
+	pass agent_same_as_supervisor
+else
+	fail agent_same_as_supervisor "rc $rc; agent/supervisor: calls per thread '$a_calls'/'$calls', sum '$(value_of "$tmp/ua.out" info 0)'/'$sum', returns '$a_facts'/'$facts', mallocs per thread '$a_mallocs'/'$s_mallocs', upr_global '$(value_of "$tmp/ua.out" info 3)' (42), func_ip at entry and return '$a_entry' '$(value_of "$tmp/ua.out" info 4)'"
+	head -n 3 "$tmp/ua.err" | sed 's/^/     ... /'
+fi
+
+timeout 60 "$BPFVM" trace --mode agent --dump-maps "$tmp/usdt.bpf.o" -- "$W" > "$tmp/usdta.out" 2> "$tmp/usdta.err"
+rc=$?
+a_got=$(for k in 0 1 2 3 4 5 6 7 8 9; do value_of "$tmp/usdta.out" out $k; done | tr '\n' ' ')
+if [ $rc -eq 0 ] && [ "$a_got" = "$got" ]; then
+	pass agent_usdt_same_as_supervisor
+else
+	fail agent_usdt_same_as_supervisor "rc $rc, out[0..9] '$a_got' (the supervisor's: '$got')"
+	head -n 3 "$tmp/usdta.err" | sed 's/^/     ... /'
+fi
+
+drive_bash agent "$tmp/bra.json" > "$tmp/bra.log" 2>&1
+a_lines=$(grep -o '"str":"[^"]*"' "$tmp/bra.json" | tr '\n' ' ')
+s_lines=$(grep -o '"str":"[^"]*"' "$tmp/br.json" | tr '\n' ' ')
+if grep -q '^rc 0$' "$tmp/bra.log" && [ -n "$s_lines" ] && [ "$a_lines" = "$s_lines" ]; then
+	pass agent_bashreadline_pty
+else
+	fail agent_bashreadline_pty "lines '$a_lines' (the supervisor's: '$s_lines'); driver: $(tr '\n' ' ' < "$tmp/bra.log" | cut -c1-200)"
+fi
+
+# bpfvm trace killed (SIGKILL: nothing of it runs): the agent puts back upr_target's bytes
+# (a jmp while traced) and the command runs on to its own end
+entry_byte() {   # the first byte of upr_target in process $1, in hex
+	python3 - "$1" "$(readelf -sW "$W" | awk '$8 == "upr_target" { print $2; exit }')" <<'PYEOF'
+import sys
+pid, off = sys.argv[1], int(sys.argv[2], 16)
+base = None
+for l in open("/proc/%s/maps" % pid):
+    f = l.split()
+    if len(f) >= 6 and f[5].endswith("/uworkload") and int(f[2], 16) == 0:
+        base = int(f[0].split("-")[0], 16)
+        break
+m = open("/proc/%s/mem" % pid, "rb")
+m.seek(base + off)
+print(m.read(1).hex())
+PYEOF
+}
+"$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" loop 2000 > "$tmp/da.out" 2> "$tmp/da.err" &
+bpid=$!
+wpid=
+for i in $(seq 1 50); do wpid=$(pgrep -P "$bpid" -x uworkload) && [ -n "$wpid" ] && break; sleep 0.1; done
+sleep 0.3
+before=$(entry_byte "$wpid" 2>/dev/null)
+kill -KILL "$bpid"
+wait "$bpid" 2>/dev/null
+after=
+for i in $(seq 1 50); do after=$(entry_byte "$wpid" 2>/dev/null); [ "$after" = 48 ] && break; sleep 0.1; done
+alive=no
+kill -0 "$wpid" 2>/dev/null && alive=yes
+for i in $(seq 1 60); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.1; done
+if [ "$before" = e9 ] && [ "$after" = 48 ] && [ "$alive" = yes ] && ! kill -0 "$wpid" 2>/dev/null &&
+   grep -q "loop done" "$tmp/da.out"; then
+	pass agent_detach_restores
+else
+	fail agent_detach_restores "upr_target's first byte '$before' while traced (e9, the jmp), '$after' after bpfvm trace was killed (48, its own); workload alive after '$alive', its end line: $(grep -c "loop done" "$tmp/da.out")"
+	kill -9 "$wpid" 2>/dev/null
 fi
 exit $status

@@ -72,6 +72,7 @@ static int loop(long ms)
 			return 1;
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
+	printf("loop done\n");
 	return 0;
 }
 
