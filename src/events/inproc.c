@@ -200,22 +200,13 @@ static int32_t my_tid(void)
 }
 
 /* The programs of probes (mask) with regs (a struct pt_regs). */
-static void hit(struct inproc *ip, uint64_t probes, uint64_t func_ip, bool uret, int32_t spec,
+static void hit(struct inproc *ip, uint64_t probes, uint64_t func_ip, int32_t spec,
 		const uint64_t *regs)
 {
-	struct ev_event ev;   /* what an EV_UPROBE carries (the rest unread: not cleared, for speed) */
+	struct inproc_hit h = { my_tid(), ip->tgid, probes, func_ip, spec,
+				spec >= 0 ? ip->specs[spec] : NULL, regs };
 
-	ev.kind = EV_UPROBE;
-	ev.tid = my_tid();
-	ev.tgid = ip->tgid;
-	ev.probes = probes;
-	ev.func_ip = func_ip;
-	ev.uret = uret;
-	ev.usdt_spec = spec;
-	ev.usdt_args = spec >= 0 ? ip->specs[spec] : NULL;
-	memcpy(&ev.regs, regs, 21 * 8);   /* pt_regs is user_regs_struct's start */
-	ev.regs.fs_base = ev.regs.gs_base = ev.regs.ds = ev.regs.es = ev.regs.fs = ev.regs.gs = 0;
-	ip->run(ip->ctx, &ev);
+	ip->run(ip->ctx, &h);
 }
 
 enum { R_RIP = 16, R_RSP = 19 };   /* in struct pt_regs, by 8 bytes */
@@ -230,7 +221,7 @@ static void on_entry(struct ip_site *s, uint64_t *regs)
 		return;
 	me.busy = 1;
 	if (s->entry)
-		hit(ip, s->entry, s->addr, false, s->spec, regs);
+		hit(ip, s->entry, s->addr, s->spec, regs);
 	if (s->ret && me.depth < MAX_DEPTH) {
 		me.f[me.depth++] = (struct ip_frame){ *sp, (uint64_t)(uintptr_t)sp, s->func, s->ret };
 		*sp = ip->ret_tramp;
@@ -252,7 +243,7 @@ static uint64_t on_return(struct inproc *ip, uint64_t *regs)
 	regs[R_RIP] = f.ret;
 	if (!ip->detached && !me.busy) {
 		me.busy = 1;
-		hit(ip, f.probes, f.func, true, -1, regs);
+		hit(ip, f.probes, f.func, -1, regs);
 		me.busy = 0;
 	}
 	return f.ret;

@@ -30,8 +30,17 @@ size_t inproc_tramp_entry(uint8_t *out, size_t room, const struct inproc_cpu *c,
 size_t inproc_tramp_return(uint8_t *out, size_t room, const struct inproc_cpu *c, uint64_t fn,
 			   uint64_t arg);
 
-/* Runs the attached programs of an EV_UPROBE event (trace.c's dispatch). */
-typedef void (*inproc_run_fn)(void *ctx, const struct ev_event *ev);
+/* A hit: what an EV_UPROBE event says, the registers where the trampoline saved them. */
+struct inproc_hit {
+	int32_t tid, tgid;
+	uint64_t probes, func_ip;
+	int32_t usdt_spec;
+	const char *usdt_args;
+	const uint64_t *regs;     /* a struct pt_regs */
+};
+
+/* Runs the attached programs of a hit (trace.c). */
+typedef void (*inproc_run_fn)(void *ctx, const struct inproc_hit *h);
 
 struct inproc *inproc_new(const struct ev_uprobe *probes, size_t n, struct bpfvm_log *log,
 			  inproc_run_fn run, void *ctx);

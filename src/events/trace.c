@@ -338,10 +338,10 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
  * __bpf_usdt_ip_to_spec_id, as libbpf writes them at attach time; here at
  * the site's first hit, when bpfvm has the site.  The cookie, or 0.
  */
-static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev)
+static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, int32_t id,
+			    const char *args, uint64_t ip)
 {
 	uint8_t spec[USYM_USDT_SPEC_SIZE];
-	int32_t id = ev->usdt_spec;
 	uint32_t uid = (uint32_t)id;
 	char why[256];
 
@@ -349,13 +349,13 @@ static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, const str
 		return 0;
 	if (!(a->usdt_written[id / 8] >> (id % 8) & 1)) {
 		a->usdt_written[id / 8] |= (uint8_t)(1u << (id % 8));
-		if (usym_usdt_spec(ev->usdt_args, 0, spec, why, sizeof(why)) ||
+		if (usym_usdt_spec(args, 0, spec, why, sizeof(why)) ||
 		    bpfvm_map__update_elem(a->usdt_specs, &id, spec, BPFVM_ANY))
 			log_printf(t->o.log, "%s: USDT site at 0x%llx: %s\n", a->name,
-				   (unsigned long long)ev->func_ip, why);
+				   (unsigned long long)ip, why);
 	}
 	if (a->usdt_ips)
-		bpfvm_map__update_elem(a->usdt_ips, &ev->func_ip, &uid, BPFVM_ANY);
+		bpfvm_map__update_elem(a->usdt_ips, &ip, &uid, BPFVM_ANY);
 	return (uint64_t)id;
 }
 
@@ -379,7 +379,8 @@ static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_e
 	uint64_t retval;
 
 	ev_record(&a->at, in, (uint8_t *)rec, sizeof(t->rec));
-	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev) : 0;
+	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev->usdt_spec, ev->usdt_args,
+							   ev->func_ip) : 0;
 	task->can_override = ev_attach_is_kprobe(&a->at);
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "
@@ -491,12 +492,12 @@ void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint
  * kind of event, without what the others need (their records, passes):
  * the context is the registers as the trampoline saved them, read-only.
  */
-static void inproc_run(void *ctx, const struct ev_event *ev)
+static void inproc_run(void *ctx, const struct inproc_hit *h)
 {
 	struct bpfvm_trace *t = ctx;
 	struct ev_task task;
 	struct hook_event_run hev = {
-		.mode = t->o.mode, .log = t->o.log, .ctx = (void *)&ev->regs,
+		.mode = t->o.mode, .log = t->o.log, .ctx = (void *)h->regs,
 		.ctx_size = EV_PT_REGS_SIZE, .task_ops = &ev_task_ops, .task = &task,
 	};
 	uint64_t retval;
@@ -504,22 +505,24 @@ static void inproc_run(void *ctx, const struct ev_event *ev)
 	memset(&task, 0, offsetof(struct ev_task, regs));
 	task.src = inproc_source(t->inproc);
 	task.kern = &t->kern;
-	task.tid = ev->tid;
-	task.tgid = ev->tgid;
+	task.tid = h->tid;
+	task.tgid = h->tgid;
 	task.has_func_ip = true;
-	task.func_ip = ev->func_ip;
-	task.regs = ev->regs;
+	task.func_ip = h->func_ip;
+	/* what a user stack walk starts from (pt_regs: ip 16, cs 17, sp 19, bp 4) */
+	task.regs.rip = h->regs[16], task.regs.cs = h->regs[17];
+	task.regs.rsp = h->regs[19], task.regs.rbp = h->regs[4];
 	task.have_regs = true;
 	task.regs_asked = task.at_func_entry = false;
 	for (size_t i = 0; i < t->n; i++) {
 		struct attached *a = &t->a[i];
 
-		if (a->at.point != EV_USER_PROBE || !(ev->probes >> a->at.uprobe & 1))
+		if (a->at.point != EV_USER_PROBE || !(h->probes >> a->at.uprobe & 1))
 			continue;
-		task.cookie = usdt_cookie(t, a, ev);
+		task.cookie = usdt_cookie(t, a, h->usdt_spec, h->usdt_args, h->func_ip);
 		if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 			log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures "
-					     "are only counted)\n", a->name, ev->tid);
+					     "are only counted)\n", a->name, h->tid);
 	}
 	if (t->o.on_event)
 		t->o.on_event(t->o.ctx);
