@@ -250,6 +250,18 @@ else
 	fail agent_malloc_per_thread "mallocs per thread in libc '$a_mallocs' (the supervisor's: '$s_mallocs')"
 fi
 
+# the glob (jmps) and the raw file offset (an int3: no function size), and bad input in process
+timeout 60 "$BPFVM" trace --mode agent --dump-maps "$tmp/multi.bpf.o" -- "$W" > "$tmp/ma.out" 2> "$tmp/ma.err"
+timeout 60 "$BPFVM" trace --mode agent --dump-maps "$tmp/bad.bpf.o" -- "$W" > "$tmp/bada.out" 2> "$tmp/bada.err"
+if [ "$(value_of "$tmp/ma.out" hits 0)" = 6 ] && [ "$(value_of "$tmp/ma.out" hits 1)" = 1 ] &&
+   [ "$(value_of "$tmp/bada.out" hits 0)" = 1 ] &&
+   grep -q "^bpfvm agent: inside .*offset +0x1 of upr_target in $W is not at an instruction boundary" "$tmp/bada.err"; then
+	pass agent_multi_offset_bad_input
+else
+	fail agent_multi_offset_bad_input "glob '$(value_of "$tmp/ma.out" hits 0)' (6), raw offset '$(value_of "$tmp/ma.out" hits 1)' (1), bad.bpf.o's good probe '$(value_of "$tmp/bada.out" hits 0)' (1), the offset inside an instruction named by the agent:"
+	sed 's/^/     ... /' "$tmp/bada.err" | head -n 5
+fi
+
 # auto: a dynamically linked command, so the agent (said on stderr)
 timeout 60 "$BPFVM" trace --mode auto --dump-maps "$tmp/usdt.bpf.o" -- "$W" > "$tmp/usdta.out" 2> "$tmp/usdta.err"
 rc=$?
