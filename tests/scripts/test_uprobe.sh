@@ -283,40 +283,56 @@ else
 fi
 
 # bpfvm trace killed (SIGKILL: nothing of it runs): the agent puts back upr_target's bytes
-# (a jmp while traced) and the command runs on to its own end
-entry_byte() {   # the first byte of upr_target in process $1, in hex
-	python3 - "$1" "$(readelf -sW "$W" | awk '$8 == "upr_target" { print $2; exit }')" <<'PYEOF'
-import sys
-pid, off = sys.argv[1], int(sys.argv[2], 16)
-base = None
-for l in open("/proc/%s/maps" % pid):
-    f = l.split()
-    if len(f) >= 6 and f[5].endswith("/uworkload") and int(f[2], 16) == 0:
-        base = int(f[0].split("-")[0], 16)
-        break
-m = open("/proc/%s/mem" % pid, "rb")
-m.seek(base + off)
-print(m.read(1).hex())
-PYEOF
-}
-"$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" loop 2000 > "$tmp/da.out" 2> "$tmp/da.err" &
+# (a jmp while traced) and the command runs on to its own end; one python watches it all
+"$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" loop 3000 > "$tmp/da.out" 2> "$tmp/da.err" &
 bpid=$!
-wpid=
-for i in $(seq 1 50); do wpid=$(pgrep -P "$bpid" -x uworkload) && [ -n "$wpid" ] && break; sleep 0.1; done
-sleep 0.3
-before=$(entry_byte "$wpid" 2>/dev/null)
-kill -KILL "$bpid"
+timeout 30 python3 - "$bpid" "$(readelf -sW "$W" | awk '$8 == "upr_target" { print $2; exit }')" > "$tmp/da.log" 2>&1 <<'PYEOF'
+import os, signal, sys, time
+bpid, off = int(sys.argv[1]), int(sys.argv[2], 16)
+def child():
+    for t in os.listdir("/proc/%d/task" % bpid):
+        for c in open("/proc/%d/task/%s/children" % (bpid, t)).read().split():
+            return int(c)
+def entry_byte(pid):
+    for l in open("/proc/%d/maps" % pid):
+        f = l.split()
+        if len(f) >= 6 and f[5].endswith("/uworkload") and int(f[2], 16) == 0:
+            m = open("/proc/%d/mem" % pid, "rb")
+            m.seek(int(f[0].split("-")[0], 16) + off)
+            return m.read(1).hex()
+def alive(pid):
+    try:
+        return open("/proc/%d/stat" % pid).read().split()[2] not in "ZX"
+    except OSError:
+        return False
+wpid = before = None
+for _ in range(100):
+    try:
+        wpid = child()
+        before = entry_byte(wpid) if wpid else None
+    except OSError:
+        pass
+    if before == "e9":
+        break
+    time.sleep(0.05)
+os.kill(bpid, signal.SIGKILL)
+after = None
+for _ in range(100):
+    after = entry_byte(wpid)
+    if after != "e9":
+        break
+    time.sleep(0.05)
+running = alive(wpid)
+for _ in range(200):
+    if not alive(wpid):
+        break
+    time.sleep(0.05)
+print("before", before, "after", after, "running", running, "ended", not alive(wpid))
+PYEOF
 wait "$bpid" 2>/dev/null
-after=
-for i in $(seq 1 50); do after=$(entry_byte "$wpid" 2>/dev/null); [ "$after" = 48 ] && break; sleep 0.1; done
-alive=no
-kill -0 "$wpid" 2>/dev/null && alive=yes
-for i in $(seq 1 60); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.1; done
-if [ "$before" = e9 ] && [ "$after" = 48 ] && [ "$alive" = yes ] && ! kill -0 "$wpid" 2>/dev/null &&
-   grep -q "loop done" "$tmp/da.out"; then
+if grep -q "^before e9 after 48 running True ended True$" "$tmp/da.log" && grep -q "loop done" "$tmp/da.out"; then
 	pass agent_detach_restores
 else
-	fail agent_detach_restores "upr_target's first byte '$before' while traced (e9, the jmp), '$after' after bpfvm trace was killed (48, its own); workload alive after '$alive', its end line: $(grep -c "loop done" "$tmp/da.out")"
-	kill -9 "$wpid" 2>/dev/null
+	fail agent_detach_restores "upr_target's first byte while traced, after bpfvm trace was killed, the workload running then and ended by itself (want e9, 48, True, True): $(tr '\n' ' ' < "$tmp/da.log" | cut -c1-200); its end line: $(grep -c "loop done" "$tmp/da.out")"
 fi
 exit $status
