@@ -307,13 +307,11 @@ struct inproc *inproc_new(const struct ev_uprobe *probes, size_t n, struct bpfvm
 __attribute__((format(printf, 3, 4))) static void say(struct inproc *ip, size_t i, const char *fmt,
 						       ...)
 {
-	char msg[PATH_MAX + 512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	usym_refuse(ip->log, ip->p[i].prog, ip->p[i].sec, fmt, ap);
 	va_end(ap);
-	log_printf(ip->log, "%s (SEC(\"%s\")): cannot attach: %s\n", ip->p[i].prog, ip->p[i].sec, msg);
 	ip->failed |= 1ull << i;
 }
 

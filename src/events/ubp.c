@@ -249,13 +249,11 @@ static int boundary(int32_t tid, uint64_t addr, uint64_t rel)
 
 __attribute__((format(printf, 3, 4))) static void say(struct ubp *u, size_t i, const char *fmt, ...)
 {
-	char msg[PATH_MAX + 512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	usym_refuse(u->log, u->p[i].prog, u->p[i].sec, fmt, ap);
 	va_end(ap);
-	log_printf(u->log, "%s (SEC(\"%s\")): cannot attach: %s\n", u->p[i].prog, u->p[i].sec, msg);
 	u->failed |= 1ull << i;
 }
 
