@@ -126,7 +126,7 @@ static int self_read(struct ev_source *src, int32_t tid, void *dst, uint64_t add
 }
 
 static const struct ev_source_ops self_ops = {
-	.name = "self", .read_mem = self_read, .copy_user = self_read,
+	.name = "self", .in_process = true, .read_mem = self_read, .copy_user = self_read,
 };
 
 struct ev_source *inproc_source(struct inproc *ip)
