@@ -66,6 +66,7 @@
 struct ip_site {
 	struct inproc *ip;
 	uint64_t addr, func;
+	uint64_t limit;          /* the end of the mapping it is in: no byte past it is read */
 	uint64_t entry, ret;     /* probes at it, masks */
 	int32_t spec;            /* USDT: its spec id, else -1 */
 	bool jmp;
@@ -338,6 +339,8 @@ static const char *jmp_refused(const struct ip_site *s, uint64_t fsize, bool one
 		return "other threads run";
 	if (!fsize)
 		return "its function's size is unknown";
+	if (fend + 32 > s->limit || s->addr + 32 > s->limit)
+		return "it is too near the end of its mapping";
 	while (len < JMP_LEN) {
 		struct x86_insn x;
 		const char *why = x86_analyze(code + len, 16, s->addr + len, &x);
@@ -423,8 +426,8 @@ static const char *place_int3(struct inproc *ip, struct ip_site *s)
 }
 
 /* Probe i at addr: false when refused (said why). */
-static bool add_site(struct inproc *ip, size_t i, uint64_t addr, const struct usym_site *u,
-		     uint64_t func, bool one_thread)
+static bool add_site(struct inproc *ip, size_t i, uint64_t addr, uint64_t limit,
+		     const struct usym_site *u, uint64_t func, bool one_thread)
 {
 	struct ip_site *s = NULL;
 	const char *why;
@@ -439,8 +442,9 @@ static bool add_site(struct inproc *ip, size_t i, uint64_t addr, const struct us
 		}
 		s = &ip->site[ip->nsites];
 		memset(s, 0, sizeof(*s));
-		*s = (struct ip_site){ .ip = ip, .addr = addr, .func = func, .spec = -1 };
-		memcpy(s->orig, (const void *)(uintptr_t)addr, sizeof(s->orig));
+		*s = (struct ip_site){ .ip = ip, .addr = addr, .func = func, .limit = limit, .spec = -1 };
+		memcpy(s->orig, (const void *)(uintptr_t)addr,
+		       limit - addr < sizeof(s->orig) ? limit - addr : sizeof(s->orig));
 		if (s->orig[0] == INT3) {
 			say(ip, i, "0x%llx already holds an int3", (unsigned long long)addr);
 			return false;
@@ -459,6 +463,15 @@ static bool add_site(struct inproc *ip, size_t i, uint64_t addr, const struct us
 	else
 		s->entry |= 1ull << i;
 	return true;
+}
+
+/* The end of the mapping holding addr (a site usym_addr found: there is one). */
+static uint64_t map_end(const struct usym_map *maps, size_t n, uint64_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addr >= maps[i].start && addr < maps[i].end)
+			return maps[i].end;
+	return addr + 1;
 }
 
 static void place_probe(struct inproc *ip, size_t i, const struct usym_map *maps, size_t nmaps,
@@ -482,13 +495,14 @@ static void place_probe(struct inproc *ip, size_t i, const struct usym_map *maps
 		if (!addr)
 			continue;
 		placed++;
-		if (rel && !t->raw && rel <= PAGE &&
+		if (rel && !t->raw && rel <= PAGE && addr + 16 <= map_end(maps, nmaps, addr) &&
 		    x86_boundary((const uint8_t *)(uintptr_t)(addr - rel), rel) == 0) {
 			say(ip, i, "offset +0x%llx of %s in %s is not at an instruction boundary",
 			    (unsigned long long)rel, t->func, full);
 			break;
 		}
-		if (add_site(ip, i, addr, &sites[k], t->raw ? addr : addr - rel, one_thread) &&
+		if (add_site(ip, i, addr, map_end(maps, nmaps, addr), &sites[k],
+			     t->raw ? addr : addr - rel, one_thread) &&
 		    sites[k].sema_off &&
 		    (sema = usym_addr(maps, nmaps, full, sites[k].sema_off, false)))
 			__atomic_add_fetch((uint16_t *)(uintptr_t)sema, 1, __ATOMIC_RELAXED);
