@@ -223,6 +223,10 @@ static void on_entry(struct ip_site *s, uint64_t *regs)
 	me.busy = 1;
 	if (s->entry)
 		hit(ip, s->entry, s->addr, s->spec, regs);
+	/* frames at or below this call's stack pointer were left by a longjmp (the kernel's
+	 * cleanup_return_instances): their functions can no longer return */
+	while (s->ret && me.depth && me.f[me.depth - 1].sp <= (uint64_t)(uintptr_t)sp)
+		me.depth--;
 	if (s->ret && me.depth < MAX_DEPTH) {
 		me.f[me.depth++] = (struct ip_frame){ *sp, (uint64_t)(uintptr_t)sp, s->func, s->ret };
 		*sp = ip->ret_tramp;

@@ -727,6 +727,10 @@ static void hijack_return(struct ubp *u, struct proc *p, struct thr *t, struct b
 {
 	uint64_t tramp = tramp_for(u, p, t), real;
 
+	/* frames at or below this call's stack pointer were left by a longjmp: never returning,
+	 * and their slots reused (the detach must not write their return addresses back) */
+	while (t->depth && t->stk[t->depth - 1].sp <= r->rsp)
+		t->depth--;
 	if (!tramp || t->depth == MAX_DEPTH || mem_io(t->tgid, &real, r->rsp, 8, false) ||
 	    (!t->stk && !(t->stk = malloc(MAX_DEPTH * sizeof(*t->stk)))))
 		return;

@@ -42,6 +42,7 @@ if ! cc -O2 -pthread -o "$W" tests/data/uprobe/uworkload.c > "$tmp/build.log" 2>
    ! bpf tests/data/uprobe/uprobe.bpf.c "$tmp/uprobe.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/bad.bpf.c "$tmp/bad.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/usdt.bpf.c "$tmp/usdt.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! bpf tests/data/uprobe/leap.bpf.c "$tmp/leap.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf examples/bashreadline.bpf.c "$tmp/bashreadline.bpf.o" >> "$tmp/build.log" 2>&1; then
 	echo "FAIL uprobe: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -260,6 +261,19 @@ if [ "$(value_of "$tmp/ma.out" hits 0)" = 6 ] && [ "$(value_of "$tmp/ma.out" hit
 else
 	fail agent_multi_offset_bad_input "glob '$(value_of "$tmp/ma.out" hits 0)' (6), raw offset '$(value_of "$tmp/ma.out" hits 1)' (1), bad.bpf.o's good probe '$(value_of "$tmp/bada.out" hits 0)' (1), the offset inside an instruction named by the agent:"
 	sed 's/^/     ... /' "$tmp/bada.err" | head -n 5
+fi
+
+# longjmp past uretprobe'd frames (three times four that never return): the one real return
+# is seen, in both modes, and the workload goes on to its end
+for mode in supervisor agent; do
+	timeout 60 "$BPFVM" trace --mode $mode --dump-maps "$tmp/leap.bpf.o" -- "$W" leap \
+		> "$tmp/leap.$mode.out" 2> "$tmp/leap.$mode.err"
+	echo "$mode $? $(value_of "$tmp/leap.$mode.out" out 0) $(value_of "$tmp/leap.$mode.out" out 1) $(grep -c '^leap 7$' "$tmp/leap.$mode.out")"
+done > "$tmp/leap.res"
+if [ "$(tr '\n' ' ' < "$tmp/leap.res")" = "supervisor 0 1 7 1 agent 0 1 7 1 " ]; then
+	pass longjmp_past_uretprobes
+else
+	fail longjmp_past_uretprobes "mode, exit, returns, last value, the workload's line: $(tr '\n' ' ' < "$tmp/leap.res") (want 0 1 7 1 in both)"
 fi
 
 # auto: a dynamically linked command, so the agent (said on stderr)
