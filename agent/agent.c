@@ -87,6 +87,7 @@
 #include "../tools/cli.h"
 #include "../tools/trace_agent.h"
 #include "syscall_patch.h"
+#include "uprobe.h"
 
 #define MAX_OBJECTS 16
 #define MAX_NR 512
@@ -611,7 +612,8 @@ static int agent_start(const char *spec)
 		}
 	}
 	{
-		BPFVM_OPTS(bpfvm_trace_opts, to, .mode = jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED);
+		BPFVM_OPTS(bpfvm_trace_opts, to, .mode = jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED,
+			   .log = agent_uprobe_log());
 
 		if (!(agent.t = bpfvm_trace__new(&to)))
 			return -1;
@@ -668,13 +670,15 @@ __attribute__((constructor)) static void agent_init(void)
 	install_handler();
 	announce();
 	pthread_atfork(NULL, NULL, announce);   /* a fork child (glibc's fork) is a process too */
-	if (filtered)
-		return;
-	if ((err = install_filter())) {
+	if (!filtered && (err = install_filter())) {
 		fprintf(stderr, "bpfvm agent: cannot install the seccomp filter: %s\n", strerror(-err));
 		_exit(126);
 	}
-	setenv("BPFVM_AGENT_FILTERED", "1", 1);
+	if (!filtered)
+		setenv("BPFVM_AGENT_FILTERED", "1", 1);
+	/* last: the agent's own calls of a probed function (malloc) are not the program's */
+	if (agent.t && agent_uprobes_start(agent.t))
+		_exit(126);
 }
 
 /* BPFVM_AGENT_STATS set: what the fast path did, at the process's exit (tests read it). */

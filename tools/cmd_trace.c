@@ -554,22 +554,31 @@ static int run_under_agent(struct tracer *tr, struct bpfvm *vm)
 	const struct trace_args *a = tr->a;
 	struct timespec ms = { 0, 1000000 };
 	struct trace_agent_chan *chan = calloc(1, sizeof(*chan));
-	int status = -1, child_end = -1;
+	int status = -1, child_end = -1, detach[2] = { -1, -1 };
 	pid_t pid, got;
 
 	if (!chan || trace_agent_chan_open(chan, &child_end)) {
 		free(chan);
 		return 1;
 	}
+	/* its write end ours alone: when this process ends, the agent puts back its uprobes' bytes */
+	if (pipe2(detach, O_CLOEXEC))
+		detach[0] = detach[1] = -1;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = fork();
 	if (pid == 0) {
-		if (!trace_agent_env(vm, a->objects, a->nobjects, a->progs, a->nprogs, a->jit, child_end))
+		char fd[16];
+
+		snprintf(fd, sizeof(fd), "%d", detach[0] >= 0 ? fcntl(detach[0], F_DUPFD, 950) : -1);
+		if (!setenv("BPFVM_AGENT_DETACH", fd, 1) &&
+		    !trace_agent_env(vm, a->objects, a->nobjects, a->progs, a->nprogs, a->jit, child_end))
 			execvp(a->command[0], a->command);
 		fprintf(stderr, "bpfvm trace: %s: %s\n", a->command[0], strerror(errno));
 		_exit(127);
 	}
 	close(child_end);
+	close(detach[0]);
+	detach[0] = -1;
 	signal(SIGINT, SIG_IGN);   /* the terminal's Ctrl-C is the command's; bpfvm reports its end */
 	while (pid > 0) {
 		int st;
@@ -588,6 +597,7 @@ static int run_under_agent(struct tracer *tr, struct bpfvm *vm)
 	trace_agent_chan_poll(chan, pid, &ops, tr);
 	trace_agent_chan_close(chan);
 	free(chan);
+	close(detach[1]);
 	if (pid < 0)
 		return 1;
 	on_exit_status(tr, pid, status);

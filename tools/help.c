@@ -73,7 +73,7 @@ static const struct cli_help helps[] = {
 	  "  --interp           run in the interpreter (the default)\n"
 	  "  --jit              run the x86-64 JIT's code\n"
 	  "  --mode MODE        supervisor (ptrace, the default), agent (in the process:\n"
-	  "                     system-call tracepoints), auto (the agent where it can)\n"
+	  "                     system-call tracepoints, uprobes), auto (the agent where it can)\n"
 	  "  -p PID             trace a running process (again for more)\n"
 	  "  -- COMMAND ARGS    run COMMAND and trace its whole process tree\n" },
 	{ "exec", NULL,

@@ -26,7 +26,7 @@
 #include "preload_target.h"
 #include "trace_agent.h"
 
-/* Sections the agent serves: system-call tracepoints, raw or not. */
+/* Sections the agent serves: system-call tracepoints, raw or not... */
 static bool syscall_section(const char *sec)
 {
 	static const char *const prefixes[] = {
@@ -39,6 +39,12 @@ static bool syscall_section(const char *sec)
 		if (!strncmp(sec, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return false;
+}
+
+/* ...and uprobes, uretprobes, USDT probes (placed in the process: agent/uprobe.c). */
+static bool uprobe_section(const char *sec)
+{
+	return !strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9) || !strncmp(sec, "usdt/", 5);
 }
 
 const char *trace_agent_cannot_serve(struct bpfvm_object *const *objs, int nobjs,
@@ -67,10 +73,10 @@ const char *trace_agent_cannot_serve(struct bpfvm_object *const *objs, int nobjs
 			const char *sec = bpfvm_obj_prog__section_name(p);
 
 			if (!bpfvm_obj_prog__prog(p) || !wanted(ctx, bpfvm_obj_prog__name(p)) ||
-			    syscall_section(sec))
+			    syscall_section(sec) || uprobe_section(sec))
 				continue;
-			snprintf(why, sizeof(why), "program %s (SEC(\"%s\")) is not on a system-call "
-				 "tracepoint", bpfvm_obj_prog__name(p), sec);
+			snprintf(why, sizeof(why), "program %s (SEC(\"%s\")) is neither on a system-call "
+				 "tracepoint nor a uprobe", bpfvm_obj_prog__name(p), sec);
 			return why;
 		}
 	}

@@ -165,6 +165,30 @@ BPFVM_API void bpfvm_trace__destroy(struct bpfvm_trace *t);
  */
 BPFVM_API void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr,
 				    const uint64_t args[6], int64_t ret, uint64_t pid_tgid);
+/*
+ * In process (the agent): place the attached uprobes, uretprobes and USDT
+ * probes in the calling process, whose memory and registers they read:
+ * each probed function's entry patched with a jmp to a trampoline that
+ * runs the programs, or, where that is not safe, an int3 whose SIGTRAP
+ * the caller hands to bpfvm_trace__uprobe_trap (install that handler
+ * first).  USDT semaphores are raised.  After the attaches, before other
+ * threads exist if the jmps are wanted.  Returns how many addresses are
+ * probed, or a negative errno; a probe that cannot be placed is said in
+ * the log (the others are placed).
+ */
+BPFVM_API int bpfvm_trace__place_uprobes(struct bpfvm_trace *t);
+/*
+ * A SIGTRAP of the calling process (the handler's ucontext_t): true when
+ * it was a probe's, handled (the thread goes on from the context); false:
+ * the program's own.
+ */
+BPFVM_API bool bpfvm_trace__uprobe_trap(struct bpfvm_trace *t, void *ucontext);
+/*
+ * Put back every byte bpfvm_trace__place_uprobes changed; no program runs
+ * any more.  The process goes on (threads inside a trampoline, or
+ * returning through one, finish through it).  Async-signal-safe.
+ */
+BPFVM_API void bpfvm_trace__remove_uprobes(struct bpfvm_trace *t);
 /* What the attached programs need of system call nr: 1 its entry, 2 its exit (or both). */
 BPFVM_API int bpfvm_trace__wants_syscall(const struct bpfvm_trace *t, long nr);
 

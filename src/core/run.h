@@ -10,7 +10,9 @@
 #define BPFVM_CORE_RUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <bpfvm/bpfvm.h>
 
@@ -84,7 +86,6 @@ struct bpfvm_run_ctx {
 	struct bpfvm *vm;
 	struct bpfvm_prog *prog;     /* the program running now (changes on a tail call) */
 	bool checked;
-	struct vm_region regions[VM_MAX_REGIONS];
 	unsigned nregions;
 	const uint8_t *pkt;          /* what LD_ABS / LD_IND read */
 	uint64_t pkt_len;
@@ -98,11 +99,8 @@ struct bpfvm_run_ctx {
 	uint64_t budget;             /* checked runs: instructions left, across helper calls */
 	uint32_t cb_depth;           /* callbacks (bpf_loop, for_each_map_elem) running now */
 	/* Checked runs: memory helpers handed out (map values, ring buffer records). */
-	struct bpfvm_map *value_maps[VM_MAX_VALUE_MAPS];
 	unsigned nvalue_maps;
-	struct vm_region records[VM_MAX_RECORDS];
 	unsigned nrecords;
-	char fault_msg[256];
 	/* Checked runs: the bpf_spin_lock this run holds (0: none), so that a
 	 * second lock, a foreign unlock or an exit while locked is an error
 	 * and not a hang, as the kernel's verifier refuses them. */
@@ -128,6 +126,14 @@ struct bpfvm_run_ctx {
 	 * and gives 0 elsewhere, as a faulting load does in the kernel.
 	 */
 	uint64_t kmem_start, kmem_size;
+	/*
+	 * The tables last, each read only below its count (or, fault_msg,
+	 * from its first byte on): vm_run_init clears what comes before them.
+	 */
+	struct vm_region regions[VM_MAX_REGIONS];
+	struct bpfvm_map *value_maps[VM_MAX_VALUE_MAPS];
+	struct vm_region records[VM_MAX_RECORDS];
+	char fault_msg[256];
 };
 
 /* Stop a checked run from a helper: err (negative errno) and the reason. */
@@ -147,6 +153,16 @@ void vm_run_note_map(struct bpfvm_run_ctx *run, struct bpfvm_map *map);
  */
 int vm_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const uint64_t args[5],
 		     uint64_t *ret);
+
+/*
+ * A fresh run, as a zeroed struct but for the tables' unused entries (some
+ * 2 KiB a run need not clear: an event run is on the hot path of a probe).
+ */
+static inline void vm_run_init(struct bpfvm_run_ctx *run)
+{
+	memset(run, 0, offsetof(struct bpfvm_run_ctx, regions));
+	run->fault_msg[0] = '\0';
+}
 
 /* Add a region to a checked run; returns false when the table is full. */
 bool vm_run_add_region(struct bpfvm_run_ctx *run, const void *start, uint64_t len,

@@ -115,6 +115,8 @@ struct ev_source;
 
 struct ev_source_ops {
 	const char *name;
+	/* The event's thread is the calling one (in process): its ids, comm and CPU are its own to ask. */
+	bool in_process;
 	/* Start argv[0] (PATH searched) under the source: 0 or a negative errno. */
 	int (*start)(struct ev_source *src, char *const argv[], struct bpfvm_log *log);
 	/*

@@ -17,9 +17,11 @@
  * layout read once from the kernel's BTF.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +34,11 @@
 
 #define DEFAULT_KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
+static bool in_process(const struct ev_task *t)
+{
+	return t->src && t->src->ops->in_process;
+}
+
 static uint64_t task_pid_tgid(void *p)
 {
 	struct ev_task *t = p;
@@ -43,6 +50,10 @@ static uint64_t task_uid_gid(void *p)
 {
 	struct ev_task *t = p;
 
+	if (!t->have_ids && in_process(t)) {
+		t->uid_gid = (uint64_t)getgid() << 32 | getuid();
+		t->have_ids = true;
+	}
 	if (!t->have_ids) {
 		t->uid_gid = (uint64_t)(uint32_t)ev_proc_status(t->tid, "Gid:", 10) << 32 |
 			     (uint32_t)ev_proc_status(t->tid, "Uid:", 10);
@@ -60,6 +71,11 @@ void ev_task_comm(struct ev_task *t)
 	if (t->have_comm)
 		return;
 	memset(t->comm, 0, sizeof(t->comm));
+	if (in_process(t)) {   /* a uprobe's hit in process: /proc would cost some 10 us */
+		prctl(PR_GET_NAME, t->comm);
+		t->have_comm = true;
+		return;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", t->tgid, t->tid);
 	f = fopen(path, "re");
 	if (f) {
@@ -84,7 +100,7 @@ static uint32_t task_cpu(void *p)
 	struct ev_task *t = p;
 
 	if (!t->have_cpu) {
-		t->cpu = (uint32_t)ev_proc_stat(t->tid, 39);
+		t->cpu = in_process(t) ? (uint32_t)sched_getcpu() : (uint32_t)ev_proc_stat(t->tid, 39);
 		t->have_cpu = true;
 	}
 	return t->cpu;

@@ -14,6 +14,7 @@
  * (the sys_exit tracepoints that follow see it).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "../util/opts.h"
 #include "attach.h"
 #include "events.h"
+#include "inproc.h"
 #include "kfuncs.h"
 #include "procfs.h"
 #include "task.h"
@@ -55,6 +57,7 @@ struct bpfvm_trace {
 	struct ev_interest want;
 	struct ev_uprobe up[EV_MAX_UPROBES];
 	struct ev_source *src;
+	struct inproc *inproc;       /* uprobes placed in this process (the agent's) */
 	struct bpfvm_prog *policy;   /* a seccomp filter enforced (bpfvm_trace__set_seccomp) */
 	struct ev_kernel kern;     /* kernel objects' layouts (bpf_get_current_task) */
 	int root_status;
@@ -358,10 +361,10 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
  * __bpf_usdt_ip_to_spec_id, as libbpf writes them at attach time; here at
  * the site's first hit, when bpfvm has the site.  The cookie, or 0.
  */
-static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev)
+static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, int32_t id,
+			    const char *args, uint64_t ip)
 {
 	uint8_t spec[USYM_USDT_SPEC_SIZE];
-	int32_t id = ev->usdt_spec;
 	uint32_t uid = (uint32_t)id;
 	char why[256];
 
@@ -369,13 +372,13 @@ static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, const str
 		return 0;
 	if (!(a->usdt_written[id / 8] >> (id % 8) & 1)) {
 		a->usdt_written[id / 8] |= (uint8_t)(1u << (id % 8));
-		if (usym_usdt_spec(ev->usdt_args, 0, spec, why, sizeof(why)) ||
+		if (usym_usdt_spec(args, 0, spec, why, sizeof(why)) ||
 		    bpfvm_map__update_elem(a->usdt_specs, &id, spec, BPFVM_ANY))
 			log_printf(t->o.log, "%s: USDT site at 0x%llx: %s\n", a->name,
-				   (unsigned long long)ev->func_ip, why);
+				   (unsigned long long)ip, why);
 	}
 	if (a->usdt_ips)
-		bpfvm_map__update_elem(a->usdt_ips, &ev->func_ip, &uid, BPFVM_ANY);
+		bpfvm_map__update_elem(a->usdt_ips, &ip, &uid, BPFVM_ANY);
 	return (uint64_t)id;
 }
 
@@ -394,12 +397,13 @@ static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_e
 		.kobj_size = rawtp ? sizeof(ev->regs) : EV_PT_REGS_SIZE,
 		.kobj_what = "pt_regs",
 		/* in process (no source): the current task is the calling thread, the helpers' own */
-		.task_ops = t->src ? &ev_task_ops : NULL, .task = t->src ? task : NULL,
+		.task_ops = task->src ? &ev_task_ops : NULL, .task = task->src ? task : NULL,
 	};
 	uint64_t retval;
 
 	ev_record(&a->at, in, (uint8_t *)rec, sizeof(t->rec));
-	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev) : 0;
+	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev->usdt_spec, ev->usdt_args,
+							   ev->func_ip) : 0;
 	task->can_override = ev_attach_is_kprobe(&a->at);
 	if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 		log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures are "
@@ -422,9 +426,11 @@ static bool runs_in_pass(const struct ev_event *ev, const struct attached *a, in
 	return (ev->kind == EV_SYS_EXIT || ev->kind == EV_EXIT ? 2 - depth : depth) == pass;
 }
 
-static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t *rec)
+/* src: the event's source (in process: NULL, or the uprobes' own, whose memory is this process's) */
+static void dispatch(struct bpfvm_trace *t, struct ev_source *src, const struct ev_event *ev,
+		     uint64_t *rec)
 {
-	struct ev_task task = { .src = t->src, .kern = &t->kern, .tid = ev->tid, .tgid = ev->tgid,
+	struct ev_task task = { .src = src, .kern = &t->kern, .tid = ev->tid, .tgid = ev->tgid,
 				.exiting = ev->kind == EV_EXIT, .exit_code = ev->status,
 				.has_func_ip = ev->kind == EV_UPROBE, .func_ip = ev->func_ip };
 	struct ev_task target = { .tid = ev->target, .tgid = ev->target };
@@ -458,7 +464,7 @@ static void dispatch(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t 
 		if (task.overridden && ev->kind == EV_SYS_EXIT)
 			in.ret = task.override_rc;
 	}
-	if (task.overridden && t->src)
+	if (task.overridden && t->src && src == t->src)
 		t->src->ops->set_return(t->src, ev->tid, task.override_rc,
 					ev->kind == EV_SYS_ENTER);
 	if (filled && t->o.on_event)
@@ -483,7 +489,7 @@ int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
 		return -EINVAL;
 	while ((err = t->src->ops->next(t->src, &ev)) > 0) {
 		if (ev.kind != EV_GONE) {
-			dispatch(t, &ev, t->rec);
+			dispatch(t, t->src, &ev, t->rec);
 			continue;
 		}
 		if (t->o.on_exit)
@@ -510,7 +516,71 @@ void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint
 	ev.regs.rax = enter ? (uint64_t)-ENOSYS : (uint64_t)ret;
 	ev.regs.rdi = args[0], ev.regs.rsi = args[1], ev.regs.rdx = args[2];
 	ev.regs.r10 = args[3], ev.regs.r8 = args[4], ev.regs.r9 = args[5];
-	dispatch(t, &ev, rec);
+	dispatch(t, NULL, &ev, rec);
+}
+
+/*
+ * A uprobe hit in this process (inproc.c): dispatch's work, for the one
+ * kind of event, without what the others need (their records, passes):
+ * the context is the registers as the trampoline saved them, read-only.
+ */
+static void inproc_run(void *ctx, const struct inproc_hit *h)
+{
+	struct bpfvm_trace *t = ctx;
+	struct ev_task task;
+	struct hook_event_run hev = {
+		.mode = t->o.mode, .log = t->o.log, .ctx = (void *)h->regs,
+		.ctx_size = EV_PT_REGS_SIZE, .task_ops = &ev_task_ops, .task = &task,
+	};
+	uint64_t retval;
+
+	memset(&task, 0, offsetof(struct ev_task, regs));
+	task.src = inproc_source(t->inproc);
+	task.kern = &t->kern;
+	task.tid = h->tid;
+	task.tgid = h->tgid;
+	task.has_func_ip = true;
+	task.func_ip = h->func_ip;
+	/* what a user stack walk starts from (pt_regs: ip 16, cs 17, sp 19, bp 4) */
+	task.regs.rip = h->regs[16], task.regs.cs = h->regs[17];
+	task.regs.rsp = h->regs[19], task.regs.rbp = h->regs[4];
+	task.have_regs = true;
+	task.regs_asked = task.at_func_entry = false;
+	for (size_t i = 0; i < t->n; i++) {
+		struct attached *a = &t->a[i];
+
+		if (a->at.point != EV_USER_PROBE || !(h->probes >> a->at.uprobe & 1))
+			continue;
+		task.cookie = usdt_cookie(t, a, h->usdt_spec, h->usdt_args, h->func_ip);
+		if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
+			log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures "
+					     "are only counted)\n", a->name, h->tid);
+	}
+	if (t->o.on_event)
+		t->o.on_event(t->o.ctx);
+	ev_task_end(&task);
+}
+
+int bpfvm_trace__place_uprobes(struct bpfvm_trace *t)
+{
+	if (!t || t->src)
+		return -EINVAL;
+	if (!t->want.nuprobes)
+		return 0;
+	if (!t->inproc && !(t->inproc = inproc_new(t->up, t->want.nuprobes, t->o.log, inproc_run, t)))
+		return -ENOMEM;
+	return inproc_place(t->inproc);
+}
+
+bool bpfvm_trace__uprobe_trap(struct bpfvm_trace *t, void *ucontext)
+{
+	return t && t->inproc && inproc_trap(t->inproc, ucontext);
+}
+
+void bpfvm_trace__remove_uprobes(struct bpfvm_trace *t)
+{
+	if (t)
+		inproc_remove(t->inproc);
 }
 
 int bpfvm_trace__wants_syscall(const struct bpfvm_trace *t, long nr)
@@ -546,5 +616,6 @@ void bpfvm_trace__destroy(struct bpfvm_trace *t)
 	ev_kernel_free(&t->kern);
 	for (size_t i = 0; i < t->n; i++)
 		free(t->a[i].where);
+	inproc_free(t->inproc);
 	free(t);
 }

@@ -18,7 +18,7 @@
  *                              single-stepped there; the pushed return
  *                              address of a call is put back
  *
- * Instructions are decoded with Zydis (lengths, relative operands).
+ * Instructions are decoded with Zydis (x86_reloc.c: lengths, relative operands).
  * Uretprobes: at the entry hit the return address on the stack becomes a
  * trampoline (an int3 in the scratch page), the real one kept on a
  * per-thread shadow stack (recursion nests; frames below the stack
@@ -45,13 +45,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <Zydis/Zydis.h>
-
 #include "../util/log.h"
 #include "../util/proc_maps.h"
 #include "remote.h"
 #include "ubp.h"
 #include "usym.h"
+#include "x86_reloc.h"
 
 #define INT3 0xcc
 #define SLOT 32
@@ -123,7 +122,6 @@ struct ubp {
 	size_t nthr;
 	char (*specs)[256];      /* USDT argument strings, by spec id */
 	size_t nspecs;
-	ZydisDecoder dec;
 };
 
 struct ubp *ubp_new(const struct ev_uprobe *probes, size_t n, struct bpfvm_log *log)
@@ -138,7 +136,6 @@ struct ubp *ubp_new(const struct ev_uprobe *probes, size_t n, struct bpfvm_log *
 	for (size_t i = 0; i < n; i++)
 		if (usym_by_name(&probes[i].target))
 			u->by_name |= 1ull << i;
-	ZydisDecoderInit(&u->dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	return u;
 }
 
@@ -210,91 +207,44 @@ static struct bp *bp_at(struct proc *p, uint64_t addr)
 }
 
 /* How the instruction at b->addr (its bytes in b->insn) runs: 0, or why not (a message). */
-static const char *analyze(struct ubp *u, struct bp *b)
+static const char *analyze(struct bp *b)
 {
-	ZydisDecodedInstruction in;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct x86_insn x;
+	const char *why = x86_analyze(b->insn, sizeof(b->insn), b->addr, &x);
+	static const enum how hows[] = { [X86_OOL] = X_OOL, [X86_SKIP] = X_SKIP, [X86_JMP] = X_JMP,
+		[X86_CALL] = X_CALL, [X86_JCC] = X_JCC, [X86_RET] = X_RET, [X86_PUSH] = X_PUSH };
 
-	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&u->dec, b->insn, sizeof(b->insn), &in, ops)))
-		return "not a valid instruction";
-	b->len = in.length;
-	b->disp_at = -1;
-	switch (in.mnemonic) {
-	case ZYDIS_MNEMONIC_ENDBR64:
-	case ZYDIS_MNEMONIC_NOP:
-		b->how = X_SKIP;
-		return NULL;
-	case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_INT:
-	case ZYDIS_MNEMONIC_INT1: case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_INTO:
-		return "a system call or trap instruction, which bpfvm does not step over";
-	default:
-		break;
-	}
-	if (in.mnemonic == ZYDIS_MNEMONIC_RET && in.length == 1) {
-		b->how = X_RET;
-		return NULL;
-	}
-	if (in.mnemonic == ZYDIS_MNEMONIC_PUSH && in.operand_count_visible == 1 &&
-	    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-	    ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value) == 64 &&
-	    ops[0].reg.value >= ZYDIS_REGISTER_RAX && ops[0].reg.value <= ZYDIS_REGISTER_R15) {
-		b->how = X_PUSH;
-		b->cond = ops[0].reg.value - ZYDIS_REGISTER_RAX;
-		return NULL;
-	}
-	if (in.raw.imm[0].is_relative) {
-		b->target = b->addr + in.length + (uint64_t)in.raw.imm[0].value.s;
-		if (in.mnemonic == ZYDIS_MNEMONIC_CALL)
-			b->how = X_CALL;
-		else if (in.mnemonic == ZYDIS_MNEMONIC_JMP)
-			b->how = X_JMP;
-		else if ((in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (in.opcode & 0xf0) == 0x70) ||
-			 (in.opcode_map == ZYDIS_OPCODE_MAP_0F && (in.opcode & 0xf0) == 0x80))
-			b->how = X_JCC;
-		else
-			return "a relative branch bpfvm does not emulate (loop, jrcxz, xbegin)";
-		b->cond = in.opcode & 0xf;
-		return NULL;
-	}
-	b->how = X_OOL;
-	b->call = in.mnemonic == ZYDIS_MNEMONIC_CALL;
-	if ((in.attributes & ZYDIS_ATTRIB_HAS_MODRM) && in.raw.modrm.mod == 0 &&
-	    in.raw.modrm.rm == 5 && in.raw.disp.size == 32)
-		b->disp_at = in.raw.disp.offset;
+	if (why)
+		return why;
+	b->len = x.len;
+	b->how = hows[x.how];
+	b->cond = x.cond;
+	b->target = x.target;
+	b->disp_at = x.disp_at;
+	b->call = x.call;
 	return NULL;
 }
 
 /*
  * Is file offset off + rel (rel > 0, in the function at addr - rel) at an
- * instruction boundary?  Decoded from the function's start: 1 yes, 0 no,
- * -1 cannot tell (an undecodable byte first).
+ * instruction boundary?  1 yes, 0 no, -1 cannot tell.
  */
-static int boundary(struct ubp *u, int32_t tid, uint64_t addr, uint64_t rel)
+static int boundary(int32_t tid, uint64_t addr, uint64_t rel)
 {
 	uint8_t buf[PAGE + 16];
-	uint64_t at = 0;
 
 	if (rel > PAGE || mem_io(tid, buf, addr - rel, (size_t)rel + 16, false))
 		return -1;
-	while (at < rel) {
-		ZydisDecodedInstruction in;
-
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&u->dec, NULL, buf + at, 16, &in)))
-			return -1;
-		at += in.length;
-	}
-	return at == rel;
+	return x86_boundary(buf, rel);
 }
 
 __attribute__((format(printf, 3, 4))) static void say(struct ubp *u, size_t i, const char *fmt, ...)
 {
-	char msg[PATH_MAX + 512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	usym_refuse(u->log, u->p[i].prog, u->p[i].sec, fmt, ap);
 	va_end(ap);
-	log_printf(u->log, "%s (SEC(\"%s\")): cannot attach: %s\n", u->p[i].prog, u->p[i].sec, msg);
 	u->failed |= 1ull << i;
 }
 
@@ -339,7 +289,7 @@ static bool add_bp(struct ubp *u, struct proc *p, size_t i, uint64_t addr, const
 			say(u, i, "0x%" PRIx64 " (%s) already holds an int3", addr, where);
 			return false;
 		}
-		if ((why = analyze(u, b))) {
+		if ((why = analyze(b))) {
 			say(u, i, "the instruction at 0x%" PRIx64 " (%s) cannot be stepped: %s",
 			    addr, where, why);
 			return false;
@@ -396,7 +346,7 @@ static void place_probe(struct ubp *u, struct proc *p, size_t i, const struct us
 		if (!addr)
 			continue;
 		placed++;
-		if (rel && !t->raw && boundary(u, p->tgid, addr, rel) == 0) {
+		if (rel && !t->raw && boundary(p->tgid, addr, rel) == 0) {
 			say(u, i, "offset +0x%" PRIx64 " of %s in %s is not at an instruction "
 			    "boundary", rel, t->func, full);
 			break;
@@ -747,15 +697,6 @@ enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event
 	return UBP_EVENT;
 }
 
-/* x86's condition codes: jcc's low nibble against the flags. */
-static bool cond_true(int cond, uint64_t fl)
-{
-	bool cf = fl & 1, pf = fl >> 2 & 1, zf = fl >> 6 & 1, sf = fl >> 7 & 1, of = fl >> 11 & 1;
-	bool v[8] = { of, cf, zf, cf || zf, sf, pf, sf != of, zf || sf != of };
-
-	return v[cond >> 1] != (cond & 1);
-}
-
 /* Register n of x86-64's encoding order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8...). */
 static unsigned long long *gpr(struct user_regs_struct *r, int n)
 {
@@ -772,6 +713,10 @@ static void hijack_return(struct ubp *u, struct proc *p, struct thr *t, struct b
 {
 	uint64_t tramp = tramp_for(u, p, t), real;
 
+	/* frames at or below this call's stack pointer were left by a longjmp: never returning,
+	 * and their slots reused (the detach must not write their return addresses back) */
+	while (t->depth && t->stk[t->depth - 1].sp <= r->rsp)
+		t->depth--;
 	if (!tramp || t->depth == MAX_DEPTH || mem_io(t->tgid, &real, r->rsp, 8, false) ||
 	    (!t->stk && !(t->stk = malloc(MAX_DEPTH * sizeof(*t->stk)))))
 		return;
@@ -811,7 +756,7 @@ bool ubp_resume(struct ubp *u, int32_t tid)
 	switch (b->how) {
 	case X_SKIP: r.rip = b->addr + b->len; break;
 	case X_JMP: r.rip = b->target; break;
-	case X_JCC: r.rip = cond_true(b->cond, r.eflags) ? b->target : b->addr + b->len; break;
+	case X_JCC: r.rip = x86_cond_true(b->cond, r.eflags) ? b->target : b->addr + b->len; break;
 	case X_RET: {
 		uint64_t to;
 

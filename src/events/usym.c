@@ -34,6 +34,7 @@
 
 #include <zlib.h>
 
+#include "../util/log.h"
 #include "../util/proc_maps.h"
 #include "usym.h"
 
@@ -257,6 +258,9 @@ static int scan_symbols(Elf *elf, Elf_Scn *scn, Elf *code, const struct usym_tar
 		}
 		if ((err = add_site(sites, n, off)))
 			return err;
+		for (size_t k = 0; k < *n; k++)
+			if ((*sites)[k].func_off == off)
+				(*sites)[k].func_size = sym.st_size;
 		last_bind = bind;
 	}
 	return 0;
@@ -720,4 +724,13 @@ uint64_t usym_addr(const struct usym_map *maps, size_t n, const char *path, uint
 			return m->start + (file_off - m->file_off);
 	}
 	return 0;
+}
+
+void usym_refuse(struct bpfvm_log *log, const char *prog, const char *sec, const char *fmt,
+		 va_list ap)
+{
+	char msg[PATH_MAX + 512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_printf(log, "%s (SEC(\"%s\")): cannot attach: %s\n", prog, sec, msg);
 }

@@ -10,6 +10,7 @@
 #define BPFVM_EVENTS_USYM_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,7 @@ static inline bool usym_by_name(const struct usym_target *t)
 struct usym_site {
 	uint64_t file_off;        /* of the probed instruction */
 	uint64_t func_off;        /* of the function it is in (uretprobes: func_ip) */
+	uint64_t func_size;       /* ...its symbol's size, 0: unknown (USDT, raw offsets) */
 	uint64_t sema_off;        /* USDT: the semaphore's file offset, 0: none */
 	uint64_t sema_vaddr;      /* ...and its link-time address (it lives in .data) */
 	char args[256];           /* USDT: the note's argument string ("-4@%eax 8@-8(%rbp)") */
@@ -114,5 +116,13 @@ int usym_binary(const struct usym_target *t, const struct usym_map *maps, size_t
  */
 uint64_t usym_addr(const struct usym_map *maps, size_t n, const char *path, uint64_t file_off,
 		   bool want_exec);
+
+/*
+ * Say in log that probe prog (in section sec) cannot attach, and why
+ * (fmt, ap): the supervisor's and the agent's refusals in one wording.
+ */
+struct bpfvm_log;
+void usym_refuse(struct bpfvm_log *log, const char *prog, const char *sec, const char *fmt,
+		 va_list ap);
 
 #endif

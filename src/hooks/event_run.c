@@ -14,7 +14,7 @@
 
 int hook_run_event(struct bpfvm_prog *prog, const struct hook_event_run *ev, uint64_t *retval)
 {
-	struct bpfvm_run_ctx run = { 0 };
+	struct bpfvm_run_ctx run;
 	uint64_t executed = 0;
 	int err;
 
@@ -25,6 +25,7 @@ int hook_run_event(struct bpfvm_prog *prog, const struct hook_event_run *ev, uin
 				    "it may only run checked\n", prog->name);
 		return -EPERM;
 	}
+	vm_run_init(&run);
 	run.vm = prog->vm;
 	run.prog = prog;
 	run.log = ev->log;

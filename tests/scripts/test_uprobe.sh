@@ -9,7 +9,11 @@
 # offset inside an instruction, a stripped binary, a uretprobe with an
 # offset) while the rest attach; bash's readline on a real pty
 # (examples/bashreadline.bpf.c); a running process taken with -p and left
-# running, unharmed, after the detach.
+# running, unharmed, after the detach.  Then the same under the in-process
+# agent (--mode agent: src/events/inproc.c, agent/uprobe.c): the same
+# counts per thread, returns, mallocs per thread, USDT arguments and
+# bashreadline lines as the supervisor's; its patched bytes put back when
+# bpfvm trace is killed, the command running on.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 CLANG=${CLANG:-clang-19}
@@ -38,6 +42,7 @@ if ! cc -O2 -pthread -o "$W" tests/data/uprobe/uworkload.c > "$tmp/build.log" 2>
    ! bpf tests/data/uprobe/uprobe.bpf.c "$tmp/uprobe.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/bad.bpf.c "$tmp/bad.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/usdt.bpf.c "$tmp/usdt.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! bpf tests/data/uprobe/leap.bpf.c "$tmp/leap.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf examples/bashreadline.bpf.c "$tmp/bashreadline.bpf.o" >> "$tmp/build.log" 2>&1; then
 	echo "FAIL uprobe: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -155,9 +160,13 @@ else
 fi
 
 # bashreadline: an interactive bash on a pty, three lines typed; bpfvm's records on stdout
-timeout 60 python3 tests/data/pty_type.py -o "$tmp/br.json" 'echo first line' 'true second' exit \
-	-- "$BPFVM" trace --json "$tmp/bashreadline.bpf.o" -- /bin/bash --norc --noprofile -i \
-	> "$tmp/br.log" 2>&1
+# drive_bash MODE OUT: bashreadline's records in OUT (three lines typed into a real bash on a
+# pty, tests/data/pty_type.py), the driver's account ("rc N") on stdout
+drive_bash() {
+	timeout 60 python3 tests/data/pty_type.py -o "$2" 'echo first line' 'true second' exit \
+		-- "$BPFVM" trace --mode "$1" --json "$tmp/bashreadline.bpf.o" -- /bin/bash --norc --noprofile -i
+}
+drive_bash supervisor "$tmp/br.json" > "$tmp/br.log" 2>&1
 lines=$(grep -c '"type":"ringbuf"' "$tmp/br.json" 2>/dev/null)
 if grep -q '^rc 0$' "$tmp/br.log" && [ "$lines" = 3 ] &&
    grep -q '"str":"echo first line"' "$tmp/br.json" && grep -q '"str":"true second"' "$tmp/br.json" &&
@@ -170,7 +179,7 @@ fi
 
 # -p: a running process probed (uprobe and recursive uretprobes in flight), then SIGINT:
 # every byte and return address restored, the process runs on to its own exit 0
-"$W" loop 3000 &
+"$W" loop 3000 > /dev/null &
 wpid=$!
 sleep 0.3
 "$BPFVM" trace --dump-maps -p "$wpid" "$tmp/uprobe.bpf.o" > "$tmp/p.out" 2> "$tmp/p.err" &
@@ -189,5 +198,130 @@ if [ "$wrc" = 0 ] && [ "$brc" = 0 ] && [ "${seen:-0}" -gt 0 ]; then
 else
 	fail seize_detach_restores "workload exit $wrc (0), bpfvm exit $brc (0), calls seen '${seen:-}' (some)"
 	head -n 3 "$tmp/p.err" | sed 's/^/     ... /'
+fi
+
+# --mode agent: the same workload in process, the same counts as the supervisor's above
+timeout 60 "$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" > "$tmp/ua.out" 2> "$tmp/ua.err"
+rc=$?
+a_calls=$(values "$tmp/ua.out" calls | sort -n | tr '\n' ' ')
+a_facts=$(for k in 0 1 2 3 4 7; do value_of "$tmp/ua.out" facts $k; done | tr '\n' ' ')
+a_mallocs=$(values "$tmp/ua.out" mallocs | sort -n | tr '\n' ' ')
+s_mallocs=$(values "$tmp/u.out" mallocs | sort -n | tr '\n' ' ')
+a_entry=$(value_of "$tmp/ua.out" info 2)
+if [ $rc -eq 0 ] && [ "$a_calls" = "$calls" ] && [ "$(value_of "$tmp/ua.out" info 0)" = "$sum" ] &&
+   [ "$a_facts" = "$facts" ] &&
+   [ "$(value_of "$tmp/ua.out" info 3)" = 42 ] && [ -n "$a_entry" ] &&
+   [ "$a_entry" = "$(value_of "$tmp/ua.out" info 4)" ] &&
+   grep -q "calls 1000 per thread, fact 120, global 42" "$tmp/ua.out"; then
+	pass agent_same_as_supervisor
+else
+	fail agent_same_as_supervisor "rc $rc; agent/supervisor: calls per thread '$a_calls'/'$calls', sum '$(value_of "$tmp/ua.out" info 0)'/'$sum', returns '$a_facts'/'$facts', upr_global '$(value_of "$tmp/ua.out" info 3)' (42), func_ip at entry and return '$a_entry' '$(value_of "$tmp/ua.out" info 4)'"
+	head -n 3 "$tmp/ua.err" | sed 's/^/     ... /'
+fi
+if [ -n "${SANITIZED:-}" ]; then
+	echo "SKIP uprobe_agent_malloc_per_thread: the sanitized agent brings ASan into the command, whose malloc replaces libc's there"
+elif [ -n "$s_mallocs" ] && [ "$a_mallocs" = "$s_mallocs" ]; then
+	pass agent_malloc_per_thread
+else
+	fail agent_malloc_per_thread "mallocs per thread in libc '$a_mallocs' (the supervisor's: '$s_mallocs')"
+fi
+
+# the glob (jmps) and the raw file offset (an int3: no function size), and bad input in process
+timeout 60 "$BPFVM" trace --mode agent --dump-maps "$tmp/multi.bpf.o" -- "$W" > "$tmp/ma.out" 2> "$tmp/ma.err"
+timeout 60 "$BPFVM" trace --mode agent --dump-maps "$tmp/bad.bpf.o" -- "$W" > "$tmp/bada.out" 2> "$tmp/bada.err"
+if [ "$(value_of "$tmp/ma.out" hits 0)" = 6 ] && [ "$(value_of "$tmp/ma.out" hits 1)" = 1 ] &&
+   [ "$(value_of "$tmp/bada.out" hits 0)" = 1 ] &&
+   grep -q "^bpfvm agent: inside .*offset +0x1 of upr_target in $W is not at an instruction boundary" "$tmp/bada.err"; then
+	pass agent_multi_offset_bad_input
+else
+	fail agent_multi_offset_bad_input "glob '$(value_of "$tmp/ma.out" hits 0)' (6), raw offset '$(value_of "$tmp/ma.out" hits 1)' (1), bad.bpf.o's good probe '$(value_of "$tmp/bada.out" hits 0)' (1), the offset inside an instruction named by the agent:"
+	sed 's/^/     ... /' "$tmp/bada.err" | head -n 5
+fi
+
+# longjmp past uretprobe'd frames (three times four that never return): the one real return
+# is seen, in both modes, and the workload goes on to its end
+for mode in supervisor agent; do
+	timeout 60 "$BPFVM" trace --mode $mode --dump-maps "$tmp/leap.bpf.o" -- "$W" leap \
+		> "$tmp/leap.$mode.out" 2> "$tmp/leap.$mode.err"
+	echo "$mode $? $(value_of "$tmp/leap.$mode.out" out 0) $(value_of "$tmp/leap.$mode.out" out 1) $(grep -c '^leap 7$' "$tmp/leap.$mode.out")"
+done > "$tmp/leap.res"
+if [ "$(tr '\n' ' ' < "$tmp/leap.res")" = "supervisor 0 1 7 1 agent 0 1 7 1 " ]; then
+	pass longjmp_past_uretprobes
+else
+	fail longjmp_past_uretprobes "mode, exit, returns, last value, the workload's line: $(tr '\n' ' ' < "$tmp/leap.res") (want 0 1 7 1 in both)"
+fi
+
+# auto: a dynamically linked command, so the agent (said on stderr)
+timeout 60 "$BPFVM" trace --mode auto --dump-maps "$tmp/usdt.bpf.o" -- "$W" > "$tmp/usdta.out" 2> "$tmp/usdta.err"
+rc=$?
+a_got=$(for k in 0 1 2 3 4 5 6 7 8 9; do value_of "$tmp/usdta.out" out $k; done | tr '\n' ' ')
+if [ $rc -eq 0 ] && [ "$a_got" = "$got" ] && grep -q "^bpfvm trace: mode agent$" "$tmp/usdta.err"; then
+	pass agent_usdt_same_as_supervisor
+else
+	fail agent_usdt_same_as_supervisor "rc $rc, out[0..9] '$a_got' (the supervisor's: '$got'); auto's choice: $(grep mode "$tmp/usdta.err")"
+	head -n 3 "$tmp/usdta.err" | sed 's/^/     ... /'
+fi
+
+drive_bash agent "$tmp/bra.json" > "$tmp/bra.log" 2>&1
+a_lines=$(grep -o '"str":"[^"]*"' "$tmp/bra.json" | tr '\n' ' ')
+s_lines=$(grep -o '"str":"[^"]*"' "$tmp/br.json" | tr '\n' ' ')
+if grep -q '^rc 0$' "$tmp/bra.log" && [ -n "$s_lines" ] && [ "$a_lines" = "$s_lines" ]; then
+	pass agent_bashreadline_pty
+else
+	fail agent_bashreadline_pty "lines '$a_lines' (the supervisor's: '$s_lines'); driver: $(tr '\n' ' ' < "$tmp/bra.log" | cut -c1-200)"
+fi
+
+# bpfvm trace killed (SIGKILL: nothing of it runs): the agent puts back upr_target's bytes
+# (a jmp while traced) and the command runs on to its own end; one python watches it all
+"$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" loop 3000 > "$tmp/da.out" 2> "$tmp/da.err" &
+bpid=$!
+timeout 30 python3 - "$bpid" "$(readelf -sW "$W" | awk '$8 == "upr_target" { print $2; exit }')" > "$tmp/da.log" 2>&1 <<'PYEOF'
+import os, signal, sys, time
+bpid, off = int(sys.argv[1]), int(sys.argv[2], 16)
+def child():
+    for t in os.listdir("/proc/%d/task" % bpid):
+        for c in open("/proc/%d/task/%s/children" % (bpid, t)).read().split():
+            return int(c)
+def entry_byte(pid):
+    for l in open("/proc/%d/maps" % pid):
+        f = l.split()
+        if len(f) >= 6 and f[5].endswith("/uworkload") and int(f[2], 16) == 0:
+            m = open("/proc/%d/mem" % pid, "rb")
+            m.seek(int(f[0].split("-")[0], 16) + off)
+            return m.read(1).hex()
+def alive(pid):
+    try:
+        return open("/proc/%d/stat" % pid).read().split()[2] not in "ZX"
+    except OSError:
+        return False
+wpid = before = None
+for _ in range(100):
+    try:
+        wpid = child()
+        before = entry_byte(wpid) if wpid else None
+    except OSError:
+        pass
+    if before == "e9":
+        break
+    time.sleep(0.05)
+os.kill(bpid, signal.SIGKILL)
+after = None
+for _ in range(100):
+    after = entry_byte(wpid)
+    if after != "e9":
+        break
+    time.sleep(0.05)
+running = alive(wpid)
+for _ in range(200):
+    if not alive(wpid):
+        break
+    time.sleep(0.05)
+print("before", before, "after", after, "running", running, "ended", not alive(wpid))
+PYEOF
+wait "$bpid" 2>/dev/null
+if grep -q "^before e9 after 48 running True ended True$" "$tmp/da.log" && grep -q "loop done" "$tmp/da.out"; then
+	pass agent_detach_restores
+else
+	fail agent_detach_restores "upr_target's first byte while traced, after bpfvm trace was killed, the workload running then and ended by itself (want e9, 48, True, True): $(tr '\n' ' ' < "$tmp/da.log" | cut -c1-200); its end line: $(grep -c "loop done" "$tmp/da.out")"
 fi
 exit $status

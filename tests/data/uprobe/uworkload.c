@@ -10,10 +10,13 @@
  * upr:guarded, which fires only while a tracer holds its semaphore.
  * It prints what it did, for the test to compare.  "uworkload loop MS":
  * calls upr_target and upr_fact every millisecond for MS milliseconds
- * (bpfvm attaches and detaches meanwhile), then exits 0.
+ * (bpfvm attaches and detaches meanwhile), then exits 0.  "uworkload
+ * leap": upr_leap(3) three times, each left by a longjmp from its
+ * deepest call (no return), then upr_leap(-1) returns 7 (leap.bpf.c).
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #define _SDT_HAS_SEMAPHORES 1
@@ -64,6 +67,28 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static jmp_buf upr_jb;
+
+__attribute__((noinline, used)) long upr_leap(long n)
+{
+	long (*volatile self)(long) = upr_leap;   /* a real call each time: returns nest */
+
+	if (n == 0)
+		longjmp(upr_jb, 1);
+	if (n < 0)
+		return 7;
+	return self(n - 1) + 1;
+}
+
+static int leap(void)
+{
+	for (volatile int i = 0; i < 3; i++)
+		if (!setjmp(upr_jb))
+			upr_leap(3);
+	printf("leap %ld\n", upr_leap(-1));
+	return 0;
+}
+
 static int loop(long ms)
 {
 	for (long i = 0; i < ms; i++) {
@@ -72,6 +97,7 @@ static int loop(long ms)
 			return 1;
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
+	printf("loop done\n");
 	return 0;
 }
 
@@ -85,6 +111,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "loop"))
 		return loop(atol(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "leap"))
+		return leap();
 	for (long i = 0; i < THREADS; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(i + 1));
 	for (int i = 0; i < THREADS; i++)

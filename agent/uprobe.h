@@ -1,0 +1,16 @@
+/*
+ * uprobe.h - the agent's uprobes (uprobe.c): placed in the process at
+ * start-up, a SIGTRAP handler for the sites that take an int3, and the
+ * detach when bpfvm trace goes.
+ */
+#ifndef BPFVM_AGENT_UPROBE_H
+#define BPFVM_AGENT_UPROBE_H
+
+#include <bpfvm/trace.h>
+
+/* The log the agent's trace writes to (its uprobes' refusals). */
+struct bpfvm_log *agent_uprobe_log(void);
+/* Place t's uprobes in this process (none attached: nothing): 0, or -1 with why on stderr. */
+int agent_uprobes_start(struct bpfvm_trace *t);
+
+#endif

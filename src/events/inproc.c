@@ -1,0 +1,573 @@
+/*
+ * inproc.c - uprobes in the calling process, for the in-process agent
+ * (libbpfvm-agent.so, through bpfvm_trace__place_uprobes).  The targets
+ * resolve as the supervisor's do (usym.c, on /proc/self/maps).  Each site
+ * is then either
+ *
+ *   a jmp: the instructions under its first 5 bytes copied, relocated
+ *   (x86_reloc.c), after an entry trampoline (inproc_tramp.c) in a page
+ *   mmap'd within 2 GiB; the 5 bytes become jmp rel32 to it.  Only where
+ *   that cannot change what runs: the function's size is known, no branch
+ *   of it lands inside the 5 bytes and it has no indirect jmp (a jump
+ *   table could), the bytes past a short function's end are padding, and
+ *   this process has one thread (one stopped inside the bytes would
+ *   resume in the middle of the jmp);
+ *
+ *   else an int3, with the instruction under it relocated alone to a
+ *   slot (then a jmp back), where the SIGTRAP handler sends the thread
+ *   after running the programs.
+ *
+ * Bytes are written through /proc/self/mem (the code stays r-x for the
+ * threads running it) in text_poke_bp's order: int3, the tail, the first
+ * byte, each step made visible to every CPU (membarrier SYNC_CORE); a
+ * thread meeting the int3 meanwhile goes to the trampoline.  Removing
+ * runs the same steps backwards.  Trampolines and slots are never
+ * unmapped: a thread may still be in one, or return through one.
+ *
+ * Uretprobes: at the entry the return address on the stack becomes the
+ * return trampoline, the real one kept on a shadow stack of the thread
+ * (thread-local); at that trampoline the programs run with ax the return
+ * value, ip the real return address, where the thread goes on.  Frames
+ * a longjmp went past are found there by their stack pointer, below the
+ * returning one's, and dropped (as the kernel's return_instance chain).
+ * A probe hit while the thread runs programs (a probed function they call)
+ * runs none, as the kernel skips a recursing program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "../util/log.h"
+#include "inproc.h"
+#include "procfs.h"
+#include "usym.h"
+#include "x86_reloc.h"
+
+#define MAX_SITES 256
+#define MAX_PAGES 64
+#define PAGE 4096
+#define TRAMP_ROOM 1024      /* an entry trampoline with its relocated bytes */
+#define JMP_LEN 5
+#define MAX_DEPTH 64         /* the kernel's uretprobe nesting limit */
+#define MAX_SPECS 256
+#define INT3 0xcc
+
+struct ip_site {
+	struct inproc *ip;
+	uint64_t addr, func;
+	uint64_t limit;          /* the end of the mapping it is in: no byte past it is read */
+	uint64_t entry, ret;     /* probes at it, masks */
+	int32_t spec;            /* USDT: its spec id, else -1 */
+	bool jmp;
+	unsigned plen;           /* bytes patched */
+	uint8_t orig[16];
+	uint64_t code;           /* jmp: the trampoline; int3: the relocated instruction */
+};
+
+struct ip_page {
+	uint64_t addr;
+	unsigned used;
+};
+
+struct inproc {
+	const struct ev_uprobe *p;
+	size_t np;
+	struct bpfvm_log *log;
+	inproc_run_fn run;
+	void *ctx;
+	struct ev_source self;
+	struct inproc_cpu cpu;
+	int32_t tgid;
+	volatile int detached;
+	uint64_t failed, placed;
+	struct ip_site site[MAX_SITES];
+	volatile size_t nsites;
+	struct ip_page page[MAX_PAGES];
+	unsigned npages;
+	uint64_t ret_tramp;
+	char specs[MAX_SPECS][256];
+	size_t nspecs;
+};
+
+struct ip_frame {
+	uint64_t ret, sp, func, probes;
+};
+
+/*
+ * The calling thread's: its shadow stack, whether it is running programs,
+ * its tid (cached: gettid is a system call, in a filtered process a slow
+ * one; a forked child's thread clears it).  Thread-local by nature.
+ */
+static __thread struct {
+	unsigned depth;
+	int busy;
+	int32_t tid;
+	struct ip_frame f[MAX_DEPTH];
+} me;
+
+/* ---- this process's memory ---------------------------------------------- */
+
+static int self_read(struct ev_source *src, int32_t tid, void *dst, uint64_t addr, uint64_t size)
+{
+	struct iovec local = { dst, size }, remote = { (void *)(uintptr_t)addr, size };
+
+	(void)src, (void)tid;
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size ? 0 : -EFAULT;
+}
+
+static const struct ev_source_ops self_ops = {
+	.name = "self", .in_process = true, .read_mem = self_read, .copy_user = self_read,
+};
+
+struct ev_source *inproc_source(struct inproc *ip)
+{
+	return &ip->self;
+}
+
+/* Write code (r-x pages stay so for the threads running them). */
+static int poke(uint64_t addr, const void *buf, size_t len)
+{
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, buf, len, (off_t)addr);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* Every CPU running this process sees the code written so far (text_poke_bp's sync). */
+static void sync_cores(void)
+{
+	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+}
+
+/* len bytes of code space near addr (within 2 GiB when near): its address, or 0. */
+static uint64_t code_room(struct inproc *ip, uint64_t addr, bool near, unsigned len)
+{
+	const int64_t reach = ((int64_t)1 << 31) - 2 * (int64_t)PAGE * 16;
+	unsigned k;
+
+	for (k = 0; k < ip->npages; k++) {
+		int64_t d = (int64_t)(ip->page[k].addr - addr);
+
+		if (ip->page[k].used + len <= PAGE * 16 && (!near || (d < 0 ? -d : d) < reach))
+			break;
+	}
+	if (k == ip->npages) {
+		void *p = MAP_FAILED;
+
+		if (k == MAX_PAGES)
+			return 0;
+		/* the nearest free 64 KiB below the site, then above, 1 MiB apart */
+		for (int64_t step = 1; near && p == MAP_FAILED && step < 2000; step++) {
+			uint64_t at = ((addr & ~0xffffull) - (uint64_t)(step & 1 ? 1 : -1) *
+				       (uint64_t)((step + 1) / 2) * (1ull << 20));
+
+			p = mmap((void *)at, PAGE * 16, PROT_READ | PROT_EXEC,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		}
+		if (!near)
+			p = mmap(NULL, PAGE * 16, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
+		if (p == MAP_FAILED)
+			return 0;
+		ip->page[k] = (struct ip_page){ (uint64_t)p, 0 };
+		ip->npages++;
+	}
+	ip->page[k].used += (len + 15) & ~15u;
+	return ip->page[k].addr + ip->page[k].used - ((len + 15) & ~15u);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static int32_t my_tid(void)
+{
+	if (!me.tid)
+		me.tid = (int32_t)syscall(SYS_gettid);
+	return me.tid;
+}
+
+/* The programs of probes (mask) with regs (a struct pt_regs). */
+static void hit(struct inproc *ip, uint64_t probes, uint64_t func_ip, int32_t spec,
+		const uint64_t *regs)
+{
+	struct inproc_hit h = { my_tid(), ip->tgid, probes, func_ip, spec,
+				spec >= 0 ? ip->specs[spec] : NULL, regs };
+
+	ip->run(ip->ctx, &h);
+}
+
+enum { R_RIP = 16, R_RSP = 19 };   /* in struct pt_regs, by 8 bytes */
+
+/* At a site (from its trampoline, or its int3's handler). */
+static void on_entry(struct ip_site *s, uint64_t *regs)
+{
+	struct inproc *ip = s->ip;
+	uint64_t *sp = (uint64_t *)(uintptr_t)regs[R_RSP];
+
+	if (ip->detached || me.busy)
+		return;
+	me.busy = 1;
+	if (s->entry)
+		hit(ip, s->entry, s->addr, s->spec, regs);
+	/* frames at or below this call's stack pointer were left by a longjmp (the kernel's
+	 * cleanup_return_instances): their functions can no longer return */
+	while (s->ret && me.depth && me.f[me.depth - 1].sp <= (uint64_t)(uintptr_t)sp)
+		me.depth--;
+	if (s->ret && me.depth < MAX_DEPTH) {
+		me.f[me.depth++] = (struct ip_frame){ *sp, (uint64_t)(uintptr_t)sp, s->func, s->ret };
+		*sp = ip->ret_tramp;
+	}
+	me.busy = 0;
+}
+
+/* At the return trampoline: the real return address. */
+static uint64_t on_return(struct inproc *ip, uint64_t *regs)
+{
+	uint64_t sp = regs[R_RSP];
+	struct ip_frame f;
+
+	while (me.depth > 1 && me.f[me.depth - 1].sp + 8 < sp)
+		me.depth--;    /* frames a longjmp (or an exception) went past */
+	if (!me.depth)
+		abort();       /* a return address bpfvm never wrote: nothing to go back to */
+	f = me.f[--me.depth];
+	regs[R_RIP] = f.ret;
+	if (!ip->detached && !me.busy) {
+		me.busy = 1;
+		hit(ip, f.probes, f.func, -1, regs);
+		me.busy = 0;
+	}
+	return f.ret;
+}
+
+static void forked_child(void)
+{
+	me.tid = 0;
+}
+
+bool inproc_trap(struct inproc *ip, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	uint64_t addr = (uint64_t)g[REG_RIP] - 1;
+	static const int order[21] = { REG_R15, REG_R14, REG_R13, REG_R12, REG_RBP, REG_RBX,
+		REG_R11, REG_R10, REG_R9, REG_R8, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, -1,
+		REG_RIP, -2, REG_EFL, REG_RSP, -3 };
+	uint64_t regs[21];
+	struct ip_site *s = NULL;
+
+	for (size_t i = 0; ip && i < ip->nsites && !s; i++)
+		if (ip->site[i].addr == addr)
+			s = &ip->site[i];
+	if (!s)
+		return false;
+	if (s->jmp) {          /* its jmp is being written or removed: the trampoline runs */
+		g[REG_RIP] = (greg_t)s->code;
+		return true;
+	}
+	for (int k = 0; k < 21; k++)
+		regs[k] = order[k] >= 0 ? (uint64_t)g[order[k]] : order[k] == -1 ? (uint64_t)-1
+			  : order[k] == -2 ? 0x33 : 0x2b;
+	regs[R_RIP] = addr;
+	on_entry(s, regs);
+	g[REG_RIP] = (greg_t)s->code;
+	return true;
+}
+
+/* ---- placing -------------------------------------------------------------- */
+
+struct inproc *inproc_new(const struct ev_uprobe *probes, size_t n, struct bpfvm_log *log,
+			  inproc_run_fn run, void *ctx)
+{
+	struct inproc *ip;
+
+	if (n > EV_MAX_UPROBES || !(ip = calloc(1, sizeof(*ip))))
+		return NULL;
+	ip->p = probes;
+	ip->np = n;
+	ip->log = log;
+	ip->run = run;
+	ip->ctx = ctx;
+	ip->self.ops = &self_ops;
+	ip->tgid = getpid();
+	ip->self.root = ip->tgid;
+	inproc_cpu_state(&ip->cpu);
+	return ip;
+}
+
+__attribute__((format(printf, 3, 4))) static void say(struct inproc *ip, size_t i, const char *fmt,
+						       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	usym_refuse(ip->log, ip->p[i].prog, ip->p[i].sec, fmt, ap);
+	va_end(ap);
+	ip->failed |= 1ull << i;
+}
+
+static int32_t spec_id(struct inproc *ip, const char *args)
+{
+	for (size_t i = 0; i < ip->nspecs; i++)
+		if (!strcmp(ip->specs[i], args))
+			return (int32_t)i;
+	if (ip->nspecs == MAX_SPECS)
+		return -1;
+	snprintf(ip->specs[ip->nspecs], sizeof(ip->specs[0]), "%s", args);
+	return (int32_t)ip->nspecs++;
+}
+
+/* Why s cannot take a jmp (its function fsize bytes at func), or NULL with s->plen. */
+static const char *jmp_refused(const struct ip_site *s, uint64_t fsize, bool one_thread,
+			       unsigned *plen)
+{
+	const uint8_t *code = (const uint8_t *)(uintptr_t)s->addr;
+	uint64_t end, fend = s->func + fsize;
+	unsigned len = 0;
+
+	if (!one_thread)
+		return "other threads run";
+	if (!fsize)
+		return "its function's size is unknown";
+	if (fend + 32 > s->limit || s->addr + 32 > s->limit)
+		return "it is too near the end of its mapping";
+	while (len < JMP_LEN) {
+		struct x86_insn x;
+		const char *why = x86_analyze(code + len, 16, s->addr + len, &x);
+
+		if (why)
+			return why;
+		len += x.len;
+	}
+	end = s->addr + len;
+	if (end > fend && (end > ((fend + 15) & ~15ull) ||
+			   !x86_is_padding((const uint8_t *)(uintptr_t)fend, end - fend)))
+		return "its function is too short";
+	if (x86_branch_into((const uint8_t *)(uintptr_t)s->func, s->func, fsize, s->addr, end))
+		return "a branch may land inside the bytes a jmp would take";
+	*plen = len;
+	return NULL;
+}
+
+/* s as a jmp to a trampoline: 0, or why not (nothing written then). */
+static const char *place_jmp(struct inproc *ip, struct ip_site *s, uint64_t fsize, bool one_thread)
+{
+	uint8_t code[TRAMP_ROOM], jmp[JMP_LEN] = { 0xe9 }, int3 = INT3;
+	const char *why;
+	unsigned plen;
+	size_t n, k;
+	uint64_t at;
+	int32_t rel;
+
+	if ((why = jmp_refused(s, fsize, one_thread, &plen)))
+		return why;
+	if (!(at = code_room(ip, s->addr, true, TRAMP_ROOM)))
+		return "no code space within 2 GiB";
+	n = inproc_tramp_entry(code, sizeof(code), &ip->cpu, s->addr, (uint64_t)(uintptr_t)on_entry,
+			       (uint64_t)(uintptr_t)s);
+	if (!n || (why = x86_relocate((const uint8_t *)(uintptr_t)s->addr, plen, s->addr, at + n,
+				      code + n, sizeof(code) - n, &k)))
+		return why ? why : "the trampoline does not fit";
+	if (poke(at, code, n + k))
+		return "cannot write the trampoline";
+	s->plen = plen;
+	s->code = at;
+	s->jmp = true;
+	rel = (int32_t)(at - (s->addr + JMP_LEN));
+	memcpy(jmp + 1, &rel, 4);
+	ip->nsites++;     /* the SIGTRAP handler knows it before its int3 is there */
+	if (poke(s->addr, &int3, 1)) {
+		ip->nsites--;
+		return "cannot write the code";
+	}
+	sync_cores();
+	poke(s->addr + 1, jmp + 1, JMP_LEN - 1);
+	sync_cores();
+	poke(s->addr, jmp, 1);
+	sync_cores();
+	return NULL;
+}
+
+/* s as an int3, its instruction relocated alone to a slot: 0, or why not. */
+static const char *place_int3(struct inproc *ip, struct ip_site *s)
+{
+	uint8_t code[64], int3 = INT3;
+	struct x86_insn x;
+	const char *why = x86_analyze(s->orig, sizeof(s->orig), s->addr, &x);
+	uint64_t at;
+	size_t k;
+
+	if (why)
+		return why;
+	if (!(at = code_room(ip, s->addr, true, sizeof(code))))
+		return "no code space within 2 GiB";
+	if ((why = x86_relocate(s->orig, x.len, s->addr, at, code, sizeof(code), &k)))
+		return why;
+	if (poke(at, code, k))
+		return "cannot write the relocated instruction";
+	s->code = at;
+	s->plen = 1;
+	ip->nsites++;
+	if (poke(s->addr, &int3, 1)) {
+		ip->nsites--;
+		return "cannot write the breakpoint";
+	}
+	return NULL;
+}
+
+/* Probe i at addr: false when refused (said why). */
+static bool add_site(struct inproc *ip, size_t i, uint64_t addr, uint64_t limit,
+		     const struct usym_site *u, uint64_t func, bool one_thread)
+{
+	struct ip_site *s = NULL;
+	const char *why;
+
+	for (size_t k = 0; k < ip->nsites && !s; k++)
+		if (ip->site[k].addr == addr)
+			s = &ip->site[k];
+	if (!s) {
+		if (ip->nsites == MAX_SITES) {
+			say(ip, i, "more than %d probed addresses", MAX_SITES);
+			return false;
+		}
+		s = &ip->site[ip->nsites];
+		memset(s, 0, sizeof(*s));
+		*s = (struct ip_site){ .ip = ip, .addr = addr, .func = func, .limit = limit, .spec = -1 };
+		memcpy(s->orig, (const void *)(uintptr_t)addr,
+		       limit - addr < sizeof(s->orig) ? limit - addr : sizeof(s->orig));
+		if (s->orig[0] == INT3) {
+			say(ip, i, "0x%llx already holds an int3", (unsigned long long)addr);
+			return false;
+		}
+		if (ip->p[i].target.kind == USYM_USDT)
+			s->spec = spec_id(ip, u->args);
+		if (place_jmp(ip, s, addr == func ? u->func_size : 0, one_thread) &&
+		    (why = place_int3(ip, s))) {
+			say(ip, i, "the instruction at 0x%llx cannot run elsewhere: %s",
+			    (unsigned long long)addr, why);
+			return false;
+		}
+	}
+	if (ip->p[i].target.ret)
+		s->ret |= 1ull << i;
+	else
+		s->entry |= 1ull << i;
+	return true;
+}
+
+/* The end of the mapping holding addr (a site usym_addr found: there is one). */
+static uint64_t map_end(const struct usym_map *maps, size_t n, uint64_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addr >= maps[i].start && addr < maps[i].end)
+			return maps[i].end;
+	return addr + 1;
+}
+
+static void place_probe(struct inproc *ip, size_t i, const struct usym_map *maps, size_t nmaps,
+			bool one_thread)
+{
+	const struct usym_target *t = &ip->p[i].target;
+	char full[PATH_MAX], why[PATH_MAX + 256];
+	struct usym_site *sites;
+	size_t n, placed = 0;
+
+	if (usym_binary(t, maps, nmaps, full, sizeof(full)))
+		return;
+	if (usym_resolve(t, full, &sites, &n, why, sizeof(why))) {
+		say(ip, i, "%s", why);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint64_t addr = usym_addr(maps, nmaps, full, sites[k].file_off, true);
+		uint64_t rel = sites[k].file_off - sites[k].func_off, sema;
+
+		if (!addr)
+			continue;
+		placed++;
+		if (rel && !t->raw && rel <= PAGE && addr + 16 <= map_end(maps, nmaps, addr) &&
+		    x86_boundary((const uint8_t *)(uintptr_t)(addr - rel), rel) == 0) {
+			say(ip, i, "offset +0x%llx of %s in %s is not at an instruction boundary",
+			    (unsigned long long)rel, t->func, full);
+			break;
+		}
+		if (add_site(ip, i, addr, map_end(maps, nmaps, addr), &sites[k],
+			     t->raw ? addr : addr - rel, one_thread) &&
+		    sites[k].sema_off &&
+		    (sema = usym_addr(maps, nmaps, full, sites[k].sema_off, false)))
+			__atomic_add_fetch((uint16_t *)(uintptr_t)sema, 1, __ATOMIC_RELAXED);
+	}
+	free(sites);
+	if (placed)
+		ip->placed |= 1ull << i;
+}
+
+int inproc_place(struct inproc *ip)
+{
+	uint8_t code[1024];
+	struct usym_map *maps;
+	size_t nmaps, n;
+	bool one_thread = ev_proc_status(ip->tgid, "Threads:", 10) == 1;
+	int err;
+
+	if (!ip->ret_tramp) {
+		n = inproc_tramp_return(code, sizeof(code), &ip->cpu, (uint64_t)(uintptr_t)on_return,
+					(uint64_t)(uintptr_t)ip);
+		if (!n || !(ip->ret_tramp = code_room(ip, 0, false, (unsigned)n)) ||
+		    poke(ip->ret_tramp, code, n))
+			return -ENOMEM;
+		syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+		pthread_atfork(NULL, NULL, forked_child);
+	}
+	if ((err = usym_maps(ip->tgid, &maps, &nmaps)))
+		return err;
+	for (size_t i = 0; i < ip->np; i++)
+		if (!((ip->placed | ip->failed) >> i & 1))
+			place_probe(ip, i, maps, nmaps, one_thread);
+	free(maps);
+	return (int)ip->nsites;
+}
+
+void inproc_remove(struct inproc *ip)
+{
+	uint8_t int3 = INT3;
+
+	if (!ip || ip->detached)
+		return;
+	ip->detached = 1;
+	for (size_t i = 0; i < ip->nsites; i++) {
+		struct ip_site *s = &ip->site[i];
+
+		if (s->plen > 1) {     /* backwards: int3, the tail, the first byte */
+			poke(s->addr, &int3, 1);
+			sync_cores();
+			poke(s->addr + 1, s->orig + 1, s->plen - 1);
+			sync_cores();
+		}
+		poke(s->addr, s->orig, 1);
+	}
+	sync_cores();
+}
+
+void inproc_free(struct inproc *ip)
+{
+	if (!ip)
+		return;
+	inproc_remove(ip);
+	if (!ip->npages)
+		free(ip);     /* else a thread may yet return through its code: kept */
+}
