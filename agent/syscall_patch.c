@@ -441,8 +441,16 @@ bool sp_patch(uintptr_t site)
 			goto out;
 	if (sp.nfailed == MAX_FAILED)
 		goto out;   /* too many: stop looking (each look reads /proc/self/maps) */
-	if ((site & 63) != 63 && mapping_of(site, &m) && m.code && site + 2 <= m.end &&
-	    ((const uint8_t *)site)[0] == 0x0f && ((const uint8_t *)site)[1] == 0x05)
+	/*
+	 * Not failures, tried again at the next trap: a site another thread
+	 * patched since this one trapped there, and a read of /proc/self/maps
+	 * that missed the site's mapping (the file is read in pieces, and
+	 * threads that map their stacks meanwhile move the lines under it).
+	 */
+	if ((site & 63) != 63 && (((const uint8_t *)site)[0] != 0x0f || ((const uint8_t *)site)[1] != 0x05 ||
+				  !mapping_of(site, &m)))
+		goto out;
+	if ((site & 63) != 63 && m.code && site + 2 <= m.end)
 		done = patch_site(site, &m);
 	if (done)
 		__atomic_fetch_add(&sp.patched, 1, __ATOMIC_RELAXED);
