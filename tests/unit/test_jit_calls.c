@@ -217,21 +217,59 @@ static uint64_t fake_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, 
 	return (uintptr_t)&fake_lookup_value;
 }
 
-/* r0 = the u64 at the lookup of each key in the map, or 0xdead for none. */
-static uint64_t lookups(uint32_t type, bool fake, bool jit, uint64_t *out)
+/* How the lookup's result is tested: as most programs do, or at once (below). */
+enum lookup_test { TEST_LATER, TEST_JEQ, TEST_JNE };
+
+/* After the lookup of key k: r3 = the value, or r0 + 0xdead for none; then the store. */
+static size_t lookup_tail(struct bpfvm_insn *insns, size_t k, enum lookup_test how)
+{
+	size_t n = 0;
+
+	switch (how) {
+	case TEST_LATER:   /* r3 = 0xdead; if r0 == 0 goto store; r3 = *r0 */
+		insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
+		insns[n++] = BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0, 1);
+		insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
+		break;
+	case TEST_JNE:     /* if r0 != 0 goto value; r3 = r0 + 0xdead; goto store; value: r3 = *r0 */
+		insns[n++] = BPFVM_JMP_IMM(BPFVM_JNE, 0, 0, 3);
+		insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
+		insns[n++] = BPFVM_ALU64_REG(BPFVM_ADD, 3, 0);
+		insns[n++] = BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 1);
+		insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
+		break;
+	case TEST_JEQ:     /* if r0 == 0 goto none; r3 = *r0; goto store; none: r3 = r0 + 0xdead */
+		insns[n++] = BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0, 2);
+		insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
+		insns[n++] = BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 2);
+		insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
+		insns[n++] = BPFVM_ALU64_REG(BPFVM_ADD, 3, 0);
+		break;
+	}
+	insns[n++] = BPFVM_STX_MEM(BPFVM_DW, 6, 3, (int16_t)(8 * k));
+	return n;
+}
+
+/*
+ * out[k] = what the lookup of each key in a map holding base + k at keys
+ * 0..7 gives (lookup_tail); 0 if the program ran, else ~0.  fake: the
+ * lookup helper replaced, which must stay a call.
+ */
+static uint64_t lookups(uint32_t type, uint64_t base, bool fake, enum lookup_test how,
+			enum bpfvm_exec mode, uint64_t *out)
 {
 	static const int32_t keys[] = { 0, 3, 7, 8, 100, -1 };
 	struct bpfvm *vm = new_vm();
 	struct bpfvm_map *map = bpfvm_map__new(vm, type, 4, 8, 8, NULL);
 	struct bpfvm_insn insns[200];
 	size_t n = 0;
-	uint64_t sum = 0;
+	uint64_t r = ~0ull;
 
 	for (uint32_t k = 0; map && k < 8; k++) {
 		static uint64_t v[1024]; /* per-CPU maps take a value per possible CPU */
 
 		for (int cpu = 0; cpu < 1024; cpu++)
-			v[cpu] = 1000 + k;
+			v[cpu] = base + k;
 		bpfvm_map__update_elem(map, &k, v, 0);
 	}
 	if (fake)
@@ -244,93 +282,10 @@ static uint64_t lookups(uint32_t type, bool fake, bool jit, uint64_t *out)
 		insns[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, BPFVM_PSEUDO_MAP_FD, 0, 0);
 		insns[n++] = BPFVM_RAW_INSN(0, 0, 0, 0, 0);
 		/* every other one with a jump landing on the call: no inlining there */
-		insns[n++] = k % 2 ? BPFVM_JMP_IMM(BPFVM_JEQ, 6, 0, 0) : BPFVM_MOV64_IMM(4, 0);
+		if (how == TEST_LATER)
+			insns[n++] = k % 2 ? BPFVM_JMP_IMM(BPFVM_JEQ, 6, 0, 0) : BPFVM_MOV64_IMM(4, 0);
 		insns[n++] = BPFVM_CALL_HELPER(1);
-		insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
-		insns[n++] = BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0, 1);
-		insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
-		insns[n++] = BPFVM_STX_MEM(BPFVM_DW, 6, 3, (int16_t)(8 * k));
-	}
-	insns[n++] = BPFVM_MOV64_IMM(0, 0);
-	insns[n++] = BPFVM_EXIT_INSN();
-	BPFVM_OPTS(bpfvm_prog_opts, popts, .flags = BPFVM_PROG_TRUSTED, .maps = &map, .nmaps = 1);
-	BPFVM_OPTS(bpfvm_run_opts, ropts, .mode = jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED);
-	struct bpfvm_prog *prog = bpfvm_prog__new(vm, insns, n, &popts);
-
-	memset(out, 0, 6 * sizeof(*out));
-	if (!prog || bpfvm_prog__run(prog, out, 6 * sizeof(*out), &ropts))
-		sum = ~0ull;
-	bpfvm_map__destroy(map);
-	bpfvm__destroy(vm);
-	for (int k = 0; k < 6; k++)
-		sum += out[k];
-	return sum;
-}
-
-/* Map lookups: arrays inline, other maps called directly; a replaced helper stays a call. */
-TEST(map_lookups)
-{
-	static const uint32_t types[] = { BPFVM_MAP_TYPE_ARRAY, BPFVM_MAP_TYPE_HASH,
-					  BPFVM_MAP_TYPE_PERCPU_ARRAY };
-
-	for (size_t t = 0; t < 3; t++) {
-		for (int fake = 0; fake <= 1; fake++) {
-			uint64_t a[6], b[6];
-
-			CHECK(lookups(types[t], fake, false, a) != ~0ull);
-			CHECK(lookups(types[t], fake, true, b) != ~0ull);
-			for (int k = 0; k < 6; k++)
-				CHECK_EQ_U64(b[k], a[k]);
-			CHECK_EQ_U64(a[0], fake ? 0x5151 : 1000);
-			CHECK_EQ_U64(a[3], fake ? 0x5151 : 0xdead);
-		}
-	}
-}
-
-/*
- * A lookup tested at once, as programs test them (`if r0 == 0` or `!= 0`
- * right after the call): the JIT branches on the index check itself
- * (jit_x86_lookup_tested).  Each key's value, or r0 + 0xdead on the NULL
- * edge, so a NULL edge that left r0 unzeroed shows.
- */
-static uint64_t tested_lookups(uint32_t type, bool jne, enum bpfvm_exec mode, uint64_t *out)
-{
-	static const int32_t keys[] = { 0, 3, 7, 8, 100, -1 };
-	struct bpfvm *vm = new_vm();
-	struct bpfvm_map *map = bpfvm_map__new(vm, type, 4, 8, 8, NULL);
-	struct bpfvm_insn insns[200];
-	size_t n = 0;
-	uint64_t r = ~0ull;
-
-	for (uint32_t k = 0; map && k < 8; k++) {
-		static uint64_t v[1024];
-
-		for (int cpu = 0; cpu < 1024; cpu++)
-			v[cpu] = 2000 + k;
-		bpfvm_map__update_elem(map, &k, v, 0);
-	}
-	insns[n++] = BPFVM_MOV64_REG(6, 1);
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		insns[n++] = BPFVM_ST_MEM(BPFVM_W, 10, -4, keys[k]);
-		insns[n++] = BPFVM_MOV64_REG(2, 10);
-		insns[n++] = BPFVM_ALU64_IMM(BPFVM_ADD, 2, -4);
-		insns[n++] = BPFVM_RAW_INSN(BPFVM_LD | BPFVM_DW | BPFVM_IMM, 1, BPFVM_PSEUDO_MAP_FD, 0, 0);
-		insns[n++] = BPFVM_RAW_INSN(0, 0, 0, 0, 0);
-		insns[n++] = BPFVM_CALL_HELPER(1);
-		if (jne) {   /* if r0 != 0 goto value; r3 = r0 + 0xdead; goto store; value: r3 = *r0 */
-			insns[n++] = BPFVM_JMP_IMM(BPFVM_JNE, 0, 0, 3);
-			insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
-			insns[n++] = BPFVM_ALU64_REG(BPFVM_ADD, 3, 0);
-			insns[n++] = BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 1);
-			insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
-		} else {     /* if r0 == 0 goto none; r3 = *r0; goto store; none: r3 = r0 + 0xdead */
-			insns[n++] = BPFVM_JMP_IMM(BPFVM_JEQ, 0, 0, 2);
-			insns[n++] = BPFVM_LDX_MEM(BPFVM_DW, 3, 0, 0);
-			insns[n++] = BPFVM_JMP_IMM(BPFVM_JA, 0, 0, 2);
-			insns[n++] = BPFVM_MOV64_IMM(3, 0xdead);
-			insns[n++] = BPFVM_ALU64_REG(BPFVM_ADD, 3, 0);
-		}
-		insns[n++] = BPFVM_STX_MEM(BPFVM_DW, 6, 3, (int16_t)(8 * k));
+		n += lookup_tail(insns + n, k, how);
 	}
 	insns[n++] = BPFVM_MOV64_IMM(0, 0);
 	insns[n++] = BPFVM_EXIT_INSN();
@@ -346,6 +301,32 @@ static uint64_t tested_lookups(uint32_t type, bool jne, enum bpfvm_exec mode, ui
 	return r;
 }
 
+/* Map lookups: arrays inline, other maps called directly; a replaced helper stays a call. */
+TEST(map_lookups)
+{
+	static const uint32_t types[] = { BPFVM_MAP_TYPE_ARRAY, BPFVM_MAP_TYPE_HASH,
+					  BPFVM_MAP_TYPE_PERCPU_ARRAY };
+
+	for (size_t t = 0; t < 3; t++) {
+		for (int fake = 0; fake <= 1; fake++) {
+			uint64_t a[6], b[6];
+
+			CHECK_EQ_U64(lookups(types[t], 1000, fake, TEST_LATER, BPFVM_EXEC_UNCHECKED, a), 0);
+			CHECK_EQ_U64(lookups(types[t], 1000, fake, TEST_LATER, BPFVM_EXEC_JIT, b), 0);
+			for (int k = 0; k < 6; k++)
+				CHECK_EQ_U64(b[k], a[k]);
+			CHECK_EQ_U64(a[0], fake ? 0x5151 : 1000);
+			CHECK_EQ_U64(a[3], fake ? 0x5151 : 0xdead);
+		}
+	}
+}
+
+/*
+ * A lookup tested at once, as programs test them (`if r0 == 0` or `!= 0`
+ * right after the call): the JIT branches on the index check itself
+ * (jit_x86_lookup_tested).  Each key's value, or r0 + 0xdead on the NULL
+ * edge, so a NULL edge that left r0 unzeroed shows.
+ */
 TEST(map_lookup_tested_at_once)
 {
 	static const uint32_t types[] = { BPFVM_MAP_TYPE_ARRAY, BPFVM_MAP_TYPE_PERCPU_ARRAY,
@@ -356,8 +337,10 @@ TEST(map_lookup_tested_at_once)
 		for (int jne = 0; jne <= 1; jne++) {
 			uint64_t a[6], b[6];
 
-			CHECK_EQ_U64(tested_lookups(types[t], jne, BPFVM_EXEC_UNCHECKED, a), 0);
-			CHECK_EQ_U64(tested_lookups(types[t], jne, BPFVM_EXEC_JIT, b), 0);
+			enum lookup_test how = jne ? TEST_JNE : TEST_JEQ;
+
+			CHECK_EQ_U64(lookups(types[t], 2000, false, how, BPFVM_EXEC_UNCHECKED, a), 0);
+			CHECK_EQ_U64(lookups(types[t], 2000, false, how, BPFVM_EXEC_JIT, b), 0);
 			for (int k = 0; k < 6; k++) {
 				CHECK_EQ_U64(a[k], want[k]);
 				CHECK_EQ_U64(b[k], want[k]);
