@@ -49,8 +49,8 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "../util/procfs.h"
 #include "inproc.h"
-#include "procfs.h"
 #include "usym.h"
 #include "x86_reloc.h"
 
@@ -521,7 +521,7 @@ int inproc_place(struct inproc *ip)
 	uint8_t code[1024];
 	struct usym_map *maps;
 	size_t nmaps, n;
-	bool one_thread = ev_proc_status(ip->tgid, "Threads:", 10) == 1;
+	bool one_thread = util_proc_status(ip->tgid, "Threads:", 10) == 1;
 	int err;
 
 	if (!ip->ret_tramp) {

@@ -60,9 +60,9 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "../util/procfs.h"
 #include "argsnap.h"
 #include "events.h"
-#include "procfs.h"
 #include "seccomp_policy.h"
 #include "signals.h"
 #include "ubp.h"
@@ -184,7 +184,7 @@ static void drop(struct pt_source *s, struct pt_thread *t)
 /* A thread's process, from /proc (a new clone may be a thread or a process). */
 static int32_t read_tgid(int32_t tid)
 {
-	int32_t tgid = (int32_t)ev_proc_status(tid, "Tgid:", 10);
+	int32_t tgid = (int32_t)util_proc_status(tid, "Tgid:", 10);
 
 	return tgid > 0 ? tgid : tid;
 }
@@ -374,9 +374,9 @@ static void zap_others(struct pt_source *s, const struct pt_thread *t, bool zap)
  */
 static bool group_kill_enter(struct pt_thread *t)
 {
-	int32_t pgid = t->sc.target ? -t->sc.target : (int32_t)ev_proc_stat(t->tgid, 5);
+	int32_t pgid = t->sc.target ? -t->sc.target : (int32_t)util_proc_stat(t->tgid, 5);
 
-	t->sc.nmembers = pgid > 0 ? (unsigned)ev_proc_pgrp(pgid, t->sc.members, MAX_GROUP) : 0;
+	t->sc.nmembers = pgid > 0 ? (unsigned)util_proc_pgrp(pgid, t->sc.members, MAX_GROUP) : 0;
 	for (unsigned i = 0; i < t->sc.nmembers; i++)
 		t->sc.results[i] = ev_signal_result(t->sc.members[i], t->sc.sig, true);
 	return t->sc.nmembers > 0;
@@ -569,13 +569,13 @@ static bool exit_signal(struct pt_source *s, struct pt_thread *t, int status)
 {
 	struct pt_thread *leader = find(s, t->tgid);
 	int32_t parent = leader && leader->parent_tid > 0 ? leader->parent_tid : 0;
-	int sig = (int)ev_proc_stat(t->tgid, 38);
+	int sig = (int)util_proc_stat(t->tgid, 38);
 	char path[64];
 	struct ev_event *ev;
 
 	snprintf(path, sizeof(path), "/proc/%d", parent);
 	if (!parent || access(path, F_OK))
-		parent = (int32_t)ev_proc_stat(t->tgid, 4);   /* ppid */
+		parent = (int32_t)util_proc_stat(t->tgid, 4);   /* ppid */
 	if (sig <= 0 || sig > 64 || parent <= 0 ||
 	    (sig == SIGCHLD && ev_signal_result(parent, SIGCHLD, true) == EV_SIG_IGNORED &&
 	     ev_signal_explicitly_ignored(parent, SIGCHLD)))
@@ -1029,7 +1029,7 @@ static void detach_all(struct pt_source *s)
 			continue;
 		}
 		if (s->ubp && (status >> 16) == PTRACE_EVENT_STOP &&
-		    (ev_proc_status(pid, "SigPnd:", 16) >> (SIGTRAP - 1) & 1)) {
+		    (util_proc_status(pid, "SigPnd:", 16) >> (SIGTRAP - 1) & 1)) {
 			ptrace(PTRACE_CONT, pid, 0, 0);   /* a breakpoint's SIGTRAP comes next: take it */
 			continue;
 		}

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procfs.h"
+#include "../util/procfs.h"
 #include "signals.h"
 
 #define NSIG_KERNEL 64
@@ -101,7 +101,7 @@ static bool has(uint64_t mask, int sig)
 void ev_sigtab_exec(struct ev_sigtab *t, int32_t tgid)
 {
 	struct sigproc *p = get(t, tgid);
-	uint64_t ign = ev_proc_status(tgid, "SigIgn:", 16);
+	uint64_t ign = util_proc_status(tgid, "SigIgn:", 16);
 
 	if (!p)
 		return;
@@ -217,19 +217,19 @@ bool ev_signal_default_ignored(int sig)
 
 bool ev_signal_explicitly_ignored(int32_t tid, int sig)
 {
-	return has(ev_proc_status(tid, "SigIgn:", 16), sig);
+	return has(util_proc_status(tid, "SigIgn:", 16), sig);
 }
 
 int ev_signal_result(int32_t tid, int sig, bool group)
 {
-	uint64_t ign = ev_proc_status(tid, "SigIgn:", 16), cgt = ev_proc_status(tid, "SigCgt:", 16);
-	uint64_t blk = ev_proc_status(tid, "SigBlk:", 16);
+	uint64_t ign = util_proc_status(tid, "SigIgn:", 16), cgt = util_proc_status(tid, "SigCgt:", 16);
+	uint64_t blk = util_proc_status(tid, "SigBlk:", 16);
 	bool dfl = !has(ign, sig) && !has(cgt, sig);
 
 	if (sig != SIGKILL && !has(blk, sig) &&
 	    (has(ign, sig) || (dfl && ev_signal_default_ignored(sig))))
 		return EV_SIG_IGNORED;
-	if (sig < SIGRTMIN_KERNEL && has(ev_proc_status(tid, group ? "ShdPnd:" : "SigPnd:", 16), sig))
+	if (sig < SIGRTMIN_KERNEL && has(util_proc_status(tid, group ? "ShdPnd:" : "SigPnd:", 16), sig))
 		return EV_SIG_ALREADY_PENDING;
 	return EV_SIG_DELIVERED;
 }

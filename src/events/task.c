@@ -29,7 +29,7 @@
 #include "../btf/btf.h"
 #include "../hooks/kobjs.h"
 #include "../util/log.h"
-#include "procfs.h"
+#include "../util/procfs.h"
 #include "task.h"
 
 #define DEFAULT_KERNEL_BTF "/sys/kernel/btf/vmlinux"
@@ -55,8 +55,8 @@ static uint64_t task_uid_gid(void *p)
 		t->have_ids = true;
 	}
 	if (!t->have_ids) {
-		t->uid_gid = (uint64_t)(uint32_t)ev_proc_status(t->tid, "Gid:", 10) << 32 |
-			     (uint32_t)ev_proc_status(t->tid, "Uid:", 10);
+		t->uid_gid = (uint64_t)(uint32_t)util_proc_status(t->tid, "Gid:", 10) << 32 |
+			     (uint32_t)util_proc_status(t->tid, "Uid:", 10);
 		t->have_ids = true;
 	}
 	return t->uid_gid;
@@ -100,7 +100,7 @@ static uint32_t task_cpu(void *p)
 	struct ev_task *t = p;
 
 	if (!t->have_cpu) {
-		t->cpu = in_process(t) ? (uint32_t)sched_getcpu() : (uint32_t)ev_proc_stat(t->tid, 39);
+		t->cpu = in_process(t) ? (uint32_t)sched_getcpu() : (uint32_t)util_proc_stat(t->tid, 39);
 		t->have_cpu = true;
 	}
 	return t->cpu;
@@ -159,7 +159,7 @@ static void start_times(const char *stat, struct hook_task_facts *f)
 {
 	long tick = sysconf(_SC_CLK_TCK);
 
-	f->start_boottime = (uint64_t)ev_proc_stat_field(stat, 22) *
+	f->start_boottime = (uint64_t)util_proc_stat_field(stat, 22) *
 			    (1000000000u / (uint64_t)(tick > 0 ? tick : 100));
 	/* CLOCK_MONOTONIC stops while suspended; BOOTTIME does not */
 	f->start_time = f->start_boottime - (clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC));
@@ -172,7 +172,7 @@ static uint32_t mnt_ns_inum(int32_t tid)
 	unsigned long inum = 0;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", tid);
+	util_proc_path(tid, "ns/mnt", path, sizeof(path));
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return 0;
@@ -191,19 +191,19 @@ static int task_facts(void *ctx, int32_t tid, struct hook_task_facts *f)
 	int n;
 
 	memset(f, 0, sizeof(*f));
-	if (!ev_proc_read(tid, "status", status, sizeof(status)) ||
-	    !ev_proc_read(tid, "stat", stat, sizeof(stat)))
+	if (!util_proc_read(tid, "status", status, sizeof(status)) ||
+	    !util_proc_read(tid, "stat", stat, sizeof(stat)))
 		return -ESRCH;
 	f->pid = tid;
-	f->tgid = ev_proc_status_nums(status, "Tgid:", 10, v, 1) ? (int32_t)v[0] : tid;
-	f->ppid = ev_proc_status_nums(status, "PPid:", 10, v, 1) ? (int32_t)v[0] : 0;
-	if (ev_proc_status_nums(status, "Uid:", 10, v, 4) == 4)
+	f->tgid = util_proc_status_nums(status, "Tgid:", 10, v, 1) ? (int32_t)v[0] : tid;
+	f->ppid = util_proc_status_nums(status, "PPid:", 10, v, 1) ? (int32_t)v[0] : 0;
+	if (util_proc_status_nums(status, "Uid:", 10, v, 4) == 4)
 		f->uid = (uint32_t)v[0], f->euid = (uint32_t)v[1], f->suid = (uint32_t)v[2],
 		f->fsuid = (uint32_t)v[3];
-	if (ev_proc_status_nums(status, "Gid:", 10, v, 4) == 4)
+	if (util_proc_status_nums(status, "Gid:", 10, v, 4) == 4)
 		f->gid = (uint32_t)v[0], f->egid = (uint32_t)v[1], f->sgid = (uint32_t)v[2],
 		f->fsgid = (uint32_t)v[3];
-	n = ev_proc_status_nums(status, "NSpid:", 10, v, HOOK_MAX_PIDNS);
+	n = util_proc_status_nums(status, "NSpid:", 10, v, HOOK_MAX_PIDNS);
 	f->ns_level = n > 0 ? (uint32_t)n - 1 : 0;
 	for (int i = 0; i < n; i++)
 		f->ns_pids[i] = (int32_t)v[i];
@@ -212,9 +212,9 @@ static int task_facts(void *ctx, int32_t tid, struct hook_task_facts *f)
 	if (open && close > open)
 		memcpy(f->comm, open + 1, (size_t)(close - open - 1) < 15 ? (size_t)(close - open - 1)
 									    : 15);
-	f->flags = (uint32_t)ev_proc_stat_field(stat, 9);
+	f->flags = (uint32_t)util_proc_stat_field(stat, 9);
 	start_times(stat, f);
-	f->has_mm = ev_proc_stat_field(stat, 23) != 0;   /* vsize: 0 without an mm */
+	f->has_mm = util_proc_stat_field(stat, 23) != 0;   /* vsize: 0 without an mm */
 	f->mnt_ns = mnt_ns_inum(tid);
 	if (tid == t->tid && t->exiting) {
 		/* Linux 6.18's sched_process_exit runs after exit_signals and exit_code, before exit_mm */

@@ -27,11 +27,11 @@
 #include "../util/log.h"
 #include "../elf/obj.h"
 #include "../util/opts.h"
+#include "../util/procfs.h"
 #include "attach.h"
 #include "events.h"
 #include "inproc.h"
 #include "kfuncs.h"
-#include "procfs.h"
 #include "task.h"
 #include "usym.h"
 
@@ -340,7 +340,7 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
 		in->comm = task->comm;
 	}
 	if (ev->kind == EV_EXIT)
-		in->prio = (int32_t)ev_proc_stat(task->tid, 18) + PRIO_OFFSET;
+		in->prio = (int32_t)util_proc_stat(task->tid, 18) + PRIO_OFFSET;
 	in->sig = ev->sig;
 	in->si_errno = ev->si_errno;
 	in->si_code = ev->si_code;

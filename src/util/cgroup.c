@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 
 #include "cgroup.h"
+#include "procfs.h"
 
 #define ROOT_CGROUP_ID 1
+#define DIR_ROOM 4608         /* a mount (512) and a cgroup path (/proc/TID/cgroup, read in 4096) */
 
 /* Where cgroup2 is mounted (its root), into mnt: 0, or -1 where it is not. */
 static int cgroup2_mount(char *mnt, size_t size)
@@ -43,23 +45,18 @@ static int cgroup2_mount(char *mnt, size_t size)
  */
 static int cgroup_dir(int32_t tid, char *dir, size_t size, size_t *mnt_len)
 {
-	char path[128], line[1024], mnt[512];
-	const char *rel = NULL;
-	FILE *f;
+	char text[4096], mnt[512];
+	char *rel;
 
-	if (tid)
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", tid);
-	else
-		snprintf(path, sizeof(path), "/proc/thread-self/cgroup");
-	f = fopen(path, "re");
-	if (!f)
+	if (!util_proc_read(tid, "cgroup", text, sizeof(text)))
 		return -1;
-	while (!rel && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			rel = line + 3;
-		}
-	fclose(f);
+	/* the "0::" line, the first or after a newline */
+	if (!strncmp(text, "0::", 3))
+		rel = text + 3;
+	else if ((rel = strstr(text, "\n0::")))
+		rel += 4;
+	if (rel)
+		rel[strcspn(rel, "\n")] = '\0';
 	if (!rel || cgroup2_mount(mnt, sizeof(mnt)))
 		return 1;
 	*mnt_len = strlen(mnt);
@@ -69,7 +66,7 @@ static int cgroup_dir(int32_t tid, char *dir, size_t size, size_t *mnt_len)
 
 uint64_t util_cgroup_id(int32_t tid)
 {
-	char dir[1600];
+	char dir[DIR_ROOM];
 	size_t mnt_len;
 	struct stat st;
 	int r = cgroup_dir(tid, dir, sizeof(dir), &mnt_len);
@@ -81,7 +78,7 @@ uint64_t util_cgroup_id(int32_t tid)
 
 int util_cgroup_under(int32_t tid, uint64_t ancestor)
 {
-	char dir[1600], *slash;
+	char dir[DIR_ROOM], *slash;
 	size_t mnt_len;
 	struct stat st;
 	int r = cgroup_dir(tid, dir, sizeof(dir), &mnt_len);

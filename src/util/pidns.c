@@ -8,54 +8,36 @@
  * argument is compared with.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "pidns.h"
+#include "procfs.h"
 
 /* The last number of status's line that starts with key, or -1. */
-static long last_entry(const char *line, const char *key)
+static int64_t last_entry(const char *status, const char *key)
 {
-	const char *p;
-	long v = -1;
-	int n;
+	uint64_t v[32];
+	int n = util_proc_status_nums(status, key, 10, v, 32);
 
-	if (strncmp(line, key, strlen(key)))
-		return -1;
-	for (p = line + strlen(key); sscanf(p, "%ld%n", &v, &n) == 1; p += n)
-		;
-	return v;
+	return n > 0 ? (int64_t)v[n - 1] : -1;
 }
 
 int util_pid_ns(int32_t tid, struct util_pid_ns *ns)
 {
-	char dir[32], path[64], line[256];
-	long pid = -1, tgid = -1, v;
+	char path[64], status[4096];
+	int64_t pid, tgid;
 	struct stat st;
-	FILE *f;
 
-	if (tid)
-		snprintf(dir, sizeof(dir), "/proc/%d", tid);
-	else
-		snprintf(dir, sizeof(dir), "/proc/thread-self");
-	snprintf(path, sizeof(path), "%s/ns/pid", dir);
+	util_proc_path(tid, "ns/pid", path, sizeof(path));
 	if (stat(path, &st))
 		return -ENOENT;
 	ns->dev = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
 	ns->ino = st.st_ino;
-	snprintf(path, sizeof(path), "%s/status", dir);
-	f = fopen(path, "re");
-	if (!f)
+	if (!util_proc_read(tid, "status", status, sizeof(status)))
 		return -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		if ((v = last_entry(line, "NSpid:")) >= 0)
-			pid = v;
-		if ((v = last_entry(line, "NStgid:")) >= 0)
-			tgid = v;
-	}
-	fclose(f);
+	pid = last_entry(status, "NSpid:");
+	tgid = last_entry(status, "NStgid:");
 	if (pid < 0 || tgid < 0)
 		return -ENOENT;
 	ns->pid = (uint32_t)pid;

@@ -1,7 +1,8 @@
 /*
- * procfs.c - fields of /proc/TID/status and /proc/TID/stat.  A thread id
- * names its thread's files at /proc/TID as well as its process's leader's
- * (the directory is only left out of listings).  stat's fields are
+ * procfs.c - a thread's files under /proc, and the fields of its status
+ * and stat.  A thread id names its thread's files at /proc/TID as well as
+ * its process's leader's (the directory is only left out of listings);
+ * tid 0 names the calling thread's, /proc/thread-self.  stat's fields are
  * counted after the comm's closing parenthesis: a comm may hold spaces
  * and parentheses itself.
  */
@@ -12,14 +13,22 @@
 
 #include "procfs.h"
 
-size_t ev_proc_read(int32_t tid, const char *file, char *buf, size_t size)
+void util_proc_path(int32_t tid, const char *file, char *path, size_t size)
+{
+	if (tid)
+		snprintf(path, size, "/proc/%d/%s", tid, file);
+	else
+		snprintf(path, size, "/proc/thread-self/%s", file);
+}
+
+size_t util_proc_read(int32_t tid, const char *file, char *buf, size_t size)
 {
 	char path[64];
 	size_t n;
 	FILE *f;
 
 	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/%s", tid, file);
+	util_proc_path(tid, file, path, sizeof(path));
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
@@ -29,7 +38,7 @@ size_t ev_proc_read(int32_t tid, const char *file, char *buf, size_t size)
 	return n;
 }
 
-int ev_proc_status_nums(const char *status, const char *key, int base, uint64_t *vals, int max)
+int util_proc_status_nums(const char *status, const char *key, int base, uint64_t *vals, int max)
 {
 	size_t klen = strlen(key);
 	const char *line = status;
@@ -52,17 +61,17 @@ int ev_proc_status_nums(const char *status, const char *key, int base, uint64_t 
 	return n;
 }
 
-uint64_t ev_proc_status(int32_t tid, const char *key, int base)
+uint64_t util_proc_status(int32_t tid, const char *key, int base)
 {
 	char buf[4096];
 	uint64_t v = 0;
 
-	ev_proc_read(tid, "status", buf, sizeof(buf));
-	ev_proc_status_nums(buf, key, base, &v, 1);
+	util_proc_read(tid, "status", buf, sizeof(buf));
+	util_proc_status_nums(buf, key, base, &v, 1);
 	return v;
 }
 
-long ev_proc_stat_field(const char *stat, int field)
+long util_proc_stat_field(const char *stat, int field)
 {
 	const char *p = strrchr(stat, ')');
 	long v = 0;
@@ -74,12 +83,12 @@ long ev_proc_stat_field(const char *stat, int field)
 	return v;
 }
 
-long ev_proc_stat(int32_t tid, int field)
+long util_proc_stat(int32_t tid, int field)
 {
 	char buf[1024];
 
-	ev_proc_read(tid, "stat", buf, sizeof(buf));
-	return ev_proc_stat_field(buf, field);
+	util_proc_read(tid, "stat", buf, sizeof(buf));
+	return util_proc_stat_field(buf, field);
 }
 
 static int by_pid_down(const void *a, const void *b)
@@ -89,7 +98,7 @@ static int by_pid_down(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-size_t ev_proc_pgrp(int32_t pgid, int32_t *pids, size_t max)
+size_t util_proc_pgrp(int32_t pgid, int32_t *pids, size_t max)
 {
 	DIR *dir = opendir("/proc");
 	struct dirent *d;
@@ -98,7 +107,7 @@ size_t ev_proc_pgrp(int32_t pgid, int32_t *pids, size_t max)
 	while (dir && n < max && (d = readdir(dir))) {
 		int32_t pid = (int32_t)atoi(d->d_name);
 
-		if (pid > 0 && ev_proc_stat(pid, 5) == pgid)
+		if (pid > 0 && util_proc_stat(pid, 5) == pgid)
 			pids[n++] = pid;
 	}
 	if (dir)
