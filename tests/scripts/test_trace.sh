@@ -385,6 +385,17 @@ signal_and_wait() {
 	wait "$2"
 }
 
+# child_of PID: the first child of PID once it has one (at most 5 s), else nothing.
+child_of() {
+	i=0
+	while [ $i -lt 50 ]; do
+		c=$(pgrep -P "$1" | head -n 1)
+		[ -n "$c" ] && { echo "$c"; return; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # SIGINT or SIGTERM sent to bpfvm is the started command's (its filter stays, so detaching would
 # fail its attached calls with ENOSYS): bpfvm serves on until it exits. A command that ignores
 # SIGINT goes on, and its later opens are traced and succeed; one killed by SIGTERM makes
@@ -393,13 +404,12 @@ signal_and_wait() {
 "$BPFVM" trace --json "$tmp/opensnoop.bpf.o" -- \
 	sh -c 'sleep 1; cat /etc/hostname' > "$tmp/int1.json" 2>&1 &
 bp=$!
-sleep 0.4
+child_of $bp > /dev/null
 signal_and_wait INT $bp 100
 rc1=$?
 "$BPFVM" trace "$tmp/opensnoop.bpf.o" -- sleep 5 > /dev/null 2>&1 &
 bp=$!
-sleep 0.4
-child=$(pgrep -P $bp | head -n 1)
+child=$(child_of $bp)
 signal_and_wait TERM $bp 50
 rc2=$?
 left=$( [ -n "$child" ] && kill -0 "$child" 2>/dev/null && echo yes || echo no)
