@@ -3,7 +3,8 @@
  * libraries into a command: where the command is, whether the dynamic
  * linker will load a preloaded library into it at all (it must have an ELF
  * interpreter, and not run set-user-ID or set-group-ID to someone else,
- * where the loader ignores LD_PRELOAD), and where the library is.
+ * where the loader ignores LD_PRELOAD), whether it is a Go program, and
+ * where the library is.
  */
 #include <elf.h>
 #include <errno.h>
@@ -66,6 +67,43 @@ const char *preload_blocked(const char *path)
 	    ((st.st_mode & S_ISGID) && st.st_gid != getegid()))
 		return "it is set-user-ID or set-group-ID (the loader ignores LD_PRELOAD for it)";
 	return NULL;
+}
+
+/*
+ * Go's linker writes its build id into a .note.go.buildid section (a note
+ * segment of its own only when it links alone) and its build information
+ * into .go.buildinfo: either names a Go program.
+ */
+bool preload_is_go(const char *path)
+{
+	static const char *const names[] = { ".note.go.buildid", ".go.buildinfo" };
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, strtab;
+	char name[32];
+	bool go = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(sh) ||
+	    eh.e_shstrndx >= eh.e_shnum ||
+	    pread(fd, &strtab, sizeof(strtab), (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(sh))) !=
+		    sizeof(strtab)) {
+		close(fd);
+		return false;
+	}
+	for (unsigned i = 0; i < eh.e_shnum && !go; i++) {
+		if (pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + i * sizeof(sh))) != sizeof(sh) ||
+		    sh.sh_name >= strtab.sh_size ||
+		    pread(fd, name, sizeof(name), (off_t)(strtab.sh_offset + sh.sh_name)) <= 0)
+			continue;
+		name[sizeof(name) - 1] = '\0';
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			go = go || !strcmp(name, names[k]);
+	}
+	close(fd);
+	return go;
 }
 
 int preload_find_library(const char *lib, char *out, size_t size)

@@ -6,6 +6,7 @@
 #ifndef BPFVM_TOOLS_PRELOAD_TARGET_H
 #define BPFVM_TOOLS_PRELOAD_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* name's path as execvp finds it (PATH searched unless it has a '/'): 0, or a negative errno. */
@@ -15,6 +16,9 @@ int preload_find_command(const char *name, char *out, size_t size);
 const char *preload_blocked(const char *path);
 
 /* The library lib beside the bpfvm command (build tree) or in ../lib (installed): 0 or -ENOENT. */
+/* Is path a Go program (a "Go" note: the Go toolchain's build id)? */
+bool preload_is_go(const char *path);
+
 int preload_find_library(const char *lib, char *out, size_t size);
 
 #endif

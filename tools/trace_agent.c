@@ -101,9 +101,16 @@ const char *trace_agent_cannot_enter(const char *cmd)
 {
 	char path[PATH_MAX];
 
+	const char *why;
+
 	if (preload_find_command(cmd, path, sizeof(path)))
 		return "it cannot be found";
-	return preload_blocked(path);
+	if ((why = preload_blocked(path)))
+		return why;
+	/* the agent's programs run on the stack of the thread they trace: a goroutine's is 8 KiB */
+	if (preload_is_go(path))
+		return "it is a Go program (its goroutines' small stacks would hold the agent's programs)";
+	return NULL;
 }
 
 /*

@@ -345,7 +345,8 @@ static const char *jmp_refused(const struct ip_site *s, uint64_t fsize, bool one
 		return "its function's size is unknown";
 	if (fend + 32 > s->limit || s->addr + 32 > s->limit)
 		return "it is too near the end of its mapping";
-	while (len < JMP_LEN) {
+	/* the function's instructions under the jmp; what follows its end is never run */
+	while (len < JMP_LEN && s->addr + len < fend) {
 		struct x86_insn x;
 		const char *why = x86_analyze(code + len, 16, s->addr + len, &x);
 
@@ -353,7 +354,7 @@ static const char *jmp_refused(const struct ip_site *s, uint64_t fsize, bool one
 			return why;
 		len += x.len;
 	}
-	end = s->addr + len;
+	end = s->addr + (len < JMP_LEN ? JMP_LEN : len);
 	if (end > fend && (end > ((fend + 15) & ~15ull) ||
 			   !x86_is_padding((const uint8_t *)(uintptr_t)fend, end - fend)))
 		return "its function is too short";
@@ -384,7 +385,7 @@ static const char *place_jmp(struct inproc *ip, struct ip_site *s, uint64_t fsiz
 		return why ? why : "the trampoline does not fit";
 	if (poke(at, code, n + k))
 		return "cannot write the trampoline";
-	s->plen = plen;
+	s->plen = plen < JMP_LEN ? JMP_LEN : plen;   /* a short function's padding too */
 	s->code = at;
 	s->jmp = true;
 	rel = (int32_t)(at - (s->addr + JMP_LEN));

@@ -196,7 +196,7 @@ static void resume(struct pt_source *s, int32_t tid, int sig)
 	if (!t)
 		return;
 	t->held = false;
-	if (s->ubp && ubp_resume(s->ubp, tid))
+	if (s->ubp && ubp_resume(s->ubp, tid, &sig))
 		return;    /* stepping the probed instruction out of line */
 	if (!sig && t->deliver_sig) {
 		sig = t->deliver_sig;
@@ -921,8 +921,12 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 
 	if (s->ubp && !event && sig == SIGTRAP && on_uprobe_trap(s, t))
 		return;
-	if (s->ubp && !event && sig != SIGTRAP && sig != (SIGTRAP | 0x80))
-		ubp_signal(s->ubp, t->tid);   /* a step under way is undone: the probe refires */
+	if (s->ubp && !event && sig != SIGTRAP && sig != (SIGTRAP | 0x80)) {
+		siginfo_t si;
+
+		if (!ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si))
+			ubp_signal(s->ubp, t->tid, &si);   /* a step's fault undoes it */
+	}
 	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys) {
 		t->in_sys = true;    /* a syscall-enter-stop stands for the filter's stop */
 		if (x86_64_call(t->tid))

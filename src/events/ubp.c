@@ -106,6 +106,7 @@ struct thr {
 	enum pend pend;
 	uint64_t pend_addr;      /* P_ENTRY: the breakpoint; P_RETURN: where to return */
 	int sig;                 /* a signal that came while ubp waited: delivered at resume */
+	siginfo_t held;          /* a signal that came during a step: delivered after it */
 	struct frame *stk;
 	unsigned depth;
 };
@@ -725,7 +726,21 @@ static void hijack_return(struct ubp *u, struct proc *p, struct thr *t, struct b
 	t->stk[t->depth++] = (struct frame){ real, b->addr, r->rsp, b->ret };
 }
 
-bool ubp_resume(struct ubp *u, int32_t tid)
+/*
+ * A signal held back during a step, delivered now with its own siginfo
+ * (the stop is the step's SIGTRAP: the restart's signal replaces it, and
+ * the kernel keeps a siginfo whose number is the restart's).
+ */
+static void release_held(struct thr *t, int *sig)
+{
+	if (!t->held.si_signo || t->stepping)
+		return;
+	if (!*sig && !ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->held))
+		*sig = t->held.si_signo;
+	t->held.si_signo = 0;
+}
+
+bool ubp_resume(struct ubp *u, int32_t tid, int *resume_sig)
 {
 	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
 	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
@@ -734,10 +749,15 @@ bool ubp_resume(struct ubp *u, int32_t tid)
 	enum pend pend;
 	int sig;
 
-	if (p && t->stepping) {   /* stopped on the way (an interrupt): the step goes on */
+	if (p && t->stepping) {   /* stopped on the way (a signal, an interrupt): the step goes on */
+		if (*resume_sig && !t->held.si_signo &&
+		    ptrace(PTRACE_GETSIGINFO, tid, 0, &t->held))
+			t->held = (siginfo_t){ .si_signo = *resume_sig, .si_code = SI_USER };
 		ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
 		return true;
 	}
+	if (t)
+		release_held(t, resume_sig);
 	if (!p || t->pend == P_NONE || ptrace(PTRACE_GETREGS, tid, 0, &r))
 		return false;
 	pend = t->pend;
@@ -793,8 +813,10 @@ out_of_line:
 		r.rip = b->slot;
 		t->stepping = true;
 		t->step_addr = b->addr;
+		if (sig && !t->held.si_signo)   /* after the step, as any signal that comes during it */
+			t->held = (siginfo_t){ .si_signo = sig, .si_code = SI_USER };
 		ptrace(PTRACE_SETREGS, tid, 0, &r);
-		ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)sig);
+		ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
 		return true;
 	}
 	ptrace(PTRACE_SETREGS, tid, 0, &r);
@@ -803,7 +825,17 @@ out_of_line:
 	return false;
 }
 
-void ubp_signal(struct ubp *u, int32_t tid)
+/* A signal the kernel raised for the instruction itself: a fault, not one sent. */
+static bool fault_of_step(const siginfo_t *si)
+{
+	switch (si->si_signo) {
+	case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP:
+		return si->si_code > 0;
+	}
+	return false;
+}
+
+void ubp_signal(struct ubp *u, int32_t tid, const siginfo_t *si)
 {
 	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
 	struct user_regs_struct r;
@@ -811,7 +843,8 @@ void ubp_signal(struct ubp *u, int32_t tid)
 	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
 	struct bp *b;
 
-	if (!p || !t->stepping || !(b = bp_at(p, t->step_addr)) || ptrace(PTRACE_GETREGS, tid, 0, &r))
+	if (!p || !t->stepping || !fault_of_step(si) || !(b = bp_at(p, t->step_addr)) ||
+	    ptrace(PTRACE_GETREGS, tid, 0, &r))
 		return;
 	t->stepping = false;
 	step_done(p, b, &r);       /* not run yet: the int3 again once the signal is handled */
@@ -843,6 +876,9 @@ void ubp_release_thread(struct ubp *u, int32_t tid)
 	t->stepping = false;
 	t->pend = P_NONE;
 	ptrace(PTRACE_SETREGS, tid, 0, &r);
+	if (t->held.si_signo)     /* held back during a step: sent again, to come after the detach */
+		tgkill(t->tgid, tid, t->held.si_signo);
+	t->held.si_signo = 0;
 }
 
 void ubp_remove_all(struct ubp *u)

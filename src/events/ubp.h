@@ -8,6 +8,7 @@
 #define BPFVM_EVENTS_UBP_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/user.h>
 
@@ -45,12 +46,19 @@ enum ubp_trap {
 /* Thread tid (of tgid) stopped with SIGTRAP: whose is it? */
 enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event *ev);
 /*
- * Resume thread tid after its uprobe event: true when ubp resumed it
- * (out of line, or at the real return address); false: resume as usual.
+ * Resume thread tid, stopped (*sig: the signal the resume would deliver,
+ * 0 for none): true when ubp resumed it (stepping out of line, or at the
+ * real return address); false: resume as usual with *sig, which may have
+ * become a signal ubp held back while the thread stepped.
  */
-bool ubp_resume(struct ubp *u, int32_t tid);
-/* Thread tid stopped for another signal: a step under way is undone (the probe refires). */
-void ubp_signal(struct ubp *u, int32_t tid);
+bool ubp_resume(struct ubp *u, int32_t tid, int *sig);
+/*
+ * Thread tid stopped for signal sig: a fault of the instruction it steps
+ * out of line undoes the step (the signal is the instruction's, in place;
+ * the probe refires after it); any other signal waits for the step's end
+ * (ubp_resume), as the kernel holds signals back while a uprobe steps.
+ */
+void ubp_signal(struct ubp *u, int32_t tid, const siginfo_t *si);
 /* Before detaching stopped thread tid (after ubp_remove_all): its registers free of ubp's. */
 void ubp_release_thread(struct ubp *u, int32_t tid);
 /* Restore every byte ubp changed in every process (before detaching). */

@@ -11,6 +11,10 @@
  * USDT (tests/data/uprobe/usdt.bpf.c, libbpf's usdt.bpf.h): the
  * arguments of upr:tick and of the semaphore-guarded upr:guarded as the
  * programs read them, libbpf's specs in the kernel run, bpfvm's in its own.
+ * A Go program (tests/data/uprobe/goworkload.go, tests/data/uprobe/go.bpf.c):
+ * calls per thread, a leaf's argument in rax, a lone ret's hits, entries of
+ * a function that checks its stack; under --mode auto, which takes the
+ * supervisor for a Go program.
  * Skips with the kernel's reason where it refuses to load or attach.
  */
 #include <bpf/bpf.h>
@@ -34,9 +38,12 @@ struct result {
 	int ncalls, nmallocs;
 	uint64_t facts[8], info[8];
 	uint64_t out[10];       /* usdt.bpf.o's */
+	uint64_t go_hits[4];    /* go.bpf.o's */
+	bool go_supervisor;     /* bpfvm trace said it took the supervisor for a Go program */
 };
 
 static char dir[64];
+static bool have_go;
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -72,7 +79,7 @@ static void read_array(int fd, uint64_t *vals)
 			vals[k] = 0;
 }
 
-static int run_workload(void)
+static int run_workload(const char *workload)
 {
 	char path[128];
 	int status;
@@ -84,8 +91,8 @@ static int run_workload(void)
 	if (pid == 0) {
 		if (!freopen("/dev/null", "w", stdout))
 			_exit(127);
-		snprintf(path, sizeof(path), "%s/uworkload", dir);
-		execl(path, "uworkload", (char *)NULL);
+		snprintf(path, sizeof(path), "%s/%s", dir, workload);
+		execl(path, workload, (char *)NULL);
 		_exit(127);
 	}
 	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
@@ -93,7 +100,8 @@ static int run_workload(void)
 }
 
 /* The kernel's run: 0, 1 with why (it refused), -1. */
-static int kernel_run(const char *object, struct result *r, char *why, size_t size)
+static int kernel_run(const char *object, const char *workload, struct result *r, char *why,
+		      size_t size)
 {
 	char path[128];
 	struct bpf_object *obj;
@@ -119,7 +127,7 @@ static int kernel_run(const char *object, struct result *r, char *why, size_t si
 		}
 		links[nlinks++] = l;
 	}
-	if (!err && run_workload())
+	if (!err && run_workload(workload))
 		err = -1;
 	if (!err && bpf_object__find_map_fd_by_name(obj, "out") >= 0) {
 		int fd = bpf_object__find_map_fd_by_name(obj, "out");
@@ -127,6 +135,9 @@ static int kernel_run(const char *object, struct result *r, char *why, size_t si
 		for (uint32_t k = 0; k < 10; k++)
 			if (bpf_map_lookup_elem(fd, &k, &r->out[k]))
 				r->out[k] = 0;
+	} else if (!err && bpf_object__find_map_fd_by_name(obj, "go_hits") >= 0) {
+		read_hash(bpf_object__find_map_fd_by_name(obj, "go_calls"), r->calls, &r->ncalls);
+		read_array(bpf_object__find_map_fd_by_name(obj, "go_hits"), r->go_hits);
 	} else if (!err) {
 		read_hash(bpf_object__find_map_fd_by_name(obj, "calls"), r->calls, &r->ncalls);
 		read_hash(bpf_object__find_map_fd_by_name(obj, "mallocs"), r->mallocs, &r->nmallocs);
@@ -140,13 +151,13 @@ static int kernel_run(const char *object, struct result *r, char *why, size_t si
 }
 
 /* bpfvm's run, from --dump-maps: "map NAME (...)" then "key HEX (K)  value HEX (V)" lines. */
-static int bpfvm_run(const char *object, struct result *r)
+static int bpfvm_run(const char *object, const char *workload, const char *mode, struct result *r)
 {
 	char cmd[512], line[512], map[32] = "";
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --dump-maps %s/%s -- %s/uworkload 2>&1",
-		 getenv("BUILD") ? getenv("BUILD") : "build", dir, object, dir);
+	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --mode %s --dump-maps %s/%s -- %s/%s 2>&1",
+		 getenv("BUILD") ? getenv("BUILD") : "build", mode, dir, object, dir, workload);
 	if (!(f = popen(cmd, "r")))
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
@@ -155,9 +166,11 @@ static int bpfvm_run(const char *object, struct result *r)
 
 		if (sscanf(line, "map %31s", map) == 1)
 			continue;
+		if (strstr(line, "bpfvm trace: mode supervisor: it is a Go program"))
+			r->go_supervisor = true;
 		if (!(p = strstr(line, "key ")) || sscanf(p, "key %*s (%llu)  value %*s (%llu)", &k, &v) != 2)
 			continue;
-		if (!strcmp(map, "calls") && r->ncalls < MAX_VALS)
+		if ((!strcmp(map, "calls") || !strcmp(map, "go_calls")) && r->ncalls < MAX_VALS)
 			r->calls[r->ncalls++] = v;
 		else if (!strcmp(map, "mallocs") && r->nmallocs < MAX_VALS)
 			r->mallocs[r->nmallocs++] = v;
@@ -167,6 +180,8 @@ static int bpfvm_run(const char *object, struct result *r)
 			r->info[k] = v;
 		else if (!strcmp(map, "out") && k < 10)
 			r->out[k] = v;
+		else if (!strcmp(map, "go_hits") && k < 4)
+			r->go_hits[k] = v;
 	}
 	qsort(r->calls, (size_t)r->ncalls, sizeof(uint64_t), cmp_u64);
 	qsort(r->mallocs, (size_t)r->nmallocs, sizeof(uint64_t), cmp_u64);
@@ -188,7 +203,7 @@ TEST(uprobe_maps_match_kernel)
 	static struct result k, b;
 	char why[256], kl[512], bl[512];
 	struct utsname u;
-	int rc = kernel_run("uprobe.bpf.o", &k, why, sizeof(why));
+	int rc = kernel_run("uprobe.bpf.o", "uworkload", &k, why, sizeof(why));
 
 	uname(&u);
 	if (rc > 0) {
@@ -196,7 +211,7 @@ TEST(uprobe_maps_match_kernel)
 		return;
 	}
 	CHECK(rc == 0);
-	CHECK(bpfvm_run("uprobe.bpf.o", &b) == 0);
+	CHECK(bpfvm_run("uprobe.bpf.o", "uworkload", "supervisor", &b) == 0);
 	list(kl, sizeof(kl), k.calls, k.ncalls);
 	list(bl, sizeof(bl), b.calls, b.ncalls);
 	if (strcmp(kl, bl))
@@ -228,7 +243,7 @@ TEST(usdt_args_match_kernel)
 	static struct result k, b;
 	char why[256];
 	struct utsname u;
-	int rc = kernel_run("usdt.bpf.o", &k, why, sizeof(why));
+	int rc = kernel_run("usdt.bpf.o", "uworkload", &k, why, sizeof(why));
 
 	uname(&u);
 	if (rc > 0) {
@@ -236,13 +251,55 @@ TEST(usdt_args_match_kernel)
 		return;
 	}
 	CHECK(rc == 0);
-	CHECK(bpfvm_run("usdt.bpf.o", &b) == 0);
+	CHECK(bpfvm_run("usdt.bpf.o", "uworkload", "supervisor", &b) == 0);
 	for (int i = 0; i < 10; i++)
 		if (k.out[i] != b.out[i])
 			TEST_FAIL("out[%d] (0-2 ints, 3-5 longs, 6 through the pointer, 7 count, "
 				  "8 guarded, 9 hits): kernel %lld, bpfvm %lld", i, (long long)k.out[i],
 				  (long long)b.out[i]);
 	CHECK(k.out[8] == 99 && k.out[9] == 3);
+}
+
+/*
+ * Entries of outer are calls plus the runs again of its entry after a
+ * stack check that failed (a stack grown, a preemption request): some
+ * dozens at most, as the run's timing makes them, in the kernel as here.
+ */
+TEST(go_program_matches_kernel)
+{
+	static struct result k, b;
+	char why[256], kl[512], bl[512];
+	struct utsname u;
+	int rc;
+
+	if (!have_go) {
+		printf("SKIP %s: go (golang-go) is missing or cannot build goworkload.go\n",
+		       test_current_name());
+		return;
+	}
+	rc = kernel_run("go.bpf.o", "goworkload", &k, why, sizeof(why));
+	uname(&u);
+	if (rc > 0) {
+		printf("SKIP %s: %s (Linux %s)\n", test_current_name(), why, u.release);
+		return;
+	}
+	CHECK(rc == 0);
+	CHECK(bpfvm_run("go.bpf.o", "goworkload", "auto", &b) == 0);
+	CHECK(b.go_supervisor);
+	list(kl, sizeof(kl), k.calls, k.ncalls);
+	list(bl, sizeof(bl), b.calls, b.ncalls);
+	if (strcmp(kl, bl))
+		TEST_FAIL("work's calls per thread: kernel '%s', bpfvm '%s'", kl, bl);
+	CHECK(!strcmp(kl, "1000 1000 1000 1000"));
+	for (int i = 0; i < 3; i++)
+		if (k.go_hits[i] != b.go_hits[i])
+			TEST_FAIL("go_hits[%d] (work's calls, its arguments' sum, tiny's calls): kernel "
+				  "%llu, bpfvm %llu", i, (unsigned long long)k.go_hits[i],
+				  (unsigned long long)b.go_hits[i]);
+	CHECK_EQ_U64(k.go_hits[1], 4 * 499500);
+	if (k.go_hits[3] < 4000 || k.go_hits[3] > 4200 || b.go_hits[3] < 4000 || b.go_hits[3] > 4200)
+		TEST_FAIL("outer's entries: kernel %llu, bpfvm %llu (4000 calls, some entries again)",
+			  (unsigned long long)k.go_hits[3], (unsigned long long)b.go_hits[3]);
 }
 
 int main(void)
@@ -267,6 +324,12 @@ int main(void)
 		printf("FAIL kernel_uprobe: the object or the workload does not build\n");
 		return 1;
 	}
+	snprintf(cmd, sizeof(cmd), "command -v go >/dev/null 2>&1 && GOCACHE=%s/gocache GO111MODULE=off"
+		 " go build -o %s/goworkload tests/data/uprobe/goworkload.go >/dev/null 2>&1"
+		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
+		 " -DGOWORKLOAD='\"%s/goworkload\"' -c tests/data/uprobe/go.bpf.c -o %s/go.bpf.o",
+		 dir, dir, dir, dir);
+	have_go = !system(cmd);
 	libbpf_set_print(quiet);
 	alarm(120);   /* bound the whole test */
 	rc = test_main();
