@@ -73,6 +73,7 @@ struct bp {
 	int disp_at;             /* RIP-relative: the displacement's offset, else -1 */
 	bool call;               /* an indirect call: its pushed return address is fixed */
 	uint64_t slot;           /* out of line: where, 0 until first needed */
+	bool jmp_back;           /* the slot jumps back by itself: no step, no second stop */
 	int32_t spec;            /* a USDT site: its spec id (index in ubp's specs), else -1 */
 };
 
@@ -594,28 +595,44 @@ static uint64_t scratch(struct ubp *u, struct proc *p, struct thr *t, uint64_t a
 	return at;
 }
 
-/* The out-of-line copy of b: the instruction, its displacement moved, then an int3. */
+/*
+ * The out-of-line copy of b.  Within 2 GiB of b the instruction is
+ * relocated (x86_reloc.c) and followed by a jmp back, so the thread runs
+ * it and goes on with no stop of its own (the kernel's uprobe needs a
+ * single step there; this saves a ptrace stop a hit).  Else, or where it
+ * cannot be relocated, the instruction alone, its displacement moved, then
+ * an int3: it is stepped.
+ */
 static uint64_t slot_for(struct ubp *u, struct proc *p, struct thr *t, struct bp *b)
 {
-	uint8_t code[SLOT];
+	uint8_t insn[16], code[SLOT];
+	size_t n;
 	uint64_t at;
 
 	if (b->slot)
 		return b->slot;
+	memcpy(insn, b->insn, b->len);
+	insn[0] = b->orig;
 	memset(code, INT3, sizeof(code));
-	memcpy(code, b->insn, b->len);
-	code[0] = b->orig;
-	/* write once to learn where, then fix the displacement for that place */
-	at = scratch(u, p, t, b->addr, b->disp_at >= 0, code, SLOT);
-	if (at && b->disp_at >= 0) {
-		int32_t disp;
+	/* write once to learn where, then write the code made for that place */
+	at = scratch(u, p, t, b->addr, true, code, SLOT);
+	if (at && !x86_relocate(insn, b->len, b->addr, at, code, sizeof(code), &n)) {
+		b->jmp_back = true;
+	} else {
+		if (!at)
+			at = scratch(u, p, t, b->addr, b->disp_at >= 0, code, SLOT);
+		memset(code, INT3, sizeof(code));
+		memcpy(code, insn, b->len);
+		if (at && b->disp_at >= 0) {
+			int32_t disp;
 
-		memcpy(&disp, code + b->disp_at, 4);
-		disp = (int32_t)((int64_t)disp + (int64_t)(b->addr - at));
-		memcpy(code + b->disp_at, &disp, 4);
-		if (mem_io(p->tgid, code, at, SLOT, true))
-			at = 0;
+			memcpy(&disp, code + b->disp_at, 4);
+			disp = (int32_t)((int64_t)disp + (int64_t)(b->addr - at));
+			memcpy(code + b->disp_at, &disp, 4);
+		}
 	}
+	if (at && mem_io(p->tgid, code, at, SLOT, true))
+		at = 0;
 	return b->slot = at;
 }
 
@@ -811,6 +828,8 @@ out_of_line:
 			return false;
 		}
 		r.rip = b->slot;
+		if (b->jmp_back)
+			break;
 		t->stepping = true;
 		t->step_addr = b->addr;
 		if (sig && !t->held.si_signo)   /* after the step, as any signal that comes during it */
@@ -843,8 +862,18 @@ void ubp_signal(struct ubp *u, int32_t tid, const siginfo_t *si)
 	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
 	struct bp *b;
 
-	if (!p || !t->stepping || !fault_of_step(si) || !(b = bp_at(p, t->step_addr)) ||
-	    ptrace(PTRACE_GETREGS, tid, 0, &r))
+	if (!p || !fault_of_step(si) || ptrace(PTRACE_GETREGS, tid, 0, &r))
+		return;
+	if (!t->stepping) {
+		/* a slot that jumps back, faulting before it ran anything: the fault is b's */
+		for (size_t i = 0; i < p->nbp; i++)
+			if (p->bp[i].jmp_back && p->bp[i].slot == r.rip) {
+				r.rip = p->bp[i].addr;
+				ptrace(PTRACE_SETREGS, tid, 0, &r);
+			}
+		return;
+	}
+	if (!(b = bp_at(p, t->step_addr)))
 		return;
 	t->stepping = false;
 	step_done(p, b, &r);       /* not run yet: the int3 again once the signal is handled */

@@ -38,7 +38,7 @@ struct result {
 	int ncalls, nmallocs;
 	uint64_t facts[8], info[8];
 	uint64_t out[10];       /* usdt.bpf.o's */
-	uint64_t go_hits[4];    /* go.bpf.o's */
+	uint64_t hits[8];       /* go.bpf.o's and fault.bpf.o's */
 	bool go_supervisor;     /* bpfvm trace said it took the supervisor for a Go program */
 };
 
@@ -135,14 +135,12 @@ static int kernel_run(const char *object, const char *workload, struct result *r
 		for (uint32_t k = 0; k < 10; k++)
 			if (bpf_map_lookup_elem(fd, &k, &r->out[k]))
 				r->out[k] = 0;
-	} else if (!err && bpf_object__find_map_fd_by_name(obj, "go_hits") >= 0) {
-		read_hash(bpf_object__find_map_fd_by_name(obj, "go_calls"), r->calls, &r->ncalls);
-		read_array(bpf_object__find_map_fd_by_name(obj, "go_hits"), r->go_hits);
 	} else if (!err) {
 		read_hash(bpf_object__find_map_fd_by_name(obj, "calls"), r->calls, &r->ncalls);
 		read_hash(bpf_object__find_map_fd_by_name(obj, "mallocs"), r->mallocs, &r->nmallocs);
 		read_array(bpf_object__find_map_fd_by_name(obj, "facts"), r->facts);
 		read_array(bpf_object__find_map_fd_by_name(obj, "info"), r->info);
+		read_array(bpf_object__find_map_fd_by_name(obj, "hits"), r->hits);
 	}
 	while (nlinks)
 		bpf_link__destroy(links[--nlinks]);
@@ -170,7 +168,7 @@ static int bpfvm_run(const char *object, const char *workload, const char *mode,
 			r->go_supervisor = true;
 		if (!(p = strstr(line, "key ")) || sscanf(p, "key %*s (%llu)  value %*s (%llu)", &k, &v) != 2)
 			continue;
-		if ((!strcmp(map, "calls") || !strcmp(map, "go_calls")) && r->ncalls < MAX_VALS)
+		if (!strcmp(map, "calls") && r->ncalls < MAX_VALS)
 			r->calls[r->ncalls++] = v;
 		else if (!strcmp(map, "mallocs") && r->nmallocs < MAX_VALS)
 			r->mallocs[r->nmallocs++] = v;
@@ -180,8 +178,8 @@ static int bpfvm_run(const char *object, const char *workload, const char *mode,
 			r->info[k] = v;
 		else if (!strcmp(map, "out") && k < 10)
 			r->out[k] = v;
-		else if (!strcmp(map, "go_hits") && k < 4)
-			r->go_hits[k] = v;
+		else if (!strcmp(map, "hits") && k < 8)
+			r->hits[k] = v;
 	}
 	qsort(r->calls, (size_t)r->ncalls, sizeof(uint64_t), cmp_u64);
 	qsort(r->mallocs, (size_t)r->nmallocs, sizeof(uint64_t), cmp_u64);
@@ -292,19 +290,43 @@ TEST(go_program_matches_kernel)
 		TEST_FAIL("work's calls per thread: kernel '%s', bpfvm '%s'", kl, bl);
 	CHECK(!strcmp(kl, "1000 1000 1000 1000"));
 	for (int i = 0; i < 3; i++)
-		if (k.go_hits[i] != b.go_hits[i])
-			TEST_FAIL("go_hits[%d] (work's calls, its arguments' sum, tiny's calls): kernel "
-				  "%llu, bpfvm %llu", i, (unsigned long long)k.go_hits[i],
-				  (unsigned long long)b.go_hits[i]);
-	CHECK_EQ_U64(k.go_hits[1], 4 * 499500);
-	if (k.go_hits[3] < 4000 || k.go_hits[3] > 4200 || b.go_hits[3] < 4000 || b.go_hits[3] > 4200)
+		if (k.hits[i] != b.hits[i])
+			TEST_FAIL("hits[%d] (work's calls, its arguments' sum, tiny's calls): kernel "
+				  "%llu, bpfvm %llu", i, (unsigned long long)k.hits[i],
+				  (unsigned long long)b.hits[i]);
+	CHECK_EQ_U64(k.hits[1], 4 * 499500);
+	if (k.hits[3] < 4000 || k.hits[3] > 4200 || b.hits[3] < 4000 || b.hits[3] > 4200)
 		TEST_FAIL("outer's entries: kernel %llu, bpfvm %llu (4000 calls, some entries again)",
-			  (unsigned long long)k.go_hits[3], (unsigned long long)b.go_hits[3]);
+			  (unsigned long long)k.hits[3], (unsigned long long)b.hits[3]);
+}
+
+/*
+ * A probed instruction that faults (tests/data/uprobe/fault.c): the
+ * program's handler sees the fault at the function's first byte, where
+ * the instruction is, and the probe fires again when the call is made
+ * again: the workload's status and the hits, as in the kernel.
+ */
+TEST(fault_in_probed_instruction_matches_kernel)
+{
+	static struct result k, b;
+	char why[256];
+	struct utsname u;
+	int rc = kernel_run("fault.bpf.o", "fault", &k, why, sizeof(why));
+
+	uname(&u);
+	if (rc > 0) {
+		printf("SKIP %s: %s (Linux %s)\n", test_current_name(), why, u.release);
+		return;
+	}
+	CHECK(rc == 0);   /* the workload saw both faults at load+0 */
+	CHECK(bpfvm_run("fault.bpf.o", "fault", "supervisor", &b) == 0);
+	CHECK_EQ_U64(b.hits[0], k.hits[0]);
+	CHECK_EQ_U64(k.hits[0], 4);
 }
 
 int main(void)
 {
-	char cmd[1024];
+	char cmd[2048];
 	int rc;
 
 	snprintf(dir, sizeof(dir), "/tmp/bpfvm_kuprobe_XXXXXX");
@@ -318,8 +340,11 @@ int main(void)
 		 " -DLIBM=\\\"$(realpath /lib/$(uname -m)-linux-gnu/libm.so.6)\\\""
 		 " -DWORKLOAD='\"%s/uworkload\"' -c tests/data/uprobe/uprobe.bpf.c -o %s/uprobe.bpf.o"
 		 " && clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu"
-		 " -DWORKLOAD='\"%s/uworkload\"' -c tests/data/uprobe/usdt.bpf.c -o %s/usdt.bpf.o",
-		 dir, dir, dir, dir, dir);
+		 " -DWORKLOAD='\"%s/uworkload\"' -c tests/data/uprobe/usdt.bpf.c -o %s/usdt.bpf.o"
+		 " && cc -O2 -o %s/fault tests/data/uprobe/fault.c"
+		 " && clang-19 -O2 -g -target bpf -I/usr/include/$(uname -m)-linux-gnu"
+		 " -DFAULTWORKLOAD='\"%s/fault\"' -c tests/data/uprobe/fault.bpf.c -o %s/fault.bpf.o",
+		 dir, dir, dir, dir, dir, dir, dir, dir);
 	if (system(cmd)) {
 		printf("FAIL kernel_uprobe: the object or the workload does not build\n");
 		return 1;
