@@ -751,6 +751,32 @@ static void first_stop(struct pt_source *s, struct pt_thread *c, struct ev_event
 	resume(s, c->tid, 0);
 }
 
+/*
+ * New children held for their creator's fork event (handle) when no
+ * thread that could have created them is left to report it: every thread
+ * of their process (of the parent process, for a new process) that ran
+ * has passed its exit or is gone, so the event will never come.  Let them
+ * go.  (Seen in a Go program whose thread ended as a new one started.)
+ */
+static void release_orphans(struct pt_source *s)
+{
+	for (size_t i = 0; i < s->nth; i++) {
+		struct pt_thread *c = &s->th[i];
+		int32_t from = c->tgid;
+		bool creator = false;
+
+		if (!c->attached || c->announced || !c->held)
+			continue;
+		if (c->tid == c->tgid)
+			from = (int32_t)util_proc_status(c->tid, "PPid:", 10);
+		for (size_t k = 0; k < s->nth && !creator; k++)
+			creator = k != i && s->th[k].tgid == from && s->th[k].announced &&
+				  !s->th[k].exiting;
+		if (!creator)
+			first_stop(s, c, NULL);
+	}
+}
+
 static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 {
 	unsigned long msg = 0;
@@ -844,6 +870,7 @@ static void on_exit_stop(struct pt_source *s, struct pt_thread *t)
 	ev = queue(s, EV_EXIT, t, 0);
 	ev->status = (int)msg;
 	ev->group_dead = live <= 1;
+	release_orphans(s);
 	if (s->sigs && ev->group_dead) {
 		hold_after_last(s);
 		if (!exit_signal(s, t, (int)msg))   /* none after all: EV_EXIT resumes */
@@ -869,6 +896,7 @@ static void on_gone(struct pt_source *s, int32_t tid, int status)
 
 	if (t)
 		drop(s, t);
+	release_orphans(s);
 	forget_proc_fds(s);
 	ev_argsnap_gone(s->snap, tid);
 	ubp_gone(s->ubp, tid, tid == tgid);
