@@ -47,6 +47,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -777,20 +778,45 @@ static void release_orphans(struct pt_source *s)
 	}
 }
 
+/*
+ * The process of creator t's new child: a thread of t's own when the
+ * clone's flags (in t's registers and memory, at its clone event) hold
+ * CLONE_THREAD.  /proc only where they cannot be read: a new thread that
+ * is killed at once (another thread's exit_group) may already be gone
+ * from it, and would pass for a process of its own.
+ */
+static int32_t child_tgid(struct pt_source *s, struct pt_thread *t, int event, int32_t child)
+{
+	struct user_regs_struct r;
+	uint64_t flags;
+
+	if (event != PTRACE_EVENT_CLONE)
+		return child;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return read_tgid(child);
+	if (r.orig_rax == SYS_clone)
+		flags = r.rdi;
+	else if (r.orig_rax != SYS_clone3 || copy_live(&s->base, t->tid, &flags, r.rdi, 8))
+		return read_tgid(child);
+	return flags & CLONE_THREAD ? t->tgid : child;
+}
+
 static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 {
 	unsigned long msg = 0;
 	struct pt_thread *c;
 	struct ev_event *ev;
-	int32_t child, tid = t->tid;
+	int32_t child, tgid, tid = t->tid;
 
 	ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
 	child = (int32_t)msg;
+	tgid = child_tgid(s, t, event, child);
 	c = find(s, child);
-	if (!c && !(c = add(s, child, event == PTRACE_EVENT_CLONE ? read_tgid(child) : child))) {
+	if (!c && !(c = add(s, child, tgid))) {
 		resume(s, tid, 0);
 		return;
 	}
+	c->tgid = tgid;   /* a child held before this event took its process from /proc */
 	t = find(s, tid);   /* add may have moved the table */
 	c->child_exit_nr = t->want_exit ? t->nr : -1;
 	c->parent_tid = tid;

@@ -569,6 +569,14 @@ static int canonical_signals(const struct list *l, char out[][192])
 		uint32_t pid, tid, target;
 
 		memcpy(&r, &l->r[i], sizeof(r));
+		/*
+		 * A timer's signal to a process outside the tree (SI_KERNEL, sent from the
+		 * interrupt): the kernel runs signal_generate with whatever task the interrupt
+		 * came in, here one of the tree's on a busy machine.  Not the tree's signal.
+		 */
+		if (r.type == 8 && r.code == 0x80 && r.group &&
+		    sig_index(ids, &nall, (uint32_t)r.target, false) == 99)
+			continue;
 		pid = sig_index(ids, &nall, r.pid, false);
 		tid = r.tid == r.pid ? pid : sig_index(ids, &nall, r.tid, true);
 		if (r.type == 2) {
