@@ -200,8 +200,8 @@ static int32_t my_tid(void)
 	return me.tid;
 }
 
-/* The programs of probes (mask) with regs (a struct pt_regs). */
-static void hit(struct inproc *ip, uint64_t probes, uint64_t func_ip, int32_t spec,
+/* The programs of probes (mask) with regs (a struct pt_regs).  Inlined: one TLS look-up a hit. */
+static inline __attribute__((always_inline)) void hit(struct inproc *ip, uint64_t probes, uint64_t func_ip, int32_t spec,
 		const uint64_t *regs)
 {
 	struct inproc_hit h = { my_tid(), ip->tgid, probes, func_ip, spec,
