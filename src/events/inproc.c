@@ -341,6 +341,8 @@ static const char *jmp_refused(const struct ip_site *s, uint64_t fsize, bool one
 
 	if (!one_thread)
 		return "other threads run";
+	if (s->addr != s->func)     /* the trampoline keeps flags as a call leaves them (DF clear) */
+		return "it is not a function's entry";
 	if (!fsize)
 		return "its function's size is unknown";
 	if (fend + 32 > s->limit || s->addr + 32 > s->limit)

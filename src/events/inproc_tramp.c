@@ -3,8 +3,7 @@
  * a trampoline saves the thread's state as the kernel's uprobe handler
  * finds it (a struct pt_regs on the stack, the flags, the vector
  * registers, since the C code it calls may use any of them), calls
- * a C function with (arg, &pt_regs) (DF clear, as the ABI wants it), and
- * puts everything back.
+ * a C function with (arg, &pt_regs), and puts everything back.
  *
  * An entry trampoline first steps over the red zone (a probe inside a
  * function may sit where the function keeps data below its stack
@@ -193,15 +192,25 @@ static void restore_state(struct emit *e, const struct inproc_cpu *c)
 }
 
 /*
- * The flags back without popfq (some 5 ns here): DF by std, OF by an add
- * that overflows as it was set, the others by sahf.  The C code changes
- * no other flag (IF, TF, AC are the thread's as they were).  rax, rcx:
- * restored after.
+ * The flags, without pushfq and popfq (some 4 and 5 ns here): a trampoline
+ * runs at an ABI call boundary (a function's entry, a return), where DF
+ * is clear, IF set, and the thread sets no other system flag; the
+ * arithmetic flags (a caller may keep them across a call it knows) are
+ * read by lahf and seto, and put back by an add that overflows as OF was
+ * and sahf.  pt_regs' flags: those, IF and the reserved bit 1.  rax, rcx:
+ * saved before, restored after.
  */
+static void save_flags(struct emit *e)
+{
+	eb(e, "\x0f\x90\xc0\x9f", 4);                   /* seto %al; lahf */
+	eb(e, "\x0f\xb6\xcc\x0f\xb6\xc0\xc1\xe0\x0b", 9);   /* movzbl %ah,%ecx; movzbl %al,%eax; shl $11,%eax */
+	eb(e, "\x09\xc8\x0d\x02\x02\x00\x00", 7);       /* or %ecx,%eax; or $0x202,%eax */
+	mov_rsp(e, 0, OFF_FLAGS, true);
+}
+
 static void restore_flags(struct emit *e)
 {
 	mov_rsp(e, 0, OFF_FLAGS, false);
-	eb(e, "\xa9\x00\x04\x00\x00\x74\x01\xfd", 8);   /* test $DF,%eax; jz 1f; std; 1: */
 	eb(e, "\x89\xc1\xc1\xe9\x0b\x83\xe1\x01", 8);   /* mov %eax,%ecx; shr $11,%ecx; and $1,%ecx */
 	eb(e, "\x88\xc4\x88\xc8\x04\x7f\x9e", 7);       /* mov %al,%ah; mov %cl,%al; add $0x7f,%al; sahf */
 }
@@ -217,9 +226,7 @@ static void frame(struct emit *e, const struct inproc_cpu *c, int32_t skip, uint
 	lea_rsp(e, 4, -(skip + PT_REGS));
 	for (int k = 0; k < 15; k++)
 		mov_rsp(e, gpr_order[k], 8 * k, true);
-	eb(e, "\x9c\x58", 2);                     /* pushfq; pop %rax */
-	mov_rsp(e, 0, OFF_FLAGS, true);
-	eb(e, "\xa9\x00\x04\x00\x00\x74\x01\xfc", 8);   /* test $DF,%eax; jz 1f; cld; 1: */
+	save_flags(e);
 	lea_rsp(e, 0, skip + PT_REGS + (ret ? 8 : 0));   /* the return trampoline: above its slot */
 	mov_rsp(e, 0, OFF_RSP, true);
 	movabs(e, 0, rip);
