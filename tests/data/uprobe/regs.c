@@ -12,6 +12,7 @@
  *
  *   regs N     N calls; prints "regs ok N" or the first difference
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,10 @@ struct state {
 	uint8_t vec[32 * 64] __attribute__((aligned(64)));
 	uint64_t k[8];
 };
+
+/* the offsets the assembly below uses */
+_Static_assert(offsetof(struct state, flags) == 120 && offsetof(struct state, rsp) == 128 &&
+	       offsetof(struct state, vec) == 192 && offsetof(struct state, k) == 2240, "layout");
 
 struct state in __attribute__((aligned(64))), out __attribute__((aligned(64)));
 uint64_t saved_rsp;
