@@ -613,7 +613,7 @@ static int agent_start(const char *spec)
 	}
 	{
 		BPFVM_OPTS(bpfvm_trace_opts, to, .mode = jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED,
-			   .log = agent_uprobe_log());
+			   .log = agent_uprobe_log(), .on_log = agent_uprobe_said);
 
 		if (!(agent.t = bpfvm_trace__new(&to)))
 			return -1;

@@ -10,6 +10,8 @@
 
 /* The log the agent's trace writes to (its uprobes' refusals). */
 struct bpfvm_log *agent_uprobe_log(void);
+/* The trace's on_log: what its log says, on stderr. */
+void agent_uprobe_said(void *ctx);
 /* Place t's uprobes in this process (none attached: nothing): 0, or -1 with why on stderr. */
 int agent_uprobes_start(struct bpfvm_trace *t);
 

@@ -68,6 +68,11 @@ struct bpfvm_trace_opts {
 	 * (of -p pids or attach_pid only, not a started command).  May be NULL.
 	 */
 	void (*on_wake)(void *ctx);
+	/*
+	 * The log was written outside a call of the caller's: in process, a
+	 * uprobe that cannot be placed in a library loaded later.  May be NULL.
+	 */
+	void (*on_log)(void *ctx);
 };
 
 /* NULL with errno. */
@@ -174,7 +179,10 @@ BPFVM_API void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr,
  * first).  USDT semaphores are raised.  After the attaches, before other
  * threads exist if the jmps are wanted.  Returns how many addresses are
  * probed, or a negative errno; a probe that cannot be placed is said in
- * the log (the others are placed).
+ * the log (the others are placed).  The first call also probes the dynamic
+ * linker, so that probes land in each library it loads later (from the
+ * moment it is mapped, in every thread) and are forgotten in each one it
+ * unloads; calling again places what the mappings now allow.
  */
 BPFVM_API int bpfvm_trace__place_uprobes(struct bpfvm_trace *t);
 /*
@@ -189,6 +197,13 @@ BPFVM_API bool bpfvm_trace__uprobe_trap(struct bpfvm_trace *t, void *ucontext);
  * returning through one, finish through it).  Async-signal-safe.
  */
 BPFVM_API void bpfvm_trace__remove_uprobes(struct bpfvm_trace *t);
+/*
+ * In process: [addr, addr + len) was unmapped (munmap, an mmap over it):
+ * the probes placed there are forgotten, nothing written there, and
+ * placed again when their file is mapped again.  Libraries the dynamic
+ * linker loads and unloads are followed without it.  Async-signal-safe.
+ */
+BPFVM_API void bpfvm_trace__uprobes_unmapped(struct bpfvm_trace *t, uint64_t addr, uint64_t len);
 /* What the attached programs need of system call nr: 1 its entry, 2 its exit (or both). */
 BPFVM_API int bpfvm_trace__wants_syscall(const struct bpfvm_trace *t, long nr);
 

@@ -35,8 +35,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +71,10 @@ struct ip_site {
 	uint64_t limit;          /* the end of the mapping it is in: no byte past it is read */
 	uint64_t entry, ret;     /* probes at it, masks */
 	int32_t spec;            /* USDT: its spec id, else -1 */
+	dev_t dev;               /* the file mapped there and the site's offset in it: */
+	ino_t ino;               /* another mapped there since, the site is forgotten */
+	uint64_t file_off;
+	bool loader;             /* the dynamic linker's r_brk: a rescan, no probe */
 	bool jmp;
 	unsigned plen;           /* bytes patched */
 	uint8_t orig[16];
@@ -96,6 +102,10 @@ struct inproc {
 	struct ip_page page[MAX_PAGES];
 	unsigned npages;
 	uint64_t ret_tramp;
+	bool loader;             /* r_brk's site placed, or found impossible (said) */
+	void (*said)(void *ctx); /* the log grew outside a call of the caller's (a rescan) */
+	void *said_ctx;
+	int32_t scan_pid;        /* the process whose thread rescans (scan_lock) */
 	char specs[MAX_SPECS][256];
 	size_t nspecs;
 };
@@ -259,6 +269,8 @@ static void forked_child(void)
 	me.tid = 0;
 }
 
+static void on_loader(struct ip_site *s, uint64_t *regs);
+
 bool inproc_trap(struct inproc *ip, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -283,7 +295,7 @@ bool inproc_trap(struct inproc *ip, void *ucv)
 		regs[k] = order[k] >= 0 ? (uint64_t)g[order[k]] : order[k] == -1 ? (uint64_t)-1
 			  : order[k] == -2 ? 0x33 : 0x2b;
 	regs[R_RIP] = addr;
-	on_entry(s, regs);
+	(s->loader ? on_loader : on_entry)(s, regs);
 	g[REG_RIP] = (greg_t)s->code;
 	return true;
 }
@@ -329,6 +341,31 @@ static int32_t spec_id(struct inproc *ip, const char *args)
 		return -1;
 	snprintf(ip->specs[ip->nspecs], sizeof(ip->specs[0]), "%s", args);
 	return (int32_t)ip->nspecs++;
+}
+
+/*
+ * Sites are never moved (a trampoline holds its site's address): a
+ * forgotten one (addr 0) leaves its slot to the next.  A slot past the
+ * last counts once its int3 may be met.
+ */
+static struct ip_site *free_slot(struct inproc *ip)
+{
+	for (size_t k = 0; k < ip->nsites; k++)
+		if (!ip->site[k].addr)
+			return &ip->site[k];
+	return ip->nsites < MAX_SITES ? &ip->site[ip->nsites] : NULL;
+}
+
+static void publish(struct inproc *ip, struct ip_site *s)
+{
+	if (s == &ip->site[ip->nsites])
+		ip->nsites++;
+}
+
+static void unpublish(struct inproc *ip, struct ip_site *s)
+{
+	if (s == &ip->site[ip->nsites - 1])
+		ip->nsites--;
 }
 
 /* Why s cannot take a jmp (its function fsize bytes at func), or NULL with s->plen. */
@@ -380,8 +417,8 @@ static const char *place_jmp(struct inproc *ip, struct ip_site *s, uint64_t fsiz
 		return why;
 	if (!(at = code_room(ip, s->addr, true, TRAMP_ROOM)))
 		return "no code space within 2 GiB";
-	n = inproc_tramp_entry(code, sizeof(code), &ip->cpu, s->addr, (uint64_t)(uintptr_t)on_entry,
-			       (uint64_t)(uintptr_t)s);
+	n = inproc_tramp_entry(code, sizeof(code), &ip->cpu, s->addr,
+			       (uint64_t)(uintptr_t)(s->loader ? on_loader : on_entry), (uint64_t)(uintptr_t)s);
 	if (!n || (why = x86_relocate((const uint8_t *)(uintptr_t)s->addr, plen, s->addr, at + n,
 				      code + n, sizeof(code) - n, &k)))
 		return why ? why : "the trampoline does not fit";
@@ -392,9 +429,9 @@ static const char *place_jmp(struct inproc *ip, struct ip_site *s, uint64_t fsiz
 	s->jmp = true;
 	rel = (int32_t)(at - (s->addr + JMP_LEN));
 	memcpy(jmp + 1, &rel, 4);
-	ip->nsites++;     /* the SIGTRAP handler knows it before its int3 is there */
+	publish(ip, s);     /* the SIGTRAP handler knows it before its int3 is there */
 	if (poke(s->addr, &int3, 1)) {
-		ip->nsites--;
+		unpublish(ip, s);
 		return "cannot write the code";
 	}
 	sync_cores();
@@ -424,16 +461,34 @@ static const char *place_int3(struct inproc *ip, struct ip_site *s)
 		return "cannot write the relocated instruction";
 	s->code = at;
 	s->plen = 1;
-	ip->nsites++;
+	publish(ip, s);
 	if (poke(s->addr, &int3, 1)) {
-		ip->nsites--;
+		unpublish(ip, s);
 		return "cannot write the breakpoint";
 	}
 	return NULL;
 }
 
-/* Probe i at addr: false when refused (said why). */
-static bool add_site(struct inproc *ip, size_t i, uint64_t addr, uint64_t limit,
+/* Put s's bytes back, if they are still its own (not a file mapped there since).  Async-signal-safe. */
+static void unpatch(const struct ip_site *s)
+{
+	uint8_t now[JMP_LEN], int3 = INT3;
+	int32_t rel = (int32_t)(s->code - (s->addr + JMP_LEN));
+
+	if (!s->plen || self_read(NULL, 0, now, s->addr, s->plen > 1 ? JMP_LEN : 1) ||
+	    !(now[0] == INT3 || (s->plen > 1 && now[0] == 0xe9 && !memcmp(now + 1, &rel, 4))))
+		return;
+	if (s->plen > 1) {     /* backwards: int3, the tail, the first byte */
+		poke(s->addr, &int3, 1);
+		sync_cores();
+		poke(s->addr + 1, s->orig + 1, s->plen - 1);
+		sync_cores();
+	}
+	poke(s->addr, s->orig, 1);
+}
+
+/* Probe i at addr, in mapping m: false when refused (said why). */
+static bool add_site(struct inproc *ip, size_t i, uint64_t addr, const struct usym_map *m,
 		     const struct usym_site *u, uint64_t func, bool one_thread)
 {
 	struct ip_site *s = NULL;
@@ -443,18 +498,19 @@ static bool add_site(struct inproc *ip, size_t i, uint64_t addr, uint64_t limit,
 		if (ip->site[k].addr == addr)
 			s = &ip->site[k];
 	if (!s) {
-		if (ip->nsites == MAX_SITES) {
+		if (!(s = free_slot(ip))) {
 			say(ip, i, "more than %d probed addresses", MAX_SITES);
 			return false;
 		}
-		s = &ip->site[ip->nsites];
 		memset(s, 0, sizeof(*s));
-		*s = (struct ip_site){ .ip = ip, .addr = addr, .func = func, .limit = limit, .spec = -1 };
+		*s = (struct ip_site){ .ip = ip, .addr = addr, .func = func, .limit = m->end, .spec = -1,
+				       .dev = m->dev, .ino = m->ino,
+				       .file_off = m->file_off + (addr - m->start) };
 		memcpy(s->orig, (const void *)(uintptr_t)addr,
-		       limit - addr < sizeof(s->orig) ? limit - addr : sizeof(s->orig));
+		       m->end - addr < sizeof(s->orig) ? m->end - addr : sizeof(s->orig));
 		if (s->orig[0] == INT3) {
 			say(ip, i, "0x%llx already holds an int3", (unsigned long long)addr);
-			return false;
+			goto refused;
 		}
 		if (ip->p[i].target.kind == USYM_USDT)
 			s->spec = spec_id(ip, u->args);
@@ -462,23 +518,28 @@ static bool add_site(struct inproc *ip, size_t i, uint64_t addr, uint64_t limit,
 		    (why = place_int3(ip, s))) {
 			say(ip, i, "the instruction at 0x%llx cannot run elsewhere: %s",
 			    (unsigned long long)addr, why);
-			return false;
+			goto refused;
 		}
+		if (ip->detached)     /* the detach came meanwhile and missed it */
+			unpatch(s);
 	}
 	if (ip->p[i].target.ret)
 		s->ret |= 1ull << i;
 	else
 		s->entry |= 1ull << i;
 	return true;
+refused:
+	__atomic_store_n(&s->addr, 0, __ATOMIC_RELEASE);
+	return false;
 }
 
-/* The end of the mapping holding addr (a site usym_addr found: there is one). */
-static uint64_t map_end(const struct usym_map *maps, size_t n, uint64_t addr)
+/* The mapping holding addr, or NULL. */
+static const struct usym_map *map_of(const struct usym_map *maps, size_t n, uint64_t addr)
 {
 	for (size_t i = 0; i < n; i++)
 		if (addr >= maps[i].start && addr < maps[i].end)
-			return maps[i].end;
-	return addr + 1;
+			return &maps[i];
+	return NULL;
 }
 
 static void place_probe(struct inproc *ip, size_t i, const struct usym_map *maps, size_t nmaps,
@@ -498,18 +559,18 @@ static void place_probe(struct inproc *ip, size_t i, const struct usym_map *maps
 	for (size_t k = 0; k < n; k++) {
 		uint64_t addr = usym_addr(maps, nmaps, full, sites[k].file_off, true);
 		uint64_t rel = sites[k].file_off - sites[k].func_off, sema;
+		const struct usym_map *m = map_of(maps, nmaps, addr);
 
-		if (!addr)
+		if (!addr || !m)
 			continue;
 		placed++;
-		if (rel && !t->raw && rel <= PAGE && addr + 16 <= map_end(maps, nmaps, addr) &&
+		if (rel && !t->raw && rel <= PAGE && addr + 16 <= m->end &&
 		    x86_boundary((const uint8_t *)(uintptr_t)(addr - rel), rel) == 0) {
 			say(ip, i, "offset +0x%llx of %s in %s is not at an instruction boundary",
 			    (unsigned long long)rel, t->func, full);
 			break;
 		}
-		if (add_site(ip, i, addr, map_end(maps, nmaps, addr), &sites[k],
-			     t->raw ? addr : addr - rel, one_thread) &&
+		if (add_site(ip, i, addr, m, &sites[k], t->raw ? addr : addr - rel, one_thread) &&
 		    sites[k].sema_off &&
 		    (sema = usym_addr(maps, nmaps, full, sites[k].sema_off, false)))
 			__atomic_add_fetch((uint16_t *)(uintptr_t)sema, 1, __ATOMIC_RELAXED);
@@ -519,13 +580,183 @@ static void place_probe(struct inproc *ip, size_t i, const struct usym_map *maps
 		ip->placed |= 1ull << i;
 }
 
+/*
+ * Forget the sites gone(s, arg) says are no longer what was patched (a
+ * dlclose, a munmap or an mmap over them): nothing is written there, it
+ * is some other file's now, or nothing.  A probe left with no site is
+ * placed again when its file comes back (dlopen again), as the kernel's
+ * uprobes, which belong to the file, fire in every new mapping of it.
+ */
+static void forget(struct inproc *ip, bool (*gone)(const struct ip_site *s, const void *arg),
+		   const void *arg)
+{
+	uint64_t left = 0;
+
+	for (size_t i = 0; i < ip->nsites; i++) {
+		struct ip_site *s = &ip->site[i];
+
+		if (s->addr && !s->loader && gone(s, arg))
+			__atomic_store_n(&s->addr, 0, __ATOMIC_RELEASE);
+		if (s->addr)
+			left |= s->entry | s->ret;
+	}
+	__atomic_and_fetch(&ip->placed, left, __ATOMIC_RELAXED);
+}
+
+struct map_list {
+	const struct usym_map *v;
+	size_t n;
+};
+
+/* Not the same file at the same offset any more (or not executable). */
+static bool remapped(const struct ip_site *s, const void *arg)
+{
+	const struct map_list *l = arg;
+	const struct usym_map *m = map_of(l->v, l->n, s->addr);
+
+	return !m || !m->exec || m->dev != s->dev || m->ino != s->ino ||
+	       m->file_off + (s->addr - m->start) != s->file_off;
+}
+
+static bool in_range(const struct ip_site *s, const void *arg)
+{
+	const uint64_t *r = arg;
+
+	return s->addr - r[0] < r[1];
+}
+
+void inproc_unmapped(struct inproc *ip, uint64_t addr, uint64_t len)
+{
+	const uint64_t r[2] = { addr, len };
+
+	if (ip && !ip->detached)
+		forget(ip, in_range, r);
+}
+
+/*
+ * The dynamic linker calls its r_brk (_dl_debug_state), as debuggers
+ * know, before and after it maps or unmaps objects: dlopen, dlclose, its
+ * own loads (NSS modules, libgcc_s).  A site there rescans, so a library
+ * loaded later is probed from the moment it is mapped (before its
+ * constructors run, as in the kernel) and one unloaded is forgotten.
+ * Found by its symbol for its size (a jmp where it fits), else an int3.
+ */
+static void place_loader(struct inproc *ip, const struct usym_map *maps, size_t n, bool one_thread)
+{
+	uint64_t addr = (uint64_t)_r_debug.r_brk, fsize = 0;
+	const struct usym_map *m = addr ? map_of(maps, n, addr) : NULL;
+	struct usym_target t = { .kind = USYM_UPROBE };
+	struct usym_site *sites;
+	struct ip_site *s;
+	char why[PATH_MAX + 256];
+	size_t ns;
+
+	ip->loader = true;
+	if (!m || !(s = free_slot(ip))) {
+		log_printf(ip->log, "uprobes: the dynamic linker's r_brk is not found: libraries "
+				    "loaded later are not probed\n");
+		return;
+	}
+	snprintf(t.binary, sizeof(t.binary), "%s", m->path);
+	snprintf(t.func, sizeof(t.func), "_dl_debug_state");
+	if (!usym_resolve(&t, m->path, &sites, &ns, why, sizeof(why))) {
+		if (ns == 1 && usym_addr(maps, n, m->path, sites[0].file_off, true) == addr)
+			fsize = sites[0].func_size;
+		free(sites);
+	}
+	memset(s, 0, sizeof(*s));
+	*s = (struct ip_site){ .ip = ip, .addr = addr, .func = addr, .limit = m->end, .spec = -1,
+			       .loader = true };
+	memcpy(s->orig, (const void *)(uintptr_t)addr,
+	       m->end - addr < sizeof(s->orig) ? m->end - addr : sizeof(s->orig));
+	if (s->orig[0] == INT3 || (place_jmp(ip, s, fsize, one_thread) && place_int3(ip, s))) {
+		log_printf(ip->log, "uprobes: the dynamic linker's r_brk at 0x%llx cannot be "
+				    "probed: libraries loaded later are not probed\n",
+			   (unsigned long long)addr);
+		__atomic_store_n(&s->addr, 0, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Rescans one at a time: r_brk's hold the loader's lock, the agent's
+ * after an mmap do not.  The word names the process whose thread
+ * rescans: a forked child finds its parent's there, of a thread it does
+ * not have, and takes it.
+ */
+static void scan_lock(struct inproc *ip, int32_t pid)
+{
+	for (;;) {
+		int32_t cur = 0;
+
+		if (__atomic_compare_exchange_n(&ip->scan_pid, &cur, pid, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED) ||
+		    (cur != pid && __atomic_compare_exchange_n(&ip->scan_pid, &cur, pid, false,
+							       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+			return;
+		sched_yield();
+	}
+}
+
+/* Forget what is no longer mapped, place what is not placed: how many sites, or -errno. */
+static int rescan(struct inproc *ip)
+{
+	struct usym_map *maps = NULL;
+	size_t nmaps, live = 0;
+	int32_t pid = getpid();
+	int busy = me.busy, err;
+	bool one_thread;
+
+	scan_lock(ip, pid);
+	me.busy = 1;     /* the probed functions it calls (malloc) are not the program's */
+	ip->tgid = pid;  /* a forked child's own */
+	ip->self.root = pid;
+	one_thread = util_proc_status(pid, "Threads:", 10) == 1;
+	if ((err = usym_maps(pid, &maps, &nmaps)) || ip->detached)
+		goto out;
+	forget(ip, remapped, &(struct map_list){ maps, nmaps });
+	if (!ip->loader)
+		place_loader(ip, maps, nmaps, one_thread);
+	for (size_t i = 0; i < ip->np; i++)
+		if (!((ip->placed | ip->failed) >> i & 1))
+			place_probe(ip, i, maps, nmaps, one_thread);
+	for (size_t i = 0; i < ip->nsites; i++)
+		live += ip->site[i].addr != 0;
+out:
+	free(maps);
+	me.busy = busy;
+	__atomic_store_n(&ip->scan_pid, 0, __ATOMIC_RELEASE);
+	return err ? err : (int)live;
+}
+
+/*
+ * At r_brk, on the thread loading or unloading, the loader's lock held
+ * (rescans never run at once).  From the int3's SIGTRAP handler where a
+ * jmp could not be placed: the thread is in _dl_debug_state, in none of
+ * the locks the rescan's calls take (malloc's, stdio's).
+ */
+static void on_loader(struct ip_site *s, uint64_t *regs)
+{
+	struct inproc *ip = s->ip;
+	size_t len = ip->log ? ip->log->len : 0;
+
+	(void)regs;
+	if (ip->detached)
+		return;
+	rescan(ip);
+	if (ip->said && ip->log && ip->log->len != len)
+		ip->said(ip->said_ctx);
+}
+
+void inproc_on_log(struct inproc *ip, void (*said)(void *ctx), void *ctx)
+{
+	ip->said = said;
+	ip->said_ctx = ctx;
+}
+
 int inproc_place(struct inproc *ip)
 {
 	uint8_t code[1024];
-	struct usym_map *maps;
-	size_t nmaps, n;
-	bool one_thread = util_proc_status(ip->tgid, "Threads:", 10) == 1;
-	int err;
+	size_t n;
 
 	if (!ip->ret_tramp) {
 		n = inproc_tramp_return(code, sizeof(code), &ip->cpu, (uint64_t)(uintptr_t)on_return,
@@ -536,33 +767,17 @@ int inproc_place(struct inproc *ip)
 		syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 		pthread_atfork(NULL, NULL, forked_child);
 	}
-	if ((err = usym_maps(ip->tgid, &maps, &nmaps)))
-		return err;
-	for (size_t i = 0; i < ip->np; i++)
-		if (!((ip->placed | ip->failed) >> i & 1))
-			place_probe(ip, i, maps, nmaps, one_thread);
-	free(maps);
-	return (int)ip->nsites;
+	return rescan(ip);
 }
 
 void inproc_remove(struct inproc *ip)
 {
-	uint8_t int3 = INT3;
-
 	if (!ip || ip->detached)
 		return;
 	ip->detached = 1;
-	for (size_t i = 0; i < ip->nsites; i++) {
-		struct ip_site *s = &ip->site[i];
-
-		if (s->plen > 1) {     /* backwards: int3, the tail, the first byte */
-			poke(s->addr, &int3, 1);
-			sync_cores();
-			poke(s->addr + 1, s->orig + 1, s->plen - 1);
-			sync_cores();
-		}
-		poke(s->addr, s->orig, 1);
-	}
+	for (size_t i = 0; i < ip->nsites; i++)
+		if (ip->site[i].addr)
+			unpatch(&ip->site[i]);
 	sync_cores();
 }
 

@@ -44,8 +44,21 @@ typedef void (*inproc_run_fn)(void *ctx, const struct inproc_hit *h);
 
 struct inproc *inproc_new(const struct ev_uprobe *probes, size_t n, struct bpfvm_log *log,
 			  inproc_run_fn run, void *ctx);
-/* Place the probes in this process: how many sites, or a negative errno; refusals in the log. */
+/*
+ * Place the probes in this process: how many sites, or a negative errno;
+ * refusals in the log.  The first call also probes the dynamic linker's
+ * r_brk, where the probes are placed in each library loaded later and
+ * forgotten in each one unloaded.
+ */
 int inproc_place(struct inproc *ip);
+/*
+ * Forget the sites in [addr, addr + len), unmapped (munmap, an mmap over
+ * them): nothing is written there.  Their probes are placed again when
+ * their file is mapped again.
+ */
+void inproc_unmapped(struct inproc *ip, uint64_t addr, uint64_t len);
+/* said(ctx) when a rescan (a library loaded later) wrote to the log. */
+void inproc_on_log(struct inproc *ip, void (*said)(void *ctx), void *ctx);
 /* A SIGTRAP's ucontext_t: true when it was a probe's (handled: the thread goes on from uc). */
 bool inproc_trap(struct inproc *ip, void *uc);
 /* Put back every byte placed (threads in a trampoline finish through it).  Async-signal-safe. */

@@ -567,8 +567,12 @@ int bpfvm_trace__place_uprobes(struct bpfvm_trace *t)
 		return -EINVAL;
 	if (!t->want.nuprobes)
 		return 0;
-	if (!t->inproc && !(t->inproc = inproc_new(t->up, t->want.nuprobes, t->o.log, inproc_run, t)))
-		return -ENOMEM;
+	if (!t->inproc) {
+		if (!(t->inproc = inproc_new(t->up, t->want.nuprobes, t->o.log, inproc_run, t)))
+			return -ENOMEM;
+		if (t->o.on_log)
+			inproc_on_log(t->inproc, t->o.on_log, t->o.ctx);
+	}
 	return inproc_place(t->inproc);
 }
 
@@ -581,6 +585,12 @@ void bpfvm_trace__remove_uprobes(struct bpfvm_trace *t)
 {
 	if (t)
 		inproc_remove(t->inproc);
+}
+
+void bpfvm_trace__uprobes_unmapped(struct bpfvm_trace *t, uint64_t addr, uint64_t len)
+{
+	if (t)
+		inproc_unmapped(t->inproc, addr, len);
 }
 
 int bpfvm_trace__wants_syscall(const struct bpfvm_trace *t, long nr)

@@ -13,7 +13,9 @@
 # agent (--mode agent: src/events/inproc.c, agent/uprobe.c): the same
 # counts per thread, returns, mallocs per thread, USDT arguments and
 # bashreadline lines as the supervisor's; its patched bytes put back when
-# bpfvm trace is killed, the command running on.
+# bpfvm trace is killed, in the command and in the child it forked, both
+# running on; libm loaded late, unloaded and loaded again (also while a
+# second thread runs) counted as the supervisor and the kernel count it.
 BUILD=${BUILD:-build}
 BPFVM=${BPFVM:-$BUILD/bpfvm}
 CLANG=${CLANG:-clang-19}
@@ -272,56 +274,87 @@ else
 fi
 
 # bpfvm trace killed (SIGKILL: nothing of it runs): the agent puts back upr_target's bytes
-# (a jmp while traced) and the command runs on to its own end; one python watches it all
-"$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" loop 3000 > "$tmp/da.out" 2> "$tmp/da.err" &
+# (a jmp while traced) in the command and in the child it forked (its own copy of them), and
+# both run on to their own end; one python watches it all
+"$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" forkloop 3000 > "$tmp/da.out" 2> "$tmp/da.err" &
 bpid=$!
 timeout 30 python3 - "$bpid" "$(readelf -sW "$W" | awk '$8 == "upr_target" { print $2; exit }')" > "$tmp/da.log" 2>&1 <<'PYEOF'
 import os, signal, sys, time
 bpid, off = int(sys.argv[1]), int(sys.argv[2], 16)
-def child():
-    for t in os.listdir("/proc/%d/task" % bpid):
-        for c in open("/proc/%d/task/%s/children" % (bpid, t)).read().split():
-            return int(c)
+def kids(pid):
+    out = []
+    for t in os.listdir("/proc/%d/task" % pid):
+        out += [int(c) for c in open("/proc/%d/task/%s/children" % (pid, t)).read().split()]
+    return out
 def entry_byte(pid):
-    for l in open("/proc/%d/maps" % pid):
-        f = l.split()
-        if len(f) >= 6 and f[5].endswith("/uworkload") and int(f[2], 16) == 0:
-            m = open("/proc/%d/mem" % pid, "rb")
-            m.seek(int(f[0].split("-")[0], 16) + off)
-            return m.read(1).hex()
+    try:
+        for l in open("/proc/%d/maps" % pid):
+            f = l.split()
+            if len(f) >= 6 and f[5].endswith("/uworkload") and int(f[2], 16) == 0:
+                m = open("/proc/%d/mem" % pid, "rb")
+                m.seek(int(f[0].split("-")[0], 16) + off)
+                return m.read(1).hex()
+    except OSError:
+        return None
 def alive(pid):
     try:
         return open("/proc/%d/stat" % pid).read().split()[2] not in "ZX"
     except OSError:
         return False
-wpid = before = None
+procs, before = [], []
 for _ in range(100):
     try:
-        wpid = child()
-        before = entry_byte(wpid) if wpid else None
+        procs = kids(bpid)[:1]
+        procs += kids(procs[0])[:1] if procs else []
+        before = [entry_byte(p) for p in procs]
     except OSError:
         pass
-    if before == "e9":
+    if before == ["e9", "e9"]:
         break
     time.sleep(0.05)
 os.kill(bpid, signal.SIGKILL)
-after = None
+after = []
 for _ in range(100):
-    after = entry_byte(wpid)
-    if after != "e9":
+    after = [entry_byte(p) for p in procs]
+    if "e9" not in after:
         break
     time.sleep(0.05)
-running = alive(wpid)
+running = [alive(p) for p in procs]
 for _ in range(200):
-    if not alive(wpid):
+    if not any(alive(p) for p in procs):
         break
     time.sleep(0.05)
-print("before", before, "after", after, "running", running, "ended", not alive(wpid))
+for who, k in ("command", 0), ("child", 1):
+    print(who, "before", before[k] if k < len(before) else None, "after",
+          after[k] if k < len(after) else None, "running", running[k] if k < len(running) else None,
+          "ended", not any(alive(p) for p in procs))
 PYEOF
 wait "$bpid" 2>/dev/null
-if grep -q "^before e9 after 48 running True ended True$" "$tmp/da.log" && grep -q "loop done" "$tmp/da.out"; then
+done_lines=$(grep -c "loop done" "$tmp/da.out")
+if grep -q "^command before e9 after 48 running True ended True$" "$tmp/da.log" && [ "$done_lines" -ge 1 ]; then
 	pass agent_detach_restores
 else
-	fail agent_detach_restores "upr_target's first byte while traced, after bpfvm trace was killed, the workload running then and ended by itself (want e9, 48, True, True): $(tr '\n' ' ' < "$tmp/da.log" | cut -c1-200); its end line: $(grep -c "loop done" "$tmp/da.out")"
+	fail agent_detach_restores "upr_target's first byte while traced, after bpfvm trace was killed, the workload running then and ended by itself (want e9, 48, True, True): $(tr '\n' ' ' < "$tmp/da.log" | cut -c1-300); its end lines: $done_lines"
+fi
+# the child forked before the detach: its own copy of the patches put back too (kept, before,
+# they ran its programs on after the detach, with no bpfvm trace to read them)
+if grep -q "^child before e9 after 48 running True ended True$" "$tmp/da.log" && [ "$done_lines" = 2 ]; then
+	pass agent_detach_restores_forked_child
+else
+	fail agent_detach_restores_forked_child "in the forked child, upr_target's first byte while traced, after the kill, running then, ended (want e9, 48, True, True): $(grep '^child' "$tmp/da.log" | cut -c1-200); end lines of both: $done_lines (2)"
+fi
+
+# a library loaded after start (dlopen), unloaded (dlclose: the agent forgets its sites without
+# writing there) and loaded again: cbrt counts 3 in process as under the supervisor and the
+# kernel (tests/kernel/test_kernel_uprobe.c), with one thread (jmps) and while another thread
+# waits (int3s)
+timeout 60 "$BPFVM" trace --dump-maps "$tmp/uprobe.bpf.o" -- "$W" late > "$tmp/late.out" 2> "$tmp/late.err"
+timeout 60 "$BPFVM" trace --mode agent --dump-maps "$tmp/uprobe.bpf.o" -- "$W" late > "$tmp/latea.out" 2> "$tmp/latea.err"
+late="$(value_of "$tmp/ua.out" info 6) $(value_of "$tmp/late.out" info 6) $(value_of "$tmp/latea.out" info 6)"
+if [ "$late" = "3 3 3" ] && grep -q "^late 0$" "$tmp/latea.out"; then
+	pass agent_library_from_dlopen_dlclose_dlopen
+else
+	fail agent_library_from_dlopen_dlclose_dlopen "cbrt hits in process with one thread, under the supervisor and in process with two: '$late' (want 3 3 3, as the kernel's)"
+	head -n 3 "$tmp/latea.err" | sed 's/^/     ... /'
 fi
 exit $status

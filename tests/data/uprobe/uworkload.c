@@ -13,6 +13,10 @@
  * (bpfvm attaches and detaches meanwhile), then exits 0.  "uworkload
  * leap": upr_leap(3) three times, each left by a longjmp from its
  * deepest call (no return), then upr_leap(-1) returns 7 (leap.bpf.c).
+ * "uworkload late": only the dlopen, dlclose, dlopen of libm and its three
+ * cbrt calls, while a second thread waits (probes placed with threads).
+ * "uworkload forkloop MS": forks, then parent and child both loop as
+ * "loop MS" does (the detach in a forked child).
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -89,6 +93,44 @@ static int leap(void)
 	return 0;
 }
 
+/* cbrt from libm.so.6 loaded late (dlopen), unloaded and loaded again: 3 calls. */
+static int late_library(void)
+{
+	double (*cube_root)(double);
+	void *lib = dlopen("libm.so.6", RTLD_NOW);
+
+	if (!lib || !(cube_root = (double (*)(double))dlsym(lib, "cbrt")) || cube_root(8.0) != 2.0)
+		return 1;
+	/* unmapped while probed, then mapped again: its probe fires again */
+	if (dlclose(lib) || !(lib = dlopen("libm.so.6", RTLD_NOW)) ||
+	    !(cube_root = (double (*)(double))dlsym(lib, "cbrt")) || cube_root(64.0) != 4.0 ||
+	    cube_root(125.0) < 4.99)
+		return 1;
+	return 0;
+}
+
+static void *waiter(void *arg)
+{
+	char c;
+
+	return read(*(int *)arg, &c, 1) < 0 ? arg : NULL;
+}
+
+/* late_library while another thread exists (it waits on a pipe meanwhile) */
+static int late_threaded(void)
+{
+	int p[2], rc;
+	pthread_t th;
+
+	if (pipe(p) || pthread_create(&th, NULL, waiter, &p[0]))
+		return 1;
+	rc = late_library();
+	close(p[1]);
+	pthread_join(th, NULL);
+	printf("late %d\n", rc);
+	return rc;
+}
+
 static int loop(long ms)
 {
 	for (long i = 0; i < ms; i++) {
@@ -105,12 +147,19 @@ int main(int argc, char **argv)
 {
 	pthread_t th[THREADS];
 	long f, g;
-	void *lib;
-	double (*cube_root)(double);
 	pid_t pid;
+	int st;
 
 	if (argc == 3 && !strcmp(argv[1], "loop"))
 		return loop(atol(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "forkloop")) {
+		pid = fork();
+		if (pid < 0 || loop(atol(argv[2])))
+			return 1;
+		return pid ? waitpid(pid, &st, 0) != pid || st : 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "late"))
+		return late_threaded();
 	if (argc == 2 && !strcmp(argv[1], "leap"))
 		return leap();
 	for (long i = 0; i < THREADS; i++)
@@ -119,13 +168,7 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	f = upr_fact(5);
 	g = upr_global();
-	lib = dlopen("libm.so.6", RTLD_NOW);
-	if (!lib || !(cube_root = (double (*)(double))dlsym(lib, "cbrt")) || cube_root(8.0) != 2.0)
-		return 1;
-	/* unmapped while probed, then mapped again: its probe fires again */
-	if (dlclose(lib) || !(lib = dlopen("libm.so.6", RTLD_NOW)) ||
-	    !(cube_root = (double (*)(double))dlsym(lib, "cbrt")) || cube_root(64.0) != 4.0 ||
-	    cube_root(125.0) < 4.99)
+	if (late_library())
 		return 1;
 	for (int i = 0; i < 3; i++)
 		DTRACE_PROBE3(upr, tick, i + 7, (long)i * 1000 - 1, &upr_value);
