@@ -40,7 +40,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +52,7 @@
 #include "../util/log.h"
 #include "../util/procfs.h"
 #include "inproc.h"
+#include "uplace.h"
 #include "usym.h"
 #include "x86_reloc.h"
 
@@ -62,7 +62,6 @@
 #define TRAMP_ROOM 1024      /* an entry trampoline with its relocated bytes */
 #define JMP_LEN 5
 #define MAX_DEPTH 64         /* the kernel's uretprobe nesting limit */
-#define MAX_SPECS 256
 #define INT3 0xcc
 
 struct ip_site {
@@ -106,8 +105,7 @@ struct inproc {
 	void (*said)(void *ctx); /* the log grew outside a call of the caller's (a rescan) */
 	void *said_ctx;
 	int32_t scan_pid;        /* the process whose thread rescans (scan_lock) */
-	char specs[MAX_SPECS][256];
-	size_t nspecs;
+	struct uplace_specs specs;
 };
 
 struct ip_frame {
@@ -215,7 +213,7 @@ static inline __attribute__((always_inline)) void hit(struct inproc *ip, uint64_
 		const uint64_t *regs)
 {
 	struct inproc_hit h = { my_tid(), ip->tgid, probes, func_ip, spec,
-				spec >= 0 ? ip->specs[spec] : NULL, regs };
+				spec >= 0 ? ip->specs.s[spec] : NULL, regs };
 
 	ip->run(ip->ctx, &h);
 }
@@ -319,28 +317,6 @@ struct inproc *inproc_new(const struct ev_uprobe *probes, size_t n, struct bpfvm
 	ip->self.root = ip->tgid;
 	inproc_cpu_state(&ip->cpu);
 	return ip;
-}
-
-__attribute__((format(printf, 3, 4))) static void say(struct inproc *ip, size_t i, const char *fmt,
-						       ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	usym_refuse(ip->log, ip->p[i].prog, ip->p[i].sec, fmt, ap);
-	va_end(ap);
-	ip->failed |= 1ull << i;
-}
-
-static int32_t spec_id(struct inproc *ip, const char *args)
-{
-	for (size_t i = 0; i < ip->nspecs; i++)
-		if (!strcmp(ip->specs[i], args))
-			return (int32_t)i;
-	if (ip->nspecs == MAX_SPECS)
-		return -1;
-	snprintf(ip->specs[ip->nspecs], sizeof(ip->specs[0]), "%s", args);
-	return (int32_t)ip->nspecs++;
 }
 
 /*
@@ -499,7 +475,8 @@ static bool add_site(struct inproc *ip, size_t i, uint64_t addr, const struct us
 			s = &ip->site[k];
 	if (!s) {
 		if (!(s = free_slot(ip))) {
-			say(ip, i, "more than %d probed addresses", MAX_SITES);
+			uplace_say(ip->log, ip->p, i, &ip->failed,
+				   "more than %d probed addresses", MAX_SITES);
 			return false;
 		}
 		memset(s, 0, sizeof(*s));
@@ -509,15 +486,17 @@ static bool add_site(struct inproc *ip, size_t i, uint64_t addr, const struct us
 		memcpy(s->orig, (const void *)(uintptr_t)addr,
 		       m->end - addr < sizeof(s->orig) ? m->end - addr : sizeof(s->orig));
 		if (s->orig[0] == INT3) {
-			say(ip, i, "0x%llx already holds an int3", (unsigned long long)addr);
+			uplace_say(ip->log, ip->p, i, &ip->failed,
+				   "0x%llx already holds an int3", (unsigned long long)addr);
 			goto refused;
 		}
 		if (ip->p[i].target.kind == USYM_USDT)
-			s->spec = spec_id(ip, u->args);
+			s->spec = uplace_spec_id(&ip->specs, u->args);
 		if (place_jmp(ip, s, addr == func ? u->func_size : 0, one_thread) &&
 		    (why = place_int3(ip, s))) {
-			say(ip, i, "the instruction at 0x%llx cannot run elsewhere: %s",
-			    (unsigned long long)addr, why);
+			uplace_say(ip->log, ip->p, i, &ip->failed,
+				   "the instruction at 0x%llx cannot run elsewhere: %s",
+				   (unsigned long long)addr, why);
 			goto refused;
 		}
 		if (ip->detached)     /* the detach came meanwhile and missed it */
@@ -553,7 +532,7 @@ static void place_probe(struct inproc *ip, size_t i, const struct usym_map *maps
 	if (usym_binary(t, maps, nmaps, full, sizeof(full)))
 		return;
 	if (usym_resolve(t, full, &sites, &n, why, sizeof(why))) {
-		say(ip, i, "%s", why);
+		uplace_say(ip->log, ip->p, i, &ip->failed, "%s", why);
 		return;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -566,8 +545,9 @@ static void place_probe(struct inproc *ip, size_t i, const struct usym_map *maps
 		placed++;
 		if (rel && !t->raw && rel <= PAGE && addr + 16 <= m->end &&
 		    x86_boundary((const uint8_t *)(uintptr_t)(addr - rel), rel) == 0) {
-			say(ip, i, "offset +0x%llx of %s in %s is not at an instruction boundary",
-			    (unsigned long long)rel, t->func, full);
+			uplace_say(ip->log, ip->p, i, &ip->failed,
+				   "offset +0x%llx of %s in %s is not at an instruction boundary",
+				   (unsigned long long)rel, t->func, full);
 			break;
 		}
 		if (add_site(ip, i, addr, m, &sites[k], t->raw ? addr : addr - rel, one_thread) &&

@@ -36,7 +36,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +48,7 @@
 #include "../util/proc_maps.h"
 #include "remote.h"
 #include "ubp.h"
+#include "uplace.h"
 #include "usym.h"
 #include "x86_reloc.h"
 
@@ -122,8 +122,7 @@ struct ubp {
 	size_t nproc;
 	struct thr *thr;
 	size_t nthr;
-	char (*specs)[256];      /* USDT argument strings, by spec id */
-	size_t nspecs;
+	struct uplace_specs specs;   /* USDT argument strings, by spec id */
 };
 
 struct ubp *ubp_new(const struct ev_uprobe *probes, size_t n, struct bpfvm_log *log)
@@ -240,31 +239,6 @@ static int boundary(int32_t tid, uint64_t addr, uint64_t rel)
 	return x86_boundary(buf, rel);
 }
 
-__attribute__((format(printf, 3, 4))) static void say(struct ubp *u, size_t i, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	usym_refuse(u->log, u->p[i].prog, u->p[i].sec, fmt, ap);
-	va_end(ap);
-	u->failed |= 1ull << i;
-}
-
-/* The spec id of USDT arguments args: the same string, the same id; -1 if no room. */
-static int32_t spec_id(struct ubp *u, const char *args)
-{
-	char (*g)[256];
-
-	for (size_t i = 0; i < u->nspecs; i++)
-		if (!strcmp(u->specs[i], args))
-			return (int32_t)i;
-	if (u->nspecs == 256 || !(g = realloc(u->specs, (u->nspecs + 1) * sizeof(*g))))
-		return -1;
-	u->specs = g;
-	snprintf(g[u->nspecs], sizeof(g[u->nspecs]), "%s", args);
-	return (int32_t)u->nspecs++;
-}
-
 /* A breakpoint for probe i at addr (in tgid): false when refused (said why). */
 static bool add_bp(struct ubp *u, struct proc *p, size_t i, uint64_t addr, const char *where,
 		   int32_t spec)
@@ -283,21 +257,25 @@ static bool add_bp(struct ubp *u, struct proc *p, size_t i, uint64_t addr, const
 		b->addr = addr;
 		b->spec = spec;
 		if (mem_io(p->tgid, b->insn, addr, sizeof(b->insn), false)) {
-			say(u, i, "cannot read the code at 0x%" PRIx64 " (%s)", addr, where);
+			uplace_say(u->log, u->p, i, &u->failed,
+				   "cannot read the code at 0x%" PRIx64 " (%s)", addr, where);
 			return false;
 		}
 		b->orig = b->insn[0];
 		if (b->orig == INT3) {
-			say(u, i, "0x%" PRIx64 " (%s) already holds an int3", addr, where);
+			uplace_say(u->log, u->p, i, &u->failed,
+				   "0x%" PRIx64 " (%s) already holds an int3", addr, where);
 			return false;
 		}
 		if ((why = analyze(b))) {
-			say(u, i, "the instruction at 0x%" PRIx64 " (%s) cannot be stepped: %s",
-			    addr, where, why);
+			uplace_say(u->log, u->p, i, &u->failed,
+				   "the instruction at 0x%" PRIx64 " (%s) cannot be stepped: %s",
+				   addr, where, why);
 			return false;
 		}
 		if (mem_io(p->tgid, &int3, addr, 1, true)) {
-			say(u, i, "cannot write a breakpoint at 0x%" PRIx64 " (%s)", addr, where);
+			uplace_say(u->log, u->p, i, &u->failed,
+				   "cannot write a breakpoint at 0x%" PRIx64 " (%s)", addr, where);
 			return false;
 		}
 		p->nbp++;
@@ -338,7 +316,7 @@ static void place_probe(struct ubp *u, struct proc *p, size_t i, const struct us
 		return;
 	err = usym_resolve(t, full, &sites, &n, why, sizeof(why));
 	if (err) {
-		say(u, i, "%s", why);
+		uplace_say(u->log, u->p, i, &u->failed, "%s", why);
 		return;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -349,11 +327,12 @@ static void place_probe(struct ubp *u, struct proc *p, size_t i, const struct us
 			continue;
 		placed++;
 		if (rel && !t->raw && boundary(p->tgid, addr, rel) == 0) {
-			say(u, i, "offset +0x%" PRIx64 " of %s in %s is not at an instruction "
-			    "boundary", rel, t->func, full);
+			uplace_say(u->log, u->p, i, &u->failed,
+				   "offset +0x%" PRIx64 " of %s in %s is not at an instruction "
+				   "boundary", rel, t->func, full);
 			break;
 		}
-		if (add_bp(u, p, i, addr, full, t->kind == USYM_USDT ? spec_id(u, sites[k].args) : -1) &&
+		if (add_bp(u, p, i, addr, full, t->kind == USYM_USDT ? uplace_spec_id(&u->specs, sites[k].args) : -1) &&
 		    sites[k].sema_off)
 			sema_up(p, usym_addr(maps, nmaps, full, sites[k].sema_off, false));
 	}
@@ -707,7 +686,7 @@ enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event
 	ev->probes = b->entry;
 	ev->func_ip = b->addr;
 	ev->usdt_spec = b->spec;
-	ev->usdt_args = b->spec >= 0 ? u->specs[b->spec] : NULL;
+	ev->usdt_args = b->spec >= 0 ? u->specs.s[b->spec] : NULL;
 	ev->regs = r;
 	t->pend = P_ENTRY;
 	t->pend_addr = b->addr;
@@ -944,6 +923,5 @@ void ubp_free(struct ubp *u)
 		thr_drop(u, &u->thr[0]);
 	free(u->proc);
 	free(u->thr);
-	free(u->specs);
 	free(u);
 }

@@ -725,12 +725,3 @@ uint64_t usym_addr(const struct usym_map *maps, size_t n, const char *path, uint
 	}
 	return 0;
 }
-
-void usym_refuse(struct bpfvm_log *log, const char *prog, const char *sec, const char *fmt,
-		 va_list ap)
-{
-	char msg[PATH_MAX + 512];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log_printf(log, "%s (SEC(\"%s\")): cannot attach: %s\n", prog, sec, msg);
-}

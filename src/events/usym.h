@@ -10,7 +10,6 @@
 #define BPFVM_EVENTS_USYM_H
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,13 +115,5 @@ int usym_binary(const struct usym_target *t, const struct usym_map *maps, size_t
  */
 uint64_t usym_addr(const struct usym_map *maps, size_t n, const char *path, uint64_t file_off,
 		   bool want_exec);
-
-/*
- * Say in log that probe prog (in section sec) cannot attach, and why
- * (fmt, ap): the supervisor's and the agent's refusals in one wording.
- */
-struct bpfvm_log;
-void usym_refuse(struct bpfvm_log *log, const char *prog, const char *sec, const char *fmt,
-		 va_list ap);
 
 #endif
