@@ -14,7 +14,9 @@
  * A Go program (tests/data/uprobe/goworkload.go, tests/data/uprobe/go.bpf.c):
  * calls per thread, a leaf's argument in rax, a lone ret's hits, entries of
  * a function that checks its stack; under --mode auto, which takes the
- * supervisor for a Go program.
+ * supervisor for a Go program.  A library mapped late (dlopen; an mmap
+ * by hand), unmapped and mapped again: cbrt counted as the kernel counts
+ * it, by the supervisor and the agent.
  * Skips with the kernel's reason where it refuses to load or attach.
  */
 #include <bpf/bpf.h>
@@ -79,9 +81,10 @@ static void read_array(int fd, uint64_t *vals)
 			vals[k] = 0;
 }
 
+/* workload: its name in dir, then its arguments if any (a shell line then) */
 static int run_workload(const char *workload)
 {
-	char path[128];
+	char path[512];
 	int status;
 	pid_t pid;
 
@@ -91,8 +94,12 @@ static int run_workload(const char *workload)
 	if (pid == 0) {
 		if (!freopen("/dev/null", "w", stdout))
 			_exit(127);
-		snprintf(path, sizeof(path), "%s/%s", dir, workload);
-		execl(path, workload, (char *)NULL);
+		snprintf(path, sizeof(path), "%s%s/%s", strchr(workload, ' ') ? "exec " : "", dir,
+			 workload);
+		if (strchr(workload, ' '))
+			execl("/bin/sh", "sh", "-c", path, (char *)NULL);
+		else
+			execl(path, workload, (char *)NULL);
 		_exit(127);
 	}
 	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
@@ -151,7 +158,7 @@ static int kernel_run(const char *object, const char *workload, struct result *r
 /* bpfvm's run, from --dump-maps: "map NAME (...)" then "key HEX (K)  value HEX (V)" lines. */
 static int bpfvm_run(const char *object, const char *workload, const char *mode, struct result *r)
 {
-	char cmd[512], line[512], map[32] = "";
+	char cmd[1024], line[512], map[32] = "";
 	FILE *f;
 
 	snprintf(cmd, sizeof(cmd), "%s/bpfvm trace --mode %s --dump-maps %s/%s -- %s/%s 2>&1",
@@ -256,6 +263,58 @@ TEST(usdt_args_match_kernel)
 				  "8 guarded, 9 hits): kernel %lld, bpfvm %lld", i, (long long)k.out[i],
 				  (long long)b.out[i]);
 	CHECK(k.out[8] == 99 && k.out[9] == 3);
+}
+
+/*
+ * A library the workload loads after start-up (dlopen), unloads (dlclose)
+ * and loads again, with a second thread waiting meanwhile ("late"), and
+ * one it maps by hand (mmap of libm's file, no dynamic linker), unmaps
+ * and maps again ("mapped"): cbrt's probe fires in every new mapping, as
+ * the kernel's uprobe, which belongs to the file, does; in the supervisor
+ * and in the agent.
+ */
+TEST(library_mapped_late_matches_kernel)
+{
+	static const char *const modes[] = { "supervisor", "agent" };
+	char mapped[512], line[400] = "", why[256];
+	FILE *f = popen("p=$(realpath /lib/$(uname -m)-linux-gnu/libm.so.6) && echo \"$p\" "
+			"0x$(readelf -sW \"$p\" | awk '$8 == \"cbrt@@GLIBC_2.2.5\" { print $2; exit }')",
+			"r");
+	struct utsname u;
+
+	uname(&u);
+	if (!f || !fgets(line, sizeof(line), f) || pclose(f) || !strchr(line, ' ') ||
+	    strlen(line) < 6) {
+		TEST_FAIL("libm.so.6's path and cbrt's offset: '%s'", line);
+		return;
+	}
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(mapped, sizeof(mapped), "uworkload mapped %s", line);
+	for (int w = 0; w < 2; w++) {
+		const char *workload = w ? mapped : "uworkload late";
+		static struct result k;
+		int rc;
+
+		memset(&k, 0, sizeof(k));
+		if ((rc = kernel_run("uprobe.bpf.o", workload, &k, why, sizeof(why))) > 0) {
+			printf("SKIP %s: %s (Linux %s)\n", test_current_name(), why, u.release);
+			return;
+		}
+		CHECK(rc == 0);
+		if (k.info[6] != (w ? 2 : 3))
+			TEST_FAIL("%s: the kernel counts %llu calls of cbrt", workload,
+				  (unsigned long long)k.info[6]);
+		for (int m = 0; m < 2; m++) {
+			static struct result b;
+
+			memset(&b, 0, sizeof(b));
+			CHECK(bpfvm_run("uprobe.bpf.o", workload, modes[m], &b) == 0);
+			if (b.info[6] != k.info[6])
+				TEST_FAIL("%s: cbrt's calls, kernel %llu, bpfvm's %s %llu", workload,
+					  (unsigned long long)k.info[6], modes[m],
+					  (unsigned long long)b.info[6]);
+		}
+	}
 }
 
 /*

@@ -16,9 +16,13 @@
  * "uworkload late": only the dlopen, dlclose, dlopen of libm and its three
  * cbrt calls, while a second thread waits (probes placed with threads).
  * "uworkload forkloop MS": forks, then parent and child both loop as
- * "loop MS" does (the detach in a forked child).
+ * "loop MS" does (the detach in a forked child).  "uworkload mapped
+ * PATH OFF": maps libm's file PATH executable by hand (no dynamic linker),
+ * calls cbrt at file offset OFF, unmaps it, maps it again at the same
+ * address and calls cbrt again: 2 calls.
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -26,6 +30,8 @@
 #define _SDT_HAS_SEMAPHORES 1
 #include <sys/sdt.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +137,32 @@ static int late_threaded(void)
 	return rc;
 }
 
+/* unrelocated, its data segment not where it expects it: cbrt's last bit may differ */
+static int near(double x, double want)
+{
+	return x > want - 0.01 && x < want + 0.01;
+}
+
+static int mapped_library(const char *path, long off)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	double (*cube_root)(double);
+	struct stat st;
+	void *p, *q;
+
+	if (fd < 0 || fstat(fd, &st))
+		return 1;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED || !(cube_root = (double (*)(double))((char *)p + off)) ||
+	    !near(cube_root(27.0), 3.0) || munmap(p, (size_t)st.st_size))
+		return 1;
+	q = mmap(p, (size_t)st.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
+	if (q != p || !near(cube_root(64.0), 4.0))
+		return 1;
+	printf("mapped 0\n");
+	return 0;
+}
+
 static int loop(long ms)
 {
 	for (long i = 0; i < ms; i++) {
@@ -160,6 +192,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "late"))
 		return late_threaded();
+	if (argc == 4 && !strcmp(argv[1], "mapped"))
+		return mapped_library(argv[2], strtol(argv[3], NULL, 0));
 	if (argc == 2 && !strcmp(argv[1], "leap"))
 		return leap();
 	for (long i = 0; i < THREADS; i++)
