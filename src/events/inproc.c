@@ -32,6 +32,14 @@
  * returning one's, and dropped (as the kernel's return_instance chain).
  * A probe hit while the thread runs programs (a probed function they call)
  * runs none, as the kernel skips a recursing program.
+ *
+ * Libraries come and go: a site on the dynamic linker's r_brk rescans the
+ * mappings each time it maps or unmaps objects (and the agent asks again
+ * after the program's own mmap of code, inproc_unmapped after its munmap).
+ * A library loaded later gets its probes from the moment it is mapped,
+ * before its constructors; where other threads run, as int3s.  A site
+ * whose file is no longer mapped there is forgotten, never written to,
+ * and the detach writes only where a site's own bytes still are.
  */
 #include <errno.h>
 #include <fcntl.h>
