@@ -45,6 +45,7 @@ if ! cc -O2 -pthread -o "$W" tests/data/uprobe/uworkload.c > "$tmp/build.log" 2>
    ! bpf tests/data/uprobe/bad.bpf.c "$tmp/bad.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/usdt.bpf.c "$tmp/usdt.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf tests/data/uprobe/leap.bpf.c "$tmp/leap.bpf.o" >> "$tmp/build.log" 2>&1 ||
+   ! bpf tests/data/uprobe/late_bad.bpf.c "$tmp/late_bad.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! bpf examples/bashreadline.bpf.c "$tmp/bashreadline.bpf.o" >> "$tmp/build.log" 2>&1; then
 	echo "FAIL uprobe: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -356,5 +357,17 @@ if [ "$late" = "3 3 3" ] && grep -q "^late 0$" "$tmp/latea.out"; then
 else
 	fail agent_library_from_dlopen_dlclose_dlopen "cbrt hits in process with one thread, under the supervisor and in process with two: '$late' (want 3 3 3, as the kernel's)"
 	head -n 3 "$tmp/latea.err" | sed 's/^/     ... /'
+fi
+# a probe on a function the late library lacks: named in one line when the library comes, in
+# process as under the supervisor, while the other probe there counts its 3 calls
+for mode in supervisor agent; do
+	timeout 60 "$BPFVM" trace --mode $mode "$tmp/late_bad.bpf.o" -- "$W" late > "$tmp/lb.$mode.out" 2>&1
+	echo "$mode $? $(grep -c 'bpf_trace_printk: cbrt$' "$tmp/lb.$mode.out") $(grep -c "^bpfvm [a-z]*: missing_late (SEC(\"uprobe/libm.so.6:no_such_function\")): cannot attach: function 'no_such_function' not found in " "$tmp/lb.$mode.out")"
+done > "$tmp/lb.res"
+if [ "$(tr '\n' ' ' < "$tmp/lb.res")" = "supervisor 0 3 1 agent 0 3 1 " ]; then
+	pass agent_late_library_refusal_named
+else
+	fail agent_late_library_refusal_named "mode, exit, cbrt's lines, the refusal's lines: $(tr '\n' ' ' < "$tmp/lb.res") (want 0 3 1 in both)"
+	grep -v bpf_trace_printk "$tmp/lb.agent.out" | head -n 3 | sed 's/^/     ... /'
 fi
 exit $status
