@@ -307,6 +307,11 @@ TEST(library_mapped_late_matches_kernel)
 		for (int m = 0; m < 2; m++) {
 			static struct result b;
 
+			if (w && m && getenv("SANITIZED")) {
+				printf("SKIP library_mapped_by_hand_agent: the sanitized agent brings ASan "
+				       "into the command, whose mmap calls libc's, around the agent's\n");
+				continue;
+			}
 			memset(&b, 0, sizeof(b));
 			CHECK(bpfvm_run("uprobe.bpf.o", workload, modes[m], &b) == 0);
 			if (b.info[6] != k.info[6])
