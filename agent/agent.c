@@ -62,6 +62,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <poll.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -115,6 +116,8 @@ struct agent {
 	uint8_t want[MAX_NR];   /* 1 enter, 2 exit */
 	uint8_t trap[MAX_NR];   /* what the filter traps: for the patched sites' trampolines */
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
+	bool dormant;           /* bpfvm trace's supervisor traces this process (agent_init) */
+	int env_busy;           /* without_agent's buffers are in use (an exec under way) */
 	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
 	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
 	bool handlers;          /* the program has set a signal handler (programs()) */
@@ -262,8 +265,97 @@ static const char *exec_target_problem(int dirfd, const char *path)
 	return why;
 }
 
-/* 0 to let execve(at) go on, or -EPERM with the reason on stderr. */
-static long check_exec(long nr, const long *a)
+/*
+ * Ask bpfvm trace to take this process over before it execs path, which
+ * the agent cannot enter (why): its supervisor seizes it, and answers on
+ * a pipe whose write end goes with the request, so the exec waits until
+ * the seize is in place (EOF: bpfvm trace is gone).  0 once taken.
+ */
+static int hand_over(const char *path, const char *why)
+{
+	char msg[4096], ok = 0;
+	int p[2] = { -1, -1 };
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { msg, 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			     .msg_controllen = sizeof(ctl) };
+	struct pollfd pf;
+	long sent;
+
+	if (agent.chan < 0 || agent.call(SYS_pipe2, (long)p, O_CLOEXEC, 0, 0, 0, 0))
+		return -1;
+	iov.iov_len = (size_t)snprintf(msg, sizeof(msg), "h%ld\n%s\n%s",
+				       agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0), why, path) + 1;
+	iov.iov_len = iov.iov_len < sizeof(msg) ? iov.iov_len : sizeof(msg);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.h.cmsg_level = SOL_SOCKET;
+	ctl.h.cmsg_type = SCM_RIGHTS;
+	ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&ctl.h), &p[1], sizeof(int));
+	sent = agent.call(SYS_sendmsg, agent.chan, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+	agent.call(SYS_close, p[1], 0, 0, 0, 0, 0);
+	pf = (struct pollfd){ p[0], POLLIN, 0 };
+	/* restarted from the stub if the seize interrupts it; bounded should bpfvm trace hang */
+	if (sent > 0 && agent.call(SYS_poll, (long)&pf, 1, 10000, 0, 0, 0) == 1)
+		agent.call(SYS_read, p[0], (long)&ok, 1, 0, 0, 0);
+	agent.call(SYS_close, p[0], 0, 0, 0, 0, 0);
+	return ok == '1' ? 0 : -1;
+}
+
+/*
+ * envp without the agent in LD_PRELOAD, for a program the supervisor
+ * takes: it and what it runs then run as under the supervisor alone (no
+ * agent loading its libraries, which attached calls would see).  envp
+ * itself if it cannot be copied (another thread's exec has the buffers).
+ */
+static char *const *without_agent(char *const *envp)
+{
+	static char *copy[4096], preload[8192];
+	int n = 0, out = 0;
+
+	if (__atomic_exchange_n(&agent.env_busy, 1, __ATOMIC_ACQUIRE))
+		return envp;
+	for (; envp && envp[n]; n++)
+		if (n == 4094) {
+			__atomic_store_n(&agent.env_busy, 0, __ATOMIC_RELEASE);
+			return envp;
+		}
+	for (int i = 0; i < n; i++) {
+		size_t len = 11;
+
+		if (strncmp(envp[i], "LD_PRELOAD=", 11)) {
+			copy[out++] = envp[i];
+			continue;
+		}
+		memcpy(preload, envp[i], 11);
+		for (const char *p = envp[i] + 11, *e; *p; p = *e ? e + 1 : e) {
+			size_t l = strcspn(p, ": ");
+
+			e = p + l;
+			if (!l || memmem(p, l, "libbpfvm-agent", 14) || len + l + 2 > sizeof(preload))
+				continue;
+			if (len > 11)
+				preload[len++] = ':';
+			memcpy(preload + len, p, l);
+			len += l;
+		}
+		preload[len] = '\0';
+		if (len > 11)
+			copy[out++] = preload;
+	}
+	copy[out] = NULL;
+	return copy;
+}
+
+/*
+ * 0 to let execve(at) go on (into a program that loads the agent, or
+ * handed over to bpfvm trace's supervisor: then *envp is what it gets),
+ * or -EPERM with the reason.
+ */
+static long check_exec(long nr, const long *a, char *const **envp_out)
 {
 	const char *path = (const char *)(nr == SYS_execve ? a[0] : a[1]);
 	char *const *envp = (char *const *)(nr == SYS_execve ? a[2] : a[3]);
@@ -275,8 +367,13 @@ static long check_exec(long nr, const long *a)
 
 	if (!why)
 		return 0;
-	snprintf(msg, sizeof(msg), "bpfvm agent: cannot follow execve of %s: %s (trace it with "
-		 "bpfvm trace --mode supervisor)\n", path ? path : "?", why);
+	if (!hand_over(path ? path : "?", why)) {
+		*envp_out = without_agent(envp);
+		return 0;
+	}
+	snprintf(msg, sizeof(msg), "bpfvm agent: cannot follow execve of %s: %s, and bpfvm trace "
+		 "did not take it over (trace it with bpfvm trace --mode supervisor)\n",
+		 path ? path : "?", why);
 	say(msg);
 	return -EPERM;
 }
@@ -412,15 +509,23 @@ static void programs(bool enter, long nr, const long *a, long ret)
 static long run_call(long nr, long a[6])
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
+	bool exec = nr == SYS_execve || nr == SYS_execveat;
+	char *const *envp = (char *const *)(exec ? a[nr == SYS_execve ? 2 : 3] : 0);
 	long ret;
 
-	if ((nr == SYS_execve || nr == SYS_execveat) && (ret = check_exec(nr, a)))
+	if (exec && !agent.dormant && (ret = check_exec(nr, a, &envp)))
 		goto out;
 	if (!agent.t || in_programs)
 		want = 0;
 	if (want & 1)
 		programs(true, nr, a, 0);
-	ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (exec && envp != (char *const *)a[nr == SYS_execve ? 2 : 3]) {   /* handed over */
+		ret = agent.call(nr, a[0], a[1], nr == SYS_execve ? (long)envp : a[2],
+				 nr == SYS_execve ? a[3] : (long)envp, a[4], a[5]);
+		__atomic_store_n(&agent.env_busy, 0, __ATOMIC_RELEASE);   /* it failed */
+	} else {
+		ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	}
 	if (want & 2)
 		programs(false, nr, a, ret);
 out:
@@ -490,7 +595,13 @@ static int install_filter(void)
 	}
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	prog = (struct sock_fprog){ (unsigned short)n, f };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+	/*
+	 * no_new_privs only where the kernel requires it (without CAP_SYS_ADMIN): it would make
+	 * a set-user-ID program the command execs run as its caller, not as it would untraced
+	 */
+	if (!syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
+		return 0;
+	if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)
 		       ? -errno : 0;
@@ -653,6 +764,40 @@ static void install_handler(void)
 	sigaction(SIGSYS, &sa, NULL);
 }
 
+/*
+ * A program exec'd by a process bpfvm trace's supervisor took over (or by
+ * its descendants): the supervisor serves it, making the calls the filter
+ * traps from the stub page, so the agent stays out of it, but for the
+ * stub and SIGSYS's handler, which keep the process alive should the
+ * supervisor go.
+ */
+static bool traced_by_bpfvm(void)
+{
+	const char *tracer = getenv("BPFVM_AGENT_TRACER");
+	char buf[2048], *p;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || !tracer)
+		return false;
+	buf[n] = '\0';
+	p = strstr(buf, "TracerPid:");
+	return p && atoi(p + 10) == atoi(tracer) && atoi(tracer) > 0;
+}
+
+static void go_dormant(const char *spec)
+{
+	unsigned long long addr, stub;
+	int fd, jit, chan;
+
+	agent.dormant = true;
+	if (sscanf(spec, "%d %llx %llx %d %d", &fd, &addr, &stub, &jit, &chan) == 5)
+		map_stub(stub);
+	install_handler();
+}
+
 __attribute__((constructor)) static void agent_init(void)
 {
 	const char *spec = getenv("BPFVM_AGENT");
@@ -662,6 +807,10 @@ __attribute__((constructor)) static void agent_init(void)
 	agent.chan = -1;
 	if (!spec)
 		return;
+	if (filtered && traced_by_bpfvm()) {
+		go_dormant(spec);
+		return;
+	}
 	if (agent_start(spec)) {
 		if (!filtered)
 			_exit(126);   /* never run the command untraced without a word */

@@ -106,6 +106,9 @@ struct pt_thread {
 	bool ubp_mmap;          /* an mmap of code: uprobes look at what it mapped */
 	bool ubp_unmap;         /* munmap, mmap MAP_FIXED: uprobes there are gone */
 	bool swapped;           /* its call's path arguments are copies (argsnap.c) until its exit */
+	bool pending;           /* adopted: its agent serves it until it execs (pt_adopt) */
+	bool redirect;          /* its call is to be made from the agent's stub page when resumed */
+	uint64_t redirect_ip;   /* ...and was: where it was made, put back at its exit */
 	struct {                /* a signal call between its entry and exit */
 		long nr;
 		int sig, result;
@@ -143,6 +146,7 @@ struct pt_source {
 	 */
 	bool nofilter;
 	bool nofilter_syscalls;  /* ...and some program needs system calls */
+	uint64_t stub;           /* adopted processes: the agent's stub page (pt_adopt), or 0 */
 	int mem_fd;
 	int32_t mem_tid;
 	int pagemap_fd;
@@ -190,6 +194,57 @@ static int32_t read_tgid(int32_t tid)
 	return tgid > 0 ? tgid : tid;
 }
 
+/*
+ * Adopted processes carry the agent's seccomp filter (filters outlive
+ * exec), which traps the attached calls, execve and rt_sigaction(SIGSYS)
+ * unless they are made from the agent's stub page: with no agent in the
+ * program to catch the SIGSYS, such a call is made as if from that page
+ * (seccomp reads the instruction pointer after the syscall-enter-stop)
+ * and its own address is put back at its exit stop, before a restart
+ * would step back onto its syscall instruction.  Not moved: what a
+ * handler cannot re-issue either (a new stack, a shared one, sigreturn),
+ * which the agent's filter lets through.
+ */
+static bool redirect_wanted(const struct pt_source *s, const struct user_regs_struct *r)
+{
+	long nr = (long)r->orig_rax;
+
+	if (!s->stub || r->rip - s->stub < 4096 || nr == 56 /* clone */ || nr == 58 /* vfork */ ||
+	    nr == 435 /* clone3 */ || nr == 15 /* rt_sigreturn */)
+		return false;
+	if (nr == NR_EXECVE || nr == NR_EXECVEAT)
+		return true;
+	if (nr == NR_RT_SIGACTION)
+		return r->rdi == SIGSYS && r->rsi;
+	return s->want.all_enter || s->want.all_exit || ev_interest_has(s->want.enter, nr) ||
+	       ev_interest_has(s->want.exit, nr);
+}
+
+static void redirect_call(struct pt_source *s, struct pt_thread *t)
+{
+	struct user_regs_struct r;
+
+	t->redirect = false;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) || (long)r.orig_rax < 0)
+		return;    /* gone, or skipped (bpf_override_return): nothing for the filter */
+	t->redirect_ip = r.rip;
+	r.rip = s->stub + 16;
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r))
+		t->redirect_ip = 0;
+}
+
+/* A redirected call's own address back (its exit stop, a fork child's first stop). */
+static void redirect_undo(struct pt_thread *t)
+{
+	struct user_regs_struct r;
+
+	if (t->redirect_ip && !ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
+		r.rip = t->redirect_ip;
+		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+	}
+	t->redirect_ip = 0;
+}
+
 static void resume(struct pt_source *s, int32_t tid, int sig)
 {
 	struct pt_thread *t = find(s, tid);
@@ -197,6 +252,8 @@ static void resume(struct pt_source *s, int32_t tid, int sig)
 	if (!t)
 		return;
 	t->held = false;
+	if (t->redirect)
+		redirect_call(s, t);
 	if (s->ubp && ubp_resume(s->ubp, tid, &sig))
 		return;    /* stepping the probed instruction out of line */
 	if (!sig && t->deliver_sig) {
@@ -659,6 +716,7 @@ static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 		resume(s, t->tid, 0);
 		return;
 	}
+	t->redirect = redirect_wanted(s, &regs);
 	nr = (long)regs.orig_rax;
 	if (s->snap && (s->want.all_enter || ev_interest_has(s->want.enter, nr)) &&
 	    !swap_paths(s, t, &regs))
@@ -692,12 +750,34 @@ static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 	resume(s, t->tid, 0);
 }
 
+/* An adopted thread before its exec (its agent's): only an execve's exit is wanted. */
+static void pending_enter(struct pt_source *s, struct pt_thread *t)
+{
+	struct user_regs_struct r;
+	long nr;
+
+	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) &&
+	    ((nr = (long)r.orig_rax) == NR_EXECVE || nr == NR_EXECVEAT)) {
+		if (s->want.exec_filename)
+			remember_exec(s, t, &r);
+		t->want_exit = s->want.all_exit || ev_interest_has(s->want.exit, nr);
+		t->nr = nr;
+	}
+	resume(s, t->tid, 0);
+}
+
 static void on_syscall_exit(struct pt_source *s, struct pt_thread *t)
 {
 	struct user_regs_struct regs;
 	struct ev_event *ev;
 	bool swapped = t->swapped;
 
+	redirect_undo(t);
+	if (t->pending) {   /* the agent ran its programs (a failed execve included) */
+		t->want_exit = false;
+		resume(s, t->tid, 0);
+		return;
+	}
 	t->swapped = false;
 	if (t->want_exit && s->snap && ev_argsnap_exit(s->snap, t->tid) == EV_ARGSNAP_RERUN)
 		t->want_exit = false;     /* the slots are mapped: the call runs again from its entry */
@@ -739,6 +819,7 @@ static void first_stop(struct pt_source *s, struct pt_thread *c, struct ev_event
 	struct user_regs_struct regs;
 
 	c->announced = true;
+	redirect_undo(c);   /* a fork made from the stub page returns there in the child too */
 	if (c->child_exit_nr >= 0 && !ptrace(PTRACE_GETREGS, c->tid, 0, &regs)) {
 		struct ev_event *ev = queue(s, EV_SYS_EXIT, c, 0);
 
@@ -820,6 +901,8 @@ static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 	t = find(s, tid);   /* add may have moved the table */
 	c->child_exit_nr = t->want_exit ? t->nr : -1;
 	c->parent_tid = tid;
+	c->pending = t->pending;
+	c->redirect_ip = t->redirect_ip;
 	if (s->sigs && c->tgid == child)
 		ev_sigtab_fork(s->sigs, t->tgid, child);
 	ubp_fork(s->ubp, tid, t->tgid, child, c->tgid != child, event == PTRACE_EVENT_VFORK);
@@ -872,6 +955,8 @@ static void on_exec(struct pt_source *s, struct pt_thread *t)
 		ev_sigtab_exec(s->sigs, t->tgid);
 	ev_argsnap_exec(s->snap, t->tgid);   /* an execve's path copy was of the old memory */
 	t->swapped = false;
+	t->pending = t->redirect = false;   /* the supervisor's from here on: a new program */
+	t->redirect_ip = 0;
 	ubp_image(s->ubp, t->tgid, true);
 	ev = queue(s, EV_EXEC, t, 0);
 	ev->old_tid = (int32_t)msg;
@@ -983,7 +1068,9 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 	}
 	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys) {
 		t->in_sys = true;    /* a syscall-enter-stop stands for the filter's stop */
-		if (x86_64_call(t->tid))
+		if (t->pending)
+			pending_enter(s, t);
+		else if (x86_64_call(t->tid))
 			on_seccomp(s, t);
 		else
 			resume(s, t->tid, 0);
@@ -1338,7 +1425,7 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 		s->nofilter_syscalls |= ev_interest_has(s->want.enter, nr) ||
 					ev_interest_has(s->want.exit, nr);
 	e = seize_threads(s, pid);
-	if (!e)
+	if (!e && !s->stub)
 		ubp_image(s->ubp, pid, false);
 	if (!e && s->sigs)
 		ev_sigtab_exec(s->sigs, pid);   /* what /proc says: ignored ones; handlers are unknown */
@@ -1352,6 +1439,30 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 	if (!e && !s->base.root)
 		s->base.root = pid;
 	return e;
+}
+
+/*
+ * A process of the in-process agent about to exec a program the agent
+ * cannot enter (its thread waits until this returns): seized, but its
+ * agent serves it until the exec (pending), then this supervisor, with
+ * every call stopping (no filter of ours can be put in) and the agent's
+ * filter's trapped calls made from its stub page (redirect_wanted).
+ */
+static int pt_adopt(struct ev_source *src, int32_t pid, uint64_t stub, struct bpfvm_log *log)
+{
+	struct pt_source *s = (struct pt_source *)src;
+	int e;
+
+	if (!stub || (s->stub && s->stub != stub))
+		return -EINVAL;
+	s->stub = stub;
+	if ((e = pt_seize(src, pid, log)))
+		return e;
+	s->nofilter_syscalls = true;   /* its execve, at least, must stop */
+	for (size_t i = 0; i < s->nth; i++)
+		if (s->th[i].tgid == pid)
+			s->th[i].pending = true;
+	return 0;
 }
 
 static int pt_set_return(struct ev_source *src, int32_t tid, int64_t rc, bool skip)
@@ -1377,6 +1488,7 @@ static const struct ev_source_ops ptrace_ops = {
 	.name = "ptrace",
 	.start = pt_start,
 	.seize = pt_seize,
+	.adopt = pt_adopt,
 	.next = pt_next,
 	.stop = pt_stop,
 	.set_return = pt_set_return,
