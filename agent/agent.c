@@ -766,10 +766,9 @@ static void install_handler(void)
 
 /*
  * A program exec'd by a process bpfvm trace's supervisor took over (or by
- * its descendants): the supervisor serves it, making the calls the filter
- * traps from the stub page, so the agent stays out of it, but for the
- * stub and SIGSYS's handler, which keep the process alive should the
- * supervisor go.
+ * its descendants), which found the agent preloaded anyway: the
+ * supervisor serves it, making the calls the filter traps as from the
+ * stub page, so the agent stays out of it.
  */
 static bool traced_by_bpfvm(void)
 {
@@ -793,9 +792,9 @@ static void go_dormant(const char *spec)
 	int fd, jit, chan;
 
 	agent.dormant = true;
-	if (sscanf(spec, "%d %llx %llx %d %d", &fd, &addr, &stub, &jit, &chan) == 5)
-		map_stub(stub);
-	install_handler();
+	/* taken: the supervisor's page, with its own SIGSYS handler (src/events/handover.c) */
+	if (sscanf(spec, "%d %llx %llx %d %d", &fd, &addr, &stub, &jit, &chan) == 5 && !map_stub(stub))
+		install_handler();
 }
 
 __attribute__((constructor)) static void agent_init(void)

@@ -64,6 +64,7 @@
 #include "../util/procfs.h"
 #include "argsnap.h"
 #include "events.h"
+#include "handover.h"
 #include "seccomp_policy.h"
 #include "signals.h"
 #include "ubp.h"
@@ -107,8 +108,7 @@ struct pt_thread {
 	bool ubp_unmap;         /* munmap, mmap MAP_FIXED: uprobes there are gone */
 	bool swapped;           /* its call's path arguments are copies (argsnap.c) until its exit */
 	bool pending;           /* adopted: its agent serves it until it execs (pt_adopt) */
-	bool redirect;          /* its call is to be made from the agent's stub page when resumed */
-	uint64_t redirect_ip;   /* ...and was: where it was made, put back at its exit */
+	struct hv_thread hv;    /* adopted: its calls the agent's filter traps (handover.c) */
 	struct {                /* a signal call between its entry and exit */
 		long nr;
 		int sig, result;
@@ -194,57 +194,6 @@ static int32_t read_tgid(int32_t tid)
 	return tgid > 0 ? tgid : tid;
 }
 
-/*
- * Adopted processes carry the agent's seccomp filter (filters outlive
- * exec), which traps the attached calls, execve and rt_sigaction(SIGSYS)
- * unless they are made from the agent's stub page: with no agent in the
- * program to catch the SIGSYS, such a call is made as if from that page
- * (seccomp reads the instruction pointer after the syscall-enter-stop)
- * and its own address is put back at its exit stop, before a restart
- * would step back onto its syscall instruction.  Not moved: what a
- * handler cannot re-issue either (a new stack, a shared one, sigreturn),
- * which the agent's filter lets through.
- */
-static bool redirect_wanted(const struct pt_source *s, const struct user_regs_struct *r)
-{
-	long nr = (long)r->orig_rax;
-
-	if (!s->stub || r->rip - s->stub < 4096 || nr == 56 /* clone */ || nr == 58 /* vfork */ ||
-	    nr == 435 /* clone3 */ || nr == 15 /* rt_sigreturn */)
-		return false;
-	if (nr == NR_EXECVE || nr == NR_EXECVEAT)
-		return true;
-	if (nr == NR_RT_SIGACTION)
-		return r->rdi == SIGSYS && r->rsi;
-	return s->want.all_enter || s->want.all_exit || ev_interest_has(s->want.enter, nr) ||
-	       ev_interest_has(s->want.exit, nr);
-}
-
-static void redirect_call(struct pt_source *s, struct pt_thread *t)
-{
-	struct user_regs_struct r;
-
-	t->redirect = false;
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) || (long)r.orig_rax < 0)
-		return;    /* gone, or skipped (bpf_override_return): nothing for the filter */
-	t->redirect_ip = r.rip;
-	r.rip = s->stub + 16;
-	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r))
-		t->redirect_ip = 0;
-}
-
-/* A redirected call's own address back (its exit stop, a fork child's first stop). */
-static void redirect_undo(struct pt_thread *t)
-{
-	struct user_regs_struct r;
-
-	if (t->redirect_ip && !ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
-		r.rip = t->redirect_ip;
-		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
-	}
-	t->redirect_ip = 0;
-}
-
 static void resume(struct pt_source *s, int32_t tid, int sig)
 {
 	struct pt_thread *t = find(s, tid);
@@ -252,8 +201,8 @@ static void resume(struct pt_source *s, int32_t tid, int sig)
 	if (!t)
 		return;
 	t->held = false;
-	if (t->redirect)
-		redirect_call(s, t);
+	if (t->hv.due)
+		hv_redirect(s->stub, tid, &t->hv);
 	if (s->ubp && ubp_resume(s->ubp, tid, &sig))
 		return;    /* stepping the probed instruction out of line */
 	if (!sig && t->deliver_sig) {
@@ -716,7 +665,7 @@ static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 		resume(s, t->tid, 0);
 		return;
 	}
-	t->redirect = redirect_wanted(s, &regs);
+	t->hv.due = hv_wanted(s->stub, &s->want, &regs);
 	nr = (long)regs.orig_rax;
 	if (s->snap && (s->want.all_enter || ev_interest_has(s->want.enter, nr)) &&
 	    !swap_paths(s, t, &regs))
@@ -772,7 +721,7 @@ static void on_syscall_exit(struct pt_source *s, struct pt_thread *t)
 	struct ev_event *ev;
 	bool swapped = t->swapped;
 
-	redirect_undo(t);
+	hv_undo(t->tid, &t->hv);
 	if (t->pending) {   /* the agent ran its programs (a failed execve included) */
 		t->want_exit = false;
 		resume(s, t->tid, 0);
@@ -819,7 +768,7 @@ static void first_stop(struct pt_source *s, struct pt_thread *c, struct ev_event
 	struct user_regs_struct regs;
 
 	c->announced = true;
-	redirect_undo(c);   /* a fork made from the stub page returns there in the child too */
+	hv_undo(c->tid, &c->hv);   /* a fork made from the stub page returns there in the child too */
 	if (c->child_exit_nr >= 0 && !ptrace(PTRACE_GETREGS, c->tid, 0, &regs)) {
 		struct ev_event *ev = queue(s, EV_SYS_EXIT, c, 0);
 
@@ -902,7 +851,8 @@ static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 	c->child_exit_nr = t->want_exit ? t->nr : -1;
 	c->parent_tid = tid;
 	c->pending = t->pending;
-	c->redirect_ip = t->redirect_ip;
+	c->hv.ip = t->hv.ip;
+	c->hv.sp_moved = t->hv.sp_moved;
 	if (s->sigs && c->tgid == child)
 		ev_sigtab_fork(s->sigs, t->tgid, child);
 	ubp_fork(s->ubp, tid, t->tgid, child, c->tgid != child, event == PTRACE_EVENT_VFORK);
@@ -955,8 +905,8 @@ static void on_exec(struct pt_source *s, struct pt_thread *t)
 		ev_sigtab_exec(s->sigs, t->tgid);
 	ev_argsnap_exec(s->snap, t->tgid);   /* an execve's path copy was of the old memory */
 	t->swapped = false;
-	t->pending = t->redirect = false;   /* the supervisor's from here on: a new program */
-	t->redirect_ip = 0;
+	t->pending = false;   /* the supervisor's from here on: a new program, given a SIGSYS handler */
+	t->hv = (struct hv_thread){ .inject = s->stub ? HV_MMAP_DUE : HV_NONE };
 	ubp_image(s->ubp, t->tgid, true);
 	ev = queue(s, EV_EXEC, t, 0);
 	ev->old_tid = (int32_t)msg;
@@ -1068,7 +1018,9 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 	}
 	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys) {
 		t->in_sys = true;    /* a syscall-enter-stop stands for the filter's stop */
-		if (t->pending)
+		if (t->hv.inject && hv_inject_enter(s->stub, t->tid, &t->hv))
+			resume(s, t->tid, 0);
+		else if (t->pending)
 			pending_enter(s, t);
 		else if (x86_64_call(t->tid))
 			on_seccomp(s, t);
@@ -1076,7 +1028,10 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 			resume(s, t->tid, 0);
 	} else if (sig == (SIGTRAP | 0x80)) {
 		t->in_sys = false;
-		on_syscall_exit(s, t);
+		if (t->hv.inject && hv_inject_exit(s->stub, t->tid, &t->hv))
+			resume(s, t->tid, 0);
+		else
+			on_syscall_exit(s, t);
 	}
 	else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP)
 		on_seccomp(s, t);
@@ -1446,7 +1401,7 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
  * cannot enter (its thread waits until this returns): seized, but its
  * agent serves it until the exec (pending), then this supervisor, with
  * every call stopping (no filter of ours can be put in) and the agent's
- * filter's trapped calls made from its stub page (redirect_wanted).
+ * filter's trapped calls made from its stub page (handover.c).
  */
 static int pt_adopt(struct ev_source *src, int32_t pid, uint64_t stub, struct bpfvm_log *log)
 {

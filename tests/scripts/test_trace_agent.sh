@@ -186,6 +186,32 @@ if cc -O2 -static -o "$tmp/work.static" tests/data/trace/agent_work.c -pthread 2
 else
 	echo "SKIP trace_agent_handover_static: no static libc to link with"
 fi
+# bpfvm trace killed (SIGKILL) while it supervises a handed-over static program that sleeps in
+# clock_nanosleep and calls getppid (both attached) 40 times: the program goes on untraced to
+# its end (the supervisor's SIGSYS handler and landing page in it), the calls before the kill
+# recorded
+if [ -x "$tmp/work.static" ]; then
+	"$BPFVM" trace --json --mode agent "$tmp/agent.bpf.o" -- "$tmp/agent_work" survive \
+		"$tmp/work.static" > "$tmp/surv.out" 2> "$tmp/surv.err" &
+	bp=$!
+	for i in $(seq 50); do
+		[ "$(grep -c '"type":"ringbuf"' "$tmp/surv.out")" -ge 4 ] && break
+		sleep 0.05
+	done
+	kill -9 $bp
+	wait $bp 2> /dev/null
+	for i in $(seq 60); do
+		grep -q '^survived' "$tmp/surv.out" && break
+		sleep 0.05
+	done
+	before=$(grep -c '"type":"ringbuf"' "$tmp/surv.out")
+	if grep -q '^survived' "$tmp/surv.out" && [ "$before" -ge 4 ] && [ "$before" -lt 80 ] &&
+	   grep -q "the supervisor follows it" "$tmp/surv.err"; then
+		pass handover_survives_kill
+	else
+		fail handover_survives_kill "$before records before the kill, $(tail -n 1 "$tmp/surv.out" | head -c 100) $(head -c 300 "$tmp/surv.err")"
+	fi
+fi
 cp "$tmp/agent_work" "$tmp/work.suid"
 if [ "$(id -u)" = 0 ] && chown nobody "$tmp/work.suid" 2> /dev/null && chmod 4755 "$tmp/work.suid" &&
    chmod 755 "$tmp" && "$tmp/work.suid" static /bin/true 2>&1 | grep -q '^secure'; then

@@ -11,6 +11,9 @@
  * child, then an exec of DYN (dynamic again: the supervisor keeps it);
  * a set-user-ID STATIC says "secure" on stderr when the kernel ran it as
  * one (AT_SECURE: the dynamic linker ignores LD_PRELOAD then).
+ * `agent_work survive STATIC` execs `STATIC spin`: 40 getppid calls, each
+ * after a 20 ms clock_nanosleep, then "survived" on stdout (bpfvm trace
+ * is killed meanwhile: the process must go on untraced).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -82,6 +85,18 @@ int main(int argc, char **argv)
 		return 0;
 	if (argc == 3 && (!strcmp(argv[1], "handover") || !strcmp(argv[1], "static")))
 		return handover(argv);
+	if (argc == 3 && !strcmp(argv[1], "survive")) {
+		execl(argv[2], argv[2], "spin", (char *)NULL);
+		return 1;
+	}
+	if (argc == 2 && !strcmp(argv[1], "spin")) {
+		struct timespec ms20 = { 0, 20000000 };
+
+		for (int i = 0; i < 40; i++)
+			if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ms20, NULL) || syscall(SYS_getppid) < 0)
+				return 1;
+		return write(1, "survived\n", 9) == 9 ? 0 : 1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		syscall(SYS_getppid);
