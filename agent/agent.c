@@ -37,10 +37,14 @@
  * program will load the agent before any attached call can trap: it is
  * dynamically linked, not set-user/group-id, its environment still names
  * the agent, and no attached call is one the dynamic linker makes at
- * start.  Otherwise the execve fails with EPERM and a message (trace such
- * a command with --mode supervisor).  The stub sits at a fixed address
- * (beside the arena) so that the filter, made once, lets every later
- * program's agent through.
+ * start.  Otherwise the process is handed over to bpfvm trace's
+ * supervisor (hand_over): the execve waits until it is seized, then goes
+ * on without the agent in LD_PRELOAD, and the supervisor follows the
+ * program and its descendants, making the calls this filter traps as if
+ * from the stub page (src/events/handover.c); only when bpfvm trace cannot
+ * take it does the execve fail with EPERM and a message.  The stub sits
+ * at a fixed address (beside the arena) so that the filter, made once,
+ * lets every later program's agent (and the supervisor) through.
  *
  * Signals: SIGSYS's handler blocks nothing (SA_NODEFER, an empty mask), so
  * a signal arriving during the re-issued call interrupts it as the kernel

@@ -4,7 +4,10 @@
  * what to load and the shared maps passed in the environment: see
  * agent/agent.c).  The maps live in the instance's shared arena
  * (bpfvm_opts.shared_maps_size), so the agent's programs update the maps
- * this process reads and fill the ring buffers it drains.
+ * this process reads and fill the ring buffers it drains.  The agents'
+ * channel brings their bpf_printk lines, the processes they enter, and
+ * their requests to hand a process over to the supervisor before it
+ * execs a program the agent cannot enter (answered once it is seized).
  */
 #include <elf.h>
 #include <errno.h>
