@@ -121,7 +121,6 @@ struct agent {
 	uint8_t trap[MAX_NR];   /* what the filter traps: for the patched sites' trampolines */
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
 	bool dormant;           /* bpfvm trace's supervisor traces this process (agent_init) */
-	int env_busy;           /* without_agent's buffers are in use (an exec under way) */
 	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
 	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
 	bool handlers;          /* the program has set a signal handler (programs()) */
@@ -310,23 +309,24 @@ static int hand_over(const char *path, const char *why)
 }
 
 /*
- * envp without the agent in LD_PRELOAD, for a program the supervisor
- * takes: it and what it runs then run as under the supervisor alone (no
- * agent loading its libraries, which attached calls would see).  envp
- * itself if it cannot be copied (another thread's exec has the buffers).
+ * execve(at) nr with args a, its environment without the agent in
+ * LD_PRELOAD, for a program the supervisor takes: it and what it runs
+ * then run as under the supervisor alone (no agent loading its libraries,
+ * which attached calls would see).  The copy is on the stack (a vfork or
+ * posix_spawn child shares the memory, and never returns from a
+ * successful exec), so it is bounded: a larger environment goes as it is
+ * (an agent loaded under the supervisor stays dormant: agent_init).
  */
-static char *const *without_agent(char *const *envp)
+static long exec_without_agent(long nr, const long *a)
 {
-	static char *copy[4096], preload[8192];
+	char *const *envp = (char *const *)a[nr == SYS_execve ? 2 : 3];
+	char *copy[256], preload[4096];
 	int n = 0, out = 0;
 
-	if (__atomic_exchange_n(&agent.env_busy, 1, __ATOMIC_ACQUIRE))
-		return envp;
-	for (; envp && envp[n]; n++)
-		if (n == 4094) {
-			__atomic_store_n(&agent.env_busy, 0, __ATOMIC_RELEASE);
-			return envp;
-		}
+	while (envp && envp[n] && n < 255)
+		n++;
+	if (!envp || envp[n])
+		return agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	for (int i = 0; i < n; i++) {
 		size_t len = 11;
 
@@ -351,15 +351,15 @@ static char *const *without_agent(char *const *envp)
 			copy[out++] = preload;
 	}
 	copy[out] = NULL;
-	return copy;
+	return nr == SYS_execve ? agent.call(nr, a[0], a[1], (long)copy, 0, 0, 0)
+				: agent.call(nr, a[0], a[1], a[2], (long)copy, a[4], 0);
 }
 
 /*
- * 0 to let execve(at) go on (into a program that loads the agent, or
- * handed over to bpfvm trace's supervisor: then *envp is what it gets),
- * or -EPERM with the reason.
+ * 0 to let execve(at) go on (into a program that loads the agent, or, 1,
+ * handed over to bpfvm trace's supervisor), or -EPERM with the reason.
  */
-static long check_exec(long nr, const long *a, char *const **envp_out)
+static long check_exec(long nr, const long *a)
 {
 	const char *path = (const char *)(nr == SYS_execve ? a[0] : a[1]);
 	char *const *envp = (char *const *)(nr == SYS_execve ? a[2] : a[3]);
@@ -371,10 +371,8 @@ static long check_exec(long nr, const long *a, char *const **envp_out)
 
 	if (!why)
 		return 0;
-	if (!hand_over(path ? path : "?", why)) {
-		*envp_out = without_agent(envp);
-		return 0;
-	}
+	if (!hand_over(path ? path : "?", why))
+		return 1;
 	snprintf(msg, sizeof(msg), "bpfvm agent: cannot follow execve of %s: %s, and bpfvm trace "
 		 "did not take it over (trace it with bpfvm trace --mode supervisor)\n",
 		 path ? path : "?", why);
@@ -513,23 +511,21 @@ static void programs(bool enter, long nr, const long *a, long ret)
 static long run_call(long nr, long a[6])
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
-	bool exec = nr == SYS_execve || nr == SYS_execveat;
-	char *const *envp = (char *const *)(exec ? a[nr == SYS_execve ? 2 : 3] : 0);
-	long ret;
+	long ret, how = 0;   /* execve(at): 1 the supervisor's (handed over, or dormant already) */
 
-	if (exec && !agent.dormant && (ret = check_exec(nr, a, &envp)))
-		goto out;
+	if (nr == SYS_execve || nr == SYS_execveat) {
+		how = agent.dormant ? 1 : check_exec(nr, a);
+		if ((ret = how) < 0)
+			goto out;
+	}
 	if (!agent.t || in_programs)
 		want = 0;
 	if (want & 1)
 		programs(true, nr, a, 0);
-	if (exec && envp != (char *const *)a[nr == SYS_execve ? 2 : 3]) {   /* handed over */
-		ret = agent.call(nr, a[0], a[1], nr == SYS_execve ? (long)envp : a[2],
-				 nr == SYS_execve ? a[3] : (long)envp, a[4], a[5]);
-		__atomic_store_n(&agent.env_busy, 0, __ATOMIC_RELEASE);   /* it failed */
-	} else {
+	if (how == 1)
+		ret = exec_without_agent(nr, a);
+	else
 		ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	}
 	if (want & 2)
 		programs(false, nr, a, ret);
 out:
