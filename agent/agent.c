@@ -190,6 +190,25 @@ static void send_printk(void *ctx, const char *text, size_t len)
 	agent.call(SYS_sendto, agent.chan, (long)msg, (long)len + 1, MSG_NOSIGNAL, 0, 0);
 }
 
+/* A message of len bytes and descriptor fd to bpfvm trace: what sendmsg returned. */
+static long send_with_fd(const char *msg, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			     .msg_controllen = sizeof(ctl) };
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.h.cmsg_level = SOL_SOCKET;
+	ctl.h.cmsg_type = SCM_RIGHTS;
+	ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(fd));
+	return agent.call(SYS_sendmsg, agent.chan, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+}
+
 /*
  * This process, by a pidfd: bpfvm trace reports its end, as the supervisor
  * does.  Said at start, in a fork child (atfork), and by a process that
@@ -199,15 +218,6 @@ static void announce(void)
 {
 	char msg[32];
 	long pidfd, pid;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { msg, 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
-			     .msg_controllen = sizeof(ctl) };
-	struct cmsghdr *cm = &ctl.h;
-	int fd;
 
 	if (agent.chan < 0 || !agent.call)
 		return;
@@ -215,14 +225,7 @@ static void announce(void)
 	agent.announced = (int32_t)pid;
 	if ((pidfd = agent.call(SYS_pidfd_open, pid, 0, 0, 0, 0, 0)) < 0)
 		return;
-	iov.iov_len = (size_t)snprintf(msg, sizeof(msg), "x%ld", pid) + 1;
-	memset(&ctl, 0, sizeof(ctl));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	fd = (int)pidfd;
-	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
-	agent.call(SYS_sendmsg, agent.chan, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+	send_with_fd(msg, (size_t)snprintf(msg, sizeof(msg), "x%ld", pid) + 1, (int)pidfd);
 	agent.call(SYS_close, pidfd, 0, 0, 0, 0, 0);
 }
 
@@ -278,27 +281,15 @@ static int hand_over(const char *path, const char *why)
 {
 	char msg[4096], ok = 0;
 	int p[2] = { -1, -1 };
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { msg, 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
-			     .msg_controllen = sizeof(ctl) };
 	struct pollfd pf;
+	size_t len;
 	long sent;
 
 	if (agent.chan < 0 || agent.call(SYS_pipe2, (long)p, O_CLOEXEC, 0, 0, 0, 0))
 		return -1;
-	iov.iov_len = (size_t)snprintf(msg, sizeof(msg), "h%ld\n%s\n%s",
-				       agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0), why, path) + 1;
-	iov.iov_len = iov.iov_len < sizeof(msg) ? iov.iov_len : sizeof(msg);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.h.cmsg_level = SOL_SOCKET;
-	ctl.h.cmsg_type = SCM_RIGHTS;
-	ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(&ctl.h), &p[1], sizeof(int));
-	sent = agent.call(SYS_sendmsg, agent.chan, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+	len = (size_t)snprintf(msg, sizeof(msg), "h%ld\n%s\n%s",
+			       agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0), why, path) + 1;
+	sent = send_with_fd(msg, len < sizeof(msg) ? len : sizeof(msg), p[1]);
 	agent.call(SYS_close, p[1], 0, 0, 0, 0, 0);
 	pf = (struct pollfd){ p[0], POLLIN, 0 };
 	/* restarted from the stub if the seize interrupts it; bounded should bpfvm trace hang */
