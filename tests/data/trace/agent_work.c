@@ -11,8 +11,8 @@
  * child, then an exec of DYN (dynamic again: the supervisor keeps it);
  * a set-user-ID STATIC says "secure" on stderr when the kernel ran it as
  * one (AT_SECURE: the dynamic linker ignores LD_PRELOAD then).
- * `agent_work survive STATIC` execs `STATIC spin`: 40 getppid calls, each
- * after a 20 ms clock_nanosleep, then "survived" on stdout (bpfvm trace
+ * `agent_work survive STATIC` execs `STATIC spin`: 20 getppid calls, each
+ * after a 15 ms clock_nanosleep, then "survived" on stdout (bpfvm trace
  * is killed meanwhile: the process must go on untraced).
  */
 #include <errno.h>
@@ -90,10 +90,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc == 2 && !strcmp(argv[1], "spin")) {
-		struct timespec ms20 = { 0, 20000000 };
+		struct timespec ms15 = { 0, 15000000 };
 
-		for (int i = 0; i < 40; i++)
-			if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ms20, NULL) || syscall(SYS_getppid) < 0)
+		for (int i = 0; i < 20; i++)
+			if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ms15, NULL) || syscall(SYS_getppid) < 0)
 				return 1;
 		return write(1, "survived\n", 9) == 9 ? 0 : 1;
 	}
