@@ -125,6 +125,9 @@ bool hv_inject_enter(uint64_t stub, int32_t tid, struct hv_thread *h)
 	if (h->inject == HV_MMAP_DUE) {
 		h->saved = r;
 		remote_mmap_args(&r, stub, PAGE, PROT_READ | PROT_EXEC);
+	} else if (r.rip != h->saved.rip || r.orig_rax != NR_RT_SIGACTION || r.rdi != SIGSYS ||
+		   r.rsi != stub + ACT_OFF) {
+		return false;   /* a signal's handler came first: the rt_sigaction waits for its return */
 	}
 	r.rip = stub + LANDING + 2;   /* from the page, where the filter lets it through */
 	h->inject = h->inject == HV_MMAP_DUE ? HV_MMAP : HV_SIGACTION;

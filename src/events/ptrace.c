@@ -1410,6 +1410,8 @@ static int pt_adopt(struct ev_source *src, int32_t pid, uint64_t stub, struct bp
 
 	if (!stub || (s->stub && s->stub != stub))
 		return -EINVAL;
+	if (find(s, pid))
+		return 0;      /* ours since an exec that failed: still its agent's until one succeeds */
 	s->stub = stub;
 	if ((e = pt_seize(src, pid, log)))
 		return e;
