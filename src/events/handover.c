@@ -5,7 +5,8 @@
  * The agent's seccomp filter stays in them (filters cannot be removed):
  * it answers SECCOMP_RET_TRAP to the attached calls, execve and
  * rt_sigaction(SIGSYS, act) unless they are made from the agent's stub
- * page, and nothing in the new program catches that SIGSYS.
+ * page, and nothing in the new program catches that SIGSYS.  (Syscall
+ * User Dispatch, which the agent does not use, the kernel clears at exec.)
  *
  * Traced, each such call is made as if from the stub page: seccomp reads
  * the instruction pointer after the syscall-enter-stop, so rip is set
