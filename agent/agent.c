@@ -299,46 +299,59 @@ static int hand_over(const char *path, const char *why)
 	return ok == '1' ? 0 : -1;
 }
 
+/* LD_PRELOAD's value v without what bpfvm trace put first (ours: the agent, sanitizers) */
+static void strip_ours(const char *v, const char *ours, char *out, size_t size)
+{
+	size_t len = 0;
+
+	if (ours && *ours && !strncmp(v, ours, strlen(ours)) &&
+	    (!v[strlen(ours)] || strchr(": ", v[strlen(ours)]))) {
+		v += strlen(ours);
+		v += *v != 0;
+	}
+	for (const char *e; *v; v = *e ? e + 1 : e) {   /* and the agent wherever it is */
+		size_t l = strcspn(v, ": ");
+
+		e = v + l;
+		if (!l || memmem(v, l, "libbpfvm-agent", 14) || len + l + 2 > size)
+			continue;
+		if (len)
+			out[len++] = ':';
+		memcpy(out + len, v, l);
+		len += l;
+	}
+	out[len] = '\0';
+}
+
 /*
- * execve(at) nr with args a, its environment without the agent in
- * LD_PRELOAD, for a program the supervisor takes: it and what it runs
- * then run as under the supervisor alone (no agent loading its libraries,
- * which attached calls would see).  The copy is on the stack (a vfork or
- * posix_spawn child shares the memory, and never returns from a
- * successful exec), so it is bounded: a larger environment goes as it is
- * (an agent loaded under the supervisor stays dormant: agent_init).
+ * execve(at) nr with args a, its environment without the agent (and what
+ * bpfvm trace preloaded with it) in LD_PRELOAD, for a program the
+ * supervisor takes: it and what it runs then run as under the supervisor
+ * alone (no agent loading its libraries, which attached calls would see).
+ * The copy is on the stack (a vfork or posix_spawn child shares the
+ * memory, and never returns from a successful exec), so it is bounded: a
+ * larger environment goes as it is (an agent loaded under the supervisor
+ * stays dormant: agent_init).
  */
 static long exec_without_agent(long nr, const long *a)
 {
 	char *const *envp = (char *const *)a[nr == SYS_execve ? 2 : 3];
-	char *copy[256], preload[4096];
+	char *copy[256], preload[4096] = "LD_PRELOAD=";
+	const char *ours = NULL;
 	int n = 0, out = 0;
 
 	while (envp && envp[n] && n < 255)
-		n++;
+		if (!strncmp(envp[n++], "BPFVM_AGENT_PRELOAD=", 20))
+			ours = envp[n - 1] + 20;
 	if (!envp || envp[n])
 		return agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	for (int i = 0; i < n; i++) {
-		size_t len = 11;
-
 		if (strncmp(envp[i], "LD_PRELOAD=", 11)) {
 			copy[out++] = envp[i];
 			continue;
 		}
-		memcpy(preload, envp[i], 11);
-		for (const char *p = envp[i] + 11, *e; *p; p = *e ? e + 1 : e) {
-			size_t l = strcspn(p, ": ");
-
-			e = p + l;
-			if (!l || memmem(p, l, "libbpfvm-agent", 14) || len + l + 2 > sizeof(preload))
-				continue;
-			if (len > 11)
-				preload[len++] = ':';
-			memcpy(preload + len, p, l);
-			len += l;
-		}
-		preload[len] = '\0';
-		if (len > 11)
+		strip_ours(envp[i] + 11, ours, preload + 11, sizeof(preload) - 11);
+		if (preload[11])
 			copy[out++] = preload;
 	}
 	copy[out] = NULL;

@@ -187,7 +187,11 @@ int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 	 */
 	if (preload[0] && setenv("ASAN_OPTIONS", "detect_leaks=0", 1))
 		return -errno;
-	snprintf(preload + strlen(preload), sizeof(preload) - strlen(preload), "%s%s%s", agent,
+	snprintf(preload + strlen(preload), sizeof(preload) - strlen(preload), "%s", agent);
+	/* what of LD_PRELOAD is ours: a program handed over to the supervisor goes without it */
+	if (setenv("BPFVM_AGENT_PRELOAD", preload, 1))
+		return -errno;
+	snprintf(preload + strlen(preload), sizeof(preload) - strlen(preload), "%s%s",
 		 old && *old ? ":" : "", old ? old : "");
 	snprintf(tracer, sizeof(tracer), "%d", (int)getppid());   /* bpfvm trace: see agent_init */
 	if (setenv("BPFVM_AGENT", spec, 1) || setenv("BPFVM_AGENT_OBJECTS", objs, 1) ||
