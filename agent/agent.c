@@ -21,6 +21,8 @@
  *                                   the socket to bpfvm trace (-1: none)
  *   BPFVM_AGENT_OBJECTS             object paths, one a line
  *   BPFVM_AGENT_PROGS               --prog names, one a line (none: all)
+ *   BPFVM_AGENT_PRELOAD             what of LD_PRELOAD bpfvm trace put there
+ *   BPFVM_AGENT_TRACER              bpfvm trace's pid (its supervisor's)
  * and for tests and measurements: BPFVM_AGENT_PATCH=0 (no patching: every
  * attached call traps), BPFVM_AGENT_STATS (traps and patched sites on
  * stderr at each process's exit).
