@@ -21,6 +21,8 @@
  *                                   the socket to bpfvm trace (-1: none)
  *   BPFVM_AGENT_OBJECTS             object paths, one a line
  *   BPFVM_AGENT_PROGS               --prog names, one a line (none: all)
+ *   BPFVM_AGENT_PRELOAD             what of LD_PRELOAD bpfvm trace put there
+ *   BPFVM_AGENT_TRACER              bpfvm trace's pid (its supervisor's)
  * and for tests and measurements: BPFVM_AGENT_PATCH=0 (no patching: every
  * attached call traps), BPFVM_AGENT_STATS (traps and patched sites on
  * stderr at each process's exit).
@@ -37,10 +39,14 @@
  * program will load the agent before any attached call can trap: it is
  * dynamically linked, not set-user/group-id, its environment still names
  * the agent, and no attached call is one the dynamic linker makes at
- * start.  Otherwise the execve fails with EPERM and a message (trace such
- * a command with --mode supervisor).  The stub sits at a fixed address
- * (beside the arena) so that the filter, made once, lets every later
- * program's agent through.
+ * start.  Otherwise the process is handed over to bpfvm trace's
+ * supervisor (hand_over): the execve waits until it is seized, then goes
+ * on without the agent in LD_PRELOAD, and the supervisor follows the
+ * program and its descendants, making the calls this filter traps as if
+ * from the stub page (src/events/handover.c); only when bpfvm trace cannot
+ * take it does the execve fail with EPERM and a message.  The stub sits
+ * at a fixed address (beside the arena) so that the filter, made once,
+ * lets every later program's agent (and the supervisor) through.
  *
  * Signals: SIGSYS's handler blocks nothing (SA_NODEFER, an empty mask), so
  * a signal arriving during the re-issued call interrupts it as the kernel
@@ -62,6 +68,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <poll.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -115,6 +122,7 @@ struct agent {
 	uint8_t want[MAX_NR];   /* 1 enter, 2 exit */
 	uint8_t trap[MAX_NR];   /* what the filter traps: for the patched sites' trampolines */
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
+	bool dormant;           /* bpfvm trace's supervisor traces this process (agent_init) */
 	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
 	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
 	bool handlers;          /* the program has set a signal handler (programs()) */
@@ -184,6 +192,25 @@ static void send_printk(void *ctx, const char *text, size_t len)
 	agent.call(SYS_sendto, agent.chan, (long)msg, (long)len + 1, MSG_NOSIGNAL, 0, 0);
 }
 
+/* A message of len bytes and descriptor fd to bpfvm trace: what sendmsg returned. */
+static long send_with_fd(const char *msg, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			     .msg_controllen = sizeof(ctl) };
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.h.cmsg_level = SOL_SOCKET;
+	ctl.h.cmsg_type = SCM_RIGHTS;
+	ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(fd));
+	return agent.call(SYS_sendmsg, agent.chan, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+}
+
 /*
  * This process, by a pidfd: bpfvm trace reports its end, as the supervisor
  * does.  Said at start, in a fork child (atfork), and by a process that
@@ -193,15 +220,6 @@ static void announce(void)
 {
 	char msg[32];
 	long pidfd, pid;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { msg, 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
-			     .msg_controllen = sizeof(ctl) };
-	struct cmsghdr *cm = &ctl.h;
-	int fd;
 
 	if (agent.chan < 0 || !agent.call)
 		return;
@@ -209,14 +227,7 @@ static void announce(void)
 	agent.announced = (int32_t)pid;
 	if ((pidfd = agent.call(SYS_pidfd_open, pid, 0, 0, 0, 0, 0)) < 0)
 		return;
-	iov.iov_len = (size_t)snprintf(msg, sizeof(msg), "x%ld", pid) + 1;
-	memset(&ctl, 0, sizeof(ctl));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	fd = (int)pidfd;
-	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
-	agent.call(SYS_sendmsg, agent.chan, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+	send_with_fd(msg, (size_t)snprintf(msg, sizeof(msg), "x%ld", pid) + 1, (int)pidfd);
 	agent.call(SYS_close, pidfd, 0, 0, 0, 0, 0);
 }
 
@@ -262,7 +273,98 @@ static const char *exec_target_problem(int dirfd, const char *path)
 	return why;
 }
 
-/* 0 to let execve(at) go on, or -EPERM with the reason on stderr. */
+/*
+ * Ask bpfvm trace to take this process over before it execs path, which
+ * the agent cannot enter (why): its supervisor seizes it, and answers on
+ * a pipe whose write end goes with the request, so the exec waits until
+ * the seize is in place (EOF: bpfvm trace is gone).  0 once taken.
+ */
+static int hand_over(const char *path, const char *why)
+{
+	char msg[4096], ok = 0;
+	int p[2] = { -1, -1 };
+	struct pollfd pf;
+	size_t len;
+	long sent;
+
+	if (agent.chan < 0 || agent.call(SYS_pipe2, (long)p, O_CLOEXEC, 0, 0, 0, 0))
+		return -1;
+	len = (size_t)snprintf(msg, sizeof(msg), "h%ld\n%s\n%s",
+			       agent.call(SYS_getpid, 0, 0, 0, 0, 0, 0), why, path) + 1;
+	sent = send_with_fd(msg, len < sizeof(msg) ? len : sizeof(msg), p[1]);
+	agent.call(SYS_close, p[1], 0, 0, 0, 0, 0);
+	pf = (struct pollfd){ p[0], POLLIN, 0 };
+	/* restarted from the stub if the seize interrupts it; bounded should bpfvm trace hang */
+	if (sent > 0 && agent.call(SYS_poll, (long)&pf, 1, 10000, 0, 0, 0) == 1)
+		agent.call(SYS_read, p[0], (long)&ok, 1, 0, 0, 0);
+	agent.call(SYS_close, p[0], 0, 0, 0, 0, 0);
+	return ok == '1' ? 0 : -1;
+}
+
+/* LD_PRELOAD's value v without what bpfvm trace put first (ours: the agent, sanitizers) */
+static void strip_ours(const char *v, const char *ours, char *out, size_t size)
+{
+	size_t len = 0;
+
+	if (ours && *ours && !strncmp(v, ours, strlen(ours)) &&
+	    (!v[strlen(ours)] || strchr(": ", v[strlen(ours)]))) {
+		v += strlen(ours);
+		v += *v != 0;
+	}
+	for (const char *e; *v; v = *e ? e + 1 : e) {   /* and the agent wherever it is */
+		size_t l = strcspn(v, ": ");
+
+		e = v + l;
+		if (!l || memmem(v, l, "libbpfvm-agent", 14) || len + l + 2 > size)
+			continue;
+		if (len)
+			out[len++] = ':';
+		memcpy(out + len, v, l);
+		len += l;
+	}
+	out[len] = '\0';
+}
+
+/*
+ * execve(at) nr with args a, its environment without the agent (and what
+ * bpfvm trace preloaded with it) in LD_PRELOAD, for a program the
+ * supervisor takes: it and what it runs then run as under the supervisor
+ * alone (no agent loading its libraries, which attached calls would see).
+ * The copy is on the stack (a vfork or posix_spawn child shares the
+ * memory, and never returns from a successful exec), so it is bounded: a
+ * larger environment goes as it is (an agent loaded under the supervisor
+ * stays dormant: agent_init).
+ */
+static long exec_without_agent(long nr, const long *a)
+{
+	char *const *envp = (char *const *)a[nr == SYS_execve ? 2 : 3];
+	char *copy[256], preload[4096] = "LD_PRELOAD=";
+	const char *ours = NULL;
+	int n = 0, out = 0;
+
+	while (envp && envp[n] && n < 255)
+		if (!strncmp(envp[n++], "BPFVM_AGENT_PRELOAD=", 20))
+			ours = envp[n - 1] + 20;
+	if (!envp || envp[n])
+		return agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	for (int i = 0; i < n; i++) {
+		if (strncmp(envp[i], "LD_PRELOAD=", 11)) {
+			copy[out++] = envp[i];
+			continue;
+		}
+		strip_ours(envp[i] + 11, ours, preload + 11, sizeof(preload) - 11);
+		if (preload[11])
+			copy[out++] = preload;
+	}
+	copy[out] = NULL;
+	return nr == SYS_execve ? agent.call(nr, a[0], a[1], (long)copy, 0, 0, 0)
+				: agent.call(nr, a[0], a[1], a[2], (long)copy, a[4], 0);
+}
+
+/*
+ * 0 to let execve(at) go on (into a program that loads the agent, or, 1,
+ * handed over to bpfvm trace's supervisor), or -EPERM with the reason.
+ */
 static long check_exec(long nr, const long *a)
 {
 	const char *path = (const char *)(nr == SYS_execve ? a[0] : a[1]);
@@ -275,8 +377,11 @@ static long check_exec(long nr, const long *a)
 
 	if (!why)
 		return 0;
-	snprintf(msg, sizeof(msg), "bpfvm agent: cannot follow execve of %s: %s (trace it with "
-		 "bpfvm trace --mode supervisor)\n", path ? path : "?", why);
+	if (!hand_over(path ? path : "?", why))
+		return 1;
+	snprintf(msg, sizeof(msg), "bpfvm agent: cannot follow execve of %s: %s, and bpfvm trace "
+		 "did not take it over (trace it with bpfvm trace --mode supervisor)\n",
+		 path ? path : "?", why);
 	say(msg);
 	return -EPERM;
 }
@@ -412,15 +517,21 @@ static void programs(bool enter, long nr, const long *a, long ret)
 static long run_call(long nr, long a[6])
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
-	long ret;
+	long ret, how = 0;   /* execve(at): 1 the supervisor's (handed over, or dormant already) */
 
-	if ((nr == SYS_execve || nr == SYS_execveat) && (ret = check_exec(nr, a)))
-		goto out;
+	if (nr == SYS_execve || nr == SYS_execveat) {
+		how = agent.dormant ? 1 : check_exec(nr, a);
+		if ((ret = how) < 0)
+			goto out;
+	}
 	if (!agent.t || in_programs)
 		want = 0;
 	if (want & 1)
 		programs(true, nr, a, 0);
-	ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (how == 1)
+		ret = exec_without_agent(nr, a);
+	else
+		ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (want & 2)
 		programs(false, nr, a, ret);
 out:
@@ -490,7 +601,13 @@ static int install_filter(void)
 	}
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	prog = (struct sock_fprog){ (unsigned short)n, f };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+	/*
+	 * no_new_privs only where the kernel requires it (without CAP_SYS_ADMIN): it would make
+	 * a set-user-ID program the command execs run as its caller, not as it would untraced
+	 */
+	if (!syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
+		return 0;
+	if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)
 		       ? -errno : 0;
@@ -653,6 +770,39 @@ static void install_handler(void)
 	sigaction(SIGSYS, &sa, NULL);
 }
 
+/*
+ * A program exec'd by a process bpfvm trace's supervisor took over (or by
+ * its descendants), which found the agent preloaded anyway: the
+ * supervisor serves it, making the calls the filter traps as from the
+ * stub page, so the agent stays out of it.
+ */
+static bool traced_by_bpfvm(void)
+{
+	const char *tracer = getenv("BPFVM_AGENT_TRACER");
+	char buf[2048], *p;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || !tracer)
+		return false;
+	buf[n] = '\0';
+	p = strstr(buf, "TracerPid:");
+	return p && atoi(p + 10) == atoi(tracer) && atoi(tracer) > 0;
+}
+
+static void go_dormant(const char *spec)
+{
+	unsigned long long addr, stub;
+	int fd, jit, chan;
+
+	agent.dormant = true;
+	/* taken: the supervisor's page, with its own SIGSYS handler (src/events/handover.c) */
+	if (sscanf(spec, "%d %llx %llx %d %d", &fd, &addr, &stub, &jit, &chan) == 5 && !map_stub(stub))
+		install_handler();
+}
+
 __attribute__((constructor)) static void agent_init(void)
 {
 	const char *spec = getenv("BPFVM_AGENT");
@@ -662,6 +812,10 @@ __attribute__((constructor)) static void agent_init(void)
 	agent.chan = -1;
 	if (!spec)
 		return;
+	if (filtered && traced_by_bpfvm()) {
+		go_dormant(spec);
+		return;
+	}
 	if (agent_start(spec)) {
 		if (!filtered)
 			_exit(126);   /* never run the command untraced without a word */

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +96,12 @@ struct tracer {
 		uint64_t count;
 	} lost[MAX_PERF_MAPS];
 	int nlost;
+	/* --mode agent: the agents' channel, and the supervisor for the processes they hand over */
+	struct trace_agent_chan *chan;
+	struct bpfvm_trace *t;
+	uint64_t stub;
+	int root, root_status;   /* the command, and its status if the supervisor reaped it */
+	bool root_reaped, supervising;
 };
 
 /* The one tracer a signal handler may stop, and whether it started its command. */
@@ -276,7 +283,7 @@ static void drain_ringbufs(void *ctx)
 	fflush(stdout);
 }
 
-static void on_exit_status(void *ctx, int pid, int status)
+static void report_exit(void *ctx, int pid, int status)
 {
 	struct tracer *tr = ctx;
 
@@ -289,6 +296,20 @@ static void on_exit_status(void *ctx, int pid, int status)
 	else
 		printf("{\"type\":\"exit\",\"pid\":%d,\"status\":%d}\n", pid, WEXITSTATUS(status));
 	fflush(stdout);
+}
+
+/* The supervisor's report of a process's end (with the agent: it reaped it, not the channel). */
+static void on_exit_status(void *ctx, int pid, int status)
+{
+	struct tracer *tr = ctx;
+
+	if (tr->chan)
+		trace_agent_chan_forget(tr->chan, pid);
+	if (tr->chan && pid == tr->root) {
+		tr->root_status = status;
+		tr->root_reaped = true;
+	}
+	report_exit(ctx, pid, status);
 }
 
 /*
@@ -542,6 +563,62 @@ static void agent_printk(void *ctx, const char *line, size_t len)
 	on_printk((void *)((struct tracer *)ctx)->a, line, len);
 }
 
+/* An agent's process execs what its agent cannot enter: the supervisor takes it (0), or not. */
+static int agent_handover(void *ctx, int pid, const char *why, const char *path)
+{
+	struct tracer *tr = ctx;
+	int err = bpfvm_trace__adopt_pid(tr->t, pid, tr->stub);
+
+	if (err)
+		fprintf(stderr, "bpfvm trace: %d execs %s, which the agent cannot enter (%s), and the "
+			"supervisor cannot take it: %s\n", pid, path, why, strerror(-err));
+	else
+		fprintf(stderr, "bpfvm trace: %d execs %s, which the agent cannot enter (%s): the "
+			"supervisor follows it\n", pid, path, why);
+	tr->supervising |= !err;
+	return err;
+}
+
+static const struct trace_agent_chan_ops agent_ops = { agent_printk, report_exit, agent_handover };
+
+/* The supervisor's wait woke (SIGALRM, below): what the agents sent, what they wrote. */
+static void agent_wake(void *ctx)
+{
+	struct tracer *tr = ctx;
+
+	if (!tr->chan)
+		return;
+	drain_ringbufs(tr);
+	trace_agent_chan_poll(tr->chan, tr->root, &agent_ops, tr);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;   /* only interrupts the supervisor's wait: agent_wake */
+}
+
+/*
+ * Processes handed over: the supervisor serves them until they have all
+ * exited, woken every 10 ms to serve the agents too (their channel, the
+ * ring buffers); it reaps the untraced ones that end meanwhile (their
+ * ends are reported from there).
+ */
+static void supervise(struct tracer *tr)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;   /* no SA_RESTART */
+	struct itimerval every = { { 0, 10000 }, { 0, 10000 } }, off = { { 0, 0 }, { 0, 0 } };
+	int status, err;
+
+	sigaction(SIGALRM, &sa, &old);
+	setitimer(ITIMER_REAL, &every, NULL);
+	err = bpfvm_trace__run(tr->t, &status);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	tr->supervising = false;
+	if (err)
+		fprintf(stderr, "bpfvm trace: supervisor: %s\n", strerror(-err));
+}
+
 /*
  * The command under the agent (agent/agent.c): drain the shared ring
  * buffers and the agents' channel (their bpf_printk lines, the ends of
@@ -550,7 +627,6 @@ static void agent_printk(void *ctx, const char *line, size_t len)
  */
 static int run_under_agent(struct tracer *tr, struct bpfvm *vm)
 {
-	static const struct trace_agent_chan_ops ops = { agent_printk, on_exit_status };
 	const struct trace_args *a = tr->a;
 	struct timespec ms = { 0, 1000000 };
 	struct trace_agent_chan *chan = calloc(1, sizeof(*chan));
@@ -579,12 +655,19 @@ static int run_under_agent(struct tracer *tr, struct bpfvm *vm)
 	close(child_end);
 	close(detach[0]);
 	detach[0] = -1;
+	tr->chan = chan;
+	tr->root = pid;
+	tr->stub = trace_agent_stub(vm);
 	signal(SIGINT, SIG_IGN);   /* the terminal's Ctrl-C is the command's; bpfvm reports its end */
 	while (pid > 0) {
 		int st;
 
 		drain_ringbufs(tr);
-		trace_agent_chan_poll(chan, pid, &ops, tr);
+		trace_agent_chan_poll(chan, pid, &agent_ops, tr);
+		if (tr->supervising)
+			supervise(tr);
+		if (tr->root_reaped)
+			break;
 		while ((got = waitpid(-1, &st, WNOHANG)) > 0 && got != pid)
 			;   /* an orphan: its end comes through its pidfd */
 		if (got == pid || (got < 0 && errno == ECHILD)) {
@@ -594,13 +677,16 @@ static int run_under_agent(struct tracer *tr, struct bpfvm *vm)
 		nanosleep(&ms, NULL);
 	}
 	drain_ringbufs(tr);
-	trace_agent_chan_poll(chan, pid, &ops, tr);
+	trace_agent_chan_poll(chan, pid, &agent_ops, tr);
 	trace_agent_chan_close(chan);
+	tr->chan = NULL;
 	free(chan);
 	close(detach[1]);
 	if (pid < 0)
 		return 1;
-	on_exit_status(tr, pid, status);
+	if (tr->root_reaped)
+		return exit_code(tr->root_status);   /* reported when the supervisor reaped it */
+	report_exit(tr, pid, status);
 	return exit_code(status);
 }
 
@@ -611,7 +697,7 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
 	BPFVM_OPTS(bpfvm_trace_opts, to, .mode = a->jit ? BPFVM_EXEC_JIT : BPFVM_EXEC_UNCHECKED,
 		   .log = &log, .on_event = drain_ringbufs, .on_exit = on_exit_status, .ctx = tr,
-		   .on_seccomp = on_seccomp);
+		   .on_seccomp = on_seccomp, .on_wake = agent_wake);
 	struct bpfvm_trace *t = bpfvm_trace__new(&to);
 	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 	struct bpfvm_sock_filter *f = NULL;
@@ -636,6 +722,7 @@ static int trace_run(struct tracer *tr, struct bpfvm *vm)
 		goto out;
 	}
 	if (agent_why && !*agent_why) {
+		tr->t = t;
 		rc = run_under_agent(tr, vm);
 		goto dump;
 	}

@@ -4,7 +4,10 @@
  * what to load and the shared maps passed in the environment: see
  * agent/agent.c).  The maps live in the instance's shared arena
  * (bpfvm_opts.shared_maps_size), so the agent's programs update the maps
- * this process reads and fill the ring buffers it drains.
+ * this process reads and fill the ring buffers it drains.  The agents'
+ * channel brings their bpf_printk lines, the processes they enter, and
+ * their requests to hand a process over to the supervisor before it
+ * execs a program the agent cannot enter (answered once it is seized).
  */
 #include <elf.h>
 #include <errno.h>
@@ -137,11 +140,20 @@ static bool add_line(char *buf, size_t size, const char *name)
 	return snprintf(buf + len, size - len, "%s%s", len ? "\n" : "", name) < (int)(size - len);
 }
 
+uint64_t trace_agent_stub(struct bpfvm *vm)
+{
+	uint64_t addr;
+	int fd;
+
+	/* 64 KiB below the arena, free wherever the arena is */
+	return bpfvm__shared_maps(vm, &fd, &addr) ? 0 : addr - 0x10000;
+}
+
 int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 		    const char *const *progs, int nprogs, bool jit, int chan)
 {
 	static char objs[16384], names[8192];
-	char agent[PATH_MAX], spec[128], preload[PATH_MAX + 4096];
+	char agent[PATH_MAX], spec[128], preload[PATH_MAX + 4096], tracer[16];
 	const char *old = getenv("LD_PRELOAD");
 	uint64_t addr;
 	int fd, ifd, cfd = -1;
@@ -164,9 +176,8 @@ int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 	for (int i = 0; i < nprogs; i++)
 		if (!add_line(names, sizeof(names), progs[i]))
 			return -ENAMETOOLONG;
-	/* the stub's page: 64 KiB below the arena, free wherever the arena is */
 	snprintf(spec, sizeof(spec), "%d %llx %llx %d %d", ifd, (unsigned long long)addr,
-		 (unsigned long long)(addr - 0x10000), jit ? 1 : 0, cfd);
+		 (unsigned long long)trace_agent_stub(vm), jit ? 1 : 0, cfd);
 	preload[0] = '\0';
 	dl_iterate_phdr(add_runtime, preload);
 	/*
@@ -176,9 +187,15 @@ int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 	 */
 	if (preload[0] && setenv("ASAN_OPTIONS", "detect_leaks=0", 1))
 		return -errno;
-	snprintf(preload + strlen(preload), sizeof(preload) - strlen(preload), "%s%s%s", agent,
+	snprintf(preload + strlen(preload), sizeof(preload) - strlen(preload), "%s", agent);
+	/* what of LD_PRELOAD is ours: a program handed over to the supervisor goes without it */
+	if (setenv("BPFVM_AGENT_PRELOAD", preload, 1))
+		return -errno;
+	snprintf(preload + strlen(preload), sizeof(preload) - strlen(preload), "%s%s",
 		 old && *old ? ":" : "", old ? old : "");
+	snprintf(tracer, sizeof(tracer), "%d", (int)getppid());   /* bpfvm trace: see agent_init */
 	if (setenv("BPFVM_AGENT", spec, 1) || setenv("BPFVM_AGENT_OBJECTS", objs, 1) ||
+	    setenv("BPFVM_AGENT_TRACER", tracer, 1) ||
 	    setenv("BPFVM_AGENT_PROGS", names, 1) || setenv("LD_PRELOAD", preload, 1))
 		return -errno;
 	unsetenv("BPFVM_AGENT_FILTERED");
@@ -225,7 +242,33 @@ static void add_proc(struct trace_agent_chan *c, int pid, int pidfd)
 	c->pidfd[c->n++] = pidfd;
 }
 
-/* The messages waiting: 'p' and a bpf_printk line, 'x' and a pid with its pidfd. */
+/* 'h' PID \n WHY \n PATH and a pipe: the agent's process waits for '1' (taken) on it. */
+static void hand_over(const char *msg, int reply, const struct trace_agent_chan_ops *ops, void *ctx)
+{
+	const char *why = strchr(msg, '\n'), *path = why ? strchr(why + 1, '\n') : NULL;
+	char what[512];
+	int pid = atoi(msg);
+
+	if (path && pid > 0 && ops->handover) {
+		snprintf(what, sizeof(what), "%.*s", (int)(path - why - 1), why + 1);
+		if (!ops->handover(ctx, pid, what, path + 1) && write(reply, "1", 1) != 1)
+			fprintf(stderr, "bpfvm trace: %d went away before its exec\n", pid);
+	}
+	close(reply);
+}
+
+void trace_agent_chan_forget(struct trace_agent_chan *c, int pid)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->pid[i] == pid) {
+			close(c->pidfd[i]);
+			c->pid[i] = c->pid[--c->n];
+			c->pidfd[i] = c->pidfd[c->n];
+			return;
+		}
+}
+
+/* The messages waiting: 'p' and a bpf_printk line, 'x' and a pid with its pidfd, 'h' (hand_over). */
 static void receive(struct trace_agent_chan *c, const struct trace_agent_chan_ops *ops, void *ctx)
 {
 	char buf[8192];
@@ -252,6 +295,8 @@ static void receive(struct trace_agent_chan *c, const struct trace_agent_chan_op
 			ops->printk(ctx, buf + 1, (size_t)n - 1);
 		else if (buf[0] == 'x' && fd >= 0)
 			add_proc(c, atoi(buf + 1), fd);
+		else if (buf[0] == 'h' && fd >= 0)
+			hand_over(buf + 1, fd, ops, ctx);
 		else if (fd >= 0)
 			close(fd);
 	}

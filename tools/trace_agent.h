@@ -5,6 +5,7 @@
 #define BPFVM_TOOLS_TRACE_AGENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <bpfvm/bpfvm.h>
 
@@ -37,6 +38,8 @@ const char *trace_agent_cannot_enter(const char *cmd);
  */
 int trace_agent_env(struct bpfvm *vm, const char *const *objects, int nobjects,
 		    const char *const *progs, int nprogs, bool jit, int chan);
+/* The agents' stub page for vm's arena (the same address in every program), 0 for none. */
+uint64_t trace_agent_stub(struct bpfvm *vm);
 
 /*
  * What the agents send back over a datagram socket (chan, its other end
@@ -53,6 +56,12 @@ struct trace_agent_chan {
 struct trace_agent_chan_ops {
 	void (*printk)(void *ctx, const char *line, size_t len);
 	void (*exited)(void *ctx, int pid, int status);   /* status as waitpid gives it */
+	/*
+	 * Process pid is about to exec path, which the agent cannot enter
+	 * (why): 0 once the supervisor has it (then the exec goes on), else
+	 * the exec fails with EPERM.  May be NULL.
+	 */
+	int (*handover)(void *ctx, int pid, const char *why, const char *path);
 };
 /* 0 and the end the command's agents write to, or a negative errno. */
 int trace_agent_chan_open(struct trace_agent_chan *c, int *child_end);
@@ -60,5 +69,7 @@ int trace_agent_chan_open(struct trace_agent_chan *c, int *child_end);
 void trace_agent_chan_poll(struct trace_agent_chan *c, int root,
 			   const struct trace_agent_chan_ops *ops, void *ctx);
 void trace_agent_chan_close(struct trace_agent_chan *c);
+/* pid's end is reported elsewhere (the supervisor reaped it): not through the channel. */
+void trace_agent_chan_forget(struct trace_agent_chan *c, int pid);
 
 #endif

@@ -136,6 +136,18 @@ BPFVM_API int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[]);
  */
 BPFVM_API int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid);
 /*
+ * Take process pid over from the in-process agent (`bpfvm trace --mode
+ * agent`, whose seccomp filter it carries) as it is about to exec a
+ * program the agent cannot enter: seized as attach_pid does, its events
+ * left to its agent until it execs, then traced with every call stopping;
+ * the calls the agent's filter traps (attached ones, execve,
+ * rt_sigaction of SIGSYS) are made as if from stub, the agent's page that
+ * filter lets through.  Its descendants follow.  The same calling rules
+ * and returns as attach_pid; -EINVAL for a stub other than an earlier
+ * call's.
+ */
+BPFVM_API int bpfvm_trace__adopt_pid(struct bpfvm_trace *t, int pid, uint64_t stub);
+/*
  * Run programs at events until every traced process has exited, or
  * bpfvm_trace__stop.  Returns 0 with the started command's wait status in
  * *status (-1 when it was not seen to exit: stopped and detached), or a

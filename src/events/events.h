@@ -125,6 +125,8 @@ struct ev_source_ops {
 	 * with a message naming pid.
 	 */
 	int (*seize)(struct ev_source *src, int32_t pid, struct bpfvm_log *log);
+	/* Seize pid as it leaves the in-process agent (bpfvm_trace__adopt_pid); may be NULL. */
+	int (*adopt)(struct ev_source *src, int32_t pid, uint64_t stub, struct bpfvm_log *log);
 	/*
 	 * The next event: 1 with *ev filled (its thread held until the next
 	 * call), 0 when nothing is traced any more, a negative errno.

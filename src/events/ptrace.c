@@ -64,6 +64,7 @@
 #include "../util/procfs.h"
 #include "argsnap.h"
 #include "events.h"
+#include "handover.h"
 #include "seccomp_policy.h"
 #include "signals.h"
 #include "ubp.h"
@@ -106,6 +107,8 @@ struct pt_thread {
 	bool ubp_mmap;          /* an mmap of code: uprobes look at what it mapped */
 	bool ubp_unmap;         /* munmap, mmap MAP_FIXED: uprobes there are gone */
 	bool swapped;           /* its call's path arguments are copies (argsnap.c) until its exit */
+	bool pending;           /* adopted: its agent serves it until it execs (pt_adopt) */
+	struct hv_thread hv;    /* adopted: its calls the agent's filter traps (handover.c) */
 	struct {                /* a signal call between its entry and exit */
 		long nr;
 		int sig, result;
@@ -143,6 +146,7 @@ struct pt_source {
 	 */
 	bool nofilter;
 	bool nofilter_syscalls;  /* ...and some program needs system calls */
+	uint64_t stub;           /* adopted processes: the agent's stub page (pt_adopt), or 0 */
 	int mem_fd;
 	int32_t mem_tid;
 	int pagemap_fd;
@@ -197,6 +201,8 @@ static void resume(struct pt_source *s, int32_t tid, int sig)
 	if (!t)
 		return;
 	t->held = false;
+	if (t->hv.due)
+		hv_redirect(s->stub, tid, &t->hv);
 	if (s->ubp && ubp_resume(s->ubp, tid, &sig))
 		return;    /* stepping the probed instruction out of line */
 	if (!sig && t->deliver_sig) {
@@ -659,6 +665,7 @@ static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 		resume(s, t->tid, 0);
 		return;
 	}
+	t->hv.due = hv_wanted(s->stub, &s->want, &regs);
 	nr = (long)regs.orig_rax;
 	if (s->snap && (s->want.all_enter || ev_interest_has(s->want.enter, nr)) &&
 	    !swap_paths(s, t, &regs))
@@ -692,12 +699,34 @@ static void on_seccomp(struct pt_source *s, struct pt_thread *t)
 	resume(s, t->tid, 0);
 }
 
+/* An adopted thread before its exec (its agent's): only an execve's exit is wanted. */
+static void pending_enter(struct pt_source *s, struct pt_thread *t)
+{
+	struct user_regs_struct r;
+	long nr;
+
+	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) &&
+	    ((nr = (long)r.orig_rax) == NR_EXECVE || nr == NR_EXECVEAT)) {
+		if (s->want.exec_filename)
+			remember_exec(s, t, &r);
+		t->want_exit = s->want.all_exit || ev_interest_has(s->want.exit, nr);
+		t->nr = nr;
+	}
+	resume(s, t->tid, 0);
+}
+
 static void on_syscall_exit(struct pt_source *s, struct pt_thread *t)
 {
 	struct user_regs_struct regs;
 	struct ev_event *ev;
 	bool swapped = t->swapped;
 
+	hv_undo(t->tid, &t->hv);
+	if (t->pending) {   /* the agent ran its programs (a failed execve included) */
+		t->want_exit = false;
+		resume(s, t->tid, 0);
+		return;
+	}
 	t->swapped = false;
 	if (t->want_exit && s->snap && ev_argsnap_exit(s->snap, t->tid) == EV_ARGSNAP_RERUN)
 		t->want_exit = false;     /* the slots are mapped: the call runs again from its entry */
@@ -739,6 +768,7 @@ static void first_stop(struct pt_source *s, struct pt_thread *c, struct ev_event
 	struct user_regs_struct regs;
 
 	c->announced = true;
+	hv_undo(c->tid, &c->hv);   /* a fork made from the stub page returns there in the child too */
 	if (c->child_exit_nr >= 0 && !ptrace(PTRACE_GETREGS, c->tid, 0, &regs)) {
 		struct ev_event *ev = queue(s, EV_SYS_EXIT, c, 0);
 
@@ -820,6 +850,9 @@ static void on_fork(struct pt_source *s, struct pt_thread *t, int event)
 	t = find(s, tid);   /* add may have moved the table */
 	c->child_exit_nr = t->want_exit ? t->nr : -1;
 	c->parent_tid = tid;
+	c->pending = t->pending;
+	c->hv.ip = t->hv.ip;
+	c->hv.sp_moved = t->hv.sp_moved;
 	if (s->sigs && c->tgid == child)
 		ev_sigtab_fork(s->sigs, t->tgid, child);
 	ubp_fork(s->ubp, tid, t->tgid, child, c->tgid != child, event == PTRACE_EVENT_VFORK);
@@ -872,6 +905,8 @@ static void on_exec(struct pt_source *s, struct pt_thread *t)
 		ev_sigtab_exec(s->sigs, t->tgid);
 	ev_argsnap_exec(s->snap, t->tgid);   /* an execve's path copy was of the old memory */
 	t->swapped = false;
+	t->pending = false;   /* the supervisor's from here on: a new program, given a SIGSYS handler */
+	t->hv = (struct hv_thread){ .inject = s->stub ? HV_MMAP_DUE : HV_NONE };
 	ubp_image(s->ubp, t->tgid, true);
 	ev = queue(s, EV_EXEC, t, 0);
 	ev->old_tid = (int32_t)msg;
@@ -983,13 +1018,20 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 	}
 	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys) {
 		t->in_sys = true;    /* a syscall-enter-stop stands for the filter's stop */
-		if (x86_64_call(t->tid))
+		if (t->hv.inject && hv_inject_enter(s->stub, t->tid, &t->hv))
+			resume(s, t->tid, 0);
+		else if (t->pending)
+			pending_enter(s, t);
+		else if (x86_64_call(t->tid))
 			on_seccomp(s, t);
 		else
 			resume(s, t->tid, 0);
 	} else if (sig == (SIGTRAP | 0x80)) {
 		t->in_sys = false;
-		on_syscall_exit(s, t);
+		if (t->hv.inject && hv_inject_exit(s->stub, t->tid, &t->hv))
+			resume(s, t->tid, 0);
+		else
+			on_syscall_exit(s, t);
 	}
 	else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP)
 		on_seccomp(s, t);
@@ -1338,7 +1380,7 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 		s->nofilter_syscalls |= ev_interest_has(s->want.enter, nr) ||
 					ev_interest_has(s->want.exit, nr);
 	e = seize_threads(s, pid);
-	if (!e)
+	if (!e && !s->stub)
 		ubp_image(s->ubp, pid, false);
 	if (!e && s->sigs)
 		ev_sigtab_exec(s->sigs, pid);   /* what /proc says: ignored ones; handlers are unknown */
@@ -1352,6 +1394,32 @@ static int pt_seize(struct ev_source *src, int32_t pid, struct bpfvm_log *log)
 	if (!e && !s->base.root)
 		s->base.root = pid;
 	return e;
+}
+
+/*
+ * A process of the in-process agent about to exec a program the agent
+ * cannot enter (its thread waits until this returns): seized, but its
+ * agent serves it until the exec (pending), then this supervisor, with
+ * every call stopping (no filter of ours can be put in) and the agent's
+ * filter's trapped calls made from its stub page (handover.c).
+ */
+static int pt_adopt(struct ev_source *src, int32_t pid, uint64_t stub, struct bpfvm_log *log)
+{
+	struct pt_source *s = (struct pt_source *)src;
+	int e;
+
+	if (!stub || (s->stub && s->stub != stub))
+		return -EINVAL;
+	if (find(s, pid))
+		return 0;      /* ours since an exec that failed: still its agent's until one succeeds */
+	s->stub = stub;
+	if ((e = pt_seize(src, pid, log)))
+		return e;
+	s->nofilter_syscalls = true;   /* its execve, at least, must stop */
+	for (size_t i = 0; i < s->nth; i++)
+		if (s->th[i].tgid == pid)
+			s->th[i].pending = true;
+	return 0;
 }
 
 static int pt_set_return(struct ev_source *src, int32_t tid, int64_t rc, bool skip)
@@ -1377,6 +1445,7 @@ static const struct ev_source_ops ptrace_ops = {
 	.name = "ptrace",
 	.start = pt_start,
 	.seize = pt_seize,
+	.adopt = pt_adopt,
 	.next = pt_next,
 	.stop = pt_stop,
 	.set_return = pt_set_return,

@@ -281,10 +281,9 @@ int bpfvm_trace__start(struct bpfvm_trace *t, char *const argv[])
 	return 0;
 }
 
-int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid)
+/* The supervisor for attach_pid and adopt_pid: 0 or a negative errno. */
+static int seizing_source(struct bpfvm_trace *t)
 {
-	if (!t || pid <= 0)
-		return -EINVAL;
 	if (!t->src) {
 		t->src = ev_ptrace_new(&t->want);
 		if (!t->src)
@@ -292,7 +291,29 @@ int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid)
 		t->src->on_wake = t->o.on_wake;
 		t->src->wake_ctx = t->o.ctx;
 	}
+	return 0;
+}
+
+int bpfvm_trace__attach_pid(struct bpfvm_trace *t, int pid)
+{
+	int err;
+
+	if (!t || pid <= 0)
+		return -EINVAL;
+	if ((err = seizing_source(t)))
+		return err;
 	return t->src->ops->seize(t->src, pid, t->o.log);
+}
+
+int bpfvm_trace__adopt_pid(struct bpfvm_trace *t, int pid, uint64_t stub)
+{
+	int err;
+
+	if (!t || pid <= 0 || !stub)
+		return -EINVAL;
+	if ((err = seizing_source(t)))
+		return err;
+	return t->src->ops->adopt ? t->src->ops->adopt(t->src, pid, stub, t->o.log) : -EOPNOTSUPP;
 }
 
 /* Does attach point a fire at ev? */
