@@ -481,7 +481,12 @@ static uint64_t near_gap(int32_t tgid, uint64_t addr)
 	return util_proc_maps(tgid, gap_before, &g) ? 0 : g.best;
 }
 
-/* A syscall instruction (0f 05) in the code tgid maps: 0 if none found. */
+/*
+ * A syscall instruction in the code tgid maps, as a system call stub has
+ * it: mov $nr,%eax (nr < 512), then 0f 05.  The two bytes alone are found
+ * inside other instructions too (libm's, mapped before libc in a C++
+ * program, has them): stepped there, the mmap never came.  0 if none.
+ */
 static uint64_t find_syscall(int32_t tgid)
 {
 	struct usym_map *maps;
@@ -494,8 +499,9 @@ static uint64_t find_syscall(int32_t tgid)
 	for (size_t i = 0; i < n && !found; i++)
 		for (uint64_t a = maps[i].start; maps[i].exec && a < maps[i].end && !found; a += PAGE - 1)
 			if (!mem_io(tgid, buf, a, PAGE, false))
-				for (size_t k = 0; k + 1 < PAGE && !found; k++)
-					if (buf[k] == 0x0f && buf[k + 1] == 0x05)
+				for (size_t k = 5; k + 1 < PAGE && !found; k++)
+					if (buf[k] == 0x0f && buf[k + 1] == 0x05 && buf[k - 5] == 0xb8 &&
+					    buf[k - 3] < 2 && !buf[k - 2] && !buf[k - 1])
 						found = a + k;
 	free(maps);
 	return found;
