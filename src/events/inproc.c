@@ -48,6 +48,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,7 @@
 #include "../util/log.h"
 #include "../util/procfs.h"
 #include "inproc.h"
+#include "inproc_unwind.h"
 #include "uplace.h"
 #include "usym.h"
 #include "x86_reloc.h"
@@ -114,21 +116,26 @@ struct inproc {
 	void *said_ctx;
 	int32_t scan_pid;        /* the process whose thread rescans (scan_lock) */
 	struct uplace_specs specs;
+	struct inproc_unwind *uw;     /* the trampoline's unwind info, or NULL */
 };
 
 struct ip_frame {
-	uint64_t ret, sp, func, probes;
+	uint64_t ret, sp, func, probes;   /* ret and sp where inproc_unwind.c reads them */
 };
+_Static_assert(offsetof(struct ip_frame, ret) == 0 && offsetof(struct ip_frame, sp) == 8,
+	       "inproc_unwind.c's expression reads a frame's ret at 0, sp at 8");
 
 /*
  * The calling thread's: its shadow stack, whether it is running programs,
  * its tid (cached: gettid is a system call, in a filtered process a slow
- * one; a forked child's thread clears it).  Thread-local by nature.
+ * one; a forked child's thread clears it), the unwind info its shadow
+ * stack is known to.  Thread-local by nature.
  */
 static __thread struct {
 	unsigned depth;
 	int busy;
 	int32_t tid;
+	struct inproc_unwind *uw;
 	struct ip_frame f[MAX_DEPTH];
 } me;
 
@@ -244,6 +251,10 @@ static void on_entry(struct ip_site *s, uint64_t *regs)
 	while (s->ret && me.depth && me.f[me.depth - 1].sp <= (uint64_t)(uintptr_t)sp)
 		me.depth--;
 	if (s->ret && me.depth < MAX_DEPTH) {
+		if (__builtin_expect(me.uw != ip->uw, 0)) {   /* the thread's first */
+			me.uw = ip->uw;
+			inproc_unwind_thread(ip->uw, &me.depth, me.f);
+		}
 		me.f[me.depth++] = (struct ip_frame){ *sp, (uint64_t)(uintptr_t)sp, s->func, s->ret };
 		*sp = ip->ret_tramp;
 	}
@@ -273,6 +284,7 @@ static uint64_t on_return(struct inproc *ip, uint64_t *regs)
 static void forked_child(void)
 {
 	me.tid = 0;
+	inproc_unwind_forked(me.uw, &me.depth);
 }
 
 static void on_loader(struct ip_site *s, uint64_t *regs);
@@ -744,6 +756,7 @@ void inproc_on_log(struct inproc *ip, void (*said)(void *ctx), void *ctx)
 int inproc_place(struct inproc *ip)
 {
 	uint8_t code[1024];
+	char why[256];
 	size_t n;
 
 	if (!ip->ret_tramp) {
@@ -754,6 +767,10 @@ int inproc_place(struct inproc *ip)
 			return -ENOMEM;
 		syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 		pthread_atfork(NULL, NULL, forked_child);
+		ip->uw = inproc_unwind_new(ip->ret_tramp, sizeof(struct ip_frame), why, sizeof(why));
+		if (!ip->uw)
+			log_printf(ip->log, "uretprobes: an exception or a backtrace will stop at "
+					    "their trampoline: %s\n", why);
 	}
 	return rescan(ip);
 }
