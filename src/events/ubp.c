@@ -40,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <elf.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +50,7 @@
 #include "../util/proc_maps.h"
 #include "remote.h"
 #include "ubp.h"
+#include "ubp_unwind.h"
 #include "uplace.h"
 #include "usym.h"
 #include "x86_reloc.h"
@@ -75,6 +78,8 @@ struct bp {
 	uint64_t slot;           /* out of line: where, 0 until first needed */
 	bool jmp_back;           /* the slot jumps back by itself: no step, no second stop */
 	int32_t spec;            /* a USDT site: its spec id (index in ubp's specs), else -1 */
+	bool unwind;             /* no probe's: libgcc_s's _Unwind_Find_FDE, where the first
+				    unwind of a process that loaded it late registers the FDE */
 };
 
 struct sema {
@@ -92,10 +97,12 @@ struct proc {
 	unsigned used[MAX_PAGES], npages;
 	uint64_t tramp;
 	uint64_t sysinsn;        /* a syscall instruction of its code */
+	struct ubp_unwind *uw;   /* its uretprobe frames for its unwinder, or NULL */
 };
 
 struct frame {
 	uint64_t ret, func, sp, probes;
+	int tab;                 /* its entry in p->uw's table, or -1 */
 };
 
 enum pend { P_NONE, P_ENTRY, P_RETURN };
@@ -174,6 +181,7 @@ static void proc_drop(struct ubp *u, struct proc *p)
 {
 	free(p->bp);
 	free(p->sema);
+	free(p->uw);
 	*p = u->proc[--u->nproc];
 }
 
@@ -354,6 +362,45 @@ static void place(struct ubp *u, struct proc *p)
 	free(maps);
 }
 
+/* Function fn of the process's libgcc_s: its address, or 0 (not loaded, yet). */
+static uint64_t libgcc_fn(int32_t tgid, const char *fn)
+{
+	struct usym_target want = { .kind = USYM_UPROBE, .binary = "libgcc_s.so.1" };
+	char full[PATH_MAX], why[PATH_MAX + 256];
+	struct usym_site *sites = NULL;
+	struct usym_map *maps;
+	uint64_t at = 0;
+	size_t nmaps, n;
+
+	snprintf(want.func, sizeof(want.func), "%s", fn);
+	if (usym_maps(tgid, &maps, &nmaps))
+		return 0;
+	if (!usym_binary(&want, maps, nmaps, full, sizeof(full)) &&
+	    !usym_resolve(&want, full, &sites, &n, why, sizeof(why)) && n)
+		at = usym_addr(maps, nmaps, full, sites[0].file_off, true);
+	free(sites);
+	free(maps);
+	return at;
+}
+
+/* The breakpoint at libgcc_s's _Unwind_Find_FDE (unwind_setup), once it is mapped. */
+static void unwind_bp(struct proc *p)
+{
+	uint64_t at = libgcc_fn(p->tgid, "_Unwind_Find_FDE");
+	uint8_t int3 = INT3;
+	struct bp *g;
+
+	if (!at || bp_at(p, at) || !(g = realloc(p->bp, (p->nbp + 1) * sizeof(*g))))
+		return;
+	p->bp = g;
+	g = &g[p->nbp];
+	memset(g, 0, sizeof(*g));
+	*g = (struct bp){ .addr = at, .spec = -1, .unwind = true };
+	if (!mem_io(p->tgid, &g->orig, at, 1, false) && g->orig != INT3 &&
+	    !mem_io(p->tgid, &int3, at, 1, true))
+		p->nbp++;
+}
+
 void ubp_image(struct ubp *u, int32_t tgid, bool exec)
 {
 	struct proc *p;
@@ -377,6 +424,8 @@ void ubp_rescan(struct ubp *u, int32_t tgid)
 
 	if (p)
 		place(u, p);
+	if (p && p->uw && p->uw->at && !p->uw->registered)
+		unwind_bp(p);     /* libgcc_s may be the library just mapped */
 }
 
 /*
@@ -430,6 +479,8 @@ void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child,
 		memcpy(cp->sema, pp->sema, pp->nsema * sizeof(*cp->sema));
 	else if (!cp->sema)
 		cp->nsema = 0;
+	if (pp->uw && (cp->uw = malloc(sizeof(*cp->uw))))
+		*cp->uw = *pp->uw;    /* the table and its registration are copied with the memory */
 	pt = thr_of(u, parent, 0);
 	if (pt && pt->depth && (ct = thr_of(u, child, child)) && (ct->stk = malloc(MAX_DEPTH *
 									sizeof(*ct->stk)))) {
@@ -442,8 +493,10 @@ void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child,
 void ubp_gone(struct ubp *u, int32_t tid, bool process)
 {
 	struct thr *t = u ? thr_of(u, tid, 0) : NULL;
-	struct proc *p;
+	struct proc *p = t ? proc_of(u, t->tgid) : NULL;
 
+	for (unsigned k = 0; p && p->uw && k < t->depth; k++)
+		ubp_unwind_release(p->uw, t->stk[k].tab);
 	if (t)
 		thr_drop(u, t);
 	if (u && process && (p = proc_of(u, tid)))
@@ -508,10 +561,11 @@ static uint64_t find_syscall(int32_t tgid)
 }
 
 /*
- * Make stopped thread tid (at a signal stop) call mmap for one r-x page
- * at hint: its address, or 0.  Its registers come back as they were.
+ * Make stopped thread tid (at a signal stop) call mmap for len bytes
+ * (prot) at hint: its address, or 0.  Its registers come back as they were.
  */
-static uint64_t remote_mmap(struct ubp *u, struct proc *p, struct thr *t, uint64_t hint)
+static uint64_t remote_mmap(struct ubp *u, struct proc *p, struct thr *t, uint64_t hint,
+			    uint64_t len, int prot)
 {
 	struct user_regs_struct saved, r;
 	uint64_t got = 0;
@@ -522,7 +576,7 @@ static uint64_t remote_mmap(struct ubp *u, struct proc *p, struct thr *t, uint64
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
 		return 0;
 	r = saved;
-	remote_mmap_args(&r, hint, PAGE, PROT_READ | PROT_EXEC);
+	remote_mmap_args(&r, hint, len, prot);
 	r.rip = p->sysinsn;
 	r.rax = NR_MMAP;
 	r.orig_rax = (unsigned long long)-1;
@@ -566,7 +620,8 @@ static uint64_t scratch(struct ubp *u, struct proc *p, struct thr *t, uint64_t a
 
 		if (k == MAX_PAGES)
 			return 0;
-		page = remote_mmap(u, p, t, near ? near_gap(p->tgid, addr) : 0);
+		page = remote_mmap(u, p, t, near ? near_gap(p->tgid, addr) : 0, PAGE,
+				   PROT_READ | PROT_EXEC);
 		if (!page)
 			return 0;
 		p->page[k] = page;
@@ -632,6 +687,88 @@ static uint64_t tramp_for(struct ubp *u, struct proc *p, struct thr *t)
 }
 
 /*
+ * Make stopped thread t (at a signal stop) call fn(a0, a1), returning to
+ * an int3 of the scratch page: 0, or -1 (it did not come back there: a
+ * probe hit on the way, say; what it did stays).  Its registers, vector
+ * ones included, come back as they were; a signal meanwhile is delivered
+ * later.
+ */
+static int remote_call(struct proc *p, struct thr *t, uint64_t fn, uint64_t a0, uint64_t a1)
+{
+	static uint8_t xsave[8192];      /* the supervisor is single-threaded */
+	struct iovec xs = { xsave, sizeof(xsave) };
+	struct user_regs_struct saved, r;
+	uint64_t back = p->tramp + 4;
+	int status, ok = -1;
+	pid_t got;
+
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved) ||
+	    ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_X86_XSTATE, &xs))
+		return -1;
+	r = saved;
+	r.rsp = ((saved.rsp - 256) & ~15ull) - 8;    /* past the red zone, as after a call */
+	r.rip = fn;
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rax = 0;
+	r.orig_rax = (unsigned long long)-1;
+	if (mem_io(t->tgid, &back, r.rsp, 8, true) || ptrace(PTRACE_SETREGS, t->tid, 0, &r) ||
+	    ptrace(PTRACE_CONT, t->tid, 0, 0))
+		goto out;
+	for (int tries = 0; tries < 64; tries++) {
+		while ((got = waitpid(t->tid, &status, __WALL)) < 0 && errno == EINTR)
+			;
+		if (got != t->tid || !WIFSTOPPED(status))
+			return -1;     /* it died meanwhile */
+		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16)) {
+			ok = !ptrace(PTRACE_GETREGS, t->tid, 0, &r) && r.rip == back + 1 ? 0 : -1;
+			break;
+		}
+		if (WSTOPSIG(status) != SIGTRAP)
+			t->sig = WSTOPSIG(status);   /* delivered later */
+		ptrace(PTRACE_CONT, t->tid, 0, 0);
+	}
+out:
+	ptrace(PTRACE_SETREGSET, t->tid, (void *)NT_X86_XSTATE, &xs);
+	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
+	return ok;
+}
+
+/* p's FDE registered with its libgcc_s, by t (stopped), if that is loaded. */
+static void unwind_register(struct proc *p, struct thr *t)
+{
+	uint64_t fn = libgcc_fn(p->tgid, "__register_frame_info");
+
+	if (fn)
+		p->uw->registered = !remote_call(p, t, fn, ubp_unwind_eh(p->uw->at),
+						 ubp_unwind_object(p->uw->at));
+}
+
+/*
+ * p's frame table (ubp_unwind.c) mapped and its FDE registered with p's
+ * libgcc_s: an exception or a backtrace then unwinds through frames
+ * returning to the trampoline.  A C program's libgcc_s comes late, when
+ * glibc first needs it (backtrace, pthread_cancel), and cannot be called
+ * while it is being loaded: then a breakpoint at its _Unwind_Find_FDE,
+ * which the first unwind calls first, registers it (unwind_bp).
+ */
+static void unwind_setup(struct ubp *u, struct proc *p, struct thr *t)
+{
+	static uint8_t image[32768];
+	size_t size = ubp_unwind_size();
+
+	if (size > sizeof(image) || !(p->uw = calloc(1, sizeof(*p->uw))))
+		return;
+	p->uw->at = remote_mmap(u, p, t, 0, size, PROT_READ | PROT_WRITE);
+	if (!p->uw->at || ubp_unwind_image(image, size, p->uw->at, p->tramp) ||
+	    mem_io(p->tgid, image, p->uw->at, size, true)) {
+		p->uw->at = 0;
+		return;
+	}
+	unwind_register(p, t);
+}
+
+/*
  * The registers of a thread stepping b out of line, as if it had run b in
  * place: at the slot, not run yet (back to b); past it, or at the int3
  * after it, after b; elsewhere, a branch taken (its call's pushed return
@@ -674,8 +811,10 @@ enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event
 		struct frame f;
 
 		while (t->depth > 1 && t->stk[t->depth - 1].sp + 8 < r.rsp)
-			t->depth--;    /* frames a longjmp left */
+			ubp_unwind_release(p->uw, t->stk[--t->depth].tab);   /* left by a longjmp
+										  or an exception */
 		f = t->stk[--t->depth];
+		ubp_unwind_release(p->uw, f.tab);
 		r.rip = f.ret;
 		ev->uret = true;
 		ev->usdt_spec = -1;
@@ -689,6 +828,14 @@ enum ubp_trap ubp_trap(struct ubp *u, int32_t tid, int32_t tgid, struct ev_event
 	if (!(b = bp_at(p, r.rip - 1)))
 		return UBP_NOT_OURS;
 	r.rip = b->addr;
+	if (b->unwind) {          /* the process's first unwind: its FDE, then on, once */
+		mem_io(tgid, &b->orig, b->addr, 1, true);
+		*b = p->bp[--p->nbp];
+		ptrace(PTRACE_SETREGS, tid, 0, &r);
+		if (p->uw && !p->uw->registered)
+			unwind_register(p, t);
+		return UBP_DONE;
+	}
 	ev->probes = b->entry;
 	ev->func_ip = b->addr;
 	ev->usdt_spec = b->spec;
@@ -710,22 +857,39 @@ static unsigned long long *gpr(struct user_regs_struct *r, int n)
 	return regs[n & 15];
 }
 
-/* A uretprobe's entry: the return address becomes the trampoline. */
+/*
+ * A uretprobe's entry: the return address becomes the trampoline, the
+ * frame entered in the table the process's unwinder reads (one write).
+ */
 static void hijack_return(struct ubp *u, struct proc *p, struct thr *t, struct bp *b,
 			  const struct user_regs_struct *r)
 {
-	uint64_t tramp = tramp_for(u, p, t), real;
+	uint64_t tramp = tramp_for(u, p, t), real, entry[2];
+	struct iovec local[2] = { { &tramp, 8 }, { entry, 16 } }, remote[2];
+	int k = -1;
 
 	/* frames at or below this call's stack pointer were left by a longjmp: never returning,
 	 * and their slots reused (the detach must not write their return addresses back) */
 	while (t->depth && t->stk[t->depth - 1].sp <= r->rsp)
-		t->depth--;
+		ubp_unwind_release(p->uw, t->stk[--t->depth].tab);
 	if (!tramp || t->depth == MAX_DEPTH || mem_io(t->tgid, &real, r->rsp, 8, false) ||
 	    (!t->stk && !(t->stk = malloc(MAX_DEPTH * sizeof(*t->stk)))))
 		return;
-	if (mem_io(t->tgid, &tramp, r->rsp, 8, true))
+	if (!p->uw)
+		unwind_setup(u, p, t);
+	if (p->uw && p->uw->at && (k = ubp_unwind_claim(p->uw, r->rsp)) >= 0) {
+		entry[0] = real;
+		entry[1] = r->rsp;
+		remote[0] = (struct iovec){ (void *)(uintptr_t)r->rsp, 8 };
+		remote[1] = (struct iovec){ (void *)(uintptr_t)ubp_unwind_entry(p->uw, k), 16 };
+		if (process_vm_writev(t->tgid, local, 2, remote, 2, 0) != 24) {
+			ubp_unwind_release(p->uw, k);
+			k = -1;
+		}
+	}
+	if (k < 0 && mem_io(t->tgid, &tramp, r->rsp, 8, true))
 		return;
-	t->stk[t->depth++] = (struct frame){ real, b->addr, r->rsp, b->ret };
+	t->stk[t->depth++] = (struct frame){ real, b->addr, r->rsp, b->ret, k };
 }
 
 /*
