@@ -756,7 +756,6 @@ void inproc_on_log(struct inproc *ip, void (*said)(void *ctx), void *ctx)
 int inproc_place(struct inproc *ip)
 {
 	uint8_t code[1024];
-	char why[256];
 	size_t n;
 
 	if (!ip->ret_tramp) {
@@ -767,11 +766,9 @@ int inproc_place(struct inproc *ip)
 			return -ENOMEM;
 		syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 		pthread_atfork(NULL, NULL, forked_child);
-		ip->uw = inproc_unwind_new(ip->ret_tramp, sizeof(struct ip_frame), why, sizeof(why));
-		if (!ip->uw)
-			log_printf(ip->log, "uretprobes: an exception or a backtrace will stop at "
-					    "their trampoline: %s\n", why);
+		ip->uw = inproc_unwind_new(ip->ret_tramp, sizeof(struct ip_frame));
 	}
+	inproc_unwind_register(ip->uw);
 	return rescan(ip);
 }
 

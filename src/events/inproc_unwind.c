@@ -2,8 +2,7 @@
  * inproc_unwind.c - unwind info for the in-process agent's return
  * trampoline (inproc.c), so that a C++ exception, pthread_cancel's forced
  * unwind or backtrace() goes through a uretprobe'd frame: the FDE of
- * unwind_eh.c, registered with libgcc_s (loaded if it is not yet: glibc's
- * backtrace and cancellation load the same one), whose registry of
+ * unwind_eh.c, registered with the process's libgcc_s, whose registry of
  * shadow stacks lists each thread's (inproc.c's thread-local one): an
  * expression cannot read thread-local storage, so a thread's slot is
  * claimed on its first uretprobe and given back when it exits.
@@ -27,6 +26,7 @@ struct inproc_unwind {
 	uint8_t eh[512];                     /* CIE, FDE, end: what libgcc reads */
 	uint8_t object[128];                 /* libgcc's struct object for it */
 	pthread_key_t key;
+	bool registered;
 	struct unwind_eh_registry reg;       /* last: its slots follow */
 };
 
@@ -39,33 +39,48 @@ static void thread_gone(void *slot)
 	__atomic_store_n(&s->claimed, 0, __ATOMIC_RELEASE);
 }
 
-struct inproc_unwind *inproc_unwind_new(uint64_t tramp, unsigned frame_size, char *why,
-					size_t size)
+struct inproc_unwind *inproc_unwind_new(uint64_t tramp, unsigned frame_size)
 {
-	struct inproc_unwind *uw;
-	void (*reg)(void *, void *);
-	void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW);    /* glibc's backtrace and cancellation
-							     load the same one */
+	struct inproc_unwind *uw = calloc(1, sizeof(*uw) + MAX_THREADS *
+					  sizeof(struct unwind_eh_slot));
 
-	if (!gcc || !(reg = (void (*)(void *, void *))dlsym(gcc, "__register_frame_info"))) {
-		snprintf(why, size, "no libgcc_s.so.1 to register unwind info with: %s", dlerror());
-		return NULL;
-	}
-	uw = calloc(1, sizeof(*uw) + MAX_THREADS * sizeof(struct unwind_eh_slot));
 	if (!uw || pthread_key_create(&uw->key, thread_gone)) {
 		free(uw);
-		snprintf(why, size, "out of memory");
 		return NULL;
 	}
 	if (!unwind_eh_build(uw->eh, sizeof(uw->eh), tramp, (uint64_t)(uintptr_t)&uw->reg,
 			     frame_size)) {
-		snprintf(why, size, "the unwind info does not fit");
 		pthread_key_delete(uw->key);
 		free(uw);
 		return NULL;
 	}
-	reg(uw->eh, uw->object);
 	return uw;
+}
+
+/*
+ * Loading libgcc_s here would change what the program's own first dlopen
+ * allocates (its malloc calls, which a uprobe may count): only one
+ * already loaded is used.  A C program's comes when glibc first needs it
+ * (backtrace, pthread_cancel), inside the call that unwinds: registered at
+ * the next placement only.
+ */
+bool inproc_unwind_register(struct inproc_unwind *uw)
+{
+	void (*reg)(void *, void *);
+	void *gcc;
+
+	if (!uw || uw->registered)
+		return uw != NULL;
+	gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NOLOAD);
+	if (!gcc)
+		return false;
+	reg = (void (*)(void *, void *))dlsym(gcc, "__register_frame_info");
+	dlclose(gcc);         /* the program's reference keeps it */
+	if (!reg)
+		return false;
+	reg(uw->eh, uw->object);
+	uw->registered = true;
+	return true;
 }
 
 void inproc_unwind_thread(struct inproc_unwind *uw, const unsigned *depth, const void *frames)
