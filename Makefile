@@ -136,6 +136,7 @@ $(BUILD)/tests/test_kernel_objects: LDLIBS += -lbpf
 $(BUILD)/tests/test_kernel_trace: LDLIBS += -lbpf
 $(BUILD)/tests/test_kernel_uprobe: LDLIBS += -lbpf
 $(BUILD)/tests/test_kernel_stacks: LDLIBS += -lbpf
+$(BUILD)/tests/test_kernel_unwind: LDLIBS += -lbpf
 # Classic BPF against libpcap, tcpdump and the kernel; seccomp filters built with libseccomp.
 $(BUILD)/tests/test_kernel_cbpf: LDLIBS += -lpcap
 $(BUILD)/tests/test_kernel_seccomp: LDLIBS += -lseccomp
