@@ -2,7 +2,7 @@
 # Install the Debian packages bpfvm's build, tests and benchmarks need, if any is missing.
 # Called by the Makefile before the first build; safe to run again.
 set -e
-PKGS="gcc make libelf-dev zlib1g-dev libzydis-dev libpcap-dev linux-libc-dev
+PKGS="gcc g++ make libelf-dev zlib1g-dev libzydis-dev libpcap-dev linux-libc-dev
       clang clang-19 llvm-19 lld-19 libclang-rt-19-dev libclang-rt-14-dev
       libbpf-dev libbpf-tools bpftool libseccomp-dev tcpdump iproute2 strace linux-source-6.12
       musl-tools golang-go systemtap-sdt-dev python3"
