@@ -479,8 +479,12 @@ void ubp_fork(struct ubp *u, int32_t parent, int32_t parent_tgid, int32_t child,
 		memcpy(cp->sema, pp->sema, pp->nsema * sizeof(*cp->sema));
 	else if (!cp->sema)
 		cp->nsema = 0;
-	if (pp->uw && (cp->uw = malloc(sizeof(*cp->uw))))
+	if (pp->uw && (cp->uw = malloc(sizeof(*cp->uw)))) {
 		*cp->uw = *pp->uw;    /* the table and its registration are copied with the memory */
+		if (shared)
+			cp->uw->at = 0;   /* vfork: the parent's table, which the child must not
+					     fill; nor may it map and register one of its own */
+	}
 	pt = thr_of(u, parent, 0);
 	if (pt && pt->depth && (ct = thr_of(u, child, child)) && (ct->stk = malloc(MAX_DEPTH *
 									sizeof(*ct->stk)))) {
@@ -695,7 +699,7 @@ static uint64_t tramp_for(struct ubp *u, struct proc *p, struct thr *t)
  */
 static int remote_call(struct proc *p, struct thr *t, uint64_t fn, uint64_t a0, uint64_t a1)
 {
-	static uint8_t xsave[8192];      /* the supervisor is single-threaded */
+	uint8_t xsave[8192];             /* the XSAVE area: some 2.7 KiB with AVX-512 */
 	struct iovec xs = { xsave, sizeof(xsave) };
 	struct user_regs_struct saved, r;
 	uint64_t back = p->tramp + 4;
@@ -754,18 +758,20 @@ static void unwind_register(struct proc *p, struct thr *t)
  */
 static void unwind_setup(struct ubp *u, struct proc *p, struct thr *t)
 {
-	static uint8_t image[32768];
 	size_t size = ubp_unwind_size();
+	uint8_t *image = malloc(size);
 
-	if (size > sizeof(image) || !(p->uw = calloc(1, sizeof(*p->uw))))
-		return;
-	p->uw->at = remote_mmap(u, p, t, 0, size, PROT_READ | PROT_WRITE);
-	if (!p->uw->at || ubp_unwind_image(image, size, p->uw->at, p->tramp) ||
-	    mem_io(p->tgid, image, p->uw->at, size, true)) {
-		p->uw->at = 0;
+	if (!image || !(p->uw = calloc(1, sizeof(*p->uw)))) {
+		free(image);
 		return;
 	}
-	unwind_register(p, t);
+	p->uw->at = remote_mmap(u, p, t, 0, size, PROT_READ | PROT_WRITE);
+	if (!p->uw->at || ubp_unwind_image(image, size, p->uw->at, p->tramp) ||
+	    mem_io(p->tgid, image, p->uw->at, size, true))
+		p->uw->at = 0;
+	free(image);
+	if (p->uw->at)
+		unwind_register(p, t);
 }
 
 /*
