@@ -8,13 +8,14 @@
  * function, which must show its caller.  Prints what it caught and saw;
  * the same lines traced or not.
  */
-#include <dlfcn.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "backtrace_check.h"
 
 #define ROUNDS 50
 #define THREADS 4
@@ -183,21 +184,9 @@ static void cancel(void)
 
 static void trace_back(void)
 {
-	int in_caller = 0, in_objects = 0;
-
 	sink = 0;
 	uw_bt_caller();
-	for (int i = 0; i < nframes; i++) {
-		Dl_info d;
-
-		if ((char *)frames[i] > (char *)uw_bt_caller &&
-		    (char *)frames[i] < (char *)uw_bt_caller + 64)
-			in_caller = 1;
-		in_objects += dladdr(frames[i], &d) != 0;
-	}
-	/* a uretprobe's trampoline may show as one more frame, in no object */
-	printf("backtrace %s the caller, %d frames in objects\n", in_caller ? "shows" : "misses",
-	       in_objects);
+	print_backtrace(frames, nframes, (const void *)uw_bt_caller);
 }
 
 /* argv[1]: all (the default), or one part: inside (uw_catcher alone, in the threads), throw
