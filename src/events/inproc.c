@@ -28,8 +28,10 @@
  * return trampoline, the real one kept on a shadow stack of the thread
  * (thread-local); at that trampoline the programs run with ax the return
  * value, ip the real return address, where the thread goes on.  Frames
- * a longjmp went past are found there by their stack pointer, below the
- * returning one's, and dropped (as the kernel's return_instance chain).
+ * a longjmp or an exception went past are found there by their stack
+ * pointer, below the returning one's, and dropped (as the kernel's
+ * return_instance chain); an unwinder finds the real return addresses
+ * through the trampoline's unwind info (inproc_unwind.c).
  * A probe hit while the thread runs programs (a probed function they call)
  * runs none, as the kernel skips a recursing program.
  *

@@ -22,9 +22,11 @@
  * Uretprobes: at the entry hit the return address on the stack becomes a
  * trampoline (an int3 in the scratch page), the real one kept on a
  * per-thread shadow stack (recursion nests; frames below the stack
- * pointer at a return were left by longjmp and are dropped); at the
- * trampoline the program runs with ax the return value and ip the real
- * return address, where the thread then goes.
+ * pointer at a return were left by longjmp or an exception and are
+ * dropped); at the trampoline the program runs with ax the return value
+ * and ip the real return address, where the thread then goes.  The
+ * process's unwinder finds the real return addresses through the
+ * trampoline's unwind info and a table in the process (ubp_unwind.c).
  *
  * Processes: fork copies the int3s, the scratch pages and the forking
  * thread's shadow stack, so the child's traps are handled alike; exec
