@@ -60,9 +60,10 @@ struct inproc_unwind *inproc_unwind_new(uint64_t tramp, unsigned frame_size)
 /*
  * Loading libgcc_s here would change what the program's own first dlopen
  * allocates (its malloc calls, which a uprobe may count): only one
- * already loaded is used.  A C program's comes when glibc first needs it
- * (backtrace, pthread_cancel), inside the call that unwinds: registered at
- * the next placement only.
+ * already loaded is used (inproc_place).  A C program's comes when glibc
+ * first needs it (backtrace, pthread_cancel), inside the call that
+ * unwinds, where the loader has not relocated it yet at r_brk: not
+ * registered then.
  */
 bool inproc_unwind_register(struct inproc_unwind *uw)
 {
