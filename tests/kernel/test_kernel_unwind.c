@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernel_attach.h"
 #include "test.h"
 
 struct run {
@@ -73,41 +74,20 @@ static int sh(const char *cmd, char *out, size_t size)
 static int kernel_run(const char *part, struct run *r, char *why, size_t size)
 {
 	char path[128], cmd[256];
-	struct bpf_object *obj;
-	struct bpf_program *prog;
-	struct bpf_link *links[8];
-	int nlinks = 0, err = 0, fd;
+	struct kernel_links k;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/unwind.bpf.o", dir);
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj || bpf_object__load(obj)) {
-		snprintf(why, size, "the kernel refuses to load the object: %s", strerror(errno));
-		bpf_object__close(obj);
+	if (kernel_attach_all(path, &k, why, size))
 		return 1;
-	}
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_link *l = nlinks < 8 ? bpf_program__attach(prog) : NULL;
-
-		if (!l) {
-			snprintf(why, size, "the kernel refuses to attach %s: %s",
-				 bpf_program__section_name(prog), strerror(errno));
-			err = 1;
-			break;
-		}
-		links[nlinks++] = l;
-	}
-	if (!err) {
-		snprintf(cmd, sizeof(cmd), "%s/unwind %s", dir, part);
-		r->status = sh(cmd, r->out, sizeof(r->out));
-		fd = bpf_object__find_map_fd_by_name(obj, "rets");
-		for (uint32_t k = 0; k < 7; k++)
-			if (bpf_map_lookup_elem(fd, &k, &r->rets[k]))
-				r->rets[k] = 0;
-	}
-	while (nlinks)
-		bpf_link__destroy(links[--nlinks]);
-	bpf_object__close(obj);
-	return err;
+	snprintf(cmd, sizeof(cmd), "%s/unwind %s", dir, part);
+	r->status = sh(cmd, r->out, sizeof(r->out));
+	fd = bpf_object__find_map_fd_by_name(k.obj, "rets");
+	for (uint32_t i = 0; i < 7; i++)
+		if (bpf_map_lookup_elem(fd, &i, &r->rets[i]))
+			r->rets[i] = 0;
+	kernel_detach_all(&k);
+	return 0;
 }
 
 /* bpfvm's run of part in mode: its exit status, output and rets from --dump-maps. */

@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernel_attach.h"
 #include "test.h"
 
 #define MAX_VALS 64
@@ -111,48 +112,32 @@ static int kernel_run(const char *object, const char *workload, struct result *r
 		      size_t size)
 {
 	char path[128];
+	struct kernel_links k;
 	struct bpf_object *obj;
-	struct bpf_program *prog;
-	struct bpf_link *links[16];
-	int nlinks = 0, err = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, object);
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj || bpf_object__load(obj)) {
-		snprintf(why, size, "the kernel refuses to load the object: %s", strerror(errno));
-		bpf_object__close(obj);
+	if (kernel_attach_all(path, &k, why, size))
 		return 1;
+	obj = k.obj;
+	if (run_workload(workload)) {
+		kernel_detach_all(&k);
+		return -1;
 	}
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_link *l = bpf_program__attach(prog);
-
-		if (!l) {
-			snprintf(why, size, "the kernel refuses to attach %s: %s",
-				 bpf_program__section_name(prog), strerror(errno));
-			err = 1;
-			break;
-		}
-		links[nlinks++] = l;
-	}
-	if (!err && run_workload(workload))
-		err = -1;
-	if (!err && bpf_object__find_map_fd_by_name(obj, "out") >= 0) {
+	if (bpf_object__find_map_fd_by_name(obj, "out") >= 0) {
 		int fd = bpf_object__find_map_fd_by_name(obj, "out");
 
-		for (uint32_t k = 0; k < 10; k++)
-			if (bpf_map_lookup_elem(fd, &k, &r->out[k]))
-				r->out[k] = 0;
-	} else if (!err) {
+		for (uint32_t i = 0; i < 10; i++)
+			if (bpf_map_lookup_elem(fd, &i, &r->out[i]))
+				r->out[i] = 0;
+	} else {
 		read_hash(bpf_object__find_map_fd_by_name(obj, "calls"), r->calls, &r->ncalls);
 		read_hash(bpf_object__find_map_fd_by_name(obj, "mallocs"), r->mallocs, &r->nmallocs);
 		read_array(bpf_object__find_map_fd_by_name(obj, "facts"), r->facts);
 		read_array(bpf_object__find_map_fd_by_name(obj, "info"), r->info);
 		read_array(bpf_object__find_map_fd_by_name(obj, "hits"), r->hits);
 	}
-	while (nlinks)
-		bpf_link__destroy(links[--nlinks]);
-	bpf_object__close(obj);
-	return err;
+	kernel_detach_all(&k);
+	return 0;
 }
 
 /* bpfvm's run, from --dump-maps: "map NAME (...)" then "key HEX (K)  value HEX (V)" lines. */
