@@ -9,7 +9,7 @@
  * the sys_enter programs, makes the call from the stub, runs the sys_exit
  * programs and returns the result in the interrupted context.  Unattached
  * calls never trap.  After its first trap a call site is patched to jump
- * to the agent without a signal (syscall_patch.c: some 1 us an event
+ * to the agent without a signal (<bpfvm/syscall_sites.h>: some 1 us an event
  * where the signal cost 8-14 on this machine).  Ring buffer records land
  * in the shared ring buffers, which `bpfvm trace` drains; bpf_printk lines
  * and each process entered (a pidfd, for its exit) go to it over a socket.
@@ -89,11 +89,11 @@
 
 #include <bpfvm/maps.h>
 #include <bpfvm/object.h>
+#include <bpfvm/syscall_sites.h>
 #include <bpfvm/trace.h>
 
 #include "../tools/cli.h"
 #include "../tools/trace_agent.h"
-#include "syscall_patch.h"
 #include "uprobe.h"
 
 #define MAX_OBJECTS 16
@@ -123,7 +123,7 @@ struct agent {
 	uint8_t trap[MAX_NR];   /* what the filter traps: for the patched sites' trampolines */
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
 	bool dormant;           /* bpfvm trace's supervisor traces this process (agent_init) */
-	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
+	struct bpfvm_syscall_sites *sites;   /* trapping sites rewritten (NULL: not) */
 	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
 	bool handlers;          /* the program has set a signal handler (programs()) */
 	uintptr_t text[2];      /* the agent's own code: its handlers are not the program's */
@@ -514,11 +514,12 @@ static void programs(bool enter, long nr, const long *a, long ret)
 		agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
 }
 
-static long run_call(long nr, long a[6])
+static long run_call(void *ctx, long nr, long a[6])
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
 	long ret, how = 0;   /* execve(at): 1 the supervisor's (handed over, or dormant already) */
 
+	(void)ctx;
 	if (nr == SYS_execve || nr == SYS_execveat) {
 		how = agent.dormant ? 1 : check_exec(nr, a);
 		if ((ret = how) < 0)
@@ -552,10 +553,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 		return;
 	}
 	__atomic_fetch_add(&agent.traps, 1, __ATOMIC_RELAXED);
-	ret = run_call(si->si_syscall, a);
+	ret = run_call(NULL, si->si_syscall, a);
 	/* the next call from this syscall instruction goes the fast way, if it can */
-	if (agent.patch)
-		sp_patch((uintptr_t)g[REG_RIP] - 2);
+	bpfvm_syscall_sites__patch(agent.sites, (uint64_t)g[REG_RIP] - 2);
 	g[REG_RAX] = ret;
 }
 
@@ -701,9 +701,11 @@ static int find_text(struct dl_phdr_info *info, size_t size, void *data)
 static void start_patching(void)
 {
 	const char *env = getenv("BPFVM_AGENT_PATCH");
-	struct sp_config c = { agent.trap, MAX_NR, agent.call, run_call };
+	BPFVM_OPTS(bpfvm_syscall_sites_opts, so, .trap = agent.trap, .nr_max = MAX_NR, .call = agent.call,
+		   .run = run_call);
 
-	agent.patch = !(env && !strcmp(env, "0")) && !sp_init(&c);
+	if (!(env && !strcmp(env, "0")))
+		agent.sites = bpfvm_syscall_sites__new(&so);
 }
 
 static int agent_start(const char *spec)
@@ -831,7 +833,7 @@ __attribute__((constructor)) static void agent_init(void)
 	if (!filtered)
 		setenv("BPFVM_AGENT_FILTERED", "1", 1);
 	/* last: the agent's own calls of a probed function (malloc) are not the program's */
-	if (agent.t && agent_uprobes_start(agent.t))
+	if (agent.t && agent_uprobes_start(agent.t, agent.sites))
 		_exit(126);
 }
 
@@ -843,6 +845,7 @@ __attribute__((destructor)) static void agent_fini(void)
 	if (!agent.call || !getenv("BPFVM_AGENT_STATS"))
 		return;
 	snprintf(msg, sizeof(msg), "bpfvm agent: pid %d: %lu traps, %u sites patched\n",
-		 (int)getpid(), __atomic_load_n(&agent.traps, __ATOMIC_RELAXED), sp_patched());
+		 (int)getpid(), __atomic_load_n(&agent.traps, __ATOMIC_RELAXED),
+		 bpfvm_syscall_sites__patched(agent.sites));
 	say(msg);
 }
