@@ -564,42 +564,59 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 #define STMT(c, k) ((struct sock_filter)BPF_STMT(c, k))
 #define JUMP(c, k, t, f) ((struct sock_filter)BPF_JUMP(c, k, t, f))
 
+/*
+ * The number first, the stub's address only for the calls caught: a path
+ * that reads no more than the arch and the number is one the kernel's
+ * seccomp cache evaluates once per number (seccomp_cache_prepare), so a
+ * call never caught skips the filter entirely, as if none were installed.
+ */
 static int install_filter(void)
 {
-	static struct sock_filter f[2 * MAX_NR + 32];
+	static struct sock_filter f[2 * MAX_NR + 40];
 	uint32_t lo = (uint32_t)agent.stub, hi = (uint32_t)(agent.stub >> 32);
-	unsigned n = 0;
+	unsigned n = 0, to_caught;
 	struct sock_fprog prog;
 
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	/* the stub's page: the agent's own calls and the calls it makes for the program */
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 3);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS, 0, 0);   /* jt: to caught, below */
+	to_caught = n - 1;
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	for (long nr = 0; nr < MAX_NR; nr++) {
+		if (!agent.trap[nr])
+			continue;
+		f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1);
+		f[n++] = JUMP(BPF_JMP | BPF_JA, 0, 0, 0);               /* k: to caught, below */
+	}
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	/* caught: the stub's page (the agent's own calls, those it makes for the program) goes */
+	f[to_caught].jt = (uint8_t)(n - to_caught - 1);
+	for (unsigned i = to_caught + 1; i < n; i++)
+		if (f[i].code == (BPF_JMP | BPF_JA))
+			f[i].k = n - i - 1;
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4);
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 4);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer));
 	f[n++] = JUMP(BPF_JMP | BPF_JGE | BPF_K, lo, 0, 2);
 	f[n++] = JUMP(BPF_JMP | BPF_JGE | BPF_K, lo + 4096, 1, 0);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	/* rt_sigaction(SIGSYS, act) elsewhere: done, and nothing done (see note_handler's comment) */
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	/* rt_sigaction(SIGSYS, act != NULL): done, and nothing done (see note_handler's comment) */
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 9);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 8);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS, 0, 4);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS, 0, 6);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4);
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
-	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	f[n++] = JUMP(BPF_JMP | BPF_JA, 1, 0, 0);   /* (k: the offset) on to the attached calls */
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+	/* act NULL: asks, changes nothing */
+	f[n++] = STMT(BPF_RET | BPF_K, agent.trap[SYS_rt_sigaction] ? SECCOMP_RET_TRAP : SECCOMP_RET_ALLOW);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0);
-	for (long nr = 0; nr < MAX_NR; nr++) {
-		if (!agent.trap[nr])
-			continue;
-		f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1);
-		f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
-	}
-	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
 	prog = (struct sock_fprog){ (unsigned short)n, f };
 	/*
 	 * no_new_privs only where the kernel requires it (without CAP_SYS_ADMIN): it would make
