@@ -642,7 +642,7 @@ static bool listed(const char *list, const char *name)
 	return false;
 }
 
-static int load_one(const char *path, const char *progs)
+static int load_one(const char *path, const char *progs, bool jit)
 {
 	static char msg[16384];
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
@@ -659,8 +659,12 @@ static int load_one(const char *path, const char *progs)
 	}
 	agent.objs[agent.nobjs++] = obj;
 	bpfvm_object__for_each_program(p, obj)
-		if (bpfvm_obj_prog__prog(p) && (!progs || !*progs || listed(progs, bpfvm_obj_prog__name(p))))
+		if (bpfvm_obj_prog__prog(p) && (!progs || !*progs || listed(progs, bpfvm_obj_prog__name(p)))) {
 			bpfvm_trace__attach(agent.t, p);   /* bpfvm trace said why not already */
+			/* compiled at load, as the kernel's are (a failure is the first run's to say) */
+			if (jit)
+				bpfvm_prog__jit(bpfvm_obj_prog__prog(p), NULL);
+		}
 	return 0;
 }
 
@@ -757,7 +761,7 @@ static int agent_start(const char *spec)
 	objects = getenv("BPFVM_AGENT_OBJECTS") ? strdup(getenv("BPFVM_AGENT_OBJECTS")) : NULL;
 	for (char *p = objects ? strtok_r(objects, "\n", &save) : NULL; p && agent.nobjs < MAX_OBJECTS;
 	     p = strtok_r(NULL, "\n", &save))
-		if ((err = load_one(p, getenv("BPFVM_AGENT_PROGS"))))
+		if ((err = load_one(p, getenv("BPFVM_AGENT_PROGS"), jit)))
 			break;
 	free(objects);
 	if (err)

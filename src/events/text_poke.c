@@ -24,16 +24,27 @@ static long libc_call(long nr, long a, long b, long c, long d, long e, long f)
 	return r == -1 ? -errno : r;
 }
 
+static long open_mem(text_call_fn c)
+{
+	return c(SYS_openat, AT_FDCWD, (long)"/proc/self/mem", O_RDWR | O_CLOEXEC, 0, 0, 0);
+}
+
+static int put(text_call_fn c, long fd, uint64_t addr, const void *buf, size_t len)
+{
+	return c(SYS_pwrite64, fd, (long)buf, (long)len, (long)addr, 0, 0) == (long)len ? 0 : -EFAULT;
+}
+
 int text_write(text_call_fn call, uint64_t addr, const void *buf, size_t len)
 {
 	text_call_fn c = call ? call : libc_call;
-	long fd = c(SYS_openat, AT_FDCWD, (long)"/proc/self/mem", O_RDWR | O_CLOEXEC, 0, 0, 0), n;
+	long fd = open_mem(c);
+	int err;
 
 	if (fd < 0)
 		return (int)fd;
-	n = c(SYS_pwrite64, fd, (long)buf, (long)len, (long)addr, 0, 0);
+	err = put(c, fd, addr, buf, len);
 	c(SYS_close, fd, 0, 0, 0, 0, 0);
-	return n == (long)len ? 0 : -EFAULT;
+	return err;
 }
 
 void text_sync(text_call_fn call)
@@ -49,17 +60,23 @@ void text_sync_register(text_call_fn call)
 
 int text_replace(text_call_fn call, uint64_t addr, const uint8_t *code, size_t len)
 {
+	text_call_fn c = call ? call : libc_call;
 	uint8_t int3 = INT3;
-	int err;
+	long fd = open_mem(c);
+	int err = 0;
 
+	if (fd < 0)
+		return (int)fd;
 	if (len > 1) {
-		if ((err = text_write(call, addr, &int3, 1)))
-			return err;
-		text_sync(call);
-		text_write(call, addr + 1, code + 1, len - 1);
-		text_sync(call);
+		if ((err = put(c, fd, addr, &int3, 1)))
+			goto out;
+		text_sync(c);
+		put(c, fd, addr + 1, code + 1, len - 1);
+		text_sync(c);
 	}
-	err = text_write(call, addr, code, 1);
-	text_sync(call);
+	err = put(c, fd, addr, code, 1);
+	text_sync(c);
+out:
+	c(SYS_close, fd, 0, 0, 0, 0, 0);
 	return err;
 }
