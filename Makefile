@@ -95,11 +95,10 @@ $(BUILD)/bpfvm: $(TOOL_OBJ) $(BUILD)/libbpfvm.so
 
 # The in-process agent of `bpfvm trace --mode agent` (agent/agent.c): preloaded into the
 # traced command, public API alone, beside libbpfvm.so as the command is.
-# Zydis: its fast path decodes the code after a trapping syscall instruction (syscall_patch.c).
 AGENT_SRC := $(sort $(wildcard agent/*.c))
 $(BUILD)/libbpfvm-agent.so: $(AGENT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tools/verify_util.o $(BUILD)/libbpfvm.so
 	$(CC) -shared $(LDFLAGS) -o $@ $(filter %.o,$^) \
-		-L$(BUILD) -l:libbpfvm.so.0 -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' -lZydis
+		-L$(BUILD) -l:libbpfvm.so.0 -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib'
 
 # Unit tests see the library's internals (they link the archive).
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbpfvm_internal.a

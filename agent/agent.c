@@ -9,7 +9,7 @@
  * the sys_enter programs, makes the call from the stub, runs the sys_exit
  * programs and returns the result in the interrupted context.  Unattached
  * calls never trap.  After its first trap a call site is patched to jump
- * to the agent without a signal (syscall_patch.c: some 1 us an event
+ * to the agent without a signal (<bpfvm/syscall_sites.h>: some 1 us an event
  * where the signal cost 8-14 on this machine).  Ring buffer records land
  * in the shared ring buffers, which `bpfvm trace` drains; bpf_printk lines
  * and each process entered (a pidfd, for its exit) go to it over a socket.
@@ -89,11 +89,11 @@
 
 #include <bpfvm/maps.h>
 #include <bpfvm/object.h>
+#include <bpfvm/syscall_sites.h>
 #include <bpfvm/trace.h>
 
 #include "../tools/cli.h"
 #include "../tools/trace_agent.h"
-#include "syscall_patch.h"
 #include "uprobe.h"
 
 #define MAX_OBJECTS 16
@@ -123,7 +123,7 @@ struct agent {
 	uint8_t trap[MAX_NR];   /* what the filter traps: for the patched sites' trampolines */
 	bool exec_ok;           /* no attached call is one ld.so makes at start */
 	bool dormant;           /* bpfvm trace's supervisor traces this process (agent_init) */
-	bool patch;             /* rewrite trapping sites (syscall_patch.c) */
+	struct bpfvm_syscall_sites *sites;   /* trapping sites rewritten (NULL: not) */
 	unsigned long traps;    /* SIGSYS handled (BPFVM_AGENT_STATS) */
 	bool handlers;          /* the program has set a signal handler (programs()) */
 	uintptr_t text[2];      /* the agent's own code: its handlers are not the program's */
@@ -514,11 +514,12 @@ static void programs(bool enter, long nr, const long *a, long ret)
 		agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
 }
 
-static long run_call(long nr, long a[6])
+static long run_call(void *ctx, long nr, long a[6])
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
 	long ret, how = 0;   /* execve(at): 1 the supervisor's (handed over, or dormant already) */
 
+	(void)ctx;
 	if (nr == SYS_execve || nr == SYS_execveat) {
 		how = agent.dormant ? 1 : check_exec(nr, a);
 		if ((ret = how) < 0)
@@ -552,10 +553,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 		return;
 	}
 	__atomic_fetch_add(&agent.traps, 1, __ATOMIC_RELAXED);
-	ret = run_call(si->si_syscall, a);
+	ret = run_call(NULL, si->si_syscall, a);
 	/* the next call from this syscall instruction goes the fast way, if it can */
-	if (agent.patch)
-		sp_patch((uintptr_t)g[REG_RIP] - 2);
+	bpfvm_syscall_sites__patch(agent.sites, (uint64_t)g[REG_RIP] - 2);
 	g[REG_RAX] = ret;
 }
 
@@ -564,42 +564,59 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 #define STMT(c, k) ((struct sock_filter)BPF_STMT(c, k))
 #define JUMP(c, k, t, f) ((struct sock_filter)BPF_JUMP(c, k, t, f))
 
+/*
+ * The number first, the stub's address only for the calls caught: a path
+ * that reads no more than the arch and the number is one the kernel's
+ * seccomp cache evaluates once per number (seccomp_cache_prepare), so a
+ * call never caught skips the filter entirely, as if none were installed.
+ */
 static int install_filter(void)
 {
-	static struct sock_filter f[2 * MAX_NR + 32];
+	static struct sock_filter f[2 * MAX_NR + 40];
 	uint32_t lo = (uint32_t)agent.stub, hi = (uint32_t)(agent.stub >> 32);
-	unsigned n = 0;
+	unsigned n = 0, to_caught;
 	struct sock_fprog prog;
 
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	/* the stub's page: the agent's own calls and the calls it makes for the program */
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 3);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS, 0, 0);   /* jt: to caught, below */
+	to_caught = n - 1;
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	for (long nr = 0; nr < MAX_NR; nr++) {
+		if (!agent.trap[nr])
+			continue;
+		f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1);
+		f[n++] = JUMP(BPF_JMP | BPF_JA, 0, 0, 0);               /* k: to caught, below */
+	}
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	/* caught: the stub's page (the agent's own calls, those it makes for the program) goes */
+	f[to_caught].jt = (uint8_t)(n - to_caught - 1);
+	for (unsigned i = to_caught + 1; i < n; i++)
+		if (f[i].code == (BPF_JMP | BPF_JA))
+			f[i].k = n - i - 1;
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4);
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 4);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer));
 	f[n++] = JUMP(BPF_JMP | BPF_JGE | BPF_K, lo, 0, 2);
 	f[n++] = JUMP(BPF_JMP | BPF_JGE | BPF_K, lo + 4096, 1, 0);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	/* rt_sigaction(SIGSYS, act) elsewhere: done, and nothing done (see note_handler's comment) */
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	/* rt_sigaction(SIGSYS, act != NULL): done, and nothing done (see note_handler's comment) */
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 9);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 8);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS, 0, 4);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS, 0, 6);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4);
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
-	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	f[n++] = JUMP(BPF_JMP | BPF_JA, 1, 0, 0);   /* (k: the offset) on to the attached calls */
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+	/* act NULL: asks, changes nothing */
+	f[n++] = STMT(BPF_RET | BPF_K, agent.trap[SYS_rt_sigaction] ? SECCOMP_RET_TRAP : SECCOMP_RET_ALLOW);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0);
-	for (long nr = 0; nr < MAX_NR; nr++) {
-		if (!agent.trap[nr])
-			continue;
-		f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1);
-		f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
-	}
-	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
 	prog = (struct sock_fprog){ (unsigned short)n, f };
 	/*
 	 * no_new_privs only where the kernel requires it (without CAP_SYS_ADMIN): it would make
@@ -625,7 +642,7 @@ static bool listed(const char *list, const char *name)
 	return false;
 }
 
-static int load_one(const char *path, const char *progs)
+static int load_one(const char *path, const char *progs, bool jit)
 {
 	static char msg[16384];
 	struct bpfvm_log log = { msg, sizeof(msg), 0 };
@@ -642,8 +659,12 @@ static int load_one(const char *path, const char *progs)
 	}
 	agent.objs[agent.nobjs++] = obj;
 	bpfvm_object__for_each_program(p, obj)
-		if (bpfvm_obj_prog__prog(p) && (!progs || !*progs || listed(progs, bpfvm_obj_prog__name(p))))
+		if (bpfvm_obj_prog__prog(p) && (!progs || !*progs || listed(progs, bpfvm_obj_prog__name(p)))) {
 			bpfvm_trace__attach(agent.t, p);   /* bpfvm trace said why not already */
+			/* compiled at load, as the kernel's are (a failure is the first run's to say) */
+			if (jit)
+				bpfvm_prog__jit(bpfvm_obj_prog__prog(p), NULL);
+		}
 	return 0;
 }
 
@@ -701,9 +722,11 @@ static int find_text(struct dl_phdr_info *info, size_t size, void *data)
 static void start_patching(void)
 {
 	const char *env = getenv("BPFVM_AGENT_PATCH");
-	struct sp_config c = { agent.trap, MAX_NR, agent.call, run_call };
+	BPFVM_OPTS(bpfvm_syscall_sites_opts, so, .trap = agent.trap, .nr_max = MAX_NR, .call = agent.call,
+		   .run = run_call);
 
-	agent.patch = !(env && !strcmp(env, "0")) && !sp_init(&c);
+	if (!(env && !strcmp(env, "0")))
+		agent.sites = bpfvm_syscall_sites__new(&so);
 }
 
 static int agent_start(const char *spec)
@@ -738,7 +761,7 @@ static int agent_start(const char *spec)
 	objects = getenv("BPFVM_AGENT_OBJECTS") ? strdup(getenv("BPFVM_AGENT_OBJECTS")) : NULL;
 	for (char *p = objects ? strtok_r(objects, "\n", &save) : NULL; p && agent.nobjs < MAX_OBJECTS;
 	     p = strtok_r(NULL, "\n", &save))
-		if ((err = load_one(p, getenv("BPFVM_AGENT_PROGS"))))
+		if ((err = load_one(p, getenv("BPFVM_AGENT_PROGS"), jit)))
 			break;
 	free(objects);
 	if (err)
@@ -831,7 +854,7 @@ __attribute__((constructor)) static void agent_init(void)
 	if (!filtered)
 		setenv("BPFVM_AGENT_FILTERED", "1", 1);
 	/* last: the agent's own calls of a probed function (malloc) are not the program's */
-	if (agent.t && agent_uprobes_start(agent.t))
+	if (agent.t && agent_uprobes_start(agent.t, agent.sites))
 		_exit(126);
 }
 
@@ -843,6 +866,7 @@ __attribute__((destructor)) static void agent_fini(void)
 	if (!agent.call || !getenv("BPFVM_AGENT_STATS"))
 		return;
 	snprintf(msg, sizeof(msg), "bpfvm agent: pid %d: %lu traps, %u sites patched\n",
-		 (int)getpid(), __atomic_load_n(&agent.traps, __ATOMIC_RELAXED), sp_patched());
+		 (int)getpid(), __atomic_load_n(&agent.traps, __ATOMIC_RELAXED),
+		 bpfvm_syscall_sites__patched(agent.sites));
 	say(msg);
 }

@@ -42,6 +42,7 @@
 /* What the SIGTRAP handler needs: the process's one agent, as its one handler. */
 static struct {
 	struct bpfvm_trace *t;
+	struct bpfvm_syscall_sites *sites;
 	int detach_fd;
 	char msg[8192];
 	struct bpfvm_log log;
@@ -79,7 +80,7 @@ static void on_sigtrap(int sig, siginfo_t *si, void *uc)
 		bpfvm_trace__remove_uprobes(up.t);
 		return;
 	}
-	if (bpfvm_trace__uprobe_trap(up.t, uc))
+	if (bpfvm_syscall_sites__trap(up.sites, uc) || bpfvm_trace__uprobe_trap(up.t, uc))
 		return;
 	signal(sig, SIG_DFL);    /* the program's own trap, with no handler of its own */
 	raise(sig);
@@ -185,12 +186,13 @@ __attribute__((visibility("default"))) void *mremap(void *old, size_t old_len, s
 	return p;
 }
 
-int agent_uprobes_start(struct bpfvm_trace *t)
+int agent_uprobes_start(struct bpfvm_trace *t, struct bpfvm_syscall_sites *sites)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigtrap, .sa_flags = SA_SIGINFO | SA_NODEFER };
 	int n;
 
 	up.t = t;
+	up.sites = sites;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTRAP, &sa, NULL))
 		return -1;

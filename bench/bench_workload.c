@@ -1,7 +1,7 @@
 /*
  * bench_workload.c - real workloads under uprobes (`make bench`), untraced,
  * in the kernel (libbpf, attached to the workload's pid alone) and under
- * `bpfvm trace` in each mode:
+ * `bpfvm trace --jit` in each mode (the kernel JITs its programs too):
  *
  *   - four threads calling malloc a million times, malloc_count.bpf.o's
  *     uprobe on libc's malloc counting calls per thread.  The workload
@@ -333,8 +333,8 @@ static double drive_bash(char *const argv[], before_exec_fn before, void *arg, c
 static double bash_bpfvm(const char *mode, unsigned long long *counted, char *why, size_t size)
 {
 	char obj[512], *out = NULL, *v;
-	char *argv[] = { (char *)bpfvm, "trace", "--mode", (char *)mode, "--dump-maps", obj, "--",
-			 "bash", "--norc", "--noprofile", "-i", NULL };
+	char *argv[] = { (char *)bpfvm, "trace", "--jit", "--mode", (char *)mode, "--dump-maps", obj,
+			 "--", "bash", "--norc", "--noprofile", "-i", NULL };
 	double s;
 
 	*counted = 0;
@@ -470,7 +470,7 @@ int main(int argc, char **argv)
 		long n;
 		struct run r;
 
-		snprintf(prefix, sizeof(prefix), "%s trace --mode %s --dump-maps %s/malloc_count.bpf.o -- ",
+		snprintf(prefix, sizeof(prefix), "%s trace --jit --mode %s --dump-maps %s/malloc_count.bpf.o -- ",
 			 bpfvm, modes[m], dir);
 		snprintf(name, sizeof(name), "bpfvm trace --mode %s", modes[m]);
 		r = measure(prefix, &n, base.ns_per_call);

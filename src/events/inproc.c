@@ -17,7 +17,7 @@
  *   slot (then a jmp back), where the SIGTRAP handler sends the thread
  *   after running the programs.
  *
- * Bytes are written through /proc/self/mem (the code stays r-x for the
+ * Bytes are written by text_poke.c, through /proc/self/mem (the code stays r-x for the
  * threads running it) in text_poke_bp's order: int3, the tail, the first
  * byte, each step made visible to every CPU (membarrier SYNC_CORE); a
  * thread meeting the int3 meanwhile goes to the trampoline.  Removing
@@ -46,7 +46,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -64,6 +63,7 @@
 #include "../util/procfs.h"
 #include "inproc.h"
 #include "inproc_unwind.h"
+#include "text_poke.h"
 #include "uplace.h"
 #include "usym.h"
 #include "x86_reloc.h"
@@ -160,23 +160,10 @@ struct ev_source *inproc_source(struct inproc *ip)
 	return &ip->self;
 }
 
-/* Write code (r-x pages stay so for the threads running them). */
+/* Code written where threads may run (text_poke.c): libc's system calls. */
 static int poke(uint64_t addr, const void *buf, size_t len)
 {
-	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = pwrite(fd, buf, len, (off_t)addr);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EFAULT;
-}
-
-/* Every CPU running this process sees the code written so far (text_poke_bp's sync). */
-static void sync_cores(void)
-{
-	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+	return text_write(NULL, addr, buf, len);
 }
 
 /* len bytes of code space near addr (within 2 GiB when near): its address, or 0. */
@@ -404,7 +391,7 @@ static const char *jmp_refused(const struct ip_site *s, uint64_t fsize, bool one
 /* s as a jmp to a trampoline: 0, or why not (nothing written then). */
 static const char *place_jmp(struct inproc *ip, struct ip_site *s, uint64_t fsize, bool one_thread)
 {
-	uint8_t code[TRAMP_ROOM], jmp[JMP_LEN] = { 0xe9 }, int3 = INT3;
+	uint8_t code[TRAMP_ROOM], jmp[JMP_LEN] = { 0xe9 };
 	const char *why;
 	unsigned plen;
 	size_t n, k;
@@ -428,15 +415,10 @@ static const char *place_jmp(struct inproc *ip, struct ip_site *s, uint64_t fsiz
 	rel = (int32_t)(at - (s->addr + JMP_LEN));
 	memcpy(jmp + 1, &rel, 4);
 	publish(ip, s);     /* the SIGTRAP handler knows it before its int3 is there */
-	if (poke(s->addr, &int3, 1)) {
+	if (text_replace(NULL, s->addr, jmp, JMP_LEN)) {
 		unpublish(ip, s);
 		return "cannot write the code";
 	}
-	sync_cores();
-	poke(s->addr + 1, jmp + 1, JMP_LEN - 1);
-	sync_cores();
-	poke(s->addr, jmp, 1);
-	sync_cores();
 	return NULL;
 }
 
@@ -470,19 +452,13 @@ static const char *place_int3(struct inproc *ip, struct ip_site *s)
 /* Put s's bytes back, if they are still its own (not a file mapped there since).  Async-signal-safe. */
 static void unpatch(const struct ip_site *s)
 {
-	uint8_t now[JMP_LEN], int3 = INT3;
+	uint8_t now[JMP_LEN];
 	int32_t rel = (int32_t)(s->code - (s->addr + JMP_LEN));
 
 	if (!s->plen || self_read(NULL, 0, now, s->addr, s->plen > 1 ? JMP_LEN : 1) ||
 	    !(now[0] == INT3 || (s->plen > 1 && now[0] == 0xe9 && !memcmp(now + 1, &rel, 4))))
 		return;
-	if (s->plen > 1) {     /* backwards: int3, the tail, the first byte */
-		poke(s->addr, &int3, 1);
-		sync_cores();
-		poke(s->addr + 1, s->orig + 1, s->plen - 1);
-		sync_cores();
-	}
-	poke(s->addr, s->orig, 1);
+	text_replace(NULL, s->addr, s->orig, s->plen);   /* backwards: int3, the tail, the first byte */
 }
 
 /* Probe i at addr, in mapping m: false when refused (said why). */
@@ -766,7 +742,7 @@ int inproc_place(struct inproc *ip)
 		if (!n || !(ip->ret_tramp = code_room(ip, 0, false, (unsigned)n)) ||
 		    poke(ip->ret_tramp, code, n))
 			return -ENOMEM;
-		syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+		text_sync_register(NULL);
 		pthread_atfork(NULL, NULL, forked_child);
 		ip->uw = inproc_unwind_new(ip->ret_tramp, sizeof(struct ip_frame));
 	}
@@ -782,7 +758,6 @@ void inproc_remove(struct inproc *ip)
 	for (size_t i = 0; i < ip->nsites; i++)
 		if (ip->site[i].addr)
 			unpatch(&ip->site[i]);
-	sync_cores();
 }
 
 void inproc_free(struct inproc *ip)

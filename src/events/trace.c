@@ -523,6 +523,49 @@ int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
 	return err;
 }
 
+/*
+ * Is every program attached one of a system call's tracepoints (sys_enter
+ * and sys_exit, raw_syscalls, raw_tracepoint), or a uprobe, which no call
+ * fires?  Then a call's programs all run in one of dispatch's passes, in
+ * the order attached, and need nothing of a task: in process the helpers
+ * ask the calling thread.
+ */
+static bool only_syscall_tracepoints(const struct bpfvm_trace *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		switch (t->a[i].at.point) {
+		case EV_SYS_ENTER_TP: case EV_SYS_EXIT_TP: case EV_RAW_SYS_ENTER: case EV_RAW_SYS_EXIT:
+		case EV_RAWTP_SYS_ENTER: case EV_RAWTP_SYS_EXIT: case EV_USER_PROBE:
+			break;
+		default:
+			return false;
+		}
+	return true;
+}
+
+/*
+ * dispatch for such programs, without what other events and points need
+ * (the task's and a signal target's state, the passes, an override): the
+ * agent runs it at every attached call, on the caller's stack.
+ */
+static void syscall_tracepoints(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t *rec)
+{
+	struct ev_task task;   /* run_one's fields alone: no source, so no task is read */
+	struct ev_record_in in = { .tid = ev->tid, .nr = ev->nr, .ret = ev->ret, .regs = &ev->regs };
+	bool ran = false;
+
+	task.src = NULL;
+	ev_syscall_args(&ev->regs, in.args);
+	for (size_t i = 0; i < t->n; i++) {
+		if (!fires(&t->a[i].at, ev, &task) || __atomic_load_n(&t->a[i].detached, __ATOMIC_ACQUIRE))
+			continue;
+		run_one(t, &t->a[i], ev, &task, &in, rec);
+		ran = true;
+	}
+	if (ran && t->o.on_event)
+		t->o.on_event(t->o.ctx);
+}
+
 void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint64_t args[6],
 			  int64_t ret, uint64_t pid_tgid)
 {
@@ -537,7 +580,10 @@ void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint
 	ev.regs.rax = enter ? (uint64_t)-ENOSYS : (uint64_t)ret;
 	ev.regs.rdi = args[0], ev.regs.rsi = args[1], ev.regs.rdx = args[2];
 	ev.regs.r10 = args[3], ev.regs.r8 = args[4], ev.regs.r9 = args[5];
-	dispatch(t, NULL, &ev, rec);
+	if (only_syscall_tracepoints(t))
+		syscall_tracepoints(t, &ev, rec);
+	else
+		dispatch(t, NULL, &ev, rec);
 }
 
 /*

@@ -86,6 +86,13 @@ const char *x86_analyze(const uint8_t *code, size_t avail, uint64_t addr, struct
 	return NULL;
 }
 
+unsigned x86_insn_len(const uint8_t *code, size_t avail)
+{
+	ZydisDecodedInstruction in;
+
+	return decode(code, avail, &in, NULL) ? in.length : 0;
+}
+
 int x86_boundary(const uint8_t *code, uint64_t rel)
 {
 	uint64_t at = 0;
@@ -219,6 +226,19 @@ const char *x86_relocate(const uint8_t *code, unsigned len, uint64_t from, uint6
 	return NULL;
 }
 
+/* An int3 or a nop at code (avail bytes): true with its length in *len. */
+static bool filler(const uint8_t *code, size_t avail, ZydisDecodedInstruction *in)
+{
+	if (!avail)
+		return false;
+	if (code[0] == 0xcc) {
+		in->length = 1;
+		in->mnemonic = ZYDIS_MNEMONIC_INT3;
+		return true;
+	}
+	return decode(code, avail, in, NULL) && in->mnemonic == ZYDIS_MNEMONIC_NOP;
+}
+
 bool x86_is_padding(const uint8_t *code, size_t n)
 {
 	size_t at = 0;
@@ -226,13 +246,40 @@ bool x86_is_padding(const uint8_t *code, size_t n)
 	while (at < n) {
 		ZydisDecodedInstruction in;
 
-		if (code[at] == 0xcc) {
-			at++;
-			continue;
-		}
-		if (!decode(code + at, 16, &in, NULL) || in.mnemonic != ZYDIS_MNEMONIC_NOP)
+		if (!filler(code + at, 16, &in))
 			return false;
 		at += in.length;
 	}
 	return true;
+}
+
+uint64_t x86_pad_after(const uint8_t *code, uint64_t addr, size_t avail, size_t reach, size_t need)
+{
+	size_t at = 0, pad = 0;
+	bool after_uncond = false, have = false;
+
+	while (at < avail && at + need <= reach) {
+		ZydisDecodedInstruction in;
+		bool fill = filler(code + at, avail - at, &in);
+
+		if (!fill && !decode(code + at, avail - at, &in, NULL))
+			return 0;
+		if (after_uncond && fill && !have)
+			pad = at, have = true;
+		else if (!fill)
+			have = false;
+		at += in.length;
+		if (!fill)
+			after_uncond = in.mnemonic == ZYDIS_MNEMONIC_RET ||
+				       (in.mnemonic == ZYDIS_MNEMONIC_JMP &&
+					in.meta.category == ZYDIS_CATEGORY_UNCOND_BR);
+		if (!((addr + at) & 15)) {
+			if (have && at - pad >= need)
+				return addr + pad;
+			/* what starts at a boundary is reached (a function, a loop head), nops or not */
+			have = false;
+			after_uncond = false;
+		}
+	}
+	return 0;
 }

@@ -40,6 +40,9 @@ struct x86_insn {
  */
 const char *x86_analyze(const uint8_t *code, size_t avail, uint64_t addr, struct x86_insn *in);
 
+/* The length of the instruction at code (avail bytes readable), 0 if it does not decode. */
+unsigned x86_insn_len(const uint8_t *code, size_t avail);
+
 /*
  * Is rel (> 0) an instruction boundary of the code at code (decoded from
  * its start; code holds rel + 16 bytes)?  1 yes, 0 no, -1 cannot tell.
@@ -71,5 +74,16 @@ const char *x86_relocate(const uint8_t *code, unsigned len, uint64_t from, uint6
  * assemblers align with), never run?  The caller gives 16 bytes past n.
  */
 bool x86_is_padding(const uint8_t *code, size_t n);
+
+/*
+ * Padding no code reaches in the bytes code (at addr, avail of them
+ * readable): the first run of int3s and nops that follows an
+ * unconditional ret or jmp and fills the rest of a 16-byte block (what
+ * starts on the boundary is a function or a jump target), need bytes or
+ * more, ending within reach bytes of addr.  Its address, or 0 if none
+ * (decoding stops at what it cannot decode).  A syscall instruction's
+ * site is patched to jump there (syscall_site.c).
+ */
+uint64_t x86_pad_after(const uint8_t *code, uint64_t addr, size_t avail, size_t reach, size_t need);
 
 #endif

@@ -32,6 +32,7 @@ if ! "$CLANG" -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
 	-c tests/data/trace/handover.bpf.c -o "$tmp/handover.bpf.o" >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/agent_work" tests/data/trace/agent_work.c >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/agent_fast" tests/data/trace/agent_fast.c >> "$tmp/build.log" 2>&1 ||
+   ! cc -O2 -o "$tmp/agent_regs" tests/data/trace/agent_regs.c >> "$tmp/build.log" 2>&1 ||
    ! cc -O2 -pthread -o "$tmp/workload" tests/data/trace/workload.c >> "$tmp/build.log" 2>&1; then
 	echo "FAIL trace_agent: the test objects do not build:"
 	head -n 5 "$tmp/build.log" | sed 's/^/     ... /'
@@ -95,7 +96,7 @@ else
 	fail same_records "rc $rs/$ra, $(wc -l < "$tmp/agent.rec") records; $(diff "$tmp/sup.rec" "$tmp/agent.rec" | head -n 4 | tr '\n' '|') counts $(counts "$tmp/sup.json") / $(counts "$tmp/agent.json") $(head -c 300 "$tmp/agent.err")"
 fi
 
-# The fast path (agent/syscall_patch.c): agent_fast's getppid calls from a loop that signals
+# The fast path (src/events/syscall_site.c): agent_fast's getppid calls from a loop that signals
 # interrupt (their handlers call it too, one nested in the other), four threads at once, a
 # fork child, a clone3 child on its own stack, a posix_spawn and a vfork child: each process's count
 # in the map is the count it printed, under the supervisor, under the agent, and under the
@@ -131,6 +132,25 @@ if [ $ok -eq 1 ]; then
 	pass fast_path
 else
 	fail fast_path "$why"
+fi
+
+# what a syscall instruction keeps (general registers but rax/rcx/r11, flags, vector and
+# mask registers) kept across an attached getppid, at an inline site and a wrapper's: 200
+# calls patched (one trap a site), and every one trapping
+ok=1 why=
+for p in 1 0; do
+	out=$(BPFVM_AGENT_PATCH=$p BPFVM_AGENT_STATS=1 timeout 60 "$BPFVM" trace --mode agent "$tmp/agent.bpf.o" -- \
+		"$tmp/agent_regs" 2> "$tmp/regs.err" | grep '^regs')
+	traps=$(grep -o '[0-9]* traps' "$tmp/regs.err" | awk '{ print $1 }')
+	if [ "$out" != "regs ok 200" ] || [ -z "$traps" ] || { [ $p = 1 ] && [ "$traps" -gt 4 ]; } ||
+	   { [ $p = 0 ] && [ "$traps" -ne 200 ]; }; then
+		ok=0 why="$why patch=$p: '$out', traps '$traps' $(head -c 200 "$tmp/regs.err");"
+	fi
+done
+if [ $ok -eq 1 ]; then
+	pass regs_kept
+else
+	fail regs_kept "$why"
 fi
 
 # opensnoop under the agent: the workload's four opens (its own, the failed one, its

@@ -98,6 +98,27 @@ TEST(boundaries_branches_padding)
 	CHECK(x86_is_padding(pad, 12));
 	CHECK(!x86_is_padding(code, 1));
 	CHECK(x86_cond_true(0x4, 1u << 6));     /* je, ZF */
+}
+
+/* Where a syscall site's jmp may go: padding after a ret, to a 16-byte boundary, 5 bytes or more. */
+TEST(pad_after_a_syscall_site)
+{
+	/* at 0x1005 (after a syscall at 0x1003): ret, then a 10-byte nop up to 0x1010 */
+	static const uint8_t wrapper[] = { 0xc3, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0 };
+	/* the same nops after a mov: reached, not padding */
+	static const uint8_t reached[] = { 0x89, 0xc7, 0x66, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0 };
+	/* at 0x1000: int3s, a ret at 0x100b and 4 int3s to 0x1010, then int3s no ret precedes */
+	uint8_t twice[32];
+
+	memset(twice, 0xcc, sizeof(twice));
+	memcpy(twice + 8, "\x48\x31\xc0\xc3", 4);   /* 0x1008: xor %rax,%rax; ret */
+	twice[0] = 0x90;
+	CHECK_EQ_INT(x86_pad_after(wrapper, 0x1005, sizeof(wrapper), 127, 5), 0x1006);
+	CHECK_EQ_INT(x86_pad_after(reached, 0x1005, sizeof(reached), 127, 5), 0);
+	CHECK_EQ_INT(x86_pad_after(wrapper, 0x1005, sizeof(wrapper), 127, 11), 0);
+	CHECK_EQ_INT(x86_pad_after(twice, 0x1000, sizeof(twice), 127, 5), 0);
+	CHECK_EQ_INT(x86_pad_after(twice, 0x1000, sizeof(twice), 127, 4), 0x100c);
+	CHECK_EQ_INT(x86_pad_after(twice, 0x1000, sizeof(twice), 15, 4), 0);
 	CHECK(!x86_cond_true(0x5, 1u << 6));    /* jne, ZF */
 }
 
