@@ -129,14 +129,15 @@ _Static_assert(offsetof(struct ip_frame, ret) == 0 && offsetof(struct ip_frame, 
 
 /*
  * The calling thread's: its shadow stack, whether it is running programs,
- * its tid (cached: gettid is a system call, in a filtered process a slow
- * one; a forked child's thread clears it), the unwind info its shadow
- * stack is known to.  Thread-local by nature.
+ * its tid and process id (cached: gettid is a system call, in a filtered
+ * process a slow one; a forked child's thread clears them, so its hits
+ * say the child's ids from the first), the unwind info its shadow stack
+ * is known to.  Thread-local by nature.
  */
 static __thread struct {
 	unsigned depth;
 	int busy;
-	int32_t tid;
+	int32_t tid, tgid;
 	struct inproc_unwind *uw;
 	struct ip_frame f[MAX_DEPTH];
 } me;
@@ -207,8 +208,10 @@ static uint64_t code_room(struct inproc *ip, uint64_t addr, bool near, unsigned 
 
 static int32_t my_tid(void)
 {
-	if (!me.tid)
+	if (!me.tid) {
 		me.tid = (int32_t)syscall(SYS_gettid);
+		me.tgid = (int32_t)syscall(SYS_getpid);
+	}
 	return me.tid;
 }
 
@@ -216,7 +219,7 @@ static int32_t my_tid(void)
 static inline __attribute__((always_inline)) void hit(struct inproc *ip, uint64_t probes, uint64_t func_ip, int32_t spec,
 		const uint64_t *regs)
 {
-	struct inproc_hit h = { my_tid(), ip->tgid, probes, func_ip, spec,
+	struct inproc_hit h = { my_tid(), me.tgid, probes, func_ip, spec,
 				spec >= 0 ? ip->specs.s[spec] : NULL, regs };
 
 	ip->run(ip->ctx, &h);

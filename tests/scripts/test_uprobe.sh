@@ -215,10 +215,11 @@ if [ $rc -eq 0 ] && [ "$a_calls" = "$calls" ] && [ "$(value_of "$tmp/ua.out" inf
    [ "$a_facts" = "$facts" ] &&
    [ "$(value_of "$tmp/ua.out" info 3)" = 42 ] && [ -n "$a_entry" ] &&
    [ "$a_entry" = "$(value_of "$tmp/ua.out" info 4)" ] &&
+   [ "$(value_of "$tmp/ua.out" info 5)" = 1 ] && [ "$(value_of "$tmp/u.out" info 5)" = 1 ] &&
    grep -q "calls 1000 per thread, fact 120, global 42" "$tmp/ua.out"; then
 	pass agent_same_as_supervisor
 else
-	fail agent_same_as_supervisor "rc $rc; agent/supervisor: calls per thread '$a_calls'/'$calls', sum '$(value_of "$tmp/ua.out" info 0)'/'$sum', returns '$a_facts'/'$facts', upr_global '$(value_of "$tmp/ua.out" info 3)' (42), func_ip at entry and return '$a_entry' '$(value_of "$tmp/ua.out" info 4)'"
+	fail agent_same_as_supervisor "rc $rc; agent/supervisor: calls per thread '$a_calls'/'$calls', sum '$(value_of "$tmp/ua.out" info 0)'/'$sum', returns '$a_facts'/'$facts', upr_global '$(value_of "$tmp/ua.out" info 3)' (42), func_ip at entry and return '$a_entry' '$(value_of "$tmp/ua.out" info 4)', the forked child's hits as its own process '$(value_of "$tmp/ua.out" info 5)'/'$(value_of "$tmp/u.out" info 5)' (1)"
 	head -n 3 "$tmp/ua.err" | sed 's/^/     ... /'
 fi
 if [ -n "${SANITIZED:-}" ]; then

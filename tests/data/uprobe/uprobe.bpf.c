@@ -3,7 +3,8 @@
  * its path, given at compile time, as SEC() names need it): calls of
  * upr_target per thread and the sum of its argument, every return of the
  * recursive upr_fact (value and depth order), malloc calls per thread in
- * libc, upr_global run out of line, bpf_get_func_ip at each; info[6]:
+ * libc, upr_global run out of line, bpf_get_func_ip at each; info[5]:
+ * upr_target's hits whose tgid is their tid (the forked child's); info[6]:
  * cbrt in libm.so.6, which the workload loads with dlopen (1), unloads and
  * loads again (2 more).
  */
@@ -58,6 +59,13 @@ int BPF_KPROBE(target_entry, long i)
 	if (sum)
 		__sync_fetch_and_add(sum, i);
 	put(&info, 1, bpf_get_func_ip(ctx) - PT_REGS_IP(ctx));   /* 0: ip is the probed address */
+	/* info[5]: hits on a process's first thread, its tgid its tid (the forked child's one) */
+	if (bpf_get_current_pid_tgid() >> 32 == (__u32)bpf_get_current_pid_tgid()) {
+		__u64 *main_hits = bpf_map_lookup_elem(&info, &(__u32){ 5 });
+
+		if (main_hits)
+			__sync_fetch_and_add(main_hits, 1);
+	}
 	return 0;
 }
 
