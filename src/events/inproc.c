@@ -69,7 +69,6 @@
 #include "x86_reloc.h"
 
 #define MAX_SITES 256
-#define MAX_PAGES 64
 #define PAGE 4096
 #define TRAMP_ROOM 1024      /* an entry trampoline with its relocated bytes */
 #define JMP_LEN 5
@@ -92,11 +91,6 @@ struct ip_site {
 	uint64_t code;           /* jmp: the trampoline; int3: the relocated instruction */
 };
 
-struct ip_page {
-	uint64_t addr;
-	unsigned used;
-};
-
 struct inproc {
 	const struct ev_uprobe *p;
 	size_t np;
@@ -110,8 +104,7 @@ struct inproc {
 	uint64_t failed, placed;
 	struct ip_site site[MAX_SITES];
 	volatile size_t nsites;
-	struct ip_page page[MAX_PAGES];
-	unsigned npages;
+	struct text_pool code;   /* trampolines and slots, 64 KiB at a time */
 	uint64_t ret_tramp;
 	bool loader;             /* r_brk's site placed, or found impossible (said) */
 	void (*said)(void *ctx); /* the log grew outside a call of the caller's (a rescan) */
@@ -170,38 +163,7 @@ static int poke(uint64_t addr, const void *buf, size_t len)
 /* len bytes of code space near addr (within 2 GiB when near): its address, or 0. */
 static uint64_t code_room(struct inproc *ip, uint64_t addr, bool near, unsigned len)
 {
-	const int64_t reach = ((int64_t)1 << 31) - 2 * (int64_t)PAGE * 16;
-	unsigned k;
-
-	for (k = 0; k < ip->npages; k++) {
-		int64_t d = (int64_t)(ip->page[k].addr - addr);
-
-		if (ip->page[k].used + len <= PAGE * 16 && (!near || (d < 0 ? -d : d) < reach))
-			break;
-	}
-	if (k == ip->npages) {
-		void *p = MAP_FAILED;
-
-		if (k == MAX_PAGES)
-			return 0;
-		/* the nearest free 64 KiB below the site, then above, 1 MiB apart */
-		for (int64_t step = 1; near && p == MAP_FAILED && step < 2000; step++) {
-			uint64_t at = ((addr & ~0xffffull) - (uint64_t)(step & 1 ? 1 : -1) *
-				       (uint64_t)((step + 1) / 2) * (1ull << 20));
-
-			p = mmap((void *)at, PAGE * 16, PROT_READ | PROT_EXEC,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-		}
-		if (!near)
-			p = mmap(NULL, PAGE * 16, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
-				 -1, 0);
-		if (p == MAP_FAILED)
-			return 0;
-		ip->page[k] = (struct ip_page){ (uint64_t)p, 0 };
-		ip->npages++;
-	}
-	ip->page[k].used += (len + 15) & ~15u;
-	return ip->page[k].addr + ip->page[k].used - ((len + 15) & ~15u);
+	return text_alloc(&ip->code, &addr, near ? 1 : 0, len);
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -324,6 +286,7 @@ struct inproc *inproc_new(const struct ev_uprobe *probes, size_t n, struct bpfvm
 	ip->log = log;
 	ip->run = run;
 	ip->ctx = ctx;
+	ip->code.chunk = PAGE * 16;
 	ip->self.ops = &self_ops;
 	ip->tgid = getpid();
 	ip->self.root = ip->tgid;
@@ -768,6 +731,6 @@ void inproc_free(struct inproc *ip)
 	if (!ip)
 		return;
 	inproc_remove(ip);
-	if (!ip->npages)
+	if (!ip->code.n)
 		free(ip);     /* else a thread may yet return through its code: kept */
 }

@@ -54,9 +54,7 @@
 
 #define PAGE 4096ul
 #define SLOT 128
-#define MAX_TPAGES 64
-#define MAX_SITES (MAX_TPAGES * (PAGE / SLOT))
-#define NEAR ((int64_t)1 << 31)
+#define MAX_SITES (TEXT_POOL_CHUNKS * (PAGE / SLOT))
 #define SCAN 127                /* a jmp rel8's reach */
 #define MAX_FAILED 256
 
@@ -65,8 +63,7 @@ struct bpfvm_syscall_sites {
 	uint64_t vsize, vsave, vrestore;   /* the vector registers' area and its two functions */
 	struct bpfvm_syscall_sites_opts o;
 	text_call_fn call;
-	uintptr_t tpage[MAX_TPAGES];
-	unsigned tused[MAX_TPAGES], ntpages;
+	struct text_pool code;   /* the trampolines, a page at a time */
 	struct {
 		uintptr_t at, slot;     /* the first byte written (where an int3 goes) and its trampoline */
 	} site[MAX_SITES];
@@ -140,6 +137,7 @@ struct bpfvm_syscall_sites *bpfvm_syscall_sites__new(const struct bpfvm_syscall_
 		return NULL;
 	memcpy(&s->o, opts, opts->sz < sizeof(s->o) ? opts->sz : sizeof(s->o));
 	s->call = s->o.call;
+	s->code = (struct text_pool){ .call = s->call, .chunk = PAGE };
 	inproc_cpu_state(&cpu);
 	s->vsize = cpu.size + 64;
 	s->vsave = cpu.save;
@@ -268,35 +266,6 @@ static bool mapping_of(struct bpfvm_syscall_sites *s, uintptr_t addr, struct map
 
 /* ---- where the jump goes --------------------------------------------------- */
 
-static bool near(uintptr_t a, uintptr_t b)
-{
-	int64_t d = (int64_t)(a - b);
-
-	return (d < 0 ? -d : d) < NEAR - (int64_t)(2 * PAGE);
-}
-
-/* A fresh r-x page within 2 GiB of addr: 0 if none could be had. */
-static uintptr_t map_near(struct bpfvm_syscall_sites *s, uintptr_t addr)
-{
-	uintptr_t base = addr & ~(uintptr_t)0xfffff;
-
-	for (uintptr_t k = 1; k <= 256; k++)
-		for (int side = 0; side < 2; side++) {
-			uintptr_t hint = side ? base + k * 0x100000 : base - k * 0x100000;
-			long got;
-
-			if (!near(hint, addr) || hint < 0x10000)
-				continue;
-			got = s->call(SYS_mmap, (long)hint, PAGE, PROT_READ | PROT_EXEC,
-				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-			if (got == (long)hint)
-				return hint;
-			if (got >= 0 && (unsigned long)got < -4096ul)
-				s->call(SYS_munmap, got, PAGE, 0, 0, 0, 0);  /* an old kernel's hint */
-		}
-	return 0;
-}
-
 static void put32(uint8_t *p, int64_t v)
 {
 	int32_t x = (int32_t)v;
@@ -350,26 +319,15 @@ static void fill_slot(struct bpfvm_syscall_sites *s, uint8_t *slot, uintptr_t at
 static uintptr_t trampoline(struct bpfvm_syscall_sites *s, uintptr_t site, uintptr_t pad,
 			    const uint8_t *pre, unsigned npre)
 {
+	const uint64_t near[2] = { pad, site };
 	uint8_t code[SLOT];
-	unsigned k;
-	uintptr_t at;
+	uintptr_t at = (uintptr_t)text_alloc(&s->code, near, 2, SLOT);
 
-	for (k = 0; k < s->ntpages; k++)
-		if (s->tused[k] + SLOT <= PAGE && near(s->tpage[k], pad) && near(s->tpage[k], site))
-			break;
-	if (k == s->ntpages) {
-		if (k == MAX_TPAGES || !(s->tpage[k] = map_near(s, pad)))
-			return 0;
-		s->tused[k] = 0;
-		s->ntpages++;
-	}
-	at = s->tpage[k] + s->tused[k];
+	if (!at)
+		return 0;
 	fill_slot(s, code, at, site, pre, npre);
 	/* as all code: the page stays r-x for the other slots' threads */
-	if (text_write(s->call, at, code, SLOT))
-		return 0;
-	s->tused[k] += SLOT;
-	return at;
+	return text_write(s->call, at, code, SLOT) ? 0 : at;
 }
 
 /* ---- the patch ----------------------------------------------------------------- */

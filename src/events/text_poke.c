@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/membarrier.h>
+#include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -79,4 +81,65 @@ int text_replace(text_call_fn call, uint64_t addr, const uint8_t *code, size_t l
 out:
 	c(SYS_close, fd, 0, 0, 0, 0, 0);
 	return err;
+}
+
+/* Does all of [at, at + size) lie within a rel32 jump of each address of near? */
+static bool in_reach(uint64_t at, uint64_t size, const uint64_t *near, unsigned nnear)
+{
+	const int64_t reach = ((int64_t)1 << 31) - 2 * (int64_t)size;
+
+	for (unsigned i = 0; i < nnear; i++) {
+		int64_t d = (int64_t)(at - near[i]);
+
+		if ((d < 0 ? -d : d) >= reach)
+			return false;
+	}
+	return true;
+}
+
+/* A fresh chunk in reach of near: the nearest free MiB below near[0], then above. */
+static uint64_t map_chunk(struct text_pool *p, const uint64_t *near, unsigned nnear)
+{
+	text_call_fn c = p->call ? p->call : libc_call;
+	uint64_t base = nnear ? near[0] & ~0xfffffull : 0;
+
+	if (!nnear) {
+		long got = c(SYS_mmap, 0, (long)p->chunk, PROT_READ | PROT_EXEC,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		return got < 0 ? 0 : (uint64_t)got;
+	}
+	for (uint64_t step = 1; step <= 1024; step++)
+		for (int above = 0; above < 2; above++) {
+			uint64_t hint = above ? base + step * 0x100000 : base - step * 0x100000;
+			long got;
+
+			if (hint < 0x10000 || !in_reach(hint, p->chunk, near, nnear))
+				continue;
+			got = c(SYS_mmap, (long)hint, (long)p->chunk, PROT_READ | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			if (got == (long)hint)
+				return hint;
+			if (got >= 0)   /* elsewhere: a kernel without MAP_FIXED_NOREPLACE took a hint */
+				c(SYS_munmap, got, (long)p->chunk, 0, 0, 0, 0);
+		}
+	return 0;
+}
+
+uint64_t text_alloc(struct text_pool *p, const uint64_t *near, unsigned nnear, uint64_t len)
+{
+	unsigned k;
+
+	len = (len + 15) & ~15ull;
+	for (k = 0; k < p->n; k++)
+		if (p->used[k] + len <= p->chunk && in_reach(p->base[k], p->chunk, near, nnear))
+			break;
+	if (k == p->n) {
+		if (k == TEXT_POOL_CHUNKS || len > p->chunk || !(p->base[k] = map_chunk(p, near, nnear)))
+			return 0;
+		p->used[k] = 0;
+		p->n++;
+	}
+	p->used[k] += len;
+	return p->base[k] + p->used[k] - len;
 }

@@ -1,7 +1,8 @@
 /*
  * text_poke.h - writing code this process may be running (text_poke.c):
  * the one way the in-process agent's patches are made, uprobes
- * (inproc.c) and system call sites (syscall_site.c) alike.
+ * (inproc.c) and system call sites (syscall_site.c) alike; and the code
+ * space their trampolines are written to, near the code that jumps there.
  */
 #ifndef BPFVM_EVENTS_TEXT_POKE_H
 #define BPFVM_EVENTS_TEXT_POKE_H
@@ -31,5 +32,26 @@ void text_sync_register(text_call_fn call);
  * when the int3 could not be).
  */
 int text_replace(text_call_fn call, uint64_t addr, const uint8_t *code, size_t len);
+
+#define TEXT_POOL_CHUNKS 64
+
+/*
+ * Code space: r-x mappings of chunk bytes each, handed out in pieces (16
+ * bytes aligned) and never unmapped (a thread may be in a trampoline, or
+ * return through one).  Zero it, then set call and chunk.
+ */
+struct text_pool {
+	text_call_fn call;
+	uint64_t chunk;
+	uint64_t base[TEXT_POOL_CHUNKS];
+	uint64_t used[TEXT_POOL_CHUNKS];
+	unsigned n;
+};
+
+/*
+ * len bytes of code space within a rel32 jump (2 GiB) of each of the
+ * nnear addresses near (anywhere for none): its address, or 0.
+ */
+uint64_t text_alloc(struct text_pool *p, const uint64_t *near, unsigned nnear, uint64_t len);
 
 #endif
