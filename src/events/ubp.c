@@ -115,8 +115,7 @@ struct thr {
 	uint64_t step_addr;
 	enum pend pend;
 	uint64_t pend_addr;      /* P_ENTRY: the breakpoint; P_RETURN: where to return */
-	int sig;                 /* a signal that came while ubp waited: delivered at resume */
-	siginfo_t held;          /* a signal that came during a step: delivered after it */
+	siginfo_t held;          /* a signal that came while ubp ran the thread: delivered after */
 	struct frame *stk;
 	unsigned depth;
 };
@@ -567,6 +566,17 @@ static uint64_t find_syscall(int32_t tgid)
 }
 
 /*
+ * Thread t stopped for a signal while ubp made it run something (a call
+ * of its own, the probed instruction's step): the signal, with its
+ * siginfo, waits until the thread goes on (release_held).
+ */
+static void hold_signal(struct thr *t)
+{
+	if (!t->held.si_signo && ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->held))
+		t->held.si_signo = 0;
+}
+
+/*
  * Make stopped thread tid (at a signal stop) call mmap for len bytes
  * (prot) at hint: its address, or 0.  Its registers come back as they were.
  */
@@ -598,7 +608,7 @@ static uint64_t remote_mmap(struct ubp *u, struct proc *p, struct thr *t, uint64
 		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
 			break;
 		if (WSTOPSIG(status) != SIGTRAP)
-			t->sig = WSTOPSIG(status);   /* delivered later */
+			hold_signal(t);
 		ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0);
 	}
 	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && r.rax < (uint64_t)-4096)
@@ -731,7 +741,7 @@ static int remote_call(struct proc *p, struct thr *t, uint64_t fn, uint64_t a0, 
 			break;
 		}
 		if (WSTOPSIG(status) != SIGTRAP)
-			t->sig = WSTOPSIG(status);   /* delivered later */
+			hold_signal(t);
 		ptrace(PTRACE_CONT, t->tid, 0, 0);
 	}
 out:
@@ -901,15 +911,18 @@ static void hijack_return(struct ubp *u, struct proc *p, struct thr *t, struct b
 }
 
 /*
- * A signal held back during a step, delivered now with its own siginfo
- * (the stop is the step's SIGTRAP: the restart's signal replaces it, and
- * the kernel keeps a siginfo whose number is the restart's).
+ * The held signal, delivered as the thread goes on, with its own siginfo
+ * (the stop is a SIGTRAP's: the restart's signal replaces it, and the
+ * kernel keeps a siginfo whose number is the restart's); sent again where
+ * the resume already delivers another.
  */
 static void release_held(struct thr *t, int *sig)
 {
-	if (!t->held.si_signo || t->stepping)
+	if (!t->held.si_signo)
 		return;
-	if (!*sig && !ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->held))
+	if (*sig || ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->held))
+		tgkill(t->tgid, t->tid, t->held.si_signo);
+	else
 		*sig = t->held.si_signo;
 	t->held.si_signo = 0;
 }
@@ -921,30 +934,27 @@ bool ubp_resume(struct ubp *u, int32_t tid, int *resume_sig)
 	struct user_regs_struct r;
 	struct bp *b;
 	enum pend pend;
-	int sig;
 
 	if (p && t->stepping) {   /* stopped on the way (a signal, an interrupt): the step goes on */
-		if (*resume_sig && !t->held.si_signo &&
-		    ptrace(PTRACE_GETSIGINFO, tid, 0, &t->held))
-			t->held = (siginfo_t){ .si_signo = *resume_sig, .si_code = SI_USER };
+		if (*resume_sig) {
+			hold_signal(t);
+			if (!t->held.si_signo)
+				t->held = (siginfo_t){ .si_signo = *resume_sig, .si_code = SI_USER };
+		}
 		ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
 		return true;
 	}
-	if (t)
-		release_held(t, resume_sig);
 	if (!p || t->pend == P_NONE || ptrace(PTRACE_GETREGS, tid, 0, &r))
-		return false;
+		goto done;
 	pend = t->pend;
 	t->pend = P_NONE;
-	sig = t->sig;
-	t->sig = 0;
 	if (pend == P_RETURN) {
 		r.rip = t->pend_addr;
 		ptrace(PTRACE_SETREGS, tid, 0, &r);
-		return false;
+		goto done;
 	}
 	if (!(b = bp_at(p, t->pend_addr)))
-		return false;
+		goto done;
 	if (b->ret)
 		hijack_return(u, p, t, b, &r);
 	switch (b->how) {
@@ -982,22 +992,21 @@ out_of_line:
 			log_printf(u->log, "uprobe at 0x%" PRIx64 ": no scratch page in pid %d for "
 					   "the probed instruction: the process stops here\n",
 				   b->addr, t->tgid);
-			return false;
+			goto done;
 		}
 		r.rip = b->slot;
 		if (b->jmp_back)
 			break;
-		t->stepping = true;
+		t->stepping = true;     /* a held signal waits for the step's end */
 		t->step_addr = b->addr;
-		if (sig && !t->held.si_signo)   /* after the step, as any signal that comes during it */
-			t->held = (siginfo_t){ .si_signo = sig, .si_code = SI_USER };
 		ptrace(PTRACE_SETREGS, tid, 0, &r);
 		ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
 		return true;
 	}
 	ptrace(PTRACE_SETREGS, tid, 0, &r);
-	if (sig)
-		kill(tid, sig);
+done:
+	if (t)
+		release_held(t, resume_sig);
 	return false;
 }
 
@@ -1062,7 +1071,7 @@ void ubp_release_thread(struct ubp *u, int32_t tid)
 	t->stepping = false;
 	t->pend = P_NONE;
 	ptrace(PTRACE_SETREGS, tid, 0, &r);
-	if (t->held.si_signo)     /* held back during a step: sent again, to come after the detach */
+	if (t->held.si_signo)     /* held back: sent again, to come after the detach */
 		tgkill(t->tgid, tid, t->held.si_signo);
 	t->held.si_signo = 0;
 }
