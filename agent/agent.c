@@ -150,8 +150,12 @@ static const uint8_t stub_code[] = {
 	/* STUB_RESTORER: SIGSYS's return (the filter traps libc's sigaction of SIGSYS) */
 	0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00,   /* mov $SYS_rt_sigreturn,%rax */
 	0x0f, 0x05,                   /* syscall */
+	/* STUB_GADGET: a patched site's call (syscall_sites.h) */
+	0x0f, 0x05,                   /* syscall */
+	0xff, 0xe3,                   /* jmp *%rbx */
 };
 #define STUB_RESTORER 26
+#define STUB_GADGET 35
 
 static void say(const char *msg)
 {
@@ -424,11 +428,6 @@ static uint64_t current_ids(void)
 }
 
 /*
- * Trapped call nr with args a, made for the program (from the SIGSYS
- * handler or a patched site's trampoline): the programs around it, the
- * call from the stub; its result.
- */
-/*
  * SIGSYS stays the agent's: a trap while SIGSYS is blocked or not handled
  * kills the process (the kernel makes the forced signal fatal), and
  * posix_spawn's child resets every handler before its execve (trapped).
@@ -514,30 +513,58 @@ static void programs(bool enter, long nr, const long *a, long ret)
 		agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
 }
 
-static long run_call(void *ctx, long nr, long a[6])
+/*
+ * Before trapped call nr with args a (syscall_sites.h's enter): the
+ * programs at its entry, and 0 for the caller to make it; an execve, made
+ * here whole (1, its result in *ret).
+ */
+static int call_enter(void *ctx, long nr, long a[6], long *ret)
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
-	long ret, how = 0;   /* execve(at): 1 the supervisor's (handed over, or dormant already) */
+	long how;   /* execve(at): 1 the supervisor's (handed over, or dormant already) */
 
 	(void)ctx;
 	if (nr == SYS_execve || nr == SYS_execveat) {
 		how = agent.dormant ? 1 : check_exec(nr, a);
-		if ((ret = how) < 0)
-			goto out;
+		if (how >= 0 && (want & 1) && agent.t && !in_programs)
+			programs(true, nr, a, 0);
+		if (how < 0)
+			*ret = how;
+		else
+			*ret = how == 1 ? exec_without_agent(nr, a)
+					: agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (how >= 0 && (want & 2) && agent.t && !in_programs)
+			programs(false, nr, a, *ret);
+		errno = saved;
+		return 1;
 	}
-	if (!agent.t || in_programs)
-		want = 0;
-	if (want & 1)
+	if ((want & 1) && agent.t && !in_programs)
 		programs(true, nr, a, 0);
-	if (how == 1)
-		ret = exec_without_agent(nr, a);
-	else
-		ret = agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (want & 2)
-		programs(false, nr, a, ret);
-out:
 	errno = saved;
+	return 0;
+}
+
+/* After it (syscall_sites.h's exit): the programs at its exit; its result. */
+static long call_exit(void *ctx, long nr, long a[6], long ret)
+{
+	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
+
+	(void)ctx;
+	if ((want & 2) && agent.t && !in_programs) {
+		programs(false, nr, a, ret);
+		errno = saved;
+	}
 	return ret;
+}
+
+/* Trapped call nr with args a, made for the program from the SIGSYS handler: its result. */
+static long run_call(long nr, long a[6])
+{
+	long ret;
+
+	if (call_enter(NULL, nr, a, &ret))
+		return ret;
+	return call_exit(NULL, nr, a, agent.call(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
 }
 
 static void on_sigsys(int sig, siginfo_t *si, void *ucv)
@@ -553,7 +580,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 		return;
 	}
 	__atomic_fetch_add(&agent.traps, 1, __ATOMIC_RELAXED);
-	ret = run_call(NULL, si->si_syscall, a);
+	ret = run_call(si->si_syscall, a);
 	/* the next call from this syscall instruction goes the fast way, if it can */
 	bpfvm_syscall_sites__patch(agent.sites, (uint64_t)g[REG_RIP] - 2);
 	g[REG_RAX] = ret;
@@ -723,7 +750,8 @@ static void start_patching(void)
 {
 	const char *env = getenv("BPFVM_AGENT_PATCH");
 	BPFVM_OPTS(bpfvm_syscall_sites_opts, so, .trap = agent.trap, .nr_max = MAX_NR, .call = agent.call,
-		   .run = run_call);
+		   .gadget = (const void *)(agent.stub + STUB_GADGET), .enter = call_enter,
+		   .exit = call_exit);
 
 	if (!(env && !strcmp(env, "0")))
 		agent.sites = bpfvm_syscall_sites__new(&so);

@@ -25,7 +25,7 @@ struct bpfvm_syscall_sites;
 
 struct bpfvm_syscall_sites_opts {
 	size_t sz;
-	/* trap[nr] != 0: the filter traps call nr (a patched site hands it to run, makes others) */
+	/* trap[nr] != 0: the filter traps call nr (a patched site hands it to enter and exit) */
 	const uint8_t *trap;
 	long nr_max;              /* trap's size */
 	/*
@@ -33,12 +33,24 @@ struct bpfvm_syscall_sites_opts {
 	 * every call the sites make goes through it, in a signal handler.
 	 */
 	long (*call)(long nr, long a, long b, long c, long d, long e, long f);
-	/* Make trapped call nr with args as if the site had made it: its result. */
-	long (*run)(void *ctx, long nr, long args[6]);
+	/*
+	 * The bytes `syscall; jmp *%rbx` (0f 05 ff e3) where the filter lets
+	 * calls through: a patched site's trapped call is made there, so that
+	 * it returns with no frame to unwind (see syscall_site.c).
+	 */
+	const void *gadget;
+	/*
+	 * Before trapped call nr with args, as if at the site: 0, the sites
+	 * make the call and then call exit with its result; 1, enter made it
+	 * (or refused it) and left its result in *ret, and exit is not called.
+	 */
+	int (*enter)(void *ctx, long nr, long args[6], long *ret);
+	/* After the call: the result the site gets (ret, the call's). */
+	long (*exit)(void *ctx, long nr, long args[6], long ret);
 	void *ctx;
 };
 
-/* NULL with errno (EINVAL: no trap, call or run). */
+/* NULL with errno (EINVAL: no trap, call, gadget, enter or exit; gadget not those bytes). */
 BPFVM_API struct bpfvm_syscall_sites *
 bpfvm_syscall_sites__new(const struct bpfvm_syscall_sites_opts *opts);
 /*

@@ -26,7 +26,8 @@
  * The trampoline (one slot a site, in a page within 2 GiB) makes calls the
  * filter does not trap with its own syscall instruction (clone, vfork,
  * rt_sigreturn behave as at the site: nothing of the agent's is on any
- * stack) and hands trapped ones to sysite_entry, which calls run.  A signal
+ * stack) and hands trapped ones to sysite_entry, which calls enter, makes
+ * the call through the gadget and calls exit.  A signal
  * arriving meanwhile runs on the stack below, and may make the attached
  * call itself (it nests, as in the SIGSYS handler).
  *
@@ -61,6 +62,7 @@
 struct bpfvm_syscall_sites {
 	/* read by sysite_entry at these offsets: keep them first */
 	uint64_t vsize, vsave, vrestore;   /* the vector registers' area and its two functions */
+	uint64_t gadget;                   /* the caller's allowed `syscall; jmp *%rbx` */
 	struct bpfvm_syscall_sites_opts o;
 	text_call_fn call;
 	struct text_pool code;   /* the trampolines, a page at a time */
@@ -73,8 +75,10 @@ struct bpfvm_syscall_sites {
 	int busy;
 };
 
-__attribute__((visibility("hidden"))) long sysite_dispatch(struct bpfvm_syscall_sites *s, long nr,
-							   long *args);
+__attribute__((visibility("hidden"))) int sysite_enter(struct bpfvm_syscall_sites *s, long nr,
+						       long *args, long *ret);
+__attribute__((visibility("hidden"))) long sysite_exit(struct bpfvm_syscall_sites *s, long nr,
+						       long *args, long ret);
 
 /*
  * Entered from a trampoline: the red zone skipped, the flags and then the
@@ -92,32 +96,52 @@ __attribute__((visibility("hidden"))) long sysite_dispatch(struct bpfvm_syscall_
  * uprobes' own: XSAVEC + XRSTOR of the AVX-512 state cost some 200 ns a
  * call here, the moves a few).  Not saved: the x87 stack, MXCSR and the
  * x87 control word (the ABI has the callee keep the control words, and
- * neither libbpfvm nor the agent executes an x87 instruction).  The frame:
- * rbp, then the object, the six arguments (args[] for run), the number,
- * the result; below, the vector area, 64-byte aligned.
+ * neither libbpfvm nor the agent executes an x87 instruction).
+ *
+ * The call itself is made here, between the two C calls, through the
+ * caller's gadget (its seccomp filter lets only its own page's calls
+ * through), returning by rbx: no frame made before the call returns after
+ * it.  A kernel that refills the return-stack predictor at each return
+ * to user space (as this VM's does) makes every such `ret` mispredict,
+ * some 20 ns each: making the call from inside the C code cost four of
+ * them, 80 ns a call.  The frame: rbp, then the result, the number, the
+ * six arguments (args[] for the C code), the object, rbx; below, the
+ * vector area, 64-byte aligned.
  */
 __asm__(".text\n.globl sysite_entry\n.hidden sysite_entry\n.type sysite_entry,@function\n"
 	"sysite_entry:\n"
-	"push %rbp\n mov %rsp, %rbp\n sub $72, %rsp\n"
-	"mov %r11, -72(%rbp)\n"
+	"push %rbp\n mov %rsp, %rbp\n sub $80, %rsp\n"
+	"mov %r11, -72(%rbp)\n mov %rbx, -80(%rbp)\n"
 	"mov %rdi, -64(%rbp)\n mov %rsi, -56(%rbp)\n mov %rdx, -48(%rbp)\n"
 	"mov %r10, -40(%rbp)\n mov %r8, -32(%rbp)\n mov %r9, -24(%rbp)\n"
 	"mov %rax, -16(%rbp)\n cld\n"
 	"sub (%r11), %rsp\n and $-64, %rsp\n mov %rsp, %rdi\n call *8(%r11)\n"
-	"mov -72(%rbp), %rdi\n mov -16(%rbp), %rsi\n lea -64(%rbp), %rdx\n call sysite_dispatch\n"
-	"mov %rax, -8(%rbp)\n"
-	"mov -72(%rbp), %r11\n mov %rsp, %rdi\n call *16(%r11)\n"
+	"mov -72(%rbp), %rdi\n mov -16(%rbp), %rsi\n lea -64(%rbp), %rdx\n lea -8(%rbp), %rcx\n"
+	"call sysite_enter\n test %eax, %eax\n jnz 2f\n"
 	"mov -64(%rbp), %rdi\n mov -56(%rbp), %rsi\n mov -48(%rbp), %rdx\n"
-	"mov -40(%rbp), %r10\n mov -32(%rbp), %r8\n mov -24(%rbp), %r9\n"
+	"mov -40(%rbp), %r10\n mov -32(%rbp), %r8\n mov -24(%rbp), %r9\n mov -16(%rbp), %rax\n"
+	"mov -72(%rbp), %r11\n lea 1f(%rip), %rbx\n jmp *24(%r11)\n"
+	"1: mov -72(%rbp), %rdi\n mov -16(%rbp), %rsi\n lea -64(%rbp), %rdx\n mov %rax, %rcx\n"
+	"call sysite_exit\n mov %rax, -8(%rbp)\n"
+	"2: mov -72(%rbp), %r11\n mov %rsp, %rdi\n call *16(%r11)\n"
+	"mov -64(%rbp), %rdi\n mov -56(%rbp), %rsi\n mov -48(%rbp), %rdx\n"
+	"mov -40(%rbp), %r10\n mov -32(%rbp), %r8\n mov -24(%rbp), %r9\n mov -80(%rbp), %rbx\n"
 	"mov -8(%rbp), %rax\n mov %rbp, %rsp\n pop %rbp\n pop %r11\n popfq\n"
 	"lea 128(%rsp), %rsp\n jmp *%r11\n"
 	".size sysite_entry, .-sysite_entry\n");
 extern char sysite_entry[];
 
-long sysite_dispatch(struct bpfvm_syscall_sites *s, long nr, long *args)
+int sysite_enter(struct bpfvm_syscall_sites *s, long nr, long *args, long *ret)
 {
-	return s->o.run(s->o.ctx, nr, args);
+	return s->o.enter(s->o.ctx, nr, args, ret);
 }
+
+long sysite_exit(struct bpfvm_syscall_sites *s, long nr, long *args, long ret)
+{
+	return s->o.exit(s->o.ctx, nr, args, ret);
+}
+
+static const uint8_t syscall_jmp_rbx[] = { 0x0f, 0x05, 0xff, 0xe3 };
 
 /* What follows glibc's syscall(): cmp $-4095,%rax; jae (error); ret; nop padding. */
 static const uint8_t glibc_wrapper_tail[] = { 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, 0x73, 0x01, 0xc3,
@@ -129,7 +153,9 @@ struct bpfvm_syscall_sites *bpfvm_syscall_sites__new(const struct bpfvm_syscall_
 	struct inproc_cpu cpu;
 
 	if (!OPTS_VALID(opts, bpfvm_syscall_sites_opts, NULL) || !OPTS_GET(opts, trap, NULL) ||
-	    !OPTS_GET(opts, call, NULL) || !OPTS_GET(opts, run, NULL) || OPTS_GET(opts, nr_max, 0) <= 0) {
+	    !OPTS_GET(opts, call, NULL) || !OPTS_GET(opts, enter, NULL) || !OPTS_GET(opts, exit, NULL) ||
+	    OPTS_GET(opts, nr_max, 0) <= 0 || !OPTS_GET(opts, gadget, NULL) ||
+	    memcmp(opts->gadget, syscall_jmp_rbx, sizeof(syscall_jmp_rbx))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -137,6 +163,7 @@ struct bpfvm_syscall_sites *bpfvm_syscall_sites__new(const struct bpfvm_syscall_
 		return NULL;
 	memcpy(&s->o, opts, opts->sz < sizeof(s->o) ? opts->sz : sizeof(s->o));
 	s->call = s->o.call;
+	s->gadget = (uintptr_t)s->o.gadget;
 	s->code = (struct text_pool){ .call = s->call, .chunk = PAGE };
 	inproc_cpu_state(&cpu);
 	s->vsize = cpu.size + 64;
