@@ -777,6 +777,12 @@ int cmd_trace(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc;
+	/*
+	 * A line at a time: the traced command writes to the same stdout, and
+	 * a full buffer flushed mid-line would cut a record (or the command's
+	 * own line) in two
+	 */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (a.mode && strcmp(a.mode, "supervisor"))   /* the agent's programs update these maps */
 		vo.shared_maps_size = TRACE_AGENT_ARENA;
 	vm = bpfvm__new(&vo);

@@ -80,8 +80,11 @@ BPFVM_API struct bpfvm_trace *bpfvm_trace__new(const struct bpfvm_trace_opts *op
 /*
  * Attach a loaded program where its section says.  Before start.  Returns
  * 0, -EOPNOTSUPP when bpfvm has no such attach point (the reason, naming
- * the program, in the log), -EINVAL (not loaded, already started), -E2BIG
- * (too many), -ENOMEM.
+ * the program, in the log), -EACCES (-EINVAL for a raw tracepoint) when a
+ * verified program reads its context past the tracepoint's fields, as the
+ * kernel refuses it, -EINVAL (not loaded, already started), -E2BIG (too
+ * many), -ENOMEM.  Verify first: an unverified program is given its whole
+ * record room, zeroed, at every event.
  */
 BPFVM_API int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program);
 /*

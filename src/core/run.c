@@ -3,12 +3,13 @@
  * stop the run with a reason, note the maps whose values it handed out,
  * call back into the program.
  */
+#include "../util/hot.h"
 #include "run.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-bool vm_run_add_region(struct bpfvm_run_ctx *run, const void *start, uint64_t len,
+HOT bool vm_run_add_region(struct bpfvm_run_ctx *run, const void *start, uint64_t len,
 		       bool writable, const char *what)
 {
 	if (run->nregions == VM_MAX_REGIONS)

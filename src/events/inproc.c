@@ -59,6 +59,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "../util/hot.h"
 #include "../util/log.h"
 #include "../util/procfs.h"
 #include "inproc.h"
@@ -168,7 +169,7 @@ static uint64_t code_room(struct inproc *ip, uint64_t addr, bool near, unsigned 
 
 /* ---- events -------------------------------------------------------------- */
 
-static int32_t my_tid(void)
+HOT static int32_t my_tid(void)
 {
 	if (!me.tid) {
 		me.tid = (int32_t)syscall(SYS_gettid);
@@ -190,7 +191,7 @@ static inline __attribute__((always_inline)) void hit(struct inproc *ip, uint64_
 enum { R_RIP = 16, R_RSP = 19 };   /* in struct pt_regs, by 8 bytes */
 
 /* At a site (from its trampoline, or its int3's handler). */
-static void on_entry(struct ip_site *s, uint64_t *regs)
+HOT static void on_entry(struct ip_site *s, uint64_t *regs)
 {
 	struct inproc *ip = s->ip;
 	uint64_t *sp = (uint64_t *)(uintptr_t)regs[R_RSP];
@@ -216,7 +217,7 @@ static void on_entry(struct ip_site *s, uint64_t *regs)
 }
 
 /* At the return trampoline: the real return address. */
-static uint64_t on_return(struct inproc *ip, uint64_t *regs)
+HOT static uint64_t on_return(struct inproc *ip, uint64_t *regs)
 {
 	uint64_t sp = regs[R_RSP];
 	struct ip_frame f;

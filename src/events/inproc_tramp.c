@@ -96,7 +96,7 @@ static const int gpr_order[15] = { 15, 14, 13, 12, 5, 3, 11, 10, 9, 8, 0, 1, 2, 
  * code uses no x87 and changes no control register.  rdi: a 64-byte
  * aligned area.
  */
-__attribute__((naked)) static void save_zmm(void)
+__attribute__((naked, hot)) static void save_zmm(void)
 {
 	__asm__ volatile(
 		".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
@@ -108,7 +108,7 @@ __attribute__((naked)) static void save_zmm(void)
 		"ret\n" ::: "memory");
 }
 
-__attribute__((naked)) static void restore_zmm(void)
+__attribute__((naked, hot)) static void restore_zmm(void)
 {
 	__asm__ volatile(
 		".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
@@ -120,7 +120,7 @@ __attribute__((naked)) static void restore_zmm(void)
 		"ret\n" ::: "memory");
 }
 
-__attribute__((naked)) static void save_ymm(void)
+__attribute__((naked, hot)) static void save_ymm(void)
 {
 	__asm__ volatile(
 		".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
@@ -129,7 +129,7 @@ __attribute__((naked)) static void save_ymm(void)
 		"ret\n" ::: "memory");
 }
 
-__attribute__((naked)) static void restore_ymm(void)
+__attribute__((naked, hot)) static void restore_ymm(void)
 {
 	__asm__ volatile(
 		".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
@@ -138,7 +138,7 @@ __attribute__((naked)) static void restore_ymm(void)
 		"ret\n" ::: "memory");
 }
 
-__attribute__((naked)) static void save_xmm(void)
+__attribute__((naked, hot)) static void save_xmm(void)
 {
 	__asm__ volatile(
 		".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
@@ -147,7 +147,7 @@ __attribute__((naked)) static void save_xmm(void)
 		"ret\n" ::: "memory");
 }
 
-__attribute__((naked)) static void restore_xmm(void)
+__attribute__((naked, hot)) static void restore_xmm(void)
 {
 	__asm__ volatile(
 		".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"

@@ -48,6 +48,7 @@
 
 #include <bpfvm/syscall_sites.h>
 
+#include "../util/hot.h"
 #include "../util/opts.h"
 #include "inproc.h"
 #include "text_poke.h"
@@ -108,7 +109,7 @@ __attribute__((visibility("hidden"))) long sysite_exit(struct bpfvm_syscall_site
  * six arguments (args[] for the C code), the object, rbx; below, the
  * vector area, 64-byte aligned.
  */
-__asm__(".text\n.globl sysite_entry\n.hidden sysite_entry\n.type sysite_entry,@function\n"
+__asm__(HOT_TEXT ".globl sysite_entry\n.hidden sysite_entry\n.type sysite_entry,@function\n"
 	"sysite_entry:\n"
 	"push %rbp\n mov %rsp, %rbp\n sub $80, %rsp\n"
 	"mov %r11, -72(%rbp)\n mov %rbx, -80(%rbp)\n"
@@ -128,15 +129,15 @@ __asm__(".text\n.globl sysite_entry\n.hidden sysite_entry\n.type sysite_entry,@f
 	"mov -40(%rbp), %r10\n mov -32(%rbp), %r8\n mov -24(%rbp), %r9\n mov -80(%rbp), %rbx\n"
 	"mov -8(%rbp), %rax\n mov %rbp, %rsp\n pop %rbp\n pop %r11\n popfq\n"
 	"lea 128(%rsp), %rsp\n jmp *%r11\n"
-	".size sysite_entry, .-sysite_entry\n");
+	".size sysite_entry, .-sysite_entry\n" HOT_TEXT_END);
 extern char sysite_entry[];
 
-int sysite_enter(struct bpfvm_syscall_sites *s, long nr, long *args, long *ret)
+HOT int sysite_enter(struct bpfvm_syscall_sites *s, long nr, long *args, long *ret)
 {
 	return s->o.enter(s->o.ctx, nr, args, ret);
 }
 
-long sysite_exit(struct bpfvm_syscall_sites *s, long nr, long *args, long ret)
+HOT long sysite_exit(struct bpfvm_syscall_sites *s, long nr, long *args, long ret)
 {
 	return s->o.exit(s->o.ctx, nr, args, ret);
 }

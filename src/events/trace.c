@@ -23,11 +23,13 @@
 
 #include <bpfvm/trace.h>
 
-#include "../hooks/hooks.h"
-#include "../util/log.h"
 #include "../elf/obj.h"
+#include "../hooks/hooks.h"
+#include "../util/hot.h"
+#include "../util/log.h"
 #include "../util/opts.h"
 #include "../util/procfs.h"
+#include "../vm/vm.h"
 #include "attach.h"
 #include "events.h"
 #include "inproc.h"
@@ -48,6 +50,7 @@ struct attached {
 	struct bpfvm_map *usdt_specs, *usdt_ips;
 	uint8_t usdt_written[256 / 8];   /* spec ids written to usdt_specs */
 	int detached;                    /* atomic: bpfvm_trace__detach */
+	size_t readable;                 /* of its record: the bytes it may read directly */
 };
 
 struct bpfvm_trace {
@@ -140,6 +143,36 @@ static void uprobe_keep(struct bpfvm_trace *t)
 	t->want.nuprobes++;
 }
 
+/*
+ * Does prog read no further into its context than at gives (the
+ * tracepoint's fields, a raw tracepoint's arguments)?  The kernel checks
+ * at attach: EACCES for a tracepoint (perf_event_set_bpf_prog), EINVAL for
+ * a raw one.  0, or the errno with why.
+ */
+static int reach_refused(const struct ev_attach *at, const struct bpfvm_prog *prog, char *why,
+			 size_t size)
+{
+	size_t end = ev_record_fields(at);
+	uint32_t reads = vm_ctx_reads(prog);
+	bool raw = at->point == EV_RAWTP_SYS_ENTER || at->point == EV_RAWTP_SYS_EXIT;
+
+	if (!end || reads <= end)
+		return 0;
+	snprintf(why, size, "it reads its context up to byte %u, past the end of the %s (%zu bytes): "
+		 "the kernel refuses to attach it (%s)", reads,
+		 raw ? "raw tracepoint's arguments" : "tracepoint's fields", end,
+		 raw ? "EINVAL" : "EACCES");
+	return raw ? -EINVAL : -EACCES;
+}
+
+/* What of the record room a run of prog may read directly (all of it when unverified). */
+static size_t readable(const struct bpfvm_trace *t, const struct bpfvm_prog *prog)
+{
+	uint32_t reads = vm_ctx_reads(prog);
+
+	return reads ? reads : sizeof(t->rec);
+}
+
 int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 {
 	struct bpfvm_prog *prog = program ? bpfvm_obj_prog__prog(program) : NULL;
@@ -158,6 +191,8 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 		err = -EOPNOTSUPP;
 	if (!err)
 		err = ev_kfunc_refuse(&at, prog, why, sizeof(why));
+	if (!err)
+		err = reach_refused(&at, prog, why, sizeof(why));
 	if (!err && at.point == EV_USER_PROBE) {
 		at.uprobe = (int)t->want.nuprobes;
 		err = uprobe_target(t, bpfvm_obj_prog__section_name(program), name, why, sizeof(why));
@@ -176,7 +211,8 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 			   bpfvm_obj_prog__section_name(program), why);
 		return err;
 	}
-	t->a[t->n] = (struct attached){ .prog = prog, .name = name, .at = at };
+	t->a[t->n] = (struct attached){ .prog = prog, .name = name, .at = at,
+					.readable = readable(t, prog) };
 	if (at.point == EV_USER_PROBE && t->up[at.uprobe].target.kind == USYM_USDT) {
 		t->a[t->n].usdt_specs = bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_specs");
 		t->a[t->n].usdt_ips = bpfvm_object__find_map_by_name(program->obj,
@@ -233,6 +269,8 @@ int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog *prog, uin
 	err = ev_attach_parse(prog_type, where, slash ? slash + 1 : "", &at, why, sizeof(why));
 	if (!err)
 		err = ev_kfunc_refuse(&at, prog, why, sizeof(why));
+	if (!err)
+		err = reach_refused(&at, prog, why, sizeof(why));
 	if (!err && at.point == EV_USER_PROBE && !(copy = strdup(where)))
 		err = -ENOMEM;
 	if (!err && at.point == EV_USER_PROBE) {
@@ -251,7 +289,8 @@ int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog *prog, uin
 	}
 	if (at.point == EV_USER_PROBE)
 		uprobe_keep(t);
-	t->a[t->n++] = (struct attached){ .prog = prog, .name = name, .at = at, .where = copy };
+	t->a[t->n++] = (struct attached){ .prog = prog, .name = name, .at = at, .where = copy,
+					  .readable = readable(t, prog) };
 	want_point(&t->want, &at);
 	return 0;
 }
@@ -317,7 +356,7 @@ int bpfvm_trace__adopt_pid(struct bpfvm_trace *t, int pid, uint64_t stub)
 }
 
 /* Does attach point a fire at ev? */
-static bool fires(const struct ev_attach *a, const struct ev_event *ev, struct ev_task *task)
+HOT static bool fires(const struct ev_attach *a, const struct ev_event *ev, struct ev_task *task)
 {
 	if (a->point == EV_KFUNC || a->point == EV_KRETFUNC)
 		return ev_kfunc_fires(a, ev, task);
@@ -382,7 +421,7 @@ static void fill_input(const struct ev_event *ev, struct ev_task *task, struct e
  * __bpf_usdt_ip_to_spec_id, as libbpf writes them at attach time; here at
  * the site's first hit, when bpfvm has the site.  The cookie, or 0.
  */
-static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, int32_t id,
+HOT static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, int32_t id,
 			    const char *args, uint64_t ip)
 {
 	uint8_t spec[USYM_USDT_SPEC_SIZE];
@@ -403,7 +442,7 @@ static uint64_t usdt_cookie(struct bpfvm_trace *t, struct attached *a, int32_t i
 	return (uint64_t)id;
 }
 
-static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev,
+HOT static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_event *ev,
 		    struct ev_task *task, const struct ev_record_in *in, uint64_t *rec)
 {
 	bool rawtp = a->at.point == EV_RAWTP_SYS_ENTER || a->at.point == EV_RAWTP_SYS_EXIT;
@@ -422,7 +461,7 @@ static void run_one(struct bpfvm_trace *t, struct attached *a, const struct ev_e
 	};
 	uint64_t retval;
 
-	ev_record(&a->at, in, (uint8_t *)rec, sizeof(t->rec));
+	ev_record(&a->at, in, (uint8_t *)rec, sizeof(t->rec), a->readable);
 	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev->usdt_spec, ev->usdt_args,
 							   ev->func_ip) : 0;
 	task->can_override = ev_attach_is_kprobe(&a->at);
@@ -530,7 +569,7 @@ int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
  * the order attached, and need nothing of a task: in process the helpers
  * ask the calling thread.
  */
-static bool only_syscall_tracepoints(const struct bpfvm_trace *t)
+HOT static bool only_syscall_tracepoints(const struct bpfvm_trace *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		switch (t->a[i].at.point) {
@@ -548,7 +587,7 @@ static bool only_syscall_tracepoints(const struct bpfvm_trace *t)
  * (the task's and a signal target's state, the passes, an override): the
  * agent runs it at every attached call, on the caller's stack.
  */
-static void syscall_tracepoints(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t *rec)
+HOT static void syscall_tracepoints(struct bpfvm_trace *t, const struct ev_event *ev, uint64_t *rec)
 {
 	struct ev_task task;   /* run_one's fields alone: no source, so no task is read */
 	struct ev_record_in in = { .tid = ev->tid, .nr = ev->nr, .ret = ev->ret, .regs = &ev->regs };
@@ -566,7 +605,7 @@ static void syscall_tracepoints(struct bpfvm_trace *t, const struct ev_event *ev
 		t->o.on_event(t->o.ctx);
 }
 
-void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint64_t args[6],
+HOT void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint64_t args[6],
 			  int64_t ret, uint64_t pid_tgid)
 {
 	uint64_t rec[RECORD_ROOM / 8];   /* per call: threads and nested signals run at once */
@@ -591,7 +630,7 @@ void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const uint
  * kind of event, without what the others need (their records, passes):
  * the context is the registers as the trampoline saved them, read-only.
  */
-static void inproc_run(void *ctx, const struct inproc_hit *h)
+HOT static void inproc_run(void *ctx, const struct inproc_hit *h)
 {
 	struct bpfvm_trace *t = ctx;
 	struct ev_task task;

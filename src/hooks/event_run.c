@@ -8,11 +8,12 @@
  */
 #include <errno.h>
 
+#include "../util/hot.h"
 #include "../util/log.h"
 #include "../vm/vm.h"
 #include "hooks.h"
 
-int hook_run_event(struct bpfvm_prog *prog, const struct hook_event_run *ev, uint64_t *retval)
+HOT int hook_run_event(struct bpfvm_prog *prog, const struct hook_event_run *ev, uint64_t *retval)
 {
 	struct bpfvm_run_ctx run;
 	uint64_t executed = 0;

@@ -33,6 +33,7 @@
  */
 #include <string.h>
 
+#include "../util/hot.h"
 #include "records.h"
 
 static void common(uint8_t *rec, uint16_t id, int32_t tid)
@@ -72,13 +73,39 @@ static void put_str(uint8_t *rec, size_t loc_off, size_t *end, const char *str, 
 	*end += len;
 }
 
-size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8_t *rec,
-		 size_t room)
+size_t ev_record_fields(const struct ev_attach *a)
 {
-	size_t end;
 	int nargs = a->sc ? a->sc->nargs : 6;
 
-	memset(rec, 0, room);
+	switch (a->point) {
+	case EV_SYS_ENTER_TP:  return nargs > 0 ? 16 + 8 * (size_t)nargs : 12;   /* __syscall_nr: s32 at 8 */
+	case EV_SYS_EXIT_TP:   return 24;
+	case EV_RAW_SYS_ENTER: return 64;
+	case EV_RAW_SYS_EXIT:  return 24;
+	case EV_RAWTP_SYS_ENTER:
+	case EV_RAWTP_SYS_EXIT: return 16;
+	case EV_SCHED_FORK:    return 24;
+	case EV_SCHED_EXEC:    return 20;
+	case EV_SCHED_EXIT:    return 33;   /* group_dead: a bool at 32 */
+	case EV_SIG_GENERATE:  return 48;
+	case EV_SIG_DELIVER:   return 40;
+	default:               return 0;
+	}
+}
+
+HOT size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8_t *rec,
+		     size_t room, size_t readable)
+{
+	size_t end, clear = ev_record_fields(a) ? ev_record_fields(a) : EV_PT_REGS_SIZE;
+	int nargs = a->sc ? a->sc->nargs : 6;
+
+	/*
+	 * The fields whole (a helper may copy one), and what the program
+	 * reads past them: the rest of room it cannot reach, and clearing it
+	 * (2 KiB) would cost each event of a hot path
+	 */
+	clear = readable > clear ? readable : clear;
+	memset(rec, 0, clear < room ? clear : room);
 	common(rec, a->event_id, in->tid);
 	switch (a->point) {
 	case EV_SYS_ENTER_TP:

@@ -90,8 +90,19 @@ struct ev_record_in {
 	uint64_t kargs[6];                /* EV_KFUNC: the function's arguments (di, si, dx, cx, r8, r9) */
 };
 
-/* Lay out a's record into rec (room bytes, zeroed first); returns its size. */
+/*
+ * Lay out a's record into rec (room bytes: the fields and the first
+ * readable, all a program may read directly, are zeroed first); returns
+ * its size.
+ */
 size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8_t *rec,
-		 size_t room);
+		 size_t room, size_t readable);
+/*
+ * Where a tracepoint's fields end (the kernel's trace_event_get_offsets:
+ * the last field's offset plus its size), or a raw tracepoint's arguments
+ * (8 bytes each): the furthest a program attached there may read of its
+ * context, or the kernel refuses the attach.  0: no such bound (pt_regs).
+ */
+size_t ev_record_fields(const struct ev_attach *a);
 
 #endif

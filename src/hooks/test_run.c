@@ -118,14 +118,6 @@ static int check_xdp_md(const struct bpfvm_prog *prog, const struct bpfvm_test_r
 	return 0;
 }
 
-/* The context bytes a verified program reads (the verifier's max_ctx_offset); 0 if unknown. */
-static uint32_t ctx_reads(const struct bpfvm_prog *prog)
-{
-	const struct verifier_facts *f = prog->facts;
-
-	return f && !f->mem_mode && f->prog_type == prog->prog_type ? f->max_ctx_offset : 0;
-}
-
 /* Tracepoints: the record or the arguments differ by attach point, their size with them. */
 static bool ctx_is_record(uint32_t type)
 {
@@ -145,7 +137,7 @@ static int check_raw_ctx(const struct bpfvm_prog *prog, const struct bpfvm_test_
 			 const char *type)
 {
 	size_t max = prog->prog_type == BPF_PROG_TYPE_RAW_TRACEPOINT ? 12 * 8 : MAX_RAW_CTX;
-	uint32_t reads = ctx_reads(prog);
+	uint32_t reads = vm_ctx_reads(prog);
 
 	if (o->ctx_size_in > max) {
 		log_printf(o->log, "%s: context of %zu bytes is larger than a %s program's (%zu)\n",
@@ -401,8 +393,8 @@ int bpfvm_prog__test_run(struct bpfvm_prog *prog, struct bpfvm_test_run_opts *us
 	if (err)
 		return err;
 	h.ctx_size = ctx_size_of(h.kind, o->ctx_size_in);
-	if (h.kind == HOOK_CTX_RAW && h.ctx_size < ctx_reads(prog))
-		h.ctx_size = ctx_reads(prog);   /* zero-filled (check_raw_ctx) */
+	if (h.kind == HOOK_CTX_RAW && h.ctx_size < vm_ctx_reads(prog))
+		h.ctx_size = vm_ctx_reads(prog);   /* zero-filled (check_raw_ctx) */
 	run.vm = prog->vm;
 	run.prog = prog;
 	run.log = o->log;

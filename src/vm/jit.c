@@ -4,6 +4,7 @@
  * numbers of division by a constant, the run-time support the generated
  * code calls, and the public functions bpfvm_prog__jit*().
  */
+#include "../util/hot.h"
 #include "jit.h"
 
 #include <errno.h>
@@ -321,7 +322,7 @@ static uint64_t blind_seed(void)
 	return (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec;
 }
 
-const struct verifier_facts *vm_jit_facts(const struct bpfvm_prog *prog)
+HOT const struct verifier_facts *vm_jit_facts(const struct bpfvm_prog *prog)
 {
 	if (!prog->facts || (prog->flags & BPFVM_PROG_TRUSTED) || prog->facts->cnt != prog->cnt)
 		return NULL;
@@ -515,7 +516,7 @@ int vm_jit_compile(struct bpfvm_prog *prog, const struct vm_jit_opts *opts, stru
  * The program's code, compiled now if it is not, or again if it relied on
  * facts the program no longer has (verified anew, or made trusted).
  */
-static int ensure_compiled(struct bpfvm_prog *prog, struct bpfvm_log *log)
+HOT static int ensure_compiled(struct bpfvm_prog *prog, struct bpfvm_log *log)
 {
 	if (prog->jit && prog->jit->facts == vm_jit_facts(prog))
 		return 0;
@@ -571,7 +572,7 @@ static int vm_jit_call_function(struct bpfvm_run_ctx *run, uint64_t fn, const ui
 	return run->fault;
 }
 
-int vm_jit_run(struct bpfvm_run_ctx *run, uint64_t r1, uint64_t r2, uint64_t *retval)
+HOT int vm_jit_run(struct bpfvm_run_ctx *run, uint64_t r1, uint64_t r2, uint64_t *retval)
 {
 	/* Frame i's 512 bytes lie below frame i-1's, as in the interpreter. */
 	uint8_t stack[BPFVM_MAX_CALL_FRAMES * BPFVM_STACK_SIZE] __attribute__((aligned(16)));

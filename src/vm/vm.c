@@ -4,6 +4,7 @@
  * packet), picks the execution mode the program is allowed, and reports
  * how the run ended.
  */
+#include "../util/hot.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -133,7 +134,7 @@ static int release_records(struct bpfvm_run_ctx *run, int err)
 }
 
 /* The CPU this run's per-CPU map slots belong to. */
-static int run_cpu(const struct bpfvm *vm)
+HOT static int run_cpu(const struct bpfvm *vm)
 {
 	int cpu = sched_getcpu();
 
@@ -141,12 +142,12 @@ static int run_cpu(const struct bpfvm *vm)
 	return cpu < 0 ? 0 : cpu < vm->ncpus ? cpu : cpu % vm->ncpus;
 }
 
-bool vm_prog_runnable(const struct bpfvm_prog *prog)
+HOT bool vm_prog_runnable(const struct bpfvm_prog *prog)
 {
 	return !prog->needs_kernel_at && (!prog->writes_fp_at || prog->facts);
 }
 
-int vm_refuse_unrunnable(const struct bpfvm_prog *prog, struct bpfvm_log *log)
+HOT int vm_refuse_unrunnable(const struct bpfvm_prog *prog, struct bpfvm_log *log)
 {
 	char why[256];
 
@@ -163,7 +164,7 @@ int vm_refuse_unrunnable(const struct bpfvm_prog *prog, struct bpfvm_log *log)
 	return -EACCES;
 }
 
-int vm_run_prepared(struct bpfvm_run_ctx *run, enum bpfvm_exec mode, uint64_t r1, uint64_t r2,
+HOT int vm_run_prepared(struct bpfvm_run_ctx *run, enum bpfvm_exec mode, uint64_t r1, uint64_t r2,
 		    uint64_t insn_limit, uint64_t *retval, uint64_t *executed)
 {
 	int err;
@@ -201,13 +202,20 @@ bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len)
 }
 
 /* ...and for a run with its program type's context (hooks' test runs, tail calls). */
-bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog)
+HOT bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog)
 {
 	uint32_t type = prog->prog_type ? prog->prog_type : 1 /* socket filter */;
 
 	if (prog->flags & BPFVM_PROG_TRUSTED)
 		return true;
 	return prog->facts && !prog->facts->mem_mode && prog->facts->prog_type == type;
+}
+
+uint32_t vm_ctx_reads(const struct bpfvm_prog *prog)
+{
+	const struct verifier_facts *f = prog->facts;
+
+	return f && !f->mem_mode && f->prog_type == prog->prog_type ? f->max_ctx_offset : 0;
 }
 
 int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len, struct bpfvm_run_opts *opts)

@@ -68,6 +68,16 @@ static bool have_tracefs(void)
 	return access(TRACEFS "/syscalls", R_OK) == 0;
 }
 
+/* Where the n fields end (the kernel's trace_event_get_offsets): the furthest a program may read. */
+static unsigned fields_end(const struct field *f, int n)
+{
+	unsigned end = 0;
+
+	for (int i = 0; i < n; i++)
+		end = f[i].off + f[i].size > end ? f[i].off + f[i].size : end;
+	return end;
+}
+
 TEST(syscall_table_matches_tracefs)
 {
 	int compared = 0, absent = 0;
@@ -105,10 +115,17 @@ TEST(syscall_table_matches_tracefs)
 				TEST_FAIL("%s arg %d: tracefs '%s' at %u, table '%s' at %u", event, a,
 					  f[a + 1].decl, f[a + 1].off, want, 16 + 8 * a);
 		}
+		struct ev_attach at = { .point = EV_SYS_ENTER_TP, .sc = sc };
+
+		if (ev_record_fields(&at) != fields_end(f, n))
+			TEST_FAIL("%s: fields end at %u in tracefs, at %zu in bpfvm", event,
+				  fields_end(f, n), ev_record_fields(&at));
 		snprintf(event, sizeof(event), "syscalls/sys_exit_%s", sc->event);
 		n = read_format(event, f, 8);
 		if (n != 2 || strcmp(f[1].decl, "long ret") || f[1].off != 16 || f[1].size != 8)
 			TEST_FAIL("%s: not ret (s64) at 16", event);
+		at.point = EV_SYS_EXIT_TP;
+		CHECK_EQ_U64(ev_record_fields(&at), fields_end(f, n));
 	}
 	printf("# %d system calls compared with tracefs, %d absent from this kernel\n", compared,
 	       absent);
@@ -159,8 +176,9 @@ static void layout(enum ev_point point, const char *cat, const char *name, const
 	snprintf(target, sizeof(target), "%s/%s", cat, name);
 	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, target, &a, why, sizeof(why)), 0);
 	CHECK_EQ_INT(a.point, point);
-	ev_record(&a, in, rec, 2048);
+	ev_record(&a, in, rec, 2048, 2048);
 	*n = read_format(event, f, 8);
+	CHECK_EQ_U64(ev_record_fields(&a), fields_end(f, *n));
 	CHECK_EQ_U64(u32_at(rec, 0) & 0xffff, ev_event_id(cat, name));
 	CHECK_EQ_U64(u32_at(rec, 4), (uint32_t)in->tid);
 }
