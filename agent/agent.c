@@ -408,7 +408,7 @@ static __thread struct {
 	uintptr_t sp;
 } ids __attribute__((tls_model("initial-exec")));
 
-static uint64_t current_ids(void)
+__attribute__((hot)) static uint64_t current_ids(void)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	int32_t pid = agent.pid ? *agent.pid : 0;
@@ -499,7 +499,7 @@ static void forward_sigsys(void)
  * around them (two calls an event; none for a program without handlers),
  * and what came meanwhile is delivered as they return.
  */
-static void programs(bool enter, long nr, const long *a, long ret)
+__attribute__((hot)) static void programs(bool enter, long nr, const long *a, long ret)
 {
 	uint64_t all = ~SIGSYS_BIT, old;
 	bool block = __atomic_load_n(&agent.handlers, __ATOMIC_RELAXED);
@@ -518,7 +518,7 @@ static void programs(bool enter, long nr, const long *a, long ret)
  * programs at its entry, and 0 for the caller to make it; an execve, made
  * here whole (1, its result in *ret).
  */
-static int call_enter(void *ctx, long nr, long a[6], long *ret)
+__attribute__((hot)) static int call_enter(void *ctx, long nr, long a[6], long *ret)
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
 	long how;   /* execve(at): 1 the supervisor's (handed over, or dormant already) */
@@ -545,7 +545,7 @@ static int call_enter(void *ctx, long nr, long a[6], long *ret)
 }
 
 /* After it (syscall_sites.h's exit): the programs at its exit; its result. */
-static long call_exit(void *ctx, long nr, long a[6], long ret)
+__attribute__((hot)) static long call_exit(void *ctx, long nr, long a[6], long ret)
 {
 	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
 

@@ -168,9 +168,7 @@ static int reach_refused(const struct ev_attach *at, const struct bpfvm_prog *pr
 /* What of the record room a run of prog may read directly (all of it when unverified). */
 static size_t readable(const struct bpfvm_trace *t, const struct bpfvm_prog *prog)
 {
-	uint32_t reads = vm_ctx_reads(prog);
-
-	return reads ? reads : sizeof(t->rec);
+	return vm_ctx_verified(prog) ? vm_ctx_reads(prog) : sizeof(t->rec);
 }
 
 int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)

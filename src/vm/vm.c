@@ -211,11 +211,16 @@ HOT bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog)
 	return prog->facts && !prog->facts->mem_mode && prog->facts->prog_type == type;
 }
 
-uint32_t vm_ctx_reads(const struct bpfvm_prog *prog)
+bool vm_ctx_verified(const struct bpfvm_prog *prog)
 {
 	const struct verifier_facts *f = prog->facts;
 
-	return f && !f->mem_mode && f->prog_type == prog->prog_type ? f->max_ctx_offset : 0;
+	return f && !f->mem_mode && f->prog_type == prog->prog_type;
+}
+
+uint32_t vm_ctx_reads(const struct bpfvm_prog *prog)
+{
+	return vm_ctx_verified(prog) ? prog->facts->max_ctx_offset : 0;
 }
 
 int bpfvm_prog__run(struct bpfvm_prog *prog, void *mem, size_t len, struct bpfvm_run_opts *opts)

@@ -30,6 +30,8 @@ int vm_refuse_unrunnable(const struct bpfvm_prog *prog, struct bpfvm_log *log);
 bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len);
 /* ...with its program type's context: trusted, or verified for that type. */
 bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog);
+/* Was prog verified for its program type's context (so that vm_ctx_reads knows)? */
+bool vm_ctx_verified(const struct bpfvm_prog *prog);
 /*
  * The context bytes a verified program reads (the verifier's
  * max_ctx_offset: past the furthest it loads or stores); 0 if unknown
