@@ -50,13 +50,14 @@ struct attached {
 	struct bpfvm_map *usdt_specs, *usdt_ips;
 	uint8_t usdt_written[256 / 8];   /* spec ids written to usdt_specs */
 	int detached;                    /* atomic: bpfvm_trace__detach */
-	size_t readable;                 /* of its record: the bytes it may read directly */
+	size_t clear;                    /* of its record, ev_record clears these bytes */
 };
 
 struct bpfvm_trace {
 	struct bpfvm_trace_opts o;
 	struct attached a[MAX_ATTACHED];
 	size_t n;
+	size_t others;   /* attached where a system call's tracepoints and uprobes are not */
 	struct ev_interest want;
 	struct ev_uprobe up[EV_MAX_UPROBES];
 	struct ev_source *src;
@@ -165,10 +166,25 @@ static int reach_refused(const struct ev_attach *at, const struct bpfvm_prog *pr
 	return raw ? -EINVAL : -EACCES;
 }
 
-/* What of the record room a run of prog may read directly (all of it when unverified). */
-static size_t readable(const struct bpfvm_trace *t, const struct bpfvm_prog *prog)
+/*
+ * The attachment just made (t->a[t->n - 1]): what its record clears (all
+ * of it for a program not verified, which may read any of it), and what
+ * the events it waits for are.
+ */
+static void attached(struct bpfvm_trace *t)
 {
-	return vm_ctx_verified(prog) ? vm_ctx_reads(prog) : sizeof(t->rec);
+	struct attached *a = &t->a[t->n - 1];
+	size_t reads = vm_ctx_verified(a->prog) ? vm_ctx_reads(a->prog) : sizeof(t->rec);
+
+	a->clear = ev_record_clear(&a->at, reads, sizeof(t->rec));
+	switch (a->at.point) {
+	case EV_SYS_ENTER_TP: case EV_SYS_EXIT_TP: case EV_RAW_SYS_ENTER: case EV_RAW_SYS_EXIT:
+	case EV_RAWTP_SYS_ENTER: case EV_RAWTP_SYS_EXIT: case EV_USER_PROBE:
+		break;
+	default:
+		t->others++;
+	}
+	want_point(&t->want, &a->at);
 }
 
 int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
@@ -209,15 +225,14 @@ int bpfvm_trace__attach(struct bpfvm_trace *t, struct bpfvm_obj_prog *program)
 			   bpfvm_obj_prog__section_name(program), why);
 		return err;
 	}
-	t->a[t->n] = (struct attached){ .prog = prog, .name = name, .at = at,
-					.readable = readable(t, prog) };
+	t->a[t->n] = (struct attached){ .prog = prog, .name = name, .at = at };
 	if (at.point == EV_USER_PROBE && t->up[at.uprobe].target.kind == USYM_USDT) {
 		t->a[t->n].usdt_specs = bpfvm_object__find_map_by_name(program->obj, "__bpf_usdt_specs");
 		t->a[t->n].usdt_ips = bpfvm_object__find_map_by_name(program->obj,
 								     "__bpf_usdt_ip_to_spec_id");
 	}
 	t->n++;
-	want_point(&t->want, &at);
+	attached(t);
 	return 0;
 }
 
@@ -287,9 +302,8 @@ int bpfvm_trace__attach_prog(struct bpfvm_trace *t, struct bpfvm_prog *prog, uin
 	}
 	if (at.point == EV_USER_PROBE)
 		uprobe_keep(t);
-	t->a[t->n++] = (struct attached){ .prog = prog, .name = name, .at = at, .where = copy,
-					  .readable = readable(t, prog) };
-	want_point(&t->want, &at);
+	t->a[t->n++] = (struct attached){ .prog = prog, .name = name, .at = at, .where = copy };
+	attached(t);
 	return 0;
 }
 
@@ -459,7 +473,7 @@ HOT static void run_one(struct bpfvm_trace *t, struct attached *a, const struct 
 	};
 	uint64_t retval;
 
-	ev_record(&a->at, in, (uint8_t *)rec, sizeof(t->rec), a->readable);
+	ev_record(&a->at, in, (uint8_t *)rec, sizeof(t->rec), a->clear);
 	task->cookie = ev->kind == EV_UPROBE ? usdt_cookie(t, a, ev->usdt_spec, ev->usdt_args,
 							   ev->func_ip) : 0;
 	task->can_override = ev_attach_is_kprobe(&a->at);
@@ -561,26 +575,6 @@ int bpfvm_trace__run(struct bpfvm_trace *t, int *status)
 }
 
 /*
- * Is every program attached one of a system call's tracepoints (sys_enter
- * and sys_exit, raw_syscalls, raw_tracepoint), or a uprobe, which no call
- * fires?  Then a call's programs all run in one of dispatch's passes, in
- * the order attached, and need nothing of a task: in process the helpers
- * ask the calling thread.
- */
-HOT static bool only_syscall_tracepoints(const struct bpfvm_trace *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		switch (t->a[i].at.point) {
-		case EV_SYS_ENTER_TP: case EV_SYS_EXIT_TP: case EV_RAW_SYS_ENTER: case EV_RAW_SYS_EXIT:
-		case EV_RAWTP_SYS_ENTER: case EV_RAWTP_SYS_EXIT: case EV_USER_PROBE:
-			break;
-		default:
-			return false;
-		}
-	return true;
-}
-
-/*
  * dispatch for such programs, without what other events and points need
  * (the task's and a signal target's state, the passes, an override): the
  * agent runs it at every attached call, on the caller's stack.
@@ -617,7 +611,14 @@ HOT void bpfvm_trace__syscall(struct bpfvm_trace *t, bool enter, long nr, const 
 	ev.regs.rax = enter ? (uint64_t)-ENOSYS : (uint64_t)ret;
 	ev.regs.rdi = args[0], ev.regs.rsi = args[1], ev.regs.rdx = args[2];
 	ev.regs.r10 = args[3], ev.regs.r8 = args[4], ev.regs.r9 = args[5];
-	if (only_syscall_tracepoints(t))
+	/*
+	 * Every program one of a system call's tracepoints (sys_enter and
+	 * sys_exit, raw_syscalls, raw_tracepoint), or a uprobe, which no call
+	 * fires: a call's programs all run in one of dispatch's passes, in the
+	 * order attached, and need nothing of a task (in process the helpers
+	 * ask the calling thread)
+	 */
+	if (!t->others)
 		syscall_tracepoints(t, &ev, rec);
 	else
 		dispatch(t, NULL, &ev, rec);

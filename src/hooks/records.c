@@ -93,19 +93,21 @@ size_t ev_record_fields(const struct ev_attach *a)
 	}
 }
 
-HOT size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8_t *rec,
-		     size_t room, size_t readable)
+size_t ev_record_clear(const struct ev_attach *a, size_t readable, size_t room)
 {
-	size_t end, clear = ev_record_fields(a) ? ev_record_fields(a) : EV_PT_REGS_SIZE;
+	size_t clear = ev_record_fields(a) ? ev_record_fields(a) : EV_PT_REGS_SIZE;
+
+	clear = readable > clear ? readable : clear;
+	return clear < room ? clear : room;
+}
+
+HOT size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8_t *rec,
+		     size_t room, size_t clear)
+{
+	size_t end;
 	int nargs = a->sc ? a->sc->nargs : 6;
 
-	/*
-	 * The fields whole (a helper may copy one), and what the program
-	 * reads past them: the rest of room it cannot reach, and clearing it
-	 * (2 KiB) would cost each event of a hot path
-	 */
-	clear = readable > clear ? readable : clear;
-	memset(rec, 0, clear < room ? clear : room);
+	memset(rec, 0, clear);
 	common(rec, a->event_id, in->tid);
 	switch (a->point) {
 	case EV_SYS_ENTER_TP:

@@ -91,12 +91,18 @@ struct ev_record_in {
 };
 
 /*
- * Lay out a's record into rec (room bytes: the fields and the first
- * readable, all a program may read directly, are zeroed first); returns
- * its size.
+ * Lay out a's record into rec (room bytes, of which the first clear are
+ * zeroed first: ev_record_clear's); returns its size.
  */
 size_t ev_record(const struct ev_attach *a, const struct ev_record_in *in, uint8_t *rec,
-		 size_t room, size_t readable);
+		 size_t room, size_t clear);
+/*
+ * What of a's record room ev_record must clear for a program that may read
+ * its first readable bytes directly: the fields whole (a helper may copy
+ * one) and those.  The rest it cannot reach, and clearing it (2 KiB) would
+ * cost each event of a hot path.
+ */
+size_t ev_record_clear(const struct ev_attach *a, size_t readable, size_t room);
 /*
  * Where a tracepoint's fields end (the kernel's trace_event_get_offsets:
  * the last field's offset plus its size), or a raw tracepoint's arguments

@@ -176,7 +176,7 @@ static void layout(enum ev_point point, const char *cat, const char *name, const
 	snprintf(target, sizeof(target), "%s/%s", cat, name);
 	CHECK_EQ_INT(parse(BPF_PROG_TYPE_TRACEPOINT, target, &a, why, sizeof(why)), 0);
 	CHECK_EQ_INT(a.point, point);
-	ev_record(&a, in, rec, 2048, 2048);
+	ev_record(&a, in, rec, 2048, ev_record_clear(&a, 2048, 2048));
 	*n = read_format(event, f, 8);
 	CHECK_EQ_U64(ev_record_fields(&a), fields_end(f, *n));
 	CHECK_EQ_U64(u32_at(rec, 0) & 0xffff, ev_event_id(cat, name));
