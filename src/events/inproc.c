@@ -131,7 +131,7 @@ _Static_assert(offsetof(struct ip_frame, ret) == 0 && offsetof(struct ip_frame, 
 static __thread struct {
 	unsigned depth;
 	int busy;
-	int32_t tid, tgid;
+	uint64_t ids;   /* tgid << 32 | tid */
 	struct inproc_unwind *uw;
 	struct ip_frame f[MAX_DEPTH];
 } me;
@@ -169,21 +169,20 @@ static uint64_t code_room(struct inproc *ip, uint64_t addr, bool near, unsigned 
 
 /* ---- events -------------------------------------------------------------- */
 
-HOT static int32_t my_tid(void)
+/* The thread's ids (tgid << 32 | tid), asked once. */
+HOT static uint64_t my_ids(void)
 {
-	if (!me.tid) {
-		me.tid = (int32_t)syscall(SYS_gettid);
-		me.tgid = (int32_t)syscall(SYS_getpid);
-	}
-	return me.tid;
+	if (!me.ids)
+		me.ids = (uint64_t)(uint32_t)syscall(SYS_getpid) << 32 | (uint32_t)syscall(SYS_gettid);
+	return me.ids;
 }
 
 /* The programs of probes (mask) with regs (a struct pt_regs).  Inlined: one TLS look-up a hit. */
 static inline __attribute__((always_inline)) void hit(struct inproc *ip, uint64_t probes, uint64_t func_ip, int32_t spec,
 		const uint64_t *regs)
 {
-	struct inproc_hit h = { my_tid(), me.tgid, probes, func_ip, spec,
-				spec >= 0 ? ip->specs.s[spec] : NULL, regs };
+	struct inproc_hit h = { my_ids(), probes, func_ip, spec, spec >= 0 ? ip->specs.s[spec] : NULL,
+				regs };
 
 	ip->run(ip->ctx, &h);
 }
@@ -238,7 +237,7 @@ HOT static uint64_t on_return(struct inproc *ip, uint64_t *regs)
 
 static void forked_child(void)
 {
-	me.tid = 0;
+	me.ids = 0;
 	inproc_unwind_forked(me.uw, &me.depth);
 }
 

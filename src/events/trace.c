@@ -642,8 +642,10 @@ HOT static void inproc_run(void *ctx, const struct inproc_hit *h)
 	memset(&task, 0, offsetof(struct ev_task, regs));
 	task.src = inproc_source(t->inproc);
 	task.kern = &t->kern;
-	task.tid = h->tid;
-	task.tgid = h->tgid;
+	/* one 8-byte store, as the helpers may read the pair in one load */
+	_Static_assert(offsetof(struct ev_task, tgid) == offsetof(struct ev_task, tid) + 4,
+		       "ev_task's tid and tgid: one u64, tid low");
+	memcpy(&task.tid, &h->ids, sizeof(h->ids));
 	task.has_func_ip = true;
 	task.func_ip = h->func_ip;
 	/* what a user stack walk starts from (pt_regs: ip 16, cs 17, sp 19, bp 4) */
@@ -659,7 +661,7 @@ HOT static void inproc_run(void *ctx, const struct inproc_hit *h)
 		task.cookie = usdt_cookie(t, a, h->usdt_spec, h->usdt_args, h->func_ip);
 		if (hook_run_event(a->prog, &hev, &retval) && !t->errors++)
 			log_printf(t->o.log, "%s: run failed at an event of pid %d (later failures "
-					     "are only counted)\n", a->name, h->tid);
+					     "are only counted)\n", a->name, (int32_t)h->ids);
 	}
 	if (t->o.on_event)
 		t->o.on_event(t->o.ctx);
