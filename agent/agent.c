@@ -503,6 +503,7 @@ __attribute__((hot)) static void programs(bool enter, long nr, const long *a, lo
 {
 	uint64_t all = ~SIGSYS_BIT, old;
 	bool block = __atomic_load_n(&agent.handlers, __ATOMIC_RELAXED);
+	int saved = errno;   /* the site's: a helper's libc call may set it */
 
 	if (block)
 		agent.call(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old, sizeof(all), 0, 0);
@@ -511,6 +512,7 @@ __attribute__((hot)) static void programs(bool enter, long nr, const long *a, lo
 	in_programs--;
 	if (block)
 		agent.call(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
+	errno = saved;
 }
 
 /*
@@ -520,11 +522,12 @@ __attribute__((hot)) static void programs(bool enter, long nr, const long *a, lo
  */
 __attribute__((hot)) static int call_enter(void *ctx, long nr, long a[6], long *ret)
 {
-	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
+	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved;
 	long how;   /* execve(at): 1 the supervisor's (handed over, or dormant already) */
 
 	(void)ctx;
 	if (nr == SYS_execve || nr == SYS_execveat) {
+		saved = errno;
 		how = agent.dormant ? 1 : check_exec(nr, a);
 		if (how >= 0 && (want & 1) && agent.t && !in_programs)
 			programs(true, nr, a, 0);
@@ -540,20 +543,17 @@ __attribute__((hot)) static int call_enter(void *ctx, long nr, long a[6], long *
 	}
 	if ((want & 1) && agent.t && !in_programs)
 		programs(true, nr, a, 0);
-	errno = saved;
 	return 0;
 }
 
 /* After it (syscall_sites.h's exit): the programs at its exit; its result. */
 __attribute__((hot)) static long call_exit(void *ctx, long nr, long a[6], long ret)
 {
-	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0, saved = errno;
+	int want = nr >= 0 && nr < MAX_NR ? agent.want[nr] : 0;
 
 	(void)ctx;
-	if ((want & 2) && agent.t && !in_programs) {
+	if ((want & 2) && agent.t && !in_programs)
 		programs(false, nr, a, ret);
-		errno = saved;
-	}
 	return ret;
 }
 
