@@ -296,7 +296,7 @@ static const char *exec_target_problem(int dirfd, const char *path, long flags, 
 
 	if (agent.call(SYS_getresuid, (long)&ids[0], (long)&ids[1], (long)&ids[2], 0, 0, 0) ||
 	    agent.call(SYS_getresgid, (long)&ids[3], (long)&ids[4], (long)&ids[5], 0, 0, 0))
-		return "its ids cannot be read";
+		return "the process's ids cannot be read";
 	o.uid = ids[0], o.euid = ids[1], o.gid = ids[3], o.egid = ids[4];
 	o.no_new_privs = agent.call(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0, 0) == 1;
 	return bpfvm_exec_target__problem(dirfd, path ? path : "", &o, why, size);
