@@ -245,7 +245,7 @@ fi
 # its goroutines' small stacks (the program dies: "unexpected return pc"): handed over to the
 # supervisor, which counts their calls as the supervisor alone does, and the program ends
 # normally.  The Go program as the command, and a script it interprets, are refused by
-# --mode agent and sent to the supervisor by auto.
+# --mode agent and sent to the supervisor by auto; the script exec'd is handed over.
 if command -v go > /dev/null 2>&1 &&
    GOCACHE="$tmp/gocache" GO111MODULE=off go build -o "$tmp/goworkload" \
 	tests/data/uprobe/goworkload.go > "$tmp/go.log" 2>&1 &&
@@ -276,6 +276,11 @@ if command -v go > /dev/null 2>&1 &&
 	[ $? -eq 1 ] && grep -q -- "--mode agent: its #! interpreter $tmp/goworkload is a Go program" "$tmp/gs.err" || ok=0
 	timeout 60 "$BPFVM" trace --mode auto "$tmp/go.bpf.o" -- "$tmp/go.sh" > "$tmp/gs.out" 2>> "$tmp/gs.err"
 	[ $? -eq 0 ] && grep -q "mode supervisor: its #! interpreter $tmp/goworkload is a Go program" "$tmp/gs.err" &&
+		grep -q '^sum 5994000$' "$tmp/gs.out" || ok=0
+	# and the script exec'd under the agent: the kernel runs its interpreter without another
+	# execve, so the agent judges the interpreter and hands the process over
+	timeout 60 "$BPFVM" trace --mode agent "$tmp/go.bpf.o" -- sh -c "exec $tmp/go.sh" > "$tmp/gs.out" 2>> "$tmp/gs.err"
+	[ $? -eq 0 ] && grep -q "go.sh, which the agent cannot enter (its #! interpreter $tmp/goworkload is a Go program" "$tmp/gs.err" &&
 		grep -q '^sum 5994000$' "$tmp/gs.out" || ok=0
 	if [ $ok -eq 1 ]; then
 		pass go_refused
