@@ -286,13 +286,19 @@ static void exec_close(void *ctx, long fd)
 	agent.call(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
+static long exec_getxattr(void *ctx, long fd, const char *name, void *buf, size_t size)
+{
+	(void)ctx;
+	return agent.call(SYS_fgetxattr, fd, (long)name, (long)buf, (long)size, 0, 0);
+}
+
 /* Can the agent enter the program execve(at) runs (flags: execveat's)?  NULL, or why not. */
 static const char *exec_target_problem(int dirfd, const char *path, long flags, char *why,
 				       size_t size)
 {
 	uint32_t ids[6];
 	BPFVM_OPTS(bpfvm_exec_target_opts, o, .ctx = &flags, .open = exec_open, .pread = exec_pread,
-		   .fstat = exec_fstat, .close = exec_close);
+		   .fstat = exec_fstat, .close = exec_close, .getxattr = exec_getxattr);
 
 	if (agent.call(SYS_getresuid, (long)&ids[0], (long)&ids[1], (long)&ids[2], 0, 0, 0) ||
 	    agent.call(SYS_getresgid, (long)&ids[3], (long)&ids[4], (long)&ids[5], 0, 0, 0))

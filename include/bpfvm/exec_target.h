@@ -36,6 +36,12 @@ struct bpfvm_exec_target_opts {
 	/* the execing process's real and effective ids (read only with the callbacks) */
 	uint32_t uid, euid, gid, egid;
 	bool no_new_privs;         /* it has no_new_privs: the kernel ignores set-ID bits */
+	/*
+	 * fd's extended attribute name into buf, as fgetxattr: its length, or
+	 * -errno (-ENODATA: none).  Optional: without it file capabilities
+	 * (security.capability) go unseen.
+	 */
+	long (*getxattr)(void *ctx, long fd, const char *name, void *buf, size_t size);
 };
 
 /*
@@ -44,8 +50,9 @@ struct bpfvm_exec_target_opts {
  * statically linked (...)"), written into why (size bytes).  Not entered:
  * a program with no ELF interpreter (the dynamic linker loads LD_PRELOAD),
  * one that runs set-user-ID or set-group-ID to other ids than the
- * caller's real ones (the kernel marks it AT_SECURE, and the loader
- * ignores LD_PRELOAD), a Go program (its own system calls, goroutines'
+ * caller's real ones, or with file capabilities for a caller other than
+ * root (the kernel marks it AT_SECURE, and the loader ignores
+ * LD_PRELOAD), a Go program (its own system calls, goroutines'
  * small stacks), anything but an x86-64 ELF program or a #! script, and
  * what cannot be read.  A script is judged by its interpreter, as the
  * kernel runs that without another execve (up to its 5 levels).  A path

@@ -5,8 +5,9 @@
  * (binfmt_script, no second execve: so the interpreter is judged), an
  * ELF program without PT_INTERP has no dynamic linker to load LD_PRELOAD,
  * one whose exec changes the effective ids away from the real ones is
- * AT_SECURE (commoncap.c: new euid != old uid, or new egid != old gid),
- * where the loader ignores LD_PRELOAD, and a Go program makes its own
+ * AT_SECURE (commoncap.c: new euid != old uid, or new egid != old gid;
+ * file capabilities for a caller other than root), where the loader
+ * ignores LD_PRELOAD, and a Go program makes its own
  * system calls on goroutines' small stacks.  Every read is bounded by
  * count and checked against the file's end: a malformed file is refused,
  * never followed.
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <bpfvm/exec_target.h>
@@ -89,6 +91,25 @@ static const char *et_setid(const struct bpfvm_exec_target_opts *o, const struct
 	return setid ? "is set-user-ID or set-group-ID"
 		     : "would run set-user-ID or set-group-ID (this process's effective ids are not "
 		       "its real ones)";
+}
+
+/*
+ * File capabilities: for a caller whose real uid is not root, the kernel
+ * marks the exec AT_SECURE when they give it an effective set or any
+ * permitted capability (cap_bprm_creds_from_file; the inheritable set
+ * counted too, as the caller's own inheritable set is not known here).
+ */
+static const char *et_fcaps(const struct et_file *f)
+{
+	uint32_t caps[6] = { 0 };   /* vfs_cap_data: magic_etc, permitted and inheritable x 2, rootid */
+	long n;
+
+	if (!f->o->getxattr || !f->o->uid)
+		return NULL;
+	n = f->o->getxattr(f->o->ctx, f->fd, "security.capability", caps, sizeof(caps));
+	if (n == -ERANGE || (n >= 4 && ((caps[0] & 1) || caps[1] | caps[2] | caps[3] | caps[4])))
+		return "has file capabilities";   /* caps[0] & 1: VFS_CAP_FLAGS_EFFECTIVE */
+	return NULL;
 }
 
 static const char *et_interp(const struct et_file *f, const Elf64_Ehdr *eh)
@@ -178,7 +199,7 @@ static const char *et_file(const struct et_file *f, char *next, size_t size)
 		return why;
 	if (f->o->fstat(f->o->ctx, f->fd, &st))
 		return "cannot be read";
-	if ((why = et_setid(f->o, &st)))
+	if ((why = et_setid(f->o, &st)) || (why = et_fcaps(f)))
 		return why;
 	if (et_is_go(f, &u.eh))
 		return "is a Go program (it makes its system calls itself, on goroutines' small stacks)";
@@ -228,6 +249,14 @@ static void libc_close(void *ctx, long fd)
 	close((int)fd);
 }
 
+static long libc_getxattr(void *ctx, long fd, const char *name, void *buf, size_t size)
+{
+	ssize_t n = fgetxattr((int)fd, name, buf, size);
+
+	(void)ctx;
+	return n < 0 ? -errno : n;
+}
+
 /* The caller's callbacks and ids, or libc's and this process's: false if opts are invalid. */
 static bool et_opts(const struct bpfvm_exec_target_opts *opts, struct bpfvm_exec_target_opts *o)
 {
@@ -243,6 +272,7 @@ static bool et_opts(const struct bpfvm_exec_target_opts *opts, struct bpfvm_exec
 			OPTS_GET(opts, fstat, NULL), OPTS_GET(opts, close, NULL),
 			OPTS_GET(opts, uid, 0), OPTS_GET(opts, euid, 0), OPTS_GET(opts, gid, 0),
 			OPTS_GET(opts, egid, 0), OPTS_GET(opts, no_new_privs, false),
+			OPTS_GET(opts, getxattr, NULL),
 		};
 		return o->pread && o->fstat && o->close && OPTS_HAS(opts, no_new_privs);
 	}
@@ -250,7 +280,8 @@ static bool et_opts(const struct bpfvm_exec_target_opts *opts, struct bpfvm_exec
 		return false;
 	*o = (struct bpfvm_exec_target_opts){ sizeof(*o), NULL, libc_open, libc_pread, libc_fstat,
 					      libc_close, r, e, gr, ge,
-					      prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 };
+					      prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1,
+					      libc_getxattr };
 	return true;
 }
 

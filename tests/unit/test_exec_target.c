@@ -3,9 +3,9 @@
  * (read through its callbacks, every read counted): dynamic, static, Go
  * (either section) and malformed ELF programs (a truncated header, a huge
  * e_phnum or e_shnum, tables beyond the file's end or at offsets that
- * wrap), set-ID bits against the caller's ids, #! scripts judged by their
- * interpreter (missing, static, a chain longer than the kernel's five),
- * and a real program read with libc's calls.
+ * wrap), set-ID bits against the caller's ids, file capabilities, #!
+ * scripts judged by their interpreter (missing, static, a chain longer
+ * than the kernel's five), and a real program read with libc's calls.
  */
 #include <elf.h>
 #include <errno.h>
@@ -28,6 +28,8 @@ struct mfile {
 	mode_t mode;
 	uint32_t uid, gid;
 	int open_err;     /* open fails with -open_err */
+	const void *caps; /* security.capability's value (caps_len bytes), or NULL */
+	size_t caps_len;
 };
 
 struct fs {
@@ -79,21 +81,39 @@ static long fs_fstat(void *ctx, long fd, struct stat *st)
 	return 0;
 }
 
+static long fs_getxattr(void *ctx, long fd, const char *name, void *buf, size_t size)
+{
+	const struct mfile *f = &((struct fs *)ctx)->f[fd - 100];
+
+	if (strcmp(name, "security.capability") || !f->caps)
+		return -ENODATA;
+	if (size < f->caps_len)
+		return -ERANGE;
+	memcpy(buf, f->caps, f->caps_len);
+	return (long)f->caps_len;
+}
+
 static void fs_close(void *ctx, long fd)
 {
 	(void)fd;
 	((struct fs *)ctx)->closes++;
 }
 
-/* bpfvm_exec_target__problem(path) as user 1000 (no set-ID of its own): NULL or the reason */
-static const char *judge(struct fs *fs, const char *path, uint32_t euid, bool nnp)
+/* bpfvm_exec_target__problem(path) as uid (group 100, euid as given): NULL or the reason */
+static const char *judge_as(struct fs *fs, const char *path, uint32_t uid, uint32_t euid, bool nnp)
 {
 	static char why[256];
 	BPFVM_OPTS(bpfvm_exec_target_opts, o, .ctx = fs, .open = fs_open, .pread = fs_pread,
-		   .fstat = fs_fstat, .close = fs_close, .uid = 1000, .euid = euid, .gid = 100,
-		   .egid = 100, .no_new_privs = nnp);
+		   .fstat = fs_fstat, .close = fs_close, .uid = uid, .euid = euid, .gid = 100,
+		   .egid = 100, .no_new_privs = nnp, .getxattr = fs_getxattr);
 
 	return bpfvm_exec_target__problem(AT_FDCWD, path, &o, why, sizeof(why));
+}
+
+/* ... as user 1000 */
+static const char *judge(struct fs *fs, const char *path, uint32_t euid, bool nnp)
+{
+	return judge_as(fs, path, 1000, euid, nnp);
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -151,7 +171,7 @@ static void add(struct fs *fs, const char *path, const void *data, size_t len, m
 		uint32_t uid)
 {
 	if (fs->n < MAX_FILES)
-		fs->f[fs->n++] = (struct mfile){ path, data, len, mode, uid, 100, 0 };
+		fs->f[fs->n++] = (struct mfile){ path, data, len, mode, uid, 100, 0, NULL, 0 };
 }
 
 TEST(exec_target_elf_kinds)
@@ -246,6 +266,24 @@ TEST(exec_target_setid)
 	CHECK(judge(&fs, "suid_own", 0, false) == NULL);   /* back to the real id */
 }
 
+/* security.capability (v2, 20 bytes; v3 with a root id, 24): AT_SECURE unless the caller is root */
+TEST(exec_target_file_caps)
+{
+	static const uint32_t net_raw[5] = { 0x02000001, 1u << 13, 0, 0, 0 },   /* cap_net_raw+ep */
+			      none[6] = { 0x03000000, 0, 0, 0, 0, 0 };
+	struct elf_img dyn;
+	struct fs fs = { 0 };
+
+	make_elf(&dyn, 2, true, NULL);
+	add(&fs, "ping", dyn.b, dyn.len, 0755, 0);
+	fs.f[0].caps = net_raw, fs.f[0].caps_len = sizeof(net_raw);
+	add(&fs, "empty", dyn.b, dyn.len, 0755, 0);
+	fs.f[1].caps = none, fs.f[1].caps_len = sizeof(none);
+	CHECK(starts(judge(&fs, "ping", 1000, false), "it has file capabilities"));
+	CHECK(judge_as(&fs, "ping", 0, 0, false) == NULL);   /* root's exec is not marked secure */
+	CHECK(judge(&fs, "empty", 1000, false) == NULL);
+}
+
 TEST(exec_target_scripts)
 {
 	static const char sh_dyn[] = "#! /i/dyn -e\n", sh_static[] = "#!/i/static\n",
@@ -289,7 +327,7 @@ TEST(exec_target_unreadable_and_opts)
 	char why[128];
 	BPFVM_OPTS(bpfvm_exec_target_opts, bad, .ctx = &fs, .open = fs_open);
 
-	fs.f[fs.n++] = (struct mfile){ "secret", NULL, 0, 0711, 0, 0, EACCES };
+	fs.f[fs.n++] = (struct mfile){ "secret", NULL, 0, 0711, 0, 0, EACCES, NULL, 0 };
 	CHECK(starts(judge(&fs, "secret", 1000, false), "it cannot be read"));
 	CHECK(bpfvm_exec_target__problem(AT_FDCWD, "x", &bad, why, sizeof(why)) == why);
 }
