@@ -37,7 +37,9 @@
  * and the dynamic linker of the new program runs before the agent is
  * loaded again.  So execve is trapped too and followed only when the new
  * program will load the agent before any attached call can trap: it is
- * dynamically linked, not set-user/group-id, its environment still names
+ * dynamically linked, not set-user/group-id, not Go (a script: its
+ * interpreter; bpfvm_exec_target__problem, which bpfvm trace asks of the
+ * command too), its environment still names
  * the agent, and no attached call is one the dynamic linker makes at
  * start.  Otherwise the process is handed over to bpfvm trace's
  * supervisor (hand_over): the execve waits until it is seized, then goes
@@ -87,6 +89,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <bpfvm/exec_target.h>
 #include <bpfvm/maps.h>
 #include <bpfvm/object.h>
 #include <bpfvm/syscall_sites.h>
@@ -251,30 +254,58 @@ static bool env_names_agent(char *const *envp)
 	return agent_var && preload;
 }
 
-/* Dynamically linked (a PT_INTERP) and not set-user/group-id: NULL, or why not. */
-static const char *exec_target_problem(int dirfd, const char *path)
+/* What bpfvm_exec_target__problem reads the program with: the stub, which the filter lets through */
+static long exec_open(void *flags, int dirfd, const char *path)
 {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	struct stat st;
-	long fd = agent.call(SYS_openat, dirfd, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	const char *why = "it is statically linked";
+	char self[32];
 
-	if (fd < 0)
-		return NULL;   /* execve itself will say what is wrong */
-	if (agent.call(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
-		why = "it is set-user-ID or set-group-ID";
-	else if (agent.call(SYS_pread64, fd, (long)&eh, sizeof(eh), 0, 0, 0) != sizeof(eh) ||
-		 memcmp(eh.e_ident, ELFMAG, SELFMAG))
-		why = NULL;    /* a script: its interpreter is what runs (checked at its execve) */
-	else
-		for (int i = 0; i < eh.e_phnum && i < 256; i++)
-			if (agent.call(SYS_pread64, fd, (long)&ph, sizeof(ph),
-				       (long)(eh.e_phoff + (uint64_t)i * eh.e_phentsize), 0, 0) ==
-				    sizeof(ph) && ph.p_type == PT_INTERP)
-				why = NULL;
+	if (!*path && !(*(const long *)flags & AT_EMPTY_PATH))
+		return -ENOENT;
+	if (!*path) {   /* execveat(fd, "", AT_EMPTY_PATH): the program is fd itself */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", dirfd);
+		return agent.call(SYS_openat, AT_FDCWD, (long)self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	}
+	return agent.call(SYS_openat, dirfd, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+}
+
+static long exec_pread(void *ctx, long fd, void *buf, size_t len, uint64_t off)
+{
+	(void)ctx;
+	return agent.call(SYS_pread64, fd, (long)buf, (long)len, (long)off, 0, 0);
+}
+
+static long exec_fstat(void *ctx, long fd, struct stat *st)
+{
+	(void)ctx;
+	return agent.call(SYS_fstat, fd, (long)st, 0, 0, 0, 0);
+}
+
+static void exec_close(void *ctx, long fd)
+{
+	(void)ctx;
 	agent.call(SYS_close, fd, 0, 0, 0, 0, 0);
-	return why;
+}
+
+static long exec_getxattr(void *ctx, long fd, const char *name, void *buf, size_t size)
+{
+	(void)ctx;
+	return agent.call(SYS_fgetxattr, fd, (long)name, (long)buf, (long)size, 0, 0);
+}
+
+/* Can the agent enter the program execve(at) runs (flags: execveat's)?  NULL, or why not. */
+static const char *exec_target_problem(int dirfd, const char *path, long flags, char *why,
+				       size_t size)
+{
+	uint32_t ids[6];
+	BPFVM_OPTS(bpfvm_exec_target_opts, o, .ctx = &flags, .open = exec_open, .pread = exec_pread,
+		   .fstat = exec_fstat, .close = exec_close, .getxattr = exec_getxattr);
+
+	if (agent.call(SYS_getresuid, (long)&ids[0], (long)&ids[1], (long)&ids[2], 0, 0, 0) ||
+	    agent.call(SYS_getresgid, (long)&ids[3], (long)&ids[4], (long)&ids[5], 0, 0, 0))
+		return "the process's ids cannot be read";
+	o.uid = ids[0], o.euid = ids[1], o.gid = ids[3], o.egid = ids[4];
+	o.no_new_privs = agent.call(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0, 0) == 1;
+	return bpfvm_exec_target__problem(dirfd, path ? path : "", &o, why, size);
 }
 
 /*
@@ -373,11 +404,12 @@ static long check_exec(long nr, const long *a)
 {
 	const char *path = (const char *)(nr == SYS_execve ? a[0] : a[1]);
 	char *const *envp = (char *const *)(nr == SYS_execve ? a[2] : a[3]);
+	char msg[512], buf[512];
 	const char *why = !agent.exec_ok ? "an attached system call is one the dynamic linker "
 					   "makes before the agent is loaded"
 			  : !env_names_agent(envp) ? "its environment no longer preloads the agent"
-			  : exec_target_problem(nr == SYS_execve ? AT_FDCWD : (int)a[0], path);
-	char msg[512];
+			  : nr == SYS_execve ? exec_target_problem(AT_FDCWD, path, 0, buf, sizeof(buf))
+			  : exec_target_problem((int)a[0], path, a[4], buf, sizeof(buf));
 
 	if (!why)
 		return 0;

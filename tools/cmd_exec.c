@@ -11,11 +11,11 @@
  *
  * Never silent: a TOOL the library cannot enter (statically linked, no
  * ELF interpreter; set-user-ID to another user, where the loader ignores
- * LD_PRELOAD) is refused before it runs, and a TOOL whose library does
+ * LD_PRELOAD; a Go program, whose bpf() calls bypass libc: see
+ * <bpfvm/exec_target.h>) is refused before it runs, and a TOOL whose library does
  * not confirm it loaded (a line on a pipe, within HANDSHAKE_MS) is killed,
  * so that it never reaches the kernel's bpf().
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <bpfvm/exec_target.h>
 
 #include "cli.h"
 #include "preload_target.h"
@@ -172,7 +174,7 @@ static int wait_tool(pid_t pid)
 
 static int run_tool(struct exec_args *a)
 {
-	char tool[PATH_MAX], preload[PATH_MAX];
+	char tool[PATH_MAX], preload[PATH_MAX], why_buf[512];
 	const char *why;
 	int hs[2], tp = -1;
 	pid_t pid;
@@ -181,7 +183,7 @@ static int run_tool(struct exec_args *a)
 		fprintf(stderr, "bpfvm exec: %s: no such program\n", a->tool[0]);
 		return 1;
 	}
-	if ((why = preload_blocked(tool))) {
+	if ((why = bpfvm_exec_target__problem(AT_FDCWD, tool, NULL, why_buf, sizeof(why_buf)))) {
 		fprintf(stderr, "bpfvm exec: %s cannot run on bpfvm: %s; not run (it would use the "
 				"kernel's eBPF)\n", tool, why);
 		return 1;

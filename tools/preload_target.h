@@ -6,19 +6,12 @@
 #ifndef BPFVM_TOOLS_PRELOAD_TARGET_H
 #define BPFVM_TOOLS_PRELOAD_TARGET_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 /* name's path as execvp finds it (PATH searched unless it has a '/'): 0, or a negative errno. */
 int preload_find_command(const char *name, char *out, size_t size);
 
-/* Can a library preloaded with LD_PRELOAD enter the program at path?  NULL, or why not. */
-const char *preload_blocked(const char *path);
-
 /* The library lib beside the bpfvm command (build tree) or in ../lib (installed): 0 or -ENOENT. */
-/* Is path a Go program (a "Go" note: the Go toolchain's build id)? */
-bool preload_is_go(const char *path);
-
 int preload_find_library(const char *lib, char *out, size_t size);
 
 #endif

@@ -9,7 +9,6 @@
  * their requests to hand a process over to the supervisor before it
  * execs a program the agent cannot enter (answered once it is seized).
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpfvm/exec_target.h>
 #include <bpfvm/maps.h>
 #include <bpfvm/object.h>
 #include <bpfvm/trace.h>
@@ -102,18 +102,12 @@ const char *trace_agent_cannot_exec(const struct bpfvm_trace *t)
 
 const char *trace_agent_cannot_enter(const char *cmd)
 {
+	static char why[512];
 	char path[PATH_MAX];
-
-	const char *why;
 
 	if (preload_find_command(cmd, path, sizeof(path)))
 		return "it cannot be found";
-	if ((why = preload_blocked(path)))
-		return why;
-	/* the agent's programs run on the stack of the thread they trace: a goroutine's is 8 KiB */
-	if (preload_is_go(path))
-		return "it is a Go program (its goroutines' small stacks would hold the agent's programs)";
-	return NULL;
+	return bpfvm_exec_target__problem(AT_FDCWD, path, NULL, why, sizeof(why));
 }
 
 /*

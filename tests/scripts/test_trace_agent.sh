@@ -7,8 +7,8 @@
 # records (pids and thread ids mapped by first appearance) and the same
 # per-process counts; opensnoop's opens on the open workload agree; an exec
 # the agent cannot follow (a static or set-user-ID program, any exec when
-# ld.so's calls are attached) is handed over to the supervisor, with the
-# same records as the supervisor's alone; what the agent cannot serve is
+# ld.so's calls are attached; a Go program) is handed over to the
+# supervisor, with the same records as the supervisor's alone; what the agent cannot serve is
 # refused with a reason (a static command, -p) and auto says which mode it used.
 # Every run is bounded (timeout 60).
 BUILD=${BUILD:-build}
@@ -238,6 +238,58 @@ if [ "$(id -u)" = 0 ] && chown nobody "$tmp/work.suid" 2> /dev/null && chmod 475
 	handover handover_setuid "$tmp/work.suid" "it is set-user-ID or set-group-ID" 2
 else
 	echo "SKIP trace_agent_handover_setuid: not root, or $tmp does not honour set-user-ID (nosuid mount)"
+fi
+
+# A command under --mode agent that execs a Go program (cgo: dynamically linked, so the agent
+# would load) with uprobes on its functions (test_kernel_uprobe's go.bpf.c), which would run on
+# its goroutines' small stacks (the program dies: "unexpected return pc"): handed over to the
+# supervisor, which counts their calls as the supervisor alone does, and the program ends
+# normally.  The Go program as the command, and a script it interprets, are refused by
+# --mode agent and sent to the supervisor by auto; the script exec'd is handed over.
+if command -v go > /dev/null 2>&1 &&
+   GOCACHE="$tmp/gocache" GO111MODULE=off go build -o "$tmp/goworkload" \
+	tests/data/uprobe/goworkload.go > "$tmp/go.log" 2>&1 &&
+   "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
+	-DGOWORKLOAD="\"$tmp/goworkload\"" -c tests/data/uprobe/go.bpf.c -o "$tmp/go.bpf.o" >> "$tmp/go.log" 2>&1; then
+	for m in supervisor agent; do
+		timeout 60 "$BPFVM" trace --json --dump-maps --mode $m "$tmp/go.bpf.o" -- \
+			sh -c "exec $tmp/goworkload" > "$tmp/go.$m" 2> "$tmp/go.$m.err"
+		eval "rc_$m=$?"
+	done
+	# hits[0..2]: work's calls, the sum of its arguments, tiny's calls (outer's entries vary)
+	hits() { grep '"name":"hits"' "$1" | grep -o '"value":[0-9]*}' | head -n 3 | tr -d '\n'; }
+	h='"value":4000}"value":1998000}"value":4000}'
+	if [ "$rc_supervisor" -eq 0 ] && [ "$rc_agent" -eq 0 ] &&
+	   [ "$(hits "$tmp/go.supervisor")" = "$h" ] && [ "$(hits "$tmp/go.agent")" = "$h" ] &&
+	   grep -q '^sum 5994000$' "$tmp/go.agent" && [ "$(exits "$tmp/go.agent")" = "0 " ] &&
+	   grep -q "goworkload, which the agent cannot enter (it is a Go program" "$tmp/go.agent.err"; then
+		pass handover_go
+	else
+		fail handover_go "rc $rc_supervisor/$rc_agent, hits '$(hits "$tmp/go.supervisor")' / '$(hits "$tmp/go.agent")', exits $(exits "$tmp/go.agent") $(head -c 300 "$tmp/go.agent.err")"
+	fi
+	printf '#!%s\n' "$tmp/goworkload" > "$tmp/go.sh"
+	chmod +x "$tmp/go.sh"
+	ok=1
+	timeout 60 "$BPFVM" trace --mode agent "$tmp/go.bpf.o" -- "$tmp/goworkload" > /dev/null 2> "$tmp/gs.err"
+	[ $? -eq 1 ] && grep -q -- "--mode agent: it is a Go program" "$tmp/gs.err" || ok=0
+	timeout 60 "$BPFVM" trace --mode agent "$tmp/go.bpf.o" -- "$tmp/go.sh" > /dev/null 2>> "$tmp/gs.err"
+	[ $? -eq 1 ] && grep -q -- "--mode agent: its #! interpreter $tmp/goworkload is a Go program" "$tmp/gs.err" || ok=0
+	timeout 60 "$BPFVM" trace --mode auto "$tmp/go.bpf.o" -- "$tmp/go.sh" > "$tmp/gs.out" 2>> "$tmp/gs.err"
+	[ $? -eq 0 ] && grep -q "mode supervisor: its #! interpreter $tmp/goworkload is a Go program" "$tmp/gs.err" &&
+		grep -q '^sum 5994000$' "$tmp/gs.out" || ok=0
+	# and the script exec'd under the agent: the kernel runs its interpreter without another
+	# execve, so the agent judges the interpreter and hands the process over
+	timeout 60 "$BPFVM" trace --mode agent "$tmp/go.bpf.o" -- sh -c "exec $tmp/go.sh" > "$tmp/gs.out" 2>> "$tmp/gs.err"
+	[ $? -eq 0 ] && grep -q "go.sh, which the agent cannot enter (its #! interpreter $tmp/goworkload is a Go program" "$tmp/gs.err" &&
+		grep -q '^sum 5994000$' "$tmp/gs.out" || ok=0
+	if [ $ok -eq 1 ]; then
+		pass go_refused
+	else
+		fail go_refused "$(head -c 400 "$tmp/gs.err")"
+	fi
+else
+	echo "SKIP trace_agent_handover_go: go (golang-go) is missing or cannot build tests/data/uprobe/goworkload.go"
+	echo "SKIP trace_agent_go_refused: go (golang-go) is missing or cannot build tests/data/uprobe/goworkload.go"
 fi
 
 # what the agent cannot enter: a static program, running processes, maps holding what is
