@@ -47,7 +47,7 @@ TOOL_BIN := $(BUILD)/tests/extract_bpf_objs
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all deps demo test test-plain test-sanitize bench fuzz install clean
+.PHONY: all deps demo test test-plain test-sanitize test-build-plain test-build-sanitize bench fuzz install clean
 
 all: $(BUILD)/bpfvm $(BUILD)/libbpfvm.a $(BUILD)/libbpfvm.so $(BUILD)/libbpfvm-agent.so $(BUILD)/libbpfvm-preload.so
 
@@ -149,19 +149,28 @@ $(BUILD)/tests/test_kernel_seccomp: LDLIBS += -lseccomp
 demo: all
 	@sh examples/run.sh $(BUILD)/bpfvm
 
-# make test: the plain build, then the same suite under ASan + UBSan.
-test: test-plain test-sanitize
+# make test: the plain build, then the same suite under ASan + UBSan.  Both builds are
+# made first, side by side (make -j: the machine's cores), the two passes one after the other.
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+test: | $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory -j$(NPROC) test-build-plain test-build-sanitize
+	@$(MAKE) --no-print-directory test-plain
+	@$(MAKE) --no-print-directory test-sanitize
 
 # The kernel's answers to the same questions in both passes are kept here (tests/scripts/kernel_cache.sh).
 KERNEL_CACHE := $(abspath $(BUILD))/kernel-answers
 
-test-plain: all $(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN)
+test-build-plain: all $(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN)
+
+test-plain: test-build-plain
 	@BUILD=$(BUILD) SHARED=$(SHARED) BPFVM_KERNEL_CACHE=$(KERNEL_CACHE) bash tests/run.sh
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-test-sanitize:
+test-build-sanitize: | $(DEPS_STAMP)
 	@$(MAKE) -s BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		all $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN))
+
+test-sanitize: test-build-sanitize
 	@BUILD=$(BUILD)/san SHARED=$(SHARED) SANITIZED=1 BPFVM_KERNEL_CACHE=$(KERNEL_CACHE) \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		bash tests/run.sh
