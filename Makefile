@@ -157,13 +157,16 @@ test: | $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory test-plain
 	@$(MAKE) --no-print-directory test-sanitize
 
-# The kernel's answers to the same questions in both passes are kept here (tests/scripts/kernel_cache.sh).
+# The kernel's answers to the same questions in both passes are kept here (tests/scripts/kernel_cache.sh),
+# and the kernel's verifier selftests built with clang (tests/scripts/test_verifier_selftests.sh).
 KERNEL_CACHE := $(abspath $(BUILD))/kernel-answers
+SELFTEST_OBJS := $(abspath $(BUILD))/verifier-selftests
 
 test-build-plain: all $(UNIT_BIN) $(KERNEL_BIN) $(TOOL_BIN)
 
 test-plain: test-build-plain
-	@BUILD=$(BUILD) SHARED=$(SHARED) BPFVM_KERNEL_CACHE=$(KERNEL_CACHE) bash tests/run.sh
+	@BUILD=$(BUILD) SHARED=$(SHARED) BPFVM_KERNEL_CACHE=$(KERNEL_CACHE) \
+		BPFVM_SELFTEST_OBJS=$(SELFTEST_OBJS) bash tests/run.sh
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-build-sanitize: | $(DEPS_STAMP)
@@ -172,6 +175,7 @@ test-build-sanitize: | $(DEPS_STAMP)
 
 test-sanitize: test-build-sanitize
 	@BUILD=$(BUILD)/san SHARED=$(SHARED) SANITIZED=1 BPFVM_KERNEL_CACHE=$(KERNEL_CACHE) \
+		BPFVM_SELFTEST_OBJS=$(SELFTEST_OBJS) \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		bash tests/run.sh
 

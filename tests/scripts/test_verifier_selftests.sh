@@ -39,7 +39,10 @@ if [ ! -f /usr/include/bpf/libbpf.h ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
 fi
 
 # The selftests' sources: /usr/src/linux, else linux-source-6.12's tarball.
-work=$BUILD/verifier-selftests
+# The objects clang builds from them (and vmlinux.h) do not depend on bpfvm's
+# build: BPFVM_SELFTEST_OBJS, where the Makefile has both passes keep them, or
+# $BUILD/verifier-selftests.
+work=${BPFVM_SELFTEST_OBJS:-$BUILD/verifier-selftests}
 mkdir -p "$work"
 src=/usr/src/linux
 if [ ! -d "$src/tools/testing/selftests/bpf/progs" ]; then
