@@ -97,6 +97,13 @@ struct pt_thread {
 	bool exiting;
 	bool held;              /* stopped, waiting for us */
 	bool in_sys;            /* seized processes: between a syscall's enter and exit stops */
+	/*
+	 * in_sys asked of the kernel at its first syscall stop: a thread seized
+	 * inside a call (stopped first at its clone event, say) would take the
+	 * call's exit stop for an entry, and the enter and exit of every call
+	 * after it the wrong way round
+	 */
+	bool in_sys_known;
 	long nr;                /* the call whose exit is wanted */
 	long child_exit_nr;     /* a new child: its creator's call, for its own sys_exit */
 	char *exec_file;        /* the path of the last execve it started */
@@ -1016,6 +1023,13 @@ static void on_stop(struct pt_source *s, struct pt_thread *t, int status)
 		if (!ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si))
 			ubp_signal(s->ubp, t->tid, &si);   /* a step's fault undoes it */
 	}
+	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys_known) {
+		struct __ptrace_syscall_info info;
+
+		t->in_sys_known = true;
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) > 0)
+			t->in_sys = info.op == 2;   /* PTRACE_SYSCALL_INFO_EXIT */
+	}
 	if (sig == (SIGTRAP | 0x80) && s->nofilter && !t->in_sys) {
 		t->in_sys = true;    /* a syscall-enter-stop stands for the filter's stop */
 		if (t->hv.inject && hv_inject_enter(s->stub, t->tid, &t->hv))
@@ -1337,6 +1351,13 @@ static int seize_threads(struct pt_source *s, int32_t pid)
 
 				if (e == -ESRCH && tid != pid)
 					continue;    /* a thread that ended meanwhile */
+				/*
+				 * A thread started since an earlier round by one seized then:
+				 * already ours (PTRACE_O_TRACECLONE), its clone event on the way
+				 */
+				if (e == -EPERM && tid != pid &&
+				    util_proc_status(tid, "TracerPid:", 10) == (uint64_t)getpid())
+					continue;
 				closedir(dir);
 				return e;
 			}
