@@ -202,20 +202,23 @@ bool vm_unchecked_ok(const struct bpfvm_prog *prog, size_t len)
 }
 
 /* ...and for a run with its program type's context (hooks' test runs, tail calls). */
+/* Was prog verified for the context of program type type (not a memory run's)? */
+static bool verified_for(const struct bpfvm_prog *prog, uint32_t type)
+{
+	const struct verifier_facts *f = prog->facts;
+
+	return f && !f->mem_mode && f->prog_type == type;
+}
+
 HOT bool vm_unchecked_ctx_ok(const struct bpfvm_prog *prog)
 {
-	uint32_t type = prog->prog_type ? prog->prog_type : 1 /* socket filter */;
-
-	if (prog->flags & BPFVM_PROG_TRUSTED)
-		return true;
-	return prog->facts && !prog->facts->mem_mode && prog->facts->prog_type == type;
+	return (prog->flags & BPFVM_PROG_TRUSTED) ||
+	       verified_for(prog, prog->prog_type ? prog->prog_type : 1 /* socket filter */);
 }
 
 bool vm_ctx_verified(const struct bpfvm_prog *prog)
 {
-	const struct verifier_facts *f = prog->facts;
-
-	return f && !f->mem_mode && f->prog_type == prog->prog_type;
+	return verified_for(prog, prog->prog_type);
 }
 
 uint32_t vm_ctx_reads(const struct bpfvm_prog *prog)
